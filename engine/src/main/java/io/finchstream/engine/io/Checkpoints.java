@@ -2,6 +2,7 @@ package io.finchstream.engine.io;
 
 import io.finchstream.engine.io.ggml.GgmlCheckpoint;
 import io.finchstream.engine.io.internal.MappedFile;
+import io.finchstream.engine.io.safetensors.SafetensorsCheckpoint;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 
@@ -41,9 +42,10 @@ public final class Checkpoints {
     final Format format = sniff(file);
     return switch (format) {
       case GGML -> GgmlCheckpoint.open(file, progress);
-      case PTH, SAFETENSORS -> throw new CheckpointException(
-          file, "is a " + format + " file, which this build cannot read yet; convert it to"
-              + " rwkv.cpp ggml");
+      case SAFETENSORS -> SafetensorsCheckpoint.open(file, progress);
+      case PTH -> throw new CheckpointException(
+          file, "is a PyTorch .pth file, which this build cannot read yet; convert it to"
+              + " safetensors");
       case GGUF -> throw new CheckpointException(
           file, "is a llama.cpp GGUF file, which Finchstream does not read; use the original"
               + " .pth or safetensors instead (" + SUPPORTED + ")");
