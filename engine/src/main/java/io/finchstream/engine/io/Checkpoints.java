@@ -33,6 +33,11 @@ public final class Checkpoints {
     UNKNOWN
   }
 
+  /** {@link #open(Path, LoadProgress)} without progress reports. */
+  public static Checkpoint open(final Path file) {
+    return open(file, LoadProgress.NONE);
+  }
+
   /**
    * Opens the checkpoint, choosing the reader from the file content. A {@code .pth} file is read
    * once in full to check its CRC-32s (progress reports the bytes verified); the other formats
