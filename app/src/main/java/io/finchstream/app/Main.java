@@ -19,6 +19,8 @@ import picocli.CommandLine.Command;
     subcommands = {
       CommandLine.HelpCommand.class,
       VersionCommand.class,
+      TokenizeCommand.class,
+      DetokenizeCommand.class,
     })
 public final class Main implements Runnable {
 
