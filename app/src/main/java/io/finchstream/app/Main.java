@@ -21,6 +21,9 @@ import picocli.CommandLine.Command;
       VersionCommand.class,
       TokenizeCommand.class,
       DetokenizeCommand.class,
+      LogitsCommand.class,
+      InspectCommand.class,
+      ModelCommand.class,
     })
 public final class Main implements Runnable {
 
