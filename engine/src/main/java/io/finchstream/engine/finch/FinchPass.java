@@ -43,7 +43,7 @@ final class FinchPass {
   void run(final int[] tokens) {
     // x = emb[token] (ln0 already folded into emb, §2.1)
     for (int t = 0; t < rows; t++) {
-      weights.emb().rowTo(tokens[t], s.x, t * c);
+      System.arraycopy(weights.emb(), tokens[t] * c, s.x, t * c, c);
     }
     for (int l = 0; l < weights.blocks().size(); l++) {
       final FinchBlock block = weights.blocks().get(l);

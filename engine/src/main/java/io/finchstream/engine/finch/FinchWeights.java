@@ -12,8 +12,10 @@ import java.util.List;
  *
  * @param config the sizes
  * @param precision in-memory precision of the matrices
- * @param emb {@code emb.weight} [V, C] with {@code blocks.0.ln0} folded in (each row already
- *     layer-normed, §2.1), at {@code precision}
+ * @param emb {@code emb.weight} [V, C] row-major, with {@code blocks.0.ln0} folded in (each row
+ *     already layer-normed, §2.1), always float32: a token reads one row, so its precision costs
+ *     memory, not bandwidth, and keeping it exact makes bf16 weights give the same bits as fp32 ones
+ *     for bf16 checkpoints (all official ones)
  * @param blocks {@code blocks.0 .. blocks.L-1}
  * @param ln_out final norm {@code ln_out.weight/.bias} [C]
  * @param head {@code head.weight} [V, C] (not tied to emb)
@@ -22,7 +24,7 @@ import java.util.List;
 public record FinchWeights(
     FinchConfig config,
     WeightPrecision precision,
-    Matrix emb,
+    float[] emb,
     List<FinchBlock> blocks,
     Norm ln_out,
     Matrix head,
@@ -47,7 +49,7 @@ public record FinchWeights(
 
   /** Bytes of all weights in memory. */
   public long bytes() {
-    long total = emb.bytes() + head.bytes() + 8L * config.dim();
+    long total = 4L * emb.length + head.bytes() + 8L * config.dim();
     for (final FinchBlock b : blocks) {
       final TimeMix a = b.att();
       total += a.time_maa_w1().bytes() + a.time_decay_w1().bytes() + a.time_decay_w2().bytes();
@@ -64,6 +66,6 @@ public record FinchWeights(
 
   /** Weight bytes read per token by a decode step that computes logits (everything but emb). */
   public long bytesPerToken() {
-    return bytes() - emb.bytes() + emb.bytes() / config.vocabSize();
+    return bytes() - 4L * emb.length + 4L * config.dim();
   }
 }

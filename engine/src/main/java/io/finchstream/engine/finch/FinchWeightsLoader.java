@@ -30,7 +30,7 @@ final class FinchWeightsLoader {
             + " plain RWKV-6 state dict");
     final int c = config.dim();
     final Norm ln0 = reader.norm("blocks.0.ln0");
-    final Matrix emb = reader.matrix("emb.weight", config.vocabSize(), c,
+    final float[] emb = reader.rowMajor("emb.weight", config.vocabSize(), c,
         (rows, n) -> kernels.layerNorm(rows, rows, n, ln0.weight(), ln0.bias(), FinchConfig.LAYER_NORM_EPS));
     final List<FinchBlock> blocks = new ArrayList<>(config.layers());
     for (int i = 0; i < config.layers(); i++) {

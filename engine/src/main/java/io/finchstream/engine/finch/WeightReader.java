@@ -151,6 +151,34 @@ public final class WeightReader {
     return builder.build();
   }
 
+  /**
+   * A matrix [rows, cols] kept row-major in float32 whatever the precision (for row lookups such as
+   * the embedding), read block by block, each block passed through {@code transform} when given.
+   */
+  public float[] rowMajor(final String name, final int rows, final int cols, final RowTransform transform) {
+    final CheckpointTensor tensor = checkpoint.tensor(name);
+    final long n = (long) rows * cols;
+    if (n > Integer.MAX_VALUE - 8) {
+      throw new CheckpointException(checkpoint.path(), "tensor '" + name + "' has " + n
+          + " elements, more than one Java array holds; this model is too large for this engine");
+    }
+    final float[] out = new float[(int) n];
+    final int blockRows = Math.max(1, BLOCK_ELEMENTS / cols);
+    final float[] buffer = transform == null ? null : new float[Math.min(rows, blockRows) * cols];
+    for (int r0 = 0; r0 < rows; r0 += blockRows) {
+      final int k = Math.min(blockRows, rows - r0);
+      if (transform == null) {
+        tensor.readFloats((long) r0 * cols, out, r0 * cols, k * cols);
+      } else {
+        tensor.readFloats((long) r0 * cols, buffer, 0, k * cols);
+        transform.apply(buffer, k);
+        System.arraycopy(buffer, 0, out, r0 * cols, k * cols);
+      }
+      advance((long) k * cols);
+    }
+    return out;
+  }
+
   /** Reports the end of loading. */
   public void done() {
     progress.update("weights", totalBytes, totalBytes);

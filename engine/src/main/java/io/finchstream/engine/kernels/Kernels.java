@@ -11,8 +11,8 @@ import io.finchstream.engine.tensor.Matrix;
  *
  * <p>Determinism contract (tested for every implementation): every output element is computed by
  * the same sequence of float operations whatever the number of rows, the offsets, the tiling and the
- * thread count. The element-wise kernels and {@link #wkv} are moreover bit-identical across
- * implementations; {@link #matmul} and the norms reduce in an implementation-specific (but fixed)
+ * thread count. {@link #matmul}, the element-wise kernels and {@link #wkv} are moreover
+ * bit-identical across implementations; the norms reduce in an implementation-specific (but fixed)
  * order and agree with {@link ScalarKernels} to rounding.
  */
 public interface Kernels {
@@ -48,7 +48,8 @@ public interface Kernels {
    * Batched matmul {@code Y[rows × out] = X[rows × in] · Wᵀ} for {@code W = [out, in]} (PyTorch
    * {@code nn.Linear}, no bias). Row {@code t} of X is {@code x[xOff + t·xStride ..][in]}, row
    * {@code t} of Y is {@code y[yOff + t·yStride ..][out]}. Parallel over output features. Each
-   * {@code Y[t][o]} is reduced over {@code in} in one fixed order (batch-invariant).
+   * {@code Y[t][o]} is one FMA chain over i ascending, {@code acc = fma(X[t][i], W[o][i], acc)} from
+   * 0, in every implementation (batch-invariant, and the same bits everywhere).
    */
   void matmul(float[] y, int yOff, int yStride, float[] x, int xOff, int xStride, int rows, Matrix w);
 

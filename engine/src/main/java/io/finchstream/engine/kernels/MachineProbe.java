@@ -38,9 +38,7 @@ public final class MachineProbe {
       s2 = s2.add(FloatVector.fromArray(F, a, i + 2 * LANES));
       s3 = s3.add(FloatVector.fromArray(F, a, i + 3 * LANES));
     }
-    final float[] lanes = new float[LANES];
-    s0.add(s1).add(s2).add(s3).intoArray(lanes, 0);
-    return VectorMatmul.sumLanes(lanes, 0);
+    return VectorMatmul.sumLanes(s0.add(s1).add(s2).add(s3), new float[LANES]);
   }
 
   /**
@@ -76,8 +74,6 @@ public final class MachineProbe {
     }
     final FloatVector sum = a0.add(a1).add(a2).add(a3).add(a4).add(a5).add(a6).add(a7)
         .add(a8).add(a9).add(a10).add(a11).add(a12).add(a13).add(a14).add(a15);
-    final float[] lanes = new float[LANES];
-    sum.intoArray(lanes, 0);
-    return VectorMatmul.sumLanes(lanes, 0);
+    return VectorMatmul.sumLanes(sum, new float[LANES]);
   }
 }

@@ -34,6 +34,10 @@ public final class VectorKernels extends ScalarKernels {
       final float[] y, final int yOff, final int yStride,
       final float[] x, final int xOff, final int xStride,
       final int rows, final Matrix w) {
+    if (!VectorMatmul.SUPPORTED) {
+      super.matmul(y, yOff, yStride, x, xOff, xStride, rows, w);
+      return;
+    }
     checkMatmul(y, yOff, yStride, x, xOff, xStride, rows, w);
     VectorMatmul.matmul(parallel, y, yOff, yStride, x, xOff, xStride, rows, w);
   }
@@ -48,8 +52,7 @@ public final class VectorKernels extends ScalarKernels {
     for (int i = 0; i < upper; i += LANES) {
       acc = acc.add(FloatVector.fromArray(F, x, base + i));
     }
-    acc.intoArray(lanes, 0);
-    float sum = VectorMatmul.sumLanes(lanes, 0);
+    float sum = VectorMatmul.sumLanes(acc, lanes);
     for (int i = upper; i < n; i++) {
       sum += x[base + i];
     }
@@ -59,8 +62,7 @@ public final class VectorKernels extends ScalarKernels {
       final FloatVector d = FloatVector.fromArray(F, x, base + i).sub(mean);
       acc = d.fma(d, acc);
     }
-    acc.intoArray(lanes, 0);
-    float squares = VectorMatmul.sumLanes(lanes, 0);
+    float squares = VectorMatmul.sumLanes(acc, lanes);
     for (int i = upper; i < n; i++) {
       final float d = x[base + i] - mean;
       squares = Math.fma(d, d, squares);

@@ -3,8 +3,8 @@ package io.finchstream.engine.tensor;
 import io.finchstream.engine.WeightPrecision;
 
 /**
- * A bfloat16 {@link Matrix} in the {@link PanelLayout} (bit patterns; values in lo/hi pairs within a
- * block). Widening to float32 puts the 16 bits in the high half.
+ * A bfloat16 {@link Matrix} in the {@link PanelLayout} (bit patterns, rows in pairs). Widening to
+ * float32 puts the 16 bits in the high half.
  */
 public final class Bf16Matrix implements Matrix {
 
@@ -50,15 +50,9 @@ public final class Bf16Matrix implements Matrix {
 
   @Override
   public void rowTo(final int row, final float[] dst, final int dstOff) {
-    final int blocked = PanelLayout.blockedCols(cols);
-    for (int b = 0; b < blocked / PanelLayout.BLOCK_COLS; b++) {
-      final int at = PanelLayout.blockIndex(row, b, cols);
-      final int to = dstOff + b * PanelLayout.BLOCK_COLS;
-      for (int l = 0; l < PanelLayout.HALF_BLOCK; l++) {
-        dst[to + l] = Bf16.toFloat(data[at + 2 * l]);
-        dst[to + PanelLayout.HALF_BLOCK + l] = Bf16.toFloat(data[at + 2 * l + 1]);
-      }
+    final int at = PanelLayout.index(row, 0, cols, true);
+    for (int c = 0; c < cols; c++) {
+      dst[dstOff + c] = Bf16.toFloat(data[at + c * PanelLayout.PANEL]);
     }
-    Bf16.widen(data, PanelLayout.tailIndex(row, cols), dst, dstOff + blocked, cols - blocked);
   }
 }

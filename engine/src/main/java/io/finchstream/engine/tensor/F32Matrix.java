@@ -2,7 +2,7 @@ package io.finchstream.engine.tensor;
 
 import io.finchstream.engine.WeightPrecision;
 
-/** A float32 {@link Matrix} in the {@link PanelLayout} (values in column order within a block). */
+/** A float32 {@link Matrix} in the {@link PanelLayout}. */
 public final class F32Matrix implements Matrix {
 
   private final float[] data;
@@ -47,11 +47,9 @@ public final class F32Matrix implements Matrix {
 
   @Override
   public void rowTo(final int row, final float[] dst, final int dstOff) {
-    final int blocked = PanelLayout.blockedCols(cols);
-    for (int b = 0; b < blocked / PanelLayout.BLOCK_COLS; b++) {
-      System.arraycopy(data, PanelLayout.blockIndex(row, b, cols), dst, dstOff + b * PanelLayout.BLOCK_COLS,
-          PanelLayout.BLOCK_COLS);
+    final int at = PanelLayout.index(row, 0, cols, false);
+    for (int c = 0; c < cols; c++) {
+      dst[dstOff + c] = data[at + c * PanelLayout.PANEL];
     }
-    System.arraycopy(data, PanelLayout.tailIndex(row, cols), dst, dstOff + blocked, cols - blocked);
   }
 }

@@ -73,27 +73,18 @@ public sealed interface Matrix permits F32Matrix, Bf16Matrix {
       if (first < 0 || n < 0 || first + n > rows || srcOff < 0 || (long) srcOff + (long) n * cols > src.length) {
         throw new IndexOutOfBoundsException("rows [" + first + ", " + (first + n) + ") of " + rows);
       }
-      final int blocked = PanelLayout.blockedCols(cols);
       for (int k = 0; k < n; k++) {
         final int r = first + k;
         final int s = srcOff + k * cols;
-        for (int b = 0; b < blocked / PanelLayout.BLOCK_COLS; b++) {
-          final int at = PanelLayout.blockIndex(r, b, cols);
-          final int c0 = s + b * PanelLayout.BLOCK_COLS;
-          if (f32 != null) {
-            System.arraycopy(src, c0, f32, at, PanelLayout.BLOCK_COLS);
-          } else {
-            for (int l = 0; l < PanelLayout.HALF_BLOCK; l++) {
-              bf16[at + 2 * l] = Bf16.fromFloat(src[c0 + l]);
-              bf16[at + 2 * l + 1] = Bf16.fromFloat(src[c0 + PanelLayout.HALF_BLOCK + l]);
-            }
-          }
-        }
-        final int tail = PanelLayout.tailIndex(r, cols);
+        final int at = PanelLayout.panelBase(r / PanelLayout.PANEL, cols) + PanelLayout.slot(r, bf16 != null);
         if (f32 != null) {
-          System.arraycopy(src, s + blocked, f32, tail, cols - blocked);
+          for (int c = 0; c < cols; c++) {
+            f32[at + c * PanelLayout.PANEL] = src[s + c];
+          }
         } else {
-          Bf16.narrow(src, s + blocked, bf16, tail, cols - blocked);
+          for (int c = 0; c < cols; c++) {
+            bf16[at + c * PanelLayout.PANEL] = Bf16.fromFloat(src[s + c]);
+          }
         }
       }
       return this;

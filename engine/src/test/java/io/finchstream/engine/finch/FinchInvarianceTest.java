@@ -128,7 +128,8 @@ class FinchInvarianceTest {
 
   @ParameterizedTest
   @MethodSource("variants")
-  void shouldKeepBf16WeightsCloseToFp32WhenTheCheckpointIsBf16Exact(final KernelKind kind, final WeightPrecision ignored) {
+  void shouldGiveBf16WeightsTheBitsOfFp32WhenTheCheckpointIsBf16Exact(
+      final KernelKind kind, final WeightPrecision ignored) {
     final MemoryCheckpoint rounded = RandomFinch.checkpointRoundedToBf16(CONFIG, 22);
     final LoadOptions options = LoadOptions.defaults().withKernels(kind);
     final FinchModel fp32 = FinchModel.load(rounded, options);
@@ -138,14 +139,27 @@ class FinchInvarianceTest {
     final FinchState s16 = bf16.newState();
     fp32.ingest(List.of(s32), List.of(input));
     bf16.ingest(List.of(s16), List.of(input));
-    // the embedding is rounded after ln0 is folded in, so only the matrices are exact: close, not equal
-    final float[] l32 = logits(fp32, s32);
-    final float[] l16 = logits(bf16, s16);
-    double max = 0;
-    for (int i = 0; i < l32.length; i++) {
-      max = Math.max(max, Math.abs(l32[i] - l16[i]));
-    }
-    assertThat(max).isLessThan(0.05);
+    assertThat(s16).isEqualTo(s32);
+    assertThat(logits(bf16, s16)).containsExactly(logits(fp32, s32));
     assertThat(fp32.info().id()).isEqualTo(bf16.info().id());
+    assertThat(bf16.weights().bytes()).isLessThan(fp32.weights().bytes());
+  }
+
+  @ParameterizedTest
+  @MethodSource("variants")
+  void shouldGiveScalarAndVectorKernelsCloseResults(final KernelKind ignored, final WeightPrecision p) {
+    // only the norms' reductions differ between the implementations
+    final FinchModel scalar = model(KernelKind.SCALAR, p, 1, 64);
+    final FinchModel vector = model(KernelKind.VECTOR, p, 2, 64);
+    final int[] input = tokens(8, 20);
+    final FinchState a = scalar.newState();
+    final FinchState b = vector.newState();
+    scalar.ingest(List.of(a), List.of(input));
+    vector.ingest(List.of(b), List.of(input));
+    final float[] la = logits(scalar, a);
+    final float[] lb = logits(vector, b);
+    for (int i = 0; i < la.length; i++) {
+      assertThat((double) lb[i]).isCloseTo(la[i], org.assertj.core.data.Offset.offset(1e-4));
+    }
   }
 }

@@ -101,7 +101,7 @@ class FinchWeightsTest {
       }
       for (int i = 0; i < c; i++) {
         final double expected = (emb[row * c + i] - mean) / Math.sqrt(var + 1e-5) * w[i] + b[i];
-        assertThat((double) weights.emb().get(row, i)).isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-5));
+        assertThat((double) weights.emb()[row * c + i]).isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-5));
       }
     }
   }

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-/** Every vector kernel against its scalar twin. */
+/** Every vector kernel against its scalar twin: bit for bit, except the norms (tolerance). */
 class VectorKernelsTest {
 
   private final Kernels scalar = Kernels.create(KernelKind.SCALAR, 1);
@@ -26,11 +26,11 @@ class VectorKernelsTest {
 
   @ParameterizedTest
   @EnumSource(WeightPrecision.class)
-  void shouldMatchScalarMatmulOnAllShapesAndStrides(final WeightPrecision precision) {
+  void shouldGiveTheScalarMatmulsBitsOnAllShapesAndStrides(final WeightPrecision precision) {
     final SplittableRandom random = new SplittableRandom(1);
     for (final int rows : new int[] {1, 2, 3, 4, 5, 8, 13}) {
       for (final int in : new int[] {1, 7, 8, 15, 16, 17, 32, 33, 100, 224}) {
-        for (final int out : new int[] {1, 2, 3, 4, 5, 7, 9, 64}) {
+        for (final int out : new int[] {1, 2, 3, 5, 9, 31, 32, 33, 64, 65, 130}) {
           final Matrix w = matrix(random, out, in, precision);
           final int xStride = in + 3;
           final int yStride = out + 2;
@@ -39,9 +39,7 @@ class VectorKernelsTest {
           final float[] actual = expected.clone();
           scalar.matmul(expected, 7, yStride, x, 5, xStride, rows, w);
           vector.matmul(actual, 7, yStride, x, 5, xStride, rows, w);
-          assertThat(maxAbsDiff(actual, expected))
-              .as("rows %d in %d out %d", rows, in, out)
-              .isLessThan(1e-5 * Math.sqrt(in) + 1e-6);
+          assertThat(actual).as("rows %d in %d out %d", rows, in, out).containsExactly(expected);
         }
       }
     }

@@ -62,16 +62,18 @@ class MatrixTest {
     assertThatThrownBy(() -> Matrix.of(new float[5], 2, 3, precision)).isInstanceOf(IllegalArgumentException.class);
   }
 
-  @ParameterizedTest
-  @EnumSource(WeightPrecision.class)
-  void shouldStoreAPanelAsOneStreamOfBlocks(final WeightPrecision precision) {
-    // [4, 64]: block 0 of rows 0..3, then block 1 of rows 0..3
-    assertThat(PanelLayout.index(0, 0, 64, false)).isZero();
-    assertThat(PanelLayout.index(1, 0, 64, false)).isEqualTo(32);
-    assertThat(PanelLayout.index(0, 32, 64, false)).isEqualTo(128);
-    assertThat(PanelLayout.index(0, 16, 64, true)).isEqualTo(1); // bf16 pair (0, 16)
-    assertThat(PanelLayout.index(0, 1, 64, true)).isEqualTo(2);
-    assertThat(PanelLayout.index(4, 0, 64, false)).isEqualTo(256); // next panel
-    assertThat(PanelLayout.index(2, 65, 66, false)).isEqualTo(4 * 64 + 2 * 2 + 1); // tail, row-major
+  @org.junit.jupiter.api.Test
+  void shouldStoreEachPanelColumnByColumn() {
+    // [64, 3]: column 0 of rows 0..63, then column 1, ...; the next panel after 64·cols values
+    assertThat(PanelLayout.index(0, 0, 3, false)).isZero();
+    assertThat(PanelLayout.index(1, 0, 3, false)).isEqualTo(1);
+    assertThat(PanelLayout.index(0, 1, 3, false)).isEqualTo(64);
+    assertThat(PanelLayout.index(63, 2, 3, false)).isEqualTo(2 * 64 + 63);
+    assertThat(PanelLayout.index(64, 0, 3, false)).isEqualTo(3 * 64);
+    // bf16 pairs (32g + l, 32g + 16 + l)
+    assertThat(PanelLayout.index(16, 0, 3, true)).isEqualTo(1);
+    assertThat(PanelLayout.index(1, 0, 3, true)).isEqualTo(2);
+    assertThat(PanelLayout.index(32 + 17, 1, 3, true)).isEqualTo(64 + 32 + 3);
+    assertThat(PanelLayout.length(65, 3)).isEqualTo(2 * 64 * 3);
   }
 }
