@@ -1,17 +1,19 @@
 package io.finchstream.engine.kernels;
 
 /**
- * Scalar non-linearities shared by every {@link Kernels} implementation. They use {@link StrictMath}
- * (a pure-Java fdlibm), so a value never depends on whether the code is interpreted or compiled,
- * nor on the CPU: the element-wise kernels are bit-identical everywhere.
+ * Scalar non-linearities shared by every {@link Kernels} implementation. {@code exp} is {@link
+ * FastExp} (plain float operations, so the vector twins in {@link VectorKernels} reproduce it bit
+ * for bit); {@code tanh}, needed only on the small LoRA vectors, is {@link StrictMath}'s. Neither
+ * depends on whether the code is interpreted or compiled, nor on the CPU: the element-wise kernels
+ * give the same bits everywhere.
  */
 final class Activations {
 
   private Activations() {}
 
-  /** {@code 1 / (1 + e^-x)}, computed in double and rounded once. */
+  /** {@code 1 / (1 + e^-x)}. */
   static float sigmoid(final float x) {
-    return (float) (1.0 / (1.0 + StrictMath.exp(-(double) x)));
+    return 1f / (1f + FastExp.exp(-x));
   }
 
   /** {@code x · sigmoid(x)}. */
@@ -24,8 +26,8 @@ final class Activations {
     return (float) StrictMath.tanh(x);
   }
 
-  /** The per-channel decay {@code exp(−exp(z))} in (0, 1] (§2.2), computed in double, rounded once. */
+  /** The per-channel decay {@code exp(−exp(z))} in [0, 1] (§2.2). */
   static float decay(final float z) {
-    return (float) StrictMath.exp(-StrictMath.exp(z));
+    return FastExp.exp(-FastExp.exp(z));
   }
 }

@@ -2,16 +2,19 @@ package io.finchstream.engine.kernels;
 
 import io.finchstream.engine.tensor.Matrix;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * {@link Kernels} on the Vector API with the preferred (widest) float species: the matmul, the norms,
- * the element-wise arithmetic and the WKV recurrence are vectorised; the transcendental steps are
- * inherited from {@link ScalarKernels} (they are computed per element with {@code StrictMath}).
+ * the element-wise steps (including the exp-based sigmoid, SiLU and decay) and the WKV recurrence
+ * are vectorised; only {@code tanh} (on the small LoRA vectors) is inherited from {@link
+ * ScalarKernels}.
  *
- * <p>Element-wise kernels and {@link #wkv} do exactly the float operations of their scalar twins per
- * element (same order, same FMAs), so they are bit-identical to them. The matmul and norm
+ * <p>The matmul, the element-wise kernels and {@link #wkv} do exactly the float operations of their
+ * scalar twins per element (same order, same FMAs), so they are bit-identical to them. The norms'
  * reductions use vector lanes and a fixed lane-sum tree: deterministic, and equal to the scalar twin
  * up to rounding.
  */
@@ -167,6 +170,74 @@ public final class VectorKernels extends ScalarKernels {
     for (int i = upper; i < n; i++) {
       final float r = Math.max(x[i], 0f);
       x[i] = r * r;
+    }
+  }
+
+  /**
+   * {@link FastExp#exp} on every lane, bit for bit: the same float operations in the same order
+   * (clamping below {@link FastExp#LO} gives 0 through a blend instead of a branch).
+   */
+  static FloatVector exp(final FloatVector x) {
+    final VectorMask<Float> under = x.lt(FastExp.LO);
+    final FloatVector xc = x.max(FastExp.LO).min(FastExp.HI);
+    final FloatVector t = xc.fma(FastExp.LOG2E, FastExp.MAGIC);
+    final FloatVector n = t.sub(FastExp.MAGIC);
+    final IntVector ni = t.reinterpretAsInts().sub(FastExp.MAGIC_BITS);
+    final FloatVector negN = n.neg();
+    FloatVector r = negN.fma(FloatVector.broadcast(F, FastExp.LN2_HI), xc);
+    r = negN.fma(FloatVector.broadcast(F, FastExp.LN2_LO), r);
+    FloatVector p = r.fma(FastExp.P0, FastExp.P1);
+    p = p.fma(r, FloatVector.broadcast(F, FastExp.P2));
+    p = p.fma(r, FloatVector.broadcast(F, FastExp.P3));
+    p = p.fma(r, FloatVector.broadcast(F, FastExp.P4));
+    p = p.fma(r, FloatVector.broadcast(F, FastExp.P5));
+    final FloatVector y = p.fma(r.mul(r), r).add(1f);
+    final FloatVector scale = ni.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+    return y.mul(scale).blend(0f, under);
+  }
+
+  private static FloatVector sigmoid(final FloatVector x) {
+    return FloatVector.broadcast(F, 1f).div(exp(x.neg()).add(1f));
+  }
+
+  @Override
+  public void silu(final float[] x, final int n) {
+    final int upper = F.loopBound(n);
+    for (int i = 0; i < upper; i += LANES) {
+      final FloatVector v = FloatVector.fromArray(F, x, i);
+      v.mul(sigmoid(v)).intoArray(x, i);
+    }
+    for (int i = upper; i < n; i++) {
+      x[i] = Activations.silu(x[i]);
+    }
+  }
+
+  @Override
+  public void decay(final float[] w, final float[] timeDecay, final int rows) {
+    final int c = timeDecay.length;
+    final int upper = F.loopBound(c);
+    for (int t = 0; t < rows; t++) {
+      final int b = t * c;
+      for (int i = 0; i < upper; i += LANES) {
+        final FloatVector z = FloatVector.fromArray(F, timeDecay, i).add(FloatVector.fromArray(F, w, b + i));
+        exp(exp(z).neg()).intoArray(w, b + i);
+      }
+      for (int i = upper; i < c; i++) {
+        w[b + i] = Activations.decay(timeDecay[i] + w[b + i]);
+      }
+    }
+  }
+
+  @Override
+  public void addSigmoidGated(final float[] x, final float[] gate, final float[] value, final int n) {
+    final int upper = F.loopBound(n);
+    for (int i = 0; i < upper; i += LANES) {
+      FloatVector.fromArray(F, x, i)
+          .add(sigmoid(FloatVector.fromArray(F, gate, i)).mul(FloatVector.fromArray(F, value, i)))
+          .intoArray(x, i);
+    }
+    for (int i = upper; i < n; i++) {
+      x[i] += Activations.sigmoid(gate[i]) * value[i];
     }
   }
 
