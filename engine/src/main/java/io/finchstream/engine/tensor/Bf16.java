@@ -27,20 +27,4 @@ public final class Bf16 {
   public static boolean isExact(final float value) {
     return (Float.floatToRawIntBits(value) & 0xFFFF) == 0;
   }
-
-  /** dst[dstOff + i] = toFloat(src[srcOff + i]) for i in [0, n). */
-  public static void widen(
-      final short[] src, final int srcOff, final float[] dst, final int dstOff, final int n) {
-    for (int i = 0; i < n; i++) {
-      dst[dstOff + i] = Float.intBitsToFloat(src[srcOff + i] << 16);
-    }
-  }
-
-  /** dst[dstOff + i] = fromFloat(src[srcOff + i]) for i in [0, n). */
-  public static void narrow(
-      final float[] src, final int srcOff, final short[] dst, final int dstOff, final int n) {
-    for (int i = 0; i < n; i++) {
-      dst[dstOff + i] = fromFloat(src[srcOff + i]);
-    }
-  }
 }

@@ -33,8 +33,11 @@ public class MachineProbeBenchmark {
   /** Bytes read per {@link #readBandwidth} op: 1 GiB, far beyond the caches. */
   static final long READ_BYTES = 1L << 30;
 
-  /** FMA steps per thread per {@link #fmaPeak} op. */
-  static final long FMA_STEPS = 20_000_000L;
+  /**
+   * FMA steps per thread per {@link #fmaPeak} op: about 1 GFLOP per thread, short enough that the
+   * warmup covers C2's compilation (interpreted Vector API code is orders of magnitude slower).
+   */
+  static final long FMA_STEPS = 2_000_000L;
 
   @Param({"1", "2"})
   int threads;

@@ -28,7 +28,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xmx14g", "-XX:+UseParallelGC", "-Xss4m"})
-@Warmup(iterations = 2, time = 5)
+@Warmup(iterations = 3, time = 5)
 @Measurement(iterations = 5, time = 5)
 public class PrefillBenchmark {
 
