@@ -103,32 +103,15 @@ final class FinchPass {
 
   // x = x + sigmoid(xr · Wr) ⊙ (relu(xk · Wk)² · Wv), §2.5
   private void channelMix(final int l, final FinchBlock block) {
-    final ChannelMix ffn = block.ffn();
-    final int f = weights.config().ffnDim();
     kernels.layerNorm(s.xx, s.x, rows, block.ln2().weight(), block.ln2().bias(), FinchConfig.LAYER_NORM_EPS);
     for (int g = 0; g < states.length; g++) {
       shift(states[g].ffn_x[l], g);
     }
-    final float[] xk = s.mixed[1];
-    final float[] xr = s.mixed[3];
-    kernels.lerp(xk, s.xx, s.sx, ffn.time_maa_k(), rows);
-    kernels.lerp(xr, s.xx, s.sx, ffn.time_maa_r(), rows);
-    kernels.matmul(s.kk, 0, f, xk, 0, c, rows, ffn.key());
-    kernels.reluSquare(s.kk, rows * f);
-    kernels.matmul(s.out, 0, c, s.kk, 0, f, rows, ffn.value());
-    kernels.matmul(s.r, 0, c, xr, 0, c, rows, ffn.receptance());
-    kernels.addSigmoidGated(s.x, s.r, s.out, rows * c);
+    block.ffn().apply(kernels, s.x, s.xx, s.sx, rows, s.mixed[1], s.mixed[3], s.r, s.out, s.kk);
   }
 
-  /**
-   * Token shift of segment g (§2.2, §2.7): sx[t] = xx[t−1] − xx[t], where the row before the first
-   * is {@code prev} (the state's stored LN output); then prev takes the last row's LN output.
-   */
+  /** Token shift of segment g (§2.2, §2.7), see {@link TokenShift}. */
   private void shift(final float[] prev, final int g) {
-    final int first = rowStart[g] * c;
-    final int n = rowCount[g];
-    kernels.sub(s.sx, first, prev, 0, s.xx, first, c);
-    kernels.sub(s.sx, first + c, s.xx, first, s.xx, first + c, (n - 1) * c);
-    System.arraycopy(s.xx, first + (n - 1) * c, prev, 0, c);
+    TokenShift.apply(kernels, s.sx, s.xx, prev, rowStart[g], rowCount[g], c);
   }
 }

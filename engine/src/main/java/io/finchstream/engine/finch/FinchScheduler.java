@@ -4,10 +4,8 @@ import io.finchstream.engine.kernels.Kernels;
 import java.util.Arrays;
 
 /**
- * Cuts one call into passes of at most {@code scratch.rows} token rows: each pass takes the next
- * tokens of every state that still has some (a fair share each, at least one), so a call with many
- * conversations batches them and a long prompt is prefilled in chunks. How a call is cut never
- * changes a result (chunk and batch invariance), only memory use and speed.
+ * Cuts one call into passes of at most {@code scratch.rows} token rows ({@link RowBatcher}) and
+ * computes logits from the states' last residual vectors.
  */
 final class FinchScheduler {
 
@@ -23,39 +21,20 @@ final class FinchScheduler {
 
   /** Advances {@code states[i]} by {@code tokens[i]} (already validated). */
   void ingest(final FinchState[] states, final int[][] tokens) {
-    final int[] done = new int[states.length];
-    final int capacity = scratch.rows;
-    final FinchState[] seg = new FinchState[capacity];
-    final int[] start = new int[capacity];
-    final int[] count = new int[capacity];
-    final int[] rowTokens = new int[capacity];
-    while (true) {
-      int active = 0;
-      for (int i = 0; i < states.length; i++) {
-        active += done[i] < tokens[i].length ? 1 : 0;
-      }
-      if (active == 0) {
-        return;
-      }
-      final int share = Math.max(1, capacity / active);
-      int segments = 0;
-      int rows = 0;
-      for (int i = 0; i < states.length && rows < capacity; i++) {
-        final int n = Math.min(Math.min(tokens[i].length - done[i], share), capacity - rows);
-        if (n <= 0) {
-          continue;
-        }
-        seg[segments] = states[i];
-        start[segments] = rows;
-        count[segments] = n;
-        System.arraycopy(tokens[i], done[i], rowTokens, rows, n);
-        done[i] += n;
-        rows += n;
-        segments++;
-      }
-      new FinchPass(weights, kernels, scratch, Arrays.copyOf(seg, segments),
-          Arrays.copyOf(start, segments), Arrays.copyOf(count, segments)).run(rowTokens);
+    final int[] lengths = new int[states.length];
+    for (int i = 0; i < states.length; i++) {
+      lengths[i] = tokens[i].length;
     }
+    final int[] rowTokens = new int[scratch.rows];
+    RowBatcher.run(lengths, scratch.rows, (item, from, start, count, segments, rows) -> {
+      final FinchState[] seg = new FinchState[segments];
+      for (int g = 0; g < segments; g++) {
+        seg[g] = states[item[g]];
+        System.arraycopy(tokens[item[g]], from[g], rowTokens, start[g], count[g]);
+      }
+      new FinchPass(weights, kernels, scratch, seg, Arrays.copyOf(start, segments),
+          Arrays.copyOf(count, segments)).run(rowTokens);
+    });
   }
 
   /** {@code out[i] = head · LN_out(last_x of states[i])} (§2.1), a batch of rows at a time. */
