@@ -107,30 +107,49 @@ public final class GoldCache implements TokenCache {
   }
 
   /**
-   * Appends entries. Row {@code i} of each argument is one token: {@code c [rows, R]}, {@code kD
-   * [rows, A]}, {@code keys[g]} and {@code values[g]} {@code [rows, A]} for GOLD layer g.
+   * Appends the entries of rows {@code [first, first + n)}. Row {@code t} of each argument is one
+   * token: {@code tokens[t]}, {@code c [rows, R]}, {@code kD [rows, A]}, {@code keys[g]} and {@code
+   * values[g]} {@code [rows, A]} for GOLD layer g.
    */
   public void append(
       final int[] tokens,
-      final int tokenOff,
-      final int rows,
+      final int first,
+      final int n,
       final float[] c,
       final float[] kD,
       final float[][] keys,
       final float[][] values) {
-    for (int i = 0; i < rows; i++) {
+    for (int t = first; t < first + n; t++) {
       final Chunk chunk = writableLastChunk();
       final int slot = chunk.count;
-      chunk.tokens[slot] = tokens[tokenOff + i];
-      System.arraycopy(c, i * compressed, chunk.c, slot * compressed, compressed);
-      System.arraycopy(kD, i * dim, chunk.kD, slot * dim, dim);
+      chunk.tokens[slot] = tokens[t];
+      System.arraycopy(c, t * compressed, chunk.c, slot * compressed, compressed);
+      System.arraycopy(kD, t * dim, chunk.kD, slot * dim, dim);
       for (int g = 0; g < goldLayers; g++) {
-        System.arraycopy(keys[g], i * dim, chunk.k[g], slot * dim, dim);
-        System.arraycopy(values[g], i * dim, chunk.v[g], slot * dim, dim);
+        System.arraycopy(keys[g], t * dim, chunk.k[g], slot * dim, dim);
+        System.arraycopy(values[g], t * dim, chunk.v[g], slot * dim, dim);
       }
       chunk.count++;
       size++;
     }
+  }
+
+  /** GOLD layer g's key chunks (read only; see {@link #keys(int, int)}), for the attention kernel. */
+  public float[][] keyChunks(final int g) {
+    final float[][] out = new float[chunks.size()][];
+    for (int j = 0; j < out.length; j++) {
+      out[j] = chunks.get(j).k[g];
+    }
+    return out;
+  }
+
+  /** GOLD layer g's value chunks (read only). */
+  public float[][] valueChunks(final int g) {
+    final float[][] out = new float[chunks.size()][];
+    for (int j = 0; j < out.length; j++) {
+      out[j] = chunks.get(j).v[g];
+    }
+    return out;
   }
 
   /** Number of chunks; chunk {@code j} holds positions {@code [j·blockSize, j·blockSize + count)}. */
