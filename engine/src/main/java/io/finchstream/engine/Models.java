@@ -3,6 +3,8 @@ package io.finchstream.engine;
 import io.finchstream.engine.finch.FinchModel;
 import io.finchstream.engine.io.Checkpoint;
 import io.finchstream.engine.io.CheckpointException;
+import io.finchstream.engine.io.Checkpoints;
+import java.nio.file.Path;
 
 /**
  * Loads a {@link LanguageModel} from a checkpoint, detecting the architecture from its tensor names.
@@ -10,6 +12,18 @@ import io.finchstream.engine.io.CheckpointException;
 public final class Models {
 
   private Models() {}
+
+  /**
+   * Opens the checkpoint file (any supported format, recognised by content), detects the
+   * architecture and loads the weights into memory; the file is closed before returning.
+   *
+   * @throws CheckpointException naming the file, the problem and a fix
+   */
+  public static LanguageModel load(final Path file, final LoadOptions options) {
+    try (Checkpoint checkpoint = Checkpoints.open(file, options.progress())) {
+      return fromCheckpoint(checkpoint, options);
+    }
+  }
 
   /**
    * The model stored in an opened checkpoint (the checkpoint may be closed afterwards: the weights

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.finchstream.engine.LoadOptions;
 import io.finchstream.engine.WeightPrecision;
 import io.finchstream.engine.kernels.KernelKind;
-import io.finchstream.engine.testing.InMemoryCheckpoint;
+import io.finchstream.engine.io.MemoryCheckpoint;
 import io.finchstream.engine.testing.RandomFinch;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -23,7 +23,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class FinchInvarianceTest {
 
   private static final FinchConfig CONFIG = FinchConfig.standard(2, 64, 16, 61);
-  private static final InMemoryCheckpoint CHECKPOINT = RandomFinch.checkpoint(CONFIG, 21);
+  private static final MemoryCheckpoint CHECKPOINT = RandomFinch.checkpoint(CONFIG, 21);
 
   static Stream<Arguments> variants() {
     return Stream.of(KernelKind.SCALAR, KernelKind.VECTOR)
@@ -129,7 +129,7 @@ class FinchInvarianceTest {
   @ParameterizedTest
   @MethodSource("variants")
   void shouldKeepBf16WeightsCloseToFp32WhenTheCheckpointIsBf16Exact(final KernelKind kind, final WeightPrecision ignored) {
-    final InMemoryCheckpoint rounded = RandomFinch.checkpointRoundedToBf16(CONFIG, 22);
+    final MemoryCheckpoint rounded = RandomFinch.checkpointRoundedToBf16(CONFIG, 22);
     final LoadOptions options = LoadOptions.defaults().withKernels(kind);
     final FinchModel fp32 = FinchModel.load(rounded, options);
     final FinchModel bf16 = FinchModel.load(rounded, options.withPrecision(WeightPrecision.BF16));

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.finchstream.engine.LoadOptions;
 import io.finchstream.engine.WeightPrecision;
 import io.finchstream.engine.kernels.KernelKind;
-import io.finchstream.engine.testing.InMemoryCheckpoint;
+import io.finchstream.engine.io.MemoryCheckpoint;
 import io.finchstream.engine.testing.RandomFinch;
 import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -29,7 +29,7 @@ class FinchModelReferenceTest {
   void shouldMatchTheReferenceTokenByToken(final KernelKind kind) {
     // H=4, N=16, F=224, D_MIX=32, D_DECAY=64: every size distinct
     final FinchConfig config = FinchConfig.standard(3, 64, 16, 97);
-    final InMemoryCheckpoint checkpoint = RandomFinch.checkpoint(config, 7);
+    final MemoryCheckpoint checkpoint = RandomFinch.checkpoint(config, 7);
     final FinchModel model = FinchModel.load(checkpoint, LoadOptions.defaults().withKernels(kind).withThreads(2));
     final ReferenceFinch reference = new ReferenceFinch(checkpoint);
     final FinchState state = model.newState();
@@ -46,7 +46,7 @@ class FinchModelReferenceTest {
   @EnumSource(value = KernelKind.class, names = {"SCALAR", "VECTOR"})
   void shouldMatchTheReferenceInSequenceMode(final KernelKind kind) {
     final FinchConfig config = FinchConfig.standard(2, 64, 8, 97);
-    final InMemoryCheckpoint checkpoint = RandomFinch.checkpoint(config, 8);
+    final MemoryCheckpoint checkpoint = RandomFinch.checkpoint(config, 8);
     final FinchModel model = FinchModel.load(checkpoint, LoadOptions.defaults().withKernels(kind));
     final ReferenceFinch reference = new ReferenceFinch(checkpoint);
     double[] expected = null;
@@ -64,7 +64,7 @@ class FinchModelReferenceTest {
   @EnumSource(value = KernelKind.class, names = {"SCALAR", "VECTOR"})
   void shouldStayCloseToTheReferenceWithBf16Weights(final KernelKind kind) {
     final FinchConfig config = FinchConfig.standard(2, 64, 16, 97);
-    final InMemoryCheckpoint checkpoint = RandomFinch.checkpoint(config, 9);
+    final MemoryCheckpoint checkpoint = RandomFinch.checkpoint(config, 9);
     final FinchModel model = FinchModel.load(checkpoint,
         LoadOptions.defaults().withKernels(kind).withPrecision(WeightPrecision.BF16));
     assertThat(model.info().weightPrecision()).isEqualTo("bf16");

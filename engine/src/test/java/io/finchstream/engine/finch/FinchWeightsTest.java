@@ -6,14 +6,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.finchstream.engine.LoadOptions;
 import io.finchstream.engine.WeightPrecision;
 import io.finchstream.engine.io.CheckpointException;
-import io.finchstream.engine.testing.InMemoryCheckpoint;
+import io.finchstream.engine.io.MemoryCheckpoint;
 import io.finchstream.engine.testing.RandomFinch;
 import org.junit.jupiter.api.Test;
 
 class FinchWeightsTest {
 
   private static final FinchConfig CONFIG = FinchConfig.standard(2, 64, 16, 97);
-  private static final InMemoryCheckpoint CHECKPOINT = RandomFinch.checkpoint(CONFIG, 41);
+  private static final MemoryCheckpoint CHECKPOINT = RandomFinch.checkpoint(CONFIG, 41);
 
   @Test
   void shouldInferEveryHyperParameterFromShapes() {
@@ -41,10 +41,10 @@ class FinchWeightsTest {
 
   @Test
   void shouldRejectAMissingTensorNamingFileTensorAndFix() {
-    final InMemoryCheckpoint broken = CHECKPOINT.without("blocks.1.att.gate.weight");
+    final MemoryCheckpoint broken = RandomFinch.edited(CHECKPOINT, "broken-41", "blocks.1.att.gate.weight", null, null, null);
     assertThatThrownBy(() -> FinchModel.load(broken, LoadOptions.defaults()))
         .isInstanceOf(CheckpointException.class)
-        .hasMessageContaining("random-finch-41.memory")
+        .hasMessageContaining("broken-41")
         .hasMessageContaining("blocks.1.att.gate.weight")
         .hasMessageContaining("missing")
         .hasMessageContaining("re-export");
@@ -52,8 +52,8 @@ class FinchWeightsTest {
 
   @Test
   void shouldRejectAWrongShape() {
-    final InMemoryCheckpoint broken =
-        CHECKPOINT.with("blocks.0.ffn.value.weight", new long[] {224, 64}, new float[224 * 64]);
+    final MemoryCheckpoint broken =
+        RandomFinch.edited(CHECKPOINT, "edited", null, "blocks.0.ffn.value.weight", new long[] {224, 64}, new float[224 * 64]);
     assertThatThrownBy(() -> FinchModel.load(broken, LoadOptions.defaults()))
         .isInstanceOf(CheckpointException.class)
         .hasMessageContaining("blocks.0.ffn.value.weight")
@@ -63,13 +63,13 @@ class FinchWeightsTest {
 
   @Test
   void shouldRejectLeftoverTensors() {
-    final InMemoryCheckpoint extra =
-        CHECKPOINT.with("blocks.0.att.time_state", new long[] {4, 16, 16}, new float[4 * 16 * 16]);
+    final MemoryCheckpoint extra =
+        RandomFinch.edited(CHECKPOINT, "edited", null, "blocks.0.att.time_state", new long[] {4, 16, 16}, new float[4 * 16 * 16]);
     assertThatThrownBy(() -> FinchModel.load(extra, LoadOptions.defaults()))
         .isInstanceOf(CheckpointException.class)
         .hasMessageContaining("unexpected")
         .hasMessageContaining("blocks.0.att.time_state");
-    final InMemoryCheckpoint moreBlocks = CHECKPOINT.with("blocks.7.ln2.weight", new long[] {64}, new float[64]);
+    final MemoryCheckpoint moreBlocks = RandomFinch.edited(CHECKPOINT, "edited", null, "blocks.7.ln2.weight", new long[] {64}, new float[64]);
     assertThatThrownBy(() -> FinchModel.load(moreBlocks, LoadOptions.defaults()))
         .isInstanceOf(CheckpointException.class)
         .hasMessageContaining("blocks.7.ln2.weight");
@@ -77,7 +77,7 @@ class FinchWeightsTest {
 
   @Test
   void shouldRejectANonFinchCheckpoint() {
-    final InMemoryCheckpoint noFinch = CHECKPOINT.without("blocks.0.att.time_faaaa");
+    final MemoryCheckpoint noFinch = RandomFinch.edited(CHECKPOINT, "no-faaaa", "blocks.0.att.time_faaaa", null, null, null);
     assertThatThrownBy(() -> FinchModel.load(noFinch, LoadOptions.defaults()))
         .isInstanceOf(CheckpointException.class)
         .hasMessageContaining("blocks.0.att.time_faaaa");
@@ -133,7 +133,7 @@ class FinchWeightsTest {
         .isNotEqualTo(id);
     final float[] head = CHECKPOINT.tensor("head.weight").toFloats();
     head[0] += 1;
-    assertThat(FinchModel.load(CHECKPOINT.with("head.weight", new long[] {97, 64}, head), LoadOptions.defaults())
+    assertThat(FinchModel.load(RandomFinch.edited(CHECKPOINT, "edited", null, "head.weight", new long[] {97, 64}, head), LoadOptions.defaults())
         .info().id()).isNotEqualTo(id);
   }
 }
