@@ -59,6 +59,21 @@ public record GoldFinchConfig(
     GOLD
   }
 
+  /**
+   * The standard sizes of a GoldFinch model of {@code layers × dim} (goldfinch-math §0, §1, §6.2):
+   * L_F = floor(2L/3) Finch-C2 blocks, F = 3.5·C rounded down to 32, R = C/16, DVL = max(C/16, 64),
+   * LoRA ranks 32 (mix, query, kv-mix) and 64 (decay, value2). No RoPE.
+   */
+  public static GoldFinchConfig standard(final int layers, final int dim, final int headSize, final int vocab) {
+    if (layers < 2 || dim < 16 || dim % 16 != 0 || headSize < 1 || dim % headSize != 0 || vocab < 1) {
+      throw new IllegalArgumentException("no standard GoldFinch with L=" + layers + " C=" + dim + " N=" + headSize
+          + " V=" + vocab + " (needs L >= 2, C a multiple of 16 and of the head size)");
+    }
+    final int finch = Math.max(1, layers * 2 / 3);
+    return new GoldFinchConfig(vocab, dim, dim / headSize, headSize, Math.max(32, (int) (dim * 3.5) / 32 * 32),
+        dim / 16, finch, layers - finch, 32, 64, 64, 32, 32, Math.max(dim / 16, 64), 0);
+  }
+
   /** Total blocks L. */
   public int layers() {
     return finchLayers + goldLayers;
