@@ -5,6 +5,7 @@ import io.finchstream.engine.TokenCache;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -264,6 +265,33 @@ public final class GoldCache implements TokenCache {
     return count;
   }
 
+  /**
+   * Equal when both hold the same entries: sizes, block size and every canonical and derived value
+   * (bit for bit).
+   */
+  @Override
+  public boolean equals(final Object o) {
+    if (!(o instanceof GoldCache other) || other.size != size || other.blockSize != blockSize
+        || other.compressed != compressed || other.dim != dim || other.goldLayers != goldLayers) {
+      return false;
+    }
+    for (int j = 0; j < chunks.size(); j++) {
+      if (!chunks.get(j).sameEntries(other.chunks.get(j))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  @Override
+  public int hashCode() {
+    int h = Long.hashCode(size);
+    for (final Chunk chunk : chunks) {
+      h = 31 * h + Arrays.hashCode(Arrays.copyOf(chunk.tokens, chunk.count));
+    }
+    return h;
+  }
+
   /** Bytes held in memory: canonical and derived arrays of every chunk (shared chunks counted). */
   public long memoryBytes() {
     long bytes = 0;
@@ -330,6 +358,22 @@ public final class GoldCache implements TokenCache {
         System.arraycopy(src.v[g], 0, v[g], 0, src.count * dim);
       }
       count = src.count;
+    }
+
+    boolean sameEntries(final Chunk o) {
+      if (o.count != count
+          || !Arrays.equals(tokens, 0, count, o.tokens, 0, count)
+          || !Arrays.equals(c, 0, count * compressed, o.c, 0, count * compressed)
+          || !Arrays.equals(kD, 0, count * dim, o.kD, 0, count * dim)) {
+        return false;
+      }
+      for (int g = 0; g < goldLayers; g++) {
+        if (!Arrays.equals(k[g], 0, count * dim, o.k[g], 0, count * dim)
+            || !Arrays.equals(v[g], 0, count * dim, o.v[g], 0, count * dim)) {
+          return false;
+        }
+      }
+      return true;
     }
 
     long bytes() {

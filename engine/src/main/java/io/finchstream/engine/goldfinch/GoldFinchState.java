@@ -2,6 +2,8 @@ package io.finchstream.engine.goldfinch;
 
 import io.finchstream.engine.ModelState;
 import io.finchstream.engine.StatePrecision;
+import java.util.Arrays;
+import java.util.Objects;
 
 /**
  * The state of one GoldFinch conversation (goldfinch-math §2.2, §4.2, §5.3). Not thread-safe.
@@ -112,6 +114,29 @@ public final class GoldFinchState implements ModelState {
   /** The sizes of the model this state belongs to. */
   public GoldFinchConfig config() {
     return config;
+  }
+
+  /** Equal when every number of the state and its cache is bit-identical and the model is the same. */
+  @Override
+  public boolean equals(final Object o) {
+    return o instanceof GoldFinchState other
+        && config.equals(other.config)
+        && modelId.equals(other.modelId)
+        && position == other.position
+        && goldPosition == other.goldPosition
+        && Arrays.deepEquals(att_x, other.att_x)
+        && Arrays.deepEquals(ffn_x, other.ffn_x)
+        && Arrays.deepEquals(wkv, other.wkv)
+        && Arrays.deepEquals(gold_att_x, other.gold_att_x)
+        && Arrays.deepEquals(gold_ffn_x, other.gold_ffn_x)
+        && Arrays.equals(last_x, other.last_x)
+        && Arrays.deepEquals(boundary, other.boundary)
+        && cache.equals(other.cache);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(modelId, position, goldPosition, Arrays.hashCode(last_x), cache);
   }
 
   @Override
