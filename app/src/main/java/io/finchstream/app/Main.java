@@ -24,6 +24,7 @@ import picocli.CommandLine.Command;
       LogitsCommand.class,
       InspectCommand.class,
       ModelCommand.class,
+      BenchCommand.class,
     })
 public final class Main implements Runnable {
 

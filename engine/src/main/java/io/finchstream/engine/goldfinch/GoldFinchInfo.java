@@ -31,13 +31,13 @@ final class GoldFinchInfo {
     d.put("GOLD window for streaming prefill", c.window() + " tokens (2G, seeded query shift)");
     d.put("checkpoint format", format);
     d.put("weight bytes in memory", Long.toString(weights.bytes()));
-    d.put("cache bytes/token (canonical, as stored)", cost.canonicalBytesPerToken()
+    d.put("cache bytes/token (as stored)", cost.canonicalBytesPerToken()
         + " (int32 token id + " + c.compressed() + " fp32 c_t)");
-    d.put("cache bytes/token (derived, in memory)", cost.derivedBytesPerToken()
+    d.put("cache bytes/token (derived, memory)", cost.derivedBytesPerToken()
         + " (fp32 kD + k, v of " + c.goldLayers() + " GOLD layers)");
-    d.put("full transformer KV cache bytes/token", cost.transformerKvBytesPerToken(4) + " fp32, "
+    d.put("transformer KV cache bytes/token", cost.transformerKvBytesPerToken(4) + " fp32, "
         + cost.transformerKvBytesPerToken(2) + " bf16 (2·L·C values)");
-    d.put("cache ratio vs full transformer KV cache", String.format(Locale.ROOT,
+    d.put("cache ratio vs transformer KV cache", String.format(Locale.ROOT,
         "%.1fx as stored (fp32 vs fp32); %.1fx in the paper's accounting (bf16 c_t + 2×16-bit token index"
             + " = %d B vs %d B bf16)",
         cost.ratioAsStored(), cost.paperRatio(), cost.paperBytesPerToken(), cost.transformerKvBytesPerToken(2)));
