@@ -3,12 +3,19 @@ package io.finchstream.engine.goldfinch;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.finchstream.engine.LoadOptions;
+import io.finchstream.engine.Models;
 import io.finchstream.engine.io.Checkpoint;
 import io.finchstream.engine.io.Checkpoints;
+import io.finchstream.engine.io.DType;
+import io.finchstream.engine.io.safetensors.SafetensorsWriter;
 import io.finchstream.engine.kernels.KernelKind;
 import io.finchstream.engine.testing.GoldFinchFixtures;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -82,6 +89,33 @@ class GoldFinchReferenceTest {
       assertThat(state.goldCurrent()).isFalse();
       m.logits(List.of(state), out);
       assertThat(maxAbs(out[0], expected[split - 1])).isLessThanOrEqualTo(GoldFinchFixtures.tolerance());
+    }
+  }
+
+  @Test
+  void shouldComputeTheSameBitsFromASafetensorsCopy(@TempDir final Path dir) {
+    final Path copy = dir.resolve("goldfinch.safetensors");
+    for (final String model : new String[] {GoldFinchFixtures.FP32, GoldFinchFixtures.BF16}) {
+      try (Checkpoint ck = Checkpoints.open(GoldFinchFixtures.checkpoint(model))) {
+        SafetensorsWriter.write(copy, ck, model.equals(GoldFinchFixtures.FP32) ? DType.F32 : DType.BF16, Map.of());
+      }
+      final GoldFinchModel fromPth = load(model, KernelKind.VECTOR, 0);
+      final GoldFinchModel fromSafetensors;
+      try (Checkpoint ck = Checkpoints.open(copy)) {
+        assertThat(ck.format()).isEqualTo("safetensors");
+        fromSafetensors = (GoldFinchModel) Models.fromCheckpoint(ck, LoadOptions.defaults()
+            .withKernels(KernelKind.VECTOR).withThreads(2));
+      }
+      final int[] tokens = GoldFinchFixtures.tokens();
+      final float[][] a = new float[1][fromPth.info().vocabSize()];
+      final float[][] b = new float[1][fromPth.info().vocabSize()];
+      final GoldFinchState sa = fromPth.newState();
+      final GoldFinchState sb = fromSafetensors.newState();
+      fromPth.ingest(List.of(sa), List.of(tokens));
+      fromSafetensors.ingest(List.of(sb), List.of(tokens));
+      fromPth.logits(List.of(sa), a);
+      fromSafetensors.logits(List.of(sb), b);
+      assertThat(b[0]).as(model).isEqualTo(a[0]);
     }
   }
 
