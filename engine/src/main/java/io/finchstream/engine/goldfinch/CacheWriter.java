@@ -74,7 +74,7 @@ final class CacheWriter {
       Arrays.fill(prevK, 0f);
       return;
     }
-    weights.emb().rowTo(state.cache.token(last), prevE, 0);
+    weights.embed(kernels, new int[] {state.cache.token(last)}, 0, 1, prevE);
     attention.rmsNorm(prevE, prevE, 1, prevE.length, RMS_EPS);
     state.cache.decompressedKey(last, prevK, 0);
   }

@@ -39,10 +39,8 @@ final class FinchC2Pass {
   /** Ingests {@code tokens} (one per row, already validated) and advances every state. */
   void run(final int[] tokens) {
     final int rows = seg.rows();
-    // e = LN0(Emb[token]) (ln0 folded into emb), the residual stream starts at e (§1)
-    for (int t = 0; t < rows; t++) {
-      weights.emb().rowTo(tokens[t], s.e, t * c);
-    }
+    // e = LN0(Emb[token]); the residual stream starts at e (§1)
+    weights.embed(kernels, tokens, 0, rows, s.e);
     System.arraycopy(s.e, 0, s.x, 0, rows * c);
     for (int l = 0; l < weights.finch().size(); l++) {
       final FinchC2Block block = weights.finch().get(l);

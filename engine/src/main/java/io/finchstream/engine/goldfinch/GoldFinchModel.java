@@ -90,7 +90,7 @@ public final class GoldFinchModel implements LanguageModel {
     final Kernels kernels = Kernels.create(options.kernels(), options.threads());
     final AttentionKernels attention = AttentionKernels.create(options.kernels(), options.threads());
     final GoldFinchWeights weights =
-        new GoldFinchWeightsLoader(checkpoint, config, options.precision(), kernels, options.progress()).load();
+        new GoldFinchWeightsLoader(checkpoint, config, options.precision(), options.progress()).load();
     final String id = Fingerprint.of(checkpoint, ropeTheta == 0 ? "goldfinch" : "goldfinch-rope" + ropeTheta);
     return new GoldFinchModel(weights, kernels, attention, id, checkpoint.format(), options.maxRowsPerPass(),
         cacheBlock);
@@ -146,15 +146,12 @@ public final class GoldFinchModel implements LanguageModel {
   }
 
   private void rebuildCache(final GoldFinchState state, final GoldCache.Canonical canonical, final GoldFinchScratch s) {
-    final int c = config().dim();
     final int r = config().compressed();
     final int[] tokens = canonical.tokens();
     final int[] rowTokens = new int[s.rows];
     RowBatcher.run(new int[] {tokens.length}, s.rows, (item, from, start, count, segments, rows) -> {
-      for (int t = 0; t < rows; t++) {
-        rowTokens[t] = tokens[from[0] + t];
-        weights.emb().rowTo(rowTokens[t], s.e, t * c);
-      }
+      System.arraycopy(tokens, from[0], rowTokens, 0, rows);
+      weights.embed(kernels, rowTokens, 0, rows, s.e);
       System.arraycopy(canonical.c(), from[0] * r, s.c, 0, rows * r);
       cacheWriter.append(new Segments(new GoldFinchState[] {state}, new int[] {0}, new int[] {rows}, rows),
           rowTokens, s);

@@ -2,9 +2,11 @@ package io.finchstream.engine.goldfinch;
 
 import io.finchstream.engine.WeightPrecision;
 import io.finchstream.engine.finch.ChannelMix;
+import io.finchstream.engine.finch.FinchConfig;
 import io.finchstream.engine.finch.Norm;
 import io.finchstream.engine.goldfinch.GoldFinchBlocks.FinchC2Block;
 import io.finchstream.engine.goldfinch.GoldFinchBlocks.GoldBlock;
+import io.finchstream.engine.kernels.Kernels;
 import io.finchstream.engine.tensor.Matrix;
 import java.util.List;
 
@@ -13,7 +15,9 @@ import java.util.List;
  *
  * @param config the sizes and layer split
  * @param precision in-memory precision of the matrices
- * @param emb {@code emb.weight} [V, C] with {@code blocks.0.ln0} folded in: row t is e_t = LN0(Emb[t])
+ * @param emb {@code emb.weight} [V, C] as stored (not folded with ln0, so bf16 checkpoints stay exact
+ *     at bf16 precision: e_t enters the cache through TokenCat and RMS(e))
+ * @param ln0 {@code blocks.0.ln0}, applied to each embedded row: e_t = LN0(Emb[t]) (§1)
  * @param finch blocks {@code 0 .. L_F−1} (Finch-C2)
  * @param gold blocks {@code L_F .. L−1} (GOLD)
  * @param ln_out final norm [C]
@@ -27,6 +31,7 @@ public record GoldFinchWeights(
     GoldFinchConfig config,
     WeightPrecision precision,
     Matrix emb,
+    Norm ln0,
     List<FinchC2Block> finch,
     List<GoldBlock> gold,
     Norm ln_out,
@@ -38,6 +43,15 @@ public record GoldFinchWeights(
   public GoldFinchWeights {
     finch = List.copyOf(finch);
     gold = List.copyOf(gold);
+  }
+
+  /** {@code out[t] = LN0(Emb[tokens[from + t]])} for t &lt; rows, {@code out [rows, C]} (§1). */
+  public void embed(final Kernels kernels, final int[] tokens, final int from, final int rows, final float[] out) {
+    final int c = config.dim();
+    for (int t = 0; t < rows; t++) {
+      emb.rowTo(tokens[from + t], out, t * c);
+    }
+    kernels.layerNorm(out, out, rows, ln0.weight(), ln0.bias(), FinchConfig.LAYER_NORM_EPS);
   }
 
   /** Bytes of all weights in memory. */
@@ -56,7 +70,7 @@ public record GoldFinchWeights(
           + sum(a.time_maa_kv_w2());
       total += ffn(b.ffn()) + 4L * 19 * config.dim();
     }
-    return total + 8L * config.dim();
+    return total + 16L * config.dim();
   }
 
   private static long ffn(final ChannelMix f) {

@@ -2,14 +2,12 @@ package io.finchstream.engine.goldfinch;
 
 import io.finchstream.engine.WeightPrecision;
 import io.finchstream.engine.finch.ChannelMix;
-import io.finchstream.engine.finch.FinchConfig;
 import io.finchstream.engine.finch.Norm;
 import io.finchstream.engine.finch.WeightReader;
 import io.finchstream.engine.goldfinch.GoldFinchBlocks.FinchC2Block;
 import io.finchstream.engine.goldfinch.GoldFinchBlocks.GoldBlock;
 import io.finchstream.engine.io.Checkpoint;
 import io.finchstream.engine.io.LoadProgress;
-import io.finchstream.engine.kernels.Kernels;
 import io.finchstream.engine.tensor.Matrix;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,14 +19,12 @@ import java.util.List;
 final class GoldFinchWeightsLoader {
 
   private final GoldFinchConfig config;
-  private final Kernels kernels;
   private final WeightReader reader;
 
   GoldFinchWeightsLoader(
       final Checkpoint checkpoint, final GoldFinchConfig config, final WeightPrecision precision,
-      final Kernels kernels, final LoadProgress progress) {
+      final LoadProgress progress) {
     this.config = config;
-    this.kernels = kernels;
     this.reader = new WeightReader(checkpoint, precision, progress);
   }
 
@@ -40,8 +36,7 @@ final class GoldFinchWeightsLoader {
             + " checkpoint with extra state): export the plain model state dict");
     final int c = config.dim();
     final Norm ln0 = reader.norm("blocks.0.ln0");
-    final Matrix emb = reader.matrix("emb.weight", config.vocab(), c,
-        (rows, n) -> kernels.layerNorm(rows, rows, n, ln0.weight(), ln0.bias(), FinchConfig.LAYER_NORM_EPS));
+    final Matrix emb = reader.matrix("emb.weight", config.vocab(), c);
     final List<FinchC2Block> finch = new ArrayList<>();
     final List<GoldBlock> gold = new ArrayList<>();
     for (int i = 0; i < config.layers(); i++) {
@@ -59,7 +54,7 @@ final class GoldFinchWeightsLoader {
     final Matrix kvA = reader.matrix("w_kv_cache_a.weight", config.compressed(), c);
     final Matrix kvB = reader.matrix("w_kv_cache_b.weight", c, c + config.compressed());
     reader.done();
-    return new GoldFinchWeights(config, reader.precision(), emb, finch, gold, lnOut, head, kvA, kvB, parameters);
+    return new GoldFinchWeights(config, reader.precision(), emb, ln0, finch, gold, lnOut, head, kvA, kvB, parameters);
   }
 
   private ChannelMix ffn(final String block) {

@@ -3,6 +3,7 @@ package io.finchstream.engine.goldfinch;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.finchstream.engine.LoadOptions;
+import io.finchstream.engine.WeightPrecision;
 import io.finchstream.engine.kernels.KernelKind;
 import io.finchstream.engine.testing.RandomGoldFinch;
 import java.util.ArrayList;
@@ -26,6 +27,21 @@ class GoldFinchInvarianceTest {
   private static GoldFinchModel model(final KernelKind kind, final int threads, final int maxRows) {
     return RandomGoldFinch.model(CONFIG, 7,
         LoadOptions.defaults().withKernels(kind).withThreads(threads).withMaxRowsPerPass(maxRows), BLOCK);
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = KernelKind.class, names = {"SCALAR", "VECTOR"})
+  void shouldEqualPathAWithBf16WeightsInMemory(final KernelKind kind) {
+    final GoldFinchModel m = RandomGoldFinch.model(CONFIG, 7,
+        LoadOptions.defaults().withKernels(kind).withPrecision(WeightPrecision.BF16).withMaxRowsPerPass(3), BLOCK);
+    assertThat(m.info().weightPrecision()).isEqualTo("bf16");
+    final int[] tokens = tokens(5, LENGTH);
+    final float[][] expected = pathA(m, tokens);
+    for (final int split : new int[] {1, 2, 5, 6, 11, LENGTH}) {
+      final GoldFinchState state = m.newState();
+      m.ingest(List.of(state), List.of(Arrays.copyOf(tokens, split)));
+      assertThat(logits(m, state)).as("split %d", split).isEqualTo(expected[split - 1]);
+    }
   }
 
   private static int[] tokens(final long seed, final int n) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.finchstream.engine.LoadOptions;
 import io.finchstream.engine.Models;
+import io.finchstream.engine.WeightPrecision;
 import io.finchstream.engine.io.Checkpoint;
 import io.finchstream.engine.io.Checkpoints;
 import io.finchstream.engine.io.DType;
@@ -90,6 +91,33 @@ class GoldFinchReferenceTest {
       m.logits(List.of(state), out);
       assertThat(maxAbs(out[0], expected[split - 1])).isLessThanOrEqualTo(GoldFinchFixtures.tolerance());
     }
+  }
+
+  @Test
+  void shouldKeepABf16CheckpointExactWithBf16WeightsInMemory() {
+    // every matrix of the bf16 file is exact in bf16, and LN0 is applied at run time (not folded
+    // into a rounded embedding), so half the weight memory changes no bit
+    final GoldFinchModel bf16;
+    try (Checkpoint ck = Checkpoints.open(GoldFinchFixtures.checkpoint(GoldFinchFixtures.BF16))) {
+      bf16 = GoldFinchModel.load(ck, LoadOptions.defaults().withPrecision(WeightPrecision.BF16), 0,
+          GoldFinchModel.DEFAULT_CACHE_BLOCK);
+    }
+    assertThat(bf16.info().weightPrecision()).isEqualTo("bf16");
+    final GoldFinchModel fp32 = load(GoldFinchFixtures.BF16, KernelKind.AUTO, 0);
+    final int[] tokens = GoldFinchFixtures.tokens();
+    final float[][] expected = GoldFinchFixtures.logits(GoldFinchFixtures.BF16);
+    final GoldFinchState s16 = bf16.newState();
+    final GoldFinchState s32 = fp32.newState();
+    final float[][] o16 = new float[1][bf16.info().vocabSize()];
+    final float[][] o32 = new float[1][bf16.info().vocabSize()];
+    double worst = 0;
+    for (int t = 0; t < tokens.length; t++) {
+      bf16.step(List.of(s16), new int[] {tokens[t]}, o16);
+      fp32.step(List.of(s32), new int[] {tokens[t]}, o32);
+      assertThat(o16[0]).as("position %d", t).isEqualTo(o32[0]);
+      worst = Math.max(worst, maxAbs(o16[0], expected[t]));
+    }
+    assertThat(worst).isLessThanOrEqualTo(GoldFinchFixtures.tolerance());
   }
 
   @Test
