@@ -2,6 +2,7 @@ package io.finchstream.app;
 
 import io.finchstream.engine.LanguageModel;
 import io.finchstream.engine.ModelState;
+import io.finchstream.engine.goldfinch.GoldCache;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -20,7 +21,7 @@ import picocli.CommandLine.Spec;
 /**
  * {@code finchstream logits}: runs token ids from the empty state and writes the next-token logits
  * of every position (or of the last one) as raw little-endian float32, row-major {@code [positions
- * × vocab]}.
+ * × vocab]}; for GoldFinch optionally the compressed keys c_t {@code [positions × R]}.
  */
 @Command(
     name = "logits",
@@ -42,8 +43,16 @@ final class LogitsCommand implements Callable<Integer> {
   @Option(names = "--out", required = true, paramLabel = "FILE", description = "Output file (overwritten).")
   Path out;
 
-  @Option(names = "--last-only", description = "Write only the logits after the last token.")
+  @Option(names = "--last-only", description = {
+      "Write only the logits after the last token. The tokens are ingested as a prompt (GoldFinch:",
+      "streaming prefill through the Finch-C2 blocks, then the GOLD stack over the final window);",
+      "without it every token runs through all layers, one at a time."})
   boolean lastOnly;
+
+  @Option(names = "--cache-out", paramLabel = "FILE", description = {
+      "GoldFinch only: also write the compressed key c_t of every position as raw little-endian",
+      "float32, row-major [positions x R]."})
+  Path cacheOut;
 
   @Override
   public Integer call() throws IOException {
@@ -59,6 +68,10 @@ final class LogitsCommand implements Callable<Integer> {
       }
     }
     final ModelState state = model.newState();
+    if (cacheOut != null && !(state.cache() instanceof GoldCache)) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--cache-out needs a GoldFinch model; "
+          + modelOptions.model + " is " + model.info().architecture() + ", which keeps no per-token cache");
+    }
     final float[][] row = new float[1][vocab];
     final int positions = lastOnly ? 1 : tokens.length;
     final ByteBuffer bytes = ByteBuffer.allocate(Math.multiplyExact(positions, vocab * 4)).order(ByteOrder.LITTLE_ENDIAN);
@@ -72,16 +85,33 @@ final class LogitsCommand implements Callable<Integer> {
         bytes.asFloatBuffer().put(t * vocab, row[0]);
       }
     }
-    try (FileChannel channel = FileChannel.open(out, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+    write(out, bytes, "logits");
+    spec.commandLine().getOut().println("wrote " + positions + " x " + vocab + " float32 logits to " + out);
+    if (cacheOut != null) {
+      final GoldCache cache = (GoldCache) state.cache();
+      final int r = cache.compressed();
+      final ByteBuffer keys = ByteBuffer.allocate(Math.multiplyExact(tokens.length, r * 4)).order(ByteOrder.LITTLE_ENDIAN);
+      final float[] c = new float[r];
+      for (int t = 0; t < tokens.length; t++) {
+        cache.compressedKey(t, c, 0);
+        keys.asFloatBuffer().put(t * r, c);
+      }
+      write(cacheOut, keys, "compressed keys");
+      spec.commandLine().getOut().println("wrote " + tokens.length + " x " + r + " float32 compressed keys c_t to "
+          + cacheOut);
+    }
+    spec.commandLine().getOut().flush();
+    return 0;
+  }
+
+  private static void write(final Path file, final ByteBuffer bytes, final String what) throws IOException {
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
         StandardOpenOption.TRUNCATE_EXISTING)) {
       while (bytes.hasRemaining()) {
         channel.write(bytes);
       }
     } catch (final IOException e) {
-      throw new IOException(out + ": cannot write the logits (" + e.getMessage() + "); check the directory", e);
+      throw new IOException(file + ": cannot write the " + what + " (" + e.getMessage() + "); check the directory", e);
     }
-    spec.commandLine().getOut().println("wrote " + positions + " x " + vocab + " float32 logits to " + out);
-    spec.commandLine().getOut().flush();
-    return 0;
   }
 }

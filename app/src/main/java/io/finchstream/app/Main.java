@@ -22,8 +22,10 @@ import picocli.CommandLine.Command;
       TokenizeCommand.class,
       DetokenizeCommand.class,
       LogitsCommand.class,
+      GenerateCommand.class,
       InspectCommand.class,
       ModelCommand.class,
+      BenchCommand.class,
     })
 public final class Main implements Runnable {
 

@@ -2,6 +2,8 @@ package io.finchstream.app;
 
 import io.finchstream.engine.finch.FinchConfig;
 import io.finchstream.engine.finch.FinchRandom;
+import io.finchstream.engine.goldfinch.GoldFinchConfig;
+import io.finchstream.engine.goldfinch.GoldFinchRandom;
 import io.finchstream.engine.io.Checkpoint;
 import io.finchstream.engine.io.DType;
 import io.finchstream.engine.io.safetensors.SafetensorsWriter;
@@ -37,7 +39,8 @@ final class ModelRandomCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Option(names = "--arch", defaultValue = "finch", paramLabel = "ARCH", description = "Architecture: finch. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--arch", defaultValue = "finch", paramLabel = "ARCH",
+      description = "Architecture: finch or goldfinch (2/3 Finch-C2 + 1/3 GOLD blocks). Default: ${DEFAULT-VALUE}.")
   String arch;
 
   @Option(names = "--layers", required = true, paramLabel = "L", description = "Number of blocks.")
@@ -64,29 +67,45 @@ final class ModelRandomCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    if (!arch.equalsIgnoreCase("finch")) {
+    final boolean goldfinch = arch.equalsIgnoreCase("goldfinch");
+    if (!arch.equalsIgnoreCase("finch") && !goldfinch) {
       throw new CommandLine.ParameterException(spec.commandLine(),
-          "--arch " + arch + " is not supported; supported: finch");
+          "--arch " + arch + " is not supported; supported: finch, goldfinch");
     }
     if (layers < 1 || dim < 1 || vocab < 1 || headSize < 1 || dim % headSize != 0) {
       throw new CommandLine.ParameterException(spec.commandLine(), "need --layers, --dim, --vocab, --head-size >= 1"
           + " and --dim a multiple of --head-size (got dim " + dim + ", head size " + headSize + ")");
     }
-    final FinchConfig config = FinchConfig.standard(layers, dim, headSize, vocab);
-    final Checkpoint checkpoint = FinchRandom.checkpoint(config, seed);
+    final String description;
+    final Checkpoint checkpoint;
+    if (goldfinch) {
+      if (layers < 2 || dim % 16 != 0) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "a GoldFinch model needs --layers >= 2"
+            + " (Finch-C2 and GOLD blocks) and --dim a multiple of 16 (R = C/16), got " + layers + " x " + dim);
+      }
+      final GoldFinchConfig config = GoldFinchConfig.standard(layers, dim, headSize, vocab);
+      description = config.finchLayers() + " Finch-C2 + " + config.goldLayers() + " GOLD, C=" + dim + " N="
+          + headSize + " F=" + config.ffn() + " R=" + config.compressed() + " V=" + vocab;
+      checkpoint = GoldFinchRandom.checkpoint(config, seed);
+    } else {
+      final FinchConfig config = FinchConfig.standard(layers, dim, headSize, vocab);
+      description = config.toString();
+      checkpoint = FinchRandom.checkpoint(config, seed);
+    }
+    final String archName = goldfinch ? "goldfinch" : "finch";
     final Map<String, String> metadata = new LinkedHashMap<>();
     metadata.put("format", "pt");
     metadata.put("finchstream.generator", "model random");
-    metadata.put("finchstream.arch", "finch");
-    metadata.put("finchstream.config", config.toString());
+    metadata.put("finchstream.arch", archName);
+    metadata.put("finchstream.config", description);
     metadata.put("finchstream.seed", Long.toString(seed));
     SafetensorsWriter.write(out, checkpoint, dtype == FileDType.F32 ? DType.F32 : DType.BF16, metadata);
     long parameters = 0;
     for (final String name : checkpoint.names()) {
       parameters += checkpoint.tensor(name).numel();
     }
-    spec.commandLine().getOut().println(String.format(Locale.ROOT, "wrote random finch model %s, %,d parameters, %s, to %s",
-        config, parameters, dtype.name().toLowerCase(Locale.ROOT), out));
+    spec.commandLine().getOut().println(String.format(Locale.ROOT, "wrote random %s model %s, %,d parameters, %s, to %s",
+        archName, description, parameters, dtype.name().toLowerCase(Locale.ROOT), out));
     spec.commandLine().getOut().flush();
     return 0;
   }

@@ -2,15 +2,14 @@ package io.finchstream.engine.kernels;
 
 import io.finchstream.engine.tensor.Matrix;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * {@link Kernels} on the Vector API with the preferred (widest) float species: the matmul, the norms,
- * the element-wise steps (including the exp-based sigmoid, SiLU and decay) and the WKV recurrence
- * are vectorised; only {@code tanh} (on the small LoRA vectors) is inherited from {@link
+ * the element-wise steps (including the exp-based sigmoid, SiLU and decay, through the vector
+ * {@link FastExp} twin {@link VectorAttentionKernels#exp(FloatVector)}) and the WKV recurrence are
+ * vectorised; only {@code tanh} (on the small LoRA vectors) is inherited from {@link
  * ScalarKernels}.
  *
  * <p>The matmul, the element-wise kernels and {@link #wkv} do exactly the float operations of their
@@ -173,31 +172,8 @@ public final class VectorKernels extends ScalarKernels {
     }
   }
 
-  /**
-   * {@link FastExp#exp} on every lane, bit for bit: the same float operations in the same order
-   * (clamping below {@link FastExp#LO} gives 0 through a blend instead of a branch).
-   */
-  static FloatVector exp(final FloatVector x) {
-    final VectorMask<Float> under = x.lt(FastExp.LO);
-    final FloatVector xc = x.max(FastExp.LO).min(FastExp.HI);
-    final FloatVector t = xc.fma(FastExp.LOG2E, FastExp.MAGIC);
-    final FloatVector n = t.sub(FastExp.MAGIC);
-    final IntVector ni = t.reinterpretAsInts().sub(FastExp.MAGIC_BITS);
-    final FloatVector negN = n.neg();
-    FloatVector r = negN.fma(FloatVector.broadcast(F, FastExp.LN2_HI), xc);
-    r = negN.fma(FloatVector.broadcast(F, FastExp.LN2_LO), r);
-    FloatVector p = r.fma(FastExp.P0, FastExp.P1);
-    p = p.fma(r, FloatVector.broadcast(F, FastExp.P2));
-    p = p.fma(r, FloatVector.broadcast(F, FastExp.P3));
-    p = p.fma(r, FloatVector.broadcast(F, FastExp.P4));
-    p = p.fma(r, FloatVector.broadcast(F, FastExp.P5));
-    final FloatVector y = p.fma(r.mul(r), r).add(1f);
-    final FloatVector scale = ni.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-    return y.mul(scale).blend(0f, under);
-  }
-
   private static FloatVector sigmoid(final FloatVector x) {
-    return FloatVector.broadcast(F, 1f).div(exp(x.neg()).add(1f));
+    return FloatVector.broadcast(F, 1f).div(VectorAttentionKernels.exp(x.neg()).add(1f));
   }
 
   @Override
@@ -220,7 +196,7 @@ public final class VectorKernels extends ScalarKernels {
       final int b = t * c;
       for (int i = 0; i < upper; i += LANES) {
         final FloatVector z = FloatVector.fromArray(F, timeDecay, i).add(FloatVector.fromArray(F, w, b + i));
-        exp(exp(z).neg()).intoArray(w, b + i);
+        VectorAttentionKernels.exp(VectorAttentionKernels.exp(z).neg()).intoArray(w, b + i);
       }
       for (int i = upper; i < c; i++) {
         w[b + i] = Activations.decay(timeDecay[i] + w[b + i]);

@@ -279,17 +279,26 @@ final class VectorMatmul {
   }
 
   /**
-   * The sum of the lanes of {@code v} by a fixed pairwise tree through memory (never the API's
-   * {@code reduceLanes}, whose order is unspecified and may differ between the interpreter and
-   * compiled code). For the norms' reductions, not for the matmul.
+   * The sum of the lanes of {@code v} by the fixed pairwise tree of {@link #sumLanes(float[], int)},
+   * through {@code lanes} (a buffer of at least LANES floats). For the norms' reductions, not for
+   * the matmul, which needs no lane sums.
    */
   static float sumLanes(final FloatVector v, final float[] lanes) {
     v.intoArray(lanes, 0);
+    return sumLanes(lanes, 0);
+  }
+
+  /**
+   * The sum of LANES stored lanes {@code lanes[off ..]} by a fixed pairwise tree (lane i += lane i +
+   * w for w = LANES/2 .. 1), never the API's {@code reduceLanes}, whose order is unspecified and may
+   * differ between the interpreter and compiled code. Overwrites the lanes.
+   */
+  static float sumLanes(final float[] lanes, final int off) {
     for (int width = LANES / 2; width > 0; width >>= 1) {
       for (int i = 0; i < width; i++) {
-        lanes[i] += lanes[i + width];
+        lanes[off + i] += lanes[off + i + width];
       }
     }
-    return lanes[0];
+    return lanes[off];
   }
 }
