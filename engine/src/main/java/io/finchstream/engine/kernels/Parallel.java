@@ -1,16 +1,23 @@
 package io.finchstream.engine.kernels;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
-import java.util.concurrent.ForkJoinWorkerThread;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Splits index ranges over a fixed number of threads (the caller is one of them). Each part is a
  * contiguous range and runs one {@link RangeBody} call, so kernels stay deterministic: which thread
- * computes an element never changes how it is computed. Worker threads are daemons.
+ * computes an element never changes how it is computed.
+ *
+ * <p>A model step runs hundreds of short parallel regions (one per matmul), so the workers spin for
+ * a moment after each region before they park: the next region starts without a wake-up. Workers
+ * are daemon threads that exit after {@value #IDLE_SECONDS} s without work and are started again
+ * when needed, so an idle pool holds no threads. One region runs at a time per pool: a caller that
+ * finds the pool busy (another conversation's call on another thread) runs its region alone, which
+ * gives the same results.
  */
 public final class Parallel {
 
@@ -20,32 +27,31 @@ public final class Parallel {
     void run(int from, int to);
   }
 
+  private static final long SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
+  private static final int IDLE_SECONDS = 10;
   private static final AtomicInteger POOLS = new AtomicInteger();
 
-  private final int threads;
-  private final ForkJoinPool pool;
+  /** One region: immutable, published through the volatile {@link #job}. */
+  private record Job(long generation, RangeBody body, int n, int size, int parts, AtomicInteger pending) {}
 
-  /** A pool of {@code threads - 1} workers plus the caller; no workers for one thread. */
+  private final int threads;
+  private final int id = POOLS.incrementAndGet();
+  private final Worker[] workers;
+  private final ReentrantLock region = new ReentrantLock();
+  private volatile Job job;
+  private volatile Throwable failure;
+  private long generation;
+
+  /** A pool of {@code threads − 1} workers plus the caller. */
   public Parallel(final int threads) {
     if (threads < 1) {
       throw new IllegalArgumentException("threads must be >= 1, got " + threads);
     }
     this.threads = threads;
-    final int id = POOLS.incrementAndGet();
-    this.pool =
-        threads == 1
-            ? null
-            : new ForkJoinPool(
-                threads - 1,
-                p -> {
-                  final ForkJoinWorkerThread t =
-                      ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(p);
-                  t.setName("finchstream-kernels-" + id + "-" + t.getPoolIndex());
-                  t.setDaemon(true);
-                  return t;
-                },
-                null,
-                false);
+    this.workers = new Worker[threads - 1];
+    for (int k = 0; k < workers.length; k++) {
+      workers[k] = new Worker(k + 1);
+    }
   }
 
   /** Threads that share the work of one call. */
@@ -62,20 +68,124 @@ public final class Parallel {
       return;
     }
     final int parts = Math.min(threads, Math.max(1, n / Math.max(1, grain)));
-    if (parts == 1) {
+    // nested regions (a body calling forRange) and concurrent callers run alone: same results
+    if (parts == 1 || region.isHeldByCurrentThread() || !region.tryLock()) {
       body.run(0, n);
       return;
     }
-    final int size = (n + parts - 1) / parts;
-    final List<ForkJoinTask<?>> forked = new ArrayList<>(parts - 1);
-    for (int from = size; from < n; from += size) {
-      final int start = from;
-      final int end = Math.min(n, from + size);
-      forked.add(pool.submit(() -> body.run(start, end)));
+    try {
+      final int size = (n + parts - 1) / parts;
+      final Job current = new Job(++generation, body, n, size, parts, new AtomicInteger(parts - 1));
+      failure = null;
+      job = current;
+      for (int k = 0; k < parts - 1; k++) {
+        workers[k].wake();
+      }
+      try {
+        body.run(0, Math.min(n, size));
+      } finally {
+        awaitWorkers(current.pending()); // never leave workers writing into the caller's arrays
+      }
+      final Throwable thrown = failure;
+      if (thrown != null) {
+        throw thrown instanceof RuntimeException r ? r : new IllegalStateException(thrown);
+      }
+    } finally {
+      region.unlock();
     }
-    body.run(0, Math.min(n, size));
-    for (final ForkJoinTask<?> task : forked) {
-      task.join();
+  }
+
+  private static void awaitWorkers(final AtomicInteger pending) {
+    final long start = System.nanoTime();
+    while (pending.get() > 0) {
+      if (System.nanoTime() - start < SPIN_NANOS) {
+        Thread.onSpinWait();
+      } else {
+        Thread.yield();
+      }
+    }
+  }
+
+  /** Worker {@code part} runs part {@code part} of every region that has that many parts. */
+  private final class Worker implements Runnable {
+    private static final int RUNNING = 0;
+    private static final int SLEEPING = 1;
+    private static final int DEAD = 2;
+    private static final VarHandle STATE;
+
+    static {
+      try {
+        STATE = MethodHandles.lookup().findVarHandle(Worker.class, "state", int.class);
+      } catch (final ReflectiveOperationException e) {
+        throw new ExceptionInInitializerError(e);
+      }
+    }
+
+    private final int part;
+    private volatile int state = DEAD;
+    private volatile Thread thread;
+    private long seen;
+
+    Worker(final int part) {
+      this.part = part;
+    }
+
+    /** Called by the region's caller after publishing the job. */
+    void wake() {
+      final int s = state;
+      if (s == SLEEPING) {
+        LockSupport.unpark(thread);
+      } else if (s == DEAD && STATE.compareAndSet(this, DEAD, RUNNING)) {
+        final Thread t = new Thread(this, "finchstream-kernels-" + id + "-" + part);
+        t.setDaemon(true);
+        thread = t;
+        t.start();
+      }
+    }
+
+    @Override
+    public void run() {
+      long idleSince = System.nanoTime();
+      while (true) {
+        final Job j = job;
+        if (j != null && j.generation() != seen) {
+          seen = j.generation();
+          if (part < j.parts()) {
+            work(j);
+          }
+          idleSince = System.nanoTime();
+          continue;
+        }
+        if (System.nanoTime() - idleSince < SPIN_NANOS) {
+          Thread.onSpinWait();
+          continue;
+        }
+        state = SLEEPING;
+        if (job == j) {
+          LockSupport.parkNanos(this, TimeUnit.SECONDS.toNanos(IDLE_SECONDS));
+        }
+        if (job == j && System.nanoTime() - idleSince > TimeUnit.SECONDS.toNanos(IDLE_SECONDS)
+            && STATE.compareAndSet(this, SLEEPING, DEAD)) {
+          // a region published just now may have seen us SLEEPING: take its part, if nobody restarted us
+          if (job == j || !STATE.compareAndSet(this, DEAD, RUNNING)) {
+            return;
+          }
+        }
+        state = RUNNING;
+      }
+    }
+
+    private void work(final Job j) {
+      try {
+        final int from = part * j.size();
+        if (from < j.n()) {
+          j.body().run(from, Math.min(j.n(), from + j.size()));
+        }
+      } catch (final Throwable e) {
+        failure = e;
+      } finally {
+        j.pending().decrementAndGet();
+      }
     }
   }
 }
