@@ -8,9 +8,10 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Splits index ranges over a fixed number of threads (the caller is one of them). Each part is a
- * contiguous range and runs one {@link RangeBody} call, so kernels stay deterministic: which thread
- * computes an element never changes how it is computed.
+ * Splits index ranges over a fixed number of threads (the caller is one of them). A range is cut
+ * into a few contiguous chunks per thread, which the threads claim from a counter, so a thread that
+ * the OS does not schedule (a busy machine) delays nobody: the others take its chunks. Kernels stay
+ * deterministic: which thread computes an element never changes how it is computed.
  *
  * <p>A model step runs hundreds of short parallel regions (one per matmul), so the workers spin for
  * a moment after each region before they park: the next region starts without a wake-up. Workers
@@ -31,8 +32,26 @@ public final class Parallel {
   private static final int IDLE_SECONDS = 10;
   private static final AtomicInteger POOLS = new AtomicInteger();
 
-  /** One region: immutable, published through the volatile {@link #job}. */
-  private record Job(long generation, RangeBody body, int n, int size, int parts, AtomicInteger pending) {}
+  /** Chunks per thread: enough to balance a busy machine, few enough to keep chunks long. */
+  private static final int CHUNKS_PER_THREAD = 4;
+
+  /** One region, published through the volatile {@link #job}; chunks are claimed from {@code next}. */
+  private record Job(long generation, RangeBody body, int n, int size, int chunks, AtomicInteger next,
+      AtomicInteger done) {
+
+    /** Claims and runs chunks until none is left. */
+    void work(final Parallel pool) {
+      for (int c = next.getAndIncrement(); c < chunks; c = next.getAndIncrement()) {
+        try {
+          body.run(c * size, Math.min(n, (c + 1) * size));
+        } catch (final Throwable e) {
+          pool.failure = e;
+        } finally {
+          done.incrementAndGet();
+        }
+      }
+    }
+  }
 
   private final int threads;
   private final int id = POOLS.incrementAndGet();
@@ -60,32 +79,30 @@ public final class Parallel {
   }
 
   /**
-   * Runs {@code body} over {@code [0, n)} split into at most {@link #threads()} contiguous parts of
-   * at least {@code grain} indices each; returns when all parts are done. Exceptions propagate.
+   * Runs {@code body} over {@code [0, n)} in contiguous chunks of at least {@code grain} indices on
+   * up to {@link #threads()} threads; returns when all chunks are done. Exceptions propagate.
    */
   public void forRange(final int n, final int grain, final RangeBody body) {
     if (n <= 0) {
       return;
     }
-    final int parts = Math.min(threads, Math.max(1, n / Math.max(1, grain)));
+    final int chunks = Math.min(threads * CHUNKS_PER_THREAD, Math.max(1, n / Math.max(1, grain)));
     // nested regions (a body calling forRange) and concurrent callers run alone: same results
-    if (parts == 1 || region.isHeldByCurrentThread() || !region.tryLock()) {
+    if (chunks == 1 || region.isHeldByCurrentThread() || !region.tryLock()) {
       body.run(0, n);
       return;
     }
     try {
-      final int size = (n + parts - 1) / parts;
-      final Job current = new Job(++generation, body, n, size, parts, new AtomicInteger(parts - 1));
+      final int size = (n + chunks - 1) / chunks;
+      final int used = (n + size - 1) / size;
+      final Job current = new Job(++generation, body, n, size, used, new AtomicInteger(), new AtomicInteger());
       failure = null;
       job = current;
-      for (int k = 0; k < parts - 1; k++) {
+      for (int k = 0; k < Math.min(workers.length, used - 1); k++) {
         workers[k].wake();
       }
-      try {
-        body.run(0, Math.min(n, size));
-      } finally {
-        awaitWorkers(current.pending()); // never leave workers writing into the caller's arrays
-      }
+      current.work(this);
+      awaitChunks(current); // never leave workers writing into the caller's arrays
       final Throwable thrown = failure;
       if (thrown != null) {
         throw thrown instanceof RuntimeException r ? r : new IllegalStateException(thrown);
@@ -95,9 +112,9 @@ public final class Parallel {
     }
   }
 
-  private static void awaitWorkers(final AtomicInteger pending) {
+  private static void awaitChunks(final Job job) {
     final long start = System.nanoTime();
-    while (pending.get() > 0) {
+    while (job.done().get() < job.chunks()) {
       if (System.nanoTime() - start < SPIN_NANOS) {
         Thread.onSpinWait();
       } else {
@@ -106,7 +123,7 @@ public final class Parallel {
     }
   }
 
-  /** Worker {@code part} runs part {@code part} of every region that has that many parts. */
+  /** A worker claims chunks of every region it is woken for. */
   private final class Worker implements Runnable {
     private static final int RUNNING = 0;
     private static final int SLEEPING = 1;
@@ -150,9 +167,7 @@ public final class Parallel {
         final Job j = job;
         if (j != null && j.generation() != seen) {
           seen = j.generation();
-          if (part < j.parts()) {
-            work(j);
-          }
+          j.work(Parallel.this);
           idleSince = System.nanoTime();
           continue;
         }
@@ -175,17 +190,5 @@ public final class Parallel {
       }
     }
 
-    private void work(final Job j) {
-      try {
-        final int from = part * j.size();
-        if (from < j.n()) {
-          j.body().run(from, Math.min(j.n(), from + j.size()));
-        }
-      } catch (final Throwable e) {
-        failure = e;
-      } finally {
-        j.pending().decrementAndGet();
-      }
-    }
   }
 }

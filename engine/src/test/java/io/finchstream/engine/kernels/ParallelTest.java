@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 class ParallelTest {
 
   @Test
-  void shouldCoverEveryIndexExactlyOnceInContiguousParts() {
+  void shouldCoverEveryIndexExactlyOnce() {
     final Parallel parallel = new Parallel(3);
     for (int n = 1; n < 200; n += 7) {
       final AtomicIntegerArray hits = new AtomicIntegerArray(n);
