@@ -138,8 +138,12 @@ final class BatchedCompute {
     metrics.tokensComputed(count);
     pendingEstimate = Math.max(0, pendingEstimate - count);
     for (final Work w : batch) {
+      cache.keep(w.conversation, w.entry);
       cache.remeasure(w.conversation);
-      afterCompute(w.conversation, w.entry, w.meta);
+      final ConversationMeta fresh = stores.meta(w.conversation);
+      if (fresh != null) {
+        afterCompute(w.conversation, w.entry, fresh);
+      }
     }
     return count;
   }
@@ -219,6 +223,18 @@ final class BatchedCompute {
 
   /** Tokens [position, position + tokens.length) of one conversation, for one batched call. */
   private record Work(String conversation, ConversationMeta meta, HotStateCache.Entry entry, int[] tokens, boolean urgent) {}
+
+  /**
+   * An entry is being evicted: if it holds computed tokens the stores have no snapshot of, take one
+   * now, so that the work is not lost (and a small cache cannot livelock on recomputation).
+   */
+  void spill(final String conversation, final HotStateCache.Entry entry) {
+    final ConversationMeta meta = stores.meta(conversation);
+    if (meta != null && meta.getIncarnation() == entry.incarnation && entry.position() > meta.getSnapshotPosition()
+        && entry.position() <= meta.getTokens()) {
+      snapshotter.snapshot(conversation, entry.state, meta, keepLogFrom.applyAsLong(conversation));
+    }
+  }
 
   /** Conversations still pending (tests). */
   java.util.Set<String> pendingConversations() {

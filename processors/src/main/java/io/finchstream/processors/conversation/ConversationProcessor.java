@@ -89,6 +89,7 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
     final Snapshotter snapshotter = new Snapshotter(stores, metrics, settings.snapshotInterval(), settings.snapshotAtTurnEnd());
     compute = new BatchedCompute(served.model(), stores, loader, cache, snapshotter, metrics,
         settings.batchConversations(), settings.batchTokens());
+    cache.onEvict(compute::spill);
     generations = new GenerationLoop(served.model(), served.tokenizer(), stores, loader, cache, snapshotter, compute, outputs,
         settings.batchConversations());
     deferred = new DeferredQueue(stores);

@@ -34,10 +34,19 @@ final class HotStateCache {
   private final MemoryBudget budget;
   private final FinchstreamMetrics metrics;
   private final LinkedHashMap<String, Entry> entries = new LinkedHashMap<>(64, 0.75f, true);
+  private java.util.function.BiConsumer<String, Entry> onEvict = (c, e) -> {};
 
   HotStateCache(final MemoryBudget budget, final FinchstreamMetrics metrics) {
     this.budget = budget;
     this.metrics = metrics;
+  }
+
+  /**
+   * Called with every entry evicted for memory (not for {@link #remove}), before it is dropped: the
+   * owner snapshots progress the stores do not have yet, so eviction never loses computed tokens.
+   */
+  void onEvict(final java.util.function.BiConsumer<String, Entry> action) {
+    this.onEvict = action;
   }
 
   /** The entry of {@code conversation} (marking it recently used), or null. */
@@ -53,6 +62,20 @@ final class HotStateCache {
     charge(e);
     evict(conversation);
     return e;
+  }
+
+  /**
+   * Makes {@code entry} (which a caller still holds, e.g. one computed while it was evicted) the
+   * cached entry of {@code conversation} again.
+   */
+  void keep(final String conversation, final Entry entry) {
+    if (entries.get(conversation) == entry) {
+      return;
+    }
+    remove(conversation);
+    entries.put(conversation, entry);
+    charge(entry);
+    evict(conversation);
   }
 
   /** Re-measures the entry's memory after its state grew (GoldFinch caches grow per token). */
@@ -113,6 +136,7 @@ final class HotStateCache {
       it.remove();
       release(next.getValue());
       metrics.hotEviction();
+      onEvict.accept(next.getKey(), next.getValue());
     }
   }
 }
