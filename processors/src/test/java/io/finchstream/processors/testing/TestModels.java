@@ -2,6 +2,8 @@ package io.finchstream.processors.testing;
 
 import io.finchstream.engine.LoadOptions;
 import io.finchstream.engine.Models;
+import io.finchstream.engine.finch.FinchConfig;
+import io.finchstream.engine.testing.RandomFinch;
 import io.finchstream.engine.testing.SharedData;
 import io.finchstream.engine.tokenizer.ByteTokenizer;
 import io.finchstream.processors.ServedModel;
@@ -19,6 +21,7 @@ public final class TestModels {
   public static final String TINY_FINCH = "tiny-rwkv-6v0-1m-FP32.bin";
 
   private static ServedModel tiny;
+  private static ServedModel random;
 
   private TestModels() {}
 
@@ -29,6 +32,21 @@ public final class TestModels {
       tiny = new ServedModel(Models.load(file, LoadOptions.defaults().withThreads(1)), ByteTokenizer.INSTANCE, file.getFileName().toString());
     }
     return tiny;
+  }
+
+  /**
+   * A random-weight Finch model with the byte vocabulary (L=2, C=64, head size 16): real engine
+   * code with weights from a seeded generator. Used where the trained tiny model does not fit:
+   * that one predicts end-of-text (token 0) first after almost any prompt, so generations end at
+   * once; a random model samples long, varied replies.
+   */
+  public static synchronized ServedModel randomFinch() {
+    if (random == null) {
+      random = new ServedModel(
+          RandomFinch.model(FinchConfig.standard(2, 64, 16, ByteTokenizer.VOCAB_SIZE), 20_260_101L, LoadOptions.defaults().withThreads(1)),
+          ByteTokenizer.INSTANCE, "random Finch L2 C64 (seed 20260101, not a language model)");
+    }
+    return random;
   }
 
   /** The tiny model's path (skips the test when it is absent). */
