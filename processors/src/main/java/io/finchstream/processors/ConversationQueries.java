@@ -51,32 +51,41 @@ public final class ConversationQueries {
   public Result find(final String conversationId) {
     final KeyQueryMetadata where;
     try {
-      where = streams.queryMetadataForKey(Stores.META, conversationId, new StringSerializer());
+      where = self == null ? null : streams.queryMetadataForKey(Stores.META, conversationId, new StringSerializer());
     } catch (final IllegalStateException e) {
       return new Unavailable("the service is not running: " + e.getMessage());
     }
-    if (where == null || where.partition() < 0) {
+    final int partition;
+    if (self == null) {
+      // Without application.server, Kafka Streams does not track owners: read every local store.
+      partition = -1;
+    } else if (where == null || where.partition() < 0 || HostInfo.unavailable().equals(where.activeHost())) {
       return new Unavailable("the owner of the conversation is not known yet (rebalancing)");
-    }
-    if (self != null && !HostInfo.unavailable().equals(where.activeHost()) && !self.equals(where.activeHost())) {
+    } else if (!self.equals(where.activeHost())) {
       return new Remote(where.activeHost());
+    } else {
+      partition = where.partition();
     }
     try {
-      final ConversationMeta meta = parse(read(Stores.META, conversationId, where.partition()));
+      final ConversationMeta meta = parse(read(Stores.META, conversationId, partition));
       if (meta == null) {
         return new NotFound();
       }
-      final boolean generating = read(Stores.GENERATIONS, conversationId, where.partition()) != null;
+      final boolean generating = read(Stores.GENERATIONS, conversationId, partition) != null;
       return new Found(ConversationInfo.of(conversationId, meta, generating));
     } catch (final InvalidStateStoreException e) {
       return new Unavailable("the conversation's partition is not queryable here now: " + e.getMessage());
     }
   }
 
+  /** The value in {@code store} (one partition's, or every local one's for -1). */
   private byte[] read(final String store, final String conversationId, final int partition) {
-    final ReadOnlyKeyValueStore<Bytes, byte[]> kv = streams.store(
-        StoreQueryParameters.fromNameAndType(store, QueryableStoreTypes.<Bytes, byte[]>keyValueStore()).withPartition(partition));
-    return kv.get(StoreKey.id(conversationId));
+    StoreQueryParameters<ReadOnlyKeyValueStore<Bytes, byte[]>> params =
+        StoreQueryParameters.fromNameAndType(store, QueryableStoreTypes.<Bytes, byte[]>keyValueStore());
+    if (partition >= 0) {
+      params = params.withPartition(partition);
+    }
+    return streams.store(params).get(StoreKey.id(conversationId));
   }
 
   private static ConversationMeta parse(final byte[] bytes) {
