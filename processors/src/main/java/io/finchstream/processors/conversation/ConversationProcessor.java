@@ -234,6 +234,9 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
     if (cache != null) {
       cache.clear();
     }
+    if (context != null) {
+      LOG.info("task {}: conversation processor closed", context.taskId());
+    }
   }
 
   /** Test access: conversations with uncomputed tokens. */

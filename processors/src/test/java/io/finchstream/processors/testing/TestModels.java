@@ -22,6 +22,7 @@ public final class TestModels {
 
   private static ServedModel tiny;
   private static ServedModel random;
+  private static ServedModel medium;
 
   private TestModels() {}
 
@@ -47,6 +48,29 @@ public final class TestModels {
           ByteTokenizer.INSTANCE, "random Finch L2 C64 (seed 20260101, not a language model)");
     }
     return random;
+  }
+
+  /**
+   * A model by name, for child JVMs: {@code tiny} (the trained tiny model), {@code random} ({@link
+   * #randomFinch}), {@code random-medium} (random L4 C256, slower: ~30x the work per token).
+   */
+  public static ServedModel byName(final String name) {
+    return switch (name) {
+      case "tiny" -> tinyFinch();
+      case "random" -> randomFinch();
+      case "random-medium" -> randomMedium();
+      default -> throw new IllegalArgumentException("unknown test model " + name);
+    };
+  }
+
+  /** Random-weight Finch, L=4, C=256, head size 64, byte vocabulary. */
+  public static synchronized ServedModel randomMedium() {
+    if (medium == null) {
+      medium = new ServedModel(
+          RandomFinch.model(FinchConfig.standard(4, 256, 64, ByteTokenizer.VOCAB_SIZE), 20_260_102L, LoadOptions.defaults().withThreads(1)),
+          ByteTokenizer.INSTANCE, "random Finch L4 C256 (seed 20260102, not a language model)");
+    }
+    return medium;
   }
 
   /** The tiny model's path (skips the test when it is absent). */
