@@ -3,6 +3,7 @@ package io.finchstream.engine.io;
 import io.finchstream.engine.io.ggml.GgmlCheckpoint;
 import io.finchstream.engine.io.internal.MappedFile;
 import io.finchstream.engine.io.safetensors.SafetensorsCheckpoint;
+import io.finchstream.engine.io.torch.TorchCheckpoint;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 
@@ -32,8 +33,15 @@ public final class Checkpoints {
     UNKNOWN
   }
 
+  /** {@link #open(Path, LoadProgress)} without progress reports. */
+  public static Checkpoint open(final Path file) {
+    return open(file, LoadProgress.NONE);
+  }
+
   /**
-   * Opens the checkpoint, choosing the reader from the file content.
+   * Opens the checkpoint, choosing the reader from the file content. A {@code .pth} file is read
+   * once in full to check its CRC-32s (progress reports the bytes verified); the other formats
+   * are only indexed and mapped.
    *
    * @throws CheckpointException naming the file when it is missing, of an unknown format or
    *     malformed
@@ -43,9 +51,7 @@ public final class Checkpoints {
     return switch (format) {
       case GGML -> GgmlCheckpoint.open(file, progress);
       case SAFETENSORS -> SafetensorsCheckpoint.open(file, progress);
-      case PTH -> throw new CheckpointException(
-          file, "is a PyTorch .pth file, which this build cannot read yet; convert it to"
-              + " safetensors");
+      case PTH -> TorchCheckpoint.open(file, progress, true);
       case GGUF -> throw new CheckpointException(
           file, "is a llama.cpp GGUF file, which Finchstream does not read; use the original"
               + " .pth or safetensors instead (" + SUPPORTED + ")");

@@ -185,7 +185,8 @@ public final class GgmlCheckpoint implements Checkpoint {
       throw new CheckpointException(
           in.path(),
           "tensor " + key + " is " + type + ", which is unsupported; re-convert with FP16,"
-              + " Q5_1 or Q8_0 (rwkv.cpp quantize.py ... Q5_1), or use the .pth");
+              + " Q5_1 or Q8_0 (rwkv.cpp: python/quantize.py model-FP16.bin out.bin Q5_1)"
+              + " or load the original .pth");
     }
     return type;
   }
