@@ -8,6 +8,7 @@ import io.finchstream.processors.event.ChatFormat;
 import io.finchstream.processors.testing.DirectEngine;
 import io.finchstream.processors.testing.DurableState;
 import io.finchstream.processors.testing.Events;
+import io.finchstream.processors.testing.Fingerprint;
 import io.finchstream.processors.testing.TestModels;
 import io.finchstream.processors.testing.TopologyFixture;
 import io.finchstream.proto.v1.ConversationMeta;
@@ -63,8 +64,8 @@ class ConversationStateTest {
       for (final Map.Entry<String, DirectEngine> e : direct.entrySet()) {
         final ConversationMeta meta = durable.meta(e.getKey());
         assertThat(meta.getTokens()).isEqualTo(e.getValue().history().length);
-        assertThat(durable.rebuild(model.model(), e.getKey()).recurrentBytes())
-            .as("state of %s", e.getKey()).isEqualTo(e.getValue().state().recurrentBytes());
+        assertThat(Fingerprint.of(model.model(), durable.rebuild(model.model(), e.getKey())))
+            .as("state of %s", e.getKey()).isEqualTo(Fingerprint.of(model.model(), e.getValue().state()));
       }
       assertThat(fx.metrics.count("finchstream.snapshots")).isGreaterThan(0);
       assertThat(fx.metrics.registry().find("finchstream.batch.conversations").summary().max()).isGreaterThan(1);
@@ -87,7 +88,7 @@ class ConversationStateTest {
       assertThat(meta.getTokens()).isEqualTo(240);
       assertThat(meta.getSnapshotPosition()).isBetween(190L, 240L);
       assertThat(durable.logEntries("c")).allSatisfy(e -> assertThat(e.end()).isGreaterThan(meta.getSnapshotPosition()));
-      assertThat(durable.rebuild(model.model(), "c").recurrentBytes()).isEqualTo(d.state().recurrentBytes());
+      assertThat(Fingerprint.of(model.model(), durable.rebuild(model.model(), "c"))).isEqualTo(Fingerprint.of(model.model(), d.state()));
     }
   }
 
@@ -112,8 +113,8 @@ class ConversationStateTest {
       fx.settle();
       final DurableState durable = fx.durable();
       assertThat(durable.meta("b").getForkedFrom()).isEqualTo("a");
-      assertThat(durable.rebuild(model.model(), "a").recurrentBytes()).isEqualTo(a.state().recurrentBytes());
-      assertThat(durable.rebuild(model.model(), "b").recurrentBytes()).isEqualTo(b.state().recurrentBytes());
+      assertThat(Fingerprint.of(model.model(), durable.rebuild(model.model(), "a"))).isEqualTo(Fingerprint.of(model.model(), a.state()));
+      assertThat(Fingerprint.of(model.model(), durable.rebuild(model.model(), "b"))).isEqualTo(Fingerprint.of(model.model(), b.state()));
       assertThat(fx.deadLetters()).isEmpty();
     }
   }
@@ -134,7 +135,7 @@ class ConversationStateTest {
       assertThat(fx.replies()).filteredOn(r -> r.hasError()).singleElement()
           .satisfies(r -> assertThat(r.getConversationId()).isEqualTo("a"));
       final DirectEngine b = new DirectEngine(model.model(), model.tokenizer()).appendText("target");
-      assertThat(fx.durable().rebuild(model.model(), "b").recurrentBytes()).isEqualTo(b.state().recurrentBytes());
+      assertThat(Fingerprint.of(model.model(), fx.durable().rebuild(model.model(), "b"))).isEqualTo(Fingerprint.of(model.model(), b.state()));
     }
   }
 
@@ -152,7 +153,7 @@ class ConversationStateTest {
       final DurableState durable = fx.durable();
       final DirectEngine a = new DirectEngine(model.model(), model.tokenizer()).appendText("fresh");
       assertThat(durable.meta("a").getTokens()).isEqualTo(5);
-      assertThat(durable.rebuild(model.model(), "a").recurrentBytes()).isEqualTo(a.state().recurrentBytes());
+      assertThat(Fingerprint.of(model.model(), durable.rebuild(model.model(), "a"))).isEqualTo(Fingerprint.of(model.model(), a.state()));
       assertThat(durable.meta("b")).isNull();
       assertThat(durable.logEntries("b")).isEmpty();
       final Map<String, Long> counts = new HashMap<>();

@@ -7,6 +7,7 @@ import io.finchstream.processors.ServedModel;
 import io.finchstream.processors.event.EventValidator;
 import io.finchstream.processors.testing.DirectEngine;
 import io.finchstream.processors.testing.Events;
+import io.finchstream.processors.testing.Fingerprint;
 import io.finchstream.processors.testing.TestModels;
 import io.finchstream.processors.testing.TopologyFixture;
 import io.finchstream.proto.v1.FinishReason;
@@ -46,7 +47,7 @@ class GenerationTest {
       fx.settle();
       final DirectEngine.Generation sampled = direct.generate(params(Events.generateSampled("r2", 50, 7).getGenerate(), 50));
       assertReply(fx.replies("r2"), sampled, direct.history().length - sampled.tokens().length);
-      assertThat(fx.durable().rebuild(model.model(), "c").recurrentBytes()).isEqualTo(direct.state().recurrentBytes());
+      assertThat(Fingerprint.of(model.model(), fx.durable().rebuild(model.model(), "c"))).isEqualTo(Fingerprint.of(model.model(), direct.state()));
     }
   }
 
@@ -66,7 +67,7 @@ class GenerationTest {
       for (int i = 0; i < 4; i++) {
         final DirectEngine.Generation expected = directs.get(i).generate(params(Events.generateSampled("g" + i, 30 + 5 * i, 100 + i).getGenerate(), 30 + 5 * i));
         assertReply(fx.replies("g" + i), expected, directs.get(i).history().length - expected.tokens().length);
-        assertThat(fx.durable().rebuild(model.model(), "c" + i).recurrentBytes()).isEqualTo(directs.get(i).state().recurrentBytes());
+        assertThat(Fingerprint.of(model.model(), fx.durable().rebuild(model.model(), "c" + i))).isEqualTo(Fingerprint.of(model.model(), directs.get(i).state()));
       }
       assertThat(fx.metrics.registry().find("finchstream.batch.conversations").summary().max()).isGreaterThanOrEqualTo(4);
     }
@@ -86,7 +87,7 @@ class GenerationTest {
       assertThat(done.getText()).isEqualTo(free.substring(0, free.indexOf(stop))).doesNotContain(stop);
       final DirectEngine direct = new DirectEngine(model.model(), model.tokenizer()).appendText(PROMPT);
       direct.generate(params(Events.generateGreedy("s", 80, stop).getGenerate(), 80));
-      assertThat(fx.durable().rebuild(model.model(), "c").recurrentBytes()).isEqualTo(direct.state().recurrentBytes());
+      assertThat(Fingerprint.of(model.model(), fx.durable().rebuild(model.model(), "c"))).isEqualTo(Fingerprint.of(model.model(), direct.state()));
     }
   }
 
@@ -126,7 +127,7 @@ class GenerationTest {
       final DirectEngine.Generation second = direct.generate(params(Events.generateGreedy("r2", 10).getGenerate(), 10));
       assertThat(tokens(fx.replies("r"))).containsExactly(first.tokens());
       assertThat(tokens(fx.replies("r2"))).containsExactly(second.tokens());
-      assertThat(fx.durable().rebuild(model.model(), "c").recurrentBytes()).isEqualTo(direct.state().recurrentBytes());
+      assertThat(Fingerprint.of(model.model(), fx.durable().rebuild(model.model(), "c"))).isEqualTo(Fingerprint.of(model.model(), direct.state()));
     }
   }
 
@@ -149,7 +150,7 @@ class GenerationTest {
       assertThat(done(fx.replies("waiting")).getFinishReason()).isEqualTo(FinishReason.FINISH_REASON_CANCELLED);
       assertThat(fx.replies("waiting")).hasSize(1);
       final DirectEngine direct = new DirectEngine(model.model(), model.tokenizer()).appendText(PROMPT).append(tokens(running));
-      assertThat(fx.durable().rebuild(model.model(), "c").recurrentBytes()).isEqualTo(direct.state().recurrentBytes());
+      assertThat(Fingerprint.of(model.model(), fx.durable().rebuild(model.model(), "c"))).isEqualTo(Fingerprint.of(model.model(), direct.state()));
       final DirectEngine greedy = new DirectEngine(model.model(), model.tokenizer()).appendText(PROMPT);
       final int[] free = greedy.generate(params(Events.generateGreedy("x", done.getUsage().getCompletionTokens()).getGenerate(),
           done.getUsage().getCompletionTokens())).tokens();

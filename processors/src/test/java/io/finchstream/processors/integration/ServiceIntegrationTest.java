@@ -15,6 +15,7 @@ import io.finchstream.processors.Topics;
 import io.finchstream.processors.testing.ChangelogReader;
 import io.finchstream.processors.testing.DirectEngine;
 import io.finchstream.processors.testing.Events;
+import io.finchstream.processors.testing.Fingerprint;
 import io.finchstream.processors.testing.KafkaTestCluster;
 import io.finchstream.processors.testing.ReplyCollector;
 import io.finchstream.processors.testing.ServiceConfigs;
@@ -111,8 +112,8 @@ class ServiceIntegrationTest {
       final ConversationMeta meta = contents.durable().meta(conversation);
       assertThat(meta.getSnapshotPosition()).isPositive();
       assertThat(meta.getTokens()).isEqualTo(direct[i].history().length);
-      assertThat(contents.durable().rebuild(model.model(), conversation).recurrentBytes())
-          .isEqualTo(direct[i].state().recurrentBytes());
+      assertThat(Fingerprint.of(model.model(), contents.durable().rebuild(model.model(), conversation)))
+          .isEqualTo(Fingerprint.of(model.model(), direct[i].state()));
     }
   }
 
@@ -142,7 +143,7 @@ class ServiceIntegrationTest {
     assertThat(contents.largestRecordBytes().get(Stores.SNAPSHOTS)).isPositive().isLessThan(1_000_000);
     final ConversationMeta meta = contents.durable().meta("big");
     assertThat(meta.getSnapshotParts()).isGreaterThan(1);
-    assertThat(contents.durable().rebuild(model.model(), "big").recurrentBytes()).isEqualTo(direct.state().recurrentBytes());
+    assertThat(Fingerprint.of(model.model(), contents.durable().rebuild(model.model(), "big"))).isEqualTo(Fingerprint.of(model.model(), direct.state()));
   }
 
   private static int[] generated(final List<Reply> replies, final String requestId) {

@@ -3,7 +3,9 @@ package io.finchstream.processors.testing;
 import io.finchstream.engine.LoadOptions;
 import io.finchstream.engine.Models;
 import io.finchstream.engine.finch.FinchConfig;
+import io.finchstream.engine.goldfinch.GoldFinchConfig;
 import io.finchstream.engine.testing.RandomFinch;
+import io.finchstream.engine.testing.RandomGoldFinch;
 import io.finchstream.engine.testing.SharedData;
 import io.finchstream.engine.tokenizer.ByteTokenizer;
 import io.finchstream.processors.ServedModel;
@@ -23,6 +25,7 @@ public final class TestModels {
   private static ServedModel tiny;
   private static ServedModel random;
   private static ServedModel medium;
+  private static ServedModel goldfinch;
 
   private TestModels() {}
 
@@ -59,8 +62,23 @@ public final class TestModels {
       case "tiny" -> tinyFinch();
       case "random" -> randomFinch();
       case "random-medium" -> randomMedium();
+      case "random-goldfinch" -> randomGoldFinch();
       default -> throw new IllegalArgumentException("unknown test model " + name);
     };
+  }
+
+  /**
+   * A random-weight GoldFinch model with the byte vocabulary (L=6: 4 Finch-C2 + 2 GOLD blocks, C=64,
+   * head size 16) and cache blocks of 16 entries, so that short conversations span several blocks.
+   */
+  public static synchronized ServedModel randomGoldFinch() {
+    if (goldfinch == null) {
+      goldfinch = new ServedModel(
+          RandomGoldFinch.model(GoldFinchConfig.standard(6, 64, 16, ByteTokenizer.VOCAB_SIZE), 20_260_103L,
+              LoadOptions.defaults().withThreads(1), 16),
+          ByteTokenizer.INSTANCE, "random GoldFinch L6 C64 (seed 20260103, cache blocks of 16, not a language model)");
+    }
+    return goldfinch;
   }
 
   /** Random-weight Finch, L=4, C=256, head size 64, byte vocabulary. */
