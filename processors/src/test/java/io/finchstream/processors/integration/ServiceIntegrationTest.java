@@ -80,8 +80,9 @@ class ServiceIntegrationTest {
           }
         }
         send(producer, "conv-0", Events.generateGreedy("g0", 5));
-        send(producer, "conv-0", Events.appendTokens(300));
-        replies.awaitFinished(List.of("g0"), Duration.ofSeconds(60));
+        send(producer, "conv-0", Events.appendTokens(300).toBuilder().setEventId("bad").build());
+        replies.awaitFinished(List.of("g0", "bad"), Duration.ofSeconds(60));
+        replies.awaitDeadLetters(1, Duration.ofSeconds(30));
         assertThat(replies.deadLetters()).singleElement()
             .satisfies(dl -> assertThat(dl.getCode().name()).isEqualTo("TOKEN_OUT_OF_RANGE"));
         final ConversationQueries.Result found = service.queries().find("conv-1");

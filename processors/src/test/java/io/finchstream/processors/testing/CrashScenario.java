@@ -96,6 +96,7 @@ public final class CrashScenario {
         ChildService b = ChildService.start("b", instance("b"), MODEL, LOGS)) {
       a.awaitRunning(Duration.ofSeconds(120));
       b.awaitRunning(Duration.ofSeconds(120));
+      awaitSplit(a, b);
       sendWave(producer, scripts, 0);
       sendWave(producer, scripts, 1);
       // Kill a while one of its own conversations is in the middle of a generation.
@@ -134,6 +135,17 @@ public final class CrashScenario {
     props.put(FinchstreamConfig.COMPUTE_BUDGET_MS_CONFIG, 2L);
     props.put(FinchstreamConfig.CREATE_TOPICS_CONFIG, false);
     return props;
+  }
+
+  /** Waits until the two instances share all six tasks (the group has settled). */
+  private static void awaitSplit(final ChildService a, final ChildService b) throws InterruptedException {
+    final long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+    while (a.partitions().isEmpty() || b.partitions().isEmpty() || a.partitions().size() + b.partitions().size() != 6) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("tasks not split between a " + a.partitions() + " and b " + b.partitions());
+      }
+      Thread.sleep(100);
+    }
   }
 
   /** The input partition of a conversation (the producer's default partitioner). */

@@ -73,6 +73,18 @@ public final class ReplyCollector implements AutoCloseable {
             .noneMatch(r -> r.hasDone() || r.hasError())).toList());
   }
 
+  /** Waits until at least {@code count} dead letters have arrived. */
+  public synchronized void awaitDeadLetters(final int count, final Duration timeout) throws InterruptedException {
+    final long deadline = System.nanoTime() + timeout.toNanos();
+    while (deadLetters.size() < count) {
+      final long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        throw new AssertionError("timed out after " + timeout + " with " + deadLetters.size() + " of " + count + " dead letters");
+      }
+      wait(Math.max(1, left / 1_000_000));
+    }
+  }
+
   /** Waits until {@code condition} holds for the replies so far. */
   public synchronized void awaitCondition(
       final Predicate<List<Reply>> condition, final Duration timeout, final java.util.function.Supplier<String> what)
