@@ -104,8 +104,6 @@ public final class ConversationTopology {
   static final class TopicDefaults {
     /** Broker {@code message.max.bytes} / topic {@code max.message.bytes} default. */
     static final int MAX_MESSAGE_BYTES = 1_048_588;
-    /** Producer {@code max.request.size} default. */
-    static final int MAX_REQUEST_SIZE = 1_048_576;
 
     private TopicDefaults() {}
   }

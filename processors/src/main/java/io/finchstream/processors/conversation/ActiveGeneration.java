@@ -81,11 +81,6 @@ final class ActiveGeneration {
     }
   }
 
-  /** Tokens generated and stored so far, plus those of this punctuation. */
-  int generatedTotal() {
-    return counts.total();
-  }
-
   /** A growable int array (no boxing in the per-token path). */
   static final class IntList {
     private int[] data = new int[16];

@@ -96,10 +96,6 @@ final class BatchedCompute {
     return pendingEstimate;
   }
 
-  boolean idle() {
-    return pending.isEmpty();
-  }
-
   /** Runs batched rounds until nothing is pending or {@code deadlineNanos}; returns tokens computed. */
   long run(final long deadlineNanos) {
     long total = 0;
@@ -237,8 +233,4 @@ final class BatchedCompute {
     }
   }
 
-  /** Conversations still pending (tests). */
-  java.util.Set<String> pendingConversations() {
-    return java.util.Collections.unmodifiableSet(pending.keySet());
-  }
 }

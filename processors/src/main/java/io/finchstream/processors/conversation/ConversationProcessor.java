@@ -250,11 +250,6 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
     }
   }
 
-  /** Test access: conversations with uncomputed tokens. */
-  Set<String> pendingConversations() {
-    return compute.pendingConversations();
-  }
-
   /** Outputs through the processor context (part of the task's transaction). */
   private final class ContextOutputs implements Outputs {
 

@@ -78,12 +78,6 @@ final class GenerationLoop {
     return active.containsKey(conversation);
   }
 
-  /** The running generation of {@code conversation}, or null. */
-  GenerationProgress progress(final String conversation) {
-    final ActiveGeneration g = active.get(conversation);
-    return g == null ? null : g.progress;
-  }
-
   int activeCount() {
     return active.size();
   }

@@ -102,10 +102,6 @@ final class HotStateCache {
     }
   }
 
-  int size() {
-    return entries.size();
-  }
-
   /** Drops everything and returns the memory to the budget (processor close). */
   void clear() {
     entries.values().forEach(this::release);

@@ -5,7 +5,6 @@ import com.google.protobuf.MessageLite;
 import com.google.protobuf.Parser;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.state.KeyValueIterator;
@@ -109,13 +108,6 @@ public final class ProtoStore<T extends MessageLite> {
         action.accept(kv.key, parse(kv.key, kv.value));
       }
     }
-  }
-
-  /** Copies the entries into a map (tests, small stores). */
-  public Map<Bytes, T> toMap() {
-    final Map<Bytes, T> out = new java.util.LinkedHashMap<>();
-    forEach(out::put);
-    return out;
   }
 
   private List<KeyValue<Bytes, T>> collect(final KeyValueIterator<Bytes, byte[]> it, final int limit) {
