@@ -1,29 +1,24 @@
 package io.finchstream.processors.conversation;
 
-import io.finchstream.engine.sampling.SamplingParams;
-import io.finchstream.engine.sampling.StopMatcher;
-import io.finchstream.engine.sampling.TokenCounts;
-import io.finchstream.engine.tokenizer.StreamingDecoder;
+import io.finchstream.engine.sampling.Generation;
+import io.finchstream.engine.sampling.Sampler;
 import io.finchstream.engine.tokenizer.Tokenizer;
 import io.finchstream.processors.event.EventValidator;
 import io.finchstream.proto.v1.FinishReason;
 import io.finchstream.proto.v1.GenerationProgress;
 
 /**
- * The in-memory side of a running generation: sampling parameters, counts of generated tokens
- * (penalties and the draw index), the streaming UTF-8 decoder and the stop-string matcher, and what
- * this punctuation produced but has not yet stored and emitted. Everything here can be rebuilt
- * from the stored {@link GenerationProgress} and the generated tokens in the log ({@link #replay}),
- * which reproduces exactly the text already emitted.
+ * The in-memory side of a running generation: the engine's {@link Generation} (draws, counts,
+ * streaming decode, stop rules), the last token appended but not yet ingested, and what this
+ * punctuation produced but has not yet stored and emitted. Everything here can be rebuilt from the
+ * stored {@link GenerationProgress} and the generated tokens in the log ({@link #replay}), which
+ * reproduces exactly the text already emitted.
  */
 final class ActiveGeneration {
 
   final String conversation;
   GenerationProgress progress;
-  final SamplingParams params;
-  final TokenCounts counts = new TokenCounts();
-  private final StreamingDecoder decoder;
-  private final StopMatcher stops;
+  private final Generation generation;
   /** The last token appended but not yet ingested by the state (-1: the state is at the log end). */
   int pendingToken = -1;
   /** Produced this punctuation, not yet stored / emitted. */
@@ -37,48 +32,42 @@ final class ActiveGeneration {
   ActiveGeneration(final String conversation, final GenerationProgress progress, final Tokenizer tokenizer) {
     this.conversation = conversation;
     this.progress = progress;
-    this.params = EventValidator.samplingParams(progress.getRequest(), progress.getMaxTokens(), progress.getSeed()).build();
-    this.decoder = new StreamingDecoder(tokenizer);
-    this.stops = new StopMatcher(params.stopStrings());
+    this.generation = new Generation(tokenizer,
+        EventValidator.samplingParams(progress.getRequest(), progress.getMaxTokens(), progress.getSeed()).build());
     this.firstTokenSeen = progress.getGenerated() > 0;
   }
 
-  /** Rebuilds counts, decoder and matcher from tokens already generated, emitted and stored. */
+  /** Rebuilds the bookkeeping from tokens already generated, emitted and stored. */
   void replay(final int[] generated) {
-    for (final int t : generated) {
-      counts.add(t);
-      fullText.append(stops.push(decoder.push(t)).text());
-    }
+    fullText.append(generation.replay(generated));
+  }
+
+  /** Draws the next token. */
+  int sample(final Sampler sampler, final float[] logits) {
+    return generation.sample(sampler, logits);
   }
 
   /** Takes the sampled {@code token}: a stop token ends the generation, any other is appended. */
   void accept(final int token) {
-    if (params.isStopToken(token)) {
-      finish(token == Tokenizer.END_OF_TEXT ? FinishReason.FINISH_REASON_END_OF_TEXT : FinishReason.FINISH_REASON_STOP, true);
-      return;
+    final int before = generation.generated();
+    newText.append(generation.accept(token));
+    if (generation.generated() > before) {
+      newTokens.add(token);
+      pendingToken = token;
     }
-    counts.add(token);
-    newTokens.add(token);
-    pendingToken = token;
-    final StopMatcher.Step step = stops.push(decoder.push(token));
-    newText.append(step.text());
-    if (step.stopped()) {
-      finish(FinishReason.FINISH_REASON_STOP, false);
-    } else if (counts.total() >= params.maxTokens()) {
-      finish(FinishReason.FINISH_REASON_LENGTH, true);
+    if (generation.ended()) {
+      finished = switch (generation.finish()) {
+        case STOP -> FinishReason.FINISH_REASON_STOP;
+        case LENGTH -> FinishReason.FINISH_REASON_LENGTH;
+        case END_OF_TEXT -> FinishReason.FINISH_REASON_END_OF_TEXT;
+      };
     }
   }
 
-  /** Ends the generation; {@code flush} emits the text the decoder and the matcher still hold. */
-  void finish(final FinishReason reason, final boolean flush) {
-    finished = reason;
-    if (flush && !stops.stopped()) {
-      final StopMatcher.Step tail = stops.push(decoder.finish());
-      newText.append(tail.text());
-      if (!tail.stopped()) {
-        newText.append(stops.finish());
-      }
-    }
+  /** Ends the generation as cancelled; the text still held back is emitted with the last chunk. */
+  void cancel() {
+    newText.append(generation.flush());
+    finished = FinishReason.FINISH_REASON_CANCELLED;
   }
 
   /** A growable int array (no boxing in the per-token path). */

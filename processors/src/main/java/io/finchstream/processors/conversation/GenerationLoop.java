@@ -9,7 +9,6 @@ import io.finchstream.processors.event.Replies;
 import io.finchstream.processors.store.StoreKey;
 import io.finchstream.proto.v1.ConversationMeta;
 import io.finchstream.proto.v1.ErrorCode;
-import io.finchstream.proto.v1.FinishReason;
 import io.finchstream.proto.v1.GenerationProgress;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -146,7 +145,7 @@ final class GenerationLoop {
     final List<ActiveGeneration> ready = new ArrayList<>();
     for (final ActiveGeneration g : new ArrayList<>(active.values())) {
       if (g.progress.getCancelled()) {
-        g.finish(FinishReason.FINISH_REASON_CANCELLED, false);
+        g.cancel();
         continue;
       }
       try {
@@ -214,7 +213,7 @@ final class GenerationLoop {
     for (int i = 0; i < gens.size(); i++) {
       final ActiveGeneration g = gens.get(i);
       g.pendingToken = -1;
-      g.accept(sampler.sample(logits[i], g.params, g.counts));
+      g.accept(g.sample(sampler, logits[i]));
       if (!g.firstTokenSeen) {
         g.firstTokenSeen = true;
         out.metrics().firstToken(now - g.progress.getAcceptedAtMs());

@@ -147,6 +147,8 @@ class GenerationTest {
       final GenerationDone done = done(running);
       assertThat(done.getFinishReason()).isEqualTo(FinishReason.FINISH_REASON_CANCELLED);
       assertThat(done.getUsage().getCompletionTokens()).isBetween(1, 1999);
+      assertThat(done.getText()).isEqualTo(running.stream().filter(Reply::hasChunk).map(r -> r.getChunk().getText())
+          .reduce("", String::concat));
       assertThat(done(fx.replies("waiting")).getFinishReason()).isEqualTo(FinishReason.FINISH_REASON_CANCELLED);
       assertThat(fx.replies("waiting")).hasSize(1);
       final DirectEngine direct = new DirectEngine(model.model(), model.tokenizer()).appendText(PROMPT).append(tokens(running));
