@@ -1,0 +1,278 @@
+package io.finchstream.processors;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Range;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigException;
+
+/**
+ * The processors' configuration. Every key has a {@code FOO_CONFIG} constant, a {@code FOO_DOC}
+ * string, a type, a default, a validator and an importance; {@code docs/CONFIGURATION.md} is
+ * generated from these definitions ({@link #main}).
+ *
+ * <p>Sources, later ones winning: a properties file, then environment variables ({@code
+ * FINCHSTREAM_FOO_BAR} sets {@code foo.bar}; only names that map to a defined key or to {@code
+ * streams.*} are read), then explicit overrides (command-line options). Any Kafka Streams, producer,
+ * consumer or admin setting can be passed with the {@code streams.} prefix (e.g. {@code
+ * streams.num.stream.threads}); those win over the values Finchstream derives.
+ */
+public final class FinchstreamConfig extends AbstractConfig {
+
+  /** Prefix for settings passed through to Kafka Streams unchanged (prefix removed). */
+  public static final String STREAMS_PREFIX = "streams.";
+  /** Prefix of the environment variables that configure Finchstream. */
+  public static final String ENV_PREFIX = "FINCHSTREAM_";
+
+  public static final String BOOTSTRAP_SERVERS_CONFIG = "bootstrap.servers";
+  public static final String BOOTSTRAP_SERVERS_DOC = "Kafka brokers to connect to, host:port[,host:port...].";
+
+  public static final String APPLICATION_ID_CONFIG = "application.id";
+  public static final String APPLICATION_ID_DOC =
+      "Kafka Streams application id: the consumer group, and the prefix of internal topics. All"
+          + " instances of one service share it.";
+
+  public static final String APPLICATION_SERVER_CONFIG = "application.server";
+  public static final String APPLICATION_SERVER_DOC =
+      "host:port where this instance answers interactive queries (the gateway's address), so that"
+          + " other instances can route a conversation's query here. Empty: queries are local only.";
+
+  public static final String STATE_DIR_CONFIG = "state.dir";
+  public static final String STATE_DIR_DOC =
+      "Directory of the local RocksDB state stores; unique per instance on a host.";
+
+  public static final String MODEL_PATH_CONFIG = "model.path";
+  public static final String MODEL_PATH_DOC = "Model file to serve (see `finchstream inspect`).";
+
+  public static final String TOKENIZER_VOCAB_CONFIG = "tokenizer.vocab.path";
+  public static final String TOKENIZER_VOCAB_DOC =
+      "RWKV World vocabulary file (rwkv_vocab_v20230424.txt) for models with a 65536-token vocabulary."
+          + " Models with a 256-token vocabulary use the byte tokenizer and need none.";
+
+  public static final String CREATE_TOPICS_CONFIG = "topics.create";
+  public static final String CREATE_TOPICS_DOC =
+      "Create the input, reply, dead-letter and fork topics at start when they are missing.";
+
+  public static final String TOPIC_PARTITIONS_CONFIG = "topics.partitions";
+  public static final String TOPIC_PARTITIONS_DOC =
+      "Partitions of the topics Finchstream creates. The unit of parallelism: conversations are"
+          + " spread over partitions, and one stream task owns each partition.";
+
+  public static final String TOPIC_REPLICATION_CONFIG = "topics.replication.factor";
+  public static final String TOPIC_REPLICATION_DOC =
+      "Replication factor of the topics Finchstream creates (-1: the broker's default).";
+
+  public static final String MAX_TEXT_BYTES_CONFIG = "max.text.bytes";
+  public static final String MAX_TEXT_BYTES_DOC =
+      "Largest AppendText (and Generate prefix_text), in UTF-8 bytes; larger events are dead-lettered"
+          + " (PAYLOAD_TOO_LARGE).";
+
+  public static final String MAX_APPEND_TOKENS_CONFIG = "max.append.tokens";
+  public static final String MAX_APPEND_TOKENS_DOC =
+      "Most tokens one event may append (AppendTokens ids, or the tokens of an AppendText).";
+
+  public static final String MAX_GENERATE_TOKENS_CONFIG = "max.generate.tokens";
+  public static final String MAX_GENERATE_TOKENS_DOC = "Largest max_tokens a Generate may ask for.";
+
+  public static final String DEFAULT_GENERATE_TOKENS_CONFIG = "default.generate.tokens";
+  public static final String DEFAULT_GENERATE_TOKENS_DOC = "max_tokens of a Generate that leaves it 0.";
+
+  public static final String MAX_STOP_SEQUENCES_CONFIG = "max.stop.sequences";
+  public static final String MAX_STOP_SEQUENCES_DOC =
+      "Most stop strings plus stop token ids one Generate may give; each stop string is at most 256 bytes.";
+
+  public static final String SNAPSHOT_INTERVAL_TOKENS_CONFIG = "snapshot.interval.tokens";
+  public static final String SNAPSHOT_INTERVAL_TOKENS_DOC =
+      "Take a snapshot of a conversation's state once this many tokens were computed since the"
+          + " last one. A snapshot truncates the token log, so this bounds the replay after a crash.";
+
+  public static final String SNAPSHOT_AT_TURN_END_CONFIG = "snapshot.at.turn.end";
+  public static final String SNAPSHOT_AT_TURN_END_DOC =
+      "Also take a snapshot when a generation finishes (the end of a turn), once the state is computed.";
+
+  public static final String SNAPSHOT_PART_BYTES_CONFIG = "snapshot.part.bytes";
+  public static final String SNAPSHOT_PART_BYTES_DOC =
+      "Largest state payload per stored record: snapshots and cache blocks are split into parts of"
+          + " at most this size. The default keeps every record under Kafka's default 1 MB message"
+          + " size. A larger value raises the Streams producer's max.request.size and the changelog"
+          + " topics' max.message.bytes together (brokers allow up to socket.request.max.bytes).";
+
+  public static final String HOT_CACHE_MAX_BYTES_CONFIG = "hot.cache.max.bytes";
+  public static final String HOT_CACHE_MAX_BYTES_DOC =
+      "Memory for computed conversation states kept hot, shared by all tasks of this instance"
+          + " (least recently used evicted first). Only an optimisation: an evicted state is rebuilt"
+          + " from its snapshot and token log.";
+
+  public static final String COMPUTE_INTERVAL_MS_CONFIG = "compute.interval.ms";
+  public static final String COMPUTE_INTERVAL_MS_DOC =
+      "Wall-clock period of the compute punctuator: pending tokens are computed and active"
+          + " generations advanced in batches this often (and as soon as enough is pending).";
+
+  public static final String COMPUTE_BUDGET_MS_CONFIG = "compute.budget.ms";
+  public static final String COMPUTE_BUDGET_MS_DOC =
+      "Time one compute round may take before it yields to the stream thread (polling, commits)."
+          + " Keep it far below max.poll.interval.ms.";
+
+  public static final String COMPUTE_PENDING_TOKENS_CONFIG = "compute.pending.tokens";
+  public static final String COMPUTE_PENDING_TOKENS_DOC =
+      "Run a compute round right away, without waiting for the punctuator, once a task has this"
+          + " many uncomputed tokens.";
+
+  public static final String BATCH_MAX_CONVERSATIONS_CONFIG = "batch.max.conversations";
+  public static final String BATCH_MAX_CONVERSATIONS_DOC =
+      "Most conversations advanced by one batched engine call (ingest or decode step).";
+
+  public static final String BATCH_MAX_TOKENS_CONFIG = "batch.max.tokens";
+  public static final String BATCH_MAX_TOKENS_DOC =
+      "Most tokens of one conversation ingested by one batched engine call.";
+
+  public static final String ROCKSDB_BLOCK_CACHE_BYTES_CONFIG = "rocksdb.block.cache.bytes";
+  public static final String ROCKSDB_BLOCK_CACHE_BYTES_DOC =
+      "Size of the one RocksDB block cache shared by every store of this instance (index and filter"
+          + " blocks included). Memtables are charged to it too, up to rocksdb.write.buffer.bytes.";
+
+  public static final String ROCKSDB_WRITE_BUFFER_BYTES_CONFIG = "rocksdb.write.buffer.bytes";
+  public static final String ROCKSDB_WRITE_BUFFER_BYTES_DOC =
+      "Memory for RocksDB memtables of all stores of this instance together (a WriteBufferManager"
+          + " charged to the shared block cache); must be below rocksdb.block.cache.bytes.";
+
+  private static final int MIB = 1024 * 1024;
+
+  /** The definitions. */
+  public static final ConfigDef CONFIG = definitions();
+
+  public FinchstreamConfig(final Map<?, ?> props) {
+    super(CONFIG, props, false);
+  }
+
+  private static ConfigDef definitions() {
+    return new ConfigDef()
+        .define(BOOTSTRAP_SERVERS_CONFIG, Type.STRING, "localhost:9092", new ConfigDef.NonEmptyString(), Importance.HIGH, BOOTSTRAP_SERVERS_DOC)
+        .define(MODEL_PATH_CONFIG, Type.STRING, "", Importance.HIGH, MODEL_PATH_DOC)
+        .define(APPLICATION_ID_CONFIG, Type.STRING, "finchstream", new ConfigDef.NonEmptyString(), Importance.HIGH, APPLICATION_ID_DOC)
+        .define(STATE_DIR_CONFIG, Type.STRING, ".finchstream/state", new ConfigDef.NonEmptyString(), Importance.HIGH, STATE_DIR_DOC)
+        .define(APPLICATION_SERVER_CONFIG, Type.STRING, "", Importance.MEDIUM, APPLICATION_SERVER_DOC)
+        .define(TOKENIZER_VOCAB_CONFIG, Type.STRING, "", Importance.MEDIUM, TOKENIZER_VOCAB_DOC)
+        .define(CREATE_TOPICS_CONFIG, Type.BOOLEAN, true, Importance.MEDIUM, CREATE_TOPICS_DOC)
+        .define(TOPIC_PARTITIONS_CONFIG, Type.INT, 6, Range.between(1, 10_000), Importance.MEDIUM, TOPIC_PARTITIONS_DOC)
+        .define(TOPIC_REPLICATION_CONFIG, Type.SHORT, (short) -1, Range.between(-1, 32), Importance.MEDIUM, TOPIC_REPLICATION_DOC)
+        .define(MAX_TEXT_BYTES_CONFIG, Type.INT, 256 * 1024, Range.between(1, 64 * MIB), Importance.MEDIUM, MAX_TEXT_BYTES_DOC)
+        .define(MAX_APPEND_TOKENS_CONFIG, Type.INT, 262_144, Range.between(1, 16 * MIB), Importance.MEDIUM, MAX_APPEND_TOKENS_DOC)
+        .define(MAX_GENERATE_TOKENS_CONFIG, Type.INT, 4096, Range.between(1, 1 << 20), Importance.MEDIUM, MAX_GENERATE_TOKENS_DOC)
+        .define(DEFAULT_GENERATE_TOKENS_CONFIG, Type.INT, 256, Range.between(1, 1 << 20), Importance.MEDIUM, DEFAULT_GENERATE_TOKENS_DOC)
+        .define(MAX_STOP_SEQUENCES_CONFIG, Type.INT, 16, Range.between(0, 1024), Importance.LOW, MAX_STOP_SEQUENCES_DOC)
+        .define(SNAPSHOT_INTERVAL_TOKENS_CONFIG, Type.INT, 4096, Range.between(1, Integer.MAX_VALUE), Importance.MEDIUM, SNAPSHOT_INTERVAL_TOKENS_DOC)
+        .define(SNAPSHOT_AT_TURN_END_CONFIG, Type.BOOLEAN, true, Importance.MEDIUM, SNAPSHOT_AT_TURN_END_DOC)
+        .define(SNAPSHOT_PART_BYTES_CONFIG, Type.INT, 900_000, Range.between(1024, 64 * MIB), Importance.MEDIUM, SNAPSHOT_PART_BYTES_DOC)
+        .define(HOT_CACHE_MAX_BYTES_CONFIG, Type.LONG, 512L * MIB, Range.atLeast(0), Importance.MEDIUM, HOT_CACHE_MAX_BYTES_DOC)
+        .define(COMPUTE_INTERVAL_MS_CONFIG, Type.LONG, 5L, Range.between(1, 60_000), Importance.LOW, COMPUTE_INTERVAL_MS_DOC)
+        .define(COMPUTE_BUDGET_MS_CONFIG, Type.LONG, 200L, Range.between(1, 60_000), Importance.LOW, COMPUTE_BUDGET_MS_DOC)
+        .define(COMPUTE_PENDING_TOKENS_CONFIG, Type.INT, 4096, Range.between(1, Integer.MAX_VALUE), Importance.LOW, COMPUTE_PENDING_TOKENS_DOC)
+        .define(BATCH_MAX_CONVERSATIONS_CONFIG, Type.INT, 64, Range.between(1, 4096), Importance.LOW, BATCH_MAX_CONVERSATIONS_DOC)
+        .define(BATCH_MAX_TOKENS_CONFIG, Type.INT, 512, Range.between(1, 1 << 20), Importance.LOW, BATCH_MAX_TOKENS_DOC)
+        .define(ROCKSDB_BLOCK_CACHE_BYTES_CONFIG, Type.LONG, 128L * MIB, Range.atLeast(MIB), Importance.LOW, ROCKSDB_BLOCK_CACHE_BYTES_DOC)
+        .define(ROCKSDB_WRITE_BUFFER_BYTES_CONFIG, Type.LONG, 32L * MIB, Range.atLeast(MIB), Importance.LOW, ROCKSDB_WRITE_BUFFER_BYTES_DOC);
+  }
+
+  @Override
+  protected Map<String, Object> postProcessParsedConfig(final Map<String, Object> parsed) {
+    final long cache = (Long) parsed.get(ROCKSDB_BLOCK_CACHE_BYTES_CONFIG);
+    final long buffers = (Long) parsed.get(ROCKSDB_WRITE_BUFFER_BYTES_CONFIG);
+    if (buffers >= cache) {
+      throw new ConfigException(ROCKSDB_WRITE_BUFFER_BYTES_CONFIG, buffers,
+          "must be below " + ROCKSDB_BLOCK_CACHE_BYTES_CONFIG + " (" + cache + "): memtables are charged to the block cache");
+    }
+    final int dflt = (Integer) parsed.get(DEFAULT_GENERATE_TOKENS_CONFIG);
+    final int max = (Integer) parsed.get(MAX_GENERATE_TOKENS_CONFIG);
+    if (dflt > max) {
+      throw new ConfigException(DEFAULT_GENERATE_TOKENS_CONFIG, dflt, "must not exceed " + MAX_GENERATE_TOKENS_CONFIG + " (" + max + ")");
+    }
+    return Map.of();
+  }
+
+  /** Settings with the {@code streams.} prefix, prefix removed: passed to Kafka Streams as they are. */
+  public Map<String, Object> streamsOverrides() {
+    return originalsWithPrefix(STREAMS_PREFIX, true);
+  }
+
+  /**
+   * Loads the configuration: {@code file} (may be null), then the environment, then {@code
+   * overrides}, later sources winning.
+   *
+   * @throws ConfigException when the file cannot be read or a value is invalid (the key is named)
+   */
+  public static FinchstreamConfig load(
+      final Path file, final Map<String, String> env, final Map<String, ?> overrides) {
+    final Map<String, Object> props = new HashMap<>();
+    if (file != null) {
+      final Properties fromFile = new Properties();
+      try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+        fromFile.load(reader);
+      } catch (final IOException e) {
+        throw new ConfigException("cannot read configuration file " + file + ": " + e.getMessage());
+      }
+      fromFile.forEach((k, v) -> props.put(k.toString(), v));
+    }
+    props.putAll(fromEnvironment(env));
+    props.putAll(overrides);
+    return new FinchstreamConfig(props);
+  }
+
+  /**
+   * The settings named by environment variables: {@code FINCHSTREAM_MAX_TEXT_BYTES=1000} gives
+   * {@code max.text.bytes=1000}. Variables that name no defined key (such as {@code
+   * FINCHSTREAM_SHARED}) are ignored, except {@code FINCHSTREAM_STREAMS_*}, which are passed through.
+   */
+  public static Map<String, String> fromEnvironment(final Map<String, String> env) {
+    final Map<String, String> out = new HashMap<>();
+    env.forEach(
+        (name, value) -> {
+          if (!name.startsWith(ENV_PREFIX)) {
+            return;
+          }
+          final String key = name.substring(ENV_PREFIX.length()).toLowerCase(Locale.ROOT).replace('_', '.');
+          if (CONFIG.names().contains(key) || key.startsWith(STREAMS_PREFIX)) {
+            out.put(key, value);
+          }
+        });
+    return out;
+  }
+
+  /** Prints the configuration reference as a Markdown table (for docs/CONFIGURATION.md). */
+  public static void main(final String[] args) {
+    System.out.println(markdownTable());
+  }
+
+  private static java.util.List<ConfigDef.ConfigKey> sortedKeys() {
+    final java.util.List<ConfigDef.ConfigKey> keys = new java.util.ArrayList<>(CONFIG.configKeys().values());
+    keys.sort(java.util.Comparator.comparing((ConfigDef.ConfigKey k) -> k.importance).thenComparing(k -> k.name));
+    return keys;
+  }
+
+  /** The configuration reference as Markdown, generated from {@link #CONFIG}. */
+  public static String markdownTable() {
+    final StringBuilder sb = new StringBuilder();
+    sb.append("| key | environment | type | default | valid values | importance | description |\n");
+    sb.append("|---|---|---|---|---|---|---|\n");
+    for (final ConfigDef.ConfigKey key : sortedKeys()) {
+      final String env = ENV_PREFIX + key.name.toUpperCase(Locale.ROOT).replace('.', '_');
+      sb.append("| `").append(key.name).append("` | `").append(env).append("` | ")
+          .append(key.type.name().toLowerCase(Locale.ROOT)).append(" | `")
+          .append(key.hasDefault() ? ConfigDef.convertToString(key.defaultValue, key.type) : "")
+          .append("` | ").append(key.validator == null ? "" : key.validator.toString())
+          .append(" | ").append(key.importance.name().toLowerCase(Locale.ROOT))
+          .append(" | ").append(key.documentation).append(" |\n");
+    }
+    return sb.toString();
+  }
+}

@@ -1,0 +1,31 @@
+package io.finchstream.processors;
+
+import java.util.List;
+
+/**
+ * The names of Finchstream's topics. Keys are conversation ids (UTF-8) unless noted; values are
+ * Protobuf messages of {@code proto/src/main/protobuf/finchstream/v1/}.
+ */
+public final class Topics {
+
+  /** Input: {@code ConversationEvent}s keyed by conversation id; per-conversation order = offset order. */
+  public static final String EVENTS = "finchstream.events";
+
+  /** Output: {@code Reply} (TokenChunk, GenerationDone, Error) keyed by conversation id. */
+  public static final String REPLIES = "finchstream.replies";
+
+  /** Output: a {@code DeadLetter} for every event that cannot be processed; key = the original key bytes. */
+  public static final String DLQ = "finchstream.dlq";
+
+  /**
+   * Internal: {@code ForkTransfer} parts keyed by the new conversation id, carrying a forked
+   * conversation's state to the task that owns the new id. Must have as many partitions as {@link
+   * #EVENTS} (it is read by the same tasks).
+   */
+  public static final String FORKS = "finchstream.forks";
+
+  /** Every topic Finchstream creates, in creation order. */
+  public static final List<String> ALL = List.of(EVENTS, REPLIES, DLQ, FORKS);
+
+  private Topics() {}
+}
