@@ -37,6 +37,7 @@ import org.slf4j.LoggerFactory;
 public final class Gateway implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
+  private static final AtomicInteger SHARED_RANDOM_PORTS = new AtomicInteger();
 
   private final GatewayServices services;
   private final HttpClient peers;
@@ -114,8 +115,9 @@ public final class Gateway implements AutoCloseable {
     final int configured = services.config().getInt(GatewayConfig.INSTANCES_CONFIG);
     final int instances = configured > 0 ? configured : Math.max(1, Runtime.getRuntime().availableProcessors());
     final int requested = services.config().getInt(GatewayConfig.PORT_CONFIG);
-    // Port 0 means "any free port" for each server; a negative port makes the instances share one.
-    final int listenPort = requested == 0 && instances > 1 ? -1 : requested;
+    // Port 0 means "any free port" for each server; a negative port makes the instances share one
+    // (a different negative number per gateway, or two gateways in one Vert.x would share it too).
+    final int listenPort = requested == 0 && instances > 1 ? SHARED_RANDOM_PORTS.decrementAndGet() : requested;
     final List<GatewayVerticle> verticles = new ArrayList<>();
     return vertx.deployVerticle(() -> {
       final GatewayVerticle v = new GatewayVerticle(services, listenPort);

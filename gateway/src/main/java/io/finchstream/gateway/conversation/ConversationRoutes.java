@@ -82,11 +82,6 @@ public final class ConversationRoutes {
         () -> tooSlow(ctx, call[0]));
     call[0] = GenerationCall.start(services, id, List.of(), generate, new GenerationCall.Listener() {
       @Override
-      public void onAccepted(final Written written) {
-        requestIdHeader(ctx, call[0]);
-      }
-
-      @Override
       public void onChunk(final TokenChunk chunk) {
         sse.event("token", Replies.chunk(chunk).encode());
       }
@@ -108,6 +103,7 @@ public final class ConversationRoutes {
         }
       }
     });
+    requestIdHeader(ctx, call[0]);
     ctx.response().closeHandler(v -> {
       sse.abandon();
       call[0].cancel();
@@ -124,7 +120,6 @@ public final class ConversationRoutes {
 
       @Override
       public void onDone(final GenerationDone done) {
-        requestIdHeader(ctx, call[0]);
         Responses.json(ctx, 200, Replies.done(id, call[0].requestId(), done));
       }
 
@@ -133,6 +128,7 @@ public final class ConversationRoutes {
         Responses.error(ctx, error);
       }
     });
+    requestIdHeader(ctx, call[0]);
     ctx.response().closeHandler(v -> call[0].cancel());
   }
 

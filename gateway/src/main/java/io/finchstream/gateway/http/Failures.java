@@ -42,6 +42,7 @@ public final class Failures implements Handler<RoutingContext> {
       case 413 -> ApiError.tooLarge(null, "the request body is larger than " + bodyLimit + " bytes (gateway.body.limit.bytes)");
       case 504, 503 -> ApiError.timeout("the request took too long (gateway.request.timeout.ms)");
       case 400 -> ApiError.badRequest("bad_request", failure == null ? "bad request" : "bad request: " + failure.getMessage());
+      case 403 -> new ApiError(403, "invalid_request_error", "forbidden", failure == null ? "forbidden" : failure.getMessage(), null);
       default -> {
         LOG.error("request {} {} failed with status {}", ctx.request().method(), ctx.request().path(), status, failure);
         yield ApiError.internal("internal error" + (failure == null ? "" : ": " + failure.getClass().getSimpleName())

@@ -54,7 +54,9 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
   public ScriptedProcessors(final KafkaTestCluster cluster) {
     final Properties c = cluster.consumerProps();
     this.consumer = new KafkaConsumer<>(c);
-    this.producer = new KafkaProducer<>(cluster.producerProps());
+    final Properties p = cluster.producerProps();
+    p.put("max.request.size", 32 << 20);
+    this.producer = new KafkaProducer<>(p);
     consumer.subscribe(List.of(TopicNames.EVENTS));
     this.thread = new Thread(this::run, "scripted-processors");
     this.thread.setDaemon(true);
@@ -119,7 +121,13 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
       case CANCEL -> cancelled.put(event.getCancel().getRequestId(), id);
       case GENERATE -> {
         final Generate g = event.getGenerate();
-        generations.execute(() -> generate(id, g));
+        generations.execute(() -> {
+          try {
+            generate(id, g);
+          } catch (final RuntimeException e) {
+            org.slf4j.LoggerFactory.getLogger(ScriptedProcessors.class).error("scripted generation of {} failed", id, e);
+          }
+        });
       }
       default -> { }
     }
@@ -191,7 +199,11 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
   }
 
   private void send(final String id, final Reply reply) {
-    producer.send(new ProducerRecord<>(TopicNames.REPLIES, id.getBytes(StandardCharsets.UTF_8), reply.toByteArray()));
+    producer.send(new ProducerRecord<>(TopicNames.REPLIES, id.getBytes(StandardCharsets.UTF_8), reply.toByteArray()), (md, e) -> {
+      if (e != null) {
+        org.slf4j.LoggerFactory.getLogger(ScriptedProcessors.class).error("a scripted reply for {} was not written", id, e);
+      }
+    });
   }
 
   @Override
