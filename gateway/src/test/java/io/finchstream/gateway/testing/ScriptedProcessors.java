@@ -47,6 +47,7 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
   private final Map<String, ConversationMeta> metas = new ConcurrentHashMap<>();
   private final Map<String, String> cancelled = new ConcurrentHashMap<>();
   private final List<ConversationEvent> seen = new CopyOnWriteArrayList<>();
+  private final Map<String, String> conversationOfEvent = new ConcurrentHashMap<>();
   private final Thread thread;
   private final ExecutorService generations = Executors.newCachedThreadPool();
   private volatile boolean running = true;
@@ -75,6 +76,11 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
     return List.copyOf(seen);
   }
 
+  /** The conversation an event (by event id) was written to, or "". */
+  public String conversationOf(final String eventId) {
+    return conversationOfEvent.getOrDefault(eventId, "");
+  }
+
   /** Request ids of cancelled generations. */
   public boolean wasCancelled(final String requestId) {
     return cancelled.containsKey(requestId);
@@ -91,6 +97,7 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
       for (final ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(50))) {
         try {
           final ConversationEvent event = ConversationEvent.parseFrom(r.value());
+          conversationOfEvent.put(event.getEventId(), new String(r.key(), StandardCharsets.UTF_8));
           seen.add(event);
           apply(new String(r.key(), StandardCharsets.UTF_8), event, r);
         } catch (final com.google.protobuf.InvalidProtocolBufferException e) {
