@@ -81,6 +81,7 @@
       max_tokens: Number($("max-tokens").value) || 200,
       temperature: Number($("temperature").value),
     };
+    const started = performance.now();
     const res = await fetch("/v1/chat/completions", {
       method: "POST", headers: { ...headers(), "X-Conversation-Id": conversationId },
       body: JSON.stringify(body), signal: controller.signal,
@@ -91,7 +92,6 @@
       throw err;
     }
     let text = "", usage = null, failure = null;
-    const started = performance.now();
     let first = null;
     await readEvents(res, (data) => {
       if (data === "[DONE]") return;
