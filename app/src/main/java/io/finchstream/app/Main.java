@@ -19,6 +19,12 @@ import picocli.CommandLine.Command;
     subcommands = {
       CommandLine.HelpCommand.class,
       VersionCommand.class,
+      TokenizeCommand.class,
+      DetokenizeCommand.class,
+      LogitsCommand.class,
+      InspectCommand.class,
+      ModelCommand.class,
+      BenchCommand.class,
     })
 public final class Main implements Runnable {
 

@@ -1,7 +1,6 @@
 package io.finchstream.engine.sampling;
 
 import io.finchstream.engine.EngineException;
-import java.util.Arrays;
 
 /**
  * Picks the next token from a logits vector: deterministic and replayable.
@@ -18,18 +17,19 @@ import java.util.Arrays;
  *       {@code l[t] -= presence_penalty + frequency_penalty · c[t]}.
  *       If temperature = 0 (greedy) the result is the argmax of the penalised logits, ties to the
  *       lowest id, and the remaining steps are skipped.
- *   <li><b>Temperature</b>: {@code z = l / T} (applied in double inside step 4; dividing by T > 0 keeps
- *       the ranking, so step 3 ranks the penalised logits).
+ *   <li><b>Temperature</b>: {@code z = l / T}, applied in double inside step 4 (dividing by T &gt; 0
+ *       keeps the ranking, so step 3 ranks the penalised logits).
  *   <li><b>Top-k</b>: candidates are ranked by logit descending, ties to the lowest id (tokens with
- *       logit −∞ are never candidates); if top_k > 0 only the first top_k remain.
- *   <li><b>Softmax</b> over the candidates: {@code w_i = exp(z_i − z_max)} (double, unnormalised, so
- *       {@code w_0 = 1}); probabilities are {@code w_i / Σw}.
- *   <li><b>Top-p</b> (if top_p &lt; 1): keep the shortest ranked prefix whose cumulative mass reaches
- *       {@code top_p · Σw} (at least one token).
- *   <li><b>Min-p</b> (if min_p &gt; 0): drop candidates with {@code w_i < min_p · w_0}, i.e. probability
- *       below min_p times the most likely one's (the ratio is unchanged by renormalisation).
- *   <li><b>Draw</b>: {@code u = uniform(seed, k)} in [0, 1); walk the kept candidates in rank order
- *       accumulating w and return the first whose running sum exceeds {@code u · Σw_kept}.
+ *       logit −∞ are never candidates); if top_k &gt; 0 only the first top_k remain.
+ *   <li><b>Softmax</b>: {@code w_t = exp((l_t − l_max) / T)} in double (unnormalised; the top token has
+ *       w = 1); the mass {@code W = Σ w_t} is summed over the candidates in ascending id order.
+ *   <li><b>Top-p</b> (if top_p &lt; 1): walking the ranks, keep the shortest prefix whose running sum
+ *       reaches {@code top_p · W} (at least one token).
+ *   <li><b>Min-p</b> (if min_p &gt; 0): cut the ranks before the first {@code w < min_p}, i.e. drop
+ *       probabilities below min_p times the top one's (the ratio is unchanged by renormalisation).
+ *   <li><b>Draw</b>: {@code u = uniform(seed, k)} in [0, 1); the kept mass M is W if nothing was cut,
+ *       else the running sum (in rank order) of the kept prefix; walk the kept ranks accumulating w and
+ *       return the first whose running sum exceeds {@code u · M}.
  * </ol>
  *
  * <p>Holds scratch buffers (grown to the largest V seen): not thread-safe; use one per thread. It holds
@@ -37,11 +37,8 @@ import java.util.Arrays;
  */
 public final class Sampler {
 
-  private static final int MAX_SELECT_ROUNDS = 64;
-
   private float[] work = new float[0]; // (V) penalised logits
-  private long[] ranked = new long[0]; // (V) rank keys: descending logit, then ascending id
-  private double[] weights = new double[0]; // (V) unnormalised probabilities, in rank order
+  private final Ranking ranking = new Ranking();
 
   /** A sampler with empty scratch buffers. */
   public Sampler() {}
@@ -58,31 +55,42 @@ public final class Sampler {
   public int sample(final float[] logits, final SamplingParams params, final TokenCounts generated) {
     params.validate();
     final int vocab = logits.length;
-    ensureCapacity(vocab);
-    penalise(work, logits, params, generated);
-    if (params.isGreedy()) {
-      return argmax(work, vocab);
-    }
-    int kept = rank(ranked, work, vocab, params.topK());
-    softmax(weights, ranked, work, kept, params.temperature());
-    if (params.topP() < 1.0) {
-      kept = topP(weights, kept, params.topP());
-    }
-    if (params.minP() > 0.0) {
-      kept = minP(weights, kept, params.minP());
-    }
-    return draw(ranked, weights, kept, CounterRandom.uniform(params.seed(), generated.total()));
-  }
-
-  private void ensureCapacity(final int vocab) {
     if (vocab == 0) {
       throw new EngineException("cannot sample from an empty logits vector");
     }
     if (work.length < vocab) {
       work = new float[vocab];
-      ranked = new long[vocab];
-      weights = new double[vocab];
     }
+    penalise(work, logits, params, generated);
+    final int top = argmax(work, vocab);
+    if (params.isGreedy()) {
+      return top;
+    }
+    final double max = work[top];
+    final double temperature = params.temperature();
+    ranking.reset(work, vocab, params.topK());
+    final double mass = candidateMass(work, vocab, max, temperature);
+    int kept = ranking.size();
+    double keptMass = mass;
+    if (params.topP() < 1.0 || params.minP() > 0.0) {
+      final double nucleus = params.topP() < 1.0 ? params.topP() * mass : Double.POSITIVE_INFINITY;
+      double running = 0;
+      for (int rank = 0; rank < kept; rank++) {
+        final double w = weight(work[ranking.id(rank)], max, temperature);
+        if (rank > 0 && w < params.minP()) { // min-p: w_0 = 1, so the threshold is min_p itself
+          kept = rank;
+          keptMass = running;
+          break;
+        }
+        running += w;
+        if (running >= nucleus) { // top-p
+          kept = rank + 1;
+          keptMass = running;
+          break;
+        }
+      }
+    }
+    return draw(max, temperature, kept, CounterRandom.uniform(params.seed(), generated.total()) * keptMass);
   }
 
   /** Step 1: out = logits with the repetition, then presence and frequency penalties. */
@@ -125,126 +133,32 @@ public final class Sampler {
     return best;
   }
 
-  /**
-   * Steps 2–3: fills keys[0..m) with the finite-logit candidates in rank order, keeping only the best
-   * {@code topK} if {@code topK > 0}; returns m.
-   */
-  static int rank(final long[] keys, final float[] logits, final int vocab, final int topK) {
-    int n = 0;
+  /** Step 4: the unnormalised probability of a logit. */
+  private static double weight(final float logit, final double max, final double temperature) {
+    return StrictMath.exp((logit - max) / temperature);
+  }
+
+  /** Step 4: W, summed over the candidates in ascending id order. */
+  private double candidateMass(final float[] logits, final int vocab, final double max, final double temperature) {
+    double mass = 0;
     for (int id = 0; id < vocab; id++) {
-      if (logits[id] != Float.NEGATIVE_INFINITY) {
-        keys[n++] = rankKey(logits[id], id);
+      if (ranking.isCandidate(logits[id], id)) {
+        mass += weight(logits[id], max, temperature);
       }
     }
-    if (topK > 0 && topK < n) {
-      selectSmallest(keys, n, topK);
-      n = topK;
-    }
-    Arrays.sort(keys, 0, n);
-    return n;
+    return mass;
   }
 
-  /** Sorts ascending as (logit descending, id ascending); -0.0 and 0.0 are the same logit. */
-  static long rankKey(final float logit, final int id) {
-    final int bits = Float.floatToRawIntBits(logit + 0.0f);
-    final int ordered = bits ^ ((bits >> 31) & 0x7FFFFFFF); // signed int order = float order
-    return ((long) ~ordered << 32) | id;
-  }
-
-  static int rankId(final long key) {
-    return (int) key;
-  }
-
-  /** Moves the k smallest of keys[0..n) to keys[0..k) (in any order); keys are distinct. */
-  private static void selectSmallest(final long[] keys, final int n, final int k) {
-    final int target = k - 1;
-    int lo = 0;
-    int hi = n - 1;
-    for (int round = 0; lo < hi; round++) {
-      if (round == MAX_SELECT_ROUNDS) {
-        Arrays.sort(keys, lo, hi + 1); // pathological pivots: finish by sorting the rest
-        return;
-      }
-      final long pivot = median(keys[lo], keys[(lo + hi) >>> 1], keys[hi]);
-      int i = lo;
-      int j = hi;
-      while (i <= j) {
-        while (keys[i] < pivot) {
-          i++;
-        }
-        while (keys[j] > pivot) {
-          j--;
-        }
-        if (i <= j) {
-          final long t = keys[i];
-          keys[i++] = keys[j];
-          keys[j--] = t;
-        }
-      }
-      if (target <= j) {
-        hi = j;
-      } else if (target >= i) {
-        lo = i;
-      } else {
-        return;
+  /** Step 7: the first of the kept ranks whose running weight exceeds target = u · M. */
+  private int draw(final double max, final double temperature, final int kept, final double target) {
+    double running = 0;
+    for (int rank = 0; rank < kept; rank++) {
+      final int id = ranking.id(rank);
+      running += weight(work[id], max, temperature);
+      if (target < running) {
+        return id;
       }
     }
-  }
-
-  private static long median(final long a, final long b, final long c) {
-    return Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));
-  }
-
-  /** Step 4: weights[i] = exp((z_i − z_0) / T) for the ranked candidates (weights[0] = 1). */
-  static void softmax(final double[] weights, final long[] keys, final float[] logits, final int kept,
-      final double temperature) {
-    final double max = logits[rankId(keys[0])];
-    for (int i = 0; i < kept; i++) {
-      weights[i] = StrictMath.exp((logits[rankId(keys[i])] - max) / temperature);
-    }
-  }
-
-  /** Step 5: the shortest prefix with cumulative weight ≥ topP · Σw. */
-  static int topP(final double[] weights, final int kept, final double topP) {
-    final double threshold = topP * sum(weights, kept);
-    double cumulative = 0;
-    for (int i = 0; i < kept; i++) {
-      cumulative += weights[i];
-      if (cumulative >= threshold) {
-        return i + 1;
-      }
-    }
-    return kept;
-  }
-
-  /** Step 6: the prefix with weight ≥ minP · w_0 (weights are non-increasing). */
-  static int minP(final double[] weights, final int kept, final double minP) {
-    final double threshold = minP * weights[0];
-    int i = 1;
-    while (i < kept && weights[i] >= threshold) {
-      i++;
-    }
-    return i;
-  }
-
-  /** Step 7: the first candidate whose running weight exceeds u · Σw. */
-  static int draw(final long[] keys, final double[] weights, final int kept, final double u) {
-    final double target = u * sum(weights, kept);
-    double cumulative = 0;
-    for (int i = 0; i < kept; i++) {
-      cumulative += weights[i];
-      if (target < cumulative) {
-        return rankId(keys[i]);
-      }
-    }
-    return rankId(keys[kept - 1]);
-  }
-
-  private static double sum(final double[] weights, final int count) {
-    double total = 0;
-    for (int i = 0; i < count; i++) {
-      total += weights[i];
-    }
-    return total;
+    return ranking.id(kept - 1);
   }
 }

@@ -8,9 +8,11 @@ import java.util.List;
  * <p>Text arrives in chunks (complete characters, e.g. from
  * {@link io.finchstream.engine.tokenizer.StreamingDecoder}). Each {@link #push} returns the text that
  * can be emitted: everything except the longest suffix that could still grow into a stop string, which
- * is held back. When a stop string appears (possibly spanning chunks), the text before its earliest
- * occurrence is emitted, the stop string itself and everything after it are dropped, and
- * {@link Step#stopped()} is true; later pushes emit nothing. If generation ends for another reason,
+ * is held back. In the first push after which the text so far contains a stop string (possibly
+ * spanning chunks), the text before the earliest such occurrence is emitted, the stop string and
+ * everything after it are dropped, and {@link Step#stopped()} is true; later pushes emit nothing.
+ * Generation stops as soon as any stop string is complete: a longer stop that started earlier but
+ * has not completed yet does not win. If generation ends for another reason,
  * {@link #finish()} returns the held-back text.
  *
  * <p>Invariant: the emitted text is always a prefix of the full text with no stop string in it, and

@@ -22,6 +22,19 @@ public final class StoreKey {
 
   private StoreKey() {}
 
+  /**
+   * The key of single-record stores (metadata, generations): the conversation id's UTF-8 bytes,
+   * exactly what a {@code StringSerializer} makes of it (so interactive queries can route by it).
+   */
+  public static Bytes id(final String conversation) {
+    return Bytes.wrap(utf8(conversation));
+  }
+
+  /** The conversation of a key made by {@link #id}. */
+  public static String idToConversation(final Bytes key) {
+    return new String(key.get(), StandardCharsets.UTF_8);
+  }
+
   /** The prefix shared by every key of {@code conversation}. */
   public static Bytes prefix(final String conversation) {
     final byte[] id = utf8(conversation);

@@ -1,0 +1,176 @@
+package io.finchstream.engine.finch;
+
+import io.finchstream.engine.WeightPrecision;
+import io.finchstream.engine.io.Checkpoint;
+import io.finchstream.engine.io.CheckpointException;
+import io.finchstream.engine.io.CheckpointTensor;
+import io.finchstream.engine.io.LoadProgress;
+import io.finchstream.engine.tensor.Bf16;
+import io.finchstream.engine.tensor.Bf16Matrix;
+import io.finchstream.engine.tensor.F32Matrix;
+import io.finchstream.engine.tensor.Matrix;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * Reads the tensors of a checkpoint into model weights, strictly: {@link #checkNames} first (every
+ * expected tensor present with its canonical shape, nothing left over), then tensor by tensor with
+ * load progress. Shared by the Finch and GoldFinch loaders.
+ */
+public final class WeightReader {
+
+  /** Elements converted per step for big matrices (bounds the temporary float buffer). */
+  private static final int BLOCK_ELEMENTS = 1 << 20;
+  private static final int MAX_NAMES_IN_MESSAGE = 12;
+
+  /** Transforms rows of a matrix in place while it is read (e.g. ln0 folded into emb). */
+  @FunctionalInterface
+  public interface RowTransform {
+    /** {@code rows [n, cols]} in place. */
+    void apply(float[] rows, int n);
+  }
+
+  private final Checkpoint checkpoint;
+  private final WeightPrecision precision;
+  private final LoadProgress progress;
+  private long totalBytes;
+  private long doneBytes;
+
+  public WeightReader(final Checkpoint checkpoint, final WeightPrecision precision, final LoadProgress progress) {
+    this.checkpoint = checkpoint;
+    this.precision = precision;
+    this.progress = progress;
+  }
+
+  /** The checkpoint being read. */
+  public Checkpoint checkpoint() {
+    return checkpoint;
+  }
+
+  /** The precision of the matrices this reader produces. */
+  public WeightPrecision precision() {
+    return precision;
+  }
+
+  /**
+   * Checks that every expected tensor is present with its shape and that nothing is left over;
+   * returns the parameter count and sets the progress total.
+   *
+   * @param model how the expected model is described in messages, e.g. "a Finch model with L=2 ..."
+   * @param missingFix what to do when tensors are missing
+   * @param leftoverFix what to do when there are unexpected tensors
+   * @throws CheckpointException naming the file, the tensors and the fix
+   */
+  public long checkNames(
+      final Map<String, long[]> expected, final String model, final String missingFix, final String leftoverFix) {
+    final TreeSet<String> missing = new TreeSet<>();
+    long parameters = 0;
+    for (final Map.Entry<String, long[]> e : expected.entrySet()) {
+      parameters += Arrays.stream(e.getValue()).reduce(1, (a, b) -> a * b);
+      if (!checkpoint.has(e.getKey())) {
+        missing.add(e.getKey());
+        continue;
+      }
+      final long[] shape = checkpoint.tensor(e.getKey()).shape();
+      if (!Arrays.equals(shape, e.getValue())) {
+        throw new CheckpointException(checkpoint.path(), "tensor '" + e.getKey() + "' has shape "
+            + Arrays.toString(shape) + " but " + model + " needs "
+            + Arrays.toString(e.getValue()) + "; the file is damaged or mixes models: re-export it");
+      }
+    }
+    if (!missing.isEmpty()) {
+      throw new CheckpointException(checkpoint.path(), missing.size() + " tensor(s) missing for "
+          + model + ": " + names(missing) + "; " + missingFix);
+    }
+    final TreeSet<String> leftover = new TreeSet<>(checkpoint.names());
+    leftover.removeAll(expected.keySet());
+    if (!leftover.isEmpty()) {
+      throw new CheckpointException(checkpoint.path(), leftover.size() + " unexpected tensor(s) for "
+          + model + ": " + names(leftover) + "; " + leftoverFix);
+    }
+    totalBytes = 4 * parameters;
+    return parameters;
+  }
+
+  private static String names(final TreeSet<String> names) {
+    final List<String> shown = names.stream().limit(MAX_NAMES_IN_MESSAGE).toList();
+    return String.join(", ", shown) + (names.size() > shown.size() ? ", ..." : "");
+  }
+
+  /** {@code .weight} and {@code .bias} of a LayerNorm or GroupNorm. */
+  public Norm norm(final String prefix) {
+    return new Norm(vector(prefix + ".weight"), vector(prefix + ".bias"));
+  }
+
+  /** A small tensor, flattened to float32. */
+  public float[] vector(final String name) {
+    final CheckpointTensor tensor = checkpoint.tensor(name);
+    final float[] values = tensor.toFloats();
+    advance(values.length);
+    return values;
+  }
+
+  /** A small .pth matrix [rows, cols] that the model holds transposed: [cols, rows]. */
+  public Matrix transposed(final float[] values, final int rows, final int cols) {
+    final float[] t = new float[values.length];
+    for (int r = 0; r < rows; r++) {
+      for (int c = 0; c < cols; c++) {
+        t[c * rows + r] = values[r * cols + c];
+      }
+    }
+    return Matrix.of(t, cols, rows, precision);
+  }
+
+  /** Block {@code b} of a stacked .pth tensor {@code [blocks, rows, cols]}, held transposed [cols, rows]. */
+  public Matrix transposedSlice(final float[] stacked, final int b, final int rows, final int cols) {
+    return transposed(Arrays.copyOfRange(stacked, b * rows * cols, (b + 1) * rows * cols), rows, cols);
+  }
+
+  /** A matrix [rows, cols] as stored (a Linear weight [out, in]). */
+  public Matrix matrix(final String name, final int rows, final int cols) {
+    return matrix(name, rows, cols, null);
+  }
+
+  /**
+   * A matrix read block by block (no temporary copy of a big tensor), each block of rows passed
+   * through {@code transform} when given, stored at the reader's precision.
+   */
+  public Matrix matrix(final String name, final int rows, final int cols, final RowTransform transform) {
+    final CheckpointTensor tensor = checkpoint.tensor(name);
+    final int blockRows = Math.max(1, BLOCK_ELEMENTS / cols);
+    final boolean fp32 = precision == WeightPrecision.FP32;
+    final float[] f32 = fp32 ? new float[rows * cols] : null;
+    final short[] bf16 = fp32 ? null : new short[rows * cols];
+    final float[] buffer = fp32 ? null : new float[Math.min(rows, blockRows) * cols];
+    for (int r0 = 0; r0 < rows; r0 += blockRows) {
+      final int n = Math.min(blockRows, rows - r0);
+      final float[] target = fp32 ? f32 : buffer;
+      final int offset = fp32 ? r0 * cols : 0;
+      tensor.readFloats((long) r0 * cols, target, offset, n * cols);
+      if (transform != null) {
+        final float[] rowsBuf = fp32 ? Arrays.copyOfRange(target, offset, offset + n * cols) : target;
+        transform.apply(rowsBuf, n);
+        if (fp32) {
+          System.arraycopy(rowsBuf, 0, f32, offset, n * cols);
+        }
+      }
+      if (!fp32) {
+        Bf16.narrow(buffer, 0, bf16, r0 * cols, n * cols);
+      }
+      advance((long) n * cols);
+    }
+    return fp32 ? new F32Matrix(f32, rows, cols) : new Bf16Matrix(bf16, rows, cols);
+  }
+
+  /** Reports the end of loading. */
+  public void done() {
+    progress.update("weights", totalBytes, totalBytes);
+  }
+
+  private void advance(final long elements) {
+    doneBytes += 4 * elements;
+    progress.update("weights", Math.min(doneBytes, totalBytes), totalBytes);
+  }
+}

@@ -1,0 +1,14 @@
+package io.finchstream.engine.kernels;
+
+/** Which {@link Kernels} implementation to use. */
+public enum KernelKind {
+  /**
+   * {@link #VECTOR} when the Vector API module is present, else {@link #SCALAR}; the system property
+   * {@code -Dfinchstream.kernels=scalar} forces {@link #SCALAR}.
+   */
+  AUTO,
+  /** {@link ScalarKernels}: the plain-Java reference. */
+  SCALAR,
+  /** {@link VectorKernels}: the Vector API implementation (widest preferred species). */
+  VECTOR
+}

@@ -1,0 +1,148 @@
+package io.finchstream.engine.kernels;
+
+/**
+ * The reference {@link AttentionKernels}: plain loops in the order of the equations, every
+ * reduction sequential in index order. {@link VectorAttentionKernels} overrides the attention's hot
+ * loops and is tested against this class.
+ */
+public class ScalarAttentionKernels implements AttentionKernels {
+
+  /** Multiply-adds below which a part is not worth a thread of its own. */
+  static final int PARALLEL_GRAIN_FLOPS = 1 << 15;
+
+  protected final Parallel parallel;
+
+  public ScalarAttentionKernels(final Parallel parallel) {
+    this.parallel = parallel;
+  }
+
+  @Override
+  public String name() {
+    return "scalar";
+  }
+
+  @Override
+  public void rmsNorm(final float[] out, final float[] x, final int rows, final int n, final float eps) {
+    for (int t = 0; t < rows; t++) {
+      final int b = t * n;
+      float squares = 0f;
+      for (int i = 0; i < n; i++) {
+        squares = Math.fma(x[b + i], x[b + i], squares);
+      }
+      final float rms = (float) Math.sqrt(squares / n);
+      final float denominator = rms + eps;
+      for (int i = 0; i < n; i++) {
+        out[b + i] = x[b + i] / denominator;
+      }
+    }
+  }
+
+  @Override
+  public void rope(
+      final float[] x, final int rows, final int dim, final long[] positions, final int headSize,
+      final double theta) {
+    final int half = headSize / 2;
+    for (int t = 0; t < rows; t++) {
+      for (int i = 0; i < half; i++) {
+        final double angle = positions[t] * StrictMath.pow(theta, -2.0 * i / headSize);
+        final float cos = (float) StrictMath.cos(angle);
+        final float sin = (float) StrictMath.sin(angle);
+        for (int h = 0; h < dim; h += headSize) {
+          final int p = t * dim + h + 2 * i;
+          final float a = x[p];
+          final float b = x[p + 1];
+          x[p] = a * cos - b * sin;
+          x[p + 1] = a * sin + b * cos;
+        }
+      }
+    }
+  }
+
+  @Override
+  public void attention(
+      final float[] out, final float[] q, final int rows, final int dim, final int headSize,
+      final float scale, final float[][][] keys, final float[][][] values, final int chunk,
+      final int[] count) {
+    final int heads = dim / headSize;
+    long work = 0;
+    int longest = 0;
+    for (int t = 0; t < rows; t++) {
+      work += (long) count[t] * dim * 2;
+      longest = Math.max(longest, count[t]);
+    }
+    final int items = rows * heads;
+    final int grain = (int) Math.max(1, PARALLEL_GRAIN_FLOPS / Math.max(1, work / Math.max(1, items)));
+    final int scoresLength = longest;
+    parallel.forRange(
+        items,
+        grain,
+        (from, to) -> {
+          final float[] scores = new float[scoresLength];
+          for (int item = from; item < to; item++) {
+            final int t = item / heads;
+            final int h = item % heads;
+            head(out, q, t * dim + h * headSize, h * headSize, dim, headSize, scale,
+                keys[t], values[t], chunk, count[t], scores);
+          }
+        });
+  }
+
+  /**
+   * One (row, head): {@code scores[s] = scale · q·k_s}, softmax over {@code s < count}, then
+   * {@code out = Σ_s p_s · v_s}. {@code qo} is the head's offset in q and out, {@code ho} its
+   * column offset in a cache row.
+   */
+  protected void head(
+      final float[] out, final float[] q, final int qo, final int ho, final int dim, final int n,
+      final float scale, final float[][] keys, final float[][] values, final int chunk,
+      final int count, final float[] scores) {
+    for (int s = 0; s < count; s++) {
+      final float[] k = keys[s / chunk];
+      final int kb = (s % chunk) * dim + ho;
+      float dot = 0f;
+      for (int i = 0; i < n; i++) {
+        dot = Math.fma(q[qo + i], k[kb + i], dot);
+      }
+      scores[s] = dot * scale;
+    }
+    final float sum = softmaxNumerators(scores, count);
+    for (int i = 0; i < n; i++) {
+      out[qo + i] = 0f;
+    }
+    for (int s = 0; s < count; s++) {
+      final float[] v = values[s / chunk];
+      final int vb = (s % chunk) * dim + ho;
+      final float p = scores[s];
+      for (int i = 0; i < n; i++) {
+        out[qo + i] = Math.fma(p, v[vb + i], out[qo + i]);
+      }
+    }
+    for (int i = 0; i < n; i++) {
+      out[qo + i] /= sum;
+    }
+  }
+
+  /**
+   * {@code scores[s] = exp(scores[s] − max)} for {@code s < count}; returns their sum, added in
+   * ascending order. Shared by every implementation so the softmax weights are bit-identical.
+   */
+  protected float softmaxNumerators(final float[] scores, final int count) {
+    float max = Float.NEGATIVE_INFINITY;
+    for (int s = 0; s < count; s++) {
+      max = Math.max(max, scores[s]);
+    }
+    exp(scores, count, max);
+    float sum = 0f;
+    for (int s = 0; s < count; s++) {
+      sum += scores[s];
+    }
+    return sum;
+  }
+
+  /** {@code x[s] = exp(x[s] − shift)} for {@code s < count} ({@link FastExp}). */
+  protected void exp(final float[] x, final int count, final float shift) {
+    for (int s = 0; s < count; s++) {
+      x[s] = FastExp.exp(x[s] - shift);
+    }
+  }
+}

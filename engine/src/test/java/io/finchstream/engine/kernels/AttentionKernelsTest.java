@@ -1,0 +1,183 @@
+package io.finchstream.engine.kernels;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import java.util.Arrays;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class AttentionKernelsTest {
+
+  static Stream<Arguments> shapes() {
+    // dim, head size, chunk: head sizes below, at and above the vector width, odd tails
+    return Stream.of(
+        Arguments.of(64, 64, 16), Arguments.of(64, 32, 5), Arguments.of(24, 8, 3), Arguments.of(40, 20, 7),
+        Arguments.of(128, 64, 64));
+  }
+
+  /** One conversation's cache: chunks of random keys and values, plus queries. */
+  private record Case(float[] q, float[][] keys, float[][] values, int positions) {}
+
+  private static Case randomCase(final Random random, final int dim, final int chunk, final int positions, final int rows) {
+    final int chunks = (positions + chunk - 1) / chunk;
+    final float[][] keys = new float[chunks][chunk * dim];
+    final float[][] values = new float[chunks][chunk * dim];
+    for (int j = 0; j < chunks; j++) {
+      for (int i = 0; i < chunk * dim; i++) {
+        keys[j][i] = (float) random.nextGaussian();
+        values[j][i] = (float) random.nextGaussian();
+      }
+    }
+    final float[] q = new float[rows * dim];
+    for (int i = 0; i < q.length; i++) {
+      q[i] = (float) random.nextGaussian();
+    }
+    return new Case(q, keys, values, positions);
+  }
+
+  private static float[] run(
+      final AttentionKernels kernels, final Case c, final int rows, final int dim, final int n, final int chunk,
+      final int[] count) {
+    final float[] out = new float[rows * dim];
+    final float[][][] keys = new float[rows][][];
+    final float[][][] values = new float[rows][][];
+    Arrays.fill(keys, c.keys());
+    Arrays.fill(values, c.values());
+    kernels.attention(out, c.q(), rows, dim, n, (float) (1 / Math.sqrt(n)), keys, values, chunk, count);
+    return out;
+  }
+
+  /** The equations in double precision. */
+  private static double[] reference(final Case c, final int rows, final int dim, final int n, final int chunk, final int[] count) {
+    final double[] out = new double[rows * dim];
+    for (int t = 0; t < rows; t++) {
+      for (int h = 0; h < dim; h += n) {
+        final double[] score = new double[count[t]];
+        double max = Double.NEGATIVE_INFINITY;
+        for (int s = 0; s < count[t]; s++) {
+          double dot = 0;
+          for (int i = 0; i < n; i++) {
+            dot += (double) c.q()[t * dim + h + i] * c.keys()[s / chunk][(s % chunk) * dim + h + i];
+          }
+          score[s] = dot / Math.sqrt(n);
+          max = Math.max(max, score[s]);
+        }
+        double sum = 0;
+        for (int s = 0; s < count[t]; s++) {
+          score[s] = Math.exp(score[s] - max);
+          sum += score[s];
+        }
+        for (int i = 0; i < n; i++) {
+          double o = 0;
+          for (int s = 0; s < count[t]; s++) {
+            o += score[s] * c.values()[s / chunk][(s % chunk) * dim + h + i];
+          }
+          out[t * dim + h + i] = o / sum;
+        }
+      }
+    }
+    return out;
+  }
+
+  @ParameterizedTest
+  @MethodSource("shapes")
+  void shouldMatchTheEquationsInDoublePrecision(final int dim, final int n, final int chunk) {
+    final Random random = new Random(dim * 31 + n);
+    final int rows = 6;
+    final Case c = randomCase(random, dim, chunk, 37, rows);
+    final int[] count = {1, 2, 17, 30, 36, 37};
+    final double[] expected = reference(c, rows, dim, n, chunk, count);
+    for (final KernelKind kind : new KernelKind[] {KernelKind.SCALAR, KernelKind.VECTOR}) {
+      final float[] got = run(AttentionKernels.create(kind, 1), c, rows, dim, n, chunk, count);
+      for (int i = 0; i < got.length; i++) {
+        assertThat((double) got[i]).as("%s element %d", kind, i).isCloseTo(expected[i], within(2e-5));
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("shapes")
+  void shouldGiveEachRowTheSameBitsAloneInABatchAndOnMoreThreads(final int dim, final int n, final int chunk) {
+    final Random random = new Random(dim + n * 7);
+    final int rows = 5;
+    final Case c = randomCase(random, dim, chunk, 40, rows);
+    final int[] count = {40, 3, 22, 39, 1};
+    for (final KernelKind kind : new KernelKind[] {KernelKind.SCALAR, KernelKind.VECTOR}) {
+      final float[] batch = run(AttentionKernels.create(kind, 1), c, rows, dim, n, chunk, count);
+      final float[] threaded = run(AttentionKernels.create(kind, 3), c, rows, dim, n, chunk, count);
+      assertThat(threaded).isEqualTo(batch);
+      for (int t = 0; t < rows; t++) {
+        final Case single = new Case(Arrays.copyOfRange(c.q(), t * dim, (t + 1) * dim), c.keys(), c.values(), 40);
+        final float[] alone = run(AttentionKernels.create(kind, 1), single, 1, dim, n, chunk, new int[] {count[t]});
+        assertThat(alone).isEqualTo(Arrays.copyOfRange(batch, t * dim, (t + 1) * dim));
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("shapes")
+  void shouldAgreeWithTheScalarTwinToRounding(final int dim, final int n, final int chunk) {
+    final Random random = new Random(n * 13 + chunk);
+    final int rows = 4;
+    final Case c = randomCase(random, dim, chunk, 50, rows);
+    final int[] count = {50, 9, 25, 48};
+    final float[] scalar = run(AttentionKernels.create(KernelKind.SCALAR, 1), c, rows, dim, n, chunk, count);
+    final float[] vector = run(AttentionKernels.create(KernelKind.VECTOR, 1), c, rows, dim, n, chunk, count);
+    for (int i = 0; i < scalar.length; i++) {
+      assertThat(vector[i]).isCloseTo(scalar[i], within(1e-5f));
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("shapes")
+  void shouldNormaliseByTheRmsPlusEps(final int dim, final int n, final int chunk) {
+    final Random random = new Random(dim);
+    final float[] x = new float[3 * dim];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) random.nextGaussian() * 3;
+    }
+    final float[] out = new float[x.length];
+    AttentionKernels.create(KernelKind.AUTO, 1).rmsNorm(out, x, 3, dim, 1e-8f);
+    for (int t = 0; t < 3; t++) {
+      double squares = 0;
+      for (int i = 0; i < dim; i++) {
+        squares += (double) x[t * dim + i] * x[t * dim + i];
+      }
+      final double rms = Math.sqrt(squares / dim) + 1e-8;
+      for (int i = 0; i < dim; i++) {
+        assertThat((double) out[t * dim + i]).isCloseTo(x[t * dim + i] / rms, within(1e-6));
+      }
+    }
+    final float[] zero = new float[dim];
+    AttentionKernels.create(KernelKind.AUTO, 1).rmsNorm(zero, zero, 1, dim, 1e-8f);
+    assertThat(zero).containsOnly(0f); // eps keeps the all-zero row (position -1's shift) finite
+  }
+
+  @ParameterizedTest
+  @MethodSource("shapes")
+  void shouldRotatePairsByPositionTimesFrequency(final int dim, final int n, final int chunk) {
+    final float[] x = new float[2 * dim];
+    final Random random = new Random(n);
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) random.nextGaussian();
+    }
+    final float[] rotated = x.clone();
+    final long[] positions = {0, 1234};
+    AttentionKernels.create(KernelKind.AUTO, 1).rope(rotated, 2, dim, positions, n, 10000.0);
+    for (int i = 0; i < dim; i++) {
+      assertThat(rotated[i]).isEqualTo(x[i]); // position 0: identity
+    }
+    for (int h = 0; h < dim; h += n) {
+      for (int i = 0; i < n / 2; i++) {
+        final double angle = 1234 * Math.pow(10000.0, -2.0 * i / n);
+        final int p = dim + h + 2 * i;
+        assertThat((double) rotated[p]).isCloseTo(x[p] * Math.cos(angle) - x[p + 1] * Math.sin(angle), within(1e-5));
+        assertThat((double) rotated[p + 1]).isCloseTo(x[p] * Math.sin(angle) + x[p + 1] * Math.cos(angle), within(1e-5));
+      }
+    }
+  }
+}

@@ -1,0 +1,85 @@
+package io.finchstream.processors;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Creates Finchstream's topics when they are missing and checks the ones that exist: the input and
+ * fork topics must have the same partition count (the same tasks read both).
+ */
+public final class TopicAdmin {
+
+  private static final Logger LOG = LoggerFactory.getLogger(TopicAdmin.class);
+
+  /**
+   * {@code max.message.bytes} of the dead-letter topic: a dead letter carries the original record
+   * (up to the input topic's 1 MB default) plus the reason, so it needs a little more than 1 MB.
+   */
+  public static final int DLQ_MAX_MESSAGE_BYTES = 2 * 1024 * 1024 + 64 * 1024;
+
+  private TopicAdmin() {}
+
+  /** Topic-level settings of {@code topic} when Finchstream creates it. */
+  static Map<String, String> topicConfig(final String topic) {
+    final Map<String, String> config = new HashMap<>();
+    if (topic.equals(Topics.DLQ)) {
+      config.put(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(DLQ_MAX_MESSAGE_BYTES));
+    }
+    return config;
+  }
+
+  /**
+   * Creates the missing topics with {@code partitions} partitions and replication factor {@code
+   * replication} (-1: the broker default), then checks the partition counts.
+   *
+   * @throws FinchstreamException if the events and forks topics have different partition counts
+   */
+  public static void ensureTopics(final Admin admin, final int partitions, final short replication)
+      throws ExecutionException, InterruptedException, TimeoutException {
+    final Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
+    final List<NewTopic> missing = new ArrayList<>();
+    for (final String topic : Topics.ALL) {
+      if (!existing.contains(topic)) {
+        final int n = topic.equals(Topics.FORKS) && existing.contains(Topics.EVENTS) ? partitionsOf(admin, Topics.EVENTS) : partitions;
+        missing.add(new NewTopic(topic, Optional.of(n), replication < 0 ? Optional.empty() : Optional.of(replication))
+            .configs(topicConfig(topic)));
+      }
+    }
+    if (!missing.isEmpty()) {
+      try {
+        admin.createTopics(missing).all().get(60, TimeUnit.SECONDS);
+        LOG.info("created topics {}", missing.stream().map(NewTopic::name).toList());
+      } catch (final ExecutionException e) {
+        if (!(e.getCause() instanceof TopicExistsException)) {
+          throw e;
+        }
+      }
+    }
+    final int events = partitionsOf(admin, Topics.EVENTS);
+    final int forks = partitionsOf(admin, Topics.FORKS);
+    if (events != forks) {
+      throw new FinchstreamException("topic " + Topics.FORKS + " has " + forks + " partitions but " + Topics.EVENTS + " has "
+          + events + "; they must match (recreate " + Topics.FORKS + " with " + events + " partitions)");
+    }
+  }
+
+  private static int partitionsOf(final Admin admin, final String topic)
+      throws ExecutionException, InterruptedException, TimeoutException {
+    final TopicDescription d = admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS).get(topic);
+    return d.partitions().size();
+  }
+}

@@ -1,0 +1,54 @@
+package io.finchstream.processors.conversation;
+
+import com.google.protobuf.ByteString;
+import io.finchstream.processors.event.Inbound;
+import io.finchstream.processors.store.StoreKey;
+import io.finchstream.proto.v1.DeferredEvent;
+import java.util.List;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
+
+/**
+ * Events that arrived while their conversation was generating: kept in order, per conversation,
+ * in the {@code conversation-deferred} store, and applied in that order when the generation ends.
+ * This keeps each conversation's history exactly its events in offset order (a message sent during
+ * a reply continues after the reply, not inside it).
+ */
+final class DeferredQueue {
+
+  private final ConversationStores stores;
+
+  DeferredQueue(final ConversationStores stores) {
+    this.stores = stores;
+  }
+
+  /** Whether any event of {@code conversation} waits. */
+  boolean nonEmpty(final String conversation) {
+    return stores.deferred.last(StoreKey.of(conversation, 0), StoreKey.of(conversation, Long.MAX_VALUE)) != null;
+  }
+
+  /** Queues {@code inbound} behind the events already waiting. */
+  void add(final Inbound inbound) {
+    final String conversation = inbound.conversationId();
+    final KeyValue<Bytes, DeferredEvent> last =
+        stores.deferred.last(StoreKey.of(conversation, 0), StoreKey.of(conversation, Long.MAX_VALUE));
+    final long seq = last == null ? 0 : StoreKey.index(last.key) + 1;
+    final DeferredEvent.Builder event = DeferredEvent.newBuilder().setOrigin(inbound.origin());
+    if (inbound.rawKey() != null) {
+      event.setKey(ByteString.copyFrom(inbound.rawKey()));
+    }
+    if (inbound.rawValue() != null) {
+      event.setValue(ByteString.copyFrom(inbound.rawValue()));
+    }
+    stores.deferred.put(StoreKey.of(conversation, seq), event.build());
+  }
+
+  /** The waiting events of {@code conversation}, oldest first. */
+  List<KeyValue<Bytes, DeferredEvent>> list(final String conversation) {
+    return stores.deferred.prefixScan(StoreKey.prefix(conversation));
+  }
+
+  void remove(final Bytes key) {
+    stores.deferred.delete(key);
+  }
+}

@@ -1,0 +1,306 @@
+package io.finchstream.processors.conversation;
+
+import io.finchstream.engine.LanguageModel;
+import io.finchstream.engine.ModelState;
+import io.finchstream.engine.sampling.Sampler;
+import io.finchstream.engine.tokenizer.Tokenizer;
+import io.finchstream.processors.FinchstreamException;
+import io.finchstream.processors.event.Replies;
+import io.finchstream.processors.store.StoreKey;
+import io.finchstream.proto.v1.ConversationMeta;
+import io.finchstream.proto.v1.ErrorCode;
+import io.finchstream.proto.v1.FinishReason;
+import io.finchstream.proto.v1.GenerationProgress;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Advances every running generation of a task together: each round is one batched engine call
+ * ({@link LanguageModel#step} for generations whose state lags by the last sampled token, {@link
+ * LanguageModel#logits} for those whose state is at the end of the log, e.g. the first token or
+ * after a restart), then one draw per generation. At the end of a punctuation each generation's new
+ * tokens are appended to the log and announced in one TokenChunk, and its progress is stored, all
+ * in the same transaction; so after a crash the new owner resumes exactly at the next token, and
+ * since the sampler's randomness is a function of (seed, step), it samples the same tokens.
+ */
+final class GenerationLoop {
+
+  private static final Logger LOG = LoggerFactory.getLogger(GenerationLoop.class);
+
+  private final LanguageModel model;
+  private final Tokenizer tokenizer;
+  private final ConversationStores stores;
+  private final StateLoader loader;
+  private final HotStateCache cache;
+  private final Snapshotter snapshotter;
+  private final BatchedCompute compute;
+  private final Outputs out;
+  private final int maxBatch;
+  private final Sampler sampler = new Sampler();
+  private final LinkedHashMap<String, ActiveGeneration> active = new LinkedHashMap<>();
+  private Consumer<String> onFinished = c -> {};
+  private float[][] rows = new float[0][];
+
+  GenerationLoop(
+      final LanguageModel model, final Tokenizer tokenizer, final ConversationStores stores, final StateLoader loader,
+      final HotStateCache cache, final Snapshotter snapshotter, final BatchedCompute compute, final Outputs out, final int maxBatch) {
+    this.model = model;
+    this.tokenizer = tokenizer;
+    this.stores = stores;
+    this.loader = loader;
+    this.cache = cache;
+    this.snapshotter = snapshotter;
+    this.compute = compute;
+    this.out = out;
+    this.maxBatch = maxBatch;
+    compute.coordinate(
+        c -> {
+          final ActiveGeneration g = active.get(c);
+          return g != null && g.pendingToken >= 0;
+        },
+        c -> {
+          final ActiveGeneration g = active.get(c);
+          return g == null ? Long.MAX_VALUE : g.progress.getStartPosition();
+        });
+  }
+
+  /** Called with the conversation when one of its generations has finished (to apply deferred events). */
+  void onFinished(final Consumer<String> action) {
+    this.onFinished = action;
+  }
+
+  /** Whether {@code conversation} is generating. */
+  boolean generating(final String conversation) {
+    return active.containsKey(conversation);
+  }
+
+  /** The running generation of {@code conversation}, or null. */
+  GenerationProgress progress(final String conversation) {
+    final ActiveGeneration g = active.get(conversation);
+    return g == null ? null : g.progress;
+  }
+
+  int activeCount() {
+    return active.size();
+  }
+
+  /** Resumes every generation stored in this task (after a restart, a rebalance or a crash). */
+  void resumeStored() {
+    final List<GenerationProgress> stored = new ArrayList<>();
+    final List<String> conversations = new ArrayList<>();
+    stores.generations.forEach((key, progress) -> {
+      conversations.add(StoreKey.idToConversation(key));
+      stored.add(progress);
+    });
+    for (int i = 0; i < stored.size(); i++) {
+      final String conversation = conversations.get(i);
+      final GenerationProgress progress = stored.get(i);
+      final ActiveGeneration g = new ActiveGeneration(conversation, progress, tokenizer);
+      final long start = progress.getStartPosition();
+      g.replay(stores.log.read(conversation, start, start + progress.getGenerated()));
+      active.put(conversation, g);
+      compute.markUrgent(conversation);
+      LOG.info("resumed generation {} of conversation {} at token {}", progress.getRequest().getRequestId(), conversation,
+          progress.getGenerated());
+    }
+  }
+
+  /** Starts a stored generation (its prefix is already in the log). */
+  void start(final String conversation, final GenerationProgress progress) {
+    active.put(conversation, new ActiveGeneration(conversation, progress, tokenizer));
+    compute.markUrgent(conversation);
+  }
+
+  /** Marks {@code requestId} of {@code conversation} cancelled; it finishes in the next round. */
+  boolean cancel(final String conversation, final String requestId) {
+    final ActiveGeneration g = active.get(conversation);
+    if (g == null || !g.progress.getRequest().getRequestId().equals(requestId)) {
+      return false;
+    }
+    g.progress = g.progress.toBuilder().setCancelled(true).build();
+    stores.generations.put(StoreKey.id(conversation), g.progress);
+    return true;
+  }
+
+  /** Runs rounds until every generation has advanced at least once and the deadline has passed. */
+  void run(final long deadlineNanos) {
+    if (active.isEmpty()) {
+      return;
+    }
+    final List<ActiveGeneration> ready = prepare();
+    int rounds = 0;
+    while (!ready.isEmpty() && (rounds == 0 || System.nanoTime() < deadlineNanos)) {
+      for (int from = 0; from < ready.size(); from += maxBatch) {
+        round(ready.subList(from, Math.min(ready.size(), from + maxBatch)));
+      }
+      ready.removeIf(g -> g.finished != null);
+      rounds++;
+    }
+    for (final ActiveGeneration g : new ArrayList<>(active.values())) {
+      if (g.finished != null || g.newTokens.size() > 0 || g.newText.length() > 0) {
+        flush(g);
+      }
+    }
+  }
+
+  /** The generations whose state is ready for a decode step now; the others get their prefill computed. */
+  private List<ActiveGeneration> prepare() {
+    final List<ActiveGeneration> ready = new ArrayList<>();
+    for (final ActiveGeneration g : new ArrayList<>(active.values())) {
+      if (g.progress.getCancelled()) {
+        g.finish(FinishReason.FINISH_REASON_CANCELLED, false);
+        continue;
+      }
+      try {
+        final ConversationMeta meta = stores.meta(g.conversation);
+        if (meta == null) {
+          throw new FinchstreamException("the conversation's metadata is missing");
+        }
+        final HotStateCache.Entry entry = loader.load(g.conversation, meta);
+        if (g.pendingToken >= 0 && entry.position() == meta.getTokens() - 1) {
+          ready.add(g);
+        } else if (entry.position() == meta.getTokens()) {
+          g.pendingToken = -1;
+          ready.add(g);
+        } else {
+          g.pendingToken = -1;
+          compute.markUrgent(g.conversation);
+          continue;
+        }
+        cache.pin(g.conversation, true);
+      } catch (final FinchstreamException e) {
+        fail(g, e);
+      }
+    }
+    return ready;
+  }
+
+  /** One batched step for {@code batch}: logits (or step), then one draw each. */
+  private void round(final List<ActiveGeneration> batch) {
+    final List<ModelState> stepStates = new ArrayList<>();
+    final List<ActiveGeneration> stepGens = new ArrayList<>();
+    final List<ModelState> logitStates = new ArrayList<>();
+    final List<ActiveGeneration> logitGens = new ArrayList<>();
+    for (final ActiveGeneration g : batch) {
+      final ModelState state = cache.get(g.conversation).state;
+      if (g.pendingToken >= 0) {
+        stepStates.add(state);
+        stepGens.add(g);
+      } else {
+        logitStates.add(state);
+        logitGens.add(g);
+      }
+    }
+    final float[][] logits = rows(batch.size());
+    final float[][] forLogits = java.util.Arrays.copyOfRange(logits, 0, logitGens.size());
+    final float[][] forStep = java.util.Arrays.copyOfRange(logits, logitGens.size(), batch.size());
+    if (!logitGens.isEmpty()) {
+      model.logits(logitStates, forLogits);
+    }
+    if (!stepGens.isEmpty()) {
+      final int[] tokens = new int[stepGens.size()];
+      for (int i = 0; i < tokens.length; i++) {
+        tokens[i] = stepGens.get(i).pendingToken;
+      }
+      model.step(stepStates, tokens, forStep);
+    }
+    out.metrics().batch(batch.size(), batch.size());
+    final long now = out.nowMs();
+    draw(logitGens, forLogits, now);
+    draw(stepGens, forStep, now);
+  }
+
+  private void draw(final List<ActiveGeneration> gens, final float[][] logits, final long now) {
+    for (int i = 0; i < gens.size(); i++) {
+      final ActiveGeneration g = gens.get(i);
+      g.pendingToken = -1;
+      g.accept(sampler.sample(logits[i], g.params, g.counts));
+      if (!g.firstTokenSeen) {
+        g.firstTokenSeen = true;
+        out.metrics().firstToken(now - g.progress.getAcceptedAtMs());
+      }
+    }
+    out.metrics().tokensGenerated(gens.size());
+  }
+
+  /** Stores and emits what {@code g} produced this punctuation; finishes it if it ended. */
+  private void flush(final ActiveGeneration g) {
+    ConversationMeta meta = stores.meta(g.conversation);
+    final int[] tokens = g.newTokens.toArray();
+    final String text = g.newText.toString();
+    final GenerationProgress.Builder progress = g.progress.toBuilder();
+    if (tokens.length > 0) {
+      stores.log.append(g.conversation, meta.getTokens(), tokens);
+      meta = meta.toBuilder()
+          .setTokens(meta.getTokens() + tokens.length)
+          .setCacheBytes((meta.getTokens() + tokens.length) * model.info().cacheBytesPerToken())
+          .setUpdatedAtMs(out.nowMs())
+          .build();
+    }
+    if (tokens.length > 0 || !text.isEmpty()) {
+      final var request = g.progress.getRequest();
+      out.reply(g.conversation,
+          Replies.chunk(g.conversation, request.getRequestId(), request.getReplyTo(), progress.getNextChunkIndex(), tokens, text));
+      progress.setNextChunkIndex(progress.getNextChunkIndex() + 1);
+    }
+    progress.setGenerated(progress.getGenerated() + tokens.length);
+    g.fullText.append(text);
+    g.newTokens.clear();
+    g.newText.setLength(0);
+    g.progress = progress.build();
+    if (g.finished != null) {
+      finishStored(g, meta);
+      return;
+    }
+    stores.putMeta(g.conversation, meta);
+    stores.generations.put(StoreKey.id(g.conversation), g.progress);
+    final HotStateCache.Entry entry = cache.get(g.conversation);
+    if (entry != null && snapshotter.due(entry.position(), meta, false)) {
+      snapshotter.snapshot(g.conversation, entry.state, meta, g.progress.getStartPosition());
+    }
+  }
+
+  private void finishStored(final ActiveGeneration g, final ConversationMeta meta) {
+    final ConversationMeta updated = meta.toBuilder()
+        .setGenerationsFinished(meta.getGenerationsFinished() + 1)
+        .setUpdatedAtMs(out.nowMs())
+        .build();
+    stores.putMeta(g.conversation, updated);
+    stores.generations.delete(StoreKey.id(g.conversation));
+    final var request = g.progress.getRequest();
+    out.reply(g.conversation, Replies.done(g.conversation, request.getRequestId(), request.getReplyTo(), g.finished,
+        g.progress.getPromptTokens(), g.progress.getGenerated(), updated.getTokens(), g.fullText.toString()));
+    out.metrics().generationFinished(out.nowMs() - g.progress.getAcceptedAtMs());
+    active.remove(g.conversation);
+    cache.pin(g.conversation, false);
+    compute.markTurnEnded(g.conversation);
+    onFinished.accept(g.conversation);
+  }
+
+  /** Ends a generation that cannot continue (corrupt store, other model) with an Error reply. */
+  private void fail(final ActiveGeneration g, final FinchstreamException e) {
+    LOG.error("conversation {}: generation {} failed: {}", g.conversation, g.progress.getRequest().getRequestId(), e.getMessage());
+    stores.generations.delete(StoreKey.id(g.conversation));
+    final var request = g.progress.getRequest();
+    out.reply(g.conversation, Replies.error(g.conversation, request.getRequestId(), request.getReplyTo(), ErrorCode.INTERNAL,
+        "generation failed: " + e.getMessage()));
+    active.remove(g.conversation);
+    cache.pin(g.conversation, false);
+    onFinished.accept(g.conversation);
+  }
+
+  private float[][] rows(final int n) {
+    if (rows.length < n) {
+      final float[][] grown = java.util.Arrays.copyOf(rows, Math.max(n, rows.length * 2));
+      for (int i = rows.length; i < grown.length; i++) {
+        grown[i] = new float[model.info().vocabSize()];
+      }
+      rows = grown;
+    }
+    return rows;
+  }
+}

@@ -1,0 +1,43 @@
+package io.finchstream.processors.conversation;
+
+import io.finchstream.processors.FinchstreamConfig;
+import io.finchstream.processors.event.EventValidator;
+
+/**
+ * The settings of the conversation processor, read once from the configuration.
+ *
+ * @param limits validation limits
+ * @param partBytes largest payload per stored record
+ * @param snapshotInterval tokens between snapshots
+ * @param snapshotAtTurnEnd snapshot when a generation ends
+ * @param computeIntervalMs punctuator period
+ * @param computeBudgetMs time budget of one compute round
+ * @param pendingTokens pending tokens that trigger a round from {@code process()}
+ * @param batchConversations most conversations per engine call
+ * @param batchTokens most tokens of one conversation per engine call
+ */
+public record ProcessorSettings(
+    EventValidator.Limits limits,
+    int partBytes,
+    long snapshotInterval,
+    boolean snapshotAtTurnEnd,
+    long computeIntervalMs,
+    long computeBudgetMs,
+    long pendingTokens,
+    int batchConversations,
+    int batchTokens) {
+
+  /** The settings of {@code config}. */
+  public static ProcessorSettings from(final FinchstreamConfig config) {
+    return new ProcessorSettings(
+        EventValidator.Limits.from(config),
+        config.getInt(FinchstreamConfig.SNAPSHOT_PART_BYTES_CONFIG),
+        config.getInt(FinchstreamConfig.SNAPSHOT_INTERVAL_TOKENS_CONFIG),
+        config.getBoolean(FinchstreamConfig.SNAPSHOT_AT_TURN_END_CONFIG),
+        config.getLong(FinchstreamConfig.COMPUTE_INTERVAL_MS_CONFIG),
+        config.getLong(FinchstreamConfig.COMPUTE_BUDGET_MS_CONFIG),
+        config.getInt(FinchstreamConfig.COMPUTE_PENDING_TOKENS_CONFIG),
+        config.getInt(FinchstreamConfig.BATCH_MAX_CONVERSATIONS_CONFIG),
+        config.getInt(FinchstreamConfig.BATCH_MAX_TOKENS_CONFIG));
+  }
+}

@@ -1,0 +1,32 @@
+package io.finchstream.processors.event;
+
+import io.finchstream.engine.sampling.SamplingParams;
+import io.finchstream.proto.v1.Generate;
+
+/**
+ * A validated event, in the form the conversation processor applies it: text already rendered and
+ * tokenized, sampling parameters resolved and checked. Immutable (arrays are never modified).
+ */
+public sealed interface Command {
+
+  /** Append tokens to the conversation (AppendText after tokenizing, or AppendTokens). */
+  record Append(int[] tokens) implements Command {}
+
+  /**
+   * Start a generation: append {@code prefixTokens}, then sample with {@code params} (max tokens and
+   * seed resolved).
+   */
+  record StartGeneration(Generate request, int[] prefixTokens, SamplingParams params) implements Command {}
+
+  /** Copy this conversation's state to the new conversation {@code target}. */
+  record Fork(String target) implements Command {}
+
+  /** Back to the empty state. */
+  record Reset() implements Command {}
+
+  /** Delete the conversation. */
+  record Delete() implements Command {}
+
+  /** Cancel generation {@code requestId} (running or waiting). */
+  record Cancel(String requestId) implements Command {}
+}

@@ -1,0 +1,56 @@
+package io.finchstream.processors.event;
+
+import io.finchstream.proto.v1.Error;
+import io.finchstream.proto.v1.ErrorCode;
+import io.finchstream.proto.v1.FinishReason;
+import io.finchstream.proto.v1.GenerationDone;
+import io.finchstream.proto.v1.Reply;
+import io.finchstream.proto.v1.TokenChunk;
+import io.finchstream.proto.v1.Usage;
+
+/** Builders of the messages on {@code finchstream.replies}. */
+public final class Replies {
+
+  /** Schema version written into every reply. */
+  public static final int SCHEMA_VERSION = 1;
+
+  private Replies() {}
+
+  /** A piece of a streamed reply. */
+  public static Reply chunk(
+      final String conversation, final String requestId, final String replyTo, final int index, final int[] tokens, final String text) {
+    final TokenChunk.Builder chunk = TokenChunk.newBuilder().setIndex(index).setText(text);
+    for (final int t : tokens) {
+      chunk.addTokenIds(t);
+    }
+    return base(conversation, requestId, replyTo).setChunk(chunk).build();
+  }
+
+  /** The last message of a generation. */
+  public static Reply done(
+      final String conversation, final String requestId, final String replyTo, final FinishReason reason,
+      final int promptTokens, final int completionTokens, final long conversationTokens, final String text) {
+    final Usage usage = Usage.newBuilder()
+        .setPromptTokens(promptTokens)
+        .setCompletionTokens(completionTokens)
+        .setConversationTokens(conversationTokens)
+        .build();
+    return base(conversation, requestId, replyTo)
+        .setDone(GenerationDone.newBuilder().setFinishReason(reason).setUsage(usage).setText(text))
+        .build();
+  }
+
+  /** An error about an event or a request. */
+  public static Reply error(
+      final String conversation, final String requestId, final String replyTo, final ErrorCode code, final String message) {
+    return base(conversation, requestId, replyTo).setError(Error.newBuilder().setCode(code).setMessage(message)).build();
+  }
+
+  private static Reply.Builder base(final String conversation, final String requestId, final String replyTo) {
+    return Reply.newBuilder()
+        .setSchemaVersion(SCHEMA_VERSION)
+        .setConversationId(conversation)
+        .setRequestId(requestId == null ? "" : requestId)
+        .setReplyTo(replyTo == null ? "" : replyTo);
+  }
+}

@@ -1,0 +1,82 @@
+package io.finchstream.processors.testing;
+
+import io.finchstream.engine.LanguageModel;
+import io.finchstream.engine.ModelState;
+import io.finchstream.processors.Stores;
+import io.finchstream.processors.store.BinaryStore;
+import io.finchstream.processors.store.ChunkedBlobs;
+import io.finchstream.processors.store.ProtoStore;
+import io.finchstream.processors.store.StoreKey;
+import io.finchstream.processors.store.TokenLog;
+import io.finchstream.proto.v1.BlobPart;
+import io.finchstream.proto.v1.ConversationMeta;
+import io.finchstream.proto.v1.TokenLogRecord;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * Reads a conversation's state of record (snapshot + token log) from the stores, or from copies of
+ * their changelogs, and rebuilds the model state from it, independently of the service's own
+ * loading code: restore the snapshot, ingest the tail in one call.
+ */
+public final class DurableState {
+
+  private final ProtoStore<ConversationMeta> meta;
+  private final TokenLog log;
+  private final ChunkedBlobs snapshots;
+  private final ChunkedBlobs cache;
+
+  /** @param open opens the store of a {@link Stores} name */
+  public DurableState(final Function<String, BinaryStore> open) {
+    meta = new ProtoStore<>(Stores.META, open.apply(Stores.META), ConversationMeta.parser());
+    log = new TokenLog(new ProtoStore<>(Stores.TOKENS, open.apply(Stores.TOKENS), TokenLogRecord.parser()), 65_536);
+    snapshots = new ChunkedBlobs(new ProtoStore<>(Stores.SNAPSHOTS, open.apply(Stores.SNAPSHOTS), BlobPart.parser()), 900_000);
+    cache = new ChunkedBlobs(new ProtoStore<>(Stores.CACHE, open.apply(Stores.CACHE), BlobPart.parser()), 900_000);
+  }
+
+  /** The conversation's metadata, or null. */
+  public ConversationMeta meta(final String conversation) {
+    return meta.get(StoreKey.id(conversation));
+  }
+
+  /** The tokens [from, to) of the conversation's log. */
+  public int[] tokens(final String conversation, final long from, final long to) {
+    return log.read(conversation, from, to);
+  }
+
+  /** The records of the conversation's log (after truncation). */
+  public List<TokenLog.Entry> logEntries(final String conversation) {
+    return log.entriesFrom(conversation, 0);
+  }
+
+  /** The state of record of {@code conversation}: snapshot restored, tail ingested. */
+  public ModelState rebuild(final LanguageModel model, final String conversation) {
+    final ConversationMeta m = meta(conversation);
+    if (m == null) {
+      throw new AssertionError("conversation " + conversation + " has no metadata");
+    }
+    final ModelState state;
+    if (m.getSnapshotPosition() == 0) {
+      state = model.newState();
+    } else {
+      final List<byte[]> blocks = new ArrayList<>();
+      if (m.getCacheBlockSize() > 0) {
+        for (long b = 0; b < (m.getSnapshotPosition() + m.getCacheBlockSize() - 1) / m.getCacheBlockSize(); b++) {
+          blocks.add(cache.get(conversation, b).data());
+        }
+      }
+      final ChunkedBlobs.Blob recurrent = snapshots.get(conversation, 0);
+      if (recurrent.version() != m.getSnapshotPosition()) {
+        throw new AssertionError("snapshot of " + conversation + " is at " + recurrent.version() + ", metadata says "
+            + m.getSnapshotPosition());
+      }
+      state = model.restoreState(recurrent.data(), blocks);
+    }
+    final int[] tail = log.read(conversation, m.getSnapshotPosition(), m.getTokens());
+    if (tail.length > 0) {
+      model.ingest(List.of(state), List.of(tail));
+    }
+    return state;
+  }
+}

@@ -1,0 +1,67 @@
+package io.finchstream.processors.testing;
+
+import io.finchstream.proto.v1.AppendText;
+import io.finchstream.proto.v1.AppendTokens;
+import io.finchstream.proto.v1.CancelGeneration;
+import io.finchstream.proto.v1.ConversationEvent;
+import io.finchstream.proto.v1.Delete;
+import io.finchstream.proto.v1.Fork;
+import io.finchstream.proto.v1.Generate;
+import io.finchstream.proto.v1.Reset;
+import io.finchstream.proto.v1.Role;
+import io.finchstream.proto.v1.SamplingParams;
+import java.util.List;
+
+/** Builders of input events for tests. */
+public final class Events {
+
+  private Events() {}
+
+  public static ConversationEvent appendText(final String text) {
+    return appendText(text, Role.ROLE_RAW);
+  }
+
+  public static ConversationEvent appendText(final String text, final Role role) {
+    return ConversationEvent.newBuilder().setSchemaVersion(1).setAppendText(AppendText.newBuilder().setText(text).setRole(role)).build();
+  }
+
+  public static ConversationEvent appendTokens(final int... ids) {
+    final AppendTokens.Builder b = AppendTokens.newBuilder();
+    for (final int id : ids) {
+      b.addIds(id);
+    }
+    return ConversationEvent.newBuilder().setSchemaVersion(1).setAppendTokens(b).build();
+  }
+
+  /** A greedy generation of at most {@code maxTokens} tokens. */
+  public static ConversationEvent generateGreedy(final String requestId, final int maxTokens, final String... stops) {
+    return generate(Generate.newBuilder().setRequestId(requestId).setMaxTokens(maxTokens).addAllStop(List.of(stops))
+        .setSampling(SamplingParams.newBuilder().setTemperature(0f)).build());
+  }
+
+  /** A sampled generation (temperature 1, top_p 0.9, fixed seed). */
+  public static ConversationEvent generateSampled(final String requestId, final int maxTokens, final long seed) {
+    return generate(Generate.newBuilder().setRequestId(requestId).setMaxTokens(maxTokens)
+        .setSampling(SamplingParams.newBuilder().setTemperature(1f).setTopP(0.9f).setSeed(seed)).build());
+  }
+
+  public static ConversationEvent generate(final Generate g) {
+    return ConversationEvent.newBuilder().setSchemaVersion(1).setGenerate(g).build();
+  }
+
+  public static ConversationEvent fork(final String newConversation) {
+    return ConversationEvent.newBuilder().setSchemaVersion(1).setFork(Fork.newBuilder().setNewConversationId(newConversation)).build();
+  }
+
+  public static ConversationEvent reset() {
+    return ConversationEvent.newBuilder().setSchemaVersion(1).setReset(Reset.getDefaultInstance()).build();
+  }
+
+  public static ConversationEvent delete() {
+    return ConversationEvent.newBuilder().setSchemaVersion(1).setDelete(Delete.getDefaultInstance()).build();
+  }
+
+  public static ConversationEvent cancel(final String requestId) {
+    return ConversationEvent.newBuilder().setSchemaVersion(1).setCancel(CancelGeneration.newBuilder().setRequestId(requestId)).build();
+  }
+}

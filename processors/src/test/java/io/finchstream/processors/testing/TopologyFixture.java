@@ -1,0 +1,127 @@
+package io.finchstream.processors.testing;
+
+import io.finchstream.processors.ConversationTopology;
+import io.finchstream.processors.FinchstreamConfig;
+import io.finchstream.processors.FinchstreamMetrics;
+import io.finchstream.processors.FinchstreamService;
+import io.finchstream.processors.ServedModel;
+import io.finchstream.processors.Stores;
+import io.finchstream.processors.Topics;
+import io.finchstream.processors.conversation.MemoryBudget;
+import io.finchstream.processors.conversation.ProcessorSettings;
+import io.finchstream.processors.serde.ProtoSerde;
+import io.finchstream.processors.store.KafkaBinaryStore;
+import io.finchstream.proto.v1.ConversationEvent;
+import io.finchstream.proto.v1.DeadLetter;
+import io.finchstream.proto.v1.Reply;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.test.TestRecord;
+
+/**
+ * The real topology ({@link ConversationTopology#build}) in a {@link TopologyTestDriver}: input
+ * events in, replies and dead letters out, wall-clock punctuation on demand, stores readable.
+ */
+public final class TopologyFixture implements AutoCloseable {
+
+  public final TopologyTestDriver driver;
+  public final FinchstreamMetrics metrics = FinchstreamMetrics.simple();
+  public final ServedModel model;
+  public final FinchstreamConfig config;
+  private final TestInputTopic<byte[], byte[]> events;
+  private final TestOutputTopic<String, Reply> replies;
+  private final TestOutputTopic<byte[], DeadLetter> dlq;
+  private final List<Reply> replyLog = new ArrayList<>();
+  private final List<TestRecord<byte[], DeadLetter>> deadLetters = new ArrayList<>();
+
+  public TopologyFixture(final ServedModel model, final Map<String, Object> overrides, final Path stateDir) {
+    this.model = model;
+    final Map<String, Object> props = new HashMap<>();
+    props.put(FinchstreamConfig.APPLICATION_ID_CONFIG, "topology-test");
+    props.put(FinchstreamConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+    props.put(FinchstreamConfig.STATE_DIR_CONFIG, stateDir.toString());
+    props.putAll(overrides);
+    config = new FinchstreamConfig(props);
+    final Properties streams = FinchstreamService.streamsProperties(config);
+    final MemoryBudget budget = new MemoryBudget(config.getLong(FinchstreamConfig.HOT_CACHE_MAX_BYTES_CONFIG));
+    driver = new TopologyTestDriver(ConversationTopology.build(model, ProcessorSettings.from(config), budget, metrics), streams);
+    events = driver.createInputTopic(Topics.EVENTS, new ByteArraySerializer(), new ByteArraySerializer());
+    replies = driver.createOutputTopic(Topics.REPLIES, new StringDeserializer(), new ProtoSerde<>(Reply.parser()).deserializer());
+    dlq = driver.createOutputTopic(Topics.DLQ, new ByteArrayDeserializer(), new ProtoSerde<>(DeadLetter.parser()).deserializer());
+  }
+
+  /** Sends {@code event} to {@code conversation}. */
+  public void send(final String conversation, final ConversationEvent event) {
+    events.pipeInput(conversation.getBytes(StandardCharsets.UTF_8), event.toByteArray());
+  }
+
+  /** Sends raw bytes. */
+  public void sendRaw(final byte[] key, final byte[] value) {
+    events.pipeInput(key, value);
+  }
+
+  /** Fires the wall-clock punctuator {@code times} times. */
+  public void punctuate(final int times) {
+    final long interval = config.getLong(FinchstreamConfig.COMPUTE_INTERVAL_MS_CONFIG);
+    for (int i = 0; i < times; i++) {
+      driver.advanceWallClockTime(Duration.ofMillis(interval));
+    }
+  }
+
+  /** Punctuates until no generation is running and nothing is left to compute (bounded). */
+  public void settle() {
+    for (int i = 0; i < 10_000; i++) {
+      punctuate(1);
+      if (driver.getKeyValueStore(Stores.GENERATIONS).approximateNumEntries() == 0 && quiet()) {
+        punctuate(3);
+        return;
+      }
+    }
+    throw new AssertionError("the topology did not settle in 10000 punctuations");
+  }
+
+  private boolean quiet() {
+    try (var it = driver.<Object, Object>getKeyValueStore(Stores.GENERATIONS).all()) {
+      return !it.hasNext();
+    }
+  }
+
+  /** Every reply so far (drains the output topic into an accumulating log). */
+  public List<Reply> replies() {
+    replies.readValuesToList().forEach(replyLog::add);
+    return List.copyOf(replyLog);
+  }
+
+  /** Replies of one request, in order. */
+  public List<Reply> replies(final String requestId) {
+    return replies().stream().filter(r -> r.getRequestId().equals(requestId)).toList();
+  }
+
+  /** Every dead letter so far. */
+  public List<TestRecord<byte[], DeadLetter>> deadLetters() {
+    deadLetters.addAll(dlq.readRecordsToList());
+    return List.copyOf(deadLetters);
+  }
+
+  /** The state of record, read from the driver's stores. */
+  public DurableState durable() {
+    return new DurableState(name -> new KafkaBinaryStore(driver.getKeyValueStore(name)));
+  }
+
+  @Override
+  public void close() {
+    driver.close();
+  }
+}
