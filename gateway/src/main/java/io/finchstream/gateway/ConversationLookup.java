@@ -5,8 +5,11 @@ import io.finchstream.proto.v1.ConversationMeta;
 /** The answer of {@link ConversationDirectory#lookup}. */
 public sealed interface ConversationLookup {
 
-  /** This instance owns the conversation; {@code meta} is its current metadata (never null). */
-  record Found(ConversationMeta meta) implements ConversationLookup {}
+  /**
+   * This instance owns the conversation; {@code meta} is its current metadata (never null), {@code
+   * generating} whether a generation is running.
+   */
+  record Found(ConversationMeta meta, boolean generating) implements ConversationLookup {}
 
   /** The owner (this instance or {@code Elsewhere}'s) has no such conversation. */
   record NotFound() implements ConversationLookup {}

@@ -23,10 +23,15 @@ public record ConversationInfo(
     long updatedAtMs,
     long eventsApplied,
     long generationsFinished,
+    boolean generating,
     int lastPartition,
     long lastOffset) {
 
   public static ConversationInfo of(final String id, final ConversationMeta meta) {
+    return of(id, meta, false);
+  }
+
+  public static ConversationInfo of(final String id, final ConversationMeta meta, final boolean generating) {
     final boolean hasLast = !meta.getLastTopic().isEmpty();
     return new ConversationInfo(
         id,
@@ -39,6 +44,7 @@ public record ConversationInfo(
         meta.getUpdatedAtMs(),
         meta.getEventsApplied(),
         meta.getGenerationsFinished(),
+        generating,
         hasLast ? meta.getLastPartition() : -1,
         hasLast ? meta.getLastOffset() : -1);
   }
@@ -61,6 +67,7 @@ public record ConversationInfo(
         .put("updated_at_ms", updatedAtMs)
         .put("events_applied", eventsApplied)
         .put("generations_finished", generationsFinished)
+        .put("generating", generating)
         .put("last_event", lastPartition < 0 ? null : new JsonObject().put("partition", lastPartition).put("offset", lastOffset));
   }
 
@@ -78,6 +85,7 @@ public record ConversationInfo(
         json.getLong("updated_at_ms", 0L),
         json.getLong("events_applied", 0L),
         json.getLong("generations_finished", 0L),
+        json.getBoolean("generating", false),
         last == null ? -1 : last.getInteger("partition"),
         last == null ? -1 : last.getLong("offset"));
   }

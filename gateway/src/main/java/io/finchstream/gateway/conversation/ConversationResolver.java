@@ -78,7 +78,7 @@ public final class ConversationResolver {
       final boolean late = System.nanoTime() > deadline;
       switch (ar.result()) {
         case ConversationLookup.Found found -> {
-          final ConversationInfo info = ConversationInfo.of(id, found.meta());
+          final ConversationInfo info = ConversationInfo.of(id, found.meta(), found.generating());
           final boolean fresh = expect == null || !expect.deletes() && info.applied(expect.partition(), expect.offset());
           if (fresh || late) {
             promise.complete(Optional.of(info));

@@ -48,8 +48,13 @@ public final class GatewayHarness implements AutoCloseable {
 
   public static GatewayHarness start(final Vertx vertx, final GatewayConfig config, final ConversationDirectory directory,
       final ReadinessProbe readiness, final EventLimits limits) throws Exception {
+    return start(vertx, config, directory, readiness, limits, MODEL);
+  }
+
+  public static GatewayHarness start(final Vertx vertx, final GatewayConfig config, final ConversationDirectory directory,
+      final ReadinessProbe readiness, final EventLimits limits, final ServedModel model) throws Exception {
     final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    final Gateway gateway = Gateway.start(vertx, config, new GatewayPorts(directory, readiness, MODEL, limits, registry))
+    final Gateway gateway = Gateway.start(vertx, config, new GatewayPorts(directory, readiness, model, limits, registry))
         .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
     return new GatewayHarness(gateway, registry);
   }

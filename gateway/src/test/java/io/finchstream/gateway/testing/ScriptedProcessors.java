@@ -89,7 +89,7 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
   @Override
   public ConversationLookup lookup(final String conversationId) {
     final ConversationMeta meta = metas.get(conversationId);
-    return meta == null ? new ConversationLookup.NotFound() : new ConversationLookup.Found(meta);
+    return meta == null ? new ConversationLookup.NotFound() : new ConversationLookup.Found(meta, false);
   }
 
   private void run() {
