@@ -44,11 +44,34 @@ public final class Gateway implements AutoCloseable {
   private final List<AutoCloseable> meters;
   private String deploymentId;
   private int port;
+  private boolean ownsVertx;
 
   private Gateway(final GatewayServices services, final HttpClient peers, final List<AutoCloseable> meters) {
     this.services = services;
     this.peers = peers;
     this.meters = meters;
+  }
+
+  /**
+   * Starts a gateway on a Vert.x instance of its own (closed with the gateway), for callers that
+   * do not use Vert.x themselves (the {@code finchstream} CLI). Blocks until the server listens.
+   *
+   * @throws Exception when it cannot start (the port is taken, say); nothing is left running
+   */
+  public static Gateway launch(final GatewayConfig config, final GatewayPorts ports) throws Exception {
+    final Vertx vertx = Vertx.vertx();
+    try {
+      final Gateway gateway = start(vertx, config, ports).toCompletionStage().toCompletableFuture()
+          .get(config.getLong(GatewayConfig.REQUEST_TIMEOUT_CONFIG) + 30_000, java.util.concurrent.TimeUnit.MILLISECONDS);
+      gateway.ownsVertx = true;
+      return gateway;
+    } catch (final java.util.concurrent.ExecutionException e) {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+      throw e.getCause() instanceof Exception cause ? cause : e;
+    } catch (final Exception e) {
+      vertx.close();
+      throw e;
+    }
   }
 
   /**
@@ -175,6 +198,13 @@ public final class Gateway implements AutoCloseable {
         m.close();
       } catch (final Exception e) {
         LOG.debug("closing a meter binder failed", e);
+      }
+    }
+    if (ownsVertx) {
+      try {
+        vertx.close().toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (final Exception e) {
+        LOG.warn("Vert.x did not stop cleanly: {}", e.toString());
       }
     }
   }
