@@ -97,7 +97,9 @@ public final class Gateway implements AutoCloseable {
     final Map<String, Object> producerProps = new HashMap<>(common);
     producerProps.put("client.id", "finchstream-gateway-" + instanceId);
     producerProps.putAll(EventPublisher.requiredProducerSettings(config.getLong(GatewayConfig.REQUEST_TIMEOUT_CONFIG)));
-    final Map<String, Object> consumerProps = new HashMap<>(common);
+    // Replies are latency-critical: do not let the broker hold an empty fetch for the default 500 ms.
+    final Map<String, Object> consumerProps = new HashMap<>(Map.of("fetch.max.wait.ms", 50));
+    consumerProps.putAll(common);
     consumerProps.put("client.id", "finchstream-gateway-" + instanceId + "-replies");
     consumerProps.putAll(ReplyListener.requiredConsumerSettings());
     final Map<String, Object> adminProps = new HashMap<>(common);

@@ -51,6 +51,15 @@ class GatewayConfigTest {
   }
 
   @Test
+  void shouldMatchTheTableInTheDocs() throws Exception {
+    final Path doc = Path.of(System.getProperty("finchstream.repo", ".."), "docs", "GATEWAY.md");
+    final String text = Files.readString(doc);
+    final String table = text.substring(text.indexOf("<!-- gateway-config:begin -->\n") + "<!-- gateway-config:begin -->\n".length(),
+        text.indexOf("<!-- gateway-config:end -->"));
+    assertThat(table).as("docs/GATEWAY.md is out of date: paste the output of GatewayConfig.main").isEqualTo(GatewayConfig.markdownTable());
+  }
+
+  @Test
   void shouldDocumentEveryKeyInTheGeneratedTable() {
     final String table = GatewayConfig.markdownTable();
     for (final String key : GatewayConfig.CONFIG.names()) {
