@@ -25,6 +25,10 @@ import picocli.CommandLine.Command;
       InspectCommand.class,
       ModelCommand.class,
       BenchCommand.class,
+      UpCommand.class,
+      ServeCommand.class,
+      SendCommand.class,
+      TailCommand.class,
     })
 public final class Main implements Runnable {
 

@@ -146,6 +146,84 @@ class ServiceIntegrationTest {
     assertThat(Fingerprint.of(model.model(), contents.durable().rebuild(model.model(), "big"))).isEqualTo(Fingerprint.of(model.model(), direct.state()));
   }
 
+  @Test
+  void shouldRouteQueriesToTheOwnerAndForkAcrossPartitions() throws Exception {
+    final ServedModel model = TestModels.tinyFinch();
+    final String app = "iq";
+    final Map<String, Object> a = ServiceConfigs.forTest(cluster.bootstrapServers(), app, dir.resolve("a"), 4, (short) 1);
+    a.put(FinchstreamConfig.APPLICATION_SERVER_CONFIG, "host-a:1001");
+    final Map<String, Object> b = ServiceConfigs.forTest(cluster.bootstrapServers(), app, dir.resolve("b"), 4, (short) 1);
+    b.put(FinchstreamConfig.APPLICATION_SERVER_CONFIG, "host-b:1002");
+    final List<String> conversations = java.util.stream.IntStream.range(0, 12).mapToObj(i -> "q-" + i).toList();
+    try (ReplyCollector replies = new ReplyCollector(cluster.consumerProps());
+        KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(cluster.producerProps());
+        FinchstreamService sa = new FinchstreamService(new FinchstreamConfig(a), model, new SimpleMeterRegistry());
+        FinchstreamService sb = new FinchstreamService(new FinchstreamConfig(b), model, new SimpleMeterRegistry())) {
+      sa.start();
+      sb.start();
+      awaitBothRunning(sa, sb);
+      for (final String c : conversations) {
+        send(producer, c, Events.appendText("conversation " + c));
+      }
+      // The source of the fork and its target live on different partitions (and maybe instances).
+      final String source = conversations.get(0);
+      final String target = conversations.stream().skip(1).map(c -> c + "-fork")
+          .filter(c -> partition(c, 4) != partition(source, 4)).findFirst().orElseThrow();
+      send(producer, source, Events.fork(target));
+      final long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      final java.util.Map<String, ConversationQueries.Result> answers = new java.util.HashMap<>();
+      for (final String c : concat(conversations, target)) {
+        ConversationQueries.Result fromA;
+        ConversationQueries.Result fromB;
+        do {
+          fromA = sa.queries().find(c);
+          fromB = sb.queries().find(c);
+          Thread.sleep(fromA instanceof ConversationQueries.Found || fromB instanceof ConversationQueries.Found ? 0 : 100);
+        } while (!(fromA instanceof ConversationQueries.Found || fromB instanceof ConversationQueries.Found)
+            && System.nanoTime() < deadline);
+        // Exactly one instance owns it and answers; the other names the owner's application.server.
+        if (fromA instanceof ConversationQueries.Found found) {
+          assertThat(fromB).isEqualTo(new ConversationQueries.Remote(new org.apache.kafka.streams.state.HostInfo("host-a", 1001)));
+          answers.put(c, found);
+        } else {
+          assertThat(fromB).isInstanceOf(ConversationQueries.Found.class);
+          assertThat(fromA).isEqualTo(new ConversationQueries.Remote(new org.apache.kafka.streams.state.HostInfo("host-b", 1002)));
+          answers.put(c, fromB);
+        }
+      }
+      final ConversationQueries.Found forked = (ConversationQueries.Found) answers.get(target);
+      assertThat(forked.info().forkedFrom()).isEqualTo(source);
+      assertThat(forked.info().tokens()).isEqualTo(("conversation " + source).length());
+      assertThat(answers.values()).map(r -> ((ConversationQueries.Found) r).info().modelId()).containsOnly(model.info().id());
+      assertThat(replies.deadLetters()).isEmpty();
+    }
+  }
+
+  private static List<String> concat(final List<String> list, final String extra) {
+    final List<String> all = new java.util.ArrayList<>(list);
+    all.add(extra);
+    return all;
+  }
+
+  private static int partition(final String key, final int partitions) {
+    return org.apache.kafka.common.utils.Utils.toPositive(
+        org.apache.kafka.common.utils.Utils.murmur2(key.getBytes(StandardCharsets.UTF_8))) % partitions;
+  }
+
+  private static void awaitBothRunning(final FinchstreamService a, final FinchstreamService b) throws InterruptedException {
+    final long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+    while (System.nanoTime() < deadline) {
+      if (a.state() == org.apache.kafka.streams.KafkaStreams.State.RUNNING
+          && b.state() == org.apache.kafka.streams.KafkaStreams.State.RUNNING
+          && !a.streams().metadataForLocalThreads().iterator().next().activeTasks().isEmpty()
+          && !b.streams().metadataForLocalThreads().iterator().next().activeTasks().isEmpty()) {
+        return;
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("the two instances did not both run tasks");
+  }
+
   private static int[] generated(final List<Reply> replies, final String requestId) {
     return replies.stream().filter(r -> r.getRequestId().equals(requestId) && r.hasChunk())
         .flatMap(r -> r.getChunk().getTokenIdsList().stream()).mapToInt(Integer::intValue).toArray();

@@ -126,8 +126,13 @@ public final class KafkaTestCluster implements AutoCloseable {
 
   /** Producer properties for plain byte[] producers against this cluster. */
   public Properties producerProps() {
+    return producerProps(bootstrapServers());
+  }
+
+  /** Producer properties for plain byte[] producers against {@code bootstrap}. */
+  public static Properties producerProps(final String bootstrap) {
     final Properties props = new Properties();
-    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     props.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -136,8 +141,13 @@ public final class KafkaTestCluster implements AutoCloseable {
 
   /** Consumer properties (read_committed, earliest, byte[]) with a fresh group id. */
   public Properties consumerProps() {
+    return consumerProps(bootstrapServers());
+  }
+
+  /** Consumer properties (read_committed, earliest, byte[]) with a fresh group id, against {@code bootstrap}. */
+  public static Properties consumerProps(final String bootstrap) {
     final Properties props = new Properties();
-    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     props.put(ConsumerConfig.GROUP_ID_CONFIG, "test-" + UUID.randomUUID());
     props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");

@@ -1,0 +1,107 @@
+package io.finchstream.app;
+
+import io.finchstream.processors.FinchstreamConfig;
+import io.finchstream.processors.FinchstreamService;
+import io.finchstream.processors.ServedModel;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code finchstream serve}: the processors against an existing Kafka cluster, until Ctrl-C. */
+@Command(
+    name = "serve",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Run the Finchstream processors against an existing Kafka cluster, serving one model, until",
+      "interrupted. Start several (same --set application.id) to spread conversations over them."
+    })
+final class ServeCommand implements Callable<Integer> {
+
+  @Spec CommandSpec spec;
+
+  @Mixin ServiceOptions service;
+
+  @Option(names = "--bootstrap-servers", required = true, paramLabel = "HOST:PORT", description = "Kafka brokers.")
+  String bootstrapServers;
+
+  @Option(names = "--model", required = true, paramLabel = "FILE", description = "Model checkpoint to serve.")
+  Path model;
+
+  @Option(names = "--state-dir", paramLabel = "DIR", defaultValue = ".finchstream/state",
+      description = "Local state stores (unique per instance on a host). Default: ${DEFAULT-VALUE}.")
+  Path stateDir;
+
+  @Override
+  public Integer call() throws Exception {
+    final PrintWriter err = spec.commandLine().getErr();
+    final Map<String, Object> fixed = new HashMap<>();
+    fixed.put(FinchstreamConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    fixed.put(FinchstreamConfig.STATE_DIR_CONFIG, stateDir.toString());
+    fixed.put(FinchstreamConfig.MODEL_PATH_CONFIG, model.toString());
+    final FinchstreamConfig config = service.config(fixed);
+    final ServedModel served = ServedModels.load(model, service.vocab, ModelLoading.options(err));
+    return runUntilInterrupted(config, served, spec.commandLine().getOut(), err, null, null);
+  }
+
+  /**
+   * Runs the service until the JVM is interrupted (Ctrl-C, SIGTERM) or {@code stop} counts down;
+   * prints where to connect once it runs. On the way out it closes the service (leaving the group)
+   * and then {@code alsoClose} (the embedded broker), and the shutdown hook waits for that.
+   */
+  static int runUntilInterrupted(final FinchstreamConfig config, final ServedModel served, final PrintWriter out,
+      final PrintWriter err, final CountDownLatch stop, final AutoCloseable alsoClose) throws Exception {
+    final CountDownLatch done = stop == null ? new CountDownLatch(1) : stop;
+    final CountDownLatch closed = new CountDownLatch(1);
+    final Thread hook = new Thread(() -> {
+      done.countDown();
+      try {
+        closed.await(60, TimeUnit.SECONDS);
+      } catch (final InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "finchstream-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try (AutoCloseable last = alsoClose == null ? () -> { } : alsoClose;
+        FinchstreamService service = new FinchstreamService(config, served, new SimpleMeterRegistry())) {
+      service.start();
+      final long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+      while (!service.awaitRunning(Duration.ofMillis(500)) && done.getCount() > 0) {
+        if (System.nanoTime() > deadline) {
+          err.println("finchstream: the processors are not RUNNING after 2 minutes (state " + service.state() + "); still trying");
+          err.flush();
+          break;
+        }
+      }
+      out.println("finchstream processors running: model " + served.label() + " (" + served.info().architecture() + ", "
+          + served.info().layers() + " layers, dim " + served.info().dim() + ", vocab " + served.info().vocabSize() + ")");
+      out.println("  Kafka:  " + config.getString(FinchstreamConfig.BOOTSTRAP_SERVERS_CONFIG)
+          + "   (input finchstream.events, replies finchstream.replies, dead letters finchstream.dlq)");
+      out.println("  try:    ./finchstream send --bootstrap-servers " + config.getString(FinchstreamConfig.BOOTSTRAP_SERVERS_CONFIG)
+          + " --conversation demo --generate \"Hello\"");
+      out.println("          ./finchstream tail --bootstrap-servers " + config.getString(FinchstreamConfig.BOOTSTRAP_SERVERS_CONFIG));
+      out.flush();
+      done.await();
+      out.println("finchstream: stopping");
+      out.flush();
+    } finally {
+      closed.countDown();
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (final IllegalStateException e) {
+        // the JVM is already shutting down (the hook is running)
+      }
+    }
+    return 0;
+  }
+}

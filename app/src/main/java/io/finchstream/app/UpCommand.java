@@ -1,0 +1,68 @@
+package io.finchstream.app;
+
+import io.finchstream.processors.FinchstreamConfig;
+import io.finchstream.processors.ServedModel;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code finchstream up}: everything on this machine in one process: a single-broker KRaft Kafka
+ * (data under {@code --data-dir}), the topics, and the processors, with {@code --model} or, without
+ * one, a seeded random GoldFinch model (clearly not a language model).
+ */
+@Command(
+    name = "up",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Start everything locally in one process: an embedded single-broker Kafka (KRaft, data under",
+      "--data-dir), the topics and the processors. Without --model, a small seeded RANDOM GoldFinch",
+      "model is created on first run: it is not a language model (its replies are noise)."
+    })
+final class UpCommand implements Callable<Integer> {
+
+  @Spec CommandSpec spec;
+
+  @Mixin ServiceOptions service;
+
+  @Option(names = "--model", paramLabel = "FILE", description = "Model checkpoint to serve (default: a random GoldFinch).")
+  Path model;
+
+  @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = ".finchstream",
+      description = "Kafka data, state stores and the default model. Default: ${DEFAULT-VALUE}.")
+  Path dataDir;
+
+  @Option(names = "--port", paramLabel = "PORT", defaultValue = "9092",
+      description = "Kafka listener port (0: any free port). Default: ${DEFAULT-VALUE}.")
+  int port;
+
+  /** Counted down to stop (tests); null: run until Ctrl-C. */
+  CountDownLatch stop;
+
+  @Override
+  public Integer call() throws Exception {
+    final PrintWriter out = spec.commandLine().getOut();
+    final PrintWriter err = spec.commandLine().getErr();
+    final ServedModel served = model == null
+        ? ServedModels.defaultRandom(dataDir, ModelLoading.options(err), err)
+        : ServedModels.load(model, service.vocab, ModelLoading.options(err));
+    if (model == null) {
+      err.println("finchstream: WARNING: serving a " + ServedModels.DEFAULT_LABEL);
+      err.flush();
+    }
+    final EmbeddedKafka kafka = EmbeddedKafka.start(dataDir, port);
+    final Map<String, Object> fixed = new HashMap<>();
+    fixed.put(FinchstreamConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    fixed.put(FinchstreamConfig.STATE_DIR_CONFIG, dataDir.resolve("state").toString());
+    fixed.put(FinchstreamConfig.TOPIC_REPLICATION_CONFIG, (short) 1);
+    return ServeCommand.runUntilInterrupted(service.config(fixed), served, out, err, stop, kafka);
+  }
+}

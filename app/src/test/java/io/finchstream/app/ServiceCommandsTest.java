@@ -1,0 +1,83 @@
+package io.finchstream.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * {@code up} with its embedded Kafka and default random model, then {@code send} and {@code tail}
+ * against it, all through the real command line.
+ */
+class ServiceCommandsTest {
+
+  @TempDir Path dir;
+
+  @Test
+  void shouldStartEverythingLocallyAndServeSendAndTail() throws Exception {
+    final CommandLine up = Main.commandLine();
+    final UpCommand command = (UpCommand) up.getSubcommands().get("up").getCommand();
+    command.stop = new CountDownLatch(1);
+    final StringWriter out = new StringWriter();
+    final StringWriter err = new StringWriter();
+    up.setOut(new PrintWriter(out, true));
+    up.setErr(new PrintWriter(err, true));
+    final ExecutorService executor = Executors.newSingleThreadExecutor();
+    try {
+      final Future<Integer> exit = executor.submit(() -> up.execute("up", "--data-dir", dir.toString(), "--port", "0",
+          "--partitions", "2", "--set", "streams.commit.interval.ms=50"));
+      final String bootstrap = awaitBootstrap(out, exit);
+      assertThat(err.toString()).contains("RANDOM GoldFinch").contains("NOT a language model");
+      assertThat(Files.list(dir.resolve("models"))).singleElement()
+          .satisfies(f -> assertThat(f.getFileName().toString()).isEqualTo(ServedModels.DEFAULT_FILE));
+
+      final CliRun send = CliRun.of("send", "--bootstrap-servers", bootstrap, "--conversation", "demo", "--generate",
+          "--max-tokens", "12", "--temperature", "0", "Hello", "finch");
+      assertThat(send.exit()).as(send.err()).isZero();
+      // byte vocabulary: one token per byte of "User: Hello finch\n\n" + "Assistant:", then 12 generated.
+      final int expected = "User: Hello finch\n\n".length() + "Assistant:".length() + 12;
+      assertThat(send.err()).contains("10 prompt + 12 generated tokens").contains("conversation has " + expected);
+
+      final CliRun bad = CliRun.of("send", "--bootstrap-servers", bootstrap, "--conversation", "demo", "--tokens", "5,300");
+      assertThat(bad.exit()).isZero();
+      final CliRun tail = CliRun.of("tail", "--bootstrap-servers", bootstrap, "--from-beginning", "--dlq",
+          "--conversation", "demo", "--timeout", "5");
+      assertThat(tail.out()).contains("chunk 0:").contains("done length, 12 tokens").contains("DLQ TOKEN_OUT_OF_RANGE");
+
+      command.stop.countDown();
+      assertThat(exit.get(60, TimeUnit.SECONDS)).isZero();
+      assertThat(out.toString()).contains("finchstream: stopping");
+    } finally {
+      command.stop.countDown();
+      executor.shutdownNow();
+    }
+  }
+
+  private static String awaitBootstrap(final StringWriter out, final Future<Integer> exit) throws Exception {
+    final Pattern kafka = Pattern.compile("Kafka:\\s+(localhost:\\d+)");
+    final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    while (System.nanoTime() < deadline) {
+      final Matcher m = kafka.matcher(out.toString());
+      if (m.find()) {
+        return m.group(1);
+      }
+      if (exit.isDone()) {
+        throw new AssertionError("up exited with " + exit.get() + ": " + out);
+      }
+      Thread.sleep(200);
+    }
+    throw new AssertionError("up did not report where to connect: " + out);
+  }
+}
