@@ -21,7 +21,9 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -62,11 +64,11 @@ public final class Gateway implements AutoCloseable {
     final Vertx vertx = Vertx.vertx();
     try {
       final Gateway gateway = start(vertx, config, ports).toCompletionStage().toCompletableFuture()
-          .get(config.getLong(GatewayConfig.REQUEST_TIMEOUT_CONFIG) + 30_000, java.util.concurrent.TimeUnit.MILLISECONDS);
+          .get(config.getLong(GatewayConfig.REQUEST_TIMEOUT_CONFIG) + 30_000, TimeUnit.MILLISECONDS);
       gateway.ownsVertx = true;
       return gateway;
-    } catch (final java.util.concurrent.ExecutionException e) {
-      vertx.close().toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (final ExecutionException e) {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
       throw e.getCause() instanceof Exception cause ? cause : e;
     } catch (final Exception e) {
       vertx.close();
@@ -181,7 +183,7 @@ public final class Gateway implements AutoCloseable {
     final Vertx vertx = services.vertx();
     if (deploymentId != null) {
       try {
-        vertx.undeploy(deploymentId).await(10, java.util.concurrent.TimeUnit.SECONDS);
+        vertx.undeploy(deploymentId).await(10, TimeUnit.SECONDS);
       } catch (final Exception e) {
         LOG.warn("gateway verticles did not stop cleanly: {}", e.toString());
       }
@@ -204,7 +206,7 @@ public final class Gateway implements AutoCloseable {
     }
     if (ownsVertx) {
       try {
-        vertx.close().toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+        vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
       } catch (final Exception e) {
         LOG.warn("Vert.x did not stop cleanly: {}", e.toString());
       }

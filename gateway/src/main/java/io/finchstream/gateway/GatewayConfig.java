@@ -5,6 +5,8 @@ import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -139,7 +141,7 @@ public final class GatewayConfig extends AbstractConfig {
   /** The configured API keys (empty: authentication off). */
   public List<String> apiKeys() {
     final Password keys = getPassword(API_KEYS_CONFIG);
-    return java.util.Arrays.stream(keys.value().split(",")).map(String::strip).filter(k -> !k.isEmpty()).toList();
+    return Arrays.stream(keys.value().split(",")).map(String::strip).filter(k -> !k.isEmpty()).toList();
   }
 
   /** Settings with the {@code gateway.kafka.} prefix, prefix removed. */
@@ -203,7 +205,7 @@ public final class GatewayConfig extends AbstractConfig {
 
   /** The configuration reference as Markdown, generated from {@link #CONFIG}. */
   public static String markdownTable() {
-    final List<ConfigDef.ConfigKey> keys = new java.util.ArrayList<>(CONFIG.configKeys().values());
+    final List<ConfigDef.ConfigKey> keys = new ArrayList<>(CONFIG.configKeys().values());
     keys.sort(Comparator.comparing((ConfigDef.ConfigKey k) -> k.importance).thenComparing(k -> k.name));
     final StringBuilder sb = new StringBuilder();
     sb.append("| key | environment | type | default | valid values | importance | description |\n");

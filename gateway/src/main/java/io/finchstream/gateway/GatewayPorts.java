@@ -1,6 +1,7 @@
 package io.finchstream.gateway;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.Objects;
 
 /**
  * Everything the gateway needs from the rest of the service, passed in by whoever starts it.
@@ -20,10 +21,10 @@ public record GatewayPorts(
     PrometheusMeterRegistry metrics) {
 
   public GatewayPorts {
-    java.util.Objects.requireNonNull(directory, "directory");
-    java.util.Objects.requireNonNull(readiness, "readiness");
-    java.util.Objects.requireNonNull(model, "model");
-    java.util.Objects.requireNonNull(limits, "limits");
-    java.util.Objects.requireNonNull(metrics, "metrics");
+    Objects.requireNonNull(directory, "directory");
+    Objects.requireNonNull(readiness, "readiness");
+    Objects.requireNonNull(model, "model");
+    Objects.requireNonNull(limits, "limits");
+    Objects.requireNonNull(metrics, "metrics");
   }
 }

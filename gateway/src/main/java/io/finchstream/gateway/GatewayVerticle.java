@@ -21,6 +21,7 @@ import io.vertx.ext.web.handler.PlatformHandler;
 import io.vertx.ext.web.handler.StaticHandler;
 import io.vertx.ext.web.handler.TimeoutHandler;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
@@ -117,9 +118,9 @@ public final class GatewayVerticle extends VerticleBase {
     }
   }
 
-  private static java.util.Optional<CorsHandler> cors(final List<String> origins) {
+  private static Optional<CorsHandler> cors(final List<String> origins) {
     if (origins.isEmpty()) {
-      return java.util.Optional.empty();
+      return Optional.empty();
     }
     final CorsHandler cors = CorsHandler.create()
         .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.DELETE, HttpMethod.OPTIONS))
@@ -129,6 +130,6 @@ public final class GatewayVerticle extends VerticleBase {
     if (!origins.contains("*")) {
       cors.addOrigins(origins);
     }
-    return java.util.Optional.of(cors);
+    return Optional.of(cors);
   }
 }

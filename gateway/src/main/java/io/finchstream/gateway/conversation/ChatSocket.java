@@ -17,6 +17,7 @@ import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
@@ -49,7 +50,7 @@ public final class ChatSocket {
   }
 
   private static Set<String> fields(final String... extra) {
-    final java.util.HashSet<String> all = new java.util.HashSet<>(GenerateParams.FIELDS);
+    final HashSet<String> all = new HashSet<>(GenerateParams.FIELDS);
     all.addAll(List.of(extra));
     return Set.copyOf(all);
   }

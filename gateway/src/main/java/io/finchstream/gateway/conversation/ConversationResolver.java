@@ -3,6 +3,7 @@ package io.finchstream.gateway.conversation;
 import io.finchstream.gateway.ConversationDirectory;
 import io.finchstream.gateway.ConversationLookup;
 import io.finchstream.gateway.http.ApiError;
+import io.finchstream.gateway.http.ApiException;
 import io.finchstream.gateway.kafka.WriteTracker;
 import io.finchstream.gateway.kafka.Written;
 import io.vertx.core.Future;
@@ -152,7 +153,7 @@ public final class ConversationResolver {
           throw ApiError.unavailable("peer_failed",
               "the gateway that owns the conversation (" + hostPort + ") answered " + resp.statusCode() + ": " + body).exception();
         }))
-        .recover(e -> Future.failedFuture(e instanceof io.finchstream.gateway.http.ApiException ? e
+        .recover(e -> Future.failedFuture(e instanceof ApiException ? e
             : ApiError.unavailable("peer_unreachable", "cannot reach the gateway that owns the conversation (" + hostPort + "): "
                 + e.getMessage()).exception()));
   }

@@ -1,6 +1,7 @@
 package io.finchstream.gateway.conversation;
 
 import io.finchstream.gateway.GatewayServices;
+import io.finchstream.gateway.http.AccessLog;
 import io.finchstream.gateway.http.ApiError;
 import io.finchstream.gateway.http.ApiException;
 import io.finchstream.gateway.http.JsonBodies;
@@ -142,7 +143,7 @@ public final class ConversationRoutes {
     if (call != null) {
       call.cancel();
     }
-    ctx.put(io.finchstream.gateway.http.AccessLog.ERROR_CODE_KEY, "client_too_slow");
+    ctx.put(AccessLog.ERROR_CODE_KEY, "client_too_slow");
     ctx.response().reset();
   }
 

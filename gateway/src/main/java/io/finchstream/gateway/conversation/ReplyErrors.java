@@ -2,6 +2,7 @@ package io.finchstream.gateway.conversation;
 
 import io.finchstream.gateway.http.ApiError;
 import io.finchstream.proto.v1.Error;
+import java.util.Locale;
 
 /** Maps an error reply of the processors to the HTTP error the client gets. */
 public final class ReplyErrors {
@@ -9,7 +10,7 @@ public final class ReplyErrors {
   private ReplyErrors() {}
 
   public static ApiError toApiError(final Error error) {
-    final String code = error.getCode().name().toLowerCase(java.util.Locale.ROOT);
+    final String code = error.getCode().name().toLowerCase(Locale.ROOT);
     final String message = error.getMessage().isEmpty() ? code : error.getMessage();
     return switch (error.getCode()) {
       case INVALID_PARAMETERS, TOKEN_OUT_OF_RANGE, MALFORMED_EVENT, UNKNOWN_EVENT_TYPE, INVALID_KEY, UNSUPPORTED_SCHEMA_VERSION ->

@@ -9,6 +9,7 @@ import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Strict reading of JSON request bodies: each accessor checks type and range and throws an {@link
@@ -40,7 +41,7 @@ public final class JsonBodies {
   public static void onlyFields(final JsonObject body, final Set<String> allowed) {
     for (final String name : body.fieldNames()) {
       if (!allowed.contains(name)) {
-        throw ApiError.invalidParameter(name, "unknown field '" + name + "'; allowed: " + String.join(", ", new java.util.TreeSet<>(allowed)))
+        throw ApiError.invalidParameter(name, "unknown field '" + name + "'; allowed: " + String.join(", ", new TreeSet<>(allowed)))
             .exception();
       }
     }

@@ -2,6 +2,7 @@ package io.finchstream.gateway.http;
 
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -86,7 +87,7 @@ public final class RateLimiter implements Handler<RoutingContext> {
     final long seconds = Math.max(1, TimeUnit.NANOSECONDS.toSeconds(waitNanos + TimeUnit.SECONDS.toNanos(1) - 1));
     ctx.response().putHeader("Retry-After", Long.toString(seconds));
     Responses.error(ctx, ApiError.rateLimited(
-        "rate limit exceeded: at most " + String.format(java.util.Locale.ROOT, "%.3g", perNano * 1e9)
+        "rate limit exceeded: at most " + String.format(Locale.ROOT, "%.3g", perNano * 1e9)
             + " requests per second with bursts of " + burst + " (gateway.rate.limit.*); retry in " + seconds + " s"));
   }
 }

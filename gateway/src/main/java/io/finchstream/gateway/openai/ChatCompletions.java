@@ -11,6 +11,7 @@ import io.finchstream.gateway.http.JsonBodies;
 import io.finchstream.gateway.http.Responses;
 import io.finchstream.gateway.http.SseStream;
 import io.finchstream.gateway.kafka.Events;
+import io.finchstream.gateway.kafka.Written;
 import io.finchstream.proto.v1.ConversationEvent;
 import io.finchstream.proto.v1.FinishReason;
 import io.finchstream.proto.v1.GenerationDone;
@@ -241,7 +242,7 @@ public final class ChatCompletions {
     }
 
     @Override
-    public void onAccepted(final io.finchstream.gateway.kafka.Written written) {
+    public void onAccepted(final Written written) {
       accepted = true;
     }
 
