@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
       TokenizeCommand.class,
       DetokenizeCommand.class,
       LogitsCommand.class,
+      GenerateCommand.class,
       InspectCommand.class,
       ModelCommand.class,
       BenchCommand.class,

@@ -21,7 +21,7 @@ import java.util.function.Consumer;
  * </ul>
  *
  * Each measurement is repeated {@code repeats} times on fresh forks; the median is reported. A warm-up
- * on a throwaway conversation runs first.
+ * on a throwaway conversation runs first, until the timings settle.
  */
 final class PrefillBenchmark {
 
@@ -29,6 +29,7 @@ final class PrefillBenchmark {
   record Result(long context, double ingestUsPerToken, double generateUsPerToken) {}
 
   private static final int FILL_CHUNK = 512;
+  private static final int MAX_WARMUP_ROUNDS = 12;
 
   private final LanguageModel model;
   private final int ingestTokens;
@@ -47,7 +48,7 @@ final class PrefillBenchmark {
   List<Result> run(final long[] contexts, final Consumer<Result> onResult, final Consumer<String> progress) {
     final long[] sorted = contexts.clone();
     Arrays.sort(sorted);
-    warmUp();
+    warmUp(progress);
     final ModelState conversation = model.newState();
     final List<Result> results = new ArrayList<>();
     for (final long context : sorted) {
@@ -64,11 +65,22 @@ final class PrefillBenchmark {
     return results;
   }
 
-  private void warmUp() {
+  /**
+   * Runs the measured code paths on a throwaway conversation until the JIT has compiled them: at
+   * least 3 rounds, then until a round is within 10% of the one before (at most 12 rounds).
+   */
+  private void warmUp(final Consumer<String> progress) {
+    progress.accept("warming up");
     final ModelState state = model.newState();
     model.ingest(List.of(state), List.of(tokens(64)));
-    ingest(state);
-    generate(state);
+    double previous = Double.NaN;
+    for (int round = 0; round < MAX_WARMUP_ROUNDS; round++) {
+      final double cost = ingest(state) + generate(state);
+      if (round >= 2 && Math.abs(cost - previous) <= 0.1 * previous) {
+        return;
+      }
+      previous = cost;
+    }
   }
 
   /** µs per token of ingesting {@code ingestTokens} tokens, one call each, into a fork. */

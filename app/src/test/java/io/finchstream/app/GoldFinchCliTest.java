@@ -99,6 +99,19 @@ class GoldFinchCliTest {
   }
 
   @Test
+  void shouldGenerateWithAGoldFinchModelReproducibly() {
+    final Path model = dir.resolve("bytes.safetensors");
+    assertThat(CliRun.of("model", "random", "--arch", "goldfinch", "--layers", "3", "--dim", "32", "--head-size", "16",
+        "--vocab", "256", "--out", model.toString()).exit()).isZero();
+    final String[] args = {"generate", "--model", model.toString(), "--prompt", "Hello, GoldFinch", "--max-tokens",
+        "12", "--seed", "7", "--temperature", "0.8"};
+    final CliRun first = CliRun.of(args);
+    assertThat(first.exit()).as(first.err()).isZero();
+    assertThat(first.err()).contains("16 prompt tokens").contains("12 generated");
+    assertThat(CliRun.of(args).out()).isEqualTo(first.out());
+  }
+
+  @Test
   void shouldRefuseCacheOutForFinch() {
     final Path model = dir.resolve("f.safetensors");
     assertThat(CliRun.of("model", "random", "--layers", "2", "--dim", "32", "--head-size", "8", "--vocab", "40",

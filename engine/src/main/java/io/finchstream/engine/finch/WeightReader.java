@@ -5,9 +5,6 @@ import io.finchstream.engine.io.Checkpoint;
 import io.finchstream.engine.io.CheckpointException;
 import io.finchstream.engine.io.CheckpointTensor;
 import io.finchstream.engine.io.LoadProgress;
-import io.finchstream.engine.tensor.Bf16;
-import io.finchstream.engine.tensor.Bf16Matrix;
-import io.finchstream.engine.tensor.F32Matrix;
 import io.finchstream.engine.tensor.Matrix;
 import java.util.Arrays;
 import java.util.List;
@@ -140,28 +137,18 @@ public final class WeightReader {
   public Matrix matrix(final String name, final int rows, final int cols, final RowTransform transform) {
     final CheckpointTensor tensor = checkpoint.tensor(name);
     final int blockRows = Math.max(1, BLOCK_ELEMENTS / cols);
-    final boolean fp32 = precision == WeightPrecision.FP32;
-    final float[] f32 = fp32 ? new float[rows * cols] : null;
-    final short[] bf16 = fp32 ? null : new short[rows * cols];
-    final float[] buffer = fp32 ? null : new float[Math.min(rows, blockRows) * cols];
+    final Matrix.Builder builder = Matrix.builder(rows, cols, precision);
+    final float[] buffer = new float[Math.min(rows, blockRows) * cols];
     for (int r0 = 0; r0 < rows; r0 += blockRows) {
       final int n = Math.min(blockRows, rows - r0);
-      final float[] target = fp32 ? f32 : buffer;
-      final int offset = fp32 ? r0 * cols : 0;
-      tensor.readFloats((long) r0 * cols, target, offset, n * cols);
+      tensor.readFloats((long) r0 * cols, buffer, 0, n * cols);
       if (transform != null) {
-        final float[] rowsBuf = fp32 ? Arrays.copyOfRange(target, offset, offset + n * cols) : target;
-        transform.apply(rowsBuf, n);
-        if (fp32) {
-          System.arraycopy(rowsBuf, 0, f32, offset, n * cols);
-        }
+        transform.apply(buffer, n);
       }
-      if (!fp32) {
-        Bf16.narrow(buffer, 0, bf16, r0 * cols, n * cols);
-      }
+      builder.rows(r0, buffer, 0, n);
       advance((long) n * cols);
     }
-    return fp32 ? new F32Matrix(f32, rows, cols) : new Bf16Matrix(bf16, rows, cols);
+    return builder.build();
   }
 
   /** Reports the end of loading. */

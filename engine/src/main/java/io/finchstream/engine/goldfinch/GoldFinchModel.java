@@ -189,16 +189,7 @@ public final class GoldFinchModel implements LanguageModel {
   @Override
   public void logits(final List<? extends ModelState> states, final float[][] out) {
     final GoldFinchState[] ours = checkStates(states);
-    final int vocab = config().vocab();
-    if (out == null || out.length != ours.length) {
-      throw new EngineException("logits: " + ours.length + " states but "
-          + (out == null ? "no" : Integer.toString(out.length)) + " output rows");
-    }
-    for (int i = 0; i < out.length; i++) {
-      if (out[i] == null || out[i].length != vocab) {
-        throw new EngineException("logits: output row " + i + " must have the vocabulary size " + vocab);
-      }
-    }
+    checkOutputs(out, ours.length, "logits");
     final GoldFinchScratch scratch = borrow();
     try {
       catchUp(ours, scratch);
@@ -214,10 +205,7 @@ public final class GoldFinchModel implements LanguageModel {
       throw new EngineException("step: " + states.size() + " states but "
           + (tokens == null ? "no" : Integer.toString(tokens.length)) + " tokens");
     }
-    if (out == null || out.length != states.size()) {
-      throw new EngineException("step: " + states.size() + " states but "
-          + (out == null ? "no" : Integer.toString(out.length)) + " output rows");
-    }
+    checkOutputs(out, states.size(), "step"); // before any state changes
     final int[][] single = new int[tokens.length][];
     for (int i = 0; i < tokens.length; i++) {
       single[i] = new int[] {tokens[i]};
@@ -281,6 +269,19 @@ public final class GoldFinchModel implements LanguageModel {
       seg[g] = states[item[g]];
     }
     return new Segments(seg, Arrays.copyOf(start, segments), Arrays.copyOf(count, segments), rows);
+  }
+
+  private void checkOutputs(final float[][] out, final int states, final String call) {
+    final int vocab = config().vocab();
+    if (out == null || out.length != states) {
+      throw new EngineException(call + ": " + states + " states but "
+          + (out == null ? "no" : Integer.toString(out.length)) + " output rows");
+    }
+    for (int i = 0; i < out.length; i++) {
+      if (out[i] == null || out[i].length != vocab) {
+        throw new EngineException(call + ": output row " + i + " must have the vocabulary size " + vocab);
+      }
+    }
   }
 
   private GoldFinchScratch borrow() {

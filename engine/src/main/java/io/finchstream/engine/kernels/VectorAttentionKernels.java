@@ -45,7 +45,8 @@ public final class VectorAttentionKernels extends ScalarAttentionKernels {
       for (int i = 0; i < upper; i += LANES) {
         acc = FloatVector.fromArray(F, q, qo + i).fma(FloatVector.fromArray(F, k, kb + i), acc);
       }
-      float dot = VectorMatmul.sumLanes(acc, lanes);
+      acc.intoArray(lanes, 0);
+      float dot = VectorMatmul.sumLanes(lanes, 0);
       for (int i = upper; i < n; i++) {
         dot = Math.fma(q[qo + i], k[kb + i], dot);
       }

@@ -48,7 +48,8 @@ public final class VectorKernels extends ScalarKernels {
     for (int i = 0; i < upper; i += LANES) {
       acc = acc.add(FloatVector.fromArray(F, x, base + i));
     }
-    float sum = VectorMatmul.sumLanes(acc, lanes);
+    acc.intoArray(lanes, 0);
+    float sum = VectorMatmul.sumLanes(lanes, 0);
     for (int i = upper; i < n; i++) {
       sum += x[base + i];
     }
@@ -58,7 +59,8 @@ public final class VectorKernels extends ScalarKernels {
       final FloatVector d = FloatVector.fromArray(F, x, base + i).sub(mean);
       acc = d.fma(d, acc);
     }
-    float squares = VectorMatmul.sumLanes(acc, lanes);
+    acc.intoArray(lanes, 0);
+    float squares = VectorMatmul.sumLanes(lanes, 0);
     for (int i = upper; i < n; i++) {
       final float d = x[base + i] - mean;
       squares = Math.fma(d, d, squares);

@@ -3,16 +3,17 @@ package io.finchstream.engine.tensor;
 import io.finchstream.engine.WeightPrecision;
 
 /**
- * A weight matrix {@code [rows, cols]}, row-major, held in one Java array in float32 or bfloat16.
- * Linear weights are stored like PyTorch's {@code nn.Linear}: {@code [out, in]}, applied as
- * {@code y = W·x}. Immutable by contract (the arrays are shared with the kernels, never written).
+ * A weight matrix {@code [rows, cols]} in float32 or bfloat16, held in one Java array in the
+ * streaming {@link PanelLayout}. Linear weights are {@code [out, in]} like PyTorch's {@code
+ * nn.Linear}, applied as {@code y = W·x}. Immutable (the arrays are shared with the kernels, never
+ * written after building). Build one with {@link #of} or {@link #builder}.
  */
 public sealed interface Matrix permits F32Matrix, Bf16Matrix {
 
   /** Output features (rows). */
   int rows();
 
-  /** Input features (columns, the contiguous dimension). */
+  /** Input features (columns, the reduced dimension). */
   int cols();
 
   /** Storage precision. */
@@ -21,13 +22,11 @@ public sealed interface Matrix permits F32Matrix, Bf16Matrix {
   /** Element {@code [row, col]} as float32. */
   float get(int row, int col);
 
-  /** Row {@code row} widened to float32 into {@code dst[dstOff .. dstOff + cols)}. */
+  /** Row {@code row} as float32 in column order into {@code dst[dstOff .. dstOff + cols)}. */
   void rowTo(int row, float[] dst, int dstOff);
 
-  /** Bytes of the weight array. */
-  default long bytes() {
-    return (long) rows() * cols() * (precision() == WeightPrecision.BF16 ? 2 : 4);
-  }
+  /** Bytes of the weight array (padding rows included). */
+  long bytes();
 
   /** Number of weights. */
   default long numel() {
@@ -35,24 +34,74 @@ public sealed interface Matrix permits F32Matrix, Bf16Matrix {
   }
 
   /**
-   * A matrix of the given precision from row-major float32 values (taken over, not copied, for
-   * FP32; rounded to nearest even for BF16).
+   * A matrix of the given precision from row-major float32 values (copied; rounded to nearest even
+   * for BF16).
    */
-  static Matrix of(
-      final float[] values, final int rows, final int cols, final WeightPrecision precision) {
-    if (precision == WeightPrecision.FP32) {
-      return new F32Matrix(values, rows, cols);
+  static Matrix of(final float[] rowMajor, final int rows, final int cols, final WeightPrecision precision) {
+    if (rows < 1 || cols < 1 || (long) rows * cols != rowMajor.length) {
+      throw new IllegalArgumentException(
+          "matrix [" + rows + ", " + cols + "] needs " + (long) rows * cols + " values, got " + rowMajor.length);
     }
-    final short[] bits = new short[values.length];
-    Bf16.narrow(values, 0, bits, 0, values.length);
-    return new Bf16Matrix(bits, rows, cols);
+    return builder(rows, cols, precision).rows(0, rowMajor, 0, rows).build();
   }
 
-  /** Checks that an array of {@code length} elements holds exactly {@code rows × cols}. */
-  static void checkShape(final int length, final int rows, final int cols) {
-    if (rows < 1 || cols < 1 || (long) rows * cols != length) {
-      throw new IllegalArgumentException(
-          "matrix [" + rows + ", " + cols + "] needs " + (long) rows * cols + " values, got " + length);
+  /** A builder that takes rows in any order, in pieces (for big tensors read block by block). */
+  static Builder builder(final int rows, final int cols, final WeightPrecision precision) {
+    return new Builder(rows, cols, precision);
+  }
+
+  /** Fills a matrix from row-major float32 rows. */
+  final class Builder {
+    private final int rows;
+    private final int cols;
+    private final float[] f32;
+    private final short[] bf16;
+
+    private Builder(final int rows, final int cols, final WeightPrecision precision) {
+      if (rows < 1 || cols < 1) {
+        throw new IllegalArgumentException("matrix [" + rows + ", " + cols + "] must not be empty");
+      }
+      this.rows = rows;
+      this.cols = cols;
+      final int length = PanelLayout.length(rows, cols);
+      this.f32 = precision == WeightPrecision.FP32 ? new float[length] : null;
+      this.bf16 = precision == WeightPrecision.BF16 ? new short[length] : null;
+    }
+
+    /** Rows {@code [first, first + n)} from {@code src[srcOff ..]} (row-major, {@code n × cols}). */
+    public Builder rows(final int first, final float[] src, final int srcOff, final int n) {
+      if (first < 0 || n < 0 || first + n > rows || srcOff < 0 || (long) srcOff + (long) n * cols > src.length) {
+        throw new IndexOutOfBoundsException("rows [" + first + ", " + (first + n) + ") of " + rows);
+      }
+      final int blocked = PanelLayout.blockedCols(cols);
+      for (int k = 0; k < n; k++) {
+        final int r = first + k;
+        final int s = srcOff + k * cols;
+        for (int b = 0; b < blocked / PanelLayout.BLOCK_COLS; b++) {
+          final int at = PanelLayout.blockIndex(r, b, cols);
+          final int c0 = s + b * PanelLayout.BLOCK_COLS;
+          if (f32 != null) {
+            System.arraycopy(src, c0, f32, at, PanelLayout.BLOCK_COLS);
+          } else {
+            for (int l = 0; l < PanelLayout.HALF_BLOCK; l++) {
+              bf16[at + 2 * l] = Bf16.fromFloat(src[c0 + l]);
+              bf16[at + 2 * l + 1] = Bf16.fromFloat(src[c0 + PanelLayout.HALF_BLOCK + l]);
+            }
+          }
+        }
+        final int tail = PanelLayout.tailIndex(r, cols);
+        if (f32 != null) {
+          System.arraycopy(src, s + blocked, f32, tail, cols - blocked);
+        } else {
+          Bf16.narrow(src, s + blocked, bf16, tail, cols - blocked);
+        }
+      }
+      return this;
+    }
+
+    /** The matrix (the builder must not be used afterwards). */
+    public Matrix build() {
+      return f32 != null ? new F32Matrix(f32, rows, cols) : new Bf16Matrix(bf16, rows, cols);
     }
   }
 }

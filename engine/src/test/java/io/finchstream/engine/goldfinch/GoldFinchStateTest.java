@@ -164,5 +164,9 @@ class GoldFinchStateTest {
         .hasMessageContaining("out of range");
     assertThat(a).isEqualTo(before);
     assertThat(b).isEqualTo(before);
+    assertThatThrownBy(() -> MODEL.step(List.of(a), new int[] {1}, new float[][] {new float[3]}))
+        .isInstanceOf(EngineException.class)
+        .hasMessageContaining("vocabulary size");
+    assertThat(a).isEqualTo(before);
   }
 }
