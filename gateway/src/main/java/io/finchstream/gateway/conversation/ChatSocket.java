@@ -13,6 +13,7 @@ import io.finchstream.proto.v1.GenerationDone;
 import io.finchstream.proto.v1.Role;
 import io.finchstream.proto.v1.TokenChunk;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
@@ -94,7 +95,14 @@ public final class ChatSocket {
     void start() {
       ws.textMessageHandler(this::onText);
       ws.binaryMessageHandler(b -> send(error(ApiError.badRequest("binary_frame", "send JSON text frames"))));
+      // Pings keep an idle chat open through proxies and the server's idle timeout.
+      final long pings = services.vertx().setPeriodic(services.heartbeatMs(), id -> {
+        if (!ws.isClosed()) {
+          ws.writePing(Buffer.buffer());
+        }
+      });
       ws.closeHandler(v -> {
+        services.vertx().cancelTimer(pings);
         if (current != null) {
           current.cancel();
         }
