@@ -10,7 +10,7 @@ import picocli.CommandLine.Spec;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Engine measurements from the command line (run them on an otherwise idle machine).",
-    subcommands = {CommandLine.HelpCommand.class, BenchPrefillCommand.class})
+    subcommands = {CommandLine.HelpCommand.class, BenchPrefillCommand.class, BenchIngestCommand.class, BenchBatchingCommand.class})
 final class BenchCommand implements Runnable {
 
   @Spec CommandSpec spec;

@@ -36,7 +36,7 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--bootstrap-servers", required = true, paramLabel = "HOST:PORT", description = "Kafka brokers.")
   String bootstrapServers;
 
-  @Option(names = "--model", required = true, paramLabel = "FILE", description = "Model checkpoint to serve.")
+  @Option(names = "--model", paramLabel = "FILE", description = "Model checkpoint to serve (or model.path in the configuration).")
   Path model;
 
   @Mixin GatewayOptions gateway;
@@ -54,11 +54,17 @@ final class ServeCommand implements Callable<Integer> {
     final Map<String, Object> fixed = new HashMap<>();
     fixed.put(FinchstreamConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     fixed.put(FinchstreamConfig.STATE_DIR_CONFIG, stateDir.toString());
-    fixed.put(FinchstreamConfig.MODEL_PATH_CONFIG, model.toString());
+    if (model != null) {
+      fixed.put(FinchstreamConfig.MODEL_PATH_CONFIG, model.toString());
+    }
     final FinchstreamConfig config = service.config(fixed);
+    final String path = config.getString(FinchstreamConfig.MODEL_PATH_CONFIG);
+    if (path.isBlank()) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(), "no model: give --model FILE (or model.path in --config / FINCHSTREAM_MODEL_PATH)");
+    }
     final GatewayConfig gatewayConfig = gateway.config(service.configFile, service.settings, bootstrapServers);
     GatewayLauncher.requireKeysUnlessInsecure(gatewayConfig, insecure);
-    final ServedModel served = ServedModels.load(model, service.vocab, ModelLoading.options(err));
+    final ServedModel served = ServedModels.load(Path.of(path), ServedModels.vocab(config), ModelLoading.options(err));
     return runUntilInterrupted(config, served, spec.commandLine().getOut(), err, null, null, gatewayConfig);
   }
 

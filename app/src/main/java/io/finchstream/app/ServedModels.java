@@ -32,6 +32,12 @@ final class ServedModels {
 
   private ServedModels() {}
 
+  /** The World vocabulary file of a configuration ({@code tokenizer.vocab.path}), or null. */
+  static Path vocab(final io.finchstream.processors.FinchstreamConfig config) {
+    final String v = config.getString(io.finchstream.processors.FinchstreamConfig.TOKENIZER_VOCAB_CONFIG);
+    return v.isBlank() ? null : Path.of(v);
+  }
+
   /** Loads {@code file} with the tokenizer of its vocabulary ({@code vocab}: the World vocab file, if needed). */
   static ServedModel load(final Path file, final Path vocab, final LoadOptions options) {
     final LanguageModel model = Models.load(file, options);

@@ -53,10 +53,13 @@ final class UpCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     final PrintWriter out = spec.commandLine().getOut();
     final PrintWriter err = spec.commandLine().getErr();
-    final ServedModel served = model == null
+    final FinchstreamConfig base = service.config(Map.of());
+    final String configured = base.getString(FinchstreamConfig.MODEL_PATH_CONFIG);
+    final Path file = model != null ? model : configured.isBlank() ? null : Path.of(configured);
+    final ServedModel served = file == null
         ? ServedModels.defaultRandom(dataDir, ModelLoading.options(err), err)
-        : ServedModels.load(model, service.vocab, ModelLoading.options(err));
-    if (model == null) {
+        : ServedModels.load(file, ServedModels.vocab(base), ModelLoading.options(err));
+    if (file == null) {
       err.println("finchstream: WARNING: serving a " + ServedModels.DEFAULT_LABEL);
       err.flush();
     }

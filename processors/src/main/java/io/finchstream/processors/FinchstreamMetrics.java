@@ -30,6 +30,7 @@ public final class FinchstreamMetrics {
   private final Counter snapshots;
   private final Counter snapshotBytes;
   private final Counter computeCpuNanos;
+  private final Counter engineNanos;
   private final AtomicLong hotBytes = new AtomicLong();
   private final ConcurrentHashMap<String, Counter> byTag = new ConcurrentHashMap<>();
 
@@ -56,6 +57,8 @@ public final class FinchstreamMetrics {
     registry.gauge("finchstream.hotcache.bytes", hotBytes);
     snapshots = Counter.builder("finchstream.snapshots").description("Snapshots taken").register(registry);
     snapshotBytes = Counter.builder("finchstream.snapshot.bytes").description("Bytes of snapshots written").register(registry);
+    engineNanos = Counter.builder("finchstream.engine.nanos")
+        .description("Wall time spent inside batched engine calls (ingest, logits, step)").register(registry);
     computeCpuNanos = Counter.builder("finchstream.processing.cpu.nanos")
         .description("CPU time of the stream threads inside Finchstream's processors and punctuators").register(registry);
   }
@@ -113,6 +116,10 @@ public final class FinchstreamMetrics {
   public void snapshot(final long bytes) {
     snapshots.increment();
     snapshotBytes.increment(bytes);
+  }
+
+  public void engineTime(final long nanos) {
+    engineNanos.increment(nanos);
   }
 
   public void processingCpu(final long nanos) {

@@ -79,6 +79,8 @@ public final class FinchstreamService implements AutoCloseable {
     p.put(StreamsConfig.POLL_MS_CONFIG, 5L);
     // Lag is counted in records; state records are large, so a warm-up replica is "caught up" sooner.
     p.put(StreamsConfig.ACCEPTABLE_RECOVERY_LAG_CONFIG, 1000L);
+    // No global stores here; opting in now silences the 4.x deprecation warning at every start.
+    p.put("processing.exception.handler.global.enabled", true);
     p.putAll(config.streamsOverrides());
     return p;
   }

@@ -134,6 +134,7 @@ final class BatchedCompute {
     model.ingest(states, tokens);
     final long dt = Math.max(1, System.nanoTime() - t0);
     tokensPerSecond = 0.7 * tokensPerSecond + 0.3 * (count * 1e9 / dt);
+    metrics.engineTime(dt);
     metrics.batch(batch.size(), count);
     metrics.tokensComputed(count);
     pendingEstimate = Math.max(0, pendingEstimate - count);

@@ -114,7 +114,7 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
     try {
       switch (record.value()) {
         case Inbound in -> onEvent(in);
-        case ForkTransfer t -> forkImporter.accept(record.key(), t, origin(record));
+        case ForkTransfer t -> importFork(record.key(), t, origin(record));
         default -> throw new IllegalArgumentException("unexpected input " + record.value().getClass().getName());
       }
       if (compute.pendingEstimate() >= settings.pendingTokens()) {
@@ -122,6 +122,17 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
       }
     } finally {
       metrics.processingCpu(THREADS.getCurrentThreadCpuTime() - cpu);
+    }
+  }
+
+  /** Takes a fork part; a failure is logged and counted, never a stream-thread crash. */
+  private void importFork(final String target, final ForkTransfer part, final EventOrigin origin) {
+    try {
+      forkImporter.accept(target, part, origin);
+    } catch (final RuntimeException e) {
+      LOG.error("fork {} to {}: part {}/{} at {}:{}:{} failed; the fork is dropped", part.getForkId(), target, part.getPart(),
+          part.getParts(), origin.getTopic(), origin.getPartition(), origin.getOffset(), e);
+      metrics.deadLetter(ErrorCode.INTERNAL.name());
     }
   }
 

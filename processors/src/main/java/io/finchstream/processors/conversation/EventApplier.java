@@ -125,6 +125,7 @@ final class EventApplier {
         .setTokens(0)
         .setSnapshotPosition(0)
         .setSnapshotParts(0)
+        .setLogStart(0)
         .setCacheBytes(0)
         .setIncarnation(Incarnations.of(in.origin()))
         .setMessages(0)

@@ -59,16 +59,20 @@ final class ForkImporter {
   }
 
   private void install(final String target, final ForkHeader header, final List<KeyValue<Bytes, ForkTransfer>> staged, final EventOrigin origin) {
+    final ConversationMeta source = header.getSourceMeta();
+    long logStart = source.getTokens();
     for (final KeyValue<Bytes, ForkTransfer> kv : staged) {
       final ForkTransfer t = kv.value;
       switch (t.getContentCase()) {
         case SNAPSHOT -> stores.snapshots.putPart(target, 0, t.getSnapshot());
         case CACHE_BLOCK -> stores.cache.putPart(target, t.getCacheBlock().getBlock(), t.getCacheBlock().getPart());
-        case TOKENS -> stores.log.putRecord(target, t.getTokens().getStart(), t.getTokens().getRecord());
+        case TOKENS -> {
+          stores.log.putRecord(target, t.getTokens().getStart(), t.getTokens().getRecord());
+          logStart = Math.min(logStart, t.getTokens().getStart());
+        }
         default -> { }
       }
     }
-    final ConversationMeta source = header.getSourceMeta();
     final long now = out.nowMs();
     final ConversationMeta meta = source.toBuilder()
         .setIncarnation(Incarnations.of(origin))
@@ -77,6 +81,7 @@ final class ForkImporter {
         .setLastPartition(origin.getPartition())
         .setLastOffset(origin.getOffset())
         .setLastRequestId("")
+        .setLogStart(logStart)
         .setEventsApplied(0)
         .setGenerationsFinished(0)
         .setCreatedAtMs(now)

@@ -199,6 +199,7 @@ final class GenerationLoop {
     final float[][] logits = rows(batch.size());
     final float[][] forLogits = java.util.Arrays.copyOfRange(logits, 0, logitGens.size());
     final float[][] forStep = java.util.Arrays.copyOfRange(logits, logitGens.size(), batch.size());
+    final long t0 = System.nanoTime();
     if (!logitGens.isEmpty()) {
       model.logits(logitStates, forLogits);
     }
@@ -209,6 +210,7 @@ final class GenerationLoop {
       }
       model.step(stepStates, tokens, forStep);
     }
+    out.metrics().engineTime(System.nanoTime() - t0);
     out.metrics().batch(batch.size(), batch.size());
     final long now = out.nowMs();
     draw(logitGens, forLogits, now);

@@ -54,13 +54,14 @@ final class Snapshotter {
         written += block.length;
       }
     }
+    final long logStart = stores.log.truncateBelow(conversation, meta.getLogStart(), Math.min(position, keepFrom));
     final ConversationMeta updated = meta.toBuilder()
         .setSnapshotPosition(position)
         .setSnapshotParts(parts)
         .setCacheBlockSize(cache.size() > 0 ? cache.blockSize() : meta.getCacheBlockSize())
+        .setLogStart(logStart)
         .build();
     stores.putMeta(conversation, updated);
-    stores.log.truncateBelow(conversation, Math.min(position, keepFrom));
     metrics.snapshot(written);
     return updated;
   }

@@ -102,20 +102,29 @@ public final class TokenLog {
     store.put(StoreKey.of(conversation, start), record);
   }
 
-  /** Deletes every record that lies entirely below {@code position}; returns how many. */
-  public int truncateBelow(final String conversation, final long position) {
-    if (position <= 0) {
-      return 0;
+  /**
+   * Deletes every record that lies entirely below {@code position}, scanning from {@code logStart}
+   * (the first record still stored), and returns the new start: the first remaining record's
+   * start, or {@code position} if none remains below it. Work is proportional to the records
+   * deleted, never to the conversation's length.
+   */
+  public long truncateBelow(final String conversation, final long logStart, final long position) {
+    if (position <= logStart) {
+      return logStart;
     }
+    long newStart = position;
     final List<Bytes> doomed = new ArrayList<>();
     for (final KeyValue<Bytes, TokenLogRecord> kv :
-        store.range(StoreKey.of(conversation, 0), StoreKey.of(conversation, position - 1), Integer.MAX_VALUE)) {
-      if (StoreKey.index(kv.key) + kv.value.getIdsCount() <= position) {
+        store.range(StoreKey.of(conversation, logStart), StoreKey.of(conversation, position - 1), Integer.MAX_VALUE)) {
+      final long start = StoreKey.index(kv.key);
+      if (start + kv.value.getIdsCount() <= position) {
         doomed.add(kv.key);
+      } else {
+        newStart = Math.min(newStart, start);
       }
     }
     doomed.forEach(store::delete);
-    return doomed.size();
+    return newStart;
   }
 
   /** Deletes the whole log of a conversation. */

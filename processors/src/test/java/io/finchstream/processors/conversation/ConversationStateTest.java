@@ -88,6 +88,9 @@ class ConversationStateTest {
       assertThat(meta.getTokens()).isEqualTo(240);
       assertThat(meta.getSnapshotPosition()).isBetween(190L, 240L);
       assertThat(durable.logEntries("c")).allSatisfy(e -> assertThat(e.end()).isGreaterThan(meta.getSnapshotPosition()));
+      final var entries = durable.logEntries("c");
+      assertThat(meta.getLogStart()).as("log start")
+          .isEqualTo(entries.isEmpty() ? meta.getSnapshotPosition() : entries.get(0).start());
       assertThat(Fingerprint.of(model.model(), durable.rebuild(model.model(), "c"))).isEqualTo(Fingerprint.of(model.model(), d.state()));
     }
   }

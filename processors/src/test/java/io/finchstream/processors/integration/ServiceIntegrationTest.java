@@ -32,25 +32,26 @@ import java.util.Map;
 import java.util.Random;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The service on a real (in-JVM, one-broker) Kafka: end to end, interactive queries, restoration, record sizes. */
 class ServiceIntegrationTest {
 
-  private static KafkaTestCluster cluster;
+  /** One cluster per test: the topics are fixed names, so tests must not share them. */
+  private KafkaTestCluster cluster;
 
   @TempDir Path dir;
 
-  @BeforeAll
-  static void startCluster() throws Exception {
+  @BeforeEach
+  void startCluster() throws Exception {
     cluster = KafkaTestCluster.start(1);
   }
 
-  @AfterAll
-  static void stopCluster() throws Exception {
+  @AfterEach
+  void stopCluster() throws Exception {
     cluster.close();
   }
 
@@ -229,7 +230,7 @@ class ServiceIntegrationTest {
         .flatMap(r -> r.getChunk().getTokenIdsList().stream()).mapToInt(Integer::intValue).toArray();
   }
 
-  private static void send(final KafkaProducer<byte[], byte[]> producer, final String conversation, final ConversationEvent event)
+  private void send(final KafkaProducer<byte[], byte[]> producer, final String conversation, final ConversationEvent event)
       throws Exception {
     producer.send(new ProducerRecord<>(Topics.EVENTS, conversation.getBytes(StandardCharsets.UTF_8), event.toByteArray())).get();
   }

@@ -63,10 +63,21 @@ class TokenLogTest {
     log.append("c", 0, new int[] {1, 2, 3});
     log.append("c", 3, new int[] {4, 5, 6});
     log.append("c", 6, new int[] {7});
-    assertThat(log.truncateBelow("c", 4)).isEqualTo(1);
+    assertThat(log.truncateBelow("c", 0, 4)).as("new log start").isEqualTo(3);
+    assertThat(log.truncateBelow("c", 3, 3)).isEqualTo(3);
     assertThat(log.read("c", 4, 7)).containsExactly(5, 6, 7);
     assertThat(log.entriesFrom("c", 4)).extracting(TokenLog.Entry::start).containsExactly(3L, 6L);
     assertThatThrownBy(() -> log.read("c", 2, 4)).isInstanceOf(StoreCorruptedException.class);
+  }
+
+  @Test
+  void shouldTruncateEverythingBelowAPositionOnARecordBoundary() {
+    log.append("c", 0, new int[] {1, 2});
+    log.append("c", 2, new int[] {3});
+    assertThat(log.truncateBelow("c", 0, 3)).isEqualTo(3);
+    assertThat(log.entriesFrom("c", 0)).isEmpty();
+    log.append("c", 3, new int[] {4});
+    assertThat(log.read("c", 3, 4)).containsExactly(4);
   }
 
   @Test

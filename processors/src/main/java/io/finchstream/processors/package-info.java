@@ -1,0 +1,9 @@
+/**
+ * The Finchstream service on Kafka Streams: {@link io.finchstream.processors.ConversationTopology}
+ * (one pure function), its topic and store names ({@link io.finchstream.processors.Topics}, {@link
+ * io.finchstream.processors.Stores}), the configuration ({@link
+ * io.finchstream.processors.FinchstreamConfig}), the service that runs it ({@link
+ * io.finchstream.processors.FinchstreamService}) and interactive queries for the gateway ({@link
+ * io.finchstream.processors.ConversationQueries}). Design: docs/PROCESSORS.md.
+ */
+package io.finchstream.processors;

@@ -1,0 +1,2 @@
+/** Kafka serdes for the Protobuf messages (no schema registry; schemas are versioned in proto/). */
+package io.finchstream.processors.serde;
