@@ -1,9 +1,10 @@
 package io.finchstream.app;
 
+import io.finchstream.gateway.GatewayConfig;
 import io.finchstream.processors.FinchstreamConfig;
 import io.finchstream.processors.FinchstreamService;
 import io.finchstream.processors.ServedModel;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -38,6 +39,11 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--model", paramLabel = "FILE", description = "Model checkpoint to serve (or model.path in the configuration).")
   Path model;
 
+  @Mixin GatewayOptions gateway;
+
+  @Option(names = "--insecure", description = "Serve without API keys (gateway.api.keys). Only behind something that authenticates.")
+  boolean insecure;
+
   @Option(names = "--state-dir", paramLabel = "DIR", defaultValue = ".finchstream/state",
       description = "Local state stores (unique per instance on a host). Default: ${DEFAULT-VALUE}.")
   Path stateDir;
@@ -56,8 +62,10 @@ final class ServeCommand implements Callable<Integer> {
     if (path.isBlank()) {
       throw new picocli.CommandLine.ParameterException(spec.commandLine(), "no model: give --model FILE (or model.path in --config / FINCHSTREAM_MODEL_PATH)");
     }
+    final GatewayConfig gatewayConfig = gateway.config(service.configFile, service.settings, bootstrapServers);
+    GatewayLauncher.requireKeysUnlessInsecure(gatewayConfig, insecure);
     final ServedModel served = ServedModels.load(Path.of(path), ServedModels.vocab(config), ModelLoading.options(err));
-    return runUntilInterrupted(config, served, spec.commandLine().getOut(), err, null, null);
+    return runUntilInterrupted(config, served, spec.commandLine().getOut(), err, null, null, gatewayConfig);
   }
 
   /**
@@ -66,7 +74,8 @@ final class ServeCommand implements Callable<Integer> {
    * and then {@code alsoClose} (the embedded broker), and the shutdown hook waits for that.
    */
   static int runUntilInterrupted(final FinchstreamConfig config, final ServedModel served, final PrintWriter out,
-      final PrintWriter err, final CountDownLatch stop, final AutoCloseable alsoClose) throws Exception {
+      final PrintWriter err, final CountDownLatch stop, final AutoCloseable alsoClose, final GatewayConfig gatewayConfig)
+      throws Exception {
     final CountDownLatch done = stop == null ? new CountDownLatch(1) : stop;
     final CountDownLatch closed = new CountDownLatch(1);
     final Thread hook = new Thread(() -> {
@@ -78,8 +87,9 @@ final class ServeCommand implements Callable<Integer> {
       }
     }, "finchstream-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
+    final PrometheusMeterRegistry registry = GatewayLauncher.newRegistry();
     try (AutoCloseable last = alsoClose == null ? () -> { } : alsoClose;
-        FinchstreamService service = new FinchstreamService(config, served, new SimpleMeterRegistry())) {
+        FinchstreamService service = new FinchstreamService(config, served, registry)) {
       service.start();
       final long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
       while (!service.awaitRunning(Duration.ofMillis(500)) && done.getCount() > 0) {
@@ -89,6 +99,8 @@ final class ServeCommand implements Callable<Integer> {
           break;
         }
       }
+      // The gateway closes before the service (declared later in a try-with-resources).
+      final GatewayLauncher gateway = GatewayLauncher.start(service, config, gatewayConfig, registry);
       out.println("finchstream processors running: model " + served.label() + " (" + served.info().architecture() + ", "
           + served.info().layers() + " layers, dim " + served.info().dim() + ", vocab " + served.info().vocabSize() + ")");
       out.println("  Kafka:  " + config.getString(FinchstreamConfig.BOOTSTRAP_SERVERS_CONFIG)
@@ -96,10 +108,14 @@ final class ServeCommand implements Callable<Integer> {
       out.println("  try:    ./finchstream send --bootstrap-servers " + config.getString(FinchstreamConfig.BOOTSTRAP_SERVERS_CONFIG)
           + " --conversation demo --generate \"Hello\"");
       out.println("          ./finchstream tail --bootstrap-servers " + config.getString(FinchstreamConfig.BOOTSTRAP_SERVERS_CONFIG));
+      out.println("  Gateway: " + gateway.url(gatewayConfig) + "   (chat page /, API /v1, OpenAI /v1/chat/completions, /health/ready, /metrics;"
+          + " API keys " + (gatewayConfig.apiKeys().isEmpty() ? "off" : "required") + ")");
       out.flush();
-      done.await();
-      out.println("finchstream: stopping");
-      out.flush();
+      try (gateway) {
+        done.await();
+        out.println("finchstream: stopping");
+        out.flush();
+      }
     } finally {
       closed.countDown();
       try {

@@ -40,9 +40,11 @@ final class UpCommand implements Callable<Integer> {
       description = "Kafka data, state stores and the default model. Default: ${DEFAULT-VALUE}.")
   Path dataDir;
 
-  @Option(names = "--port", paramLabel = "PORT", defaultValue = "9092",
+  @Option(names = "--kafka-port", paramLabel = "PORT", defaultValue = "9092",
       description = "Kafka listener port (0: any free port). Default: ${DEFAULT-VALUE}.")
-  int port;
+  int kafkaPort;
+
+  @Mixin GatewayOptions gateway;
 
   /** Counted down to stop (tests); null: run until Ctrl-C. */
   CountDownLatch stop;
@@ -61,11 +63,12 @@ final class UpCommand implements Callable<Integer> {
       err.println("finchstream: WARNING: serving a " + ServedModels.DEFAULT_LABEL);
       err.flush();
     }
-    final EmbeddedKafka kafka = EmbeddedKafka.start(dataDir, port);
+    final EmbeddedKafka kafka = EmbeddedKafka.start(dataDir, kafkaPort);
     final Map<String, Object> fixed = new HashMap<>();
     fixed.put(FinchstreamConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
     fixed.put(FinchstreamConfig.STATE_DIR_CONFIG, dataDir.resolve("state").toString());
     fixed.put(FinchstreamConfig.TOPIC_REPLICATION_CONFIG, (short) 1);
-    return ServeCommand.runUntilInterrupted(service.config(fixed), served, out, err, stop, kafka);
+    return ServeCommand.runUntilInterrupted(service.config(fixed), served, out, err, stop, kafka,
+        gateway.config(service.configFile, service.settings, kafka.bootstrapServers()));
   }
 }

@@ -36,7 +36,7 @@ class ServiceCommandsTest {
     up.setErr(new PrintWriter(err, true));
     final ExecutorService executor = Executors.newSingleThreadExecutor();
     try {
-      final Future<Integer> exit = executor.submit(() -> up.execute("up", "--data-dir", dir.toString(), "--port", "0",
+      final Future<Integer> exit = executor.submit(() -> up.execute("up", "--data-dir", dir.toString(), "--kafka-port", "0", "--port", "0",
           "--partitions", "2", "--set", "streams.commit.interval.ms=50"));
       final String bootstrap = awaitBootstrap(out, exit);
       assertThat(err.toString()).contains("RANDOM GoldFinch").contains("NOT a language model");
@@ -56,6 +56,8 @@ class ServiceCommandsTest {
           "--conversation", "demo", "--timeout", "5");
       assertThat(tail.out()).contains("chunk 0:").contains("done length, 12 tokens").contains("DLQ TOKEN_OUT_OF_RANGE");
 
+      checkGateway(out.toString());
+
       command.stop.countDown();
       assertThat(exit.get(60, TimeUnit.SECONDS)).isZero();
       assertThat(out.toString()).contains("finchstream: stopping");
@@ -63,6 +65,28 @@ class ServiceCommandsTest {
       command.stop.countDown();
       executor.shutdownNow();
     }
+  }
+
+  /** The gateway `up` printed serves the model: ready, and a chat completion streams through it. */
+  private static void checkGateway(final String out) throws Exception {
+    final Matcher m = Pattern.compile("Gateway: (http://localhost:\\d+)").matcher(out);
+    assertThat(m.find()).as("up prints the gateway's address: " + out).isTrue();
+    final java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    final java.net.http.HttpResponse<String> ready = http.send(java.net.http.HttpRequest.newBuilder(
+        java.net.URI.create(m.group(1) + "/health/ready")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(ready.statusCode()).as(ready.body()).isEqualTo(200);
+    final String models = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(m.group(1) + "/v1/models")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+    final Matcher id = Pattern.compile("\"id\":\"([^\"]+)\"").matcher(models);
+    assertThat(id.find()).as(models).isTrue();
+    final java.net.http.HttpResponse<String> chat = http.send(java.net.http.HttpRequest.newBuilder(
+            java.net.URI.create(m.group(1) + "/v1/chat/completions"))
+        .header("Content-Type", "application/json")
+        .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"model\":\"" + id.group(1)
+            + "\",\"max_tokens\":8,\"temperature\":0,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}"))
+        .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(chat.statusCode()).as(chat.body()).isEqualTo(200);
+    assertThat(chat.body()).contains("\"object\":\"chat.completion\"").contains("\"completion_tokens\":");
   }
 
   private static String awaitBootstrap(final StringWriter out, final Future<Integer> exit) throws Exception {

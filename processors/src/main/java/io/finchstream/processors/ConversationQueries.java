@@ -23,8 +23,11 @@ public final class ConversationQueries {
   /** The answer to a query. */
   public sealed interface Result {}
 
-  /** This instance owns the conversation: here it is. */
-  public record Found(ConversationInfo info) implements Result {}
+  /**
+   * This instance owns the conversation: here it is ({@code meta} is the stored metadata, which
+   * the gateway needs for the message history).
+   */
+  public record Found(ConversationInfo info, ConversationMeta meta) implements Result {}
 
   /** This instance owns the partition, and the conversation does not exist. */
   public record NotFound() implements Result {}
@@ -72,7 +75,7 @@ public final class ConversationQueries {
         return new NotFound();
       }
       final boolean generating = read(Stores.GENERATIONS, conversationId, partition) != null;
-      return new Found(ConversationInfo.of(conversationId, meta, generating));
+      return new Found(ConversationInfo.of(conversationId, meta, generating), meta);
     } catch (final InvalidStateStoreException e) {
       return new Unavailable("the conversation's partition is not queryable here now: " + e.getMessage());
     }

@@ -4,6 +4,7 @@ import io.finchstream.engine.ModelInfo;
 import io.finchstream.processors.event.Command;
 import io.finchstream.processors.event.Inbound;
 import io.finchstream.processors.store.StoreKey;
+import io.finchstream.proto.MessageHistory;
 import io.finchstream.proto.v1.ConversationMeta;
 import io.finchstream.proto.v1.ErrorCode;
 import io.finchstream.proto.v1.EventOrigin;
@@ -42,7 +43,7 @@ final class EventApplier {
   /** Applies {@code in}; returns true if it started a generation. */
   boolean apply(final Inbound in) {
     return switch (in.command()) {
-      case Command.Append a -> append(in, a.tokens());
+      case Command.Append a -> append(in, a);
       case Command.StartGeneration g -> generate(in, g);
       case Command.Fork f -> {
         forks.export(in, f.target());
@@ -54,14 +55,21 @@ final class EventApplier {
     };
   }
 
-  private boolean append(final Inbound in, final int[] tokens) {
+  private boolean append(final Inbound in, final Command.Append a) {
     final String conversation = in.conversationId();
+    final int[] tokens = a.tokens();
     final ConversationMeta meta = existingOrNew(in);
     if (meta == null) {
       return false;
     }
     stores.log.append(conversation, meta.getTokens(), tokens);
-    stores.putMeta(conversation, advanced(meta, in.origin(), tokens.length).build());
+    final ConversationMeta.Builder updated = advanced(meta, in.origin(), tokens.length);
+    if (a.text() != null) {
+      MessageHistory.recordText(updated, a.role(), a.text());
+    } else {
+      MessageHistory.recordTokens(updated, java.util.stream.IntStream.of(tokens).boxed().toList());
+    }
+    stores.putMeta(conversation, updated.build());
     compute.markPending(conversation, tokens.length);
     out.metrics().tokensIngested(tokens.length);
     out.metrics().event("append");
@@ -120,6 +128,8 @@ final class EventApplier {
         .setLogStart(0)
         .setCacheBytes(0)
         .setIncarnation(Incarnations.of(in.origin()))
+        .setMessages(0)
+        .clearMessageDigest()
         .build());
     cache.remove(conversation);
     compute.forget(conversation);

@@ -7,6 +7,7 @@ import io.finchstream.engine.tokenizer.Tokenizer;
 import io.finchstream.processors.FinchstreamException;
 import io.finchstream.processors.event.Replies;
 import io.finchstream.processors.store.StoreKey;
+import io.finchstream.proto.MessageHistory;
 import io.finchstream.proto.v1.ConversationMeta;
 import io.finchstream.proto.v1.ErrorCode;
 import io.finchstream.proto.v1.GenerationProgress;
@@ -260,7 +261,7 @@ final class GenerationLoop {
   }
 
   private void finishStored(final ActiveGeneration g, final ConversationMeta meta) {
-    final ConversationMeta updated = meta.toBuilder()
+    final ConversationMeta updated = MessageHistory.recordReply(meta.toBuilder(), g.fullText.toString())
         .setGenerationsFinished(meta.getGenerationsFinished() + 1)
         .setUpdatedAtMs(out.nowMs())
         .build();

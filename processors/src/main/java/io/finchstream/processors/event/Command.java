@@ -2,6 +2,7 @@ package io.finchstream.processors.event;
 
 import io.finchstream.engine.sampling.SamplingParams;
 import io.finchstream.proto.v1.Generate;
+import io.finchstream.proto.v1.Role;
 
 /**
  * A validated event, in the form the conversation processor applies it: text already rendered and
@@ -9,8 +10,12 @@ import io.finchstream.proto.v1.Generate;
  */
 public sealed interface Command {
 
-  /** Append tokens to the conversation (AppendText after tokenizing, or AppendTokens). */
-  record Append(int[] tokens) implements Command {}
+  /**
+   * Append tokens to the conversation (AppendText after tokenizing, or AppendTokens). {@code role}
+   * and {@code text} are the AppendText's, for the message history (state.proto {@code
+   * ConversationMeta.messages}); both null for AppendTokens.
+   */
+  record Append(int[] tokens, Role role, String text) implements Command {}
 
   /**
    * Start a generation: append {@code prefixTokens}, then sample with {@code params} (max tokens and

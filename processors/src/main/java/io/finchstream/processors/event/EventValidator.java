@@ -127,7 +127,7 @@ public final class EventValidator {
     }
     final int[] tokens = tokenizer.encode(ChatFormat.render(append.getRole(), append.getText()));
     checkTokenCount("append_text", tokens.length);
-    return new Command.Append(tokens);
+    return new Command.Append(tokens, append.getRole(), append.getText());
   }
 
   private Command appendTokens(final AppendTokens append) throws Invalid {
@@ -136,7 +136,7 @@ public final class EventValidator {
     for (int i = 0; i < ids.length; i++) {
       ids[i] = checkTokenId("append_tokens.ids", i, append.getIds(i));
     }
-    return new Command.Append(ids);
+    return new Command.Append(ids, null, null);
   }
 
   private Command generate(final Generate g) throws Invalid {

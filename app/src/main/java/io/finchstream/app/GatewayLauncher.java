@@ -1,0 +1,133 @@
+package io.finchstream.app;
+
+import io.finchstream.gateway.EventLimits;
+import io.finchstream.gateway.Gateway;
+import io.finchstream.gateway.GatewayConfig;
+import io.finchstream.gateway.GatewayPorts;
+import io.finchstream.gateway.ReadinessProbe;
+import io.finchstream.gateway.ServedModel;
+import io.finchstream.processors.FinchstreamConfig;
+import io.finchstream.processors.FinchstreamService;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.state.HostInfo;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Puts the gateway in front of a running {@link FinchstreamService}: its interactive queries as
+ * the gateway's directory, "streams RUNNING" as a readiness check, the processors' event limits,
+ * and one Prometheus registry for {@code /metrics} with the gateway's, the processors', Kafka
+ * Streams' (RocksDB included) and the JVM's meters. Used by {@code finchstream up} and {@code
+ * serve}.
+ */
+final class GatewayLauncher implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(GatewayLauncher.class);
+
+  private final Gateway gateway;
+  private final KafkaStreamsMetrics streamsMetrics;
+
+  private GatewayLauncher(final Gateway gateway, final KafkaStreamsMetrics streamsMetrics) {
+    this.gateway = gateway;
+    this.streamsMetrics = streamsMetrics;
+  }
+
+  /** The registry {@code /metrics} serves, with JVM meters bound; give it to the FinchstreamService too. */
+  static PrometheusMeterRegistry newRegistry() {
+    final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmGcMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ClassLoaderMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    return registry;
+  }
+
+  /**
+   * The gateway's configuration: {@code file} (may be null), the environment, then {@code
+   * overrides} (command-line options such as --port).
+   */
+  static GatewayConfig config(final Path file, final Map<String, Object> overrides) {
+    return GatewayConfig.load(file, System.getenv(), overrides);
+  }
+
+  /**
+   * Refuses to serve without API keys unless {@code insecure} (for {@code finchstream serve}).
+   *
+   * @throws IllegalArgumentException saying how to fix it
+   */
+  static void requireKeysUnlessInsecure(final GatewayConfig config, final boolean insecure) {
+    if (config.apiKeys().isEmpty() && !insecure) {
+      throw new IllegalArgumentException("no API keys configured: set " + GatewayConfig.API_KEYS_CONFIG
+          + " (or FINCHSTREAM_GATEWAY_API_KEYS) to a comma-separated list of keys, or pass --insecure to serve without authentication");
+    }
+  }
+
+  /** Starts the gateway for {@code service}; returns once it listens. */
+  static GatewayLauncher start(final FinchstreamService service, final FinchstreamConfig processors, final GatewayConfig config,
+      final PrometheusMeterRegistry registry) throws Exception {
+    warnOnMismatchedAddress(processors, config);
+    final KafkaStreamsMetrics streamsMetrics = new KafkaStreamsMetrics(service.streams());
+    streamsMetrics.bindTo(registry);
+    final GatewayPorts ports = new GatewayPorts(
+        new ProcessorsDirectory(service.queries()),
+        () -> List.of(new ReadinessProbe.Check("streams", service.state() == KafkaStreams.State.RUNNING, "state " + service.state())),
+        new ServedModel(service.model().info().id(), service.model().info().vocabSize(), System.currentTimeMillis() / 1000),
+        limits(processors),
+        registry);
+    try {
+      return new GatewayLauncher(Gateway.launch(config, ports), streamsMetrics);
+    } catch (final Exception e) {
+      streamsMetrics.close();
+      throw e;
+    }
+  }
+
+  /** The processors' limits on events, which the gateway enforces up front. */
+  static EventLimits limits(final FinchstreamConfig processors) {
+    return new EventLimits(
+        processors.getInt(FinchstreamConfig.MAX_TEXT_BYTES_CONFIG),
+        processors.getInt(FinchstreamConfig.MAX_APPEND_TOKENS_CONFIG),
+        processors.getInt(FinchstreamConfig.MAX_GENERATE_TOKENS_CONFIG),
+        processors.getInt(FinchstreamConfig.DEFAULT_GENERATE_TOKENS_CONFIG),
+        processors.getInt(FinchstreamConfig.MAX_STOP_SEQUENCES_CONFIG));
+  }
+
+  /** application.server must be this instance's gateway, or other instances forward reads to the wrong place. */
+  private static void warnOnMismatchedAddress(final FinchstreamConfig processors, final GatewayConfig config) {
+    final String server = processors.getString(FinchstreamConfig.APPLICATION_SERVER_CONFIG);
+    final int port = config.getInt(GatewayConfig.PORT_CONFIG);
+    if (!server.isBlank() && port != 0 && HostInfo.buildFromEndpoint(server).port() != port) {
+      LOG.warn("{}={} but the gateway listens on port {}: other instances will forward conversation reads to the wrong port",
+          FinchstreamConfig.APPLICATION_SERVER_CONFIG, server, port);
+    }
+  }
+
+  /** The port the gateway listens on. */
+  int port() {
+    return gateway.port();
+  }
+
+  /** {@code http://host:port} of the gateway, for people. */
+  String url(final GatewayConfig config) {
+    final String host = config.getString(GatewayConfig.HOST_CONFIG);
+    return "http://" + ("0.0.0.0".equals(host) ? "localhost" : host) + ":" + port();
+  }
+
+  @Override
+  public void close() {
+    gateway.close();
+    streamsMetrics.close();
+  }
+}

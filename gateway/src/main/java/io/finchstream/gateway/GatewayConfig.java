@@ -1,0 +1,224 @@
+package io.finchstream.gateway;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Range;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.config.types.Password;
+
+/**
+ * The gateway's configuration: the HTTP server, API keys, limits and timeouts. Loaded the same way
+ * as the processors' {@code FinchstreamConfig}, from the same sources (later ones winning): a
+ * properties file, then environment variables ({@code FINCHSTREAM_GATEWAY_PORT=9000} sets {@code
+ * gateway.port}), then explicit overrides (command-line options). One file can hold the settings of
+ * both; each reads only its own keys. {@code gateway.kafka.*} settings go, prefix removed, to the
+ * gateway's Kafka producer and consumer (security settings, for example).
+ */
+public final class GatewayConfig extends AbstractConfig {
+
+  /** Prefix of settings passed to the gateway's Kafka clients unchanged (prefix removed). */
+  public static final String KAFKA_PREFIX = "gateway.kafka.";
+  /** Prefix of the environment variables that configure Finchstream. */
+  public static final String ENV_PREFIX = "FINCHSTREAM_";
+
+  public static final String BOOTSTRAP_SERVERS_CONFIG = "bootstrap.servers";
+  public static final String BOOTSTRAP_SERVERS_DOC = "Kafka brokers to connect to, host:port[,host:port...] (shared with the processors).";
+
+  public static final String HOST_CONFIG = "gateway.host";
+  public static final String HOST_DOC = "Interface the HTTP server binds to; 0.0.0.0 for every interface.";
+
+  public static final String PORT_CONFIG = "gateway.port";
+  public static final String PORT_DOC = "HTTP port (0: any free port).";
+
+  public static final String INSTANCE_ID_CONFIG = "gateway.instance.id";
+  public static final String INSTANCE_ID_DOC =
+      "This gateway's id, written into every Generate's reply_to so that replies come back here. Unique per"
+          + " running instance; empty: a random one at every start.";
+
+  public static final String INSTANCES_CONFIG = "gateway.event.loops";
+  public static final String INSTANCES_DOC = "HTTP verticle instances (event loops serving requests); 0: one per CPU core.";
+
+  public static final String API_KEYS_CONFIG = "gateway.api.keys";
+  public static final String API_KEYS_DOC =
+      "Accepted API keys (Authorization: Bearer KEY), comma-separated. Empty: no authentication, which `finchstream serve`"
+          + " refuses unless started with --insecure.";
+
+  public static final String RATE_LIMIT_CONFIG = "gateway.rate.limit.per.second";
+  public static final String RATE_LIMIT_DOC =
+      "Requests per second allowed per API key (per client address without keys); 0 turns the limit off. Excess requests get 429.";
+
+  public static final String RATE_BURST_CONFIG = "gateway.rate.limit.burst";
+  public static final String RATE_BURST_DOC = "Requests a key may make at once above its steady rate (the token bucket's size).";
+
+  public static final String BODY_LIMIT_CONFIG = "gateway.body.limit.bytes";
+  public static final String BODY_LIMIT_DOC = "Largest request body; larger ones get 413.";
+
+  public static final String CORS_ORIGINS_CONFIG = "gateway.cors.origins";
+  public static final String CORS_ORIGINS_DOC =
+      "Origins allowed to call the API from a browser (CORS), comma-separated, or * for any. Empty: CORS off.";
+
+  public static final String REQUEST_TIMEOUT_CONFIG = "gateway.request.timeout.ms";
+  public static final String REQUEST_TIMEOUT_DOC =
+      "Longest a non-streaming request may take (including the write to Kafka) before it fails with 504.";
+
+  public static final String REPLY_TIMEOUT_CONFIG = "gateway.reply.timeout.ms";
+  public static final String REPLY_TIMEOUT_DOC =
+      "Longest wait for the next reply of a generation (the first token included); then the request fails with 504 and the"
+          + " generation is cancelled.";
+
+  public static final String HEARTBEAT_CONFIG = "gateway.sse.heartbeat.ms";
+  public static final String HEARTBEAT_DOC = "Period of SSE comment pings that keep idle streams open through proxies.";
+
+  public static final String IDLE_TIMEOUT_CONFIG = "gateway.idle.timeout.ms";
+  public static final String IDLE_TIMEOUT_DOC = "An HTTP connection with no traffic for this long is closed.";
+
+  public static final String STREAM_BUFFER_CONFIG = "gateway.stream.buffer.bytes";
+  public static final String STREAM_BUFFER_DOC =
+      "Reply bytes held for one slow streaming client; when its connection cannot take more, the generation is cancelled and"
+          + " the stream ends with an error. Other clients are never held up.";
+
+  public static final String MAX_GENERATIONS_CONFIG = "gateway.max.active.generations";
+  public static final String MAX_GENERATIONS_DOC = "Generations this instance waits on at once; more get 503 with Retry-After.";
+
+  public static final String READ_YOUR_WRITES_CONFIG = "gateway.read.your.writes.ms";
+  public static final String READ_YOUR_WRITES_DOC =
+      "How long a read of a conversation waits for the events this gateway wrote to it to be applied, so that a client"
+          + " reads its own writes.";
+
+  /** The definitions. */
+  public static final ConfigDef CONFIG = definitions();
+
+  public GatewayConfig(final Map<?, ?> props) {
+    super(CONFIG, props, false);
+  }
+
+  private static ConfigDef definitions() {
+    return new ConfigDef()
+        .define(BOOTSTRAP_SERVERS_CONFIG, Type.STRING, "localhost:9092", new ConfigDef.NonEmptyString(), Importance.HIGH, BOOTSTRAP_SERVERS_DOC)
+        .define(HOST_CONFIG, Type.STRING, "localhost", new ConfigDef.NonEmptyString(), Importance.HIGH, HOST_DOC)
+        .define(PORT_CONFIG, Type.INT, 8080, Range.between(0, 65_535), Importance.HIGH, PORT_DOC)
+        .define(API_KEYS_CONFIG, Type.PASSWORD, "", Importance.HIGH, API_KEYS_DOC)
+        .define(INSTANCE_ID_CONFIG, Type.STRING, "", Importance.MEDIUM, INSTANCE_ID_DOC)
+        .define(RATE_LIMIT_CONFIG, Type.DOUBLE, 50.0, Range.atLeast(0), Importance.MEDIUM, RATE_LIMIT_DOC)
+        .define(RATE_BURST_CONFIG, Type.INT, 100, Range.between(1, 1_000_000), Importance.MEDIUM, RATE_BURST_DOC)
+        .define(BODY_LIMIT_CONFIG, Type.LONG, 1024L * 1024, Range.between(1024, 1L << 30), Importance.MEDIUM, BODY_LIMIT_DOC)
+        .define(CORS_ORIGINS_CONFIG, Type.LIST, "", Importance.MEDIUM, CORS_ORIGINS_DOC)
+        .define(REQUEST_TIMEOUT_CONFIG, Type.LONG, 30_000L, Range.between(1_000, 3_600_000), Importance.MEDIUM, REQUEST_TIMEOUT_DOC)
+        .define(REPLY_TIMEOUT_CONFIG, Type.LONG, 120_000L, Range.between(100, 3_600_000), Importance.MEDIUM, REPLY_TIMEOUT_DOC)
+        .define(MAX_GENERATIONS_CONFIG, Type.INT, 1024, Range.between(1, 1_000_000), Importance.MEDIUM, MAX_GENERATIONS_DOC)
+        .define(INSTANCES_CONFIG, Type.INT, 0, Range.between(0, 1024), Importance.LOW, INSTANCES_DOC)
+        .define(HEARTBEAT_CONFIG, Type.LONG, 15_000L, Range.between(100, 3_600_000), Importance.LOW, HEARTBEAT_DOC)
+        .define(IDLE_TIMEOUT_CONFIG, Type.LONG, 300_000L, Range.between(1_000, 86_400_000), Importance.LOW, IDLE_TIMEOUT_DOC)
+        .define(STREAM_BUFFER_CONFIG, Type.INT, 1024 * 1024, Range.between(1024, 1 << 30), Importance.LOW, STREAM_BUFFER_DOC)
+        .define(READ_YOUR_WRITES_CONFIG, Type.LONG, 5_000L, Range.between(0, 600_000), Importance.LOW, READ_YOUR_WRITES_DOC);
+  }
+
+  @Override
+  protected Map<String, Object> postProcessParsedConfig(final Map<String, Object> parsed) {
+    final long heartbeat = (Long) parsed.get(HEARTBEAT_CONFIG);
+    final long idle = (Long) parsed.get(IDLE_TIMEOUT_CONFIG);
+    if (heartbeat >= idle) {
+      throw new ConfigException(HEARTBEAT_CONFIG, heartbeat, "must be below " + IDLE_TIMEOUT_CONFIG + " (" + idle + "), or idle streams are cut");
+    }
+    return Map.of();
+  }
+
+  /** The configured API keys (empty: authentication off). */
+  public List<String> apiKeys() {
+    final Password keys = getPassword(API_KEYS_CONFIG);
+    return Arrays.stream(keys.value().split(",")).map(String::strip).filter(k -> !k.isEmpty()).toList();
+  }
+
+  /** Settings with the {@code gateway.kafka.} prefix, prefix removed. */
+  public Map<String, Object> kafkaOverrides() {
+    return originalsWithPrefix(KAFKA_PREFIX, true);
+  }
+
+  /** A copy with {@code key} set to {@code value} (command-line options over everything else). */
+  public GatewayConfig with(final String key, final Object value) {
+    final Map<String, Object> props = new HashMap<>(originals());
+    props.put(key, value);
+    return new GatewayConfig(props);
+  }
+
+  /**
+   * Loads the configuration: {@code file} (may be null), then the environment, then {@code
+   * overrides}, later sources winning.
+   *
+   * @throws ConfigException when the file cannot be read or a value is invalid (the key is named)
+   */
+  public static GatewayConfig load(final Path file, final Map<String, String> env, final Map<String, ?> overrides) {
+    final Map<String, Object> props = new HashMap<>();
+    if (file != null) {
+      final Properties fromFile = new Properties();
+      try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+        fromFile.load(reader);
+      } catch (final IOException e) {
+        throw new ConfigException("cannot read configuration file " + file + ": " + e.getMessage());
+      }
+      fromFile.forEach((k, v) -> props.put(k.toString(), v));
+    }
+    props.putAll(fromEnvironment(env));
+    props.putAll(overrides);
+    return new GatewayConfig(props);
+  }
+
+  /**
+   * The settings named by environment variables: {@code FINCHSTREAM_GATEWAY_API_KEYS=a,b} gives
+   * {@code gateway.api.keys=a,b}. Variables that name no gateway key are ignored, except {@code
+   * FINCHSTREAM_GATEWAY_KAFKA_*}, which are passed through.
+   */
+  public static Map<String, String> fromEnvironment(final Map<String, String> env) {
+    final Map<String, String> out = new HashMap<>();
+    env.forEach(
+        (name, value) -> {
+          if (!name.startsWith(ENV_PREFIX)) {
+            return;
+          }
+          final String key = name.substring(ENV_PREFIX.length()).toLowerCase(Locale.ROOT).replace('_', '.');
+          if (CONFIG.names().contains(key) || key.startsWith(KAFKA_PREFIX)) {
+            out.put(key, value);
+          }
+        });
+    return out;
+  }
+
+  /** Prints the configuration reference as a Markdown table (for docs/CONFIGURATION.md). */
+  public static void main(final String[] args) {
+    System.out.println(markdownTable());
+  }
+
+  /** The configuration reference as Markdown, generated from {@link #CONFIG}. */
+  public static String markdownTable() {
+    final List<ConfigDef.ConfigKey> keys = new ArrayList<>(CONFIG.configKeys().values());
+    keys.sort(Comparator.comparing((ConfigDef.ConfigKey k) -> k.importance).thenComparing(k -> k.name));
+    final StringBuilder sb = new StringBuilder();
+    sb.append("| key | environment | type | default | valid values | importance | description |\n");
+    sb.append("|---|---|---|---|---|---|---|\n");
+    for (final ConfigDef.ConfigKey key : keys) {
+      final String env = ENV_PREFIX + key.name.toUpperCase(Locale.ROOT).replace('.', '_');
+      final String dflt = key.type == Type.PASSWORD ? "" : ConfigDef.convertToString(key.defaultValue, key.type);
+      sb.append("| `").append(key.name).append("` | `").append(env).append("` | ")
+          .append(key.type.name().toLowerCase(Locale.ROOT)).append(" | `").append(dflt)
+          .append("` | ").append(key.validator == null ? "" : key.validator.toString())
+          .append(" | ").append(key.importance.name().toLowerCase(Locale.ROOT))
+          .append(" | ").append(key.documentation).append(" |\n");
+    }
+    return sb.toString();
+  }
+}

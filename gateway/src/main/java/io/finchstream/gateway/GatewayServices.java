@@ -1,0 +1,58 @@
+package io.finchstream.gateway;
+
+import io.finchstream.gateway.conversation.ConversationResolver;
+import io.finchstream.gateway.http.RateLimiter;
+import io.finchstream.gateway.kafka.EventPublisher;
+import io.finchstream.gateway.kafka.KafkaReachability;
+import io.finchstream.gateway.kafka.ReplyListener;
+import io.finchstream.gateway.kafka.ReplyRouter;
+import io.finchstream.gateway.kafka.WriteTracker;
+import io.finchstream.gateway.ops.GatewayMetrics;
+import io.vertx.core.Vertx;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * What the request handlers of every event loop share: configuration, ports, the Kafka side and
+ * the per-instance counters. Everything here is thread-safe.
+ *
+ * @param instanceId this gateway's id (the reply_to of its Generates)
+ * @param activeGenerations generations this instance waits on now
+ * @param busyConversations conversations with a chat completion in flight on this instance (concurrent set)
+ */
+public record GatewayServices(
+    Vertx vertx,
+    GatewayConfig config,
+    GatewayPorts ports,
+    String instanceId,
+    EventPublisher publisher,
+    ReplyRouter router,
+    ReplyListener listener,
+    WriteTracker tracker,
+    KafkaReachability kafka,
+    ConversationResolver resolver,
+    RateLimiter rateLimiter,
+    GatewayMetrics metrics,
+    AtomicInteger activeGenerations,
+    Set<String> busyConversations) {
+
+  public long requestTimeoutMs() {
+    return config.getLong(GatewayConfig.REQUEST_TIMEOUT_CONFIG);
+  }
+
+  public long replyTimeoutMs() {
+    return config.getLong(GatewayConfig.REPLY_TIMEOUT_CONFIG);
+  }
+
+  public long heartbeatMs() {
+    return config.getLong(GatewayConfig.HEARTBEAT_CONFIG);
+  }
+
+  public int streamBufferBytes() {
+    return config.getInt(GatewayConfig.STREAM_BUFFER_CONFIG);
+  }
+
+  public int maxActiveGenerations() {
+    return config.getInt(GatewayConfig.MAX_GENERATIONS_CONFIG);
+  }
+}

@@ -1,0 +1,92 @@
+package io.finchstream.gateway.conversation;
+
+import io.finchstream.proto.v1.ConversationMeta;
+import io.vertx.core.json.JsonObject;
+import java.util.HexFormat;
+
+/**
+ * A conversation's metadata as the API shows it ({@code GET /v1/conversations/{id}}), and as
+ * gateways pass it to each other when the conversation is owned by another instance.
+ *
+ * @param messageDigest hex of {@code ConversationMeta.message_digest} ("" for the empty history)
+ * @param lastPartition partition of the last event applied (-1 if none)
+ * @param lastOffset offset of the last event applied (-1 if none)
+ */
+public record ConversationInfo(
+    String id,
+    String model,
+    long tokens,
+    long messages,
+    String messageDigest,
+    String forkedFrom,
+    long createdAtMs,
+    long updatedAtMs,
+    long eventsApplied,
+    long generationsFinished,
+    boolean generating,
+    int lastPartition,
+    long lastOffset) {
+
+  public static ConversationInfo of(final String id, final ConversationMeta meta) {
+    return of(id, meta, false);
+  }
+
+  public static ConversationInfo of(final String id, final ConversationMeta meta, final boolean generating) {
+    final boolean hasLast = !meta.getLastTopic().isEmpty();
+    return new ConversationInfo(
+        id,
+        meta.getModelId(),
+        meta.getTokens(),
+        meta.getMessages(),
+        HexFormat.of().formatHex(meta.getMessageDigest().toByteArray()),
+        meta.getForkedFrom(),
+        meta.getCreatedAtMs(),
+        meta.getUpdatedAtMs(),
+        meta.getEventsApplied(),
+        meta.getGenerationsFinished(),
+        generating,
+        hasLast ? meta.getLastPartition() : -1,
+        hasLast ? meta.getLastOffset() : -1);
+  }
+
+  /** Whether the event at {@code partition}:{@code offset} of the events topic has been applied. */
+  public boolean applied(final int partition, final long offset) {
+    return lastPartition == partition && lastOffset >= offset;
+  }
+
+  public JsonObject toJson() {
+    return new JsonObject()
+        .put("id", id)
+        .put("object", "conversation")
+        .put("model", model)
+        .put("tokens", tokens)
+        .put("messages", messages)
+        .put("message_digest", messageDigest)
+        .put("forked_from", forkedFrom.isEmpty() ? null : forkedFrom)
+        .put("created_at_ms", createdAtMs)
+        .put("updated_at_ms", updatedAtMs)
+        .put("events_applied", eventsApplied)
+        .put("generations_finished", generationsFinished)
+        .put("generating", generating)
+        .put("last_event", lastPartition < 0 ? null : new JsonObject().put("partition", lastPartition).put("offset", lastOffset));
+  }
+
+  public static ConversationInfo fromJson(final JsonObject json) {
+    final JsonObject last = json.getJsonObject("last_event");
+    final String forked = json.getString("forked_from");
+    return new ConversationInfo(
+        json.getString("id"),
+        json.getString("model", ""),
+        json.getLong("tokens", 0L),
+        json.getLong("messages", 0L),
+        json.getString("message_digest", ""),
+        forked == null ? "" : forked,
+        json.getLong("created_at_ms", 0L),
+        json.getLong("updated_at_ms", 0L),
+        json.getLong("events_applied", 0L),
+        json.getLong("generations_finished", 0L),
+        json.getBoolean("generating", false),
+        last == null ? -1 : last.getInteger("partition"),
+        last == null ? -1 : last.getLong("offset"));
+  }
+}

@@ -1,0 +1,228 @@
+package io.finchstream.gateway.conversation;
+
+import io.finchstream.gateway.GatewayServices;
+import io.finchstream.gateway.http.AccessLog;
+import io.finchstream.gateway.http.ApiError;
+import io.finchstream.gateway.http.ApiException;
+import io.finchstream.gateway.http.JsonBodies;
+import io.finchstream.gateway.http.Responses;
+import io.finchstream.gateway.http.SseStream;
+import io.finchstream.gateway.kafka.Events;
+import io.finchstream.gateway.kafka.Written;
+import io.finchstream.proto.v1.ConversationEvent;
+import io.finchstream.proto.v1.Generate;
+import io.finchstream.proto.v1.GenerationDone;
+import io.finchstream.proto.v1.TokenChunk;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The native conversation API:
+ *
+ * <ul>
+ *   <li>{@code POST /v1/conversations/{id}/messages} {text | tokens, role} → 202 with the event's
+ *       partition and offset;
+ *   <li>{@code POST /v1/conversations/{id}/generate} {max_tokens, temperature, top_p, top_k, stop,
+ *       seed, stream, ...} → an SSE stream of {@code token} events ending with one {@code done}
+ *       event (or one JSON body with {@code "stream": false});
+ *   <li>{@code GET /v1/conversations/{id}} → metadata (interactive queries, wherever it lives);
+ *   <li>{@code POST /v1/conversations/{id}/fork} {new_id} → 202;
+ *   <li>{@code DELETE /v1/conversations/{id}} → 202.
+ * </ul>
+ */
+public final class ConversationRoutes {
+
+  private static final Set<String> GENERATE_FIELDS = generateFields();
+
+  private final GatewayServices services;
+
+  public ConversationRoutes(final GatewayServices services) {
+    this.services = services;
+  }
+
+  private static Set<String> generateFields() {
+    final Set<String> fields = new HashSet<>(GenerateParams.FIELDS);
+    fields.add("stream");
+    fields.add("prefix");
+    return Set.copyOf(fields);
+  }
+
+  /** {@code POST /v1/conversations/{id}/messages}. */
+  public void appendMessage(final RoutingContext ctx) {
+    final String id = ConversationIds.require(ctx.pathParam("id"), "id");
+    final ConversationEvent event = MessageEvents.read(JsonBodies.object(ctx), services.ports().model(), services.ports().limits());
+    publish(ctx, id, event, new JsonObject());
+  }
+
+  /** {@code POST /v1/conversations/{id}/generate}. */
+  public void generate(final RoutingContext ctx) {
+    final String id = ConversationIds.require(ctx.pathParam("id"), "id");
+    final JsonObject body = JsonBodies.object(ctx);
+    JsonBodies.onlyFields(body, GENERATE_FIELDS);
+    final Generate.Builder generate = GenerateParams.read(body, services.ports().model(), services.ports().limits(), 10, List.of());
+    final String prefix = JsonBodies.string(body, "prefix");
+    if (prefix != null) {
+      MessageEvents.checkText(prefix, "prefix", services.ports().limits());
+      generate.setPrefixText(prefix);
+    }
+    if (JsonBodies.bool(body, "stream", true)) {
+      streamGeneration(ctx, id, generate);
+    } else {
+      awaitGeneration(ctx, id, generate);
+    }
+  }
+
+  private void streamGeneration(final RoutingContext ctx, final String id, final Generate.Builder generate) {
+    final GenerationCall[] call = new GenerationCall[1];
+    final SseStream sse = new SseStream(services.vertx(), ctx.response(), services.heartbeatMs(), services.streamBufferBytes(),
+        () -> tooSlow(ctx, call[0]));
+    call[0] = GenerationCall.start(services, id, List.of(), generate, new GenerationCall.Listener() {
+      @Override
+      public void onChunk(final TokenChunk chunk) {
+        sse.event("token", Replies.chunk(chunk).encode());
+      }
+
+      @Override
+      public void onDone(final GenerationDone done) {
+        sse.event("done", Replies.done(id, call[0].requestId(), done).encode());
+        sse.end();
+      }
+
+      @Override
+      public void onError(final ApiError error) {
+        if (sse.started()) {
+          sse.event("error", error.toJson().encode());
+          sse.end();
+        } else {
+          sse.abandon();
+          Responses.error(ctx, error);
+        }
+      }
+    });
+    requestIdHeader(ctx, call[0]);
+    ctx.response().closeHandler(v -> {
+      sse.abandon();
+      call[0].cancel();
+    });
+  }
+
+  private void awaitGeneration(final RoutingContext ctx, final String id, final Generate.Builder generate) {
+    final GenerationCall[] call = new GenerationCall[1];
+    call[0] = GenerationCall.start(services, id, List.of(), generate, new GenerationCall.Listener() {
+      @Override
+      public void onChunk(final TokenChunk chunk) {
+        // the done message carries the whole text
+      }
+
+      @Override
+      public void onDone(final GenerationDone done) {
+        Responses.json(ctx, 200, Replies.done(id, call[0].requestId(), done));
+      }
+
+      @Override
+      public void onError(final ApiError error) {
+        Responses.error(ctx, error);
+      }
+    });
+    requestIdHeader(ctx, call[0]);
+    ctx.response().closeHandler(v -> call[0].cancel());
+  }
+
+  private static void requestIdHeader(final RoutingContext ctx, final GenerationCall call) {
+    if (!ctx.response().headWritten()) {
+      ctx.response().putHeader("X-Finchstream-Generation", call.requestId());
+    }
+  }
+
+  private static void tooSlow(final RoutingContext ctx, final GenerationCall call) {
+    if (call != null) {
+      call.cancel();
+    }
+    ctx.put(AccessLog.ERROR_CODE_KEY, "client_too_slow");
+    ctx.response().reset();
+  }
+
+  /** {@code GET /v1/conversations/{id}}. */
+  public void get(final RoutingContext ctx) {
+    final String id = ConversationIds.require(ctx.pathParam("id"), "id");
+    services.resolver().resolve(id, ctx.request().headers()).onComplete(ar -> {
+      if (ar.failed()) {
+        fail(ctx, ar.cause());
+      } else if (ar.result().isEmpty()) {
+        Responses.error(ctx, unknown(id));
+      } else {
+        Responses.json(ctx, 200, ar.result().get().toJson());
+      }
+    });
+  }
+
+  /** {@code POST /v1/conversations/{id}/fork}. */
+  public void fork(final RoutingContext ctx) {
+    final String id = ConversationIds.require(ctx.pathParam("id"), "id");
+    final JsonObject body = JsonBodies.object(ctx);
+    JsonBodies.onlyFields(body, Set.of("new_id"));
+    final String newId = ConversationIds.require(JsonBodies.string(body, "new_id"), "new_id");
+    if (newId.equals(id)) {
+      throw ApiError.invalidParameter("new_id", "'new_id' must differ from the conversation forked").exception();
+    }
+    final var source = services.resolver().resolve(id, ctx.request().headers());
+    final var target = services.resolver().resolve(newId, ctx.request().headers());
+    Future.all(source, target).onComplete(ar -> {
+      if (ar.failed()) {
+        fail(ctx, ar.cause());
+      } else if (source.result().isEmpty()) {
+        Responses.error(ctx, unknown(id));
+      } else if (target.result().isPresent()) {
+        Responses.error(ctx, ApiError.conflict("conversation_exists", "conversation '" + newId + "' already exists; fork into a new id"));
+      } else {
+        publish(ctx, id, Events.fork(newId), new JsonObject().put("new_id", newId));
+      }
+    });
+  }
+
+  /** {@code DELETE /v1/conversations/{id}}. */
+  public void delete(final RoutingContext ctx) {
+    final String id = ConversationIds.require(ctx.pathParam("id"), "id");
+    services.resolver().resolve(id, ctx.request().headers()).onComplete(ar -> {
+      if (ar.failed()) {
+        fail(ctx, ar.cause());
+      } else if (ar.result().isEmpty()) {
+        Responses.error(ctx, unknown(id));
+      } else {
+        publish(ctx, id, Events.delete(), new JsonObject());
+      }
+    });
+  }
+
+  private void publish(final RoutingContext ctx, final String id, final ConversationEvent event, final JsonObject extra) {
+    services.publisher().publish(Vertx.currentContext(), id, event).onComplete(ar -> {
+      if (ar.failed()) {
+        Responses.error(ctx, ApiError.unavailable("kafka_unavailable", "could not write the event to Kafka: " + ar.cause().getMessage()));
+        return;
+      }
+      final Written w = ar.result();
+      Responses.json(ctx, 202, extra.copy()
+          .put("conversation_id", id)
+          .put("event_id", w.eventId())
+          .put("partition", w.partition())
+          .put("offset", w.offset()));
+    });
+  }
+
+  static ApiError unknown(final String id) {
+    return ApiError.notFound("unknown_conversation", "no conversation '" + id + "'");
+  }
+
+  static void fail(final RoutingContext ctx, final Throwable cause) {
+    if (cause instanceof ApiException api) {
+      Responses.error(ctx, api.error());
+    } else {
+      ctx.fail(cause);
+    }
+  }
+}

@@ -1,0 +1,24 @@
+package io.finchstream.gateway.conversation;
+
+import io.finchstream.gateway.http.ApiError;
+import io.finchstream.proto.v1.Error;
+import java.util.Locale;
+
+/** Maps an error reply of the processors to the HTTP error the client gets. */
+public final class ReplyErrors {
+
+  private ReplyErrors() {}
+
+  public static ApiError toApiError(final Error error) {
+    final String code = error.getCode().name().toLowerCase(Locale.ROOT);
+    final String message = error.getMessage().isEmpty() ? code : error.getMessage();
+    return switch (error.getCode()) {
+      case INVALID_PARAMETERS, TOKEN_OUT_OF_RANGE, MALFORMED_EVENT, UNKNOWN_EVENT_TYPE, INVALID_KEY, UNSUPPORTED_SCHEMA_VERSION ->
+          ApiError.badRequest(code, message);
+      case PAYLOAD_TOO_LARGE -> ApiError.tooLarge(null, message);
+      case UNKNOWN_CONVERSATION -> ApiError.notFound(code, message);
+      case CONVERSATION_EXISTS, DUPLICATE_REQUEST -> ApiError.conflict(code, message);
+      default -> new ApiError(502, "server_error", code, "the processors failed: " + message, null);
+    };
+  }
+}

@@ -1,0 +1,93 @@
+package io.finchstream.gateway.http;
+
+import io.vertx.core.Handler;
+import io.vertx.ext.web.RoutingContext;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * Bearer API keys. With no keys configured every request passes (as {@value #ANONYMOUS}). Otherwise
+ * a request needs {@code Authorization: Bearer KEY} with a configured key; WebSocket upgrades may
+ * pass it as the {@code access_token} query parameter instead, because browsers cannot set headers
+ * on them. Keys are compared as SHA-256 digests in constant time, and identified in logs and rate
+ * limits by a short digest prefix ({@code key-1a2b3c4d}), never by the key itself.
+ */
+public final class ApiKeyAuth implements Handler<RoutingContext> {
+
+  /** Context key: the caller's key id, or {@value #ANONYMOUS}. */
+  public static final String KEY_ID = "finchstream.keyId";
+  /** Key id of requests when authentication is off. */
+  public static final String ANONYMOUS = "anonymous";
+
+  private final List<byte[]> digests;
+
+  public ApiKeyAuth(final List<String> keys) {
+    this.digests = keys.stream().map(ApiKeyAuth::sha256).toList();
+  }
+
+  /** Whether keys are required. */
+  public boolean enabled() {
+    return !digests.isEmpty();
+  }
+
+  @Override
+  public void handle(final RoutingContext ctx) {
+    if (digests.isEmpty()) {
+      ctx.put(KEY_ID, ANONYMOUS);
+      ctx.next();
+      return;
+    }
+    final String key = presented(ctx);
+    if (key == null) {
+      Responses.error(ctx, ApiError.unauthorized("missing API key: send the header 'Authorization: Bearer YOUR_KEY'"));
+      return;
+    }
+    final byte[] digest = sha256(key);
+    boolean ok = false;
+    for (final byte[] d : digests) {
+      ok |= MessageDigest.isEqual(d, digest);
+    }
+    if (!ok) {
+      Responses.error(ctx, ApiError.unauthorized("wrong API key: it is not one of the keys configured in gateway.api.keys"));
+      return;
+    }
+    ctx.put(KEY_ID, keyId(digest));
+    ctx.next();
+  }
+
+  private static String presented(final RoutingContext ctx) {
+    final String header = ctx.request().getHeader("Authorization");
+    if (header != null) {
+      final int space = header.indexOf(' ');
+      if (space > 0 && header.substring(0, space).equalsIgnoreCase("Bearer")) {
+        final String key = header.substring(space + 1).strip();
+        return key.isEmpty() ? null : key;
+      }
+      return null;
+    }
+    if (ctx.request().headers().contains("Upgrade", "websocket", true)) {
+      return ctx.request().getParam("access_token");
+    }
+    return null;
+  }
+
+  /** The id of {@code key} in logs and metrics. */
+  public static String keyId(final String key) {
+    return keyId(sha256(key));
+  }
+
+  private static String keyId(final byte[] digest) {
+    return "key-" + HexFormat.of().formatHex(digest, 0, 4);
+  }
+
+  private static byte[] sha256(final String key) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
+    } catch (final NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java runtime provides SHA-256", e);
+    }
+  }
+}

@@ -1,0 +1,108 @@
+package io.finchstream.gateway.http;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerResponse;
+
+/**
+ * One Server-Sent Events response: {@code text/event-stream} frames written through a {@link
+ * BoundedWriter}, comment pings every heartbeat period, and the head written lazily (at the first
+ * frame or the first ping), so that a request that fails before anything streamed still gets a
+ * proper status code and JSON error.
+ *
+ * <p>Not thread-safe: use it on the request's context only.
+ */
+public final class SseStream {
+
+  private final Vertx vertx;
+  private final HttpServerResponse response;
+  private final BoundedWriter writer;
+  private final long timer;
+  private boolean started;
+  private boolean ended;
+
+  /**
+   * @param onOverflow called when the client reads too slowly and more than {@code limitBytes} wait
+   */
+  public SseStream(final Vertx vertx, final HttpServerResponse response, final long heartbeatMs, final long limitBytes,
+      final Runnable onOverflow) {
+    this.vertx = vertx;
+    this.response = response;
+    this.writer = new BoundedWriter(new BoundedWriter.Sink() {
+      @Override
+      public void write(final String frame) {
+        response.write(frame);
+      }
+
+      @Override
+      public boolean writeQueueFull() {
+        return response.writeQueueFull();
+      }
+
+      @Override
+      public void onDrain(final Runnable drained) {
+        response.drainHandler(v -> drained.run());
+      }
+    }, limitBytes, onOverflow);
+    this.timer = vertx.setPeriodic(heartbeatMs, id -> ping());
+  }
+
+  /** Whether the head went out (after which errors can only be reported in-band). */
+  public boolean started() {
+    return started;
+  }
+
+  /** Sends {@code data: json} (one line; JSON has no raw newlines). */
+  public void data(final String json) {
+    frame("data: " + json + "\n\n");
+  }
+
+  /** Sends a named event. */
+  public void event(final String name, final String json) {
+    frame("event: " + name + "\ndata: " + json + "\n\n");
+  }
+
+  /** Ends the stream once everything held is written. */
+  public void end() {
+    if (ended) {
+      return;
+    }
+    ended = true;
+    vertx.cancelTimer(timer);
+    start();
+    writer.whenFlushed(() -> {
+      if (!response.closed() && !response.ended()) {
+        response.end();
+      }
+    });
+  }
+
+  /** Stops the heartbeat without touching the response (the client went away). */
+  public void abandon() {
+    ended = true;
+    vertx.cancelTimer(timer);
+  }
+
+  private void ping() {
+    frame(": ping\n\n");
+  }
+
+  private void frame(final String frame) {
+    if (ended || response.closed()) {
+      return;
+    }
+    start();
+    writer.offer(frame);
+  }
+
+  private void start() {
+    if (started || response.closed()) {
+      return;
+    }
+    started = true;
+    response.setStatusCode(200)
+        .setChunked(true)
+        .putHeader("Content-Type", "text/event-stream; charset=utf-8")
+        .putHeader("Cache-Control", "no-cache")
+        .putHeader("X-Accel-Buffering", "no");
+  }
+}

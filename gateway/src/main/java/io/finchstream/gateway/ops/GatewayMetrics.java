@@ -1,0 +1,56 @@
+package io.finchstream.gateway.ops;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+
+/**
+ * The gateway's own meters (HTTP requests are timed by the access log): generations by outcome,
+ * time to first token, streamed tokens, generations in flight, replies nobody waited for.
+ */
+public final class GatewayMetrics {
+
+  private final MeterRegistry registry;
+  private final Timer firstToken;
+  private final Counter tokens;
+
+  public GatewayMetrics(final MeterRegistry registry, final AtomicInteger active, final Supplier<Number> unrouted) {
+    this.registry = registry;
+    this.firstToken = Timer.builder("finchstream.gateway.generation.first.token")
+        .description("Time from writing a Generate to its first reply")
+        .publishPercentileHistogram()
+        .minimumExpectedValue(Duration.ofMillis(1))
+        .maximumExpectedValue(Duration.ofMinutes(2))
+        .register(registry);
+    this.tokens = Counter.builder("finchstream.gateway.generation.tokens")
+        .description("Generated tokens streamed to clients")
+        .register(registry);
+    Gauge.builder("finchstream.gateway.generations.active", active, AtomicInteger::get)
+        .description("Generations this gateway waits on")
+        .register(registry);
+    Gauge.builder("finchstream.gateway.replies.unrouted", unrouted, s -> s.get().doubleValue())
+        .description("Replies addressed to this gateway after their client had gone")
+        .register(registry);
+  }
+
+  public void firstToken(final long nanos) {
+    firstToken.record(Duration.ofNanos(nanos));
+  }
+
+  public void tokens(final int count) {
+    tokens.increment(count);
+  }
+
+  /** Counts a finished generation; {@code outcome} is a finish reason, an error code, or "cancelled". */
+  public void generationFinished(final String outcome) {
+    Counter.builder("finchstream.gateway.generations")
+        .description("Generations by outcome")
+        .tag("outcome", outcome)
+        .register(registry)
+        .increment();
+  }
+}

@@ -1,0 +1,172 @@
+package io.finchstream.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.openai.client.OpenAIClient;
+import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.core.http.StreamResponse;
+import com.openai.models.chat.completions.ChatCompletion;
+import com.openai.models.chat.completions.ChatCompletionChunk;
+import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import com.openai.models.chat.completions.ChatCompletionStreamOptions;
+import io.finchstream.gateway.testing.GatewayHarness;
+import io.finchstream.gateway.testing.Http;
+import io.finchstream.gateway.testing.ServiceDirectory;
+import io.finchstream.processors.FinchstreamConfig;
+import io.finchstream.processors.FinchstreamService;
+import io.finchstream.processors.ServedModel;
+import io.finchstream.processors.testing.KafkaTestCluster;
+import io.finchstream.processors.testing.ServiceConfigs;
+import io.finchstream.processors.testing.TestModels;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.junit5.VertxExtension;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The gateway in front of the real processors (Kafka Streams, exactly-once, RocksDB) on a real
+ * in-JVM Kafka: conversations over several turns, SSE ending with a done event, the OpenAI path
+ * with conversation reuse, and errors the processors report coming back as HTTP errors.
+ *
+ * <p>The model is the processors' seeded random-weight Finch (real engine code, byte vocabulary):
+ * the trained tiny model of the shared data predicts end-of-text first after every prompt tried
+ * (see {@code TestModels.randomFinch}), so its replies are empty, which would leave the streaming
+ * paths untested.
+ */
+@ExtendWith(VertxExtension.class)
+class GatewayEndToEndTest {
+
+  private static KafkaTestCluster cluster;
+  private static FinchstreamService service;
+  private static GatewayHarness harness;
+  private static Http http;
+  private static Path stateDir;
+  private static ServedModel model;
+
+  @BeforeAll
+  static void start(final Vertx vertx) throws Exception {
+    model = TestModels.randomFinch();
+    cluster = KafkaTestCluster.start(1);
+    stateDir = Files.createTempDirectory("gateway-e2e");
+    final Map<String, Object> props = ServiceConfigs.forTest(cluster.bootstrapServers(), "gateway-e2e", stateDir, 2, (short) 1);
+    final FinchstreamConfig config = new FinchstreamConfig(props);
+    service = new FinchstreamService(config, model, new SimpleMeterRegistry());
+    service.start();
+    assertThat(service.awaitRunning(Duration.ofSeconds(90))).as("processors RUNNING").isTrue();
+    final EventLimits limits = new EventLimits(config.getInt(FinchstreamConfig.MAX_TEXT_BYTES_CONFIG),
+        config.getInt(FinchstreamConfig.MAX_APPEND_TOKENS_CONFIG), config.getInt(FinchstreamConfig.MAX_GENERATE_TOKENS_CONFIG),
+        config.getInt(FinchstreamConfig.DEFAULT_GENERATE_TOKENS_CONFIG), config.getInt(FinchstreamConfig.MAX_STOP_SEQUENCES_CONFIG));
+    final ReadinessProbe streams = () -> List.of(new ReadinessProbe.Check("streams", service.state().isRunningOrRebalancing()
+        && service.state() == org.apache.kafka.streams.KafkaStreams.State.RUNNING, "state " + service.state()));
+    harness = GatewayHarness.start(vertx, GatewayHarness.config(cluster, Map.of()), new ServiceDirectory(service.queries()), streams,
+        limits, new io.finchstream.gateway.ServedModel(model.info().id(), model.info().vocabSize(), 1_700_000_000L));
+    http = new Http(WebClient.create(vertx), harness.port());
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (harness != null) {
+      harness.close();
+    }
+    if (service != null) {
+      service.close();
+    }
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  private static long bytes(final String s) {
+    return s.getBytes(StandardCharsets.UTF_8).length;
+  }
+
+  @Test
+  void shouldHoldAConversationOverSeveralTurnsStreamingEachReplyToADoneEvent() {
+    long expectedTokens = 0;
+    final String[] prompts = {"ROMEO:\nBut soft, what light", "JULIET:\nO Romeo, Romeo", "ROMEO:\nI take thee at thy word"};
+    for (int turn = 0; turn < prompts.length; turn++) {
+      final Http.Response appended = http.post("/v1/conversations/verona/messages",
+          new JsonObject().put("text", prompts[turn]).put("role", "raw").encode());
+      assertThat(appended.status()).isEqualTo(202);
+      expectedTokens += bytes(prompts[turn]);
+
+      final Http.Response r = http.post("/v1/conversations/verona/generate", "{\"max_tokens\":40,\"temperature\":0.8,\"seed\":" + turn + "}");
+      assertThat(r.status()).as(r.body()).isEqualTo(200);
+      final List<Http.Sse> events = r.events();
+      final Http.Sse done = events.get(events.size() - 1);
+      assertThat(done.event()).as(r.body()).isEqualTo("done");
+      assertThat(events.subList(0, events.size() - 1)).allMatch(e -> e.event().equals("token"));
+      final String streamed = events.stream().filter(e -> e.event().equals("token")).map(e -> e.json().getString("text"))
+          .collect(Collectors.joining());
+      assertThat(streamed).isEqualTo(done.json().getString("text"));
+      final long completion = done.json().getJsonObject("usage").getLong("completion_tokens");
+      assertThat(completion).isBetween(1L, 40L);
+      expectedTokens += completion;
+      assertThat(done.json().getJsonObject("usage").getLong("conversation_tokens")).isEqualTo(expectedTokens);
+    }
+    final JsonObject meta = http.get("/v1/conversations/verona").json();
+    assertThat(meta.getLong("tokens")).isEqualTo(expectedTokens);
+    assertThat(meta.getString("model")).isEqualTo(model.info().id());
+    assertThat(meta.getLong("generations_finished")).isEqualTo(prompts.length);
+    assertThat(meta.getLong("messages")).as("3 raw appends and 3 replies").isEqualTo(6);
+  }
+
+  @Test
+  void shouldAnswerOpenAiClientsAndIngestOnlyNewMessagesOfAReusedConversation() {
+    final OpenAIClient client = OpenAIOkHttpClient.builder().baseUrl("http://localhost:" + harness.port() + "/v1").apiKey("unused")
+        .maxRetries(0).timeout(Duration.ofSeconds(60)).build();
+    try {
+      final Map<String, List<String>> header = Map.of("X-Conversation-Id", List.of("oai-verona"));
+      final ChatCompletion first = client.chat().completions().create(ChatCompletionCreateParams.builder()
+          .model(model.info().id()).additionalHeaders(header).maxCompletionTokens(30).seed(1)
+          .addSystemMessage("You speak like Shakespeare.").addUserMessage("Who art thou?").build());
+      first.validate();
+      final String reply = first.choices().get(0).message().content().orElse("");
+      assertThat(first.usage().orElseThrow().promptTokens())
+          .isEqualTo(bytes("System: You speak like Shakespeare.\n\n") + bytes("User: Who art thou?\n\n") + bytes("Assistant:"));
+
+      final StringBuilder streamed = new StringBuilder();
+      ChatCompletionChunk last = null;
+      try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(ChatCompletionCreateParams.builder()
+          .model(model.info().id()).additionalHeaders(header).maxCompletionTokens(30).seed(2)
+          .streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true).build())
+          .addSystemMessage("You speak like Shakespeare.").addUserMessage("Who art thou?").addAssistantMessage(reply)
+          .addUserMessage("Speak again.").build())) {
+        for (final ChatCompletionChunk c : (Iterable<ChatCompletionChunk>) stream.stream()::iterator) {
+          c.validate();
+          c.choices().forEach(choice -> choice.delta().content().ifPresent(streamed::append));
+          last = c;
+        }
+      }
+      assertThat(last).isNotNull();
+      assertThat(last.usage().orElseThrow().promptTokens()).as("the second turn ingests only its new message")
+          .isEqualTo(bytes("User: Speak again.\n\n") + bytes("Assistant:"));
+      final JsonObject meta = http.get("/v1/conversations/oai-verona").json();
+      assertThat(meta.getLong("messages")).isEqualTo(5);
+    } finally {
+      client.close();
+    }
+  }
+
+  @Test
+  void shouldTurnAnErrorOfTheProcessorsIntoAClearHttpError() {
+    final Http.Response r = http.post("/v1/conversations/never-written/generate", "{\"stream\":false}");
+    assertThat(r.status()).as(r.body()).isEqualTo(400);
+    assertThat(r.errorCode()).isEqualTo("invalid_parameters");
+    assertThat(r.json().getJsonObject("error").getString("message")).contains("empty");
+    final Http.Response ready = http.get("/health/ready");
+    assertThat(ready.status()).as(ready.body()).isEqualTo(200);
+  }
+}

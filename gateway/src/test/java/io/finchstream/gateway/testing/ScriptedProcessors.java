@@ -1,0 +1,224 @@
+package io.finchstream.gateway.testing;
+
+import io.finchstream.gateway.ConversationDirectory;
+import io.finchstream.gateway.ConversationLookup;
+import io.finchstream.gateway.kafka.TopicNames;
+import io.finchstream.proto.MessageHistory;
+import io.finchstream.proto.v1.ConversationEvent;
+import io.finchstream.proto.v1.ConversationMeta;
+import io.finchstream.proto.v1.FinishReason;
+import io.finchstream.proto.v1.Generate;
+import io.finchstream.proto.v1.GenerationDone;
+import io.finchstream.proto.v1.Reply;
+import io.finchstream.proto.v1.TokenChunk;
+import io.finchstream.proto.v1.Usage;
+import io.finchstream.processors.testing.KafkaTestCluster;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+
+/**
+ * A stand-in for the processors in gateway tests that are about the gateway's HTTP behaviour
+ * (backpressure, cancellation, errors), not about inference: it reads the events topic of a real
+ * Kafka cluster and answers Generates with a scripted reply on the replies topic, one chunk per
+ * character (or per {@code chunkChars} characters), keeping metadata, including the message
+ * history, the way events.proto and state.proto describe. Tokens are counted as UTF-8 bytes of
+ * the rendered text (a byte-level model). The end-to-end tests run the real processors instead.
+ */
+public final class ScriptedProcessors implements ConversationDirectory, AutoCloseable {
+
+  /** What a generation answers: the reply text for a conversation. */
+  private volatile String script = " Hello there, friend!";
+  private volatile int chunkChars = 1;
+  private volatile long chunkDelayMs;
+
+  private final KafkaConsumer<byte[], byte[]> consumer;
+  private final KafkaProducer<byte[], byte[]> producer;
+  private final Map<String, ConversationMeta> metas = new ConcurrentHashMap<>();
+  private final Map<String, String> cancelled = new ConcurrentHashMap<>();
+  private final List<ConversationEvent> seen = new CopyOnWriteArrayList<>();
+  private final Map<String, String> conversationOfEvent = new ConcurrentHashMap<>();
+  private final Thread thread;
+  private final ExecutorService generations = Executors.newCachedThreadPool();
+  private volatile boolean running = true;
+
+  public ScriptedProcessors(final KafkaTestCluster cluster) {
+    final Properties c = cluster.consumerProps();
+    this.consumer = new KafkaConsumer<>(c);
+    final Properties p = cluster.producerProps();
+    p.put("max.request.size", 32 << 20);
+    this.producer = new KafkaProducer<>(p);
+    consumer.subscribe(List.of(TopicNames.EVENTS));
+    this.thread = new Thread(this::run, "scripted-processors");
+    this.thread.setDaemon(true);
+    this.thread.start();
+  }
+
+  /** Every generation answers {@code text}, {@code chunkChars} characters per chunk, {@code delayMs} apart. */
+  public void script(final String text, final int chunkChars, final long delayMs) {
+    this.script = text;
+    this.chunkChars = chunkChars;
+    this.chunkDelayMs = delayMs;
+  }
+
+  /** Every event read so far, in order. */
+  public List<ConversationEvent> events() {
+    return List.copyOf(seen);
+  }
+
+  /** The conversation an event (by event id) was written to, or "". */
+  public String conversationOf(final String eventId) {
+    return conversationOfEvent.getOrDefault(eventId, "");
+  }
+
+  /** Request ids of cancelled generations. */
+  public boolean wasCancelled(final String requestId) {
+    return cancelled.containsKey(requestId);
+  }
+
+  @Override
+  public ConversationLookup lookup(final String conversationId) {
+    final ConversationMeta meta = metas.get(conversationId);
+    return meta == null ? new ConversationLookup.NotFound() : new ConversationLookup.Found(meta, false);
+  }
+
+  private void run() {
+    while (running) {
+      for (final ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(50))) {
+        try {
+          final ConversationEvent event = ConversationEvent.parseFrom(r.value());
+          conversationOfEvent.put(event.getEventId(), new String(r.key(), StandardCharsets.UTF_8));
+          seen.add(event);
+          apply(new String(r.key(), StandardCharsets.UTF_8), event, r);
+        } catch (final com.google.protobuf.InvalidProtocolBufferException e) {
+          throw new IllegalStateException(e);
+        }
+      }
+    }
+    consumer.close();
+  }
+
+  private synchronized void apply(final String id, final ConversationEvent event, final ConsumerRecord<byte[], byte[]> r) {
+    final ConversationMeta.Builder meta = metas.containsKey(id) ? metas.get(id).toBuilder() : ConversationMeta.newBuilder().setModelId("scripted");
+    meta.setLastTopic(r.topic()).setLastPartition(r.partition()).setLastOffset(r.offset()).setEventsApplied(meta.getEventsApplied() + 1);
+    switch (event.getEventCase()) {
+      case APPEND_TEXT -> {
+        meta.setTokens(meta.getTokens() + rendered(event.getAppendText().getRole().getNumber(), event.getAppendText().getText()));
+        MessageHistory.recordText(meta, event.getAppendText().getRole(), event.getAppendText().getText());
+      }
+      case APPEND_TOKENS -> {
+        meta.setTokens(meta.getTokens() + event.getAppendTokens().getIdsCount());
+        MessageHistory.recordTokens(meta, event.getAppendTokens().getIdsList());
+      }
+      case FORK -> metas.put(event.getFork().getNewConversationId(), meta.build().toBuilder().setForkedFrom(id).build());
+      case DELETE -> {
+        metas.remove(id);
+        return;
+      }
+      case CANCEL -> cancelled.put(event.getCancel().getRequestId(), id);
+      case GENERATE -> {
+        final Generate g = event.getGenerate();
+        generations.execute(() -> {
+          try {
+            generate(id, g);
+          } catch (final RuntimeException e) {
+            org.slf4j.LoggerFactory.getLogger(ScriptedProcessors.class).error("scripted generation of {} failed", id, e);
+          }
+        });
+      }
+      default -> { }
+    }
+    metas.put(id, meta.build());
+  }
+
+  private void generate(final String id, final Generate g) {
+    final String script = this.script;
+    final String text = script.length() > g.getMaxTokens() ? script.substring(0, g.getMaxTokens()) : script;
+    final FinishReason reason = script.length() > g.getMaxTokens() ? FinishReason.FINISH_REASON_LENGTH : FinishReason.FINISH_REASON_STOP;
+    final int prompt = g.getPrefixText().getBytes(StandardCharsets.UTF_8).length;
+    int index = 0;
+    final StringBuilder sent = new StringBuilder();
+    for (int i = 0; i < text.length(); i += chunkChars) {
+      if (cancelled.containsKey(g.getRequestId())) {
+        finish(id, g, sent.toString(), FinishReason.FINISH_REASON_CANCELLED, prompt);
+        return;
+      }
+      final String piece = text.substring(i, Math.min(text.length(), i + chunkChars));
+      final TokenChunk.Builder chunk = TokenChunk.newBuilder().setIndex(index++).setText(piece);
+      for (final byte b : piece.getBytes(StandardCharsets.UTF_8)) {
+        chunk.addTokenIds(b & 0xff);
+      }
+      send(id, base(id, g).setChunk(chunk).build());
+      sent.append(piece);
+      sleep(chunkDelayMs);
+    }
+    finish(id, g, sent.toString(), reason, prompt);
+  }
+
+  private static void sleep(final long ms) {
+    if (ms <= 0) {
+      return;
+    }
+    try {
+      Thread.sleep(ms);
+    } catch (final InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void finish(final String id, final Generate g, final String text, final FinishReason reason, final int prompt) {
+    final int completion = text.getBytes(StandardCharsets.UTF_8).length;
+    final long total;
+    synchronized (this) {
+      final ConversationMeta.Builder meta = metas.containsKey(id) ? metas.get(id).toBuilder() : ConversationMeta.newBuilder();
+      meta.setTokens(meta.getTokens() + prompt + completion).setGenerationsFinished(meta.getGenerationsFinished() + 1);
+      MessageHistory.recordReply(meta, text);
+      metas.put(id, meta.build());
+      total = meta.getTokens();
+    }
+    send(id, base(id, g).setDone(GenerationDone.newBuilder().setFinishReason(reason).setText(text)
+        .setUsage(Usage.newBuilder().setPromptTokens(prompt).setCompletionTokens(completion).setConversationTokens(total)))
+        .build());
+  }
+
+  private static int rendered(final int role, final String text) {
+    final String prefix = switch (role) {
+      case 2 -> "User: ";
+      case 3 -> "Assistant: ";
+      case 4 -> "System: ";
+      default -> "";
+    };
+    return (prefix + text + (prefix.isEmpty() ? "" : "\n\n")).getBytes(StandardCharsets.UTF_8).length;
+  }
+
+  private static Reply.Builder base(final String id, final Generate g) {
+    return Reply.newBuilder().setSchemaVersion(1).setConversationId(id).setRequestId(g.getRequestId()).setReplyTo(g.getReplyTo());
+  }
+
+  private void send(final String id, final Reply reply) {
+    producer.send(new ProducerRecord<>(TopicNames.REPLIES, id.getBytes(StandardCharsets.UTF_8), reply.toByteArray()), (md, e) -> {
+      if (e != null) {
+        org.slf4j.LoggerFactory.getLogger(ScriptedProcessors.class).error("a scripted reply for {} was not written", id, e);
+      }
+    });
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    running = false;
+    thread.join(5_000);
+    generations.shutdownNow();
+    producer.close();
+  }
+
+}
