@@ -1,5 +1,6 @@
 package io.finchstream.processors.conversation;
 
+import io.finchstream.engine.ModelState;
 import io.finchstream.engine.sampling.Generation;
 import io.finchstream.engine.sampling.Sampler;
 import io.finchstream.engine.tokenizer.Tokenizer;
@@ -28,6 +29,8 @@ final class ActiveGeneration {
   final StringBuilder fullText = new StringBuilder();
   FinishReason finished;
   boolean firstTokenSeen;
+  /** The conversation's (pinned) state while the generation is offered to a decode cycle. */
+  ModelState state;
 
   ActiveGeneration(final String conversation, final GenerationProgress progress, final Tokenizer tokenizer) {
     this.conversation = conversation;
@@ -35,6 +38,11 @@ final class ActiveGeneration {
     this.generation = new Generation(tokenizer,
         EventValidator.samplingParams(progress.getRequest(), progress.getMaxTokens(), progress.getSeed()).build());
     this.firstTokenSeen = progress.getGenerated() > 0;
+  }
+
+  /** Whether it produced something (or finished) that is not stored and emitted yet. */
+  boolean holdsOutput() {
+    return finished != null || newTokens.size() > 0 || newText.length() > 0;
   }
 
   /** Rebuilds the bookkeeping from tokens already generated, emitted and stored. */
