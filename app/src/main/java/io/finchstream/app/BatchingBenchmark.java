@@ -23,8 +23,13 @@ import java.util.Random;
  */
 final class BatchingBenchmark {
 
-  /** Tokens per second, raw engine and service, for prefill and decode. */
-  record Result(double rawPrefill, double servicePrefill, double rawDecode, double serviceDecode) {}
+  /**
+   * Tokens per second, raw engine and service, for prefill and decode, and where the CPU went in
+   * each measured phase ({@link ThreadCpu}).
+   */
+  record Result(double rawPrefill, double servicePrefill, double rawDecode, double serviceDecode, Map<String, String> cpu) {}
+
+  private final Map<String, String> cpu = new java.util.LinkedHashMap<>();
 
   private final ServedModel served;
   private final int conversations;
@@ -49,14 +54,22 @@ final class BatchingBenchmark {
     // Warm the JIT on the raw paths first (one untimed pass each), so neither side pays for
     // compilation in its measurement; the service is warmed by its own first prefill.
     rawPrefill(prompts, batch, chunk);
+    ThreadCpu phase = ThreadCpu.start();
     final double rawPrefill = rawPrefill(prompts, batch, chunk);
+    cpu.put("raw prefill", phase.report());
     rawDecode(prompts, batch);
+    phase = ThreadCpu.start();
     final double rawDecode = rawDecode(prompts, batch);
+    cpu.put("raw decode", phase.report());
     try (BenchCluster cluster = new BenchCluster(served, settings)) {
       servicePrefill(cluster, "warm-", prompts);
+      phase = ThreadCpu.start();
       final double servicePrefill = servicePrefill(cluster, "p-", prompts);
+      cpu.put("service prefill", phase.report());
+      phase = ThreadCpu.start();
       final double serviceDecode = serviceDecode(cluster, "p-");
-      return new Result(rawPrefill, servicePrefill, rawDecode, serviceDecode);
+      cpu.put("service decode", phase.report());
+      return new Result(rawPrefill, servicePrefill, rawDecode, serviceDecode, Map.copyOf(cpu));
     }
   }
 

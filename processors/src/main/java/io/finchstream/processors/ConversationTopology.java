@@ -55,7 +55,8 @@ public final class ConversationTopology {
   public static Topology build(
       final ServedModel model, final ProcessorSettings settings, final MemoryBudget budget, final FinchstreamMetrics metrics) {
     final EventValidator validator = new EventValidator(model.tokenizer(), model.info().vocabSize(), settings.limits());
-    final ThreadBatchers batchers = new ThreadBatchers(model.model(), metrics, settings.batchConversations(), settings.computeBudgetMs());
+    final ThreadBatchers batchers = new ThreadBatchers(model.model(), metrics, settings.batchConversations(), settings.decodeCycleMs(),
+        settings.computeBudgetMs());
     final Topology t = new Topology();
     t.addSource(EVENTS_SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), Topics.EVENTS);
     t.addSource(FORKS_SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), Topics.FORKS);

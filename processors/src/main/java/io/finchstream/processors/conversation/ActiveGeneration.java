@@ -31,6 +31,11 @@ final class ActiveGeneration {
   boolean firstTokenSeen;
   /** The conversation's (pinned) state while the generation is offered to a decode cycle. */
   ModelState state;
+  /**
+   * The generation advances the conversation's state itself (set by the stream thread once the
+   * prefill is done); batched ingest leaves the conversation alone, also while a decode cycle runs.
+   */
+  boolean ownsState;
 
   ActiveGeneration(final String conversation, final GenerationProgress progress, final Tokenizer tokenizer) {
     this.conversation = conversation;

@@ -42,6 +42,11 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
 
   private static final Logger LOG = LoggerFactory.getLogger(ConversationProcessor.class);
   private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+  /**
+   * How long a punctuation waits for a running decode cycle before it leaves the generations to it
+   * and lets the stream thread process records: the longest extra wait of a new request.
+   */
+  private static final long COLLECT_WAIT_NANOS = 50_000_000L;
 
   private final ServedModel served;
   private final ProcessorSettings settings;
@@ -103,6 +108,7 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
         served.info());
     forkImporter = new ForkImporter(stores, compute, outputs);
     generations.onFinished(drainAtNextPunctuation::add);
+    generations.onNewWork(() -> batcher().hurry());
     generations.resumeStored();
     stores.deferred.forEach((key, value) -> {
       final String conversation = StoreKey.conversation(key);
@@ -119,6 +125,7 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
     final long cpu = THREADS.getCurrentThreadCpuTime();
     try {
       batcher().recordProcessed();
+      metrics.eventDelay(context.currentSystemTimeMs() - record.timestamp());
       switch (record.value()) {
         case Inbound in -> onEvent(in);
         case ForkTransfer t -> importFork(record.key(), t, origin(record));
@@ -189,10 +196,11 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
   }
 
   /**
-   * Stores and emits what this task's generations produced in the last decode cycle, computes
-   * pending tokens (unless records are arriving: then they go first), offers the generations that
-   * are ready to the thread's batcher, which may run the decode cycle for every task of the thread
-   * now, and stores this task's results of it.
+   * While the thread's decode cycle runs, computes pending tokens of other conversations only.
+   * Otherwise stores and emits what this task's generations produced in the last cycle, computes
+   * pending tokens (unless records are arriving: then they go first), and offers the generations
+   * that are ready to the thread's batcher, which starts the next cycle (for every task of the
+   * thread) once every task has stored its results.
    */
   private void punctuate(final long timestamp) {
     final long cpu = THREADS.getCurrentThreadCpuTime();
@@ -200,17 +208,24 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
       final long start = System.nanoTime();
       final long budget = settings.computeBudgetMs() * 1_000_000L;
       final ThreadBatcher b = batcher();
-      drainDeferred();
+      final boolean computeNow = !b.intakeFirst(member, start);
+      if (!b.collect(COLLECT_WAIT_NANOS)) {
+        drainDeferred();
+        if (computeNow) {
+          compute.run(start + budget / 2);
+        }
+        return;
+      }
       b.takeResults(member);
       generations.flush();
-      final boolean computeNow = !b.intakeFirst(member, start);
+      drainDeferred();
       if (computeNow) {
         compute.run(start + (generations.activeCount() > 0 ? budget / 2 : budget));
       }
       final List<ActiveGeneration> ready = generations.activeCount() > 0 ? generations.prepare() : List.of();
-      b.arrive(member, ready, computeNow, start + budget);
       generations.flush();
       drainDeferred();
+      b.arrive(member, ready, computeNow);
     } finally {
       metrics.processingCpu(THREADS.getCurrentThreadCpuTime() - cpu);
     }

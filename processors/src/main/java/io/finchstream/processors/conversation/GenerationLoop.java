@@ -39,6 +39,7 @@ final class GenerationLoop {
   private final Outputs out;
   private final LinkedHashMap<String, ActiveGeneration> active = new LinkedHashMap<>();
   private Consumer<String> onFinished = c -> {};
+  private Runnable onNewWork = () -> {};
 
   GenerationLoop(
       final LanguageModel model, final Tokenizer tokenizer, final ConversationStores stores, final StateLoader loader,
@@ -54,7 +55,7 @@ final class GenerationLoop {
     compute.coordinate(
         c -> {
           final ActiveGeneration g = active.get(c);
-          return g != null && (g.pendingToken >= 0 || g.holdsOutput());
+          return g != null && g.ownsState;
         },
         c -> {
           final ActiveGeneration g = active.get(c);
@@ -65,6 +66,11 @@ final class GenerationLoop {
   /** Called with the conversation when one of its generations has finished (to apply deferred events). */
   void onFinished(final Consumer<String> action) {
     this.onFinished = action;
+  }
+
+  /** Called when a generation starts or is cancelled (a running decode cycle should make room for it). */
+  void onNewWork(final Runnable action) {
+    this.onNewWork = action;
   }
 
   /** Whether {@code conversation} is generating. */
@@ -101,6 +107,7 @@ final class GenerationLoop {
   void start(final String conversation, final GenerationProgress progress) {
     active.put(conversation, new ActiveGeneration(conversation, progress, tokenizer));
     compute.markUrgent(conversation);
+    onNewWork.run();
   }
 
   /** Marks {@code requestId} of {@code conversation} cancelled; it finishes in the next round. */
@@ -111,6 +118,7 @@ final class GenerationLoop {
     }
     g.progress = g.progress.toBuilder().setCancelled(true).build();
     stores.generations.put(StoreKey.id(conversation), g.progress);
+    onNewWork.run();
     return true;
   }
 
@@ -151,10 +159,12 @@ final class GenerationLoop {
           g.pendingToken = -1;
           ready.add(g);
         } else {
+          g.ownsState = false;
           g.pendingToken = -1;
           compute.markUrgent(g.conversation);
           continue;
         }
+        g.ownsState = true;
         cache.pin(g.conversation, true);
       } catch (final FinchstreamException e) {
         fail(g, e);

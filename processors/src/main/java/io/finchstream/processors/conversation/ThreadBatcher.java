@@ -1,83 +1,185 @@
 package io.finchstream.processors.conversation;
 
 import io.finchstream.engine.LanguageModel;
+import io.finchstream.processors.FinchstreamException;
 import io.finchstream.processors.FinchstreamMetrics;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
- * Batching across the stream tasks of one stream thread. Kafka Streams runs the tasks of a thread
- * one after another (process records, then every task's punctuator, then commit), so a task that
- * decodes only its own conversations makes small batches when the conversations are spread over
- * many partitions, and every task's compute budget adds to the loop's period. Every conversation
- * processor on the thread is a {@link Member} of the thread's batcher: in its punctuation it stores
- * and emits what its generations produced ({@link GenerationLoop#flush}), then offers its ready
- * generations; one decode cycle per loop steps the offers of all members together (shared {@link
- * DecodeRound}s), and each member stores and emits its own results in its own punctuation, right
- * after, in the same loop and so the same transaction. A cycle touches only generations and their
- * pinned states in memory, never another task's stores; since the engine's results do not depend
- * on the batch, every conversation's tokens are the ones an unbatched run gives.
+ * Decoding for all the stream tasks of one stream thread. Kafka Streams runs the tasks of a thread
+ * one after another (process records, then every task's punctuator, then commit, then poll), so a
+ * task that decoded only its own conversations would make small batches when the conversations are
+ * spread over many partitions, and every task's compute budget would add to the loop's period.
+ * Every conversation processor on the thread is a {@link Member}; in its punctuation it stores and
+ * emits what its generations produced ({@link GenerationLoop#flush}) and offers those that are ready
+ * ({@link #arrive}). Once every member holding results of the last cycle has stored them, the next
+ * cycle steps the offers of all members together (shared {@link DecodeRound}s) on this batcher's
+ * decode thread, while the stream thread commits, polls and processes records (and computes other
+ * conversations' pending tokens); punctuations that come while it runs leave the generations alone
+ * ({@link #collect}). So the engine does not stop for the commit, and a request that arrives
+ * during a cycle is processed at once and ends the cycle early ({@link #hurry}).
  *
- * <p>Which punctuation runs the cycle: the first one of a loop whose task has ready generations
- * (see {@link #arrive}); the members that punctuate after it store their results and offer their
- * ready generations for the next loop's cycle. A member that has not punctuated for {@link #staleNanos} (its
- * task is closing, restoring or gone) neither blocks cycles nor takes part in them.
+ * <p>Correctness: a cycle touches only the offered generations and their states, which are pinned
+ * in their task's hot cache, and never a store. While it runs, the stream thread leaves them alone:
+ * events of a generating conversation are deferred, batched ingest skips conversations whose
+ * generation owns the state ({@link ActiveGeneration#ownsState}), and each task stores and emits its
+ * results only once the cycle is over ({@link #collect}). The engine's results do not depend on the batch, so every
+ * conversation's tokens are those of an unbatched run. A task that closes (migration, EOS abort)
+ * waits for the running cycle and leaves; results it had not stored are simply recomputed by the
+ * next owner, from the committed log, identically.
  *
- * <p>It also lets records in first: Kafka Streams processes one record per task between punctuations
- * while punctuators fire, so a long punctuation after every record would admit a burst of events
- * one per cycle. While records arrive, a member's punctuation skips compute ({@link #intakeFirst})
- * for at most one compute budget since its last compute.
+ * <p>It also lets records in first: Kafka Streams processes one record per task between
+ * punctuations while punctuators fire, so a long punctuation after every record would admit a burst
+ * of events one per cycle. While records arrive, a member's punctuation skips compute ({@link
+ * #intakeFirst}) for at most one compute budget since its last compute.
  *
- * <p>Confined to its stream thread (see {@link ThreadBatchers}); not thread-safe.
+ * <p>Used by its stream thread only (see {@link ThreadBatchers}); the decode thread touches only the
+ * generations of the cycle it was handed, and {@link #await} orders its writes before the stream
+ * thread's next reads.
  */
 final class ThreadBatcher {
+
+  /** Punctuations closer together than this belong to one stream loop. */
+  private static final long SAME_LOOP_NANOS = 2_000_000L;
 
   /** One conversation processor (task) on this thread. */
   static final class Member {
     private List<ActiveGeneration> offer = List.of();
     private boolean holdsResults;
     private long seenAt;
-    private long seenCycle;
     private long processedSeen;
     private long computedAt = Long.MIN_VALUE / 2;
   }
 
   private final DecodeRound round;
   private final int maxBatch;
+  private final long cycleNanos;
   private final long budgetNanos;
   private final long staleNanos;
   private final Map<Object, Member> members = new IdentityHashMap<>();
+  private final ThreadPoolExecutor decoder;
   /** Records processed on this thread so far. */
   private long processed;
-  /** Decode cycles run on this thread so far. */
-  private long cycles;
+  /** The running cycle, or null. */
+  private Future<?> running;
+  /** When a punctuation last stopped waiting for the running cycle. */
+  private long lastMiss = Long.MIN_VALUE / 2;
+  /** Set by the stream thread when new work arrived: the running cycle ends after its current round. */
+  private volatile boolean hurry;
 
-  ThreadBatcher(final LanguageModel model, final FinchstreamMetrics metrics, final int maxBatch, final long budgetMs) {
+  ThreadBatcher(final LanguageModel model, final FinchstreamMetrics metrics, final int maxBatch, final long cycleMs,
+      final long budgetMs, final String threadName) {
     this.round = new DecodeRound(model, metrics);
     this.maxBatch = maxBatch;
+    this.cycleNanos = cycleMs * 1_000_000L;
     this.budgetNanos = budgetMs * 1_000_000L;
-    this.staleNanos = 2 * budgetNanos + 1_000_000_000L;
+    this.staleNanos = 2 * (budgetNanos + cycleNanos) + 1_000_000_000L;
+    this.decoder = new ThreadPoolExecutor(1, 1, 1, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+      final Thread t = new Thread(r, "finchstream-decode-" + threadName);
+      t.setDaemon(true);
+      return t;
+    });
+    this.decoder.allowCoreThreadTimeOut(true);
   }
 
   /** {@code owner} (a processor) joins; replaces an earlier membership of the same owner. */
   Member join(final Object owner) {
     final Member m = new Member();
     m.seenAt = System.nanoTime();
-    m.seenCycle = cycles;
     members.put(owner, m);
     return m;
   }
 
-  /** {@code owner} leaves (its task closes); its generations take part in no further cycle. */
+  /** {@code owner} leaves (its task closes): waits for the running cycle, which may hold its generations. */
   void leave(final Object owner) {
-    members.remove(owner);
+    try {
+      await();
+    } finally {
+      members.remove(owner);
+    }
   }
 
   /** A record was processed on this thread. */
   void recordProcessed() {
     processed++;
+  }
+
+  /** New work arrived (a generation started or was cancelled): the running cycle ends after its current round. */
+  void hurry() {
+    if (running != null) {
+      hurry = true;
+    }
+  }
+
+  /**
+   * Waits at most {@code waitNanos} for the running cycle (not at all if a punctuation of this same
+   * stream loop has just waited: the tasks punctuate back to back); returns true when no cycle runs
+   * any more (every generation belongs to the stream thread again). So the stream thread, instead
+   * of spinning through its loop while the engine works, sleeps here, but wakes up every {@code
+   * waitNanos} to process arriving records. An engine failure in the cycle is thrown here.
+   */
+  boolean collect(final long waitNanos) {
+    final Future<?> cycle = running;
+    if (cycle == null) {
+      return true;
+    }
+    try {
+      cycle.get(System.nanoTime() - lastMiss < SAME_LOOP_NANOS ? 0 : waitNanos, TimeUnit.NANOSECONDS);
+    } catch (final TimeoutException e) {
+      lastMiss = System.nanoTime();
+      return false;
+    } catch (final InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    } catch (final ExecutionException e) {
+      // await() below rethrows it.
+    }
+    await();
+    return true;
+  }
+
+  /**
+   * Waits for the running cycle, if any: afterwards every generation belongs to the stream thread
+   * again. An engine failure in the cycle is thrown here.
+   */
+  void await() {
+    final Future<?> cycle = running;
+    if (cycle == null) {
+      return;
+    }
+    running = null;
+    boolean interrupted = false;
+    try {
+      while (true) {
+        try {
+          cycle.get();
+          return;
+        } catch (final InterruptedException e) {
+          interrupted = true;
+        }
+      }
+    } catch (final ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      if (e.getCause() instanceof Error err) {
+        throw err;
+      }
+      throw new FinchstreamException("decode cycle failed: " + e.getCause(), e.getCause());
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 
   /**
@@ -94,30 +196,24 @@ final class ThreadBatcher {
     return false;
   }
 
-  /**
-   * {@code me} is about to store and emit what its generations produced: it no longer holds results
-   * of another member's cycle.
-   */
+  /** {@code me} is about to store and emit what its generations produced (after {@link #await}). */
   void takeResults(final Member me) {
     me.holdsResults = false;
   }
 
   /**
-   * {@code me} punctuates with {@code ready} generations (states loaded and pinned); runs this
-   * loop's decode cycle if it is {@code me}'s turn: it has ready generations, no cycle has run since
-   * its previous punctuation (else this loop's cycle has run, or its turn is another member's), and
-   * no other live member still holds results of the last cycle.
+   * {@code me} punctuates with {@code ready} generations (states loaded and pinned); starts the next
+   * decode cycle if no live member still holds results of the last one (so one cycle per stream
+   * loop, started by the last member to store its results) and some member has ready generations.
    *
    * @param compute whether compute may run now ({@link #intakeFirst} said no)
-   * @return whether a cycle ran
+   * @return whether a cycle started
    */
-  boolean arrive(final Member me, final List<ActiveGeneration> ready, final boolean compute, final long deadlineNanos) {
+  boolean arrive(final Member me, final List<ActiveGeneration> ready, final boolean compute) {
     final long now = System.nanoTime();
-    final boolean cycleSince = me.seenCycle != cycles;
     me.seenAt = now;
-    me.seenCycle = cycles;
     me.offer = ready;
-    if (!compute || cycleSince || ready.isEmpty()) {
+    if (!compute || running != null) {
       return false;
     }
     for (final Member m : members.values()) {
@@ -125,18 +221,6 @@ final class ThreadBatcher {
         return false;
       }
     }
-    cycle(me, now, deadlineNanos);
-    me.seenCycle = cycles;
-    return true;
-  }
-
-  /**
-   * Rounds over every live member's ready generations (at least one) until all are done, the
-   * deadline has passed, or a generation has drawn its first token: that token then reaches the
-   * client with this loop's commit instead of one budget later.
-   */
-  private void cycle(final Member me, final long now, final long deadlineNanos) {
-    cycles++;
     final List<ActiveGeneration> batch = new ArrayList<>();
     for (final Member m : members.values()) {
       if (m == me || now - m.seenAt < staleNanos) {
@@ -145,13 +229,29 @@ final class ThreadBatcher {
             batch.add(g);
           }
         }
-        m.holdsResults = m != me && !m.offer.isEmpty();
+        m.holdsResults = !m.offer.isEmpty();
         m.offer = List.of();
       }
     }
+    if (batch.isEmpty()) {
+      return false;
+    }
+    final long deadline = System.nanoTime() + cycleNanos;
+    hurry = false;
+    running = decoder.submit(() -> cycle(batch, deadline));
+    return true;
+  }
+
+  /**
+   * Rounds over {@code batch} (at least one) until all are done, the deadline has passed, a
+   * generation has drawn its first token (it then reaches the client with the next commit instead
+   * of one cycle later), or new work has arrived ({@link #hurry}: a new generation joins the next
+   * cycle instead of waiting for this one to end).
+   */
+  private void cycle(final List<ActiveGeneration> batch, final long deadlineNanos) {
     int rounds = 0;
     boolean firstToken = false;
-    while (!batch.isEmpty() && (rounds == 0 || (!firstToken && System.nanoTime() < deadlineNanos))) {
+    while (!batch.isEmpty() && (rounds == 0 || (!firstToken && !hurry && System.nanoTime() < deadlineNanos))) {
       for (int from = 0; from < batch.size(); from += maxBatch) {
         firstToken |= round.run(batch.subList(from, Math.min(batch.size(), from + maxBatch)));
       }

@@ -52,7 +52,7 @@ class CrossTaskBatchingTest {
     final String app = "cross-task";
     try (KafkaTestCluster cluster = KafkaTestCluster.start(1)) {
       final Map<String, Object> props = ServiceConfigs.forTest(cluster.bootstrapServers(), app, dir, PARTITIONS, (short) 1);
-      props.put(FinchstreamConfig.COMPUTE_BUDGET_MS_CONFIG, 2L);
+      props.put(FinchstreamConfig.DECODE_CYCLE_MS_CONFIG, 2L);
       final SimpleMeterRegistry registry = new SimpleMeterRegistry();
       final List<DirectEngine> directs = new ArrayList<>();
       final List<ConversationEvent> generates = new ArrayList<>();
