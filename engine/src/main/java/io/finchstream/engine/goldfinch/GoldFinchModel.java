@@ -6,6 +6,7 @@ import io.finchstream.engine.LoadOptions;
 import io.finchstream.engine.ModelInfo;
 import io.finchstream.engine.ModelState;
 import io.finchstream.engine.finch.FinchConfig;
+import io.finchstream.engine.finch.Head;
 import io.finchstream.engine.finch.RowBatcher;
 import io.finchstream.engine.io.Checkpoint;
 import io.finchstream.engine.kernels.AttentionKernels;
@@ -232,21 +233,11 @@ public final class GoldFinchModel implements LanguageModel {
 
   /** {@code out[i] = head · LN_out(last_x of states[i])}, a batch of rows at a time. */
   private void head(final GoldFinchState[] states, final float[][] out, final GoldFinchScratch s) {
-    final int c = config().dim();
-    final int vocab = config().vocab();
-    final float[] buffer = s.logits(vocab);
-    for (int p = 0; p < states.length; p += s.rows) {
-      final int rows = Math.min(s.rows, states.length - p);
-      for (int i = 0; i < rows; i++) {
-        System.arraycopy(states[p + i].last_x, 0, s.xx, i * c, c);
-      }
-      kernels.layerNorm(s.xx, s.xx, rows, weights.ln_out().weight(), weights.ln_out().bias(),
-          FinchConfig.LAYER_NORM_EPS);
-      kernels.matmul(buffer, 0, vocab, s.xx, 0, c, rows, weights.head());
-      for (int i = 0; i < rows; i++) {
-        System.arraycopy(buffer, i * vocab, out[p + i], 0, vocab);
-      }
+    final float[][] lastX = new float[states.length][];
+    for (int i = 0; i < states.length; i++) {
+      lastX[i] = states[i].last_x;
     }
+    Head.logits(kernels, weights.ln_out(), weights.head(), lastX, out, s.rows, s.xx, s::logits);
   }
 
   private static Segments segments(
