@@ -25,10 +25,7 @@ final class BenchBatchingCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Mixin ModelOptions modelOptions;
-
-  @Option(names = "--vocab", paramLabel = "FILE", description = "World vocabulary file, for 65536-token models.")
-  java.nio.file.Path vocab;
+  @Mixin ServedModelOptions modelOptions;
 
   @Option(names = "--conversations", defaultValue = "16", paramLabel = "K", description = "Concurrent conversations. Default: ${DEFAULT-VALUE}.")
   int conversations;
@@ -48,10 +45,9 @@ final class BenchBatchingCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(spec.commandLine(), "--conversations, --prefill-tokens and --generate-tokens must be >= 1");
     }
     final PrintWriter out = spec.commandLine().getOut();
-    final ServedModel model = ServedModels.load(modelOptions.model, vocab, modelOptions.loadOptions(spec.commandLine().getErr()));
-    out.println(String.format(Locale.ROOT, "%s model %s (%d layers, dim %d): %d conversations, %d prompt + %d generated tokens each",
-        model.info().architecture(), modelOptions.model.getFileName(), model.info().layers(), model.info().dim(), conversations,
-        prefillTokens, generateTokens));
+    final ServedModel model = modelOptions.load(spec.commandLine().getErr());
+    out.println(String.format(Locale.ROOT, "%s: %d conversations, %d prompt + %d generated tokens each",
+        modelOptions.describe(model), conversations, prefillTokens, generateTokens));
     out.flush();
     final BatchingBenchmark.Result r = new BatchingBenchmark(model, conversations, prefillTokens, generateTokens,
         Map.copyOf(settings)).run();

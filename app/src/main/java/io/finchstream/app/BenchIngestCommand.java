@@ -29,10 +29,7 @@ final class BenchIngestCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Mixin ModelOptions modelOptions;
-
-  @Option(names = "--vocab", paramLabel = "FILE", description = "World vocabulary file, for 65536-token models.")
-  java.nio.file.Path vocab;
+  @Mixin ServedModelOptions modelOptions;
 
   @Option(names = "--context", split = ",", defaultValue = "1000,100000", paramLabel = "N",
       description = "Context lengths in tokens. Default: ${DEFAULT-VALUE}.")
@@ -57,11 +54,10 @@ final class BenchIngestCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(spec.commandLine(), "--event-tokens, --measure-tokens and --repeats must be >= 1");
     }
     final PrintWriter out = spec.commandLine().getOut();
-    final ServedModel model = ServedModels.load(modelOptions.model, vocab, modelOptions.loadOptions(spec.commandLine().getErr()));
+    final ServedModel model = modelOptions.load(spec.commandLine().getErr());
     final FinchstreamConfig defaults = new FinchstreamConfig(Map.copyOf(settings));
-    out.println(String.format(Locale.ROOT, "%s model %s (%d layers, dim %d), snapshot every %d tokens, %d tokens per event",
-        model.info().architecture(), modelOptions.model.getFileName(), model.info().layers(), model.info().dim(),
-        defaults.getInt(FinchstreamConfig.SNAPSHOT_INTERVAL_TOKENS_CONFIG), eventTokens));
+    out.println(String.format(Locale.ROOT, "%s, snapshot every %d tokens, %d tokens per event",
+        modelOptions.describe(model), defaults.getInt(FinchstreamConfig.SNAPSHOT_INTERVAL_TOKENS_CONFIG), eventTokens));
     out.println(String.format(Locale.ROOT, "%10s %22s %22s %16s %16s", "context", "processors µs/token", "process µs/token",
         "bytes/token", "wall µs/token"));
     out.flush();

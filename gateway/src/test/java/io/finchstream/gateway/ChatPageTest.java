@@ -3,8 +3,8 @@ package io.finchstream.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.finchstream.gateway.testing.GatewayHarness;
+import io.finchstream.gateway.testing.ScriptedGateway;
 import io.finchstream.gateway.testing.ScriptedProcessors;
-import io.finchstream.processors.testing.KafkaTestCluster;
 import io.finchstream.proto.v1.ConversationEvent;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
@@ -45,7 +45,7 @@ class ChatPageTest {
   private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
   private static final String REPLY = " Hello! I am a small recurrent model, streaming my answer token by token through Kafka.";
 
-  private static KafkaTestCluster cluster;
+  private static ScriptedGateway stack;
   private static ScriptedProcessors processors;
   private static GatewayHarness harness;
   private static WebDriver driver;
@@ -55,11 +55,10 @@ class ChatPageTest {
   static void start(final Vertx vertx) throws Exception {
     Assumptions.assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
         "SKIPPED: headless Chromium is not installed (" + CHROMIUM + ", " + CHROMEDRIVER + "); run .ci/install-browser");
-    cluster = KafkaTestCluster.start(1);
-    GatewayHarness.createTopics(cluster);
-    processors = new ScriptedProcessors(cluster);
+    stack = ScriptedGateway.prepare();
+    processors = stack.processors();
     processors.script(REPLY, 3, 15);
-    harness = GatewayHarness.start(vertx, GatewayHarness.config(cluster, Map.of()), processors, ReadinessProbe.none(), EventLimits.defaults());
+    harness = stack.start(vertx, Map.of(), ReadinessProbe.none(), EventLimits.defaults()).harness();
     profile = Files.createTempDirectory("chromium-profile");
     final ChromeOptions options = new ChromeOptions();
     options.setBinary(CHROMIUM.toFile());
@@ -77,14 +76,8 @@ class ChatPageTest {
     if (driver != null) {
       driver.quit();
     }
-    if (harness != null) {
-      harness.close();
-    }
-    if (processors != null) {
-      processors.close();
-    }
-    if (cluster != null) {
-      cluster.close();
+    if (stack != null) {
+      stack.close();
     }
     if (profile != null) {
       try (var files = Files.walk(profile)) {

@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.finchstream.gateway.testing.Eventually;
 import io.finchstream.gateway.testing.GatewayHarness;
 import io.finchstream.gateway.testing.Http;
+import io.finchstream.gateway.testing.ScriptedGateway;
 import io.finchstream.gateway.testing.ScriptedProcessors;
-import io.finchstream.processors.testing.KafkaTestCluster;
 import io.finchstream.proto.v1.ConversationEvent;
 import io.finchstream.proto.v1.Role;
 import io.vertx.core.Vertx;
@@ -32,31 +32,24 @@ class GatewayApiTest {
 
   private static final String SCRIPT = " Hello there, friend!";
 
-  private static KafkaTestCluster cluster;
+  private static ScriptedGateway stack;
   private static ScriptedProcessors processors;
   private static GatewayHarness harness;
   private static Http http;
 
   @BeforeAll
   static void start(final Vertx vertx) throws Exception {
-    cluster = KafkaTestCluster.start(1);
-    GatewayHarness.createTopics(cluster);
-    processors = new ScriptedProcessors(cluster);
-    harness = GatewayHarness.start(vertx, GatewayHarness.config(cluster, Map.of()), processors,
-        () -> List.of(new ReadinessProbe.Check("streams", true, "RUNNING")), new EventLimits(1000, 100, 64, 16, 4));
+    stack = ScriptedGateway.prepare();
+    processors = stack.processors();
+    harness = stack.start(vertx, Map.of(), () -> List.of(new ReadinessProbe.Check("streams", true, "RUNNING")),
+        new EventLimits(1000, 100, 64, 16, 4)).harness();
     http = new Http(WebClient.create(vertx), harness.port());
   }
 
   @AfterAll
   static void stop() throws Exception {
-    if (harness != null) {
-      harness.close();
-    }
-    if (processors != null) {
-      processors.close();
-    }
-    if (cluster != null) {
-      cluster.close();
+    if (stack != null) {
+      stack.close();
     }
   }
 

@@ -18,8 +18,8 @@ import com.openai.models.completions.CompletionUsage;
 import com.openai.models.models.Model;
 import io.finchstream.gateway.testing.GatewayHarness;
 import io.finchstream.gateway.testing.Http;
+import io.finchstream.gateway.testing.ScriptedGateway;
 import io.finchstream.gateway.testing.ScriptedProcessors;
-import io.finchstream.processors.testing.KafkaTestCluster;
 import io.finchstream.proto.v1.ConversationEvent;
 import io.finchstream.proto.v1.Role;
 import io.vertx.core.Vertx;
@@ -47,7 +47,7 @@ class OpenAiCompatibilityTest {
   private static final String SCRIPT = " Hello there, friend!";
   private static final String KEY = "sk-test-key";
 
-  private static KafkaTestCluster cluster;
+  private static ScriptedGateway stack;
   private static ScriptedProcessors processors;
   private static GatewayHarness harness;
   private static OpenAIClient client;
@@ -55,12 +55,11 @@ class OpenAiCompatibilityTest {
 
   @BeforeAll
   static void start(final Vertx vertx) throws Exception {
-    cluster = KafkaTestCluster.start(1);
-    GatewayHarness.createTopics(cluster);
-    processors = new ScriptedProcessors(cluster);
+    stack = ScriptedGateway.prepare();
+    processors = stack.processors();
     processors.script(SCRIPT, 2, 0);
-    harness = GatewayHarness.start(vertx, GatewayHarness.config(cluster, Map.of(GatewayConfig.API_KEYS_CONFIG, KEY)), processors,
-        ReadinessProbe.none(), EventLimits.defaults());
+    harness = stack.start(vertx, Map.of(GatewayConfig.API_KEYS_CONFIG, KEY), ReadinessProbe.none(), EventLimits.defaults())
+        .harness();
     client = sdk(KEY);
     http = new Http(WebClient.create(vertx), harness.port());
   }
@@ -79,14 +78,8 @@ class OpenAiCompatibilityTest {
     if (client != null) {
       client.close();
     }
-    if (harness != null) {
-      harness.close();
-    }
-    if (processors != null) {
-      processors.close();
-    }
-    if (cluster != null) {
-      cluster.close();
+    if (stack != null) {
+      stack.close();
     }
   }
 

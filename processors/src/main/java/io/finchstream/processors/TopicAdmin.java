@@ -14,6 +14,7 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,6 +31,9 @@ public final class TopicAdmin {
    * (up to the input topic's 1 MB default) plus the reason, so it needs a little more than 1 MB.
    */
   public static final int DLQ_MAX_MESSAGE_BYTES = 2 * 1024 * 1024 + 64 * 1024;
+
+  /** How long {@link #ensureTopics} waits for topics to become visible. */
+  private static final int VISIBLE_TIMEOUT_SECONDS = 60;
 
   private TopicAdmin() {}
 
@@ -69,11 +73,36 @@ public final class TopicAdmin {
         }
       }
     }
+    awaitVisible(admin, Topics.ALL);
     final int events = partitionsOf(admin, Topics.EVENTS);
     final int forks = partitionsOf(admin, Topics.FORKS);
     if (events != forks) {
       throw new FinchstreamException("topic " + Topics.FORKS + " has " + forks + " partitions but " + Topics.EVENTS + " has "
           + events + "; they must match (recreate " + Topics.FORKS + " with " + events + " partitions)");
+    }
+  }
+
+  /**
+   * Waits until every topic can be described: a topic just created is known to the controller before
+   * every broker's metadata has it, and describing it in between fails with {@link
+   * UnknownTopicOrPartitionException} (seen under load on a freshly started cluster).
+   */
+  static void awaitVisible(final Admin admin, final List<String> topics)
+      throws ExecutionException, InterruptedException, TimeoutException {
+    final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(VISIBLE_TIMEOUT_SECONDS);
+    long backoffMs = 50;
+    while (true) {
+      try {
+        admin.describeTopics(topics).allTopicNames().get(30, TimeUnit.SECONDS);
+        return;
+      } catch (final ExecutionException e) {
+        if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || System.nanoTime() > deadline) {
+          throw e;
+        }
+        LOG.debug("topics {} not visible yet; retrying in {} ms", topics, backoffMs);
+        Thread.sleep(backoffMs);
+        backoffMs = Math.min(1000, backoffMs * 2);
+      }
     }
   }
 

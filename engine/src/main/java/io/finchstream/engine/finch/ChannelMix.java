@@ -2,6 +2,7 @@ package io.finchstream.engine.finch;
 
 import io.finchstream.engine.kernels.Kernels;
 import io.finchstream.engine.tensor.Matrix;
+import java.util.Map;
 
 /**
  * The weights of one ChannelMix ({@code blocks.i.ffn.*}, finch-math §2.5), named as in the checkpoint,
@@ -14,6 +15,15 @@ import io.finchstream.engine.tensor.Matrix;
  * @param value {@code value.weight} [C, F]
  */
 public record ChannelMix(float[] time_maa_k, float[] time_maa_r, Matrix key, Matrix receptance, Matrix value) {
+
+  /** Adds the canonical names and .pth shapes of a ChannelMix under {@code prefix}, in state-dict order. */
+  public static void layout(final Map<String, long[]> out, final String prefix, final long c, final long ffn) {
+    out.put(prefix + "time_maa_k", new long[] {1, 1, c});
+    out.put(prefix + "time_maa_r", new long[] {1, 1, c});
+    out.put(prefix + "key.weight", new long[] {ffn, c});
+    out.put(prefix + "receptance.weight", new long[] {c, c});
+    out.put(prefix + "value.weight", new long[] {c, ffn});
+  }
 
   /** The ChannelMix weights under {@code prefix} (e.g. {@code blocks.3.ffn.}). */
   public static ChannelMix read(final WeightReader reader, final String prefix, final int c, final int ffn) {

@@ -29,12 +29,7 @@ public final class FinchLayout {
         out.put(b + "ln0.bias", new long[] {c});
       }
       attention(out, b + "att.", config);
-      final long f = config.ffnDim();
-      out.put(b + "ffn.time_maa_k", new long[] {1, 1, c});
-      out.put(b + "ffn.time_maa_r", new long[] {1, 1, c});
-      out.put(b + "ffn.key.weight", new long[] {f, c});
-      out.put(b + "ffn.receptance.weight", new long[] {c, c});
-      out.put(b + "ffn.value.weight", new long[] {c, f});
+      ChannelMix.layout(out, b + "ffn.", c, config.ffnDim());
     }
     out.put("ln_out.weight", new long[] {c});
     out.put("ln_out.bias", new long[] {c});

@@ -8,8 +8,8 @@ import io.finchstream.engine.ModelState;
 import io.finchstream.engine.StatePrecision;
 import io.finchstream.engine.io.Checkpoint;
 import io.finchstream.engine.kernels.Kernels;
+import io.finchstream.engine.state.CallChecks;
 import io.finchstream.engine.tensor.Fingerprint;
-import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -99,14 +99,7 @@ public final class FinchModel implements LanguageModel {
   @Override
   public void ingest(final List<? extends ModelState> states, final List<int[]> tokens) {
     final FinchState[] ours = checkStates(states);
-    if (tokens == null || tokens.size() != ours.length) {
-      throw new EngineException("ingest: " + ours.length + " states but "
-          + (tokens == null ? "no" : Integer.toString(tokens.size())) + " token lists");
-    }
-    final int[][] input = tokens.toArray(new int[0][]);
-    for (int i = 0; i < input.length; i++) {
-      checkTokens(input[i], i);
-    }
+    final int[][] input = CallChecks.tokenLists(tokens, ours.length, weights.config().vocabSize());
     final FinchScratch scratch = borrow();
     try {
       new FinchScheduler(weights, kernels, scratch).ingest(ours, input);
@@ -118,16 +111,7 @@ public final class FinchModel implements LanguageModel {
   @Override
   public void logits(final List<? extends ModelState> states, final float[][] out) {
     final FinchState[] ours = checkStates(states);
-    final int vocab = weights.config().vocabSize();
-    if (out == null || out.length != ours.length) {
-      throw new EngineException("logits: " + ours.length + " states but "
-          + (out == null ? "no" : Integer.toString(out.length)) + " output rows");
-    }
-    for (int i = 0; i < out.length; i++) {
-      if (out[i] == null || out[i].length != vocab) {
-        throw new EngineException("logits: output row " + i + " must have the vocabulary size " + vocab);
-      }
-    }
+    CallChecks.outputs(out, ours.length, weights.config().vocabSize(), "logits");
     final FinchScratch scratch = borrow();
     try {
       new FinchScheduler(weights, kernels, scratch).logits(ours, out);
@@ -138,18 +122,8 @@ public final class FinchModel implements LanguageModel {
 
   @Override
   public void step(final List<? extends ModelState> states, final int[] tokens, final float[][] out) {
-    if (tokens == null || tokens.length != states.size()) {
-      throw new EngineException("step: " + states.size() + " states but "
-          + (tokens == null ? "no" : Integer.toString(tokens.length)) + " tokens");
-    }
-    if (out == null || out.length != states.size()) {
-      throw new EngineException("step: " + states.size() + " states but "
-          + (out == null ? "no" : Integer.toString(out.length)) + " output rows");
-    }
-    final int[][] single = new int[tokens.length][];
-    for (int i = 0; i < tokens.length; i++) {
-      single[i] = new int[] {tokens[i]};
-    }
+    final int[][] single = CallChecks.stepTokens(tokens, states.size());
+    CallChecks.outputRows(out, states.size(), "step");
     ingest(states, List.of(single));
     logits(states, out);
   }
@@ -160,37 +134,8 @@ public final class FinchModel implements LanguageModel {
   }
 
   private FinchState[] checkStates(final List<? extends ModelState> states) {
-    if (states == null) {
-      throw new EngineException("states must not be null");
-    }
-    final FinchState[] out = new FinchState[states.size()];
-    final IdentityHashMap<ModelState, Boolean> seen = new IdentityHashMap<>();
-    for (int i = 0; i < out.length; i++) {
-      final ModelState state = states.get(i);
-      if (!(state instanceof FinchState f)
-          || !f.config.equals(weights.config())
-          || !f.modelId.equals(info.id())) {
-        throw new EngineException("state " + i + " (" + state + ") does not belong to this Finch model ("
-            + weights.config() + ", id " + info.id() + "); create it with newState() or restoreState()");
-      }
-      if (seen.put(state, Boolean.TRUE) != null) {
-        throw new EngineException("state " + i + " appears twice in one call; a state may appear only once");
-      }
-      out[i] = f;
-    }
-    return out;
-  }
-
-  private void checkTokens(final int[] tokens, final int input) {
-    if (tokens == null) {
-      throw new EngineException("ingest: token list " + input + " is null");
-    }
-    final int vocab = weights.config().vocabSize();
-    for (int j = 0; j < tokens.length; j++) {
-      if (tokens[j] < 0 || tokens[j] >= vocab) {
-        throw new EngineException("token " + tokens[j] + " at index " + j + " of input " + input
-            + " is out of range: this model's vocabulary has ids 0.." + (vocab - 1) + "; no state was changed");
-      }
-    }
+    return CallChecks.states(states, FinchState.class,
+        f -> f.config.equals(weights.config()) && f.modelId.equals(info.id()),
+        () -> "Finch model (" + weights.config() + ", id " + info.id() + ")", FinchState[]::new);
   }
 }

@@ -61,20 +61,12 @@ final class FinchPass {
   private void timeMix(final int l, final FinchBlock block) {
     final TimeMix att = block.att();
     final int cxr = rows * c;
-    final int dMix = weights.config().mixRank();
-    final int branches = FinchConfig.MIX_BRANCHES;
     kernels.layerNorm(s.xx, s.x, rows, block.ln1().weight(), block.ln1().bias(), FinchConfig.LAYER_NORM_EPS);
     for (int g = 0; g < states.length; g++) {
       shift(states[g].att_x[l], g);
     }
     // ddlerp: xxx = xx + sx ⊙ time_maa_x; h = tanh(xxx · W1); x_f = xx + sx ⊙ (time_maa_f + h_f · W2[f])
-    kernels.lerp(s.xxx, s.xx, s.sx, att.time_maa_x(), rows);
-    kernels.matmul(s.h, 0, branches * dMix, s.xxx, 0, c, rows, att.time_maa_w1());
-    kernels.tanh(s.h, rows * branches * dMix);
-    for (int f = 0; f < branches; f++) {
-      kernels.matmul(s.m, 0, c, s.h, f * dMix, branches * dMix, rows, att.time_maa_w2()[f]);
-      kernels.ddlerp(s.mixed[f], s.xx, s.sx, att.branchMix(f), s.m, 0, c, rows);
-    }
+    att.ddlerp(kernels, s.mixed, s.xx, s.sx, rows, c, weights.config().mixRank(), s.xxx, s.h, s.m);
     final float[] xw = s.mixed[0];
     // r, k, v, g = W·x_f; g = silu(g)
     kernels.matmul(s.r, 0, c, s.mixed[3], 0, c, rows, att.receptance());
@@ -83,11 +75,7 @@ final class FinchPass {
     kernels.matmul(s.g, 0, c, s.mixed[4], 0, c, rows, att.gate());
     kernels.silu(s.g, cxr);
     // w = exp(−exp(time_decay + tanh(xw · decay_w1) · decay_w2))
-    final int dDecay = weights.config().decayRank();
-    kernels.matmul(s.d, 0, dDecay, xw, 0, c, rows, att.time_decay_w1());
-    kernels.tanh(s.d, rows * dDecay);
-    kernels.matmul(s.w, 0, c, s.d, 0, dDecay, rows, att.time_decay_w2());
-    kernels.decay(s.w, att.time_decay(), rows);
+    att.decay(kernels, s.w, xw, rows, c, weights.config().decayRank(), s.d);
     // WKV (§2.3), then GroupNorm per head, ⊙ g, output projection (§2.4)
     for (int g = 0; g < states.length; g++) {
       wkvStates[g] = states[g].wkv[l];

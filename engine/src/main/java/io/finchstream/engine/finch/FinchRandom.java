@@ -17,14 +17,13 @@ public final class FinchRandom {
 
   /** The random model of {@code config} and {@code seed} as a checkpoint. */
   public static Checkpoint checkpoint(final FinchConfig config, final long seed) {
-    final Path path = Path.of("random:finch-L" + config.layers() + "-D" + config.dim() + "-V"
-        + config.vocabSize() + "-seed" + seed);
+    final Path path = RandomWeights.path("finch", config.layers(), config.dim(), config.vocabSize(), seed);
     return RandomWeights.checkpoint(path, FinchLayout.tensors(config), seed,
         (name, shape) -> init(name, shape, config));
   }
 
   private static Init init(final String name, final long[] shape, final FinchConfig config) {
-    final String kind = name.replaceFirst("^blocks\\.\\d+\\.", "").replaceFirst("^(att|ffn)\\.", "");
+    final String kind = RandomWeights.kind(name);
     final double c = config.dim();
     return switch (kind) {
       case "ln0.weight", "ln1.weight", "ln2.weight", "ln_out.weight", "ln_x.weight" -> Init.normal(1.0, 0.1);

@@ -39,25 +39,10 @@ final class FinchScheduler {
 
   /** {@code out[i] = head · LN_out(last_x of states[i])} (§2.1), a batch of rows at a time. */
   void logits(final FinchState[] states, final float[][] out) {
-    final FinchConfig config = weights.config();
-    final int c = config.dim();
-    final int vocab = config.vocabSize();
-    for (int p = 0; p < states.length; p += scratch.rows) {
-      final int rows = Math.min(scratch.rows, states.length - p);
-      for (int i = 0; i < rows; i++) {
-        System.arraycopy(states[p + i].last_x, 0, scratch.xx, i * c, c);
-      }
-      kernels.layerNorm(scratch.xx, scratch.xx, rows, weights.ln_out().weight(), weights.ln_out().bias(),
-          FinchConfig.LAYER_NORM_EPS);
-      if (rows == 1) {
-        kernels.matmul(out[p], 0, vocab, scratch.xx, 0, c, 1, weights.head());
-      } else {
-        final float[] buffer = scratch.logits(vocab);
-        kernels.matmul(buffer, 0, vocab, scratch.xx, 0, c, rows, weights.head());
-        for (int i = 0; i < rows; i++) {
-          System.arraycopy(buffer, i * vocab, out[p + i], 0, vocab);
-        }
-      }
+    final float[][] lastX = new float[states.length][];
+    for (int i = 0; i < states.length; i++) {
+      lastX[i] = states[i].last_x;
     }
+    Head.logits(kernels, weights.ln_out(), weights.head(), lastX, out, scratch.rows, scratch.xx, scratch::logits);
   }
 }

@@ -3,6 +3,7 @@ package io.finchstream.engine.finch;
 import io.finchstream.engine.ModelState;
 import io.finchstream.engine.StatePrecision;
 import io.finchstream.engine.TokenCache;
+import io.finchstream.engine.state.FloatRows;
 import java.util.Arrays;
 
 /**
@@ -36,18 +37,10 @@ public final class FinchState implements ModelState {
     this.config = other.config;
     this.modelId = other.modelId;
     this.position = other.position;
-    this.att_x = deepCopy(other.att_x);
-    this.ffn_x = deepCopy(other.ffn_x);
-    this.wkv = deepCopy(other.wkv);
+    this.att_x = FloatRows.copy(other.att_x);
+    this.ffn_x = FloatRows.copy(other.ffn_x);
+    this.wkv = FloatRows.copy(other.wkv);
     this.last_x = other.last_x.clone();
-  }
-
-  private static float[][] deepCopy(final float[][] a) {
-    final float[][] out = new float[a.length][];
-    for (int i = 0; i < a.length; i++) {
-      out[i] = a[i].clone();
-    }
-    return out;
   }
 
   @Override

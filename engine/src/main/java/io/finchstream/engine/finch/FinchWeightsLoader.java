@@ -48,11 +48,7 @@ final class FinchWeightsLoader {
     final int c = config.dim();
     final int dMix = config.mixRank();
     final int dDecay = config.decayRank();
-    final float[] w2 = reader.vector(a + "time_maa_w2"); // [5, D_MIX, C]
-    final Matrix[] w2t = new Matrix[FinchConfig.MIX_BRANCHES];
-    for (int f = 0; f < w2t.length; f++) {
-      w2t[f] = reader.transposedSlice(w2, f, dMix, c);
-    }
+    final Matrix[] w2t = reader.transposedSlices(a + "time_maa_w2", FinchConfig.MIX_BRANCHES, dMix, c); // [5, D_MIX, C]
     return new TimeMix(
         reader.vector(a + "time_maa_x"),
         reader.vector(a + "time_maa_w"),
@@ -60,11 +56,11 @@ final class FinchWeightsLoader {
         reader.vector(a + "time_maa_v"),
         reader.vector(a + "time_maa_r"),
         reader.vector(a + "time_maa_g"),
-        reader.transposed(reader.vector(a + "time_maa_w1"), c, FinchConfig.MIX_BRANCHES * dMix),
+        reader.transposed(a + "time_maa_w1", c, FinchConfig.MIX_BRANCHES * dMix),
         w2t,
         reader.vector(a + "time_decay"),
-        reader.transposed(reader.vector(a + "time_decay_w1"), c, dDecay),
-        reader.transposed(reader.vector(a + "time_decay_w2"), dDecay, c),
+        reader.transposed(a + "time_decay_w1", c, dDecay),
+        reader.transposed(a + "time_decay_w2", dDecay, c),
         reader.vector(a + "time_faaaa"),
         reader.matrix(a + "receptance.weight", c, c),
         reader.matrix(a + "key.weight", c, c),

@@ -67,6 +67,20 @@ public final class RandomWeights {
     return new RandomCheckpoint(path, Collections.unmodifiableMap(tensors));
   }
 
+  /** The path a random model reports: {@code random:<architecture>-L<layers>-D<dim>-V<vocab>-seed<seed>}. */
+  public static Path path(
+      final String architecture, final int layers, final int dim, final int vocab, final long seed) {
+    return Path.of("random:" + architecture + "-L" + layers + "-D" + dim + "-V" + vocab + "-seed" + seed);
+  }
+
+  /**
+   * What a tensor is within its block, the key of an init table: the name without {@code
+   * blocks.<i>.} and {@code att.}/{@code ffn.}, e.g. {@code time_maa_w1}, {@code ln1.weight}.
+   */
+  public static String kind(final String name) {
+    return name.replaceFirst("^blocks\\.\\d+\\.", "").replaceFirst("^(att|ffn)\\.", "");
+  }
+
   private static long nameHash(final String name) {
     long h = 0xcbf29ce484222325L; // FNV-1a
     for (final byte b : name.getBytes(StandardCharsets.UTF_8)) {

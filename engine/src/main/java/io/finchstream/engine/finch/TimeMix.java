@@ -45,9 +45,10 @@ public record TimeMix(
     Matrix value,
     Matrix output,
     Matrix gate,
-    Norm ln_x) {
+    Norm ln_x) implements TimeMixLoras {
 
   /** The static mix of LoRA branch {@code f} in checkpoint order w, k, v, r, g (§7.3). */
+  @Override
   public float[] branchMix(final int f) {
     return switch (f) {
       case 0 -> time_maa_w;

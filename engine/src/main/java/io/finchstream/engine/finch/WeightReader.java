@@ -109,8 +109,25 @@ public final class WeightReader {
     return values;
   }
 
-  /** A small .pth matrix [rows, cols] that the model holds transposed: [cols, rows]. */
-  public Matrix transposed(final float[] values, final int rows, final int cols) {
+  /**
+   * A small .pth matrix [rows, cols] that the model holds transposed: [cols, rows] (a LoRA, so that
+   * it is applied as {@code y = W·x} like every other matrix).
+   */
+  public Matrix transposed(final String name, final int rows, final int cols) {
+    return transposed(vector(name), rows, cols);
+  }
+
+  /** Each block of a stacked .pth tensor {@code [blocks, rows, cols]}, held transposed [cols, rows]. */
+  public Matrix[] transposedSlices(final String name, final int blocks, final int rows, final int cols) {
+    final float[] stacked = vector(name);
+    final Matrix[] out = new Matrix[blocks];
+    for (int b = 0; b < blocks; b++) {
+      out[b] = transposed(Arrays.copyOfRange(stacked, b * rows * cols, (b + 1) * rows * cols), rows, cols);
+    }
+    return out;
+  }
+
+  private Matrix transposed(final float[] values, final int rows, final int cols) {
     final float[] t = new float[values.length];
     for (int r = 0; r < rows; r++) {
       for (int c = 0; c < cols; c++) {
@@ -118,11 +135,6 @@ public final class WeightReader {
       }
     }
     return Matrix.of(t, cols, rows, precision);
-  }
-
-  /** Block {@code b} of a stacked .pth tensor {@code [blocks, rows, cols]}, held transposed [cols, rows]. */
-  public Matrix transposedSlice(final float[] stacked, final int b, final int rows, final int cols) {
-    return transposed(Arrays.copyOfRange(stacked, b * rows * cols, (b + 1) * rows * cols), rows, cols);
   }
 
   /** A matrix [rows, cols] as stored (a Linear weight [out, in]). */

@@ -65,20 +65,12 @@ final class FinchC2Pass {
     final FinchC2TimeMix att = block.att();
     final int rows = seg.rows();
     final int cxr = rows * c;
-    final int dMix = weights.config().mixRank();
-    final int branches = FinchC2TimeMix.BRANCHES;
     kernels.layerNorm(s.xx, s.x, rows, block.ln1().weight(), block.ln1().bias(), FinchConfig.LAYER_NORM_EPS);
     for (int g = 0; g < seg.count(); g++) {
       TokenShift.apply(kernels, s.sx, s.xx, seg.states()[g].att_x[l], seg.rowStart()[g], seg.rowCount()[g], c);
     }
     // ddlerp: z = x + δ ⊙ μ_x; u = tanh(z · Wm1); x_□ = x + δ ⊙ (μ_□ + u_□ · Wm2[□]), □ = r, k, v, w, v2
-    kernels.lerp(s.xxx, s.xx, s.sx, att.time_maa_x(), rows);
-    kernels.matmul(s.h, 0, branches * dMix, s.xxx, 0, c, rows, att.time_maa_w1());
-    kernels.tanh(s.h, rows * branches * dMix);
-    for (int f = 0; f < branches; f++) {
-      kernels.matmul(s.m, 0, c, s.h, f * dMix, branches * dMix, rows, att.time_maa_w2()[f]);
-      kernels.ddlerp(s.mixed[f], s.xx, s.sx, att.branchMix(f), s.m, 0, c, rows);
-    }
+    att.ddlerp(kernels, s.mixed, s.xx, s.sx, rows, c, weights.config().mixRank(), s.xxx, s.h, s.m);
     kernels.matmul(s.r, 0, c, s.mixed[FinchC2TimeMix.R], 0, c, rows, att.receptance());
     kernels.matmul(s.k, 0, c, s.mixed[FinchC2TimeMix.K], 0, c, rows, att.key());
     kernels.matmul(s.v, 0, c, s.mixed[FinchC2TimeMix.V], 0, c, rows, att.value());
@@ -91,11 +83,7 @@ final class FinchC2Pass {
     kernels.matmul(s.tmp, 0, c, s.d, 0, dV2, rows, att.time_value2_w2());
     kernels.add(s.v2, s.tmp, cxr);
     // w = exp(−exp(time_decay + tanh(x_w · Da) · Db))
-    final int dDecay = weights.config().decayRank();
-    kernels.matmul(s.d, 0, dDecay, s.mixed[FinchC2TimeMix.W], 0, c, rows, att.time_decay_w1());
-    kernels.tanh(s.d, rows * dDecay);
-    kernels.matmul(s.w, 0, c, s.d, 0, dDecay, rows, att.time_decay_w2());
-    kernels.decay(s.w, att.time_decay(), rows);
+    att.decay(kernels, s.w, s.mixed[FinchC2TimeMix.W], rows, c, weights.config().decayRank(), s.d);
     // k = k ⊙ (1 − w)
     kernels.sub(s.tmp, 0, s.ones, 0, s.w, 0, cxr);
     kernels.mul(s.k, s.tmp, cxr);

@@ -1,6 +1,7 @@
 package io.finchstream.engine.goldfinch;
 
 import io.finchstream.engine.finch.Norm;
+import io.finchstream.engine.finch.TimeMixLoras;
 import io.finchstream.engine.tensor.Matrix;
 
 /**
@@ -46,7 +47,7 @@ public record FinchC2TimeMix(
     Matrix key,
     Matrix value,
     Matrix output,
-    Norm ln_x) {
+    Norm ln_x) implements TimeMixLoras {
 
   /** LoRA branches in checkpoint order r, k, v, w, v2 (goldfinch-math §2.1). */
   public static final int BRANCHES = 5;
@@ -59,6 +60,7 @@ public record FinchC2TimeMix(
   public static final int V2 = 4;
 
   /** The static mix of branch {@code f} (order r, k, v, w, v2). */
+  @Override
   public float[] branchMix(final int f) {
     return switch (f) {
       case R -> time_maa_r;

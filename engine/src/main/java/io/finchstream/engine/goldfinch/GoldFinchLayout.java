@@ -1,5 +1,6 @@
 package io.finchstream.engine.goldfinch;
 
+import io.finchstream.engine.finch.ChannelMix;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -31,12 +32,7 @@ public final class GoldFinchLayout {
       } else {
         gold(out, b + "att.", config);
       }
-      final long f = config.ffn();
-      out.put(b + "ffn.time_maa_k", new long[] {1, 1, c});
-      out.put(b + "ffn.time_maa_r", new long[] {1, 1, c});
-      out.put(b + "ffn.key.weight", new long[] {f, c});
-      out.put(b + "ffn.receptance.weight", new long[] {c, c});
-      out.put(b + "ffn.value.weight", new long[] {c, f});
+      ChannelMix.layout(out, b + "ffn.", c, config.ffn());
     }
     norm(out, "ln_out", c);
     out.put("head.weight", new long[] {v, c});

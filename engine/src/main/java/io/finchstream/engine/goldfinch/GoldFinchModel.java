@@ -6,13 +6,14 @@ import io.finchstream.engine.LoadOptions;
 import io.finchstream.engine.ModelInfo;
 import io.finchstream.engine.ModelState;
 import io.finchstream.engine.finch.FinchConfig;
+import io.finchstream.engine.finch.Head;
 import io.finchstream.engine.finch.RowBatcher;
 import io.finchstream.engine.io.Checkpoint;
 import io.finchstream.engine.kernels.AttentionKernels;
 import io.finchstream.engine.kernels.Kernels;
+import io.finchstream.engine.state.CallChecks;
 import io.finchstream.engine.tensor.Fingerprint;
 import java.util.Arrays;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
@@ -132,7 +133,7 @@ public final class GoldFinchModel implements LanguageModel {
           + canonical.tokens().length + " entries; the cache blocks do not belong to this state");
     }
     try {
-      checkTokens(canonical.tokens(), 0);
+      CallChecks.tokens(canonical.tokens(), 0, config().vocab());
     } catch (final EngineException e) {
       throw new EngineException("GoldFinch cache blocks hold an invalid token: " + e.getMessage(), e);
     }
@@ -161,14 +162,9 @@ public final class GoldFinchModel implements LanguageModel {
   @Override
   public void ingest(final List<? extends ModelState> states, final List<int[]> tokens) {
     final GoldFinchState[] ours = checkStates(states);
-    if (tokens == null || tokens.size() != ours.length) {
-      throw new EngineException("ingest: " + ours.length + " states but "
-          + (tokens == null ? "no" : Integer.toString(tokens.size())) + " token lists");
-    }
-    final int[][] input = tokens.toArray(new int[0][]);
+    final int[][] input = CallChecks.tokenLists(tokens, ours.length, config().vocab());
     final int[] lengths = new int[input.length];
     for (int i = 0; i < input.length; i++) {
-      checkTokens(input[i], i);
       lengths[i] = input[i].length;
     }
     final GoldFinchScratch scratch = borrow();
@@ -189,7 +185,7 @@ public final class GoldFinchModel implements LanguageModel {
   @Override
   public void logits(final List<? extends ModelState> states, final float[][] out) {
     final GoldFinchState[] ours = checkStates(states);
-    checkOutputs(out, ours.length, "logits");
+    CallChecks.outputs(out, ours.length, config().vocab(), "logits");
     final GoldFinchScratch scratch = borrow();
     try {
       catchUp(ours, scratch);
@@ -201,15 +197,8 @@ public final class GoldFinchModel implements LanguageModel {
 
   @Override
   public void step(final List<? extends ModelState> states, final int[] tokens, final float[][] out) {
-    if (tokens == null || tokens.length != states.size()) {
-      throw new EngineException("step: " + states.size() + " states but "
-          + (tokens == null ? "no" : Integer.toString(tokens.length)) + " tokens");
-    }
-    checkOutputs(out, states.size(), "step"); // before any state changes
-    final int[][] single = new int[tokens.length][];
-    for (int i = 0; i < tokens.length; i++) {
-      single[i] = new int[] {tokens[i]};
-    }
+    final int[][] single = CallChecks.stepTokens(tokens, states.size());
+    CallChecks.outputs(out, states.size(), config().vocab(), "step"); // before any state changes
     ingest(states, List.of(single));
     logits(states, out);
   }
@@ -244,21 +233,11 @@ public final class GoldFinchModel implements LanguageModel {
 
   /** {@code out[i] = head · LN_out(last_x of states[i])}, a batch of rows at a time. */
   private void head(final GoldFinchState[] states, final float[][] out, final GoldFinchScratch s) {
-    final int c = config().dim();
-    final int vocab = config().vocab();
-    final float[] buffer = s.logits(vocab);
-    for (int p = 0; p < states.length; p += s.rows) {
-      final int rows = Math.min(s.rows, states.length - p);
-      for (int i = 0; i < rows; i++) {
-        System.arraycopy(states[p + i].last_x, 0, s.xx, i * c, c);
-      }
-      kernels.layerNorm(s.xx, s.xx, rows, weights.ln_out().weight(), weights.ln_out().bias(),
-          FinchConfig.LAYER_NORM_EPS);
-      kernels.matmul(buffer, 0, vocab, s.xx, 0, c, rows, weights.head());
-      for (int i = 0; i < rows; i++) {
-        System.arraycopy(buffer, i * vocab, out[p + i], 0, vocab);
-      }
+    final float[][] lastX = new float[states.length][];
+    for (int i = 0; i < states.length; i++) {
+      lastX[i] = states[i].last_x;
     }
+    Head.logits(kernels, weights.ln_out(), weights.head(), lastX, out, s.rows, s.xx, s::logits);
   }
 
   private static Segments segments(
@@ -271,58 +250,15 @@ public final class GoldFinchModel implements LanguageModel {
     return new Segments(seg, Arrays.copyOf(start, segments), Arrays.copyOf(count, segments), rows);
   }
 
-  private void checkOutputs(final float[][] out, final int states, final String call) {
-    final int vocab = config().vocab();
-    if (out == null || out.length != states) {
-      throw new EngineException(call + ": " + states + " states but "
-          + (out == null ? "no" : Integer.toString(out.length)) + " output rows");
-    }
-    for (int i = 0; i < out.length; i++) {
-      if (out[i] == null || out[i].length != vocab) {
-        throw new EngineException(call + ": output row " + i + " must have the vocabulary size " + vocab);
-      }
-    }
-  }
-
   private GoldFinchScratch borrow() {
     final GoldFinchScratch pooled = scratchPool.poll();
     return pooled != null ? pooled : new GoldFinchScratch(config(), maxRows);
   }
 
   private GoldFinchState[] checkStates(final List<? extends ModelState> states) {
-    if (states == null) {
-      throw new EngineException("states must not be null");
-    }
-    final GoldFinchState[] out = new GoldFinchState[states.size()];
-    final IdentityHashMap<ModelState, Boolean> seen = new IdentityHashMap<>();
-    for (int i = 0; i < out.length; i++) {
-      final ModelState state = states.get(i);
-      if (!(state instanceof GoldFinchState f)
-          || !f.config.equals(config())
-          || !f.modelId.equals(info.id())
-          || f.cache.blockSize() != cacheBlock) {
-        throw new EngineException("state " + i + " (" + state + ") does not belong to this GoldFinch model ("
-            + GoldFinchWeightsLoader.describe(config()) + ", id " + info.id()
-            + "); create it with newState() or restoreState()");
-      }
-      if (seen.put(state, Boolean.TRUE) != null) {
-        throw new EngineException("state " + i + " appears twice in one call; a state may appear only once");
-      }
-      out[i] = f;
-    }
-    return out;
-  }
-
-  private void checkTokens(final int[] tokens, final int input) {
-    if (tokens == null) {
-      throw new EngineException("ingest: token list " + input + " is null");
-    }
-    final int vocab = config().vocab();
-    for (int j = 0; j < tokens.length; j++) {
-      if (tokens[j] < 0 || tokens[j] >= vocab) {
-        throw new EngineException("token " + tokens[j] + " at index " + j + " of input " + input
-            + " is out of range: this model's vocabulary has ids 0.." + (vocab - 1) + "; no state was changed");
-      }
-    }
+    return CallChecks.states(states, GoldFinchState.class,
+        f -> f.config.equals(config()) && f.modelId.equals(info.id()) && f.cache.blockSize() == cacheBlock,
+        () -> "GoldFinch model (" + GoldFinchWeightsLoader.describe(config()) + ", id " + info.id() + ")",
+        GoldFinchState[]::new);
   }
 }

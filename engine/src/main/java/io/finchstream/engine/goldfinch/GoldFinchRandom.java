@@ -19,14 +19,13 @@ public final class GoldFinchRandom {
 
   /** The random model of {@code config} and {@code seed} as a checkpoint. */
   public static Checkpoint checkpoint(final GoldFinchConfig config, final long seed) {
-    final Path path = Path.of("random:goldfinch-L" + config.layers() + "-D" + config.dim() + "-V"
-        + config.vocab() + "-seed" + seed);
+    final Path path = RandomWeights.path("goldfinch", config.layers(), config.dim(), config.vocab(), seed);
     return RandomWeights.checkpoint(path, GoldFinchLayout.tensors(config), seed,
         (name, shape) -> init(name, shape, config));
   }
 
   private static Init init(final String name, final long[] shape, final GoldFinchConfig config) {
-    final String kind = name.replaceFirst("^blocks\\.\\d+\\.", "").replaceFirst("^(att|ffn)\\.", "");
+    final String kind = RandomWeights.kind(name);
     final double c = config.dim();
     if (kind.matches("ln(0|1|2|_out|_x|_q|_k|_v)\\.weight")) {
       return Init.normal(1.0, 0.2);

@@ -2,6 +2,7 @@ package io.finchstream.engine.goldfinch;
 
 import io.finchstream.engine.ModelState;
 import io.finchstream.engine.StatePrecision;
+import io.finchstream.engine.state.FloatRows;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -55,22 +56,14 @@ public final class GoldFinchState implements ModelState {
     this.modelId = other.modelId;
     this.position = other.position;
     this.goldPosition = other.goldPosition;
-    this.att_x = deepCopy(other.att_x);
-    this.ffn_x = deepCopy(other.ffn_x);
-    this.wkv = deepCopy(other.wkv);
-    this.gold_att_x = deepCopy(other.gold_att_x);
-    this.gold_ffn_x = deepCopy(other.gold_ffn_x);
+    this.att_x = FloatRows.copy(other.att_x);
+    this.ffn_x = FloatRows.copy(other.ffn_x);
+    this.wkv = FloatRows.copy(other.wkv);
+    this.gold_att_x = FloatRows.copy(other.gold_att_x);
+    this.gold_ffn_x = FloatRows.copy(other.gold_ffn_x);
     this.last_x = other.last_x.clone();
-    this.boundary = deepCopy(other.boundary);
+    this.boundary = FloatRows.copy(other.boundary);
     this.cache = other.cache.copy();
-  }
-
-  private static float[][] deepCopy(final float[][] a) {
-    final float[][] out = new float[a.length][];
-    for (int i = 0; i < a.length; i++) {
-      out[i] = a[i].clone();
-    }
-    return out;
   }
 
   @Override

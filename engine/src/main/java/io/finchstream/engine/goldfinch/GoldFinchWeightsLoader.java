@@ -64,11 +64,7 @@ final class GoldFinchWeightsLoader {
   private FinchC2TimeMix finchC2(final String a) {
     final int c = config.dim();
     final int dMix = config.mixRank();
-    final float[] w2 = reader.vector(a + "time_maa_w2"); // [5, D_MIX, C]
-    final Matrix[] w2t = new Matrix[FinchC2TimeMix.BRANCHES];
-    for (int f = 0; f < w2t.length; f++) {
-      w2t[f] = reader.transposedSlice(w2, f, dMix, c);
-    }
+    final Matrix[] w2t = reader.transposedSlices(a + "time_maa_w2", FinchC2TimeMix.BRANCHES, dMix, c); // [5, D_MIX, C]
     reader.vector(a + "time_faaaa"); // present in the file, unused: u = 0 (goldfinch-math §2.1)
     return new FinchC2TimeMix(
         reader.vector(a + "time_maa_x"),
@@ -77,7 +73,7 @@ final class GoldFinchWeightsLoader {
         reader.vector(a + "time_maa_v"),
         reader.vector(a + "time_maa_w"),
         reader.vector(a + "time_maa_v2"),
-        reader.transposed(reader.vector(a + "time_maa_w1"), c, FinchC2TimeMix.BRANCHES * dMix),
+        reader.transposed(a + "time_maa_w1", c, FinchC2TimeMix.BRANCHES * dMix),
         w2t,
         reader.vector(a + "time_decay"),
         loraDown(a + "time_decay_w1", config.decayRank()),
@@ -94,7 +90,7 @@ final class GoldFinchWeightsLoader {
   private GoldTimeMix gold(final String a) {
     final int c = config.dim();
     final int dKv = config.kvMixRank();
-    final float[] kvW2 = reader.vector(a + "time_maa_kv_w2"); // [2, D_KV, C]
+    final Matrix[] kvW2 = reader.transposedSlices(a + "time_maa_kv_w2", 2, dKv, c); // [2, D_KV, C]
     return new GoldTimeMix(
         reader.vector(a + "time_maa_x"),
         reader.vector(a + "time_maa_q"),
@@ -104,7 +100,7 @@ final class GoldFinchWeightsLoader {
         loraDown(a + "time_maa_q_w1", config.queryRank()),
         loraUp(a + "time_maa_q_w2", config.queryRank()),
         loraDown(a + "time_maa_kv_w1", 2 * dKv),
-        new Matrix[] {reader.transposedSlice(kvW2, 0, dKv, c), reader.transposedSlice(kvW2, 1, dKv, c)},
+        kvW2,
         loraDown(a + "time_key_w1", config.kvRank()),
         loraUp(a + "time_key_w2", config.kvRank()),
         loraDown(a + "time_value_w1", config.kvRank()),
@@ -119,12 +115,12 @@ final class GoldFinchWeightsLoader {
 
   /** A LoRA down-projection .pth [C, D], held [D, C]. */
   private Matrix loraDown(final String name, final int rank) {
-    return reader.transposed(reader.vector(name), config.dim(), rank);
+    return reader.transposed(name, config.dim(), rank);
   }
 
   /** A LoRA up-projection .pth [D, C], held [C, D]. */
   private Matrix loraUp(final String name, final int rank) {
-    return reader.transposed(reader.vector(name), rank, config.dim());
+    return reader.transposed(name, rank, config.dim());
   }
 
   static String describe(final GoldFinchConfig c) {

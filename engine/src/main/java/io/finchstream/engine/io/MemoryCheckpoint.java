@@ -1,24 +1,22 @@
 package io.finchstream.engine.io;
 
 import io.finchstream.engine.io.internal.BaseTensor;
+import io.finchstream.engine.io.internal.IndexedCheckpoint;
+import io.finchstream.engine.io.internal.OpenState;
 import io.finchstream.engine.io.internal.Shapes;
 import io.finchstream.engine.io.internal.TensorIndex;
 import java.nio.file.Path;
-import java.util.Set;
 
 /**
  * A checkpoint held in memory as float32 arrays under canonical names, for tests and for generating
  * random models. The builder takes ownership of the arrays it is given (no copy, so a large random
- * model costs its size once); do not modify them afterwards.
+ * model costs its size once); do not modify them afterwards. Closing releases nothing: the arrays
+ * stay readable.
  */
-public final class MemoryCheckpoint implements Checkpoint {
-
-  private final Path path;
-  private final TensorIndex tensors;
+public final class MemoryCheckpoint extends IndexedCheckpoint {
 
   private MemoryCheckpoint(final Path path, final TensorIndex tensors) {
-    this.path = path;
-    this.tensors = tensors;
+    super(path, "memory", tensors, new OpenState(path));
   }
 
   /** A builder whose checkpoint reports the path {@code memory:<label>}. */
@@ -35,30 +33,6 @@ public final class MemoryCheckpoint implements Checkpoint {
     }
     return b.build();
   }
-
-  @Override
-  public Path path() {
-    return path;
-  }
-
-  @Override
-  public String format() {
-    return "memory";
-  }
-
-  @Override
-  public Set<String> names() {
-    return tensors.names();
-  }
-
-  @Override
-  public CheckpointTensor tensor(final String name) {
-    return tensors.get(name);
-  }
-
-  /** Nothing to release. */
-  @Override
-  public void close() {}
 
   /** Collects tensors in insertion order. */
   public static final class Builder {

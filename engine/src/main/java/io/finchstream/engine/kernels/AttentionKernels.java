@@ -22,17 +22,9 @@ public interface AttentionKernels {
   /** The attention kernels of that kind (see {@link KernelKind#AUTO}) on {@code threads} threads. */
   static AttentionKernels create(final KernelKind kind, final int threads) {
     final Parallel parallel = new Parallel(threads);
-    return switch (kind) {
-      case SCALAR -> new ScalarAttentionKernels(parallel);
-      case VECTOR -> new VectorAttentionKernels(parallel);
-      case AUTO -> {
-        final boolean forcedScalar = "scalar".equalsIgnoreCase(System.getProperty("finchstream.kernels"));
-        final boolean vectorApi = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
-        yield forcedScalar || !vectorApi
-            ? new ScalarAttentionKernels(parallel)
-            : new VectorAttentionKernels(parallel);
-      }
-    };
+    return kind.resolve() == KernelKind.VECTOR
+        ? new VectorAttentionKernels(parallel)
+        : new ScalarAttentionKernels(parallel);
   }
 
   /**

@@ -10,5 +10,15 @@ public enum KernelKind {
   /** {@link ScalarKernels}: the plain-Java reference. */
   SCALAR,
   /** {@link VectorKernels}: the Vector API implementation (widest preferred species). */
-  VECTOR
+  VECTOR;
+
+  /** {@link #SCALAR} or {@link #VECTOR}: this kind, with {@link #AUTO} decided for this JVM. */
+  public KernelKind resolve() {
+    if (this != AUTO) {
+      return this;
+    }
+    final boolean forcedScalar = "scalar".equalsIgnoreCase(System.getProperty("finchstream.kernels"));
+    final boolean vectorApi = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+    return forcedScalar || !vectorApi ? SCALAR : VECTOR;
+  }
 }

@@ -30,15 +30,7 @@ public interface Kernels {
    */
   static Kernels create(final KernelKind kind, final int threads) {
     final Parallel parallel = new Parallel(threads);
-    return switch (kind) {
-      case SCALAR -> new ScalarKernels(parallel);
-      case VECTOR -> new VectorKernels(parallel);
-      case AUTO -> {
-        final boolean forcedScalar = "scalar".equalsIgnoreCase(System.getProperty("finchstream.kernels"));
-        final boolean vectorApi = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
-        yield forcedScalar || !vectorApi ? new ScalarKernels(parallel) : new VectorKernels(parallel);
-      }
-    };
+    return kind.resolve() == KernelKind.VECTOR ? new VectorKernels(parallel) : new ScalarKernels(parallel);
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -3,31 +3,18 @@ package io.finchstream.engine.tensor;
 import io.finchstream.engine.WeightPrecision;
 
 /** A float32 {@link Matrix} in the {@link PanelLayout}. */
-public final class F32Matrix implements Matrix {
+public final class F32Matrix extends PanelMatrix {
 
   private final float[] data;
-  private final int rows;
-  private final int cols;
 
   F32Matrix(final float[] data, final int rows, final int cols) {
+    super(rows, cols, false);
     this.data = data;
-    this.rows = rows;
-    this.cols = cols;
   }
 
   /** The packed array, for kernels (read-only by contract). */
   public float[] data() {
     return data;
-  }
-
-  @Override
-  public int rows() {
-    return rows;
-  }
-
-  @Override
-  public int cols() {
-    return cols;
   }
 
   @Override
@@ -41,15 +28,7 @@ public final class F32Matrix implements Matrix {
   }
 
   @Override
-  public float get(final int row, final int col) {
-    return data[PanelLayout.index(row, col, cols, false)];
-  }
-
-  @Override
-  public void rowTo(final int row, final float[] dst, final int dstOff) {
-    final int at = PanelLayout.index(row, 0, cols, false);
-    for (int c = 0; c < cols; c++) {
-      dst[dstOff + c] = data[at + c * PanelLayout.PANEL];
-    }
+  float element(final int i) {
+    return data[i];
   }
 }

@@ -8,7 +8,7 @@ import io.finchstream.engine.WeightPrecision;
  * nn.Linear}, applied as {@code y = W·x}. Immutable (the arrays are shared with the kernels, never
  * written after building). Build one with {@link #of} or {@link #builder}.
  */
-public sealed interface Matrix permits F32Matrix, Bf16Matrix {
+public sealed interface Matrix permits PanelMatrix {
 
   /** Output features (rows). */
   int rows();

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.finchstream.engine.io.ggml.GgmlCheckpoint;
+import io.finchstream.engine.testing.SharedData;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -20,7 +21,7 @@ class CheckpointsTest {
   @Test
   void shouldOpenGgmlByContentWhateverTheExtension() throws IOException {
     final Path renamed = Files.copy(
-        TestFiles.shared("tiny-rwkv-6v0-1m-FP32.bin"), tmp.resolve("model.safetensors"));
+        SharedData.require("tiny-rwkv-6v0-1m-FP32.bin"), tmp.resolve("model.safetensors"));
     try (Checkpoint ckpt = Checkpoints.open(renamed, LoadProgress.NONE)) {
       assertThat(ckpt).isInstanceOf(GgmlCheckpoint.class);
       assertThat(ckpt.format()).isEqualTo("ggml");

@@ -49,31 +49,40 @@ public final class Fixtures {
     }
   }
 
-  /** The token sequence of the reference logits (finch-tiny.json {@code tokens}). */
-  public static int[] finchTinyTokens() {
-    final JsonNode tokens = finchTinyMeta().get("tokens");
-    final int[] out = new int[tokens.size()];
+  /** A JSON fixture file, parsed. */
+  public static JsonNode json(final String relative) {
+    try {
+      return new ObjectMapper().readTree(Files.readString(file(relative)));
+    } catch (final IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** A JSON array of integers (e.g. token ids). */
+  public static int[] ints(final JsonNode array) {
+    final int[] out = new int[array.size()];
     for (int i = 0; i < out.length; i++) {
-      out[i] = tokens.get(i).asInt();
+      out[i] = array.get(i).asInt();
     }
     return out;
   }
 
   /**
-   * The float64 reference logits rounded to float32, {@code [position][vocab]}: row t holds the
-   * logits after feeding tokens 0..t one at a time from a zero state.
+   * A raw little-endian float32 fixture {@code [rows][cols]}, its shape {@code [rows, cols]} from
+   * the fixture's JSON metadata.
+   *
+   * @throws IllegalStateException when the file size does not match the shape
    */
-  public static float[][] finchTinyLogits() {
-    final JsonNode shape = finchTinyMeta().get("logits").get("shape");
+  public static float[][] floatMatrix(final String relative, final JsonNode shape) {
     final int rows = shape.get(0).asInt();
     final int cols = shape.get(1).asInt();
     try {
-      final byte[] raw = Files.readAllBytes(file("finch-tiny/finch-tiny-logits.f32"));
-      final ByteBuffer b = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
-      if (b.remaining() != rows * cols * 4) {
-        throw new IllegalStateException("finch-tiny-logits.f32 has " + b.remaining()
-            + " bytes, finch-tiny.json says [" + rows + ", " + cols + "] float32");
+      final byte[] raw = Files.readAllBytes(file(relative));
+      if (raw.length != rows * cols * 4) {
+        throw new IllegalStateException("fixtures/" + relative + " has " + raw.length + " bytes, its metadata"
+            + " says [" + rows + ", " + cols + "] float32; regenerate the fixtures (tools/README.md)");
       }
+      final ByteBuffer b = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
       final float[][] out = new float[rows][cols];
       for (final float[] row : out) {
         b.asFloatBuffer().get(row);
@@ -85,12 +94,21 @@ public final class Fixtures {
     }
   }
 
+  /** The token sequence of the reference logits (finch-tiny.json {@code tokens}). */
+  public static int[] finchTinyTokens() {
+    return ints(finchTinyMeta().get("tokens"));
+  }
+
+  /**
+   * The float64 reference logits rounded to float32, {@code [position][vocab]}: row t holds the
+   * logits after feeding tokens 0..t one at a time from a zero state.
+   */
+  public static float[][] finchTinyLogits() {
+    return floatMatrix("finch-tiny/finch-tiny-logits.f32", finchTinyMeta().get("logits").get("shape"));
+  }
+
   /** {@code finch-tiny/finch-tiny.json}: dimensions, tokens, logits shape, tensor checksums. */
   public static JsonNode finchTinyMeta() {
-    try {
-      return new ObjectMapper().readTree(Files.readString(file("finch-tiny/finch-tiny.json")));
-    } catch (final IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return json("finch-tiny/finch-tiny.json");
   }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.finchstream.engine.io.ggml.GgmlCheckpoint;
+import io.finchstream.engine.testing.SharedData;
 import org.junit.jupiter.api.Test;
 
 class MemoryCheckpointTest {
@@ -45,7 +46,7 @@ class MemoryCheckpointTest {
 
   @Test
   void shouldCopyAnotherCheckpoint() {
-    try (GgmlCheckpoint file = GgmlCheckpoint.open(TestFiles.shared("tiny-rwkv-6v0-1m-FP32.bin"))) {
+    try (GgmlCheckpoint file = GgmlCheckpoint.open(SharedData.require("tiny-rwkv-6v0-1m-FP32.bin"))) {
       final MemoryCheckpoint copy = MemoryCheckpoint.copyOf(file);
       assertThat(copy.names()).containsExactlyElementsOf(file.names());
       for (final String name : file.names()) {

@@ -1,13 +1,7 @@
 package io.finchstream.engine.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.finchstream.engine.io.Fixtures;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -32,11 +26,7 @@ public final class GoldFinchFixtures {
 
   /** {@code fixtures.json}. */
   public static JsonNode meta() {
-    try {
-      return new ObjectMapper().readTree(Files.readString(Fixtures.file("goldfinch/fixtures.json")));
-    } catch (final IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return Fixtures.json("goldfinch/fixtures.json");
   }
 
   /** The entry of a model in {@code fixtures.json}. */
@@ -51,12 +41,7 @@ public final class GoldFinchFixtures {
 
   /** The token sequence of the expectations. */
   public static int[] tokens() {
-    final JsonNode tokens = meta().get("tokens");
-    final int[] out = new int[tokens.size()];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = tokens.get(i).asInt();
-    }
-    return out;
+    return Fixtures.ints(meta().get("tokens"));
   }
 
   /** Expected logits {@code [position][V]}: row t after tokens 0..t (float64 rounded to float32). */
@@ -83,23 +68,6 @@ public final class GoldFinchFixtures {
   }
 
   private static float[][] matrix(final String file, final JsonNode shape) {
-    final int rows = shape.get(0).asInt();
-    final int cols = shape.get(1).asInt();
-    try {
-      final byte[] raw = Files.readAllBytes(Fixtures.file("goldfinch/" + file));
-      if (raw.length != rows * cols * 4) {
-        throw new IllegalStateException(file + " has " + raw.length + " bytes, fixtures.json says ["
-            + rows + ", " + cols + "] float32; regenerate with tools/make_goldfinch_fixtures.py");
-      }
-      final ByteBuffer b = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
-      final float[][] out = new float[rows][cols];
-      for (final float[] row : out) {
-        b.asFloatBuffer().get(row);
-        b.position(b.position() + 4 * cols);
-      }
-      return out;
-    } catch (final IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return Fixtures.floatMatrix("goldfinch/" + file, shape);
   }
 }

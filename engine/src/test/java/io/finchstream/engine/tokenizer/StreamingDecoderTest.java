@@ -2,6 +2,7 @@ package io.finchstream.engine.tokenizer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.finchstream.engine.testing.SharedData;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.ArrayList;
@@ -176,7 +177,7 @@ class StreamingDecoderTest {
   @Test
   void shouldStreamTinyShakespeareExactly() throws Exception {
     final WorldTokenizer tokenizer = TokenizerTestData.worldTokenizer();
-    final byte[] text = Files.readAllBytes(TokenizerTestData.sharedFile("tinyshakespeare.txt"));
+    final byte[] text = Files.readAllBytes(SharedData.require("tinyshakespeare.txt"));
     final int[] ids = tokenizer.encodeBytes(text);
     final List<String> chunks = streamTokens(tokenizer, ids);
     assertThat(String.join("", chunks)).isEqualTo(new String(text, StandardCharsets.UTF_8));

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.finchstream.engine.EngineException;
+import io.finchstream.engine.testing.SharedData;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -123,7 +124,7 @@ class WorldTokenizerTest {
 
   @Test
   void shouldRoundTripTinyShakespeareAndMatchPython() throws Exception {
-    final byte[] text = Files.readAllBytes(TokenizerTestData.sharedFile("tinyshakespeare.txt"));
+    final byte[] text = Files.readAllBytes(SharedData.require("tinyshakespeare.txt"));
     final int[] ids = tokenizer().encodeBytes(text);
     assertThat(tokenizer().decodeBytes(ids)).isEqualTo(text);
     // from the independent Python implementation: count, head, sum and sha256 of the comma-joined ids

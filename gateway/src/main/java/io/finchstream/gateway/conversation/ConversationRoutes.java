@@ -20,6 +20,7 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * The native conversation API:
@@ -150,15 +151,7 @@ public final class ConversationRoutes {
   /** {@code GET /v1/conversations/{id}}. */
   public void get(final RoutingContext ctx) {
     final String id = ConversationIds.require(ctx.pathParam("id"), "id");
-    services.resolver().resolve(id, ctx.request().headers()).onComplete(ar -> {
-      if (ar.failed()) {
-        fail(ctx, ar.cause());
-      } else if (ar.result().isEmpty()) {
-        Responses.error(ctx, unknown(id));
-      } else {
-        Responses.json(ctx, 200, ar.result().get().toJson());
-      }
-    });
+    whenKnown(ctx, id, info -> Responses.json(ctx, 200, info.toJson()));
   }
 
   /** {@code POST /v1/conversations/{id}/fork}. */
@@ -188,13 +181,18 @@ public final class ConversationRoutes {
   /** {@code DELETE /v1/conversations/{id}}. */
   public void delete(final RoutingContext ctx) {
     final String id = ConversationIds.require(ctx.pathParam("id"), "id");
+    whenKnown(ctx, id, info -> publish(ctx, id, Events.delete(), new JsonObject()));
+  }
+
+  /** Resolves conversation {@code id}: a failure or 404 when it is unknown, else {@code known} runs on it. */
+  private void whenKnown(final RoutingContext ctx, final String id, final Consumer<ConversationInfo> known) {
     services.resolver().resolve(id, ctx.request().headers()).onComplete(ar -> {
       if (ar.failed()) {
         fail(ctx, ar.cause());
       } else if (ar.result().isEmpty()) {
         Responses.error(ctx, unknown(id));
       } else {
-        publish(ctx, id, Events.delete(), new JsonObject());
+        known.accept(ar.result().get());
       }
     });
   }

@@ -78,6 +78,12 @@ final class BenchModels {
     return (parameters(name) - emb) * (precision == WeightPrecision.BF16 ? 2.0 : 4.0);
   }
 
+  /** Flops per decoded token: a prefilled token's plus the head (2 per head weight). */
+  static double flopsPerDecodedToken(final String name) {
+    final FinchConfig c = config(name);
+    return flopsPerPrefilledToken(name) + 2.0 * c.vocabSize() * c.dim();
+  }
+
   /** Multiply-add flops per prefilled token (no head): 2 per matrix weight except emb and head, plus WKV. */
   static double flopsPerPrefilledToken(final String name) {
     final FinchConfig c = config(name);

@@ -1,10 +1,10 @@
 package io.finchstream.engine.io.ggml;
 
-import io.finchstream.engine.io.Checkpoint;
 import io.finchstream.engine.io.CheckpointException;
 import io.finchstream.engine.io.CheckpointTensor;
 import io.finchstream.engine.io.LoadProgress;
 import io.finchstream.engine.io.internal.DenseTensor;
+import io.finchstream.engine.io.internal.IndexedCheckpoint;
 import io.finchstream.engine.io.internal.MappedFile;
 import io.finchstream.engine.io.internal.OpenState;
 import io.finchstream.engine.io.internal.Shapes;
@@ -15,7 +15,6 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.Set;
 
 /**
  * An rwkv.cpp ggml checkpoint (finch-math §5.2), memory-mapped, with every tensor under its
@@ -28,7 +27,7 @@ import java.util.Set;
  *                    key (UTF-8); data (FP32 4·n | FP16 2·n | Q5_1 n/32·24 | Q8_0 n/32·34 bytes)
  * </pre>
  */
-public final class GgmlCheckpoint implements Checkpoint {
+public final class GgmlCheckpoint extends IndexedCheckpoint {
 
   /** {@code 'ggmf'} as a little-endian int32: bytes 66 6d 67 67. */
   public static final int MAGIC = 0x67676d66;
@@ -42,24 +41,19 @@ public final class GgmlCheckpoint implements Checkpoint {
       "convert the RWKV-6 .pth again with rwkv.cpp's python/convert_pytorch_to_ggml.py"
           + " (and quantize.py for Q5_1/Q8_0)";
 
-  private final Path path;
   private final int nVocab;
   private final int nEmbed;
   private final int nLayer;
-  private final TensorIndex tensors;
-  private final OpenState open;
 
   private GgmlCheckpoint(
       final Path path,
       final int[] header,
       final TensorIndex tensors,
       final OpenState open) {
-    this.path = path;
+    super(path, "ggml", tensors, open);
     this.nVocab = header[2];
     this.nEmbed = header[3];
     this.nLayer = header[4];
-    this.tensors = tensors;
-    this.open = open;
   }
 
   /** Opens a ggml file without progress reports. */
@@ -237,16 +231,6 @@ public final class GgmlCheckpoint implements Checkpoint {
         in.path(), "corrupt tensor record at byte " + pos + ": " + what + "; " + RECONVERT);
   }
 
-  @Override
-  public Path path() {
-    return path;
-  }
-
-  @Override
-  public String format() {
-    return "ggml";
-  }
-
   /** {@code n_vocab} from the file header. */
   public int nVocab() {
     return nVocab;
@@ -260,20 +244,5 @@ public final class GgmlCheckpoint implements Checkpoint {
   /** {@code n_layer} from the file header. */
   public int nLayer() {
     return nLayer;
-  }
-
-  @Override
-  public Set<String> names() {
-    return tensors.names();
-  }
-
-  @Override
-  public CheckpointTensor tensor(final String name) {
-    return tensors.get(name);
-  }
-
-  @Override
-  public void close() {
-    open.close();
   }
 }

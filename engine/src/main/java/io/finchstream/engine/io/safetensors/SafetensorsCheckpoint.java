@@ -4,12 +4,11 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.finchstream.engine.io.Checkpoint;
 import io.finchstream.engine.io.CheckpointException;
-import io.finchstream.engine.io.CheckpointTensor;
 import io.finchstream.engine.io.DType;
 import io.finchstream.engine.io.LoadProgress;
 import io.finchstream.engine.io.internal.DenseTensor;
+import io.finchstream.engine.io.internal.IndexedCheckpoint;
 import io.finchstream.engine.io.internal.MappedFile;
 import io.finchstream.engine.io.internal.OpenState;
 import io.finchstream.engine.io.internal.Shapes;
@@ -23,7 +22,6 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * A safetensors checkpoint, memory-mapped: {@code u64 header length N}, N bytes of JSON
@@ -32,7 +30,7 @@ import java.util.Set;
  * tensors are supported. Hugging Face RWKV-6 names ({@code rwkv.blocks.0.attention...}) are
  * presented under canonical names ({@link HfNames}); shapes are the same in both layouts.
  */
-public final class SafetensorsCheckpoint implements Checkpoint {
+public final class SafetensorsCheckpoint extends IndexedCheckpoint {
 
   private static final long MAX_HEADER_BYTES = 100L << 20;
   private static final String METADATA = "__metadata__";
@@ -41,11 +39,8 @@ public final class SafetensorsCheckpoint implements Checkpoint {
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
-  private final Path path;
-  private final TensorIndex tensors;
   private final Map<String, String> metadata;
   private final boolean hfNames;
-  private final OpenState open;
 
   private SafetensorsCheckpoint(
       final Path path,
@@ -53,11 +48,9 @@ public final class SafetensorsCheckpoint implements Checkpoint {
       final Map<String, String> metadata,
       final boolean hfNames,
       final OpenState open) {
-    this.path = path;
-    this.tensors = tensors;
+    super(path, "safetensors", tensors, open);
     this.metadata = metadata;
     this.hfNames = hfNames;
-    this.open = open;
   }
 
   /** Opens a safetensors file without progress reports. */
@@ -222,16 +215,6 @@ public final class SafetensorsCheckpoint implements Checkpoint {
     return new CheckpointException(file, "header entry of tensor " + name + " " + what + "; " + REWRITE);
   }
 
-  @Override
-  public Path path() {
-    return path;
-  }
-
-  @Override
-  public String format() {
-    return "safetensors";
-  }
-
   /** The {@code __metadata__} strings (empty when absent), in file order. */
   public Map<String, String> metadata() {
     return metadata;
@@ -240,20 +223,5 @@ public final class SafetensorsCheckpoint implements Checkpoint {
   /** Whether the file used Hugging Face names (mapped to canonical ones). */
   public boolean hfNames() {
     return hfNames;
-  }
-
-  @Override
-  public Set<String> names() {
-    return tensors.names();
-  }
-
-  @Override
-  public CheckpointTensor tensor(final String name) {
-    return tensors.get(name);
-  }
-
-  @Override
-  public void close() {
-    open.close();
   }
 }

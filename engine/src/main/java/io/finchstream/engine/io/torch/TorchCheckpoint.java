@@ -1,10 +1,10 @@
 package io.finchstream.engine.io.torch;
 
-import io.finchstream.engine.io.Checkpoint;
 import io.finchstream.engine.io.CheckpointException;
 import io.finchstream.engine.io.CheckpointTensor;
 import io.finchstream.engine.io.LoadProgress;
 import io.finchstream.engine.io.internal.DenseTensor;
+import io.finchstream.engine.io.internal.IndexedCheckpoint;
 import io.finchstream.engine.io.internal.MappedFile;
 import io.finchstream.engine.io.internal.OpenState;
 import io.finchstream.engine.io.internal.Shapes;
@@ -18,7 +18,6 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.zip.CRC32;
 
 /**
@@ -28,7 +27,7 @@ import java.util.zip.CRC32;
  * memory-mapped from its storage at the storage offset; strides must be C-contiguous. The archive
  * root directory name is whatever the file uses.
  */
-public final class TorchCheckpoint implements Checkpoint {
+public final class TorchCheckpoint extends IndexedCheckpoint {
 
   private static final int MAX_PICKLE_BYTES = 256 << 20;
   private static final String RESAVE =
@@ -37,14 +36,8 @@ public final class TorchCheckpoint implements Checkpoint {
   private static final String PHASE_MAP = "pth: mapping storages";
   private static final String PHASE_VERIFY = "pth: verifying storages (CRC-32)";
 
-  private final Path path;
-  private final TensorIndex tensors;
-  private final OpenState open;
-
   private TorchCheckpoint(final Path path, final TensorIndex tensors, final OpenState open) {
-    this.path = path;
-    this.tensors = tensors;
-    this.open = open;
+    super(path, "pth", tensors, open);
   }
 
   /** Opens a .pth file without checksum verification or progress reports. */
@@ -248,30 +241,5 @@ public final class TorchCheckpoint implements Checkpoint {
 
   private static String text(final MappedFile in, final ZipIndex zip, final ZipIndex.Entry e) {
     return new String(bytes(in, zip, e), StandardCharsets.UTF_8);
-  }
-
-  @Override
-  public Path path() {
-    return path;
-  }
-
-  @Override
-  public String format() {
-    return "pth";
-  }
-
-  @Override
-  public Set<String> names() {
-    return tensors.names();
-  }
-
-  @Override
-  public CheckpointTensor tensor(final String name) {
-    return tensors.get(name);
-  }
-
-  @Override
-  public void close() {
-    open.close();
   }
 }

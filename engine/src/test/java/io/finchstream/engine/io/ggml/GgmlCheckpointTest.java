@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.finchstream.engine.io.CheckpointException;
 import io.finchstream.engine.io.CheckpointTensor;
 import io.finchstream.engine.io.DType;
-import io.finchstream.engine.io.TestFiles;
+import io.finchstream.engine.testing.SharedData;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -36,7 +36,7 @@ class GgmlCheckpointTest {
 
   @Test
   void shouldIndexFp32FileUnderCanonicalNamesAndShapes() {
-    try (GgmlCheckpoint ckpt = GgmlCheckpoint.open(TestFiles.shared(FP32))) {
+    try (GgmlCheckpoint ckpt = GgmlCheckpoint.open(SharedData.require(FP32))) {
       assertThat(ckpt.format()).isEqualTo("ggml");
       assertThat(ckpt.names()).hasSize(342);
       assertThat(List.copyOf(ckpt.names()).subList(0, 8))
@@ -69,7 +69,7 @@ class GgmlCheckpointTest {
 
   @Test
   void shouldReadFp32ValuesInCanonicalLayout() {
-    try (GgmlCheckpoint ckpt = GgmlCheckpoint.open(TestFiles.shared(FP32))) {
+    try (GgmlCheckpoint ckpt = GgmlCheckpoint.open(SharedData.require(FP32))) {
       // value at canonical index, from NumPy (converter transforms undone by transposing)
       assertAt(ckpt, "emb.weight", 8.821487426757812e-05f, 3, 5);
       assertAt(ckpt, "blocks.0.att.time_maa_w1", -0.034423828125f, 7, 100);
@@ -96,8 +96,8 @@ class GgmlCheckpointTest {
    */
   @Test
   void shouldReadFp16FileAsTheFp32ValuesRoundedToHalf() {
-    try (GgmlCheckpoint f32 = GgmlCheckpoint.open(TestFiles.shared(FP32));
-        GgmlCheckpoint f16 = GgmlCheckpoint.open(TestFiles.shared(FP16))) {
+    try (GgmlCheckpoint f32 = GgmlCheckpoint.open(SharedData.require(FP32));
+        GgmlCheckpoint f16 = GgmlCheckpoint.open(SharedData.require(FP16))) {
       assertThat(f16.names()).containsExactlyElementsOf(f32.names());
       int rounded = 0;
       for (final String name : f32.names()) {
@@ -122,7 +122,7 @@ class GgmlCheckpointTest {
 
   @Test
   void shouldDequantizeQ5_1File() {
-    try (GgmlCheckpoint ckpt = GgmlCheckpoint.open(TestFiles.shared(Q5_1))) {
+    try (GgmlCheckpoint ckpt = GgmlCheckpoint.open(SharedData.require(Q5_1))) {
       assertThat(ckpt.names()).hasSize(342);
       assertShape(ckpt.tensor("emb.weight"), 256, 128);
       assertShape(ckpt.tensor("blocks.0.att.time_maa_w1"), 128, 160);
@@ -149,7 +149,7 @@ class GgmlCheckpointTest {
   @ParameterizedTest
   @ValueSource(strings = {"blocks.5.ffn.value.weight", "blocks.0.att.time_maa_w1"})
   void shouldReadAnyRangeLikeTheWholeTensor(final String name) {
-    try (GgmlCheckpoint ckpt = GgmlCheckpoint.open(TestFiles.shared(Q5_1))) {
+    try (GgmlCheckpoint ckpt = GgmlCheckpoint.open(SharedData.require(Q5_1))) {
       final CheckpointTensor t = ckpt.tensor(name);
       final float[] all = t.toFloats();
       final float[] piece = new float[77];
@@ -227,7 +227,7 @@ class GgmlCheckpointTest {
   @ParameterizedTest
   @ValueSource(longs = {0, 3, 20, 24 + 7, 24 + 12 + 4 + 5, 2_000_000, 4_127_712})
   void shouldRejectTruncatedCopies(final long length) throws IOException {
-    final Path file = truncatedCopy(TestFiles.shared(FP32), length);
+    final Path file = truncatedCopy(SharedData.require(FP32), length);
     assertThatThrownBy(() -> GgmlCheckpoint.open(file))
         .isInstanceOf(CheckpointException.class)
         .hasMessageContaining(file.toString())
@@ -338,7 +338,7 @@ class GgmlCheckpointTest {
 
   @Test
   void shouldNameTheMissingTensorAndRefuseReadsAfterClose() {
-    final GgmlCheckpoint ckpt = GgmlCheckpoint.open(TestFiles.shared(FP32));
+    final GgmlCheckpoint ckpt = GgmlCheckpoint.open(SharedData.require(FP32));
     assertThatThrownBy(() -> ckpt.tensor("blocks.12.ln1.weight"))
         .isInstanceOf(CheckpointException.class)
         .hasMessageContaining(ckpt.path().toString())
@@ -352,7 +352,7 @@ class GgmlCheckpointTest {
 
   @Test
   void shouldReportIndexingProgressUpToTheFileSize() throws IOException {
-    final Path path = TestFiles.shared(FP32);
+    final Path path = SharedData.require(FP32);
     final List<long[]> updates = new ArrayList<>();
     GgmlCheckpoint.open(path, (phase, done, total) -> updates.add(new long[] {done, total}))
         .close();

@@ -6,8 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.finchstream.engine.io.CheckpointException;
 import io.finchstream.engine.io.DType;
 import io.finchstream.engine.io.MemoryCheckpoint;
-import io.finchstream.engine.io.TestFiles;
 import io.finchstream.engine.io.ggml.GgmlCheckpoint;
+import io.finchstream.engine.testing.SharedData;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -25,7 +25,7 @@ class SafetensorsWriterTest {
   @Test
   void shouldRoundTripFloat32ExactlyWithMetadata() {
     final Path file = tmp.resolve("m.safetensors");
-    try (GgmlCheckpoint src = GgmlCheckpoint.open(TestFiles.shared("tiny-rwkv-6v0-1m-FP32.bin"))) {
+    try (GgmlCheckpoint src = GgmlCheckpoint.open(SharedData.require("tiny-rwkv-6v0-1m-FP32.bin"))) {
       SafetensorsWriter.write(file, src, DType.F32, Map.of("arch", "finch"));
       try (SafetensorsCheckpoint back = SafetensorsCheckpoint.open(file)) {
         assertThat(back.names()).containsExactlyElementsOf(src.names());
