@@ -18,7 +18,8 @@ import io.finchstream.proto.v1.GenerationProgress;
 final class ActiveGeneration {
 
   final String conversation;
-  GenerationProgress progress;
+  /** Replaced by the stream thread (cancel) while a decode cycle may read it. */
+  volatile GenerationProgress progress;
   private final Generation generation;
   /** The last token appended but not yet ingested by the state (-1: the state is at the log end). */
   int pendingToken = -1;

@@ -48,6 +48,11 @@ import java.util.concurrent.TimeoutException;
  */
 final class ThreadBatcher {
 
+  /**
+   * Longest a punctuation defers compute to let arriving records in: a burst of events is taken in
+   * far faster than this; a steady stream must not hold compute back for long.
+   */
+  private static final long INTAKE_NANOS = 20_000_000L;
   /** Punctuations closer together than this belong to one stream loop. */
   private static final long SAME_LOOP_NANOS = 2_000_000L;
 
@@ -184,12 +189,13 @@ final class ThreadBatcher {
 
   /**
    * Whether {@code me}'s punctuation should skip compute to let arriving records in first: records
-   * were processed since its previous punctuation and its last compute began less than one budget ago.
+   * were processed since its previous punctuation and its last compute began less than {@link
+   * #INTAKE_NANOS} ago.
    */
   boolean intakeFirst(final Member me, final long now) {
     final boolean arriving = processed != me.processedSeen;
     me.processedSeen = processed;
-    if (arriving && now - me.computedAt < budgetNanos) {
+    if (arriving && now - me.computedAt < INTAKE_NANOS) {
       return true;
     }
     me.computedAt = now;
