@@ -4,7 +4,7 @@ import io.finchstream.engine.LanguageModel;
 import io.finchstream.engine.ModelState;
 import io.finchstream.engine.sampling.Sampler;
 import io.finchstream.engine.sampling.SamplingParams;
-import io.finchstream.engine.sampling.TokenCounts;
+import io.finchstream.engine.sampling.Generation;
 import io.finchstream.processors.FinchstreamConfig;
 import io.finchstream.processors.ServedModel;
 import io.finchstream.proto.v1.AppendTokens;
@@ -23,8 +23,13 @@ import java.util.Random;
  */
 final class BatchingBenchmark {
 
-  /** Tokens per second, raw engine and service, for prefill and decode. */
-  record Result(double rawPrefill, double servicePrefill, double rawDecode, double serviceDecode) {}
+  /**
+   * Tokens per second, raw engine and service, for prefill and decode, and where the CPU went in
+   * each measured phase ({@link ThreadCpu}).
+   */
+  record Result(double rawPrefill, double servicePrefill, double rawDecode, double serviceDecode, Map<String, String> cpu) {}
+
+  private final Map<String, String> cpu = new java.util.LinkedHashMap<>();
 
   private final ServedModel served;
   private final int conversations;
@@ -46,15 +51,25 @@ final class BatchingBenchmark {
     final int batch = config.getInt(FinchstreamConfig.BATCH_MAX_CONVERSATIONS_CONFIG);
     final int chunk = config.getInt(FinchstreamConfig.BATCH_MAX_TOKENS_CONFIG);
     final int[][] prompts = prompts();
-    // Warm the JIT on the raw path first, so neither side pays for compilation in its measurement.
+    // Warm the JIT on the raw paths first (one untimed pass each), so neither side pays for
+    // compilation in its measurement; the service is warmed by its own first prefill.
     rawPrefill(prompts, batch, chunk);
+    ThreadCpu phase = ThreadCpu.start();
     final double rawPrefill = rawPrefill(prompts, batch, chunk);
+    cpu.put("raw prefill", phase.report());
+    rawDecode(prompts, batch);
+    phase = ThreadCpu.start();
     final double rawDecode = rawDecode(prompts, batch);
+    cpu.put("raw decode", phase.report());
     try (BenchCluster cluster = new BenchCluster(served, settings)) {
       servicePrefill(cluster, "warm-", prompts);
+      phase = ThreadCpu.start();
       final double servicePrefill = servicePrefill(cluster, "p-", prompts);
+      cpu.put("service prefill", phase.report());
+      phase = ThreadCpu.start();
       final double serviceDecode = serviceDecode(cluster, "p-");
-      return new Result(rawPrefill, servicePrefill, rawDecode, serviceDecode);
+      cpu.put("service decode", phase.report());
+      return new Result(rawPrefill, servicePrefill, rawDecode, serviceDecode, Map.copyOf(cpu));
     }
   }
 
@@ -89,7 +104,12 @@ final class BatchingBenchmark {
     return (double) conversations * prefillTokens / ((System.nanoTime() - t0) / 1e9);
   }
 
-  /** The engine alone: greedy decode of every conversation, batched like the service does. */
+  /**
+   * The engine alone: greedy decode of every conversation, batched like the service does: each
+   * conversation follows the same rules through the engine's {@link Generation} (it leaves the
+   * batch when it ends, e.g. at end-of-text), one {@code logits} call for the first tokens, then
+   * one {@code step} per round for the conversations still running.
+   */
   private double rawDecode(final int[][] prompts, final int batch) {
     final LanguageModel model = served.model();
     final Sampler sampler = new Sampler();
@@ -98,27 +118,38 @@ final class BatchingBenchmark {
     long nanos = 0;
     for (int from = 0; from < conversations; from += batch) {
       final int n = Math.min(batch, conversations - from);
-      final List<ModelState> states = new ArrayList<>();
+      List<ModelState> states = new ArrayList<>();
+      List<Generation> generations = new ArrayList<>();
       for (int c = 0; c < n; c++) {
         final ModelState s = model.newState();
         model.ingest(List.of(s), List.of(prompts[from + c]));
         states.add(s);
+        generations.add(new Generation(served.tokenizer(), greedy));
       }
-      final float[][] logits = new float[n][model.info().vocabSize()];
-      final TokenCounts[] counts = new TokenCounts[n];
-      final int[] next = new int[n];
+      final float[][] rows = new float[n][model.info().vocabSize()];
       final long t0 = System.nanoTime();
-      model.logits(states, logits);
-      for (int step = 0; step < generateTokens; step++) {
-        for (int c = 0; c < n; c++) {
-          if (counts[c] == null) {
-            counts[c] = new TokenCounts();
+      model.logits(states, rows);
+      while (!states.isEmpty()) {
+        final List<ModelState> running = new ArrayList<>(states.size());
+        final List<Generation> still = new ArrayList<>(states.size());
+        final int[] next = new int[states.size()];
+        int k = 0;
+        for (int c = 0; c < states.size(); c++) {
+          final Generation g = generations.get(c);
+          final int token = g.sample(sampler, rows[c]);
+          g.accept(token);
+          tokens++;
+          if (!g.ended()) {
+            running.add(states.get(c));
+            still.add(g);
+            next[k++] = token;
           }
-          next[c] = sampler.sample(logits[c], greedy, counts[c]);
-          counts[c].add(next[c]);
         }
-        model.step(states, next, logits);
-        tokens += n;
+        states = running;
+        generations = still;
+        if (!states.isEmpty()) {
+          model.step(states, java.util.Arrays.copyOf(next, k), java.util.Arrays.copyOf(rows, k));
+        }
       }
       nanos += System.nanoTime() - t0;
     }

@@ -56,6 +56,9 @@ final class BenchBatchingCommand implements Callable<Integer> {
         r.servicePrefill() / r.rawPrefill()));
     out.println(String.format(Locale.ROOT, "%-8s %16.1f %16.1f %8.3f", "decode", r.rawDecode(), r.serviceDecode(),
         r.serviceDecode() / r.rawDecode()));
+    for (final String phase : new String[] {"raw prefill", "service prefill", "raw decode", "service decode"}) {
+      out.println(String.format(Locale.ROOT, "%-16s %s", phase + ":", r.cpu().get(phase)));
+    }
     out.flush();
     return 0;
   }

@@ -85,7 +85,7 @@ final class BenchCluster implements AutoCloseable {
       if (System.nanoTime() > deadline) {
         throw new IllegalStateException("timed out after " + timeout + " waiting for " + target + " (at " + value.getAsDouble() + ")");
       }
-      Thread.sleep(1);
+      Thread.sleep(5);
     }
   }
 

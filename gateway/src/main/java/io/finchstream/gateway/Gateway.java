@@ -119,7 +119,9 @@ public final class Gateway implements AutoCloseable {
 
     final WriteTracker tracker = new WriteTracker(100_000);
     final ReplyRouter router = new ReplyRouter();
-    final ReplyListener listener = new ReplyListener(consumer, instanceId, router);
+    final AtomicInteger active = new AtomicInteger();
+    final GatewayMetrics metrics = new GatewayMetrics(ports.metrics(), active, router::unrouted);
+    final ReplyListener listener = new ReplyListener(consumer, instanceId, router, metrics::replyDelay);
     final EventPublisher publisher = new EventPublisher(producer, tracker);
     final KafkaReachability kafka = new KafkaReachability(Admin.create(adminProps), 2_000);
     final HttpClient peers = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true));
@@ -127,8 +129,6 @@ public final class Gateway implements AutoCloseable {
         config.getLong(GatewayConfig.READ_YOUR_WRITES_CONFIG), config.getLong(GatewayConfig.REQUEST_TIMEOUT_CONFIG));
     final RateLimiter limiter = new RateLimiter(config.getDouble(GatewayConfig.RATE_LIMIT_CONFIG),
         config.getInt(GatewayConfig.RATE_BURST_CONFIG), System::nanoTime);
-    final AtomicInteger active = new AtomicInteger();
-    final GatewayMetrics metrics = new GatewayMetrics(ports.metrics(), active, router::unrouted);
     final GatewayServices services = new GatewayServices(vertx, config, ports, instanceId, publisher, router, listener, tracker,
         kafka, resolver, limiter, metrics, active, ConcurrentHashMap.newKeySet());
     listener.start();

@@ -3,6 +3,7 @@ package io.finchstream.processors;
 import io.finchstream.processors.conversation.ConversationProcessor;
 import io.finchstream.processors.conversation.MemoryBudget;
 import io.finchstream.processors.conversation.ProcessorSettings;
+import io.finchstream.processors.conversation.ThreadBatchers;
 import io.finchstream.processors.event.EventValidator;
 import io.finchstream.processors.event.ForkDecodeProcessor;
 import io.finchstream.processors.event.ValidationProcessor;
@@ -54,13 +55,15 @@ public final class ConversationTopology {
   public static Topology build(
       final ServedModel model, final ProcessorSettings settings, final MemoryBudget budget, final FinchstreamMetrics metrics) {
     final EventValidator validator = new EventValidator(model.tokenizer(), model.info().vocabSize(), settings.limits());
+    final ThreadBatchers batchers = new ThreadBatchers(model.model(), metrics, settings.batchConversations(), settings.decodeCycleMs(),
+        settings.computeBudgetMs());
     final Topology t = new Topology();
     t.addSource(EVENTS_SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), Topics.EVENTS);
     t.addSource(FORKS_SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), Topics.FORKS);
     t.addProcessor(VALIDATE, () -> new ValidationProcessor(validator, metrics, CONVERSATIONS, REPLIES_SINK, DLQ_SINK), EVENTS_SOURCE);
     t.addProcessor(FORK_DECODE, () -> new ForkDecodeProcessor(metrics, CONVERSATIONS, DLQ_SINK), FORKS_SOURCE);
     t.addProcessor(CONVERSATIONS,
-        () -> new ConversationProcessor(model, settings, budget, metrics, REPLIES_SINK, DLQ_SINK, FORKS_SINK),
+        () -> new ConversationProcessor(model, settings, budget, metrics, REPLIES_SINK, DLQ_SINK, FORKS_SINK, batchers),
         VALIDATE, FORK_DECODE);
     for (final String store : Stores.ALL) {
       t.addStateStore(storeBuilder(store, settings), CONVERSATIONS);

@@ -120,8 +120,16 @@ public final class FinchstreamConfig extends AbstractConfig {
 
   public static final String COMPUTE_BUDGET_MS_CONFIG = "compute.budget.ms";
   public static final String COMPUTE_BUDGET_MS_DOC =
-      "Time one compute round may take before it yields to the stream thread (polling, commits)."
-          + " Keep it far below max.poll.interval.ms.";
+      "Time the batched ingest (prefill) of one punctuation may take before it yields to the stream"
+          + " thread (polling, commits); half of it while generations run. Keep it far below"
+          + " max.poll.interval.ms.";
+
+  public static final String DECODE_CYCLE_MS_CONFIG = "decode.cycle.ms";
+  public static final String DECODE_CYCLE_MS_DOC =
+      "Longest decode cycle: the running generations of a stream thread are advanced together on a"
+          + " decode thread for this long (a cycle also ends after a generation's first token), then"
+          + " their tokens are stored and emitted; so it is the streaming cadence (replies become"
+          + " visible at the next commit, see streams.commit.interval.ms).";
 
   public static final String COMPUTE_PENDING_TOKENS_CONFIG = "compute.pending.tokens";
   public static final String COMPUTE_PENDING_TOKENS_DOC =
@@ -176,7 +184,8 @@ public final class FinchstreamConfig extends AbstractConfig {
         .define(SNAPSHOT_PART_BYTES_CONFIG, Type.INT, 900_000, Range.between(1024, 64 * MIB), Importance.MEDIUM, SNAPSHOT_PART_BYTES_DOC)
         .define(HOT_CACHE_MAX_BYTES_CONFIG, Type.LONG, 512L * MIB, Range.atLeast(0), Importance.MEDIUM, HOT_CACHE_MAX_BYTES_DOC)
         .define(COMPUTE_INTERVAL_MS_CONFIG, Type.LONG, 5L, Range.between(1, 60_000), Importance.LOW, COMPUTE_INTERVAL_MS_DOC)
-        .define(COMPUTE_BUDGET_MS_CONFIG, Type.LONG, 200L, Range.between(1, 60_000), Importance.LOW, COMPUTE_BUDGET_MS_DOC)
+        .define(COMPUTE_BUDGET_MS_CONFIG, Type.LONG, 400L, Range.between(1, 60_000), Importance.LOW, COMPUTE_BUDGET_MS_DOC)
+        .define(DECODE_CYCLE_MS_CONFIG, Type.LONG, 200L, Range.between(1, 60_000), Importance.LOW, DECODE_CYCLE_MS_DOC)
         .define(COMPUTE_PENDING_TOKENS_CONFIG, Type.INT, 4096, Range.between(1, Integer.MAX_VALUE), Importance.LOW, COMPUTE_PENDING_TOKENS_DOC)
         .define(BATCH_MAX_CONVERSATIONS_CONFIG, Type.INT, 64, Range.between(1, 4096), Importance.LOW, BATCH_MAX_CONVERSATIONS_DOC)
         .define(BATCH_MAX_TOKENS_CONFIG, Type.INT, 512, Range.between(1, 1 << 20), Importance.LOW, BATCH_MAX_TOKENS_DOC)

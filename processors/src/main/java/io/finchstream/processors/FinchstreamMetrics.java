@@ -24,6 +24,7 @@ public final class FinchstreamMetrics {
   private final DistributionSummary batchTokens;
   private final Timer generationLatency;
   private final Timer firstTokenLatency;
+  private final Timer eventDelay;
   private final Counter hotHits;
   private final Counter hotMisses;
   private final Counter hotEvictions;
@@ -50,6 +51,8 @@ public final class FinchstreamMetrics {
         .description("From accepting a Generate to its GenerationDone").register(registry);
     firstTokenLatency = Timer.builder("finchstream.generation.first.token")
         .description("From accepting a Generate to its first sampled token").register(registry);
+    eventDelay = Timer.builder("finchstream.event.delay")
+        .description("From an event's record timestamp (its producer's send) to its processing").register(registry);
     hotHits = Counter.builder("finchstream.hotcache.hits").description("States found hot in memory").register(registry);
     hotMisses = Counter.builder("finchstream.hotcache.misses")
         .description("States rebuilt from snapshot + token log").register(registry);
@@ -95,6 +98,11 @@ public final class FinchstreamMetrics {
 
   public void firstToken(final long latencyMs) {
     firstTokenLatency.record(Math.max(0, latencyMs), TimeUnit.MILLISECONDS);
+  }
+
+  /** An event was processed {@code delayMs} after its record timestamp. */
+  public void eventDelay(final long delayMs) {
+    eventDelay.record(Math.max(0, delayMs), TimeUnit.MILLISECONDS);
   }
 
   public void hotHit() {

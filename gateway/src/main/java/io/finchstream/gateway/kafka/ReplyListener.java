@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongConsumer;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.PartitionInfo;
@@ -39,6 +40,7 @@ public final class ReplyListener implements AutoCloseable {
   private final Consumer<byte[], byte[]> consumer;
   private final String instanceId;
   private final ReplyRouter router;
+  private final LongConsumer replyDelayMs;
   private final Thread thread;
   private final CountDownLatch assignedLatch = new CountDownLatch(1);
   private final AtomicLong malformed = new AtomicLong();
@@ -48,10 +50,13 @@ public final class ReplyListener implements AutoCloseable {
   private Set<TopicPartition> partitions = Set.of();
   private long lastRefresh;
 
-  public ReplyListener(final Consumer<byte[], byte[]> consumer, final String instanceId, final ReplyRouter router) {
+  /** @param replyDelayMs told, for every reply to this gateway, how long after its record timestamp it arrived */
+  public ReplyListener(final Consumer<byte[], byte[]> consumer, final String instanceId, final ReplyRouter router,
+      final LongConsumer replyDelayMs) {
     this.consumer = consumer;
     this.instanceId = instanceId;
     this.router = router;
+    this.replyDelayMs = replyDelayMs;
     this.thread = new Thread(this::run, "finchstream-gateway-replies");
     this.thread.setDaemon(true);
   }
@@ -136,6 +141,7 @@ public final class ReplyListener implements AutoCloseable {
       return;
     }
     if (instanceId.equals(reply.getReplyTo())) {
+      replyDelayMs.accept(System.currentTimeMillis() - record.timestamp());
       router.dispatch(reply);
     }
   }

@@ -16,6 +16,7 @@ public final class GatewayMetrics {
 
   private final MeterRegistry registry;
   private final Timer firstToken;
+  private final Timer replyDelay;
   private final Counter tokens;
 
   public GatewayMetrics(final MeterRegistry registry, final AtomicInteger active, final Supplier<Number> unrouted) {
@@ -25,6 +26,13 @@ public final class GatewayMetrics {
         .publishPercentileHistogram()
         .minimumExpectedValue(Duration.ofMillis(1))
         .maximumExpectedValue(Duration.ofMinutes(2))
+        .register(registry);
+    this.replyDelay = Timer.builder("finchstream.gateway.reply.delay")
+        .description("From a reply's record timestamp (the processors' send, inside their transaction) to its routing here:"
+            + " the wait for the transaction's commit plus the fetch")
+        .publishPercentileHistogram()
+        .minimumExpectedValue(Duration.ofMillis(1))
+        .maximumExpectedValue(Duration.ofMinutes(1))
         .register(registry);
     this.tokens = Counter.builder("finchstream.gateway.generation.tokens")
         .description("Generated tokens streamed to clients")
@@ -39,6 +47,11 @@ public final class GatewayMetrics {
 
   public void firstToken(final long nanos) {
     firstToken.record(Duration.ofNanos(nanos));
+  }
+
+  /** A reply reached this gateway {@code millis} after its record timestamp. */
+  public void replyDelay(final long millis) {
+    replyDelay.record(Duration.ofMillis(Math.max(0, millis)));
   }
 
   public void tokens(final int count) {

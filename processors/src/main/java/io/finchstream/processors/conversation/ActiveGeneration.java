@@ -1,5 +1,6 @@
 package io.finchstream.processors.conversation;
 
+import io.finchstream.engine.ModelState;
 import io.finchstream.engine.sampling.Generation;
 import io.finchstream.engine.sampling.Sampler;
 import io.finchstream.engine.tokenizer.Tokenizer;
@@ -17,7 +18,8 @@ import io.finchstream.proto.v1.GenerationProgress;
 final class ActiveGeneration {
 
   final String conversation;
-  GenerationProgress progress;
+  /** Replaced by the stream thread (cancel) while a decode cycle may read it. */
+  volatile GenerationProgress progress;
   private final Generation generation;
   /** The last token appended but not yet ingested by the state (-1: the state is at the log end). */
   int pendingToken = -1;
@@ -28,6 +30,13 @@ final class ActiveGeneration {
   final StringBuilder fullText = new StringBuilder();
   FinishReason finished;
   boolean firstTokenSeen;
+  /** The conversation's (pinned) state while the generation is offered to a decode cycle. */
+  ModelState state;
+  /**
+   * The generation advances the conversation's state itself (set by the stream thread once the
+   * prefill is done); batched ingest leaves the conversation alone, also while a decode cycle runs.
+   */
+  boolean ownsState;
 
   ActiveGeneration(final String conversation, final GenerationProgress progress, final Tokenizer tokenizer) {
     this.conversation = conversation;
@@ -35,6 +44,11 @@ final class ActiveGeneration {
     this.generation = new Generation(tokenizer,
         EventValidator.samplingParams(progress.getRequest(), progress.getMaxTokens(), progress.getSeed()).build());
     this.firstTokenSeen = progress.getGenerated() > 0;
+  }
+
+  /** Whether it produced something (or finished) that is not stored and emitted yet. */
+  boolean holdsOutput() {
+    return finished != null || newTokens.size() > 0 || newText.length() > 0;
   }
 
   /** Rebuilds the bookkeeping from tokens already generated, emitted and stored. */

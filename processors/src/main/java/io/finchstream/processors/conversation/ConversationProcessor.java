@@ -20,6 +20,7 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.time.Duration;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Set;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
@@ -41,6 +42,11 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
 
   private static final Logger LOG = LoggerFactory.getLogger(ConversationProcessor.class);
   private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+  /**
+   * How long a punctuation waits for a running decode cycle before it leaves the generations to it
+   * and lets the stream thread process records: the longest extra wait of a new request.
+   */
+  private static final long COLLECT_WAIT_NANOS = 50_000_000L;
 
   private final ServedModel served;
   private final ProcessorSettings settings;
@@ -50,6 +56,7 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
   private final String dlqChild;
   private final String forksChild;
   private final EventValidator validator;
+  private final ThreadBatchers batchers;
 
   private ProcessorContext<Object, Object> context;
   private HotStateCache cache;
@@ -59,16 +66,19 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
   private EventApplier applier;
   private ForkImporter forkImporter;
   private Outputs outputs;
+  private ThreadBatcher batcher;
+  private ThreadBatcher.Member member;
   private final Set<String> drainAtNextPunctuation = new LinkedHashSet<>();
 
   /**
    * @param repliesChild name of the replies sink
    * @param dlqChild name of the dead-letter sink
    * @param forksChild name of the fork-transfer sink
+   * @param batchers the topology's per-thread batchers (decode across the tasks of a stream thread)
    */
   public ConversationProcessor(
       final ServedModel served, final ProcessorSettings settings, final MemoryBudget budget, final FinchstreamMetrics metrics,
-      final String repliesChild, final String dlqChild, final String forksChild) {
+      final String repliesChild, final String dlqChild, final String forksChild, final ThreadBatchers batchers) {
     this.served = served;
     this.settings = settings;
     this.budget = budget;
@@ -76,12 +86,14 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
     this.repliesChild = repliesChild;
     this.dlqChild = dlqChild;
     this.forksChild = forksChild;
+    this.batchers = batchers;
     this.validator = new EventValidator(served.tokenizer(), served.info().vocabSize(), settings.limits());
   }
 
   @Override
   public void init(final ProcessorContext<Object, Object> context) {
     this.context = context;
+    leaveBatcher();
     final ConversationStores stores = ConversationStores.of(context, settings.partBytes(), metrics);
     outputs = new ContextOutputs();
     cache = new HotStateCache(budget, metrics);
@@ -90,13 +102,13 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
     compute = new BatchedCompute(served.model(), stores, loader, cache, snapshotter, metrics,
         settings.batchConversations(), settings.batchTokens());
     cache.onEvict(compute::spill);
-    generations = new GenerationLoop(served.model(), served.tokenizer(), stores, loader, cache, snapshotter, compute, outputs,
-        settings.batchConversations());
+    generations = new GenerationLoop(served.model(), served.tokenizer(), stores, loader, cache, snapshotter, compute, outputs);
     deferred = new DeferredQueue(stores);
     applier = new EventApplier(stores, loader, cache, compute, generations, new ForkExporter(stores, loader, outputs), outputs,
         served.info());
     forkImporter = new ForkImporter(stores, compute, outputs);
     generations.onFinished(drainAtNextPunctuation::add);
+    generations.onNewWork(() -> batcher().hurry());
     generations.resumeStored();
     stores.deferred.forEach((key, value) -> {
       final String conversation = StoreKey.conversation(key);
@@ -112,6 +124,8 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
   public void process(final Record<String, Object> record) {
     final long cpu = THREADS.getCurrentThreadCpuTime();
     try {
+      batcher().recordProcessed();
+      metrics.eventDelay(context.currentSystemTimeMs() - record.timestamp());
       switch (record.value()) {
         case Inbound in -> onEvent(in);
         case ForkTransfer t -> importFork(record.key(), t, origin(record));
@@ -181,22 +195,56 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
     LOG.debug("conversation {}: cancel of {} matched no running or waiting generation", conversation, requestId);
   }
 
+  /**
+   * While the thread's decode cycle runs, computes pending tokens of other conversations only.
+   * Otherwise stores and emits what this task's generations produced in the last cycle, computes
+   * pending tokens (unless records are arriving: then they go first), and offers the generations
+   * that are ready to the thread's batcher, which starts the next cycle (for every task of the
+   * thread) once every task has stored its results.
+   */
   private void punctuate(final long timestamp) {
     final long cpu = THREADS.getCurrentThreadCpuTime();
     try {
       final long start = System.nanoTime();
-      final long deadline = start + settings.computeBudgetMs() * 1_000_000L;
-      drainDeferred();
-      if (generations.activeCount() > 0) {
-        compute.run(start + settings.computeBudgetMs() * 500_000L);
-        generations.run(deadline);
+      final long budget = settings.computeBudgetMs() * 1_000_000L;
+      final ThreadBatcher b = batcher();
+      final boolean computeNow = !b.intakeFirst(member, start);
+      if (!b.collect(COLLECT_WAIT_NANOS)) {
         drainDeferred();
-      } else {
-        compute.run(deadline);
+        if (computeNow) {
+          compute.run(start + budget / 2);
+        }
+        return;
       }
+      b.takeResults(member);
+      generations.flush();
+      drainDeferred();
+      if (computeNow) {
+        compute.run(start + (generations.activeCount() > 0 ? budget / 2 : budget));
+      }
+      final List<ActiveGeneration> ready = generations.activeCount() > 0 ? generations.prepare() : List.of();
+      generations.flush();
+      drainDeferred();
+      b.arrive(member, ready, computeNow);
     } finally {
       metrics.processingCpu(THREADS.getCurrentThreadCpuTime() - cpu);
     }
+  }
+
+  private void leaveBatcher() {
+    if (batcher != null) {
+      batcher.leave(this);
+      batcher = null;
+    }
+  }
+
+  /** This thread's batcher, joined on first use (a processor runs on its task's stream thread only). */
+  private ThreadBatcher batcher() {
+    if (batcher == null) {
+      batcher = batchers.current();
+      member = batcher.join(this);
+    }
+    return batcher;
   }
 
   /** Applies the deferred events of conversations whose generation ended, in order, until one starts a new generation. */
@@ -242,6 +290,7 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
 
   @Override
   public void close() {
+    leaveBatcher();
     if (cache != null) {
       cache.clear();
     }

@@ -1,8 +1,6 @@
 package io.finchstream.processors.conversation;
 
 import io.finchstream.engine.LanguageModel;
-import io.finchstream.engine.ModelState;
-import io.finchstream.engine.sampling.Sampler;
 import io.finchstream.engine.tokenizer.Tokenizer;
 import io.finchstream.processors.FinchstreamException;
 import io.finchstream.processors.event.Replies;
@@ -19,13 +17,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Advances every running generation of a task together: each round is one batched engine call
- * ({@link LanguageModel#step} for generations whose state lags by the last sampled token, {@link
- * LanguageModel#logits} for those whose state is at the end of the log, e.g. the first token or
- * after a restart), then one draw per generation. At the end of a punctuation each generation's new
- * tokens are appended to the log and announced in one TokenChunk, and its progress is stored, all
- * in the same transaction; so after a crash the new owner resumes exactly at the next token, and
- * since the sampler's randomness is a function of (seed, step), it samples the same tokens.
+ * The running generations of a task: which are ready for a decode step ({@link #prepare}; the
+ * rounds themselves are {@link DecodeRound}s run by the stream thread's {@link ThreadBatcher}, for
+ * the generations of all its tasks together), and storing what they produced ({@link #flush}): each
+ * generation's new tokens are appended to the log and announced in one TokenChunk, and its progress
+ * is stored, all in this task's transaction; so after a crash the new owner resumes exactly at the
+ * next token, and since the sampler's randomness is a function of (seed, step), it samples the same
+ * tokens.
  */
 final class GenerationLoop {
 
@@ -39,15 +37,13 @@ final class GenerationLoop {
   private final Snapshotter snapshotter;
   private final BatchedCompute compute;
   private final Outputs out;
-  private final int maxBatch;
-  private final Sampler sampler = new Sampler();
   private final LinkedHashMap<String, ActiveGeneration> active = new LinkedHashMap<>();
   private Consumer<String> onFinished = c -> {};
-  private float[][] rows = new float[0][];
+  private Runnable onNewWork = () -> {};
 
   GenerationLoop(
       final LanguageModel model, final Tokenizer tokenizer, final ConversationStores stores, final StateLoader loader,
-      final HotStateCache cache, final Snapshotter snapshotter, final BatchedCompute compute, final Outputs out, final int maxBatch) {
+      final HotStateCache cache, final Snapshotter snapshotter, final BatchedCompute compute, final Outputs out) {
     this.model = model;
     this.tokenizer = tokenizer;
     this.stores = stores;
@@ -56,11 +52,10 @@ final class GenerationLoop {
     this.snapshotter = snapshotter;
     this.compute = compute;
     this.out = out;
-    this.maxBatch = maxBatch;
     compute.coordinate(
         c -> {
           final ActiveGeneration g = active.get(c);
-          return g != null && g.pendingToken >= 0;
+          return g != null && g.ownsState;
         },
         c -> {
           final ActiveGeneration g = active.get(c);
@@ -71,6 +66,11 @@ final class GenerationLoop {
   /** Called with the conversation when one of its generations has finished (to apply deferred events). */
   void onFinished(final Consumer<String> action) {
     this.onFinished = action;
+  }
+
+  /** Called when a generation starts or is cancelled (a running decode cycle should make room for it). */
+  void onNewWork(final Runnable action) {
+    this.onNewWork = action;
   }
 
   /** Whether {@code conversation} is generating. */
@@ -107,6 +107,7 @@ final class GenerationLoop {
   void start(final String conversation, final GenerationProgress progress) {
     active.put(conversation, new ActiveGeneration(conversation, progress, tokenizer));
     compute.markUrgent(conversation);
+    onNewWork.run();
   }
 
   /** Marks {@code requestId} of {@code conversation} cancelled; it finishes in the next round. */
@@ -117,32 +118,28 @@ final class GenerationLoop {
     }
     g.progress = g.progress.toBuilder().setCancelled(true).build();
     stores.generations.put(StoreKey.id(conversation), g.progress);
+    onNewWork.run();
     return true;
   }
 
-  /** Runs rounds until every generation has advanced at least once and the deadline has passed. */
-  void run(final long deadlineNanos) {
-    if (active.isEmpty()) {
-      return;
-    }
-    final List<ActiveGeneration> ready = prepare();
-    int rounds = 0;
-    while (!ready.isEmpty() && (rounds == 0 || System.nanoTime() < deadlineNanos)) {
-      for (int from = 0; from < ready.size(); from += maxBatch) {
-        round(ready.subList(from, Math.min(ready.size(), from + maxBatch)));
-      }
-      ready.removeIf(g -> g.finished != null);
-      rounds++;
-    }
+  /** Stores and emits what every generation produced since the last call; returns whether there was any. */
+  boolean flush() {
+    boolean any = false;
     for (final ActiveGeneration g : new ArrayList<>(active.values())) {
-      if (g.finished != null || g.newTokens.size() > 0 || g.newText.length() > 0) {
+      if (g.holdsOutput()) {
         flush(g);
+        any = true;
       }
     }
+    return any;
   }
 
-  /** The generations whose state is ready for a decode step now; the others get their prefill computed. */
-  private List<ActiveGeneration> prepare() {
+  /**
+   * The generations whose state is ready for a decode step now (loaded, pinned, in {@link
+   * ActiveGeneration#state}); the others get their prefill computed. Cancelled ones finish (to be
+   * flushed).
+   */
+  List<ActiveGeneration> prepare() {
     final List<ActiveGeneration> ready = new ArrayList<>();
     for (final ActiveGeneration g : new ArrayList<>(active.values())) {
       if (g.progress.getCancelled()) {
@@ -155,72 +152,25 @@ final class GenerationLoop {
           throw new FinchstreamException("the conversation's metadata is missing");
         }
         final HotStateCache.Entry entry = loader.load(g.conversation, meta);
+        g.state = entry.state;
         if (g.pendingToken >= 0 && entry.position() == meta.getTokens() - 1) {
           ready.add(g);
         } else if (entry.position() == meta.getTokens()) {
           g.pendingToken = -1;
           ready.add(g);
         } else {
+          g.ownsState = false;
           g.pendingToken = -1;
           compute.markUrgent(g.conversation);
           continue;
         }
+        g.ownsState = true;
         cache.pin(g.conversation, true);
       } catch (final FinchstreamException e) {
         fail(g, e);
       }
     }
     return ready;
-  }
-
-  /** One batched step for {@code batch}: logits (or step), then one draw each. */
-  private void round(final List<ActiveGeneration> batch) {
-    final List<ModelState> stepStates = new ArrayList<>();
-    final List<ActiveGeneration> stepGens = new ArrayList<>();
-    final List<ModelState> logitStates = new ArrayList<>();
-    final List<ActiveGeneration> logitGens = new ArrayList<>();
-    for (final ActiveGeneration g : batch) {
-      final ModelState state = cache.get(g.conversation).state;
-      if (g.pendingToken >= 0) {
-        stepStates.add(state);
-        stepGens.add(g);
-      } else {
-        logitStates.add(state);
-        logitGens.add(g);
-      }
-    }
-    final float[][] logits = rows(batch.size());
-    final float[][] forLogits = java.util.Arrays.copyOfRange(logits, 0, logitGens.size());
-    final float[][] forStep = java.util.Arrays.copyOfRange(logits, logitGens.size(), batch.size());
-    final long t0 = System.nanoTime();
-    if (!logitGens.isEmpty()) {
-      model.logits(logitStates, forLogits);
-    }
-    if (!stepGens.isEmpty()) {
-      final int[] tokens = new int[stepGens.size()];
-      for (int i = 0; i < tokens.length; i++) {
-        tokens[i] = stepGens.get(i).pendingToken;
-      }
-      model.step(stepStates, tokens, forStep);
-    }
-    out.metrics().engineTime(System.nanoTime() - t0);
-    out.metrics().batch(batch.size(), batch.size());
-    final long now = out.nowMs();
-    draw(logitGens, forLogits, now);
-    draw(stepGens, forStep, now);
-  }
-
-  private void draw(final List<ActiveGeneration> gens, final float[][] logits, final long now) {
-    for (int i = 0; i < gens.size(); i++) {
-      final ActiveGeneration g = gens.get(i);
-      g.pendingToken = -1;
-      g.accept(g.sample(sampler, logits[i]));
-      if (!g.firstTokenSeen) {
-        g.firstTokenSeen = true;
-        out.metrics().firstToken(now - g.progress.getAcceptedAtMs());
-      }
-    }
-    out.metrics().tokensGenerated(gens.size());
   }
 
   /** Stores and emits what {@code g} produced this punctuation; finishes it if it ended. */
@@ -272,6 +222,7 @@ final class GenerationLoop {
         g.progress.getPromptTokens(), g.progress.getGenerated(), updated.getTokens(), g.fullText.toString()));
     out.metrics().generationFinished(out.nowMs() - g.progress.getAcceptedAtMs());
     active.remove(g.conversation);
+    g.state = null;
     cache.pin(g.conversation, false);
     compute.markTurnEnded(g.conversation);
     onFinished.accept(g.conversation);
@@ -287,16 +238,5 @@ final class GenerationLoop {
     active.remove(g.conversation);
     cache.pin(g.conversation, false);
     onFinished.accept(g.conversation);
-  }
-
-  private float[][] rows(final int n) {
-    if (rows.length < n) {
-      final float[][] grown = java.util.Arrays.copyOf(rows, Math.max(n, rows.length * 2));
-      for (int i = rows.length; i < grown.length; i++) {
-        grown[i] = new float[model.info().vocabSize()];
-      }
-      rows = grown;
-    }
-    return rows;
   }
 }

@@ -11,7 +11,8 @@ import io.finchstream.processors.event.EventValidator;
  * @param snapshotInterval tokens between snapshots
  * @param snapshotAtTurnEnd snapshot when a generation ends
  * @param computeIntervalMs punctuator period
- * @param computeBudgetMs time budget of one compute round
+ * @param computeBudgetMs time budget of the batched ingest of one punctuation
+ * @param decodeCycleMs longest decode cycle
  * @param pendingTokens pending tokens that trigger a round from {@code process()}
  * @param batchConversations most conversations per engine call
  * @param batchTokens most tokens of one conversation per engine call
@@ -23,6 +24,7 @@ public record ProcessorSettings(
     boolean snapshotAtTurnEnd,
     long computeIntervalMs,
     long computeBudgetMs,
+    long decodeCycleMs,
     long pendingTokens,
     int batchConversations,
     int batchTokens) {
@@ -36,6 +38,7 @@ public record ProcessorSettings(
         config.getBoolean(FinchstreamConfig.SNAPSHOT_AT_TURN_END_CONFIG),
         config.getLong(FinchstreamConfig.COMPUTE_INTERVAL_MS_CONFIG),
         config.getLong(FinchstreamConfig.COMPUTE_BUDGET_MS_CONFIG),
+        config.getLong(FinchstreamConfig.DECODE_CYCLE_MS_CONFIG),
         config.getInt(FinchstreamConfig.COMPUTE_PENDING_TOKENS_CONFIG),
         config.getInt(FinchstreamConfig.BATCH_MAX_CONVERSATIONS_CONFIG),
         config.getInt(FinchstreamConfig.BATCH_MAX_TOKENS_CONFIG));

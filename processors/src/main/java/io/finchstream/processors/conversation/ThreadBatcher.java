@@ -1,0 +1,268 @@
+package io.finchstream.processors.conversation;
+
+import io.finchstream.engine.LanguageModel;
+import io.finchstream.processors.FinchstreamException;
+import io.finchstream.processors.FinchstreamMetrics;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Decoding for all the stream tasks of one stream thread. Kafka Streams runs the tasks of a thread
+ * one after another (process records, then every task's punctuator, then commit, then poll), so a
+ * task that decoded only its own conversations would make small batches when the conversations are
+ * spread over many partitions, and every task's compute budget would add to the loop's period.
+ * Every conversation processor on the thread is a {@link Member}; in its punctuation it stores and
+ * emits what its generations produced ({@link GenerationLoop#flush}) and offers those that are ready
+ * ({@link #arrive}). Once every member holding results of the last cycle has stored them, the next
+ * cycle steps the offers of all members together (shared {@link DecodeRound}s) on this batcher's
+ * decode thread, while the stream thread commits, polls and processes records (and computes other
+ * conversations' pending tokens); punctuations that come while it runs leave the generations alone
+ * ({@link #collect}). So the engine does not stop for the commit, and a request that arrives
+ * during a cycle is processed at once and ends the cycle early ({@link #hurry}).
+ *
+ * <p>Correctness: a cycle touches only the offered generations and their states, which are pinned
+ * in their task's hot cache, and never a store. While it runs, the stream thread leaves them alone:
+ * events of a generating conversation are deferred, batched ingest skips conversations whose
+ * generation owns the state ({@link ActiveGeneration#ownsState}), and each task stores and emits its
+ * results only once the cycle is over ({@link #collect}). The engine's results do not depend on the batch, so every
+ * conversation's tokens are those of an unbatched run. A task that closes (migration, EOS abort)
+ * waits for the running cycle and leaves; results it had not stored are simply recomputed by the
+ * next owner, from the committed log, identically.
+ *
+ * <p>It also lets records in first: Kafka Streams processes one record per task between
+ * punctuations while punctuators fire, so a long punctuation after every record would admit a burst
+ * of events one per cycle. While records arrive, a member's punctuation skips compute ({@link
+ * #intakeFirst}) for at most one compute budget since its last compute.
+ *
+ * <p>Used by its stream thread only (see {@link ThreadBatchers}); the decode thread touches only the
+ * generations of the cycle it was handed, and {@link #await} orders its writes before the stream
+ * thread's next reads.
+ */
+final class ThreadBatcher {
+
+  /**
+   * Longest a punctuation defers compute to let arriving records in: a burst of events is taken in
+   * far faster than this; a steady stream must not hold compute back for long.
+   */
+  private static final long INTAKE_NANOS = 20_000_000L;
+  /** Punctuations closer together than this belong to one stream loop. */
+  private static final long SAME_LOOP_NANOS = 2_000_000L;
+
+  /** One conversation processor (task) on this thread. */
+  static final class Member {
+    private List<ActiveGeneration> offer = List.of();
+    private boolean holdsResults;
+    private long seenAt;
+    private long processedSeen;
+    private long computedAt = Long.MIN_VALUE / 2;
+  }
+
+  private final DecodeRound round;
+  private final int maxBatch;
+  private final long cycleNanos;
+  private final long budgetNanos;
+  private final long staleNanos;
+  private final Map<Object, Member> members = new IdentityHashMap<>();
+  private final ThreadPoolExecutor decoder;
+  /** Records processed on this thread so far. */
+  private long processed;
+  /** The running cycle, or null. */
+  private Future<?> running;
+  /** When a punctuation last stopped waiting for the running cycle. */
+  private long lastMiss = Long.MIN_VALUE / 2;
+  /** Set by the stream thread when new work arrived: the running cycle ends after its current round. */
+  private volatile boolean hurry;
+
+  ThreadBatcher(final LanguageModel model, final FinchstreamMetrics metrics, final int maxBatch, final long cycleMs,
+      final long budgetMs, final String threadName) {
+    this.round = new DecodeRound(model, metrics);
+    this.maxBatch = maxBatch;
+    this.cycleNanos = cycleMs * 1_000_000L;
+    this.budgetNanos = budgetMs * 1_000_000L;
+    this.staleNanos = 2 * (budgetNanos + cycleNanos) + 1_000_000_000L;
+    this.decoder = new ThreadPoolExecutor(1, 1, 1, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+      final Thread t = new Thread(r, "finchstream-decode-" + threadName);
+      t.setDaemon(true);
+      return t;
+    });
+    this.decoder.allowCoreThreadTimeOut(true);
+  }
+
+  /** {@code owner} (a processor) joins; replaces an earlier membership of the same owner. */
+  Member join(final Object owner) {
+    final Member m = new Member();
+    m.seenAt = System.nanoTime();
+    members.put(owner, m);
+    return m;
+  }
+
+  /** {@code owner} leaves (its task closes): waits for the running cycle, which may hold its generations. */
+  void leave(final Object owner) {
+    try {
+      await();
+    } finally {
+      members.remove(owner);
+    }
+  }
+
+  /** A record was processed on this thread. */
+  void recordProcessed() {
+    processed++;
+  }
+
+  /** New work arrived (a generation started or was cancelled): the running cycle ends after its current round. */
+  void hurry() {
+    if (running != null) {
+      hurry = true;
+    }
+  }
+
+  /**
+   * Waits at most {@code waitNanos} for the running cycle (not at all if a punctuation of this same
+   * stream loop has just waited: the tasks punctuate back to back); returns true when no cycle runs
+   * any more (every generation belongs to the stream thread again). So the stream thread, instead
+   * of spinning through its loop while the engine works, sleeps here, but wakes up every {@code
+   * waitNanos} to process arriving records. An engine failure in the cycle is thrown here.
+   */
+  boolean collect(final long waitNanos) {
+    final Future<?> cycle = running;
+    if (cycle == null) {
+      return true;
+    }
+    try {
+      cycle.get(System.nanoTime() - lastMiss < SAME_LOOP_NANOS ? 0 : waitNanos, TimeUnit.NANOSECONDS);
+    } catch (final TimeoutException e) {
+      lastMiss = System.nanoTime();
+      return false;
+    } catch (final InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    } catch (final ExecutionException e) {
+      // await() below rethrows it.
+    }
+    await();
+    return true;
+  }
+
+  /**
+   * Waits for the running cycle, if any: afterwards every generation belongs to the stream thread
+   * again. An engine failure in the cycle is thrown here.
+   */
+  void await() {
+    final Future<?> cycle = running;
+    if (cycle == null) {
+      return;
+    }
+    running = null;
+    boolean interrupted = false;
+    try {
+      while (true) {
+        try {
+          cycle.get();
+          return;
+        } catch (final InterruptedException e) {
+          interrupted = true;
+        }
+      }
+    } catch (final ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      if (e.getCause() instanceof Error err) {
+        throw err;
+      }
+      throw new FinchstreamException("decode cycle failed: " + e.getCause(), e.getCause());
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /**
+   * Whether {@code me}'s punctuation should skip compute to let arriving records in first: records
+   * were processed since its previous punctuation and its last compute began less than {@link
+   * #INTAKE_NANOS} ago.
+   */
+  boolean intakeFirst(final Member me, final long now) {
+    final boolean arriving = processed != me.processedSeen;
+    me.processedSeen = processed;
+    if (arriving && now - me.computedAt < INTAKE_NANOS) {
+      return true;
+    }
+    me.computedAt = now;
+    return false;
+  }
+
+  /** {@code me} is about to store and emit what its generations produced (after {@link #await}). */
+  void takeResults(final Member me) {
+    me.holdsResults = false;
+  }
+
+  /**
+   * {@code me} punctuates with {@code ready} generations (states loaded and pinned); starts the next
+   * decode cycle if no live member still holds results of the last one (so one cycle per stream
+   * loop, started by the last member to store its results) and some member has ready generations.
+   *
+   * @param compute whether compute may run now ({@link #intakeFirst} said no)
+   * @return whether a cycle started
+   */
+  boolean arrive(final Member me, final List<ActiveGeneration> ready, final boolean compute) {
+    final long now = System.nanoTime();
+    me.seenAt = now;
+    me.offer = ready;
+    if (!compute || running != null) {
+      return false;
+    }
+    for (final Member m : members.values()) {
+      if (m != me && m.holdsResults && now - m.seenAt < staleNanos) {
+        return false;
+      }
+    }
+    final List<ActiveGeneration> batch = new ArrayList<>();
+    for (final Member m : members.values()) {
+      if (m == me || now - m.seenAt < staleNanos) {
+        for (final ActiveGeneration g : m.offer) {
+          if (g.finished == null) {
+            batch.add(g);
+          }
+        }
+        m.holdsResults = !m.offer.isEmpty();
+        m.offer = List.of();
+      }
+    }
+    if (batch.isEmpty()) {
+      return false;
+    }
+    final long deadline = System.nanoTime() + cycleNanos;
+    hurry = false;
+    running = decoder.submit(() -> cycle(batch, deadline));
+    return true;
+  }
+
+  /**
+   * Rounds over {@code batch} (at least one) until all are done, the deadline has passed, a
+   * generation has drawn its first token (it then reaches the client with the next commit instead
+   * of one cycle later), or new work has arrived ({@link #hurry}: a new generation joins the next
+   * cycle instead of waiting for this one to end).
+   */
+  private void cycle(final List<ActiveGeneration> batch, final long deadlineNanos) {
+    int rounds = 0;
+    boolean firstToken = false;
+    while (!batch.isEmpty() && (rounds == 0 || (!firstToken && !hurry && System.nanoTime() < deadlineNanos))) {
+      for (int from = 0; from < batch.size(); from += maxBatch) {
+        firstToken |= round.run(batch.subList(from, Math.min(batch.size(), from + maxBatch)));
+      }
+      batch.removeIf(g -> g.finished != null);
+      rounds++;
+    }
+  }
+}
