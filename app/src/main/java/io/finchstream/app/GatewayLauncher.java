@@ -83,7 +83,8 @@ final class GatewayLauncher implements AutoCloseable {
     final GatewayPorts ports = new GatewayPorts(
         new ProcessorsDirectory(service.queries()),
         () -> List.of(new ReadinessProbe.Check("streams", service.state() == KafkaStreams.State.RUNNING, "state " + service.state())),
-        new ServedModel(service.model().info().id(), service.model().info().vocabSize(), System.currentTimeMillis() / 1000),
+        new ServedModel(ServedModels.apiName(service.model()), service.model().info().id(), service.model().info().vocabSize(),
+            System.currentTimeMillis() / 1000),
         limits(processors),
         registry);
     try {

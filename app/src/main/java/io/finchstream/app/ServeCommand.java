@@ -110,6 +110,7 @@ final class ServeCommand implements Callable<Integer> {
       out.println("          ./finchstream tail --bootstrap-servers " + config.getString(FinchstreamConfig.BOOTSTRAP_SERVERS_CONFIG));
       out.println("  Gateway: " + gateway.url(gatewayConfig) + "   (chat page /, API /v1, OpenAI /v1/chat/completions, /health/ready, /metrics;"
           + " API keys " + (gatewayConfig.apiKeys().isEmpty() ? "off" : "required") + ")");
+      out.println("           OpenAI model name: \"" + ServedModels.apiName(served) + "\"");
       out.flush();
       try (gateway) {
         done.await();

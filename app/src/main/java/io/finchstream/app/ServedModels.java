@@ -32,6 +32,16 @@ final class ServedModels {
 
   private ServedModels() {}
 
+  /**
+   * The name clients use for {@code served} in the HTTP API: the model file's name without its
+   * extension (the default random model's file name for it).
+   */
+  static String apiName(final ServedModel served) {
+    final String file = served.label().equals(DEFAULT_LABEL) ? DEFAULT_FILE : served.label();
+    final int dot = file.lastIndexOf('.');
+    return dot > 0 ? file.substring(0, dot) : file;
+  }
+
   /** The World vocabulary file of a configuration ({@code tokenizer.vocab.path}), or null. */
   static Path vocab(final io.finchstream.processors.FinchstreamConfig config) {
     final String v = config.getString(io.finchstream.processors.FinchstreamConfig.TOKENIZER_VOCAB_CONFIG);

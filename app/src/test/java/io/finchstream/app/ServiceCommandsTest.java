@@ -79,6 +79,8 @@ class ServiceCommandsTest {
         java.net.http.HttpResponse.BodyHandlers.ofString()).body();
     final Matcher id = Pattern.compile("\"id\":\"([^\"]+)\"").matcher(models);
     assertThat(id.find()).as(models).isTrue();
+    assertThat(id.group(1)).as("the name README's example uses").isEqualTo("random-goldfinch-L6-C256-byte-vocab");
+    assertThat(out).contains("OpenAI model name: \"random-goldfinch-L6-C256-byte-vocab\"");
     final java.net.http.HttpResponse<String> chat = http.send(java.net.http.HttpRequest.newBuilder(
             java.net.URI.create(m.group(1) + "/v1/chat/completions"))
         .header("Content-Type", "application/json")

@@ -4,18 +4,29 @@ package io.finchstream.gateway;
  * The model this service runs, as the API shows it ({@code GET /v1/models}) and as far as the
  * gateway validates input against it.
  *
- * @param id the model id clients name in requests (e.g. {@code ModelInfo.id})
+ * @param id the name clients use in requests and {@code GET /v1/models} lists (the model file's
+ *     name without its extension)
+ * @param fingerprint the model's content fingerprint ({@code ModelInfo.id}); requests may name
+ *     the model by it too
  * @param vocabularySize token ids must be below this
  * @param createdEpochSeconds when the model file was made or loaded (OpenAI's {@code created})
  */
-public record ServedModel(String id, int vocabularySize, long createdEpochSeconds) {
+public record ServedModel(String id, String fingerprint, int vocabularySize, long createdEpochSeconds) {
 
   public ServedModel {
     if (id == null || id.isBlank()) {
       throw new IllegalArgumentException("a served model needs an id");
     }
+    if (fingerprint == null || fingerprint.isBlank()) {
+      throw new IllegalArgumentException("a served model needs a fingerprint");
+    }
     if (vocabularySize <= 0) {
       throw new IllegalArgumentException("vocabularySize must be positive, got " + vocabularySize);
     }
+  }
+
+  /** Whether a request naming {@code model} means this model (its id or its fingerprint). */
+  public boolean answersTo(final String model) {
+    return id.equals(model) || fingerprint.equals(model);
   }
 }

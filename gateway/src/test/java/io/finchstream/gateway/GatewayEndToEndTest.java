@@ -71,7 +71,7 @@ class GatewayEndToEndTest {
     final ReadinessProbe streams = () -> List.of(new ReadinessProbe.Check("streams", service.state().isRunningOrRebalancing()
         && service.state() == org.apache.kafka.streams.KafkaStreams.State.RUNNING, "state " + service.state()));
     harness = GatewayHarness.start(vertx, GatewayHarness.config(cluster, Map.of()), new ServiceDirectory(service.queries()), streams,
-        limits, new io.finchstream.gateway.ServedModel(model.info().id(), model.info().vocabSize(), 1_700_000_000L));
+        limits, new io.finchstream.gateway.ServedModel("random-finch", model.info().id(), model.info().vocabSize(), 1_700_000_000L));
     http = new Http(WebClient.create(vertx), harness.port());
   }
 
@@ -130,7 +130,7 @@ class GatewayEndToEndTest {
     try {
       final Map<String, List<String>> header = Map.of("X-Conversation-Id", List.of("oai-verona"));
       final ChatCompletion first = client.chat().completions().create(ChatCompletionCreateParams.builder()
-          .model(model.info().id()).additionalHeaders(header).maxCompletionTokens(30).seed(1)
+          .model("random-finch").additionalHeaders(header).maxCompletionTokens(30).seed(1)
           .addSystemMessage("You speak like Shakespeare.").addUserMessage("Who art thou?").build());
       first.validate();
       final String reply = first.choices().get(0).message().content().orElse("");

@@ -94,6 +94,8 @@ class OpenAiCompatibilityTest {
     assertThat(models.get(0).id()).isEqualTo(GatewayHarness.MODEL.id());
     assertThat(models.get(0).ownedBy()).isEqualTo("finchstream");
     assertThat(client.models().retrieve(GatewayHarness.MODEL.id()).created()).isEqualTo(GatewayHarness.MODEL.createdEpochSeconds());
+    assertThat(client.models().retrieve(GatewayHarness.MODEL.fingerprint()).id()).as("the fingerprint names the model too")
+        .isEqualTo(GatewayHarness.MODEL.id());
   }
 
   @Test

@@ -58,7 +58,7 @@ public final class ChatCompletions {
 
   /** {@code GET /v1/models/{model}}. */
   public void model(final RoutingContext ctx) {
-    if (!services.ports().model().id().equals(ctx.pathParam("model"))) {
+    if (!services.ports().model().answersTo(ctx.pathParam("model"))) {
       throw new ApiError(404, "invalid_request_error", "model_not_found", "the model '" + ctx.pathParam("model") + "' does not exist", "model")
           .exception();
     }
@@ -70,7 +70,8 @@ public final class ChatCompletions {
         .put("id", services.ports().model().id())
         .put("object", "model")
         .put("created", services.ports().model().createdEpochSeconds())
-        .put("owned_by", "finchstream");
+        .put("owned_by", "finchstream")
+        .put("fingerprint", services.ports().model().fingerprint());
   }
 
   /** {@code POST /v1/chat/completions}. */

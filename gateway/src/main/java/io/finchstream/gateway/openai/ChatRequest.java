@@ -27,7 +27,7 @@ public record ChatRequest(List<ChatMessage> messages, boolean stream, boolean in
     if (modelName == null) {
       throw ApiError.invalidParameter("model", "'model' is required; GET /v1/models lists the served model").exception();
     }
-    if (!modelName.equals(model.id())) {
+    if (!model.answersTo(modelName)) {
       throw new ApiError(404, "invalid_request_error", "model_not_found",
           "the model '" + modelName + "' does not exist; this service serves '" + model.id() + "'", "model").exception();
     }

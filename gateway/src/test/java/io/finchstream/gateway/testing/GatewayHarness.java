@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
 public final class GatewayHarness implements AutoCloseable {
 
   /** The model the scripted tests pretend to serve: byte-level, like the tiny test model. */
-  public static final ServedModel MODEL = new ServedModel("scripted-byte-model", 256, 1_700_000_000L);
+  public static final ServedModel MODEL = new ServedModel("scripted-byte-model", "0123456789abcdef", 256, 1_700_000_000L);
 
   private final Gateway gateway;
   private final PrometheusMeterRegistry registry;
