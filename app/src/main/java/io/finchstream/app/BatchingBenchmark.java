@@ -67,8 +67,14 @@ final class BatchingBenchmark {
       final double servicePrefill = servicePrefill(cluster, "p-", prompts);
       cpu.put("service prefill", phase.report());
       phase = ThreadCpu.start();
+      final double[] batchesBefore = batches(cluster);
       final double serviceDecode = serviceDecode(cluster, "p-");
-      cpu.put("service decode", phase.report());
+      final double[] batchesAfter = batches(cluster);
+      final var firstToken = cluster.service.metrics().registry().find("finchstream.generation.first.token").timer();
+      cpu.put("service decode", phase.report() + String.format(java.util.Locale.ROOT,
+          "; %.1f conversations per engine call; first token after max %.0f ms",
+          (batchesAfter[1] - batchesBefore[1]) / Math.max(1, batchesAfter[0] - batchesBefore[0]),
+          firstToken == null ? 0 : firstToken.max(java.util.concurrent.TimeUnit.MILLISECONDS)));
       return new Result(rawPrefill, servicePrefill, rawDecode, serviceDecode, Map.copyOf(cpu));
     }
   }
@@ -169,6 +175,12 @@ final class BatchingBenchmark {
     cluster.flush();
     BenchCluster.awaitAtLeast(() -> cluster.counter("finchstream.tokens.computed"), target, Duration.ofHours(6));
     return (double) conversations * prefillTokens / ((System.nanoTime() - t0) / 1e9);
+  }
+
+  /** (engine calls, conversations in them) so far in the service. */
+  private static double[] batches(final BenchCluster cluster) {
+    final var summary = cluster.service.metrics().registry().find("finchstream.batch.conversations").summary();
+    return summary == null ? new double[2] : new double[] {summary.count(), summary.totalAmount()};
   }
 
   /**

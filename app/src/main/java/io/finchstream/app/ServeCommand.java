@@ -64,7 +64,7 @@ final class ServeCommand implements Callable<Integer> {
     }
     final GatewayConfig gatewayConfig = gateway.config(service.configFile, service.settings, bootstrapServers);
     GatewayLauncher.requireKeysUnlessInsecure(gatewayConfig, insecure);
-    final ServedModel served = ServedModels.load(Path.of(path), ServedModels.vocab(config), ModelLoading.options(err));
+    final ServedModel served = ServedModels.load(Path.of(path), ServedModels.vocab(config), ModelLoading.options(config, err));
     return runUntilInterrupted(config, served, spec.commandLine().getOut(), err, null, null, gatewayConfig);
   }
 

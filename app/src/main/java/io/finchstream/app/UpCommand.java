@@ -57,8 +57,8 @@ final class UpCommand implements Callable<Integer> {
     final String configured = base.getString(FinchstreamConfig.MODEL_PATH_CONFIG);
     final Path file = model != null ? model : configured.isBlank() ? null : Path.of(configured);
     final ServedModel served = file == null
-        ? ServedModels.defaultRandom(dataDir, ModelLoading.options(err), err)
-        : ServedModels.load(file, ServedModels.vocab(base), ModelLoading.options(err));
+        ? ServedModels.defaultRandom(dataDir, ModelLoading.options(base, err), err)
+        : ServedModels.load(file, ServedModels.vocab(base), ModelLoading.options(base, err));
     if (file == null) {
       err.println("finchstream: WARNING: serving a " + ServedModels.DEFAULT_LABEL);
       err.flush();

@@ -54,6 +54,17 @@ public final class FinchstreamConfig extends AbstractConfig {
   public static final String MODEL_PATH_CONFIG = "model.path";
   public static final String MODEL_PATH_DOC = "Model file to serve (see `finchstream inspect`).";
 
+  public static final String MODEL_PRECISION_CONFIG = "model.precision";
+  public static final String MODEL_PRECISION_DOC =
+      "In-memory weight precision of the served model: fp32, or bf16 (half the memory and the bytes read"
+          + " per token; exact for the official checkpoints, which are stored in bf16).";
+
+  public static final String ENGINE_THREADS_CONFIG = "engine.threads";
+  public static final String ENGINE_THREADS_DOC =
+      "Compute threads of the engine (0 = all available processors). On a machine that also runs the"
+          + " Kafka broker, one fewer than its cores keeps the broker from stalling the engine's matmuls"
+          + " (docs/BENCHMARKS.md, service batching).";
+
   public static final String TOKENIZER_VOCAB_CONFIG = "tokenizer.vocab.path";
   public static final String TOKENIZER_VOCAB_DOC =
       "RWKV World vocabulary file (rwkv_vocab_v20230424.txt) for models with a 65536-token vocabulary."
@@ -170,6 +181,9 @@ public final class FinchstreamConfig extends AbstractConfig {
         .define(APPLICATION_ID_CONFIG, Type.STRING, "finchstream", new ConfigDef.NonEmptyString(), Importance.HIGH, APPLICATION_ID_DOC)
         .define(STATE_DIR_CONFIG, Type.STRING, ".finchstream/state", new ConfigDef.NonEmptyString(), Importance.HIGH, STATE_DIR_DOC)
         .define(APPLICATION_SERVER_CONFIG, Type.STRING, "", Importance.MEDIUM, APPLICATION_SERVER_DOC)
+        .define(MODEL_PRECISION_CONFIG, Type.STRING, "fp32", ConfigDef.ValidString.in("fp32", "bf16"), Importance.MEDIUM,
+            MODEL_PRECISION_DOC)
+        .define(ENGINE_THREADS_CONFIG, Type.INT, 0, Range.between(0, 1024), Importance.MEDIUM, ENGINE_THREADS_DOC)
         .define(TOKENIZER_VOCAB_CONFIG, Type.STRING, "", Importance.MEDIUM, TOKENIZER_VOCAB_DOC)
         .define(CREATE_TOPICS_CONFIG, Type.BOOLEAN, true, Importance.MEDIUM, CREATE_TOPICS_DOC)
         .define(TOPIC_PARTITIONS_CONFIG, Type.INT, 6, Range.between(1, 10_000), Importance.MEDIUM, TOPIC_PARTITIONS_DOC)

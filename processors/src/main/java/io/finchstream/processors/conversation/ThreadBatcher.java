@@ -80,6 +80,11 @@ final class ThreadBatcher {
   private long lastMiss = Long.MIN_VALUE / 2;
   /** Set by the stream thread when new work arrived: the running cycle ends after its current round. */
   private volatile boolean hurry;
+  /**
+   * Whether the stream thread is waiting for the running cycle right now: a cycle past its
+   * deadline ends only then, so the engine keeps working while the stream thread commits and polls.
+   */
+  private volatile boolean collecting;
 
   ThreadBatcher(final LanguageModel model, final FinchstreamMetrics metrics, final int maxBatch, final long cycleMs,
       final long budgetMs, final String threadName) {
@@ -137,6 +142,7 @@ final class ThreadBatcher {
     if (cycle == null) {
       return true;
     }
+    collecting = true;
     try {
       cycle.get(System.nanoTime() - lastMiss < SAME_LOOP_NANOS ? 0 : waitNanos, TimeUnit.NANOSECONDS);
     } catch (final TimeoutException e) {
@@ -147,6 +153,8 @@ final class ThreadBatcher {
       return false;
     } catch (final ExecutionException e) {
       // await() below rethrows it.
+    } finally {
+      collecting = false;
     }
     await();
     return true;
@@ -162,6 +170,7 @@ final class ThreadBatcher {
       return;
     }
     running = null;
+    hurry = true;
     boolean interrupted = false;
     try {
       while (true) {
@@ -249,20 +258,28 @@ final class ThreadBatcher {
   }
 
   /**
-   * Rounds over {@code batch} (at least one) until all are done, the deadline has passed, a
-   * generation has drawn its first token (it then reaches the client with the next commit instead
-   * of one cycle later), or new work has arrived ({@link #hurry}: a new generation joins the next
-   * cycle instead of waiting for this one to end).
+   * Rounds over {@code batch} (at least one) until all are done, the deadline has passed and the
+   * stream thread waits for the results ({@link #collecting}; until then, for at most one more
+   * cycle, the engine goes on rather than idle while the stream thread commits and polls), a generation has drawn its first token
+   * (it then reaches the client with the next commit instead of one cycle later), or new work has
+   * arrived ({@link #hurry}: a new generation joins the next cycle instead of waiting for this one
+   * to end).
    */
   private void cycle(final List<ActiveGeneration> batch, final long deadlineNanos) {
     int rounds = 0;
     boolean firstToken = false;
-    while (!batch.isEmpty() && (rounds == 0 || (!firstToken && !hurry && System.nanoTime() < deadlineNanos))) {
+    while (!batch.isEmpty() && (rounds == 0 || (!firstToken && !hurry && withinCycle(deadlineNanos)))) {
       for (int from = 0; from < batch.size(); from += maxBatch) {
         firstToken |= round.run(batch.subList(from, Math.min(batch.size(), from + maxBatch)));
       }
       batch.removeIf(g -> g.finished != null);
       rounds++;
     }
+  }
+
+  /** Before the deadline; after it, until the stream thread collects, for at most one more cycle. */
+  private boolean withinCycle(final long deadlineNanos) {
+    final long now = System.nanoTime();
+    return now < deadlineNanos || (!collecting && now < deadlineNanos + cycleNanos);
   }
 }
