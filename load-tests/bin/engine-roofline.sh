@@ -9,11 +9,7 @@
 # The random models (vocab 65536) are generated once into load-tests/target/bench-models/ (3.2 GB
 # for L24-D2048); the L24-D2048 fp32 weights need ~13 GB of heap.
 set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-cd "$here"
-./mvnw -B -q -DskipTests package -pl load-tests -am
-# shellcheck source=../../bin/jdk.sh
-. bin/jdk.sh
-finchstream_pick_jdk
+# shellcheck source=prepare.sh
+. "$(dirname "${BASH_SOURCE[0]}")/prepare.sh"
 exec "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector -Xmx14g -XX:+UseParallelGC \
   -cp 'load-tests/target/classes:load-tests/target/lib/*' io.finchstream.loadtests.engine.InterleavedRoofline "$@"

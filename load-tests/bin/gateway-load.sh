@@ -12,11 +12,7 @@
 # Outputs load-tests/target/gateway-load/ (or --out DIR): summary.json, ttft.hgrm, inter-token.hgrm,
 # turn.hgrm, latency.png. URL defaults to http://localhost:8080 (--url), the key to $FINCHSTREAM_API_KEY.
 set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-cd "$here"
-./mvnw -B -q -DskipTests package -pl load-tests -am
-# shellcheck source=../../bin/jdk.sh
-. bin/jdk.sh
-finchstream_pick_jdk
+# shellcheck source=prepare.sh
+. "$(dirname "${BASH_SOURCE[0]}")/prepare.sh"
 exec "$JAVA_HOME/bin/java" -Djava.awt.headless=true -cp 'load-tests/target/classes:load-tests/target/lib/*' \
   io.finchstream.loadtests.gateway.ChatLoad "$@"
