@@ -123,7 +123,7 @@ public final class FinchModel implements LanguageModel {
   @Override
   public void step(final List<? extends ModelState> states, final int[] tokens, final float[][] out) {
     final int[][] single = CallChecks.stepTokens(tokens, states.size());
-    CallChecks.outputRows(out, states.size(), "step");
+    CallChecks.outputs(out, states.size(), weights.config().vocabSize(), "step"); // before any state changes
     ingest(states, List.of(single));
     logits(states, out);
   }

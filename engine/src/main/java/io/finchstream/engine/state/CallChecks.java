@@ -85,7 +85,7 @@ public final class CallChecks {
   }
 
   /** One output row per state (their lengths unchecked). */
-  public static void outputRows(final float[][] out, final int states, final String call) {
+  private static void outputRows(final float[][] out, final int states, final String call) {
     if (out == null || out.length != states) {
       throw new EngineException(call + ": " + states + " states but "
           + (out == null ? "no" : Integer.toString(out.length)) + " output rows");

@@ -163,4 +163,15 @@ class FinchStateTest {
     MODEL.ingest(List.of(), List.of());
     assertThat(a).isEqualTo(before);
   }
+
+  @Test
+  void shouldRejectAStepWithShortOutputRowsBeforeChangingTheState() {
+    final FinchState state = (FinchState) MODEL.newState();
+    MODEL.ingest(List.of(state), List.of(new int[] {1, 2, 3}));
+    final ModelState before = state.copy();
+    assertThatThrownBy(() -> MODEL.step(List.of(state), new int[] {4}, new float[][] {new float[3]}))
+        .isInstanceOf(EngineException.class)
+        .hasMessageContaining("vocabulary size");
+    assertThat(state).isEqualTo(before);
+  }
 }
