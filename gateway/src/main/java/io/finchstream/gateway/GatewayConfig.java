@@ -1,18 +1,11 @@
 package io.finchstream.gateway;
 
-import java.io.IOException;
-import java.io.Reader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import io.finchstream.config.ConfigSources;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
@@ -34,7 +27,7 @@ public final class GatewayConfig extends AbstractConfig {
   /** Prefix of settings passed to the gateway's Kafka clients unchanged (prefix removed). */
   public static final String KAFKA_PREFIX = "gateway.kafka.";
   /** Prefix of the environment variables that configure Finchstream. */
-  public static final String ENV_PREFIX = "FINCHSTREAM_";
+  public static final String ENV_PREFIX = ConfigSources.ENV_PREFIX;
 
   public static final String BOOTSTRAP_SERVERS_CONFIG = "bootstrap.servers";
   public static final String BOOTSTRAP_SERVERS_DOC = "Kafka brokers to connect to, host:port[,host:port...] (shared with the processors).";
@@ -163,19 +156,7 @@ public final class GatewayConfig extends AbstractConfig {
    * @throws ConfigException when the file cannot be read or a value is invalid (the key is named)
    */
   public static GatewayConfig load(final Path file, final Map<String, String> env, final Map<String, ?> overrides) {
-    final Map<String, Object> props = new HashMap<>();
-    if (file != null) {
-      final Properties fromFile = new Properties();
-      try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-        fromFile.load(reader);
-      } catch (final IOException e) {
-        throw new ConfigException("cannot read configuration file " + file + ": " + e.getMessage());
-      }
-      fromFile.forEach((k, v) -> props.put(k.toString(), v));
-    }
-    props.putAll(fromEnvironment(env));
-    props.putAll(overrides);
-    return new GatewayConfig(props);
+    return new GatewayConfig(ConfigSources.layered(file, env, overrides, CONFIG, KAFKA_PREFIX));
   }
 
   /**
@@ -184,18 +165,7 @@ public final class GatewayConfig extends AbstractConfig {
    * FINCHSTREAM_GATEWAY_KAFKA_*}, which are passed through.
    */
   public static Map<String, String> fromEnvironment(final Map<String, String> env) {
-    final Map<String, String> out = new HashMap<>();
-    env.forEach(
-        (name, value) -> {
-          if (!name.startsWith(ENV_PREFIX)) {
-            return;
-          }
-          final String key = name.substring(ENV_PREFIX.length()).toLowerCase(Locale.ROOT).replace('_', '.');
-          if (CONFIG.names().contains(key) || key.startsWith(KAFKA_PREFIX)) {
-            out.put(key, value);
-          }
-        });
-    return out;
+    return ConfigSources.fromEnvironment(env, CONFIG, KAFKA_PREFIX);
   }
 
   /** Prints the configuration reference as a Markdown table (for docs/CONFIGURATION.md). */
@@ -205,20 +175,6 @@ public final class GatewayConfig extends AbstractConfig {
 
   /** The configuration reference as Markdown, generated from {@link #CONFIG}. */
   public static String markdownTable() {
-    final List<ConfigDef.ConfigKey> keys = new ArrayList<>(CONFIG.configKeys().values());
-    keys.sort(Comparator.comparing((ConfigDef.ConfigKey k) -> k.importance).thenComparing(k -> k.name));
-    final StringBuilder sb = new StringBuilder();
-    sb.append("| key | environment | type | default | valid values | importance | description |\n");
-    sb.append("|---|---|---|---|---|---|---|\n");
-    for (final ConfigDef.ConfigKey key : keys) {
-      final String env = ENV_PREFIX + key.name.toUpperCase(Locale.ROOT).replace('.', '_');
-      final String dflt = key.type == Type.PASSWORD ? "" : ConfigDef.convertToString(key.defaultValue, key.type);
-      sb.append("| `").append(key.name).append("` | `").append(env).append("` | ")
-          .append(key.type.name().toLowerCase(Locale.ROOT)).append(" | `").append(dflt)
-          .append("` | ").append(key.validator == null ? "" : key.validator.toString())
-          .append(" | ").append(key.importance.name().toLowerCase(Locale.ROOT))
-          .append(" | ").append(key.documentation).append(" |\n");
-    }
-    return sb.toString();
+    return ConfigSources.markdownTable(CONFIG);
   }
 }

@@ -1,14 +1,8 @@
 package io.finchstream.processors;
 
-import java.io.IOException;
-import java.io.Reader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import io.finchstream.config.ConfigSources;
 import java.nio.file.Path;
-import java.util.HashMap;
-import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
@@ -32,7 +26,7 @@ public final class FinchstreamConfig extends AbstractConfig {
   /** Prefix for settings passed through to Kafka Streams unchanged (prefix removed). */
   public static final String STREAMS_PREFIX = "streams.";
   /** Prefix of the environment variables that configure Finchstream. */
-  public static final String ENV_PREFIX = "FINCHSTREAM_";
+  public static final String ENV_PREFIX = ConfigSources.ENV_PREFIX;
 
   public static final String BOOTSTRAP_SERVERS_CONFIG = "bootstrap.servers";
   public static final String BOOTSTRAP_SERVERS_DOC = "Kafka brokers to connect to, host:port[,host:port...].";
@@ -236,19 +230,7 @@ public final class FinchstreamConfig extends AbstractConfig {
    */
   public static FinchstreamConfig load(
       final Path file, final Map<String, String> env, final Map<String, ?> overrides) {
-    final Map<String, Object> props = new HashMap<>();
-    if (file != null) {
-      final Properties fromFile = new Properties();
-      try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-        fromFile.load(reader);
-      } catch (final IOException e) {
-        throw new ConfigException("cannot read configuration file " + file + ": " + e.getMessage());
-      }
-      fromFile.forEach((k, v) -> props.put(k.toString(), v));
-    }
-    props.putAll(fromEnvironment(env));
-    props.putAll(overrides);
-    return new FinchstreamConfig(props);
+    return new FinchstreamConfig(ConfigSources.layered(file, env, overrides, CONFIG, STREAMS_PREFIX));
   }
 
   /**
@@ -257,18 +239,7 @@ public final class FinchstreamConfig extends AbstractConfig {
    * FINCHSTREAM_SHARED}) are ignored, except {@code FINCHSTREAM_STREAMS_*}, which are passed through.
    */
   public static Map<String, String> fromEnvironment(final Map<String, String> env) {
-    final Map<String, String> out = new HashMap<>();
-    env.forEach(
-        (name, value) -> {
-          if (!name.startsWith(ENV_PREFIX)) {
-            return;
-          }
-          final String key = name.substring(ENV_PREFIX.length()).toLowerCase(Locale.ROOT).replace('_', '.');
-          if (CONFIG.names().contains(key) || key.startsWith(STREAMS_PREFIX)) {
-            out.put(key, value);
-          }
-        });
-    return out;
+    return ConfigSources.fromEnvironment(env, CONFIG, STREAMS_PREFIX);
   }
 
   /** Prints the configuration reference as a Markdown table (for docs/CONFIGURATION.md). */
@@ -276,26 +247,8 @@ public final class FinchstreamConfig extends AbstractConfig {
     System.out.println(markdownTable());
   }
 
-  private static java.util.List<ConfigDef.ConfigKey> sortedKeys() {
-    final java.util.List<ConfigDef.ConfigKey> keys = new java.util.ArrayList<>(CONFIG.configKeys().values());
-    keys.sort(java.util.Comparator.comparing((ConfigDef.ConfigKey k) -> k.importance).thenComparing(k -> k.name));
-    return keys;
-  }
-
   /** The configuration reference as Markdown, generated from {@link #CONFIG}. */
   public static String markdownTable() {
-    final StringBuilder sb = new StringBuilder();
-    sb.append("| key | environment | type | default | valid values | importance | description |\n");
-    sb.append("|---|---|---|---|---|---|---|\n");
-    for (final ConfigDef.ConfigKey key : sortedKeys()) {
-      final String env = ENV_PREFIX + key.name.toUpperCase(Locale.ROOT).replace('.', '_');
-      sb.append("| `").append(key.name).append("` | `").append(env).append("` | ")
-          .append(key.type.name().toLowerCase(Locale.ROOT)).append(" | `")
-          .append(key.hasDefault() ? ConfigDef.convertToString(key.defaultValue, key.type) : "")
-          .append("` | ").append(key.validator == null ? "" : key.validator.toString())
-          .append(" | ").append(key.importance.name().toLowerCase(Locale.ROOT))
-          .append(" | ").append(key.documentation).append(" |\n");
-    }
-    return sb.toString();
+    return ConfigSources.markdownTable(CONFIG);
   }
 }
