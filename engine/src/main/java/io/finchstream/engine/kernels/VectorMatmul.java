@@ -118,6 +118,16 @@ final class VectorMatmul {
 
   // ---- float32 weights: column i of the tile is w[wb + i·PANEL ..][TILE] -------------------------
 
+  // One row's four accumulators (one tile) → out[base ..].
+  private static void store(
+      final FloatVector a0, final FloatVector a1, final FloatVector a2, final FloatVector a3, final float[] out,
+      final int base) {
+    a0.intoArray(out, base + OFF0);
+    a1.intoArray(out, base + OFF1);
+    a2.intoArray(out, base + OFF2);
+    a3.intoArray(out, base + OFF3);
+  }
+
   // 4 rows of X (x0 + r·xs) × one tile → buffer[r·TILE ..].
   private static void tile4F32(
       final float[] x, final int x0, final int xs, final float[] w, final int wb, final int in,
@@ -153,22 +163,10 @@ final class VectorMatmul {
       a32 = a.fma(b2, a32);
       a33 = a.fma(b3, a33);
     }
-    a00.intoArray(out, OFF0);
-    a01.intoArray(out, OFF1);
-    a02.intoArray(out, OFF2);
-    a03.intoArray(out, OFF3);
-    a10.intoArray(out, TILE + OFF0);
-    a11.intoArray(out, TILE + OFF1);
-    a12.intoArray(out, TILE + OFF2);
-    a13.intoArray(out, TILE + OFF3);
-    a20.intoArray(out, 2 * TILE + OFF0);
-    a21.intoArray(out, 2 * TILE + OFF1);
-    a22.intoArray(out, 2 * TILE + OFF2);
-    a23.intoArray(out, 2 * TILE + OFF3);
-    a30.intoArray(out, 3 * TILE + OFF0);
-    a31.intoArray(out, 3 * TILE + OFF1);
-    a32.intoArray(out, 3 * TILE + OFF2);
-    a33.intoArray(out, 3 * TILE + OFF3);
+    store(a00, a01, a02, a03, out, 0);
+    store(a10, a11, a12, a13, out, TILE);
+    store(a20, a21, a22, a23, out, 2 * TILE);
+    store(a30, a31, a32, a33, out, 3 * TILE);
   }
 
   // 1 row of X × one tile → buffer[0 ..] (decode).
@@ -183,10 +181,7 @@ final class VectorMatmul {
       a2 = a.fma(FloatVector.fromArray(F, w, wi + OFF2), a2);
       a3 = a.fma(FloatVector.fromArray(F, w, wi + OFF3), a3);
     }
-    a0.intoArray(out, OFF0);
-    a1.intoArray(out, OFF1);
-    a2.intoArray(out, OFF2);
-    a3.intoArray(out, OFF3);
+    store(a0, a1, a2, a3, out, 0);
   }
 
   // ---- bf16 weights: column i of the tile is two vectors of row pairs at w[wb + i·PANEL ..] -------
@@ -240,22 +235,10 @@ final class VectorMatmul {
       a32 = a.fma(b2, a32);
       a33 = a.fma(b3, a33);
     }
-    a00.intoArray(out, OFF0);
-    a01.intoArray(out, OFF1);
-    a02.intoArray(out, OFF2);
-    a03.intoArray(out, OFF3);
-    a10.intoArray(out, TILE + OFF0);
-    a11.intoArray(out, TILE + OFF1);
-    a12.intoArray(out, TILE + OFF2);
-    a13.intoArray(out, TILE + OFF3);
-    a20.intoArray(out, 2 * TILE + OFF0);
-    a21.intoArray(out, 2 * TILE + OFF1);
-    a22.intoArray(out, 2 * TILE + OFF2);
-    a23.intoArray(out, 2 * TILE + OFF3);
-    a30.intoArray(out, 3 * TILE + OFF0);
-    a31.intoArray(out, 3 * TILE + OFF1);
-    a32.intoArray(out, 3 * TILE + OFF2);
-    a33.intoArray(out, 3 * TILE + OFF3);
+    store(a00, a01, a02, a03, out, 0);
+    store(a10, a11, a12, a13, out, TILE);
+    store(a20, a21, a22, a23, out, 2 * TILE);
+    store(a30, a31, a32, a33, out, 3 * TILE);
   }
 
   // 1 row of X × one bf16 tile → buffer[0 ..] (decode: one sequential stream of weights).
@@ -272,10 +255,7 @@ final class VectorMatmul {
       a2 = a.fma(first(pb), a2);
       a3 = a.fma(second(pb), a3);
     }
-    a0.intoArray(out, OFF0);
-    a1.intoArray(out, OFF1);
-    a2.intoArray(out, OFF2);
-    a3.intoArray(out, OFF3);
+    store(a0, a1, a2, a3, out, 0);
   }
 
   /**
