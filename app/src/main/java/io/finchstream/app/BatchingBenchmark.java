@@ -2,9 +2,9 @@ package io.finchstream.app;
 
 import io.finchstream.engine.LanguageModel;
 import io.finchstream.engine.ModelState;
+import io.finchstream.engine.sampling.Generation;
 import io.finchstream.engine.sampling.Sampler;
 import io.finchstream.engine.sampling.SamplingParams;
-import io.finchstream.engine.sampling.Generation;
 import io.finchstream.processors.FinchstreamConfig;
 import io.finchstream.processors.ServedModel;
 import io.finchstream.proto.v1.AppendTokens;
@@ -12,9 +12,13 @@ import io.finchstream.proto.v1.ConversationEvent;
 import io.finchstream.proto.v1.Generate;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Issue 5 item 4: throughput of the service (many conversations advanced together in batched
@@ -29,7 +33,7 @@ final class BatchingBenchmark {
    */
   record Result(double rawPrefill, double servicePrefill, double rawDecode, double serviceDecode, Map<String, String> cpu) {}
 
-  private final Map<String, String> cpu = new java.util.LinkedHashMap<>();
+  private final Map<String, String> cpu = new LinkedHashMap<>();
 
   private final ServedModel served;
   private final int conversations;
@@ -71,10 +75,10 @@ final class BatchingBenchmark {
       final double serviceDecode = serviceDecode(cluster, "p-");
       final double[] batchesAfter = batches(cluster);
       final var firstToken = cluster.service.metrics().registry().find("finchstream.generation.first.token").timer();
-      cpu.put("service decode", phase.report() + String.format(java.util.Locale.ROOT,
+      cpu.put("service decode", phase.report() + String.format(Locale.ROOT,
           "; %.1f conversations per engine call; first token after max %.0f ms",
           (batchesAfter[1] - batchesBefore[1]) / Math.max(1, batchesAfter[0] - batchesBefore[0]),
-          firstToken == null ? 0 : firstToken.max(java.util.concurrent.TimeUnit.MILLISECONDS)));
+          firstToken == null ? 0 : firstToken.max(TimeUnit.MILLISECONDS)));
       return new Result(rawPrefill, servicePrefill, rawDecode, serviceDecode, Map.copyOf(cpu));
     }
   }
@@ -102,7 +106,7 @@ final class BatchingBenchmark {
       for (int off = 0; off < prefillTokens; off += chunk) {
         final List<int[]> tokens = new ArrayList<>();
         for (int c = 0; c < states.size(); c++) {
-          tokens.add(java.util.Arrays.copyOfRange(prompts[from + c], off, Math.min(prefillTokens, off + chunk)));
+          tokens.add(Arrays.copyOfRange(prompts[from + c], off, Math.min(prefillTokens, off + chunk)));
         }
         model.ingest(states, tokens);
       }
@@ -154,7 +158,7 @@ final class BatchingBenchmark {
         states = running;
         generations = still;
         if (!states.isEmpty()) {
-          model.step(states, java.util.Arrays.copyOf(next, k), java.util.Arrays.copyOf(rows, k));
+          model.step(states, Arrays.copyOf(next, k), Arrays.copyOf(rows, k));
         }
       }
       nanos += System.nanoTime() - t0;

@@ -40,7 +40,7 @@ import java.util.concurrent.TimeoutException;
  * <p>It also lets records in first: Kafka Streams processes one record per task between
  * punctuations while punctuators fire, so a long punctuation after every record would admit a burst
  * of events one per cycle. While records arrive, a member's punctuation skips compute ({@link
- * #intakeFirst}) for at most one compute budget since its last compute.
+ * #intakeFirst}) for at most {@link #INTAKE_NANOS} since its last compute.
  *
  * <p>Used by its stream thread only (see {@link ThreadBatchers}); the decode thread touches only the
  * generations of the cycle it was handed, and {@link #await} orders its writes before the stream
@@ -68,7 +68,6 @@ final class ThreadBatcher {
   private final DecodeRound round;
   private final int maxBatch;
   private final long cycleNanos;
-  private final long budgetNanos;
   private final long staleNanos;
   private final Map<Object, Member> members = new IdentityHashMap<>();
   private final ThreadPoolExecutor decoder;
@@ -91,8 +90,8 @@ final class ThreadBatcher {
     this.round = new DecodeRound(model, metrics);
     this.maxBatch = maxBatch;
     this.cycleNanos = cycleMs * 1_000_000L;
-    this.budgetNanos = budgetMs * 1_000_000L;
-    this.staleNanos = 2 * (budgetNanos + cycleNanos) + 1_000_000_000L;
+    // a member silent for longer than two punctuations' worth of compute has left (its task closed)
+    this.staleNanos = 2 * (budgetMs * 1_000_000L + cycleNanos) + 1_000_000_000L;
     this.decoder = new ThreadPoolExecutor(1, 1, 1, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
       final Thread t = new Thread(r, "finchstream-decode-" + threadName);
       t.setDaemon(true);

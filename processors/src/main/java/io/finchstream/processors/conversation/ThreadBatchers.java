@@ -15,7 +15,8 @@ public final class ThreadBatchers {
 
   /**
    * Batchers for {@code model}: at most {@code maxBatch} generations per engine call, decode cycles
-   * of at most {@code cycleMs}, arriving records first for at most {@code budgetMs}.
+   * of {@code cycleMs} (at most twice that); {@code budgetMs} (the batched ingest budget of a
+   * punctuation) bounds how long a task may go without punctuating before it counts as gone.
    */
   public ThreadBatchers(final LanguageModel model, final FinchstreamMetrics metrics, final int maxBatch, final long cycleMs,
       final long budgetMs) {
