@@ -169,7 +169,17 @@ public final class FinchstreamConfig extends AbstractConfig {
   }
 
   private static ConfigDef definitions() {
-    return new ConfigDef()
+    final ConfigDef def = new ConfigDef();
+    defineService(def);
+    defineLimits(def);
+    defineCompute(def);
+    defineRocksDb(def);
+    return def;
+  }
+
+  /** The service: Kafka, the model, topics. */
+  private static void defineService(final ConfigDef def) {
+    def
         .define(BOOTSTRAP_SERVERS_CONFIG, Type.STRING, "localhost:9092", new ConfigDef.NonEmptyString(), Importance.HIGH, BOOTSTRAP_SERVERS_DOC)
         .define(MODEL_PATH_CONFIG, Type.STRING, "", Importance.HIGH, MODEL_PATH_DOC)
         .define(APPLICATION_ID_CONFIG, Type.STRING, "finchstream", new ConfigDef.NonEmptyString(), Importance.HIGH, APPLICATION_ID_DOC)
@@ -181,12 +191,22 @@ public final class FinchstreamConfig extends AbstractConfig {
         .define(TOKENIZER_VOCAB_CONFIG, Type.STRING, "", Importance.MEDIUM, TOKENIZER_VOCAB_DOC)
         .define(CREATE_TOPICS_CONFIG, Type.BOOLEAN, true, Importance.MEDIUM, CREATE_TOPICS_DOC)
         .define(TOPIC_PARTITIONS_CONFIG, Type.INT, 6, Range.between(1, 10_000), Importance.MEDIUM, TOPIC_PARTITIONS_DOC)
-        .define(TOPIC_REPLICATION_CONFIG, Type.SHORT, (short) -1, Range.between(-1, 32), Importance.MEDIUM, TOPIC_REPLICATION_DOC)
+        .define(TOPIC_REPLICATION_CONFIG, Type.SHORT, (short) -1, Range.between(-1, 32), Importance.MEDIUM, TOPIC_REPLICATION_DOC);
+  }
+
+  /** Limits on events and generations. */
+  private static void defineLimits(final ConfigDef def) {
+    def
         .define(MAX_TEXT_BYTES_CONFIG, Type.INT, 256 * 1024, Range.between(1, 64 * MIB), Importance.MEDIUM, MAX_TEXT_BYTES_DOC)
         .define(MAX_APPEND_TOKENS_CONFIG, Type.INT, 262_144, Range.between(1, 16 * MIB), Importance.MEDIUM, MAX_APPEND_TOKENS_DOC)
         .define(MAX_GENERATE_TOKENS_CONFIG, Type.INT, 4096, Range.between(1, 1 << 20), Importance.MEDIUM, MAX_GENERATE_TOKENS_DOC)
         .define(DEFAULT_GENERATE_TOKENS_CONFIG, Type.INT, 256, Range.between(1, 1 << 20), Importance.MEDIUM, DEFAULT_GENERATE_TOKENS_DOC)
-        .define(MAX_STOP_SEQUENCES_CONFIG, Type.INT, 16, Range.between(0, 1024), Importance.LOW, MAX_STOP_SEQUENCES_DOC)
+        .define(MAX_STOP_SEQUENCES_CONFIG, Type.INT, 16, Range.between(0, 1024), Importance.LOW, MAX_STOP_SEQUENCES_DOC);
+  }
+
+  /** Snapshots, the hot cache and compute scheduling. */
+  private static void defineCompute(final ConfigDef def) {
+    def
         .define(SNAPSHOT_INTERVAL_TOKENS_CONFIG, Type.INT, 4096, Range.between(1, Integer.MAX_VALUE), Importance.MEDIUM, SNAPSHOT_INTERVAL_TOKENS_DOC)
         .define(SNAPSHOT_AT_TURN_END_CONFIG, Type.BOOLEAN, true, Importance.MEDIUM, SNAPSHOT_AT_TURN_END_DOC)
         .define(SNAPSHOT_PART_BYTES_CONFIG, Type.INT, 900_000, Range.between(1024, 64 * MIB), Importance.MEDIUM, SNAPSHOT_PART_BYTES_DOC)
@@ -196,7 +216,12 @@ public final class FinchstreamConfig extends AbstractConfig {
         .define(DECODE_CYCLE_MS_CONFIG, Type.LONG, 200L, Range.between(1, 60_000), Importance.LOW, DECODE_CYCLE_MS_DOC)
         .define(COMPUTE_PENDING_TOKENS_CONFIG, Type.INT, 4096, Range.between(1, Integer.MAX_VALUE), Importance.LOW, COMPUTE_PENDING_TOKENS_DOC)
         .define(BATCH_MAX_CONVERSATIONS_CONFIG, Type.INT, 64, Range.between(1, 4096), Importance.LOW, BATCH_MAX_CONVERSATIONS_DOC)
-        .define(BATCH_MAX_TOKENS_CONFIG, Type.INT, 512, Range.between(1, 1 << 20), Importance.LOW, BATCH_MAX_TOKENS_DOC)
+        .define(BATCH_MAX_TOKENS_CONFIG, Type.INT, 512, Range.between(1, 1 << 20), Importance.LOW, BATCH_MAX_TOKENS_DOC);
+  }
+
+  /** RocksDB memory. */
+  private static void defineRocksDb(final ConfigDef def) {
+    def
         .define(ROCKSDB_BLOCK_CACHE_BYTES_CONFIG, Type.LONG, 128L * MIB, Range.atLeast(MIB), Importance.LOW, ROCKSDB_BLOCK_CACHE_BYTES_DOC)
         .define(ROCKSDB_WRITE_BUFFER_BYTES_CONFIG, Type.LONG, 32L * MIB, Range.atLeast(MIB), Importance.LOW, ROCKSDB_WRITE_BUFFER_BYTES_DOC);
   }
