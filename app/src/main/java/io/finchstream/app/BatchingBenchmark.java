@@ -21,9 +21,9 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Issue 5 item 4: throughput of the service (many conversations advanced together in batched
- * engine calls, through Kafka with exactly-once) against the raw engine doing the same work with
- * the same batches, in the same run: prefill (ingest) and decode (greedy generation).
+ * Issue 5 item 4: throughput of the service (many conversations advanced together in batched engine
+ * calls, through Kafka with exactly-once) against the raw engine doing the same work with the same
+ * batches, in the same run: prefill (ingest) and decode (greedy generation).
  */
 final class BatchingBenchmark {
 
@@ -31,7 +31,12 @@ final class BatchingBenchmark {
    * Tokens per second, raw engine and service, for prefill and decode, and where the CPU went in
    * each measured phase ({@link ThreadCpu}).
    */
-  record Result(double rawPrefill, double servicePrefill, double rawDecode, double serviceDecode, Map<String, String> cpu) {}
+  record Result(
+      double rawPrefill,
+      double servicePrefill,
+      double rawDecode,
+      double serviceDecode,
+      Map<String, String> cpu) {}
 
   private final Map<String, String> cpu = new LinkedHashMap<>();
 
@@ -41,7 +46,11 @@ final class BatchingBenchmark {
   private final int generateTokens;
   private final Map<String, Object> settings;
 
-  BatchingBenchmark(final ServedModel served, final int conversations, final int prefillTokens, final int generateTokens,
+  BatchingBenchmark(
+      final ServedModel served,
+      final int conversations,
+      final int prefillTokens,
+      final int generateTokens,
       final Map<String, Object> settings) {
     this.served = served;
     this.conversations = conversations;
@@ -74,11 +83,17 @@ final class BatchingBenchmark {
       final double[] batchesBefore = batches(cluster);
       final double serviceDecode = serviceDecode(cluster, "p-");
       final double[] batchesAfter = batches(cluster);
-      final var firstToken = cluster.service.metrics().registry().find("finchstream.generation.first.token").timer();
-      cpu.put("service decode", phase.report() + String.format(Locale.ROOT,
-          "; %.1f conversations per engine call; first token after max %.0f ms",
-          (batchesAfter[1] - batchesBefore[1]) / Math.max(1, batchesAfter[0] - batchesBefore[0]),
-          firstToken == null ? 0 : firstToken.max(TimeUnit.MILLISECONDS)));
+      final var firstToken =
+          cluster.service.metrics().registry().find("finchstream.generation.first.token").timer();
+      cpu.put(
+          "service decode",
+          phase.report()
+              + String.format(
+                  Locale.ROOT,
+                  "; %.1f conversations per engine call; first token after max %.0f ms",
+                  (batchesAfter[1] - batchesBefore[1])
+                      / Math.max(1, batchesAfter[0] - batchesBefore[0]),
+                  firstToken == null ? 0 : firstToken.max(TimeUnit.MILLISECONDS)));
       return new Result(rawPrefill, servicePrefill, rawDecode, serviceDecode, Map.copyOf(cpu));
     }
   }
@@ -94,7 +109,9 @@ final class BatchingBenchmark {
     return prompts;
   }
 
-  /** The engine alone: batches of {@code batch} conversations, {@code chunk} tokens each per call. */
+  /**
+   * The engine alone: batches of {@code batch} conversations, {@code chunk} tokens each per call.
+   */
   private double rawPrefill(final int[][] prompts, final int batch, final int chunk) {
     final LanguageModel model = served.model();
     final long t0 = System.nanoTime();
@@ -106,7 +123,8 @@ final class BatchingBenchmark {
       for (int off = 0; off < prefillTokens; off += chunk) {
         final List<int[]> tokens = new ArrayList<>();
         for (int c = 0; c < states.size(); c++) {
-          tokens.add(Arrays.copyOfRange(prompts[from + c], off, Math.min(prefillTokens, off + chunk)));
+          tokens.add(
+              Arrays.copyOfRange(prompts[from + c], off, Math.min(prefillTokens, off + chunk)));
         }
         model.ingest(states, tokens);
       }
@@ -123,7 +141,8 @@ final class BatchingBenchmark {
   private double rawDecode(final int[][] prompts, final int batch) {
     final LanguageModel model = served.model();
     final Sampler sampler = new Sampler();
-    final SamplingParams greedy = SamplingParams.builder().temperature(0).maxTokens(generateTokens).build();
+    final SamplingParams greedy =
+        SamplingParams.builder().temperature(0).maxTokens(generateTokens).build();
     long tokens = 0;
     long nanos = 0;
     for (int from = 0; from < conversations; from += batch) {
@@ -166,24 +185,31 @@ final class BatchingBenchmark {
     return tokens / (nanos / 1e9);
   }
 
-  private double servicePrefill(final BenchCluster cluster, final String prefix, final int[][] prompts) throws InterruptedException {
-    final double target = cluster.counter("finchstream.tokens.computed") + (double) conversations * prefillTokens;
+  private double servicePrefill(
+      final BenchCluster cluster, final String prefix, final int[][] prompts)
+      throws InterruptedException {
+    final double target =
+        cluster.counter("finchstream.tokens.computed") + (double) conversations * prefillTokens;
     final long t0 = System.nanoTime();
     for (int c = 0; c < conversations; c++) {
       final AppendTokens.Builder ids = AppendTokens.newBuilder();
       for (final int t : prompts[c]) {
         ids.addIds(t);
       }
-      cluster.send(prefix + c, ConversationEvent.newBuilder().setSchemaVersion(1).setAppendTokens(ids).build());
+      cluster.send(
+          prefix + c,
+          ConversationEvent.newBuilder().setSchemaVersion(1).setAppendTokens(ids).build());
     }
     cluster.flush();
-    BenchCluster.awaitAtLeast(() -> cluster.counter("finchstream.tokens.computed"), target, Duration.ofHours(6));
+    BenchCluster.awaitAtLeast(
+        () -> cluster.counter("finchstream.tokens.computed"), target, Duration.ofHours(6));
     return (double) conversations * prefillTokens / ((System.nanoTime() - t0) / 1e9);
   }
 
   /** (engine calls, conversations in them) so far in the service. */
   private static double[] batches(final BenchCluster cluster) {
-    final var summary = cluster.service.metrics().registry().find("finchstream.batch.conversations").summary();
+    final var summary =
+        cluster.service.metrics().registry().find("finchstream.batch.conversations").summary();
     return summary == null ? new double[2] : new double[] {summary.count(), summary.totalAmount()};
   }
 
@@ -192,21 +218,42 @@ final class BatchingBenchmark {
    * service has sampled every token (the stream thread's work; replies are committed within
    * commit.interval.ms after that). Generations that end early at end-of-text are accounted for.
    */
-  private double serviceDecode(final BenchCluster cluster, final String prefix) throws InterruptedException {
+  private double serviceDecode(final BenchCluster cluster, final String prefix)
+      throws InterruptedException {
     final double before = cluster.counter("finchstream.tokens.generated");
-    final double doneBefore = cluster.service.metrics().registry().find("finchstream.generation.latency").timer() == null
-        ? 0 : cluster.service.metrics().registry().find("finchstream.generation.latency").timer().count();
+    final double doneBefore =
+        cluster.service.metrics().registry().find("finchstream.generation.latency").timer() == null
+            ? 0
+            : cluster
+                .service
+                .metrics()
+                .registry()
+                .find("finchstream.generation.latency")
+                .timer()
+                .count();
     final long t0 = System.nanoTime();
     for (int c = 0; c < conversations; c++) {
-      cluster.send(prefix + c, ConversationEvent.newBuilder().setSchemaVersion(1).setGenerate(Generate.newBuilder()
-          .setRequestId("bench-" + c).setMaxTokens(generateTokens)
-          .setSampling(io.finchstream.proto.v1.SamplingParams.newBuilder().setTemperature(0))).build());
+      cluster.send(
+          prefix + c,
+          ConversationEvent.newBuilder()
+              .setSchemaVersion(1)
+              .setGenerate(
+                  Generate.newBuilder()
+                      .setRequestId("bench-" + c)
+                      .setMaxTokens(generateTokens)
+                      .setSampling(
+                          io.finchstream.proto.v1.SamplingParams.newBuilder().setTemperature(0)))
+              .build());
     }
     cluster.flush();
-    BenchCluster.awaitAtLeast(() -> {
-      final var timer = cluster.service.metrics().registry().find("finchstream.generation.latency").timer();
-      return timer == null ? 0 : timer.count();
-    }, doneBefore + conversations, Duration.ofHours(6));
+    BenchCluster.awaitAtLeast(
+        () -> {
+          final var timer =
+              cluster.service.metrics().registry().find("finchstream.generation.latency").timer();
+          return timer == null ? 0 : timer.count();
+        },
+        doneBefore + conversations,
+        Duration.ofHours(6));
     final double sampled = cluster.counter("finchstream.tokens.generated") - before;
     return sampled / ((System.nanoTime() - t0) / 1e9);
   }

@@ -42,7 +42,8 @@ final class BenchCluster implements AutoCloseable {
     props.put(FinchstreamConfig.TOPIC_REPLICATION_CONFIG, (short) 1);
     props.put(FinchstreamConfig.HOT_CACHE_MAX_BYTES_CONFIG, 4L << 30);
     props.putAll(settings);
-    service = new FinchstreamService(new FinchstreamConfig(props), model, new SimpleMeterRegistry());
+    service =
+        new FinchstreamService(new FinchstreamConfig(props), model, new SimpleMeterRegistry());
     service.start();
     if (!service.awaitRunning(Duration.ofMinutes(2))) {
       throw new IllegalStateException("the processors did not start within 2 minutes");
@@ -61,7 +62,9 @@ final class BenchCluster implements AutoCloseable {
 
   /** Sends an event (asynchronously; {@link #flush} to wait). */
   void send(final String conversation, final ConversationEvent event) {
-    producer.send(new ProducerRecord<>(Topics.EVENTS, conversation.getBytes(StandardCharsets.UTF_8), event.toByteArray()));
+    producer.send(
+        new ProducerRecord<>(
+            Topics.EVENTS, conversation.getBytes(StandardCharsets.UTF_8), event.toByteArray()));
   }
 
   void flush() {
@@ -79,11 +82,19 @@ final class BenchCluster implements AutoCloseable {
   }
 
   /** Waits until {@code value} reaches {@code target}. */
-  static void awaitAtLeast(final DoubleSupplier value, final double target, final Duration timeout) throws InterruptedException {
+  static void awaitAtLeast(final DoubleSupplier value, final double target, final Duration timeout)
+      throws InterruptedException {
     final long deadline = System.nanoTime() + timeout.toNanos();
     while (value.getAsDouble() < target) {
       if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("timed out after " + timeout + " waiting for " + target + " (at " + value.getAsDouble() + ")");
+        throw new IllegalStateException(
+            "timed out after "
+                + timeout
+                + " waiting for "
+                + target
+                + " (at "
+                + value.getAsDouble()
+                + ")");
       }
       Thread.sleep(5);
     }
@@ -91,7 +102,8 @@ final class BenchCluster implements AutoCloseable {
 
   /** CPU time of this whole process (broker, clients, processors, engine), ns. */
   static long processCpuNanos() {
-    return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+    return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
   }
 
   @Override

@@ -9,8 +9,14 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "bench",
     mixinStandardHelpOptions = true,
-    description = "Engine measurements from the command line (run them on an otherwise idle machine).",
-    subcommands = {CommandLine.HelpCommand.class, BenchPrefillCommand.class, BenchIngestCommand.class, BenchBatchingCommand.class})
+    description =
+        "Engine measurements from the command line (run them on an otherwise idle machine).",
+    subcommands = {
+      CommandLine.HelpCommand.class,
+      BenchPrefillCommand.class,
+      BenchIngestCommand.class,
+      BenchBatchingCommand.class
+    })
 final class BenchCommand implements Runnable {
 
   @Spec CommandSpec spec;

@@ -15,8 +15,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code finchstream bench prefill}: per-token cost of ingesting and of generating against the
  * context length ({@link PrefillBenchmark}). For GoldFinch, ingest runs only the Finch-C2 blocks,
- * the compression and the cache append, so it stays flat; generation attends over the whole
- * context in the GOLD layers, so it grows linearly.
+ * the compression and the cache append, so it stays flat; generation attends over the whole context
+ * in the GOLD layers, so it grows linearly.
  */
 @Command(
     name = "prefill",
@@ -33,20 +33,34 @@ final class BenchPrefillCommand implements Callable<Integer> {
 
   @Mixin ModelOptions modelOptions;
 
-  @Option(names = "--context", required = true, split = ",", paramLabel = "N",
+  @Option(
+      names = "--context",
+      required = true,
+      split = ",",
+      paramLabel = "N",
       description = "Context lengths in tokens, e.g. 1000,16000,100000.")
   long[] contexts;
 
-  @Option(names = "--ingest-tokens", defaultValue = "64", paramLabel = "M",
+  @Option(
+      names = "--ingest-tokens",
+      defaultValue = "64",
+      paramLabel = "M",
       description = "Tokens ingested (one call each) per measurement. Default: ${DEFAULT-VALUE}.")
   int ingestTokens;
 
-  @Option(names = "--generate-tokens", defaultValue = "16", paramLabel = "K",
+  @Option(
+      names = "--generate-tokens",
+      defaultValue = "16",
+      paramLabel = "K",
       description = "Tokens generated per measurement. Default: ${DEFAULT-VALUE}.")
   int generateTokens;
 
-  @Option(names = "--repeats", defaultValue = "3", paramLabel = "R",
-      description = "Repetitions per measurement; the median is reported. Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--repeats",
+      defaultValue = "3",
+      paramLabel = "R",
+      description =
+          "Repetitions per measurement; the median is reported. Default: ${DEFAULT-VALUE}.")
   int repeats;
 
   @Option(names = "--json", description = "One JSON object per context on stdout, nothing else.")
@@ -56,41 +70,68 @@ final class BenchPrefillCommand implements Callable<Integer> {
   public Integer call() {
     for (final long c : contexts) {
       if (c < 1) {
-        throw new CommandLine.ParameterException(spec.commandLine(), "--context values must be >= 1, got " + c);
+        throw new CommandLine.ParameterException(
+            spec.commandLine(), "--context values must be >= 1, got " + c);
       }
     }
     if (ingestTokens < 1 || generateTokens < 1 || repeats < 1) {
-      throw new CommandLine.ParameterException(spec.commandLine(),
-          "--ingest-tokens, --generate-tokens and --repeats must be >= 1");
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--ingest-tokens, --generate-tokens and --repeats must be >= 1");
     }
     final PrintWriter out = spec.commandLine().getOut();
     final PrintWriter err = spec.commandLine().getErr();
     final LanguageModel model = modelOptions.load(err);
     if (!json) {
-      out.println(String.format(Locale.ROOT, "%s model %s, %d layers, dim %d; kernels: %s",
-          model.info().architecture(), modelOptions.model.getFileName(), model.info().layers(), model.info().dim(),
-          model.info().details().getOrDefault("kernels", "?")));
-      out.println(String.format(Locale.ROOT, "%12s %22s %24s", "context", "ingest µs/token", "generate µs/token"));
+      out.println(
+          String.format(
+              Locale.ROOT,
+              "%s model %s, %d layers, dim %d; kernels: %s",
+              model.info().architecture(),
+              modelOptions.model.getFileName(),
+              model.info().layers(),
+              model.info().dim(),
+              model.info().details().getOrDefault("kernels", "?")));
+      out.println(
+          String.format(
+              Locale.ROOT, "%12s %22s %24s", "context", "ingest µs/token", "generate µs/token"));
       out.flush();
     }
-    final List<PrefillBenchmark.Result> results = new PrefillBenchmark(model, ingestTokens, generateTokens, repeats)
-        .run(contexts, r -> {
-          out.println(json
-              ? String.format(Locale.ROOT, "{\"context\": %d, \"ingest_us_per_token\": %.1f, \"generate_us_per_token\": %.1f}",
-                  r.context(), r.ingestUsPerToken(), r.generateUsPerToken())
-              : String.format(Locale.ROOT, "%12d %22.1f %24.1f", r.context(), r.ingestUsPerToken(),
-                  r.generateUsPerToken()));
-          out.flush();
-        }, message -> {
-          err.println("bench: " + message);
-          err.flush();
-        });
+    final List<PrefillBenchmark.Result> results =
+        new PrefillBenchmark(model, ingestTokens, generateTokens, repeats)
+            .run(
+                contexts,
+                r -> {
+                  out.println(
+                      json
+                          ? String.format(
+                              Locale.ROOT,
+                              "{\"context\": %d, \"ingest_us_per_token\": %.1f, \"generate_us_per_token\": %.1f}",
+                              r.context(),
+                              r.ingestUsPerToken(),
+                              r.generateUsPerToken())
+                          : String.format(
+                              Locale.ROOT,
+                              "%12d %22.1f %24.1f",
+                              r.context(),
+                              r.ingestUsPerToken(),
+                              r.generateUsPerToken()));
+                  out.flush();
+                },
+                message -> {
+                  err.println("bench: " + message);
+                  err.flush();
+                });
     if (!json && results.size() > 1) {
       final PrefillBenchmark.Result first = results.get(0);
       final PrefillBenchmark.Result last = results.get(results.size() - 1);
-      out.println(String.format(Locale.ROOT,
-          "from %d to %d tokens of context: ingest x%.2f, generate x%.2f", first.context(), last.context(),
-          last.ingestUsPerToken() / first.ingestUsPerToken(), last.generateUsPerToken() / first.generateUsPerToken()));
+      out.println(
+          String.format(
+              Locale.ROOT,
+              "from %d to %d tokens of context: ingest x%.2f, generate x%.2f",
+              first.context(),
+              last.context(),
+              last.ingestUsPerToken() / first.ingestUsPerToken(),
+              last.generateUsPerToken() / first.generateUsPerToken()));
       out.flush();
     }
     return 0;

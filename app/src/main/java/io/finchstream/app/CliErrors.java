@@ -15,8 +15,11 @@ final class CliErrors implements IExecutionExceptionHandler {
   @Override
   public int handleExecutionException(
       final Exception ex, final CommandLine cli, final ParseResult parseResult) {
-    final String message = ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
-    cli.getErr().println(cli.getColorScheme().errorText("finchstream " + cli.getCommandName() + ": " + message));
+    final String message =
+        ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
+    cli.getErr()
+        .println(
+            cli.getColorScheme().errorText("finchstream " + cli.getCommandName() + ": " + message));
     if (System.getenv("FINCHSTREAM_DEBUG") != null) {
       ex.printStackTrace(cli.getErr());
     }

@@ -9,7 +9,9 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code finchstream detokenize}: RWKV World token ids → text, printed exactly (no newline added). */
+/**
+ * {@code finchstream detokenize}: RWKV World token ids → text, printed exactly (no newline added).
+ */
 @Command(
     name = "detokenize",
     mixinStandardHelpOptions = true,
@@ -21,12 +23,19 @@ final class DetokenizeCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Option(names = "--vocab", required = true, paramLabel = "FILE",
+  @Option(
+      names = "--vocab",
+      required = true,
+      paramLabel = "FILE",
       description = "The World vocab file (" + WorldTokenizer.VOCAB_FILE_NAME + ").")
   Path vocab;
 
-  @Option(names = "--tokens", required = true, paramLabel = "IDS",
-      description = "Comma-separated token ids, e.g. 33155,40213 (a JSON array such as [33155, 40213] works too).")
+  @Option(
+      names = "--tokens",
+      required = true,
+      paramLabel = "IDS",
+      description =
+          "Comma-separated token ids, e.g. 33155,40213 (a JSON array such as [33155, 40213] works too).")
   String tokens;
 
   @Override
@@ -55,8 +64,13 @@ final class DetokenizeCommand implements Callable<Integer> {
       try {
         ids[i] = Integer.parseInt(part);
       } catch (final NumberFormatException e) {
-        throw new IllegalArgumentException("--tokens: '" + part + "' (item " + (i + 1)
-            + ") is not a token id; expected comma-separated integers like 33155,40213", e);
+        throw new IllegalArgumentException(
+            "--tokens: '"
+                + part
+                + "' (item "
+                + (i + 1)
+                + ") is not a token id; expected comma-separated integers like 33155,40213",
+            e);
       }
     }
     return ids;

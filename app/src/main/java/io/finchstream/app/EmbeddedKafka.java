@@ -61,7 +61,9 @@ public final class EmbeddedKafka implements AutoCloseable {
     props.put("process.roles", "broker,controller");
     props.put("node.id", "1");
     props.put("controller.quorum.voters", "1@localhost:" + controllerPort);
-    props.put("listeners", "PLAINTEXT://localhost:" + brokerPort + ",CONTROLLER://localhost:" + controllerPort);
+    props.put(
+        "listeners",
+        "PLAINTEXT://localhost:" + brokerPort + ",CONTROLLER://localhost:" + controllerPort);
     props.put("advertised.listeners", "PLAINTEXT://localhost:" + brokerPort);
     props.put("controller.listener.names", "CONTROLLER");
     props.put("inter.broker.listener.name", "PLAINTEXT");
@@ -79,7 +81,8 @@ public final class EmbeddedKafka implements AutoCloseable {
     props.put("log.cleaner.dedupe.buffer.size", Integer.toString(8 << 20));
     final KafkaConfig config = new KafkaConfig(props, false);
     new Formatter()
-        .setPrintStream(new PrintStream(OutputStream.nullOutputStream(), true, StandardCharsets.UTF_8))
+        .setPrintStream(
+            new PrintStream(OutputStream.nullOutputStream(), true, StandardCharsets.UTF_8))
         .setNodeId(1)
         .setClusterId(clusterId)
         .setDirectories(List.of(logs.toAbsolutePath().toString()))
@@ -118,7 +121,8 @@ public final class EmbeddedKafka implements AutoCloseable {
           return;
         } catch (final Exception e) {
           if (System.nanoTime() > deadline) {
-            throw new IllegalStateException("the embedded Kafka broker did not come up within " + timeout, e);
+            throw new IllegalStateException(
+                "the embedded Kafka broker did not come up within " + timeout, e);
           }
           Thread.sleep(200);
         }
@@ -143,7 +147,8 @@ public final class EmbeddedKafka implements AutoCloseable {
       s.bind(new InetSocketAddress("localhost", port));
       return port;
     } catch (final IOException e) {
-      throw new IllegalStateException("port " + port + " is in use; pick another with --port (or stop what uses it)");
+      throw new IllegalStateException(
+          "port " + port + " is in use; pick another with --port (or stop what uses it)");
     }
   }
 

@@ -25,11 +25,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Puts the gateway in front of a running {@link FinchstreamService}: its interactive queries as
- * the gateway's directory, "streams RUNNING" as a readiness check, the processors' event limits,
- * and one Prometheus registry for {@code /metrics} with the gateway's, the processors', Kafka
- * Streams' (RocksDB included) and the JVM's meters. Used by {@code finchstream up} and {@code
- * serve}.
+ * Puts the gateway in front of a running {@link FinchstreamService}: its interactive queries as the
+ * gateway's directory, "streams RUNNING" as a readiness check, the processors' event limits, and
+ * one Prometheus registry for {@code /metrics} with the gateway's, the processors', Kafka Streams'
+ * (RocksDB included) and the JVM's meters. Used by {@code finchstream up} and {@code serve}.
  */
 final class GatewayLauncher implements AutoCloseable {
 
@@ -43,7 +42,10 @@ final class GatewayLauncher implements AutoCloseable {
     this.streamsMetrics = streamsMetrics;
   }
 
-  /** The registry {@code /metrics} serves, with JVM meters bound; give it to the FinchstreamService too. */
+  /**
+   * The registry {@code /metrics} serves, with JVM meters bound; give it to the FinchstreamService
+   * too.
+   */
   static PrometheusMeterRegistry newRegistry() {
     final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(registry);
@@ -69,24 +71,39 @@ final class GatewayLauncher implements AutoCloseable {
    */
   static void requireKeysUnlessInsecure(final GatewayConfig config, final boolean insecure) {
     if (config.apiKeys().isEmpty() && !insecure) {
-      throw new IllegalArgumentException("no API keys configured: set " + GatewayConfig.API_KEYS_CONFIG
-          + " (or FINCHSTREAM_GATEWAY_API_KEYS) to a comma-separated list of keys, or pass --insecure to serve without authentication");
+      throw new IllegalArgumentException(
+          "no API keys configured: set "
+              + GatewayConfig.API_KEYS_CONFIG
+              + " (or FINCHSTREAM_GATEWAY_API_KEYS) to a comma-separated list of keys, or pass --insecure to serve without authentication");
     }
   }
 
   /** Starts the gateway for {@code service}; returns once it listens. */
-  static GatewayLauncher start(final FinchstreamService service, final FinchstreamConfig processors, final GatewayConfig config,
-      final PrometheusMeterRegistry registry) throws Exception {
+  static GatewayLauncher start(
+      final FinchstreamService service,
+      final FinchstreamConfig processors,
+      final GatewayConfig config,
+      final PrometheusMeterRegistry registry)
+      throws Exception {
     warnOnMismatchedAddress(processors, config);
     final KafkaStreamsMetrics streamsMetrics = new KafkaStreamsMetrics(service.streams());
     streamsMetrics.bindTo(registry);
-    final GatewayPorts ports = new GatewayPorts(
-        new ProcessorsDirectory(service.queries()),
-        () -> List.of(new ReadinessProbe.Check("streams", service.state() == KafkaStreams.State.RUNNING, "state " + service.state())),
-        new ServedModel(ServedModels.apiName(service.model()), service.model().info().id(), service.model().info().vocabSize(),
-            System.currentTimeMillis() / 1000),
-        limits(processors),
-        registry);
+    final GatewayPorts ports =
+        new GatewayPorts(
+            new ProcessorsDirectory(service.queries()),
+            () ->
+                List.of(
+                    new ReadinessProbe.Check(
+                        "streams",
+                        service.state() == KafkaStreams.State.RUNNING,
+                        "state " + service.state())),
+            new ServedModel(
+                ServedModels.apiName(service.model()),
+                service.model().info().id(),
+                service.model().info().vocabSize(),
+                System.currentTimeMillis() / 1000),
+            limits(processors),
+            registry);
     try {
       return new GatewayLauncher(Gateway.launch(config, ports), streamsMetrics);
     } catch (final Exception e) {
@@ -105,13 +122,20 @@ final class GatewayLauncher implements AutoCloseable {
         processors.getInt(FinchstreamConfig.MAX_STOP_SEQUENCES_CONFIG));
   }
 
-  /** application.server must be this instance's gateway, or other instances forward reads to the wrong place. */
-  private static void warnOnMismatchedAddress(final FinchstreamConfig processors, final GatewayConfig config) {
+  /**
+   * application.server must be this instance's gateway, or other instances forward reads to the
+   * wrong place.
+   */
+  private static void warnOnMismatchedAddress(
+      final FinchstreamConfig processors, final GatewayConfig config) {
     final String server = processors.getString(FinchstreamConfig.APPLICATION_SERVER_CONFIG);
     final int port = config.getInt(GatewayConfig.PORT_CONFIG);
     if (!server.isBlank() && port != 0 && HostInfo.buildFromEndpoint(server).port() != port) {
-      LOG.warn("{}={} but the gateway listens on port {}: other instances will forward conversation reads to the wrong port",
-          FinchstreamConfig.APPLICATION_SERVER_CONFIG, server, port);
+      LOG.warn(
+          "{}={} but the gateway listens on port {}: other instances will forward conversation reads to the wrong port",
+          FinchstreamConfig.APPLICATION_SERVER_CONFIG,
+          server,
+          port);
     }
   }
 

@@ -13,21 +13,32 @@ import picocli.CommandLine.Option;
  */
 final class GatewayOptions {
 
-  @Option(names = "--port", paramLabel = "PORT",
-      description = "HTTP port of the gateway (chat page, API, health, metrics); 0: any free port. Default: 8080.")
+  @Option(
+      names = "--port",
+      paramLabel = "PORT",
+      description =
+          "HTTP port of the gateway (chat page, API, health, metrics); 0: any free port. Default: 8080.")
   Integer port;
 
-  @Option(names = "--host", paramLabel = "ADDRESS", description = "Interface the gateway binds to (0.0.0.0: all). Default: localhost.")
+  @Option(
+      names = "--host",
+      paramLabel = "ADDRESS",
+      description = "Interface the gateway binds to (0.0.0.0: all). Default: localhost.")
   String host;
 
-  /** The gateway's configuration: file, environment, {@code --set gateway.*}, then these options and {@code bootstrap}. */
-  GatewayConfig config(final Path configFile, final Map<String, String> settings, final String bootstrap) {
+  /**
+   * The gateway's configuration: file, environment, {@code --set gateway.*}, then these options and
+   * {@code bootstrap}.
+   */
+  GatewayConfig config(
+      final Path configFile, final Map<String, String> settings, final String bootstrap) {
     final Map<String, Object> overrides = new HashMap<>();
-    settings.forEach((k, v) -> {
-      if (k.startsWith("gateway.")) {
-        overrides.put(k, v);
-      }
-    });
+    settings.forEach(
+        (k, v) -> {
+          if (k.startsWith("gateway.")) {
+            overrides.put(k, v);
+          }
+        });
     overrides.put(GatewayConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     if (port != null) {
       overrides.put(GatewayConfig.PORT_CONFIG, port);

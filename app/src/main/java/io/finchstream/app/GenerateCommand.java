@@ -32,50 +32,86 @@ final class GenerateCommand implements Callable<Integer> {
 
   @Mixin ModelOptions modelOptions;
 
-  @Option(names = "--vocab", paramLabel = "FILE",
-      description = "RWKV World vocab (rwkv_vocab_v20230424.txt); needed for 65536-token models, not for byte-level ones.")
+  @Option(
+      names = "--vocab",
+      paramLabel = "FILE",
+      description =
+          "RWKV World vocab (rwkv_vocab_v20230424.txt); needed for 65536-token models, not for byte-level ones.")
   Path vocab;
 
   @Option(names = "--prompt", required = true, paramLabel = "TEXT", description = "The prompt.")
   String prompt;
 
-  @Option(names = "--max-tokens", paramLabel = "N", defaultValue = "200",
+  @Option(
+      names = "--max-tokens",
+      paramLabel = "N",
+      defaultValue = "200",
       description = "Most tokens to generate. Default: ${DEFAULT-VALUE}.")
   int maxTokens;
 
-  @Option(names = "--temperature", paramLabel = "T", defaultValue = "1.0",
+  @Option(
+      names = "--temperature",
+      paramLabel = "T",
+      defaultValue = "1.0",
       description = "Softmax temperature; 0 = greedy. Default: ${DEFAULT-VALUE}.")
   double temperature;
 
-  @Option(names = "--top-p", paramLabel = "P", defaultValue = "1.0",
+  @Option(
+      names = "--top-p",
+      paramLabel = "P",
+      defaultValue = "1.0",
       description = "Nucleus sampling mass in (0, 1]; 1 = off. Default: ${DEFAULT-VALUE}.")
   double topP;
 
-  @Option(names = "--top-k", paramLabel = "K", defaultValue = "0",
+  @Option(
+      names = "--top-k",
+      paramLabel = "K",
+      defaultValue = "0",
       description = "Keep the K most likely tokens; 0 = off. Default: ${DEFAULT-VALUE}.")
   int topK;
 
-  @Option(names = "--min-p", paramLabel = "P", defaultValue = "0",
-      description = "Drop tokens below P x the top probability; 0 = off. Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--min-p",
+      paramLabel = "P",
+      defaultValue = "0",
+      description =
+          "Drop tokens below P x the top probability; 0 = off. Default: ${DEFAULT-VALUE}.")
   double minP;
 
-  @Option(names = "--repetition-penalty", paramLabel = "R", defaultValue = "1.0",
+  @Option(
+      names = "--repetition-penalty",
+      paramLabel = "R",
+      defaultValue = "1.0",
       description = "Penalise generated tokens (>= 1; 1 = off). Default: ${DEFAULT-VALUE}.")
   double repetitionPenalty;
 
-  @Option(names = "--presence-penalty", paramLabel = "X", defaultValue = "0",
-      description = "Subtract X once from generated tokens' logits, in [-2, 2]. Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--presence-penalty",
+      paramLabel = "X",
+      defaultValue = "0",
+      description =
+          "Subtract X once from generated tokens' logits, in [-2, 2]. Default: ${DEFAULT-VALUE}.")
   double presencePenalty;
 
-  @Option(names = "--frequency-penalty", paramLabel = "X", defaultValue = "0",
-      description = "Subtract X per occurrence from generated tokens' logits, in [-2, 2]. Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--frequency-penalty",
+      paramLabel = "X",
+      defaultValue = "0",
+      description =
+          "Subtract X per occurrence from generated tokens' logits, in [-2, 2]. Default: ${DEFAULT-VALUE}.")
   double frequencyPenalty;
 
-  @Option(names = "--stop", paramLabel = "TEXT", description = "Stop string (repeatable); not printed.")
+  @Option(
+      names = "--stop",
+      paramLabel = "TEXT",
+      description = "Stop string (repeatable); not printed.")
   List<String> stop = List.of();
 
-  @Option(names = "--seed", paramLabel = "S",
-      description = "Sampler seed: the same seed gives the same text. Default: random (printed on stderr).")
+  @Option(
+      names = "--seed",
+      paramLabel = "S",
+      description =
+          "Sampler seed: the same seed gives the same text. Default: random (printed on stderr).")
   Long seed;
 
   @Override
@@ -83,11 +119,20 @@ final class GenerateCommand implements Callable<Integer> {
     final PrintWriter out = spec.commandLine().getOut();
     final PrintWriter err = spec.commandLine().getErr();
     final long chosenSeed = seed != null ? seed : ThreadLocalRandom.current().nextLong();
-    final SamplingParams params = SamplingParams.builder()
-        .temperature(temperature).topP(topP).topK(topK).minP(minP)
-        .repetitionPenalty(repetitionPenalty).presencePenalty(presencePenalty).frequencyPenalty(frequencyPenalty)
-        .stopStrings(stop).maxTokens(maxTokens).seed(chosenSeed)
-        .build().validate();
+    final SamplingParams params =
+        SamplingParams.builder()
+            .temperature(temperature)
+            .topP(topP)
+            .topK(topK)
+            .minP(minP)
+            .repetitionPenalty(repetitionPenalty)
+            .presencePenalty(presencePenalty)
+            .frequencyPenalty(frequencyPenalty)
+            .stopStrings(stop)
+            .maxTokens(maxTokens)
+            .seed(chosenSeed)
+            .build()
+            .validate();
 
     final LanguageModel model = modelOptions.load(err);
     final Tokenizer tokenizer = Tokenizers.forModel(model.info().vocabSize(), vocab);
@@ -116,10 +161,14 @@ final class GenerateCommand implements Callable<Integer> {
     out.println();
     out.flush();
     final long done = System.nanoTime();
-    err.printf("[%d prompt tokens in %.1f ms; %d generated at %.1f tokens/s; finish: %s; seed %d]%n",
-        promptTokens.length, (prefilled - started) / 1e6, reply.generated(),
+    err.printf(
+        "[%d prompt tokens in %.1f ms; %d generated at %.1f tokens/s; finish: %s; seed %d]%n",
+        promptTokens.length,
+        (prefilled - started) / 1e6,
+        reply.generated(),
         reply.generated() / Math.max(1e-9, (done - prefilled) / 1e9),
-        reply.finish() == null ? "none" : reply.finish().name().toLowerCase(java.util.Locale.ROOT), chosenSeed);
+        reply.finish() == null ? "none" : reply.finish().name().toLowerCase(java.util.Locale.ROOT),
+        chosenSeed);
     err.flush();
     return 0;
   }

@@ -21,7 +21,11 @@ import java.util.function.Consumer;
 final class IngestBenchmark {
 
   /** One context length's result. */
-  record Result(long context, double processorCpuUsPerToken, double processCpuUsPerToken, double bytesPerToken,
+  record Result(
+      long context,
+      double processorCpuUsPerToken,
+      double processCpuUsPerToken,
+      double bytesPerToken,
       double wallUsPerToken) {}
 
   private static final int PREFILL_EVENT_TOKENS = 32_768;
@@ -32,7 +36,11 @@ final class IngestBenchmark {
   private final int repeats;
   private final Map<String, Object> settings;
 
-  IngestBenchmark(final ServedModel model, final int eventTokens, final int measureTokens, final int repeats,
+  IngestBenchmark(
+      final ServedModel model,
+      final int eventTokens,
+      final int measureTokens,
+      final int repeats,
       final Map<String, Object> settings) {
     this.model = model;
     this.eventTokens = eventTokens;
@@ -57,12 +65,19 @@ final class IngestBenchmark {
           final long t0 = System.nanoTime();
           append(cluster, conversation, measureTokens, eventTokens, random);
           final long wall = System.nanoTime() - t0;
-          samples[0][r] = (cluster.counter("finchstream.processing.cpu.nanos") - cpu0) / 1e3 / measureTokens;
+          samples[0][r] =
+              (cluster.counter("finchstream.processing.cpu.nanos") - cpu0) / 1e3 / measureTokens;
           samples[1][r] = (BenchCluster.processCpuNanos() - proc0) / 1e3 / measureTokens;
           samples[2][r] = (cluster.storeBytes() - bytes0) / measureTokens;
           samples[3][r] = wall / 1e3 / measureTokens;
         }
-        final Result result = new Result(context, median(samples[0]), median(samples[1]), median(samples[2]), median(samples[3]));
+        final Result result =
+            new Result(
+                context,
+                median(samples[0]),
+                median(samples[1]),
+                median(samples[2]),
+                median(samples[3]));
         results.add(result);
         each.accept(result);
       }
@@ -70,9 +85,17 @@ final class IngestBenchmark {
     return results;
   }
 
-  /** Appends {@code tokens} random tokens in events of {@code perEvent}, and waits until they are computed. */
-  private void append(final BenchCluster cluster, final String conversation, final long tokens, final int perEvent,
-      final Random random) throws InterruptedException {
+  /**
+   * Appends {@code tokens} random tokens in events of {@code perEvent}, and waits until they are
+   * computed.
+   */
+  private void append(
+      final BenchCluster cluster,
+      final String conversation,
+      final long tokens,
+      final int perEvent,
+      final Random random)
+      throws InterruptedException {
     final double target = cluster.counter("finchstream.tokens.computed") + tokens;
     final int vocab = model.info().vocabSize();
     for (long sent = 0; sent < tokens; sent += perEvent) {
@@ -81,10 +104,13 @@ final class IngestBenchmark {
       for (int i = 0; i < n; i++) {
         ids.addIds(1 + random.nextInt(vocab - 1));
       }
-      cluster.send(conversation, ConversationEvent.newBuilder().setSchemaVersion(1).setAppendTokens(ids).build());
+      cluster.send(
+          conversation,
+          ConversationEvent.newBuilder().setSchemaVersion(1).setAppendTokens(ids).build());
     }
     cluster.flush();
-    BenchCluster.awaitAtLeast(() -> cluster.counter("finchstream.tokens.computed"), target, Duration.ofHours(6));
+    BenchCluster.awaitAtLeast(
+        () -> cluster.counter("finchstream.tokens.computed"), target, Duration.ofHours(6));
   }
 
   static double median(final double[] values) {

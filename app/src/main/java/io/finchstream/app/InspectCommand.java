@@ -22,8 +22,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code finchstream inspect}: what a checkpoint holds: architecture, sizes, parameter count, stored
- * dtypes, the in-memory footprint and the state bytes per conversation.
+ * {@code finchstream inspect}: what a checkpoint holds: architecture, sizes, parameter count,
+ * stored dtypes, the in-memory footprint and the state bytes per conversation.
  */
 @Command(
     name = "inspect",
@@ -38,7 +38,9 @@ final class InspectCommand implements Callable<Integer> {
 
   @Mixin ModelOptions modelOptions;
 
-  @Option(names = "--tensors", description = "Also list every tensor with its canonical shape and stored dtype.")
+  @Option(
+      names = "--tensors",
+      description = "Also list every tensor with its canonical shape and stored dtype.")
   boolean tensors;
 
   @Override
@@ -53,7 +55,10 @@ final class InspectCommand implements Callable<Integer> {
       }
       final LanguageModel model = Models.fromCheckpoint(checkpoint, modelOptions.loadOptions(err));
       final ModelInfo info = model.info();
-      line(out, "file", modelOptions.model + " (" + bytes(fileBytes) + ", " + checkpoint.format() + ")");
+      line(
+          out,
+          "file",
+          modelOptions.model + " (" + bytes(fileBytes) + ", " + checkpoint.format() + ")");
       line(out, "architecture", info.architecture());
       line(out, "id", info.id());
       line(out, "layers (L)", Integer.toString(info.layers()));
@@ -62,11 +67,22 @@ final class InspectCommand implements Callable<Integer> {
       for (final Map.Entry<String, String> e : info.details().entrySet()) {
         line(out, e.getKey(), e.getValue());
       }
-      line(out, "parameters", String.format(Locale.ROOT, "%,d (%.3f G)", info.parameters(), info.parameters() / 1e9));
-      line(out, "stored dtypes", dtypes.entrySet().stream()
-          .map(e -> e.getKey() + " x" + e.getValue()).reduce((a, b) -> a + ", " + b).orElse("none"));
+      line(
+          out,
+          "parameters",
+          String.format(Locale.ROOT, "%,d (%.3f G)", info.parameters(), info.parameters() / 1e9));
+      line(
+          out,
+          "stored dtypes",
+          dtypes.entrySet().stream()
+              .map(e -> e.getKey() + " x" + e.getValue())
+              .reduce((a, b) -> a + ", " + b)
+              .orElse("none"));
       line(out, "weights in memory", info.weightPrecision());
-      line(out, "state per conversation", String.format(Locale.ROOT, "%,d bytes (fp32)", info.recurrentStateBytes()));
+      line(
+          out,
+          "state per conversation",
+          String.format(Locale.ROOT, "%,d bytes (fp32)", info.recurrentStateBytes()));
       if (info.cacheBytesPerToken() > 0) {
         line(out, "cache per token", info.cacheBytesPerToken() + " bytes");
       }
@@ -74,7 +90,13 @@ final class InspectCommand implements Callable<Integer> {
         out.println();
         for (final String name : checkpoint.names()) {
           final CheckpointTensor t = checkpoint.tensor(name);
-          out.println(String.format(Locale.ROOT, "  %-44s %-20s %s", name, Arrays.toString(t.shape()), t.storedType()));
+          out.println(
+              String.format(
+                  Locale.ROOT,
+                  "  %-44s %-20s %s",
+                  name,
+                  Arrays.toString(t.shape()),
+                  t.storedType()));
         }
       }
     }
@@ -87,7 +109,8 @@ final class InspectCommand implements Callable<Integer> {
   }
 
   private static String bytes(final long n) {
-    return n >= 1L << 30 ? String.format(Locale.ROOT, "%.2f GiB", n / (double) (1L << 30))
+    return n >= 1L << 30
+        ? String.format(Locale.ROOT, "%.2f GiB", n / (double) (1L << 30))
         : String.format(Locale.ROOT, "%.2f MiB", n / (double) (1L << 20));
   }
 }

@@ -9,29 +9,47 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
-/** The options of every command that loads a model ({@code --model}, precision, threads, kernels). */
+/**
+ * The options of every command that loads a model ({@code --model}, precision, threads, kernels).
+ */
 final class ModelOptions {
 
-  @Option(names = "--model", required = true, paramLabel = "FILE",
-      description = "Checkpoint file: RWKV .pth, safetensors or rwkv.cpp ggml (recognised by content).")
+  @Option(
+      names = "--model",
+      required = true,
+      paramLabel = "FILE",
+      description =
+          "Checkpoint file: RWKV .pth, safetensors or rwkv.cpp ggml (recognised by content).")
   Path model;
 
-  @Option(names = "--precision", paramLabel = "P", defaultValue = "fp32",
-      description = "In-memory weight precision: fp32 or bf16 (half the memory and bytes per token). Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--precision",
+      paramLabel = "P",
+      defaultValue = "fp32",
+      description =
+          "In-memory weight precision: fp32 or bf16 (half the memory and bytes per token). Default: ${DEFAULT-VALUE}.")
   WeightPrecision precision;
 
-  @Option(names = "--threads", paramLabel = "N",
+  @Option(
+      names = "--threads",
+      paramLabel = "N",
       description = "Compute threads (default: all available processors).")
   Integer threads;
 
-  @Option(names = "--kernels", paramLabel = "K", defaultValue = "auto",
+  @Option(
+      names = "--kernels",
+      paramLabel = "K",
+      defaultValue = "auto",
       description = "Kernels: auto, scalar or vector. Default: ${DEFAULT-VALUE}.")
   KernelKind kernels;
 
   /** The load options, reporting progress on {@code err}. */
   LoadOptions loadOptions(final PrintWriter err) {
-    LoadOptions options = LoadOptions.defaults().withPrecision(precision).withKernels(kernels)
-        .withProgress(TerminalProgress.on(err));
+    LoadOptions options =
+        LoadOptions.defaults()
+            .withPrecision(precision)
+            .withKernels(kernels)
+            .withProgress(TerminalProgress.on(err));
     if (threads != null) {
       if (threads < 1) {
         throw new IllegalArgumentException("--threads must be at least 1, got " + threads);

@@ -9,19 +9,19 @@ import java.util.SplittableRandom;
 import java.util.function.Consumer;
 
 /**
- * Cost per token against context length, through {@link LanguageModel} only. For each context length
- * N (ascending; one conversation grows from one to the next by ingesting deterministic pseudo-random
- * tokens in prompt-sized chunks):
+ * Cost per token against context length, through {@link LanguageModel} only. For each context
+ * length N (ascending; one conversation grows from one to the next by ingesting deterministic
+ * pseudo-random tokens in prompt-sized chunks):
  *
  * <ul>
- *   <li><b>ingest</b>: a fork of the conversation ingests {@code ingestTokens} more tokens, one call
- *       per token (each token arriving as its own event); time per token.
- *   <li><b>generate</b>: a fork computes its logits (not timed), then decodes {@code generateTokens}
- *       tokens with {@code step}; time per token.
+ *   <li><b>ingest</b>: a fork of the conversation ingests {@code ingestTokens} more tokens, one
+ *       call per token (each token arriving as its own event); time per token.
+ *   <li><b>generate</b>: a fork computes its logits (not timed), then decodes {@code
+ *       generateTokens} tokens with {@code step}; time per token.
  * </ul>
  *
- * Each measurement is repeated {@code repeats} times on fresh forks; the median is reported. A warm-up
- * on a throwaway conversation runs first, until the timings settle.
+ * Each measurement is repeated {@code repeats} times on fresh forks; the median is reported. A
+ * warm-up on a throwaway conversation runs first, until the timings settle.
  */
 final class PrefillBenchmark {
 
@@ -37,7 +37,11 @@ final class PrefillBenchmark {
   private final int repeats;
   private final SplittableRandom random = new SplittableRandom(20240717);
 
-  PrefillBenchmark(final LanguageModel model, final int ingestTokens, final int generateTokens, final int repeats) {
+  PrefillBenchmark(
+      final LanguageModel model,
+      final int ingestTokens,
+      final int generateTokens,
+      final int repeats) {
     this.model = model;
     this.ingestTokens = ingestTokens;
     this.generateTokens = generateTokens;
@@ -45,7 +49,8 @@ final class PrefillBenchmark {
   }
 
   /** Measures every context (sorted ascending), reporting each result as soon as it is known. */
-  List<Result> run(final long[] contexts, final Consumer<Result> onResult, final Consumer<String> progress) {
+  List<Result> run(
+      final long[] contexts, final Consumer<Result> onResult, final Consumer<String> progress) {
     final long[] sorted = contexts.clone();
     Arrays.sort(sorted);
     warmUp(progress);
@@ -58,7 +63,9 @@ final class PrefillBenchmark {
         model.ingest(List.of(conversation), List.of(tokens(n)));
       }
       progress.accept("measuring at " + context + " tokens");
-      final Result r = new Result(context, median(() -> ingest(conversation)), median(() -> generate(conversation)));
+      final Result r =
+          new Result(
+              context, median(() -> ingest(conversation)), median(() -> generate(conversation)));
       results.add(r);
       onResult.accept(r);
     }
@@ -97,7 +104,9 @@ final class PrefillBenchmark {
     return (System.nanoTime() - start) / 1e3 / ingestTokens;
   }
 
-  /** µs per token of decoding {@code generateTokens} tokens from a fork whose logits are current. */
+  /**
+   * µs per token of decoding {@code generateTokens} tokens from a fork whose logits are current.
+   */
   private double generate(final ModelState conversation) {
     final ModelState fork = conversation.copy();
     final float[][] out = new float[1][model.info().vocabSize()];
@@ -116,7 +125,9 @@ final class PrefillBenchmark {
       values[i] = measurement.getAsDouble();
     }
     Arrays.sort(values);
-    return repeats % 2 == 1 ? values[repeats / 2] : (values[repeats / 2 - 1] + values[repeats / 2]) / 2;
+    return repeats % 2 == 1
+        ? values[repeats / 2]
+        : (values[repeats / 2 - 1] + values[repeats / 2]) / 2;
   }
 
   private int[] tokens(final int n) {

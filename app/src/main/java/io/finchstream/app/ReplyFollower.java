@@ -44,7 +44,8 @@ final class ReplyFollower implements AutoCloseable {
     return open(bootstrap, topics, true);
   }
 
-  private static ReplyFollower open(final String bootstrap, final List<String> topics, final boolean beginning) {
+  private static ReplyFollower open(
+      final String bootstrap, final List<String> topics, final boolean beginning) {
     final Properties p = new Properties();
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     p.put(ConsumerConfig.GROUP_ID_CONFIG, "finchstream-cli-" + UUID.randomUUID());
@@ -53,15 +54,22 @@ final class ReplyFollower implements AutoCloseable {
     p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     final KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p);
-    final List<TopicPartition> partitions = topics.stream()
-        .flatMap(t -> {
-          final var infos = consumer.partitionsFor(t, Duration.ofSeconds(30));
-          if (infos == null || infos.isEmpty()) {
-            throw new IllegalStateException("topic " + t + " does not exist at " + bootstrap + " (is the service running?)");
-          }
-          return infos.stream().map(i -> new TopicPartition(t, i.partition()));
-        })
-        .toList();
+    final List<TopicPartition> partitions =
+        topics.stream()
+            .flatMap(
+                t -> {
+                  final var infos = consumer.partitionsFor(t, Duration.ofSeconds(30));
+                  if (infos == null || infos.isEmpty()) {
+                    throw new IllegalStateException(
+                        "topic "
+                            + t
+                            + " does not exist at "
+                            + bootstrap
+                            + " (is the service running?)");
+                  }
+                  return infos.stream().map(i -> new TopicPartition(t, i.partition()));
+                })
+            .toList();
     consumer.assign(partitions);
     if (beginning) {
       consumer.seekToBeginning(partitions);
@@ -72,14 +80,18 @@ final class ReplyFollower implements AutoCloseable {
     return new ReplyFollower(consumer);
   }
 
-  /** Polls until the handler says stop or {@code timeout} passes; returns true if the handler stopped it. */
+  /**
+   * Polls until the handler says stop or {@code timeout} passes; returns true if the handler
+   * stopped it.
+   */
   boolean follow(final Handler handler, final Duration timeout) throws Exception {
     final long deadline = timeout == null ? Long.MAX_VALUE : System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       for (final ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
-        final boolean more = r.topic().equals(Topics.DLQ)
-            ? handler.deadLetter(DeadLetter.parseFrom(r.value()))
-            : handler.reply(Reply.parseFrom(r.value()));
+        final boolean more =
+            r.topic().equals(Topics.DLQ)
+                ? handler.deadLetter(DeadLetter.parseFrom(r.value()))
+                : handler.reply(Reply.parseFrom(r.value()));
         if (!more) {
           return true;
         }

@@ -48,24 +48,45 @@ final class SendCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Option(names = "--bootstrap-servers", defaultValue = "localhost:9092", paramLabel = "HOST:PORT",
+  @Option(
+      names = "--bootstrap-servers",
+      defaultValue = "localhost:9092",
+      paramLabel = "HOST:PORT",
       description = "Kafka brokers. Default: ${DEFAULT-VALUE}.")
   String bootstrapServers;
 
-  @Option(names = {"-c", "--conversation"}, required = true, paramLabel = "ID", description = "Conversation id.")
+  @Option(
+      names = {"-c", "--conversation"},
+      required = true,
+      paramLabel = "ID",
+      description = "Conversation id.")
   String conversation;
 
-  @Parameters(arity = "0..*", paramLabel = "TEXT", description = "Text to append (words are joined with spaces).")
+  @Parameters(
+      arity = "0..*",
+      paramLabel = "TEXT",
+      description = "Text to append (words are joined with spaces).")
   List<String> text = new ArrayList<>();
 
-  @Option(names = "--role", defaultValue = "user", paramLabel = "ROLE",
-      description = "Who speaks TEXT: user, assistant, system or raw (text as is). Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--role",
+      defaultValue = "user",
+      paramLabel = "ROLE",
+      description =
+          "Who speaks TEXT: user, assistant, system or raw (text as is). Default: ${DEFAULT-VALUE}.")
   String role;
 
-  @Option(names = "--tokens", split = ",", paramLabel = "ID", description = "Token ids to append instead of text.")
+  @Option(
+      names = "--tokens",
+      split = ",",
+      paramLabel = "ID",
+      description = "Token ids to append instead of text.")
   List<Integer> tokens;
 
-  @Option(names = "--fork", paramLabel = "NEW_ID", description = "Fork the conversation into a new one.")
+  @Option(
+      names = "--fork",
+      paramLabel = "NEW_ID",
+      description = "Fork the conversation into a new one.")
   String fork;
 
   @Option(names = "--reset", description = "Reset the conversation to the empty state.")
@@ -74,29 +95,50 @@ final class SendCommand implements Callable<Integer> {
   @Option(names = "--delete", description = "Delete the conversation.")
   boolean delete;
 
-  @Option(names = "--cancel", paramLabel = "REQUEST_ID", description = "Cancel a running generation.")
+  @Option(
+      names = "--cancel",
+      paramLabel = "REQUEST_ID",
+      description = "Cancel a running generation.")
   String cancel;
 
-  @Option(names = {"-g", "--generate"}, description = "Request a generation and print the reply.")
+  @Option(
+      names = {"-g", "--generate"},
+      description = "Request a generation and print the reply.")
   boolean generate;
 
-  @Option(names = "--request-id", paramLabel = "ID", description = "Request id of the generation (default: random).")
+  @Option(
+      names = "--request-id",
+      paramLabel = "ID",
+      description = "Request id of the generation (default: random).")
   String requestId;
 
-  @Option(names = "--prefix", paramLabel = "TEXT",
-      description = "Text appended right before generating (default: \"Assistant:\" after user text, else none).")
+  @Option(
+      names = "--prefix",
+      paramLabel = "TEXT",
+      description =
+          "Text appended right before generating (default: \"Assistant:\" after user text, else none).")
   String prefix;
 
-  @Option(names = "--max-tokens", defaultValue = "0", paramLabel = "N", description = "Most tokens to generate (0: the server default).")
+  @Option(
+      names = "--max-tokens",
+      defaultValue = "0",
+      paramLabel = "N",
+      description = "Most tokens to generate (0: the server default).")
   int maxTokens;
 
-  @Option(names = "--temperature", paramLabel = "T", description = "Sampling temperature (0: greedy).")
+  @Option(
+      names = "--temperature",
+      paramLabel = "T",
+      description = "Sampling temperature (0: greedy).")
   Float temperature;
 
   @Option(names = "--top-p", paramLabel = "P", description = "Nucleus sampling mass in (0, 1].")
   Float topP;
 
-  @Option(names = "--seed", paramLabel = "S", description = "Sampler seed (default: derived from the request id).")
+  @Option(
+      names = "--seed",
+      paramLabel = "S",
+      description = "Sampler seed (default: derived from the request id).")
   Long seed;
 
   @Option(names = "--stop", paramLabel = "TEXT", description = "Stop string (repeatable).")
@@ -105,22 +147,33 @@ final class SendCommand implements Callable<Integer> {
   @Option(names = "--no-follow", description = "Do not wait for the reply.")
   boolean noFollow;
 
-  @Option(names = "--timeout", defaultValue = "300", paramLabel = "SECONDS", description = "Give up waiting after this long. Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--timeout",
+      defaultValue = "300",
+      paramLabel = "SECONDS",
+      description = "Give up waiting after this long. Default: ${DEFAULT-VALUE}.")
   int timeoutSeconds;
 
   @Override
   public Integer call() throws Exception {
     final List<ConversationEvent> events = events();
     if (events.isEmpty()) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "nothing to send: give TEXT, --tokens, --fork, --reset, --delete, --cancel or --generate");
+      throw new CommandLine.ParameterException(
+          spec.commandLine(),
+          "nothing to send: give TEXT, --tokens, --fork, --reset, --delete, --cancel or --generate");
     }
     final PrintWriter out = spec.commandLine().getOut();
     final PrintWriter err = spec.commandLine().getErr();
     final boolean follow = generate && !noFollow;
-    try (ReplyFollower replies = follow ? ReplyFollower.fromEnd(bootstrapServers, List.of(Topics.REPLIES)) : null;
+    try (ReplyFollower replies =
+            follow ? ReplyFollower.fromEnd(bootstrapServers, List.of(Topics.REPLIES)) : null;
         KafkaProducer<byte[], byte[]> producer = producer()) {
       for (final ConversationEvent e : events) {
-        producer.send(new ProducerRecord<>(Topics.EVENTS, conversation.getBytes(StandardCharsets.UTF_8), e.toByteArray())).get();
+        producer
+            .send(
+                new ProducerRecord<>(
+                    Topics.EVENTS, conversation.getBytes(StandardCharsets.UTF_8), e.toByteArray()))
+            .get();
       }
       if (!follow) {
         err.println("sent " + events.size() + " event(s) to " + conversation);
@@ -129,14 +182,19 @@ final class SendCommand implements Callable<Integer> {
       }
       final String id = events.get(events.size() - 1).getGenerate().getRequestId();
       final int[] exit = {1};
-      final boolean finished = replies.follow(reply -> {
-        if (!reply.getRequestId().equals(id) || !reply.getConversationId().equals(conversation)) {
-          return true;
-        }
-        return print(reply, out, err, exit);
-      }, Duration.ofSeconds(timeoutSeconds));
+      final boolean finished =
+          replies.follow(
+              reply -> {
+                if (!reply.getRequestId().equals(id)
+                    || !reply.getConversationId().equals(conversation)) {
+                  return true;
+                }
+                return print(reply, out, err, exit);
+              },
+              Duration.ofSeconds(timeoutSeconds));
       if (!finished) {
-        err.println("finchstream send: no complete reply to " + id + " within " + timeoutSeconds + " s");
+        err.println(
+            "finchstream send: no complete reply to " + id + " within " + timeoutSeconds + " s");
         err.flush();
         return 1;
       }
@@ -144,7 +202,8 @@ final class SendCommand implements Callable<Integer> {
     }
   }
 
-  private static boolean print(final Reply reply, final PrintWriter out, final PrintWriter err, final int[] exit) {
+  private static boolean print(
+      final Reply reply, final PrintWriter out, final PrintWriter err, final int[] exit) {
     switch (reply.getReplyCase()) {
       case CHUNK -> {
         out.print(reply.getChunk().getText());
@@ -154,16 +213,29 @@ final class SendCommand implements Callable<Integer> {
       case DONE -> {
         out.println();
         out.flush();
-        err.println(String.format(Locale.ROOT, "[%s: %d prompt + %d generated tokens; conversation has %d]",
-            reply.getDone().getFinishReason().name().replace("FINISH_REASON_", "").toLowerCase(Locale.ROOT),
-            reply.getDone().getUsage().getPromptTokens(), reply.getDone().getUsage().getCompletionTokens(),
-            reply.getDone().getUsage().getConversationTokens()));
+        err.println(
+            String.format(
+                Locale.ROOT,
+                "[%s: %d prompt + %d generated tokens; conversation has %d]",
+                reply
+                    .getDone()
+                    .getFinishReason()
+                    .name()
+                    .replace("FINISH_REASON_", "")
+                    .toLowerCase(Locale.ROOT),
+                reply.getDone().getUsage().getPromptTokens(),
+                reply.getDone().getUsage().getCompletionTokens(),
+                reply.getDone().getUsage().getConversationTokens()));
         err.flush();
         exit[0] = 0;
         return false;
       }
       case ERROR -> {
-        err.println("finchstream send: error " + reply.getError().getCode() + ": " + reply.getError().getMessage());
+        err.println(
+            "finchstream send: error "
+                + reply.getError().getCode()
+                + ": "
+                + reply.getError().getMessage());
         err.flush();
         exit[0] = 1;
         return false;
@@ -181,7 +253,10 @@ final class SendCommand implements Callable<Integer> {
     if (tokens != null && !tokens.isEmpty()) {
       events.add(event().setAppendTokens(AppendTokens.newBuilder().addAllIds(tokens)).build());
     } else if (!text.isEmpty()) {
-      events.add(event().setAppendText(AppendText.newBuilder().setText(String.join(" ", text)).setRole(r)).build());
+      events.add(
+          event()
+              .setAppendText(AppendText.newBuilder().setText(String.join(" ", text)).setRole(r))
+              .build());
     }
     if (fork != null) {
       events.add(event().setFork(Fork.newBuilder().setNewConversationId(fork)).build());
@@ -206,13 +281,18 @@ final class SendCommand implements Callable<Integer> {
       if (seed != null) {
         sampling.setSeed(seed);
       }
-      final String pre = prefix != null ? prefix : (r == Role.ROLE_USER && !text.isEmpty() ? "Assistant:" : "");
-      events.add(event().setGenerate(Generate.newBuilder()
-          .setRequestId(requestId != null ? requestId : "cli-" + UUID.randomUUID())
-          .setMaxTokens(maxTokens)
-          .addAllStop(stop)
-          .setPrefixText(pre)
-          .setSampling(sampling)).build());
+      final String pre =
+          prefix != null ? prefix : (r == Role.ROLE_USER && !text.isEmpty() ? "Assistant:" : "");
+      events.add(
+          event()
+              .setGenerate(
+                  Generate.newBuilder()
+                      .setRequestId(requestId != null ? requestId : "cli-" + UUID.randomUUID())
+                      .setMaxTokens(maxTokens)
+                      .addAllStop(stop)
+                      .setPrefixText(pre)
+                      .setSampling(sampling))
+              .build());
     }
     return events;
   }
@@ -223,12 +303,16 @@ final class SendCommand implements Callable<Integer> {
       case "assistant" -> Role.ROLE_ASSISTANT;
       case "system" -> Role.ROLE_SYSTEM;
       case "raw" -> Role.ROLE_RAW;
-      default -> throw new CommandLine.ParameterException(spec.commandLine(), "--role must be user, assistant, system or raw, got " + role);
+      default ->
+          throw new CommandLine.ParameterException(
+              spec.commandLine(), "--role must be user, assistant, system or raw, got " + role);
     };
   }
 
   private static ConversationEvent.Builder event() {
-    return ConversationEvent.newBuilder().setSchemaVersion(1).setEventId(UUID.randomUUID().toString())
+    return ConversationEvent.newBuilder()
+        .setSchemaVersion(1)
+        .setEventId(UUID.randomUUID().toString())
         .setCreatedAtMs(System.currentTimeMillis());
   }
 

@@ -33,19 +33,33 @@ final class ServeCommand implements Callable<Integer> {
 
   @Mixin ServiceOptions service;
 
-  @Option(names = "--bootstrap-servers", required = true, paramLabel = "HOST:PORT", description = "Kafka brokers.")
+  @Option(
+      names = "--bootstrap-servers",
+      required = true,
+      paramLabel = "HOST:PORT",
+      description = "Kafka brokers.")
   String bootstrapServers;
 
-  @Option(names = "--model", paramLabel = "FILE", description = "Model checkpoint to serve (or model.path in the configuration).")
+  @Option(
+      names = "--model",
+      paramLabel = "FILE",
+      description = "Model checkpoint to serve (or model.path in the configuration).")
   Path model;
 
   @Mixin GatewayOptions gateway;
 
-  @Option(names = "--insecure", description = "Serve without API keys (gateway.api.keys). Only behind something that authenticates.")
+  @Option(
+      names = "--insecure",
+      description =
+          "Serve without API keys (gateway.api.keys). Only behind something that authenticates.")
   boolean insecure;
 
-  @Option(names = "--state-dir", paramLabel = "DIR", defaultValue = ".finchstream/state",
-      description = "Local state stores (unique per instance on a host). Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--state-dir",
+      paramLabel = "DIR",
+      defaultValue = ".finchstream/state",
+      description =
+          "Local state stores (unique per instance on a host). Default: ${DEFAULT-VALUE}.")
   Path stateDir;
 
   @Override
@@ -60,12 +74,18 @@ final class ServeCommand implements Callable<Integer> {
     final FinchstreamConfig config = service.config(fixed);
     final String path = config.getString(FinchstreamConfig.MODEL_PATH_CONFIG);
     if (path.isBlank()) {
-      throw new picocli.CommandLine.ParameterException(spec.commandLine(), "no model: give --model FILE (or model.path in --config / FINCHSTREAM_MODEL_PATH)");
+      throw new picocli.CommandLine.ParameterException(
+          spec.commandLine(),
+          "no model: give --model FILE (or model.path in --config / FINCHSTREAM_MODEL_PATH)");
     }
-    final GatewayConfig gatewayConfig = gateway.config(service.configFile, service.settings, bootstrapServers);
+    final GatewayConfig gatewayConfig =
+        gateway.config(service.configFile, service.settings, bootstrapServers);
     GatewayLauncher.requireKeysUnlessInsecure(gatewayConfig, insecure);
-    final ServedModel served = ServedModels.load(Path.of(path), ServedModels.vocab(config), ModelLoading.options(config, err));
-    return runUntilInterrupted(config, served, spec.commandLine().getOut(), err, null, null, gatewayConfig);
+    final ServedModel served =
+        ServedModels.load(
+            Path.of(path), ServedModels.vocab(config), ModelLoading.options(config, err));
+    return runUntilInterrupted(
+        config, served, spec.commandLine().getOut(), err, null, null, gatewayConfig);
   }
 
   /**
@@ -73,43 +93,77 @@ final class ServeCommand implements Callable<Integer> {
    * prints where to connect once it runs. On the way out it closes the service (leaving the group)
    * and then {@code alsoClose} (the embedded broker), and the shutdown hook waits for that.
    */
-  static int runUntilInterrupted(final FinchstreamConfig config, final ServedModel served, final PrintWriter out,
-      final PrintWriter err, final CountDownLatch stop, final AutoCloseable alsoClose, final GatewayConfig gatewayConfig)
+  static int runUntilInterrupted(
+      final FinchstreamConfig config,
+      final ServedModel served,
+      final PrintWriter out,
+      final PrintWriter err,
+      final CountDownLatch stop,
+      final AutoCloseable alsoClose,
+      final GatewayConfig gatewayConfig)
       throws Exception {
     final CountDownLatch done = stop == null ? new CountDownLatch(1) : stop;
     final CountDownLatch closed = new CountDownLatch(1);
-    final Thread hook = new Thread(() -> {
-      done.countDown();
-      try {
-        closed.await(60, TimeUnit.SECONDS);
-      } catch (final InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }, "finchstream-shutdown");
+    final Thread hook =
+        new Thread(
+            () -> {
+              done.countDown();
+              try {
+                closed.await(60, TimeUnit.SECONDS);
+              } catch (final InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            },
+            "finchstream-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     final PrometheusMeterRegistry registry = GatewayLauncher.newRegistry();
-    try (AutoCloseable last = alsoClose == null ? () -> { } : alsoClose;
+    try (AutoCloseable last = alsoClose == null ? () -> {} : alsoClose;
         FinchstreamService service = new FinchstreamService(config, served, registry)) {
       service.start();
       final long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
       while (!service.awaitRunning(Duration.ofMillis(500)) && done.getCount() > 0) {
         if (System.nanoTime() > deadline) {
-          err.println("finchstream: the processors are not RUNNING after 2 minutes (state " + service.state() + "); still trying");
+          err.println(
+              "finchstream: the processors are not RUNNING after 2 minutes (state "
+                  + service.state()
+                  + "); still trying");
           err.flush();
           break;
         }
       }
       // The gateway closes before the service (declared later in a try-with-resources).
-      final GatewayLauncher gateway = GatewayLauncher.start(service, config, gatewayConfig, registry);
-      out.println("finchstream processors running: model " + served.label() + " (" + served.info().architecture() + ", "
-          + served.info().layers() + " layers, dim " + served.info().dim() + ", vocab " + served.info().vocabSize() + ")");
-      out.println("  Kafka:  " + config.getString(FinchstreamConfig.BOOTSTRAP_SERVERS_CONFIG)
-          + "   (input finchstream.events, replies finchstream.replies, dead letters finchstream.dlq)");
-      out.println("  try:    ./finchstream send --bootstrap-servers " + config.getString(FinchstreamConfig.BOOTSTRAP_SERVERS_CONFIG)
-          + " --conversation demo --generate \"Hello\"");
-      out.println("          ./finchstream tail --bootstrap-servers " + config.getString(FinchstreamConfig.BOOTSTRAP_SERVERS_CONFIG));
-      out.println("  Gateway: " + gateway.url(gatewayConfig) + "   (chat page /, API /v1, OpenAI /v1/chat/completions, /health/ready, /metrics;"
-          + " API keys " + (gatewayConfig.apiKeys().isEmpty() ? "off" : "required") + ")");
+      final GatewayLauncher gateway =
+          GatewayLauncher.start(service, config, gatewayConfig, registry);
+      out.println(
+          "finchstream processors running: model "
+              + served.label()
+              + " ("
+              + served.info().architecture()
+              + ", "
+              + served.info().layers()
+              + " layers, dim "
+              + served.info().dim()
+              + ", vocab "
+              + served.info().vocabSize()
+              + ")");
+      out.println(
+          "  Kafka:  "
+              + config.getString(FinchstreamConfig.BOOTSTRAP_SERVERS_CONFIG)
+              + "   (input finchstream.events, replies finchstream.replies, dead letters finchstream.dlq)");
+      out.println(
+          "  try:    ./finchstream send --bootstrap-servers "
+              + config.getString(FinchstreamConfig.BOOTSTRAP_SERVERS_CONFIG)
+              + " --conversation demo --generate \"Hello\"");
+      out.println(
+          "          ./finchstream tail --bootstrap-servers "
+              + config.getString(FinchstreamConfig.BOOTSTRAP_SERVERS_CONFIG));
+      out.println(
+          "  Gateway: "
+              + gateway.url(gatewayConfig)
+              + "   (chat page /, API /v1, OpenAI /v1/chat/completions, /health/ready, /metrics;"
+              + " API keys "
+              + (gatewayConfig.apiKeys().isEmpty() ? "off" : "required")
+              + ")");
       out.println("           OpenAI model name: \"" + ServedModels.apiName(served) + "\"");
       out.flush();
       try (gateway) {

@@ -18,13 +18,20 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** Loads the model a service serves, and makes the default random model of {@code finchstream up}. */
+/**
+ * Loads the model a service serves, and makes the default random model of {@code finchstream up}.
+ */
 final class ServedModels {
 
-  /** The default model's sizes: GoldFinch, 6 blocks (4 Finch-C2 + 2 GOLD), C=256, byte vocabulary. */
-  static final GoldFinchConfig DEFAULT_CONFIG = GoldFinchConfig.standard(6, 256, 64, ByteTokenizer.VOCAB_SIZE);
+  /**
+   * The default model's sizes: GoldFinch, 6 blocks (4 Finch-C2 + 2 GOLD), C=256, byte vocabulary.
+   */
+  static final GoldFinchConfig DEFAULT_CONFIG =
+      GoldFinchConfig.standard(6, 256, 64, ByteTokenizer.VOCAB_SIZE);
+
   static final long DEFAULT_SEED = 20_260_101L;
   static final String DEFAULT_FILE = "random-goldfinch-L6-C256-byte-vocab.safetensors";
+
   /** What people are told about the default model, every time it is used. */
   static final String DEFAULT_LABEL =
       "RANDOM GoldFinch (seeded random weights, byte vocabulary): NOT a language model, its replies are noise."
@@ -44,11 +51,15 @@ final class ServedModels {
 
   /** The World vocabulary file of a configuration ({@code tokenizer.vocab.path}), or null. */
   static Path vocab(final io.finchstream.processors.FinchstreamConfig config) {
-    final String v = config.getString(io.finchstream.processors.FinchstreamConfig.TOKENIZER_VOCAB_CONFIG);
+    final String v =
+        config.getString(io.finchstream.processors.FinchstreamConfig.TOKENIZER_VOCAB_CONFIG);
     return v.isBlank() ? null : Path.of(v);
   }
 
-  /** Loads {@code file} with the tokenizer of its vocabulary ({@code vocab}: the World vocab file, if needed). */
+  /**
+   * Loads {@code file} with the tokenizer of its vocabulary ({@code vocab}: the World vocab file,
+   * if needed).
+   */
   static ServedModel load(final Path file, final Path vocab, final LoadOptions options) {
     final LanguageModel model = Models.load(file, options);
     final Tokenizer tokenizer = Tokenizers.forModel(model.info().vocabSize(), vocab);
@@ -56,11 +67,15 @@ final class ServedModels {
   }
 
   /** The default random model under {@code dataDir/models}, written on first use. */
-  static ServedModel defaultRandom(final Path dataDir, final LoadOptions options, final PrintWriter err) throws IOException {
+  static ServedModel defaultRandom(
+      final Path dataDir, final LoadOptions options, final PrintWriter err) throws IOException {
     final Path file = dataDir.resolve("models").resolve(DEFAULT_FILE);
     if (!Files.exists(file)) {
       Files.createDirectories(file.getParent());
-      err.println("finchstream: no --model given; creating a seeded random GoldFinch model at " + file + " (first run only)");
+      err.println(
+          "finchstream: no --model given; creating a seeded random GoldFinch model at "
+              + file
+              + " (first run only)");
       err.flush();
       final Map<String, String> metadata = new LinkedHashMap<>();
       metadata.put("format", "pt");
@@ -69,8 +84,13 @@ final class ServedModels {
       metadata.put("finchstream.seed", Long.toString(DEFAULT_SEED));
       metadata.put("finchstream.note", "random weights, not a language model");
       final Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-      SafetensorsWriter.write(tmp, GoldFinchRandom.checkpoint(DEFAULT_CONFIG, DEFAULT_SEED), DType.F32, metadata);
-      Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      SafetensorsWriter.write(
+          tmp, GoldFinchRandom.checkpoint(DEFAULT_CONFIG, DEFAULT_SEED), DType.F32, metadata);
+      Files.move(
+          tmp,
+          file,
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
     final LanguageModel model = Models.load(file, options);
     return new ServedModel(model, ByteTokenizer.INSTANCE, DEFAULT_LABEL);

@@ -13,21 +13,37 @@ import picocli.CommandLine.Option;
  */
 final class ServiceOptions {
 
-  @Option(names = "--config", paramLabel = "FILE", description = "Properties file with Finchstream settings (see docs/CONFIGURATION.md).")
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description = "Properties file with Finchstream settings (see docs/CONFIGURATION.md).")
   Path configFile;
 
-  @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Any setting, e.g. --set snapshot.interval.tokens=1024 or --set streams.num.stream.threads=2.")
+  @Option(
+      names = "--set",
+      paramLabel = "KEY=VALUE",
+      description =
+          "Any setting, e.g. --set snapshot.interval.tokens=1024 or --set streams.num.stream.threads=2.")
   Map<String, String> settings = new HashMap<>();
 
-  @Option(names = "--application-server", paramLabel = "HOST:PORT",
-      description = "Where this instance answers interactive queries (the gateway address), for multi-instance routing.")
+  @Option(
+      names = "--application-server",
+      paramLabel = "HOST:PORT",
+      description =
+          "Where this instance answers interactive queries (the gateway address), for multi-instance routing.")
   String applicationServer;
 
-  @Option(names = "--partitions", paramLabel = "N", description = "Partitions of the topics created at start (default 6).")
+  @Option(
+      names = "--partitions",
+      paramLabel = "N",
+      description = "Partitions of the topics created at start (default 6).")
   Integer partitions;
 
-  @Option(names = "--vocab", paramLabel = "FILE",
-      description = "RWKV World vocabulary file (rwkv_vocab_v20230424.txt), for models with a 65536-token vocabulary.")
+  @Option(
+      names = "--vocab",
+      paramLabel = "FILE",
+      description =
+          "RWKV World vocabulary file (rwkv_vocab_v20230424.txt), for models with a 65536-token vocabulary.")
   Path vocab;
 
   /** The configuration: file, environment, then these options (and {@code fixed}) win. */

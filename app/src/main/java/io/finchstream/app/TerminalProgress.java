@@ -33,8 +33,14 @@ final class TerminalProgress implements LoadProgress {
       return;
     }
     final int percent = (int) (100 * done / total);
-    final String line = String.format(Locale.ROOT, "loading %s: %3d%% (%.2f / %.2f GB)",
-        phase, percent, done / 1e9, total / 1e9);
+    final String line =
+        String.format(
+            Locale.ROOT,
+            "loading %s: %3d%% (%.2f / %.2f GB)",
+            phase,
+            percent,
+            done / 1e9,
+            total / 1e9);
     if (terminal) {
       if (!line.equals(lastLine)) {
         err.print('\r' + line + (done >= total ? System.lineSeparator() : ""));

@@ -34,18 +34,25 @@ final class ThreadCpu {
     return new ThreadCpu(cpu, names);
   }
 
-  /** CPU per group since {@link #start}, as cores busy on average (1.0 = one core all the time), and the wall seconds. */
+  /**
+   * CPU per group since {@link #start}, as cores busy on average (1.0 = one core all the time), and
+   * the wall seconds.
+   */
   String report() {
     final double wall = (System.nanoTime() - wallStart) / 1e9;
     final Map<Long, Long> now = new HashMap<>();
     final Map<Long, String> names = new HashMap<>(this.names);
     snapshot(now, names);
     final Map<String, Long> byGroup = new LinkedHashMap<>();
-    for (final String g : new String[] {"engine", "decode", "stream", "broker", "clients", "other"}) {
+    for (final String g :
+        new String[] {"engine", "decode", "stream", "broker", "clients", "other"}) {
       byGroup.put(g, 0L);
     }
-    now.forEach((id, cpu) -> byGroup.merge(group(names.get(id)), cpu - start.getOrDefault(id, 0L), Long::sum));
-    final StringBuilder out = new StringBuilder(String.format(Locale.ROOT, "%.2f s wall; CPU in cores:", wall));
+    now.forEach(
+        (id, cpu) ->
+            byGroup.merge(group(names.get(id)), cpu - start.getOrDefault(id, 0L), Long::sum));
+    final StringBuilder out =
+        new StringBuilder(String.format(Locale.ROOT, "%.2f s wall; CPU in cores:", wall));
     double total = 0;
     for (final Map.Entry<String, Long> e : byGroup.entrySet()) {
       final double cores = e.getValue() / 1e9 / wall;
@@ -68,14 +75,25 @@ final class ThreadCpu {
     if (name.contains("StreamThread")) {
       return "stream";
     }
-    if (name.contains("producer-network-thread") || name.contains("consumer") || name.contains("admin-client")
+    if (name.contains("producer-network-thread")
+        || name.contains("consumer")
+        || name.contains("admin-client")
         || name.contains("kafka-coordinator-heartbeat")) {
       return "clients";
     }
-    if (name.startsWith("data-plane") || name.startsWith("kafka-") || name.contains("broker") || name.contains("controller")
-        || name.contains("Raft") || name.contains("raft") || name.contains("ExpirationReaper") || name.contains("log-cleaner")
-        || name.contains("group-coordinator") || name.contains("transaction") || name.contains("quorum")
-        || name.contains("scheduler") || name.contains("executor-")) {
+    if (name.startsWith("data-plane")
+        || name.startsWith("kafka-")
+        || name.contains("broker")
+        || name.contains("controller")
+        || name.contains("Raft")
+        || name.contains("raft")
+        || name.contains("ExpirationReaper")
+        || name.contains("log-cleaner")
+        || name.contains("group-coordinator")
+        || name.contains("transaction")
+        || name.contains("quorum")
+        || name.contains("scheduler")
+        || name.contains("executor-")) {
       return "broker";
     }
     return "other";

@@ -28,7 +28,10 @@ final class TokenizeCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Option(names = "--vocab", required = true, paramLabel = "FILE",
+  @Option(
+      names = "--vocab",
+      required = true,
+      paramLabel = "FILE",
       description = "The World vocab file (" + WorldTokenizer.VOCAB_FILE_NAME + ").")
   Path vocab;
 
@@ -37,7 +40,10 @@ final class TokenizeCommand implements Callable<Integer> {
 
   /** Exactly one source of text. */
   static final class Input {
-    @Option(names = "--text-file", paramLabel = "FILE", description = "Read the text from FILE (raw bytes, no decoding).")
+    @Option(
+        names = "--text-file",
+        paramLabel = "FILE",
+        description = "Read the text from FILE (raw bytes, no decoding).")
     Path textFile;
 
     @Option(names = "--text", paramLabel = "TEXT", description = "The text itself.")
@@ -47,7 +53,10 @@ final class TokenizeCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     final WorldTokenizer tokenizer = WorldTokenizer.load(vocab);
-    final int[] ids = input.textFile != null ? tokenizer.encodeBytes(readText(input.textFile)) : tokenizer.encode(input.text);
+    final int[] ids =
+        input.textFile != null
+            ? tokenizer.encodeBytes(readText(input.textFile))
+            : tokenizer.encode(input.text);
     final PrintWriter out = spec.commandLine().getOut();
     out.println(jsonArray(ids));
     out.flush();

@@ -33,14 +33,23 @@ final class UpCommand implements Callable<Integer> {
 
   @Mixin ServiceOptions service;
 
-  @Option(names = "--model", paramLabel = "FILE", description = "Model checkpoint to serve (default: a random GoldFinch).")
+  @Option(
+      names = "--model",
+      paramLabel = "FILE",
+      description = "Model checkpoint to serve (default: a random GoldFinch).")
   Path model;
 
-  @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = ".finchstream",
+  @Option(
+      names = "--data-dir",
+      paramLabel = "DIR",
+      defaultValue = ".finchstream",
       description = "Kafka data, state stores and the default model. Default: ${DEFAULT-VALUE}.")
   Path dataDir;
 
-  @Option(names = "--kafka-port", paramLabel = "PORT", defaultValue = "9092",
+  @Option(
+      names = "--kafka-port",
+      paramLabel = "PORT",
+      defaultValue = "9092",
       description = "Kafka listener port (0: any free port). Default: ${DEFAULT-VALUE}.")
   int kafkaPort;
 
@@ -56,9 +65,10 @@ final class UpCommand implements Callable<Integer> {
     final FinchstreamConfig base = service.config(Map.of());
     final String configured = base.getString(FinchstreamConfig.MODEL_PATH_CONFIG);
     final Path file = model != null ? model : configured.isBlank() ? null : Path.of(configured);
-    final ServedModel served = file == null
-        ? ServedModels.defaultRandom(dataDir, ModelLoading.options(base, err), err)
-        : ServedModels.load(file, ServedModels.vocab(base), ModelLoading.options(base, err));
+    final ServedModel served =
+        file == null
+            ? ServedModels.defaultRandom(dataDir, ModelLoading.options(base, err), err)
+            : ServedModels.load(file, ServedModels.vocab(base), ModelLoading.options(base, err));
     if (file == null) {
       err.println("finchstream: WARNING: serving a " + ServedModels.DEFAULT_LABEL);
       err.flush();
@@ -68,7 +78,13 @@ final class UpCommand implements Callable<Integer> {
     fixed.put(FinchstreamConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
     fixed.put(FinchstreamConfig.STATE_DIR_CONFIG, dataDir.resolve("state").toString());
     fixed.put(FinchstreamConfig.TOPIC_REPLICATION_CONFIG, (short) 1);
-    return ServeCommand.runUntilInterrupted(service.config(fixed), served, out, err, stop, kafka,
+    return ServeCommand.runUntilInterrupted(
+        service.config(fixed),
+        served,
+        out,
+        err,
+        stop,
+        kafka,
         gateway.config(service.configFile, service.settings, kafka.bootstrapServers()));
   }
 }

@@ -15,7 +15,8 @@ final class VersionProvider implements IVersionProvider {
     return new String[] {
       "finchstream " + version(),
       "JVM: " + Runtime.version() + " (" + System.getProperty("java.vm.name") + ")",
-      "Vector API: " + (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent() ? "on" : "off"),
+      "Vector API: "
+          + (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent() ? "on" : "off"),
     };
   }
 }

@@ -18,10 +18,41 @@ class BenchPrefillCommandTest {
   @Test
   void shouldPrintOneJsonLinePerContextInAscendingOrder() throws Exception {
     final Path model = dir.resolve("gf.safetensors");
-    assertThat(CliRun.of("model", "random", "--arch", "goldfinch", "--layers", "3", "--dim", "32", "--head-size", "16",
-        "--vocab", "40", "--out", model.toString()).exit()).isZero();
-    final CliRun run = CliRun.of("bench", "prefill", "--model", model.toString(), "--context", "30,10",
-        "--ingest-tokens", "4", "--generate-tokens", "2", "--repeats", "1", "--threads", "1", "--json");
+    assertThat(
+            CliRun.of(
+                    "model",
+                    "random",
+                    "--arch",
+                    "goldfinch",
+                    "--layers",
+                    "3",
+                    "--dim",
+                    "32",
+                    "--head-size",
+                    "16",
+                    "--vocab",
+                    "40",
+                    "--out",
+                    model.toString())
+                .exit())
+        .isZero();
+    final CliRun run =
+        CliRun.of(
+            "bench",
+            "prefill",
+            "--model",
+            model.toString(),
+            "--context",
+            "30,10",
+            "--ingest-tokens",
+            "4",
+            "--generate-tokens",
+            "2",
+            "--repeats",
+            "1",
+            "--threads",
+            "1",
+            "--json");
     assertThat(run.exit()).as(run.err()).isZero();
     final List<JsonNode> lines = new ArrayList<>();
     for (final String line : run.out().strip().split("\n")) {
@@ -41,17 +72,46 @@ class BenchPrefillCommandTest {
   @Test
   void shouldPrintATableAndTheGrowthWithoutJson() {
     final Path model = dir.resolve("f.safetensors");
-    assertThat(CliRun.of("model", "random", "--layers", "2", "--dim", "32", "--head-size", "8", "--vocab", "40",
-        "--out", model.toString()).exit()).isZero();
-    final CliRun run = CliRun.of("bench", "prefill", "--model", model.toString(), "--context", "5,15",
-        "--ingest-tokens", "2", "--generate-tokens", "2", "--repeats", "1");
+    assertThat(
+            CliRun.of(
+                    "model",
+                    "random",
+                    "--layers",
+                    "2",
+                    "--dim",
+                    "32",
+                    "--head-size",
+                    "8",
+                    "--vocab",
+                    "40",
+                    "--out",
+                    model.toString())
+                .exit())
+        .isZero();
+    final CliRun run =
+        CliRun.of(
+            "bench",
+            "prefill",
+            "--model",
+            model.toString(),
+            "--context",
+            "5,15",
+            "--ingest-tokens",
+            "2",
+            "--generate-tokens",
+            "2",
+            "--repeats",
+            "1");
     assertThat(run.exit()).as(run.err()).isZero();
-    assertThat(run.out()).contains("ingest µs/token").contains("from 5 to 15 tokens of context: ingest x");
+    assertThat(run.out())
+        .contains("ingest µs/token")
+        .contains("from 5 to 15 tokens of context: ingest x");
   }
 
   @Test
   void shouldRejectNonPositiveContexts() {
-    final CliRun run = CliRun.of("bench", "prefill", "--model", dir.resolve("none").toString(), "--context", "0");
+    final CliRun run =
+        CliRun.of("bench", "prefill", "--model", dir.resolve("none").toString(), "--context", "0");
     assertThat(run.exit()).isNotZero();
     assertThat(run.err()).contains("--context values must be >= 1");
   }

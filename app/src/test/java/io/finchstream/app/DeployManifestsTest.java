@@ -28,7 +28,8 @@ import org.junit.jupiter.api.Test;
 class DeployManifestsTest {
 
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
-  private static final Path REPO = Path.of(System.getProperty("finchstream.repo", "..")).toAbsolutePath().normalize();
+  private static final Path REPO =
+      Path.of(System.getProperty("finchstream.repo", "..")).toAbsolutePath().normalize();
   private static final Path DEPLOY = REPO.resolve("deploy");
 
   private static List<JsonNode> documents(final Path file) throws IOException {
@@ -49,7 +50,9 @@ class DeployManifestsTest {
 
   /** Kubernetes expands $(VAR) from the container's env; give each a plausible value. */
   private static String[] expandEnvRefs(final List<String> args) {
-    return args.stream().map(a -> a.replaceAll("\\$\\(([A-Z_]+)\\)", "x-$1")).toArray(String[]::new);
+    return args.stream()
+        .map(a -> a.replaceAll("\\$\\(([A-Z_]+)\\)", "x-$1"))
+        .toArray(String[]::new);
   }
 
   private static void assertParsesWithTheRealCli(final String where, final String[] args) {
@@ -59,14 +62,19 @@ class DeployManifestsTest {
 
   @Test
   void shouldUseOnlyRealCommandLinesInCompose() throws IOException {
-    final JsonNode services = documents(DEPLOY.resolve("compose/compose.yaml")).get(0).get("services");
+    final JsonNode services =
+        documents(DEPLOY.resolve("compose/compose.yaml")).get(0).get("services");
     final List<String> serve = strings(services.get("finchstream").get("command"));
     assertParsesWithTheRealCli("compose finchstream", serve.toArray(String[]::new));
     assertThat(serve.get(0)).isEqualTo("serve");
-    assertModelInitParses("compose model-init", services.get("model-init").get("command").get(0).asText());
-    final String healthcheck = services.get("finchstream").get("healthcheck").get("test").get(1).asText();
+    assertModelInitParses(
+        "compose model-init", services.get("model-init").get("command").get(0).asText());
+    final String healthcheck =
+        services.get("finchstream").get("healthcheck").get("test").get(1).asText();
     assertThat(healthcheck).contains("/health/ready");
-    for (final var env : (Iterable<java.util.Map.Entry<String, JsonNode>>) services.get("finchstream").get("environment")::fields) {
+    for (final var env :
+        (Iterable<java.util.Map.Entry<String, JsonNode>>)
+            services.get("finchstream").get("environment")::fields) {
       assertKnownEnvironmentKey(env.getKey());
     }
   }
@@ -79,28 +87,39 @@ class DeployManifestsTest {
       switch (doc.get("kind").asText()) {
         case "StatefulSet" -> statefulSet = doc;
         case "ConfigMap" -> configMap = doc;
-        default -> { }
+        default -> {}
       }
     }
     assertThat(statefulSet).isNotNull();
     final JsonNode pod = statefulSet.get("spec").get("template").get("spec");
     final JsonNode container = pod.get("containers").get(0);
-    assertParsesWithTheRealCli("kubernetes container", expandEnvRefs(strings(container.get("args"))));
-    assertModelInitParses("kubernetes init container", pod.get("initContainers").get(0).get("args").get(0).asText());
+    assertParsesWithTheRealCli(
+        "kubernetes container", expandEnvRefs(strings(container.get("args"))));
+    assertModelInitParses(
+        "kubernetes init container", pod.get("initContainers").get(0).get("args").get(0).asText());
     for (final JsonNode env : container.get("env")) {
       final String name = env.get("name").asText();
       if (name.startsWith(FinchstreamConfig.ENV_PREFIX)) {
         assertKnownEnvironmentKey(name);
       }
     }
-    final String gatewayRoutes = Files.readString(REPO.resolve(
-        "gateway/src/main/java/io/finchstream/gateway/GatewayVerticle.java"));
+    final String gatewayRoutes =
+        Files.readString(
+            REPO.resolve("gateway/src/main/java/io/finchstream/gateway/GatewayVerticle.java"));
     for (final String probe : List.of("readinessProbe", "livenessProbe")) {
       final String path = container.get(probe).get("httpGet").get("path").asText();
-      assertThat(gatewayRoutes).as(probe + " path " + path + " is a gateway route").contains("\"" + path + "\"");
+      assertThat(gatewayRoutes)
+          .as(probe + " path " + path + " is a gateway route")
+          .contains("\"" + path + "\"");
     }
-    final String scrape = statefulSet.get("spec").get("template").get("metadata").get("annotations")
-        .get("prometheus.io/path").asText();
+    final String scrape =
+        statefulSet
+            .get("spec")
+            .get("template")
+            .get("metadata")
+            .get("annotations")
+            .get("prometheus.io/path")
+            .asText();
     assertThat(gatewayRoutes).contains("\"" + scrape + "\"");
 
     final Properties properties = new Properties();
@@ -115,27 +134,37 @@ class DeployManifestsTest {
     final String dockerfile = Files.readString(DEPLOY.resolve("Dockerfile"));
     final String launcher = Files.readString(REPO.resolve("finchstream"));
     assertThat(launcher).contains("--add-modules jdk.incubator.vector");
-    assertThat(dockerfile).contains("\"--add-modules\", \"jdk.incubator.vector\"")
+    assertThat(dockerfile)
+        .contains("\"--add-modules\", \"jdk.incubator.vector\"")
         .contains("/opt/finchstream/finchstream.jar")
         .contains("package -pl app -am");
   }
 
   private static void assertModelInitParses(final String where, final String shell) {
-    final Matcher m = Pattern.compile("finchstream\\.jar\\s+(model random.*)$", Pattern.DOTALL).matcher(shell.strip());
+    final Matcher m =
+        Pattern.compile("finchstream\\.jar\\s+(model random.*)$", Pattern.DOTALL)
+            .matcher(shell.strip());
     assertThat(m.find()).as(where + " runs `finchstream model random`: " + shell).isTrue();
     assertParsesWithTheRealCli(where, m.group(1).strip().split("\\s+"));
   }
 
   private static boolean isKnownKey(final String key) {
-    return FinchstreamConfig.CONFIG.names().contains(key) || GatewayConfig.CONFIG.names().contains(key)
-        || key.startsWith(FinchstreamConfig.STREAMS_PREFIX) || key.startsWith(GatewayConfig.KAFKA_PREFIX);
+    return FinchstreamConfig.CONFIG.names().contains(key)
+        || GatewayConfig.CONFIG.names().contains(key)
+        || key.startsWith(FinchstreamConfig.STREAMS_PREFIX)
+        || key.startsWith(GatewayConfig.KAFKA_PREFIX);
   }
 
   private static void assertKnownEnvironmentKey(final String env) {
     if (env.equals("FINCHSTREAM_LOG_FORMAT") || env.equals("FINCHSTREAM_LOG_LEVEL")) {
       return; // read by log4j2.xml
     }
-    final String key = env.substring(FinchstreamConfig.ENV_PREFIX.length()).toLowerCase(java.util.Locale.ROOT).replace('_', '.');
-    assertThat(isKnownKey(key)).as("environment " + env + " maps to a Finchstream setting (" + key + ")").isTrue();
+    final String key =
+        env.substring(FinchstreamConfig.ENV_PREFIX.length())
+            .toLowerCase(java.util.Locale.ROOT)
+            .replace('_', '.');
+    assertThat(isKnownKey(key))
+        .as("environment " + env + " maps to a Finchstream setting (" + key + ")")
+        .isTrue();
   }
 }

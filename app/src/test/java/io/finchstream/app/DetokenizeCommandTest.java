@@ -17,14 +17,16 @@ class DetokenizeCommandTest {
 
   @Test
   void shouldPrintTheDecodedTextExactly() {
-    final CliRun run = CliRun.of("detokenize", "--vocab", vocab(), "--tokens", "24281,59,4571,261,5585,41693,59");
+    final CliRun run =
+        CliRun.of("detokenize", "--vocab", vocab(), "--tokens", "24281,59,4571,261,5585,41693,59");
     assertThat(run.exit()).as(run.err()).isZero();
     assertThat(run.out()).isEqualTo("User: hi\n\nAssistant:");
   }
 
   @Test
   void shouldAcceptSpacesAndTheJsonArrayThatTokenizePrints() {
-    final String ids = CliRun.of("tokenize", "--vocab", vocab(), "--text", "Привет, мир 👍🏽").lastLine();
+    final String ids =
+        CliRun.of("tokenize", "--vocab", vocab(), "--text", "Привет, мир 👍🏽").lastLine();
     final CliRun run = CliRun.of("detokenize", "--vocab", vocab(), "--tokens", ids);
     assertThat(run.exit()).as(run.err()).isZero();
     assertThat(run.out()).isEqualTo("Привет, мир 👍🏽");
@@ -41,7 +43,9 @@ class DetokenizeCommandTest {
     final CliRun run = CliRun.of("detokenize", "--vocab", vocab(), "--tokens", "33155,65536");
     assertThat(run.exit()).isNotZero();
     assertThat(run.out()).isEmpty();
-    assertThat(run.err().strip()).doesNotContain("\n").contains("token id 65536 is outside the vocabulary");
+    assertThat(run.err().strip())
+        .doesNotContain("\n")
+        .contains("token id 65536 is outside the vocabulary");
     final CliRun negative = CliRun.of("detokenize", "--vocab", vocab(), "--tokens", "-1");
     assertThat(negative.exit()).isNotZero();
     assertThat(negative.err()).contains("token id -1");
@@ -59,6 +63,9 @@ class DetokenizeCommandTest {
     final Path missing = dir.resolve("missing-vocab.txt");
     final CliRun run = CliRun.of("detokenize", "--vocab", missing.toString(), "--tokens", "1,2");
     assertThat(run.exit()).isNotZero();
-    assertThat(run.err().strip()).doesNotContain("\n").contains(missing.toString()).contains("not found");
+    assertThat(run.err().strip())
+        .doesNotContain("\n")
+        .contains(missing.toString())
+        .contains("not found");
   }
 }

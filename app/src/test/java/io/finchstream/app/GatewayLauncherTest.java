@@ -30,33 +30,57 @@ class GatewayLauncherTest {
   @Test
   void shouldServeTheProcessorsWithReadinessAndMetricsOfEveryLayer() throws Exception {
     try (KafkaTestCluster cluster = KafkaTestCluster.start(1)) {
-      final FinchstreamConfig processors = new FinchstreamConfig(
-          ServiceConfigs.forTest(cluster.bootstrapServers(), "launcher", dir, 2, (short) 1));
+      final FinchstreamConfig processors =
+          new FinchstreamConfig(
+              ServiceConfigs.forTest(cluster.bootstrapServers(), "launcher", dir, 2, (short) 1));
       final PrometheusMeterRegistry registry = GatewayLauncher.newRegistry();
-      final GatewayConfig config = GatewayLauncher.config(null, Map.of(GatewayConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers(),
-          GatewayConfig.PORT_CONFIG, 0, GatewayConfig.INSTANCES_CONFIG, 1));
-      try (FinchstreamService service = new FinchstreamService(processors, TestModels.randomFinch(), registry)) {
+      final GatewayConfig config =
+          GatewayLauncher.config(
+              null,
+              Map.of(
+                  GatewayConfig.BOOTSTRAP_SERVERS_CONFIG,
+                  cluster.bootstrapServers(),
+                  GatewayConfig.PORT_CONFIG,
+                  0,
+                  GatewayConfig.INSTANCES_CONFIG,
+                  1));
+      try (FinchstreamService service =
+          new FinchstreamService(processors, TestModels.randomFinch(), registry)) {
         service.start();
         assertThat(service.awaitRunning(Duration.ofSeconds(90))).isTrue();
-        try (GatewayLauncher gateway = GatewayLauncher.start(service, processors, config, registry)) {
+        try (GatewayLauncher gateway =
+            GatewayLauncher.start(service, processors, config, registry)) {
           final String base = gateway.url(config);
           final HttpClient http = HttpClient.newHttpClient();
-          final HttpResponse<String> ready = http.send(HttpRequest.newBuilder(URI.create(base + "/health/ready")).build(),
-              HttpResponse.BodyHandlers.ofString());
+          final HttpResponse<String> ready =
+              http.send(
+                  HttpRequest.newBuilder(URI.create(base + "/health/ready")).build(),
+                  HttpResponse.BodyHandlers.ofString());
           assertThat(ready.statusCode()).as(ready.body()).isEqualTo(200);
           assertThat(ready.body()).contains("\"name\":\"streams\",\"ok\":true");
 
-          final HttpResponse<String> appended = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/conversations/wired/messages"))
-              .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"text\":\"Hello\"}")).build(),
-              HttpResponse.BodyHandlers.ofString());
+          final HttpResponse<String> appended =
+              http.send(
+                  HttpRequest.newBuilder(URI.create(base + "/v1/conversations/wired/messages"))
+                      .header("Content-Type", "application/json")
+                      .POST(HttpRequest.BodyPublishers.ofString("{\"text\":\"Hello\"}"))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
           assertThat(appended.statusCode()).isEqualTo(202);
-          final HttpResponse<String> meta = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/conversations/wired")).build(),
-              HttpResponse.BodyHandlers.ofString());
+          final HttpResponse<String> meta =
+              http.send(
+                  HttpRequest.newBuilder(URI.create(base + "/v1/conversations/wired")).build(),
+                  HttpResponse.BodyHandlers.ofString());
           assertThat(meta.statusCode()).as(meta.body()).isEqualTo(200);
-          assertThat(meta.body()).contains("\"tokens\":" + "User: Hello\n\n".length()).contains("\"messages\":1");
+          assertThat(meta.body())
+              .contains("\"tokens\":" + "User: Hello\n\n".length())
+              .contains("\"messages\":1");
 
-          final String metrics = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
-              HttpResponse.BodyHandlers.ofString()).body();
+          final String metrics =
+              http.send(
+                      HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
+                      HttpResponse.BodyHandlers.ofString())
+                  .body();
           assertThat(metrics)
               .contains("finchstream_gateway_http_requests_seconds_count")
               .contains("kafka_stream_thread_")
@@ -72,9 +96,12 @@ class GatewayLauncherTest {
   void shouldRefuseToServeWithoutKeysUnlessInsecure() {
     final GatewayConfig open = new GatewayConfig(Map.of());
     assertThatThrownBy(() -> GatewayLauncher.requireKeysUnlessInsecure(open, false))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("gateway.api.keys").hasMessageContaining("--insecure");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("gateway.api.keys")
+        .hasMessageContaining("--insecure");
     GatewayLauncher.requireKeysUnlessInsecure(open, true);
-    GatewayLauncher.requireKeysUnlessInsecure(new GatewayConfig(Map.of(GatewayConfig.API_KEYS_CONFIG, "k")), false);
+    GatewayLauncher.requireKeysUnlessInsecure(
+        new GatewayConfig(Map.of(GatewayConfig.API_KEYS_CONFIG, "k")), false);
   }
 
   @Test
@@ -85,8 +112,15 @@ class GatewayLauncherTest {
 
   @Test
   void shouldPassTheProcessorsLimitsToTheGateway() {
-    final FinchstreamConfig processors = new FinchstreamConfig(Map.of(FinchstreamConfig.MAX_TEXT_BYTES_CONFIG, 1234,
-        FinchstreamConfig.MAX_GENERATE_TOKENS_CONFIG, 99, FinchstreamConfig.DEFAULT_GENERATE_TOKENS_CONFIG, 9));
+    final FinchstreamConfig processors =
+        new FinchstreamConfig(
+            Map.of(
+                FinchstreamConfig.MAX_TEXT_BYTES_CONFIG,
+                1234,
+                FinchstreamConfig.MAX_GENERATE_TOKENS_CONFIG,
+                99,
+                FinchstreamConfig.DEFAULT_GENERATE_TOKENS_CONFIG,
+                9));
     assertThat(GatewayLauncher.limits(processors).maxTextBytes()).isEqualTo(1234);
     assertThat(GatewayLauncher.limits(processors).maxGenerateTokens()).isEqualTo(99);
     assertThat(GatewayLauncher.limits(processors).defaultGenerateTokens()).isEqualTo(9);

@@ -52,8 +52,17 @@ class GenerateCommandTest {
     final Path model = SharedData.require(TINY);
     // The tiny model often predicts end of text at once; a longer prompt gives some text first.
     final String prompt = "The king said";
-    final CliRun run = CliRun.of("generate", "--model", model.toString(), "--prompt", prompt,
-        "--temperature", "0", "--max-tokens", "12");
+    final CliRun run =
+        CliRun.of(
+            "generate",
+            "--model",
+            model.toString(),
+            "--prompt",
+            prompt,
+            "--temperature",
+            "0",
+            "--max-tokens",
+            "12");
     assertThat(run.exit()).as(run.err()).isZero();
     assertThat(run.out()).isEqualTo(greedyByHand(model, prompt, 12) + System.lineSeparator());
     assertThat(run.err()).contains("prompt tokens").contains("finish:");
@@ -62,8 +71,21 @@ class GenerateCommandTest {
   @Test
   void shouldGiveTheSameTextForTheSameSeed() {
     final Path model = SharedData.require(TINY);
-    final String[] args = {"generate", "--model", model.toString(), "--prompt", "Once upon",
-        "--temperature", "1.3", "--top-k", "20", "--seed", "42", "--max-tokens", "16"};
+    final String[] args = {
+      "generate",
+      "--model",
+      model.toString(),
+      "--prompt",
+      "Once upon",
+      "--temperature",
+      "1.3",
+      "--top-k",
+      "20",
+      "--seed",
+      "42",
+      "--max-tokens",
+      "16"
+    };
     final CliRun first = CliRun.of(args);
     final CliRun second = CliRun.of(args);
     assertThat(first.exit()).as(first.err()).isZero();
@@ -73,7 +95,8 @@ class GenerateCommandTest {
   @Test
   void shouldRejectInvalidSamplingParametersWithTheirName() {
     final Path model = SharedData.require(TINY);
-    final CliRun run = CliRun.of("generate", "--model", model.toString(), "--prompt", "x", "--top-p", "1.5");
+    final CliRun run =
+        CliRun.of("generate", "--model", model.toString(), "--prompt", "x", "--top-p", "1.5");
     assertThat(run.exit()).isEqualTo(1);
     assertThat(run.err()).contains("top_p");
   }
@@ -81,8 +104,22 @@ class GenerateCommandTest {
   @Test
   void shouldAskForTheVocabOfWorldModels(@org.junit.jupiter.api.io.TempDir final Path dir) {
     final Path model = dir.resolve("world.safetensors");
-    final CliRun made = CliRun.of("model", "random", "--layers", "1", "--dim", "32", "--head-size", "8",
-        "--vocab", "65536", "--seed", "1", "--out", model.toString());
+    final CliRun made =
+        CliRun.of(
+            "model",
+            "random",
+            "--layers",
+            "1",
+            "--dim",
+            "32",
+            "--head-size",
+            "8",
+            "--vocab",
+            "65536",
+            "--seed",
+            "1",
+            "--out",
+            model.toString());
     assertThat(made.exit()).as(made.err()).isZero();
     final CliRun run = CliRun.of("generate", "--model", model.toString(), "--prompt", "hi");
     assertThat(run.exit()).isEqualTo(1);

@@ -13,7 +13,10 @@ import java.util.StringJoiner;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The CLI on GoldFinch checkpoints: logits (both paths, c_t), inspect, model random --arch goldfinch. */
+/**
+ * The CLI on GoldFinch checkpoints: logits (both paths, c_t), inspect, model random --arch
+ * goldfinch.
+ */
 class GoldFinchCliTest {
 
   @TempDir Path dir;
@@ -39,8 +42,17 @@ class GoldFinchCliTest {
     final int[] tokens = GoldFinchFixtures.tokens();
     final Path logits = dir.resolve("all.f32");
     final Path keys = dir.resolve("c.f32");
-    final CliRun run = CliRun.of("logits", "--model", model.toString(), "--tokens", tokenList(tokens),
-        "--out", logits.toString(), "--cache-out", keys.toString());
+    final CliRun run =
+        CliRun.of(
+            "logits",
+            "--model",
+            model.toString(),
+            "--tokens",
+            tokenList(tokens),
+            "--out",
+            logits.toString(),
+            "--cache-out",
+            keys.toString());
     assertThat(run.exit()).as(run.err()).isZero();
     assertThat(run.out()).contains("compressed keys");
     final float[][] expected = GoldFinchFixtures.logits(GoldFinchFixtures.BF16);
@@ -67,18 +79,46 @@ class GoldFinchCliTest {
     // --last-only is streaming prefill (path b): the same bits as the last row of path (a)
     final Path last = dir.resolve("last.f32");
     final Path lastKeys = dir.resolve("last-c.f32");
-    final CliRun lastRun = CliRun.of("logits", "--model", model.toString(), "--tokens", tokenList(tokens),
-        "--out", last.toString(), "--last-only", "--cache-out", lastKeys.toString());
+    final CliRun lastRun =
+        CliRun.of(
+            "logits",
+            "--model",
+            model.toString(),
+            "--tokens",
+            tokenList(tokens),
+            "--out",
+            last.toString(),
+            "--last-only",
+            "--cache-out",
+            lastKeys.toString());
     assertThat(lastRun.exit()).as(lastRun.err()).isZero();
-    assertThat(read(last)).containsExactly(Arrays.copyOfRange(written, (tokens.length - 1) * vocab, tokens.length * vocab));
+    assertThat(read(last))
+        .containsExactly(
+            Arrays.copyOfRange(written, (tokens.length - 1) * vocab, tokens.length * vocab));
     assertThat(read(lastKeys)).containsExactly(writtenC);
   }
 
   @Test
   void shouldMakeInspectAndRunARandomGoldFinchModel() throws IOException {
     final Path model = dir.resolve("gf.safetensors");
-    final CliRun made = CliRun.of("model", "random", "--arch", "goldfinch", "--layers", "6", "--dim", "64",
-        "--head-size", "32", "--vocab", "90", "--dtype", "f32", "--out", model.toString());
+    final CliRun made =
+        CliRun.of(
+            "model",
+            "random",
+            "--arch",
+            "goldfinch",
+            "--layers",
+            "6",
+            "--dim",
+            "64",
+            "--head-size",
+            "32",
+            "--vocab",
+            "90",
+            "--dtype",
+            "f32",
+            "--out",
+            model.toString());
     assertThat(made.exit()).as(made.err()).isZero();
     assertThat(made.out()).contains("goldfinch").contains("4 Finch-C2 + 2 GOLD");
     final CliRun inspect = CliRun.of("inspect", "--model", model.toString());
@@ -92,8 +132,16 @@ class GoldFinchCliTest {
         .contains("153.6x as stored")
         .contains("(bf16 c_t + 2×16-bit token index = 12 B vs 1536 B bf16)");
     final Path out = dir.resolve("l.f32");
-    final CliRun logits = CliRun.of("logits", "--model", model.toString(), "--tokens", "1,2,3,89,0,5,6,7,8,9",
-        "--out", out.toString(), "--last-only");
+    final CliRun logits =
+        CliRun.of(
+            "logits",
+            "--model",
+            model.toString(),
+            "--tokens",
+            "1,2,3,89,0,5,6,7,8,9",
+            "--out",
+            out.toString(),
+            "--last-only");
     assertThat(logits.exit()).as(logits.err()).isZero();
     assertThat(read(out)).hasSize(90);
   }
@@ -101,10 +149,37 @@ class GoldFinchCliTest {
   @Test
   void shouldGenerateWithAGoldFinchModelReproducibly() {
     final Path model = dir.resolve("bytes.safetensors");
-    assertThat(CliRun.of("model", "random", "--arch", "goldfinch", "--layers", "3", "--dim", "32", "--head-size", "16",
-        "--vocab", "256", "--out", model.toString()).exit()).isZero();
-    final String[] args = {"generate", "--model", model.toString(), "--prompt", "Hello, GoldFinch", "--max-tokens",
-        "12", "--seed", "7", "--temperature", "0.8"};
+    assertThat(
+            CliRun.of(
+                    "model",
+                    "random",
+                    "--arch",
+                    "goldfinch",
+                    "--layers",
+                    "3",
+                    "--dim",
+                    "32",
+                    "--head-size",
+                    "16",
+                    "--vocab",
+                    "256",
+                    "--out",
+                    model.toString())
+                .exit())
+        .isZero();
+    final String[] args = {
+      "generate",
+      "--model",
+      model.toString(),
+      "--prompt",
+      "Hello, GoldFinch",
+      "--max-tokens",
+      "12",
+      "--seed",
+      "7",
+      "--temperature",
+      "0.8"
+    };
     final CliRun first = CliRun.of(args);
     assertThat(first.exit()).as(first.err()).isZero();
     assertThat(first.err()).contains("16 prompt tokens").contains("12 generated");
@@ -114,10 +189,33 @@ class GoldFinchCliTest {
   @Test
   void shouldRefuseCacheOutForFinch() {
     final Path model = dir.resolve("f.safetensors");
-    assertThat(CliRun.of("model", "random", "--layers", "2", "--dim", "32", "--head-size", "8", "--vocab", "40",
-        "--out", model.toString()).exit()).isZero();
-    final CliRun run = CliRun.of("logits", "--model", model.toString(), "--tokens", "1,2", "--out",
-        dir.resolve("x").toString(), "--cache-out", dir.resolve("c").toString());
+    assertThat(
+            CliRun.of(
+                    "model",
+                    "random",
+                    "--layers",
+                    "2",
+                    "--dim",
+                    "32",
+                    "--head-size",
+                    "8",
+                    "--vocab",
+                    "40",
+                    "--out",
+                    model.toString())
+                .exit())
+        .isZero();
+    final CliRun run =
+        CliRun.of(
+            "logits",
+            "--model",
+            model.toString(),
+            "--tokens",
+            "1,2",
+            "--out",
+            dir.resolve("x").toString(),
+            "--cache-out",
+            dir.resolve("c").toString());
     assertThat(run.exit()).isNotZero();
     assertThat(run.err()).contains("--cache-out needs a GoldFinch model");
   }

@@ -13,9 +13,24 @@ class InspectCommandTest {
   @Test
   void shouldDescribeArchitectureShapesParametersDtypesAndStateBytes() {
     final Path model = dir.resolve("m.safetensors");
-    assertThat(CliRun.of("model", "random", "--layers", "3", "--dim", "64", "--head-size", "16", "--vocab", "70",
-        "--out", model.toString()).exit()).isZero();
-    final CliRun run = CliRun.of("inspect", "--model", model.toString(), "--precision", "bf16", "--tensors");
+    assertThat(
+            CliRun.of(
+                    "model",
+                    "random",
+                    "--layers",
+                    "3",
+                    "--dim",
+                    "64",
+                    "--head-size",
+                    "16",
+                    "--vocab",
+                    "70",
+                    "--out",
+                    model.toString())
+                .exit())
+        .isZero();
+    final CliRun run =
+        CliRun.of("inspect", "--model", model.toString(), "--precision", "bf16", "--tensors");
     assertThat(run.exit()).as(run.err()).isZero();
     assertThat(run.out())
         .containsPattern("architecture:\\s+finch")
@@ -30,7 +45,8 @@ class InspectCommandTest {
         .contains("blocks.2.att.time_maa_w1")
         .contains("[64, 160]");
     // 3 blocks · 2·64 + 64·16 floats, plus header and last hidden vector
-    assertThat(run.out()).contains(String.format("%,d bytes (fp32)", 64 + 4 * 64 + 3 * (8 * 64 + 4 * 64 * 16)));
+    assertThat(run.out())
+        .contains(String.format("%,d bytes (fp32)", 64 + 4 * 64 + 3 * (8 * 64 + 4 * 64 * 16)));
   }
 
   @Test

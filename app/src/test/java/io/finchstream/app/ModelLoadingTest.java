@@ -12,11 +12,15 @@ import java.util.Map;
 import org.apache.kafka.common.config.ConfigException;
 import org.junit.jupiter.api.Test;
 
-/** The served model's load options come from the configuration ({@code model.precision}, {@code engine.threads}). */
+/**
+ * The served model's load options come from the configuration ({@code model.precision}, {@code
+ * engine.threads}).
+ */
 class ModelLoadingTest {
 
   private static LoadOptions options(final Map<String, Object> settings) {
-    return ModelLoading.options(new FinchstreamConfig(settings), new PrintWriter(new StringWriter()));
+    return ModelLoading.options(
+        new FinchstreamConfig(settings), new PrintWriter(new StringWriter()));
   }
 
   @Test
@@ -28,8 +32,13 @@ class ModelLoadingTest {
 
   @Test
   void shouldTakePrecisionAndThreadsFromTheConfiguration() {
-    final LoadOptions options = options(Map.of(FinchstreamConfig.MODEL_PRECISION_CONFIG, "bf16",
-        FinchstreamConfig.ENGINE_THREADS_CONFIG, 1));
+    final LoadOptions options =
+        options(
+            Map.of(
+                FinchstreamConfig.MODEL_PRECISION_CONFIG,
+                "bf16",
+                FinchstreamConfig.ENGINE_THREADS_CONFIG,
+                1));
     assertThat(options.precision()).isEqualTo(WeightPrecision.BF16);
     assertThat(options.threads()).isEqualTo(1);
   }
@@ -37,6 +46,7 @@ class ModelLoadingTest {
   @Test
   void shouldRefuseAnUnknownPrecisionByName() {
     assertThatThrownBy(() -> options(Map.of(FinchstreamConfig.MODEL_PRECISION_CONFIG, "fp8")))
-        .isInstanceOf(ConfigException.class).hasMessageContaining("model.precision");
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("model.precision");
   }
 }

@@ -25,8 +25,26 @@ class ModelRandomCommandTest {
   @Test
   void shouldWriteTheSeededRandomModelAsSafetensors() {
     final Path file = dir.resolve("r.safetensors");
-    final CliRun run = CliRun.of("model", "random", "--arch", "finch", "--layers", "2", "--dim", "64",
-        "--vocab", "300", "--head-size", "16", "--seed", "5", "--dtype", "f32", "--out", file.toString());
+    final CliRun run =
+        CliRun.of(
+            "model",
+            "random",
+            "--arch",
+            "finch",
+            "--layers",
+            "2",
+            "--dim",
+            "64",
+            "--vocab",
+            "300",
+            "--head-size",
+            "16",
+            "--seed",
+            "5",
+            "--dtype",
+            "f32",
+            "--out",
+            file.toString());
     assertThat(run.exit()).as(run.err()).isZero();
     assertThat(run.out()).contains("L=2 C=64 H=4 N=16");
     final FinchConfig config = FinchConfig.standard(2, 64, 16, 300);
@@ -34,9 +52,13 @@ class ModelRandomCommandTest {
     try (Checkpoint written = Checkpoints.open(file, LoadProgress.NONE)) {
       assertThat(written.names()).containsExactlyElementsOf(expected.names());
       for (final String name : expected.names()) {
-        assertThat(written.tensor(name).shape()).as(name).containsExactly(expected.tensor(name).shape());
+        assertThat(written.tensor(name).shape())
+            .as(name)
+            .containsExactly(expected.tensor(name).shape());
         assertThat(written.tensor(name).storedType()).isEqualTo(DType.F32);
-        assertThat(written.tensor(name).toFloats()).as(name).isEqualTo(expected.tensor(name).toFloats());
+        assertThat(written.tensor(name).toFloats())
+            .as(name)
+            .isEqualTo(expected.tensor(name).toFloats());
       }
     }
     final FinchModel model = (FinchModel) Models.load(file, LoadOptions.defaults());
@@ -48,12 +70,25 @@ class ModelRandomCommandTest {
     final Path a = dir.resolve("a.safetensors");
     final Path b = dir.resolve("b.safetensors");
     for (final Path file : new Path[] {a, b}) {
-      final CliRun run = CliRun.of("model", "random", "--layers", "1", "--dim", "128", "--vocab", "50", "--out", file.toString());
+      final CliRun run =
+          CliRun.of(
+              "model",
+              "random",
+              "--layers",
+              "1",
+              "--dim",
+              "128",
+              "--vocab",
+              "50",
+              "--out",
+              file.toString());
       assertThat(run.exit()).as(run.err()).isZero();
     }
     assertThat(Files.readAllBytes(a)).isEqualTo(Files.readAllBytes(b));
-    final float[] expected = FinchRandom.checkpoint(FinchConfig.standard(1, 128, 64, 50), 1)
-        .tensor("blocks.0.att.key.weight").toFloats();
+    final float[] expected =
+        FinchRandom.checkpoint(FinchConfig.standard(1, 128, 64, 50), 1)
+            .tensor("blocks.0.att.key.weight")
+            .toFloats();
     try (Checkpoint written = Checkpoints.open(a, LoadProgress.NONE)) {
       assertThat(written.tensor("blocks.0.att.key.weight").storedType()).isEqualTo(DType.BF16);
       final float[] values = written.tensor("blocks.0.att.key.weight").toFloats();
@@ -66,11 +101,25 @@ class ModelRandomCommandTest {
   @Test
   void shouldRejectBadSizesAndArchitecturesWithAUsageError() {
     final String out = dir.resolve("x.safetensors").toString();
-    final CliRun badDim = CliRun.of("model", "random", "--layers", "1", "--dim", "100", "--vocab", "50", "--out", out);
+    final CliRun badDim =
+        CliRun.of(
+            "model", "random", "--layers", "1", "--dim", "100", "--vocab", "50", "--out", out);
     assertThat(badDim.exit()).isEqualTo(2);
     assertThat(badDim.err()).contains("multiple of --head-size");
-    final CliRun badArch = CliRun.of("model", "random", "--arch", "lstm", "--layers", "1", "--dim", "64", "--vocab", "5",
-        "--out", out);
+    final CliRun badArch =
+        CliRun.of(
+            "model",
+            "random",
+            "--arch",
+            "lstm",
+            "--layers",
+            "1",
+            "--dim",
+            "64",
+            "--vocab",
+            "5",
+            "--out",
+            out);
     assertThat(badArch.exit()).isEqualTo(2);
     assertThat(badArch.err()).contains("lstm");
     assertThat(Files.exists(Path.of(out))).isFalse();

@@ -36,25 +36,75 @@ class ServiceCommandsTest {
     up.setErr(new PrintWriter(err, true));
     final ExecutorService executor = Executors.newSingleThreadExecutor();
     try {
-      final Future<Integer> exit = executor.submit(() -> up.execute("up", "--data-dir", dir.toString(), "--kafka-port", "0", "--port", "0",
-          "--partitions", "2", "--set", "streams.commit.interval.ms=50"));
+      final Future<Integer> exit =
+          executor.submit(
+              () ->
+                  up.execute(
+                      "up",
+                      "--data-dir",
+                      dir.toString(),
+                      "--kafka-port",
+                      "0",
+                      "--port",
+                      "0",
+                      "--partitions",
+                      "2",
+                      "--set",
+                      "streams.commit.interval.ms=50"));
       final String bootstrap = awaitBootstrap(out, exit);
       assertThat(err.toString()).contains("RANDOM GoldFinch").contains("NOT a language model");
-      assertThat(Files.list(dir.resolve("models"))).singleElement()
-          .satisfies(f -> assertThat(f.getFileName().toString()).isEqualTo(ServedModels.DEFAULT_FILE));
+      assertThat(Files.list(dir.resolve("models")))
+          .singleElement()
+          .satisfies(
+              f -> assertThat(f.getFileName().toString()).isEqualTo(ServedModels.DEFAULT_FILE));
 
-      final CliRun send = CliRun.of("send", "--bootstrap-servers", bootstrap, "--conversation", "demo", "--generate",
-          "--max-tokens", "12", "--temperature", "0", "Hello", "finch");
+      final CliRun send =
+          CliRun.of(
+              "send",
+              "--bootstrap-servers",
+              bootstrap,
+              "--conversation",
+              "demo",
+              "--generate",
+              "--max-tokens",
+              "12",
+              "--temperature",
+              "0",
+              "Hello",
+              "finch");
       assertThat(send.exit()).as(send.err()).isZero();
-      // byte vocabulary: one token per byte of "User: Hello finch\n\n" + "Assistant:", then 12 generated.
+      // byte vocabulary: one token per byte of "User: Hello finch\n\n" + "Assistant:", then 12
+      // generated.
       final int expected = "User: Hello finch\n\n".length() + "Assistant:".length() + 12;
-      assertThat(send.err()).contains("10 prompt + 12 generated tokens").contains("conversation has " + expected);
+      assertThat(send.err())
+          .contains("10 prompt + 12 generated tokens")
+          .contains("conversation has " + expected);
 
-      final CliRun bad = CliRun.of("send", "--bootstrap-servers", bootstrap, "--conversation", "demo", "--tokens", "5,300");
+      final CliRun bad =
+          CliRun.of(
+              "send",
+              "--bootstrap-servers",
+              bootstrap,
+              "--conversation",
+              "demo",
+              "--tokens",
+              "5,300");
       assertThat(bad.exit()).isZero();
-      final CliRun tail = CliRun.of("tail", "--bootstrap-servers", bootstrap, "--from-beginning", "--dlq",
-          "--conversation", "demo", "--timeout", "5");
-      assertThat(tail.out()).contains("chunk 0:").contains("done length, 12 tokens").contains("DLQ TOKEN_OUT_OF_RANGE");
+      final CliRun tail =
+          CliRun.of(
+              "tail",
+              "--bootstrap-servers",
+              bootstrap,
+              "--from-beginning",
+              "--dlq",
+              "--conversation",
+              "demo",
+              "--timeout",
+              "5");
+      assertThat(tail.out())
+          .contains("chunk 0:")
+          .contains("done length, 12 tokens")
+          .contains("DLQ TOKEN_OUT_OF_RANGE");
 
       checkGateway(out.toString());
 
@@ -72,26 +122,44 @@ class ServiceCommandsTest {
     final Matcher m = Pattern.compile("Gateway: (http://localhost:\\d+)").matcher(out);
     assertThat(m.find()).as("up prints the gateway's address: " + out).isTrue();
     final java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
-    final java.net.http.HttpResponse<String> ready = http.send(java.net.http.HttpRequest.newBuilder(
-        java.net.URI.create(m.group(1) + "/health/ready")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    final java.net.http.HttpResponse<String> ready =
+        http.send(
+            java.net.http.HttpRequest.newBuilder(java.net.URI.create(m.group(1) + "/health/ready"))
+                .build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString());
     assertThat(ready.statusCode()).as(ready.body()).isEqualTo(200);
-    final String models = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(m.group(1) + "/v1/models")).build(),
-        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+    final String models =
+        http.send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create(m.group(1) + "/v1/models"))
+                    .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString())
+            .body();
     final Matcher id = Pattern.compile("\"id\":\"([^\"]+)\"").matcher(models);
     assertThat(id.find()).as(models).isTrue();
-    assertThat(id.group(1)).as("the name README's example uses").isEqualTo("random-goldfinch-L6-C256-byte-vocab");
+    assertThat(id.group(1))
+        .as("the name README's example uses")
+        .isEqualTo("random-goldfinch-L6-C256-byte-vocab");
     assertThat(out).contains("OpenAI model name: \"random-goldfinch-L6-C256-byte-vocab\"");
-    final java.net.http.HttpResponse<String> chat = http.send(java.net.http.HttpRequest.newBuilder(
-            java.net.URI.create(m.group(1) + "/v1/chat/completions"))
-        .header("Content-Type", "application/json")
-        .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"model\":\"" + id.group(1)
-            + "\",\"max_tokens\":8,\"temperature\":0,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}"))
-        .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    final java.net.http.HttpResponse<String> chat =
+        http.send(
+            java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create(m.group(1) + "/v1/chat/completions"))
+                .header("Content-Type", "application/json")
+                .POST(
+                    java.net.http.HttpRequest.BodyPublishers.ofString(
+                        "{\"model\":\""
+                            + id.group(1)
+                            + "\",\"max_tokens\":8,\"temperature\":0,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}"))
+                .build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString());
     assertThat(chat.statusCode()).as(chat.body()).isEqualTo(200);
-    assertThat(chat.body()).contains("\"object\":\"chat.completion\"").contains("\"completion_tokens\":");
+    assertThat(chat.body())
+        .contains("\"object\":\"chat.completion\"")
+        .contains("\"completion_tokens\":");
   }
 
-  private static String awaitBootstrap(final StringWriter out, final Future<Integer> exit) throws Exception {
+  private static String awaitBootstrap(final StringWriter out, final Future<Integer> exit)
+      throws Exception {
     final Pattern kafka = Pattern.compile("Kafka:\\s+(localhost:\\d+)");
     final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
     while (System.nanoTime() < deadline) {

@@ -20,9 +20,11 @@ class TokenizeCommandTest {
 
   @Test
   void shouldPrintTheIdsAsOneJsonArrayOnTheLastLine() {
-    final CliRun run = CliRun.of("tokenize", "--vocab", vocab(), "--text", "The Eiffel tower is in the city of");
+    final CliRun run =
+        CliRun.of("tokenize", "--vocab", vocab(), "--text", "The Eiffel tower is in the city of");
     assertThat(run.exit()).as(run.err()).isZero();
-    assertThat(run.lastLine()).isEqualTo("[6699, 304, 25740, 109, 39990, 4600, 4596, 22590, 30449, 4706]");
+    assertThat(run.lastLine())
+        .isEqualTo("[6699, 304, 25740, 109, 39990, 4600, 4596, 22590, 30449, 4706]");
   }
 
   @Test
@@ -33,7 +35,8 @@ class TokenizeCommandTest {
     assertThat(run.exit()).as(run.err()).isZero();
     assertThat(run.lastLine()).isEqualTo("[24281, 59, 4571, 261, 5585, 41693, 59]");
     Files.write(text, new byte[] {(byte) 0x80, 'A'}); // not UTF-8: still byte-exact
-    assertThat(CliRun.of("tokenize", "--vocab", vocab(), "--text-file", text.toString()).lastLine()).isEqualTo("[129, 66]");
+    assertThat(CliRun.of("tokenize", "--vocab", vocab(), "--text-file", text.toString()).lastLine())
+        .isEqualTo("[129, 66]");
   }
 
   @Test
@@ -47,7 +50,10 @@ class TokenizeCommandTest {
     final CliRun run = CliRun.of("tokenize", "--vocab", missing.toString(), "--text", "hi");
     assertThat(run.exit()).isNotZero();
     assertThat(run.out()).isEmpty();
-    assertThat(run.err().strip()).doesNotContain("\n").contains(missing.toString()).contains("not found");
+    assertThat(run.err().strip())
+        .doesNotContain("\n")
+        .contains(missing.toString())
+        .contains("not found");
   }
 
   @Test
@@ -70,6 +76,7 @@ class TokenizeCommandTest {
   @Test
   void shouldRequireExactlyOneTextSource() {
     assertThat(CliRun.of("tokenize", "--vocab", "v.txt").exit()).isEqualTo(2);
-    assertThat(CliRun.of("tokenize", "--vocab", "v.txt", "--text", "a", "--text-file", "f").exit()).isEqualTo(2);
+    assertThat(CliRun.of("tokenize", "--vocab", "v.txt", "--text", "a", "--text-file", "f").exit())
+        .isEqualTo(2);
   }
 }

@@ -35,8 +35,12 @@ public final class ConfigSources {
    *
    * @throws ConfigException when the file cannot be read
    */
-  public static Map<String, Object> layered(final Path file, final Map<String, String> env, final Map<String, ?> overrides,
-      final ConfigDef definition, final String passThroughPrefix) {
+  public static Map<String, Object> layered(
+      final Path file,
+      final Map<String, String> env,
+      final Map<String, ?> overrides,
+      final ConfigDef definition,
+      final String passThroughPrefix) {
     final Map<String, Object> props = new HashMap<>();
     if (file != null) {
       final Properties fromFile = new Properties();
@@ -57,17 +61,19 @@ public final class ConfigSources {
    * Variables that name no key of {@code definition} are ignored, except those whose key starts
    * with {@code passThroughPrefix} (settings passed on to Kafka as they are).
    */
-  public static Map<String, String> fromEnvironment(final Map<String, String> env, final ConfigDef definition,
-      final String passThroughPrefix) {
+  public static Map<String, String> fromEnvironment(
+      final Map<String, String> env, final ConfigDef definition, final String passThroughPrefix) {
     final Map<String, String> out = new HashMap<>();
-    env.forEach((name, value) -> {
-      if (name.startsWith(ENV_PREFIX)) {
-        final String key = name.substring(ENV_PREFIX.length()).toLowerCase(Locale.ROOT).replace('_', '.');
-        if (definition.names().contains(key) || key.startsWith(passThroughPrefix)) {
-          out.put(key, value);
-        }
-      }
-    });
+    env.forEach(
+        (name, value) -> {
+          if (name.startsWith(ENV_PREFIX)) {
+            final String key =
+                name.substring(ENV_PREFIX.length()).toLowerCase(Locale.ROOT).replace('_', '.');
+            if (definition.names().contains(key) || key.startsWith(passThroughPrefix)) {
+              out.put(key, value);
+            }
+          }
+        });
     return out;
   }
 
@@ -76,20 +82,37 @@ public final class ConfigSources {
     return ENV_PREFIX + key.toUpperCase(Locale.ROOT).replace('.', '_');
   }
 
-  /** The configuration reference as a Markdown table, by importance then name; passwords show no default. */
+  /**
+   * The configuration reference as a Markdown table, by importance then name; passwords show no
+   * default.
+   */
   public static String markdownTable(final ConfigDef definition) {
     final List<ConfigDef.ConfigKey> keys = new ArrayList<>(definition.configKeys().values());
-    keys.sort(Comparator.comparing((ConfigDef.ConfigKey k) -> k.importance).thenComparing(k -> k.name));
+    keys.sort(
+        Comparator.comparing((ConfigDef.ConfigKey k) -> k.importance).thenComparing(k -> k.name));
     final StringBuilder sb = new StringBuilder();
     sb.append("| key | environment | type | default | valid values | importance | description |\n");
     sb.append("|---|---|---|---|---|---|---|\n");
     for (final ConfigDef.ConfigKey key : keys) {
-      final String dflt = key.type == Type.PASSWORD || !key.hasDefault() ? "" : ConfigDef.convertToString(key.defaultValue, key.type);
-      sb.append("| `").append(key.name).append("` | `").append(environmentVariable(key.name)).append("` | ")
-          .append(key.type.name().toLowerCase(Locale.ROOT)).append(" | `").append(dflt)
-          .append("` | ").append(key.validator == null ? "" : key.validator.toString())
-          .append(" | ").append(key.importance.name().toLowerCase(Locale.ROOT))
-          .append(" | ").append(key.documentation).append(" |\n");
+      final String dflt =
+          key.type == Type.PASSWORD || !key.hasDefault()
+              ? ""
+              : ConfigDef.convertToString(key.defaultValue, key.type);
+      sb.append("| `")
+          .append(key.name)
+          .append("` | `")
+          .append(environmentVariable(key.name))
+          .append("` | ")
+          .append(key.type.name().toLowerCase(Locale.ROOT))
+          .append(" | `")
+          .append(dflt)
+          .append("` | ")
+          .append(key.validator == null ? "" : key.validator.toString())
+          .append(" | ")
+          .append(key.importance.name().toLowerCase(Locale.ROOT))
+          .append(" | ")
+          .append(key.documentation)
+          .append(" |\n");
     }
     return sb.toString();
   }

@@ -15,10 +15,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 class ConfigSourcesTest {
 
-  private static final ConfigDef DEF = new ConfigDef()
-      .define("max.text.bytes", Type.INT, 10, Importance.HIGH, "Longest text.")
-      .define("api.keys", Type.PASSWORD, "secret", Importance.LOW, "Keys.")
-      .define("model.path", Type.STRING, Importance.MEDIUM, "Model file.");
+  private static final ConfigDef DEF =
+      new ConfigDef()
+          .define("max.text.bytes", Type.INT, 10, Importance.HIGH, "Longest text.")
+          .define("api.keys", Type.PASSWORD, "secret", Importance.LOW, "Keys.")
+          .define("model.path", Type.STRING, Importance.MEDIUM, "Model file.");
 
   @TempDir Path dir;
 
@@ -26,29 +27,53 @@ class ConfigSourcesTest {
   void shouldLetTheEnvironmentBeatTheFileAndOverridesBeatBoth() throws Exception {
     final Path file = dir.resolve("f.properties");
     Files.writeString(file, "max.text.bytes=1\nmodel.path=/from/file\n");
-    final Map<String, Object> props = ConfigSources.layered(file,
-        Map.of("FINCHSTREAM_MAX_TEXT_BYTES", "2", "FINCHSTREAM_MODEL_PATH", "/from/env", "HOME", "/root"),
-        Map.of("model.path", "/from/override"), DEF, "streams.");
-    assertThat(props).containsOnly(Map.entry("max.text.bytes", "2"), Map.entry("model.path", "/from/override"));
+    final Map<String, Object> props =
+        ConfigSources.layered(
+            file,
+            Map.of(
+                "FINCHSTREAM_MAX_TEXT_BYTES",
+                "2",
+                "FINCHSTREAM_MODEL_PATH",
+                "/from/env",
+                "HOME",
+                "/root"),
+            Map.of("model.path", "/from/override"),
+            DEF,
+            "streams.");
+    assertThat(props)
+        .containsOnly(Map.entry("max.text.bytes", "2"), Map.entry("model.path", "/from/override"));
   }
 
   @Test
   void shouldPassThroughOnlyThePrefixAmongUnknownVariables() {
-    assertThat(ConfigSources.fromEnvironment(Map.of("FINCHSTREAM_STREAMS_NUM_STREAM_THREADS", "2", "FINCHSTREAM_SHARED", "../shared"),
-        DEF, "streams.")).containsOnly(Map.entry("streams.num.stream.threads", "2"));
+    assertThat(
+            ConfigSources.fromEnvironment(
+                Map.of(
+                    "FINCHSTREAM_STREAMS_NUM_STREAM_THREADS",
+                    "2",
+                    "FINCHSTREAM_SHARED",
+                    "../shared"),
+                DEF,
+                "streams."))
+        .containsOnly(Map.entry("streams.num.stream.threads", "2"));
   }
 
   @Test
   void shouldNameTheFileThatCannotBeRead() {
-    assertThatThrownBy(() -> ConfigSources.layered(dir.resolve("missing.properties"), Map.of(), Map.of(), DEF, "x."))
-        .isInstanceOf(ConfigException.class).hasMessageContaining("missing.properties");
+    assertThatThrownBy(
+            () ->
+                ConfigSources.layered(
+                    dir.resolve("missing.properties"), Map.of(), Map.of(), DEF, "x."))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("missing.properties");
   }
 
   @Test
   void shouldDocumentEveryKeyWithItsVariableButNoPasswordOrMissingDefault() {
     final String table = ConfigSources.markdownTable(DEF);
     assertThat(table.lines()).hasSize(5);
-    assertThat(table).contains("| `max.text.bytes` | `FINCHSTREAM_MAX_TEXT_BYTES` | int | `10` |")
+    assertThat(table)
+        .contains("| `max.text.bytes` | `FINCHSTREAM_MAX_TEXT_BYTES` | int | `10` |")
         .contains("| `api.keys` | `FINCHSTREAM_API_KEYS` | password | `` |")
         .contains("| `model.path` | `FINCHSTREAM_MODEL_PATH` | string | `` |");
     assertThat(table.indexOf("max.text.bytes")).isLessThan(table.indexOf("model.path"));

@@ -1,8 +1,8 @@
 package io.finchstream.engine;
 
 /**
- * The root of every error the engine throws on purpose: bad checkpoints, bad input, bad state bytes.
- * Messages name the thing that is wrong and, where possible, how to fix it.
+ * The root of every error the engine throws on purpose: bad checkpoints, bad input, bad state
+ * bytes. Messages name the thing that is wrong and, where possible, how to fix it.
  */
 public class EngineException extends RuntimeException {
 

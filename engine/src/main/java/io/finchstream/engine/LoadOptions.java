@@ -10,8 +10,8 @@ import java.util.Objects;
  *
  * @param precision in-memory precision of the weight matrices
  * @param threads compute threads for one model call (1 = the calling thread only)
- * @param kernels which kernel implementation ({@link KernelKind#AUTO}: vector when available, unless
- *     {@code -Dfinchstream.kernels=scalar})
+ * @param kernels which kernel implementation ({@link KernelKind#AUTO}: vector when available,
+ *     unless {@code -Dfinchstream.kernels=scalar})
  * @param maxRowsPerPass upper bound on the token rows pushed through the layers at once (bounds the
  *     scratch memory; results do not depend on it)
  * @param progress receives load progress (bytes)

@@ -17,7 +17,10 @@ public interface ModelState {
   /** An independent deep copy (fork a conversation). */
   ModelState copy();
 
-  /** The recurrent part, serialized compactly and versioned (fp32 unless {@link #recurrentBytes(StatePrecision)}). */
+  /**
+   * The recurrent part, serialized compactly and versioned (fp32 unless {@link
+   * #recurrentBytes(StatePrecision)}).
+   */
   default byte[] recurrentBytes() {
     return recurrentBytes(StatePrecision.FP32);
   }

@@ -9,7 +9,8 @@ import io.finchstream.engine.io.Checkpoints;
 import java.nio.file.Path;
 
 /**
- * Loads a {@link LanguageModel} from a checkpoint, detecting the architecture from its tensor names.
+ * Loads a {@link LanguageModel} from a checkpoint, detecting the architecture from its tensor
+ * names.
  */
 public final class Models {
 
@@ -33,7 +34,8 @@ public final class Models {
    *
    * @throws CheckpointException when the architecture is not recognised or a tensor is wrong
    */
-  public static LanguageModel fromCheckpoint(final Checkpoint checkpoint, final LoadOptions options) {
+  public static LanguageModel fromCheckpoint(
+      final Checkpoint checkpoint, final LoadOptions options) {
     return switch (architecture(checkpoint)) {
       case "finch" -> FinchModel.load(checkpoint, options);
       case "goldfinch" -> GoldFinchModel.load(checkpoint, options);
@@ -43,8 +45,8 @@ public final class Models {
 
   /**
    * The architecture of a checkpoint: "goldfinch" when some block has GOLD attention ({@code
-   * att.query.weight}, goldfinch-math §1); else "finch" when it has RWKV-6 token-shift LoRAs ({@code
-   * blocks.0.att.time_maa_x}, as ChatRWKV and rwkv.cpp detect v6).
+   * att.query.weight}, goldfinch-math §1); else "finch" when it has RWKV-6 token-shift LoRAs
+   * ({@code blocks.0.att.time_maa_x}, as ChatRWKV and rwkv.cpp detect v6).
    *
    * @throws CheckpointException when it is none we know
    */
@@ -55,9 +57,11 @@ public final class Models {
     if (checkpoint.has("blocks.0.att.time_maa_x")) {
       return "finch";
     }
-    throw new CheckpointException(checkpoint.path(), "not a model this engine knows: no"
-        + " 'blocks.0.att.time_maa_x' tensor (Finch/RWKV-6) and no 'att.query.weight' (GoldFinch). Supported:"
-        + " Finch (RWKV-6) checkpoints in .pth, safetensors or rwkv.cpp ggml form, GoldFinch in .pth or"
-        + " safetensors");
+    throw new CheckpointException(
+        checkpoint.path(),
+        "not a model this engine knows: no"
+            + " 'blocks.0.att.time_maa_x' tensor (Finch/RWKV-6) and no 'att.query.weight' (GoldFinch). Supported:"
+            + " Finch (RWKV-6) checkpoints in .pth, safetensors or rwkv.cpp ggml form, GoldFinch in .pth or"
+            + " safetensors");
   }
 }

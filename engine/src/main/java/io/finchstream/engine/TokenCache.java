@@ -1,11 +1,11 @@
 package io.finchstream.engine;
 
 /**
- * The canonical, append-only per-token cache of a conversation (GoldFinch: token id + compressed key
- * per token). Entries are grouped in blocks of {@link #blockSize()} entries; block {@code i} holds
- * entries {@code [i*blockSize, (i+1)*blockSize)}, and only the last block can be partial. Appending
- * changes only the last block (or starts a new one), so a store that persists blocks by index writes
- * O(new entries) bytes per append.
+ * The canonical, append-only per-token cache of a conversation (GoldFinch: token id + compressed
+ * key per token). Entries are grouped in blocks of {@link #blockSize()} entries; block {@code i}
+ * holds entries {@code [i*blockSize, (i+1)*blockSize)}, and only the last block can be partial.
+ * Appending changes only the last block (or starts a new one), so a store that persists blocks by
+ * index writes O(new entries) bytes per append.
  */
 public interface TokenCache {
 

@@ -8,8 +8,8 @@ public enum WeightPrecision {
   /** 4 bytes per weight: exact copy of float32 checkpoints. */
   FP32,
   /**
-   * 2 bytes per weight (bfloat16, round to nearest even): half the memory and half the bytes read per
-   * token. Exact for the official RWKV checkpoints, which are stored in bf16.
+   * 2 bytes per weight (bfloat16, round to nearest even): half the memory and half the bytes read
+   * per token. Exact for the official RWKV checkpoints, which are stored in bf16.
    */
   BF16;
 

@@ -14,9 +14,9 @@ public interface ConversationDirectory {
   /**
    * Looks {@code conversationId} up.
    *
-   * @return the metadata when this instance owns the conversation, the address of the instance
-   *     that owns it, {@link ConversationLookup.NotFound} when its owner knows no such
-   *     conversation, or {@link ConversationLookup.Unavailable} while ownership is moving
+   * @return the metadata when this instance owns the conversation, the address of the instance that
+   *     owns it, {@link ConversationLookup.NotFound} when its owner knows no such conversation, or
+   *     {@link ConversationLookup.Unavailable} while ownership is moving
    */
   ConversationLookup lookup(String conversationId);
 }

@@ -12,13 +12,21 @@ package io.finchstream.gateway;
  * @param maxStopSequences most stop strings plus stop token ids of one Generate
  */
 public record EventLimits(
-    int maxTextBytes, int maxAppendTokens, int maxGenerateTokens, int defaultGenerateTokens, int maxStopSequences) {
+    int maxTextBytes,
+    int maxAppendTokens,
+    int maxGenerateTokens,
+    int defaultGenerateTokens,
+    int maxStopSequences) {
 
   /** Largest stop string, UTF-8 bytes (events.proto). */
   public static final int MAX_STOP_BYTES = 256;
 
   public EventLimits {
-    if (maxTextBytes <= 0 || maxAppendTokens <= 0 || maxGenerateTokens <= 0 || defaultGenerateTokens <= 0 || maxStopSequences < 0) {
+    if (maxTextBytes <= 0
+        || maxAppendTokens <= 0
+        || maxGenerateTokens <= 0
+        || defaultGenerateTokens <= 0
+        || maxStopSequences < 0) {
       throw new IllegalArgumentException("event limits must be positive");
     }
   }

@@ -33,8 +33,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The running gateway: the Kafka producer, the reply consumer thread and the HTTP verticles (one
- * per event loop). {@link #start} returns once the server listens; {@link #close} stops
- * everything it started, in reverse order. The {@link Vertx} instance belongs to the caller.
+ * per event loop). {@link #start} returns once the server listens; {@link #close} stops everything
+ * it started, in reverse order. The {@link Vertx} instance belongs to the caller.
  */
 public final class Gateway implements AutoCloseable {
 
@@ -48,23 +48,30 @@ public final class Gateway implements AutoCloseable {
   private int port;
   private boolean ownsVertx;
 
-  private Gateway(final GatewayServices services, final HttpClient peers, final List<AutoCloseable> meters) {
+  private Gateway(
+      final GatewayServices services, final HttpClient peers, final List<AutoCloseable> meters) {
     this.services = services;
     this.peers = peers;
     this.meters = meters;
   }
 
   /**
-   * Starts a gateway on a Vert.x instance of its own (closed with the gateway), for callers that
-   * do not use Vert.x themselves (the {@code finchstream} CLI). Blocks until the server listens.
+   * Starts a gateway on a Vert.x instance of its own (closed with the gateway), for callers that do
+   * not use Vert.x themselves (the {@code finchstream} CLI). Blocks until the server listens.
    *
    * @throws Exception when it cannot start (the port is taken, say); nothing is left running
    */
-  public static Gateway launch(final GatewayConfig config, final GatewayPorts ports) throws Exception {
+  public static Gateway launch(final GatewayConfig config, final GatewayPorts ports)
+      throws Exception {
     final Vertx vertx = Vertx.vertx();
     try {
-      final Gateway gateway = start(vertx, config, ports).toCompletionStage().toCompletableFuture()
-          .get(config.getLong(GatewayConfig.REQUEST_TIMEOUT_CONFIG) + 30_000, TimeUnit.MILLISECONDS);
+      final Gateway gateway =
+          start(vertx, config, ports)
+              .toCompletionStage()
+              .toCompletableFuture()
+              .get(
+                  config.getLong(GatewayConfig.REQUEST_TIMEOUT_CONFIG) + 30_000,
+                  TimeUnit.MILLISECONDS);
       gateway.ownsVertx = true;
       return gateway;
     } catch (final ExecutionException e) {
@@ -77,29 +84,43 @@ public final class Gateway implements AutoCloseable {
   }
 
   /**
-   * Starts a gateway on {@code vertx}. Blocking setup (Kafka clients) runs on a worker; the
-   * future completes on the caller's context once the HTTP server listens.
+   * Starts a gateway on {@code vertx}. Blocking setup (Kafka clients) runs on a worker; the future
+   * completes on the caller's context once the HTTP server listens.
    */
-  public static Future<Gateway> start(final Vertx vertx, final GatewayConfig config, final GatewayPorts ports) {
-    return vertx.executeBlocking(() -> create(vertx, config, ports)).compose(gateway -> gateway.deploy(vertx).recover(e -> {
-      gateway.close();
-      return Future.failedFuture(e);
-    }));
+  public static Future<Gateway> start(
+      final Vertx vertx, final GatewayConfig config, final GatewayPorts ports) {
+    return vertx
+        .executeBlocking(() -> create(vertx, config, ports))
+        .compose(
+            gateway ->
+                gateway
+                    .deploy(vertx)
+                    .recover(
+                        e -> {
+                          gateway.close();
+                          return Future.failedFuture(e);
+                        }));
   }
 
-  private static Gateway create(final Vertx vertx, final GatewayConfig config, final GatewayPorts ports) throws InterruptedException {
+  private static Gateway create(
+      final Vertx vertx, final GatewayConfig config, final GatewayPorts ports)
+      throws InterruptedException {
     final String configured = config.getString(GatewayConfig.INSTANCE_ID_CONFIG);
-    final String instanceId = configured.isEmpty()
-        ? "gw-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong())
-        : configured;
+    final String instanceId =
+        configured.isEmpty()
+            ? "gw-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong())
+            : configured;
     final Map<String, Object> common = new HashMap<>();
     common.put("bootstrap.servers", config.getString(GatewayConfig.BOOTSTRAP_SERVERS_CONFIG));
     common.putAll(config.kafkaOverrides());
 
     final Map<String, Object> producerProps = new HashMap<>(common);
     producerProps.put("client.id", "finchstream-gateway-" + instanceId);
-    producerProps.putAll(EventPublisher.requiredProducerSettings(config.getLong(GatewayConfig.REQUEST_TIMEOUT_CONFIG)));
-    // Replies are latency-critical: do not let the broker hold an empty fetch for the default 500 ms.
+    producerProps.putAll(
+        EventPublisher.requiredProducerSettings(
+            config.getLong(GatewayConfig.REQUEST_TIMEOUT_CONFIG)));
+    // Replies are latency-critical: do not let the broker hold an empty fetch for the default 500
+    // ms.
     final Map<String, Object> consumerProps = new HashMap<>(Map.of("fetch.max.wait.ms", 50));
     consumerProps.putAll(common);
     consumerProps.put("client.id", "finchstream-gateway-" + instanceId + "-replies");
@@ -121,45 +142,84 @@ public final class Gateway implements AutoCloseable {
     final ReplyRouter router = new ReplyRouter();
     final AtomicInteger active = new AtomicInteger();
     final GatewayMetrics metrics = new GatewayMetrics(ports.metrics(), active, router::unrouted);
-    final ReplyListener listener = new ReplyListener(consumer, instanceId, router, metrics::replyDelay);
+    final ReplyListener listener =
+        new ReplyListener(consumer, instanceId, router, metrics::replyDelay);
     final EventPublisher publisher = new EventPublisher(producer, tracker);
     final KafkaReachability kafka = new KafkaReachability(Admin.create(adminProps), 2_000);
     final HttpClient peers = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true));
-    final ConversationResolver resolver = new ConversationResolver(vertx, ports.directory(), tracker, peers,
-        config.getLong(GatewayConfig.READ_YOUR_WRITES_CONFIG), config.getLong(GatewayConfig.REQUEST_TIMEOUT_CONFIG));
-    final RateLimiter limiter = new RateLimiter(config.getDouble(GatewayConfig.RATE_LIMIT_CONFIG),
-        config.getInt(GatewayConfig.RATE_BURST_CONFIG), System::nanoTime);
-    final GatewayServices services = new GatewayServices(vertx, config, ports, instanceId, publisher, router, listener, tracker,
-        kafka, resolver, limiter, metrics, active, ConcurrentHashMap.newKeySet());
+    final ConversationResolver resolver =
+        new ConversationResolver(
+            vertx,
+            ports.directory(),
+            tracker,
+            peers,
+            config.getLong(GatewayConfig.READ_YOUR_WRITES_CONFIG),
+            config.getLong(GatewayConfig.REQUEST_TIMEOUT_CONFIG));
+    final RateLimiter limiter =
+        new RateLimiter(
+            config.getDouble(GatewayConfig.RATE_LIMIT_CONFIG),
+            config.getInt(GatewayConfig.RATE_BURST_CONFIG),
+            System::nanoTime);
+    final GatewayServices services =
+        new GatewayServices(
+            vertx,
+            config,
+            ports,
+            instanceId,
+            publisher,
+            router,
+            listener,
+            tracker,
+            kafka,
+            resolver,
+            limiter,
+            metrics,
+            active,
+            ConcurrentHashMap.newKeySet());
     listener.start();
     if (!listener.awaitAssigned(Duration.ofSeconds(10))) {
-      LOG.warn("gateway {} is not reading replies yet ({}); generations get 503 until it is", instanceId, listener.problem());
+      LOG.warn(
+          "gateway {} is not reading replies yet ({}); generations get 503 until it is",
+          instanceId,
+          listener.problem());
     }
     return new Gateway(services, peers, meters);
   }
 
   private Future<Gateway> deploy(final Vertx vertx) {
     final int configured = services.config().getInt(GatewayConfig.INSTANCES_CONFIG);
-    final int instances = configured > 0 ? configured : Math.max(1, Runtime.getRuntime().availableProcessors());
+    final int instances =
+        configured > 0 ? configured : Math.max(1, Runtime.getRuntime().availableProcessors());
     final int requested = services.config().getInt(GatewayConfig.PORT_CONFIG);
     // Port 0 means "any free port" for each server; a negative port makes the instances share one
     // (a different negative number per gateway, or two gateways in one Vert.x would share it too).
-    final int listenPort = requested == 0 && instances > 1 ? SHARED_RANDOM_PORTS.decrementAndGet() : requested;
+    final int listenPort =
+        requested == 0 && instances > 1 ? SHARED_RANDOM_PORTS.decrementAndGet() : requested;
     final List<GatewayVerticle> verticles = new ArrayList<>();
-    return vertx.deployVerticle(() -> {
-      final GatewayVerticle v = new GatewayVerticle(services, listenPort);
-      synchronized (verticles) {
-        verticles.add(v);
-      }
-      return v;
-    }, new DeploymentOptions().setInstances(instances)).map(id -> {
-      deploymentId = id;
-      port = verticles.get(0).actualPort();
-      LOG.info("gateway {} serving on http://{}:{} ({} event loops, API keys {}, reply topic read: {})", services.instanceId(),
-          services.config().getString(GatewayConfig.HOST_CONFIG), port, instances,
-          services.config().apiKeys().isEmpty() ? "off" : "required", services.listener().assigned());
-      return this;
-    });
+    return vertx
+        .deployVerticle(
+            () -> {
+              final GatewayVerticle v = new GatewayVerticle(services, listenPort);
+              synchronized (verticles) {
+                verticles.add(v);
+              }
+              return v;
+            },
+            new DeploymentOptions().setInstances(instances))
+        .map(
+            id -> {
+              deploymentId = id;
+              port = verticles.get(0).actualPort();
+              LOG.info(
+                  "gateway {} serving on http://{}:{} ({} event loops, API keys {}, reply topic read: {})",
+                  services.instanceId(),
+                  services.config().getString(GatewayConfig.HOST_CONFIG),
+                  port,
+                  instances,
+                  services.config().apiKeys().isEmpty() ? "off" : "required",
+                  services.listener().assigned());
+              return this;
+            });
   }
 
   /** The port the HTTP server listens on. */

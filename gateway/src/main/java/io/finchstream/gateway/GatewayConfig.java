@@ -26,14 +26,17 @@ public final class GatewayConfig extends AbstractConfig {
 
   /** Prefix of settings passed to the gateway's Kafka clients unchanged (prefix removed). */
   public static final String KAFKA_PREFIX = "gateway.kafka.";
+
   /** Prefix of the environment variables that configure Finchstream. */
   public static final String ENV_PREFIX = ConfigSources.ENV_PREFIX;
 
   public static final String BOOTSTRAP_SERVERS_CONFIG = "bootstrap.servers";
-  public static final String BOOTSTRAP_SERVERS_DOC = "Kafka brokers to connect to, host:port[,host:port...] (shared with the processors).";
+  public static final String BOOTSTRAP_SERVERS_DOC =
+      "Kafka brokers to connect to, host:port[,host:port...] (shared with the processors).";
 
   public static final String HOST_CONFIG = "gateway.host";
-  public static final String HOST_DOC = "Interface the HTTP server binds to; 0.0.0.0 for every interface.";
+  public static final String HOST_DOC =
+      "Interface the HTTP server binds to; 0.0.0.0 for every interface.";
 
   public static final String PORT_CONFIG = "gateway.port";
   public static final String PORT_DOC = "HTTP port (0: any free port).";
@@ -44,7 +47,8 @@ public final class GatewayConfig extends AbstractConfig {
           + " running instance; empty: a random one at every start.";
 
   public static final String INSTANCES_CONFIG = "gateway.event.loops";
-  public static final String INSTANCES_DOC = "HTTP verticle instances (event loops serving requests); 0: one per CPU core.";
+  public static final String INSTANCES_DOC =
+      "HTTP verticle instances (event loops serving requests); 0: one per CPU core.";
 
   public static final String API_KEYS_CONFIG = "gateway.api.keys";
   public static final String API_KEYS_DOC =
@@ -56,7 +60,8 @@ public final class GatewayConfig extends AbstractConfig {
       "Requests per second allowed per API key (per client address without keys); 0 turns the limit off. Excess requests get 429.";
 
   public static final String RATE_BURST_CONFIG = "gateway.rate.limit.burst";
-  public static final String RATE_BURST_DOC = "Requests a key may make at once above its steady rate (the token bucket's size).";
+  public static final String RATE_BURST_DOC =
+      "Requests a key may make at once above its steady rate (the token bucket's size).";
 
   public static final String BODY_LIMIT_CONFIG = "gateway.body.limit.bytes";
   public static final String BODY_LIMIT_DOC = "Largest request body; larger ones get 413.";
@@ -75,10 +80,12 @@ public final class GatewayConfig extends AbstractConfig {
           + " generation is cancelled.";
 
   public static final String HEARTBEAT_CONFIG = "gateway.sse.heartbeat.ms";
-  public static final String HEARTBEAT_DOC = "Period of SSE comment pings that keep idle streams open through proxies.";
+  public static final String HEARTBEAT_DOC =
+      "Period of SSE comment pings that keep idle streams open through proxies.";
 
   public static final String IDLE_TIMEOUT_CONFIG = "gateway.idle.timeout.ms";
-  public static final String IDLE_TIMEOUT_DOC = "An HTTP connection with no traffic for this long is closed.";
+  public static final String IDLE_TIMEOUT_DOC =
+      "An HTTP connection with no traffic for this long is closed.";
 
   public static final String STREAM_BUFFER_CONFIG = "gateway.stream.buffer.bytes";
   public static final String STREAM_BUFFER_DOC =
@@ -86,7 +93,8 @@ public final class GatewayConfig extends AbstractConfig {
           + " the stream ends with an error. Other clients are never held up.";
 
   public static final String MAX_GENERATIONS_CONFIG = "gateway.max.active.generations";
-  public static final String MAX_GENERATIONS_DOC = "Generations this instance waits on at once; more get 503 with Retry-After.";
+  public static final String MAX_GENERATIONS_DOC =
+      "Generations this instance waits on at once; more get 503 with Retry-After.";
 
   public static final String READ_YOUR_WRITES_CONFIG = "gateway.read.your.writes.ms";
   public static final String READ_YOUR_WRITES_DOC =
@@ -102,23 +110,96 @@ public final class GatewayConfig extends AbstractConfig {
 
   private static ConfigDef definitions() {
     return new ConfigDef()
-        .define(BOOTSTRAP_SERVERS_CONFIG, Type.STRING, "localhost:9092", new ConfigDef.NonEmptyString(), Importance.HIGH, BOOTSTRAP_SERVERS_DOC)
-        .define(HOST_CONFIG, Type.STRING, "localhost", new ConfigDef.NonEmptyString(), Importance.HIGH, HOST_DOC)
+        .define(
+            BOOTSTRAP_SERVERS_CONFIG,
+            Type.STRING,
+            "localhost:9092",
+            new ConfigDef.NonEmptyString(),
+            Importance.HIGH,
+            BOOTSTRAP_SERVERS_DOC)
+        .define(
+            HOST_CONFIG,
+            Type.STRING,
+            "localhost",
+            new ConfigDef.NonEmptyString(),
+            Importance.HIGH,
+            HOST_DOC)
         .define(PORT_CONFIG, Type.INT, 8080, Range.between(0, 65_535), Importance.HIGH, PORT_DOC)
         .define(API_KEYS_CONFIG, Type.PASSWORD, "", Importance.HIGH, API_KEYS_DOC)
         .define(INSTANCE_ID_CONFIG, Type.STRING, "", Importance.MEDIUM, INSTANCE_ID_DOC)
-        .define(RATE_LIMIT_CONFIG, Type.DOUBLE, 50.0, Range.atLeast(0), Importance.MEDIUM, RATE_LIMIT_DOC)
-        .define(RATE_BURST_CONFIG, Type.INT, 100, Range.between(1, 1_000_000), Importance.MEDIUM, RATE_BURST_DOC)
-        .define(BODY_LIMIT_CONFIG, Type.LONG, 1024L * 1024, Range.between(1024, 1L << 30), Importance.MEDIUM, BODY_LIMIT_DOC)
+        .define(
+            RATE_LIMIT_CONFIG,
+            Type.DOUBLE,
+            50.0,
+            Range.atLeast(0),
+            Importance.MEDIUM,
+            RATE_LIMIT_DOC)
+        .define(
+            RATE_BURST_CONFIG,
+            Type.INT,
+            100,
+            Range.between(1, 1_000_000),
+            Importance.MEDIUM,
+            RATE_BURST_DOC)
+        .define(
+            BODY_LIMIT_CONFIG,
+            Type.LONG,
+            1024L * 1024,
+            Range.between(1024, 1L << 30),
+            Importance.MEDIUM,
+            BODY_LIMIT_DOC)
         .define(CORS_ORIGINS_CONFIG, Type.LIST, "", Importance.MEDIUM, CORS_ORIGINS_DOC)
-        .define(REQUEST_TIMEOUT_CONFIG, Type.LONG, 30_000L, Range.between(1_000, 3_600_000), Importance.MEDIUM, REQUEST_TIMEOUT_DOC)
-        .define(REPLY_TIMEOUT_CONFIG, Type.LONG, 120_000L, Range.between(100, 3_600_000), Importance.MEDIUM, REPLY_TIMEOUT_DOC)
-        .define(MAX_GENERATIONS_CONFIG, Type.INT, 1024, Range.between(1, 1_000_000), Importance.MEDIUM, MAX_GENERATIONS_DOC)
-        .define(INSTANCES_CONFIG, Type.INT, 0, Range.between(0, 1024), Importance.LOW, INSTANCES_DOC)
-        .define(HEARTBEAT_CONFIG, Type.LONG, 15_000L, Range.between(100, 3_600_000), Importance.LOW, HEARTBEAT_DOC)
-        .define(IDLE_TIMEOUT_CONFIG, Type.LONG, 300_000L, Range.between(1_000, 86_400_000), Importance.LOW, IDLE_TIMEOUT_DOC)
-        .define(STREAM_BUFFER_CONFIG, Type.INT, 1024 * 1024, Range.between(1024, 1 << 30), Importance.LOW, STREAM_BUFFER_DOC)
-        .define(READ_YOUR_WRITES_CONFIG, Type.LONG, 5_000L, Range.between(0, 600_000), Importance.LOW, READ_YOUR_WRITES_DOC);
+        .define(
+            REQUEST_TIMEOUT_CONFIG,
+            Type.LONG,
+            30_000L,
+            Range.between(1_000, 3_600_000),
+            Importance.MEDIUM,
+            REQUEST_TIMEOUT_DOC)
+        .define(
+            REPLY_TIMEOUT_CONFIG,
+            Type.LONG,
+            120_000L,
+            Range.between(100, 3_600_000),
+            Importance.MEDIUM,
+            REPLY_TIMEOUT_DOC)
+        .define(
+            MAX_GENERATIONS_CONFIG,
+            Type.INT,
+            1024,
+            Range.between(1, 1_000_000),
+            Importance.MEDIUM,
+            MAX_GENERATIONS_DOC)
+        .define(
+            INSTANCES_CONFIG, Type.INT, 0, Range.between(0, 1024), Importance.LOW, INSTANCES_DOC)
+        .define(
+            HEARTBEAT_CONFIG,
+            Type.LONG,
+            15_000L,
+            Range.between(100, 3_600_000),
+            Importance.LOW,
+            HEARTBEAT_DOC)
+        .define(
+            IDLE_TIMEOUT_CONFIG,
+            Type.LONG,
+            300_000L,
+            Range.between(1_000, 86_400_000),
+            Importance.LOW,
+            IDLE_TIMEOUT_DOC)
+        .define(
+            STREAM_BUFFER_CONFIG,
+            Type.INT,
+            1024 * 1024,
+            Range.between(1024, 1 << 30),
+            Importance.LOW,
+            STREAM_BUFFER_DOC)
+        .define(
+            READ_YOUR_WRITES_CONFIG,
+            Type.LONG,
+            5_000L,
+            Range.between(0, 600_000),
+            Importance.LOW,
+            READ_YOUR_WRITES_DOC);
   }
 
   @Override
@@ -126,7 +207,10 @@ public final class GatewayConfig extends AbstractConfig {
     final long heartbeat = (Long) parsed.get(HEARTBEAT_CONFIG);
     final long idle = (Long) parsed.get(IDLE_TIMEOUT_CONFIG);
     if (heartbeat >= idle) {
-      throw new ConfigException(HEARTBEAT_CONFIG, heartbeat, "must be below " + IDLE_TIMEOUT_CONFIG + " (" + idle + "), or idle streams are cut");
+      throw new ConfigException(
+          HEARTBEAT_CONFIG,
+          heartbeat,
+          "must be below " + IDLE_TIMEOUT_CONFIG + " (" + idle + "), or idle streams are cut");
     }
     return Map.of();
   }
@@ -134,7 +218,10 @@ public final class GatewayConfig extends AbstractConfig {
   /** The configured API keys (empty: authentication off). */
   public List<String> apiKeys() {
     final Password keys = getPassword(API_KEYS_CONFIG);
-    return Arrays.stream(keys.value().split(",")).map(String::strip).filter(k -> !k.isEmpty()).toList();
+    return Arrays.stream(keys.value().split(","))
+        .map(String::strip)
+        .filter(k -> !k.isEmpty())
+        .toList();
   }
 
   /** Settings with the {@code gateway.kafka.} prefix, prefix removed. */
@@ -155,7 +242,8 @@ public final class GatewayConfig extends AbstractConfig {
    *
    * @throws ConfigException when the file cannot be read or a value is invalid (the key is named)
    */
-  public static GatewayConfig load(final Path file, final Map<String, String> env, final Map<String, ?> overrides) {
+  public static GatewayConfig load(
+      final Path file, final Map<String, String> env, final Map<String, ?> overrides) {
     return new GatewayConfig(ConfigSources.layered(file, env, overrides, CONFIG, KAFKA_PREFIX));
   }
 

@@ -13,12 +13,13 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * What the request handlers of every event loop share: configuration, ports, the Kafka side and
- * the per-instance counters. Everything here is thread-safe.
+ * What the request handlers of every event loop share: configuration, ports, the Kafka side and the
+ * per-instance counters. Everything here is thread-safe.
  *
  * @param instanceId this gateway's id (the reply_to of its Generates)
  * @param activeGenerations generations this instance waits on now
- * @param busyConversations conversations with a chat completion in flight on this instance (concurrent set)
+ * @param busyConversations conversations with a chat completion in flight on this instance
+ *     (concurrent set)
  */
 public record GatewayServices(
     Vertx vertx,

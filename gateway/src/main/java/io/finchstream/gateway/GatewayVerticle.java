@@ -35,7 +35,9 @@ public final class GatewayVerticle extends VerticleBase {
   private final int port;
   private HttpServer server;
 
-  /** @param port the port to listen on; negative values share one random port between instances */
+  /**
+   * @param port the port to listen on; negative values share one random port between instances
+   */
   public GatewayVerticle(final GatewayServices services, final int port) {
     this.services = services;
     this.port = port;
@@ -54,7 +56,8 @@ public final class GatewayVerticle extends VerticleBase {
     final Router router = Router.router(vertx);
 
     router.route().handler(new AccessLog(services.ports().metrics()));
-    cors(config.getList(GatewayConfig.CORS_ORIGINS_CONFIG)).ifPresent(cors -> router.route().handler(cors));
+    cors(config.getList(GatewayConfig.CORS_ORIGINS_CONFIG))
+        .ifPresent(cors -> router.route().handler(cors));
     router.route().failureHandler(failures);
     router.errorHandler(404, failures);
     router.errorHandler(405, failures);
@@ -66,7 +69,12 @@ public final class GatewayVerticle extends VerticleBase {
 
     router.route("/v1/*").handler(new ApiKeyAuth(config.apiKeys())).handler(services.rateLimiter());
     router.post("/v1/*").handler(BodyHandler.create(false).setBodyLimit(bodyLimit));
-    on(router, HttpMethod.POST, "/v1/conversations/:id/messages", timeout, conversations::appendMessage);
+    on(
+        router,
+        HttpMethod.POST,
+        "/v1/conversations/:id/messages",
+        timeout,
+        conversations::appendMessage);
     on(router, HttpMethod.POST, "/v1/conversations/:id/generate", conversations::generate);
     on(router, HttpMethod.GET, "/v1/conversations/:id", timeout, conversations::get);
     on(router, HttpMethod.POST, "/v1/conversations/:id/fork", timeout, conversations::fork);
@@ -76,20 +84,27 @@ public final class GatewayVerticle extends VerticleBase {
     on(router, HttpMethod.GET, "/v1/models", timeout, openai::models);
     on(router, HttpMethod.GET, "/v1/models/:model", timeout, openai::model);
 
-    router.get("/*").handler(ctx -> {
-      ctx.put(AccessLog.ROUTE_KEY, "/ (chat page)");
-      ctx.response()
-          .putHeader("X-Content-Type-Options", "nosniff")
-          .putHeader("Content-Security-Policy", "default-src 'self'; style-src 'self'; script-src 'self'; connect-src 'self'");
-      ctx.next();
-    }).handler(StaticHandler.create("webroot").setIndexPage("index.html"));
+    router
+        .get("/*")
+        .handler(
+            ctx -> {
+              ctx.put(AccessLog.ROUTE_KEY, "/ (chat page)");
+              ctx.response()
+                  .putHeader("X-Content-Type-Options", "nosniff")
+                  .putHeader(
+                      "Content-Security-Policy",
+                      "default-src 'self'; style-src 'self'; script-src 'self'; connect-src 'self'");
+              ctx.next();
+            })
+        .handler(StaticHandler.create("webroot").setIndexPage("index.html"));
 
-    final HttpServerOptions options = new HttpServerOptions()
-        .setHost(config.getString(GatewayConfig.HOST_CONFIG))
-        .setIdleTimeout((int) config.getLong(GatewayConfig.IDLE_TIMEOUT_CONFIG).longValue())
-        .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
-        .setMaxWebSocketMessageSize((int) Math.min(Integer.MAX_VALUE, bodyLimit))
-        .setMaxWebSocketFrameSize((int) Math.min(Integer.MAX_VALUE, bodyLimit));
+    final HttpServerOptions options =
+        new HttpServerOptions()
+            .setHost(config.getString(GatewayConfig.HOST_CONFIG))
+            .setIdleTimeout((int) config.getLong(GatewayConfig.IDLE_TIMEOUT_CONFIG).longValue())
+            .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
+            .setMaxWebSocketMessageSize((int) Math.min(Integer.MAX_VALUE, bodyLimit))
+            .setMaxWebSocketFrameSize((int) Math.min(Integer.MAX_VALUE, bodyLimit));
     server = vertx.createHttpServer(options).requestHandler(router);
     return server.listen(port);
   }
@@ -100,17 +115,22 @@ public final class GatewayVerticle extends VerticleBase {
   }
 
   @SafeVarargs
-  private static void on(final Router router, final HttpMethod method, final String path, final Handler<RoutingContext>... handlers) {
+  private static void on(
+      final Router router,
+      final HttpMethod method,
+      final String path,
+      final Handler<RoutingContext>... handlers) {
     final var route = router.route(method, path);
     for (final Handler<RoutingContext> h : handlers) {
       if (h instanceof PlatformHandler) {
         route.handler(h); // Vert.x runs platform handlers (timeouts) before user handlers
       }
     }
-    route.handler(ctx -> {
-      ctx.put(AccessLog.ROUTE_KEY, path);
-      ctx.next();
-    });
+    route.handler(
+        ctx -> {
+          ctx.put(AccessLog.ROUTE_KEY, path);
+          ctx.next();
+        });
     for (final Handler<RoutingContext> h : handlers) {
       if (!(h instanceof PlatformHandler)) {
         route.handler(h);
@@ -122,11 +142,14 @@ public final class GatewayVerticle extends VerticleBase {
     if (origins.isEmpty()) {
       return Optional.empty();
     }
-    final CorsHandler cors = CorsHandler.create()
-        .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.DELETE, HttpMethod.OPTIONS))
-        .allowedHeaders(Set.of("Authorization", "Content-Type", "X-Conversation-Id", "X-Request-Id"))
-        .exposedHeaders(Set.of("X-Conversation-Id", "X-Request-Id", "X-Finchstream-Generation"))
-        .maxAgeSeconds(600);
+    final CorsHandler cors =
+        CorsHandler.create()
+            .allowedMethods(
+                Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.DELETE, HttpMethod.OPTIONS))
+            .allowedHeaders(
+                Set.of("Authorization", "Content-Type", "X-Conversation-Id", "X-Request-Id"))
+            .exposedHeaders(Set.of("X-Conversation-Id", "X-Request-Id", "X-Finchstream-Generation"))
+            .maxAgeSeconds(600);
     if (!origins.contains("*")) {
       cors.addOrigins(origins);
     }

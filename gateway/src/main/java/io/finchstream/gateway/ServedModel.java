@@ -6,12 +6,13 @@ package io.finchstream.gateway;
  *
  * @param id the name clients use in requests and {@code GET /v1/models} lists (the model file's
  *     name without its extension)
- * @param fingerprint the model's content fingerprint ({@code ModelInfo.id}); requests may name
- *     the model by it too
+ * @param fingerprint the model's content fingerprint ({@code ModelInfo.id}); requests may name the
+ *     model by it too
  * @param vocabularySize token ids must be below this
  * @param createdEpochSeconds when the model file was made or loaded (OpenAI's {@code created})
  */
-public record ServedModel(String id, String fingerprint, int vocabularySize, long createdEpochSeconds) {
+public record ServedModel(
+    String id, String fingerprint, int vocabularySize, long createdEpochSeconds) {
 
   public ServedModel {
     if (id == null || id.isBlank()) {

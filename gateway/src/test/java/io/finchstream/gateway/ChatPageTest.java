@@ -34,16 +34,18 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * The chat page at {@code /} in headless Chromium (Debian's {@code chromium} and {@code
- * chromium-driver}; {@code .ci/install-browser} installs them): two turns of a chat stream into
- * the page, the second turn appends only the new message to the server-side conversation, and a
- * screenshot is written to {@code gateway/target/chat-page.png} (the one in {@code docs/} is a copy).
+ * chromium-driver}; {@code .ci/install-browser} installs them): two turns of a chat stream into the
+ * page, the second turn appends only the new message to the server-side conversation, and a
+ * screenshot is written to {@code gateway/target/chat-page.png} (the one in {@code docs/} is a
+ * copy).
  */
 @ExtendWith(VertxExtension.class)
 class ChatPageTest {
 
   private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
   private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
-  private static final String REPLY = " Hello! I am a small recurrent model, streaming my answer token by token through Kafka.";
+  private static final String REPLY =
+      " Hello! I am a small recurrent model, streaming my answer token by token through Kafka.";
 
   private static ScriptedGateway stack;
   private static ScriptedProcessors processors;
@@ -53,8 +55,13 @@ class ChatPageTest {
 
   @BeforeAll
   static void start(final Vertx vertx) throws Exception {
-    Assumptions.assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
-        "SKIPPED: headless Chromium is not installed (" + CHROMIUM + ", " + CHROMEDRIVER + "); run .ci/install-browser");
+    Assumptions.assumeTrue(
+        Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
+        "SKIPPED: headless Chromium is not installed ("
+            + CHROMIUM
+            + ", "
+            + CHROMEDRIVER
+            + "); run .ci/install-browser");
     stack = ScriptedGateway.prepare();
     processors = stack.processors();
     processors.script(REPLY, 3, 15);
@@ -62,11 +69,23 @@ class ChatPageTest {
     profile = Files.createTempDirectory("chromium-profile");
     final ChromeOptions options = new ChromeOptions();
     options.setBinary(CHROMIUM.toFile());
-    options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-        "--user-data-dir=" + profile, "--window-size=900,700");
-    final ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile())
-        .usingAnyFreePort().build();
+    options.addArguments(
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--user-data-dir=" + profile,
+        "--window-size=900,700");
+    final ChromeDriverService service =
+        new ChromeDriverService.Builder()
+            .usingDriverExecutable(CHROMEDRIVER.toFile())
+            .usingAnyFreePort()
+            .build();
     driver = new ChromeDriver(service, options);
     driver.manage().window().setSize(new Dimension(900, 700));
   }
@@ -90,29 +109,41 @@ class ChatPageTest {
   void shouldStreamRepliesIntoThePageAndContinueTheConversation() throws Exception {
     driver.get("http://localhost:" + harness.port() + "/");
     final WebDriverWait wait = new WebDriverWait(driver, Duration.ofSeconds(30));
-    wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("model"), GatewayHarness.MODEL.id()));
+    wait.until(
+        ExpectedConditions.textToBePresentInElementLocated(
+            By.id("model"), GatewayHarness.MODEL.id()));
 
     send("Hi! Who are you?");
-    wait.until(d -> d.findElements(By.cssSelector(".msg.assistant[data-state='done']")).size() == 1);
-    assertThat(driver.findElements(By.cssSelector(".msg.assistant")).get(0).getText()).isEqualTo(REPLY.strip());
+    wait.until(
+        d -> d.findElements(By.cssSelector(".msg.assistant[data-state='done']")).size() == 1);
+    assertThat(driver.findElements(By.cssSelector(".msg.assistant")).get(0).getText())
+        .isEqualTo(REPLY.strip());
 
     send("What does that mean?");
-    wait.until(d -> d.findElements(By.cssSelector(".msg.assistant[data-state='done']")).size() == 2);
+    wait.until(
+        d -> d.findElements(By.cssSelector(".msg.assistant[data-state='done']")).size() == 2);
     final List<WebElement> replies = driver.findElements(By.cssSelector(".msg.assistant"));
     assertThat(replies.get(1).getText()).isEqualTo(REPLY.strip());
-    assertThat(driver.findElements(By.cssSelector(".msg.user"))).extracting(WebElement::getText)
+    assertThat(driver.findElements(By.cssSelector(".msg.user")))
+        .extracting(WebElement::getText)
         .containsExactly("Hi! Who are you?", "What does that mean?");
     assertThat(driver.findElements(By.cssSelector(".msg.error"))).isEmpty();
 
-    final List<ConversationEvent> appends = processors.events().stream().filter(ConversationEvent::hasAppendText).toList();
-    assertThat(appends).extracting(e -> e.getAppendText().getText())
+    final List<ConversationEvent> appends =
+        processors.events().stream().filter(ConversationEvent::hasAppendText).toList();
+    assertThat(appends)
+        .extracting(e -> e.getAppendText().getText())
         .as("the second turn resends the history but only the new message is appended")
         .containsExactly("Hi! Who are you?", "What does that mean?");
-    assertThat(appends.stream().map(e -> processors.conversationOf(e.getEventId())).distinct()).hasSize(1);
+    assertThat(appends.stream().map(e -> processors.conversationOf(e.getEventId())).distinct())
+        .hasSize(1);
     assertThat(driver.findElement(By.id("status")).getText()).contains("first token after");
 
     final Path shot = Path.of("target", "chat-page.png");
-    Files.copy(((TakesScreenshot) driver).getScreenshotAs(OutputType.FILE).toPath(), shot, StandardCopyOption.REPLACE_EXISTING);
+    Files.copy(
+        ((TakesScreenshot) driver).getScreenshotAs(OutputType.FILE).toPath(),
+        shot,
+        StandardCopyOption.REPLACE_EXISTING);
     assertThat(Files.size(shot)).isPositive();
   }
 

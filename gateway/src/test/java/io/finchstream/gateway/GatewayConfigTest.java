@@ -15,11 +15,22 @@ class GatewayConfigTest {
   @Test
   void shouldLayerFileThenEnvironmentThenOverrides(@TempDir final Path dir) throws Exception {
     final Path file = dir.resolve("finchstream.properties");
-    Files.writeString(file, "gateway.port=9000\ngateway.body.limit.bytes=2048\nmodel.path=/ignored/by/the/gateway\n");
-    final GatewayConfig config = GatewayConfig.load(file,
-        Map.of("FINCHSTREAM_GATEWAY_BODY_LIMIT_BYTES", "4096", "FINCHSTREAM_GATEWAY_API_KEYS", " a , b ,,", "FINCHSTREAM_SHARED", "/x",
-            "FINCHSTREAM_GATEWAY_KAFKA_SECURITY_PROTOCOL", "SSL"),
-        Map.of(GatewayConfig.PORT_CONFIG, "9100"));
+    Files.writeString(
+        file,
+        "gateway.port=9000\ngateway.body.limit.bytes=2048\nmodel.path=/ignored/by/the/gateway\n");
+    final GatewayConfig config =
+        GatewayConfig.load(
+            file,
+            Map.of(
+                "FINCHSTREAM_GATEWAY_BODY_LIMIT_BYTES",
+                "4096",
+                "FINCHSTREAM_GATEWAY_API_KEYS",
+                " a , b ,,",
+                "FINCHSTREAM_SHARED",
+                "/x",
+                "FINCHSTREAM_GATEWAY_KAFKA_SECURITY_PROTOCOL",
+                "SSL"),
+            Map.of(GatewayConfig.PORT_CONFIG, "9100"));
     assertThat(config.getInt(GatewayConfig.PORT_CONFIG)).isEqualTo(9100);
     assertThat(config.getLong(GatewayConfig.BODY_LIMIT_CONFIG)).isEqualTo(4096);
     assertThat(config.apiKeys()).containsExactly("a", "b");
@@ -38,14 +49,18 @@ class GatewayConfigTest {
   @Test
   void shouldNameTheKeyOfABadValue() {
     assertThatThrownBy(() -> new GatewayConfig(Map.of(GatewayConfig.PORT_CONFIG, "70000")))
-        .isInstanceOf(ConfigException.class).hasMessageContaining(GatewayConfig.PORT_CONFIG);
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining(GatewayConfig.PORT_CONFIG);
     assertThatThrownBy(() -> new GatewayConfig(Map.of(GatewayConfig.HEARTBEAT_CONFIG, "600000")))
-        .isInstanceOf(ConfigException.class).hasMessageContaining(GatewayConfig.HEARTBEAT_CONFIG).hasMessageContaining("idle");
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining(GatewayConfig.HEARTBEAT_CONFIG)
+        .hasMessageContaining("idle");
   }
 
   @Test
   void shouldNeverPrintKeys() {
-    final GatewayConfig config = new GatewayConfig(Map.of(GatewayConfig.API_KEYS_CONFIG, "secret-one"));
+    final GatewayConfig config =
+        new GatewayConfig(Map.of(GatewayConfig.API_KEYS_CONFIG, "secret-one"));
     assertThat(config.toString()).doesNotContain("secret-one");
     assertThat(config.with(GatewayConfig.PORT_CONFIG, 1).apiKeys()).containsExactly("secret-one");
   }
@@ -54,9 +69,14 @@ class GatewayConfigTest {
   void shouldMatchTheTableInTheDocs() throws Exception {
     final Path doc = Path.of(System.getProperty("finchstream.repo", ".."), "docs", "GATEWAY.md");
     final String text = Files.readString(doc);
-    final String table = text.substring(text.indexOf("<!-- gateway-config:begin -->\n") + "<!-- gateway-config:begin -->\n".length(),
-        text.indexOf("<!-- gateway-config:end -->"));
-    assertThat(table).as("docs/GATEWAY.md is out of date: paste the output of GatewayConfig.main").isEqualTo(GatewayConfig.markdownTable());
+    final String table =
+        text.substring(
+            text.indexOf("<!-- gateway-config:begin -->\n")
+                + "<!-- gateway-config:begin -->\n".length(),
+            text.indexOf("<!-- gateway-config:end -->"));
+    assertThat(table)
+        .as("docs/GATEWAY.md is out of date: paste the output of GatewayConfig.main")
+        .isEqualTo(GatewayConfig.markdownTable());
   }
 
   @Test

@@ -60,18 +60,36 @@ class GatewayEndToEndTest {
     model = TestModels.randomFinch();
     cluster = KafkaTestCluster.start(1);
     stateDir = Files.createTempDirectory("gateway-e2e");
-    final Map<String, Object> props = ServiceConfigs.forTest(cluster.bootstrapServers(), "gateway-e2e", stateDir, 2, (short) 1);
+    final Map<String, Object> props =
+        ServiceConfigs.forTest(cluster.bootstrapServers(), "gateway-e2e", stateDir, 2, (short) 1);
     final FinchstreamConfig config = new FinchstreamConfig(props);
     service = new FinchstreamService(config, model, new SimpleMeterRegistry());
     service.start();
     assertThat(service.awaitRunning(Duration.ofSeconds(90))).as("processors RUNNING").isTrue();
-    final EventLimits limits = new EventLimits(config.getInt(FinchstreamConfig.MAX_TEXT_BYTES_CONFIG),
-        config.getInt(FinchstreamConfig.MAX_APPEND_TOKENS_CONFIG), config.getInt(FinchstreamConfig.MAX_GENERATE_TOKENS_CONFIG),
-        config.getInt(FinchstreamConfig.DEFAULT_GENERATE_TOKENS_CONFIG), config.getInt(FinchstreamConfig.MAX_STOP_SEQUENCES_CONFIG));
-    final ReadinessProbe streams = () -> List.of(new ReadinessProbe.Check("streams", service.state().isRunningOrRebalancing()
-        && service.state() == org.apache.kafka.streams.KafkaStreams.State.RUNNING, "state " + service.state()));
-    harness = GatewayHarness.start(vertx, GatewayHarness.config(cluster, Map.of()), new ServiceDirectory(service.queries()), streams,
-        limits, new io.finchstream.gateway.ServedModel("random-finch", model.info().id(), model.info().vocabSize(), 1_700_000_000L));
+    final EventLimits limits =
+        new EventLimits(
+            config.getInt(FinchstreamConfig.MAX_TEXT_BYTES_CONFIG),
+            config.getInt(FinchstreamConfig.MAX_APPEND_TOKENS_CONFIG),
+            config.getInt(FinchstreamConfig.MAX_GENERATE_TOKENS_CONFIG),
+            config.getInt(FinchstreamConfig.DEFAULT_GENERATE_TOKENS_CONFIG),
+            config.getInt(FinchstreamConfig.MAX_STOP_SEQUENCES_CONFIG));
+    final ReadinessProbe streams =
+        () ->
+            List.of(
+                new ReadinessProbe.Check(
+                    "streams",
+                    service.state().isRunningOrRebalancing()
+                        && service.state() == org.apache.kafka.streams.KafkaStreams.State.RUNNING,
+                    "state " + service.state()));
+    harness =
+        GatewayHarness.start(
+            vertx,
+            GatewayHarness.config(cluster, Map.of()),
+            new ServiceDirectory(service.queries()),
+            streams,
+            limits,
+            new io.finchstream.gateway.ServedModel(
+                "random-finch", model.info().id(), model.info().vocabSize(), 1_700_000_000L));
     http = new Http(WebClient.create(vertx), harness.port());
   }
 
@@ -95,26 +113,37 @@ class GatewayEndToEndTest {
   @Test
   void shouldHoldAConversationOverSeveralTurnsStreamingEachReplyToADoneEvent() {
     long expectedTokens = 0;
-    final String[] prompts = {"ROMEO:\nBut soft, what light", "JULIET:\nO Romeo, Romeo", "ROMEO:\nI take thee at thy word"};
+    final String[] prompts = {
+      "ROMEO:\nBut soft, what light", "JULIET:\nO Romeo, Romeo", "ROMEO:\nI take thee at thy word"
+    };
     for (int turn = 0; turn < prompts.length; turn++) {
-      final Http.Response appended = http.post("/v1/conversations/verona/messages",
-          new JsonObject().put("text", prompts[turn]).put("role", "raw").encode());
+      final Http.Response appended =
+          http.post(
+              "/v1/conversations/verona/messages",
+              new JsonObject().put("text", prompts[turn]).put("role", "raw").encode());
       assertThat(appended.status()).isEqualTo(202);
       expectedTokens += bytes(prompts[turn]);
 
-      final Http.Response r = http.post("/v1/conversations/verona/generate", "{\"max_tokens\":40,\"temperature\":0.8,\"seed\":" + turn + "}");
+      final Http.Response r =
+          http.post(
+              "/v1/conversations/verona/generate",
+              "{\"max_tokens\":40,\"temperature\":0.8,\"seed\":" + turn + "}");
       assertThat(r.status()).as(r.body()).isEqualTo(200);
       final List<Http.Sse> events = r.events();
       final Http.Sse done = events.get(events.size() - 1);
       assertThat(done.event()).as(r.body()).isEqualTo("done");
       assertThat(events.subList(0, events.size() - 1)).allMatch(e -> e.event().equals("token"));
-      final String streamed = events.stream().filter(e -> e.event().equals("token")).map(e -> e.json().getString("text"))
-          .collect(Collectors.joining());
+      final String streamed =
+          events.stream()
+              .filter(e -> e.event().equals("token"))
+              .map(e -> e.json().getString("text"))
+              .collect(Collectors.joining());
       assertThat(streamed).isEqualTo(done.json().getString("text"));
       final long completion = done.json().getJsonObject("usage").getLong("completion_tokens");
       assertThat(completion).isBetween(1L, 40L);
       expectedTokens += completion;
-      assertThat(done.json().getJsonObject("usage").getLong("conversation_tokens")).isEqualTo(expectedTokens);
+      assertThat(done.json().getJsonObject("usage").getLong("conversation_tokens"))
+          .isEqualTo(expectedTokens);
     }
     final JsonObject meta = http.get("/v1/conversations/verona").json();
     assertThat(meta.getLong("tokens")).isEqualTo(expectedTokens);
@@ -125,33 +154,65 @@ class GatewayEndToEndTest {
 
   @Test
   void shouldAnswerOpenAiClientsAndIngestOnlyNewMessagesOfAReusedConversation() {
-    final OpenAIClient client = OpenAIOkHttpClient.builder().baseUrl("http://localhost:" + harness.port() + "/v1").apiKey("unused")
-        .maxRetries(0).timeout(Duration.ofSeconds(60)).build();
+    final OpenAIClient client =
+        OpenAIOkHttpClient.builder()
+            .baseUrl("http://localhost:" + harness.port() + "/v1")
+            .apiKey("unused")
+            .maxRetries(0)
+            .timeout(Duration.ofSeconds(60))
+            .build();
     try {
       final Map<String, List<String>> header = Map.of("X-Conversation-Id", List.of("oai-verona"));
-      final ChatCompletion first = client.chat().completions().create(ChatCompletionCreateParams.builder()
-          .model("random-finch").additionalHeaders(header).maxCompletionTokens(30).seed(1)
-          .addSystemMessage("You speak like Shakespeare.").addUserMessage("Who art thou?").build());
+      final ChatCompletion first =
+          client
+              .chat()
+              .completions()
+              .create(
+                  ChatCompletionCreateParams.builder()
+                      .model("random-finch")
+                      .additionalHeaders(header)
+                      .maxCompletionTokens(30)
+                      .seed(1)
+                      .addSystemMessage("You speak like Shakespeare.")
+                      .addUserMessage("Who art thou?")
+                      .build());
       first.validate();
       final String reply = first.choices().get(0).message().content().orElse("");
       assertThat(first.usage().orElseThrow().promptTokens())
-          .isEqualTo(bytes("System: You speak like Shakespeare.\n\n") + bytes("User: Who art thou?\n\n") + bytes("Assistant:"));
+          .isEqualTo(
+              bytes("System: You speak like Shakespeare.\n\n")
+                  + bytes("User: Who art thou?\n\n")
+                  + bytes("Assistant:"));
 
       final StringBuilder streamed = new StringBuilder();
       ChatCompletionChunk last = null;
-      try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(ChatCompletionCreateParams.builder()
-          .model(model.info().id()).additionalHeaders(header).maxCompletionTokens(30).seed(2)
-          .streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true).build())
-          .addSystemMessage("You speak like Shakespeare.").addUserMessage("Who art thou?").addAssistantMessage(reply)
-          .addUserMessage("Speak again.").build())) {
-        for (final ChatCompletionChunk c : (Iterable<ChatCompletionChunk>) stream.stream()::iterator) {
+      try (StreamResponse<ChatCompletionChunk> stream =
+          client
+              .chat()
+              .completions()
+              .createStreaming(
+                  ChatCompletionCreateParams.builder()
+                      .model(model.info().id())
+                      .additionalHeaders(header)
+                      .maxCompletionTokens(30)
+                      .seed(2)
+                      .streamOptions(
+                          ChatCompletionStreamOptions.builder().includeUsage(true).build())
+                      .addSystemMessage("You speak like Shakespeare.")
+                      .addUserMessage("Who art thou?")
+                      .addAssistantMessage(reply)
+                      .addUserMessage("Speak again.")
+                      .build())) {
+        for (final ChatCompletionChunk c :
+            (Iterable<ChatCompletionChunk>) stream.stream()::iterator) {
           c.validate();
           c.choices().forEach(choice -> choice.delta().content().ifPresent(streamed::append));
           last = c;
         }
       }
       assertThat(last).isNotNull();
-      assertThat(last.usage().orElseThrow().promptTokens()).as("the second turn ingests only its new message")
+      assertThat(last.usage().orElseThrow().promptTokens())
+          .as("the second turn ingests only its new message")
           .isEqualTo(bytes("User: Speak again.\n\n") + bytes("Assistant:"));
       final JsonObject meta = http.get("/v1/conversations/oai-verona").json();
       assertThat(meta.getLong("messages")).isEqualTo(5);
@@ -162,7 +223,8 @@ class GatewayEndToEndTest {
 
   @Test
   void shouldTurnAnErrorOfTheProcessorsIntoAClearHttpError() {
-    final Http.Response r = http.post("/v1/conversations/never-written/generate", "{\"stream\":false}");
+    final Http.Response r =
+        http.post("/v1/conversations/never-written/generate", "{\"stream\":false}");
     assertThat(r.status()).as(r.body()).isEqualTo(400);
     assertThat(r.errorCode()).isEqualTo("invalid_parameters");
     assertThat(r.json().getJsonObject("error").getString("message")).contains("empty");

@@ -58,8 +58,14 @@ class OpenAiCompatibilityTest {
     stack = ScriptedGateway.prepare();
     processors = stack.processors();
     processors.script(SCRIPT, 2, 0);
-    harness = stack.start(vertx, Map.of(GatewayConfig.API_KEYS_CONFIG, KEY), ReadinessProbe.none(), EventLimits.defaults())
-        .harness();
+    harness =
+        stack
+            .start(
+                vertx,
+                Map.of(GatewayConfig.API_KEYS_CONFIG, KEY),
+                ReadinessProbe.none(),
+                EventLimits.defaults())
+            .harness();
     client = sdk(KEY);
     http = new Http(WebClient.create(vertx), harness.port());
   }
@@ -84,7 +90,10 @@ class OpenAiCompatibilityTest {
   }
 
   private static ChatCompletionCreateParams.Builder params() {
-    return ChatCompletionCreateParams.builder().model(GatewayHarness.MODEL.id()).maxCompletionTokens(100).temperature(0.0);
+    return ChatCompletionCreateParams.builder()
+        .model(GatewayHarness.MODEL.id())
+        .maxCompletionTokens(100)
+        .temperature(0.0);
   }
 
   @Test
@@ -93,18 +102,22 @@ class OpenAiCompatibilityTest {
     assertThat(models).hasSize(1);
     assertThat(models.get(0).id()).isEqualTo(GatewayHarness.MODEL.id());
     assertThat(models.get(0).ownedBy()).isEqualTo("finchstream");
-    assertThat(client.models().retrieve(GatewayHarness.MODEL.id()).created()).isEqualTo(GatewayHarness.MODEL.createdEpochSeconds());
-    assertThat(client.models().retrieve(GatewayHarness.MODEL.fingerprint()).id()).as("the fingerprint names the model too")
+    assertThat(client.models().retrieve(GatewayHarness.MODEL.id()).created())
+        .isEqualTo(GatewayHarness.MODEL.createdEpochSeconds());
+    assertThat(client.models().retrieve(GatewayHarness.MODEL.fingerprint()).id())
+        .as("the fingerprint names the model too")
         .isEqualTo(GatewayHarness.MODEL.id());
   }
 
   @Test
   void shouldAnswerAChatCompletionInOneBody() {
-    final ChatCompletion completion = client.chat().completions().create(params().addUserMessage("Hi!").build());
+    final ChatCompletion completion =
+        client.chat().completions().create(params().addUserMessage("Hi!").build());
     completion.validate();
     assertThat(completion.choices()).hasSize(1);
     assertThat(completion.choices().get(0).message().content()).contains(SCRIPT.strip());
-    assertThat(completion.choices().get(0).finishReason()).isEqualTo(ChatCompletion.Choice.FinishReason.STOP);
+    assertThat(completion.choices().get(0).finishReason())
+        .isEqualTo(ChatCompletion.Choice.FinishReason.STOP);
     assertThat(completion.model()).isEqualTo(GatewayHarness.MODEL.id());
     final CompletionUsage usage = completion.usage().orElseThrow();
     assertThat(usage.completionTokens()).isEqualTo(bytes(SCRIPT));
@@ -116,19 +129,27 @@ class OpenAiCompatibilityTest {
   void shouldStreamChunksTheSdkParses() {
     final StringBuilder text = new StringBuilder();
     final List<ChatCompletionChunk> chunks = new ArrayList<>();
-    final ChatCompletionCreateParams p = params().addUserMessage("Stream, please.")
-        .streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true).build()).build();
-    try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(p)) {
-      stream.stream().forEach(c -> {
-        c.validate();
-        chunks.add(c);
-        c.choices().forEach(choice -> choice.delta().content().ifPresent(text::append));
-      });
+    final ChatCompletionCreateParams p =
+        params()
+            .addUserMessage("Stream, please.")
+            .streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true).build())
+            .build();
+    try (StreamResponse<ChatCompletionChunk> stream =
+        client.chat().completions().createStreaming(p)) {
+      stream.stream()
+          .forEach(
+              c -> {
+                c.validate();
+                chunks.add(c);
+                c.choices().forEach(choice -> choice.delta().content().ifPresent(text::append));
+              });
     }
     assertThat(text.toString()).isEqualTo(SCRIPT.stripLeading());
-    assertThat(chunks.get(0).choices().get(0).delta().role()).contains(ChatCompletionChunk.Choice.Delta.Role.ASSISTANT);
+    assertThat(chunks.get(0).choices().get(0).delta().role())
+        .contains(ChatCompletionChunk.Choice.Delta.Role.ASSISTANT);
     final ChatCompletionChunk finish = chunks.get(chunks.size() - 2);
-    assertThat(finish.choices().get(0).finishReason()).contains(ChatCompletionChunk.Choice.FinishReason.STOP);
+    assertThat(finish.choices().get(0).finishReason())
+        .contains(ChatCompletionChunk.Choice.FinishReason.STOP);
     final ChatCompletionChunk last = chunks.get(chunks.size() - 1);
     assertThat(last.choices()).isEmpty();
     assertThat(last.usage().orElseThrow().completionTokens()).isEqualTo(bytes(SCRIPT));
@@ -139,20 +160,44 @@ class OpenAiCompatibilityTest {
   void shouldReuseAConversationAndAppendOnlyNewMessages() {
     final String id = "oai-reuse";
     final Map<String, List<String>> header = Map.of("X-Conversation-Id", List.of(id));
-    final ChatCompletion first = client.chat().completions().create(params().additionalHeaders(header)
-        .addSystemMessage("You are terse.").addUserMessage("Hello?").build());
+    final ChatCompletion first =
+        client
+            .chat()
+            .completions()
+            .create(
+                params()
+                    .additionalHeaders(header)
+                    .addSystemMessage("You are terse.")
+                    .addUserMessage("Hello?")
+                    .build());
     final String reply = first.choices().get(0).message().content().orElseThrow();
-    assertThat(appendsTo(id)).extracting(e -> e.getAppendText().getRole()).containsExactly(Role.ROLE_SYSTEM, Role.ROLE_USER);
+    assertThat(appendsTo(id))
+        .extracting(e -> e.getAppendText().getRole())
+        .containsExactly(Role.ROLE_SYSTEM, Role.ROLE_USER);
 
-    final ChatCompletion second = client.chat().completions().create(params().additionalHeaders(header)
-        .addSystemMessage("You are terse.").addUserMessage("Hello?").addAssistantMessage(reply).addUserMessage("And then?").build());
+    final ChatCompletion second =
+        client
+            .chat()
+            .completions()
+            .create(
+                params()
+                    .additionalHeaders(header)
+                    .addSystemMessage("You are terse.")
+                    .addUserMessage("Hello?")
+                    .addAssistantMessage(reply)
+                    .addUserMessage("And then?")
+                    .build());
     assertThat(second.choices().get(0).message().content()).contains(SCRIPT.strip());
     final List<ConversationEvent> appends = appendsTo(id);
-    assertThat(appends).extracting(e -> e.getAppendText().getText()).containsExactly("You are terse.", "Hello?", "And then?");
-    assertThat(second.usage().orElseThrow().promptTokens()).as("only the new message and the reply prefix are prompt")
+    assertThat(appends)
+        .extracting(e -> e.getAppendText().getText())
+        .containsExactly("You are terse.", "Hello?", "And then?");
+    assertThat(second.usage().orElseThrow().promptTokens())
+        .as("only the new message and the reply prefix are prompt")
         .isEqualTo(bytes("User: And then?\n\n") + bytes("Assistant:"));
 
-    final JsonObject meta = http.get("/v1/conversations/" + id, Map.of("Authorization", "Bearer " + KEY)).json();
+    final JsonObject meta =
+        http.get("/v1/conversations/" + id, Map.of("Authorization", "Bearer " + KEY)).json();
     assertThat(meta.getLong("messages")).isEqualTo(5);
   }
 
@@ -160,48 +205,96 @@ class OpenAiCompatibilityTest {
   void shouldRefuseAHistoryTheConversationDoesNotHoldWith409() {
     final String id = "oai-diverge";
     final Map<String, List<String>> header = Map.of("X-Conversation-Id", List.of(id));
-    final String reply = client.chat().completions().create(params().additionalHeaders(header).addUserMessage("One").build())
-        .choices().get(0).message().content().orElseThrow();
+    final String reply =
+        client
+            .chat()
+            .completions()
+            .create(params().additionalHeaders(header).addUserMessage("One").build())
+            .choices()
+            .get(0)
+            .message()
+            .content()
+            .orElseThrow();
     final int before = appendsTo(id).size();
 
-    final ChatCompletionCreateParams edited = params().additionalHeaders(header)
-        .addUserMessage("One, edited").addAssistantMessage(reply).addUserMessage("Two").build();
+    final ChatCompletionCreateParams edited =
+        params()
+            .additionalHeaders(header)
+            .addUserMessage("One, edited")
+            .addAssistantMessage(reply)
+            .addUserMessage("Two")
+            .build();
     assertThatThrownBy(() -> client.chat().completions().create(edited))
-        .isInstanceOfSatisfying(OpenAIServiceException.class, e -> {
-          assertThat(e.statusCode()).isEqualTo(409);
-          assertThat(e.code()).contains("conversation_history_mismatch");
-        });
-    final ChatCompletionCreateParams shorter = params().additionalHeaders(header).addUserMessage("Two").build();
+        .isInstanceOfSatisfying(
+            OpenAIServiceException.class,
+            e -> {
+              assertThat(e.statusCode()).isEqualTo(409);
+              assertThat(e.code()).contains("conversation_history_mismatch");
+            });
+    final ChatCompletionCreateParams shorter =
+        params().additionalHeaders(header).addUserMessage("Two").build();
     assertThatThrownBy(() -> client.chat().completions().create(shorter))
-        .isInstanceOfSatisfying(OpenAIServiceException.class, e -> assertThat(e.statusCode()).isEqualTo(409));
+        .isInstanceOfSatisfying(
+            OpenAIServiceException.class, e -> assertThat(e.statusCode()).isEqualTo(409));
     assertThat(appendsTo(id)).as("nothing appended by refused requests").hasSize(before);
   }
 
   @Test
   void shouldAcceptARecordedCurlRequest() {
-    // As typed by hand against an OpenAI-compatible server: content parts, max_completion_tokens, stop as a string.
-    final String body = """
+    // As typed by hand against an OpenAI-compatible server: content parts, max_completion_tokens,
+    // stop as a string.
+    final String body =
+        """
         {"model": "%s", "messages": [{"role": "developer", "content": "Answer briefly."},
          {"role": "user", "content": [{"type": "text", "text": "Say "}, {"type": "text", "text": "hello"}]}],
          "max_completion_tokens": 8, "stop": "!", "user": "someone", "metadata": {"k": "v"}}
-        """.formatted(GatewayHarness.MODEL.id());
-    final Http.Response r = http.call(io.vertx.core.http.HttpMethod.POST, "/v1/chat/completions", body, Map.of("Authorization", "Bearer " + KEY));
+        """
+            .formatted(GatewayHarness.MODEL.id());
+    final Http.Response r =
+        http.call(
+            io.vertx.core.http.HttpMethod.POST,
+            "/v1/chat/completions",
+            body,
+            Map.of("Authorization", "Bearer " + KEY));
     assertThat(r.status()).as(r.body()).isEqualTo(200);
     assertThat(r.json().getString("object")).isEqualTo("chat.completion");
-    assertThat(r.json().getJsonArray("choices").getJsonObject(0).getString("finish_reason")).isEqualTo("length");
-    assertThat(r.json().getJsonArray("choices").getJsonObject(0).getJsonObject("message").getString("content"))
+    assertThat(r.json().getJsonArray("choices").getJsonObject(0).getString("finish_reason"))
+        .isEqualTo("length");
+    assertThat(
+            r.json()
+                .getJsonArray("choices")
+                .getJsonObject(0)
+                .getJsonObject("message")
+                .getString("content"))
         .isEqualTo(SCRIPT.substring(0, 8).strip());
   }
 
   @Test
   void shouldReportBadRequestsTheWayTheSdkExpects() {
-    assertThatThrownBy(() -> client.chat().completions().create(ChatCompletionCreateParams.builder().model("gpt-4o")
-        .addUserMessage("x").build()))
-        .isInstanceOfSatisfying(NotFoundException.class, e -> assertThat(e.code()).contains("model_not_found"));
-    assertThatThrownBy(() -> client.chat().completions().create(params().addUserMessage("x").n(2).build()))
-        .isInstanceOfSatisfying(BadRequestException.class, e -> assertThat(e.param()).contains("n"));
-    assertThatThrownBy(() -> client.chat().completions().create(params().addUserMessage("x").temperature(2.5).build()))
-        .isInstanceOfSatisfying(BadRequestException.class, e -> assertThat(e.param()).contains("temperature"));
+    assertThatThrownBy(
+            () ->
+                client
+                    .chat()
+                    .completions()
+                    .create(
+                        ChatCompletionCreateParams.builder()
+                            .model("gpt-4o")
+                            .addUserMessage("x")
+                            .build()))
+        .isInstanceOfSatisfying(
+            NotFoundException.class, e -> assertThat(e.code()).contains("model_not_found"));
+    assertThatThrownBy(
+            () -> client.chat().completions().create(params().addUserMessage("x").n(2).build()))
+        .isInstanceOfSatisfying(
+            BadRequestException.class, e -> assertThat(e.param()).contains("n"));
+    assertThatThrownBy(
+            () ->
+                client
+                    .chat()
+                    .completions()
+                    .create(params().addUserMessage("x").temperature(2.5).build()))
+        .isInstanceOfSatisfying(
+            BadRequestException.class, e -> assertThat(e.param()).contains("temperature"));
     final OpenAIClient wrong = sdk("sk-wrong");
     try {
       assertThatThrownBy(() -> wrong.models().list()).isInstanceOf(UnauthorizedException.class);
@@ -211,8 +304,10 @@ class OpenAiCompatibilityTest {
   }
 
   private static List<ConversationEvent> appendsTo(final String conversation) {
-    return processors.events().stream().filter(ConversationEvent::hasAppendText)
-        .filter(e -> processors.conversationOf(e.getEventId()).equals(conversation)).toList();
+    return processors.events().stream()
+        .filter(ConversationEvent::hasAppendText)
+        .filter(e -> processors.conversationOf(e.getEventId()).equals(conversation))
+        .toList();
   }
 
   private static long bytes(final String s) {

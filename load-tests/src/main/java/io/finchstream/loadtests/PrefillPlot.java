@@ -55,13 +55,15 @@ public final class PrefillPlot {
               n.get("generate_us_per_token").asDouble()));
     }
     if (points.isEmpty()) {
-      throw new IOException(file + ": no result lines (expected the output of bench prefill --json)");
+      throw new IOException(
+          file + ": no result lines (expected the output of bench prefill --json)");
     }
     return points;
   }
 
   /** Writes the chart as PNG to {@code out} (the extension is added by XChart when missing). */
-  static void write(final List<Point> points, final Path out, final String title) throws IOException {
+  static void write(final List<Point> points, final Path out, final String title)
+      throws IOException {
     final XYChart chart =
         new XYChartBuilder()
             .width(900)
@@ -80,7 +82,8 @@ public final class PrefillPlot {
       ingest[i] = points.get(i).ingestUs();
       generate[i] = points.get(i).generateUs();
     }
-    final XYSeries g = chart.addSeries("generate (all layers, GOLD attends over the context)", x, generate);
+    final XYSeries g =
+        chart.addSeries("generate (all layers, GOLD attends over the context)", x, generate);
     g.setMarker(SeriesMarkers.CIRCLE);
     final XYSeries s = chart.addSeries("ingest (Finch-C2 + compression + cache append)", x, ingest);
     s.setMarker(SeriesMarkers.SQUARE);
@@ -90,6 +93,8 @@ public final class PrefillPlot {
     }
     final String name = out.toString();
     BitmapEncoder.saveBitmap(
-        chart, name.endsWith(".png") ? name.substring(0, name.length() - 4) : name, BitmapEncoder.BitmapFormat.PNG);
+        chart,
+        name.endsWith(".png") ? name.substring(0, name.length() - 4) : name,
+        BitmapEncoder.BitmapFormat.PNG);
   }
 }

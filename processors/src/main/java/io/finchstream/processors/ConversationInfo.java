@@ -31,9 +31,19 @@ public record ConversationInfo(
     long lastOffset) {
 
   /** The info of stored metadata. */
-  public static ConversationInfo of(final String id, final ConversationMeta meta, final boolean generating) {
-    return new ConversationInfo(id, meta.getTokens(), meta.getSnapshotPosition(), meta.getRecurrentStateBytes(),
-        meta.getCacheBytes(), meta.getModelId(), meta.getForkedFrom(), generating, meta.getCreatedAtMs(),
-        meta.getUpdatedAtMs(), meta.getLastOffset());
+  public static ConversationInfo of(
+      final String id, final ConversationMeta meta, final boolean generating) {
+    return new ConversationInfo(
+        id,
+        meta.getTokens(),
+        meta.getSnapshotPosition(),
+        meta.getRecurrentStateBytes(),
+        meta.getCacheBytes(),
+        meta.getModelId(),
+        meta.getForkedFrom(),
+        generating,
+        meta.getCreatedAtMs(),
+        meta.getUpdatedAtMs(),
+        meta.getLastOffset());
   }
 }

@@ -24,8 +24,8 @@ public final class ConversationQueries {
   public sealed interface Result {}
 
   /**
-   * This instance owns the conversation: here it is ({@code meta} is the stored metadata, which
-   * the gateway needs for the message history).
+   * This instance owns the conversation: here it is ({@code meta} is the stored metadata, which the
+   * gateway needs for the message history).
    */
   public record Found(ConversationInfo info, ConversationMeta meta) implements Result {}
 
@@ -54,7 +54,10 @@ public final class ConversationQueries {
   public Result find(final String conversationId) {
     final KeyQueryMetadata where;
     try {
-      where = self == null ? null : streams.queryMetadataForKey(Stores.META, conversationId, new StringSerializer());
+      where =
+          self == null
+              ? null
+              : streams.queryMetadataForKey(Stores.META, conversationId, new StringSerializer());
     } catch (final IllegalStateException e) {
       return new Unavailable("the service is not running: " + e.getMessage());
     }
@@ -62,7 +65,9 @@ public final class ConversationQueries {
     if (self == null) {
       // Without application.server, Kafka Streams does not track owners: read every local store.
       partition = -1;
-    } else if (where == null || where.partition() < 0 || HostInfo.unavailable().equals(where.activeHost())) {
+    } else if (where == null
+        || where.partition() < 0
+        || HostInfo.unavailable().equals(where.activeHost())) {
       return new Unavailable("the owner of the conversation is not known yet (rebalancing)");
     } else if (!self.equals(where.activeHost())) {
       return new Remote(where.activeHost());
@@ -77,14 +82,16 @@ public final class ConversationQueries {
       final boolean generating = read(Stores.GENERATIONS, conversationId, partition) != null;
       return new Found(ConversationInfo.of(conversationId, meta, generating), meta);
     } catch (final InvalidStateStoreException e) {
-      return new Unavailable("the conversation's partition is not queryable here now: " + e.getMessage());
+      return new Unavailable(
+          "the conversation's partition is not queryable here now: " + e.getMessage());
     }
   }
 
   /** The value in {@code store} (one partition's, or every local one's for -1). */
   private byte[] read(final String store, final String conversationId, final int partition) {
     StoreQueryParameters<ReadOnlyKeyValueStore<Bytes, byte[]>> params =
-        StoreQueryParameters.fromNameAndType(store, QueryableStoreTypes.<Bytes, byte[]>keyValueStore());
+        StoreQueryParameters.fromNameAndType(
+            store, QueryableStoreTypes.<Bytes, byte[]>keyValueStore());
     if (partition >= 0) {
       params = params.withPartition(partition);
     }

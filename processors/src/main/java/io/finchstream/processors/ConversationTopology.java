@@ -53,26 +53,61 @@ public final class ConversationTopology {
 
   /** The topology serving {@code model} with {@code settings}. */
   public static Topology build(
-      final ServedModel model, final ProcessorSettings settings, final MemoryBudget budget, final FinchstreamMetrics metrics) {
-    final EventValidator validator = new EventValidator(model.tokenizer(), model.info().vocabSize(), settings.limits());
-    final ThreadBatchers batchers = new ThreadBatchers(model.model(), metrics, settings.batchConversations(), settings.decodeCycleMs(),
-        settings.computeBudgetMs());
+      final ServedModel model,
+      final ProcessorSettings settings,
+      final MemoryBudget budget,
+      final FinchstreamMetrics metrics) {
+    final EventValidator validator =
+        new EventValidator(model.tokenizer(), model.info().vocabSize(), settings.limits());
+    final ThreadBatchers batchers =
+        new ThreadBatchers(
+            model.model(),
+            metrics,
+            settings.batchConversations(),
+            settings.decodeCycleMs(),
+            settings.computeBudgetMs());
     final Topology t = new Topology();
-    t.addSource(EVENTS_SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), Topics.EVENTS);
-    t.addSource(FORKS_SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), Topics.FORKS);
-    t.addProcessor(VALIDATE, () -> new ValidationProcessor(validator, metrics, CONVERSATIONS, REPLIES_SINK, DLQ_SINK), EVENTS_SOURCE);
-    t.addProcessor(FORK_DECODE, () -> new ForkDecodeProcessor(metrics, CONVERSATIONS, DLQ_SINK), FORKS_SOURCE);
-    t.addProcessor(CONVERSATIONS,
-        () -> new ConversationProcessor(model, settings, budget, metrics, REPLIES_SINK, DLQ_SINK, FORKS_SINK, batchers),
-        VALIDATE, FORK_DECODE);
+    t.addSource(
+        EVENTS_SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), Topics.EVENTS);
+    t.addSource(
+        FORKS_SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), Topics.FORKS);
+    t.addProcessor(
+        VALIDATE,
+        () -> new ValidationProcessor(validator, metrics, CONVERSATIONS, REPLIES_SINK, DLQ_SINK),
+        EVENTS_SOURCE);
+    t.addProcessor(
+        FORK_DECODE, () -> new ForkDecodeProcessor(metrics, CONVERSATIONS, DLQ_SINK), FORKS_SOURCE);
+    t.addProcessor(
+        CONVERSATIONS,
+        () ->
+            new ConversationProcessor(
+                model, settings, budget, metrics, REPLIES_SINK, DLQ_SINK, FORKS_SINK, batchers),
+        VALIDATE,
+        FORK_DECODE);
     for (final String store : Stores.ALL) {
       t.addStateStore(storeBuilder(store, settings), CONVERSATIONS);
     }
-    t.addSink(REPLIES_SINK, Topics.REPLIES, new StringSerializer(), new ProtoSerde<>(Reply.parser()).serializer(),
-        VALIDATE, CONVERSATIONS);
-    t.addSink(DLQ_SINK, Topics.DLQ, new ByteArraySerializer(), new ProtoSerde<>(DeadLetter.parser()).serializer(),
-        VALIDATE, FORK_DECODE, CONVERSATIONS);
-    t.addSink(FORKS_SINK, Topics.FORKS, new StringSerializer(), new ProtoSerde<>(ForkTransfer.parser()).serializer(), CONVERSATIONS);
+    t.addSink(
+        REPLIES_SINK,
+        Topics.REPLIES,
+        new StringSerializer(),
+        new ProtoSerde<>(Reply.parser()).serializer(),
+        VALIDATE,
+        CONVERSATIONS);
+    t.addSink(
+        DLQ_SINK,
+        Topics.DLQ,
+        new ByteArraySerializer(),
+        new ProtoSerde<>(DeadLetter.parser()).serializer(),
+        VALIDATE,
+        FORK_DECODE,
+        CONVERSATIONS);
+    t.addSink(
+        FORKS_SINK,
+        Topics.FORKS,
+        new StringSerializer(),
+        new ProtoSerde<>(ForkTransfer.parser()).serializer(),
+        CONVERSATIONS);
     return t;
   }
 
@@ -82,7 +117,8 @@ public final class ConversationTopology {
    * max.message.bytes} is raised with it (and {@code FinchstreamService} raises the producer's
    * {@code max.request.size}).
    */
-  static StoreBuilder<KeyValueStore<Bytes, byte[]>> storeBuilder(final String name, final ProcessorSettings settings) {
+  static StoreBuilder<KeyValueStore<Bytes, byte[]>> storeBuilder(
+      final String name, final ProcessorSettings settings) {
     final Map<String, String> changelog = new HashMap<>();
     final int maxRecord = maxRecordBytes(settings.partBytes());
     if (maxRecord > TopicDefaults.MAX_MESSAGE_BYTES) {
@@ -92,10 +128,15 @@ public final class ConversationTopology {
       // Large values rewritten often: smaller segments let compaction reclaim old snapshots sooner.
       changelog.put(TopicConfig.SEGMENT_BYTES_CONFIG, Integer.toString(64 * 1024 * 1024));
     }
-    final StoreBuilder<KeyValueStore<Bytes, byte[]>> builder = org.apache.kafka.streams.state.Stores.keyValueStoreBuilder(
-            org.apache.kafka.streams.state.Stores.persistentKeyValueStore(name), Serdes.Bytes(), Serdes.ByteArray())
-        .withLoggingEnabled(changelog);
-    return name.equals(Stores.META) || name.equals(Stores.GENERATIONS) ? builder.withCachingEnabled() : builder.withCachingDisabled();
+    final StoreBuilder<KeyValueStore<Bytes, byte[]>> builder =
+        org.apache.kafka.streams.state.Stores.keyValueStoreBuilder(
+                org.apache.kafka.streams.state.Stores.persistentKeyValueStore(name),
+                Serdes.Bytes(),
+                Serdes.ByteArray())
+            .withLoggingEnabled(changelog);
+    return name.equals(Stores.META) || name.equals(Stores.GENERATIONS)
+        ? builder.withCachingEnabled()
+        : builder.withCachingDisabled();
   }
 
   /** Largest state record for a payload limit (payload + key + framing). */

@@ -17,19 +17,21 @@ import org.apache.kafka.common.config.ConfigException;
  *
  * <p>Sources, later ones winning: a properties file, then environment variables ({@code
  * FINCHSTREAM_FOO_BAR} sets {@code foo.bar}; only names that map to a defined key or to {@code
- * streams.*} are read), then explicit overrides (command-line options). Any Kafka Streams, producer,
- * consumer or admin setting can be passed with the {@code streams.} prefix (e.g. {@code
+ * streams.*} are read), then explicit overrides (command-line options). Any Kafka Streams,
+ * producer, consumer or admin setting can be passed with the {@code streams.} prefix (e.g. {@code
  * streams.num.stream.threads}); those win over the values Finchstream derives.
  */
 public final class FinchstreamConfig extends AbstractConfig {
 
   /** Prefix for settings passed through to Kafka Streams unchanged (prefix removed). */
   public static final String STREAMS_PREFIX = "streams.";
+
   /** Prefix of the environment variables that configure Finchstream. */
   public static final String ENV_PREFIX = ConfigSources.ENV_PREFIX;
 
   public static final String BOOTSTRAP_SERVERS_CONFIG = "bootstrap.servers";
-  public static final String BOOTSTRAP_SERVERS_DOC = "Kafka brokers to connect to, host:port[,host:port...].";
+  public static final String BOOTSTRAP_SERVERS_DOC =
+      "Kafka brokers to connect to, host:port[,host:port...].";
 
   public static final String APPLICATION_ID_CONFIG = "application.id";
   public static final String APPLICATION_ID_DOC =
@@ -90,7 +92,8 @@ public final class FinchstreamConfig extends AbstractConfig {
   public static final String MAX_GENERATE_TOKENS_DOC = "Largest max_tokens a Generate may ask for.";
 
   public static final String DEFAULT_GENERATE_TOKENS_CONFIG = "default.generate.tokens";
-  public static final String DEFAULT_GENERATE_TOKENS_DOC = "max_tokens of a Generate that leaves it 0.";
+  public static final String DEFAULT_GENERATE_TOKENS_DOC =
+      "max_tokens of a Generate that leaves it 0.";
 
   public static final String MAX_STOP_SEQUENCES_CONFIG = "max.stop.sequences";
   public static final String MAX_STOP_SEQUENCES_DOC =
@@ -179,51 +182,190 @@ public final class FinchstreamConfig extends AbstractConfig {
 
   /** The service: Kafka, the model, topics. */
   private static void defineService(final ConfigDef def) {
-    def
-        .define(BOOTSTRAP_SERVERS_CONFIG, Type.STRING, "localhost:9092", new ConfigDef.NonEmptyString(), Importance.HIGH, BOOTSTRAP_SERVERS_DOC)
+    def.define(
+            BOOTSTRAP_SERVERS_CONFIG,
+            Type.STRING,
+            "localhost:9092",
+            new ConfigDef.NonEmptyString(),
+            Importance.HIGH,
+            BOOTSTRAP_SERVERS_DOC)
         .define(MODEL_PATH_CONFIG, Type.STRING, "", Importance.HIGH, MODEL_PATH_DOC)
-        .define(APPLICATION_ID_CONFIG, Type.STRING, "finchstream", new ConfigDef.NonEmptyString(), Importance.HIGH, APPLICATION_ID_DOC)
-        .define(STATE_DIR_CONFIG, Type.STRING, ".finchstream/state", new ConfigDef.NonEmptyString(), Importance.HIGH, STATE_DIR_DOC)
-        .define(APPLICATION_SERVER_CONFIG, Type.STRING, "", Importance.MEDIUM, APPLICATION_SERVER_DOC)
-        .define(MODEL_PRECISION_CONFIG, Type.STRING, "fp32", ConfigDef.ValidString.in("fp32", "bf16"), Importance.MEDIUM,
+        .define(
+            APPLICATION_ID_CONFIG,
+            Type.STRING,
+            "finchstream",
+            new ConfigDef.NonEmptyString(),
+            Importance.HIGH,
+            APPLICATION_ID_DOC)
+        .define(
+            STATE_DIR_CONFIG,
+            Type.STRING,
+            ".finchstream/state",
+            new ConfigDef.NonEmptyString(),
+            Importance.HIGH,
+            STATE_DIR_DOC)
+        .define(
+            APPLICATION_SERVER_CONFIG, Type.STRING, "", Importance.MEDIUM, APPLICATION_SERVER_DOC)
+        .define(
+            MODEL_PRECISION_CONFIG,
+            Type.STRING,
+            "fp32",
+            ConfigDef.ValidString.in("fp32", "bf16"),
+            Importance.MEDIUM,
             MODEL_PRECISION_DOC)
-        .define(ENGINE_THREADS_CONFIG, Type.INT, 0, Range.between(0, 1024), Importance.MEDIUM, ENGINE_THREADS_DOC)
+        .define(
+            ENGINE_THREADS_CONFIG,
+            Type.INT,
+            0,
+            Range.between(0, 1024),
+            Importance.MEDIUM,
+            ENGINE_THREADS_DOC)
         .define(TOKENIZER_VOCAB_CONFIG, Type.STRING, "", Importance.MEDIUM, TOKENIZER_VOCAB_DOC)
         .define(CREATE_TOPICS_CONFIG, Type.BOOLEAN, true, Importance.MEDIUM, CREATE_TOPICS_DOC)
-        .define(TOPIC_PARTITIONS_CONFIG, Type.INT, 6, Range.between(1, 10_000), Importance.MEDIUM, TOPIC_PARTITIONS_DOC)
-        .define(TOPIC_REPLICATION_CONFIG, Type.SHORT, (short) -1, Range.between(-1, 32), Importance.MEDIUM, TOPIC_REPLICATION_DOC);
+        .define(
+            TOPIC_PARTITIONS_CONFIG,
+            Type.INT,
+            6,
+            Range.between(1, 10_000),
+            Importance.MEDIUM,
+            TOPIC_PARTITIONS_DOC)
+        .define(
+            TOPIC_REPLICATION_CONFIG,
+            Type.SHORT,
+            (short) -1,
+            Range.between(-1, 32),
+            Importance.MEDIUM,
+            TOPIC_REPLICATION_DOC);
   }
 
   /** Limits on events and generations. */
   private static void defineLimits(final ConfigDef def) {
-    def
-        .define(MAX_TEXT_BYTES_CONFIG, Type.INT, 256 * 1024, Range.between(1, 64 * MIB), Importance.MEDIUM, MAX_TEXT_BYTES_DOC)
-        .define(MAX_APPEND_TOKENS_CONFIG, Type.INT, 262_144, Range.between(1, 16 * MIB), Importance.MEDIUM, MAX_APPEND_TOKENS_DOC)
-        .define(MAX_GENERATE_TOKENS_CONFIG, Type.INT, 4096, Range.between(1, 1 << 20), Importance.MEDIUM, MAX_GENERATE_TOKENS_DOC)
-        .define(DEFAULT_GENERATE_TOKENS_CONFIG, Type.INT, 256, Range.between(1, 1 << 20), Importance.MEDIUM, DEFAULT_GENERATE_TOKENS_DOC)
-        .define(MAX_STOP_SEQUENCES_CONFIG, Type.INT, 16, Range.between(0, 1024), Importance.LOW, MAX_STOP_SEQUENCES_DOC);
+    def.define(
+            MAX_TEXT_BYTES_CONFIG,
+            Type.INT,
+            256 * 1024,
+            Range.between(1, 64 * MIB),
+            Importance.MEDIUM,
+            MAX_TEXT_BYTES_DOC)
+        .define(
+            MAX_APPEND_TOKENS_CONFIG,
+            Type.INT,
+            262_144,
+            Range.between(1, 16 * MIB),
+            Importance.MEDIUM,
+            MAX_APPEND_TOKENS_DOC)
+        .define(
+            MAX_GENERATE_TOKENS_CONFIG,
+            Type.INT,
+            4096,
+            Range.between(1, 1 << 20),
+            Importance.MEDIUM,
+            MAX_GENERATE_TOKENS_DOC)
+        .define(
+            DEFAULT_GENERATE_TOKENS_CONFIG,
+            Type.INT,
+            256,
+            Range.between(1, 1 << 20),
+            Importance.MEDIUM,
+            DEFAULT_GENERATE_TOKENS_DOC)
+        .define(
+            MAX_STOP_SEQUENCES_CONFIG,
+            Type.INT,
+            16,
+            Range.between(0, 1024),
+            Importance.LOW,
+            MAX_STOP_SEQUENCES_DOC);
   }
 
   /** Snapshots, the hot cache and compute scheduling. */
   private static void defineCompute(final ConfigDef def) {
-    def
-        .define(SNAPSHOT_INTERVAL_TOKENS_CONFIG, Type.INT, 4096, Range.between(1, Integer.MAX_VALUE), Importance.MEDIUM, SNAPSHOT_INTERVAL_TOKENS_DOC)
-        .define(SNAPSHOT_AT_TURN_END_CONFIG, Type.BOOLEAN, true, Importance.MEDIUM, SNAPSHOT_AT_TURN_END_DOC)
-        .define(SNAPSHOT_PART_BYTES_CONFIG, Type.INT, 900_000, Range.between(1024, 64 * MIB), Importance.MEDIUM, SNAPSHOT_PART_BYTES_DOC)
-        .define(HOT_CACHE_MAX_BYTES_CONFIG, Type.LONG, 512L * MIB, Range.atLeast(0), Importance.MEDIUM, HOT_CACHE_MAX_BYTES_DOC)
-        .define(COMPUTE_INTERVAL_MS_CONFIG, Type.LONG, 5L, Range.between(1, 60_000), Importance.LOW, COMPUTE_INTERVAL_MS_DOC)
-        .define(COMPUTE_BUDGET_MS_CONFIG, Type.LONG, 400L, Range.between(1, 60_000), Importance.LOW, COMPUTE_BUDGET_MS_DOC)
-        .define(DECODE_CYCLE_MS_CONFIG, Type.LONG, 200L, Range.between(1, 60_000), Importance.LOW, DECODE_CYCLE_MS_DOC)
-        .define(COMPUTE_PENDING_TOKENS_CONFIG, Type.INT, 4096, Range.between(1, Integer.MAX_VALUE), Importance.LOW, COMPUTE_PENDING_TOKENS_DOC)
-        .define(BATCH_MAX_CONVERSATIONS_CONFIG, Type.INT, 64, Range.between(1, 4096), Importance.LOW, BATCH_MAX_CONVERSATIONS_DOC)
-        .define(BATCH_MAX_TOKENS_CONFIG, Type.INT, 512, Range.between(1, 1 << 20), Importance.LOW, BATCH_MAX_TOKENS_DOC);
+    def.define(
+            SNAPSHOT_INTERVAL_TOKENS_CONFIG,
+            Type.INT,
+            4096,
+            Range.between(1, Integer.MAX_VALUE),
+            Importance.MEDIUM,
+            SNAPSHOT_INTERVAL_TOKENS_DOC)
+        .define(
+            SNAPSHOT_AT_TURN_END_CONFIG,
+            Type.BOOLEAN,
+            true,
+            Importance.MEDIUM,
+            SNAPSHOT_AT_TURN_END_DOC)
+        .define(
+            SNAPSHOT_PART_BYTES_CONFIG,
+            Type.INT,
+            900_000,
+            Range.between(1024, 64 * MIB),
+            Importance.MEDIUM,
+            SNAPSHOT_PART_BYTES_DOC)
+        .define(
+            HOT_CACHE_MAX_BYTES_CONFIG,
+            Type.LONG,
+            512L * MIB,
+            Range.atLeast(0),
+            Importance.MEDIUM,
+            HOT_CACHE_MAX_BYTES_DOC)
+        .define(
+            COMPUTE_INTERVAL_MS_CONFIG,
+            Type.LONG,
+            5L,
+            Range.between(1, 60_000),
+            Importance.LOW,
+            COMPUTE_INTERVAL_MS_DOC)
+        .define(
+            COMPUTE_BUDGET_MS_CONFIG,
+            Type.LONG,
+            400L,
+            Range.between(1, 60_000),
+            Importance.LOW,
+            COMPUTE_BUDGET_MS_DOC)
+        .define(
+            DECODE_CYCLE_MS_CONFIG,
+            Type.LONG,
+            200L,
+            Range.between(1, 60_000),
+            Importance.LOW,
+            DECODE_CYCLE_MS_DOC)
+        .define(
+            COMPUTE_PENDING_TOKENS_CONFIG,
+            Type.INT,
+            4096,
+            Range.between(1, Integer.MAX_VALUE),
+            Importance.LOW,
+            COMPUTE_PENDING_TOKENS_DOC)
+        .define(
+            BATCH_MAX_CONVERSATIONS_CONFIG,
+            Type.INT,
+            64,
+            Range.between(1, 4096),
+            Importance.LOW,
+            BATCH_MAX_CONVERSATIONS_DOC)
+        .define(
+            BATCH_MAX_TOKENS_CONFIG,
+            Type.INT,
+            512,
+            Range.between(1, 1 << 20),
+            Importance.LOW,
+            BATCH_MAX_TOKENS_DOC);
   }
 
   /** RocksDB memory. */
   private static void defineRocksDb(final ConfigDef def) {
-    def
-        .define(ROCKSDB_BLOCK_CACHE_BYTES_CONFIG, Type.LONG, 128L * MIB, Range.atLeast(MIB), Importance.LOW, ROCKSDB_BLOCK_CACHE_BYTES_DOC)
-        .define(ROCKSDB_WRITE_BUFFER_BYTES_CONFIG, Type.LONG, 32L * MIB, Range.atLeast(MIB), Importance.LOW, ROCKSDB_WRITE_BUFFER_BYTES_DOC);
+    def.define(
+            ROCKSDB_BLOCK_CACHE_BYTES_CONFIG,
+            Type.LONG,
+            128L * MIB,
+            Range.atLeast(MIB),
+            Importance.LOW,
+            ROCKSDB_BLOCK_CACHE_BYTES_DOC)
+        .define(
+            ROCKSDB_WRITE_BUFFER_BYTES_CONFIG,
+            Type.LONG,
+            32L * MIB,
+            Range.atLeast(MIB),
+            Importance.LOW,
+            ROCKSDB_WRITE_BUFFER_BYTES_DOC);
   }
 
   @Override
@@ -231,18 +373,29 @@ public final class FinchstreamConfig extends AbstractConfig {
     final long cache = (Long) parsed.get(ROCKSDB_BLOCK_CACHE_BYTES_CONFIG);
     final long buffers = (Long) parsed.get(ROCKSDB_WRITE_BUFFER_BYTES_CONFIG);
     if (buffers >= cache) {
-      throw new ConfigException(ROCKSDB_WRITE_BUFFER_BYTES_CONFIG, buffers,
-          "must be below " + ROCKSDB_BLOCK_CACHE_BYTES_CONFIG + " (" + cache + "): memtables are charged to the block cache");
+      throw new ConfigException(
+          ROCKSDB_WRITE_BUFFER_BYTES_CONFIG,
+          buffers,
+          "must be below "
+              + ROCKSDB_BLOCK_CACHE_BYTES_CONFIG
+              + " ("
+              + cache
+              + "): memtables are charged to the block cache");
     }
     final int dflt = (Integer) parsed.get(DEFAULT_GENERATE_TOKENS_CONFIG);
     final int max = (Integer) parsed.get(MAX_GENERATE_TOKENS_CONFIG);
     if (dflt > max) {
-      throw new ConfigException(DEFAULT_GENERATE_TOKENS_CONFIG, dflt, "must not exceed " + MAX_GENERATE_TOKENS_CONFIG + " (" + max + ")");
+      throw new ConfigException(
+          DEFAULT_GENERATE_TOKENS_CONFIG,
+          dflt,
+          "must not exceed " + MAX_GENERATE_TOKENS_CONFIG + " (" + max + ")");
     }
     return Map.of();
   }
 
-  /** Settings with the {@code streams.} prefix, prefix removed: passed to Kafka Streams as they are. */
+  /**
+   * Settings with the {@code streams.} prefix, prefix removed: passed to Kafka Streams as they are.
+   */
   public Map<String, Object> streamsOverrides() {
     return originalsWithPrefix(STREAMS_PREFIX, true);
   }
@@ -255,13 +408,15 @@ public final class FinchstreamConfig extends AbstractConfig {
    */
   public static FinchstreamConfig load(
       final Path file, final Map<String, String> env, final Map<String, ?> overrides) {
-    return new FinchstreamConfig(ConfigSources.layered(file, env, overrides, CONFIG, STREAMS_PREFIX));
+    return new FinchstreamConfig(
+        ConfigSources.layered(file, env, overrides, CONFIG, STREAMS_PREFIX));
   }
 
   /**
    * The settings named by environment variables: {@code FINCHSTREAM_MAX_TEXT_BYTES=1000} gives
    * {@code max.text.bytes=1000}. Variables that name no defined key (such as {@code
-   * FINCHSTREAM_SHARED}) are ignored, except {@code FINCHSTREAM_STREAMS_*}, which are passed through.
+   * FINCHSTREAM_SHARED}) are ignored, except {@code FINCHSTREAM_STREAMS_*}, which are passed
+   * through.
    */
   public static Map<String, String> fromEnvironment(final Map<String, String> env) {
     return ConfigSources.fromEnvironment(env, CONFIG, STREAMS_PREFIX);

@@ -37,33 +37,67 @@ public final class FinchstreamMetrics {
 
   public FinchstreamMetrics(final MeterRegistry registry) {
     this.registry = registry;
-    tokensIngested = Counter.builder("finchstream.tokens.ingested")
-        .description("Tokens appended to conversations (durable; computed lazily)").register(registry);
-    tokensComputed = Counter.builder("finchstream.tokens.computed")
-        .description("Tokens advanced through the engine by batched ingest (prefill and replay)").register(registry);
-    tokensGenerated = Counter.builder("finchstream.tokens.generated")
-        .description("Tokens sampled by generations").register(registry);
-    batchConversations = DistributionSummary.builder("finchstream.batch.conversations")
-        .description("Conversations per batched engine call").register(registry);
-    batchTokens = DistributionSummary.builder("finchstream.batch.tokens")
-        .description("Tokens per batched engine call").register(registry);
-    generationLatency = Timer.builder("finchstream.generation.latency")
-        .description("From accepting a Generate to its GenerationDone").register(registry);
-    firstTokenLatency = Timer.builder("finchstream.generation.first.token")
-        .description("From accepting a Generate to its first sampled token").register(registry);
-    eventDelay = Timer.builder("finchstream.event.delay")
-        .description("From an event's record timestamp (its producer's send) to its processing").register(registry);
-    hotHits = Counter.builder("finchstream.hotcache.hits").description("States found hot in memory").register(registry);
-    hotMisses = Counter.builder("finchstream.hotcache.misses")
-        .description("States rebuilt from snapshot + token log").register(registry);
-    hotEvictions = Counter.builder("finchstream.hotcache.evictions").description("Hot states evicted").register(registry);
+    tokensIngested =
+        Counter.builder("finchstream.tokens.ingested")
+            .description("Tokens appended to conversations (durable; computed lazily)")
+            .register(registry);
+    tokensComputed =
+        Counter.builder("finchstream.tokens.computed")
+            .description(
+                "Tokens advanced through the engine by batched ingest (prefill and replay)")
+            .register(registry);
+    tokensGenerated =
+        Counter.builder("finchstream.tokens.generated")
+            .description("Tokens sampled by generations")
+            .register(registry);
+    batchConversations =
+        DistributionSummary.builder("finchstream.batch.conversations")
+            .description("Conversations per batched engine call")
+            .register(registry);
+    batchTokens =
+        DistributionSummary.builder("finchstream.batch.tokens")
+            .description("Tokens per batched engine call")
+            .register(registry);
+    generationLatency =
+        Timer.builder("finchstream.generation.latency")
+            .description("From accepting a Generate to its GenerationDone")
+            .register(registry);
+    firstTokenLatency =
+        Timer.builder("finchstream.generation.first.token")
+            .description("From accepting a Generate to its first sampled token")
+            .register(registry);
+    eventDelay =
+        Timer.builder("finchstream.event.delay")
+            .description("From an event's record timestamp (its producer's send) to its processing")
+            .register(registry);
+    hotHits =
+        Counter.builder("finchstream.hotcache.hits")
+            .description("States found hot in memory")
+            .register(registry);
+    hotMisses =
+        Counter.builder("finchstream.hotcache.misses")
+            .description("States rebuilt from snapshot + token log")
+            .register(registry);
+    hotEvictions =
+        Counter.builder("finchstream.hotcache.evictions")
+            .description("Hot states evicted")
+            .register(registry);
     registry.gauge("finchstream.hotcache.bytes", hotBytes);
-    snapshots = Counter.builder("finchstream.snapshots").description("Snapshots taken").register(registry);
-    snapshotBytes = Counter.builder("finchstream.snapshot.bytes").description("Bytes of snapshots written").register(registry);
-    engineNanos = Counter.builder("finchstream.engine.nanos")
-        .description("Wall time spent inside batched engine calls (ingest, logits, step)").register(registry);
-    computeCpuNanos = Counter.builder("finchstream.processing.cpu.nanos")
-        .description("CPU time of the stream threads inside Finchstream's processors and punctuators").register(registry);
+    snapshots =
+        Counter.builder("finchstream.snapshots").description("Snapshots taken").register(registry);
+    snapshotBytes =
+        Counter.builder("finchstream.snapshot.bytes")
+            .description("Bytes of snapshots written")
+            .register(registry);
+    engineNanos =
+        Counter.builder("finchstream.engine.nanos")
+            .description("Wall time spent inside batched engine calls (ingest, logits, step)")
+            .register(registry);
+    computeCpuNanos =
+        Counter.builder("finchstream.processing.cpu.nanos")
+            .description(
+                "CPU time of the stream threads inside Finchstream's processors and punctuators")
+            .register(registry);
   }
 
   /** Meters into a private registry (tests, tools). */
@@ -136,12 +170,22 @@ public final class FinchstreamMetrics {
 
   /** Bytes written to store {@code store} (and so to its changelog). */
   public void storeBytes(final String store, final long bytes) {
-    counter("finchstream.store.bytes.written", "store", store, "Bytes written to a state store and its changelog").increment(bytes);
+    counter(
+            "finchstream.store.bytes.written",
+            "store",
+            store,
+            "Bytes written to a state store and its changelog")
+        .increment(bytes);
   }
 
   /** An event dead-lettered with {@code code}. */
   public void deadLetter(final String code) {
-    counter("finchstream.dlq", "code", code.toLowerCase(Locale.ROOT), "Events sent to the dead-letter topic").increment();
+    counter(
+            "finchstream.dlq",
+            "code",
+            code.toLowerCase(Locale.ROOT),
+            "Events sent to the dead-letter topic")
+        .increment();
   }
 
   /** An event of {@code type} applied. */
@@ -149,8 +193,10 @@ public final class FinchstreamMetrics {
     counter("finchstream.events", "type", type, "Events applied, by type").increment();
   }
 
-  private Counter counter(final String name, final String tag, final String value, final String description) {
-    return byTag.computeIfAbsent(name + '\u0000' + value,
+  private Counter counter(
+      final String name, final String tag, final String value, final String description) {
+    return byTag.computeIfAbsent(
+        name + '\u0000' + value,
         k -> Counter.builder(name).tag(tag, value).description(description).register(registry));
   }
 

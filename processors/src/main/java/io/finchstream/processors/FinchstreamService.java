@@ -35,22 +35,30 @@ public final class FinchstreamService implements AutoCloseable {
   private final ConversationQueries queries;
   private final CountDownLatch running = new CountDownLatch(1);
 
-  public FinchstreamService(final FinchstreamConfig config, final ServedModel model, final MeterRegistry registry) {
+  public FinchstreamService(
+      final FinchstreamConfig config, final ServedModel model, final MeterRegistry registry) {
     this.config = config;
     this.model = model;
     this.metrics = new FinchstreamMetrics(registry);
     final ProcessorSettings settings = ProcessorSettings.from(config);
-    final MemoryBudget budget = new MemoryBudget(config.getLong(FinchstreamConfig.HOT_CACHE_MAX_BYTES_CONFIG));
-    this.streams = new KafkaStreams(ConversationTopology.build(model, settings, budget, metrics), streamsProperties(config));
+    final MemoryBudget budget =
+        new MemoryBudget(config.getLong(FinchstreamConfig.HOT_CACHE_MAX_BYTES_CONFIG));
+    this.streams =
+        new KafkaStreams(
+            ConversationTopology.build(model, settings, budget, metrics),
+            streamsProperties(config));
     this.streams.setUncaughtExceptionHandler(new LoggingExceptionHandler());
-    this.streams.setStateListener((now, before) -> {
-      LOG.info("streams state {} -> {}", before, now);
-      if (now == KafkaStreams.State.RUNNING) {
-        running.countDown();
-      }
-    });
+    this.streams.setStateListener(
+        (now, before) -> {
+          LOG.info("streams state {} -> {}", before, now);
+          if (now == KafkaStreams.State.RUNNING) {
+            running.countDown();
+          }
+        });
     final String server = config.getString(FinchstreamConfig.APPLICATION_SERVER_CONFIG);
-    this.queries = new ConversationQueries(streams, server.isBlank() ? null : HostInfo.buildFromEndpoint(server));
+    this.queries =
+        new ConversationQueries(
+            streams, server.isBlank() ? null : HostInfo.buildFromEndpoint(server));
   }
 
   /**
@@ -60,24 +68,39 @@ public final class FinchstreamService implements AutoCloseable {
    */
   public static Properties streamsProperties(final FinchstreamConfig config) {
     final Properties p = new Properties();
-    p.put(StreamsConfig.APPLICATION_ID_CONFIG, config.getString(FinchstreamConfig.APPLICATION_ID_CONFIG));
-    p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, config.getString(FinchstreamConfig.BOOTSTRAP_SERVERS_CONFIG));
+    p.put(
+        StreamsConfig.APPLICATION_ID_CONFIG,
+        config.getString(FinchstreamConfig.APPLICATION_ID_CONFIG));
+    p.put(
+        StreamsConfig.BOOTSTRAP_SERVERS_CONFIG,
+        config.getString(FinchstreamConfig.BOOTSTRAP_SERVERS_CONFIG));
     p.put(StreamsConfig.STATE_DIR_CONFIG, config.getString(FinchstreamConfig.STATE_DIR_CONFIG));
     final String server = config.getString(FinchstreamConfig.APPLICATION_SERVER_CONFIG);
     if (!server.isBlank()) {
       p.put(StreamsConfig.APPLICATION_SERVER_CONFIG, server);
     }
     p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-    p.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, BoundedMemoryRocksDBConfig.class.getName());
-    p.put(BoundedMemoryRocksDBConfig.BLOCK_CACHE_BYTES, config.getLong(FinchstreamConfig.ROCKSDB_BLOCK_CACHE_BYTES_CONFIG));
-    p.put(BoundedMemoryRocksDBConfig.WRITE_BUFFER_BYTES, config.getLong(FinchstreamConfig.ROCKSDB_WRITE_BUFFER_BYTES_CONFIG));
+    p.put(
+        StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG,
+        BoundedMemoryRocksDBConfig.class.getName());
+    p.put(
+        BoundedMemoryRocksDBConfig.BLOCK_CACHE_BYTES,
+        config.getLong(FinchstreamConfig.ROCKSDB_BLOCK_CACHE_BYTES_CONFIG));
+    p.put(
+        BoundedMemoryRocksDBConfig.WRITE_BUFFER_BYTES,
+        config.getLong(FinchstreamConfig.ROCKSDB_WRITE_BUFFER_BYTES_CONFIG));
     // Dead letters carry the original record (up to ~1 MB) and state records carry up to
     // snapshot.part.bytes of payload: the producer's limit covers both.
-    final int stateRecord = ConversationTopology.maxRecordBytes(config.getInt(FinchstreamConfig.SNAPSHOT_PART_BYTES_CONFIG));
-    p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), Math.max(TopicAdmin.DLQ_MAX_MESSAGE_BYTES, stateRecord));
+    final int stateRecord =
+        ConversationTopology.maxRecordBytes(
+            config.getInt(FinchstreamConfig.SNAPSHOT_PART_BYTES_CONFIG));
+    p.put(
+        StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG),
+        Math.max(TopicAdmin.DLQ_MAX_MESSAGE_BYTES, stateRecord));
     // Idle topics still need frequent punctuation (generation steps): poll briefly.
     p.put(StreamsConfig.POLL_MS_CONFIG, 5L);
-    // Lag is counted in records; state records are large, so a warm-up replica is "caught up" sooner.
+    // Lag is counted in records; state records are large, so a warm-up replica is "caught up"
+    // sooner.
     p.put(StreamsConfig.ACCEPTABLE_RECOVERY_LAG_CONFIG, 1000L);
     // No global stores here; opting in now silences the 4.x deprecation warning at every start.
     p.put("processing.exception.handler.global.enabled", true);
@@ -89,14 +112,22 @@ public final class FinchstreamService implements AutoCloseable {
   public void start() throws Exception {
     if (config.getBoolean(FinchstreamConfig.CREATE_TOPICS_CONFIG)) {
       final Properties admin = new Properties();
-      admin.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.getString(FinchstreamConfig.BOOTSTRAP_SERVERS_CONFIG));
+      admin.put(
+          AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+          config.getString(FinchstreamConfig.BOOTSTRAP_SERVERS_CONFIG));
       try (Admin client = Admin.create(admin)) {
-        TopicAdmin.ensureTopics(client, config.getInt(FinchstreamConfig.TOPIC_PARTITIONS_CONFIG),
+        TopicAdmin.ensureTopics(
+            client,
+            config.getInt(FinchstreamConfig.TOPIC_PARTITIONS_CONFIG),
             config.getShort(FinchstreamConfig.TOPIC_REPLICATION_CONFIG));
       }
     }
-    LOG.info("starting: model {} ({}, vocab {}), application {}, brokers {}", model.label(), model.info().architecture(),
-        model.info().vocabSize(), config.getString(FinchstreamConfig.APPLICATION_ID_CONFIG),
+    LOG.info(
+        "starting: model {} ({}, vocab {}), application {}, brokers {}",
+        model.label(),
+        model.info().architecture(),
+        model.info().vocabSize(),
+        config.getString(FinchstreamConfig.APPLICATION_ID_CONFIG),
         config.getString(FinchstreamConfig.BOOTSTRAP_SERVERS_CONFIG));
     streams.start();
   }
@@ -129,18 +160,27 @@ public final class FinchstreamService implements AutoCloseable {
     return streams;
   }
 
-  /** Stops processing and leaves the consumer group at once, so the remaining instances take over without waiting for the session timeout. */
+  /**
+   * Stops processing and leaves the consumer group at once, so the remaining instances take over
+   * without waiting for the session timeout.
+   */
   @Override
   public void close() {
-    streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
-        .withTimeout(Duration.ofSeconds(30)));
+    streams.close(
+        CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+            .withTimeout(Duration.ofSeconds(30)));
   }
 
-  /** Logs a stream thread's death with its cause and replaces the thread (its tasks restart from the last commit). */
+  /**
+   * Logs a stream thread's death with its cause and replaces the thread (its tasks restart from the
+   * last commit).
+   */
   static final class LoggingExceptionHandler implements StreamsUncaughtExceptionHandler {
     @Override
     public StreamThreadExceptionResponse handle(final Throwable exception) {
-      LOG.error("a stream thread died; replacing it (its tasks resume from their last committed transaction)", exception);
+      LOG.error(
+          "a stream thread died; replacing it (its tasks resume from their last committed transaction)",
+          exception);
       return StreamThreadExceptionResponse.REPLACE_THREAD;
     }
   }

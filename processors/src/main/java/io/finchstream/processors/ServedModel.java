@@ -16,8 +16,11 @@ public record ServedModel(LanguageModel model, Tokenizer tokenizer, String label
 
   public ServedModel {
     if (tokenizer.vocabSize() != model.info().vocabSize()) {
-      throw new IllegalArgumentException("tokenizer vocabulary " + tokenizer.vocabSize()
-          + " does not match the model's " + model.info().vocabSize());
+      throw new IllegalArgumentException(
+          "tokenizer vocabulary "
+              + tokenizer.vocabSize()
+              + " does not match the model's "
+              + model.info().vocabSize());
     }
   }
 

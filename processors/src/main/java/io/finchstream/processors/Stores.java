@@ -11,7 +11,9 @@ public final class Stores {
   /** Conversation id → {@code ConversationMeta}. Read by interactive queries. */
   public static final String META = "conversation-meta";
 
-  /** (conversation, start position) → {@code TokenLogRecord}: the tokens since the last snapshot. */
+  /**
+   * (conversation, start position) → {@code TokenLogRecord}: the tokens since the last snapshot.
+   */
   public static final String TOKENS = "conversation-tokens";
 
   /** (conversation, 0, part) → {@code BlobPart}: the latest snapshot of the recurrent state. */
@@ -30,7 +32,8 @@ public final class Stores {
   public static final String FORK_STAGING = "fork-staging";
 
   /** Every store of the topology. */
-  public static final List<String> ALL = List.of(META, TOKENS, SNAPSHOTS, CACHE, GENERATIONS, DEFERRED, FORK_STAGING);
+  public static final List<String> ALL =
+      List.of(META, TOKENS, SNAPSHOTS, CACHE, GENERATIONS, DEFERRED, FORK_STAGING);
 
   private Stores() {}
 }

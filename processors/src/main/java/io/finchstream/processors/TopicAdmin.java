@@ -58,9 +58,16 @@ public final class TopicAdmin {
     final List<NewTopic> missing = new ArrayList<>();
     for (final String topic : Topics.ALL) {
       if (!existing.contains(topic)) {
-        final int n = topic.equals(Topics.FORKS) && existing.contains(Topics.EVENTS) ? partitionsOf(admin, Topics.EVENTS) : partitions;
-        missing.add(new NewTopic(topic, Optional.of(n), replication < 0 ? Optional.empty() : Optional.of(replication))
-            .configs(topicConfig(topic)));
+        final int n =
+            topic.equals(Topics.FORKS) && existing.contains(Topics.EVENTS)
+                ? partitionsOf(admin, Topics.EVENTS)
+                : partitions;
+        missing.add(
+            new NewTopic(
+                    topic,
+                    Optional.of(n),
+                    replication < 0 ? Optional.empty() : Optional.of(replication))
+                .configs(topicConfig(topic)));
       }
     }
     if (!missing.isEmpty()) {
@@ -77,14 +84,26 @@ public final class TopicAdmin {
     final int events = partitionsOf(admin, Topics.EVENTS);
     final int forks = partitionsOf(admin, Topics.FORKS);
     if (events != forks) {
-      throw new FinchstreamException("topic " + Topics.FORKS + " has " + forks + " partitions but " + Topics.EVENTS + " has "
-          + events + "; they must match (recreate " + Topics.FORKS + " with " + events + " partitions)");
+      throw new FinchstreamException(
+          "topic "
+              + Topics.FORKS
+              + " has "
+              + forks
+              + " partitions but "
+              + Topics.EVENTS
+              + " has "
+              + events
+              + "; they must match (recreate "
+              + Topics.FORKS
+              + " with "
+              + events
+              + " partitions)");
     }
   }
 
   /**
-   * Waits until every topic can be described: a topic just created is known to the controller before
-   * every broker's metadata has it, and describing it in between fails with {@link
+   * Waits until every topic can be described: a topic just created is known to the controller
+   * before every broker's metadata has it, and describing it in between fails with {@link
    * UnknownTopicOrPartitionException} (seen under load on a freshly started cluster).
    */
   static void awaitVisible(final Admin admin, final List<String> topics)
@@ -96,7 +115,8 @@ public final class TopicAdmin {
         admin.describeTopics(topics).allTopicNames().get(30, TimeUnit.SECONDS);
         return;
       } catch (final ExecutionException e) {
-        if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || System.nanoTime() > deadline) {
+        if (!(e.getCause() instanceof UnknownTopicOrPartitionException)
+            || System.nanoTime() > deadline) {
           throw e;
         }
         LOG.debug("topics {} not visible yet; retrying in {} ms", topics, backoffMs);
@@ -108,7 +128,8 @@ public final class TopicAdmin {
 
   private static int partitionsOf(final Admin admin, final String topic)
       throws ExecutionException, InterruptedException, TimeoutException {
-    final TopicDescription d = admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS).get(topic);
+    final TopicDescription d =
+        admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS).get(topic);
     return d.partitions().size();
   }
 }

@@ -8,13 +8,19 @@ import java.util.List;
  */
 public final class Topics {
 
-  /** Input: {@code ConversationEvent}s keyed by conversation id; per-conversation order = offset order. */
+  /**
+   * Input: {@code ConversationEvent}s keyed by conversation id; per-conversation order = offset
+   * order.
+   */
   public static final String EVENTS = "finchstream.events";
 
   /** Output: {@code Reply} (TokenChunk, GenerationDone, Error) keyed by conversation id. */
   public static final String REPLIES = "finchstream.replies";
 
-  /** Output: a {@code DeadLetter} for every event that cannot be processed; key = the original key bytes. */
+  /**
+   * Output: a {@code DeadLetter} for every event that cannot be processed; key = the original key
+   * bytes.
+   */
   public static final String DLQ = "finchstream.dlq";
 
   /**

@@ -13,8 +13,12 @@ class ConfigurationDocTest {
   @Test
   void shouldDocumentTheCurrentDefinitionsInDocsConfiguration() throws Exception {
     final Path repo = Path.of(System.getProperty("finchstream.repo", ".."));
-    final String doc = Files.readString(repo.resolve("docs/CONFIGURATION.md"), StandardCharsets.UTF_8);
-    assertThat(doc).as("docs/CONFIGURATION.md is out of date; regenerate the table with"
-        + " java -cp 'app/target/lib/*' io.finchstream.processors.FinchstreamConfig").contains(FinchstreamConfig.markdownTable());
+    final String doc =
+        Files.readString(repo.resolve("docs/CONFIGURATION.md"), StandardCharsets.UTF_8);
+    assertThat(doc)
+        .as(
+            "docs/CONFIGURATION.md is out of date; regenerate the table with"
+                + " java -cp 'app/target/lib/*' io.finchstream.processors.FinchstreamConfig")
+        .contains(FinchstreamConfig.markdownTable());
   }
 }

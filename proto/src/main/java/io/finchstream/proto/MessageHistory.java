@@ -25,8 +25,8 @@ import java.util.List;
  * where a chat message (role USER, ASSISTANT or SYSTEM) has {@code kind} = the role's number and
  * {@code content} = the UTF-8 text with leading and trailing white space removed ({@link
  * String#strip}), so the space a model emits after {@code "Assistant:"} does not matter. Anything
- * else (RAW or UNSPECIFIED text, raw token ids) is an opaque entry ({@code kind} -1 for text, -2 for
- * tokens as big-endian int32s): no list of chat messages produces the digest of a history that
+ * else (RAW or UNSPECIFIED text, raw token ids) is an opaque entry ({@code kind} -1 for text, -2
+ * for tokens as big-endian int32s): no list of chat messages produces the digest of a history that
  * holds one, so such a conversation never matches a resent chat. A finished generation is one
  * ASSISTANT message whose text is the reply text ({@code GenerationDone.text}).
  *
@@ -68,7 +68,8 @@ public final class MessageHistory {
   /** The digest of a list of chat messages from the empty history. */
   public static ByteString digestOf(final List<Role> roles, final List<String> texts) {
     if (roles.size() != texts.size()) {
-      throw new IllegalArgumentException("roles and texts differ in length: " + roles.size() + " vs " + texts.size());
+      throw new IllegalArgumentException(
+          "roles and texts differ in length: " + roles.size() + " vs " + texts.size());
     }
     ByteString d = ByteString.EMPTY;
     for (int i = 0; i < roles.size(); i++) {
@@ -78,17 +79,22 @@ public final class MessageHistory {
   }
 
   /** Records an AppendText in {@code meta}: one more entry. */
-  public static ConversationMeta.Builder recordText(final ConversationMeta.Builder meta, final Role role, final String text) {
-    return meta.setMessages(meta.getMessages() + 1).setMessageDigest(appendText(meta.getMessageDigest(), role, text));
+  public static ConversationMeta.Builder recordText(
+      final ConversationMeta.Builder meta, final Role role, final String text) {
+    return meta.setMessages(meta.getMessages() + 1)
+        .setMessageDigest(appendText(meta.getMessageDigest(), role, text));
   }
 
   /** Records an AppendTokens in {@code meta}: one more (opaque) entry. */
-  public static ConversationMeta.Builder recordTokens(final ConversationMeta.Builder meta, final List<Integer> ids) {
-    return meta.setMessages(meta.getMessages() + 1).setMessageDigest(appendTokens(meta.getMessageDigest(), ids));
+  public static ConversationMeta.Builder recordTokens(
+      final ConversationMeta.Builder meta, final List<Integer> ids) {
+    return meta.setMessages(meta.getMessages() + 1)
+        .setMessageDigest(appendTokens(meta.getMessageDigest(), ids));
   }
 
   /** Records a finished generation in {@code meta}: one more ASSISTANT message, the reply text. */
-  public static ConversationMeta.Builder recordReply(final ConversationMeta.Builder meta, final String replyText) {
+  public static ConversationMeta.Builder recordReply(
+      final ConversationMeta.Builder meta, final String replyText) {
     return recordText(meta, Role.ROLE_ASSISTANT, replyText);
   }
 
@@ -99,7 +105,8 @@ public final class MessageHistory {
 
   private static ByteString fold(final ByteString digest, final int kind, final byte[] content) {
     if (!digest.isEmpty() && digest.size() != DIGEST_BYTES) {
-      throw new IllegalArgumentException("a message digest has " + DIGEST_BYTES + " bytes, got " + digest.size());
+      throw new IllegalArgumentException(
+          "a message digest has " + DIGEST_BYTES + " bytes, got " + digest.size());
     }
     final MessageDigest sha = sha256();
     sha.update(digest.isEmpty() ? ZERO : digest.toByteArray());

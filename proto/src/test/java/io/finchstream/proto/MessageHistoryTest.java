@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
 class MessageHistoryTest {
 
   /** The definition in the class Javadoc, written out independently with a fresh MessageDigest. */
-  private static byte[] expectedFold(final byte[] prev, final int kind, final byte[] content) throws Exception {
+  private static byte[] expectedFold(final byte[] prev, final int kind, final byte[] content)
+      throws Exception {
     final MessageDigest sha = MessageDigest.getInstance("SHA-256");
     sha.update(prev);
     sha.update(ByteBuffer.allocate(4).putInt(kind).array());
@@ -28,7 +29,9 @@ class MessageHistoryTest {
   void shouldFoldChatMessagesAsDocumented() throws Exception {
     final byte[] d1 = expectedFold(new byte[32], 2, "hi there".getBytes(StandardCharsets.UTF_8));
     final byte[] d2 = expectedFold(d1, 3, "héllo".getBytes(StandardCharsets.UTF_8));
-    final ByteString got = MessageHistory.digestOf(List.of(Role.ROLE_USER, Role.ROLE_ASSISTANT), List.of("  hi there\n", " héllo"));
+    final ByteString got =
+        MessageHistory.digestOf(
+            List.of(Role.ROLE_USER, Role.ROLE_ASSISTANT), List.of("  hi there\n", " héllo"));
     assertThat(got.toByteArray()).isEqualTo(d2);
   }
 
@@ -40,9 +43,10 @@ class MessageHistoryTest {
     MessageHistory.recordReply(meta, " Hi! How can I help?");
     assertThat(meta.getMessages()).isEqualTo(3);
     assertThat(meta.getMessageDigest())
-        .isEqualTo(MessageHistory.digestOf(
-            List.of(Role.ROLE_SYSTEM, Role.ROLE_USER, Role.ROLE_ASSISTANT),
-            List.of("Be brief.", "Hello", "Hi! How can I help?")));
+        .isEqualTo(
+            MessageHistory.digestOf(
+                List.of(Role.ROLE_SYSTEM, Role.ROLE_USER, Role.ROLE_ASSISTANT),
+                List.of("Be brief.", "Hello", "Hi! How can I help?")));
   }
 
   @Test
@@ -53,13 +57,16 @@ class MessageHistoryTest {
       assertThat(MessageHistory.appendText(ByteString.EMPTY, role, "Hello")).isNotEqualTo(raw);
       assertThat(MessageHistory.appendText(ByteString.EMPTY, role, "Hi")).isNotEqualTo(tokens);
     }
-    assertThat(MessageHistory.appendText(ByteString.EMPTY, Role.ROLE_UNSPECIFIED, "Hello")).isEqualTo(raw);
+    assertThat(MessageHistory.appendText(ByteString.EMPTY, Role.ROLE_UNSPECIFIED, "Hello"))
+        .isEqualTo(raw);
   }
 
   @Test
   void shouldDistinguishRolesAndOrder() {
-    final ByteString ab = MessageHistory.digestOf(List.of(Role.ROLE_USER, Role.ROLE_ASSISTANT), List.of("a", "b"));
-    final ByteString ba = MessageHistory.digestOf(List.of(Role.ROLE_ASSISTANT, Role.ROLE_USER), List.of("b", "a"));
+    final ByteString ab =
+        MessageHistory.digestOf(List.of(Role.ROLE_USER, Role.ROLE_ASSISTANT), List.of("a", "b"));
+    final ByteString ba =
+        MessageHistory.digestOf(List.of(Role.ROLE_ASSISTANT, Role.ROLE_USER), List.of("b", "a"));
     final ByteString joined = MessageHistory.digestOf(List.of(Role.ROLE_USER), List.of("ab"));
     assertThat(ab).isNotEqualTo(ba).isNotEqualTo(joined);
   }
@@ -76,7 +83,8 @@ class MessageHistoryTest {
 
   @Test
   void shouldRejectADigestOfTheWrongLength() {
-    assertThatThrownBy(() -> MessageHistory.appendText(ByteString.copyFrom(new byte[5]), Role.ROLE_USER, "x"))
+    assertThatThrownBy(
+            () -> MessageHistory.appendText(ByteString.copyFrom(new byte[5]), Role.ROLE_USER, "x"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("32 bytes");
   }

@@ -5,8 +5,9 @@ import io.finchstream.engine.tensor.Matrix;
 import java.util.Map;
 
 /**
- * The weights of one ChannelMix ({@code blocks.i.ffn.*}, finch-math §2.5), named as in the checkpoint,
- * and its forward step. GoldFinch's blocks use the same ChannelMix (goldfinch-math §2.3).
+ * The weights of one ChannelMix ({@code blocks.i.ffn.*}, finch-math §2.5), named as in the
+ * checkpoint, and its forward step. GoldFinch's blocks use the same ChannelMix (goldfinch-math
+ * §2.3).
  *
  * @param time_maa_k shift mix of the key input [C] (.pth [1, 1, C])
  * @param time_maa_r shift mix of the receptance input [C]
@@ -14,10 +15,15 @@ import java.util.Map;
  * @param receptance {@code receptance.weight} [C, C]
  * @param value {@code value.weight} [C, F]
  */
-public record ChannelMix(float[] time_maa_k, float[] time_maa_r, Matrix key, Matrix receptance, Matrix value) {
+public record ChannelMix(
+    float[] time_maa_k, float[] time_maa_r, Matrix key, Matrix receptance, Matrix value) {
 
-  /** Adds the canonical names and .pth shapes of a ChannelMix under {@code prefix}, in state-dict order. */
-  public static void layout(final Map<String, long[]> out, final String prefix, final long c, final long ffn) {
+  /**
+   * Adds the canonical names and .pth shapes of a ChannelMix under {@code prefix}, in state-dict
+   * order.
+   */
+  public static void layout(
+      final Map<String, long[]> out, final String prefix, final long c, final long ffn) {
     out.put(prefix + "time_maa_k", new long[] {1, 1, c});
     out.put(prefix + "time_maa_r", new long[] {1, 1, c});
     out.put(prefix + "key.weight", new long[] {ffn, c});
@@ -26,7 +32,8 @@ public record ChannelMix(float[] time_maa_k, float[] time_maa_r, Matrix key, Mat
   }
 
   /** The ChannelMix weights under {@code prefix} (e.g. {@code blocks.3.ffn.}). */
-  public static ChannelMix read(final WeightReader reader, final String prefix, final int c, final int ffn) {
+  public static ChannelMix read(
+      final WeightReader reader, final String prefix, final int c, final int ffn) {
     return new ChannelMix(
         reader.vector(prefix + "time_maa_k"),
         reader.vector(prefix + "time_maa_r"),
@@ -49,8 +56,16 @@ public record ChannelMix(float[] time_maa_k, float[] time_maa_r, Matrix key, Mat
    * @param kk scratch [rows, F]
    */
   public void apply(
-      final Kernels kernels, final float[] x, final float[] xx, final float[] sx, final int rows,
-      final float[] xk, final float[] xr, final float[] r, final float[] out, final float[] kk) {
+      final Kernels kernels,
+      final float[] x,
+      final float[] xx,
+      final float[] sx,
+      final int rows,
+      final float[] xk,
+      final float[] xr,
+      final float[] r,
+      final float[] out,
+      final float[] kk) {
     final int c = receptance.rows();
     final int f = key.rows();
     kernels.lerp(xk, xx, sx, time_maa_k, rows);

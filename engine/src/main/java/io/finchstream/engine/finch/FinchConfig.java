@@ -19,7 +19,14 @@ import java.util.Arrays;
  * @param vocabSize V, rows of emb and head
  */
 public record FinchConfig(
-    int layers, int dim, int heads, int headSize, int ffnDim, int mixRank, int decayRank, int vocabSize) {
+    int layers,
+    int dim,
+    int heads,
+    int headSize,
+    int ffnDim,
+    int mixRank,
+    int decayRank,
+    int vocabSize) {
 
   /** LayerNorm eps of ln0, ln1, ln2, ln_out (PyTorch default, §1). */
   public static final float LAYER_NORM_EPS = 1e-5f;
@@ -31,10 +38,18 @@ public record FinchConfig(
   public static final int MIX_BRANCHES = 5;
 
   public FinchConfig {
-    if (layers < 1 || dim < 1 || heads < 1 || headSize < 1 || ffnDim < 1 || mixRank < 1
-        || decayRank < 1 || vocabSize < 1 || heads * headSize != dim) {
-      throw new IllegalArgumentException("inconsistent Finch sizes: " + describe(
-          layers, dim, heads, headSize, ffnDim, mixRank, decayRank, vocabSize));
+    if (layers < 1
+        || dim < 1
+        || heads < 1
+        || headSize < 1
+        || ffnDim < 1
+        || mixRank < 1
+        || decayRank < 1
+        || vocabSize < 1
+        || heads * headSize != dim) {
+      throw new IllegalArgumentException(
+          "inconsistent Finch sizes: "
+              + describe(layers, dim, heads, headSize, ffnDim, mixRank, decayRank, vocabSize));
     }
   }
 
@@ -42,12 +57,20 @@ public record FinchConfig(
   public static FinchConfig standard(
       final int layers, final int dim, final int headSize, final int vocabSize) {
     if (headSize < 1 || dim % headSize != 0) {
-      throw new IllegalArgumentException("dim " + dim + " is not a multiple of head size " + headSize);
+      throw new IllegalArgumentException(
+          "dim " + dim + " is not a multiple of head size " + headSize);
     }
     final int ffn = (int) ((dim * 3.5) / 32) * 32;
     final boolean big = dim >= 4096;
     return new FinchConfig(
-        layers, dim, dim / headSize, headSize, Math.max(32, ffn), big ? 64 : 32, big ? 128 : 64, vocabSize);
+        layers,
+        dim,
+        dim / headSize,
+        headSize,
+        Math.max(32, ffn),
+        big ? 64 : 32,
+        big ? 128 : 64,
+        vocabSize);
   }
 
   /**
@@ -62,7 +85,8 @@ public record FinchConfig(
       layers++;
     }
     if (layers == 0) {
-      throw new CheckpointException(checkpoint.path(),
+      throw new CheckpointException(
+          checkpoint.path(),
           "no tensor 'blocks.0.ln1.weight': not an RWKV checkpoint with blocks; use an RWKV-6 (Finch) model");
     }
     final long[] faaaa = shape(checkpoint, "blocks.0.att.time_faaaa", 2);
@@ -70,29 +94,56 @@ public record FinchConfig(
     final long[] maaW1 = shape(checkpoint, "blocks.0.att.time_maa_w1", 2);
     final long[] decayW1 = shape(checkpoint, "blocks.0.att.time_decay_w1", 2);
     if (maaW1[1] % MIX_BRANCHES != 0) {
-      throw new CheckpointException(checkpoint.path(), "tensor 'blocks.0.att.time_maa_w1' has shape "
-          + Arrays.toString(maaW1) + "; its second dimension must be 5·D_MIX (w, k, v, r, g)");
+      throw new CheckpointException(
+          checkpoint.path(),
+          "tensor 'blocks.0.att.time_maa_w1' has shape "
+              + Arrays.toString(maaW1)
+              + "; its second dimension must be 5·D_MIX (w, k, v, r, g)");
     }
     try {
-      return new FinchConfig(layers, (int) emb[1], (int) faaaa[0], (int) faaaa[1], (int) ffnKey[0],
-          (int) (maaW1[1] / MIX_BRANCHES), (int) decayW1[1], (int) emb[0]);
+      return new FinchConfig(
+          layers,
+          (int) emb[1],
+          (int) faaaa[0],
+          (int) faaaa[1],
+          (int) ffnKey[0],
+          (int) (maaW1[1] / MIX_BRANCHES),
+          (int) decayW1[1],
+          (int) emb[0]);
     } catch (final IllegalArgumentException e) {
-      throw new CheckpointException(checkpoint.path(), e.getMessage()
-          + " (from emb.weight " + Arrays.toString(emb) + " and blocks.0.att.time_faaaa "
-          + Arrays.toString(faaaa) + "); the checkpoint is not a consistent Finch model", e);
+      throw new CheckpointException(
+          checkpoint.path(),
+          e.getMessage()
+              + " (from emb.weight "
+              + Arrays.toString(emb)
+              + " and blocks.0.att.time_faaaa "
+              + Arrays.toString(faaaa)
+              + "); the checkpoint is not a consistent Finch model",
+          e);
     }
   }
 
   private static long[] shape(final Checkpoint checkpoint, final String name, final int rank) {
     if (!checkpoint.has(name)) {
-      throw new CheckpointException(checkpoint.path(), "missing tensor '" + name
-          + "': not a Finch (RWKV-6) checkpoint (those have att.time_maa_* tensors); check the file");
+      throw new CheckpointException(
+          checkpoint.path(),
+          "missing tensor '"
+              + name
+              + "': not a Finch (RWKV-6) checkpoint (those have att.time_maa_* tensors); check the file");
     }
     final CheckpointTensor tensor = checkpoint.tensor(name);
     final long[] shape = tensor.shape();
-    if (shape.length != rank || Arrays.stream(shape).anyMatch(d -> d < 1 || d > Integer.MAX_VALUE)) {
-      throw new CheckpointException(checkpoint.path(), "tensor '" + name + "' has shape "
-          + Arrays.toString(shape) + " but a Finch model needs a rank-" + rank + " tensor there");
+    if (shape.length != rank
+        || Arrays.stream(shape).anyMatch(d -> d < 1 || d > Integer.MAX_VALUE)) {
+      throw new CheckpointException(
+          checkpoint.path(),
+          "tensor '"
+              + name
+              + "' has shape "
+              + Arrays.toString(shape)
+              + " but a Finch model needs a rank-"
+              + rank
+              + " tensor there");
     }
     return shape;
   }
@@ -107,9 +158,30 @@ public record FinchConfig(
     return describe(layers, dim, heads, headSize, ffnDim, mixRank, decayRank, vocabSize);
   }
 
-  private static String describe(final int l, final int c, final int h, final int n, final int f,
-      final int dMix, final int dDecay, final int v) {
-    return "L=" + l + " C=" + c + " H=" + h + " N=" + n + " F=" + f + " D_MIX=" + dMix
-        + " D_DECAY=" + dDecay + " V=" + v;
+  private static String describe(
+      final int l,
+      final int c,
+      final int h,
+      final int n,
+      final int f,
+      final int dMix,
+      final int dDecay,
+      final int v) {
+    return "L="
+        + l
+        + " C="
+        + c
+        + " H="
+        + h
+        + " N="
+        + n
+        + " F="
+        + f
+        + " D_MIX="
+        + dMix
+        + " D_DECAY="
+        + dDecay
+        + " V="
+        + v;
   }
 }

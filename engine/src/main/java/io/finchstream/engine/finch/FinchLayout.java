@@ -4,9 +4,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The canonical tensors of a Finch checkpoint: names and shapes of the official {@code .pth}
- * state dict, in its order (finch-math §3.1). The loader checks a checkpoint against this list and
- * the random-model writer produces exactly it.
+ * The canonical tensors of a Finch checkpoint: names and shapes of the official {@code .pth} state
+ * dict, in its order (finch-math §3.1). The loader checks a checkpoint against this list and the
+ * random-model writer produces exactly it.
  */
 public final class FinchLayout {
 
@@ -37,7 +37,8 @@ public final class FinchLayout {
     return out;
   }
 
-  private static void attention(final Map<String, long[]> out, final String a, final FinchConfig config) {
+  private static void attention(
+      final Map<String, long[]> out, final String a, final FinchConfig config) {
     final long c = config.dim();
     for (final String mix : new String[] {"x", "w", "k", "v", "r", "g"}) {
       out.put(a + "time_maa_" + mix, new long[] {1, 1, c});

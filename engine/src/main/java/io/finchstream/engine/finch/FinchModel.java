@@ -18,9 +18,9 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 /**
  * Finch (RWKV-6) inference (finch-math §2). Immutable and thread-safe: all conversation state lives
  * in {@link FinchState}. A call pushes the tokens of all its states through the layers together, in
- * passes of at most {@code maxRowsPerPass} rows (every projection is one matmul over the rows of all
- * states in the pass; the WKV recurrence runs per state, token by token). Results are bit-identical
- * whatever the batch, the chunking and the thread count (see {@link LanguageModel}).
+ * passes of at most {@code maxRowsPerPass} rows (every projection is one matmul over the rows of
+ * all states in the pass; the WKV recurrence runs per state, token by token). Results are
+ * bit-identical whatever the batch, the chunking and the thread count (see {@link LanguageModel}).
  */
 public final class FinchModel implements LanguageModel {
 
@@ -37,7 +37,10 @@ public final class FinchModel implements LanguageModel {
    * @param format checkpoint format shown by {@code inspect}
    */
   public FinchModel(
-      final FinchWeights weights, final Kernels kernels, final String id, final String format,
+      final FinchWeights weights,
+      final Kernels kernels,
+      final String id,
+      final String format,
       final int maxRowsPerPass) {
     this.weights = weights;
     this.kernels = kernels;
@@ -52,10 +55,21 @@ public final class FinchModel implements LanguageModel {
     details.put("checkpoint format", format);
     details.put("weight bytes in memory", Long.toString(weights.bytes()));
     details.put("weight bytes read per decoded token", Long.toString(weights.bytesPerToken()));
-    details.put("state bytes (bf16 WKV)", Long.toString(FinchStateCodec.size(c, StatePrecision.BF16)));
+    details.put(
+        "state bytes (bf16 WKV)", Long.toString(FinchStateCodec.size(c, StatePrecision.BF16)));
     details.put("kernels", kernels.name() + " on " + kernels.threads() + " thread(s)");
-    this.info = new ModelInfo("finch", id, c.vocabSize(), c.layers(), c.dim(), weights.parameters(),
-        weights.precision().label(), FinchStateCodec.size(c, StatePrecision.FP32), 0, details);
+    this.info =
+        new ModelInfo(
+            "finch",
+            id,
+            c.vocabSize(),
+            c.layers(),
+            c.dim(),
+            weights.parameters(),
+            weights.precision().label(),
+            FinchStateCodec.size(c, StatePrecision.FP32),
+            0,
+            details);
   }
 
   /** Loads a Finch model from an opened checkpoint (strict: see {@link FinchWeights#load}). */
@@ -90,8 +104,10 @@ public final class FinchModel implements LanguageModel {
   @Override
   public FinchState restoreState(final byte[] recurrent, final List<byte[]> cacheBlocks) {
     if (cacheBlocks != null && !cacheBlocks.isEmpty()) {
-      throw new EngineException("Finch has no token cache, but " + cacheBlocks.size()
-          + " cache block(s) were given; they belong to another architecture");
+      throw new EngineException(
+          "Finch has no token cache, but "
+              + cacheBlocks.size()
+              + " cache block(s) were given; they belong to another architecture");
     }
     return FinchStateCodec.decode(recurrent, weights.config(), info.id());
   }
@@ -121,9 +137,11 @@ public final class FinchModel implements LanguageModel {
   }
 
   @Override
-  public void step(final List<? extends ModelState> states, final int[] tokens, final float[][] out) {
+  public void step(
+      final List<? extends ModelState> states, final int[] tokens, final float[][] out) {
     final int[][] single = CallChecks.stepTokens(tokens, states.size());
-    CallChecks.outputs(out, states.size(), weights.config().vocabSize(), "step"); // before any state changes
+    CallChecks.outputs(
+        out, states.size(), weights.config().vocabSize(), "step"); // before any state changes
     ingest(states, List.of(single));
     logits(states, out);
   }
@@ -134,8 +152,11 @@ public final class FinchModel implements LanguageModel {
   }
 
   private FinchState[] checkStates(final List<? extends ModelState> states) {
-    return CallChecks.states(states, FinchState.class,
+    return CallChecks.states(
+        states,
+        FinchState.class,
         f -> f.config.equals(weights.config()) && f.modelId.equals(info.id()),
-        () -> "Finch model (" + weights.config() + ", id " + info.id() + ")", FinchState[]::new);
+        () -> "Finch model (" + weights.config() + ", id " + info.id() + ")",
+        FinchState[]::new);
   }
 }

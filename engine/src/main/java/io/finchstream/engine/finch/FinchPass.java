@@ -22,8 +22,12 @@ final class FinchPass {
   private final int c;
 
   FinchPass(
-      final FinchWeights weights, final Kernels kernels, final FinchScratch scratch,
-      final FinchState[] states, final int[] rowStart, final int[] rowCount) {
+      final FinchWeights weights,
+      final Kernels kernels,
+      final FinchScratch scratch,
+      final FinchState[] states,
+      final int[] rowStart,
+      final int[] rowCount) {
     this.weights = weights;
     this.kernels = kernels;
     this.s = scratch;
@@ -61,11 +65,13 @@ final class FinchPass {
   private void timeMix(final int l, final FinchBlock block) {
     final TimeMix att = block.att();
     final int cxr = rows * c;
-    kernels.layerNorm(s.xx, s.x, rows, block.ln1().weight(), block.ln1().bias(), FinchConfig.LAYER_NORM_EPS);
+    kernels.layerNorm(
+        s.xx, s.x, rows, block.ln1().weight(), block.ln1().bias(), FinchConfig.LAYER_NORM_EPS);
     for (int g = 0; g < states.length; g++) {
       shift(states[g].att_x[l], g);
     }
-    // ddlerp: xxx = xx + sx ⊙ time_maa_x; h = tanh(xxx · W1); x_f = xx + sx ⊙ (time_maa_f + h_f · W2[f])
+    // ddlerp: xxx = xx + sx ⊙ time_maa_x; h = tanh(xxx · W1); x_f = xx + sx ⊙ (time_maa_f + h_f ·
+    // W2[f])
     att.ddlerp(kernels, s.mixed, s.xx, s.sx, rows, c, weights.config().mixRank(), s.xxx, s.h, s.m);
     final float[] xw = s.mixed[0];
     // r, k, v, g = W·x_f; g = silu(g)
@@ -80,9 +86,24 @@ final class FinchPass {
     for (int g = 0; g < states.length; g++) {
       wkvStates[g] = states[g].wkv[l];
     }
-    kernels.wkv(s.y, s.r, s.k, s.v, s.w, att.time_faaaa(), wkvStates, rowStart, rowCount,
+    kernels.wkv(
+        s.y,
+        s.r,
+        s.k,
+        s.v,
+        s.w,
+        att.time_faaaa(),
+        wkvStates,
+        rowStart,
+        rowCount,
         weights.config().headSize());
-    kernels.groupNorm(s.y, s.y, rows, weights.config().headSize(), att.ln_x().weight(), att.ln_x().bias(),
+    kernels.groupNorm(
+        s.y,
+        s.y,
+        rows,
+        weights.config().headSize(),
+        att.ln_x().weight(),
+        att.ln_x().bias(),
         FinchConfig.GROUP_NORM_EPS);
     kernels.mul(s.y, s.g, cxr);
     kernels.matmul(s.out, 0, c, s.y, 0, c, rows, att.output());
@@ -91,7 +112,8 @@ final class FinchPass {
 
   // x = x + sigmoid(xr · Wr) ⊙ (relu(xk · Wk)² · Wv), §2.5
   private void channelMix(final int l, final FinchBlock block) {
-    kernels.layerNorm(s.xx, s.x, rows, block.ln2().weight(), block.ln2().bias(), FinchConfig.LAYER_NORM_EPS);
+    kernels.layerNorm(
+        s.xx, s.x, rows, block.ln2().weight(), block.ln2().bias(), FinchConfig.LAYER_NORM_EPS);
     for (int g = 0; g < states.length; g++) {
       shift(states[g].ffn_x[l], g);
     }

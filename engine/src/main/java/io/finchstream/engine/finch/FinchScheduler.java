@@ -26,15 +26,24 @@ final class FinchScheduler {
       lengths[i] = tokens[i].length;
     }
     final int[] rowTokens = new int[scratch.rows];
-    RowBatcher.run(lengths, scratch.rows, (item, from, start, count, segments, rows) -> {
-      final FinchState[] seg = new FinchState[segments];
-      for (int g = 0; g < segments; g++) {
-        seg[g] = states[item[g]];
-        System.arraycopy(tokens[item[g]], from[g], rowTokens, start[g], count[g]);
-      }
-      new FinchPass(weights, kernels, scratch, seg, Arrays.copyOf(start, segments),
-          Arrays.copyOf(count, segments)).run(rowTokens);
-    });
+    RowBatcher.run(
+        lengths,
+        scratch.rows,
+        (item, from, start, count, segments, rows) -> {
+          final FinchState[] seg = new FinchState[segments];
+          for (int g = 0; g < segments; g++) {
+            seg[g] = states[item[g]];
+            System.arraycopy(tokens[item[g]], from[g], rowTokens, start[g], count[g]);
+          }
+          new FinchPass(
+                  weights,
+                  kernels,
+                  scratch,
+                  seg,
+                  Arrays.copyOf(start, segments),
+                  Arrays.copyOf(count, segments))
+              .run(rowTokens);
+        });
   }
 
   /** {@code out[i] = head · LN_out(last_x of states[i])} (§2.1), a batch of rows at a time. */
@@ -43,6 +52,14 @@ final class FinchScheduler {
     for (int i = 0; i < states.length; i++) {
       lastX[i] = states[i].last_x;
     }
-    Head.logits(kernels, weights.ln_out(), weights.head(), lastX, out, scratch.rows, scratch.xx, scratch::logits);
+    Head.logits(
+        kernels,
+        weights.ln_out(),
+        weights.head(),
+        lastX,
+        out,
+        scratch.rows,
+        scratch.xx,
+        scratch::logits);
   }
 }

@@ -8,9 +8,10 @@ import java.util.Arrays;
 
 /**
  * The recurrent state of one Finch conversation (finch-math §2.6): per layer the last LN1 output
- * (att shift), the last LN2 output (ffn shift) and the WKV matrices S[H][N][N] (i = key, j = value),
- * plus the residual stream after the last block for the last token, so that logits can be computed
- * later without re-running it. Fixed size whatever the conversation length. Not thread-safe.
+ * (att shift), the last LN2 output (ffn shift) and the WKV matrices S[H][N][N] (i = key, j =
+ * value), plus the residual stream after the last block for the last token, so that logits can be
+ * computed later without re-running it. Fixed size whatever the conversation length. Not
+ * thread-safe.
  */
 public final class FinchState implements ModelState {
 

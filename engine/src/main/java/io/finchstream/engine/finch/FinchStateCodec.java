@@ -23,7 +23,8 @@ import java.util.List;
  */
 final class FinchStateCodec {
 
-  static final StateFormat FORMAT = new StateFormat("Finch", 0x54534E46, (short) 1, 64, List.of("L", "C", "H", "N"));
+  static final StateFormat FORMAT =
+      new StateFormat("Finch", 0x54534E46, (short) 1, 64, List.of("L", "C", "H", "N"));
 
   private FinchStateCodec() {}
 
@@ -48,14 +49,16 @@ final class FinchStateCodec {
   /**
    * Rebuilds a state of the model {@code (config, modelId)}.
    *
-   * @throws EngineException when the bytes are not a Finch state, of another version, or of another model
+   * @throws EngineException when the bytes are not a Finch state, of another version, or of another
+   *     model
    */
   static FinchState decode(final byte[] bytes, final FinchConfig config, final String modelId) {
     final StateReader in = FORMAT.reader(bytes, modelId, dims(config), p -> size(config, p));
     final FinchState state = new FinchState(config, modelId);
     state.position = in.getLong();
     if (state.position < 0) {
-      throw new EngineException("Finch state has negative position " + state.position + "; damaged");
+      throw new EngineException(
+          "Finch state has negative position " + state.position + "; damaged");
     }
     in.floats(state.last_x);
     for (int l = 0; l < config.layers(); l++) {

@@ -14,8 +14,8 @@ import java.util.List;
  * @param precision in-memory precision of the matrices
  * @param emb {@code emb.weight} [V, C] row-major, with {@code blocks.0.ln0} folded in (each row
  *     already layer-normed, §2.1), always float32: a token reads one row, so its precision costs
- *     memory, not bandwidth, and keeping it exact makes bf16 weights give the same bits as fp32 ones
- *     for bf16 checkpoints (all official ones)
+ *     memory, not bandwidth, and keeping it exact makes bf16 weights give the same bits as fp32
+ *     ones for bf16 checkpoints (all official ones)
  * @param blocks {@code blocks.0 .. blocks.L-1}
  * @param ln_out final norm {@code ln_out.weight/.bias} [C]
  * @param head {@code head.weight} [V, C] (not tied to emb)
@@ -42,7 +42,9 @@ public record FinchWeights(
    * @throws io.finchstream.engine.io.CheckpointException naming the file, the tensor and the fix
    */
   public static FinchWeights load(
-      final Checkpoint checkpoint, final WeightPrecision precision, final Kernels kernels,
+      final Checkpoint checkpoint,
+      final WeightPrecision precision,
+      final Kernels kernels,
       final LoadProgress progress) {
     return new FinchWeightsLoader(checkpoint, precision, kernels, progress).load();
   }
@@ -56,8 +58,12 @@ public record FinchWeights(
       for (final Matrix m : a.time_maa_w2()) {
         total += m.bytes();
       }
-      total += a.receptance().bytes() + a.key().bytes() + a.value().bytes() + a.output().bytes()
-          + a.gate().bytes();
+      total +=
+          a.receptance().bytes()
+              + a.key().bytes()
+              + a.value().bytes()
+              + a.output().bytes()
+              + a.gate().bytes();
       total += b.ffn().key().bytes() + b.ffn().receptance().bytes() + b.ffn().value().bytes();
       total += 4L * 16L * config.dim(); // 16 vectors of C floats per block
     }

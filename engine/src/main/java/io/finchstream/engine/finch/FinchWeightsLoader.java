@@ -16,7 +16,9 @@ final class FinchWeightsLoader {
   private FinchConfig config;
 
   FinchWeightsLoader(
-      final Checkpoint checkpoint, final WeightPrecision precision, final Kernels kernels,
+      final Checkpoint checkpoint,
+      final WeightPrecision precision,
+      final Kernels kernels,
       final LoadProgress progress) {
     this.kernels = kernels;
     this.reader = new WeightReader(checkpoint, precision, progress);
@@ -24,19 +26,32 @@ final class FinchWeightsLoader {
 
   FinchWeights load() {
     config = FinchConfig.infer(reader.checkpoint());
-    final long parameters = reader.checkNames(FinchLayout.tensors(config), "a Finch model with " + config,
-        "the file is truncated or not a complete RWKV-6 state dict: re-export it",
-        "the file is another architecture or carries extra tensors (e.g. a tuned time_state): export the"
-            + " plain RWKV-6 state dict");
+    final long parameters =
+        reader.checkNames(
+            FinchLayout.tensors(config),
+            "a Finch model with " + config,
+            "the file is truncated or not a complete RWKV-6 state dict: re-export it",
+            "the file is another architecture or carries extra tensors (e.g. a tuned time_state): export the"
+                + " plain RWKV-6 state dict");
     final int c = config.dim();
     final Norm ln0 = reader.norm("blocks.0.ln0");
-    final float[] emb = reader.rowMajor("emb.weight", config.vocabSize(), c,
-        (rows, n) -> kernels.layerNorm(rows, rows, n, ln0.weight(), ln0.bias(), FinchConfig.LAYER_NORM_EPS));
+    final float[] emb =
+        reader.rowMajor(
+            "emb.weight",
+            config.vocabSize(),
+            c,
+            (rows, n) ->
+                kernels.layerNorm(
+                    rows, rows, n, ln0.weight(), ln0.bias(), FinchConfig.LAYER_NORM_EPS));
     final List<FinchBlock> blocks = new ArrayList<>(config.layers());
     for (int i = 0; i < config.layers(); i++) {
       final String b = "blocks." + i + ".";
-      blocks.add(new FinchBlock(reader.norm(b + "ln1"), reader.norm(b + "ln2"), timeMix(b + "att."),
-          ChannelMix.read(reader, b + "ffn.", config.dim(), config.ffnDim())));
+      blocks.add(
+          new FinchBlock(
+              reader.norm(b + "ln1"),
+              reader.norm(b + "ln2"),
+              timeMix(b + "att."),
+              ChannelMix.read(reader, b + "ffn.", config.dim(), config.ffnDim())));
     }
     final Norm lnOut = reader.norm("ln_out");
     final Matrix head = reader.matrix("head.weight", config.vocabSize(), c);
@@ -48,7 +63,9 @@ final class FinchWeightsLoader {
     final int c = config.dim();
     final int dMix = config.mixRank();
     final int dDecay = config.decayRank();
-    final Matrix[] w2t = reader.transposedSlices(a + "time_maa_w2", FinchConfig.MIX_BRANCHES, dMix, c); // [5, D_MIX, C]
+    final Matrix[] w2t =
+        reader.transposedSlices(
+            a + "time_maa_w2", FinchConfig.MIX_BRANCHES, dMix, c); // [5, D_MIX, C]
     return new TimeMix(
         reader.vector(a + "time_maa_x"),
         reader.vector(a + "time_maa_w"),

@@ -23,8 +23,14 @@ public final class Head {
    *     single row is written straight into its output)
    */
   public static void logits(
-      final Kernels kernels, final Norm lnOut, final Matrix head, final float[][] lastX, final float[][] out,
-      final int rows, final float[] xx, final IntFunction<float[]> buffer) {
+      final Kernels kernels,
+      final Norm lnOut,
+      final Matrix head,
+      final float[][] lastX,
+      final float[][] out,
+      final int rows,
+      final float[] xx,
+      final IntFunction<float[]> buffer) {
     final int c = head.cols();
     final int vocab = head.rows();
     for (int p = 0; p < lastX.length; p += rows) {

@@ -57,20 +57,31 @@ public final class RandomWeights {
    * @param init the distribution of a tensor, from its name and shape
    */
   public static Checkpoint checkpoint(
-      final Path path, final Map<String, long[]> layout, final long seed,
+      final Path path,
+      final Map<String, long[]> layout,
+      final long seed,
       final BiFunction<String, long[], Init> init) {
     final Map<String, CheckpointTensor> tensors = new LinkedHashMap<>();
     for (final Map.Entry<String, long[]> e : layout.entrySet()) {
       final long[] shape = e.getValue();
-      tensors.put(e.getKey(), new RandomTensor(e.getKey(), shape, seed, init.apply(e.getKey(), shape)));
+      tensors.put(
+          e.getKey(), new RandomTensor(e.getKey(), shape, seed, init.apply(e.getKey(), shape)));
     }
     return new RandomCheckpoint(path, Collections.unmodifiableMap(tensors));
   }
 
-  /** The path a random model reports: {@code random:<architecture>-L<layers>-D<dim>-V<vocab>-seed<seed>}. */
+  /**
+   * The path a random model reports: {@code
+   * random:<architecture>-L<layers>-D<dim>-V<vocab>-seed<seed>}.
+   */
   public static Path path(
-      final String architecture, final int layers, final int dim, final int vocab, final long seed) {
-    return Path.of("random:" + architecture + "-L" + layers + "-D" + dim + "-V" + vocab + "-seed" + seed);
+      final String architecture,
+      final int layers,
+      final int dim,
+      final int vocab,
+      final long seed) {
+    return Path.of(
+        "random:" + architecture + "-L" + layers + "-D" + dim + "-V" + vocab + "-seed" + seed);
   }
 
   /**
@@ -89,7 +100,8 @@ public final class RandomWeights {
     return h;
   }
 
-  private record RandomCheckpoint(Path path, Map<String, CheckpointTensor> tensors) implements Checkpoint {
+  private record RandomCheckpoint(Path path, Map<String, CheckpointTensor> tensors)
+      implements Checkpoint {
     @Override
     public String format() {
       return "random";
@@ -148,16 +160,19 @@ public final class RandomWeights {
     }
 
     @Override
-    public void readFloats(final long offset, final float[] dst, final int dstOffset, final int count) {
+    public void readFloats(
+        final long offset, final float[] dst, final int dstOffset, final int count) {
       if (offset < 0 || count < 0 || offset > numel - count) {
-        throw new IndexOutOfBoundsException(name + ": [" + offset + ", " + (offset + count) + ") of " + numel);
+        throw new IndexOutOfBoundsException(
+            name + ": [" + offset + ", " + (offset + count) + ") of " + numel);
       }
       Objects.checkFromIndexSize(dstOffset, count, dst.length);
       long i = offset;
       int out = dstOffset;
       while (i < offset + count) {
         final long block = i / BLOCK;
-        final SplittableRandom random = new SplittableRandom(streamSeed + block * 0x9E3779B97F4A7C15L);
+        final SplittableRandom random =
+            new SplittableRandom(streamSeed + block * 0x9E3779B97F4A7C15L);
         for (long skip = block * BLOCK; skip < i; skip++) {
           draw(random, skip);
         }
@@ -172,7 +187,8 @@ public final class RandomWeights {
       if (init.uniform()) {
         return (float) random.nextDouble(init.a(), init.b());
       }
-      final double mean = init.decaySpread() ? -6.0 + 6.5 * index / Math.max(1, numel - 1) : init.a();
+      final double mean =
+          init.decaySpread() ? -6.0 + 6.5 * index / Math.max(1, numel - 1) : init.a();
       return (float) (mean + init.b() * random.nextGaussian());
     }
   }

@@ -11,7 +11,10 @@ public final class RowBatcher {
 
   private RowBatcher() {}
 
-  /** One pass: {@code segments} conversations, in rows {@code [rowStart[g], rowStart[g] + rowCount[g])}. */
+  /**
+   * One pass: {@code segments} conversations, in rows {@code [rowStart[g], rowStart[g] +
+   * rowCount[g])}.
+   */
   @FunctionalInterface
   public interface Pass {
     /**

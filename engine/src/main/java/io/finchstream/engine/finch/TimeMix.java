@@ -4,8 +4,8 @@ import io.finchstream.engine.tensor.Matrix;
 
 /**
  * The weights of one TimeMix ({@code blocks.i.att.*}, finch-math §2.2–2.4), named as in the
- * checkpoint. LoRA matrices are held output-major (transposed from the .pth) so that every matrix is
- * applied as {@code y = W·x} by the same matmul kernel.
+ * checkpoint. LoRA matrices are held output-major (transposed from the .pth) so that every matrix
+ * is applied as {@code y = W·x} by the same matmul kernel.
  *
  * @param time_maa_x static shift mix for the LoRA input [C] (.pth [1, 1, C])
  * @param time_maa_w shift mix of the decay branch [C]
@@ -14,8 +14,8 @@ import io.finchstream.engine.tensor.Matrix;
  * @param time_maa_r shift mix of the receptance branch [C]
  * @param time_maa_g shift mix of the gate branch [C]
  * @param time_maa_w1 token-shift LoRA down-projection, held [5·D_MIX, C] (.pth [C, 5·D_MIX])
- * @param time_maa_w2 token-shift LoRA up-projections, one per branch w, k, v, r, g, each held
- *     [C, D_MIX] (.pth [5, D_MIX, C])
+ * @param time_maa_w2 token-shift LoRA up-projections, one per branch w, k, v, r, g, each held [C,
+ *     D_MIX] (.pth [5, D_MIX, C])
  * @param time_decay static log-log decay [C] (.pth [1, 1, C])
  * @param time_decay_w1 decay LoRA down-projection, held [D_DECAY, C] (.pth [C, D_DECAY])
  * @param time_decay_w2 decay LoRA up-projection, held [C, D_DECAY] (.pth [D_DECAY, C])
@@ -45,7 +45,8 @@ public record TimeMix(
     Matrix value,
     Matrix output,
     Matrix gate,
-    Norm ln_x) implements TimeMixLoras {
+    Norm ln_x)
+    implements TimeMixLoras {
 
   /** The static mix of LoRA branch {@code f} in checkpoint order w, k, v, r, g (§7.3). */
   @Override

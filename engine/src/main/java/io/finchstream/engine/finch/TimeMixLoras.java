@@ -33,8 +33,8 @@ public interface TimeMixLoras {
   Matrix time_decay_w2();
 
   /**
-   * ddlerp over {@code rows} rows: {@code xxx = xx + sx ⊙ time_maa_x; h = tanh(xxx · W1); mixed[f] =
-   * xx + sx ⊙ (branchMix(f) + h_f · W2[f])} for every branch f.
+   * ddlerp over {@code rows} rows: {@code xxx = xx + sx ⊙ time_maa_x; h = tanh(xxx · W1); mixed[f]
+   * = xx + sx ⊙ (branchMix(f) + h_f · W2[f])} for every branch f.
    *
    * @param mixed [B][rows, C] the branch inputs, out
    * @param xx LN1 output [rows, C]
@@ -44,8 +44,16 @@ public interface TimeMixLoras {
    * @param m scratch [rows, C]
    */
   default void ddlerp(
-      final Kernels kernels, final float[][] mixed, final float[] xx, final float[] sx, final int rows,
-      final int c, final int dMix, final float[] xxx, final float[] h, final float[] m) {
+      final Kernels kernels,
+      final float[][] mixed,
+      final float[] xx,
+      final float[] sx,
+      final int rows,
+      final int c,
+      final int dMix,
+      final float[] xxx,
+      final float[] h,
+      final float[] m) {
     final int branches = time_maa_w2().length;
     kernels.lerp(xxx, xx, sx, time_maa_x(), rows);
     kernels.matmul(h, 0, branches * dMix, xxx, 0, c, rows, time_maa_w1());
@@ -64,7 +72,12 @@ public interface TimeMixLoras {
    * @param d scratch [rows, D_DECAY]
    */
   default void decay(
-      final Kernels kernels, final float[] w, final float[] xw, final int rows, final int c, final int dDecay,
+      final Kernels kernels,
+      final float[] w,
+      final float[] xw,
+      final int rows,
+      final int c,
+      final int dDecay,
       final float[] d) {
     kernels.matmul(d, 0, dDecay, xw, 0, c, rows, time_decay_w1());
     kernels.tanh(d, rows * dDecay);

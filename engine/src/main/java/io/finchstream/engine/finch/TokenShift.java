@@ -17,8 +17,13 @@ public final class TokenShift {
    * @param prev [c] the LN output before the first row; replaced by the last row's
    */
   public static void apply(
-      final Kernels kernels, final float[] sx, final float[] xx, final float[] prev, final int firstRow,
-      final int n, final int c) {
+      final Kernels kernels,
+      final float[] sx,
+      final float[] xx,
+      final float[] prev,
+      final int firstRow,
+      final int n,
+      final int c) {
     final int first = firstRow * c;
     kernels.sub(sx, first, prev, 0, xx, first, c);
     kernels.sub(sx, first + c, xx, first, xx, first + c, (n - 1) * c);

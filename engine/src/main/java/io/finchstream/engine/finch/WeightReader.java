@@ -20,6 +20,7 @@ public final class WeightReader {
 
   /** Elements converted per step for big matrices (bounds the temporary float buffer). */
   private static final int BLOCK_ELEMENTS = 1 << 20;
+
   private static final int MAX_NAMES_IN_MESSAGE = 12;
 
   /** Transforms rows of a matrix in place while it is read (e.g. ln0 folded into emb). */
@@ -35,7 +36,8 @@ public final class WeightReader {
   private long totalBytes;
   private long doneBytes;
 
-  public WeightReader(final Checkpoint checkpoint, final WeightPrecision precision, final LoadProgress progress) {
+  public WeightReader(
+      final Checkpoint checkpoint, final WeightPrecision precision, final LoadProgress progress) {
     this.checkpoint = checkpoint;
     this.precision = precision;
     this.progress = progress;
@@ -61,7 +63,10 @@ public final class WeightReader {
    * @throws CheckpointException naming the file, the tensors and the fix
    */
   public long checkNames(
-      final Map<String, long[]> expected, final String model, final String missingFix, final String leftoverFix) {
+      final Map<String, long[]> expected,
+      final String model,
+      final String missingFix,
+      final String leftoverFix) {
     final TreeSet<String> missing = new TreeSet<>();
     long parameters = 0;
     for (final Map.Entry<String, long[]> e : expected.entrySet()) {
@@ -72,20 +77,42 @@ public final class WeightReader {
       }
       final long[] shape = checkpoint.tensor(e.getKey()).shape();
       if (!Arrays.equals(shape, e.getValue())) {
-        throw new CheckpointException(checkpoint.path(), "tensor '" + e.getKey() + "' has shape "
-            + Arrays.toString(shape) + " but " + model + " needs "
-            + Arrays.toString(e.getValue()) + "; the file is damaged or mixes models: re-export it");
+        throw new CheckpointException(
+            checkpoint.path(),
+            "tensor '"
+                + e.getKey()
+                + "' has shape "
+                + Arrays.toString(shape)
+                + " but "
+                + model
+                + " needs "
+                + Arrays.toString(e.getValue())
+                + "; the file is damaged or mixes models: re-export it");
       }
     }
     if (!missing.isEmpty()) {
-      throw new CheckpointException(checkpoint.path(), missing.size() + " tensor(s) missing for "
-          + model + ": " + names(missing) + "; " + missingFix);
+      throw new CheckpointException(
+          checkpoint.path(),
+          missing.size()
+              + " tensor(s) missing for "
+              + model
+              + ": "
+              + names(missing)
+              + "; "
+              + missingFix);
     }
     final TreeSet<String> leftover = new TreeSet<>(checkpoint.names());
     leftover.removeAll(expected.keySet());
     if (!leftover.isEmpty()) {
-      throw new CheckpointException(checkpoint.path(), leftover.size() + " unexpected tensor(s) for "
-          + model + ": " + names(leftover) + "; " + leftoverFix);
+      throw new CheckpointException(
+          checkpoint.path(),
+          leftover.size()
+              + " unexpected tensor(s) for "
+              + model
+              + ": "
+              + names(leftover)
+              + "; "
+              + leftoverFix);
     }
     totalBytes = 4 * parameters;
     return parameters;
@@ -117,12 +144,17 @@ public final class WeightReader {
     return transposed(vector(name), rows, cols);
   }
 
-  /** Each block of a stacked .pth tensor {@code [blocks, rows, cols]}, held transposed [cols, rows]. */
-  public Matrix[] transposedSlices(final String name, final int blocks, final int rows, final int cols) {
+  /**
+   * Each block of a stacked .pth tensor {@code [blocks, rows, cols]}, held transposed [cols, rows].
+   */
+  public Matrix[] transposedSlices(
+      final String name, final int blocks, final int rows, final int cols) {
     final float[] stacked = vector(name);
     final Matrix[] out = new Matrix[blocks];
     for (int b = 0; b < blocks; b++) {
-      out[b] = transposed(Arrays.copyOfRange(stacked, b * rows * cols, (b + 1) * rows * cols), rows, cols);
+      out[b] =
+          transposed(
+              Arrays.copyOfRange(stacked, b * rows * cols, (b + 1) * rows * cols), rows, cols);
     }
     return out;
   }
@@ -146,7 +178,8 @@ public final class WeightReader {
    * A matrix read block by block (no temporary copy of a big tensor), each block of rows passed
    * through {@code transform} when given, stored at the reader's precision.
    */
-  public Matrix matrix(final String name, final int rows, final int cols, final RowTransform transform) {
+  public Matrix matrix(
+      final String name, final int rows, final int cols, final RowTransform transform) {
     final CheckpointTensor tensor = checkpoint.tensor(name);
     final int blockRows = Math.max(1, BLOCK_ELEMENTS / cols);
     final Matrix.Builder builder = Matrix.builder(rows, cols, precision);
@@ -167,12 +200,18 @@ public final class WeightReader {
    * A matrix [rows, cols] kept row-major in float32 whatever the precision (for row lookups such as
    * the embedding), read block by block, each block passed through {@code transform} when given.
    */
-  public float[] rowMajor(final String name, final int rows, final int cols, final RowTransform transform) {
+  public float[] rowMajor(
+      final String name, final int rows, final int cols, final RowTransform transform) {
     final CheckpointTensor tensor = checkpoint.tensor(name);
     final long n = (long) rows * cols;
     if (n > Integer.MAX_VALUE - 8) {
-      throw new CheckpointException(checkpoint.path(), "tensor '" + name + "' has " + n
-          + " elements, more than one Java array holds; this model is too large for this engine");
+      throw new CheckpointException(
+          checkpoint.path(),
+          "tensor '"
+              + name
+              + "' has "
+              + n
+              + " elements, more than one Java array holds; this model is too large for this engine");
     }
     final float[] out = new float[(int) n];
     final int blockRows = Math.max(1, BLOCK_ELEMENTS / cols);

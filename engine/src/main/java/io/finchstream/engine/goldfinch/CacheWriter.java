@@ -9,10 +9,11 @@ import io.finchstream.engine.tensor.Matrix;
 import java.util.Arrays;
 
 /**
- * Appends new tokens to their conversations' caches, materializing the derived entries (goldfinch-math
- * §3.1, §4.1): {@code kD = RMS(W_KU·[e; c])}, {@code ê = RMS(e)}, and for every GOLD layer the key
- * and value of the position, which depend on that position and the one before (its kD and ê; zeros
- * before position 0). The same code rebuilds a restored cache from its canonical part.
+ * Appends new tokens to their conversations' caches, materializing the derived entries
+ * (goldfinch-math §3.1, §4.1): {@code kD = RMS(W_KU·[e; c])}, {@code ê = RMS(e)}, and for every
+ * GOLD layer the key and value of the position, which depend on that position and the one before
+ * (its kD and ê; zeros before position 0). The same code rebuilds a restored cache from its
+ * canonical part.
  */
 final class CacheWriter {
 
@@ -23,7 +24,8 @@ final class CacheWriter {
   private final Kernels kernels;
   private final AttentionKernels attention;
 
-  CacheWriter(final GoldFinchWeights weights, final Kernels kernels, final AttentionKernels attention) {
+  CacheWriter(
+      final GoldFinchWeights weights, final Kernels kernels, final AttentionKernels attention) {
     this.weights = weights;
     this.kernels = kernels;
     this.attention = attention;
@@ -62,7 +64,8 @@ final class CacheWriter {
       keysAndValues(weights.gold().get(l), s, rows, s.keys[l], s.values[l]);
     }
     for (int g = 0; g < seg.count(); g++) {
-      seg.states()[g].cache.append(tokens, seg.rowStart()[g], seg.rowCount()[g], s.c, s.kD, s.keys, s.values);
+      seg.states()[g].cache.append(
+          tokens, seg.rowStart()[g], seg.rowCount()[g], s.c, s.kD, s.keys, s.values);
     }
   }
 
@@ -81,7 +84,11 @@ final class CacheWriter {
 
   // One GOLD layer's k, v for all rows (§4.1)
   private void keysAndValues(
-      final GoldBlock block, final GoldFinchScratch s, final int rows, final float[] keys, final float[] values) {
+      final GoldBlock block,
+      final GoldFinchScratch s,
+      final int rows,
+      final float[] keys,
+      final float[] values) {
     final GoldTimeMix att = block.att();
     final GoldFinchConfig config = weights.config();
     final int c = config.dim();
@@ -98,8 +105,10 @@ final class CacheWriter {
     // k'' = k' + tanh(k' · Ka) · Kb; v'' likewise ("loradapt"); then ln_k, ln_v
     loradapt(s.k, att.time_key_w1(), att.time_key_w2(), s, rows);
     loradapt(s.v, att.time_value_w1(), att.time_value_w2(), s, rows);
-    kernels.layerNorm(keys, s.k, rows, att.ln_k().weight(), att.ln_k().bias(), FinchConfig.LAYER_NORM_EPS);
-    kernels.layerNorm(values, s.v, rows, att.ln_v().weight(), att.ln_v().bias(), FinchConfig.LAYER_NORM_EPS);
+    kernels.layerNorm(
+        keys, s.k, rows, att.ln_k().weight(), att.ln_k().bias(), FinchConfig.LAYER_NORM_EPS);
+    kernels.layerNorm(
+        values, s.v, rows, att.ln_v().weight(), att.ln_v().bias(), FinchConfig.LAYER_NORM_EPS);
     if (config.ropeTheta() != 0) {
       attention.rope(keys, rows, c, s.positions, config.headSize(), config.ropeTheta());
     }
@@ -107,8 +116,11 @@ final class CacheWriter {
 
   // x += tanh(x · W1) · W2
   private void loradapt(
-      final float[] x, final Matrix down, final Matrix up,
-      final GoldFinchScratch s, final int rows) {
+      final float[] x,
+      final Matrix down,
+      final Matrix up,
+      final GoldFinchScratch s,
+      final int rows) {
     final int c = weights.config().dim();
     final int rank = down.rows();
     kernels.matmul(s.d, 0, rank, x, 0, c, rows, down);

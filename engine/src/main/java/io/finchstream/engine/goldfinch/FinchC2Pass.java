@@ -24,8 +24,11 @@ final class FinchC2Pass {
   private final int c;
 
   FinchC2Pass(
-      final GoldFinchWeights weights, final Kernels kernels, final CacheWriter cacheWriter,
-      final GoldFinchScratch scratch, final Segments segments) {
+      final GoldFinchWeights weights,
+      final Kernels kernels,
+      final CacheWriter cacheWriter,
+      final GoldFinchScratch scratch,
+      final Segments segments) {
     this.weights = weights;
     this.kernels = kernels;
     this.cacheWriter = cacheWriter;
@@ -65,11 +68,14 @@ final class FinchC2Pass {
     final FinchC2TimeMix att = block.att();
     final int rows = seg.rows();
     final int cxr = rows * c;
-    kernels.layerNorm(s.xx, s.x, rows, block.ln1().weight(), block.ln1().bias(), FinchConfig.LAYER_NORM_EPS);
+    kernels.layerNorm(
+        s.xx, s.x, rows, block.ln1().weight(), block.ln1().bias(), FinchConfig.LAYER_NORM_EPS);
     for (int g = 0; g < seg.count(); g++) {
-      TokenShift.apply(kernels, s.sx, s.xx, seg.states()[g].att_x[l], seg.rowStart()[g], seg.rowCount()[g], c);
+      TokenShift.apply(
+          kernels, s.sx, s.xx, seg.states()[g].att_x[l], seg.rowStart()[g], seg.rowCount()[g], c);
     }
-    // ddlerp: z = x + δ ⊙ μ_x; u = tanh(z · Wm1); x_□ = x + δ ⊙ (μ_□ + u_□ · Wm2[□]), □ = r, k, v, w, v2
+    // ddlerp: z = x + δ ⊙ μ_x; u = tanh(z · Wm1); x_□ = x + δ ⊙ (μ_□ + u_□ · Wm2[□]), □ = r, k, v,
+    // w, v2
     att.ddlerp(kernels, s.mixed, s.xx, s.sx, rows, c, weights.config().mixRank(), s.xxx, s.h, s.m);
     kernels.matmul(s.r, 0, c, s.mixed[FinchC2TimeMix.R], 0, c, rows, att.receptance());
     kernels.matmul(s.k, 0, c, s.mixed[FinchC2TimeMix.K], 0, c, rows, att.key());
@@ -91,10 +97,20 @@ final class FinchC2Pass {
     for (int g = 0; g < seg.count(); g++) {
       wkvStates[g] = seg.states()[g].wkv[l];
     }
-    kernels.wkv(s.y, s.r, s.k, s.v, s.w, zeroBonus, wkvStates, seg.rowStart(), seg.rowCount(),
+    kernels.wkv(
+        s.y,
+        s.r,
+        s.k,
+        s.v,
+        s.w,
+        zeroBonus,
+        wkvStates,
+        seg.rowStart(),
+        seg.rowCount(),
         weights.config().headSize());
     kernels.add(s.y, s.v2, cxr);
-    kernels.layerNorm(s.y, s.y, rows, att.ln_x().weight(), att.ln_x().bias(), FinchConfig.LAYER_NORM_EPS);
+    kernels.layerNorm(
+        s.y, s.y, rows, att.ln_x().weight(), att.ln_x().bias(), FinchConfig.LAYER_NORM_EPS);
     kernels.matmul(s.out, 0, c, s.y, 0, c, rows, att.output());
     kernels.add(s.x, s.out, cxr);
   }
@@ -102,9 +118,11 @@ final class FinchC2Pass {
   // h += σ(W_r' xr) ⊙ (W_v' · relu(W_k' xk)²), §2.3
   private void channelMix(final int l, final FinchC2Block block) {
     final int rows = seg.rows();
-    kernels.layerNorm(s.xx, s.x, rows, block.ln2().weight(), block.ln2().bias(), FinchConfig.LAYER_NORM_EPS);
+    kernels.layerNorm(
+        s.xx, s.x, rows, block.ln2().weight(), block.ln2().bias(), FinchConfig.LAYER_NORM_EPS);
     for (int g = 0; g < seg.count(); g++) {
-      TokenShift.apply(kernels, s.sx, s.xx, seg.states()[g].ffn_x[l], seg.rowStart()[g], seg.rowCount()[g], c);
+      TokenShift.apply(
+          kernels, s.sx, s.xx, seg.states()[g].ffn_x[l], seg.rowStart()[g], seg.rowCount()[g], c);
     }
     block.ffn().apply(kernels, s.x, s.xx, s.sx, rows, s.mixed[0], s.mixed[1], s.r, s.out, s.kk);
   }

@@ -7,8 +7,8 @@ import io.finchstream.engine.tensor.Matrix;
 /**
  * The weights of one Finch-C2 time mix ({@code blocks.i.att.*}, i &lt; L_F; goldfinch-math §2),
  * named as in the checkpoint. LoRA matrices are held output-major (transposed from the .pth) so
- * every matrix is applied as {@code y = W·x}. {@code time_faaaa} is in the checkpoint but unused (u =
- * 0), so it is not kept.
+ * every matrix is applied as {@code y = W·x}. {@code time_faaaa} is in the checkpoint but unused (u
+ * = 0), so it is not kept.
  *
  * @param time_maa_x static shift mix of the LoRA input [C] (.pth [1, 1, C])
  * @param time_maa_r shift mix of the receptance branch [C]
@@ -17,7 +17,8 @@ import io.finchstream.engine.tensor.Matrix;
  * @param time_maa_w shift mix of the decay branch [C]
  * @param time_maa_v2 shift mix of the second-value branch [C]
  * @param time_maa_w1 token-shift LoRA down-projection, held [5·D_MIX, C] (.pth [C, 5·D_MIX])
- * @param time_maa_w2 up-projections for branches r, k, v, w, v2, each held [C, D_MIX] (.pth [5, D_MIX, C])
+ * @param time_maa_w2 up-projections for branches r, k, v, w, v2, each held [C, D_MIX] (.pth [5,
+ *     D_MIX, C])
  * @param time_decay static log-log decay [A]
  * @param time_decay_w1 decay LoRA down, held [D_DECAY, C]
  * @param time_decay_w2 decay LoRA up, held [A, D_DECAY]
@@ -47,13 +48,15 @@ public record FinchC2TimeMix(
     Matrix key,
     Matrix value,
     Matrix output,
-    Norm ln_x) implements TimeMixLoras {
+    Norm ln_x)
+    implements TimeMixLoras {
 
   /** LoRA branches in checkpoint order r, k, v, w, v2 (goldfinch-math §2.1). */
   public static final int BRANCHES = 5;
 
   /** Branch indices into {@code time_maa_w2}. */
   public static final int R = 0;
+
   public static final int K = 1;
   public static final int V = 2;
   public static final int W = 3;

@@ -47,7 +47,14 @@ public final class GoldCache implements TokenCache {
   public GoldCache(final int compressed, final int dim, final int goldLayers, final int blockSize) {
     if (compressed < 1 || dim < 1 || goldLayers < 1 || blockSize < 1) {
       throw new IllegalArgumentException(
-          "bad cache sizes R=" + compressed + " A=" + dim + " G=" + goldLayers + " block=" + blockSize);
+          "bad cache sizes R="
+              + compressed
+              + " A="
+              + dim
+              + " G="
+              + goldLayers
+              + " block="
+              + blockSize);
     }
     this.compressed = compressed;
     this.dim = dim;
@@ -135,7 +142,9 @@ public final class GoldCache implements TokenCache {
     }
   }
 
-  /** GOLD layer g's key chunks (read only; see {@link #keys(int, int)}), for the attention kernel. */
+  /**
+   * GOLD layer g's key chunks (read only; see {@link #keys(int, int)}), for the attention kernel.
+   */
   public float[][] keyChunks(final int g) {
     final float[][] out = new float[chunks.size()][];
     for (int j = 0; j < out.length; j++) {
@@ -153,7 +162,9 @@ public final class GoldCache implements TokenCache {
     return out;
   }
 
-  /** Number of chunks; chunk {@code j} holds positions {@code [j·blockSize, j·blockSize + count)}. */
+  /**
+   * Number of chunks; chunk {@code j} holds positions {@code [j·blockSize, j·blockSize + count)}.
+   */
   public int chunkCount() {
     return chunks.size();
   }
@@ -180,7 +191,8 @@ public final class GoldCache implements TokenCache {
     }
     final Chunk chunk = chunks.get(index);
     final ByteBuffer buf =
-        ByteBuffer.allocate(HEADER_BYTES + chunk.count * entryBytes()).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer.allocate(HEADER_BYTES + chunk.count * entryBytes())
+            .order(ByteOrder.LITTLE_ENDIAN);
     buf.putInt(MAGIC).putInt(VERSION).putInt(compressed).putInt(blockSize);
     buf.putLong((long) index * blockSize).putInt(chunk.count);
     for (int i = 0; i < chunk.count; i++) {
@@ -205,7 +217,8 @@ public final class GoldCache implements TokenCache {
       total += checkHeader(blocks.get(b), b, blocks.size(), compressed, blockSize);
     }
     if (total > Integer.MAX_VALUE / Math.max(1, compressed)) {
-      throw new EngineException("cache of " + total + " tokens is too large to restore in one piece");
+      throw new EngineException(
+          "cache of " + total + " tokens is too large to restore in one piece");
     }
     final int[] tokens = new int[(int) total];
     final float[] c = new float[(int) total * compressed];
@@ -228,7 +241,11 @@ public final class GoldCache implements TokenCache {
   public record Canonical(int[] tokens, float[] c) {}
 
   private static int checkHeader(
-      final byte[] block, final int index, final int blocks, final int compressed, final int blockSize) {
+      final byte[] block,
+      final int index,
+      final int blocks,
+      final int compressed,
+      final int blockSize) {
     final String where = "GoldFinch cache block " + index + ": ";
     if (block.length < HEADER_BYTES) {
       throw new EngineException(where + "only " + block.length + " bytes, shorter than its header");
@@ -245,22 +262,37 @@ public final class GoldCache implements TokenCache {
     final int bs = buf.getInt();
     if (r != compressed || bs != blockSize) {
       throw new EngineException(
-          where + "written for R=" + r + ", block size " + bs + "; this model has R=" + compressed
-              + ", block size " + blockSize + " (a state of another model?)");
+          where
+              + "written for R="
+              + r
+              + ", block size "
+              + bs
+              + "; this model has R="
+              + compressed
+              + ", block size "
+              + blockSize
+              + " (a state of another model?)");
     }
     final long first = buf.getLong();
     final int count = buf.getInt();
     if (first != (long) index * blockSize) {
-      throw new EngineException(where + "starts at position " + first + ", expected " + (long) index * blockSize
-          + " (blocks out of order or missing)");
+      throw new EngineException(
+          where
+              + "starts at position "
+              + first
+              + ", expected "
+              + (long) index * blockSize
+              + " (blocks out of order or missing)");
     }
     final boolean last = index == blocks - 1;
     if (count < 1 || count > blockSize || (!last && count != blockSize)) {
-      throw new EngineException(where + "holds " + count + " entries; only the last block may be partial");
+      throw new EngineException(
+          where + "holds " + count + " entries; only the last block may be partial");
     }
     final long expected = HEADER_BYTES + (long) count * (4 + 4L * compressed);
     if (block.length != expected) {
-      throw new EngineException(where + block.length + " bytes, expected " + expected + " (truncated?)");
+      throw new EngineException(
+          where + block.length + " bytes, expected " + expected + " (truncated?)");
     }
     return count;
   }
@@ -271,8 +303,12 @@ public final class GoldCache implements TokenCache {
    */
   @Override
   public boolean equals(final Object o) {
-    if (!(o instanceof GoldCache other) || other.size != size || other.blockSize != blockSize
-        || other.compressed != compressed || other.dim != dim || other.goldLayers != goldLayers) {
+    if (!(o instanceof GoldCache other)
+        || other.size != size
+        || other.blockSize != blockSize
+        || other.compressed != compressed
+        || other.dim != dim
+        || other.goldLayers != goldLayers) {
       return false;
     }
     for (int j = 0; j < chunks.size(); j++) {

@@ -3,7 +3,9 @@ package io.finchstream.engine.goldfinch;
 import io.finchstream.engine.finch.ChannelMix;
 import io.finchstream.engine.finch.Norm;
 
-/** The two block kinds of GoldFinch: {@code h += att(ln1(h)); h += ffn(ln2(h))} (goldfinch-math §1). */
+/**
+ * The two block kinds of GoldFinch: {@code h += att(ln1(h)); h += ffn(ln2(h))} (goldfinch-math §1).
+ */
 public final class GoldFinchBlocks {
 
   private GoldFinchBlocks() {}

@@ -29,7 +29,8 @@ import java.util.regex.Pattern;
  * @param kvMixRank rank of each half of the GOLD kv-shift LoRA ({@code time_maa_kv_w2 [2, D, C]})
  * @param kvRank DVL, rank of the GOLD key/value "loradapt" ({@code time_key_w1 [C, DVL]})
  * @param ropeTheta RoPE base for the GOLD queries and keys, 0 for none (the main checkpoints have
- *     no positional encoding; only {@code goldfinch_rope10k.pth} uses θ = 10000, goldfinch-math §4.2)
+ *     no positional encoding; only {@code goldfinch_rope10k.pth} uses θ = 10000, goldfinch-math
+ *     §4.2)
  */
 public record GoldFinchConfig(
     int vocab,
@@ -49,7 +50,8 @@ public record GoldFinchConfig(
     double ropeTheta) {
 
   private static final Pattern BLOCK_KEY = Pattern.compile("^blocks\\.(\\d+)\\.");
-  private static final Pattern ROPE_IN_NAME = Pattern.compile("rope(\\d+)k", Pattern.CASE_INSENSITIVE);
+  private static final Pattern ROPE_IN_NAME =
+      Pattern.compile("rope(\\d+)k", Pattern.CASE_INSENSITIVE);
 
   /** The kind of a block, read from its keys. */
   public enum BlockKind {
@@ -64,14 +66,42 @@ public record GoldFinchConfig(
    * L_F = floor(2L/3) Finch-C2 blocks, F = 3.5·C rounded down to 32, R = C/16, DVL = max(C/16, 64),
    * LoRA ranks 32 (mix, query, kv-mix) and 64 (decay, value2). No RoPE.
    */
-  public static GoldFinchConfig standard(final int layers, final int dim, final int headSize, final int vocab) {
-    if (layers < 2 || dim < 16 || dim % 16 != 0 || headSize < 1 || dim % headSize != 0 || vocab < 1) {
-      throw new IllegalArgumentException("no standard GoldFinch with L=" + layers + " C=" + dim + " N=" + headSize
-          + " V=" + vocab + " (needs L >= 2, C a multiple of 16 and of the head size)");
+  public static GoldFinchConfig standard(
+      final int layers, final int dim, final int headSize, final int vocab) {
+    if (layers < 2
+        || dim < 16
+        || dim % 16 != 0
+        || headSize < 1
+        || dim % headSize != 0
+        || vocab < 1) {
+      throw new IllegalArgumentException(
+          "no standard GoldFinch with L="
+              + layers
+              + " C="
+              + dim
+              + " N="
+              + headSize
+              + " V="
+              + vocab
+              + " (needs L >= 2, C a multiple of 16 and of the head size)");
     }
     final int finch = Math.max(1, layers * 2 / 3);
-    return new GoldFinchConfig(vocab, dim, dim / headSize, headSize, Math.max(32, (int) (dim * 3.5) / 32 * 32),
-        dim / 16, finch, layers - finch, 32, 64, 64, 32, 32, Math.max(dim / 16, 64), 0);
+    return new GoldFinchConfig(
+        vocab,
+        dim,
+        dim / headSize,
+        headSize,
+        Math.max(32, (int) (dim * 3.5) / 32 * 32),
+        dim / 16,
+        finch,
+        layers - finch,
+        32,
+        64,
+        64,
+        32,
+        32,
+        Math.max(dim / 16, 64),
+        0);
   }
 
   /** Total blocks L. */
@@ -111,8 +141,12 @@ public record GoldFinchConfig(
       if (kinds[i] != BlockKind.GOLD) {
         throw new CheckpointException(
             ck.path(),
-            "block " + i + " is Finch-C2 but follows a GOLD block; GoldFinch stacks all Finch-C2"
-                + " blocks first (layer kinds " + Arrays.toString(kinds) + ")");
+            "block "
+                + i
+                + " is Finch-C2 but follows a GOLD block; GoldFinch stacks all Finch-C2"
+                + " blocks first (layer kinds "
+                + Arrays.toString(kinds)
+                + ")");
       }
     }
     final int gold = kinds.length - finch;
@@ -120,7 +154,12 @@ public record GoldFinchConfig(
       throw new CheckpointException(
           ck.path(),
           "a GoldFinch checkpoint needs at least one Finch-C2 and one GOLD block, found "
-              + finch + " and " + gold + " (layer kinds " + Arrays.toString(kinds) + ")");
+              + finch
+              + " and "
+              + gold
+              + " (layer kinds "
+              + Arrays.toString(kinds)
+              + ")");
     }
     final long[] faaaa = shape(ck, "blocks.0.att.time_faaaa", 2);
     final int heads = (int) faaaa[0];
@@ -128,7 +167,12 @@ public record GoldFinchConfig(
     if ((long) heads * headSize != dim) {
       throw new CheckpointException(
           ck.path(),
-          "time_faaaa is [" + heads + ", " + headSize + "] but n_embd is " + dim
+          "time_faaaa is ["
+              + heads
+              + ", "
+              + headSize
+              + "] but n_embd is "
+              + dim
               + "; GOLD needs dim_att == n_embd (goldfinch-math §4.1)");
     }
     if (headSize % 2 != 0 && ropeTheta != 0) {
@@ -172,7 +216,8 @@ public record GoldFinchConfig(
       }
     }
     if (layers == 0) {
-      throw new CheckpointException(ck.path(), "no blocks.N.* tensors: not an RWKV-style checkpoint");
+      throw new CheckpointException(
+          ck.path(), "no blocks.N.* tensors: not an RWKV-style checkpoint");
     }
     final BlockKind[] kinds = new BlockKind[layers];
     for (int i = 0; i < layers; i++) {
@@ -182,14 +227,18 @@ public record GoldFinchConfig(
       } else if (ck.has(att + "gate.weight")) {
         throw new CheckpointException(
             ck.path(),
-            "block " + i + " has att.gate.weight: that is a plain Finch (RWKV-6) block, not"
+            "block "
+                + i
+                + " has att.gate.weight: that is a plain Finch (RWKV-6) block, not"
                 + " Finch-C2; load it as a Finch model");
       } else if (ck.has(att + "receptance.weight")) {
         kinds[i] = BlockKind.FINCH_C2;
       } else {
         throw new CheckpointException(
             ck.path(),
-            "block " + i + " has neither att.receptance.weight (Finch-C2) nor att.query.weight (GOLD)");
+            "block "
+                + i
+                + " has neither att.receptance.weight (Finch-C2) nor att.query.weight (GOLD)");
       }
     }
     return kinds;
@@ -207,8 +256,8 @@ public record GoldFinchConfig(
 
   /**
    * RoPE cannot be seen in the tensors (it has no weights); the released RoPE checkpoint says so in
-   * its name ({@code goldfinch_rope10k.pth}). Returns θ for a name containing {@code rope<N>k}, else
-   * 0 (no positional encoding).
+   * its name ({@code goldfinch_rope10k.pth}). Returns θ for a name containing {@code rope<N>k},
+   * else 0 (no positional encoding).
    */
   public static double ropeThetaFromFileName(final String fileName) {
     final Matcher m = ROPE_IN_NAME.matcher(fileName);
@@ -218,7 +267,8 @@ public record GoldFinchConfig(
   private static long[] shape(final Checkpoint ck, final String name, final int rank) {
     if (!ck.has(name)) {
       throw new CheckpointException(
-          ck.path(), "missing tensor " + name + "; is this a GoldFinch checkpoint (goldfinch-math §6.3)?");
+          ck.path(),
+          "missing tensor " + name + "; is this a GoldFinch checkpoint (goldfinch-math §6.3)?");
     }
     final long[] s = ck.tensor(name).shape();
     if (s.length != rank) {

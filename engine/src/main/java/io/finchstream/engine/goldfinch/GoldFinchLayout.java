@@ -41,8 +41,11 @@ public final class GoldFinchLayout {
     return out;
   }
 
-  /** Finch-C2 time mix (goldfinch-math §2.1): no gate, a second value LoRA, LoRA order r,k,v,w,v2. */
-  private static void finchC2(final Map<String, long[]> out, final String a, final GoldFinchConfig config) {
+  /**
+   * Finch-C2 time mix (goldfinch-math §2.1): no gate, a second value LoRA, LoRA order r,k,v,w,v2.
+   */
+  private static void finchC2(
+      final Map<String, long[]> out, final String a, final GoldFinchConfig config) {
     final long c = config.dim();
     for (final String mix : new String[] {"x", "r", "k", "v", "w", "v2"}) {
       out.put(a + "time_maa_" + mix, new long[] {1, 1, c});
@@ -61,8 +64,11 @@ public final class GoldFinchLayout {
     norm(out, a + "ln_x", c);
   }
 
-  /** GOLD time mix (goldfinch-math §4): query, key/value rebuilt from the cache, four LayerNorms. */
-  private static void gold(final Map<String, long[]> out, final String a, final GoldFinchConfig config) {
+  /**
+   * GOLD time mix (goldfinch-math §4): query, key/value rebuilt from the cache, four LayerNorms.
+   */
+  private static void gold(
+      final Map<String, long[]> out, final String a, final GoldFinchConfig config) {
     final long c = config.dim();
     for (final String mix : new String[] {"x", "q", "v_cache", "k", "v"}) {
       out.put(a + "time_maa_" + mix, new long[] {1, 1, c});

@@ -59,8 +59,13 @@ public final class GoldFinchModel implements LanguageModel {
    * @param cacheBlock cache entries per canonical block
    */
   public GoldFinchModel(
-      final GoldFinchWeights weights, final Kernels kernels, final AttentionKernels attention,
-      final String id, final String format, final int maxRowsPerPass, final int cacheBlock) {
+      final GoldFinchWeights weights,
+      final Kernels kernels,
+      final AttentionKernels attention,
+      final String id,
+      final String format,
+      final int maxRowsPerPass,
+      final int cacheBlock) {
     if (cacheBlock < 1) {
       throw new IllegalArgumentException("cache block must be >= 1, got " + cacheBlock);
     }
@@ -74,8 +79,8 @@ public final class GoldFinchModel implements LanguageModel {
   }
 
   /**
-   * Loads a GoldFinch model (strict: every tensor of {@link GoldFinchLayout}, nothing else). RoPE is
-   * enabled for a file named like {@code goldfinch_rope10k.pth} ({@link
+   * Loads a GoldFinch model (strict: every tensor of {@link GoldFinchLayout}, nothing else). RoPE
+   * is enabled for a file named like {@code goldfinch_rope10k.pth} ({@link
    * GoldFinchConfig#ropeThetaFromFileName}).
    */
   public static GoldFinchModel load(final Checkpoint checkpoint, final LoadOptions options) {
@@ -86,15 +91,21 @@ public final class GoldFinchModel implements LanguageModel {
 
   /** Loads a GoldFinch model with an explicit RoPE base (0 = none) and cache block size. */
   public static GoldFinchModel load(
-      final Checkpoint checkpoint, final LoadOptions options, final double ropeTheta, final int cacheBlock) {
+      final Checkpoint checkpoint,
+      final LoadOptions options,
+      final double ropeTheta,
+      final int cacheBlock) {
     final GoldFinchConfig config = GoldFinchConfig.infer(checkpoint, ropeTheta);
     final Kernels kernels = Kernels.create(options.kernels(), options.threads());
-    final AttentionKernels attention = AttentionKernels.create(options.kernels(), options.threads());
+    final AttentionKernels attention =
+        AttentionKernels.create(options.kernels(), options.threads());
     final GoldFinchWeights weights =
-        new GoldFinchWeightsLoader(checkpoint, config, options.precision(), options.progress()).load();
-    final String id = Fingerprint.of(checkpoint, ropeTheta == 0 ? "goldfinch" : "goldfinch-rope" + ropeTheta);
-    return new GoldFinchModel(weights, kernels, attention, id, checkpoint.format(), options.maxRowsPerPass(),
-        cacheBlock);
+        new GoldFinchWeightsLoader(checkpoint, config, options.precision(), options.progress())
+            .load();
+    final String id =
+        Fingerprint.of(checkpoint, ropeTheta == 0 ? "goldfinch" : "goldfinch-rope" + ropeTheta);
+    return new GoldFinchModel(
+        weights, kernels, attention, id, checkpoint.format(), options.maxRowsPerPass(), cacheBlock);
   }
 
   /** The weights (read-only). */
@@ -115,7 +126,8 @@ public final class GoldFinchModel implements LanguageModel {
   @Override
   public GoldFinchState newState() {
     final GoldFinchConfig c = weights.config();
-    return new GoldFinchState(c, info.id(), new GoldCache(c.compressed(), c.dim(), c.goldLayers(), cacheBlock));
+    return new GoldFinchState(
+        c, info.id(), new GoldCache(c.compressed(), c.dim(), c.goldLayers(), cacheBlock));
   }
 
   /**
@@ -127,15 +139,21 @@ public final class GoldFinchModel implements LanguageModel {
     final GoldFinchState state = newState();
     GoldFinchStateCodec.decodeInto(recurrent, state);
     final GoldCache.Canonical canonical =
-        GoldCache.readBlocks(cacheBlocks == null ? List.of() : cacheBlocks, config().compressed(), cacheBlock);
+        GoldCache.readBlocks(
+            cacheBlocks == null ? List.of() : cacheBlocks, config().compressed(), cacheBlock);
     if (canonical.tokens().length != state.position) {
-      throw new EngineException("GoldFinch state is at position " + state.position + " but its cache holds "
-          + canonical.tokens().length + " entries; the cache blocks do not belong to this state");
+      throw new EngineException(
+          "GoldFinch state is at position "
+              + state.position
+              + " but its cache holds "
+              + canonical.tokens().length
+              + " entries; the cache blocks do not belong to this state");
     }
     try {
       CallChecks.tokens(canonical.tokens(), 0, config().vocab());
     } catch (final EngineException e) {
-      throw new EngineException("GoldFinch cache blocks hold an invalid token: " + e.getMessage(), e);
+      throw new EngineException(
+          "GoldFinch cache blocks hold an invalid token: " + e.getMessage(), e);
     }
     final GoldFinchScratch scratch = borrow();
     try {
@@ -146,17 +164,23 @@ public final class GoldFinchModel implements LanguageModel {
     return state;
   }
 
-  private void rebuildCache(final GoldFinchState state, final GoldCache.Canonical canonical, final GoldFinchScratch s) {
+  private void rebuildCache(
+      final GoldFinchState state, final GoldCache.Canonical canonical, final GoldFinchScratch s) {
     final int r = config().compressed();
     final int[] tokens = canonical.tokens();
     final int[] rowTokens = new int[s.rows];
-    RowBatcher.run(new int[] {tokens.length}, s.rows, (item, from, start, count, segments, rows) -> {
-      System.arraycopy(tokens, from[0], rowTokens, 0, rows);
-      weights.embed(kernels, rowTokens, 0, rows, s.e);
-      System.arraycopy(canonical.c(), from[0] * r, s.c, 0, rows * r);
-      cacheWriter.append(new Segments(new GoldFinchState[] {state}, new int[] {0}, new int[] {rows}, rows),
-          rowTokens, s);
-    });
+    RowBatcher.run(
+        new int[] {tokens.length},
+        s.rows,
+        (item, from, start, count, segments, rows) -> {
+          System.arraycopy(tokens, from[0], rowTokens, 0, rows);
+          weights.embed(kernels, rowTokens, 0, rows, s.e);
+          System.arraycopy(canonical.c(), from[0] * r, s.c, 0, rows * r);
+          cacheWriter.append(
+              new Segments(new GoldFinchState[] {state}, new int[] {0}, new int[] {rows}, rows),
+              rowTokens,
+              s);
+        });
   }
 
   @Override
@@ -170,13 +194,21 @@ public final class GoldFinchModel implements LanguageModel {
     final GoldFinchScratch scratch = borrow();
     try {
       final int[] rowTokens = new int[scratch.rows];
-      RowBatcher.run(lengths, scratch.rows, (item, from, start, count, segments, rows) -> {
-        for (int g = 0; g < segments; g++) {
-          System.arraycopy(input[item[g]], from[g], rowTokens, start[g], count[g]);
-        }
-        new FinchC2Pass(weights, kernels, cacheWriter, scratch, segments(ours, item, start, count, segments, rows))
-            .run(rowTokens);
-      });
+      RowBatcher.run(
+          lengths,
+          scratch.rows,
+          (item, from, start, count, segments, rows) -> {
+            for (int g = 0; g < segments; g++) {
+              System.arraycopy(input[item[g]], from[g], rowTokens, start[g], count[g]);
+            }
+            new FinchC2Pass(
+                    weights,
+                    kernels,
+                    cacheWriter,
+                    scratch,
+                    segments(ours, item, start, count, segments, rows))
+                .run(rowTokens);
+          });
     } finally {
       scratchPool.add(scratch);
     }
@@ -196,7 +228,8 @@ public final class GoldFinchModel implements LanguageModel {
   }
 
   @Override
-  public void step(final List<? extends ModelState> states, final int[] tokens, final float[][] out) {
+  public void step(
+      final List<? extends ModelState> states, final int[] tokens, final float[][] out) {
     final int[][] single = CallChecks.stepTokens(tokens, states.size());
     CallChecks.outputs(out, states.size(), config().vocab(), "step"); // before any state changes
     ingest(states, List.of(single));
@@ -222,13 +255,23 @@ public final class GoldFinchModel implements LanguageModel {
         }
         final var ln1 = weights.gold().get(0).ln1();
         System.arraycopy(state.boundary(start - 1), 0, s.xx, 0, c);
-        kernels.layerNorm(state.gold_att_x[0], s.xx, 1, ln1.weight(), ln1.bias(), FinchConfig.LAYER_NORM_EPS);
+        kernels.layerNorm(
+            state.gold_att_x[0], s.xx, 1, ln1.weight(), ln1.bias(), FinchConfig.LAYER_NORM_EPS);
         state.goldPosition = start;
       }
       rows[i] = (int) (state.position - state.goldPosition);
     }
-    RowBatcher.run(rows, s.rows, (item, from, start, count, segments, total) ->
-        new GoldPass(weights, kernels, attention, s, segments(states, item, start, count, segments, total)).run());
+    RowBatcher.run(
+        rows,
+        s.rows,
+        (item, from, start, count, segments, total) ->
+            new GoldPass(
+                    weights,
+                    kernels,
+                    attention,
+                    s,
+                    segments(states, item, start, count, segments, total))
+                .run());
   }
 
   /** {@code out[i] = head · LN_out(last_x of states[i])}, a batch of rows at a time. */
@@ -241,7 +284,11 @@ public final class GoldFinchModel implements LanguageModel {
   }
 
   private static Segments segments(
-      final GoldFinchState[] states, final int[] item, final int[] start, final int[] count, final int segments,
+      final GoldFinchState[] states,
+      final int[] item,
+      final int[] start,
+      final int[] count,
+      final int segments,
       final int rows) {
     final GoldFinchState[] seg = new GoldFinchState[segments];
     for (int g = 0; g < segments; g++) {
@@ -256,9 +303,19 @@ public final class GoldFinchModel implements LanguageModel {
   }
 
   private GoldFinchState[] checkStates(final List<? extends ModelState> states) {
-    return CallChecks.states(states, GoldFinchState.class,
-        f -> f.config.equals(config()) && f.modelId.equals(info.id()) && f.cache.blockSize() == cacheBlock,
-        () -> "GoldFinch model (" + GoldFinchWeightsLoader.describe(config()) + ", id " + info.id() + ")",
+    return CallChecks.states(
+        states,
+        GoldFinchState.class,
+        f ->
+            f.config.equals(config())
+                && f.modelId.equals(info.id())
+                && f.cache.blockSize() == cacheBlock,
+        () ->
+            "GoldFinch model ("
+                + GoldFinchWeightsLoader.describe(config())
+                + ", id "
+                + info.id()
+                + ")",
         GoldFinchState[]::new);
   }
 }

@@ -19,9 +19,10 @@ public final class GoldFinchRandom {
 
   /** The random model of {@code config} and {@code seed} as a checkpoint. */
   public static Checkpoint checkpoint(final GoldFinchConfig config, final long seed) {
-    final Path path = RandomWeights.path("goldfinch", config.layers(), config.dim(), config.vocab(), seed);
-    return RandomWeights.checkpoint(path, GoldFinchLayout.tensors(config), seed,
-        (name, shape) -> init(name, shape, config));
+    final Path path =
+        RandomWeights.path("goldfinch", config.layers(), config.dim(), config.vocab(), seed);
+    return RandomWeights.checkpoint(
+        path, GoldFinchLayout.tensors(config), seed, (name, shape) -> init(name, shape, config));
   }
 
   private static Init init(final String name, final long[] shape, final GoldFinchConfig config) {

@@ -46,7 +46,13 @@ final class GoldFinchScratch {
     xx = new float[n];
     sx = new float[n];
     xxx = new float[n];
-    h = new float[rows * max(FinchC2TimeMix.BRANCHES * config.mixRank(), config.queryRank(), 2 * config.kvMixRank())];
+    h =
+        new float
+            [rows
+                * max(
+                    FinchC2TimeMix.BRANCHES * config.mixRank(),
+                    config.queryRank(),
+                    2 * config.kvMixRank())];
     d = new float[rows * max(config.decayRank(), config.value2Rank(), config.kvRank())];
     m = new float[n];
     mixed = new float[FinchC2TimeMix.BRANCHES][n];

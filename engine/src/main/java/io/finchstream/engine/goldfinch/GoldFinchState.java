@@ -99,8 +99,11 @@ public final class GoldFinchState implements ModelState {
   @Override
   public long memoryBytes() {
     final long c = config.dim();
-    final long floats = config.finchLayers() * (2 * c + c * config.headSize())
-        + config.goldLayers() * 2 * c + c + (long) boundary.length * c;
+    final long floats =
+        config.finchLayers() * (2 * c + c * config.headSize())
+            + config.goldLayers() * 2 * c
+            + c
+            + (long) boundary.length * c;
     return 4 * floats + cache.memoryBytes();
   }
 
@@ -109,7 +112,9 @@ public final class GoldFinchState implements ModelState {
     return config;
   }
 
-  /** Equal when every number of the state and its cache is bit-identical and the model is the same. */
+  /**
+   * Equal when every number of the state and its cache is bit-identical and the model is the same.
+   */
   @Override
   public boolean equals(final Object o) {
     return o instanceof GoldFinchState other
@@ -134,7 +139,12 @@ public final class GoldFinchState implements ModelState {
 
   @Override
   public String toString() {
-    return "GoldFinchState[position=" + position + ", gold " + (goldCurrent() ? "current" : "stale at "
-        + goldPosition) + ", cache " + cache.size() + " entries]";
+    return "GoldFinchState[position="
+        + position
+        + ", gold "
+        + (goldCurrent() ? "current" : "stale at " + goldPosition)
+        + ", cache "
+        + cache.size()
+        + " entries]";
   }
 }

@@ -27,7 +27,8 @@ import java.util.List;
 final class GoldFinchStateCodec {
 
   static final StateFormat FORMAT =
-      new StateFormat("GoldFinch", 0x54534647, (short) 1, 80, List.of("L_F", "G", "C", "H", "N", "R"));
+      new StateFormat(
+          "GoldFinch", 0x54534647, (short) 1, 80, List.of("L_F", "G", "C", "H", "N", "R"));
 
   private GoldFinchStateCodec() {}
 
@@ -36,7 +37,9 @@ final class GoldFinchStateCodec {
     final long c = config.dim();
     final long s = c * config.headSize();
     final long finch = config.finchLayers() * (8 * c + s * StateFormat.wkvBytes(precision));
-    return FORMAT.headerBytes() + 4 * c * (1 + config.boundaryVectors() + 2L * config.goldLayers()) + finch;
+    return FORMAT.headerBytes()
+        + 4 * c * (1 + config.boundaryVectors() + 2L * config.goldLayers())
+        + finch;
   }
 
   static byte[] encode(final GoldFinchState state, final StatePrecision precision) {
@@ -57,8 +60,8 @@ final class GoldFinchStateCodec {
   }
 
   /**
-   * Rebuilds the recurrent part into {@code state} (a new state of the model, whose cache the caller
-   * restores from the blocks).
+   * Rebuilds the recurrent part into {@code state} (a new state of the model, whose cache the
+   * caller restores from the blocks).
    *
    * @throws EngineException when the bytes are not a GoldFinch state, of another version or model
    */
@@ -68,8 +71,12 @@ final class GoldFinchStateCodec {
     state.position = in.getLong();
     state.goldPosition = in.getLong();
     if (state.position < 0 || state.goldPosition < 0 || state.goldPosition > state.position) {
-      throw new EngineException("GoldFinch state has positions " + state.position + "/" + state.goldPosition
-          + "; damaged");
+      throw new EngineException(
+          "GoldFinch state has positions "
+              + state.position
+              + "/"
+              + state.goldPosition
+              + "; damaged");
     }
     in.floats(state.last_x);
     for (final float[] b : state.boundary) {
@@ -87,6 +94,8 @@ final class GoldFinchStateCodec {
   }
 
   private static int[] dims(final GoldFinchConfig c) {
-    return new int[] {c.finchLayers(), c.goldLayers(), c.dim(), c.heads(), c.headSize(), c.compressed()};
+    return new int[] {
+      c.finchLayers(), c.goldLayers(), c.dim(), c.heads(), c.headSize(), c.compressed()
+    };
   }
 }

@@ -15,8 +15,8 @@ import java.util.List;
  *
  * @param config the sizes and layer split
  * @param precision in-memory precision of the matrices
- * @param emb {@code emb.weight} [V, C] as stored (not folded with ln0, so bf16 checkpoints stay exact
- *     at bf16 precision: e_t enters the cache through TokenCat and RMS(e))
+ * @param emb {@code emb.weight} [V, C] as stored (not folded with ln0, so bf16 checkpoints stay
+ *     exact at bf16 precision: e_t enters the cache through TokenCat and RMS(e))
  * @param ln0 {@code blocks.0.ln0}, applied to each embedded row: e_t = LN0(Emb[t]) (§1)
  * @param finch blocks {@code 0 .. L_F−1} (Finch-C2)
  * @param gold blocks {@code L_F .. L−1} (GOLD)
@@ -46,7 +46,12 @@ public record GoldFinchWeights(
   }
 
   /** {@code out[t] = LN0(Emb[tokens[from + t]])} for t &lt; rows, {@code out [rows, C]} (§1). */
-  public void embed(final Kernels kernels, final int[] tokens, final int from, final int rows, final float[] out) {
+  public void embed(
+      final Kernels kernels,
+      final int[] tokens,
+      final int from,
+      final int rows,
+      final float[] out) {
     final int c = config.dim();
     for (int t = 0; t < rows; t++) {
       emb.rowTo(tokens[from + t], out, t * c);
@@ -59,15 +64,34 @@ public record GoldFinchWeights(
     long total = emb.bytes() + head.bytes() + w_kv_cache_a.bytes() + w_kv_cache_b.bytes();
     for (final FinchC2Block b : finch) {
       final FinchC2TimeMix a = b.att();
-      total += sum(a.time_maa_w1(), a.time_decay_w1(), a.time_decay_w2(), a.time_value2_w1(),
-          a.time_value2_w2(), a.receptance(), a.key(), a.value(), a.output()) + sum(a.time_maa_w2());
+      total +=
+          sum(
+                  a.time_maa_w1(),
+                  a.time_decay_w1(),
+                  a.time_decay_w2(),
+                  a.time_value2_w1(),
+                  a.time_value2_w2(),
+                  a.receptance(),
+                  a.key(),
+                  a.value(),
+                  a.output())
+              + sum(a.time_maa_w2());
       total += ffn(b.ffn()) + 4L * 15 * config.dim();
     }
     for (final GoldBlock b : gold) {
       final GoldTimeMix a = b.att();
-      total += sum(a.time_maa_q_w1(), a.time_maa_q_w2(), a.time_maa_kv_w1(), a.time_key_w1(),
-          a.time_key_w2(), a.time_value_w1(), a.time_value_w2(), a.query(), a.output())
-          + sum(a.time_maa_kv_w2());
+      total +=
+          sum(
+                  a.time_maa_q_w1(),
+                  a.time_maa_q_w2(),
+                  a.time_maa_kv_w1(),
+                  a.time_key_w1(),
+                  a.time_key_w2(),
+                  a.time_value_w1(),
+                  a.time_value_w2(),
+                  a.query(),
+                  a.output())
+              + sum(a.time_maa_kv_w2());
       total += ffn(b.ffn()) + 4L * 19 * config.dim();
     }
     return total + 16L * config.dim();

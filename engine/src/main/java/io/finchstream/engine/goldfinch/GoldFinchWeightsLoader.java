@@ -22,7 +22,9 @@ final class GoldFinchWeightsLoader {
   private final WeightReader reader;
 
   GoldFinchWeightsLoader(
-      final Checkpoint checkpoint, final GoldFinchConfig config, final WeightPrecision precision,
+      final Checkpoint checkpoint,
+      final GoldFinchConfig config,
+      final WeightPrecision precision,
       final LoadProgress progress) {
     this.config = config;
     this.reader = new WeightReader(checkpoint, precision, progress);
@@ -30,10 +32,13 @@ final class GoldFinchWeightsLoader {
 
   GoldFinchWeights load() {
     final String model = "a GoldFinch model with " + describe(config);
-    final long parameters = reader.checkNames(GoldFinchLayout.tensors(config), model,
-        "the file is truncated or not a complete GoldFinch state dict (goldfinch-math §6.3): re-export it",
-        "the file carries tensors a GoldFinch model does not have (another architecture, or a training"
-            + " checkpoint with extra state): export the plain model state dict");
+    final long parameters =
+        reader.checkNames(
+            GoldFinchLayout.tensors(config),
+            model,
+            "the file is truncated or not a complete GoldFinch state dict (goldfinch-math §6.3): re-export it",
+            "the file carries tensors a GoldFinch model does not have (another architecture, or a training"
+                + " checkpoint with extra state): export the plain model state dict");
     final int c = config.dim();
     final Norm ln0 = reader.norm("blocks.0.ln0");
     final Matrix emb = reader.matrix("emb.weight", config.vocab(), c);
@@ -54,7 +59,8 @@ final class GoldFinchWeightsLoader {
     final Matrix kvA = reader.matrix("w_kv_cache_a.weight", config.compressed(), c);
     final Matrix kvB = reader.matrix("w_kv_cache_b.weight", c, c + config.compressed());
     reader.done();
-    return new GoldFinchWeights(config, reader.precision(), emb, ln0, finch, gold, lnOut, head, kvA, kvB, parameters);
+    return new GoldFinchWeights(
+        config, reader.precision(), emb, ln0, finch, gold, lnOut, head, kvA, kvB, parameters);
   }
 
   private ChannelMix ffn(final String block) {
@@ -64,7 +70,9 @@ final class GoldFinchWeightsLoader {
   private FinchC2TimeMix finchC2(final String a) {
     final int c = config.dim();
     final int dMix = config.mixRank();
-    final Matrix[] w2t = reader.transposedSlices(a + "time_maa_w2", FinchC2TimeMix.BRANCHES, dMix, c); // [5, D_MIX, C]
+    final Matrix[] w2t =
+        reader.transposedSlices(
+            a + "time_maa_w2", FinchC2TimeMix.BRANCHES, dMix, c); // [5, D_MIX, C]
     reader.vector(a + "time_faaaa"); // present in the file, unused: u = 0 (goldfinch-math §2.1)
     return new FinchC2TimeMix(
         reader.vector(a + "time_maa_x"),
@@ -124,7 +132,23 @@ final class GoldFinchWeightsLoader {
   }
 
   static String describe(final GoldFinchConfig c) {
-    return "L=" + c.layers() + " (" + c.finchLayers() + " Finch-C2 + " + c.goldLayers() + " GOLD) C=" + c.dim()
-        + " H=" + c.heads() + " N=" + c.headSize() + " F=" + c.ffn() + " R=" + c.compressed() + " V=" + c.vocab();
+    return "L="
+        + c.layers()
+        + " ("
+        + c.finchLayers()
+        + " Finch-C2 + "
+        + c.goldLayers()
+        + " GOLD) C="
+        + c.dim()
+        + " H="
+        + c.heads()
+        + " N="
+        + c.headSize()
+        + " F="
+        + c.ffn()
+        + " R="
+        + c.compressed()
+        + " V="
+        + c.vocab();
   }
 }

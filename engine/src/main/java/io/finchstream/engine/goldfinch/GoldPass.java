@@ -25,8 +25,11 @@ final class GoldPass {
   private final int c;
 
   GoldPass(
-      final GoldFinchWeights weights, final Kernels kernels, final AttentionKernels attention,
-      final GoldFinchScratch scratch, final Segments segments) {
+      final GoldFinchWeights weights,
+      final Kernels kernels,
+      final AttentionKernels attention,
+      final GoldFinchScratch scratch,
+      final Segments segments) {
     this.weights = weights;
     this.kernels = kernels;
     this.attention = attention;
@@ -68,9 +71,17 @@ final class GoldPass {
     final GoldFinchConfig config = weights.config();
     final int rows = seg.rows();
     final int dQ = config.queryRank();
-    kernels.layerNorm(s.xx, s.x, rows, block.ln1().weight(), block.ln1().bias(), FinchConfig.LAYER_NORM_EPS);
+    kernels.layerNorm(
+        s.xx, s.x, rows, block.ln1().weight(), block.ln1().bias(), FinchConfig.LAYER_NORM_EPS);
     for (int g = 0; g < seg.count(); g++) {
-      TokenShift.apply(kernels, s.sx, s.xx, seg.states()[g].gold_att_x[l], seg.rowStart()[g], seg.rowCount()[g], c);
+      TokenShift.apply(
+          kernels,
+          s.sx,
+          s.xx,
+          seg.states()[g].gold_att_x[l],
+          seg.rowStart()[g],
+          seg.rowCount()[g],
+          c);
     }
     // mq = tanh((x + δ ⊙ μ_x) · Qa) · Qb; xq = x + δ ⊙ (μ_q + mq); q = LN(W_Q xq; ln_q)
     kernels.lerp(s.xxx, s.xx, s.sx, att.time_maa_x(), rows);
@@ -79,7 +90,8 @@ final class GoldPass {
     kernels.matmul(s.m, 0, c, s.h, 0, dQ, rows, att.time_maa_q_w2());
     kernels.ddlerp(s.mixed[0], s.xx, s.sx, att.time_maa_q(), s.m, 0, c, rows);
     kernels.matmul(s.r, 0, c, s.mixed[0], 0, c, rows, att.query());
-    kernels.layerNorm(s.r, s.r, rows, att.ln_q().weight(), att.ln_q().bias(), FinchConfig.LAYER_NORM_EPS);
+    kernels.layerNorm(
+        s.r, s.r, rows, att.ln_q().weight(), att.ln_q().bias(), FinchConfig.LAYER_NORM_EPS);
     if (config.ropeTheta() != 0) {
       attention.rope(s.r, rows, c, s.positions, config.headSize(), config.ropeTheta());
     }
@@ -99,9 +111,19 @@ final class GoldPass {
       }
     }
     final int n = config.headSize();
-    attention.attention(s.y, s.r, rows, c, n, (float) (1.0 / Math.sqrt(n)), keys, values,
-        seg.states()[0].cache.blockSize(), count);
-    kernels.layerNorm(s.y, s.y, rows, att.ln_x().weight(), att.ln_x().bias(), FinchConfig.LAYER_NORM_EPS);
+    attention.attention(
+        s.y,
+        s.r,
+        rows,
+        c,
+        n,
+        (float) (1.0 / Math.sqrt(n)),
+        keys,
+        values,
+        seg.states()[0].cache.blockSize(),
+        count);
+    kernels.layerNorm(
+        s.y, s.y, rows, att.ln_x().weight(), att.ln_x().bias(), FinchConfig.LAYER_NORM_EPS);
     kernels.matmul(s.out, 0, c, s.y, 0, c, rows, att.output());
     kernels.add(s.x, s.out, rows * c);
   }
@@ -109,9 +131,17 @@ final class GoldPass {
   // h += σ(W_r' xr) ⊙ (W_v' · relu(W_k' xk)²), §2.3
   private void channelMix(final int l, final GoldBlock block) {
     final int rows = seg.rows();
-    kernels.layerNorm(s.xx, s.x, rows, block.ln2().weight(), block.ln2().bias(), FinchConfig.LAYER_NORM_EPS);
+    kernels.layerNorm(
+        s.xx, s.x, rows, block.ln2().weight(), block.ln2().bias(), FinchConfig.LAYER_NORM_EPS);
     for (int g = 0; g < seg.count(); g++) {
-      TokenShift.apply(kernels, s.sx, s.xx, seg.states()[g].gold_ffn_x[l], seg.rowStart()[g], seg.rowCount()[g], c);
+      TokenShift.apply(
+          kernels,
+          s.sx,
+          s.xx,
+          seg.states()[g].gold_ffn_x[l],
+          seg.rowStart()[g],
+          seg.rowCount()[g],
+          c);
     }
     block.ffn().apply(kernels, s.x, s.xx, s.sx, rows, s.mixed[0], s.mixed[1], s.r, s.out, s.kk);
   }

@@ -40,8 +40,8 @@ public final class Checkpoints {
 
   /**
    * Opens the checkpoint, choosing the reader from the file content. A {@code .pth} file is read
-   * once in full to check its CRC-32s (progress reports the bytes verified); the other formats
-   * are only indexed and mapped.
+   * once in full to check its CRC-32s (progress reports the bytes verified); the other formats are
+   * only indexed and mapped.
    *
    * @throws CheckpointException naming the file when it is missing, of an unknown format or
    *     malformed
@@ -52,15 +52,27 @@ public final class Checkpoints {
       case GGML -> GgmlCheckpoint.open(file, progress);
       case SAFETENSORS -> SafetensorsCheckpoint.open(file, progress);
       case PTH -> TorchCheckpoint.open(file, progress, true);
-      case GGUF -> throw new CheckpointException(
-          file, "is a llama.cpp GGUF file, which Finchstream does not read; use the original"
-              + " .pth or safetensors instead (" + SUPPORTED + ")");
-      case LEGACY_PICKLE -> throw new CheckpointException(
-          file, "is a bare pickle (the pre-1.6 torch.save format), not a zip archive; re-save it"
-              + " with a current PyTorch: torch.save(torch.load(f), out) (" + SUPPORTED + ")");
-      case UNKNOWN -> throw new CheckpointException(
-          file, "content is not a recognised checkpoint (first bytes " + hexHead(file) + "); "
-              + SUPPORTED);
+      case GGUF ->
+          throw new CheckpointException(
+              file,
+              "is a llama.cpp GGUF file, which Finchstream does not read; use the original"
+                  + " .pth or safetensors instead ("
+                  + SUPPORTED
+                  + ")");
+      case LEGACY_PICKLE ->
+          throw new CheckpointException(
+              file,
+              "is a bare pickle (the pre-1.6 torch.save format), not a zip archive; re-save it"
+                  + " with a current PyTorch: torch.save(torch.load(f), out) ("
+                  + SUPPORTED
+                  + ")");
+      case UNKNOWN ->
+          throw new CheckpointException(
+              file,
+              "content is not a recognised checkpoint (first bytes "
+                  + hexHead(file)
+                  + "); "
+                  + SUPPORTED);
     };
   }
 

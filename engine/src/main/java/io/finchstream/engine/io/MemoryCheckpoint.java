@@ -55,8 +55,13 @@ public final class MemoryCheckpoint extends IndexedCheckpoint {
     public Builder put(final String name, final long[] shape, final float[] values) {
       if (Shapes.numel(shape) != values.length) {
         throw new IllegalArgumentException(
-            name + ": shape " + Shapes.str(shape) + " needs " + Shapes.numel(shape)
-                + " values, got " + values.length);
+            name
+                + ": shape "
+                + Shapes.str(shape)
+                + " needs "
+                + Shapes.numel(shape)
+                + " values, got "
+                + values.length);
       }
       tensors.add(new ArrayTensor(name, shape, values));
       return this;

@@ -1,9 +1,9 @@
 package io.finchstream.engine.kernels;
 
 /**
- * The kernels of softmax attention over a per-conversation key/value cache (GoldFinch's GOLD layers,
- * goldfinch-math §3.1, §4): RMS normalisation of the cache sources, rotary position embedding, and
- * causal multi-head attention. Outputs first; an instance owns its threads.
+ * The kernels of softmax attention over a per-conversation key/value cache (GoldFinch's GOLD
+ * layers, goldfinch-math §3.1, §4): RMS normalisation of the cache sources, rotary position
+ * embedding, and causal multi-head attention. Outputs first; an instance owns its threads.
  *
  * <p>Cache layout: the keys of one conversation and layer are chunks of {@code chunk} positions;
  * position {@code s} is row {@code s % chunk} of chunk {@code s / chunk}, each row {@code [A]} with
@@ -11,15 +11,17 @@ package io.finchstream.engine.kernels;
  *
  * <p>Determinism contract (tested): each output element is computed by the same float operations
  * whatever the number of rows in the call and the thread count. {@link #rmsNorm} and {@link #rope}
- * are shared by every implementation; the attention's exponentials and sums are bit-identical across
- * implementations, its dot products agree with {@link ScalarAttentionKernels} to rounding.
+ * are shared by every implementation; the attention's exponentials and sums are bit-identical
+ * across implementations, its dot products agree with {@link ScalarAttentionKernels} to rounding.
  */
 public interface AttentionKernels {
 
   /** Implementation name, e.g. "scalar" or "vector-512". */
   String name();
 
-  /** The attention kernels of that kind (see {@link KernelKind#AUTO}) on {@code threads} threads. */
+  /**
+   * The attention kernels of that kind (see {@link KernelKind#AUTO}) on {@code threads} threads.
+   */
   static AttentionKernels create(final KernelKind kind, final int threads) {
     final Parallel parallel = new Parallel(threads);
     return kind.resolve() == KernelKind.VECTOR
@@ -29,23 +31,24 @@ public interface AttentionKernels {
 
   /**
    * {@code out[t] = x[t] / (sqrt(mean(x[t]²)) + eps)} per row of {@code n} values (no weight; the
-   * eps is added to the RMS, not under the root: goldfinch-math §3.1). {@code out} may be {@code x}.
+   * eps is added to the RMS, not under the root: goldfinch-math §3.1). {@code out} may be {@code
+   * x}.
    */
   void rmsNorm(float[] out, float[] x, int rows, int n, float eps);
 
   /**
    * Rotary position embedding in place (goldfinch-math §4.2): in every head of {@code headSize}
-   * channels of row {@code t} ({@code x [rows, A]}), the pair {@code (x[2i], x[2i+1])} is rotated by
-   * the angle {@code positions[t] · theta^(−2i/headSize)}.
+   * channels of row {@code t} ({@code x [rows, A]}), the pair {@code (x[2i], x[2i+1])} is rotated
+   * by the angle {@code positions[t] · theta^(−2i/headSize)}.
    */
   void rope(float[] x, int rows, int dim, long[] positions, int headSize, double theta);
 
   /**
    * Causal softmax attention. Row {@code t} has the query {@code q[t·A ..][A]} and attends to the
    * positions {@code 0 .. count[t]−1} of its own cache ({@code keys[t]}, {@code values[t]}: chunk
-   * arrays, see the class comment; rows of one conversation share them). Per head h:
-   * {@code out_h = Σ_s softmax_s(scale · q_h·k_{s,h}) · v_{s,h}}, reduced over s in ascending order.
-   * Parallel over (row, head).
+   * arrays, see the class comment; rows of one conversation share them). Per head h: {@code out_h =
+   * Σ_s softmax_s(scale · q_h·k_{s,h}) · v_{s,h}}, reduced over s in ascending order. Parallel over
+   * (row, head).
    */
   void attention(
       float[] out,

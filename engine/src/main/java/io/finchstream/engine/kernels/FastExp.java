@@ -5,13 +5,12 @@ package io.finchstream.engine.kernels;
  * VectorAttentionKernels} has the vector twin, bit-identical per element: both run the same IEEE
  * operations (round-to-nearest via a magic constant, Cody–Waite reduction by ln 2 in two parts, the
  * degree-5 polynomial of Cephes' {@code expf}, scaling by 2^n built from the exponent bits), with
- * FMAs in the same places.
- * {@code StrictMath.exp} would be as deterministic but about ten times slower, and the softmax of a
- * long context takes one exp per cached position, head and layer.
+ * FMAs in the same places. {@code StrictMath.exp} would be as deterministic but about ten times
+ * slower, and the softmax of a long context takes one exp per cached position, head and layer.
  *
- * <p>Accuracy: within 2 ulp of the true value for arguments in [−87.3, 88.3]; results below
- * 2^−126 (arguments under −87.3) are flushed to 0, and arguments above 88.3 are clamped (the
- * softmax only evaluates arguments ≤ 0).
+ * <p>Accuracy: within 2 ulp of the true value for arguments in [−87.3, 88.3]; results below 2^−126
+ * (arguments under −87.3) are flushed to 0, and arguments above 88.3 are clamped (the softmax only
+ * evaluates arguments ≤ 0).
  */
 final class FastExp {
 

@@ -3,8 +3,8 @@ package io.finchstream.engine.kernels;
 /** Which {@link Kernels} implementation to use. */
 public enum KernelKind {
   /**
-   * {@link #VECTOR} when the Vector API module is present, else {@link #SCALAR}; the system property
-   * {@code -Dfinchstream.kernels=scalar} forces {@link #SCALAR}.
+   * {@link #VECTOR} when the Vector API module is present, else {@link #SCALAR}; the system
+   * property {@code -Dfinchstream.kernels=scalar} forces {@link #SCALAR}.
    */
   AUTO,
   /** {@link ScalarKernels}: the plain-Java reference. */
@@ -17,7 +17,8 @@ public enum KernelKind {
     if (this != AUTO) {
       return this;
     }
-    final boolean forcedScalar = "scalar".equalsIgnoreCase(System.getProperty("finchstream.kernels"));
+    final boolean forcedScalar =
+        "scalar".equalsIgnoreCase(System.getProperty("finchstream.kernels"));
     final boolean vectorApi = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
     return forcedScalar || !vectorApi ? SCALAR : VECTOR;
   }

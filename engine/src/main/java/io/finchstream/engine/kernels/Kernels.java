@@ -10,8 +10,8 @@ import io.finchstream.engine.tensor.Matrix;
  * offset is given; per-channel vectors ({@code mix}, {@code weight}, {@code bias}) are {@code [C]}.
  *
  * <p>Determinism contract (tested for every implementation): every output element is computed by
- * the same sequence of float operations whatever the number of rows, the offsets, the tiling and the
- * thread count. {@link #matmul}, the element-wise kernels and {@link #wkv} are moreover
+ * the same sequence of float operations whatever the number of rows, the offsets, the tiling and
+ * the thread count. {@link #matmul}, the element-wise kernels and {@link #wkv} are moreover
  * bit-identical across implementations; the norms reduce in an implementation-specific (but fixed)
  * order and agree with {@link ScalarKernels} to rounding.
  */
@@ -30,7 +30,9 @@ public interface Kernels {
    */
   static Kernels create(final KernelKind kind, final int threads) {
     final Parallel parallel = new Parallel(threads);
-    return kind.resolve() == KernelKind.VECTOR ? new VectorKernels(parallel) : new ScalarKernels(parallel);
+    return kind.resolve() == KernelKind.VECTOR
+        ? new VectorKernels(parallel)
+        : new ScalarKernels(parallel);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -40,10 +42,11 @@ public interface Kernels {
    * Batched matmul {@code Y[rows × out] = X[rows × in] · Wᵀ} for {@code W = [out, in]} (PyTorch
    * {@code nn.Linear}, no bias). Row {@code t} of X is {@code x[xOff + t·xStride ..][in]}, row
    * {@code t} of Y is {@code y[yOff + t·yStride ..][out]}. Parallel over output features. Each
-   * {@code Y[t][o]} is one FMA chain over i ascending, {@code acc = fma(X[t][i], W[o][i], acc)} from
-   * 0, in every implementation (batch-invariant, and the same bits everywhere).
+   * {@code Y[t][o]} is one FMA chain over i ascending, {@code acc = fma(X[t][i], W[o][i], acc)}
+   * from 0, in every implementation (batch-invariant, and the same bits everywhere).
    */
-  void matmul(float[] y, int yOff, int yStride, float[] x, int xOff, int xStride, int rows, Matrix w);
+  void matmul(
+      float[] y, int yOff, int yStride, float[] x, int xOff, int xStride, int rows, Matrix w);
 
   // ---------------------------------------------------------------------------------------------
   // Normalisation (finch-math §2.1, §2.4)
@@ -59,7 +62,8 @@ public interface Kernels {
    * (the per-head {@code ln_x} of §2.4), then the per-channel affine {@code weight}, {@code bias}
    * of length C. {@code out} may be {@code x}.
    */
-  void groupNorm(float[] out, float[] x, int rows, int groupSize, float[] weight, float[] bias, float eps);
+  void groupNorm(
+      float[] out, float[] x, int rows, int groupSize, float[] weight, float[] bias, float eps);
 
   // ---------------------------------------------------------------------------------------------
   // Element-wise steps (flat over n elements, or over rows of C = mix.length)
@@ -80,7 +84,8 @@ public interface Kernels {
    * Data-dependent token-shift mix (ddlerp, §2.2): {@code out[t] = a[t] + d[t] ⊙ (mix + m[t])},
    * where row {@code t} of m is {@code m[mOff + t·mStride ..][C]}.
    */
-  void ddlerp(float[] out, float[] a, float[] d, float[] mix, float[] m, int mOff, int mStride, int rows);
+  void ddlerp(
+      float[] out, float[] a, float[] d, float[] mix, float[] m, int mOff, int mStride, int rows);
 
   /** {@code x[i] = tanh(x[i])}. */
   void tanh(float[] x, int n);
@@ -107,10 +112,9 @@ public interface Kernels {
    * The WKV recurrence, token by token, for several independent segments (one per state). Segment
    * {@code g} owns rows {@code [rowStart[g], rowStart[g] + rowCount[g])} of {@code r, k, v, w, y}
    * ({@code [rows, C]}, C = H·N) and the state {@code s[g]} ({@code [H][N][N]}, {@code S[h][i][j]}
-   * with i = key channel, j = value channel). For each token and head, with the OLD state:
-   * {@code y[j] = Σ_i r[i]·(u[i]·k[i]·v[j] + S[i][j])}, then {@code S[i][j] = w[i]·S[i][j] +
-   * k[i]·v[j]}. {@code u} is {@code time_faaaa} flattened {@code [H·N]}. Parallel over (segment,
-   * head).
+   * with i = key channel, j = value channel). For each token and head, with the OLD state: {@code
+   * y[j] = Σ_i r[i]·(u[i]·k[i]·v[j] + S[i][j])}, then {@code S[i][j] = w[i]·S[i][j] + k[i]·v[j]}.
+   * {@code u} is {@code time_faaaa} flattened {@code [H·N]}. Parallel over (segment, head).
    */
   void wkv(
       float[] y,

@@ -42,9 +42,9 @@ public final class MachineProbe {
   }
 
   /**
-   * Runs {@code iterations} steps of {@value #CHAINS} independent vector FMA chains held in registers:
-   * {@code iterations · CHAINS · 2 · lanes()} floating-point operations. Returns a value that depends
-   * on all of them.
+   * Runs {@code iterations} steps of {@value #CHAINS} independent vector FMA chains held in
+   * registers: {@code iterations · CHAINS · 2 · lanes()} floating-point operations. Returns a value
+   * that depends on all of them.
    */
   public static float fmaChains(final long iterations, final float seed) {
     final FloatVector m = FloatVector.broadcast(F, 0.999f);
@@ -72,8 +72,22 @@ public final class MachineProbe {
       a14 = a14.fma(m, c);
       a15 = a15.fma(m, c);
     }
-    final FloatVector sum = a0.add(a1).add(a2).add(a3).add(a4).add(a5).add(a6).add(a7)
-        .add(a8).add(a9).add(a10).add(a11).add(a12).add(a13).add(a14).add(a15);
+    final FloatVector sum =
+        a0.add(a1)
+            .add(a2)
+            .add(a3)
+            .add(a4)
+            .add(a5)
+            .add(a6)
+            .add(a7)
+            .add(a8)
+            .add(a9)
+            .add(a10)
+            .add(a11)
+            .add(a12)
+            .add(a13)
+            .add(a14)
+            .add(a15);
     return VectorMatmul.sumLanes(sum, new float[LANES]);
   }
 }

@@ -35,8 +35,16 @@ public final class Parallel {
   /** Chunks per thread: enough to balance a busy machine, few enough to keep chunks long. */
   private static final int CHUNKS_PER_THREAD = 4;
 
-  /** One region, published through the volatile {@link #job}; chunks are claimed from {@code next}. */
-  private record Job(long generation, RangeBody body, int n, int size, int chunks, AtomicInteger next,
+  /**
+   * One region, published through the volatile {@link #job}; chunks are claimed from {@code next}.
+   */
+  private record Job(
+      long generation,
+      RangeBody body,
+      int n,
+      int size,
+      int chunks,
+      AtomicInteger next,
       AtomicInteger done) {
 
     /** Claims and runs chunks until none is left. */
@@ -95,7 +103,8 @@ public final class Parallel {
     try {
       final int size = (n + chunks - 1) / chunks;
       final int used = (n + size - 1) / size;
-      final Job current = new Job(++generation, body, n, size, used, new AtomicInteger(), new AtomicInteger());
+      final Job current =
+          new Job(++generation, body, n, size, used, new AtomicInteger(), new AtomicInteger());
       failure = null;
       job = current;
       for (int k = 0; k < Math.min(workers.length, used - 1); k++) {
@@ -179,9 +188,11 @@ public final class Parallel {
         if (job == j) {
           LockSupport.parkNanos(this, TimeUnit.SECONDS.toNanos(IDLE_SECONDS));
         }
-        if (job == j && System.nanoTime() - idleSince > TimeUnit.SECONDS.toNanos(IDLE_SECONDS)
+        if (job == j
+            && System.nanoTime() - idleSince > TimeUnit.SECONDS.toNanos(IDLE_SECONDS)
             && STATE.compareAndSet(this, SLEEPING, DEAD)) {
-          // a region published just now may have seen us SLEEPING: take its part, if nobody restarted us
+          // a region published just now may have seen us SLEEPING: take its part, if nobody
+          // restarted us
           if (job == j || !STATE.compareAndSet(this, DEAD, RUNNING)) {
             return;
           }
@@ -189,6 +200,5 @@ public final class Parallel {
         state = RUNNING;
       }
     }
-
   }
 }

@@ -22,7 +22,8 @@ public class ScalarAttentionKernels implements AttentionKernels {
   }
 
   @Override
-  public void rmsNorm(final float[] out, final float[] x, final int rows, final int n, final float eps) {
+  public void rmsNorm(
+      final float[] out, final float[] x, final int rows, final int n, final float eps) {
     for (int t = 0; t < rows; t++) {
       final int b = t * n;
       float squares = 0f;
@@ -39,7 +40,11 @@ public class ScalarAttentionKernels implements AttentionKernels {
 
   @Override
   public void rope(
-      final float[] x, final int rows, final int dim, final long[] positions, final int headSize,
+      final float[] x,
+      final int rows,
+      final int dim,
+      final long[] positions,
+      final int headSize,
       final double theta) {
     final int half = headSize / 2;
     for (int t = 0; t < rows; t++) {
@@ -60,8 +65,15 @@ public class ScalarAttentionKernels implements AttentionKernels {
 
   @Override
   public void attention(
-      final float[] out, final float[] q, final int rows, final int dim, final int headSize,
-      final float scale, final float[][][] keys, final float[][][] values, final int chunk,
+      final float[] out,
+      final float[] q,
+      final int rows,
+      final int dim,
+      final int headSize,
+      final float scale,
+      final float[][][] keys,
+      final float[][][] values,
+      final int chunk,
       final int[] count) {
     final int heads = dim / headSize;
     long work = 0;
@@ -71,7 +83,8 @@ public class ScalarAttentionKernels implements AttentionKernels {
       longest = Math.max(longest, count[t]);
     }
     final int items = rows * heads;
-    final int grain = (int) Math.max(1, PARALLEL_GRAIN_FLOPS / Math.max(1, work / Math.max(1, items)));
+    final int grain =
+        (int) Math.max(1, PARALLEL_GRAIN_FLOPS / Math.max(1, work / Math.max(1, items)));
     final int scoresLength = longest;
     parallel.forRange(
         items,
@@ -81,21 +94,41 @@ public class ScalarAttentionKernels implements AttentionKernels {
           for (int item = from; item < to; item++) {
             final int t = item / heads;
             final int h = item % heads;
-            head(out, q, t * dim + h * headSize, h * headSize, dim, headSize, scale,
-                keys[t], values[t], chunk, count[t], scores);
+            head(
+                out,
+                q,
+                t * dim + h * headSize,
+                h * headSize,
+                dim,
+                headSize,
+                scale,
+                keys[t],
+                values[t],
+                chunk,
+                count[t],
+                scores);
           }
         });
   }
 
   /**
-   * One (row, head): {@code scores[s] = scale · q·k_s}, softmax over {@code s < count}, then
-   * {@code out = Σ_s p_s · v_s}. {@code qo} is the head's offset in q and out, {@code ho} its
-   * column offset in a cache row.
+   * One (row, head): {@code scores[s] = scale · q·k_s}, softmax over {@code s < count}, then {@code
+   * out = Σ_s p_s · v_s}. {@code qo} is the head's offset in q and out, {@code ho} its column
+   * offset in a cache row.
    */
   protected void head(
-      final float[] out, final float[] q, final int qo, final int ho, final int dim, final int n,
-      final float scale, final float[][] keys, final float[][] values, final int chunk,
-      final int count, final float[] scores) {
+      final float[] out,
+      final float[] q,
+      final int qo,
+      final int ho,
+      final int dim,
+      final int n,
+      final float scale,
+      final float[][] keys,
+      final float[][] values,
+      final int chunk,
+      final int count,
+      final float[] scores) {
     for (int s = 0; s < count; s++) {
       final float[] k = keys[s / chunk];
       final int kb = (s % chunk) * dim + ho;

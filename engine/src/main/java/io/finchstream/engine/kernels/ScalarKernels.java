@@ -35,13 +35,27 @@ public class ScalarKernels implements Kernels {
   }
 
   static void checkMatmul(
-      final float[] y, final int yOff, final int yStride,
-      final float[] x, final int xOff, final int xStride,
-      final int rows, final Matrix w) {
+      final float[] y,
+      final int yOff,
+      final int yStride,
+      final float[] x,
+      final int xOff,
+      final int xStride,
+      final int rows,
+      final Matrix w) {
     if (rows < 0 || xStride < w.cols() || yStride < w.rows()) {
       throw new IllegalArgumentException(
-          "matmul: rows " + rows + ", x stride " + xStride + ", y stride " + yStride
-              + " do not fit W [" + w.rows() + ", " + w.cols() + "]");
+          "matmul: rows "
+              + rows
+              + ", x stride "
+              + xStride
+              + ", y stride "
+              + yStride
+              + " do not fit W ["
+              + w.rows()
+              + ", "
+              + w.cols()
+              + "]");
     }
     if (rows > 0
         && ((long) xOff + (long) (rows - 1) * xStride + w.cols() > x.length
@@ -51,12 +65,18 @@ public class ScalarKernels implements Kernels {
     }
   }
 
-  // Y[t][o] = Σ_i X[t][i]·W[o][i] as one FMA chain, i ascending (the vector twin does exactly this per lane).
+  // Y[t][o] = Σ_i X[t][i]·W[o][i] as one FMA chain, i ascending (the vector twin does exactly this
+  // per lane).
   @Override
   public void matmul(
-      final float[] y, final int yOff, final int yStride,
-      final float[] x, final int xOff, final int xStride,
-      final int rows, final Matrix w) {
+      final float[] y,
+      final int yOff,
+      final int yStride,
+      final float[] x,
+      final int xOff,
+      final int xStride,
+      final int rows,
+      final Matrix w) {
     checkMatmul(y, yOff, yStride, x, xOff, xStride, rows, w);
     final int in = w.cols();
     parallel.forRange(
@@ -80,7 +100,11 @@ public class ScalarKernels implements Kernels {
 
   @Override
   public void layerNorm(
-      final float[] out, final float[] x, final int rows, final float[] weight, final float[] bias,
+      final float[] out,
+      final float[] x,
+      final int rows,
+      final float[] weight,
+      final float[] bias,
       final float eps) {
     final int c = weight.length;
     for (int t = 0; t < rows; t++) {
@@ -90,11 +114,17 @@ public class ScalarKernels implements Kernels {
 
   @Override
   public void groupNorm(
-      final float[] out, final float[] x, final int rows, final int groupSize, final float[] weight,
-      final float[] bias, final float eps) {
+      final float[] out,
+      final float[] x,
+      final int rows,
+      final int groupSize,
+      final float[] weight,
+      final float[] bias,
+      final float eps) {
     final int c = weight.length;
     if (groupSize < 1 || c % groupSize != 0) {
-      throw new IllegalArgumentException("groupNorm: C " + c + " is not a multiple of group size " + groupSize);
+      throw new IllegalArgumentException(
+          "groupNorm: C " + c + " is not a multiple of group size " + groupSize);
     }
     for (int t = 0; t < rows; t++) {
       for (int g = 0; g < c; g += groupSize) {
@@ -103,10 +133,18 @@ public class ScalarKernels implements Kernels {
     }
   }
 
-  /** {@code out[base..base+n) = (x − mean) · rstd ⊙ weight[p..] + bias[p..]} for one row or group. */
+  /**
+   * {@code out[base..base+n) = (x − mean) · rstd ⊙ weight[p..] + bias[p..]} for one row or group.
+   */
   protected void normalize(
-      final float[] out, final float[] x, final int base, final int n, final float[] weight,
-      final float[] bias, final int p, final float eps) {
+      final float[] out,
+      final float[] x,
+      final int base,
+      final int n,
+      final float[] weight,
+      final float[] bias,
+      final int p,
+      final float eps) {
     float sum = 0f;
     for (int i = 0; i < n; i++) {
       sum += x[base + i];
@@ -125,8 +163,13 @@ public class ScalarKernels implements Kernels {
 
   @Override
   public void sub(
-      final float[] out, final int outOff, final float[] a, final int aOff, final float[] b,
-      final int bOff, final int n) {
+      final float[] out,
+      final int outOff,
+      final float[] a,
+      final int aOff,
+      final float[] b,
+      final int bOff,
+      final int n) {
     for (int i = 0; i < n; i++) {
       out[outOff + i] = a[aOff + i] - b[bOff + i];
     }
@@ -147,7 +190,8 @@ public class ScalarKernels implements Kernels {
   }
 
   @Override
-  public void lerp(final float[] out, final float[] a, final float[] d, final float[] mix, final int rows) {
+  public void lerp(
+      final float[] out, final float[] a, final float[] d, final float[] mix, final int rows) {
     final int c = mix.length;
     for (int t = 0; t < rows; t++) {
       final int b = t * c;
@@ -159,8 +203,14 @@ public class ScalarKernels implements Kernels {
 
   @Override
   public void ddlerp(
-      final float[] out, final float[] a, final float[] d, final float[] mix, final float[] m,
-      final int mOff, final int mStride, final int rows) {
+      final float[] out,
+      final float[] a,
+      final float[] d,
+      final float[] mix,
+      final float[] m,
+      final int mOff,
+      final int mStride,
+      final int rows) {
     final int c = mix.length;
     for (int t = 0; t < rows; t++) {
       final int b = t * c;
@@ -205,7 +255,8 @@ public class ScalarKernels implements Kernels {
   }
 
   @Override
-  public void addSigmoidGated(final float[] x, final float[] gate, final float[] value, final int n) {
+  public void addSigmoidGated(
+      final float[] x, final float[] gate, final float[] value, final int n) {
     for (int i = 0; i < n; i++) {
       x[i] += Activations.sigmoid(gate[i]) * value[i];
     }
@@ -213,8 +264,15 @@ public class ScalarKernels implements Kernels {
 
   @Override
   public void wkv(
-      final float[] y, final float[] r, final float[] k, final float[] v, final float[] w,
-      final float[] u, final float[][] s, final int[] rowStart, final int[] rowCount,
+      final float[] y,
+      final float[] r,
+      final float[] k,
+      final float[] v,
+      final float[] w,
+      final float[] u,
+      final float[][] s,
+      final int[] rowStart,
+      final int[] rowCount,
       final int headSize) {
     final int heads = u.length / headSize;
     parallel.forRange(
@@ -242,11 +300,20 @@ public class ScalarKernels implements Kernels {
     return (int) Math.max(1, PARALLEL_GRAIN_FLOPS / perItem);
   }
 
-  // One token, one head: y_j = Σ_i r_i·(u_i·k_i·v_j + S_ij) with the old S, then S_ij = S_ij·w_i + k_i·v_j.
+  // One token, one head: y_j = Σ_i r_i·(u_i·k_i·v_j + S_ij) with the old S, then S_ij = S_ij·w_i +
+  // k_i·v_j.
   // For each j the sum runs over i ascending (the vector twin keeps that order per lane).
   protected void wkvHead(
-      final float[] y, final float[] r, final float[] k, final float[] v, final float[] w,
-      final float[] u, final float[] state, final int base, final int h, final int n) {
+      final float[] y,
+      final float[] r,
+      final float[] k,
+      final float[] v,
+      final float[] w,
+      final float[] u,
+      final float[] state,
+      final int base,
+      final int h,
+      final int n) {
     final int sb = h * n * n;
     for (int j = 0; j < n; j++) {
       y[base + j] = 0f;

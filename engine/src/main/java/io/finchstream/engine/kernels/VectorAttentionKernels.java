@@ -20,7 +20,8 @@ public final class VectorAttentionKernels extends ScalarAttentionKernels {
 
   private static final VectorSpecies<Float> F = VectorMatmul.F;
   private static final int LANES = VectorMatmul.LANES;
-  private static final ThreadLocal<float[]> LANE_BUFFER = ThreadLocal.withInitial(() -> new float[LANES]);
+  private static final ThreadLocal<float[]> LANE_BUFFER =
+      ThreadLocal.withInitial(() -> new float[LANES]);
 
   public VectorAttentionKernels(final Parallel parallel) {
     super(parallel);
@@ -33,9 +34,18 @@ public final class VectorAttentionKernels extends ScalarAttentionKernels {
 
   @Override
   protected void head(
-      final float[] out, final float[] q, final int qo, final int ho, final int dim, final int n,
-      final float scale, final float[][] keys, final float[][] values, final int chunk,
-      final int count, final float[] scores) {
+      final float[] out,
+      final float[] q,
+      final int qo,
+      final int ho,
+      final int dim,
+      final int n,
+      final float scale,
+      final float[][] keys,
+      final float[][] values,
+      final int chunk,
+      final int count,
+      final float[] scores) {
     final int upper = F.loopBound(n);
     final float[] lanes = LANE_BUFFER.get();
     for (int s = 0; s < count; s++) {
@@ -58,7 +68,9 @@ public final class VectorAttentionKernels extends ScalarAttentionKernels {
       FloatVector o = FloatVector.zero(F);
       for (int s = 0; s < count; s++) {
         final float[] v = values[s / chunk];
-        o = FloatVector.fromArray(F, v, (s % chunk) * dim + ho + i).fma(FloatVector.broadcast(F, scores[s]), o);
+        o =
+            FloatVector.fromArray(F, v, (s % chunk) * dim + ho + i)
+                .fma(FloatVector.broadcast(F, scores[s]), o);
       }
       o.div(sum).intoArray(out, qo + i);
     }

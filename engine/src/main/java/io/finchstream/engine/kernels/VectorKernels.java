@@ -6,16 +6,16 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * {@link Kernels} on the Vector API with the preferred (widest) float species: the matmul, the norms,
- * the element-wise steps (including the exp-based sigmoid, SiLU and decay, through the vector
- * {@link FastExp} twin {@link VectorAttentionKernels#exp(FloatVector)}) and the WKV recurrence are
- * vectorised; only {@code tanh} (on the small LoRA vectors) is inherited from {@link
+ * {@link Kernels} on the Vector API with the preferred (widest) float species: the matmul, the
+ * norms, the element-wise steps (including the exp-based sigmoid, SiLU and decay, through the
+ * vector {@link FastExp} twin {@link VectorAttentionKernels#exp(FloatVector)}) and the WKV
+ * recurrence are vectorised; only {@code tanh} (on the small LoRA vectors) is inherited from {@link
  * ScalarKernels}.
  *
  * <p>The matmul, the element-wise kernels and {@link #wkv} do exactly the float operations of their
  * scalar twins per element (same order, same FMAs), so they are bit-identical to them. The norms'
- * reductions use vector lanes and a fixed lane-sum tree: deterministic, and equal to the scalar twin
- * up to rounding.
+ * reductions use vector lanes and a fixed lane-sum tree: deterministic, and equal to the scalar
+ * twin up to rounding.
  */
 public final class VectorKernels extends ScalarKernels {
 
@@ -33,9 +33,14 @@ public final class VectorKernels extends ScalarKernels {
 
   @Override
   public void matmul(
-      final float[] y, final int yOff, final int yStride,
-      final float[] x, final int xOff, final int xStride,
-      final int rows, final Matrix w) {
+      final float[] y,
+      final int yOff,
+      final int yStride,
+      final float[] x,
+      final int xOff,
+      final int xStride,
+      final int rows,
+      final Matrix w) {
     if (!VectorMatmul.SUPPORTED) {
       super.matmul(y, yOff, yStride, x, xOff, xStride, rows, w);
       return;
@@ -46,8 +51,14 @@ public final class VectorKernels extends ScalarKernels {
 
   @Override
   protected void normalize(
-      final float[] out, final float[] x, final int base, final int n, final float[] weight,
-      final float[] bias, final int p, final float eps) {
+      final float[] out,
+      final float[] x,
+      final int base,
+      final int n,
+      final float[] weight,
+      final float[] bias,
+      final int p,
+      final float eps) {
     final float[] lanes = new float[LANES];
     final int upper = F.loopBound(n);
     FloatVector acc = FloatVector.zero(F);
@@ -85,8 +96,13 @@ public final class VectorKernels extends ScalarKernels {
 
   @Override
   public void sub(
-      final float[] out, final int outOff, final float[] a, final int aOff, final float[] b,
-      final int bOff, final int n) {
+      final float[] out,
+      final int outOff,
+      final float[] a,
+      final int aOff,
+      final float[] b,
+      final int bOff,
+      final int n) {
     final int upper = F.loopBound(n);
     for (int i = 0; i < upper; i += LANES) {
       FloatVector.fromArray(F, a, aOff + i)
@@ -121,7 +137,8 @@ public final class VectorKernels extends ScalarKernels {
   }
 
   @Override
-  public void lerp(final float[] out, final float[] a, final float[] d, final float[] mix, final int rows) {
+  public void lerp(
+      final float[] out, final float[] a, final float[] d, final float[] mix, final int rows) {
     final int c = mix.length;
     final int upper = F.loopBound(c);
     for (int t = 0; t < rows; t++) {
@@ -139,8 +156,14 @@ public final class VectorKernels extends ScalarKernels {
 
   @Override
   public void ddlerp(
-      final float[] out, final float[] a, final float[] d, final float[] mix, final float[] m,
-      final int mOff, final int mStride, final int rows) {
+      final float[] out,
+      final float[] a,
+      final float[] d,
+      final float[] mix,
+      final float[] m,
+      final int mOff,
+      final int mStride,
+      final int rows) {
     final int c = mix.length;
     final int upper = F.loopBound(c);
     for (int t = 0; t < rows; t++) {
@@ -195,7 +218,8 @@ public final class VectorKernels extends ScalarKernels {
     for (int t = 0; t < rows; t++) {
       final int b = t * c;
       for (int i = 0; i < upper; i += LANES) {
-        final FloatVector z = FloatVector.fromArray(F, timeDecay, i).add(FloatVector.fromArray(F, w, b + i));
+        final FloatVector z =
+            FloatVector.fromArray(F, timeDecay, i).add(FloatVector.fromArray(F, w, b + i));
         VectorAttentionKernels.exp(VectorAttentionKernels.exp(z).neg()).intoArray(w, b + i);
       }
       for (int i = upper; i < c; i++) {
@@ -205,7 +229,8 @@ public final class VectorKernels extends ScalarKernels {
   }
 
   @Override
-  public void addSigmoidGated(final float[] x, final float[] gate, final float[] value, final int n) {
+  public void addSigmoidGated(
+      final float[] x, final float[] gate, final float[] value, final int n) {
     final int upper = F.loopBound(n);
     for (int i = 0; i < upper; i += LANES) {
       FloatVector.fromArray(F, x, i)
@@ -220,8 +245,16 @@ public final class VectorKernels extends ScalarKernels {
   // Same per-element operations as the scalar twin: for each lane j, i ascending, FMAs as there.
   @Override
   protected void wkvHead(
-      final float[] y, final float[] r, final float[] k, final float[] v, final float[] w,
-      final float[] u, final float[] state, final int base, final int h, final int n) {
+      final float[] y,
+      final float[] r,
+      final float[] k,
+      final float[] v,
+      final float[] w,
+      final float[] u,
+      final float[] state,
+      final int base,
+      final int h,
+      final int n) {
     final int sb = h * n * n;
     final int upper = F.loopBound(n);
     for (int j = 0; j < upper; j += LANES) {

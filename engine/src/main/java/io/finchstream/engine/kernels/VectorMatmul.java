@@ -31,35 +31,52 @@ final class VectorMatmul {
 
   static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
   static final int LANES = F.length();
-  /** The tiles below are written for 8 or 16 lanes (AVX2, AVX-512); other widths use the scalar kernel. */
+
+  /**
+   * The tiles below are written for 8 or 16 lanes (AVX2, AVX-512); other widths use the scalar
+   * kernel.
+   */
   static final boolean SUPPORTED = LANES == 8 || LANES == 16;
+
   private static final VectorSpecies<Short> S =
       VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize()));
   private static final int HI_MASK = 0xFFFF0000;
+
   /** Output features per tile: 4 vectors. */
   private static final int TILE = 4 * LANES;
+
   private static final int TILES_PER_PANEL = PANEL / TILE;
+
   /**
-   * Where the 4 accumulators of a tile row sit among its output features. bf16: the first load of
-   * a column holds pairs 0 .. LANES−1, the second pairs LANES .. 2·LANES−1; pair p is rows (32·(p /
+   * Where the 4 accumulators of a tile row sit among its output features. bf16: the first load of a
+   * column holds pairs 0 .. LANES−1, the second pairs LANES .. 2·LANES−1; pair p is rows (32·(p /
    * 16) + p % 16, that + 16); float32 loads use the same mapping.
    */
   private static final int OFF0 = 0;
+
   private static final int OFF1 = PanelLayout.HALF_GROUP;
-  private static final int OFF2 = PanelLayout.GROUP * (LANES / PanelLayout.HALF_GROUP) + LANES % PanelLayout.HALF_GROUP;
+  private static final int OFF2 =
+      PanelLayout.GROUP * (LANES / PanelLayout.HALF_GROUP) + LANES % PanelLayout.HALF_GROUP;
   private static final int OFF3 = OFF2 + PanelLayout.HALF_GROUP;
+
   /** Shorts between the two pair loads of a tile column. */
   private static final int SECOND_LOAD = 2 * LANES;
 
-  private static final ThreadLocal<float[]> TILE_BUFFER = ThreadLocal.withInitial(() -> new float[4 * TILE]);
+  private static final ThreadLocal<float[]> TILE_BUFFER =
+      ThreadLocal.withInitial(() -> new float[4 * TILE]);
 
   private VectorMatmul() {}
 
   static void matmul(
       final Parallel parallel,
-      final float[] y, final int yOff, final int yStride,
-      final float[] x, final int xOff, final int xStride,
-      final int rows, final Matrix w) {
+      final float[] y,
+      final int yOff,
+      final int yStride,
+      final float[] x,
+      final int xOff,
+      final int xStride,
+      final int rows,
+      final Matrix w) {
     parallel.forRange(
         PanelLayout.panels(w.rows()),
         ScalarKernels.grain(rows, w.cols(), PANEL),
@@ -68,9 +85,16 @@ final class VectorMatmul {
 
   // Weight panels [p0, p1) for all rows of X.
   private static void panels(
-      final float[] y, final int yOff, final int yStride,
-      final float[] x, final int xOff, final int xStride,
-      final int rows, final Matrix w, final int p0, final int p1) {
+      final float[] y,
+      final int yOff,
+      final int yStride,
+      final float[] x,
+      final int xOff,
+      final int xStride,
+      final int rows,
+      final Matrix w,
+      final int p0,
+      final int p1) {
     final float[] buffer = TILE_BUFFER.get();
     final int in = w.cols();
     for (int p = p0; p < p1; p++) {
@@ -110,17 +134,27 @@ final class VectorMatmul {
 
   // Copies the first `valid` outputs of each of `n` tile rows from the buffer to Y.
   private static void put(
-      final float[] buffer, final int n, final float[] y, final int y0, final int ys, final int valid) {
+      final float[] buffer,
+      final int n,
+      final float[] y,
+      final int y0,
+      final int ys,
+      final int valid) {
     for (int r = 0; r < n; r++) {
       System.arraycopy(buffer, r * TILE, y, y0 + r * ys, valid);
     }
   }
 
-  // ---- float32 weights: column i of the tile is w[wb + i·PANEL ..][TILE] -------------------------
+  // ---- float32 weights: column i of the tile is w[wb + i·PANEL ..][TILE]
+  // -------------------------
 
   // One row's four accumulators (one tile) → out[base ..].
   private static void store(
-      final FloatVector a0, final FloatVector a1, final FloatVector a2, final FloatVector a3, final float[] out,
+      final FloatVector a0,
+      final FloatVector a1,
+      final FloatVector a2,
+      final FloatVector a3,
+      final float[] out,
       final int base) {
     a0.intoArray(out, base + OFF0);
     a1.intoArray(out, base + OFF1);
@@ -130,7 +164,12 @@ final class VectorMatmul {
 
   // 4 rows of X (x0 + r·xs) × one tile → buffer[r·TILE ..].
   private static void tile4F32(
-      final float[] x, final int x0, final int xs, final float[] w, final int wb, final int in,
+      final float[] x,
+      final int x0,
+      final int xs,
+      final float[] w,
+      final int wb,
+      final int in,
       final float[] out) {
     FloatVector a00 = FloatVector.zero(F);
     FloatVector a01 = a00, a02 = a00, a03 = a00;
@@ -171,7 +210,12 @@ final class VectorMatmul {
 
   // 1 row of X × one tile → buffer[0 ..] (decode).
   private static void tile1F32(
-      final float[] x, final int x0, final float[] w, final int wb, final int in, final float[] out) {
+      final float[] x,
+      final int x0,
+      final float[] w,
+      final int wb,
+      final int in,
+      final float[] out) {
     FloatVector a0 = FloatVector.zero(F);
     FloatVector a1 = a0, a2 = a0, a3 = a0;
     for (int i = 0, wi = wb; i < in; i++, wi += PANEL) {
@@ -184,7 +228,8 @@ final class VectorMatmul {
     store(a0, a1, a2, a3, out, 0);
   }
 
-  // ---- bf16 weights: column i of the tile is two vectors of row pairs at w[wb + i·PANEL ..] -------
+  // ---- bf16 weights: column i of the tile is two vectors of row pairs at w[wb + i·PANEL ..]
+  // -------
 
   private static IntVector pairs(final short[] w, final int at) {
     return ShortVector.fromArray(S, w, at).reinterpretAsInts();
@@ -200,7 +245,12 @@ final class VectorMatmul {
 
   // 4 rows of X (x0 + r·xs) × one bf16 tile → buffer[r·TILE ..].
   private static void tile4Bf16(
-      final float[] x, final int x0, final int xs, final short[] w, final int wb, final int in,
+      final float[] x,
+      final int x0,
+      final int xs,
+      final short[] w,
+      final int wb,
+      final int in,
       final float[] out) {
     FloatVector a00 = FloatVector.zero(F);
     FloatVector a01 = a00, a02 = a00, a03 = a00;
@@ -243,7 +293,12 @@ final class VectorMatmul {
 
   // 1 row of X × one bf16 tile → buffer[0 ..] (decode: one sequential stream of weights).
   private static void tile1Bf16(
-      final float[] x, final int x0, final short[] w, final int wb, final int in, final float[] out) {
+      final float[] x,
+      final int x0,
+      final short[] w,
+      final int wb,
+      final int in,
+      final float[] out) {
     FloatVector a0 = FloatVector.zero(F);
     FloatVector a1 = a0, a2 = a0, a3 = a0;
     for (int i = 0, wi = wb; i < in; i++, wi += PANEL) {
@@ -259,9 +314,9 @@ final class VectorMatmul {
   }
 
   /**
-   * The sum of the lanes of {@code v} by the fixed pairwise tree of {@link #sumLanes(float[], int)},
-   * through {@code lanes} (a buffer of at least LANES floats). For the norms' reductions, not for
-   * the matmul, which needs no lane sums.
+   * The sum of the lanes of {@code v} by the fixed pairwise tree of {@link #sumLanes(float[],
+   * int)}, through {@code lanes} (a buffer of at least LANES floats). For the norms' reductions,
+   * not for the matmul, which needs no lane sums.
    */
   static float sumLanes(final FloatVector v, final float[] lanes) {
     v.intoArray(lanes, 0);
@@ -269,9 +324,9 @@ final class VectorMatmul {
   }
 
   /**
-   * The sum of LANES stored lanes {@code lanes[off ..]} by a fixed pairwise tree (lane i += lane i +
-   * w for w = LANES/2 .. 1), never the API's {@code reduceLanes}, whose order is unspecified and may
-   * differ between the interpreter and compiled code. Overwrites the lanes.
+   * The sum of LANES stored lanes {@code lanes[off ..]} by a fixed pairwise tree (lane i += lane i
+   * + w for w = LANES/2 .. 1), never the API's {@code reduceLanes}, whose order is unspecified and
+   * may differ between the interpreter and compiled code. Overwrites the lanes.
    */
   static float sumLanes(final float[] lanes, final int off) {
     for (int width = LANES / 2; width > 0; width >>= 1) {

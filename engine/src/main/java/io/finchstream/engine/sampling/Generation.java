@@ -4,10 +4,10 @@ import io.finchstream.engine.tokenizer.StreamingDecoder;
 import io.finchstream.engine.tokenizer.Tokenizer;
 
 /**
- * The bookkeeping of one reply being generated, independent of where the logits come from: it
- * draws tokens with a {@link Sampler}, counts them (penalties and the draw index), decodes them into
- * text without ever splitting a UTF-8 character ({@link StreamingDecoder}), holds back text that
- * could still become a stop string ({@link StopMatcher}), and decides when and why the reply ends.
+ * The bookkeeping of one reply being generated, independent of where the logits come from: it draws
+ * tokens with a {@link Sampler}, counts them (penalties and the draw index), decodes them into text
+ * without ever splitting a UTF-8 character ({@link StreamingDecoder}), holds back text that could
+ * still become a stop string ({@link StopMatcher}), and decides when and why the reply ends.
  *
  * <p>The rules, in order, for each accepted token: a stop token (end of text, or one of {@link
  * SamplingParams#stopTokenIds()}) ends the reply and is neither counted nor emitted; otherwise the
@@ -65,7 +65,8 @@ public final class Generation {
    */
   public String accept(final int token) {
     if (ended) {
-      throw new IllegalStateException("the reply already ended (" + (finish == null ? "flushed" : finish) + ")");
+      throw new IllegalStateException(
+          "the reply already ended (" + (finish == null ? "flushed" : finish) + ")");
     }
     if (params.isStopToken(token)) {
       return end(token == Tokenizer.END_OF_TEXT ? Finish.END_OF_TEXT : Finish.STOP);
@@ -118,7 +119,9 @@ public final class Generation {
     return ended;
   }
 
-  /** Why the reply ended; {@code null} while it is running or when it was ended by {@link #flush()}. */
+  /**
+   * Why the reply ended; {@code null} while it is running or when it was ended by {@link #flush()}.
+   */
   public Finish finish() {
     return finish;
   }

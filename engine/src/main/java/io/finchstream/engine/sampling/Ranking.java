@@ -4,8 +4,8 @@ import java.util.Arrays;
 
 /**
  * The sampling candidates in rank order — logit descending, ties to the lowest id — sorted lazily:
- * {@link #id(int)} sorts only as deep as it is asked (in growing windows found by quickselect), so a
- * peaked distribution over 65,536 tokens costs O(V) instead of a full sort. The order is a pure
+ * {@link #id(int)} sorts only as deep as it is asked (in growing windows found by quickselect), so
+ * a peaked distribution over 65,536 tokens costs O(V) instead of a full sort. The order is a pure
  * function of the logits, however deep the sorting went. Reusable scratch; not thread-safe.
  */
 final class Ranking {
@@ -82,7 +82,9 @@ final class Ranking {
     sorted = window;
   }
 
-  /** Moves the k smallest of keys[from..to) to keys[from..from+k), in any order; keys are distinct. */
+  /**
+   * Moves the k smallest of keys[from..to) to keys[from..from+k), in any order; keys are distinct.
+   */
   static void selectSmallest(final long[] keys, final int from, final int to, final int k) {
     final int target = from + k - 1;
     int lo = from;

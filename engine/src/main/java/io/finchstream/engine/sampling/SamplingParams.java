@@ -20,8 +20,8 @@ import java.util.List;
  * @param frequencyPenalty in {@code [-2, 2]}, subtracted once per occurrence of a generated token
  * @param stopTokenIds ids that end the generation (besides end of text, which always does); never
  *     null, elements {@code >= 0}
- * @param stopStrings texts that end the generation (not emitted); never null; at most
- *     {@value #MAX_STOP_STRINGS}, each 1..{@value #MAX_STOP_LENGTH} chars of well-formed UTF-16
+ * @param stopStrings texts that end the generation (not emitted); never null; at most {@value
+ *     #MAX_STOP_STRINGS}, each 1..{@value #MAX_STOP_LENGTH} chars of well-formed UTF-16
  * @param maxTokens most tokens to generate, {@code >= 1}
  * @param seed seeds the draws; with the same logits, same seed ⇒ same tokens
  */
@@ -68,9 +68,17 @@ public record SamplingParams(
   /** A builder starting from these values. */
   public Builder toBuilder() {
     return new Builder()
-        .temperature(temperature).topP(topP).topK(topK).minP(minP)
-        .repetitionPenalty(repetitionPenalty).presencePenalty(presencePenalty).frequencyPenalty(frequencyPenalty)
-        .stopTokenIds(stopTokenIds).stopStrings(stopStrings).maxTokens(maxTokens).seed(seed);
+        .temperature(temperature)
+        .topP(topP)
+        .topK(topK)
+        .minP(minP)
+        .repetitionPenalty(repetitionPenalty)
+        .presencePenalty(presencePenalty)
+        .frequencyPenalty(frequencyPenalty)
+        .stopTokenIds(stopTokenIds)
+        .stopStrings(stopStrings)
+        .maxTokens(maxTokens)
+        .seed(seed);
   }
 
   /** True if 0 (end of text) or one of {@link #stopTokenIds}. */
@@ -91,7 +99,8 @@ public record SamplingParams(
    */
   public SamplingParams validate() {
     if (!(temperature >= 0.0) || temperature == Double.POSITIVE_INFINITY) {
-      throw new InvalidParameterException("temperature", "a finite number >= 0 (0 = greedy)", temperature);
+      throw new InvalidParameterException(
+          "temperature", "a finite number >= 0 (0 = greedy)", temperature);
     }
     if (!(topP > 0.0 && topP <= 1.0)) {
       throw new InvalidParameterException("top_p", "in (0, 1] (1 = off)", topP);
@@ -103,17 +112,21 @@ public record SamplingParams(
       throw new InvalidParameterException("min_p", "in [0, 1) (0 = off)", minP);
     }
     if (!(repetitionPenalty >= 1.0) || repetitionPenalty == Double.POSITIVE_INFINITY) {
-      throw new InvalidParameterException("repetition_penalty", "a finite number >= 1 (1 = off)", repetitionPenalty);
+      throw new InvalidParameterException(
+          "repetition_penalty", "a finite number >= 1 (1 = off)", repetitionPenalty);
     }
     if (!(presencePenalty >= -2.0 && presencePenalty <= 2.0)) {
-      throw new InvalidParameterException("presence_penalty", "in [-2, 2] (0 = off)", presencePenalty);
+      throw new InvalidParameterException(
+          "presence_penalty", "in [-2, 2] (0 = off)", presencePenalty);
     }
     if (!(frequencyPenalty >= -2.0 && frequencyPenalty <= 2.0)) {
-      throw new InvalidParameterException("frequency_penalty", "in [-2, 2] (0 = off)", frequencyPenalty);
+      throw new InvalidParameterException(
+          "frequency_penalty", "in [-2, 2] (0 = off)", frequencyPenalty);
     }
     for (final Integer id : stopTokenIds) {
       if (id == null || id < 0) {
-        throw new InvalidParameterException("stop_token_ids", "a list of token ids >= 0", stopTokenIds);
+        throw new InvalidParameterException(
+            "stop_token_ids", "a list of token ids >= 0", stopTokenIds);
       }
     }
     validateStopStrings();
@@ -125,11 +138,13 @@ public record SamplingParams(
 
   private void validateStopStrings() {
     if (stopStrings.size() > MAX_STOP_STRINGS) {
-      throw new InvalidParameterException("stop", "at most " + MAX_STOP_STRINGS + " strings", stopStrings.size() + " strings");
+      throw new InvalidParameterException(
+          "stop", "at most " + MAX_STOP_STRINGS + " strings", stopStrings.size() + " strings");
     }
     for (final String s : stopStrings) {
       if (s == null || s.isEmpty() || s.length() > MAX_STOP_LENGTH || !wellFormed(s)) {
-        throw new InvalidParameterException("stop",
+        throw new InvalidParameterException(
+            "stop",
             "strings of 1.." + MAX_STOP_LENGTH + " characters without unpaired surrogates",
             s == null ? "null" : '"' + (s.length() > 40 ? s.substring(0, 40) + "..." : s) + '"');
       }
@@ -139,7 +154,9 @@ public record SamplingParams(
   private static boolean wellFormed(final String s) {
     for (int i = 0; i < s.length(); i++) {
       final char c = s.charAt(i);
-      if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+      if (Character.isHighSurrogate(c)
+          && i + 1 < s.length()
+          && Character.isLowSurrogate(s.charAt(i + 1))) {
         i++;
       } else if (Character.isSurrogate(c)) {
         return false;
@@ -232,8 +249,18 @@ public record SamplingParams(
 
     /** The params (not validated; call {@link SamplingParams#validate()}). */
     public SamplingParams build() {
-      return new SamplingParams(temperature, topP, topK, minP, repetitionPenalty, presencePenalty,
-          frequencyPenalty, stopTokenIds, stopStrings, maxTokens, seed);
+      return new SamplingParams(
+          temperature,
+          topP,
+          topK,
+          minP,
+          repetitionPenalty,
+          presencePenalty,
+          frequencyPenalty,
+          stopTokenIds,
+          stopStrings,
+          maxTokens,
+          seed);
     }
   }
 }

@@ -5,15 +5,15 @@ import java.util.List;
 /**
  * Finds stop strings in streamed text and says how much text is safe to emit now.
  *
- * <p>Text arrives in chunks (complete characters, e.g. from
- * {@link io.finchstream.engine.tokenizer.StreamingDecoder}). Each {@link #push} returns the text that
- * can be emitted: everything except the longest suffix that could still grow into a stop string, which
+ * <p>Text arrives in chunks (complete characters, e.g. from {@link
+ * io.finchstream.engine.tokenizer.StreamingDecoder}). Each {@link #push} returns the text that can
+ * be emitted: everything except the longest suffix that could still grow into a stop string, which
  * is held back. In the first push after which the text so far contains a stop string (possibly
  * spanning chunks), the text before the earliest such occurrence is emitted, the stop string and
  * everything after it are dropped, and {@link Step#stopped()} is true; later pushes emit nothing.
  * Generation stops as soon as any stop string is complete: a longer stop that started earlier but
- * has not completed yet does not win. If generation ends for another reason,
- * {@link #finish()} returns the held-back text.
+ * has not completed yet does not win. If generation ends for another reason, {@link #finish()}
+ * returns the held-back text.
  *
  * <p>Invariant: the emitted text is always a prefix of the full text with no stop string in it, and
  * at most {@code longest stop − 1} characters are held back. Not thread-safe.
@@ -29,10 +29,14 @@ public final class StopMatcher {
   public record Step(String text, boolean stopped) {}
 
   private final List<String> stops;
-  private final StringBuilder pending = new StringBuilder(); // held back: may be the start of a stop
+  private final StringBuilder pending =
+      new StringBuilder(); // held back: may be the start of a stop
   private boolean stopped;
 
-  /** A matcher for {@code stopStrings} (none = every push is emitted at once). Empty strings are ignored. */
+  /**
+   * A matcher for {@code stopStrings} (none = every push is emitted at once). Empty strings are
+   * ignored.
+   */
   public StopMatcher(final List<String> stopStrings) {
     this.stops = stopStrings.stream().filter(s -> !s.isEmpty()).toList();
   }

@@ -6,9 +6,9 @@ import java.util.Arrays;
  * How often each token has been generated so far in one generation: the input of the repetition,
  * presence and frequency penalties, and (through {@link #total()}) the step index of the next draw.
  *
- * <p>Sparse: memory grows with the number of distinct tokens, not the vocabulary. Distinct tokens are
- * kept in first-seen order, so iterating {@link #tokenAt}/{@link #countAt} is deterministic. Mutable,
- * not thread-safe; rebuild it from the generated ids after a restart ({@link #of}).
+ * <p>Sparse: memory grows with the number of distinct tokens, not the vocabulary. Distinct tokens
+ * are kept in first-seen order, so iterating {@link #tokenAt}/{@link #countAt} is deterministic.
+ * Mutable, not thread-safe; rebuild it from the generated ids after a restart ({@link #of}).
  */
 public final class TokenCounts {
 

@@ -24,8 +24,11 @@ public final class CallChecks {
    * @param model the model in messages, e.g. "Finch model (L=2 ..., id ...)"
    */
   public static <S extends ModelState> S[] states(
-      final List<? extends ModelState> states, final Class<S> type, final Predicate<? super S> ours,
-      final Supplier<String> model, final IntFunction<S[]> array) {
+      final List<? extends ModelState> states,
+      final Class<S> type,
+      final Predicate<? super S> ours,
+      final Supplier<String> model,
+      final IntFunction<S[]> array) {
     if (states == null) {
       throw new EngineException("states must not be null");
     }
@@ -34,11 +37,18 @@ public final class CallChecks {
     for (int i = 0; i < out.length; i++) {
       final ModelState state = states.get(i);
       if (!type.isInstance(state) || !ours.test(type.cast(state))) {
-        throw new EngineException("state " + i + " (" + state + ") does not belong to this " + model.get()
-            + "; create it with newState() or restoreState()");
+        throw new EngineException(
+            "state "
+                + i
+                + " ("
+                + state
+                + ") does not belong to this "
+                + model.get()
+                + "; create it with newState() or restoreState()");
       }
       if (seen.put(state, Boolean.TRUE) != null) {
-        throw new EngineException("state " + i + " appears twice in one call; a state may appear only once");
+        throw new EngineException(
+            "state " + i + " appears twice in one call; a state may appear only once");
       }
       out[i] = type.cast(state);
     }
@@ -48,8 +58,12 @@ public final class CallChecks {
   /** The token lists of an ingest into {@code states} states, each checked by {@link #tokens}. */
   public static int[][] tokenLists(final List<int[]> tokens, final int states, final int vocab) {
     if (tokens == null || tokens.size() != states) {
-      throw new EngineException("ingest: " + states + " states but "
-          + (tokens == null ? "no" : Integer.toString(tokens.size())) + " token lists");
+      throw new EngineException(
+          "ingest: "
+              + states
+              + " states but "
+              + (tokens == null ? "no" : Integer.toString(tokens.size()))
+              + " token lists");
     }
     final int[][] input = tokens.toArray(new int[0][]);
     for (int i = 0; i < input.length; i++) {
@@ -65,8 +79,16 @@ public final class CallChecks {
     }
     for (int j = 0; j < tokens.length; j++) {
       if (tokens[j] < 0 || tokens[j] >= vocab) {
-        throw new EngineException("token " + tokens[j] + " at index " + j + " of input " + input
-            + " is out of range: this model's vocabulary has ids 0.." + (vocab - 1) + "; no state was changed");
+        throw new EngineException(
+            "token "
+                + tokens[j]
+                + " at index "
+                + j
+                + " of input "
+                + input
+                + " is out of range: this model's vocabulary has ids 0.."
+                + (vocab - 1)
+                + "; no state was changed");
       }
     }
   }
@@ -74,8 +96,12 @@ public final class CallChecks {
   /** The tokens of a step into {@code states} states, one per state, as one-token lists. */
   public static int[][] stepTokens(final int[] tokens, final int states) {
     if (tokens == null || tokens.length != states) {
-      throw new EngineException("step: " + states + " states but "
-          + (tokens == null ? "no" : Integer.toString(tokens.length)) + " tokens");
+      throw new EngineException(
+          "step: "
+              + states
+              + " states but "
+              + (tokens == null ? "no" : Integer.toString(tokens.length))
+              + " tokens");
     }
     final int[][] single = new int[tokens.length][];
     for (int i = 0; i < tokens.length; i++) {
@@ -87,17 +113,24 @@ public final class CallChecks {
   /** One output row per state (their lengths unchecked). */
   private static void outputRows(final float[][] out, final int states, final String call) {
     if (out == null || out.length != states) {
-      throw new EngineException(call + ": " + states + " states but "
-          + (out == null ? "no" : Integer.toString(out.length)) + " output rows");
+      throw new EngineException(
+          call
+              + ": "
+              + states
+              + " states but "
+              + (out == null ? "no" : Integer.toString(out.length))
+              + " output rows");
     }
   }
 
   /** One output row of {@code vocab} floats per state. */
-  public static void outputs(final float[][] out, final int states, final int vocab, final String call) {
+  public static void outputs(
+      final float[][] out, final int states, final int vocab, final String call) {
     outputRows(out, states, call);
     for (int i = 0; i < out.length; i++) {
       if (out[i] == null || out[i].length != vocab) {
-        throw new EngineException(call + ": output row " + i + " must have the vocabulary size " + vocab);
+        throw new EngineException(
+            call + ": output row " + i + " must have the vocabulary size " + vocab);
       }
     }
   }

@@ -32,7 +32,9 @@ public final class Fingerprint {
       final CheckpointTensor tensor = checkpoint.tensor(name);
       final long[] shape = tensor.shape();
       final ByteBuffer head =
-          ByteBuffer.allocate(4 + 8 * shape.length).order(ByteOrder.LITTLE_ENDIAN).putInt(shape.length);
+          ByteBuffer.allocate(4 + 8 * shape.length)
+              .order(ByteOrder.LITTLE_ENDIAN)
+              .putInt(shape.length);
       for (final long d : shape) {
         head.putLong(d);
       }
@@ -58,7 +60,8 @@ public final class Fingerprint {
       return (int) n;
     }
     for (int w = 0; w < WINDOWS; w++) {
-      final long start = (n - WINDOW) * w / (WINDOWS - 1) / 32 * 32; // block-aligned for quantised files
+      final long start =
+          (n - WINDOW) * w / (WINDOWS - 1) / 32 * 32; // block-aligned for quantised files
       tensor.readFloats(start, out, w * WINDOW, WINDOW);
     }
     return out.length;

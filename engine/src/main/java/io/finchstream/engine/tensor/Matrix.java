@@ -37,10 +37,18 @@ public sealed interface Matrix permits PanelMatrix {
    * A matrix of the given precision from row-major float32 values (copied; rounded to nearest even
    * for BF16).
    */
-  static Matrix of(final float[] rowMajor, final int rows, final int cols, final WeightPrecision precision) {
+  static Matrix of(
+      final float[] rowMajor, final int rows, final int cols, final WeightPrecision precision) {
     if (rows < 1 || cols < 1 || (long) rows * cols != rowMajor.length) {
       throw new IllegalArgumentException(
-          "matrix [" + rows + ", " + cols + "] needs " + (long) rows * cols + " values, got " + rowMajor.length);
+          "matrix ["
+              + rows
+              + ", "
+              + cols
+              + "] needs "
+              + (long) rows * cols
+              + " values, got "
+              + rowMajor.length);
     }
     return builder(rows, cols, precision).rows(0, rowMajor, 0, rows).build();
   }
@@ -68,15 +76,22 @@ public sealed interface Matrix permits PanelMatrix {
       this.bf16 = precision == WeightPrecision.BF16 ? new short[length] : null;
     }
 
-    /** Rows {@code [first, first + n)} from {@code src[srcOff ..]} (row-major, {@code n × cols}). */
+    /**
+     * Rows {@code [first, first + n)} from {@code src[srcOff ..]} (row-major, {@code n × cols}).
+     */
     public Builder rows(final int first, final float[] src, final int srcOff, final int n) {
-      if (first < 0 || n < 0 || first + n > rows || srcOff < 0 || (long) srcOff + (long) n * cols > src.length) {
+      if (first < 0
+          || n < 0
+          || first + n > rows
+          || srcOff < 0
+          || (long) srcOff + (long) n * cols > src.length) {
         throw new IndexOutOfBoundsException("rows [" + first + ", " + (first + n) + ") of " + rows);
       }
       for (int k = 0; k < n; k++) {
         final int r = first + k;
         final int s = srcOff + k * cols;
-        final int at = PanelLayout.panelBase(r / PanelLayout.PANEL, cols) + PanelLayout.slot(r, bf16 != null);
+        final int at =
+            PanelLayout.panelBase(r / PanelLayout.PANEL, cols) + PanelLayout.slot(r, bf16 != null);
         if (f32 != null) {
           for (int c = 0; c < cols; c++) {
             f32[at + c * PanelLayout.PANEL] = src[s + c];

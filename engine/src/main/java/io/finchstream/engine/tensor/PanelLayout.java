@@ -3,9 +3,9 @@ package io.finchstream.engine.tensor;
 /**
  * How a {@link Matrix} {@code [rows, cols]} is laid out in its array, for streaming kernels that
  * give each output feature (row) its own vector lane: rows in panels of {@value #PANEL} (the last
- * padded with zeros); a panel stores, for each column (input feature) in order, the
- * {@value #PANEL} values of its rows. So a matmul reads a panel as one sequential stream, and a
- * vector load at column i yields consecutive output features.
+ * padded with zeros); a panel stores, for each column (input feature) in order, the {@value #PANEL}
+ * values of its rows. So a matmul reads a panel as one sequential stream, and a vector load at
+ * column i yields consecutive output features.
  *
  * <p>float32 values of a column are in row order. bf16 values are in pairs per group of 32 rows:
  * pair l of group g holds rows {@code (32g + l, 32g + 16 + l)} for l = 0..15, so that a kernel
@@ -34,7 +34,8 @@ public final class PanelLayout {
   public static int length(final int rows, final int cols) {
     final long n = (long) panels(rows) * PANEL * cols;
     if (n > Integer.MAX_VALUE - 8) {
-      throw new IllegalArgumentException("matrix [" + rows + ", " + cols + "] is too large for one array");
+      throw new IllegalArgumentException(
+          "matrix [" + rows + ", " + cols + "] is too large for one array");
     }
     return (int) n;
   }

@@ -6,8 +6,8 @@ import java.util.Arrays;
  * A byte trie for greedy longest-prefix matching (finch-math.md §4.2, the "TRIE version").
  *
  * <p>Nodes are numbered from 1 (0 means "no node"). The 256 children of the root sit in a direct
- * table; deeper edges live in one open-addressing hash table keyed by {@code node << 8 | byte}, which
- * keeps the ~10^5 nodes of the World vocab in a few MB instead of 256 slots per node.
+ * table; deeper edges live in one open-addressing hash table keyed by {@code node << 8 | byte},
+ * which keeps the ~10^5 nodes of the World vocab in a few MB instead of 256 slots per node.
  */
 final class ByteTrie {
 
@@ -17,7 +17,8 @@ final class ByteTrie {
   private final int[] edgeKeys; // (node << 8 | byte) or 0 = empty slot
   private final int[] edgeNodes; // child node for edgeKeys[slot]
   private final int edgeMask;
-  private final int edgeShift; // 32 - log2(capacity): the hash takes the top bits of a multiplicative mix
+  private final int
+      edgeShift; // 32 - log2(capacity): the hash takes the top bits of a multiplicative mix
   private final int[] tokenAt; // node → token id ending there, or -1
   private int nodes; // nodes used, ids 1..nodes
 
@@ -28,7 +29,8 @@ final class ByteTrie {
       capacity <<= 1;
     }
     if (capacity <= 0 || totalBytes >= (1 << 23)) {
-      throw new IllegalArgumentException("vocabulary too large for the trie: " + totalBytes + " bytes");
+      throw new IllegalArgumentException(
+          "vocabulary too large for the trie: " + totalBytes + " bytes");
     }
     edgeKeys = new int[capacity];
     edgeNodes = new int[capacity];
@@ -38,7 +40,10 @@ final class ByteTrie {
     Arrays.fill(tokenAt, -1);
   }
 
-  /** Adds token {@code id} = {@code bytes[from .. from+length)}; a later id with the same bytes wins. */
+  /**
+   * Adds token {@code id} = {@code bytes[from .. from+length)}; a later id with the same bytes
+   * wins.
+   */
   void insert(final byte[] bytes, final int from, final int length, final int id) {
     int node = rootChild[bytes[from] & 0xFF];
     if (node == NONE) {

@@ -30,10 +30,12 @@ final class PythonLiteral {
     }
     final char quote = literal.charAt(open);
     if (quote != '\'' && quote != '"') {
-      throw new IllegalArgumentException("not a Python string literal (no opening quote): " + literal);
+      throw new IllegalArgumentException(
+          "not a Python string literal (no opening quote): " + literal);
     }
     if (literal.charAt(literal.length() - 1) != quote) {
-      throw new IllegalArgumentException("literal does not end with its opening quote " + quote + ": " + literal);
+      throw new IllegalArgumentException(
+          "literal does not end with its opening quote " + quote + ": " + literal);
     }
     final String body = literal.substring(open + 1, literal.length() - 1);
     return isBytes ? bytesBody(body, quote) : strBody(body, quote);
@@ -56,7 +58,8 @@ final class PythonLiteral {
       } else {
         checkPlain(c, quote, body);
         if (c > 0x7F) {
-          throw new IllegalArgumentException("non-ASCII character U+" + hex4(c) + " in a bytes literal");
+          throw new IllegalArgumentException(
+              "non-ASCII character U+" + hex4(c) + " in a bytes literal");
         }
         out.write(c);
         i++;
@@ -115,8 +118,9 @@ final class PythonLiteral {
       case 'n' -> '\n';
       case 'r' -> '\r';
       case 't' -> '\t';
-      default -> throw new IllegalArgumentException(
-          "unsupported escape \\" + e + " at offset " + at + " of " + body);
+      default ->
+          throw new IllegalArgumentException(
+              "unsupported escape \\" + e + " at offset " + at + " of " + body);
     };
   }
 
@@ -145,8 +149,10 @@ final class PythonLiteral {
   private static int scalar(final int codePoint) {
     if (codePoint > Character.MAX_CODE_POINT
         || (codePoint >= Character.MIN_SURROGATE && codePoint <= Character.MAX_SURROGATE)) {
-      throw new IllegalArgumentException("escape U+" + Integer.toHexString(codePoint).toUpperCase()
-          + " is not a Unicode scalar value (UTF-8 cannot encode it)");
+      throw new IllegalArgumentException(
+          "escape U+"
+              + Integer.toHexString(codePoint).toUpperCase()
+              + " is not a Unicode scalar value (UTF-8 cannot encode it)");
     }
     return codePoint;
   }
@@ -155,10 +161,13 @@ final class PythonLiteral {
   private static byte[] utf8(final CharSequence text) {
     for (int i = 0; i < text.length(); i++) {
       final char c = text.charAt(i);
-      if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+      if (Character.isHighSurrogate(c)
+          && i + 1 < text.length()
+          && Character.isLowSurrogate(text.charAt(i + 1))) {
         i++;
       } else if (Character.isSurrogate(c)) {
-        throw new IllegalArgumentException("unpaired surrogate U+" + hex4(c) + " (UTF-8 cannot encode it)");
+        throw new IllegalArgumentException(
+            "unpaired surrogate U+" + hex4(c) + " (UTF-8 cannot encode it)");
       }
     }
     return text.toString().getBytes(StandardCharsets.UTF_8);

@@ -5,10 +5,10 @@ package io.finchstream.engine.tokenizer;
  * (finch-math.md §4.3: tokens can split a multi-byte character).
  *
  * <p>Bytes of a character that is still incomplete at a token boundary are held back until a later
- * token completes it. A sequence that can never become valid is emitted as U+FFFD as soon as that is
- * certain (Unicode "maximal subpart" substitution, as in {@link Tokenizer#decode}). Hence the
- * concatenation of every {@link #push} result and {@link #finish} equals {@link Tokenizer#decode} of
- * the whole sequence, and no chunk ever splits a character (surrogate pairs included).
+ * token completes it. A sequence that can never become valid is emitted as U+FFFD as soon as that
+ * is certain (Unicode "maximal subpart" substitution, as in {@link Tokenizer#decode}). Hence the
+ * concatenation of every {@link #push} result and {@link #finish} equals {@link Tokenizer#decode}
+ * of the whole sequence, and no chunk ever splits a character (surrogate pairs included).
  *
  * <p>Not thread-safe: one decoder per generated stream. Reusable after {@link #finish}.
  */
@@ -24,7 +24,8 @@ public final class StreamingDecoder {
   }
 
   /**
-   * Adds one token; returns the text that is now complete (possibly empty). End of text (0) adds nothing.
+   * Adds one token; returns the text that is now complete (possibly empty). End of text (0) adds
+   * nothing.
    *
    * @throws io.finchstream.engine.EngineException for an id outside the vocabulary
    */

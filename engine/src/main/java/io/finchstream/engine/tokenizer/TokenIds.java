@@ -11,7 +11,11 @@ final class TokenIds {
   static void check(final int id, final int vocabSize) {
     if (id < 0 || id >= vocabSize) {
       throw new EngineException(
-          "token id " + id + " is outside the vocabulary (valid ids are 0.." + (vocabSize - 1) + ")");
+          "token id "
+              + id
+              + " is outside the vocabulary (valid ids are 0.."
+              + (vocabSize - 1)
+              + ")");
     }
   }
 }

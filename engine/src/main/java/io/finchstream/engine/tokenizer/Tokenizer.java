@@ -9,8 +9,8 @@ import java.nio.charset.StandardCharsets;
  * <p>Token id {@link #END_OF_TEXT} (0) is end of text in every vocabulary: it is never produced by
  * {@link #encode} for the World vocabulary and decodes to no bytes in all of them. Decoding is
  * byte-exact ({@link #decodeBytes}); {@link #decode} then applies UTF-8 with one U+FFFD per maximal
- * invalid subpart (Unicode §3.9, like Python's {@code errors='replace'}), which is also what
- * {@link StreamingDecoder} produces chunk by chunk.
+ * invalid subpart (Unicode §3.9, like Python's {@code errors='replace'}), which is also what {@link
+ * StreamingDecoder} produces chunk by chunk.
  */
 public interface Tokenizer {
 
@@ -29,8 +29,8 @@ public interface Tokenizer {
   int[] encodeBytes(byte[] bytes);
 
   /**
-   * Encodes text as its UTF-8 bytes. An unpaired surrogate in {@code text} becomes {@code '?'}, as in
-   * {@link String#getBytes(java.nio.charset.Charset)}.
+   * Encodes text as its UTF-8 bytes. An unpaired surrogate in {@code text} becomes {@code '?'}, as
+   * in {@link String#getBytes(java.nio.charset.Charset)}.
    */
   default int[] encode(final String text) {
     return encodeBytes(text.getBytes(StandardCharsets.UTF_8));
@@ -39,7 +39,8 @@ public interface Tokenizer {
   /**
    * The bytes of one token (a fresh array); empty for {@link #END_OF_TEXT} and for reserved ids.
    *
-   * @throws io.finchstream.engine.EngineException if {@code id} is outside {@code 0 .. vocabSize()-1}
+   * @throws io.finchstream.engine.EngineException if {@code id} is outside {@code 0 ..
+   *     vocabSize()-1}
    */
   byte[] tokenBytes(int id);
 
@@ -54,8 +55,8 @@ public interface Tokenizer {
 
   /**
    * {@link #decodeBytes} as UTF-8 text, each maximal invalid subpart replaced by U+FFFD. (The JDK's
-   * {@code new String(bytes, UTF_8)} agrees except on encoded surrogates ED A0..BF, which it replaces
-   * as one unit.)
+   * {@code new String(bytes, UTF_8)} agrees except on encoded surrogates ED A0..BF, which it
+   * replaces as one unit.)
    */
   default String decode(final int[] ids) {
     return Utf8Decoder.decode(decodeBytes(ids));

@@ -13,10 +13,12 @@ public final class Tokenizers {
    *
    * <ul>
    *   <li>256 → {@link ByteTokenizer} (byte-level models; {@code worldVocabFile} is not used);
-   *   <li>65536 → {@link WorldTokenizer} loaded from {@code worldVocabFile}, which is then required.
+   *   <li>65536 → {@link WorldTokenizer} loaded from {@code worldVocabFile}, which is then
+   *       required.
    * </ul>
    *
-   * @param worldVocabFile path to {@value WorldTokenizer#VOCAB_FILE_NAME}; may be null for byte-level models
+   * @param worldVocabFile path to {@value WorldTokenizer#VOCAB_FILE_NAME}; may be null for
+   *     byte-level models
    * @throws EngineException for any other vocab size, or a World model without a vocab file
    * @throws VocabException if the vocab file cannot be loaded
    */
@@ -25,15 +27,26 @@ public final class Tokenizers {
       case ByteTokenizer.VOCAB_SIZE -> ByteTokenizer.INSTANCE;
       case WorldTokenizer.VOCAB_SIZE -> {
         if (worldVocabFile == null) {
-          throw new EngineException("the model has a vocabulary of " + WorldTokenizer.VOCAB_SIZE
-              + " (RWKV World) and needs the vocab file " + WorldTokenizer.VOCAB_FILE_NAME
-              + "; pass its path (e.g. --vocab)");
+          throw new EngineException(
+              "the model has a vocabulary of "
+                  + WorldTokenizer.VOCAB_SIZE
+                  + " (RWKV World) and needs the vocab file "
+                  + WorldTokenizer.VOCAB_FILE_NAME
+                  + "; pass its path (e.g. --vocab)");
         }
         yield WorldTokenizer.load(worldVocabFile);
       }
-      default -> throw new EngineException("no tokenizer for a vocabulary of " + modelVocabSize
-          + " tokens; supported: " + ByteTokenizer.VOCAB_SIZE + " (byte-level) and "
-          + WorldTokenizer.VOCAB_SIZE + " (RWKV World, " + WorldTokenizer.VOCAB_FILE_NAME + ")");
+      default ->
+          throw new EngineException(
+              "no tokenizer for a vocabulary of "
+                  + modelVocabSize
+                  + " tokens; supported: "
+                  + ByteTokenizer.VOCAB_SIZE
+                  + " (byte-level) and "
+                  + WorldTokenizer.VOCAB_SIZE
+                  + " (RWKV World, "
+                  + WorldTokenizer.VOCAB_FILE_NAME
+                  + ")");
     };
   }
 }

@@ -1,13 +1,13 @@
 package io.finchstream.engine.tokenizer;
 
 /**
- * An incremental UTF-8 decoder with the Unicode "maximal subpart" U+FFFD substitution (Unicode §3.9,
- * Table 3-7; the same as Python's {@code bytes.decode('utf-8', 'replace')}).
+ * An incremental UTF-8 decoder with the Unicode "maximal subpart" U+FFFD substitution (Unicode
+ * §3.9, Table 3-7; the same as Python's {@code bytes.decode('utf-8', 'replace')}).
  *
  * <p>A byte that cannot start a character, and every maximal prefix of a character that cannot be
- * completed, becomes one U+FFFD as soon as that is certain; a prefix that may still complete is held.
- * The JDK's {@code new String(bytes, UTF_8)} agrees except for encoded surrogates (ED A0..BF ..), which
- * it replaces as one unit instead of one U+FFFD per byte. Mutable; not thread-safe.
+ * completed, becomes one U+FFFD as soon as that is certain; a prefix that may still complete is
+ * held. The JDK's {@code new String(bytes, UTF_8)} agrees except for encoded surrogates (ED A0..BF
+ * ..), which it replaces as one unit instead of one U+FFFD per byte. Mutable; not thread-safe.
  */
 final class Utf8Decoder {
 

@@ -3,7 +3,10 @@ package io.finchstream.engine.tokenizer;
 import io.finchstream.engine.EngineException;
 import java.nio.file.Path;
 
-/** A vocabulary file that cannot be used. The message names the file, the line (when known) and the problem. */
+/**
+ * A vocabulary file that cannot be used. The message names the file, the line (when known) and the
+ * problem.
+ */
 public class VocabException extends EngineException {
 
   private static final long serialVersionUID = 1L;

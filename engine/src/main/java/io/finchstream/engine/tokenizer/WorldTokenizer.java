@@ -8,13 +8,15 @@ import java.util.Arrays;
  * The RWKV "World" tokenizer ({@code rwkv_vocab_v20230424.txt}, finch-math.md §4).
  *
  * <p>Encoding is greedy longest match over the UTF-8 bytes: at each position take the longest vocab
- * entry that is a prefix of the remaining bytes, emit its id, advance (§4.2). All 256 single bytes are
- * tokens (byte b is id b+1), so encoding never fails. No normalisation, no special tokens, no BOS:
- * the text {@code <|endoftext|>} is tokenised as plain text. Decoding concatenates token bytes (§4.3).
+ * entry that is a prefix of the remaining bytes, emit its id, advance (§4.2). All 256 single bytes
+ * are tokens (byte b is id b+1), so encoding never fails. No normalisation, no special tokens, no
+ * BOS: the text {@code <|endoftext|>} is tokenised as plain text. Decoding concatenates token bytes
+ * (§4.3).
  *
- * <p>The vocabulary has {@value #VOCAB_SIZE} ids like the models' embedding: 0 is end of text (not in
- * the file), 1..65529 come from the file, and 65530..65535 are reserved (they exist in the models'
- * head but never occur); 0 and the reserved ids decode to no bytes. Immutable and thread-safe.
+ * <p>The vocabulary has {@value #VOCAB_SIZE} ids like the models' embedding: 0 is end of text (not
+ * in the file), 1..65529 come from the file, and 65530..65535 are reserved (they exist in the
+ * models' head but never occur); 0 and the reserved ids decode to no bytes. Immutable and
+ * thread-safe.
  */
 public final class WorldTokenizer implements Tokenizer {
 
@@ -83,7 +85,8 @@ public final class WorldTokenizer implements Tokenizer {
       total += bytesOf(id);
     }
     if (total > Integer.MAX_VALUE - 8) {
-      throw new EngineException("decoded text of " + ids.length + " tokens is too large (" + total + " bytes)");
+      throw new EngineException(
+          "decoded text of " + ids.length + " tokens is too large (" + total + " bytes)");
     }
     final byte[] out = new byte[(int) total];
     int at = 0;

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.finchstream.engine.LoadOptions;
 import io.finchstream.engine.WeightPrecision;
-import io.finchstream.engine.kernels.KernelKind;
 import io.finchstream.engine.io.MemoryCheckpoint;
+import io.finchstream.engine.kernels.KernelKind;
 import io.finchstream.engine.testing.RandomFinch;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -30,9 +30,15 @@ class FinchInvarianceTest {
         .flatMap(k -> Stream.of(WeightPrecision.values()).map(p -> Arguments.of(k, p)));
   }
 
-  private static FinchModel model(final KernelKind kind, final WeightPrecision p, final int threads, final int rows) {
-    return FinchModel.load(CHECKPOINT, LoadOptions.defaults().withKernels(kind).withPrecision(p)
-        .withThreads(threads).withMaxRowsPerPass(rows));
+  private static FinchModel model(
+      final KernelKind kind, final WeightPrecision p, final int threads, final int rows) {
+    return FinchModel.load(
+        CHECKPOINT,
+        LoadOptions.defaults()
+            .withKernels(kind)
+            .withPrecision(p)
+            .withThreads(threads)
+            .withMaxRowsPerPass(rows));
   }
 
   private static int[] tokens(final long seed, final int n) {
@@ -48,7 +54,8 @@ class FinchInvarianceTest {
 
   @ParameterizedTest
   @MethodSource("variants")
-  void shouldGiveAConversationTheSameBitsAloneAndInABatchOf64(final KernelKind kind, final WeightPrecision p) {
+  void shouldGiveAConversationTheSameBitsAloneAndInABatchOf64(
+      final KernelKind kind, final WeightPrecision p) {
     final FinchModel model = model(kind, p, 2, 64);
     final int[] mine = tokens(1, 9);
     final FinchState alone = model.newState();
@@ -87,7 +94,8 @@ class FinchInvarianceTest {
     for (final int chunk : new int[] {1, 2, 3, 7, 16, 17, 40}) {
       final FinchState state = model.newState();
       for (int i = 0; i < all.length; i += chunk) {
-        model.ingest(List.of(state), List.of(Arrays.copyOfRange(all, i, Math.min(all.length, i + chunk))));
+        model.ingest(
+            List.of(state), List.of(Arrays.copyOfRange(all, i, Math.min(all.length, i + chunk))));
       }
       assertThat(state).as("chunks of %d", chunk).isEqualTo(whole);
       assertThat(logits(model, state)).as("chunks of %d", chunk).containsExactly(expected);
@@ -104,7 +112,8 @@ class FinchInvarianceTest {
 
   @ParameterizedTest
   @MethodSource("variants")
-  void shouldGiveTheSameBitsWhateverThePassSizeAndThreads(final KernelKind kind, final WeightPrecision p) {
+  void shouldGiveTheSameBitsWhateverThePassSizeAndThreads(
+      final KernelKind kind, final WeightPrecision p) {
     final int[] a = tokens(4, 23);
     final int[] b = tokens(5, 5);
     FinchState reference = null;
@@ -121,7 +130,9 @@ class FinchInvarianceTest {
           referenceLogits = logits;
         }
         assertThat(state).as("%d threads, %d rows per pass", threads, rows).isEqualTo(reference);
-        assertThat(logits).as("%d threads, %d rows per pass", threads, rows).containsExactly(referenceLogits);
+        assertThat(logits)
+            .as("%d threads, %d rows per pass", threads, rows)
+            .containsExactly(referenceLogits);
       }
     }
   }
@@ -147,7 +158,8 @@ class FinchInvarianceTest {
 
   @ParameterizedTest
   @MethodSource("variants")
-  void shouldGiveScalarAndVectorKernelsCloseResults(final KernelKind ignored, final WeightPrecision p) {
+  void shouldGiveScalarAndVectorKernelsCloseResults(
+      final KernelKind ignored, final WeightPrecision p) {
     // only the norms' reductions differ between the implementations
     final FinchModel scalar = model(KernelKind.SCALAR, p, 1, 64);
     final FinchModel vector = model(KernelKind.VECTOR, p, 2, 64);

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.finchstream.engine.LoadOptions;
 import io.finchstream.engine.WeightPrecision;
-import io.finchstream.engine.kernels.KernelKind;
 import io.finchstream.engine.io.MemoryCheckpoint;
+import io.finchstream.engine.kernels.KernelKind;
 import io.finchstream.engine.testing.RandomFinch;
 import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -25,12 +25,15 @@ class FinchModelReferenceTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = KernelKind.class, names = {"SCALAR", "VECTOR"})
+  @EnumSource(
+      value = KernelKind.class,
+      names = {"SCALAR", "VECTOR"})
   void shouldMatchTheReferenceTokenByToken(final KernelKind kind) {
     // H=4, N=16, F=224, D_MIX=32, D_DECAY=64: every size distinct
     final FinchConfig config = FinchConfig.standard(3, 64, 16, 97);
     final MemoryCheckpoint checkpoint = RandomFinch.checkpoint(config, 7);
-    final FinchModel model = FinchModel.load(checkpoint, LoadOptions.defaults().withKernels(kind).withThreads(2));
+    final FinchModel model =
+        FinchModel.load(checkpoint, LoadOptions.defaults().withKernels(kind).withThreads(2));
     final ReferenceFinch reference = new ReferenceFinch(checkpoint);
     final FinchState state = model.newState();
     final float[][] out = new float[1][config.vocabSize()];
@@ -43,7 +46,9 @@ class FinchModelReferenceTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = KernelKind.class, names = {"SCALAR", "VECTOR"})
+  @EnumSource(
+      value = KernelKind.class,
+      names = {"SCALAR", "VECTOR"})
   void shouldMatchTheReferenceInSequenceMode(final KernelKind kind) {
     final FinchConfig config = FinchConfig.standard(2, 64, 8, 97);
     final MemoryCheckpoint checkpoint = RandomFinch.checkpoint(config, 8);
@@ -61,12 +66,16 @@ class FinchModelReferenceTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = KernelKind.class, names = {"SCALAR", "VECTOR"})
+  @EnumSource(
+      value = KernelKind.class,
+      names = {"SCALAR", "VECTOR"})
   void shouldStayCloseToTheReferenceWithBf16Weights(final KernelKind kind) {
     final FinchConfig config = FinchConfig.standard(2, 64, 16, 97);
     final MemoryCheckpoint checkpoint = RandomFinch.checkpoint(config, 9);
-    final FinchModel model = FinchModel.load(checkpoint,
-        LoadOptions.defaults().withKernels(kind).withPrecision(WeightPrecision.BF16));
+    final FinchModel model =
+        FinchModel.load(
+            checkpoint,
+            LoadOptions.defaults().withKernels(kind).withPrecision(WeightPrecision.BF16));
     assertThat(model.info().weightPrecision()).isEqualTo("bf16");
     final ReferenceFinch reference = new ReferenceFinch(checkpoint);
     final FinchState state = model.newState();

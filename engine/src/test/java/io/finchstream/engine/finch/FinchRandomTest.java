@@ -22,7 +22,8 @@ class FinchRandomTest {
     }
     assertThat(pieces).isEqualTo(whole); // isEqualTo: containsExactly is quadratic on big arrays
     assertThat(FinchRandom.checkpoint(CONFIG, 9).tensor("emb.weight").toFloats()).isEqualTo(whole);
-    assertThat(FinchRandom.checkpoint(CONFIG, 10).tensor("emb.weight").toFloats()).isNotEqualTo(whole);
+    assertThat(FinchRandom.checkpoint(CONFIG, 10).tensor("emb.weight").toFloats())
+        .isNotEqualTo(whole);
   }
 
   @Test
@@ -47,7 +48,8 @@ class FinchRandomTest {
     // Linear [out, in] ~ N(0, 1/in)
     final float[] key = checkpoint.tensor("blocks.0.ffn.value.weight").toFloats(); // [C, F]
     assertThat(Math.sqrt(meanSquare(key) * CONFIG.ffnDim())).isBetween(0.95, 1.05);
-    assertThat(Math.abs(mean(checkpoint.tensor("blocks.0.att.time_faaaa").toFloats()))).isLessThan(0.1);
+    assertThat(Math.abs(mean(checkpoint.tensor("blocks.0.att.time_faaaa").toFloats())))
+        .isLessThan(0.1);
   }
 
   private static double mean(final float[] v) {

@@ -66,13 +66,16 @@ class FinchStateTest {
       assertThat(restored.ffn_x[l]).containsExactly(state.ffn_x[l]);
       for (int i = 0; i < state.wkv[l].length; i++) {
         assertThat((double) restored.wkv[l][i])
-            .isCloseTo(state.wkv[l][i], org.assertj.core.data.Offset.offset(Math.abs(state.wkv[l][i]) / 128 + 1e-30));
+            .isCloseTo(
+                state.wkv[l][i],
+                org.assertj.core.data.Offset.offset(Math.abs(state.wkv[l][i]) / 128 + 1e-30));
       }
     }
     final float[] exact = next(state, 9);
     final float[] rounded = next(restored, 9);
     for (int i = 0; i < exact.length; i++) {
-      assertThat((double) rounded[i]).isCloseTo(exact[i], org.assertj.core.data.Offset.offset(0.05));
+      assertThat((double) rounded[i])
+          .isCloseTo(exact[i], org.assertj.core.data.Offset.offset(0.05));
     }
   }
 
@@ -83,7 +86,8 @@ class FinchStateTest {
     assertThatThrownBy(() -> other.restoreState(bytes, List.of()))
         .isInstanceOf(EngineException.class)
         .hasMessageContaining("another model");
-    final FinchModel bigger = RandomFinch.model(FinchConfig.standard(3, 32, 8, 50), 31, LoadOptions.defaults());
+    final FinchModel bigger =
+        RandomFinch.model(FinchConfig.standard(3, 32, 8, 50), 31, LoadOptions.defaults());
     assertThatThrownBy(() -> bigger.restoreState(bytes, List.of()))
         .isInstanceOf(EngineException.class)
         .hasMessageContaining("another model")
@@ -99,16 +103,21 @@ class FinchStateTest {
     final byte[] good = advanced(PROMPT).recurrentBytes();
     final byte[] magic = good.clone();
     magic[0] ^= 1;
-    assertThatThrownBy(() -> MODEL.restoreState(magic, List.of())).isInstanceOf(EngineException.class)
+    assertThatThrownBy(() -> MODEL.restoreState(magic, List.of()))
+        .isInstanceOf(EngineException.class)
         .hasMessageContaining("magic");
     final byte[] version = good.clone();
     ByteBuffer.wrap(version).order(ByteOrder.LITTLE_ENDIAN).putShort(4, (short) 99);
-    assertThatThrownBy(() -> MODEL.restoreState(version, List.of())).isInstanceOf(EngineException.class)
+    assertThatThrownBy(() -> MODEL.restoreState(version, List.of()))
+        .isInstanceOf(EngineException.class)
         .hasMessageContaining("version 99");
     assertThatThrownBy(() -> MODEL.restoreState(Arrays.copyOf(good, good.length - 4), List.of()))
-        .isInstanceOf(EngineException.class).hasMessageContaining("truncated");
-    assertThatThrownBy(() -> MODEL.restoreState(new byte[10], List.of())).isInstanceOf(EngineException.class);
-    assertThatThrownBy(() -> MODEL.restoreState(good, List.of(new byte[4]))).isInstanceOf(EngineException.class)
+        .isInstanceOf(EngineException.class)
+        .hasMessageContaining("truncated");
+    assertThatThrownBy(() -> MODEL.restoreState(new byte[10], List.of()))
+        .isInstanceOf(EngineException.class);
+    assertThatThrownBy(() -> MODEL.restoreState(good, List.of(new byte[4])))
+        .isInstanceOf(EngineException.class)
         .hasMessageContaining("no token cache");
   }
 
@@ -132,7 +141,8 @@ class FinchStateTest {
     final FinchState beforeA = a.copy();
     final FinchState beforeB = b.copy();
     for (final int bad : new int[] {CONFIG.vocabSize(), -1, Integer.MAX_VALUE}) {
-      assertThatThrownBy(() -> MODEL.ingest(List.of(a, b), List.of(new int[] {1, 2}, new int[] {4, bad})))
+      assertThatThrownBy(
+              () -> MODEL.ingest(List.of(a, b), List.of(new int[] {1, 2}, new int[] {4, bad})))
           .isInstanceOf(EngineException.class)
           .hasMessageContaining("out of range")
           .hasMessageContaining(Integer.toString(bad));
@@ -148,10 +158,13 @@ class FinchStateTest {
   void shouldRejectMisshapenCalls() {
     final FinchState a = MODEL.newState();
     assertThatThrownBy(() -> MODEL.ingest(List.of(a, a), List.of(new int[] {1}, new int[] {2})))
-        .isInstanceOf(EngineException.class).hasMessageContaining("twice");
-    assertThatThrownBy(() -> MODEL.ingest(List.of(a), List.of())).isInstanceOf(EngineException.class);
+        .isInstanceOf(EngineException.class)
+        .hasMessageContaining("twice");
+    assertThatThrownBy(() -> MODEL.ingest(List.of(a), List.of()))
+        .isInstanceOf(EngineException.class);
     assertThatThrownBy(() -> MODEL.logits(List.of(a), new float[][] {new float[3]}))
-        .isInstanceOf(EngineException.class).hasMessageContaining("vocabulary size");
+        .isInstanceOf(EngineException.class)
+        .hasMessageContaining("vocabulary size");
     assertThat(a.position()).isZero();
   }
 
@@ -169,7 +182,8 @@ class FinchStateTest {
     final FinchState state = (FinchState) MODEL.newState();
     MODEL.ingest(List.of(state), List.of(new int[] {1, 2, 3}));
     final ModelState before = state.copy();
-    assertThatThrownBy(() -> MODEL.step(List.of(state), new int[] {4}, new float[][] {new float[3]}))
+    assertThatThrownBy(
+            () -> MODEL.step(List.of(state), new int[] {4}, new float[][] {new float[3]}))
         .isInstanceOf(EngineException.class)
         .hasMessageContaining("vocabulary size");
     assertThat(state).isEqualTo(before);

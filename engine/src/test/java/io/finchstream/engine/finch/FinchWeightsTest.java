@@ -34,14 +34,17 @@ class FinchWeightsTest {
     assertThat(FinchConfig.standard(32, 4096, 64, 65536))
         .extracting(FinchConfig::ffnDim, FinchConfig::mixRank, FinchConfig::decayRank)
         .containsExactly(14336, 64, 128);
-    final long params = FinchLayout.tensors(b16).values().stream()
-        .mapToLong(s -> java.util.Arrays.stream(s).reduce(1, (a, b) -> a * b)).sum();
+    final long params =
+        FinchLayout.tensors(b16).values().stream()
+            .mapToLong(s -> java.util.Arrays.stream(s).reduce(1, (a, b) -> a * b))
+            .sum();
     assertThat(params).isBetween(1_590_000_000L, 1_610_000_000L);
   }
 
   @Test
   void shouldRejectAMissingTensorNamingFileTensorAndFix() {
-    final MemoryCheckpoint broken = RandomFinch.edited(CHECKPOINT, "broken-41", "blocks.1.att.gate.weight", null, null, null);
+    final MemoryCheckpoint broken =
+        RandomFinch.edited(CHECKPOINT, "broken-41", "blocks.1.att.gate.weight", null, null, null);
     assertThatThrownBy(() -> FinchModel.load(broken, LoadOptions.defaults()))
         .isInstanceOf(CheckpointException.class)
         .hasMessageContaining("broken-41")
@@ -53,7 +56,13 @@ class FinchWeightsTest {
   @Test
   void shouldRejectAWrongShape() {
     final MemoryCheckpoint broken =
-        RandomFinch.edited(CHECKPOINT, "edited", null, "blocks.0.ffn.value.weight", new long[] {224, 64}, new float[224 * 64]);
+        RandomFinch.edited(
+            CHECKPOINT,
+            "edited",
+            null,
+            "blocks.0.ffn.value.weight",
+            new long[] {224, 64},
+            new float[224 * 64]);
     assertThatThrownBy(() -> FinchModel.load(broken, LoadOptions.defaults()))
         .isInstanceOf(CheckpointException.class)
         .hasMessageContaining("blocks.0.ffn.value.weight")
@@ -64,12 +73,20 @@ class FinchWeightsTest {
   @Test
   void shouldRejectLeftoverTensors() {
     final MemoryCheckpoint extra =
-        RandomFinch.edited(CHECKPOINT, "edited", null, "blocks.0.att.time_state", new long[] {4, 16, 16}, new float[4 * 16 * 16]);
+        RandomFinch.edited(
+            CHECKPOINT,
+            "edited",
+            null,
+            "blocks.0.att.time_state",
+            new long[] {4, 16, 16},
+            new float[4 * 16 * 16]);
     assertThatThrownBy(() -> FinchModel.load(extra, LoadOptions.defaults()))
         .isInstanceOf(CheckpointException.class)
         .hasMessageContaining("unexpected")
         .hasMessageContaining("blocks.0.att.time_state");
-    final MemoryCheckpoint moreBlocks = RandomFinch.edited(CHECKPOINT, "edited", null, "blocks.7.ln2.weight", new long[] {64}, new float[64]);
+    final MemoryCheckpoint moreBlocks =
+        RandomFinch.edited(
+            CHECKPOINT, "edited", null, "blocks.7.ln2.weight", new long[] {64}, new float[64]);
     assertThatThrownBy(() -> FinchModel.load(moreBlocks, LoadOptions.defaults()))
         .isInstanceOf(CheckpointException.class)
         .hasMessageContaining("blocks.7.ln2.weight");
@@ -77,7 +94,8 @@ class FinchWeightsTest {
 
   @Test
   void shouldRejectANonFinchCheckpoint() {
-    final MemoryCheckpoint noFinch = RandomFinch.edited(CHECKPOINT, "no-faaaa", "blocks.0.att.time_faaaa", null, null, null);
+    final MemoryCheckpoint noFinch =
+        RandomFinch.edited(CHECKPOINT, "no-faaaa", "blocks.0.att.time_faaaa", null, null, null);
     assertThatThrownBy(() -> FinchModel.load(noFinch, LoadOptions.defaults()))
         .isInstanceOf(CheckpointException.class)
         .hasMessageContaining("blocks.0.att.time_faaaa");
@@ -101,7 +119,8 @@ class FinchWeightsTest {
       }
       for (int i = 0; i < c; i++) {
         final double expected = (emb[row * c + i] - mean) / Math.sqrt(var + 1e-5) * w[i] + b[i];
-        assertThat((double) weights.emb()[row * c + i]).isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-5));
+        assertThat((double) weights.emb()[row * c + i])
+            .isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-5));
       }
     }
   }
@@ -110,30 +129,41 @@ class FinchWeightsTest {
   void shouldHoldMatricesInTheRequestedPrecision() {
     final FinchWeights fp32 = FinchModel.load(CHECKPOINT, LoadOptions.defaults()).weights();
     final FinchWeights bf16 =
-        FinchModel.load(CHECKPOINT, LoadOptions.defaults().withPrecision(WeightPrecision.BF16)).weights();
+        FinchModel.load(CHECKPOINT, LoadOptions.defaults().withPrecision(WeightPrecision.BF16))
+            .weights();
     assertThat(fp32.head().precision()).isEqualTo(WeightPrecision.FP32);
     assertThat(bf16.head().precision()).isEqualTo(WeightPrecision.BF16);
-    assertThat(bf16.blocks().get(1).att().time_maa_w1().precision()).isEqualTo(WeightPrecision.BF16);
+    assertThat(bf16.blocks().get(1).att().time_maa_w1().precision())
+        .isEqualTo(WeightPrecision.BF16);
     assertThat(bf16.bytes()).isLessThan(fp32.bytes() * 6 / 10);
     // LoRA matrices are held output-major: time_maa_w1 .pth [C, 5·D] → [5·D, C]
     assertThat(fp32.blocks().get(0).att().time_maa_w1().rows()).isEqualTo(5 * CONFIG.mixRank());
     final float[] w1 = CHECKPOINT.tensor("blocks.0.att.time_maa_w1").toFloats();
-    assertThat(fp32.blocks().get(0).att().time_maa_w1().get(3, 7)).isEqualTo(w1[7 * 5 * CONFIG.mixRank() + 3]);
-    assertThat(fp32.parameters()).isEqualTo(CHECKPOINT.names().stream()
-        .mapToLong(n -> CHECKPOINT.tensor(n).numel()).sum());
+    assertThat(fp32.blocks().get(0).att().time_maa_w1().get(3, 7))
+        .isEqualTo(w1[7 * 5 * CONFIG.mixRank() + 3]);
+    assertThat(fp32.parameters())
+        .isEqualTo(CHECKPOINT.names().stream().mapToLong(n -> CHECKPOINT.tensor(n).numel()).sum());
   }
 
   @Test
   void shouldFingerprintTheWeightsStably() {
     final String id = FinchModel.load(CHECKPOINT, LoadOptions.defaults()).info().id();
     assertThat(id).hasSize(64).matches("[0-9a-f]+");
-    assertThat(FinchModel.load(RandomFinch.checkpoint(CONFIG, 41), LoadOptions.defaults()).info().id())
+    assertThat(
+            FinchModel.load(RandomFinch.checkpoint(CONFIG, 41), LoadOptions.defaults()).info().id())
         .isEqualTo(id);
-    assertThat(FinchModel.load(RandomFinch.checkpoint(CONFIG, 42), LoadOptions.defaults()).info().id())
+    assertThat(
+            FinchModel.load(RandomFinch.checkpoint(CONFIG, 42), LoadOptions.defaults()).info().id())
         .isNotEqualTo(id);
     final float[] head = CHECKPOINT.tensor("head.weight").toFloats();
     head[0] += 1;
-    assertThat(FinchModel.load(RandomFinch.edited(CHECKPOINT, "edited", null, "head.weight", new long[] {97, 64}, head), LoadOptions.defaults())
-        .info().id()).isNotEqualTo(id);
+    assertThat(
+            FinchModel.load(
+                    RandomFinch.edited(
+                        CHECKPOINT, "edited", null, "head.weight", new long[] {97, 64}, head),
+                    LoadOptions.defaults())
+                .info()
+                .id())
+        .isNotEqualTo(id);
   }
 }

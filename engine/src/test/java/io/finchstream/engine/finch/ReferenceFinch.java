@@ -44,7 +44,8 @@ final class ReferenceFinch {
       add(x, timeMix(i, b + "att.", layerNorm(x, t(b + "ln1.weight"), t(b + "ln1.bias"), 1e-5)));
       add(x, channelMix(i, b + "ffn.", layerNorm(x, t(b + "ln2.weight"), t(b + "ln2.bias"), 1e-5)));
     }
-    return linear(t("head.weight"), layerNorm(x, t("ln_out.weight"), t("ln_out.bias"), 1e-5), c.vocabSize());
+    return linear(
+        t("head.weight"), layerNorm(x, t("ln_out.weight"), t("ln_out.bias"), 1e-5), c.vocabSize());
   }
 
   private double[] timeMix(final int layer, final String a, final double[] xx) {
@@ -186,7 +187,8 @@ final class ReferenceFinch {
     return y;
   }
 
-  private static double[] layerNorm(final double[] x, final double[] w, final double[] b, final double eps) {
+  private static double[] layerNorm(
+      final double[] x, final double[] w, final double[] b, final double eps) {
     double mean = 0;
     for (final double v : x) {
       mean += v / x.length;

@@ -29,10 +29,12 @@ class TinyFinchTest {
         .flatMap(f -> Stream.of(KernelKind.SCALAR, KernelKind.VECTOR).map(k -> Arguments.of(f, k)));
   }
 
-  private static FinchModel load(final String file, final KernelKind kind, final WeightPrecision precision) {
+  private static FinchModel load(
+      final String file, final KernelKind kind, final WeightPrecision precision) {
     final Path path = SharedData.require(file);
     final LanguageModel model =
-        Models.load(path, LoadOptions.defaults().withKernels(kind).withPrecision(precision).withThreads(2));
+        Models.load(
+            path, LoadOptions.defaults().withKernels(kind).withPrecision(precision).withThreads(2));
     assertThat(model).isInstanceOf(FinchModel.class);
     return (FinchModel) model;
   }
@@ -66,7 +68,8 @@ class TinyFinchTest {
   @ParameterizedTest
   @MethodSource("exactVariants")
   void shouldReproduceTheExpectedLogitsTokenByToken(final String file, final KernelKind kind) {
-    final float[] expected = SharedData.readFloats(SharedData.require("expected-logits-6v0-1m.bin"));
+    final float[] expected =
+        SharedData.readFloats(SharedData.require("expected-logits-6v0-1m.bin"));
     final FinchModel model = load(file, kind, WeightPrecision.FP32);
     assertThat(model.weights().config()).isEqualTo(new FinchConfig(12, 64, 8, 8, 224, 32, 64, 256));
     final FinchState state = model.newState();
@@ -91,7 +94,8 @@ class TinyFinchTest {
   @ParameterizedTest
   @MethodSource("exactVariants")
   void shouldReproduceTheExpectedLogitsAsOneSequence(final String file, final KernelKind kind) {
-    final float[] expected = SharedData.readFloats(SharedData.require("expected-logits-6v0-1m.bin"));
+    final float[] expected =
+        SharedData.readFloats(SharedData.require("expected-logits-6v0-1m.bin"));
     final FinchModel model = load(file, kind, WeightPrecision.FP32);
     final FinchState state = model.newState();
     model.ingest(List.of(state), List.of(PROMPT));
@@ -105,7 +109,8 @@ class TinyFinchTest {
   void shouldGiveTheSameBitsWithBf16Weights(final String file, final KernelKind kind) {
     // The tiny model's weights are bf16-exact (like every official checkpoint), so bf16 in memory
     // loses nothing: same bits as fp32.
-    final float[] expected = SharedData.readFloats(SharedData.require("expected-logits-6v0-1m.bin"));
+    final float[] expected =
+        SharedData.readFloats(SharedData.require("expected-logits-6v0-1m.bin"));
     final FinchModel bf16 = load(file, kind, WeightPrecision.BF16);
     final FinchModel fp32 = load(file, kind, WeightPrecision.FP32);
     final float[][] out = new float[1][256];
@@ -123,8 +128,10 @@ class TinyFinchTest {
 
   @ParameterizedTest
   @MethodSource("quantizedVariants")
-  void shouldMatchTheQ51ModelWithinItsQuantisationError(final KernelKind kind, final WeightPrecision precision) {
-    final float[] expected = SharedData.readFloats(SharedData.require("expected-logits-6v0-3m.bin"));
+  void shouldMatchTheQ51ModelWithinItsQuantisationError(
+      final KernelKind kind, final WeightPrecision precision) {
+    final float[] expected =
+        SharedData.readFloats(SharedData.require("expected-logits-6v0-3m.bin"));
     final FinchModel model = load("tiny-rwkv-6v0-3m-Q5_1.bin", kind, precision);
     assertThat(model.weights().config().heads()).isEqualTo(16);
     final FinchState state = model.newState();
@@ -143,9 +150,12 @@ class TinyFinchTest {
 
   @Test
   void shouldFingerprintTheWeightsWhateverTheInMemoryPrecision() {
-    final FinchModel fp32 = load("tiny-rwkv-6v0-1m-FP32.bin", KernelKind.AUTO, WeightPrecision.FP32);
-    final FinchModel bf16 = load("tiny-rwkv-6v0-1m-FP32.bin", KernelKind.AUTO, WeightPrecision.BF16);
-    final FinchModel other = load("tiny-rwkv-6v0-3m-Q5_1.bin", KernelKind.AUTO, WeightPrecision.FP32);
+    final FinchModel fp32 =
+        load("tiny-rwkv-6v0-1m-FP32.bin", KernelKind.AUTO, WeightPrecision.FP32);
+    final FinchModel bf16 =
+        load("tiny-rwkv-6v0-1m-FP32.bin", KernelKind.AUTO, WeightPrecision.BF16);
+    final FinchModel other =
+        load("tiny-rwkv-6v0-3m-Q5_1.bin", KernelKind.AUTO, WeightPrecision.FP32);
     assertThat(bf16.info().id()).isEqualTo(fp32.info().id());
     assertThat(other.info().id()).isNotEqualTo(fp32.info().id());
     assertThat(fp32.info().details()).containsEntry("checkpoint format", "ggml");

@@ -116,7 +116,8 @@ class GoldCacheTest {
         .hasMessageContaining("another model");
     assertThatThrownBy(() -> GoldCache.readBlocks(List.of(b2, b1), R, BLOCK))
         .isInstanceOf(EngineException.class);
-    assertThatThrownBy(() -> GoldCache.readBlocks(List.of(Arrays.copyOf(b0, b0.length - 1)), R, BLOCK))
+    assertThatThrownBy(
+            () -> GoldCache.readBlocks(List.of(Arrays.copyOf(b0, b0.length - 1)), R, BLOCK))
         .isInstanceOf(EngineException.class)
         .hasMessageContaining("truncated");
     final byte[] bad = b0.clone();

@@ -25,15 +25,27 @@ class GoldFinchInvarianceTest {
   private static final int LENGTH = 23;
 
   private static GoldFinchModel model(final KernelKind kind, final int threads, final int maxRows) {
-    return RandomGoldFinch.model(CONFIG, 7,
-        LoadOptions.defaults().withKernels(kind).withThreads(threads).withMaxRowsPerPass(maxRows), BLOCK);
+    return RandomGoldFinch.model(
+        CONFIG,
+        7,
+        LoadOptions.defaults().withKernels(kind).withThreads(threads).withMaxRowsPerPass(maxRows),
+        BLOCK);
   }
 
   @ParameterizedTest
-  @EnumSource(value = KernelKind.class, names = {"SCALAR", "VECTOR"})
+  @EnumSource(
+      value = KernelKind.class,
+      names = {"SCALAR", "VECTOR"})
   void shouldEqualPathAWithBf16WeightsInMemory(final KernelKind kind) {
-    final GoldFinchModel m = RandomGoldFinch.model(CONFIG, 7,
-        LoadOptions.defaults().withKernels(kind).withPrecision(WeightPrecision.BF16).withMaxRowsPerPass(3), BLOCK);
+    final GoldFinchModel m =
+        RandomGoldFinch.model(
+            CONFIG,
+            7,
+            LoadOptions.defaults()
+                .withKernels(kind)
+                .withPrecision(WeightPrecision.BF16)
+                .withMaxRowsPerPass(3),
+            BLOCK);
     assertThat(m.info().weightPrecision()).isEqualTo("bf16");
     final int[] tokens = tokens(5, LENGTH);
     final float[][] expected = pathA(m, tokens);
@@ -71,12 +83,16 @@ class GoldFinchInvarianceTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = KernelKind.class, names = {"SCALAR", "VECTOR"})
+  @EnumSource(
+      value = KernelKind.class,
+      names = {"SCALAR", "VECTOR"})
   void shouldEqualPathAForEverySplitPoint(final KernelKind kind) {
     final GoldFinchModel m = model(kind, 1, 64);
     final int[] tokens = tokens(1, LENGTH);
     final float[][] expected = pathA(m, tokens);
-    assertThat(expected[LENGTH - 1]).as("a model with non-trivial activations").isNotEqualTo(expected[LENGTH - 2]);
+    assertThat(expected[LENGTH - 1])
+        .as("a model with non-trivial activations")
+        .isNotEqualTo(expected[LENGTH - 2]);
     for (int split = 1; split <= LENGTH; split++) {
       final GoldFinchState state = m.newState();
       m.ingest(List.of(state), List.of(Arrays.copyOf(tokens, split)));
@@ -91,7 +107,9 @@ class GoldFinchInvarianceTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = KernelKind.class, names = {"SCALAR", "VECTOR"})
+  @EnumSource(
+      value = KernelKind.class,
+      names = {"SCALAR", "VECTOR"})
   void shouldEqualPathAForEveryChunkSizeAndPassSize(final KernelKind kind) {
     final int[] tokens = tokens(2, LENGTH);
     final float[][] expected = pathA(model(kind, 1, 64), tokens);
@@ -102,7 +120,8 @@ class GoldFinchInvarianceTest {
         for (int at = 0; at < LENGTH; at += chunk) {
           final int end = Math.min(LENGTH, at + chunk);
           m.ingest(List.of(state), List.of(Arrays.copyOfRange(tokens, at, end)));
-          assertThat(logits(m, state)).as("rows %d, chunk %d, at %d", maxRows, chunk, end)
+          assertThat(logits(m, state))
+              .as("rows %d, chunk %d, at %d", maxRows, chunk, end)
               .isEqualTo(expected[end - 1]);
         }
       }
@@ -110,7 +129,9 @@ class GoldFinchInvarianceTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = KernelKind.class, names = {"SCALAR", "VECTOR"})
+  @EnumSource(
+      value = KernelKind.class,
+      names = {"SCALAR", "VECTOR"})
   void shouldEqualPathAAcrossRandomSessionsOfIngestLogitsAndSteps(final KernelKind kind) {
     final GoldFinchModel m = model(kind, 2, 5);
     final int length = 60; // beyond several windows and cache chunks
@@ -131,7 +152,9 @@ class GoldFinchInvarianceTest {
           m.ingest(List.of(state), List.of(Arrays.copyOfRange(tokens, at, end)));
           at = end;
           if (schedule.nextBoolean() || at == length) {
-            assertThat(logits(m, state)).as("session %d logits at %d", session, at).isEqualTo(expected[at - 1]);
+            assertThat(logits(m, state))
+                .as("session %d logits at %d", session, at)
+                .isEqualTo(expected[at - 1]);
           }
         }
       }
@@ -139,7 +162,9 @@ class GoldFinchInvarianceTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = KernelKind.class, names = {"SCALAR", "VECTOR"})
+  @EnumSource(
+      value = KernelKind.class,
+      names = {"SCALAR", "VECTOR"})
   void shouldGiveEveryConversationTheSameBitsWhateverTheBatchAndThreads(final KernelKind kind) {
     final int conversations = 5;
     final int[][] tokens = new int[conversations][];
@@ -151,7 +176,8 @@ class GoldFinchInvarianceTest {
     for (int i = 0; i < conversations; i++) {
       alone[i] = run(single, List.of(tokens[i]))[0];
     }
-    for (final GoldFinchModel m : new GoldFinchModel[] {model(kind, 1, 64), model(kind, 3, 64), model(kind, 2, 4)}) {
+    for (final GoldFinchModel m :
+        new GoldFinchModel[] {model(kind, 1, 64), model(kind, 3, 64), model(kind, 2, 4)}) {
       final float[][][] together = run(m, Arrays.asList(tokens));
       for (int i = 0; i < conversations; i++) {
         assertThat(together[i]).as("conversation %d", i).isEqualTo(alone[i]);

@@ -15,11 +15,14 @@ class GoldFinchRandomTest {
   @Test
   void shouldHaveTheCanonicalLayoutAndBeReproducible() {
     final Checkpoint checkpoint = GoldFinchRandom.checkpoint(CONFIG, 1);
-    assertThat(checkpoint.names()).containsExactlyElementsOf(GoldFinchLayout.tensors(CONFIG).keySet());
+    assertThat(checkpoint.names())
+        .containsExactlyElementsOf(GoldFinchLayout.tensors(CONFIG).keySet());
     assertThat(GoldFinchConfig.infer(checkpoint, 0)).isEqualTo(CONFIG);
     assertThat(checkpoint.tensor("blocks.5.att.query.weight").toFloats())
-        .containsExactly(GoldFinchRandom.checkpoint(CONFIG, 1).tensor("blocks.5.att.query.weight").toFloats())
-        .isNotEqualTo(GoldFinchRandom.checkpoint(CONFIG, 2).tensor("blocks.5.att.query.weight").toFloats());
+        .containsExactly(
+            GoldFinchRandom.checkpoint(CONFIG, 1).tensor("blocks.5.att.query.weight").toFloats())
+        .isNotEqualTo(
+            GoldFinchRandom.checkpoint(CONFIG, 2).tensor("blocks.5.att.query.weight").toFloats());
   }
 
   @Test

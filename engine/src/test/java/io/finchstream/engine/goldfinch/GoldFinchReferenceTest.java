@@ -23,8 +23,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The Java engine against the independent float64 NumPy reference (tools/goldfinch_ref.py), through
- * the committed fixtures: logits at every position and the compressed keys c_t, for the fp32 and the
- * bf16 checkpoint, with scalar and vector kernels.
+ * the committed fixtures: logits at every position and the compressed keys c_t, for the fp32 and
+ * the bf16 checkpoint, with scalar and vector kernels.
  */
 class GoldFinchReferenceTest {
 
@@ -38,7 +38,10 @@ class GoldFinchReferenceTest {
 
   private static GoldFinchModel load(final String model, final KernelKind kind, final double rope) {
     try (Checkpoint ck = Checkpoints.open(GoldFinchFixtures.checkpoint(model))) {
-      return GoldFinchModel.load(ck, LoadOptions.defaults().withKernels(kind).withThreads(2), rope,
+      return GoldFinchModel.load(
+          ck,
+          LoadOptions.defaults().withKernels(kind).withThreads(2),
+          rope,
           GoldFinchModel.DEFAULT_CACHE_BLOCK);
     }
   }
@@ -53,7 +56,8 @@ class GoldFinchReferenceTest {
 
   @ParameterizedTest
   @MethodSource("models")
-  void shouldMatchTheFloat64ReferenceAtEveryPositionTokenByToken(final String model, final KernelKind kind) {
+  void shouldMatchTheFloat64ReferenceAtEveryPositionTokenByToken(
+      final String model, final KernelKind kind) {
     final GoldFinchModel m = load(model, kind, 0);
     final int[] tokens = GoldFinchFixtures.tokens();
     final float[][] expected = GoldFinchFixtures.logits(model);
@@ -65,7 +69,8 @@ class GoldFinchReferenceTest {
       m.step(List.of(state), new int[] {tokens[t]}, out);
       worst = Math.max(worst, maxAbs(out[0], expected[t]));
     }
-    assertThat(worst).as("max abs logit error vs float64 (%s, %s)", model, kind)
+    assertThat(worst)
+        .as("max abs logit error vs float64 (%s, %s)", model, kind)
         .isLessThanOrEqualTo(GoldFinchFixtures.tolerance());
     final float[] c = new float[m.config().compressed()];
     double worstC = 0;
@@ -89,7 +94,8 @@ class GoldFinchReferenceTest {
       m.ingest(List.of(state), List.of(java.util.Arrays.copyOf(tokens, split)));
       assertThat(state.goldCurrent()).isFalse();
       m.logits(List.of(state), out);
-      assertThat(maxAbs(out[0], expected[split - 1])).isLessThanOrEqualTo(GoldFinchFixtures.tolerance());
+      assertThat(maxAbs(out[0], expected[split - 1]))
+          .isLessThanOrEqualTo(GoldFinchFixtures.tolerance());
     }
   }
 
@@ -99,8 +105,12 @@ class GoldFinchReferenceTest {
     // into a rounded embedding), so half the weight memory changes no bit
     final GoldFinchModel bf16;
     try (Checkpoint ck = Checkpoints.open(GoldFinchFixtures.checkpoint(GoldFinchFixtures.BF16))) {
-      bf16 = GoldFinchModel.load(ck, LoadOptions.defaults().withPrecision(WeightPrecision.BF16), 0,
-          GoldFinchModel.DEFAULT_CACHE_BLOCK);
+      bf16 =
+          GoldFinchModel.load(
+              ck,
+              LoadOptions.defaults().withPrecision(WeightPrecision.BF16),
+              0,
+              GoldFinchModel.DEFAULT_CACHE_BLOCK);
     }
     assertThat(bf16.info().weightPrecision()).isEqualTo("bf16");
     final GoldFinchModel fp32 = load(GoldFinchFixtures.BF16, KernelKind.AUTO, 0);
@@ -125,14 +135,17 @@ class GoldFinchReferenceTest {
     final Path copy = dir.resolve("goldfinch.safetensors");
     for (final String model : new String[] {GoldFinchFixtures.FP32, GoldFinchFixtures.BF16}) {
       try (Checkpoint ck = Checkpoints.open(GoldFinchFixtures.checkpoint(model))) {
-        SafetensorsWriter.write(copy, ck, model.equals(GoldFinchFixtures.FP32) ? DType.F32 : DType.BF16, Map.of());
+        SafetensorsWriter.write(
+            copy, ck, model.equals(GoldFinchFixtures.FP32) ? DType.F32 : DType.BF16, Map.of());
       }
       final GoldFinchModel fromPth = load(model, KernelKind.VECTOR, 0);
       final GoldFinchModel fromSafetensors;
       try (Checkpoint ck = Checkpoints.open(copy)) {
         assertThat(ck.format()).isEqualTo("safetensors");
-        fromSafetensors = (GoldFinchModel) Models.fromCheckpoint(ck, LoadOptions.defaults()
-            .withKernels(KernelKind.VECTOR).withThreads(2));
+        fromSafetensors =
+            (GoldFinchModel)
+                Models.fromCheckpoint(
+                    ck, LoadOptions.defaults().withKernels(KernelKind.VECTOR).withThreads(2));
       }
       final int[] tokens = GoldFinchFixtures.tokens();
       final float[][] a = new float[1][fromPth.info().vocabSize()];

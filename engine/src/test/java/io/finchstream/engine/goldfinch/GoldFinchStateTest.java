@@ -18,7 +18,8 @@ class GoldFinchStateTest {
 
   private static final GoldFinchConfig CONFIG = RandomGoldFinch.small();
   private static final int BLOCK = 4;
-  private static final GoldFinchModel MODEL = RandomGoldFinch.model(CONFIG, 5, LoadOptions.defaults(), BLOCK);
+  private static final GoldFinchModel MODEL =
+      RandomGoldFinch.model(CONFIG, 5, LoadOptions.defaults(), BLOCK);
   private static final int[] PROMPT = {1, 2, 3, 4, 5, 49, 0, 17, 33, 8, 21};
 
   private static GoldFinchState ingested(final int... tokens) {
@@ -78,7 +79,9 @@ class GoldFinchStateTest {
     MODEL.logits(List.of(state), a);
     MODEL.logits(List.of(restored), b);
     assertThat(b[0]).isEqualTo(a[0]);
-    MODEL.ingest(List.of(state, restored), List.of(new int[] {3, 4, 5, 6, 7, 8}, new int[] {3, 4, 5, 6, 7, 8}));
+    MODEL.ingest(
+        List.of(state, restored),
+        List.of(new int[] {3, 4, 5, 6, 7, 8}, new int[] {3, 4, 5, 6, 7, 8}));
     assertThat(next(restored, 11)).isEqualTo(next(state, 11));
   }
 
@@ -159,7 +162,8 @@ class GoldFinchStateTest {
     final GoldFinchState a = ingested(PROMPT);
     final GoldFinchState b = ingested(PROMPT);
     final GoldFinchState before = a.copy();
-    assertThatThrownBy(() -> MODEL.ingest(List.of(a, b), List.of(new int[] {1, 2}, new int[] {3, 50})))
+    assertThatThrownBy(
+            () -> MODEL.ingest(List.of(a, b), List.of(new int[] {1, 2}, new int[] {3, 50})))
         .isInstanceOf(EngineException.class)
         .hasMessageContaining("out of range");
     assertThat(a).isEqualTo(before);

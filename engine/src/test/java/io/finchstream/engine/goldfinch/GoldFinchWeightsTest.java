@@ -26,27 +26,40 @@ class GoldFinchWeightsTest {
     assertThat(GoldFinchConfig.infer(CHECKPOINT, 0)).isEqualTo(CONFIG);
     assertThat(CONFIG.finchLayers()).isEqualTo(4);
     assertThat(CONFIG.goldLayers()).isEqualTo(2);
-    assertThat(GoldFinchConfig.blockKinds(CHECKPOINT)).containsExactly(
-        GoldFinchConfig.BlockKind.FINCH_C2, GoldFinchConfig.BlockKind.FINCH_C2, GoldFinchConfig.BlockKind.FINCH_C2,
-        GoldFinchConfig.BlockKind.FINCH_C2, GoldFinchConfig.BlockKind.GOLD, GoldFinchConfig.BlockKind.GOLD);
+    assertThat(GoldFinchConfig.blockKinds(CHECKPOINT))
+        .containsExactly(
+            GoldFinchConfig.BlockKind.FINCH_C2,
+            GoldFinchConfig.BlockKind.FINCH_C2,
+            GoldFinchConfig.BlockKind.FINCH_C2,
+            GoldFinchConfig.BlockKind.FINCH_C2,
+            GoldFinchConfig.BlockKind.GOLD,
+            GoldFinchConfig.BlockKind.GOLD);
     // the released L24 split is 16 + 8, L12 is 8 + 4 (goldfinch-math §1)
-    assertThat(GoldFinchConfig.standard(24, 2048, 64, 65536)).extracting(
-        GoldFinchConfig::finchLayers, GoldFinchConfig::goldLayers, GoldFinchConfig::compressed, GoldFinchConfig::kvRank,
-        GoldFinchConfig::ffn).containsExactly(16, 8, 128, 128, 7168);
+    assertThat(GoldFinchConfig.standard(24, 2048, 64, 65536))
+        .extracting(
+            GoldFinchConfig::finchLayers,
+            GoldFinchConfig::goldLayers,
+            GoldFinchConfig::compressed,
+            GoldFinchConfig::kvRank,
+            GoldFinchConfig::ffn)
+        .containsExactly(16, 8, 128, 128, 7168);
     assertThat(GoldFinchConfig.standard(12, 768, 64, 65536).window()).isEqualTo(8);
   }
 
   @Test
   void shouldBeDetectedByModelsFromTheQueryKeys() {
     assertThat(Models.architecture(CHECKPOINT)).isEqualTo("goldfinch");
-    assertThat(Models.fromCheckpoint(CHECKPOINT, LoadOptions.defaults())).isInstanceOf(GoldFinchModel.class);
-    assertThat(Models.architecture(RandomFinch.checkpoint(RandomFinch.small(), 1))).isEqualTo("finch");
+    assertThat(Models.fromCheckpoint(CHECKPOINT, LoadOptions.defaults()))
+        .isInstanceOf(GoldFinchModel.class);
+    assertThat(Models.architecture(RandomFinch.checkpoint(RandomFinch.small(), 1)))
+        .isEqualTo("finch");
   }
 
   @Test
   void shouldRejectAMissingGoldTensorNamingFileTensorAndFix() {
     final MemoryCheckpoint broken =
-        RandomFinch.edited(CHECKPOINT, "broken-goldfinch", "blocks.5.att.ln_k.weight", null, null, null);
+        RandomFinch.edited(
+            CHECKPOINT, "broken-goldfinch", "blocks.5.att.ln_k.weight", null, null, null);
     assertThatThrownBy(() -> load(broken))
         .isInstanceOf(CheckpointException.class)
         .hasMessageContaining("broken-goldfinch")
@@ -57,15 +70,27 @@ class GoldFinchWeightsTest {
 
   @Test
   void shouldRejectAWrongShape() {
-    final MemoryCheckpoint broken = RandomFinch.edited(CHECKPOINT, "bad-shape", "blocks.4.att.query.weight",
-        "blocks.4.att.query.weight", new long[] {32, 33}, new float[32 * 33]);
+    final MemoryCheckpoint broken =
+        RandomFinch.edited(
+            CHECKPOINT,
+            "bad-shape",
+            "blocks.4.att.query.weight",
+            "blocks.4.att.query.weight",
+            new long[] {32, 33},
+            new float[32 * 33]);
     assertThatThrownBy(() -> load(broken))
         .isInstanceOf(CheckpointException.class)
         .hasMessageContaining("blocks.4.att.query.weight")
         .hasMessageContaining("[32, 33]")
         .hasMessageContaining("needs [32, 32]");
-    final MemoryCheckpoint badCompression = RandomFinch.edited(CHECKPOINT, "bad-kv", "w_kv_cache_b.weight",
-        "w_kv_cache_b.weight", new long[] {32, 32}, new float[32 * 32]);
+    final MemoryCheckpoint badCompression =
+        RandomFinch.edited(
+            CHECKPOINT,
+            "bad-kv",
+            "w_kv_cache_b.weight",
+            "w_kv_cache_b.weight",
+            new long[] {32, 32},
+            new float[32 * 32]);
     assertThatThrownBy(() -> load(badCompression))
         .isInstanceOf(CheckpointException.class)
         .hasMessageContaining("w_kv_cache_b.weight")
@@ -79,8 +104,14 @@ class GoldFinchWeightsTest {
     assertThatThrownBy(() -> load(noCompression))
         .isInstanceOf(CheckpointException.class)
         .hasMessageContaining("w_kv_cache_a.weight");
-    final MemoryCheckpoint extra = RandomFinch.edited(CHECKPOINT, "extra", null,
-        "blocks.5.att.key.weight", new long[] {32, 32}, new float[32 * 32]);
+    final MemoryCheckpoint extra =
+        RandomFinch.edited(
+            CHECKPOINT,
+            "extra",
+            null,
+            "blocks.5.att.key.weight",
+            new long[] {32, 32},
+            new float[32 * 32]);
     assertThatThrownBy(() -> load(extra))
         .isInstanceOf(CheckpointException.class)
         .hasMessageContaining("unexpected")
@@ -89,13 +120,25 @@ class GoldFinchWeightsTest {
 
   @Test
   void shouldRejectMixedOrPlainFinchBlocks() {
-    final MemoryCheckpoint gated = RandomFinch.edited(CHECKPOINT, "gated", null,
-        "blocks.1.att.gate.weight", new long[] {32, 32}, new float[32 * 32]);
+    final MemoryCheckpoint gated =
+        RandomFinch.edited(
+            CHECKPOINT,
+            "gated",
+            null,
+            "blocks.1.att.gate.weight",
+            new long[] {32, 32},
+            new float[32 * 32]);
     assertThatThrownBy(() -> load(gated))
         .isInstanceOf(CheckpointException.class)
         .hasMessageContaining("plain Finch");
-    final MemoryCheckpoint goldFirst = RandomFinch.edited(CHECKPOINT, "gold-first", null,
-        "blocks.0.att.query.weight", new long[] {32, 32}, new float[32 * 32]);
+    final MemoryCheckpoint goldFirst =
+        RandomFinch.edited(
+            CHECKPOINT,
+            "gold-first",
+            null,
+            "blocks.0.att.query.weight",
+            new long[] {32, 32},
+            new float[32 * 32]);
     assertThatThrownBy(() -> load(goldFirst))
         .isInstanceOf(CheckpointException.class)
         .hasMessageContaining("follows a GOLD block");

@@ -20,8 +20,9 @@ class CheckpointsTest {
 
   @Test
   void shouldOpenGgmlByContentWhateverTheExtension() throws IOException {
-    final Path renamed = Files.copy(
-        SharedData.require("tiny-rwkv-6v0-1m-FP32.bin"), tmp.resolve("model.safetensors"));
+    final Path renamed =
+        Files.copy(
+            SharedData.require("tiny-rwkv-6v0-1m-FP32.bin"), tmp.resolve("model.safetensors"));
     try (Checkpoint ckpt = Checkpoints.open(renamed, LoadProgress.NONE)) {
       assertThat(ckpt).isInstanceOf(GgmlCheckpoint.class);
       assertThat(ckpt.format()).isEqualTo("ggml");

@@ -13,21 +13,25 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * The committed fixtures of {@code engine/src/test/resources/fixtures/} (written by
- * {@code tools/make_finch_fixtures.py}, see {@code tools/README.md}): a tiny random Finch model as
- * bf16 and fp32 {@code .pth} and as a Hugging Face-named safetensors twin, float64 reference
- * logits, and malformed {@code .pth} files.
+ * The committed fixtures of {@code engine/src/test/resources/fixtures/} (written by {@code
+ * tools/make_finch_fixtures.py}, see {@code tools/README.md}): a tiny random Finch model as bf16
+ * and fp32 {@code .pth} and as a Hugging Face-named safetensors twin, float64 reference logits, and
+ * malformed {@code .pth} files.
  */
 public final class Fixtures {
 
   private Fixtures() {}
 
-  /** A fixture file by its path under {@code fixtures/}, e.g. {@code finch-tiny/finch-tiny.json}. */
+  /**
+   * A fixture file by its path under {@code fixtures/}, e.g. {@code finch-tiny/finch-tiny.json}.
+   */
   public static Path file(final String relative) {
     final URL url = Fixtures.class.getResource("/fixtures/" + relative);
     if (url == null) {
-      throw new IllegalStateException("missing test fixture fixtures/" + relative
-          + "; regenerate with /usr/bin/python3 tools/make_finch_fixtures.py");
+      throw new IllegalStateException(
+          "missing test fixture fixtures/"
+              + relative
+              + "; regenerate with /usr/bin/python3 tools/make_finch_fixtures.py");
     }
     try {
       if (!"jar".equals(url.getProtocol())) {
@@ -79,8 +83,17 @@ public final class Fixtures {
     try {
       final byte[] raw = Files.readAllBytes(file(relative));
       if (raw.length != rows * cols * 4) {
-        throw new IllegalStateException("fixtures/" + relative + " has " + raw.length + " bytes, its metadata"
-            + " says [" + rows + ", " + cols + "] float32; regenerate the fixtures (tools/README.md)");
+        throw new IllegalStateException(
+            "fixtures/"
+                + relative
+                + " has "
+                + raw.length
+                + " bytes, its metadata"
+                + " says ["
+                + rows
+                + ", "
+                + cols
+                + "] float32; regenerate the fixtures (tools/README.md)");
       }
       final ByteBuffer b = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
       final float[][] out = new float[rows][cols];
@@ -104,7 +117,8 @@ public final class Fixtures {
    * logits after feeding tokens 0..t one at a time from a zero state.
    */
   public static float[][] finchTinyLogits() {
-    return floatMatrix("finch-tiny/finch-tiny-logits.f32", finchTinyMeta().get("logits").get("shape"));
+    return floatMatrix(
+        "finch-tiny/finch-tiny-logits.f32", finchTinyMeta().get("logits").get("shape"));
   }
 
   /** {@code finch-tiny/finch-tiny.json}: dimensions, tokens, logits shape, tensor checksums. */

@@ -11,10 +11,11 @@ class MemoryCheckpointTest {
 
   @Test
   void shouldServeTensorsInInsertionOrderWithShapesAndValues() {
-    final MemoryCheckpoint ckpt = MemoryCheckpoint.builder("t")
-        .put("emb.weight", new long[] {2, 3}, new float[] {1, 2, 3, 4, 5, 6})
-        .put("blocks.0.att.time_maa_x", new long[] {1, 1, 3}, new float[] {7, 8, 9})
-        .build();
+    final MemoryCheckpoint ckpt =
+        MemoryCheckpoint.builder("t")
+            .put("emb.weight", new long[] {2, 3}, new float[] {1, 2, 3, 4, 5, 6})
+            .put("blocks.0.att.time_maa_x", new long[] {1, 1, 3}, new float[] {7, 8, 9})
+            .build();
     assertThat(ckpt.path().toString()).isEqualTo("memory:t");
     assertThat(ckpt.format()).isEqualTo("memory");
     assertThat(ckpt.names()).containsExactly("emb.weight", "blocks.0.att.time_maa_x");
@@ -46,7 +47,8 @@ class MemoryCheckpointTest {
 
   @Test
   void shouldCopyAnotherCheckpoint() {
-    try (GgmlCheckpoint file = GgmlCheckpoint.open(SharedData.require("tiny-rwkv-6v0-1m-FP32.bin"))) {
+    try (GgmlCheckpoint file =
+        GgmlCheckpoint.open(SharedData.require("tiny-rwkv-6v0-1m-FP32.bin"))) {
       final MemoryCheckpoint copy = MemoryCheckpoint.copyOf(file);
       assertThat(copy.names()).containsExactlyElementsOf(file.names());
       for (final String name : file.names()) {

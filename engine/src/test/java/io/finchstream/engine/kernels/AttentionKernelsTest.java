@@ -15,14 +15,18 @@ class AttentionKernelsTest {
   static Stream<Arguments> shapes() {
     // dim, head size, chunk: head sizes below, at and above the vector width, odd tails
     return Stream.of(
-        Arguments.of(64, 64, 16), Arguments.of(64, 32, 5), Arguments.of(24, 8, 3), Arguments.of(40, 20, 7),
+        Arguments.of(64, 64, 16),
+        Arguments.of(64, 32, 5),
+        Arguments.of(24, 8, 3),
+        Arguments.of(40, 20, 7),
         Arguments.of(128, 64, 64));
   }
 
   /** One conversation's cache: chunks of random keys and values, plus queries. */
   private record Case(float[] q, float[][] keys, float[][] values, int positions) {}
 
-  private static Case randomCase(final Random random, final int dim, final int chunk, final int positions, final int rows) {
+  private static Case randomCase(
+      final Random random, final int dim, final int chunk, final int positions, final int rows) {
     final int chunks = (positions + chunk - 1) / chunk;
     final float[][] keys = new float[chunks][chunk * dim];
     final float[][] values = new float[chunks][chunk * dim];
@@ -40,19 +44,31 @@ class AttentionKernelsTest {
   }
 
   private static float[] run(
-      final AttentionKernels kernels, final Case c, final int rows, final int dim, final int n, final int chunk,
+      final AttentionKernels kernels,
+      final Case c,
+      final int rows,
+      final int dim,
+      final int n,
+      final int chunk,
       final int[] count) {
     final float[] out = new float[rows * dim];
     final float[][][] keys = new float[rows][][];
     final float[][][] values = new float[rows][][];
     Arrays.fill(keys, c.keys());
     Arrays.fill(values, c.values());
-    kernels.attention(out, c.q(), rows, dim, n, (float) (1 / Math.sqrt(n)), keys, values, chunk, count);
+    kernels.attention(
+        out, c.q(), rows, dim, n, (float) (1 / Math.sqrt(n)), keys, values, chunk, count);
     return out;
   }
 
   /** The equations in double precision. */
-  private static double[] reference(final Case c, final int rows, final int dim, final int n, final int chunk, final int[] count) {
+  private static double[] reference(
+      final Case c,
+      final int rows,
+      final int dim,
+      final int n,
+      final int chunk,
+      final int[] count) {
     final double[] out = new double[rows * dim];
     for (int t = 0; t < rows; t++) {
       for (int h = 0; h < dim; h += n) {
@@ -94,14 +110,17 @@ class AttentionKernelsTest {
     for (final KernelKind kind : new KernelKind[] {KernelKind.SCALAR, KernelKind.VECTOR}) {
       final float[] got = run(AttentionKernels.create(kind, 1), c, rows, dim, n, chunk, count);
       for (int i = 0; i < got.length; i++) {
-        assertThat((double) got[i]).as("%s element %d", kind, i).isCloseTo(expected[i], within(2e-5));
+        assertThat((double) got[i])
+            .as("%s element %d", kind, i)
+            .isCloseTo(expected[i], within(2e-5));
       }
     }
   }
 
   @ParameterizedTest
   @MethodSource("shapes")
-  void shouldGiveEachRowTheSameBitsAloneInABatchAndOnMoreThreads(final int dim, final int n, final int chunk) {
+  void shouldGiveEachRowTheSameBitsAloneInABatchAndOnMoreThreads(
+      final int dim, final int n, final int chunk) {
     final Random random = new Random(dim + n * 7);
     final int rows = 5;
     final Case c = randomCase(random, dim, chunk, 40, rows);
@@ -111,8 +130,10 @@ class AttentionKernelsTest {
       final float[] threaded = run(AttentionKernels.create(kind, 3), c, rows, dim, n, chunk, count);
       assertThat(threaded).isEqualTo(batch);
       for (int t = 0; t < rows; t++) {
-        final Case single = new Case(Arrays.copyOfRange(c.q(), t * dim, (t + 1) * dim), c.keys(), c.values(), 40);
-        final float[] alone = run(AttentionKernels.create(kind, 1), single, 1, dim, n, chunk, new int[] {count[t]});
+        final Case single =
+            new Case(Arrays.copyOfRange(c.q(), t * dim, (t + 1) * dim), c.keys(), c.values(), 40);
+        final float[] alone =
+            run(AttentionKernels.create(kind, 1), single, 1, dim, n, chunk, new int[] {count[t]});
         assertThat(alone).isEqualTo(Arrays.copyOfRange(batch, t * dim, (t + 1) * dim));
       }
     }
@@ -125,8 +146,10 @@ class AttentionKernelsTest {
     final int rows = 4;
     final Case c = randomCase(random, dim, chunk, 50, rows);
     final int[] count = {50, 9, 25, 48};
-    final float[] scalar = run(AttentionKernels.create(KernelKind.SCALAR, 1), c, rows, dim, n, chunk, count);
-    final float[] vector = run(AttentionKernels.create(KernelKind.VECTOR, 1), c, rows, dim, n, chunk, count);
+    final float[] scalar =
+        run(AttentionKernels.create(KernelKind.SCALAR, 1), c, rows, dim, n, chunk, count);
+    final float[] vector =
+        run(AttentionKernels.create(KernelKind.VECTOR, 1), c, rows, dim, n, chunk, count);
     for (int i = 0; i < scalar.length; i++) {
       assertThat(vector[i]).isCloseTo(scalar[i], within(1e-5f));
     }
@@ -175,8 +198,10 @@ class AttentionKernelsTest {
       for (int i = 0; i < n / 2; i++) {
         final double angle = 1234 * Math.pow(10000.0, -2.0 * i / n);
         final int p = dim + h + 2 * i;
-        assertThat((double) rotated[p]).isCloseTo(x[p] * Math.cos(angle) - x[p + 1] * Math.sin(angle), within(1e-5));
-        assertThat((double) rotated[p + 1]).isCloseTo(x[p] * Math.sin(angle) + x[p + 1] * Math.cos(angle), within(1e-5));
+        assertThat((double) rotated[p])
+            .isCloseTo(x[p] * Math.cos(angle) - x[p + 1] * Math.sin(angle), within(1e-5));
+        assertThat((double) rotated[p + 1])
+            .isCloseTo(x[p] * Math.sin(angle) + x[p + 1] * Math.cos(angle), within(1e-5));
       }
     }
   }

@@ -26,7 +26,8 @@ class KernelInvarianceTest {
 
   @ParameterizedTest
   @MethodSource("kinds")
-  void shouldGiveEachMatmulRowTheSameBitsAloneOrInAnyBatch(final KernelKind kind, final WeightPrecision p) {
+  void shouldGiveEachMatmulRowTheSameBitsAloneOrInAnyBatch(
+      final KernelKind kind, final WeightPrecision p) {
     final Kernels kernels = Kernels.create(kind, 1);
     final SplittableRandom random = new SplittableRandom(11);
     for (final int in : new int[] {33, 64, 160}) {
@@ -40,7 +41,8 @@ class KernelInvarianceTest {
       for (int t = 0; t < rows; t++) {
         final float[] one = new float[out];
         kernels.matmul(one, 0, out, x, t * in, in, 1, w);
-        assertThat(one).as("row %d alone, in %d", t, in)
+        assertThat(one)
+            .as("row %d alone, in %d", t, in)
             .containsExactly(Arrays.copyOfRange(all, t * out, (t + 1) * out));
       }
       // rows in shifted groups of 3, 5, 7: every row lands in other tiles
@@ -75,7 +77,8 @@ class KernelInvarianceTest {
 
   @ParameterizedTest
   @MethodSource("kinds")
-  void shouldRunWkvTheSameWhateverTheSegmentsAndThreads(final KernelKind kind, final WeightPrecision ignored) {
+  void shouldRunWkvTheSameWhateverTheSegmentsAndThreads(
+      final KernelKind kind, final WeightPrecision ignored) {
     final SplittableRandom random = new SplittableRandom(13);
     final int n = 16;
     final int heads = 4;

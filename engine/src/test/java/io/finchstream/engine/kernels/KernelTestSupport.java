@@ -17,7 +17,8 @@ final class KernelTestSupport {
     return out;
   }
 
-  static Matrix matrix(final SplittableRandom random, final int rows, final int cols, final WeightPrecision p) {
+  static Matrix matrix(
+      final SplittableRandom random, final int rows, final int cols, final WeightPrecision p) {
     return Matrix.of(gaussian(random, rows * cols, 1.0 / Math.sqrt(cols)), rows, cols, p);
   }
 

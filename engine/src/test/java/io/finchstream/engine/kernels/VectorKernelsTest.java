@@ -90,8 +90,19 @@ class VectorKernelsTest {
     final float[] d = gaussian(random, n, 2);
     final float[] mix = gaussian(random, c, 1);
     final float[] m = gaussian(random, 2 + rows * (c + 5), 1);
-    for (final String op : new String[] {"sub", "add", "mul", "lerp", "ddlerp", "tanh", "silu", "reluSquare",
-        "decay", "addSigmoidGated"}) {
+    for (final String op :
+        new String[] {
+          "sub",
+          "add",
+          "mul",
+          "lerp",
+          "ddlerp",
+          "tanh",
+          "silu",
+          "reluSquare",
+          "decay",
+          "addSigmoidGated"
+        }) {
       final float[] expected = a.clone();
       final float[] actual = a.clone();
       apply(scalar, op, expected, d, mix, m, rows, c);
@@ -101,8 +112,15 @@ class VectorKernelsTest {
     }
   }
 
-  private static void apply(final Kernels k, final String op, final float[] x, final float[] d, final float[] mix,
-      final float[] m, final int rows, final int c) {
+  private static void apply(
+      final Kernels k,
+      final String op,
+      final float[] x,
+      final float[] d,
+      final float[] mix,
+      final float[] m,
+      final int rows,
+      final int c) {
     final int n = rows * c;
     switch (op) {
       case "sub" -> k.sub(x, 1, x.clone(), 0, d, 2, n - 2);

@@ -11,11 +11,13 @@ class CounterRandomTest {
 
   @Test
   void shouldBeSplitMix64AsInTheJdk() {
-    // SplittableRandom(s).nextLong() = mix64(s + γ): an independent implementation of the same mixer
+    // SplittableRandom(s).nextLong() = mix64(s + γ): an independent implementation of the same
+    // mixer
     for (final long seed : new long[] {0, 1, -1, 42, Long.MIN_VALUE, 0x1234_5678_9ABC_DEF0L}) {
       for (long step = 0; step < 50; step++) {
         final long start = CounterRandom.mix64(seed) + CounterRandom.GOLDEN_GAMMA * step;
-        assertThat(CounterRandom.bits(seed, step)).isEqualTo(new SplittableRandom(start).nextLong());
+        assertThat(CounterRandom.bits(seed, step))
+            .isEqualTo(new SplittableRandom(start).nextLong());
       }
     }
   }

@@ -59,7 +59,8 @@ class GenerationTest {
   @Test
   void shouldEndAtMaxTokensAndFlushHeldBackText() {
     // "é" is two bytes: with max 3 tokens the reply is "aé", complete characters only.
-    final Generation g = generation(SamplingParams.builder().maxTokens(3).stopStrings(List.of("a\u00e9b")));
+    final Generation g =
+        generation(SamplingParams.builder().maxTokens(3).stopStrings(List.of("a\u00e9b")));
     assertThat(acceptAll(g, bytes("a\u00e9bc"))).isEqualTo("a\u00e9");
     assertThat(g.finish()).isEqualTo(Generation.Finish.LENGTH);
     assertThat(g.generated()).isEqualTo(3);

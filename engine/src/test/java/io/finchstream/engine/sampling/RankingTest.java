@@ -13,10 +13,13 @@ class RankingTest {
   /** Logits with many exact ties, signed zeros, extremes and masked (−∞) tokens. */
   private static float[] trickyLogits(final long seed, final int vocab) {
     final Random random = new Random(seed);
-    final float[] pool = {Float.NEGATIVE_INFINITY, -3.5f, -0.0f, 0.0f, 1e-30f, 2f, 2f, Float.MAX_VALUE, -Float.MAX_VALUE};
+    final float[] pool = {
+      Float.NEGATIVE_INFINITY, -3.5f, -0.0f, 0.0f, 1e-30f, 2f, 2f, Float.MAX_VALUE, -Float.MAX_VALUE
+    };
     final float[] logits = new float[vocab];
     for (int i = 0; i < vocab; i++) {
-      logits[i] = random.nextBoolean() ? pool[random.nextInt(pool.length)] : (float) random.nextGaussian();
+      logits[i] =
+          random.nextBoolean() ? pool[random.nextInt(pool.length)] : (float) random.nextGaussian();
     }
     return logits;
   }
@@ -29,7 +32,8 @@ class RankingTest {
         ids.add(i);
       }
     }
-    ids.sort(Comparator.<Integer>comparingDouble(i -> -(logits[i] + 0.0f)).thenComparingInt(i -> i));
+    ids.sort(
+        Comparator.<Integer>comparingDouble(i -> -(logits[i] + 0.0f)).thenComparingInt(i -> i));
     return ids;
   }
 
@@ -74,7 +78,8 @@ class RankingTest {
       assertThat(ranking.size()).isEqualTo(k);
       assertThat(ranked(ranking, k)).as("top-%d", k).isEqualTo(expected.subList(0, k));
       for (int id = 0; id < logits.length; id++) {
-        assertThat(ranking.isCandidate(logits[id], id)).isEqualTo(expected.subList(0, k).contains(id));
+        assertThat(ranking.isCandidate(logits[id], id))
+            .isEqualTo(expected.subList(0, k).contains(id));
       }
     }
   }

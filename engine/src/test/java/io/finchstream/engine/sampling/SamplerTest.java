@@ -54,7 +54,8 @@ class SamplerTest {
   }
 
   /** Frequencies of n draws from fixed logits (penalties off, so only the step index changes). */
-  private static double[] frequencies(final float[] logits, final SamplingParams params, final int n) {
+  private static double[] frequencies(
+      final float[] logits, final SamplingParams params, final int n) {
     final Sampler sampler = new Sampler();
     final TokenCounts generated = new TokenCounts();
     final double[] freq = new double[logits.length];
@@ -70,8 +71,10 @@ class SamplerTest {
   void shouldPickTheArgmaxWhenGreedyWithTiesToTheLowestId() {
     final SamplingParams greedy = SamplingParams.builder().temperature(0).build();
     final Sampler sampler = new Sampler();
-    assertThat(sampler.sample(new float[] {0.1f, 2.5f, -1f, 2.4f}, greedy, new TokenCounts())).isEqualTo(1);
-    assertThat(sampler.sample(new float[] {1f, 3f, 3f, 3f}, greedy, new TokenCounts())).isEqualTo(1);
+    assertThat(sampler.sample(new float[] {0.1f, 2.5f, -1f, 2.4f}, greedy, new TokenCounts()))
+        .isEqualTo(1);
+    assertThat(sampler.sample(new float[] {1f, 3f, 3f, 3f}, greedy, new TokenCounts()))
+        .isEqualTo(1);
     assertThat(sampler.sample(new float[] {-0.0f, 0.0f}, greedy, new TokenCounts())).isZero();
     final float[][] history = history(5, 30, 1000);
     final int[] tokens = generate(greedy.toBuilder().seed(99).build(), history);
@@ -90,8 +93,15 @@ class SamplerTest {
 
   @Test
   void shouldRepeatTheSameTokensForTheSameSeed() {
-    final SamplingParams params = SamplingParams.builder().temperature(1.3).topP(0.95).topK(50)
-        .repetitionPenalty(1.2).frequencyPenalty(0.3).seed(1234).build();
+    final SamplingParams params =
+        SamplingParams.builder()
+            .temperature(1.3)
+            .topP(0.95)
+            .topK(50)
+            .repetitionPenalty(1.2)
+            .frequencyPenalty(0.3)
+            .seed(1234)
+            .build();
     final float[][] history = history(8, 200, 2000);
     assertThat(generate(params, history)).containsExactly(generate(params, history));
   }
@@ -110,8 +120,14 @@ class SamplerTest {
 
   @Test
   void shouldReplayAGenerationAfterACrashFromTheTokensSoFar() {
-    final SamplingParams params = SamplingParams.builder().temperature(1.1).topP(0.9)
-        .presencePenalty(0.4).repetitionPenalty(1.1).seed(-77).build();
+    final SamplingParams params =
+        SamplingParams.builder()
+            .temperature(1.1)
+            .topP(0.9)
+            .presencePenalty(0.4)
+            .repetitionPenalty(1.1)
+            .seed(-77)
+            .build();
     final float[][] history = history(21, 60, 500);
     final int[] full = generate(params, history);
     // "crash" after 23 tokens: a fresh sampler and counts rebuilt from the persisted tokens
@@ -128,7 +144,8 @@ class SamplerTest {
   @Test
   void shouldBehaveLikeGreedyWithTopK1() {
     final float[][] history = history(3, 100, 3000);
-    final int[] topK1 = generate(SamplingParams.builder().temperature(1.7).topK(1).seed(5).build(), history);
+    final int[] topK1 =
+        generate(SamplingParams.builder().temperature(1.7).topK(1).seed(5).build(), history);
     final int[] greedy = generate(SamplingParams.builder().temperature(0).build(), history);
     assertThat(topK1).containsExactly(greedy);
   }
@@ -146,7 +163,8 @@ class SamplerTest {
   @Test
   void shouldSharpenWithTemperature() {
     // T = 0.5 squares the probabilities: (0.25, 0.0625, 0.0225, 0.01) / 0.345
-    final double[] freq = frequencies(FOUR, SamplingParams.builder().temperature(0.5).seed(9).build(), 100_000);
+    final double[] freq =
+        frequencies(FOUR, SamplingParams.builder().temperature(0.5).seed(9).build(), 100_000);
     assertThat(freq[0]).isCloseTo(0.7246, within(0.008));
     assertThat(freq[1]).isCloseTo(0.1812, within(0.008));
     assertThat(freq[2]).isCloseTo(0.0652, within(0.008));
@@ -156,7 +174,8 @@ class SamplerTest {
   @Test
   void shouldKeepTheNucleusWithTopP() {
     // cumulative 0.5 < 0.7 <= 0.75: tokens 0 and 1 remain, renormalised to 2/3 and 1/3
-    final double[] freq = frequencies(FOUR, SamplingParams.builder().topP(0.7).seed(3).build(), 60_000);
+    final double[] freq =
+        frequencies(FOUR, SamplingParams.builder().topP(0.7).seed(3).build(), 60_000);
     assertThat(freq[0]).isCloseTo(2 / 3.0, within(0.01));
     assertThat(freq[1]).isCloseTo(1 / 3.0, within(0.01));
     assertThat(freq[2]).isZero();
@@ -165,7 +184,8 @@ class SamplerTest {
 
   @Test
   void shouldKeepTheBestKWithTopK() {
-    final double[] freq = frequencies(FOUR, SamplingParams.builder().topK(2).seed(4).build(), 60_000);
+    final double[] freq =
+        frequencies(FOUR, SamplingParams.builder().topK(2).seed(4).build(), 60_000);
     assertThat(freq[0]).isCloseTo(2 / 3.0, within(0.01));
     assertThat(freq[1]).isCloseTo(1 / 3.0, within(0.01));
     assertThat(freq[2] + freq[3]).isZero();
@@ -174,7 +194,8 @@ class SamplerTest {
   @Test
   void shouldDropUnlikelyTokensWithMinP() {
     // threshold 0.25 * 0.5 = 0.125: 0.15 stays, 0.1 goes
-    final double[] freq = frequencies(FOUR, SamplingParams.builder().minP(0.25).seed(6).build(), 60_000);
+    final double[] freq =
+        frequencies(FOUR, SamplingParams.builder().minP(0.25).seed(6).build(), 60_000);
     assertThat(freq[0]).isCloseTo(0.5 / 0.9, within(0.01));
     assertThat(freq[1]).isCloseTo(0.25 / 0.9, within(0.01));
     assertThat(freq[2]).isCloseTo(0.15 / 0.9, within(0.01));
@@ -184,7 +205,8 @@ class SamplerTest {
   @Test
   void shouldNeverDrawTokensWithMinusInfinityLogits() {
     final float[] logits = {Float.NEGATIVE_INFINITY, 0f, Float.NEGATIVE_INFINITY, 0f};
-    final double[] freq = frequencies(logits, SamplingParams.builder().temperature(5).seed(1).build(), 10_000);
+    final double[] freq =
+        frequencies(logits, SamplingParams.builder().temperature(5).seed(1).build(), 10_000);
     assertThat(freq[0] + freq[2]).isZero();
     assertThat(freq[1]).isCloseTo(0.5, within(0.03));
   }
@@ -195,14 +217,24 @@ class SamplerTest {
     final float[] out = new float[4];
     final TokenCounts generated = TokenCounts.of(0, 1, 1);
     Sampler.penalise(out, logits, SamplingParams.builder().repetitionPenalty(2).build(), generated);
-    assertThat(out).containsExactly(1f, -2f, 0.5f, 3f); // positive / 2, negative * 2, others untouched
+    assertThat(out)
+        .containsExactly(1f, -2f, 0.5f, 3f); // positive / 2, negative * 2, others untouched
     Sampler.penalise(out, logits, SamplingParams.builder().presencePenalty(0.5).build(), generated);
     assertThat(out).containsExactly(1.5f, -1.5f, 0.5f, 3f); // once per distinct token
-    Sampler.penalise(out, logits, SamplingParams.builder().frequencyPenalty(0.25).build(), generated);
+    Sampler.penalise(
+        out, logits, SamplingParams.builder().frequencyPenalty(0.25).build(), generated);
     assertThat(out).containsExactly(1.75f, -1.5f, 0.5f, 3f); // per occurrence: 1 and 2
-    Sampler.penalise(out, logits, SamplingParams.builder().repetitionPenalty(2).presencePenalty(0.5)
-        .frequencyPenalty(0.25).build(), generated);
-    assertThat(out).containsExactly(0.25f, -3f, 0.5f, 3f); // repetition first, then 0.5 + 0.25·count
+    Sampler.penalise(
+        out,
+        logits,
+        SamplingParams.builder()
+            .repetitionPenalty(2)
+            .presencePenalty(0.5)
+            .frequencyPenalty(0.25)
+            .build(),
+        generated);
+    assertThat(out)
+        .containsExactly(0.25f, -3f, 0.5f, 3f); // repetition first, then 0.5 + 0.25·count
     Sampler.penalise(out, logits, SamplingParams.builder().presencePenalty(-1).build(), generated);
     assertThat(out).containsExactly(3f, 0f, 0.5f, 3f); // a negative penalty encourages repeats
   }
@@ -213,18 +245,31 @@ class SamplerTest {
     final SamplingParams greedy = SamplingParams.builder().temperature(0).build();
     final float[] logits = {3.0f, 2.9f};
     assertThat(sampler.sample(logits, greedy, TokenCounts.of(0))).isZero();
-    assertThat(sampler.sample(logits, greedy.toBuilder().repetitionPenalty(1.1).build(), TokenCounts.of(0))).isEqualTo(1);
-    assertThat(sampler.sample(logits, greedy.toBuilder().presencePenalty(0.2).build(), TokenCounts.of(0))).isEqualTo(1);
-    assertThat(sampler.sample(logits, greedy.toBuilder().frequencyPenalty(0.06).build(), TokenCounts.of(0))).isZero();
-    assertThat(sampler.sample(logits, greedy.toBuilder().frequencyPenalty(0.06).build(), TokenCounts.of(0, 0))).isEqualTo(1);
+    assertThat(
+            sampler.sample(
+                logits, greedy.toBuilder().repetitionPenalty(1.1).build(), TokenCounts.of(0)))
+        .isEqualTo(1);
+    assertThat(
+            sampler.sample(
+                logits, greedy.toBuilder().presencePenalty(0.2).build(), TokenCounts.of(0)))
+        .isEqualTo(1);
+    assertThat(
+            sampler.sample(
+                logits, greedy.toBuilder().frequencyPenalty(0.06).build(), TokenCounts.of(0)))
+        .isZero();
+    assertThat(
+            sampler.sample(
+                logits, greedy.toBuilder().frequencyPenalty(0.06).build(), TokenCounts.of(0, 0)))
+        .isEqualTo(1);
     assertThat(logits).containsExactly(3.0f, 2.9f); // the caller's logits are never modified
   }
 
   /**
-   * The documented algorithm written plainly (boxed full sort, explicit lists), as an oracle for the
-   * lazily sorted implementation.
+   * The documented algorithm written plainly (boxed full sort, explicit lists), as an oracle for
+   * the lazily sorted implementation.
    */
-  private static int reference(final float[] logits, final SamplingParams p, final TokenCounts generated) {
+  private static int reference(
+      final float[] logits, final SamplingParams p, final TokenCounts generated) {
     final float[] l = new float[logits.length];
     Sampler.penalise(l, logits, p, generated);
     final List<Integer> ranked = new ArrayList<>();
@@ -233,8 +278,10 @@ class SamplerTest {
         ranked.add(id);
       }
     }
-    ranked.sort(Comparator.<Integer>comparingDouble(id -> -(l[id] + 0.0f)).thenComparingInt(id -> id));
-    final List<Integer> candidates = p.topK() > 0 && p.topK() < ranked.size() ? ranked.subList(0, p.topK()) : ranked;
+    ranked.sort(
+        Comparator.<Integer>comparingDouble(id -> -(l[id] + 0.0f)).thenComparingInt(id -> id));
+    final List<Integer> candidates =
+        p.topK() > 0 && p.topK() < ranked.size() ? ranked.subList(0, p.topK()) : ranked;
     final double max = l[candidates.get(0)];
     double mass = 0;
     for (final int id : candidates.stream().sorted().toList()) {
@@ -277,20 +324,23 @@ class SamplerTest {
       if (random.nextBoolean()) {
         logits[random.nextInt(logits.length)] = Float.NEGATIVE_INFINITY;
       }
-      final SamplingParams params = SamplingParams.builder()
-          .temperature(0.05 + random.nextDouble() * 2)
-          .topP(random.nextBoolean() ? 1.0 : 0.05 + random.nextDouble() * 0.95)
-          .topK(random.nextBoolean() ? 0 : 1 + random.nextInt(100))
-          .minP(random.nextBoolean() ? 0.0 : random.nextDouble() * 0.3)
-          .repetitionPenalty(1 + random.nextDouble())
-          .presencePenalty(random.nextDouble() * 4 - 2)
-          .frequencyPenalty(random.nextDouble() * 4 - 2)
-          .seed(random.nextLong()).build();
+      final SamplingParams params =
+          SamplingParams.builder()
+              .temperature(0.05 + random.nextDouble() * 2)
+              .topP(random.nextBoolean() ? 1.0 : 0.05 + random.nextDouble() * 0.95)
+              .topK(random.nextBoolean() ? 0 : 1 + random.nextInt(100))
+              .minP(random.nextBoolean() ? 0.0 : random.nextDouble() * 0.3)
+              .repetitionPenalty(1 + random.nextDouble())
+              .presencePenalty(random.nextDouble() * 4 - 2)
+              .frequencyPenalty(random.nextDouble() * 4 - 2)
+              .seed(random.nextLong())
+              .build();
       final TokenCounts generated = new TokenCounts();
       for (int i = random.nextInt(20); i > 0; i--) {
         generated.add(random.nextInt(logits.length));
       }
-      assertThat(sampler.sample(logits, params, generated)).as("round %d: %s", round, params)
+      assertThat(sampler.sample(logits, params, generated))
+          .as("round %d: %s", round, params)
           .isEqualTo(reference(logits, params, generated));
     }
   }
@@ -300,21 +350,28 @@ class SamplerTest {
     final Sampler sampler = new Sampler();
     final SamplingParams params = SamplingParams.DEFAULTS;
     assertThatThrownBy(() -> sampler.sample(new float[] {0f, Float.NaN}, params, new TokenCounts()))
-        .isInstanceOf(EngineException.class).hasMessageContaining("logit 1 is NaN");
-    assertThatThrownBy(() -> sampler.sample(new float[] {Float.POSITIVE_INFINITY}, params, new TokenCounts()))
-        .isInstanceOf(EngineException.class).hasMessageContaining("Infinity");
+        .isInstanceOf(EngineException.class)
+        .hasMessageContaining("logit 1 is NaN");
+    assertThatThrownBy(
+            () -> sampler.sample(new float[] {Float.POSITIVE_INFINITY}, params, new TokenCounts()))
+        .isInstanceOf(EngineException.class)
+        .hasMessageContaining("Infinity");
     final float[] masked = {Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY};
     assertThatThrownBy(() -> sampler.sample(masked, params, new TokenCounts()))
-        .isInstanceOf(EngineException.class).hasMessageContaining("every logit is -Infinity");
-    assertThatThrownBy(() -> sampler.sample(new float[0], params, new TokenCounts())).isInstanceOf(EngineException.class);
+        .isInstanceOf(EngineException.class)
+        .hasMessageContaining("every logit is -Infinity");
+    assertThatThrownBy(() -> sampler.sample(new float[0], params, new TokenCounts()))
+        .isInstanceOf(EngineException.class);
     assertThatThrownBy(() -> sampler.sample(new float[] {1f}, params, TokenCounts.of(5)))
-        .isInstanceOf(EngineException.class).hasMessageContaining("generated token 5");
+        .isInstanceOf(EngineException.class)
+        .hasMessageContaining("generated token 5");
   }
 
   @Test
   void shouldValidateParamsBeforeSampling() {
     final SamplingParams bad = SamplingParams.builder().topP(0).build();
     assertThatThrownBy(() -> new Sampler().sample(FOUR, bad, new TokenCounts()))
-        .isInstanceOf(InvalidParameterException.class).hasMessageContaining("top_p");
+        .isInstanceOf(InvalidParameterException.class)
+        .hasMessageContaining("top_p");
   }
 }

@@ -10,14 +10,15 @@ import java.util.Collections;
 import java.util.List;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.junit.jupiter.api.Test;
 
 class SamplingParamsTest {
 
-  private static Arguments bad(final String parameter, final UnaryOperator<SamplingParams.Builder> edit) {
+  private static Arguments bad(
+      final String parameter, final UnaryOperator<SamplingParams.Builder> edit) {
     return Arguments.of(parameter, edit);
   }
 
@@ -54,13 +55,15 @@ class SamplingParamsTest {
 
   @ParameterizedTest(name = "{0} #{index}")
   @MethodSource("invalidParams")
-  void shouldRejectEveryInvalidParameterByName(final String parameter, final UnaryOperator<SamplingParams.Builder> edit) {
+  void shouldRejectEveryInvalidParameterByName(
+      final String parameter, final UnaryOperator<SamplingParams.Builder> edit) {
     final SamplingParams params = edit.apply(SamplingParams.builder()).build();
     assertThatThrownBy(params::validate)
         .isInstanceOf(InvalidParameterException.class)
         .isInstanceOf(EngineException.class)
         .hasMessageStartingWith(parameter + " must be ")
-        .satisfies(e -> assertThat(((InvalidParameterException) e).parameter()).isEqualTo(parameter));
+        .satisfies(
+            e -> assertThat(((InvalidParameterException) e).parameter()).isEqualTo(parameter));
   }
 
   @Test
@@ -73,9 +76,20 @@ class SamplingParamsTest {
 
   @Test
   void shouldAcceptTheBoundaries() {
-    final SamplingParams edge = SamplingParams.builder().temperature(0).topP(1).topK(0).minP(0.999)
-        .repetitionPenalty(1).presencePenalty(-2).frequencyPenalty(2).stopTokenIds(List.of(0, 65_535))
-        .stopStrings(List.of("x".repeat(SamplingParams.MAX_STOP_LENGTH), "👍🏽")).maxTokens(1).seed(Long.MIN_VALUE).build();
+    final SamplingParams edge =
+        SamplingParams.builder()
+            .temperature(0)
+            .topP(1)
+            .topK(0)
+            .minP(0.999)
+            .repetitionPenalty(1)
+            .presencePenalty(-2)
+            .frequencyPenalty(2)
+            .stopTokenIds(List.of(0, 65_535))
+            .stopStrings(List.of("x".repeat(SamplingParams.MAX_STOP_LENGTH), "👍🏽"))
+            .maxTokens(1)
+            .seed(Long.MIN_VALUE)
+            .build();
     assertThat(edge.validate()).isSameAs(edge);
     assertThat(SamplingParams.DEFAULTS.validate()).isSameAs(SamplingParams.DEFAULTS);
   }
@@ -86,7 +100,8 @@ class SamplingParamsTest {
     final SamplingParams params = SamplingParams.builder().stopStrings(stops).build();
     stops.add("b");
     assertThat(params.stopStrings()).containsExactly("a");
-    assertThatThrownBy(() -> params.stopStrings().add("c")).isInstanceOf(UnsupportedOperationException.class);
+    assertThatThrownBy(() -> params.stopStrings().add("c"))
+        .isInstanceOf(UnsupportedOperationException.class);
     assertThat(params.toBuilder().build()).isEqualTo(params);
   }
 

@@ -50,7 +50,8 @@ class StopMatcherTest {
 
   @Test
   void shouldStopInTheChunkThatCompletesAStopAtItsEarliestStart() {
-    // "ba" completes before "\nba\n" does: generation stops there, even though the longer stop starts earlier
+    // "ba" completes before "\nba\n" does: generation stops there, even though the longer stop
+    // starts earlier
     final StopMatcher matcher = new StopMatcher(List.of("\nba\n", "ba"));
     assertThat(matcher.push("x\nb")).isEqualTo(new StopMatcher.Step("x", false));
     assertThat(matcher.push("a")).isEqualTo(new StopMatcher.Step("\n", true));
@@ -89,7 +90,9 @@ class StopMatcherTest {
         emitted.append(matcher.finish());
         expected = text;
       }
-      assertThat(emitted.toString()).as("stops %s text %s", stops, text.replace("\n", "\\n")).isEqualTo(expected);
+      assertThat(emitted.toString())
+          .as("stops %s text %s", stops, text.replace("\n", "\\n"))
+          .isEqualTo(expected);
     }
   }
 

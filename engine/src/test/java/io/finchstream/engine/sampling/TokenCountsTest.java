@@ -19,8 +19,10 @@ class TokenCountsTest {
     assertThat(counts.count(3)).isEqualTo(1);
     assertThat(counts.count(0)).isEqualTo(1);
     assertThat(counts.count(4)).isZero();
-    assertThat(new int[] {counts.tokenAt(0), counts.tokenAt(1), counts.tokenAt(2)}).containsExactly(7, 3, 0);
-    assertThat(new int[] {counts.countAt(0), counts.countAt(1), counts.countAt(2)}).containsExactly(3, 1, 1);
+    assertThat(new int[] {counts.tokenAt(0), counts.tokenAt(1), counts.tokenAt(2)})
+        .containsExactly(7, 3, 0);
+    assertThat(new int[] {counts.countAt(0), counts.countAt(1), counts.countAt(2)})
+        .containsExactly(3, 1, 1);
   }
 
   @Test
@@ -56,7 +58,9 @@ class TokenCountsTest {
 
   @Test
   void shouldRejectNegativeIdsAndBadIndexes() {
-    assertThatThrownBy(() -> new TokenCounts().add(-1)).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> TokenCounts.of(1).tokenAt(1)).isInstanceOf(IndexOutOfBoundsException.class);
+    assertThatThrownBy(() -> new TokenCounts().add(-1))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> TokenCounts.of(1).tokenAt(1))
+        .isInstanceOf(IndexOutOfBoundsException.class);
   }
 }

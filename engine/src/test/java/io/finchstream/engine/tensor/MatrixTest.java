@@ -19,17 +19,23 @@ class MatrixTest {
       for (final int cols : new int[] {1, 16, 31, 32, 33, 64, 100}) {
         final float[] values = new float[rows * cols];
         for (int i = 0; i < values.length; i++) {
-          values[i] = Bf16.toFloat(Bf16.fromFloat((float) random.nextGaussian())); // exact in both precisions
+          values[i] =
+              Bf16.toFloat(
+                  Bf16.fromFloat((float) random.nextGaussian())); // exact in both precisions
         }
         final Matrix m = Matrix.of(values, rows, cols, precision);
         assertThat(m.rows()).isEqualTo(rows);
         assertThat(m.cols()).isEqualTo(cols);
         assertThat(m.precision()).isEqualTo(precision);
-        assertThat(m.bytes()).isEqualTo((long) PanelLayout.length(rows, cols) * (precision == WeightPrecision.BF16 ? 2 : 4));
+        assertThat(m.bytes())
+            .isEqualTo(
+                (long) PanelLayout.length(rows, cols)
+                    * (precision == WeightPrecision.BF16 ? 2 : 4));
         final float[] row = new float[cols + 2];
         for (int r = 0; r < rows; r++) {
           m.rowTo(r, row, 2);
-          assertThat(Arrays.copyOfRange(row, 2, cols + 2)).as("row %d of [%d, %d]", r, rows, cols)
+          assertThat(Arrays.copyOfRange(row, 2, cols + 2))
+              .as("row %d of [%d, %d]", r, rows, cols)
               .containsExactly(Arrays.copyOfRange(values, r * cols, (r + 1) * cols));
           for (int c = 0; c < cols; c++) {
             assertThat(m.get(r, c)).isEqualTo(values[r * cols + c]);
@@ -59,7 +65,8 @@ class MatrixTest {
     }
     assertThatThrownBy(() -> Matrix.builder(7, 40, precision).rows(6, values, 0, 2))
         .isInstanceOf(IndexOutOfBoundsException.class);
-    assertThatThrownBy(() -> Matrix.of(new float[5], 2, 3, precision)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Matrix.of(new float[5], 2, 3, precision))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   @org.junit.jupiter.api.Test

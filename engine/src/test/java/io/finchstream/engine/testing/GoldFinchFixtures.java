@@ -6,8 +6,8 @@ import java.nio.file.Path;
 
 /**
  * The committed GoldFinch fixtures ({@code fixtures/goldfinch/}, written by {@code
- * tools/make_goldfinch_fixtures.py}): random checkpoints in the official .pth layout (fp32 and bf16)
- * and the float64 expectations of {@code tools/goldfinch_ref.py} for one token sequence.
+ * tools/make_goldfinch_fixtures.py}): random checkpoints in the official .pth layout (fp32 and
+ * bf16) and the float64 expectations of {@code tools/goldfinch_ref.py} for one token sequence.
  */
 public final class GoldFinchFixtures {
 
@@ -44,7 +44,9 @@ public final class GoldFinchFixtures {
     return Fixtures.ints(meta().get("tokens"));
   }
 
-  /** Expected logits {@code [position][V]}: row t after tokens 0..t (float64 rounded to float32). */
+  /**
+   * Expected logits {@code [position][V]}: row t after tokens 0..t (float64 rounded to float32).
+   */
   public static float[][] logits(final String model) {
     final JsonNode m = model(model);
     return matrix(m.get("logits").asText(), m.get("logits_shape"));

@@ -24,8 +24,11 @@ public final class RandomFinch {
     return MemoryCheckpoint.copyOf(FinchRandom.checkpoint(config, seed));
   }
 
-  /** Like {@link #checkpoint}, with every value rounded to bf16 (as the official checkpoints are). */
-  public static MemoryCheckpoint checkpointRoundedToBf16(final FinchConfig config, final long seed) {
+  /**
+   * Like {@link #checkpoint}, with every value rounded to bf16 (as the official checkpoints are).
+   */
+  public static MemoryCheckpoint checkpointRoundedToBf16(
+      final FinchConfig config, final long seed) {
     final Checkpoint source = FinchRandom.checkpoint(config, seed);
     final MemoryCheckpoint.Builder b = MemoryCheckpoint.builder("random-finch-bf16-" + seed);
     for (final String name : source.names()) {
@@ -39,9 +42,17 @@ public final class RandomFinch {
     return b.build();
   }
 
-  /** A copy of {@code source} (label {@code label}) without tensor {@code drop}, plus {@code name} when not null. */
-  public static MemoryCheckpoint edited(final Checkpoint source, final String label, final String drop,
-      final String name, final long[] shape, final float[] values) {
+  /**
+   * A copy of {@code source} (label {@code label}) without tensor {@code drop}, plus {@code name}
+   * when not null.
+   */
+  public static MemoryCheckpoint edited(
+      final Checkpoint source,
+      final String label,
+      final String drop,
+      final String name,
+      final long[] shape,
+      final float[] values) {
     final MemoryCheckpoint.Builder b = MemoryCheckpoint.builder(label);
     for (final String n : source.names()) {
       if (!n.equals(drop) && !n.equals(name)) {
@@ -56,7 +67,8 @@ public final class RandomFinch {
   }
 
   /** A random model loaded with the given options. */
-  public static FinchModel model(final FinchConfig config, final long seed, final LoadOptions options) {
+  public static FinchModel model(
+      final FinchConfig config, final long seed, final LoadOptions options) {
     return FinchModel.load(FinchRandom.checkpoint(config, seed), options);
   }
 }

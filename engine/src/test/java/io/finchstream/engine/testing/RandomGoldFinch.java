@@ -23,7 +23,11 @@ public final class RandomGoldFinch {
 
   /** A random model with the given options, the config's RoPE base and a cache block size. */
   public static GoldFinchModel model(
-      final GoldFinchConfig config, final long seed, final LoadOptions options, final int cacheBlock) {
-    return GoldFinchModel.load(GoldFinchRandom.checkpoint(config, seed), options, config.ropeTheta(), cacheBlock);
+      final GoldFinchConfig config,
+      final long seed,
+      final LoadOptions options,
+      final int cacheBlock) {
+    return GoldFinchModel.load(
+        GoldFinchRandom.checkpoint(config, seed), options, config.ropeTheta(), cacheBlock);
   }
 }

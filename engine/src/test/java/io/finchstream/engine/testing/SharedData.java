@@ -12,8 +12,8 @@ import java.nio.file.Path;
 /**
  * Finds the shared test data ({@code $FINCHSTREAM_SHARED/data}, default {@code ../shared/data}
  * beside the repository, whose root surefire passes as {@code finchstream.repo}). A test that needs
- * a file calls {@link #require}: when the file is absent the test is skipped with a loud reason
- * (CI fails earlier when the folder is missing).
+ * a file calls {@link #require}: when the file is absent the test is skipped with a loud reason (CI
+ * fails earlier when the folder is missing).
  */
 public final class SharedData {
 
@@ -32,8 +32,11 @@ public final class SharedData {
   /** The file {@code name} of the shared data; skips the calling test loudly when it is absent. */
   public static Path require(final String name) {
     final Path file = dir().resolve(name);
-    assumeTrue(Files.isRegularFile(file),
-        "SKIPPED: shared test data " + file + " is missing. Check out the shared folder beside the"
+    assumeTrue(
+        Files.isRegularFile(file),
+        "SKIPPED: shared test data "
+            + file
+            + " is missing. Check out the shared folder beside the"
             + " repository or set FINCHSTREAM_SHARED; this test needs it.");
     return file;
   }
@@ -41,7 +44,8 @@ public final class SharedData {
   /** A little-endian float32 file (e.g. expected logits). */
   public static float[] readFloats(final Path file) {
     try {
-      final ByteBuffer buf = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
+      final ByteBuffer buf =
+          ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
       final float[] out = new float[buf.remaining() / 4];
       buf.asFloatBuffer().get(out);
       return out;

@@ -18,7 +18,8 @@ class PythonLiteralTest {
     assertThat(PythonLiteral.toBytes("\"it's\"")).isEqualTo(utf8("it's"));
     assertThat(PythonLiteral.toBytes("' \"'")).isEqualTo(utf8(" \""));
     assertThat(PythonLiteral.toBytes("'блабла 以下'")).isEqualTo(utf8("блабла 以下"));
-    assertThat(PythonLiteral.toBytes("'👍🏽'")).containsExactly(0xF0, 0x9F, 0x91, 0x8D, 0xF0, 0x9F, 0x8F, 0xBD);
+    assertThat(PythonLiteral.toBytes("'👍🏽'"))
+        .containsExactly(0xF0, 0x9F, 0x91, 0x8D, 0xF0, 0x9F, 0x8F, 0xBD);
   }
 
   @Test
@@ -45,21 +46,29 @@ class PythonLiteralTest {
 
   @Test
   void shouldRejectWhatPythonWouldNotEncode() {
-    assertThatThrownBy(() -> PythonLiteral.toBytes("'\\ud83d'")).hasMessageContaining("not a Unicode scalar value");
-    assertThatThrownBy(() -> PythonLiteral.toBytes("'\ud83d'")).hasMessageContaining("unpaired surrogate");
+    assertThatThrownBy(() -> PythonLiteral.toBytes("'\\ud83d'"))
+        .hasMessageContaining("not a Unicode scalar value");
+    assertThatThrownBy(() -> PythonLiteral.toBytes("'\ud83d'"))
+        .hasMessageContaining("unpaired surrogate");
     assertThatThrownBy(() -> PythonLiteral.toBytes("b'é'")).hasMessageContaining("non-ASCII");
-    assertThatThrownBy(() -> PythonLiteral.toBytes("b'\\u2002'")).hasMessageContaining("unsupported escape \\u");
+    assertThatThrownBy(() -> PythonLiteral.toBytes("b'\\u2002'"))
+        .hasMessageContaining("unsupported escape \\u");
   }
 
   @Test
   void shouldRejectMalformedLiterals() {
     assertThatThrownBy(() -> PythonLiteral.toBytes("abc")).hasMessageContaining("no opening quote");
-    assertThatThrownBy(() -> PythonLiteral.toBytes("'abc\"")).hasMessageContaining("does not end with");
+    assertThatThrownBy(() -> PythonLiteral.toBytes("'abc\""))
+        .hasMessageContaining("does not end with");
     assertThatThrownBy(() -> PythonLiteral.toBytes("'a'b'")).hasMessageContaining("unescaped '");
     assertThatThrownBy(() -> PythonLiteral.toBytes("'a\\'")).hasMessageContaining("lone backslash");
-    assertThatThrownBy(() -> PythonLiteral.toBytes("'\\q'")).hasMessageContaining("unsupported escape \\q");
-    assertThatThrownBy(() -> PythonLiteral.toBytes("'\\x4'")).hasMessageContaining("truncated hex escape");
-    assertThatThrownBy(() -> PythonLiteral.toBytes("'\\xzz'")).hasMessageContaining("bad hex digit");
-    assertThatThrownBy(() -> PythonLiteral.toBytes("'")).hasMessageContaining("not a Python string literal");
+    assertThatThrownBy(() -> PythonLiteral.toBytes("'\\q'"))
+        .hasMessageContaining("unsupported escape \\q");
+    assertThatThrownBy(() -> PythonLiteral.toBytes("'\\x4'"))
+        .hasMessageContaining("truncated hex escape");
+    assertThatThrownBy(() -> PythonLiteral.toBytes("'\\xzz'"))
+        .hasMessageContaining("bad hex digit");
+    assertThatThrownBy(() -> PythonLiteral.toBytes("'"))
+        .hasMessageContaining("not a Python string literal");
   }
 }

@@ -21,7 +21,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The World tokenizer against published vectors (finch-math.md §4.2), vectors from an independent
- * Python implementation (ast.literal_eval + brute-force longest match), and a brute-force Java oracle.
+ * Python implementation (ast.literal_eval + brute-force longest match), and a brute-force Java
+ * oracle.
  */
 class WorldTokenizerTest {
 
@@ -38,8 +39,9 @@ class WorldTokenizerTest {
   @Test
   void shouldEncodeTheRwkvCppTestVectorWithSpecialTokensAsPlainText() {
     assertThat(tokenizer().encode("I'll 'd test блабла 以下は、]) -> <|endoftext|><|padding|> int"))
-        .containsExactly(74, 5229, 274, 101, 32223, 5092, 27980, 2795, 27980, 33, 10399, 10258, 10139,
-            10079, 1682, 3463, 295, 125, 25258, 7588, 2318, 125, 790, 125, 49520, 125, 63, 21888);
+        .containsExactly(
+            74, 5229, 274, 101, 32223, 5092, 27980, 2795, 27980, 33, 10399, 10258, 10139, 10079,
+            1682, 3463, 295, 125, 25258, 7588, 2318, 125, 790, 125, 49520, 125, 63, 21888);
   }
 
   @Test
@@ -47,18 +49,22 @@ class WorldTokenizerTest {
     assertThat(tokenizer().encode("\n\n")).containsExactly(261);
     assertThat(tokenizer().encode("\nElon Musk has")).containsExactly(11, 994, 2098, 29435, 21800);
     assertThat(tokenizer().encode("Hello world")).containsExactly(33155, 40213);
-    assertThat(tokenizer().encode("User: hi\n\nAssistant:")).containsExactly(24281, 59, 4571, 261, 5585, 41693, 59);
+    assertThat(tokenizer().encode("User: hi\n\nAssistant:"))
+        .containsExactly(24281, 59, 4571, 261, 5585, 41693, 59);
   }
 
   @Test
   void shouldMatchPythonOnEmojiAndOtherScripts() {
     // expected ids from the independent Python implementation (see class Javadoc)
     assertThat(tokenizer().encode("👩\u200d👩\u200d👧\u200d👦"))
-        .containsExactly(3319, 146, 170, 9810, 3319, 146, 170, 9810, 3319, 146, 168, 9810, 3319, 146, 167);
+        .containsExactly(
+            3319, 146, 170, 9810, 3319, 146, 170, 9810, 3319, 146, 168, 9810, 3319, 146, 167);
     assertThat(tokenizer().encode("👍🏽")).containsExactly(28333, 3319, 144, 190);
     assertThat(tokenizer().encode("🇺🇦")).containsExactly(3319, 136, 187, 3319, 136, 167);
-    assertThat(tokenizer().encode("مرحبا بالعالم")).containsExactly(2949, 2934, 2930, 2925, 2924, 48211, 2942, 28211, 2949);
-    assertThat(tokenizer().encode("Привет, мир")).containsExactly(27858, 27950, 27930, 45, 32732, 2810);
+    assertThat(tokenizer().encode("مرحبا بالعالم"))
+        .containsExactly(2949, 2934, 2930, 2925, 2924, 48211, 2942, 28211, 2949);
+    assertThat(tokenizer().encode("Привет, мир"))
+        .containsExactly(27858, 27950, 27930, 45, 32732, 2810);
     assertThat(tokenizer().encode("你好，世界")).containsExactly(10464, 11685, 19137, 10267, 14610);
   }
 
@@ -73,7 +79,9 @@ class WorldTokenizerTest {
   @Test
   void shouldMapEverySingleByteToIdPlusOne() {
     for (int b = 0; b < 256; b++) {
-      assertThat(tokenizer().encodeBytes(new byte[] {(byte) b})).as("byte %d", b).containsExactly(b + 1);
+      assertThat(tokenizer().encodeBytes(new byte[] {(byte) b}))
+          .as("byte %d", b)
+          .containsExactly(b + 1);
     }
   }
 
@@ -81,7 +89,9 @@ class WorldTokenizerTest {
   void shouldEncodeEveryTokenAsItself() {
     // a token's own bytes are always their own longest match
     for (int id = 1; id <= 65_529; id++) {
-      assertThat(tokenizer().encodeBytes(tokenizer().tokenBytes(id))).as("id %d", id).containsExactly(id);
+      assertThat(tokenizer().encodeBytes(tokenizer().tokenBytes(id)))
+          .as("id %d", id)
+          .containsExactly(id);
     }
   }
 
@@ -89,22 +99,26 @@ class WorldTokenizerTest {
   void shouldDecodeEndOfTextAndReservedIdsToNothingAndRejectOthers() {
     assertThat(tokenizer().vocabSize()).isEqualTo(65_536);
     assertThat(tokenizer().endOfText()).isZero();
-    assertThat(tokenizer().decode(new int[] {33155, 0, 65_530, 65_535, 40213})).isEqualTo("Hello world");
+    assertThat(tokenizer().decode(new int[] {33155, 0, 65_530, 65_535, 40213}))
+        .isEqualTo("Hello world");
     assertThatThrownBy(() -> tokenizer().decode(new int[] {65_536}))
-        .isInstanceOf(EngineException.class).hasMessageContaining("65536").hasMessageContaining("0..65535");
+        .isInstanceOf(EngineException.class)
+        .hasMessageContaining("65536")
+        .hasMessageContaining("0..65535");
     assertThatThrownBy(() -> tokenizer().tokenBytes(-1)).isInstanceOf(EngineException.class);
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {
-      "Hello, world! How are you today?",
-      "Съешь же ещё этих мягких французских булок, да выпей чаю.",
-      "我能吞下玻璃而不伤身体。日本語のテキストも、한국어도 괜찮아요.",
-      "مرحبا بالعالم، كيف حالك اليوم؟ שלום עולם",
-      "👩‍👩‍👧‍👦 👨🏿‍💻 👍🏻👍🏼👍🏽👍🏾👍🏿 🏳️‍🌈 🇺🇦🇯🇵 🧑‍🤝‍🧑",
-      "tabs\tand\r\nnewlines\n\n\n  indented   \u0000 nul \u007f del \u00a0 nbsp \u200b zwsp",
-      "<|endoftext|><|padding|> ]) -> e\u0301 (combining accent) ﬁ ligature 𝕏 math",
-  })
+  @ValueSource(
+      strings = {
+        "Hello, world! How are you today?",
+        "Съешь же ещё этих мягких французских булок, да выпей чаю.",
+        "我能吞下玻璃而不伤身体。日本語のテキストも、한국어도 괜찮아요.",
+        "مرحبا بالعالم، كيف حالك اليوم؟ שלום עולם",
+        "👩‍👩‍👧‍👦 👨🏿‍💻 👍🏻👍🏼👍🏽👍🏾👍🏿 🏳️‍🌈 🇺🇦🇯🇵 🧑‍🤝‍🧑",
+        "tabs\tand\r\nnewlines\n\n\n  indented   \u0000 nul \u007f del \u00a0 nbsp \u200b zwsp",
+        "<|endoftext|><|padding|> ]) -> e\u0301 (combining accent) ﬁ ligature 𝕏 math",
+      })
   void shouldRoundTripMultilingualText(final String text) {
     final int[] ids = tokenizer().encode(text);
     assertThat(tokenizer().decode(ids)).isEqualTo(text);
@@ -127,26 +141,43 @@ class WorldTokenizerTest {
     final byte[] text = Files.readAllBytes(SharedData.require("tinyshakespeare.txt"));
     final int[] ids = tokenizer().encodeBytes(text);
     assertThat(tokenizer().decodeBytes(ids)).isEqualTo(text);
-    // from the independent Python implementation: count, head, sum and sha256 of the comma-joined ids
+    // from the independent Python implementation: count, head, sum and sha256 of the comma-joined
+    // ids
     assertThat(ids).hasSize(331_658);
-    assertThat(Arrays.copyOf(ids, 16)).containsExactly(
-        33106, 50075, 59, 11, 40327, 4858, 52570, 21273, 51816, 45, 31063, 4660, 39755, 47, 261, 5559);
+    assertThat(Arrays.copyOf(ids, 16))
+        .containsExactly(
+            33106, 50075, 59, 11, 40327, 4858, 52570, 21273, 51816, 45, 31063, 4660, 39755, 47, 261,
+            5559);
     assertThat(Arrays.stream(ids).asLongStream().sum()).isEqualTo(5_141_847_938L);
-    final String joined = Arrays.stream(ids).mapToObj(Integer::toString).collect(Collectors.joining(","));
-    assertThat(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(joined.getBytes(StandardCharsets.US_ASCII))))
+    final String joined =
+        Arrays.stream(ids).mapToObj(Integer::toString).collect(Collectors.joining(","));
+    assertThat(
+            HexFormat.of()
+                .formatHex(
+                    MessageDigest.getInstance("SHA-256")
+                        .digest(joined.getBytes(StandardCharsets.US_ASCII))))
         .isEqualTo("f636ba7f812c0c2e19c7330e48df9dbf1516d562b63874a4738ec943e7a56178");
   }
 
-  /** Text-like bytes: ASCII, multi-byte characters and raw noise, so long matches and fallbacks both occur. */
+  /**
+   * Text-like bytes: ASCII, multi-byte characters and raw noise, so long matches and fallbacks both
+   * occur.
+   */
   static byte[] randomMix(final Random random, final int pieces) {
-    final String[] words = {"the ", "The", " and", "\n\n", "ing", "блабла", "以下", "👍🏽", "\u00a0", "   ", "é"};
+    final String[] words = {
+      "the ", "The", " and", "\n\n", "ing", "блабла", "以下", "👍🏽", "\u00a0", "   ", "é"
+    };
     final ByteArrayOutputStream out = new ByteArrayOutputStream();
     for (int i = 0; i < pieces; i++) {
       switch (random.nextInt(4)) {
-        case 0 -> out.writeBytes(words[random.nextInt(words.length)].getBytes(StandardCharsets.UTF_8));
+        case 0 ->
+            out.writeBytes(words[random.nextInt(words.length)].getBytes(StandardCharsets.UTF_8));
         case 1 -> out.write(random.nextInt(256));
         case 2 -> out.write(' ' + random.nextInt(95));
-        default -> out.writeBytes(Character.toString(0x400 + random.nextInt(0x1000)).getBytes(StandardCharsets.UTF_8));
+        default ->
+            out.writeBytes(
+                Character.toString(0x400 + random.nextInt(0x1000))
+                    .getBytes(StandardCharsets.UTF_8));
       }
     }
     return out.toByteArray();

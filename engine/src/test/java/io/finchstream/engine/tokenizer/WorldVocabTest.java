@@ -29,7 +29,8 @@ class WorldVocabTest {
   }
 
   private static List<String> realLines() throws IOException {
-    return new ArrayList<>(Files.readAllLines(TokenizerTestData.worldVocab(), StandardCharsets.UTF_8));
+    return new ArrayList<>(
+        Files.readAllLines(TokenizerTestData.worldVocab(), StandardCharsets.UTF_8));
   }
 
   private Path writeLines(final String name, final List<String> lines) throws IOException {
@@ -57,7 +58,8 @@ class WorldVocabTest {
   @Test
   void shouldRejectAnEmptyLine() throws IOException {
     final Path file = write("v.txt", "1 '\\x00' 1\n\n3 'b' 1\n");
-    assertThatThrownBy(() -> WorldTokenizer.load(file)).hasMessageStartingWith(file + ":2: malformed line");
+    assertThatThrownBy(() -> WorldTokenizer.load(file))
+        .hasMessageStartingWith(file + ":2: malformed line");
   }
 
   @Test
@@ -70,7 +72,8 @@ class WorldVocabTest {
   @Test
   void shouldRejectANonNumericId() throws IOException {
     final Path file = write("v.txt", "one '\\x00' 1\n");
-    assertThatThrownBy(() -> WorldTokenizer.load(file)).hasMessageStartingWith(file + ":1: bad id 'one'");
+    assertThatThrownBy(() -> WorldTokenizer.load(file))
+        .hasMessageStartingWith(file + ":1: bad id 'one'");
   }
 
   @Test
@@ -90,8 +93,10 @@ class WorldVocabTest {
 
   @Test
   void shouldRejectALineThatIsNotUtf8() throws IOException {
-    final Path file = write("v.txt", new byte[] {'1', ' ', '\'', (byte) 0xC3, '\'', ' ', '1', '\n'});
-    assertThatThrownBy(() -> WorldTokenizer.load(file)).hasMessageStartingWith(file + ":1: line is not valid UTF-8");
+    final Path file =
+        write("v.txt", new byte[] {'1', ' ', '\'', (byte) 0xC3, '\'', ' ', '1', '\n'});
+    assertThatThrownBy(() -> WorldTokenizer.load(file))
+        .hasMessageStartingWith(file + ":1: line is not valid UTF-8");
   }
 
   @Test
@@ -106,7 +111,8 @@ class WorldVocabTest {
     final List<String> lines = realLines();
     lines.add("65530 '" + "z".repeat(29) + "' 29");
     final Path file = writeLines("v.txt", lines);
-    assertThatThrownBy(() -> WorldTokenizer.load(file)).hasMessageStartingWith(file + ":65530: more than 65529 entries");
+    assertThatThrownBy(() -> WorldTokenizer.load(file))
+        .hasMessageStartingWith(file + ":65530: more than 65529 entries");
   }
 
   @Test
@@ -114,7 +120,8 @@ class WorldVocabTest {
     final List<String> lines = realLines();
     lines.set(299, "300 '\\x00' 1"); // same bytes as id 1 (and lengths still match)
     final Path file = writeLines("v.txt", lines);
-    assertThatThrownBy(() -> WorldTokenizer.load(file)).hasMessageStartingWith(file + ":300: id 300 has the same bytes as id 1");
+    assertThatThrownBy(() -> WorldTokenizer.load(file))
+        .hasMessageStartingWith(file + ":300: id 300 has the same bytes as id 1");
   }
 
   @Test
@@ -122,7 +129,8 @@ class WorldVocabTest {
     final List<String> lines = realLines();
     lines.set(0, "1 '" + "z".repeat(42) + "' 42"); // byte 0x00 now has no token
     final Path file = writeLines("v.txt", lines);
-    assertThatThrownBy(() -> WorldTokenizer.load(file)).hasMessageStartingWith(file + ": no token for the single byte 0x00");
+    assertThatThrownBy(() -> WorldTokenizer.load(file))
+        .hasMessageStartingWith(file + ": no token for the single byte 0x00");
   }
 
   @Test
@@ -133,6 +141,7 @@ class WorldVocabTest {
     for (int id = 0; id < lf.vocabSize(); id++) {
       assertThat(crlf.tokenBytes(id)).as("id %d", id).isEqualTo(lf.tokenBytes(id));
     }
-    assertThat(crlf.encode("User: hi\n\nAssistant:")).containsExactly(24281, 59, 4571, 261, 5585, 41693, 59);
+    assertThat(crlf.encode("User: hi\n\nAssistant:"))
+        .containsExactly(24281, 59, 4571, 261, 5585, 41693, 59);
   }
 }

@@ -29,8 +29,9 @@ import java.util.Set;
  * <ul>
  *   <li>{@code {"type":"chat","text":"..."}}: appends a user message and generates the assistant's
  *       reply (sampling fields as in {@code /generate} may be added);
- *   <li>{@code {"type":"message","text":"...","role":"user"}} or {@code {"type":"message","tokens":[...]}}:
- *       appends only; answered with {@code {"type":"accepted",...}};
+ *   <li>{@code {"type":"message","text":"...","role":"user"}} or {@code
+ *       {"type":"message","tokens":[...]}}: appends only; answered with {@code
+ *       {"type":"accepted",...}};
  *   <li>{@code {"type":"generate", ...}}: generates from the current state, like {@code /generate};
  *   <li>{@code {"type":"cancel"}}: cancels the running generation.
  * </ul>
@@ -59,8 +60,12 @@ public final class ChatSocket {
   /** Upgrades the request and runs a session on the socket. */
   public void upgrade(final RoutingContext ctx) {
     final String id = ConversationIds.require(ctx.pathParam("id"), "id");
-    final String caller = ctx.get(ApiKeyAuth.KEY_ID, ApiKeyAuth.ANONYMOUS) + "@" + ctx.request().remoteAddress();
-    ctx.request().toWebSocket().onSuccess(ws -> new Session(ws, id, caller).start()).onFailure(ctx::fail);
+    final String caller =
+        ctx.get(ApiKeyAuth.KEY_ID, ApiKeyAuth.ANONYMOUS) + "@" + ctx.request().remoteAddress();
+    ctx.request()
+        .toWebSocket()
+        .onSuccess(ws -> new Session(ws, id, caller).start())
+        .onFailure(ctx::fail);
   }
 
   private final class Session {
@@ -74,39 +79,50 @@ public final class ChatSocket {
       this.ws = ws;
       this.id = id;
       this.caller = caller;
-      this.writer = new BoundedWriter(new BoundedWriter.Sink() {
-        @Override
-        public void write(final String frame) {
-          ws.writeTextMessage(frame);
-        }
+      this.writer =
+          new BoundedWriter(
+              new BoundedWriter.Sink() {
+                @Override
+                public void write(final String frame) {
+                  ws.writeTextMessage(frame);
+                }
 
-        @Override
-        public boolean writeQueueFull() {
-          return ws.writeQueueFull();
-        }
+                @Override
+                public boolean writeQueueFull() {
+                  return ws.writeQueueFull();
+                }
 
-        @Override
-        public void onDrain(final Runnable drained) {
-          ws.drainHandler(v -> drained.run());
-        }
-      }, services.streamBufferBytes(), this::tooSlow);
+                @Override
+                public void onDrain(final Runnable drained) {
+                  ws.drainHandler(v -> drained.run());
+                }
+              },
+              services.streamBufferBytes(),
+              this::tooSlow);
     }
 
     void start() {
       ws.textMessageHandler(this::onText);
-      ws.binaryMessageHandler(b -> send(error(ApiError.badRequest("binary_frame", "send JSON text frames"))));
+      ws.binaryMessageHandler(
+          b -> send(error(ApiError.badRequest("binary_frame", "send JSON text frames"))));
       // Pings keep an idle chat open through proxies and the server's idle timeout.
-      final long pings = services.vertx().setPeriodic(services.heartbeatMs(), id -> {
-        if (!ws.isClosed()) {
-          ws.writePing(Buffer.buffer());
-        }
-      });
-      ws.closeHandler(v -> {
-        services.vertx().cancelTimer(pings);
-        if (current != null) {
-          current.cancel();
-        }
-      });
+      final long pings =
+          services
+              .vertx()
+              .setPeriodic(
+                  services.heartbeatMs(),
+                  id -> {
+                    if (!ws.isClosed()) {
+                      ws.writePing(Buffer.buffer());
+                    }
+                  });
+      ws.closeHandler(
+          v -> {
+            services.vertx().cancelTimer(pings);
+            if (current != null) {
+              current.cancel();
+            }
+          });
     }
 
     private void onText(final String text) {
@@ -118,7 +134,8 @@ public final class ChatSocket {
           throw ApiError.malformedJson(e.getMessage()).exception();
         }
         if (services.rateLimiter().acquire(caller) > 0) {
-          throw ApiError.rateLimited("rate limit exceeded (gateway.rate.limit.*); slow down").exception();
+          throw ApiError.rateLimited("rate limit exceeded (gateway.rate.limit.*); slow down")
+              .exception();
         }
         final String type = frame.getValue("type") instanceof String s ? s : "";
         switch (type) {
@@ -126,7 +143,10 @@ public final class ChatSocket {
           case "chat" -> chat(frame);
           case "generate" -> generate(frame);
           case "cancel" -> cancel();
-          default -> throw ApiError.invalidParameter("type", "'type' must be chat, message, generate or cancel").exception();
+          default ->
+              throw ApiError.invalidParameter(
+                      "type", "'type' must be chat, message, generate or cancel")
+                  .exception();
         }
       } catch (final ApiException e) {
         send(error(e.error()));
@@ -135,15 +155,28 @@ public final class ChatSocket {
 
     private void message(final JsonObject frame) {
       frame.remove("type");
-      final ConversationEvent event = MessageEvents.read(frame, services.ports().model(), services.ports().limits());
-      services.publisher().publish(Vertx.currentContext(), id, event).onComplete(ar -> {
-        if (ar.failed()) {
-          send(error(ApiError.unavailable("kafka_unavailable", "could not write to Kafka: " + ar.cause().getMessage())));
-        } else {
-          send(new JsonObject().put("type", "accepted").put("event_id", ar.result().eventId())
-              .put("partition", ar.result().partition()).put("offset", ar.result().offset()));
-        }
-      });
+      final ConversationEvent event =
+          MessageEvents.read(frame, services.ports().model(), services.ports().limits());
+      services
+          .publisher()
+          .publish(Vertx.currentContext(), id, event)
+          .onComplete(
+              ar -> {
+                if (ar.failed()) {
+                  send(
+                      error(
+                          ApiError.unavailable(
+                              "kafka_unavailable",
+                              "could not write to Kafka: " + ar.cause().getMessage())));
+                } else {
+                  send(
+                      new JsonObject()
+                          .put("type", "accepted")
+                          .put("event_id", ar.result().eventId())
+                          .put("partition", ar.result().partition())
+                          .put("offset", ar.result().offset()));
+                }
+              });
     }
 
     private void chat(final JsonObject frame) {
@@ -154,15 +187,23 @@ public final class ChatSocket {
         throw ApiError.invalidParameter("text", "a chat frame needs 'text'").exception();
       }
       MessageEvents.checkText(text, "text", services.ports().limits());
-      final Generate.Builder generate = GenerateParams.read(frame, services.ports().model(), services.ports().limits(), 10, ChatTurns.TURN_STOPS)
-          .setPrefixText(ChatTurns.ASSISTANT_PREFIX);
+      final Generate.Builder generate =
+          GenerateParams.read(
+                  frame,
+                  services.ports().model(),
+                  services.ports().limits(),
+                  10,
+                  ChatTurns.TURN_STOPS)
+              .setPrefixText(ChatTurns.ASSISTANT_PREFIX);
       run(List.of(Events.appendText(Role.ROLE_USER, text)), generate);
     }
 
     private void generate(final JsonObject frame) {
       requireIdle();
       JsonBodies.onlyFields(frame, GENERATE_FIELDS);
-      final Generate.Builder generate = GenerateParams.read(frame, services.ports().model(), services.ports().limits(), 10, List.of());
+      final Generate.Builder generate =
+          GenerateParams.read(
+              frame, services.ports().model(), services.ports().limits(), 10, List.of());
       final String prefix = JsonBodies.string(frame, "prefix");
       if (prefix != null) {
         MessageEvents.checkText(prefix, "prefix", services.ports().limits());
@@ -180,29 +221,37 @@ public final class ChatSocket {
 
     private void requireIdle() {
       if (current != null && !current.finished()) {
-        throw ApiError.conflict("generation_running", "a generation is running on this socket; wait for its done frame or cancel it")
+        throw ApiError.conflict(
+                "generation_running",
+                "a generation is running on this socket; wait for its done frame or cancel it")
             .exception();
       }
     }
 
     private void run(final List<ConversationEvent> before, final Generate.Builder generate) {
       final GenerationCall[] call = new GenerationCall[1];
-      call[0] = GenerationCall.start(services, id, before, generate, new GenerationCall.Listener() {
-        @Override
-        public void onChunk(final TokenChunk chunk) {
-          send(Replies.chunk(chunk).put("type", "token"));
-        }
+      call[0] =
+          GenerationCall.start(
+              services,
+              id,
+              before,
+              generate,
+              new GenerationCall.Listener() {
+                @Override
+                public void onChunk(final TokenChunk chunk) {
+                  send(Replies.chunk(chunk).put("type", "token"));
+                }
 
-        @Override
-        public void onDone(final GenerationDone done) {
-          send(Replies.done(id, call[0].requestId(), done).put("type", "done"));
-        }
+                @Override
+                public void onDone(final GenerationDone done) {
+                  send(Replies.done(id, call[0].requestId(), done).put("type", "done"));
+                }
 
-        @Override
-        public void onError(final ApiError e) {
-          send(error(e));
-        }
-      });
+                @Override
+                public void onError(final ApiError e) {
+                  send(error(e));
+                }
+              });
       current = call[0];
     }
 
@@ -220,7 +269,9 @@ public final class ChatSocket {
       if (current != null) {
         current.cancel();
       }
-      ws.close((short) 1008, "client too slow: more than " + services.streamBufferBytes() + " bytes waiting");
+      ws.close(
+          (short) 1008,
+          "client too slow: more than " + services.streamBufferBytes() + " bytes waiting");
     }
   }
 }

@@ -17,7 +17,9 @@ public final class ChatTurns {
 
   private ChatTurns() {}
 
-  /** The reply text as a chat client shows it: without the space the model writes after the prefix. */
+  /**
+   * The reply text as a chat client shows it: without the space the model writes after the prefix.
+   */
   public static String replyText(final String generated) {
     return generated.strip();
   }

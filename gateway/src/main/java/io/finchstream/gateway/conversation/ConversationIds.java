@@ -16,9 +16,12 @@ public final class ConversationIds {
   /** Returns {@code id} if valid, else throws a 400 naming {@code param}. */
   public static String require(final String id, final String param) {
     if (id == null || !VALID.matcher(id).matches()) {
-      throw ApiError.invalidParameter(param,
-          "invalid conversation id " + (id == null ? "(none)" : "'" + abbreviate(id) + "'")
-              + ": use 1 to 128 characters from A-Z a-z 0-9 . _ : @ -, starting with a letter or digit").exception();
+      throw ApiError.invalidParameter(
+              param,
+              "invalid conversation id "
+                  + (id == null ? "(none)" : "'" + abbreviate(id) + "'")
+                  + ": use 1 to 128 characters from A-Z a-z 0-9 . _ : @ -, starting with a letter or digit")
+          .exception();
     }
     return id;
   }

@@ -31,7 +31,8 @@ public record ConversationInfo(
     return of(id, meta, false);
   }
 
-  public static ConversationInfo of(final String id, final ConversationMeta meta, final boolean generating) {
+  public static ConversationInfo of(
+      final String id, final ConversationMeta meta, final boolean generating) {
     final boolean hasLast = !meta.getLastTopic().isEmpty();
     return new ConversationInfo(
         id,
@@ -68,7 +69,11 @@ public record ConversationInfo(
         .put("events_applied", eventsApplied)
         .put("generations_finished", generationsFinished)
         .put("generating", generating)
-        .put("last_event", lastPartition < 0 ? null : new JsonObject().put("partition", lastPartition).put("offset", lastOffset));
+        .put(
+            "last_event",
+            lastPartition < 0
+                ? null
+                : new JsonObject().put("partition", lastPartition).put("offset", lastOffset));
   }
 
   public static ConversationInfo fromJson(final JsonObject json) {

@@ -17,8 +17,8 @@ import io.vertx.core.json.JsonObject;
 import java.util.Optional;
 
 /**
- * Finds a conversation's metadata wherever it lives: through the {@link ConversationDirectory}
- * when this instance owns it, or by asking the owning instance's gateway ({@code GET
+ * Finds a conversation's metadata wherever it lives: through the {@link ConversationDirectory} when
+ * this instance owns it, or by asking the owning instance's gateway ({@code GET
  * /v1/conversations/{id}}, marked as forwarded so that it is never forwarded again).
  *
  * <p>Reads see the reader's own writes: when this gateway (or the forwarding one) wrote an event to
@@ -29,6 +29,7 @@ public final class ConversationResolver {
 
   /** Header marking a request one gateway forwarded to another. */
   public static final String FORWARDED_HEADER = "X-Finchstream-Forwarded";
+
   /** Header carrying the event a forwarded read must see: {@code partition:offset:deletes}. */
   public static final String AFTER_HEADER = "X-Finchstream-After";
 
@@ -41,8 +42,13 @@ public final class ConversationResolver {
   private final long readYourWritesMs;
   private final long requestTimeoutMs;
 
-  public ConversationResolver(final Vertx vertx, final ConversationDirectory directory, final WriteTracker tracker,
-      final HttpClient peers, final long readYourWritesMs, final long requestTimeoutMs) {
+  public ConversationResolver(
+      final Vertx vertx,
+      final ConversationDirectory directory,
+      final WriteTracker tracker,
+      final HttpClient peers,
+      final long readYourWritesMs,
+      final long requestTimeoutMs) {
     this.vertx = vertx;
     this.directory = directory;
     this.tracker = tracker;
@@ -55,8 +61,8 @@ public final class ConversationResolver {
    * The metadata of {@code id}, or empty when no such conversation exists; fails with an {@code
    * ApiException} (503) when no instance can answer.
    *
-   * @param headers the client's request headers: its Authorization is passed on to a peer, and
-   *     the forwarding headers are honoured
+   * @param headers the client's request headers: its Authorization is passed on to a peer, and the
+   *     forwarding headers are honoured
    */
   public Future<Optional<ConversationInfo>> resolve(final String id, final MultiMap headers) {
     final boolean forwarded = headers.contains(FORWARDED_HEADER);
@@ -65,97 +71,152 @@ public final class ConversationResolver {
       expect = parseAfter(headers.get(AFTER_HEADER));
     }
     final Promise<Optional<ConversationInfo>> promise = Promise.promise();
-    attempt(id, expect, System.nanoTime() + readYourWritesMs * 1_000_000, headers, forwarded, promise);
+    attempt(
+        id, expect, System.nanoTime() + readYourWritesMs * 1_000_000, headers, forwarded, promise);
     return promise.future();
   }
 
-  private void attempt(final String id, final Written expect, final long deadline, final MultiMap headers,
-      final boolean forwarded, final Promise<Optional<ConversationInfo>> promise) {
-    vertx.executeBlocking(() -> directory.lookup(id), false).onComplete(ar -> {
-      if (ar.failed()) {
-        promise.fail(ApiError.unavailable("directory_failed", "cannot look the conversation up: " + ar.cause().getMessage()).exception());
-        return;
-      }
-      final boolean late = System.nanoTime() > deadline;
-      switch (ar.result()) {
-        case ConversationLookup.Found found -> {
-          final ConversationInfo info = ConversationInfo.of(id, found.meta(), found.generating());
-          final boolean fresh = expect == null || !expect.deletes() && info.applied(expect.partition(), expect.offset());
-          if (fresh || late) {
-            promise.complete(Optional.of(info));
-          } else {
-            retry(id, expect, deadline, headers, forwarded, promise);
-          }
-        }
-        case ConversationLookup.NotFound notFound -> {
-          if (expect == null || expect.deletes() || late) {
-            promise.complete(Optional.empty());
-          } else {
-            retry(id, expect, deadline, headers, forwarded, promise);
-          }
-        }
-        case ConversationLookup.Elsewhere elsewhere -> {
-          if (forwarded) {
-            promise.fail(ApiError.unavailable("conversation_moving",
-                "the conversation's owner is changing (a rebalance); retry shortly").exception());
-          } else {
-            askPeer(elsewhere.hostPort(), id, expect, headers).onComplete(promise);
-          }
-        }
-        case ConversationLookup.Unavailable unavailable -> {
-          if (late) {
-            promise.fail(ApiError.unavailable("conversation_unavailable",
-                "no instance can answer for this conversation right now (" + unavailable.reason() + "); retry shortly").exception());
-          } else {
-            retry(id, expect, deadline, headers, forwarded, promise);
-          }
-        }
-      }
-    });
+  private void attempt(
+      final String id,
+      final Written expect,
+      final long deadline,
+      final MultiMap headers,
+      final boolean forwarded,
+      final Promise<Optional<ConversationInfo>> promise) {
+    vertx
+        .executeBlocking(() -> directory.lookup(id), false)
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                promise.fail(
+                    ApiError.unavailable(
+                            "directory_failed",
+                            "cannot look the conversation up: " + ar.cause().getMessage())
+                        .exception());
+                return;
+              }
+              final boolean late = System.nanoTime() > deadline;
+              switch (ar.result()) {
+                case ConversationLookup.Found found -> {
+                  final ConversationInfo info =
+                      ConversationInfo.of(id, found.meta(), found.generating());
+                  final boolean fresh =
+                      expect == null
+                          || !expect.deletes() && info.applied(expect.partition(), expect.offset());
+                  if (fresh || late) {
+                    promise.complete(Optional.of(info));
+                  } else {
+                    retry(id, expect, deadline, headers, forwarded, promise);
+                  }
+                }
+                case ConversationLookup.NotFound notFound -> {
+                  if (expect == null || expect.deletes() || late) {
+                    promise.complete(Optional.empty());
+                  } else {
+                    retry(id, expect, deadline, headers, forwarded, promise);
+                  }
+                }
+                case ConversationLookup.Elsewhere elsewhere -> {
+                  if (forwarded) {
+                    promise.fail(
+                        ApiError.unavailable(
+                                "conversation_moving",
+                                "the conversation's owner is changing (a rebalance); retry shortly")
+                            .exception());
+                  } else {
+                    askPeer(elsewhere.hostPort(), id, expect, headers).onComplete(promise);
+                  }
+                }
+                case ConversationLookup.Unavailable unavailable -> {
+                  if (late) {
+                    promise.fail(
+                        ApiError.unavailable(
+                                "conversation_unavailable",
+                                "no instance can answer for this conversation right now ("
+                                    + unavailable.reason()
+                                    + "); retry shortly")
+                            .exception());
+                  } else {
+                    retry(id, expect, deadline, headers, forwarded, promise);
+                  }
+                }
+              }
+            });
   }
 
-  private void retry(final String id, final Written expect, final long deadline, final MultiMap headers,
-      final boolean forwarded, final Promise<Optional<ConversationInfo>> promise) {
+  private void retry(
+      final String id,
+      final Written expect,
+      final long deadline,
+      final MultiMap headers,
+      final boolean forwarded,
+      final Promise<Optional<ConversationInfo>> promise) {
     vertx.setTimer(RETRY_MS, t -> attempt(id, expect, deadline, headers, forwarded, promise));
   }
 
-  private Future<Optional<ConversationInfo>> askPeer(final String hostPort, final String id, final Written expect,
-      final MultiMap headers) {
+  private Future<Optional<ConversationInfo>> askPeer(
+      final String hostPort, final String id, final Written expect, final MultiMap headers) {
     final int colon = hostPort.lastIndexOf(':');
     if (colon <= 0) {
-      return Future.failedFuture(ApiError.internal("bad peer address '" + hostPort + "' (application.server)").exception());
+      return Future.failedFuture(
+          ApiError.internal("bad peer address '" + hostPort + "' (application.server)")
+              .exception());
     }
     final String host = hostPort.substring(0, colon).replace("[", "").replace("]", "");
     final int port = Integer.parseInt(hostPort.substring(colon + 1));
-    final RequestOptions options = new RequestOptions()
-        .setMethod(HttpMethod.GET)
-        .setHost(host)
-        .setPort(port)
-        .setURI("/v1/conversations/" + id)
-        .setTimeout(requestTimeoutMs)
-        .putHeader(FORWARDED_HEADER, "1");
+    final RequestOptions options =
+        new RequestOptions()
+            .setMethod(HttpMethod.GET)
+            .setHost(host)
+            .setPort(port)
+            .setURI("/v1/conversations/" + id)
+            .setTimeout(requestTimeoutMs)
+            .putHeader(FORWARDED_HEADER, "1");
     final String auth = headers.get("Authorization");
     if (auth != null) {
       options.putHeader("Authorization", auth);
     }
     if (expect != null) {
-      options.putHeader(AFTER_HEADER, expect.partition() + ":" + expect.offset() + ":" + (expect.deletes() ? 1 : 0));
+      options.putHeader(
+          AFTER_HEADER,
+          expect.partition() + ":" + expect.offset() + ":" + (expect.deletes() ? 1 : 0));
     }
-    return peers.request(options)
+    return peers
+        .request(options)
         .compose(req -> req.send())
-        .compose(resp -> resp.body().map(body -> {
-          if (resp.statusCode() == 200) {
-            return Optional.of(ConversationInfo.fromJson(new JsonObject(body)));
-          }
-          if (resp.statusCode() == 404) {
-            return Optional.<ConversationInfo>empty();
-          }
-          throw ApiError.unavailable("peer_failed",
-              "the gateway that owns the conversation (" + hostPort + ") answered " + resp.statusCode() + ": " + body).exception();
-        }))
-        .recover(e -> Future.failedFuture(e instanceof ApiException ? e
-            : ApiError.unavailable("peer_unreachable", "cannot reach the gateway that owns the conversation (" + hostPort + "): "
-                + e.getMessage()).exception()));
+        .compose(
+            resp ->
+                resp.body()
+                    .map(
+                        body -> {
+                          if (resp.statusCode() == 200) {
+                            return Optional.of(ConversationInfo.fromJson(new JsonObject(body)));
+                          }
+                          if (resp.statusCode() == 404) {
+                            return Optional.<ConversationInfo>empty();
+                          }
+                          throw ApiError.unavailable(
+                                  "peer_failed",
+                                  "the gateway that owns the conversation ("
+                                      + hostPort
+                                      + ") answered "
+                                      + resp.statusCode()
+                                      + ": "
+                                      + body)
+                              .exception();
+                        }))
+        .recover(
+            e ->
+                Future.failedFuture(
+                    e instanceof ApiException
+                        ? e
+                        : ApiError.unavailable(
+                                "peer_unreachable",
+                                "cannot reach the gateway that owns the conversation ("
+                                    + hostPort
+                                    + "): "
+                                    + e.getMessage())
+                            .exception()));
   }
 
   private static Written parseAfter(final String header) {
@@ -164,7 +225,11 @@ public final class ConversationResolver {
     }
     final String[] parts = header.split(":");
     try {
-      return new Written("", Integer.parseInt(parts[0]), Long.parseLong(parts[1]), parts.length > 2 && parts[2].equals("1"));
+      return new Written(
+          "",
+          Integer.parseInt(parts[0]),
+          Long.parseLong(parts[1]),
+          parts.length > 2 && parts[2].equals("1"));
     } catch (final RuntimeException e) {
       return null;
     }

@@ -56,7 +56,9 @@ public final class ConversationRoutes {
   /** {@code POST /v1/conversations/{id}/messages}. */
   public void appendMessage(final RoutingContext ctx) {
     final String id = ConversationIds.require(ctx.pathParam("id"), "id");
-    final ConversationEvent event = MessageEvents.read(JsonBodies.object(ctx), services.ports().model(), services.ports().limits());
+    final ConversationEvent event =
+        MessageEvents.read(
+            JsonBodies.object(ctx), services.ports().model(), services.ports().limits());
     publish(ctx, id, event, new JsonObject());
   }
 
@@ -65,7 +67,9 @@ public final class ConversationRoutes {
     final String id = ConversationIds.require(ctx.pathParam("id"), "id");
     final JsonObject body = JsonBodies.object(ctx);
     JsonBodies.onlyFields(body, GENERATE_FIELDS);
-    final Generate.Builder generate = GenerateParams.read(body, services.ports().model(), services.ports().limits(), 10, List.of());
+    final Generate.Builder generate =
+        GenerateParams.read(
+            body, services.ports().model(), services.ports().limits(), 10, List.of());
     final String prefix = JsonBodies.string(body, "prefix");
     if (prefix != null) {
       MessageEvents.checkText(prefix, "prefix", services.ports().limits());
@@ -78,58 +82,79 @@ public final class ConversationRoutes {
     }
   }
 
-  private void streamGeneration(final RoutingContext ctx, final String id, final Generate.Builder generate) {
+  private void streamGeneration(
+      final RoutingContext ctx, final String id, final Generate.Builder generate) {
     final GenerationCall[] call = new GenerationCall[1];
-    final SseStream sse = new SseStream(services.vertx(), ctx.response(), services.heartbeatMs(), services.streamBufferBytes(),
-        () -> tooSlow(ctx, call[0]));
-    call[0] = GenerationCall.start(services, id, List.of(), generate, new GenerationCall.Listener() {
-      @Override
-      public void onChunk(final TokenChunk chunk) {
-        sse.event("token", Replies.chunk(chunk).encode());
-      }
+    final SseStream sse =
+        new SseStream(
+            services.vertx(),
+            ctx.response(),
+            services.heartbeatMs(),
+            services.streamBufferBytes(),
+            () -> tooSlow(ctx, call[0]));
+    call[0] =
+        GenerationCall.start(
+            services,
+            id,
+            List.of(),
+            generate,
+            new GenerationCall.Listener() {
+              @Override
+              public void onChunk(final TokenChunk chunk) {
+                sse.event("token", Replies.chunk(chunk).encode());
+              }
 
-      @Override
-      public void onDone(final GenerationDone done) {
-        sse.event("done", Replies.done(id, call[0].requestId(), done).encode());
-        sse.end();
-      }
+              @Override
+              public void onDone(final GenerationDone done) {
+                sse.event("done", Replies.done(id, call[0].requestId(), done).encode());
+                sse.end();
+              }
 
-      @Override
-      public void onError(final ApiError error) {
-        if (sse.started()) {
-          sse.event("error", error.toJson().encode());
-          sse.end();
-        } else {
-          sse.abandon();
-          Responses.error(ctx, error);
-        }
-      }
-    });
+              @Override
+              public void onError(final ApiError error) {
+                if (sse.started()) {
+                  sse.event("error", error.toJson().encode());
+                  sse.end();
+                } else {
+                  sse.abandon();
+                  Responses.error(ctx, error);
+                }
+              }
+            });
     requestIdHeader(ctx, call[0]);
-    ctx.response().closeHandler(v -> {
-      sse.abandon();
-      call[0].cancel();
-    });
+    ctx.response()
+        .closeHandler(
+            v -> {
+              sse.abandon();
+              call[0].cancel();
+            });
   }
 
-  private void awaitGeneration(final RoutingContext ctx, final String id, final Generate.Builder generate) {
+  private void awaitGeneration(
+      final RoutingContext ctx, final String id, final Generate.Builder generate) {
     final GenerationCall[] call = new GenerationCall[1];
-    call[0] = GenerationCall.start(services, id, List.of(), generate, new GenerationCall.Listener() {
-      @Override
-      public void onChunk(final TokenChunk chunk) {
-        // the done message carries the whole text
-      }
+    call[0] =
+        GenerationCall.start(
+            services,
+            id,
+            List.of(),
+            generate,
+            new GenerationCall.Listener() {
+              @Override
+              public void onChunk(final TokenChunk chunk) {
+                // the done message carries the whole text
+              }
 
-      @Override
-      public void onDone(final GenerationDone done) {
-        Responses.json(ctx, 200, Replies.done(id, call[0].requestId(), done));
-      }
+              @Override
+              public void onDone(final GenerationDone done) {
+                Responses.json(ctx, 200, Replies.done(id, call[0].requestId(), done));
+              }
 
-      @Override
-      public void onError(final ApiError error) {
-        Responses.error(ctx, error);
-      }
-    });
+              @Override
+              public void onError(final ApiError error) {
+                Responses.error(ctx, error);
+              }
+            });
     requestIdHeader(ctx, call[0]);
     ctx.response().closeHandler(v -> call[0].cancel());
   }
@@ -161,21 +186,28 @@ public final class ConversationRoutes {
     JsonBodies.onlyFields(body, Set.of("new_id"));
     final String newId = ConversationIds.require(JsonBodies.string(body, "new_id"), "new_id");
     if (newId.equals(id)) {
-      throw ApiError.invalidParameter("new_id", "'new_id' must differ from the conversation forked").exception();
+      throw ApiError.invalidParameter("new_id", "'new_id' must differ from the conversation forked")
+          .exception();
     }
     final var source = services.resolver().resolve(id, ctx.request().headers());
     final var target = services.resolver().resolve(newId, ctx.request().headers());
-    Future.all(source, target).onComplete(ar -> {
-      if (ar.failed()) {
-        fail(ctx, ar.cause());
-      } else if (source.result().isEmpty()) {
-        Responses.error(ctx, unknown(id));
-      } else if (target.result().isPresent()) {
-        Responses.error(ctx, ApiError.conflict("conversation_exists", "conversation '" + newId + "' already exists; fork into a new id"));
-      } else {
-        publish(ctx, id, Events.fork(newId), new JsonObject().put("new_id", newId));
-      }
-    });
+    Future.all(source, target)
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                fail(ctx, ar.cause());
+              } else if (source.result().isEmpty()) {
+                Responses.error(ctx, unknown(id));
+              } else if (target.result().isPresent()) {
+                Responses.error(
+                    ctx,
+                    ApiError.conflict(
+                        "conversation_exists",
+                        "conversation '" + newId + "' already exists; fork into a new id"));
+              } else {
+                publish(ctx, id, Events.fork(newId), new JsonObject().put("new_id", newId));
+              }
+            });
   }
 
   /** {@code DELETE /v1/conversations/{id}}. */
@@ -184,32 +216,56 @@ public final class ConversationRoutes {
     whenKnown(ctx, id, info -> publish(ctx, id, Events.delete(), new JsonObject()));
   }
 
-  /** Resolves conversation {@code id}: a failure or 404 when it is unknown, else {@code known} runs on it. */
-  private void whenKnown(final RoutingContext ctx, final String id, final Consumer<ConversationInfo> known) {
-    services.resolver().resolve(id, ctx.request().headers()).onComplete(ar -> {
-      if (ar.failed()) {
-        fail(ctx, ar.cause());
-      } else if (ar.result().isEmpty()) {
-        Responses.error(ctx, unknown(id));
-      } else {
-        known.accept(ar.result().get());
-      }
-    });
+  /**
+   * Resolves conversation {@code id}: a failure or 404 when it is unknown, else {@code known} runs
+   * on it.
+   */
+  private void whenKnown(
+      final RoutingContext ctx, final String id, final Consumer<ConversationInfo> known) {
+    services
+        .resolver()
+        .resolve(id, ctx.request().headers())
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                fail(ctx, ar.cause());
+              } else if (ar.result().isEmpty()) {
+                Responses.error(ctx, unknown(id));
+              } else {
+                known.accept(ar.result().get());
+              }
+            });
   }
 
-  private void publish(final RoutingContext ctx, final String id, final ConversationEvent event, final JsonObject extra) {
-    services.publisher().publish(Vertx.currentContext(), id, event).onComplete(ar -> {
-      if (ar.failed()) {
-        Responses.error(ctx, ApiError.unavailable("kafka_unavailable", "could not write the event to Kafka: " + ar.cause().getMessage()));
-        return;
-      }
-      final Written w = ar.result();
-      Responses.json(ctx, 202, extra.copy()
-          .put("conversation_id", id)
-          .put("event_id", w.eventId())
-          .put("partition", w.partition())
-          .put("offset", w.offset()));
-    });
+  private void publish(
+      final RoutingContext ctx,
+      final String id,
+      final ConversationEvent event,
+      final JsonObject extra) {
+    services
+        .publisher()
+        .publish(Vertx.currentContext(), id, event)
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                Responses.error(
+                    ctx,
+                    ApiError.unavailable(
+                        "kafka_unavailable",
+                        "could not write the event to Kafka: " + ar.cause().getMessage()));
+                return;
+              }
+              final Written w = ar.result();
+              Responses.json(
+                  ctx,
+                  202,
+                  extra
+                      .copy()
+                      .put("conversation_id", id)
+                      .put("event_id", w.eventId())
+                      .put("partition", w.partition())
+                      .put("offset", w.offset()));
+            });
   }
 
   static ApiError unknown(final String id) {

@@ -19,8 +19,19 @@ import java.util.List;
 public final class GenerateParams {
 
   /** The fields {@link #read} understands. */
-  public static final List<String> FIELDS = List.of("max_tokens", "temperature", "top_p", "top_k", "min_p", "seed", "stop",
-      "stop_token_ids", "repetition_penalty", "presence_penalty", "frequency_penalty");
+  public static final List<String> FIELDS =
+      List.of(
+          "max_tokens",
+          "temperature",
+          "top_p",
+          "top_k",
+          "min_p",
+          "seed",
+          "stop",
+          "stop_token_ids",
+          "repetition_penalty",
+          "presence_penalty",
+          "frequency_penalty");
 
   private GenerateParams() {}
 
@@ -28,8 +39,12 @@ public final class GenerateParams {
    * @param maxTemperature the highest temperature accepted (OpenAI clients expect 2)
    * @param extraStops stop strings added after the request's own (chat turn ends)
    */
-  public static Generate.Builder read(final JsonObject body, final ServedModel model, final EventLimits limits,
-      final double maxTemperature, final List<String> extraStops) {
+  public static Generate.Builder read(
+      final JsonObject body,
+      final ServedModel model,
+      final EventLimits limits,
+      final double maxTemperature,
+      final List<String> extraStops) {
     final Generate.Builder g = Generate.newBuilder();
     final SamplingParams.Builder s = SamplingParams.newBuilder();
     final Long maxTokens = JsonBodies.integer(body, "max_tokens", 1, limits.maxGenerateTokens());
@@ -41,7 +56,9 @@ public final class GenerateParams {
     final Double topP = JsonBodies.number(body, "top_p", 0, 1);
     if (topP != null) {
       if (topP == 0) {
-        throw ApiError.invalidParameter("top_p", "'top_p' must be above 0 and at most 1 (use temperature 0 for greedy)").exception();
+        throw ApiError.invalidParameter(
+                "top_p", "'top_p' must be above 0 and at most 1 (use temperature 0 for greedy)")
+            .exception();
       }
       s.setTopP(topP.floatValue());
     }
@@ -74,19 +91,33 @@ public final class GenerateParams {
     return g;
   }
 
-  private static void readStops(final JsonObject body, final ServedModel model, final EventLimits limits,
-      final List<String> extraStops, final Generate.Builder g) {
+  private static void readStops(
+      final JsonObject body,
+      final ServedModel model,
+      final EventLimits limits,
+      final List<String> extraStops,
+      final Generate.Builder g) {
     final List<String> stops = JsonBodies.strings(body, "stop");
     for (final String stop : stops) {
-      if (stop.isEmpty() || stop.getBytes(StandardCharsets.UTF_8).length > EventLimits.MAX_STOP_BYTES) {
-        throw ApiError.invalidParameter("stop", "each stop string must be 1 to " + EventLimits.MAX_STOP_BYTES + " bytes long").exception();
+      if (stop.isEmpty()
+          || stop.getBytes(StandardCharsets.UTF_8).length > EventLimits.MAX_STOP_BYTES) {
+        throw ApiError.invalidParameter(
+                "stop",
+                "each stop string must be 1 to " + EventLimits.MAX_STOP_BYTES + " bytes long")
+            .exception();
       }
     }
-    final List<Integer> stopIds = JsonBodies.integers(body, "stop_token_ids", 0, model.vocabularySize() - 1);
+    final List<Integer> stopIds =
+        JsonBodies.integers(body, "stop_token_ids", 0, model.vocabularySize() - 1);
     final int count = stops.size() + extraStops.size() + (stopIds == null ? 0 : stopIds.size());
     if (count > limits.maxStopSequences()) {
-      throw ApiError.invalidParameter("stop", "at most " + (limits.maxStopSequences() - extraStops.size())
-          + " stop strings and stop token ids together, got " + (count - extraStops.size())).exception();
+      throw ApiError.invalidParameter(
+              "stop",
+              "at most "
+                  + (limits.maxStopSequences() - extraStops.size())
+                  + " stop strings and stop token ids together, got "
+                  + (count - extraStops.size()))
+          .exception();
     }
     g.addAllStop(stops);
     for (final String extra : extraStops) {

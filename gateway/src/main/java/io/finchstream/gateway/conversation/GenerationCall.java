@@ -19,9 +19,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One generation as the gateway sees it: writes the events that come before it (appended
- * messages), then the Generate with this gateway as {@code reply_to}, and passes its replies to a
- * {@link Listener} on the caller's context, in chunk order, until the GenerationDone or an error.
+ * One generation as the gateway sees it: writes the events that come before it (appended messages),
+ * then the Generate with this gateway as {@code reply_to}, and passes its replies to a {@link
+ * Listener} on the caller's context, in chunk order, until the GenerationDone or an error.
  *
  * <p>If no reply comes for {@code gateway.reply.timeout.ms}, or the caller {@link #cancel}s (the
  * client went away, or read too slowly), a {@code CancelGeneration} is written so that the
@@ -56,7 +56,10 @@ public final class GenerationCall {
   private boolean firstSeen;
   private int nextIndex;
 
-  private GenerationCall(final GatewayServices services, final Context context, final String conversationId,
+  private GenerationCall(
+      final GatewayServices services,
+      final Context context,
+      final String conversationId,
       final Listener listener) {
     this.services = services;
     this.context = context;
@@ -66,14 +69,18 @@ public final class GenerationCall {
   }
 
   /**
-   * Starts a generation of {@code conversationId}. Must be called on a Vert.x context; the
-   * listener is called on it.
+   * Starts a generation of {@code conversationId}. Must be called on a Vert.x context; the listener
+   * is called on it.
    *
    * @param before events to write first, in order (e.g. the new messages of a chat)
    * @param generate the generation's parameters (request id and reply address are set here)
    */
-  public static GenerationCall start(final GatewayServices services, final String conversationId,
-      final List<ConversationEvent> before, final Generate.Builder generate, final Listener listener) {
+  public static GenerationCall start(
+      final GatewayServices services,
+      final String conversationId,
+      final List<ConversationEvent> before,
+      final Generate.Builder generate,
+      final Listener listener) {
     final Context context = Vertx.currentContext();
     if (context == null) {
       throw new IllegalStateException("GenerationCall.start must run on a Vert.x context");
@@ -97,40 +104,57 @@ public final class GenerationCall {
     if (!services.listener().assigned()) {
       finished = true;
       final String why = services.listener().problem();
-      context.runOnContext(v -> listener.onError(ApiError.unavailable("not_ready",
-          "this gateway cannot receive replies yet (" + why + "); retry shortly")));
+      context.runOnContext(
+          v ->
+              listener.onError(
+                  ApiError.unavailable(
+                      "not_ready",
+                      "this gateway cannot receive replies yet (" + why + "); retry shortly")));
       return;
     }
     if (services.activeGenerations().incrementAndGet() > services.maxActiveGenerations()) {
       services.activeGenerations().decrementAndGet();
       finished = true;
-      context.runOnContext(v -> listener.onError(ApiError.unavailable("overloaded",
-          "this gateway already waits on " + services.maxActiveGenerations() + " generations (gateway.max.active.generations);"
-              + " retry shortly")));
+      context.runOnContext(
+          v ->
+              listener.onError(
+                  ApiError.unavailable(
+                      "overloaded",
+                      "this gateway already waits on "
+                          + services.maxActiveGenerations()
+                          + " generations (gateway.max.active.generations);"
+                          + " retry shortly")));
       return;
     }
     counted = true;
     registration = services.router().register(conversationId, requestId, context, this::onReply);
-    final ConversationEvent event = Events.generate(generate.setRequestId(requestId).setReplyTo(services.instanceId()).build());
+    final ConversationEvent event =
+        Events.generate(generate.setRequestId(requestId).setReplyTo(services.instanceId()).build());
     final List<Future<Written>> writes = new ArrayList<>();
     for (final ConversationEvent e : before) {
       writes.add(services.publisher().publish(context, conversationId, e));
     }
-    final Future<Written> generateWrite = services.publisher().publish(context, conversationId, event);
+    final Future<Written> generateWrite =
+        services.publisher().publish(context, conversationId, event);
     writes.add(generateWrite);
-    Future.all(writes).onComplete(ar -> {
-      if (ar.failed()) {
-        if (!finished) {
-          finish("kafka_unavailable");
-          listener.onError(ApiError.unavailable("kafka_unavailable", "could not write to Kafka: " + ar.cause().getMessage()));
-        }
-        return;
-      }
-      if (!finished) {
-        armTimer();
-        listener.onAccepted(generateWrite.result());
-      }
-    });
+    Future.all(writes)
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                if (!finished) {
+                  finish("kafka_unavailable");
+                  listener.onError(
+                      ApiError.unavailable(
+                          "kafka_unavailable",
+                          "could not write to Kafka: " + ar.cause().getMessage()));
+                }
+                return;
+              }
+              if (!finished) {
+                armTimer();
+                listener.onAccepted(generateWrite.result());
+              }
+            });
   }
 
   /** Stops waiting and asks the processors to stop generating (no-op once finished). */
@@ -162,7 +186,13 @@ public final class GenerationCall {
         listener.onChunk(chunk);
       }
       case DONE -> {
-        finish(reply.getDone().getFinishReason().name().replace("FINISH_REASON_", "").toLowerCase(Locale.ROOT));
+        finish(
+            reply
+                .getDone()
+                .getFinishReason()
+                .name()
+                .replace("FINISH_REASON_", "")
+                .toLowerCase(Locale.ROOT));
         listener.onDone(reply.getDone());
       }
       case ERROR -> {
@@ -177,20 +207,36 @@ public final class GenerationCall {
     if (timer >= 0) {
       services.vertx().cancelTimer(timer);
     }
-    timer = services.vertx().setTimer(services.replyTimeoutMs(), t -> {
-      timer = -1;
-      if (!finished) {
-        finish("timeout");
-        writeCancel();
-        listener.onError(ApiError.timeout("no reply from the processors for " + services.replyTimeoutMs()
-            + " ms (gateway.reply.timeout.ms); the generation was cancelled"));
-      }
-    });
+    timer =
+        services
+            .vertx()
+            .setTimer(
+                services.replyTimeoutMs(),
+                t -> {
+                  timer = -1;
+                  if (!finished) {
+                    finish("timeout");
+                    writeCancel();
+                    listener.onError(
+                        ApiError.timeout(
+                            "no reply from the processors for "
+                                + services.replyTimeoutMs()
+                                + " ms (gateway.reply.timeout.ms); the generation was cancelled"));
+                  }
+                });
   }
 
   private void writeCancel() {
-    services.publisher().publish(context, conversationId, Events.cancel(requestId))
-        .onFailure(e -> LOG.warn("could not cancel generation {} of {}: {}", requestId, conversationId, e.getMessage()));
+    services
+        .publisher()
+        .publish(context, conversationId, Events.cancel(requestId))
+        .onFailure(
+            e ->
+                LOG.warn(
+                    "could not cancel generation {} of {}: {}",
+                    requestId,
+                    conversationId,
+                    e.getMessage()));
   }
 
   private void finish(final String outcome) {

@@ -25,22 +25,30 @@ public final class MessageEvents {
 
   private MessageEvents() {}
 
-  public static ConversationEvent read(final JsonObject body, final ServedModel model, final EventLimits limits) {
+  public static ConversationEvent read(
+      final JsonObject body, final ServedModel model, final EventLimits limits) {
     JsonBodies.onlyFields(body, FIELDS);
     final String text = JsonBodies.string(body, "text");
     final List<Integer> tokens = JsonBodies.integers(body, "tokens", 0, model.vocabularySize() - 1);
     if ((text == null) == (tokens == null)) {
-      throw ApiError.invalidParameter(text == null ? "text" : "tokens", "give exactly one of 'text' and 'tokens'").exception();
+      throw ApiError.invalidParameter(
+              text == null ? "text" : "tokens", "give exactly one of 'text' and 'tokens'")
+          .exception();
     }
     if (tokens != null) {
       if (body.containsKey("role")) {
-        throw ApiError.invalidParameter("role", "'role' applies to 'text' only; tokens are appended as they are").exception();
+        throw ApiError.invalidParameter(
+                "role", "'role' applies to 'text' only; tokens are appended as they are")
+            .exception();
       }
       if (tokens.isEmpty()) {
         throw ApiError.invalidParameter("tokens", "'tokens' must not be empty").exception();
       }
       if (tokens.size() > limits.maxAppendTokens()) {
-        throw ApiError.tooLarge("tokens", "at most " + limits.maxAppendTokens() + " tokens per message, got " + tokens.size()).exception();
+        throw ApiError.tooLarge(
+                "tokens",
+                "at most " + limits.maxAppendTokens() + " tokens per message, got " + tokens.size())
+            .exception();
       }
       return Events.appendTokens(tokens);
     }
@@ -55,8 +63,16 @@ public final class MessageEvents {
     }
     final int bytes = text.getBytes(StandardCharsets.UTF_8).length;
     if (bytes > limits.maxTextBytes()) {
-      throw ApiError.tooLarge(param, "'" + param + "' is " + bytes + " bytes; at most " + limits.maxTextBytes()
-          + " are accepted (max.text.bytes)").exception();
+      throw ApiError.tooLarge(
+              param,
+              "'"
+                  + param
+                  + "' is "
+                  + bytes
+                  + " bytes; at most "
+                  + limits.maxTextBytes()
+                  + " are accepted (max.text.bytes)")
+          .exception();
     }
   }
 
@@ -70,7 +86,10 @@ public final class MessageEvents {
       case "assistant" -> Role.ROLE_ASSISTANT;
       case "system" -> Role.ROLE_SYSTEM;
       case "raw" -> Role.ROLE_RAW;
-      default -> throw ApiError.invalidParameter("role", "'role' must be user, assistant, system or raw, got '" + name + "'").exception();
+      default ->
+          throw ApiError.invalidParameter(
+                  "role", "'role' must be user, assistant, system or raw, got '" + name + "'")
+              .exception();
     };
   }
 }

@@ -24,7 +24,13 @@ public final class Replies {
     return new JsonObject()
         .put("index", chunk.getIndex())
         .put("text", chunk.getText())
-        .put("token_ids", new JsonArray(chunk.getTokenIdsList().stream().map(Integer::longValue).map(Object.class::cast).toList()));
+        .put(
+            "token_ids",
+            new JsonArray(
+                chunk.getTokenIdsList().stream()
+                    .map(Integer::longValue)
+                    .map(Object.class::cast)
+                    .toList()));
   }
 
   public static JsonObject usage(final Usage usage) {
@@ -34,7 +40,8 @@ public final class Replies {
         .put("conversation_tokens", usage.getConversationTokens());
   }
 
-  public static JsonObject done(final String conversationId, final String requestId, final GenerationDone done) {
+  public static JsonObject done(
+      final String conversationId, final String requestId, final GenerationDone done) {
     return new JsonObject()
         .put("conversation_id", conversationId)
         .put("request_id", requestId)

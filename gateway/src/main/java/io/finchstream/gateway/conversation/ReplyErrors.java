@@ -13,7 +13,12 @@ public final class ReplyErrors {
     final String code = error.getCode().name().toLowerCase(Locale.ROOT);
     final String message = error.getMessage().isEmpty() ? code : error.getMessage();
     return switch (error.getCode()) {
-      case INVALID_PARAMETERS, TOKEN_OUT_OF_RANGE, MALFORMED_EVENT, UNKNOWN_EVENT_TYPE, INVALID_KEY, UNSUPPORTED_SCHEMA_VERSION ->
+      case INVALID_PARAMETERS,
+          TOKEN_OUT_OF_RANGE,
+          MALFORMED_EVENT,
+          UNKNOWN_EVENT_TYPE,
+          INVALID_KEY,
+          UNSUPPORTED_SCHEMA_VERSION ->
           ApiError.badRequest(code, message);
       case PAYLOAD_TOO_LARGE -> ApiError.tooLarge(null, message);
       case UNKNOWN_CONVERSATION -> ApiError.notFound(code, message);

@@ -14,15 +14,17 @@ import org.slf4j.LoggerFactory;
  * The first handler of every request: gives it a request id ({@code X-Request-Id}, taken from the
  * client when it sends a sane one), and when the exchange ends writes one structured access-log
  * line (logger {@code io.finchstream.gateway.access}, SLF4J key/value pairs: method, route, path,
- * status, bytes, duration_ms, key, remote, request_id, error) and records the request in the
- * {@code finchstream.gateway.http.requests} timer (tags method, route, status).
+ * status, bytes, duration_ms, key, remote, request_id, error) and records the request in the {@code
+ * finchstream.gateway.http.requests} timer (tags method, route, status).
  */
 public final class AccessLog implements Handler<RoutingContext> {
 
   /** Context key: the route template (set by the router), e.g. {@code /v1/conversations/:id}. */
   public static final String ROUTE_KEY = "finchstream.route";
+
   /** Context key: the error code of a failed request. */
   public static final String ERROR_CODE_KEY = "finchstream.error";
+
   /** Context key: the request id. */
   public static final String REQUEST_ID_KEY = "finchstream.requestId";
 
@@ -47,7 +49,9 @@ public final class AccessLog implements Handler<RoutingContext> {
   }
 
   private static String requestId(final String fromClient) {
-    if (fromClient != null && !fromClient.isEmpty() && fromClient.length() <= MAX_CLIENT_ID
+    if (fromClient != null
+        && !fromClient.isEmpty()
+        && fromClient.length() <= MAX_CLIENT_ID
         && fromClient.chars().allMatch(c -> c > 32 && c < 127)) {
       return fromClient;
     }
@@ -77,10 +81,16 @@ public final class AccessLog implements Handler<RoutingContext> {
         .addKeyValue("bytes", ctx.response().bytesWritten())
         .addKeyValue("duration_ms", ms)
         .addKeyValue("key", ctx.get(ApiKeyAuth.KEY_ID, "-"))
-        .addKeyValue("remote", request.remoteAddress() == null ? "-" : request.remoteAddress().host())
+        .addKeyValue(
+            "remote", request.remoteAddress() == null ? "-" : request.remoteAddress().host())
         .addKeyValue("request_id", requestId)
         .addKeyValue("error", error)
-        .log("{} {} {} {} ms{}", request.method().name(), request.path(), closedEarly ? "closed" : status, ms,
+        .log(
+            "{} {} {} {} ms{}",
+            request.method().name(),
+            request.path(),
+            closedEarly ? "closed" : status,
+            ms,
             error.isEmpty() ? "" : " " + error);
   }
 }

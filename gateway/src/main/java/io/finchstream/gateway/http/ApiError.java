@@ -18,7 +18,13 @@ public record ApiError(int status, String type, String code, String message, Str
 
   public JsonObject toJson() {
     return new JsonObject()
-        .put("error", new JsonObject().put("message", message).put("type", type).put("code", code).put("param", param));
+        .put(
+            "error",
+            new JsonObject()
+                .put("message", message)
+                .put("type", type)
+                .put("code", code)
+                .put("param", param));
   }
 
   public ApiException exception() {
@@ -34,7 +40,8 @@ public record ApiError(int status, String type, String code, String message, Str
   }
 
   public static ApiError malformedJson(final String detail) {
-    return new ApiError(400, INVALID, "malformed_json", "the request body is not valid JSON: " + detail, null);
+    return new ApiError(
+        400, INVALID, "malformed_json", "the request body is not valid JSON: " + detail, null);
   }
 
   public static ApiError unauthorized(final String message) {

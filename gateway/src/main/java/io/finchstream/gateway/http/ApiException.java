@@ -1,6 +1,8 @@
 package io.finchstream.gateway.http;
 
-/** Thrown by request handlers to answer with an {@link ApiError}; the failure handler renders it. */
+/**
+ * Thrown by request handlers to answer with an {@link ApiError}; the failure handler renders it.
+ */
 public final class ApiException extends RuntimeException {
 
   private static final long serialVersionUID = 1L;

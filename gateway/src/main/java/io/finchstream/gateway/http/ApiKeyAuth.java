@@ -19,6 +19,7 @@ public final class ApiKeyAuth implements Handler<RoutingContext> {
 
   /** Context key: the caller's key id, or {@value #ANONYMOUS}. */
   public static final String KEY_ID = "finchstream.keyId";
+
   /** Key id of requests when authentication is off. */
   public static final String ANONYMOUS = "anonymous";
 
@@ -42,7 +43,10 @@ public final class ApiKeyAuth implements Handler<RoutingContext> {
     }
     final String key = presented(ctx);
     if (key == null) {
-      Responses.error(ctx, ApiError.unauthorized("missing API key: send the header 'Authorization: Bearer YOUR_KEY'"));
+      Responses.error(
+          ctx,
+          ApiError.unauthorized(
+              "missing API key: send the header 'Authorization: Bearer YOUR_KEY'"));
       return;
     }
     final byte[] digest = sha256(key);
@@ -51,7 +55,10 @@ public final class ApiKeyAuth implements Handler<RoutingContext> {
       ok |= MessageDigest.isEqual(d, digest);
     }
     if (!ok) {
-      Responses.error(ctx, ApiError.unauthorized("wrong API key: it is not one of the keys configured in gateway.api.keys"));
+      Responses.error(
+          ctx,
+          ApiError.unauthorized(
+              "wrong API key: it is not one of the keys configured in gateway.api.keys"));
       return;
     }
     ctx.put(KEY_ID, keyId(digest));

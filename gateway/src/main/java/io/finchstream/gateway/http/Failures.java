@@ -36,17 +36,45 @@ public final class Failures implements Handler<RoutingContext> {
     }
     final int status = ctx.statusCode();
     return switch (status) {
-      case 404 -> ApiError.notFound("not_found", "no such endpoint: " + ctx.request().method() + " " + ctx.request().path());
-      case 405 -> new ApiError(405, "invalid_request_error", "method_not_allowed",
-          ctx.request().method() + " is not allowed on " + ctx.request().path(), null);
-      case 413 -> ApiError.tooLarge(null, "the request body is larger than " + bodyLimit + " bytes (gateway.body.limit.bytes)");
+      case 404 ->
+          ApiError.notFound(
+              "not_found",
+              "no such endpoint: " + ctx.request().method() + " " + ctx.request().path());
+      case 405 ->
+          new ApiError(
+              405,
+              "invalid_request_error",
+              "method_not_allowed",
+              ctx.request().method() + " is not allowed on " + ctx.request().path(),
+              null);
+      case 413 ->
+          ApiError.tooLarge(
+              null,
+              "the request body is larger than " + bodyLimit + " bytes (gateway.body.limit.bytes)");
       case 504, 503 -> ApiError.timeout("the request took too long (gateway.request.timeout.ms)");
-      case 400 -> ApiError.badRequest("bad_request", failure == null ? "bad request" : "bad request: " + failure.getMessage());
-      case 403 -> new ApiError(403, "invalid_request_error", "forbidden", failure == null ? "forbidden" : failure.getMessage(), null);
+      case 400 ->
+          ApiError.badRequest(
+              "bad_request",
+              failure == null ? "bad request" : "bad request: " + failure.getMessage());
+      case 403 ->
+          new ApiError(
+              403,
+              "invalid_request_error",
+              "forbidden",
+              failure == null ? "forbidden" : failure.getMessage(),
+              null);
       default -> {
-        LOG.error("request {} {} failed with status {}", ctx.request().method(), ctx.request().path(), status, failure);
-        yield ApiError.internal("internal error" + (failure == null ? "" : ": " + failure.getClass().getSimpleName())
-            + "; see the gateway log, request id " + ctx.get(AccessLog.REQUEST_ID_KEY, "-"));
+        LOG.error(
+            "request {} {} failed with status {}",
+            ctx.request().method(),
+            ctx.request().path(),
+            status,
+            failure);
+        yield ApiError.internal(
+            "internal error"
+                + (failure == null ? "" : ": " + failure.getClass().getSimpleName())
+                + "; see the gateway log, request id "
+                + ctx.get(AccessLog.REQUEST_ID_KEY, "-"));
       }
     };
   }

@@ -32,7 +32,8 @@ public final class JsonBodies {
       throw ApiError.malformedJson(e.getMessage()).exception();
     }
     if (!(parsed instanceof JsonObject object)) {
-      throw ApiError.badRequest("malformed_json", "the request body must be a JSON object").exception();
+      throw ApiError.badRequest("malformed_json", "the request body must be a JSON object")
+          .exception();
     }
     return object;
   }
@@ -41,7 +42,12 @@ public final class JsonBodies {
   public static void onlyFields(final JsonObject body, final Set<String> allowed) {
     for (final String name : body.fieldNames()) {
       if (!allowed.contains(name)) {
-        throw ApiError.invalidParameter(name, "unknown field '" + name + "'; allowed: " + String.join(", ", new TreeSet<>(allowed)))
+        throw ApiError.invalidParameter(
+                name,
+                "unknown field '"
+                    + name
+                    + "'; allowed: "
+                    + String.join(", ", new TreeSet<>(allowed)))
             .exception();
       }
     }
@@ -72,7 +78,8 @@ public final class JsonBodies {
   }
 
   /** A number field in [{@code min}, {@code max}], or null. */
-  public static Double number(final JsonObject body, final String name, final double min, final double max) {
+  public static Double number(
+      final JsonObject body, final String name, final double min, final double max) {
     final Object v = body.getValue(name);
     if (v == null) {
       return null;
@@ -82,34 +89,48 @@ public final class JsonBodies {
     }
     final double d = n.doubleValue();
     if (!(d >= min && d <= max)) {
-      throw ApiError.invalidParameter(name, "'" + name + "' must be between " + min + " and " + max + ", got " + v).exception();
+      throw ApiError.invalidParameter(
+              name, "'" + name + "' must be between " + min + " and " + max + ", got " + v)
+          .exception();
     }
     return d;
   }
 
   /** An integer field in [{@code min}, {@code max}], or null. */
-  public static Long integer(final JsonObject body, final String name, final long min, final long max) {
+  public static Long integer(
+      final JsonObject body, final String name, final long min, final long max) {
     return integerValue(body.getValue(name), name, min, max);
   }
 
-  private static Long integerValue(final Object v, final String name, final long min, final long max) {
+  private static Long integerValue(
+      final Object v, final String name, final long min, final long max) {
     if (v == null) {
       return null;
     }
     final long value;
     if (v instanceof Integer || v instanceof Long || v instanceof Short || v instanceof Byte) {
       value = ((Number) v).longValue();
-    } else if (v instanceof BigInteger || v instanceof BigDecimal || v instanceof Double || v instanceof Float) {
+    } else if (v instanceof BigInteger
+        || v instanceof BigDecimal
+        || v instanceof Double
+        || v instanceof Float) {
       final BigDecimal d = new BigDecimal(v.toString());
-      if (d.stripTrailingZeros().scale() > 0 || d.compareTo(BigDecimal.valueOf(max)) > 0 || d.compareTo(BigDecimal.valueOf(min)) < 0) {
-        throw ApiError.invalidParameter(name, "'" + name + "' must be an integer between " + min + " and " + max + ", got " + v).exception();
+      if (d.stripTrailingZeros().scale() > 0
+          || d.compareTo(BigDecimal.valueOf(max)) > 0
+          || d.compareTo(BigDecimal.valueOf(min)) < 0) {
+        throw ApiError.invalidParameter(
+                name,
+                "'" + name + "' must be an integer between " + min + " and " + max + ", got " + v)
+            .exception();
       }
       value = d.longValueExact();
     } else {
       throw ApiError.invalidParameter(name, "'" + name + "' must be an integer").exception();
     }
     if (value < min || value > max) {
-      throw ApiError.invalidParameter(name, "'" + name + "' must be between " + min + " and " + max + ", got " + value).exception();
+      throw ApiError.invalidParameter(
+              name, "'" + name + "' must be between " + min + " and " + max + ", got " + value)
+          .exception();
     }
     return value;
   }
@@ -124,12 +145,16 @@ public final class JsonBodies {
       return List.of(s);
     }
     if (!(v instanceof JsonArray array)) {
-      throw ApiError.invalidParameter(name, "'" + name + "' must be a string or an array of strings").exception();
+      throw ApiError.invalidParameter(
+              name, "'" + name + "' must be a string or an array of strings")
+          .exception();
     }
     final List<String> out = new ArrayList<>();
     for (final Object item : array) {
       if (!(item instanceof String s)) {
-        throw ApiError.invalidParameter(name, "'" + name + "' must be a string or an array of strings").exception();
+        throw ApiError.invalidParameter(
+                name, "'" + name + "' must be a string or an array of strings")
+            .exception();
       }
       out.add(s);
     }
@@ -137,19 +162,23 @@ public final class JsonBodies {
   }
 
   /** An array of integers in [{@code min}, {@code max}]; null when absent. */
-  public static List<Integer> integers(final JsonObject body, final String name, final int min, final int max) {
+  public static List<Integer> integers(
+      final JsonObject body, final String name, final int min, final int max) {
     final Object v = body.getValue(name);
     if (v == null) {
       return null;
     }
     if (!(v instanceof JsonArray array)) {
-      throw ApiError.invalidParameter(name, "'" + name + "' must be an array of integers").exception();
+      throw ApiError.invalidParameter(name, "'" + name + "' must be an array of integers")
+          .exception();
     }
     final List<Integer> out = new ArrayList<>(array.size());
     for (int i = 0; i < array.size(); i++) {
       final Long value = integerValue(array.getValue(i), name + "[" + i + "]", min, max);
       if (value == null) {
-        throw ApiError.invalidParameter(name, "'" + name + "[" + i + "]' must be an integer, got null").exception();
+        throw ApiError.invalidParameter(
+                name, "'" + name + "[" + i + "]' must be an integer, got null")
+            .exception();
       }
       out.add(value.intValue());
     }

@@ -76,18 +76,27 @@ public final class RateLimiter implements Handler<RoutingContext> {
   @Override
   public void handle(final RoutingContext ctx) {
     final String key = ctx.get(ApiKeyAuth.KEY_ID, ApiKeyAuth.ANONYMOUS);
-    final String caller = ApiKeyAuth.ANONYMOUS.equals(key) && ctx.request().remoteAddress() != null
-        ? "addr:" + ctx.request().remoteAddress().host()
-        : key;
+    final String caller =
+        ApiKeyAuth.ANONYMOUS.equals(key) && ctx.request().remoteAddress() != null
+            ? "addr:" + ctx.request().remoteAddress().host()
+            : key;
     final long waitNanos = acquire(caller);
     if (waitNanos == 0) {
       ctx.next();
       return;
     }
-    final long seconds = Math.max(1, TimeUnit.NANOSECONDS.toSeconds(waitNanos + TimeUnit.SECONDS.toNanos(1) - 1));
+    final long seconds =
+        Math.max(1, TimeUnit.NANOSECONDS.toSeconds(waitNanos + TimeUnit.SECONDS.toNanos(1) - 1));
     ctx.response().putHeader("Retry-After", Long.toString(seconds));
-    Responses.error(ctx, ApiError.rateLimited(
-        "rate limit exceeded: at most " + String.format(Locale.ROOT, "%.3g", perNano * 1e9)
-            + " requests per second with bursts of " + burst + " (gateway.rate.limit.*); retry in " + seconds + " s"));
+    Responses.error(
+        ctx,
+        ApiError.rateLimited(
+            "rate limit exceeded: at most "
+                + String.format(Locale.ROOT, "%.3g", perNano * 1e9)
+                + " requests per second with bursts of "
+                + burst
+                + " (gateway.rate.limit.*); retry in "
+                + seconds
+                + " s"));
   }
 }

@@ -27,12 +27,14 @@ public final class Responses {
       return;
     }
     if (response.headWritten()) {
-      // A stream that has started cannot change its status: end it; the stream writer reports the error in-band.
+      // A stream that has started cannot change its status: end it; the stream writer reports the
+      // error in-band.
       response.end();
       return;
     }
     ctx.put(AccessLog.ERROR_CODE_KEY, error.code());
-    if ((error.status() == 429 || error.status() == 503) && !response.headers().contains("Retry-After")) {
+    if ((error.status() == 429 || error.status() == 503)
+        && !response.headers().contains("Retry-After")) {
       response.putHeader("Retry-After", "1");
     }
     if (error.status() == 401) {

@@ -23,26 +23,34 @@ public final class SseStream {
   /**
    * @param onOverflow called when the client reads too slowly and more than {@code limitBytes} wait
    */
-  public SseStream(final Vertx vertx, final HttpServerResponse response, final long heartbeatMs, final long limitBytes,
+  public SseStream(
+      final Vertx vertx,
+      final HttpServerResponse response,
+      final long heartbeatMs,
+      final long limitBytes,
       final Runnable onOverflow) {
     this.vertx = vertx;
     this.response = response;
-    this.writer = new BoundedWriter(new BoundedWriter.Sink() {
-      @Override
-      public void write(final String frame) {
-        response.write(frame);
-      }
+    this.writer =
+        new BoundedWriter(
+            new BoundedWriter.Sink() {
+              @Override
+              public void write(final String frame) {
+                response.write(frame);
+              }
 
-      @Override
-      public boolean writeQueueFull() {
-        return response.writeQueueFull();
-      }
+              @Override
+              public boolean writeQueueFull() {
+                return response.writeQueueFull();
+              }
 
-      @Override
-      public void onDrain(final Runnable drained) {
-        response.drainHandler(v -> drained.run());
-      }
-    }, limitBytes, onOverflow);
+              @Override
+              public void onDrain(final Runnable drained) {
+                response.drainHandler(v -> drained.run());
+              }
+            },
+            limitBytes,
+            onOverflow);
     this.timer = vertx.setPeriodic(heartbeatMs, id -> ping());
   }
 
@@ -69,11 +77,12 @@ public final class SseStream {
     ended = true;
     vertx.cancelTimer(timer);
     start();
-    writer.whenFlushed(() -> {
-      if (!response.closed() && !response.ended()) {
-        response.end();
-      }
-    });
+    writer.whenFlushed(
+        () -> {
+          if (!response.closed() && !response.ended()) {
+            response.end();
+          }
+        });
   }
 
   /** Stops the heartbeat without touching the response (the client went away). */
@@ -99,7 +108,8 @@ public final class SseStream {
       return;
     }
     started = true;
-    response.setStatusCode(200)
+    response
+        .setStatusCode(200)
         .setChunked(true)
         .putHeader("Content-Type", "text/event-stream; charset=utf-8")
         .putHeader("Cache-Control", "no-cache")

@@ -18,10 +18,10 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  * future on the caller's Vert.x context with where each went.
  *
  * <p>{@code KafkaProducer.send} can block (waiting for topic metadata, or for buffer space), so it
- * never runs on an event loop: one dedicated thread calls it, in the order the events were
- * offered, which keeps one conversation's events in order. The producer is idempotent, so a retry
- * never duplicates or reorders them. The producer's callback runs on its I/O thread; the result
- * hops back to the caller's context with {@code runOnContext}.
+ * never runs on an event loop: one dedicated thread calls it, in the order the events were offered,
+ * which keeps one conversation's events in order. The producer is idempotent, so a retry never
+ * duplicates or reorders them. The producer's callback runs on its I/O thread; the result hops back
+ * to the caller's context with {@code runOnContext}.
  */
 public final class EventPublisher implements AutoCloseable {
 
@@ -32,51 +32,75 @@ public final class EventPublisher implements AutoCloseable {
   public EventPublisher(final Producer<byte[], byte[]> producer, final WriteTracker tracker) {
     this.producer = producer;
     this.tracker = tracker;
-    this.sender = Executors.newSingleThreadExecutor(r -> {
-      final Thread t = new Thread(r, "finchstream-gateway-producer");
-      t.setDaemon(true);
-      return t;
-    });
+    this.sender =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              final Thread t = new Thread(r, "finchstream-gateway-producer");
+              t.setDaemon(true);
+              return t;
+            });
   }
 
   /** The producer settings the gateway needs on top of the caller's. */
   public static Map<String, Object> requiredProducerSettings(final long deliveryTimeoutMs) {
     return Map.of(
-        "acks", "all",
-        "enable.idempotence", true,
-        "linger.ms", 0,
-        "max.block.ms", deliveryTimeoutMs,
-        "request.timeout.ms", (int) Math.min(deliveryTimeoutMs, 30_000L),
-        "delivery.timeout.ms", (int) deliveryTimeoutMs,
-        "key.serializer", "org.apache.kafka.common.serialization.ByteArraySerializer",
-        "value.serializer", "org.apache.kafka.common.serialization.ByteArraySerializer");
+        "acks",
+        "all",
+        "enable.idempotence",
+        true,
+        "linger.ms",
+        0,
+        "max.block.ms",
+        deliveryTimeoutMs,
+        "request.timeout.ms",
+        (int) Math.min(deliveryTimeoutMs, 30_000L),
+        "delivery.timeout.ms",
+        (int) deliveryTimeoutMs,
+        "key.serializer",
+        "org.apache.kafka.common.serialization.ByteArraySerializer",
+        "value.serializer",
+        "org.apache.kafka.common.serialization.ByteArraySerializer");
   }
 
   /**
    * Writes {@code event} for {@code conversationId}; the future completes on {@code context} once
    * the broker has it (acks=all), or fails with the producer's exception.
    */
-  public Future<Written> publish(final Context context, final String conversationId, final ConversationEvent event) {
+  public Future<Written> publish(
+      final Context context, final String conversationId, final ConversationEvent event) {
     final Promise<Written> promise = Promise.promise();
     final ProducerRecord<byte[], byte[]> record =
-        new ProducerRecord<>(TopicNames.EVENTS, conversationId.getBytes(StandardCharsets.UTF_8), event.toByteArray());
+        new ProducerRecord<>(
+            TopicNames.EVENTS,
+            conversationId.getBytes(StandardCharsets.UTF_8),
+            event.toByteArray());
     final boolean deletes = event.hasDelete();
     try {
-      sender.execute(() -> {
-        try {
-          producer.send(record, (metadata, error) -> context.runOnContext(v -> {
-            if (error != null) {
-              promise.fail(error);
-            } else {
-              final Written written = new Written(event.getEventId(), metadata.partition(), metadata.offset(), deletes);
-              tracker.record(conversationId, written);
-              promise.complete(written);
+      sender.execute(
+          () -> {
+            try {
+              producer.send(
+                  record,
+                  (metadata, error) ->
+                      context.runOnContext(
+                          v -> {
+                            if (error != null) {
+                              promise.fail(error);
+                            } else {
+                              final Written written =
+                                  new Written(
+                                      event.getEventId(),
+                                      metadata.partition(),
+                                      metadata.offset(),
+                                      deletes);
+                              tracker.record(conversationId, written);
+                              promise.complete(written);
+                            }
+                          }));
+            } catch (final RuntimeException e) {
+              context.runOnContext(v -> promise.fail(e));
             }
-          }));
-        } catch (final RuntimeException e) {
-          context.runOnContext(v -> promise.fail(e));
-        }
-      });
+          });
     } catch (final RejectedExecutionException e) {
       promise.fail(new IllegalStateException("the gateway is shutting down"));
     }

@@ -31,7 +31,8 @@ public final class KafkaReachability implements AutoCloseable {
     }
     String problem;
     try {
-      final int brokers = admin.describeCluster().nodes().get(timeoutMs, TimeUnit.MILLISECONDS).size();
+      final int brokers =
+          admin.describeCluster().nodes().get(timeoutMs, TimeUnit.MILLISECONDS).size();
       problem = brokers > 0 ? "" : "the cluster reports no brokers";
     } catch (final TimeoutException e) {
       problem = "no answer from Kafka within " + timeoutMs + " ms";

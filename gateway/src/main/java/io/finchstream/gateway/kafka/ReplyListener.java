@@ -26,10 +26,10 @@ import org.slf4j.LoggerFactory;
  * ReplyRouter}.
  *
  * <p>Replies are keyed by conversation, so those of this gateway's requests can be on any
- * partition: the listener reads every partition (manual assignment, no consumer group, no
- * commits), starting at the end when it starts, and picks up partitions added later. It reads
- * with {@code isolation.level=read_committed}, so it only sees the replies of committed
- * transactions of the exactly-once processors.
+ * partition: the listener reads every partition (manual assignment, no consumer group, no commits),
+ * starting at the end when it starts, and picks up partitions added later. It reads with {@code
+ * isolation.level=read_committed}, so it only sees the replies of committed transactions of the
+ * exactly-once processors.
  */
 public final class ReplyListener implements AutoCloseable {
 
@@ -50,8 +50,14 @@ public final class ReplyListener implements AutoCloseable {
   private Set<TopicPartition> partitions = Set.of();
   private long lastRefresh;
 
-  /** @param replyDelayMs told, for every reply to this gateway, how long after its record timestamp it arrived */
-  public ReplyListener(final Consumer<byte[], byte[]> consumer, final String instanceId, final ReplyRouter router,
+  /**
+   * @param replyDelayMs told, for every reply to this gateway, how long after its record timestamp
+   *     it arrived
+   */
+  public ReplyListener(
+      final Consumer<byte[], byte[]> consumer,
+      final String instanceId,
+      final ReplyRouter router,
       final LongConsumer replyDelayMs) {
     this.consumer = consumer;
     this.instanceId = instanceId;
@@ -152,7 +158,11 @@ public final class ReplyListener implements AutoCloseable {
     try {
       infos = consumer.partitionsFor(TopicNames.REPLIES, Duration.ofSeconds(5));
     } catch (final org.apache.kafka.common.errors.TimeoutException e) {
-      problem = "cannot reach Kafka to list the partitions of " + TopicNames.REPLIES + ": " + e.getMessage();
+      problem =
+          "cannot reach Kafka to list the partitions of "
+              + TopicNames.REPLIES
+              + ": "
+              + e.getMessage();
       return;
     }
     if (infos == null || infos.isEmpty()) {
@@ -171,13 +181,18 @@ public final class ReplyListener implements AutoCloseable {
     if (first) {
       consumer.seekToEnd(all);
     } else {
-      consumer.seekToBeginning(added); // new partitions: everything on them is newer than this gateway
+      consumer.seekToBeginning(
+          added); // new partitions: everything on them is newer than this gateway
     }
     all.forEach(consumer::position); // resolve the positions now, before requests are accepted
     partitions = all;
     assigned = true;
     assignedLatch.countDown();
-    LOG.info("reading replies for gateway {} from {} partitions of {}", instanceId, all.size(), TopicNames.REPLIES);
+    LOG.info(
+        "reading replies for gateway {} from {} partitions of {}",
+        instanceId,
+        all.size(),
+        TopicNames.REPLIES);
   }
 
   private void sleep(final long ms) {

@@ -29,7 +29,10 @@ public final class ReplyRouter {
    * @throws IllegalStateException if someone already waits for that generation
    */
   public AutoCloseable register(
-      final String conversationId, final String requestId, final Context context, final Handler<Reply> handler) {
+      final String conversationId,
+      final String requestId,
+      final Context context,
+      final Handler<Reply> handler) {
     final Key key = new Key(conversationId, requestId);
     if (waiters.putIfAbsent(key, new Waiter(context, handler)) != null) {
       throw new IllegalStateException("already waiting for " + conversationId + "/" + requestId);
@@ -37,7 +40,10 @@ public final class ReplyRouter {
     return () -> waiters.remove(key);
   }
 
-  /** Routes one reply (called on the consumer thread). Replies nobody waits for are counted and dropped. */
+  /**
+   * Routes one reply (called on the consumer thread). Replies nobody waits for are counted and
+   * dropped.
+   */
   public void dispatch(final Reply reply) {
     final Waiter waiter = waiters.get(new Key(reply.getConversationId(), reply.getRequestId()));
     if (waiter == null) {

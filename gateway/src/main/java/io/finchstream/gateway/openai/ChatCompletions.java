@@ -53,13 +53,19 @@ public final class ChatCompletions {
 
   /** {@code GET /v1/models}. */
   public void models(final RoutingContext ctx) {
-    Responses.json(ctx, 200, new JsonObject().put("object", "list").put("data", new JsonArray().add(model())));
+    Responses.json(
+        ctx, 200, new JsonObject().put("object", "list").put("data", new JsonArray().add(model())));
   }
 
   /** {@code GET /v1/models/{model}}. */
   public void model(final RoutingContext ctx) {
     if (!services.ports().model().answersTo(ctx.pathParam("model"))) {
-      throw new ApiError(404, "invalid_request_error", "model_not_found", "the model '" + ctx.pathParam("model") + "' does not exist", "model")
+      throw new ApiError(
+              404,
+              "invalid_request_error",
+              "model_not_found",
+              "the model '" + ctx.pathParam("model") + "' does not exist",
+              "model")
           .exception();
     }
     Responses.json(ctx, 200, model());
@@ -76,12 +82,17 @@ public final class ChatCompletions {
 
   /** {@code POST /v1/chat/completions}. */
   public void chatCompletions(final RoutingContext ctx) {
-    final ChatRequest request = ChatRequest.read(JsonBodies.object(ctx), services.ports().model(), services.ports().limits());
+    final ChatRequest request =
+        ChatRequest.read(
+            JsonBodies.object(ctx), services.ports().model(), services.ports().limits());
     final String header = ctx.request().getHeader(CONVERSATION_HEADER);
     final boolean kept = header != null;
-    final String id = kept ? ConversationIds.require(header, CONVERSATION_HEADER) : "chat-" + Events.newId();
+    final String id =
+        kept ? ConversationIds.require(header, CONVERSATION_HEADER) : "chat-" + Events.newId();
     if (!services.busyConversations().add(id)) {
-      throw ApiError.conflict("conversation_busy", "conversation '" + id + "' is answering another request; wait for it to finish")
+      throw ApiError.conflict(
+              "conversation_busy",
+              "conversation '" + id + "' is answering another request; wait for it to finish")
           .exception();
     }
     ctx.addEndHandler(v -> services.busyConversations().remove(id));
@@ -89,26 +100,29 @@ public final class ChatCompletions {
       ctx.response().putHeader(CONVERSATION_HEADER, id);
     }
     final Future<Optional<ConversationInfo>> existing =
-        kept ? services.resolver().resolve(id, ctx.request().headers()) : Future.succeededFuture(Optional.empty());
-    existing.onComplete(ar -> {
-      if (ar.failed()) {
-        fail(ctx, ar.cause());
-        return;
-      }
-      final int known;
-      try {
-        known = HistoryMatch.ingested(id, ar.result(), request.messages());
-      } catch (final ApiException e) {
-        Responses.error(ctx, e.error());
-        return;
-      }
-      final long tokensBefore = ar.result().map(ConversationInfo::tokens).orElse(0L);
-      final List<ConversationEvent> appends = new ArrayList<>();
-      for (final ChatMessage m : request.messages().subList(known, request.messages().size())) {
-        appends.add(Events.appendText(m.role(), m.text()));
-      }
-      new Exchange(ctx, request, id, kept, tokensBefore).start(appends);
-    });
+        kept
+            ? services.resolver().resolve(id, ctx.request().headers())
+            : Future.succeededFuture(Optional.empty());
+    existing.onComplete(
+        ar -> {
+          if (ar.failed()) {
+            fail(ctx, ar.cause());
+            return;
+          }
+          final int known;
+          try {
+            known = HistoryMatch.ingested(id, ar.result(), request.messages());
+          } catch (final ApiException e) {
+            Responses.error(ctx, e.error());
+            return;
+          }
+          final long tokensBefore = ar.result().map(ConversationInfo::tokens).orElse(0L);
+          final List<ConversationEvent> appends = new ArrayList<>();
+          for (final ChatMessage m : request.messages().subList(known, request.messages().size())) {
+            appends.add(Events.appendText(m.role(), m.text()));
+          }
+          new Exchange(ctx, request, id, kept, tokensBefore).start(appends);
+        });
   }
 
   private static void fail(final RoutingContext ctx, final Throwable cause) {
@@ -134,7 +148,12 @@ public final class ChatCompletions {
     private boolean accepted;
     private boolean cleaned;
 
-    Exchange(final RoutingContext ctx, final ChatRequest request, final String conversationId, final boolean kept, final long tokensBefore) {
+    Exchange(
+        final RoutingContext ctx,
+        final ChatRequest request,
+        final String conversationId,
+        final boolean kept,
+        final long tokensBefore) {
       this.ctx = ctx;
       this.request = request;
       this.conversationId = conversationId;
@@ -144,17 +163,25 @@ public final class ChatCompletions {
 
     void start(final List<ConversationEvent> appends) {
       if (request.stream()) {
-        sse = new SseStream(services.vertx(), ctx.response(), services.heartbeatMs(), services.streamBufferBytes(), this::tooSlow);
+        sse =
+            new SseStream(
+                services.vertx(),
+                ctx.response(),
+                services.heartbeatMs(),
+                services.streamBufferBytes(),
+                this::tooSlow);
       }
       call = GenerationCall.start(services, conversationId, appends, request.generate(), this);
       completionId = "chatcmpl-" + call.requestId().substring("gen-".length());
-      ctx.response().closeHandler(v -> {
-        if (sse != null) {
-          sse.abandon();
-        }
-        call.cancel();
-        cleanUp();
-      });
+      ctx.response()
+          .closeHandler(
+              v -> {
+                if (sse != null) {
+                  sse.abandon();
+                }
+                call.cancel();
+                cleanUp();
+              });
     }
 
     @Override
@@ -169,7 +196,8 @@ public final class ChatCompletions {
           return;
         }
         leading = false;
-        sse.data(chunk(new JsonObject().put("role", "assistant").put("content", ""), null).encode());
+        sse.data(
+            chunk(new JsonObject().put("role", "assistant").put("content", ""), null).encode());
       }
       sse.data(chunk(new JsonObject().put("content", text), null).encode());
     }
@@ -178,21 +206,33 @@ public final class ChatCompletions {
     public void onDone(final GenerationDone done) {
       final JsonObject usage = usage(done);
       if (sse == null) {
-        Responses.json(ctx, 200, new JsonObject()
-            .put("id", completionId)
-            .put("object", "chat.completion")
-            .put("created", created)
-            .put("model", services.ports().model().id())
-            .put("choices", new JsonArray().add(new JsonObject()
-                .put("index", 0)
-                .put("message", new JsonObject().put("role", "assistant").put("content", ChatTurns.replyText(done.getText()))
-                    .putNull("refusal"))
-                .putNull("logprobs")
-                .put("finish_reason", finishReason(done.getFinishReason()))))
-            .put("usage", usage));
+        Responses.json(
+            ctx,
+            200,
+            new JsonObject()
+                .put("id", completionId)
+                .put("object", "chat.completion")
+                .put("created", created)
+                .put("model", services.ports().model().id())
+                .put(
+                    "choices",
+                    new JsonArray()
+                        .add(
+                            new JsonObject()
+                                .put("index", 0)
+                                .put(
+                                    "message",
+                                    new JsonObject()
+                                        .put("role", "assistant")
+                                        .put("content", ChatTurns.replyText(done.getText()))
+                                        .putNull("refusal"))
+                                .putNull("logprobs")
+                                .put("finish_reason", finishReason(done.getFinishReason()))))
+                .put("usage", usage));
       } else {
         if (leading) {
-          sse.data(chunk(new JsonObject().put("role", "assistant").put("content", ""), null).encode());
+          sse.data(
+              chunk(new JsonObject().put("role", "assistant").put("content", ""), null).encode());
         }
         sse.data(chunk(new JsonObject(), finishReason(done.getFinishReason())).encode());
         if (request.includeUsage()) {
@@ -220,8 +260,12 @@ public final class ChatCompletions {
 
     private JsonObject usage(final GenerationDone done) {
       final long completion = done.getUsage().getCompletionTokens();
-      final long prompt = Math.max(0, done.getUsage().getConversationTokens() - completion - tokensBefore);
-      return new JsonObject().put("prompt_tokens", prompt).put("completion_tokens", completion).put("total_tokens", prompt + completion);
+      final long prompt =
+          Math.max(0, done.getUsage().getConversationTokens() - completion - tokensBefore);
+      return new JsonObject()
+          .put("prompt_tokens", prompt)
+          .put("completion_tokens", completion)
+          .put("total_tokens", prompt + completion);
     }
 
     private JsonObject base() {
@@ -233,7 +277,12 @@ public final class ChatCompletions {
     }
 
     private JsonObject chunk(final JsonObject delta, final String finishReason) {
-      final JsonObject choice = new JsonObject().put("index", 0).put("delta", delta).putNull("logprobs").put("finish_reason", finishReason);
+      final JsonObject choice =
+          new JsonObject()
+              .put("index", 0)
+              .put("delta", delta)
+              .putNull("logprobs")
+              .put("finish_reason", finishReason);
       return base().put("choices", new JsonArray().add(choice));
     }
 
@@ -256,8 +305,15 @@ public final class ChatCompletions {
     }
 
     private void deleteConversation() {
-      services.publisher().publish(Vertx.currentContext(), conversationId, Events.delete())
-          .onFailure(e -> LOG.warn("could not delete the one-request conversation {}: {}", conversationId, e.getMessage()));
+      services
+          .publisher()
+          .publish(Vertx.currentContext(), conversationId, Events.delete())
+          .onFailure(
+              e ->
+                  LOG.warn(
+                      "could not delete the one-request conversation {}: {}",
+                      conversationId,
+                      e.getMessage()));
     }
   }
 

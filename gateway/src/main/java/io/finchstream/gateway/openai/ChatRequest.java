@@ -20,16 +20,29 @@ import java.util.List;
  * repetition_penalty}. {@code n} must be 1; tools and non-text content are refused; other OpenAI
  * fields (user, metadata, ...) are ignored.
  */
-public record ChatRequest(List<ChatMessage> messages, boolean stream, boolean includeUsage, Generate.Builder generate) {
+public record ChatRequest(
+    List<ChatMessage> messages, boolean stream, boolean includeUsage, Generate.Builder generate) {
 
-  static ChatRequest read(final JsonObject body, final ServedModel model, final EventLimits limits) {
+  static ChatRequest read(
+      final JsonObject body, final ServedModel model, final EventLimits limits) {
     final String modelName = JsonBodies.string(body, "model");
     if (modelName == null) {
-      throw ApiError.invalidParameter("model", "'model' is required; GET /v1/models lists the served model").exception();
+      throw ApiError.invalidParameter(
+              "model", "'model' is required; GET /v1/models lists the served model")
+          .exception();
     }
     if (!model.answersTo(modelName)) {
-      throw new ApiError(404, "invalid_request_error", "model_not_found",
-          "the model '" + modelName + "' does not exist; this service serves '" + model.id() + "'", "model").exception();
+      throw new ApiError(
+              404,
+              "invalid_request_error",
+              "model_not_found",
+              "the model '"
+                  + modelName
+                  + "' does not exist; this service serves '"
+                  + model.id()
+                  + "'",
+              "model")
+          .exception();
     }
     final Long n = JsonBodies.integer(body, "n", 1, Integer.MAX_VALUE);
     if (n != null && n != 1) {
@@ -43,7 +56,8 @@ public record ChatRequest(List<ChatMessage> messages, boolean stream, boolean in
     }
     final List<ChatMessage> messages = messages(body, limits);
     final boolean stream = JsonBodies.bool(body, "stream", false);
-    final JsonObject options = body.getValue("stream_options") instanceof JsonObject o ? o : new JsonObject();
+    final JsonObject options =
+        body.getValue("stream_options") instanceof JsonObject o ? o : new JsonObject();
     final boolean includeUsage = JsonBodies.bool(options, "include_usage", false);
     final JsonObject sampling = new JsonObject();
     for (final String field : GenerateParams.FIELDS) {
@@ -54,19 +68,22 @@ public record ChatRequest(List<ChatMessage> messages, boolean stream, boolean in
     if (body.getValue("max_completion_tokens") != null) {
       sampling.put("max_tokens", body.getValue("max_completion_tokens"));
     }
-    final Generate.Builder generate = GenerateParams.read(sampling, model, limits, 2, ChatTurns.TURN_STOPS)
-        .setPrefixText(ChatTurns.ASSISTANT_PREFIX);
+    final Generate.Builder generate =
+        GenerateParams.read(sampling, model, limits, 2, ChatTurns.TURN_STOPS)
+            .setPrefixText(ChatTurns.ASSISTANT_PREFIX);
     return new ChatRequest(messages, stream, includeUsage, generate);
   }
 
   private static List<ChatMessage> messages(final JsonObject body, final EventLimits limits) {
     if (!(body.getValue("messages") instanceof JsonArray array) || array.isEmpty()) {
-      throw ApiError.invalidParameter("messages", "'messages' must be a non-empty array").exception();
+      throw ApiError.invalidParameter("messages", "'messages' must be a non-empty array")
+          .exception();
     }
     final List<ChatMessage> messages = new ArrayList<>(array.size());
     for (int i = 0; i < array.size(); i++) {
       final ChatMessage m = ChatMessage.read(array.getValue(i), i);
-      MessageEvents.checkText(m.text().isEmpty() ? " " : m.text(), "messages[" + i + "].content", limits);
+      MessageEvents.checkText(
+          m.text().isEmpty() ? " " : m.text(), "messages[" + i + "].content", limits);
       messages.add(m);
     }
     return messages;

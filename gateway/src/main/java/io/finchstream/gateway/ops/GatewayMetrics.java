@@ -19,24 +19,29 @@ public final class GatewayMetrics {
   private final Timer replyDelay;
   private final Counter tokens;
 
-  public GatewayMetrics(final MeterRegistry registry, final AtomicInteger active, final Supplier<Number> unrouted) {
+  public GatewayMetrics(
+      final MeterRegistry registry, final AtomicInteger active, final Supplier<Number> unrouted) {
     this.registry = registry;
-    this.firstToken = Timer.builder("finchstream.gateway.generation.first.token")
-        .description("Time from writing a Generate to its first reply")
-        .publishPercentileHistogram()
-        .minimumExpectedValue(Duration.ofMillis(1))
-        .maximumExpectedValue(Duration.ofMinutes(2))
-        .register(registry);
-    this.replyDelay = Timer.builder("finchstream.gateway.reply.delay")
-        .description("From a reply's record timestamp (the processors' send, inside their transaction) to its routing here:"
-            + " the wait for the transaction's commit plus the fetch")
-        .publishPercentileHistogram()
-        .minimumExpectedValue(Duration.ofMillis(1))
-        .maximumExpectedValue(Duration.ofMinutes(1))
-        .register(registry);
-    this.tokens = Counter.builder("finchstream.gateway.generation.tokens")
-        .description("Generated tokens streamed to clients")
-        .register(registry);
+    this.firstToken =
+        Timer.builder("finchstream.gateway.generation.first.token")
+            .description("Time from writing a Generate to its first reply")
+            .publishPercentileHistogram()
+            .minimumExpectedValue(Duration.ofMillis(1))
+            .maximumExpectedValue(Duration.ofMinutes(2))
+            .register(registry);
+    this.replyDelay =
+        Timer.builder("finchstream.gateway.reply.delay")
+            .description(
+                "From a reply's record timestamp (the processors' send, inside their transaction) to its routing here:"
+                    + " the wait for the transaction's commit plus the fetch")
+            .publishPercentileHistogram()
+            .minimumExpectedValue(Duration.ofMillis(1))
+            .maximumExpectedValue(Duration.ofMinutes(1))
+            .register(registry);
+    this.tokens =
+        Counter.builder("finchstream.gateway.generation.tokens")
+            .description("Generated tokens streamed to clients")
+            .register(registry);
     Gauge.builder("finchstream.gateway.generations.active", active, AtomicInteger::get)
         .description("Generations this gateway waits on")
         .register(registry);
@@ -58,7 +63,10 @@ public final class GatewayMetrics {
     tokens.increment(count);
   }
 
-  /** Counts a finished generation; {@code outcome} is a finish reason, an error code, or "cancelled". */
+  /**
+   * Counts a finished generation; {@code outcome} is a finish reason, an error code, or
+   * "cancelled".
+   */
   public void generationFinished(final String outcome) {
     Counter.builder("finchstream.gateway.generations")
         .description("Generations by outcome")

@@ -40,7 +40,13 @@ class BoundedWriterTest {
   @Test
   void shouldWriteAtOnceWhileTheConnectionTakesIt() {
     final FakeSink sink = new FakeSink();
-    final BoundedWriter writer = new BoundedWriter(sink, 10, () -> { throw new AssertionError("no overflow"); });
+    final BoundedWriter writer =
+        new BoundedWriter(
+            sink,
+            10,
+            () -> {
+              throw new AssertionError("no overflow");
+            });
     assertThat(writer.offer("a")).isTrue();
     assertThat(writer.offer("b")).isTrue();
     assertThat(sink.written).containsExactly("a", "b");
@@ -50,7 +56,13 @@ class BoundedWriterTest {
   @Test
   void shouldHoldFramesInOrderWhileFullAndWriteThemOnDrain() {
     final FakeSink sink = new FakeSink();
-    final BoundedWriter writer = new BoundedWriter(sink, 10, () -> { throw new AssertionError("no overflow"); });
+    final BoundedWriter writer =
+        new BoundedWriter(
+            sink,
+            10,
+            () -> {
+              throw new AssertionError("no overflow");
+            });
     sink.full = true;
     writer.offer("ab");
     writer.offer("cd");

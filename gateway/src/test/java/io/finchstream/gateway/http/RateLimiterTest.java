@@ -17,7 +17,9 @@ class RateLimiterTest {
     assertThat(limiter.acquire("k")).isZero();
     assertThat(limiter.acquire("k")).isZero();
     final long wait = limiter.acquire("k");
-    assertThat(wait).as("the 4th request waits for half a second of refill").isEqualTo(TimeUnit.MILLISECONDS.toNanos(500));
+    assertThat(wait)
+        .as("the 4th request waits for half a second of refill")
+        .isEqualTo(TimeUnit.MILLISECONDS.toNanos(500));
     now.addAndGet(TimeUnit.MILLISECONDS.toNanos(500));
     assertThat(limiter.acquire("k")).isZero();
     assertThat(limiter.acquire("k")).isPositive();

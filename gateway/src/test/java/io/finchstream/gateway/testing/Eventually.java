@@ -7,7 +7,8 @@ public final class Eventually {
 
   private Eventually() {}
 
-  public static void until(final BooleanSupplier condition, final long timeoutMs, final String what) {
+  public static void until(
+      final BooleanSupplier condition, final long timeoutMs, final String what) {
     final long deadline = System.nanoTime() + timeoutMs * 1_000_000;
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) {

@@ -20,7 +20,8 @@ import java.util.concurrent.TimeUnit;
 public final class GatewayHarness implements AutoCloseable {
 
   /** The model the scripted tests pretend to serve: byte-level, like the tiny test model. */
-  public static final ServedModel MODEL = new ServedModel("scripted-byte-model", "0123456789abcdef", 256, 1_700_000_000L);
+  public static final ServedModel MODEL =
+      new ServedModel("scripted-byte-model", "0123456789abcdef", 256, 1_700_000_000L);
 
   private final Gateway gateway;
   private final PrometheusMeterRegistry registry;
@@ -36,7 +37,8 @@ public final class GatewayHarness implements AutoCloseable {
   }
 
   /** Test defaults: port 0, two event loops, generous rate limits; {@code overrides} win. */
-  public static GatewayConfig config(final KafkaTestCluster cluster, final Map<String, Object> overrides) {
+  public static GatewayConfig config(
+      final KafkaTestCluster cluster, final Map<String, Object> overrides) {
     final Map<String, Object> props = new HashMap<>();
     props.put(GatewayConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers());
     props.put(GatewayConfig.PORT_CONFIG, 0);
@@ -46,16 +48,31 @@ public final class GatewayHarness implements AutoCloseable {
     return new GatewayConfig(props);
   }
 
-  public static GatewayHarness start(final Vertx vertx, final GatewayConfig config, final ConversationDirectory directory,
-      final ReadinessProbe readiness, final EventLimits limits) throws Exception {
+  public static GatewayHarness start(
+      final Vertx vertx,
+      final GatewayConfig config,
+      final ConversationDirectory directory,
+      final ReadinessProbe readiness,
+      final EventLimits limits)
+      throws Exception {
     return start(vertx, config, directory, readiness, limits, MODEL);
   }
 
-  public static GatewayHarness start(final Vertx vertx, final GatewayConfig config, final ConversationDirectory directory,
-      final ReadinessProbe readiness, final EventLimits limits, final ServedModel model) throws Exception {
+  public static GatewayHarness start(
+      final Vertx vertx,
+      final GatewayConfig config,
+      final ConversationDirectory directory,
+      final ReadinessProbe readiness,
+      final EventLimits limits,
+      final ServedModel model)
+      throws Exception {
     final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    final Gateway gateway = Gateway.start(vertx, config, new GatewayPorts(directory, readiness, model, limits, registry))
-        .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    final Gateway gateway =
+        Gateway.start(
+                vertx, config, new GatewayPorts(directory, readiness, model, limits, registry))
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(60, TimeUnit.SECONDS);
     return new GatewayHarness(gateway, registry);
   }
 

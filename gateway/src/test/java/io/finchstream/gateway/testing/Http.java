@@ -84,16 +84,24 @@ public final class Http {
     return call(HttpMethod.DELETE, path, null, Map.of());
   }
 
-  public Response call(final HttpMethod method, final String path, final String body, final Map<String, String> headers) {
+  public Response call(
+      final HttpMethod method,
+      final String path,
+      final String body,
+      final Map<String, String> headers) {
     final HttpRequest<Buffer> request = client.request(method, port, "localhost", path);
     headers.forEach(request::putHeader);
     if (body != null && !headers.containsKey("Content-Type")) {
       request.putHeader("Content-Type", "application/json");
     }
     try {
-      final HttpResponse<Buffer> r = (body == null ? request.send() : request.sendBuffer(Buffer.buffer(body)))
-          .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-      return new Response(r.statusCode(), r.headers(), r.bodyAsString() == null ? "" : r.bodyAsString());
+      final HttpResponse<Buffer> r =
+          (body == null ? request.send() : request.sendBuffer(Buffer.buffer(body)))
+              .toCompletionStage()
+              .toCompletableFuture()
+              .get(60, TimeUnit.SECONDS);
+      return new Response(
+          r.statusCode(), r.headers(), r.bodyAsString() == null ? "" : r.bodyAsString());
     } catch (final Exception e) {
       throw new IllegalStateException(method + " " + path + " failed", e);
     }

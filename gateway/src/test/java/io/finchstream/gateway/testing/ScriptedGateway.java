@@ -35,11 +35,19 @@ public final class ScriptedGateway implements AutoCloseable {
     }
   }
 
-  /** Starts the gateway with the test defaults of {@link GatewayHarness#config} and {@code overrides}. */
+  /**
+   * Starts the gateway with the test defaults of {@link GatewayHarness#config} and {@code
+   * overrides}.
+   */
   public ScriptedGateway start(
-      final Vertx vertx, final Map<String, Object> overrides, final ReadinessProbe readiness, final EventLimits limits)
+      final Vertx vertx,
+      final Map<String, Object> overrides,
+      final ReadinessProbe readiness,
+      final EventLimits limits)
       throws Exception {
-    harness = GatewayHarness.start(vertx, GatewayHarness.config(cluster, overrides), processors, readiness, limits);
+    harness =
+        GatewayHarness.start(
+            vertx, GatewayHarness.config(cluster, overrides), processors, readiness, limits);
     return this;
   }
 

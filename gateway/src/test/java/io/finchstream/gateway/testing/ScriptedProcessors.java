@@ -3,6 +3,7 @@ package io.finchstream.gateway.testing;
 import io.finchstream.gateway.ConversationDirectory;
 import io.finchstream.gateway.ConversationLookup;
 import io.finchstream.gateway.kafka.TopicNames;
+import io.finchstream.processors.testing.KafkaTestCluster;
 import io.finchstream.proto.MessageHistory;
 import io.finchstream.proto.v1.ConversationEvent;
 import io.finchstream.proto.v1.ConversationMeta;
@@ -12,7 +13,6 @@ import io.finchstream.proto.v1.GenerationDone;
 import io.finchstream.proto.v1.Reply;
 import io.finchstream.proto.v1.TokenChunk;
 import io.finchstream.proto.v1.Usage;
-import io.finchstream.processors.testing.KafkaTestCluster;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -32,13 +32,14 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  * (backpressure, cancellation, errors), not about inference: it reads the events topic of a real
  * Kafka cluster and answers Generates with a scripted reply on the replies topic, one chunk per
  * character (or per {@code chunkChars} characters), keeping metadata, including the message
- * history, the way events.proto and state.proto describe. Tokens are counted as UTF-8 bytes of
- * the rendered text (a byte-level model). The end-to-end tests run the real processors instead.
+ * history, the way events.proto and state.proto describe. Tokens are counted as UTF-8 bytes of the
+ * rendered text (a byte-level model). The end-to-end tests run the real processors instead.
  */
 public final class ScriptedProcessors implements ConversationDirectory, AutoCloseable {
 
   /** What a generation answers: the reply text for a conversation. */
   private volatile String script = " Hello there, friend!";
+
   private volatile int chunkChars = 1;
   private volatile long chunkDelayMs;
 
@@ -64,7 +65,10 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
     this.thread.start();
   }
 
-  /** Every generation answers {@code text}, {@code chunkChars} characters per chunk, {@code delayMs} apart. */
+  /**
+   * Every generation answers {@code text}, {@code chunkChars} characters per chunk, {@code delayMs}
+   * apart.
+   */
   public void script(final String text, final int chunkChars, final long delayMs) {
     this.script = text;
     this.chunkChars = chunkChars;
@@ -89,7 +93,9 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
   @Override
   public ConversationLookup lookup(final String conversationId) {
     final ConversationMeta meta = metas.get(conversationId);
-    return meta == null ? new ConversationLookup.NotFound() : new ConversationLookup.Found(meta, false);
+    return meta == null
+        ? new ConversationLookup.NotFound()
+        : new ConversationLookup.Found(meta, false);
   }
 
   private void run() {
@@ -108,19 +114,33 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
     consumer.close();
   }
 
-  private synchronized void apply(final String id, final ConversationEvent event, final ConsumerRecord<byte[], byte[]> r) {
-    final ConversationMeta.Builder meta = metas.containsKey(id) ? metas.get(id).toBuilder() : ConversationMeta.newBuilder().setModelId("scripted");
-    meta.setLastTopic(r.topic()).setLastPartition(r.partition()).setLastOffset(r.offset()).setEventsApplied(meta.getEventsApplied() + 1);
+  private synchronized void apply(
+      final String id, final ConversationEvent event, final ConsumerRecord<byte[], byte[]> r) {
+    final ConversationMeta.Builder meta =
+        metas.containsKey(id)
+            ? metas.get(id).toBuilder()
+            : ConversationMeta.newBuilder().setModelId("scripted");
+    meta.setLastTopic(r.topic())
+        .setLastPartition(r.partition())
+        .setLastOffset(r.offset())
+        .setEventsApplied(meta.getEventsApplied() + 1);
     switch (event.getEventCase()) {
       case APPEND_TEXT -> {
-        meta.setTokens(meta.getTokens() + rendered(event.getAppendText().getRole().getNumber(), event.getAppendText().getText()));
-        MessageHistory.recordText(meta, event.getAppendText().getRole(), event.getAppendText().getText());
+        meta.setTokens(
+            meta.getTokens()
+                + rendered(
+                    event.getAppendText().getRole().getNumber(), event.getAppendText().getText()));
+        MessageHistory.recordText(
+            meta, event.getAppendText().getRole(), event.getAppendText().getText());
       }
       case APPEND_TOKENS -> {
         meta.setTokens(meta.getTokens() + event.getAppendTokens().getIdsCount());
         MessageHistory.recordTokens(meta, event.getAppendTokens().getIdsList());
       }
-      case FORK -> metas.put(event.getFork().getNewConversationId(), meta.build().toBuilder().setForkedFrom(id).build());
+      case FORK ->
+          metas.put(
+              event.getFork().getNewConversationId(),
+              meta.build().toBuilder().setForkedFrom(id).build());
       case DELETE -> {
         metas.remove(id);
         return;
@@ -128,23 +148,29 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
       case CANCEL -> cancelled.put(event.getCancel().getRequestId(), id);
       case GENERATE -> {
         final Generate g = event.getGenerate();
-        generations.execute(() -> {
-          try {
-            generate(id, g);
-          } catch (final RuntimeException e) {
-            org.slf4j.LoggerFactory.getLogger(ScriptedProcessors.class).error("scripted generation of {} failed", id, e);
-          }
-        });
+        generations.execute(
+            () -> {
+              try {
+                generate(id, g);
+              } catch (final RuntimeException e) {
+                org.slf4j.LoggerFactory.getLogger(ScriptedProcessors.class)
+                    .error("scripted generation of {} failed", id, e);
+              }
+            });
       }
-      default -> { }
+      default -> {}
     }
     metas.put(id, meta.build());
   }
 
   private void generate(final String id, final Generate g) {
     final String script = this.script;
-    final String text = script.length() > g.getMaxTokens() ? script.substring(0, g.getMaxTokens()) : script;
-    final FinishReason reason = script.length() > g.getMaxTokens() ? FinishReason.FINISH_REASON_LENGTH : FinishReason.FINISH_REASON_STOP;
+    final String text =
+        script.length() > g.getMaxTokens() ? script.substring(0, g.getMaxTokens()) : script;
+    final FinishReason reason =
+        script.length() > g.getMaxTokens()
+            ? FinishReason.FINISH_REASON_LENGTH
+            : FinishReason.FINISH_REASON_STOP;
     final int prompt = g.getPrefixText().getBytes(StandardCharsets.UTF_8).length;
     int index = 0;
     final StringBuilder sent = new StringBuilder();
@@ -176,41 +202,69 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
     }
   }
 
-  private void finish(final String id, final Generate g, final String text, final FinishReason reason, final int prompt) {
+  private void finish(
+      final String id,
+      final Generate g,
+      final String text,
+      final FinishReason reason,
+      final int prompt) {
     final int completion = text.getBytes(StandardCharsets.UTF_8).length;
     final long total;
     synchronized (this) {
-      final ConversationMeta.Builder meta = metas.containsKey(id) ? metas.get(id).toBuilder() : ConversationMeta.newBuilder();
-      meta.setTokens(meta.getTokens() + prompt + completion).setGenerationsFinished(meta.getGenerationsFinished() + 1);
+      final ConversationMeta.Builder meta =
+          metas.containsKey(id) ? metas.get(id).toBuilder() : ConversationMeta.newBuilder();
+      meta.setTokens(meta.getTokens() + prompt + completion)
+          .setGenerationsFinished(meta.getGenerationsFinished() + 1);
       MessageHistory.recordReply(meta, text);
       metas.put(id, meta.build());
       total = meta.getTokens();
     }
-    send(id, base(id, g).setDone(GenerationDone.newBuilder().setFinishReason(reason).setText(text)
-        .setUsage(Usage.newBuilder().setPromptTokens(prompt).setCompletionTokens(completion).setConversationTokens(total)))
-        .build());
+    send(
+        id,
+        base(id, g)
+            .setDone(
+                GenerationDone.newBuilder()
+                    .setFinishReason(reason)
+                    .setText(text)
+                    .setUsage(
+                        Usage.newBuilder()
+                            .setPromptTokens(prompt)
+                            .setCompletionTokens(completion)
+                            .setConversationTokens(total)))
+            .build());
   }
 
   private static int rendered(final int role, final String text) {
-    final String prefix = switch (role) {
-      case 2 -> "User: ";
-      case 3 -> "Assistant: ";
-      case 4 -> "System: ";
-      default -> "";
-    };
-    return (prefix + text + (prefix.isEmpty() ? "" : "\n\n")).getBytes(StandardCharsets.UTF_8).length;
+    final String prefix =
+        switch (role) {
+          case 2 -> "User: ";
+          case 3 -> "Assistant: ";
+          case 4 -> "System: ";
+          default -> "";
+        };
+    return (prefix + text + (prefix.isEmpty() ? "" : "\n\n"))
+        .getBytes(StandardCharsets.UTF_8)
+        .length;
   }
 
   private static Reply.Builder base(final String id, final Generate g) {
-    return Reply.newBuilder().setSchemaVersion(1).setConversationId(id).setRequestId(g.getRequestId()).setReplyTo(g.getReplyTo());
+    return Reply.newBuilder()
+        .setSchemaVersion(1)
+        .setConversationId(id)
+        .setRequestId(g.getRequestId())
+        .setReplyTo(g.getReplyTo());
   }
 
   private void send(final String id, final Reply reply) {
-    producer.send(new ProducerRecord<>(TopicNames.REPLIES, id.getBytes(StandardCharsets.UTF_8), reply.toByteArray()), (md, e) -> {
-      if (e != null) {
-        org.slf4j.LoggerFactory.getLogger(ScriptedProcessors.class).error("a scripted reply for {} was not written", id, e);
-      }
-    });
+    producer.send(
+        new ProducerRecord<>(
+            TopicNames.REPLIES, id.getBytes(StandardCharsets.UTF_8), reply.toByteArray()),
+        (md, e) -> {
+          if (e != null) {
+            org.slf4j.LoggerFactory.getLogger(ScriptedProcessors.class)
+                .error("a scripted reply for {} was not written", id, e);
+          }
+        });
   }
 
   @Override
@@ -220,5 +274,4 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
     generations.shutdownNow();
     producer.close();
   }
-
 }

@@ -16,9 +16,11 @@ public final class ServiceDirectory implements ConversationDirectory {
   @Override
   public ConversationLookup lookup(final String conversationId) {
     return switch (queries.find(conversationId)) {
-      case ConversationQueries.Found f -> new ConversationLookup.Found(f.meta(), f.info().generating());
+      case ConversationQueries.Found f ->
+          new ConversationLookup.Found(f.meta(), f.info().generating());
       case ConversationQueries.NotFound n -> new ConversationLookup.NotFound();
-      case ConversationQueries.Remote r -> new ConversationLookup.Elsewhere(r.host().host() + ":" + r.host().port());
+      case ConversationQueries.Remote r ->
+          new ConversationLookup.Elsewhere(r.host().host() + ":" + r.host().port());
       case ConversationQueries.Unavailable u -> new ConversationLookup.Unavailable(u.reason());
     };
   }

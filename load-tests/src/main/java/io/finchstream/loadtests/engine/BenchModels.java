@@ -35,13 +35,17 @@ final class BenchModels {
     if (parts.length != 2 || !parts[0].startsWith("L") || !parts[1].startsWith("D")) {
       throw new IllegalArgumentException("benchmark model names look like L12-D768, got " + name);
     }
-    return FinchConfig.standard(Integer.parseInt(parts[0].substring(1)), Integer.parseInt(parts[1].substring(1)),
-        64, VOCAB);
+    return FinchConfig.standard(
+        Integer.parseInt(parts[0].substring(1)),
+        Integer.parseInt(parts[1].substring(1)),
+        64,
+        VOCAB);
   }
 
   /** The model file, generated on first use. */
   static synchronized Path file(final String name) {
-    final Path dir = Path.of(System.getProperty("finchstream.bench.models", "load-tests/target/bench-models"));
+    final Path dir =
+        Path.of(System.getProperty("finchstream.bench.models", "load-tests/target/bench-models"));
     final Path file = dir.resolve("finch-" + name + "-V" + VOCAB + "-seed1-bf16.safetensors");
     if (!Files.exists(file)) {
       try {
@@ -51,24 +55,37 @@ final class BenchModels {
       }
       final FinchConfig config = config(name);
       System.err.println("generating random model " + config + " into " + file + " (once)");
-      SafetensorsWriter.write(file, FinchRandom.checkpoint(config, 1), DType.BF16,
-          Map.of("finchstream.generator", "load-tests BenchModels", "finchstream.config", config.toString()));
+      SafetensorsWriter.write(
+          file,
+          FinchRandom.checkpoint(config, 1),
+          DType.BF16,
+          Map.of(
+              "finchstream.generator",
+              "load-tests BenchModels",
+              "finchstream.config",
+              config.toString()));
     }
     return file;
   }
 
   /** The model loaded at that precision on {@code threads} threads. */
-  static FinchModel load(final String name, final WeightPrecision precision, final int threads, final int maxRows) {
+  static FinchModel load(
+      final String name, final WeightPrecision precision, final int threads, final int maxRows) {
     try (Checkpoint checkpoint = Checkpoints.open(file(name), LoadProgress.NONE)) {
-      return FinchModel.load(checkpoint, LoadOptions.defaults().withPrecision(precision).withThreads(threads)
-          .withMaxRowsPerPass(maxRows));
+      return FinchModel.load(
+          checkpoint,
+          LoadOptions.defaults()
+              .withPrecision(precision)
+              .withThreads(threads)
+              .withMaxRowsPerPass(maxRows));
     }
   }
 
   /** Parameter count of a benchmark model. */
   static long parameters(final String name) {
     return FinchLayout.tensors(config(name)).values().stream()
-        .mapToLong(s -> java.util.Arrays.stream(s).reduce(1, (a, b) -> a * b)).sum();
+        .mapToLong(s -> java.util.Arrays.stream(s).reduce(1, (a, b) -> a * b))
+        .sum();
   }
 
   /** Weight bytes a decode step with logits reads per token: everything but the embedding table. */
@@ -84,7 +101,10 @@ final class BenchModels {
     return flopsPerPrefilledToken(name) + 2.0 * c.vocabSize() * c.dim();
   }
 
-  /** Multiply-add flops per prefilled token (no head): 2 per matrix weight except emb and head, plus WKV. */
+  /**
+   * Multiply-add flops per prefilled token (no head): 2 per matrix weight except emb and head, plus
+   * WKV.
+   */
   static double flopsPerPrefilledToken(final String name) {
     final FinchConfig c = config(name);
     final long embAndHead = 2L * c.vocabSize() * c.dim();

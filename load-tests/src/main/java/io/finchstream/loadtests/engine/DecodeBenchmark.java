@@ -30,7 +30,15 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xmx14g", "-XX:+UseParallelGC", "-Xss4m"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {
+      "--add-modules",
+      "jdk.incubator.vector",
+      "-Xmx14g",
+      "-XX:+UseParallelGC",
+      "-Xss4m"
+    })
 @Warmup(iterations = 3, time = 4)
 @Measurement(iterations = 5, time = 4)
 public class DecodeBenchmark {
@@ -52,8 +60,12 @@ public class DecodeBenchmark {
 
   @Setup
   public void setup() {
-    finch = BenchModels.load(model, WeightPrecision.valueOf(precision.toUpperCase(Locale.ROOT)),
-        Runtime.getRuntime().availableProcessors(), Math.max(LoadOptions.DEFAULT_MAX_ROWS, batch));
+    finch =
+        BenchModels.load(
+            model,
+            WeightPrecision.valueOf(precision.toUpperCase(Locale.ROOT)),
+            Runtime.getRuntime().availableProcessors(),
+            Math.max(LoadOptions.DEFAULT_MAX_ROWS, batch));
     random = new SplittableRandom(7);
     states = new ArrayList<>();
     final List<int[]> prompts = new ArrayList<>();

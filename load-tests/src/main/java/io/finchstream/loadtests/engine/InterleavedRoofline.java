@@ -13,14 +13,14 @@ import java.util.SplittableRandom;
 import java.util.concurrent.atomic.DoubleAdder;
 
 /**
- * The engine against the machine's roofline with the baseline <em>interleaved</em>: every timed round
- * of an engine operation is preceded by both probes (streaming read bandwidth and FP32 FMA
+ * The engine against the machine's roofline with the baseline <em>interleaved</em>: every timed
+ * round of an engine operation is preceded by both probes (streaming read bandwidth and FP32 FMA
  * throughput), in the same process, seconds apart, on the same threads, and judged against the
- * roofline they give for its arithmetic intensity: min(FMA peak, bandwidth × flops per weight byte).
- * On a shared VM the host's memory bandwidth drifts by tens of
- * percent over minutes, so a probe measured minutes away (as in {@link RooflineReport}'s JMH run) can
- * put a bandwidth-bound kernel above 100%; pairing each round with its own probe cancels that drift.
- * The medians over the rounds are reported.
+ * roofline they give for its arithmetic intensity: min(FMA peak, bandwidth × flops per weight
+ * byte). On a shared VM the host's memory bandwidth drifts by tens of percent over minutes, so a
+ * probe measured minutes away (as in {@link RooflineReport}'s JMH run) can put a bandwidth-bound
+ * kernel above 100%; pairing each round with its own probe cancels that drift. The medians over the
+ * rounds are reported.
  *
  * <pre>
  * java --add-modules jdk.incubator.vector -Xmx14g -XX:+UseParallelGC -cp 'load-tests/target/classes:load-tests/target/lib/*' \
@@ -41,6 +41,7 @@ public final class InterleavedRoofline {
   private final float[] probeData = new float[PROBE_FLOATS];
   private final int rounds;
   private final double seconds;
+
   /** Keeps the probes' results alive (the JIT must not drop the reads). */
   private double blackhole;
 
@@ -55,26 +56,42 @@ public final class InterleavedRoofline {
   }
 
   /** One engine operation and what it does per call: weight bytes read and flops. */
-  private record Op(String label, Runnable body, double tokensPerCall, double bytesPerCall, double flopsPerCall) {}
+  private record Op(
+      String label,
+      Runnable body,
+      double tokensPerCall,
+      double bytesPerCall,
+      double flopsPerCall) {}
 
   public static void main(final String[] args) {
     final Args a = new Args(args);
     final int threads = Runtime.getRuntime().availableProcessors();
-    final InterleavedRoofline harness = new InterleavedRoofline(threads, a.integer("rounds", 5), a.decimal("seconds", 3));
-    System.out.printf(Locale.ROOT, "# interleaved roofline: %d threads, %d rounds of %.1f s, %s%n", threads,
-        harness.rounds, harness.seconds, Runtime.version());
-    System.out.println("| operation | model | weights | tokens/s | read GB/s | FMA GFLOP/s | flop/byte | bound | achieved GFLOP/s"
-        + " | of roofline: median [min, max] |");
+    final InterleavedRoofline harness =
+        new InterleavedRoofline(threads, a.integer("rounds", 5), a.decimal("seconds", 3));
+    System.out.printf(
+        Locale.ROOT,
+        "# interleaved roofline: %d threads, %d rounds of %.1f s, %s%n",
+        threads,
+        harness.rounds,
+        harness.seconds,
+        Runtime.version());
+    System.out.println(
+        "| operation | model | weights | tokens/s | read GB/s | FMA GFLOP/s | flop/byte | bound | achieved GFLOP/s"
+            + " | of roofline: median [min, max] |");
     System.out.println("|---|---|---|---:|---:|---:|---:|---|---:|---:|");
     for (final String model : a.list("models", "L12-D768,L24-D2048")) {
       for (final String precision : a.list("precisions", "bf16,fp32")) {
-        harness.runModel(model, WeightPrecision.valueOf(precision.toUpperCase(Locale.ROOT)),
-            a.list("batches", "1,8,64").stream().mapToInt(Integer::parseInt).toArray(), a.integer("chunk", 64));
+        harness.runModel(
+            model,
+            WeightPrecision.valueOf(precision.toUpperCase(Locale.ROOT)),
+            a.list("batches", "1,8,64").stream().mapToInt(Integer::parseInt).toArray(),
+            a.integer("chunk", 64));
       }
     }
   }
 
-  private void runModel(final String name, final WeightPrecision precision, final int[] batches, final int chunk) {
+  private void runModel(
+      final String name, final WeightPrecision precision, final int[] batches, final int chunk) {
     final int maxRows = Math.max(chunk, Arrays.stream(batches).max().orElse(1));
     final FinchModel finch = BenchModels.load(name, precision, threads, maxRows);
     final double decodeBytes = BenchModels.bytesPerDecodedToken(name, precision);
@@ -90,32 +107,51 @@ public final class InterleavedRoofline {
       finch.ingest(states, prompts);
       final int[] tokens = new int[batch];
       final float[][] logits = new float[batch][BenchModels.VOCAB];
-      final Runnable step = () -> {
-        for (int i = 0; i < batch; i++) {
-          tokens[i] = random.nextInt(BenchModels.VOCAB);
-        }
-        finch.step(states, tokens, logits);
-      };
+      final Runnable step =
+          () -> {
+            for (int i = 0; i < batch; i++) {
+              tokens[i] = random.nextInt(BenchModels.VOCAB);
+            }
+            finch.step(states, tokens, logits);
+          };
       // one step reads the weights once for the whole batch
-      print(name, precision, measure(new Op("decode, batch " + batch, step, batch, decodeBytes, decodeFlops * batch)));
+      print(
+          name,
+          precision,
+          measure(new Op("decode, batch " + batch, step, batch, decodeBytes, decodeFlops * batch)));
     }
     final FinchState state = finch.newState();
-    final int[] prompt = new SplittableRandom(3).ints(PrefillBenchmark.PROMPT, 0, BenchModels.VOCAB).toArray();
+    final int[] prompt =
+        new SplittableRandom(3).ints(PrefillBenchmark.PROMPT, 0, BenchModels.VOCAB).toArray();
     final Runnable ingest = () -> finch.ingest(List.of(state), List.of(prompt));
     // a prefill call reads the weights once per chunk of rows
     final double prefillBytes = decodeBytes * Math.ceil((double) PrefillBenchmark.PROMPT / chunk);
-    print(name, precision, measure(new Op("prefill, chunk " + chunk, ingest, PrefillBenchmark.PROMPT, prefillBytes,
-        BenchModels.flopsPerPrefilledToken(name) * PrefillBenchmark.PROMPT)));
+    print(
+        name,
+        precision,
+        measure(
+            new Op(
+                "prefill, chunk " + chunk,
+                ingest,
+                PrefillBenchmark.PROMPT,
+                prefillBytes,
+                BenchModels.flopsPerPrefilledToken(name) * PrefillBenchmark.PROMPT)));
   }
 
   /**
    * Medians over the rounds. The roofline of a round: attainable GFLOP/s = min(FMA peak, read
    * bandwidth × flops per byte of the operation), both probes measured right before the round; the
-   * ratio is achieved GFLOP/s over that. For single-stream decode (about 1 flop per weight byte) this
-   * is the bandwidth ratio; for prefill and large batches, the FMA ratio.
+   * ratio is achieved GFLOP/s over that. For single-stream decode (about 1 flop per weight byte)
+   * this is the bandwidth ratio; for prefill and large batches, the FMA ratio.
    */
-  private record Result(Op op, double tokensPerSecond, double readGbs, double fmaGflops, double achievedGflops,
-      boolean bandwidthBound, double[] ratios) {}
+  private record Result(
+      Op op,
+      double tokensPerSecond,
+      double readGbs,
+      double fmaGflops,
+      double achievedGflops,
+      boolean bandwidthBound,
+      double[] ratios) {}
 
   private Result measure(final Op op) {
     warmUp(op.body());
@@ -140,22 +176,42 @@ public final class InterleavedRoofline {
       bandwidthBoundRounds += read[r] * intensity < fma[r] ? 1 : 0;
       ratio[r] = achieved[r] / attainable;
     }
-    return new Result(op, median(tokensPerSecond), median(read), median(fma), median(achieved),
-        2 * bandwidthBoundRounds > rounds, ratio);
+    return new Result(
+        op,
+        median(tokensPerSecond),
+        median(read),
+        median(fma),
+        median(achieved),
+        2 * bandwidthBoundRounds > rounds,
+        ratio);
   }
 
   private static void print(final String model, final WeightPrecision precision, final Result r) {
     final double[] sorted = r.ratios().clone();
     Arrays.sort(sorted);
     final double intensity = r.op().flopsPerCall() / r.op().bytesPerCall();
-    System.out.printf(Locale.ROOT, "| %s | %s | %s | %.1f | %.1f | %.0f | %.1f | %s | %.1f | **%.0f%%** [%.0f%%, %.0f%%] |%n",
-        r.op().label(), model, precision.name().toLowerCase(Locale.ROOT), r.tokensPerSecond(), r.readGbs(),
-        r.fmaGflops(), intensity, r.bandwidthBound() ? "bandwidth" : "FMA", r.achievedGflops(), 100 * median(r.ratios()),
-        100 * sorted[0], 100 * sorted[sorted.length - 1]);
+    System.out.printf(
+        Locale.ROOT,
+        "| %s | %s | %s | %.1f | %.1f | %.0f | %.1f | %s | %.1f | **%.0f%%** [%.0f%%, %.0f%%] |%n",
+        r.op().label(),
+        model,
+        precision.name().toLowerCase(Locale.ROOT),
+        r.tokensPerSecond(),
+        r.readGbs(),
+        r.fmaGflops(),
+        intensity,
+        r.bandwidthBound() ? "bandwidth" : "FMA",
+        r.achievedGflops(),
+        100 * median(r.ratios()),
+        100 * sorted[0],
+        100 * sorted[sorted.length - 1]);
     System.out.flush();
   }
 
-  /** Runs {@code body} until three consecutive timings agree within 5% (C2 has compiled it), at most 60 s. */
+  /**
+   * Runs {@code body} until three consecutive timings agree within 5% (C2 has compiled it), at most
+   * 60 s.
+   */
   private static void warmUp(final Runnable body) {
     final long deadline = System.nanoTime() + 60_000_000_000L;
     double previous = Double.NaN;
@@ -167,7 +223,9 @@ public final class InterleavedRoofline {
     }
   }
 
-  /** Seconds per call of {@code body}, calling it for at least {@code seconds} (and at least twice). */
+  /**
+   * Seconds per call of {@code body}, calling it for at least {@code seconds} (and at least twice).
+   */
   private static double time(final Runnable body, final double seconds) {
     final long start = System.nanoTime();
     final long until = start + (long) (seconds * 1e9);
@@ -189,12 +247,18 @@ public final class InterleavedRoofline {
       final int chunk = 4 * MachineProbe.lanes();
       final int chunks = probeData.length / chunk;
       final long t0 = System.nanoTime();
-      parallel.forRange(threads, 1, (from, to) -> {
-        for (int part = from; part < to; part++) {
-          sink.add(MachineProbe.streamSum(probeData, (int) ((long) chunks * part / threads) * chunk,
-              (int) ((long) chunks * (part + 1) / threads) * chunk));
-        }
-      });
+      parallel.forRange(
+          threads,
+          1,
+          (from, to) -> {
+            for (int part = from; part < to; part++) {
+              sink.add(
+                  MachineProbe.streamSum(
+                      probeData,
+                      (int) ((long) chunks * part / threads) * chunk,
+                      (int) ((long) chunks * (part + 1) / threads) * chunk));
+            }
+          });
       final double s = (System.nanoTime() - t0) / 1e9;
       blackhole += sink.sum();
       best = Math.max(best, 4.0 * probeData.length / s / 1e9);
@@ -208,14 +272,26 @@ public final class InterleavedRoofline {
     for (int pass = 0; pass < 3; pass++) {
       final DoubleAdder sink = new DoubleAdder();
       final long t0 = System.nanoTime();
-      parallel.forRange(threads, 1, (from, to) -> {
-        for (int part = from; part < to; part++) {
-          sink.add(MachineProbe.fmaChains(FMA_STEPS, part));
-        }
-      });
+      parallel.forRange(
+          threads,
+          1,
+          (from, to) -> {
+            for (int part = from; part < to; part++) {
+              sink.add(MachineProbe.fmaChains(FMA_STEPS, part));
+            }
+          });
       final double s = (System.nanoTime() - t0) / 1e9;
       blackhole += sink.sum();
-      best = Math.max(best, (double) FMA_STEPS * MachineProbe.CHAINS * 2 * MachineProbe.lanes() * threads / s / 1e9);
+      best =
+          Math.max(
+              best,
+              (double) FMA_STEPS
+                  * MachineProbe.CHAINS
+                  * 2
+                  * MachineProbe.lanes()
+                  * threads
+                  / s
+                  / 1e9);
     }
     return best;
   }

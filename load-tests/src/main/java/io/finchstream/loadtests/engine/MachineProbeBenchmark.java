@@ -25,7 +25,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xmx4g", "-XX:+UseParallelGC"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xmx4g", "-XX:+UseParallelGC"})
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
 public class MachineProbeBenchmark {
@@ -60,11 +62,16 @@ public class MachineProbeBenchmark {
     final DoubleAdder sum = new DoubleAdder();
     final int chunk = 4 * MachineProbe.lanes();
     final int chunks = data.length / chunk;
-    parallel.forRange(threads, 1, (a, b) -> {
-      for (int part = a; part < b; part++) {
-        sum.add(MachineProbe.streamSum(data, chunks * part / threads * chunk, chunks * (part + 1) / threads * chunk));
-      }
-    });
+    parallel.forRange(
+        threads,
+        1,
+        (a, b) -> {
+          for (int part = a; part < b; part++) {
+            sum.add(
+                MachineProbe.streamSum(
+                    data, chunks * part / threads * chunk, chunks * (part + 1) / threads * chunk));
+          }
+        });
     return sum.sum();
   }
 
@@ -72,11 +79,14 @@ public class MachineProbeBenchmark {
   @Benchmark
   public double fmaPeak() {
     final DoubleAdder sum = new DoubleAdder();
-    parallel.forRange(threads, 1, (a, b) -> {
-      for (int part = a; part < b; part++) {
-        sum.add(MachineProbe.fmaChains(FMA_STEPS, part));
-      }
-    });
+    parallel.forRange(
+        threads,
+        1,
+        (a, b) -> {
+          for (int part = a; part < b; part++) {
+            sum.add(MachineProbe.fmaChains(FMA_STEPS, part));
+          }
+        });
     return sum.sum();
   }
 

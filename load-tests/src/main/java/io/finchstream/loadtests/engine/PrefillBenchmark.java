@@ -27,7 +27,15 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xmx14g", "-XX:+UseParallelGC", "-Xss4m"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {
+      "--add-modules",
+      "jdk.incubator.vector",
+      "-Xmx14g",
+      "-XX:+UseParallelGC",
+      "-Xss4m"
+    })
 @Warmup(iterations = 3, time = 5)
 @Measurement(iterations = 5, time = 5)
 public class PrefillBenchmark {
@@ -50,8 +58,12 @@ public class PrefillBenchmark {
 
   @Setup
   public void setup() {
-    finch = BenchModels.load(model, WeightPrecision.valueOf(precision.toUpperCase(Locale.ROOT)),
-        Runtime.getRuntime().availableProcessors(), chunk);
+    finch =
+        BenchModels.load(
+            model,
+            WeightPrecision.valueOf(precision.toUpperCase(Locale.ROOT)),
+            Runtime.getRuntime().availableProcessors(),
+            chunk);
     state = finch.newState();
     prompt = new SplittableRandom(3).ints(PROMPT, 0, BenchModels.VOCAB).toArray();
   }

@@ -18,8 +18,8 @@ import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * The gateway load generator: {@code --sessions} concurrent chat sessions (one virtual thread
- * each) of {@code --turns} turns against a running gateway, then a report of time to first token,
+ * The gateway load generator: {@code --sessions} concurrent chat sessions (one virtual thread each)
+ * of {@code --turns} turns against a running gateway, then a report of time to first token,
  * inter-token latency and turn latency (HdrHistogram percentiles), throughput and errors, written
  * to stdout and to {@code --out} (the .hgrm files, {@code summary.json}, {@code latency.png}).
  *
@@ -42,10 +42,15 @@ public final class ChatLoad {
       System.exit(2);
       return;
     }
-    final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
+    final HttpClient http =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(10))
+            .build();
     final String model = model(http, options);
     final String runId = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
-    System.err.printf("gateway load: %d sessions x %d turns, max_tokens %d, %s API, model %s, run %s%n",
+    System.err.printf(
+        "gateway load: %d sessions x %d turns, max_tokens %d, %s API, model %s, run %s%n",
         options.sessions(), options.turns(), options.maxTokens(), options.api(), model, runId);
     final Latencies total = new Latencies();
     final long start = System.nanoTime();
@@ -64,15 +69,21 @@ public final class ChatLoad {
     final LoadReport report = new LoadReport(options, model, total, wallSeconds);
     System.out.print(report.text());
     report.write(options.out());
-    System.err.println("wrote " + options.out().toAbsolutePath() + "/{summary.json,ttft.hgrm,inter-token.hgrm,turn.hgrm,latency.png}");
+    System.err.println(
+        "wrote "
+            + options.out().toAbsolutePath()
+            + "/{summary.json,ttft.hgrm,inter-token.hgrm,turn.hgrm,latency.png}");
     if (total.turns == 0) {
       System.exit(1);
     }
   }
 
   /** The served model's id (GET /v1/models), checking the gateway answers at all. */
-  private static String model(final HttpClient http, final LoadOptions options) throws IOException, InterruptedException {
-    final HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(options.url() + "/v1/models")).timeout(Duration.ofSeconds(10));
+  private static String model(final HttpClient http, final LoadOptions options)
+      throws IOException, InterruptedException {
+    final HttpRequest.Builder request =
+        HttpRequest.newBuilder(URI.create(options.url() + "/v1/models"))
+            .timeout(Duration.ofSeconds(10));
     if (options.apiKey() != null) {
       request.header("Authorization", "Bearer " + options.apiKey());
     }
@@ -80,11 +91,24 @@ public final class ChatLoad {
     try {
       response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
     } catch (final IOException e) {
-      throw new IOException("cannot reach the gateway at " + options.url() + " (start it with ./finchstream up): " + e.getMessage(), e);
+      throw new IOException(
+          "cannot reach the gateway at "
+              + options.url()
+              + " (start it with ./finchstream up): "
+              + e.getMessage(),
+          e);
     }
     if (response.statusCode() != 200) {
-      throw new IOException("GET " + options.url() + "/v1/models answered " + response.statusCode() + ": " + response.body()
-          + (response.statusCode() == 401 ? " (pass --api-key or set FINCHSTREAM_API_KEY)" : ""));
+      throw new IOException(
+          "GET "
+              + options.url()
+              + "/v1/models answered "
+              + response.statusCode()
+              + ": "
+              + response.body()
+              + (response.statusCode() == 401
+                  ? " (pass --api-key or set FINCHSTREAM_API_KEY)"
+                  : ""));
     }
     final JsonNode body = new ObjectMapper().readTree(response.body());
     return body.path("data").path(0).path("id").asText();

@@ -40,7 +40,12 @@ final class ChatSession implements Callable<Latencies> {
   private final ArrayNode history = JSON.createArrayNode();
   private final Latencies latencies = new Latencies();
 
-  ChatSession(final HttpClient http, final LoadOptions options, final String model, final String runId, final int index) {
+  ChatSession(
+      final HttpClient http,
+      final LoadOptions options,
+      final String model,
+      final String runId,
+      final int index) {
     this.http = http;
     this.options = options;
     this.model = model;
@@ -55,10 +60,12 @@ final class ChatSession implements Callable<Latencies> {
       final String prompt = prompts.next();
       final long start = System.nanoTime();
       try {
-        final boolean ok = options.api().equals("openai") ? openAiTurn(prompt, turn) : nativeTurn(prompt, turn);
+        final boolean ok =
+            options.api().equals("openai") ? openAiTurn(prompt, turn) : nativeTurn(prompt, turn);
         if (ok) {
           latencies.turns++;
-          latencies.turn.recordValue(Math.min(Latencies.HIGHEST_MICROS, micros(System.nanoTime() - start)));
+          latencies.turn.recordValue(
+              Math.min(Latencies.HIGHEST_MICROS, micros(System.nanoTime() - start)));
         }
       } catch (final IOException e) {
         latencies.error("io: " + e.getClass().getSimpleName());
@@ -70,24 +77,31 @@ final class ChatSession implements Callable<Latencies> {
     return latencies;
   }
 
-  private boolean openAiTurn(final String prompt, final int turn) throws IOException, InterruptedException {
+  private boolean openAiTurn(final String prompt, final int turn)
+      throws IOException, InterruptedException {
     final ArrayNode messages = history.deepCopy();
     messages.addObject().put("role", "user").put("content", prompt);
-    final ObjectNode body = JSON.createObjectNode()
-        .put("model", model).put("stream", true).put("max_tokens", options.maxTokens())
-        .put("temperature", options.temperature()).put("seed", seed * 1000 + turn);
+    final ObjectNode body =
+        JSON.createObjectNode()
+            .put("model", model)
+            .put("stream", true)
+            .put("max_tokens", options.maxTokens())
+            .put("temperature", options.temperature())
+            .put("seed", seed * 1000 + turn);
     body.set("messages", messages);
     body.putObject("stream_options").put("include_usage", true);
-    final HttpRequest request = request("/v1/chat/completions", body).header("X-Conversation-Id", conversation).build();
+    final HttpRequest request =
+        request("/v1/chat/completions", body).header("X-Conversation-Id", conversation).build();
     final long sent = System.nanoTime();
-    final HttpResponse<Stream<String>> response = http.send(request, HttpResponse.BodyHandlers.ofLines());
+    final HttpResponse<Stream<String>> response =
+        http.send(request, HttpResponse.BodyHandlers.ofLines());
     if (response.statusCode() != 200) {
       return failed(response);
     }
     final StringBuilder reply = new StringBuilder();
     long last = 0;
     try (Stream<String> lines = response.body()) {
-      for (final Iterator<String> it = lines.iterator(); it.hasNext();) {
+      for (final Iterator<String> it = lines.iterator(); it.hasNext(); ) {
         final String line = it.next();
         if (!line.startsWith("data: ") || line.equals("data: [DONE]")) {
           continue;
@@ -101,7 +115,8 @@ final class ChatSession implements Callable<Latencies> {
           latencies.completionTokens += event.path("usage").path("completion_tokens").asLong();
           latencies.promptTokens += event.path("usage").path("prompt_tokens").asLong();
         }
-        final String content = event.path("choices").path(0).path("delta").path("content").asText("");
+        final String content =
+            event.path("choices").path(0).path("delta").path("content").asText("");
         if (!content.isEmpty()) {
           last = arrived(sent, last, 1);
           reply.append(content);
@@ -113,28 +128,36 @@ final class ChatSession implements Callable<Latencies> {
     return true;
   }
 
-  private boolean nativeTurn(final String prompt, final int turn) throws IOException, InterruptedException {
+  private boolean nativeTurn(final String prompt, final int turn)
+      throws IOException, InterruptedException {
     final ObjectNode message = JSON.createObjectNode().put("text", prompt).put("role", "user");
-    final HttpResponse<String> appended = http.send(request("/v1/conversations/" + conversation + "/messages", message).build(),
-        HttpResponse.BodyHandlers.ofString());
+    final HttpResponse<String> appended =
+        http.send(
+            request("/v1/conversations/" + conversation + "/messages", message).build(),
+            HttpResponse.BodyHandlers.ofString());
     if (appended.statusCode() != 202) {
       latencies.error("http " + appended.statusCode() + " " + errorCode(appended.body()));
       return false;
     }
-    final ObjectNode body = JSON.createObjectNode()
-        .put("max_tokens", options.maxTokens()).put("temperature", options.temperature()).put("seed", seed * 1000 + turn)
-        .put("prefix", "Assistant:");
+    final ObjectNode body =
+        JSON.createObjectNode()
+            .put("max_tokens", options.maxTokens())
+            .put("temperature", options.temperature())
+            .put("seed", seed * 1000 + turn)
+            .put("prefix", "Assistant:");
     body.putArray("stop").add("\n\n");
     final long sent = System.nanoTime();
-    final HttpResponse<Stream<String>> response = http.send(request("/v1/conversations/" + conversation + "/generate", body).build(),
-        HttpResponse.BodyHandlers.ofLines());
+    final HttpResponse<Stream<String>> response =
+        http.send(
+            request("/v1/conversations/" + conversation + "/generate", body).build(),
+            HttpResponse.BodyHandlers.ofLines());
     if (response.statusCode() != 200) {
       return failed(response);
     }
     long last = 0;
     String event = "";
     try (Stream<String> lines = response.body()) {
-      for (final Iterator<String> it = lines.iterator(); it.hasNext();) {
+      for (final Iterator<String> it = lines.iterator(); it.hasNext(); ) {
         final String line = it.next();
         if (line.startsWith("event: ")) {
           event = line.substring(7);
@@ -142,12 +165,13 @@ final class ChatSession implements Callable<Latencies> {
           final JsonNode data = JSON.readTree(line.substring(6));
           switch (event) {
             case "token" -> last = arrived(sent, last, data.path("token_ids").size());
-            case "done" -> latencies.completionTokens += data.path("usage").path("completion_tokens").asLong();
+            case "done" ->
+                latencies.completionTokens += data.path("usage").path("completion_tokens").asLong();
             case "error" -> {
               latencies.error("stream: " + data.path("error").path("code").asText());
               return false;
             }
-            default -> { }
+            default -> {}
           }
         }
       }
@@ -159,7 +183,8 @@ final class ChatSession implements Callable<Latencies> {
   private long arrived(final long sent, final long last, final int tokens) {
     final long now = System.nanoTime();
     if (last == 0) {
-      latencies.ttft.recordValue(Math.min(Latencies.HIGHEST_MICROS, Math.max(1, micros(now - sent))));
+      latencies.ttft.recordValue(
+          Math.min(Latencies.HIGHEST_MICROS, Math.max(1, micros(now - sent))));
     } else {
       latencies.interTokenGap(micros(now - last), tokens);
     }
@@ -184,10 +209,11 @@ final class ChatSession implements Callable<Latencies> {
   }
 
   private HttpRequest.Builder request(final String path, final JsonNode body) throws IOException {
-    final HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(options.url() + path))
-        .timeout(TIMEOUT)
-        .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)));
+    final HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(options.url() + path))
+            .timeout(TIMEOUT)
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)));
     if (options.apiKey() != null) {
       b.header("Authorization", "Bearer " + options.apiKey());
     }

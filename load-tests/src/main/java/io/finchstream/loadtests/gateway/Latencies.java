@@ -5,8 +5,8 @@ import java.util.TreeMap;
 import org.HdrHistogram.Histogram;
 
 /**
- * One session's measurements (merged into the run's at the end, so sessions never contend): time
- * to first token, inter-token latency, whole-turn latency (HdrHistograms in microseconds, 3
+ * One session's measurements (merged into the run's at the end, so sessions never contend): time to
+ * first token, inter-token latency, whole-turn latency (HdrHistograms in microseconds, 3
  * significant digits, up to 10 minutes), token and error counts. Not thread-safe.
  */
 final class Latencies {
@@ -25,12 +25,16 @@ final class Latencies {
     return new Histogram(HIGHEST_MICROS, 3);
   }
 
-  /** Records the gap between two token arrivals, spread evenly over the {@code tokens} that arrived together. */
+  /**
+   * Records the gap between two token arrivals, spread evenly over the {@code tokens} that arrived
+   * together.
+   */
   void interTokenGap(final long gapMicros, final int tokens) {
     if (tokens <= 0) {
       return;
     }
-    interToken.recordValueWithCount(Math.min(HIGHEST_MICROS, Math.max(1, gapMicros / tokens)), tokens);
+    interToken.recordValueWithCount(
+        Math.min(HIGHEST_MICROS, Math.max(1, gapMicros / tokens)), tokens);
   }
 
   void error(final String what) {

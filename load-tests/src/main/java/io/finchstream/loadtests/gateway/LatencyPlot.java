@@ -21,10 +21,17 @@ final class LatencyPlot {
 
   private LatencyPlot() {}
 
-  static void write(final Path png, final Latencies total, final String interTokenLabel, final String title) throws IOException {
-    final XYChart chart = new XYChartBuilder().width(900).height(540).title(title)
-        .xAxisTitle("percentile, as 1/(1-p): 2 = p50, 10 = p90, 100 = p99, 1000 = p99.9")
-        .yAxisTitle("latency (ms)").build();
+  static void write(
+      final Path png, final Latencies total, final String interTokenLabel, final String title)
+      throws IOException {
+    final XYChart chart =
+        new XYChartBuilder()
+            .width(900)
+            .height(540)
+            .title(title)
+            .xAxisTitle("percentile, as 1/(1-p): 2 = p50, 10 = p90, 100 = p99, 1000 = p99.9")
+            .yAxisTitle("latency (ms)")
+            .build();
     chart.getStyler().setXAxisLogarithmic(true);
     chart.getStyler().setYAxisLogarithmic(true);
     chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);

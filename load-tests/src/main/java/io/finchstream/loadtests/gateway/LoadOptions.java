@@ -13,15 +13,26 @@ import java.util.Locale;
  * @param maxTokens max_tokens of each reply
  * @param promptBytes approximate size of each user message
  * @param temperature sampling temperature
- * @param api {@code openai} (chat completions with conversation reuse) or {@code native} (messages + generate)
+ * @param api {@code openai} (chat completions with conversation reuse) or {@code native} (messages
+ *     + generate)
  * @param apiKey bearer key, or null
  * @param out directory for the .hgrm files, the JSON summary and the plot
  * @param seed seed of the generated prompts and sampling seeds
  */
-public record LoadOptions(URI url, int sessions, int turns, int maxTokens, int promptBytes, double temperature, String api,
-    String apiKey, Path out, long seed) {
+public record LoadOptions(
+    URI url,
+    int sessions,
+    int turns,
+    int maxTokens,
+    int promptBytes,
+    double temperature,
+    String api,
+    String apiKey,
+    Path out,
+    long seed) {
 
-  static final String USAGE = """
+  static final String USAGE =
+      """
       usage: ChatLoad [--url http://localhost:8080] [--sessions 8] [--turns 5] [--max-tokens 64]
                       [--prompt-bytes 64] [--temperature 1.0] [--api openai|native] [--api-key KEY]
                       [--out load-tests/target/gateway-load] [--seed 1]
@@ -30,10 +41,12 @@ public record LoadOptions(URI url, int sessions, int turns, int maxTokens, int p
 
   public LoadOptions {
     if (sessions < 1 || turns < 1 || maxTokens < 1 || promptBytes < 1) {
-      throw new IllegalArgumentException("sessions, turns, max-tokens and prompt-bytes must be positive\n" + USAGE);
+      throw new IllegalArgumentException(
+          "sessions, turns, max-tokens and prompt-bytes must be positive\n" + USAGE);
     }
     if (!api.equals("openai") && !api.equals("native")) {
-      throw new IllegalArgumentException("--api must be openai or native, got " + api + "\n" + USAGE);
+      throw new IllegalArgumentException(
+          "--api must be openai or native, got " + api + "\n" + USAGE);
     }
   }
 
@@ -71,7 +84,16 @@ public record LoadOptions(URI url, int sessions, int turns, int maxTokens, int p
         default -> throw new IllegalArgumentException("unknown option " + name + "\n" + USAGE);
       }
     }
-    return new LoadOptions(URI.create(url.endsWith("/") ? url.substring(0, url.length() - 1) : url), sessions, turns, maxTokens,
-        promptBytes, temperature, api, key == null || key.isBlank() ? null : key, Path.of(out), seed);
+    return new LoadOptions(
+        URI.create(url.endsWith("/") ? url.substring(0, url.length() - 1) : url),
+        sessions,
+        turns,
+        maxTokens,
+        promptBytes,
+        temperature,
+        api,
+        key == null || key.isBlank() ? null : key,
+        Path.of(out),
+        seed);
   }
 }

@@ -20,40 +20,74 @@ final class LoadReport {
   private final Latencies total;
   private final double wallSeconds;
 
-  LoadReport(final LoadOptions options, final String model, final Latencies total, final double wallSeconds) {
+  LoadReport(
+      final LoadOptions options,
+      final String model,
+      final Latencies total,
+      final double wallSeconds) {
     this.options = options;
     this.model = model;
     this.total = total;
     this.wallSeconds = wallSeconds;
   }
 
-  /** Label of the inter-token histogram: per token (native) or per chunk (OpenAI chunks carry no token counts). */
+  /**
+   * Label of the inter-token histogram: per token (native) or per chunk (OpenAI chunks carry no
+   * token counts).
+   */
   String interTokenLabel() {
     return options.api().equals("native") ? "inter-token" : "inter-chunk";
   }
 
   String text() {
     final StringBuilder sb = new StringBuilder();
-    sb.append(String.format(Locale.ROOT, "%d sessions x %d turns (%s API, max_tokens %d, model %s) in %.1f s%n", options.sessions(),
-        options.turns(), options.api(), options.maxTokens(), model, wallSeconds));
-    sb.append(String.format(Locale.ROOT, "turns completed %d, completion tokens %d, throughput %.1f tokens/s, %.2f turns/s%n",
-        total.turns, total.completionTokens, total.completionTokens / wallSeconds, total.turns / wallSeconds));
-    sb.append(String.format(Locale.ROOT, "%-22s %8s %9s %9s %9s %9s %9s %9s%n", "latency (ms)", "count", "mean", "p50", "p90", "p99",
-        "p99.9", "max"));
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            "%d sessions x %d turns (%s API, max_tokens %d, model %s) in %.1f s%n",
+            options.sessions(),
+            options.turns(),
+            options.api(),
+            options.maxTokens(),
+            model,
+            wallSeconds));
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            "turns completed %d, completion tokens %d, throughput %.1f tokens/s, %.2f turns/s%n",
+            total.turns,
+            total.completionTokens,
+            total.completionTokens / wallSeconds,
+            total.turns / wallSeconds));
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            "%-22s %8s %9s %9s %9s %9s %9s %9s%n",
+            "latency (ms)",
+            "count",
+            "mean",
+            "p50",
+            "p90",
+            "p99",
+            "p99.9",
+            "max"));
     row(sb, "time to first token", total.ttft);
     row(sb, interTokenLabel(), total.interToken);
     row(sb, "whole turn", total.turn);
     if (!total.errors.isEmpty()) {
       sb.append("errors: ").append(total.errors).append('\n');
       if (total.errors.keySet().stream().anyMatch(k -> k.startsWith("http 429"))) {
-        sb.append("  (429: the gateway's rate limit; run the server with FINCHSTREAM_GATEWAY_RATE_LIMIT_PER_SECOND=0)\n");
+        sb.append(
+            "  (429: the gateway's rate limit; run the server with FINCHSTREAM_GATEWAY_RATE_LIMIT_PER_SECOND=0)\n");
       }
     }
     return sb.toString();
   }
 
   private static void row(final StringBuilder sb, final String name, final Histogram h) {
-    sb.append(String.format(Locale.ROOT, "%-22s %8d %9.2f", name, h.getTotalCount(), h.getMean() / 1000.0));
+    sb.append(
+        String.format(
+            Locale.ROOT, "%-22s %8d %9.2f", name, h.getTotalCount(), h.getMean() / 1000.0));
     for (final double p : PERCENTILES) {
       sb.append(String.format(Locale.ROOT, " %9.2f", h.getValueAtPercentile(p) / 1000.0));
     }
@@ -67,19 +101,37 @@ final class LoadReport {
     hgrm(dir.resolve("turn.hgrm"), total.turn);
     final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     Files.writeString(dir.resolve("summary.json"), json.writeValueAsString(summary(json)) + "\n");
-    LatencyPlot.write(dir.resolve("latency.png"), total, interTokenLabel(),
-        String.format(Locale.ROOT, "Gateway: %d sessions, %s API, max_tokens %d (%.0f tokens/s)", options.sessions(), options.api(),
-            options.maxTokens(), total.completionTokens / wallSeconds));
+    LatencyPlot.write(
+        dir.resolve("latency.png"),
+        total,
+        interTokenLabel(),
+        String.format(
+            Locale.ROOT,
+            "Gateway: %d sessions, %s API, max_tokens %d (%.0f tokens/s)",
+            options.sessions(),
+            options.api(),
+            options.maxTokens(),
+            total.completionTokens / wallSeconds));
   }
 
   private ObjectNode summary(final ObjectMapper json) {
     final ObjectNode root = json.createObjectNode();
-    root.putObject("options").put("url", options.url().toString()).put("sessions", options.sessions()).put("turns", options.turns())
-        .put("max_tokens", options.maxTokens()).put("prompt_bytes", options.promptBytes()).put("temperature", options.temperature())
-        .put("api", options.api()).put("seed", options.seed());
-    root.put("model", model).put("wall_seconds", wallSeconds).put("turns_completed", total.turns)
-        .put("completion_tokens", total.completionTokens).put("prompt_tokens", total.promptTokens)
-        .put("tokens_per_second", total.completionTokens / wallSeconds).put("turns_per_second", total.turns / wallSeconds);
+    root.putObject("options")
+        .put("url", options.url().toString())
+        .put("sessions", options.sessions())
+        .put("turns", options.turns())
+        .put("max_tokens", options.maxTokens())
+        .put("prompt_bytes", options.promptBytes())
+        .put("temperature", options.temperature())
+        .put("api", options.api())
+        .put("seed", options.seed());
+    root.put("model", model)
+        .put("wall_seconds", wallSeconds)
+        .put("turns_completed", total.turns)
+        .put("completion_tokens", total.completionTokens)
+        .put("prompt_tokens", total.promptTokens)
+        .put("tokens_per_second", total.completionTokens / wallSeconds)
+        .put("turns_per_second", total.turns / wallSeconds);
     final ObjectNode errors = root.putObject("errors");
     total.errors.forEach(errors::put);
     histogram(root.putObject("ttft_ms"), total.ttft);
@@ -91,13 +143,17 @@ final class LoadReport {
   private static void histogram(final ObjectNode node, final Histogram h) {
     node.put("count", h.getTotalCount()).put("mean", h.getMean() / 1000.0);
     for (final double p : PERCENTILES) {
-      node.put("p" + (p == Math.rint(p) ? Integer.toString((int) p) : Double.toString(p)), h.getValueAtPercentile(p) / 1000.0);
+      node.put(
+          "p" + (p == Math.rint(p) ? Integer.toString((int) p) : Double.toString(p)),
+          h.getValueAtPercentile(p) / 1000.0);
     }
     node.put("max", h.getMaxValue() / 1000.0);
   }
 
   private static void hgrm(final Path file, final Histogram h) throws IOException {
-    try (PrintStream out = new PrintStream(Files.newOutputStream(file), false, java.nio.charset.StandardCharsets.UTF_8)) {
+    try (PrintStream out =
+        new PrintStream(
+            Files.newOutputStream(file), false, java.nio.charset.StandardCharsets.UTF_8)) {
       h.outputPercentileDistribution(out, 1000.0); // microseconds -> milliseconds
     }
   }

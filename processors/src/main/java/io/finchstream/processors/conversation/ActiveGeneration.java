@@ -18,31 +18,47 @@ import io.finchstream.proto.v1.GenerationProgress;
 final class ActiveGeneration {
 
   final String conversation;
+
   /** Replaced by the stream thread (cancel) while a decode cycle may read it. */
   volatile GenerationProgress progress;
+
   private final Generation generation;
-  /** The last token appended but not yet ingested by the state (-1: the state is at the log end). */
+
+  /**
+   * The last token appended but not yet ingested by the state (-1: the state is at the log end).
+   */
   int pendingToken = -1;
+
   /** Produced this punctuation, not yet stored / emitted. */
   final IntList newTokens = new IntList();
+
   final StringBuilder newText = new StringBuilder();
+
   /** Text emitted so far (for GenerationDone.text). */
   final StringBuilder fullText = new StringBuilder();
+
   FinishReason finished;
   boolean firstTokenSeen;
+
   /** The conversation's (pinned) state while the generation is offered to a decode cycle. */
   ModelState state;
+
   /**
    * The generation advances the conversation's state itself (set by the stream thread once the
    * prefill is done); batched ingest leaves the conversation alone, also while a decode cycle runs.
    */
   boolean ownsState;
 
-  ActiveGeneration(final String conversation, final GenerationProgress progress, final Tokenizer tokenizer) {
+  ActiveGeneration(
+      final String conversation, final GenerationProgress progress, final Tokenizer tokenizer) {
     this.conversation = conversation;
     this.progress = progress;
-    this.generation = new Generation(tokenizer,
-        EventValidator.samplingParams(progress.getRequest(), progress.getMaxTokens(), progress.getSeed()).build());
+    this.generation =
+        new Generation(
+            tokenizer,
+            EventValidator.samplingParams(
+                    progress.getRequest(), progress.getMaxTokens(), progress.getSeed())
+                .build());
     this.firstTokenSeen = progress.getGenerated() > 0;
   }
 
@@ -70,11 +86,12 @@ final class ActiveGeneration {
       pendingToken = token;
     }
     if (generation.ended()) {
-      finished = switch (generation.finish()) {
-        case STOP -> FinishReason.FINISH_REASON_STOP;
-        case LENGTH -> FinishReason.FINISH_REASON_LENGTH;
-        case END_OF_TEXT -> FinishReason.FINISH_REASON_END_OF_TEXT;
-      };
+      finished =
+          switch (generation.finish()) {
+            case STOP -> FinishReason.FINISH_REASON_STOP;
+            case LENGTH -> FinishReason.FINISH_REASON_LENGTH;
+            case END_OF_TEXT -> FinishReason.FINISH_REASON_END_OF_TEXT;
+          };
     }
   }
 

@@ -17,8 +17,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Computes the tokens that are durable in the log but not yet in a state: many conversations
  * together, each by its own tokens only, through one batched {@link LanguageModel#ingest} call per
- * round. Conversations waiting for a generation go first; the others take turns in arrival order.
- * A round stops at a deadline so that the stream thread stays responsive; how many tokens fit is
+ * round. Conversations waiting for a generation go first; the others take turns in arrival order. A
+ * round stops at a deadline so that the stream thread stays responsive; how many tokens fit is
  * learnt from the measured rate. Snapshots are taken here when due.
  *
  * <p>Correctness never depends on when this runs: the state of record is snapshot + log, and the
@@ -36,19 +36,29 @@ final class BatchedCompute {
   private final FinchstreamMetrics metrics;
   private final int maxConversations;
   private final int maxTokens;
+
   /** Conversations with pending tokens → whether they are urgent (a generation waits). */
   private final LinkedHashMap<String, Boolean> pending = new LinkedHashMap<>();
+
   /** Conversations whose turn ended: snapshot when fully computed. */
   private final java.util.Set<String> turnEnded = new java.util.HashSet<>();
+
   private Predicate<String> ownedByGeneration = c -> false;
   private ToLongFunction<String> keepLogFrom = c -> Long.MAX_VALUE;
   private long pendingEstimate;
+
   /** Measured engine throughput, tokens per second (exponential average). */
   private double tokensPerSecond = 2000;
 
   BatchedCompute(
-      final LanguageModel model, final ConversationStores stores, final StateLoader loader, final HotStateCache cache,
-      final Snapshotter snapshotter, final FinchstreamMetrics metrics, final int maxConversations, final int maxTokens) {
+      final LanguageModel model,
+      final ConversationStores stores,
+      final StateLoader loader,
+      final HotStateCache cache,
+      final Snapshotter snapshotter,
+      final FinchstreamMetrics metrics,
+      final int maxConversations,
+      final int maxTokens) {
     this.model = model;
     this.stores = stores;
     this.loader = loader;
@@ -96,7 +106,9 @@ final class BatchedCompute {
     return pendingEstimate;
   }
 
-  /** Runs batched rounds until nothing is pending or {@code deadlineNanos}; returns tokens computed. */
+  /**
+   * Runs batched rounds until nothing is pending or {@code deadlineNanos}; returns tokens computed.
+   */
   long run(final long deadlineNanos) {
     long total = 0;
     while (!pending.isEmpty() && System.nanoTime() < deadlineNanos) {
@@ -145,12 +157,19 @@ final class BatchedCompute {
     return count;
   }
 
-  /** Picks up to maxConversations conversations with work, urgent ones first, and reads their tokens. */
+  /**
+   * Picks up to maxConversations conversations with work, urgent ones first, and reads their
+   * tokens.
+   */
   private List<Work> selectBatch(final long deadlineNanos) {
     final double seconds = Math.max(0.001, (deadlineNanos - System.nanoTime()) / 1e9);
     final long budget = Math.max(1, (long) (tokensPerSecond * seconds));
     final List<String> candidates = candidates();
-    final long share = Math.max(1, Math.min(maxTokens, budget / Math.max(1, Math.min(candidates.size(), maxConversations))));
+    final long share =
+        Math.max(
+            1,
+            Math.min(
+                maxTokens, budget / Math.max(1, Math.min(candidates.size(), maxConversations))));
     final List<Work> batch = new ArrayList<>();
     for (final String conversation : candidates) {
       if (batch.size() >= maxConversations) {
@@ -166,8 +185,10 @@ final class BatchedCompute {
           }
         }
       } catch (final FinchstreamException e) {
-        LOG.error("conversation {}: cannot compute its pending tokens, skipping it until its next event: {}",
-            conversation, e.getMessage());
+        LOG.error(
+            "conversation {}: cannot compute its pending tokens, skipping it until its next event: {}",
+            conversation,
+            e.getMessage());
         forget(conversation);
       }
     }
@@ -200,14 +221,20 @@ final class BatchedCompute {
       return null;
     }
     final int n = (int) Math.min(meta.getTokens() - position, share);
-    return new Work(conversation, meta, entry, stores.log.read(conversation, position, position + n), urgent != null && urgent);
+    return new Work(
+        conversation,
+        meta,
+        entry,
+        stores.log.read(conversation, position, position + n),
+        urgent != null && urgent);
   }
 
   private void forgetPending(final String conversation) {
     pending.remove(conversation);
   }
 
-  private void afterCompute(final String conversation, final HotStateCache.Entry entry, final ConversationMeta meta) {
+  private void afterCompute(
+      final String conversation, final HotStateCache.Entry entry, final ConversationMeta meta) {
     final long position = entry.position();
     final boolean turn = turnEnded.contains(conversation);
     if (snapshotter.due(position, meta, turn)) {
@@ -219,7 +246,12 @@ final class BatchedCompute {
   }
 
   /** Tokens [position, position + tokens.length) of one conversation, for one batched call. */
-  private record Work(String conversation, ConversationMeta meta, HotStateCache.Entry entry, int[] tokens, boolean urgent) {}
+  private record Work(
+      String conversation,
+      ConversationMeta meta,
+      HotStateCache.Entry entry,
+      int[] tokens,
+      boolean urgent) {}
 
   /**
    * An entry is being evicted: if it holds computed tokens the stores have no snapshot of, take one
@@ -227,10 +259,11 @@ final class BatchedCompute {
    */
   void spill(final String conversation, final HotStateCache.Entry entry) {
     final ConversationMeta meta = stores.meta(conversation);
-    if (meta != null && meta.getIncarnation() == entry.incarnation && entry.position() > meta.getSnapshotPosition()
+    if (meta != null
+        && meta.getIncarnation() == entry.incarnation
+        && entry.position() > meta.getSnapshotPosition()
         && entry.position() <= meta.getTokens()) {
       snapshotter.snapshot(conversation, entry.state, meta, keepLogFrom.applyAsLong(conversation));
     }
   }
-
 }

@@ -42,6 +42,7 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
 
   private static final Logger LOG = LoggerFactory.getLogger(ConversationProcessor.class);
   private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+
   /**
    * How long a punctuation waits for a running decode cycle before it leaves the generations to it
    * and lets the stream thread process records: the longest extra wait of a new request.
@@ -77,8 +78,14 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
    * @param batchers the topology's per-thread batchers (decode across the tasks of a stream thread)
    */
   public ConversationProcessor(
-      final ServedModel served, final ProcessorSettings settings, final MemoryBudget budget, final FinchstreamMetrics metrics,
-      final String repliesChild, final String dlqChild, final String forksChild, final ThreadBatchers batchers) {
+      final ServedModel served,
+      final ProcessorSettings settings,
+      final MemoryBudget budget,
+      final FinchstreamMetrics metrics,
+      final String repliesChild,
+      final String dlqChild,
+      final String forksChild,
+      final ThreadBatchers batchers) {
     this.served = served;
     this.settings = settings;
     this.budget = budget;
@@ -87,7 +94,8 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
     this.dlqChild = dlqChild;
     this.forksChild = forksChild;
     this.batchers = batchers;
-    this.validator = new EventValidator(served.tokenizer(), served.info().vocabSize(), settings.limits());
+    this.validator =
+        new EventValidator(served.tokenizer(), served.info().vocabSize(), settings.limits());
   }
 
   @Override
@@ -98,26 +106,59 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
     outputs = new ContextOutputs();
     cache = new HotStateCache(budget, metrics);
     final StateLoader loader = new StateLoader(served.model(), stores, cache, metrics);
-    final Snapshotter snapshotter = new Snapshotter(stores, metrics, settings.snapshotInterval(), settings.snapshotAtTurnEnd());
-    compute = new BatchedCompute(served.model(), stores, loader, cache, snapshotter, metrics,
-        settings.batchConversations(), settings.batchTokens());
+    final Snapshotter snapshotter =
+        new Snapshotter(stores, metrics, settings.snapshotInterval(), settings.snapshotAtTurnEnd());
+    compute =
+        new BatchedCompute(
+            served.model(),
+            stores,
+            loader,
+            cache,
+            snapshotter,
+            metrics,
+            settings.batchConversations(),
+            settings.batchTokens());
     cache.onEvict(compute::spill);
-    generations = new GenerationLoop(served.model(), served.tokenizer(), stores, loader, cache, snapshotter, compute, outputs);
+    generations =
+        new GenerationLoop(
+            served.model(),
+            served.tokenizer(),
+            stores,
+            loader,
+            cache,
+            snapshotter,
+            compute,
+            outputs);
     deferred = new DeferredQueue(stores);
-    applier = new EventApplier(stores, loader, cache, compute, generations, new ForkExporter(stores, loader, outputs), outputs,
-        served.info());
+    applier =
+        new EventApplier(
+            stores,
+            loader,
+            cache,
+            compute,
+            generations,
+            new ForkExporter(stores, loader, outputs),
+            outputs,
+            served.info());
     forkImporter = new ForkImporter(stores, compute, outputs);
     generations.onFinished(drainAtNextPunctuation::add);
     generations.onNewWork(() -> batcher().hurry());
     generations.resumeStored();
-    stores.deferred.forEach((key, value) -> {
-      final String conversation = StoreKey.conversation(key);
-      if (!generations.generating(conversation)) {
-        drainAtNextPunctuation.add(conversation);
-      }
-    });
-    context.schedule(Duration.ofMillis(settings.computeIntervalMs()), PunctuationType.WALL_CLOCK_TIME, this::punctuate);
-    LOG.info("task {}: conversation processor ready ({} generations resumed)", context.taskId(), generations.activeCount());
+    stores.deferred.forEach(
+        (key, value) -> {
+          final String conversation = StoreKey.conversation(key);
+          if (!generations.generating(conversation)) {
+            drainAtNextPunctuation.add(conversation);
+          }
+        });
+    context.schedule(
+        Duration.ofMillis(settings.computeIntervalMs()),
+        PunctuationType.WALL_CLOCK_TIME,
+        this::punctuate);
+    LOG.info(
+        "task {}: conversation processor ready ({} generations resumed)",
+        context.taskId(),
+        generations.activeCount());
   }
 
   @Override
@@ -129,7 +170,9 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
       switch (record.value()) {
         case Inbound in -> onEvent(in);
         case ForkTransfer t -> importFork(record.key(), t, origin(record));
-        default -> throw new IllegalArgumentException("unexpected input " + record.value().getClass().getName());
+        default ->
+            throw new IllegalArgumentException(
+                "unexpected input " + record.value().getClass().getName());
       }
       if (compute.pendingEstimate() >= settings.pendingTokens()) {
         compute.run(System.nanoTime() + settings.computeBudgetMs() * 1_000_000L);
@@ -144,8 +187,16 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
     try {
       forkImporter.accept(target, part, origin);
     } catch (final RuntimeException e) {
-      LOG.error("fork {} to {}: part {}/{} at {}:{}:{} failed; the fork is dropped", part.getForkId(), target, part.getPart(),
-          part.getParts(), origin.getTopic(), origin.getPartition(), origin.getOffset(), e);
+      LOG.error(
+          "fork {} to {}: part {}/{} at {}:{}:{} failed; the fork is dropped",
+          part.getForkId(),
+          target,
+          part.getPart(),
+          part.getParts(),
+          origin.getTopic(),
+          origin.getPartition(),
+          origin.getOffset(),
+          e);
       metrics.deadLetter(ErrorCode.INTERNAL.name());
     }
   }
@@ -156,7 +207,9 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
       cancel(in, c.requestId());
       return;
     }
-    if (generations.generating(conversation) || drainAtNextPunctuation.contains(conversation) || deferred.nonEmpty(conversation)) {
+    if (generations.generating(conversation)
+        || drainAtNextPunctuation.contains(conversation)
+        || deferred.nonEmpty(conversation)) {
       deferred.add(in);
       metrics.event("deferred");
       return;
@@ -164,15 +217,29 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
     applySafely(in);
   }
 
-  /** Applies an event; an unexpected failure dead-letters it instead of crashing the stream thread. */
+  /**
+   * Applies an event; an unexpected failure dead-letters it instead of crashing the stream thread.
+   */
   private boolean applySafely(final Inbound in) {
     try {
       return applier.apply(in);
     } catch (final RuntimeException e) {
-      LOG.error("conversation {}: event at {}:{}:{} failed; dead-lettering it", in.conversationId(), in.origin().getTopic(),
-          in.origin().getPartition(), in.origin().getOffset(), e);
-      outputs.reject(in.conversationId(), in.rawKey(), in.rawValue(), in.origin(), in.requestId(), in.replyTo(),
-          ErrorCode.INTERNAL, "processing failed: " + e);
+      LOG.error(
+          "conversation {}: event at {}:{}:{} failed; dead-lettering it",
+          in.conversationId(),
+          in.origin().getTopic(),
+          in.origin().getPartition(),
+          in.origin().getOffset(),
+          e);
+      outputs.reject(
+          in.conversationId(),
+          in.rawKey(),
+          in.rawValue(),
+          in.origin(),
+          in.requestId(),
+          in.replyTo(),
+          ErrorCode.INTERNAL,
+          "processing failed: " + e);
       return false;
     }
   }
@@ -185,14 +252,28 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
     }
     for (final KeyValue<Bytes, DeferredEvent> kv : deferred.list(conversation)) {
       final ConversationEvent event = parse(kv.value);
-      if (event != null && event.hasGenerate() && event.getGenerate().getRequestId().equals(requestId)) {
+      if (event != null
+          && event.hasGenerate()
+          && event.getGenerate().getRequestId().equals(requestId)) {
         deferred.remove(kv.key);
-        outputs.reply(conversation, Replies.done(conversation, requestId, event.getGenerate().getReplyTo(),
-            FinishReason.FINISH_REASON_CANCELLED, 0, 0, 0, ""));
+        outputs.reply(
+            conversation,
+            Replies.done(
+                conversation,
+                requestId,
+                event.getGenerate().getReplyTo(),
+                FinishReason.FINISH_REASON_CANCELLED,
+                0,
+                0,
+                0,
+                ""));
         return;
       }
     }
-    LOG.debug("conversation {}: cancel of {} matched no running or waiting generation", conversation, requestId);
+    LOG.debug(
+        "conversation {}: cancel of {} matched no running or waiting generation",
+        conversation,
+        requestId);
   }
 
   /**
@@ -222,7 +303,8 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
       if (computeNow) {
         compute.run(start + (generations.activeCount() > 0 ? budget / 2 : budget));
       }
-      final List<ActiveGeneration> ready = generations.activeCount() > 0 ? generations.prepare() : List.of();
+      final List<ActiveGeneration> ready =
+          generations.activeCount() > 0 ? generations.prepare() : List.of();
       generations.flush();
       drainDeferred();
       b.arrive(member, ready, computeNow);
@@ -238,7 +320,9 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
     }
   }
 
-  /** This thread's batcher, joined on first use (a processor runs on its task's stream thread only). */
+  /**
+   * This thread's batcher, joined on first use (a processor runs on its task's stream thread only).
+   */
   private ThreadBatcher batcher() {
     if (batcher == null) {
       batcher = batchers.current();
@@ -247,7 +331,10 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
     return batcher;
   }
 
-  /** Applies the deferred events of conversations whose generation ended, in order, until one starts a new generation. */
+  /**
+   * Applies the deferred events of conversations whose generation ended, in order, until one starts
+   * a new generation.
+   */
   private void drainDeferred() {
     while (!drainAtNextPunctuation.isEmpty()) {
       final String conversation = drainAtNextPunctuation.iterator().next();
@@ -265,10 +352,18 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
     final byte[] key = event.getKey().toByteArray();
     final byte[] value = event.getValue().toByteArray();
     return switch (validator.validate(key, value, event.getOrigin())) {
-      case EventValidator.Accepted a -> a.inbound().command() instanceof Command.Cancel ? false : applySafely(a.inbound());
+      case EventValidator.Accepted a ->
+          a.inbound().command() instanceof Command.Cancel ? false : applySafely(a.inbound());
       case EventValidator.Rejected r -> {
-        outputs.reject(r.rejection().conversationId(), key, value, event.getOrigin(), r.rejection().requestId(),
-            r.rejection().replyTo(), r.rejection().code(), r.rejection().reason());
+        outputs.reject(
+            r.rejection().conversationId(),
+            key,
+            value,
+            event.getOrigin(),
+            r.rejection().requestId(),
+            r.rejection().replyTo(),
+            r.rejection().code(),
+            r.rejection().reason());
         yield false;
       }
     };
@@ -276,7 +371,9 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
 
   private EventOrigin origin(final Record<String, Object> record) {
     final EventOrigin.Builder o = EventOrigin.newBuilder().setTimestampMs(record.timestamp());
-    context.recordMetadata().ifPresent(m -> o.setTopic(m.topic()).setPartition(m.partition()).setOffset(m.offset()));
+    context
+        .recordMetadata()
+        .ifPresent(m -> o.setTopic(m.topic()).setPartition(m.partition()).setOffset(m.offset()));
     return o.build();
   }
 
@@ -304,7 +401,8 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
 
     @Override
     public void reply(final String conversation, final Reply reply) {
-      context.forward(new Record<>(conversation, reply, context.currentSystemTimeMs()), repliesChild);
+      context.forward(
+          new Record<>(conversation, reply, context.currentSystemTimeMs()), repliesChild);
     }
 
     @Override

@@ -41,20 +41,35 @@ final class ConversationStores {
   ConversationStores(final Function<String, BinaryStore> open, final int partBytes) {
     this.partBytes = partBytes;
     meta = new ProtoStore<>(Stores.META, open.apply(Stores.META), ConversationMeta.parser());
-    log = new TokenLog(new ProtoStore<>(Stores.TOKENS, open.apply(Stores.TOKENS), TokenLogRecord.parser()), MAX_TOKENS_PER_RECORD);
-    snapshots = new ChunkedBlobs(new ProtoStore<>(Stores.SNAPSHOTS, open.apply(Stores.SNAPSHOTS), BlobPart.parser()), partBytes);
-    cache = new ChunkedBlobs(new ProtoStore<>(Stores.CACHE, open.apply(Stores.CACHE), BlobPart.parser()), partBytes);
-    generations = new ProtoStore<>(Stores.GENERATIONS, open.apply(Stores.GENERATIONS), GenerationProgress.parser());
-    deferred = new ProtoStore<>(Stores.DEFERRED, open.apply(Stores.DEFERRED), DeferredEvent.parser());
-    forkStaging = new ProtoStore<>(Stores.FORK_STAGING, open.apply(Stores.FORK_STAGING), ForkTransfer.parser());
+    log =
+        new TokenLog(
+            new ProtoStore<>(Stores.TOKENS, open.apply(Stores.TOKENS), TokenLogRecord.parser()),
+            MAX_TOKENS_PER_RECORD);
+    snapshots =
+        new ChunkedBlobs(
+            new ProtoStore<>(Stores.SNAPSHOTS, open.apply(Stores.SNAPSHOTS), BlobPart.parser()),
+            partBytes);
+    cache =
+        new ChunkedBlobs(
+            new ProtoStore<>(Stores.CACHE, open.apply(Stores.CACHE), BlobPart.parser()), partBytes);
+    generations =
+        new ProtoStore<>(
+            Stores.GENERATIONS, open.apply(Stores.GENERATIONS), GenerationProgress.parser());
+    deferred =
+        new ProtoStore<>(Stores.DEFERRED, open.apply(Stores.DEFERRED), DeferredEvent.parser());
+    forkStaging =
+        new ProtoStore<>(
+            Stores.FORK_STAGING, open.apply(Stores.FORK_STAGING), ForkTransfer.parser());
   }
 
   /** The stores of the task {@code context} belongs to, counted into {@code metrics}. */
-  static ConversationStores of(final ProcessingContext context, final int partBytes, final FinchstreamMetrics metrics) {
+  static ConversationStores of(
+      final ProcessingContext context, final int partBytes, final FinchstreamMetrics metrics) {
     return new ConversationStores(
         name -> {
           final KeyValueStore<Bytes, byte[]> store = context.getStateStore(name);
-          return new ByteCountingStore(new KafkaBinaryStore(store), bytes -> metrics.storeBytes(name, bytes));
+          return new ByteCountingStore(
+              new KafkaBinaryStore(store), bytes -> metrics.storeBytes(name, bytes));
         },
         partBytes);
   }

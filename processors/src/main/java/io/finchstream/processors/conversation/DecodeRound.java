@@ -24,8 +24,13 @@ final class DecodeRound {
   private final List<ActiveGeneration> stepGens = new ArrayList<>();
   private final List<ModelState> logitStates = new ArrayList<>();
   private final List<ActiveGeneration> logitGens = new ArrayList<>();
-  /** (rows, vocab): grown on demand, never shrunk; the two views below split it without copying rows. */
+
+  /**
+   * (rows, vocab): grown on demand, never shrunk; the two views below split it without copying
+   * rows.
+   */
   private float[][] rows = new float[0][];
+
   private float[][] logitRows = new float[0][];
   private float[][] stepRows = new float[0][];
 
@@ -34,7 +39,10 @@ final class DecodeRound {
     this.metrics = metrics;
   }
 
-  /** Advances every generation of {@code batch} by one token; returns whether one of them drew its first token. */
+  /**
+   * Advances every generation of {@code batch} by one token; returns whether one of them drew its
+   * first token.
+   */
   boolean run(final List<ActiveGeneration> batch) {
     stepStates.clear();
     stepGens.clear();
@@ -69,7 +77,8 @@ final class DecodeRound {
     return draw(logitGens, logitRows, now) | draw(stepGens, stepRows, now);
   }
 
-  private boolean draw(final List<ActiveGeneration> gens, final float[][] logits, final long nowMs) {
+  private boolean draw(
+      final List<ActiveGeneration> gens, final float[][] logits, final long nowMs) {
     boolean first = false;
     for (int i = 0; i < gens.size(); i++) {
       final ActiveGeneration g = gens.get(i);
@@ -85,7 +94,10 @@ final class DecodeRound {
     return first;
   }
 
-  /** Rows [from, from + n) of the shared logit rows as an array of exactly n rows; {@code cached} if it already is. */
+  /**
+   * Rows [from, from + n) of the shared logit rows as an array of exactly n rows; {@code cached} if
+   * it already is.
+   */
   private float[][] view(final float[][] cached, final int from, final int n) {
     if (cached.length == n && (n == 0 || cached[0] == rows[from])) {
       return cached;

@@ -9,10 +9,10 @@ import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 
 /**
- * Events that arrived while their conversation was generating: kept in order, per conversation,
- * in the {@code conversation-deferred} store, and applied in that order when the generation ends.
- * This keeps each conversation's history exactly its events in offset order (a message sent during
- * a reply continues after the reply, not inside it).
+ * Events that arrived while their conversation was generating: kept in order, per conversation, in
+ * the {@code conversation-deferred} store, and applied in that order when the generation ends. This
+ * keeps each conversation's history exactly its events in offset order (a message sent during a
+ * reply continues after the reply, not inside it).
  */
 final class DeferredQueue {
 
@@ -24,14 +24,17 @@ final class DeferredQueue {
 
   /** Whether any event of {@code conversation} waits. */
   boolean nonEmpty(final String conversation) {
-    return stores.deferred.last(StoreKey.of(conversation, 0), StoreKey.of(conversation, Long.MAX_VALUE)) != null;
+    return stores.deferred.last(
+            StoreKey.of(conversation, 0), StoreKey.of(conversation, Long.MAX_VALUE))
+        != null;
   }
 
   /** Queues {@code inbound} behind the events already waiting. */
   void add(final Inbound inbound) {
     final String conversation = inbound.conversationId();
     final KeyValue<Bytes, DeferredEvent> last =
-        stores.deferred.last(StoreKey.of(conversation, 0), StoreKey.of(conversation, Long.MAX_VALUE));
+        stores.deferred.last(
+            StoreKey.of(conversation, 0), StoreKey.of(conversation, Long.MAX_VALUE));
     final long seq = last == null ? 0 : StoreKey.index(last.key) + 1;
     final DeferredEvent.Builder event = DeferredEvent.newBuilder().setOrigin(inbound.origin());
     if (inbound.rawKey() != null) {

@@ -11,8 +11,8 @@ import io.finchstream.proto.v1.EventOrigin;
 import io.finchstream.proto.v1.GenerationProgress;
 
 /**
- * Applies an accepted event to a conversation that is not generating: durable tokens first (the
- * log and the metadata are written now, in the event's transaction), computation later ({@link
+ * Applies an accepted event to a conversation that is not generating: durable tokens first (the log
+ * and the metadata are written now, in the event's transaction), computation later ({@link
  * BatchedCompute}). Checks that need the conversation's state happen here and reject the event
  * (dead letter + Error reply) without changing anything.
  */
@@ -28,8 +28,14 @@ final class EventApplier {
   private final ModelInfo info;
 
   EventApplier(
-      final ConversationStores stores, final StateLoader loader, final HotStateCache cache, final BatchedCompute compute,
-      final GenerationLoop generations, final ForkExporter forks, final Outputs out, final ModelInfo info) {
+      final ConversationStores stores,
+      final StateLoader loader,
+      final HotStateCache cache,
+      final BatchedCompute compute,
+      final GenerationLoop generations,
+      final ForkExporter forks,
+      final Outputs out,
+      final ModelInfo info) {
     this.stores = stores;
     this.loader = loader;
     this.cache = cache;
@@ -84,27 +90,35 @@ final class EventApplier {
     }
     final String requestId = g.request().getRequestId();
     if (requestId.equals(meta.getLastRequestId())) {
-      reject(in, ErrorCode.DUPLICATE_REQUEST, "generate: request " + requestId + " was already accepted for this conversation");
+      reject(
+          in,
+          ErrorCode.DUPLICATE_REQUEST,
+          "generate: request " + requestId + " was already accepted for this conversation");
       return false;
     }
     final int[] prefix = g.prefixTokens();
     final long start = meta.getTokens() + prefix.length;
     if (start == 0) {
-      reject(in, ErrorCode.INVALID_PARAMETERS,
+      reject(
+          in,
+          ErrorCode.INVALID_PARAMETERS,
           "generate: the conversation is empty; append text first (or give prefix_text)");
       return false;
     }
     stores.log.append(conversation, meta.getTokens(), prefix);
-    stores.putMeta(conversation, advanced(meta, in.origin(), prefix.length).setLastRequestId(requestId).build());
-    final GenerationProgress progress = GenerationProgress.newBuilder()
-        .setRequest(g.request())
-        .setEventId(in.eventId())
-        .setStartPosition(start)
-        .setPromptTokens(prefix.length)
-        .setSeed(g.params().seed())
-        .setMaxTokens(g.params().maxTokens())
-        .setAcceptedAtMs(out.nowMs())
-        .build();
+    stores.putMeta(
+        conversation,
+        advanced(meta, in.origin(), prefix.length).setLastRequestId(requestId).build());
+    final GenerationProgress progress =
+        GenerationProgress.newBuilder()
+            .setRequest(g.request())
+            .setEventId(in.eventId())
+            .setStartPosition(start)
+            .setPromptTokens(prefix.length)
+            .setSeed(g.params().seed())
+            .setMaxTokens(g.params().maxTokens())
+            .setAcceptedAtMs(out.nowMs())
+            .build();
     stores.generations.put(StoreKey.id(conversation), progress);
     generations.start(conversation, progress);
     out.metrics().tokensIngested(prefix.length);
@@ -120,17 +134,19 @@ final class EventApplier {
       return false;
     }
     stores.deleteHistory(conversation);
-    stores.putMeta(conversation, advanced(meta, in.origin(), 0)
-        .setModelId(loader.modelId())
-        .setTokens(0)
-        .setSnapshotPosition(0)
-        .setSnapshotParts(0)
-        .setLogStart(0)
-        .setCacheBytes(0)
-        .setIncarnation(Incarnations.of(in.origin()))
-        .setMessages(0)
-        .clearMessageDigest()
-        .build());
+    stores.putMeta(
+        conversation,
+        advanced(meta, in.origin(), 0)
+            .setModelId(loader.modelId())
+            .setTokens(0)
+            .setSnapshotPosition(0)
+            .setSnapshotParts(0)
+            .setLogStart(0)
+            .setCacheBytes(0)
+            .setIncarnation(Incarnations.of(in.origin()))
+            .setMessages(0)
+            .clearMessageDigest()
+            .build());
     cache.remove(conversation);
     compute.forget(conversation);
     return false;
@@ -146,7 +162,10 @@ final class EventApplier {
     return false;
   }
 
-  /** The conversation's metadata, a fresh one if it does not exist, or null if it belongs to another model (rejected). */
+  /**
+   * The conversation's metadata, a fresh one if it does not exist, or null if it belongs to another
+   * model (rejected).
+   */
   private ConversationMeta existingOrNew(final Inbound in) {
     final String conversation = in.conversationId();
     final ConversationMeta meta = stores.meta(conversation);
@@ -168,7 +187,8 @@ final class EventApplier {
     }
   }
 
-  private ConversationMeta.Builder advanced(final ConversationMeta meta, final EventOrigin origin, final int tokens) {
+  private ConversationMeta.Builder advanced(
+      final ConversationMeta meta, final EventOrigin origin, final int tokens) {
     final long total = meta.getTokens() + tokens;
     return meta.toBuilder()
         .setTokens(total)
@@ -181,6 +201,14 @@ final class EventApplier {
   }
 
   private void reject(final Inbound in, final ErrorCode code, final String reason) {
-    out.reject(in.conversationId(), in.rawKey(), in.rawValue(), in.origin(), in.requestId(), in.replyTo(), code, reason);
+    out.reject(
+        in.conversationId(),
+        in.rawKey(),
+        in.rawValue(),
+        in.origin(),
+        in.requestId(),
+        in.replyTo(),
+        code,
+        reason);
   }
 }

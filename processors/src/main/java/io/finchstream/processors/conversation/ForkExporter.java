@@ -35,22 +35,44 @@ final class ForkExporter {
     final String source = in.conversationId();
     final ConversationMeta meta = stores.meta(source);
     if (meta == null) {
-      out.reject(source, in.rawKey(), in.rawValue(), in.origin(), in.requestId(), in.replyTo(), ErrorCode.UNKNOWN_CONVERSATION,
+      out.reject(
+          source,
+          in.rawKey(),
+          in.rawValue(),
+          in.origin(),
+          in.requestId(),
+          in.replyTo(),
+          ErrorCode.UNKNOWN_CONVERSATION,
           "fork: the source conversation " + source + " does not exist");
       return;
     }
     try {
       loader.checkModel(source, meta);
     } catch (final ModelMismatchException e) {
-      out.reject(source, in.rawKey(), in.rawValue(), in.origin(), in.requestId(), in.replyTo(), ErrorCode.INTERNAL, e.getMessage());
+      out.reject(
+          source,
+          in.rawKey(),
+          in.rawValue(),
+          in.origin(),
+          in.requestId(),
+          in.replyTo(),
+          ErrorCode.INTERNAL,
+          e.getMessage());
       return;
     }
     final List<ForkTransfer.Builder> parts = new ArrayList<>();
-    final DeferredEvent.Builder original = DeferredEvent.newBuilder().setOrigin(in.origin())
-        .setKey(com.google.protobuf.ByteString.copyFrom(in.rawKey()))
-        .setValue(com.google.protobuf.ByteString.copyFrom(in.rawValue()));
-    parts.add(ForkTransfer.newBuilder().setHeader(
-        ForkHeader.newBuilder().setSourceConversationId(source).setSourceMeta(meta).setOriginal(original)));
+    final DeferredEvent.Builder original =
+        DeferredEvent.newBuilder()
+            .setOrigin(in.origin())
+            .setKey(com.google.protobuf.ByteString.copyFrom(in.rawKey()))
+            .setValue(com.google.protobuf.ByteString.copyFrom(in.rawValue()));
+    parts.add(
+        ForkTransfer.newBuilder()
+            .setHeader(
+                ForkHeader.newBuilder()
+                    .setSourceConversationId(source)
+                    .setSourceMeta(meta)
+                    .setOriginal(original)));
     final long snapshot = meta.getSnapshotPosition();
     if (snapshot > 0) {
       for (final BlobPart p : stores.snapshots.parts(source, 0)) {
@@ -60,30 +82,38 @@ final class ForkExporter {
       if (blockSize > 0) {
         for (long b = 0; b < (snapshot + blockSize - 1) / blockSize; b++) {
           for (final BlobPart p : stores.cache.parts(source, b)) {
-            parts.add(ForkTransfer.newBuilder().setCacheBlock(ForkCacheBlock.newBuilder().setBlock((int) b).setPart(p)));
+            parts.add(
+                ForkTransfer.newBuilder()
+                    .setCacheBlock(ForkCacheBlock.newBuilder().setBlock((int) b).setPart(p)));
           }
         }
       }
     }
-    for (long from = snapshot; from < meta.getTokens(); from += ConversationStores.MAX_TOKENS_PER_RECORD) {
+    for (long from = snapshot;
+        from < meta.getTokens();
+        from += ConversationStores.MAX_TOKENS_PER_RECORD) {
       final long to = Math.min(meta.getTokens(), from + ConversationStores.MAX_TOKENS_PER_RECORD);
       final TokenLogRecord.Builder rec = TokenLogRecord.newBuilder();
       for (final int id : stores.log.read(source, from, to)) {
         rec.addIds(id);
       }
-      parts.add(ForkTransfer.newBuilder().setTokens(ForkTokens.newBuilder().setStart(from).setRecord(rec)));
+      parts.add(
+          ForkTransfer.newBuilder()
+              .setTokens(ForkTokens.newBuilder().setStart(from).setRecord(rec)));
     }
     final String forkId = source + "@" + in.origin().getPartition() + ":" + in.origin().getOffset();
     for (int i = 0; i < parts.size(); i++) {
       out.fork(target, parts.get(i).setForkId(forkId).setPart(i).setParts(parts.size()).build());
     }
-    stores.putMeta(source, meta.toBuilder()
-        .setEventsApplied(meta.getEventsApplied() + 1)
-        .setLastTopic(in.origin().getTopic())
-        .setLastPartition(in.origin().getPartition())
-        .setLastOffset(in.origin().getOffset())
-        .setUpdatedAtMs(out.nowMs())
-        .build());
+    stores.putMeta(
+        source,
+        meta.toBuilder()
+            .setEventsApplied(meta.getEventsApplied() + 1)
+            .setLastTopic(in.origin().getTopic())
+            .setLastPartition(in.origin().getPartition())
+            .setLastOffset(in.origin().getOffset())
+            .setUpdatedAtMs(out.nowMs())
+            .build());
     out.metrics().event("fork");
   }
 }

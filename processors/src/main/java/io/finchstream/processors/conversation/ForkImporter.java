@@ -40,57 +40,79 @@ final class ForkImporter {
     if (part.getPart() != part.getParts() - 1) {
       return;
     }
-    final List<KeyValue<Bytes, ForkTransfer>> staged = stores.forkStaging.prefixScan(StoreKey.prefix(part.getForkId()));
+    final List<KeyValue<Bytes, ForkTransfer>> staged =
+        stores.forkStaging.prefixScan(StoreKey.prefix(part.getForkId()));
     staged.forEach(kv -> stores.forkStaging.delete(kv.key));
     if (staged.size() != part.getParts() || !staged.get(0).value.hasHeader()) {
-      LOG.error("fork {} to {}: {} of {} parts arrived; dropping it", part.getForkId(), target, staged.size(), part.getParts());
+      LOG.error(
+          "fork {} to {}: {} of {} parts arrived; dropping it",
+          part.getForkId(),
+          target,
+          staged.size(),
+          part.getParts());
       out.metrics().deadLetter(ErrorCode.INTERNAL.name());
       return;
     }
     final ForkHeader header = staged.get(0).value.getHeader();
     final DeferredEvent original = header.getOriginal();
     if (stores.meta(target) != null) {
-      out.reject(header.getSourceConversationId(), original.getKey().toByteArray(), original.getValue().toByteArray(),
-          original.getOrigin(), eventId(original), "", ErrorCode.CONVERSATION_EXISTS,
+      out.reject(
+          header.getSourceConversationId(),
+          original.getKey().toByteArray(),
+          original.getValue().toByteArray(),
+          original.getOrigin(),
+          eventId(original),
+          "",
+          ErrorCode.CONVERSATION_EXISTS,
           "fork: the new conversation " + target + " already exists");
       return;
     }
     install(target, header, staged, origin);
   }
 
-  private void install(final String target, final ForkHeader header, final List<KeyValue<Bytes, ForkTransfer>> staged, final EventOrigin origin) {
+  private void install(
+      final String target,
+      final ForkHeader header,
+      final List<KeyValue<Bytes, ForkTransfer>> staged,
+      final EventOrigin origin) {
     final ConversationMeta source = header.getSourceMeta();
     long logStart = source.getTokens();
     for (final KeyValue<Bytes, ForkTransfer> kv : staged) {
       final ForkTransfer t = kv.value;
       switch (t.getContentCase()) {
         case SNAPSHOT -> stores.snapshots.putPart(target, 0, t.getSnapshot());
-        case CACHE_BLOCK -> stores.cache.putPart(target, t.getCacheBlock().getBlock(), t.getCacheBlock().getPart());
+        case CACHE_BLOCK ->
+            stores.cache.putPart(target, t.getCacheBlock().getBlock(), t.getCacheBlock().getPart());
         case TOKENS -> {
           stores.log.putRecord(target, t.getTokens().getStart(), t.getTokens().getRecord());
           logStart = Math.min(logStart, t.getTokens().getStart());
         }
-        default -> { }
+        default -> {}
       }
     }
     final long now = out.nowMs();
-    final ConversationMeta meta = source.toBuilder()
-        .setIncarnation(Incarnations.of(origin))
-        .setForkedFrom(header.getSourceConversationId())
-        .setLastTopic(origin.getTopic())
-        .setLastPartition(origin.getPartition())
-        .setLastOffset(origin.getOffset())
-        .setLastRequestId("")
-        .setLogStart(logStart)
-        .setEventsApplied(0)
-        .setGenerationsFinished(0)
-        .setCreatedAtMs(now)
-        .setUpdatedAtMs(now)
-        .build();
+    final ConversationMeta meta =
+        source.toBuilder()
+            .setIncarnation(Incarnations.of(origin))
+            .setForkedFrom(header.getSourceConversationId())
+            .setLastTopic(origin.getTopic())
+            .setLastPartition(origin.getPartition())
+            .setLastOffset(origin.getOffset())
+            .setLastRequestId("")
+            .setLogStart(logStart)
+            .setEventsApplied(0)
+            .setGenerationsFinished(0)
+            .setCreatedAtMs(now)
+            .setUpdatedAtMs(now)
+            .build();
     stores.putMeta(target, meta);
     compute.markPending(target, meta.getTokens() - meta.getSnapshotPosition());
     out.metrics().event("fork_installed");
-    LOG.debug("fork installed: {} -> {} ({} tokens)", header.getSourceConversationId(), target, meta.getTokens());
+    LOG.debug(
+        "fork installed: {} -> {} ({} tokens)",
+        header.getSourceConversationId(),
+        target,
+        meta.getTokens());
   }
 
   private static String eventId(final DeferredEvent original) {

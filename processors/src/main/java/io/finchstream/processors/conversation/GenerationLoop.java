@@ -42,8 +42,14 @@ final class GenerationLoop {
   private Runnable onNewWork = () -> {};
 
   GenerationLoop(
-      final LanguageModel model, final Tokenizer tokenizer, final ConversationStores stores, final StateLoader loader,
-      final HotStateCache cache, final Snapshotter snapshotter, final BatchedCompute compute, final Outputs out) {
+      final LanguageModel model,
+      final Tokenizer tokenizer,
+      final ConversationStores stores,
+      final StateLoader loader,
+      final HotStateCache cache,
+      final Snapshotter snapshotter,
+      final BatchedCompute compute,
+      final Outputs out) {
     this.model = model;
     this.tokenizer = tokenizer;
     this.stores = stores;
@@ -63,12 +69,18 @@ final class GenerationLoop {
         });
   }
 
-  /** Called with the conversation when one of its generations has finished (to apply deferred events). */
+  /**
+   * Called with the conversation when one of its generations has finished (to apply deferred
+   * events).
+   */
   void onFinished(final Consumer<String> action) {
     this.onFinished = action;
   }
 
-  /** Called when a generation starts or is cancelled (a running decode cycle should make room for it). */
+  /**
+   * Called when a generation starts or is cancelled (a running decode cycle should make room for
+   * it).
+   */
   void onNewWork(final Runnable action) {
     this.onNewWork = action;
   }
@@ -86,10 +98,11 @@ final class GenerationLoop {
   void resumeStored() {
     final List<GenerationProgress> stored = new ArrayList<>();
     final List<String> conversations = new ArrayList<>();
-    stores.generations.forEach((key, progress) -> {
-      conversations.add(StoreKey.idToConversation(key));
-      stored.add(progress);
-    });
+    stores.generations.forEach(
+        (key, progress) -> {
+          conversations.add(StoreKey.idToConversation(key));
+          stored.add(progress);
+        });
     for (int i = 0; i < stored.size(); i++) {
       final String conversation = conversations.get(i);
       final GenerationProgress progress = stored.get(i);
@@ -98,7 +111,10 @@ final class GenerationLoop {
       g.replay(stores.log.read(conversation, start, start + progress.getGenerated()));
       active.put(conversation, g);
       compute.markUrgent(conversation);
-      LOG.info("resumed generation {} of conversation {} at token {}", progress.getRequest().getRequestId(), conversation,
+      LOG.info(
+          "resumed generation {} of conversation {} at token {}",
+          progress.getRequest().getRequestId(),
+          conversation,
           progress.getGenerated());
     }
   }
@@ -122,7 +138,10 @@ final class GenerationLoop {
     return true;
   }
 
-  /** Stores and emits what every generation produced since the last call; returns whether there was any. */
+  /**
+   * Stores and emits what every generation produced since the last call; returns whether there was
+   * any.
+   */
   boolean flush() {
     boolean any = false;
     for (final ActiveGeneration g : new ArrayList<>(active.values())) {
@@ -181,16 +200,24 @@ final class GenerationLoop {
     final GenerationProgress.Builder progress = g.progress.toBuilder();
     if (tokens.length > 0) {
       stores.log.append(g.conversation, meta.getTokens(), tokens);
-      meta = meta.toBuilder()
-          .setTokens(meta.getTokens() + tokens.length)
-          .setCacheBytes((meta.getTokens() + tokens.length) * model.info().cacheBytesPerToken())
-          .setUpdatedAtMs(out.nowMs())
-          .build();
+      meta =
+          meta.toBuilder()
+              .setTokens(meta.getTokens() + tokens.length)
+              .setCacheBytes((meta.getTokens() + tokens.length) * model.info().cacheBytesPerToken())
+              .setUpdatedAtMs(out.nowMs())
+              .build();
     }
     if (tokens.length > 0 || !text.isEmpty()) {
       final var request = g.progress.getRequest();
-      out.reply(g.conversation,
-          Replies.chunk(g.conversation, request.getRequestId(), request.getReplyTo(), progress.getNextChunkIndex(), tokens, text));
+      out.reply(
+          g.conversation,
+          Replies.chunk(
+              g.conversation,
+              request.getRequestId(),
+              request.getReplyTo(),
+              progress.getNextChunkIndex(),
+              tokens,
+              text));
       progress.setNextChunkIndex(progress.getNextChunkIndex() + 1);
     }
     progress.setGenerated(progress.getGenerated() + tokens.length);
@@ -211,15 +238,25 @@ final class GenerationLoop {
   }
 
   private void finishStored(final ActiveGeneration g, final ConversationMeta meta) {
-    final ConversationMeta updated = MessageHistory.recordReply(meta.toBuilder(), g.fullText.toString())
-        .setGenerationsFinished(meta.getGenerationsFinished() + 1)
-        .setUpdatedAtMs(out.nowMs())
-        .build();
+    final ConversationMeta updated =
+        MessageHistory.recordReply(meta.toBuilder(), g.fullText.toString())
+            .setGenerationsFinished(meta.getGenerationsFinished() + 1)
+            .setUpdatedAtMs(out.nowMs())
+            .build();
     stores.putMeta(g.conversation, updated);
     stores.generations.delete(StoreKey.id(g.conversation));
     final var request = g.progress.getRequest();
-    out.reply(g.conversation, Replies.done(g.conversation, request.getRequestId(), request.getReplyTo(), g.finished,
-        g.progress.getPromptTokens(), g.progress.getGenerated(), updated.getTokens(), g.fullText.toString()));
+    out.reply(
+        g.conversation,
+        Replies.done(
+            g.conversation,
+            request.getRequestId(),
+            request.getReplyTo(),
+            g.finished,
+            g.progress.getPromptTokens(),
+            g.progress.getGenerated(),
+            updated.getTokens(),
+            g.fullText.toString()));
     out.metrics().generationFinished(out.nowMs() - g.progress.getAcceptedAtMs());
     active.remove(g.conversation);
     g.state = null;
@@ -230,11 +267,21 @@ final class GenerationLoop {
 
   /** Ends a generation that cannot continue (corrupt store, other model) with an Error reply. */
   private void fail(final ActiveGeneration g, final FinchstreamException e) {
-    LOG.error("conversation {}: generation {} failed: {}", g.conversation, g.progress.getRequest().getRequestId(), e.getMessage());
+    LOG.error(
+        "conversation {}: generation {} failed: {}",
+        g.conversation,
+        g.progress.getRequest().getRequestId(),
+        e.getMessage());
     stores.generations.delete(StoreKey.id(g.conversation));
     final var request = g.progress.getRequest();
-    out.reply(g.conversation, Replies.error(g.conversation, request.getRequestId(), request.getReplyTo(), ErrorCode.INTERNAL,
-        "generation failed: " + e.getMessage()));
+    out.reply(
+        g.conversation,
+        Replies.error(
+            g.conversation,
+            request.getRequestId(),
+            request.getReplyTo(),
+            ErrorCode.INTERNAL,
+            "generation failed: " + e.getMessage()));
     active.remove(g.conversation);
     cache.pin(g.conversation, false);
     onFinished.accept(g.conversation);

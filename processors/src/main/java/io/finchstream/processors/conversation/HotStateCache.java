@@ -9,8 +9,9 @@ import java.util.Map;
 /**
  * Computed conversation states kept in memory, least recently used first, charged to a shared
  * {@link MemoryBudget}. Purely an optimisation: every entry remembers the incarnation it belongs to
- * and its position, and {@link StateLoader} discards it when the stored metadata disagrees. States of
- * running generations are pinned (never evicted). One cache per processor instance; not thread-safe.
+ * and its position, and {@link StateLoader} discards it when the stored metadata disagrees. States
+ * of running generations are pinned (never evicted). One cache per processor instance; not
+ * thread-safe.
  */
 final class HotStateCache {
 

@@ -4,8 +4,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The memory all hot-state caches of one service instance share ({@code hot.cache.max.bytes}):
- * every task's cache charges its states here and evicts its own least recently used states while the
- * total is over the limit. Thread-safe.
+ * every task's cache charges its states here and evicts its own least recently used states while
+ * the total is over the limit. Thread-safe.
  */
 public final class MemoryBudget {
 

@@ -32,12 +32,18 @@ public interface Outputs {
   FinchstreamMetrics metrics();
 
   /**
-   * Rejects an event that was valid on its own but cannot be applied: a dead letter with the original
-   * bytes, and an Error reply carrying {@code requestId} so a waiting client learns why.
+   * Rejects an event that was valid on its own but cannot be applied: a dead letter with the
+   * original bytes, and an Error reply carrying {@code requestId} so a waiting client learns why.
    */
   default void reject(
-      final String conversation, final byte[] key, final byte[] value, final EventOrigin origin,
-      final String requestId, final String replyTo, final ErrorCode code, final String reason) {
+      final String conversation,
+      final byte[] key,
+      final byte[] value,
+      final EventOrigin origin,
+      final String requestId,
+      final String replyTo,
+      final ErrorCode code,
+      final String reason) {
     metrics().deadLetter(code.name());
     deadLetter(key, DeadLetters.of(key, value, code, reason, origin, nowMs()));
     if (conversation != null) {

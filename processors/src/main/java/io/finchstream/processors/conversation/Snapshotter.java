@@ -18,7 +18,11 @@ final class Snapshotter {
   private final long interval;
   private final boolean atTurnEnd;
 
-  Snapshotter(final ConversationStores stores, final FinchstreamMetrics metrics, final long interval, final boolean atTurnEnd) {
+  Snapshotter(
+      final ConversationStores stores,
+      final FinchstreamMetrics metrics,
+      final long interval,
+      final boolean atTurnEnd) {
     this.stores = stores;
     this.metrics = metrics;
     this.interval = interval;
@@ -38,7 +42,11 @@ final class Snapshotter {
    * Snapshots {@code state} and returns the new metadata (already stored). The token log is
    * truncated below {@code min(position, keepFrom)}: a running generation keeps its tokens.
    */
-  ConversationMeta snapshot(final String conversation, final ModelState state, final ConversationMeta meta, final long keepFrom) {
+  ConversationMeta snapshot(
+      final String conversation,
+      final ModelState state,
+      final ConversationMeta meta,
+      final long keepFrom) {
     final long position = state.position();
     final byte[] recurrent = state.recurrentBytes();
     final int parts = stores.snapshots.put(conversation, 0, position, recurrent);
@@ -54,13 +62,15 @@ final class Snapshotter {
         written += block.length;
       }
     }
-    final long logStart = stores.log.truncateBelow(conversation, meta.getLogStart(), Math.min(position, keepFrom));
-    final ConversationMeta updated = meta.toBuilder()
-        .setSnapshotPosition(position)
-        .setSnapshotParts(parts)
-        .setCacheBlockSize(cache.size() > 0 ? cache.blockSize() : meta.getCacheBlockSize())
-        .setLogStart(logStart)
-        .build();
+    final long logStart =
+        stores.log.truncateBelow(conversation, meta.getLogStart(), Math.min(position, keepFrom));
+    final ConversationMeta updated =
+        meta.toBuilder()
+            .setSnapshotPosition(position)
+            .setSnapshotParts(parts)
+            .setCacheBlockSize(cache.size() > 0 ? cache.blockSize() : meta.getCacheBlockSize())
+            .setLogStart(logStart)
+            .build();
     stores.putMeta(conversation, updated);
     metrics.snapshot(written);
     return updated;

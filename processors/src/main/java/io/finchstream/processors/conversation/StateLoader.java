@@ -10,8 +10,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Gives the in-memory state of a conversation, at some position between its snapshot and the end
- * of its token log: the hot entry if it agrees with the stored metadata (same incarnation, position
+ * Gives the in-memory state of a conversation, at some position between its snapshot and the end of
+ * its token log: the hot entry if it agrees with the stored metadata (same incarnation, position
  * within [snapshot, tokens]), otherwise the snapshot restored from the stores (the tokens after it
  * are then pending, and computed by {@link BatchedCompute} like any other pending tokens).
  */
@@ -22,7 +22,11 @@ final class StateLoader {
   private final HotStateCache cache;
   private final FinchstreamMetrics metrics;
 
-  StateLoader(final LanguageModel model, final ConversationStores stores, final HotStateCache cache, final FinchstreamMetrics metrics) {
+  StateLoader(
+      final LanguageModel model,
+      final ConversationStores stores,
+      final HotStateCache cache,
+      final FinchstreamMetrics metrics) {
     this.model = model;
     this.stores = stores;
     this.cache = cache;
@@ -68,8 +72,13 @@ final class StateLoader {
     }
     final ChunkedBlobs.Blob recurrent = stores.snapshots.get(conversation, 0);
     if (recurrent == null || recurrent.version() != position) {
-      throw new StoreCorruptedException("conversation " + conversation + ": the snapshot at position " + position
-          + " is " + (recurrent == null ? "missing" : "at position " + recurrent.version()));
+      throw new StoreCorruptedException(
+          "conversation "
+              + conversation
+              + ": the snapshot at position "
+              + position
+              + " is "
+              + (recurrent == null ? "missing" : "at position " + recurrent.version()));
     }
     final List<byte[]> blocks = new ArrayList<>();
     final int blockSize = meta.getCacheBlockSize();
@@ -78,15 +87,21 @@ final class StateLoader {
       for (long b = 0; b < count; b++) {
         final ChunkedBlobs.Blob block = stores.cache.get(conversation, b);
         if (block == null) {
-          throw new StoreCorruptedException("conversation " + conversation + ": cache block " + b + " is missing");
+          throw new StoreCorruptedException(
+              "conversation " + conversation + ": cache block " + b + " is missing");
         }
         blocks.add(block.data());
       }
     }
     final ModelState state = model.restoreState(recurrent.data(), blocks);
     if (state.position() != position) {
-      throw new StoreCorruptedException("conversation " + conversation + ": the snapshot says position " + position
-          + " but restores to " + state.position());
+      throw new StoreCorruptedException(
+          "conversation "
+              + conversation
+              + ": the snapshot says position "
+              + position
+              + " but restores to "
+              + state.position());
     }
     return state;
   }

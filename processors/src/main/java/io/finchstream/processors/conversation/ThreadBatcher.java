@@ -20,31 +20,31 @@ import java.util.concurrent.TimeoutException;
  * task that decoded only its own conversations would make small batches when the conversations are
  * spread over many partitions, and every task's compute budget would add to the loop's period.
  * Every conversation processor on the thread is a {@link Member}; in its punctuation it stores and
- * emits what its generations produced ({@link GenerationLoop#flush}) and offers those that are ready
- * ({@link #arrive}). Once every member holding results of the last cycle has stored them, the next
- * cycle steps the offers of all members together (shared {@link DecodeRound}s) on this batcher's
- * decode thread, while the stream thread commits, polls and processes records (and computes other
- * conversations' pending tokens); punctuations that come while it runs leave the generations alone
- * ({@link #collect}). So the engine does not stop for the commit, and a request that arrives
- * during a cycle is processed at once and ends the cycle early ({@link #hurry}).
+ * emits what its generations produced ({@link GenerationLoop#flush}) and offers those that are
+ * ready ({@link #arrive}). Once every member holding results of the last cycle has stored them, the
+ * next cycle steps the offers of all members together (shared {@link DecodeRound}s) on this
+ * batcher's decode thread, while the stream thread commits, polls and processes records (and
+ * computes other conversations' pending tokens); punctuations that come while it runs leave the
+ * generations alone ({@link #collect}). So the engine does not stop for the commit, and a request
+ * that arrives during a cycle is processed at once and ends the cycle early ({@link #hurry}).
  *
  * <p>Correctness: a cycle touches only the offered generations and their states, which are pinned
  * in their task's hot cache, and never a store. While it runs, the stream thread leaves them alone:
  * events of a generating conversation are deferred, batched ingest skips conversations whose
- * generation owns the state ({@link ActiveGeneration#ownsState}), and each task stores and emits its
- * results only once the cycle is over ({@link #collect}). The engine's results do not depend on the batch, so every
- * conversation's tokens are those of an unbatched run. A task that closes (migration, EOS abort)
- * waits for the running cycle and leaves; results it had not stored are simply recomputed by the
- * next owner, from the committed log, identically.
+ * generation owns the state ({@link ActiveGeneration#ownsState}), and each task stores and emits
+ * its results only once the cycle is over ({@link #collect}). The engine's results do not depend on
+ * the batch, so every conversation's tokens are those of an unbatched run. A task that closes
+ * (migration, EOS abort) waits for the running cycle and leaves; results it had not stored are
+ * simply recomputed by the next owner, from the committed log, identically.
  *
  * <p>It also lets records in first: Kafka Streams processes one record per task between
  * punctuations while punctuators fire, so a long punctuation after every record would admit a burst
  * of events one per cycle. While records arrive, a member's punctuation skips compute ({@link
  * #intakeFirst}) for at most {@link #INTAKE_NANOS} since its last compute.
  *
- * <p>Used by its stream thread only (see {@link ThreadBatchers}); the decode thread touches only the
- * generations of the cycle it was handed, and {@link #await} orders its writes before the stream
- * thread's next reads.
+ * <p>Used by its stream thread only (see {@link ThreadBatchers}); the decode thread touches only
+ * the generations of the cycle it was handed, and {@link #await} orders its writes before the
+ * stream thread's next reads.
  */
 final class ThreadBatcher {
 
@@ -53,6 +53,7 @@ final class ThreadBatcher {
    * far faster than this; a steady stream must not hold compute back for long.
    */
   private static final long INTAKE_NANOS = 20_000_000L;
+
   /** Punctuations closer together than this belong to one stream loop. */
   private static final long SAME_LOOP_NANOS = 2_000_000L;
 
@@ -71,32 +72,51 @@ final class ThreadBatcher {
   private final long staleNanos;
   private final Map<Object, Member> members = new IdentityHashMap<>();
   private final ThreadPoolExecutor decoder;
+
   /** Records processed on this thread so far. */
   private long processed;
+
   /** The running cycle, or null. */
   private Future<?> running;
+
   /** When a punctuation last stopped waiting for the running cycle. */
   private long lastMiss = Long.MIN_VALUE / 2;
-  /** Set by the stream thread when new work arrived: the running cycle ends after its current round. */
-  private volatile boolean hurry;
+
   /**
-   * Whether the stream thread is waiting for the running cycle right now: a cycle past its
-   * deadline ends only then, so the engine keeps working while the stream thread commits and polls.
+   * Set by the stream thread when new work arrived: the running cycle ends after its current round.
+   */
+  private volatile boolean hurry;
+
+  /**
+   * Whether the stream thread is waiting for the running cycle right now: a cycle past its deadline
+   * ends only then, so the engine keeps working while the stream thread commits and polls.
    */
   private volatile boolean collecting;
 
-  ThreadBatcher(final LanguageModel model, final FinchstreamMetrics metrics, final int maxBatch, final long cycleMs,
-      final long budgetMs, final String threadName) {
+  ThreadBatcher(
+      final LanguageModel model,
+      final FinchstreamMetrics metrics,
+      final int maxBatch,
+      final long cycleMs,
+      final long budgetMs,
+      final String threadName) {
     this.round = new DecodeRound(model, metrics);
     this.maxBatch = maxBatch;
     this.cycleNanos = cycleMs * 1_000_000L;
     // a member silent for longer than two punctuations' worth of compute has left (its task closed)
     this.staleNanos = 2 * (budgetMs * 1_000_000L + cycleNanos) + 1_000_000_000L;
-    this.decoder = new ThreadPoolExecutor(1, 1, 1, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
-      final Thread t = new Thread(r, "finchstream-decode-" + threadName);
-      t.setDaemon(true);
-      return t;
-    });
+    this.decoder =
+        new ThreadPoolExecutor(
+            1,
+            1,
+            1,
+            TimeUnit.SECONDS,
+            new LinkedBlockingQueue<>(),
+            r -> {
+              final Thread t = new Thread(r, "finchstream-decode-" + threadName);
+              t.setDaemon(true);
+              return t;
+            });
     this.decoder.allowCoreThreadTimeOut(true);
   }
 
@@ -108,7 +128,10 @@ final class ThreadBatcher {
     return m;
   }
 
-  /** {@code owner} leaves (its task closes): waits for the running cycle, which may hold its generations. */
+  /**
+   * {@code owner} leaves (its task closes): waits for the running cycle, which may hold its
+   * generations.
+   */
   void leave(final Object owner) {
     try {
       await();
@@ -122,7 +145,10 @@ final class ThreadBatcher {
     processed++;
   }
 
-  /** New work arrived (a generation started or was cancelled): the running cycle ends after its current round. */
+  /**
+   * New work arrived (a generation started or was cancelled): the running cycle ends after its
+   * current round.
+   */
   void hurry() {
     if (running != null) {
       hurry = true;
@@ -143,7 +169,8 @@ final class ThreadBatcher {
     }
     collecting = true;
     try {
-      cycle.get(System.nanoTime() - lastMiss < SAME_LOOP_NANOS ? 0 : waitNanos, TimeUnit.NANOSECONDS);
+      cycle.get(
+          System.nanoTime() - lastMiss < SAME_LOOP_NANOS ? 0 : waitNanos, TimeUnit.NANOSECONDS);
     } catch (final TimeoutException e) {
       lastMiss = System.nanoTime();
       return false;
@@ -216,9 +243,10 @@ final class ThreadBatcher {
   }
 
   /**
-   * {@code me} punctuates with {@code ready} generations (states loaded and pinned); starts the next
-   * decode cycle if no live member still holds results of the last one (so one cycle per stream
-   * loop, started by the last member to store its results) and some member has ready generations.
+   * {@code me} punctuates with {@code ready} generations (states loaded and pinned); starts the
+   * next decode cycle if no live member still holds results of the last one (so one cycle per
+   * stream loop, started by the last member to store its results) and some member has ready
+   * generations.
    *
    * @param compute whether compute may run now ({@link #intakeFirst} said no)
    * @return whether a cycle started
@@ -259,15 +287,16 @@ final class ThreadBatcher {
   /**
    * Rounds over {@code batch} (at least one) until all are done, the deadline has passed and the
    * stream thread waits for the results ({@link #collecting}; until then, for at most one more
-   * cycle, the engine goes on rather than idle while the stream thread commits and polls), a generation has drawn its first token
-   * (it then reaches the client with the next commit instead of one cycle later), or new work has
-   * arrived ({@link #hurry}: a new generation joins the next cycle instead of waiting for this one
-   * to end).
+   * cycle, the engine goes on rather than idle while the stream thread commits and polls), a
+   * generation has drawn its first token (it then reaches the client with the next commit instead
+   * of one cycle later), or new work has arrived ({@link #hurry}: a new generation joins the next
+   * cycle instead of waiting for this one to end).
    */
   private void cycle(final List<ActiveGeneration> batch, final long deadlineNanos) {
     int rounds = 0;
     boolean firstToken = false;
-    while (!batch.isEmpty() && (rounds == 0 || (!firstToken && !hurry && withinCycle(deadlineNanos)))) {
+    while (!batch.isEmpty()
+        && (rounds == 0 || (!firstToken && !hurry && withinCycle(deadlineNanos)))) {
       for (int from = 0; from < batch.size(); from += maxBatch) {
         firstToken |= round.run(batch.subList(from, Math.min(batch.size(), from + maxBatch)));
       }
@@ -276,7 +305,9 @@ final class ThreadBatcher {
     }
   }
 
-  /** Before the deadline; after it, until the stream thread collects, for at most one more cycle. */
+  /**
+   * Before the deadline; after it, until the stream thread collects, for at most one more cycle.
+   */
   private boolean withinCycle(final long deadlineNanos) {
     final long now = System.nanoTime();
     return now < deadlineNanos || (!collecting && now < deadlineNanos + cycleNanos);

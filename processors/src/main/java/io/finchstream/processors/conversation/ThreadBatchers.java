@@ -18,10 +18,17 @@ public final class ThreadBatchers {
    * of {@code cycleMs} (at most twice that); {@code budgetMs} (the batched ingest budget of a
    * punctuation) bounds how long a task may go without punctuating before it counts as gone.
    */
-  public ThreadBatchers(final LanguageModel model, final FinchstreamMetrics metrics, final int maxBatch, final long cycleMs,
+  public ThreadBatchers(
+      final LanguageModel model,
+      final FinchstreamMetrics metrics,
+      final int maxBatch,
+      final long cycleMs,
       final long budgetMs) {
-    this.perThread = ThreadLocal.withInitial(() -> new ThreadBatcher(model, metrics, maxBatch, cycleMs, budgetMs,
-        Thread.currentThread().getName()));
+    this.perThread =
+        ThreadLocal.withInitial(
+            () ->
+                new ThreadBatcher(
+                    model, metrics, maxBatch, cycleMs, budgetMs, Thread.currentThread().getName()));
   }
 
   /** The calling stream thread's batcher. */

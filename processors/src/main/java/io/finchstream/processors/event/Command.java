@@ -18,10 +18,11 @@ public sealed interface Command {
   record Append(int[] tokens, Role role, String text) implements Command {}
 
   /**
-   * Start a generation: append {@code prefixTokens}, then sample with {@code params} (max tokens and
-   * seed resolved).
+   * Start a generation: append {@code prefixTokens}, then sample with {@code params} (max tokens
+   * and seed resolved).
    */
-  record StartGeneration(Generate request, int[] prefixTokens, SamplingParams params) implements Command {}
+  record StartGeneration(Generate request, int[] prefixTokens, SamplingParams params)
+      implements Command {}
 
   /** Copy this conversation's state to the new conversation {@code target}. */
   record Fork(String target) implements Command {}

@@ -29,13 +29,20 @@ public final class EventValidator {
 
   /** Major schema version this reader understands. */
   public static final int SCHEMA_VERSION = 1;
+
   /** Longest conversation id (record key), in UTF-8 bytes. */
   public static final int MAX_CONVERSATION_ID_BYTES = 1024;
+
   /** Longest request id, in UTF-8 bytes. */
   public static final int MAX_REQUEST_ID_BYTES = 256;
 
   /** The configured limits. */
-  public record Limits(int maxTextBytes, int maxAppendTokens, int maxGenerateTokens, int defaultGenerateTokens, int maxStopSequences) {
+  public record Limits(
+      int maxTextBytes,
+      int maxAppendTokens,
+      int maxGenerateTokens,
+      int defaultGenerateTokens,
+      int maxStopSequences) {
 
     /** The limits of a configuration. */
     public static Limits from(final FinchstreamConfig config) {
@@ -76,20 +83,29 @@ public final class EventValidator {
       return new Rejected(new Rejection(ErrorCode.INVALID_KEY, e.getMessage(), null, "", ""));
     }
     if (value == null) {
-      return new Rejected(new Rejection(ErrorCode.MALFORMED_EVENT, "the record has no value", conversation, "", ""));
+      return new Rejected(
+          new Rejection(
+              ErrorCode.MALFORMED_EVENT, "the record has no value", conversation, "", ""));
     }
     final ConversationEvent event;
     try {
       event = ConversationEvent.parseFrom(value);
     } catch (final InvalidProtocolBufferException e) {
-      return new Rejected(new Rejection(ErrorCode.MALFORMED_EVENT,
-          value.length + " bytes are not a ConversationEvent: " + e.getMessage(), conversation, "", ""));
+      return new Rejected(
+          new Rejection(
+              ErrorCode.MALFORMED_EVENT,
+              value.length + " bytes are not a ConversationEvent: " + e.getMessage(),
+              conversation,
+              "",
+              ""));
     }
-    final String requestId = event.hasGenerate() ? event.getGenerate().getRequestId() : event.getEventId();
+    final String requestId =
+        event.hasGenerate() ? event.getGenerate().getRequestId() : event.getEventId();
     final String replyTo = event.hasGenerate() ? event.getGenerate().getReplyTo() : "";
     try {
       final Command command = command(conversation, event);
-      return new Accepted(new Inbound(conversation, event.getEventId(), command, origin, key, value));
+      return new Accepted(
+          new Inbound(conversation, event.getEventId(), command, origin, key, value));
     } catch (final Invalid e) {
       return new Rejected(new Rejection(e.code, e.getMessage(), conversation, requestId, replyTo));
     }
@@ -97,8 +113,12 @@ public final class EventValidator {
 
   private Command command(final String conversation, final ConversationEvent event) throws Invalid {
     if (event.getSchemaVersion() > SCHEMA_VERSION) {
-      throw new Invalid(ErrorCode.UNSUPPORTED_SCHEMA_VERSION,
-          "schema_version " + event.getSchemaVersion() + " is newer than this reader's " + SCHEMA_VERSION);
+      throw new Invalid(
+          ErrorCode.UNSUPPORTED_SCHEMA_VERSION,
+          "schema_version "
+              + event.getSchemaVersion()
+              + " is newer than this reader's "
+              + SCHEMA_VERSION);
     }
     return switch (event.getEventCase()) {
       case APPEND_TEXT -> appendText(event.getAppendText());
@@ -113,17 +133,23 @@ public final class EventValidator {
         }
         yield new Command.Cancel(event.getCancel().getRequestId());
       }
-      case EVENT_NOT_SET -> throw new Invalid(ErrorCode.UNKNOWN_EVENT_TYPE,
-          event.getUnknownFields().asMap().isEmpty()
-              ? "the event sets none of the known event types"
-              : "the event's type is unknown to this version (fields " + event.getUnknownFields().asMap().keySet() + ")");
+      case EVENT_NOT_SET ->
+          throw new Invalid(
+              ErrorCode.UNKNOWN_EVENT_TYPE,
+              event.getUnknownFields().asMap().isEmpty()
+                  ? "the event sets none of the known event types"
+                  : "the event's type is unknown to this version (fields "
+                      + event.getUnknownFields().asMap().keySet()
+                      + ")");
     };
   }
 
   private Command appendText(final AppendText append) throws Invalid {
     checkTextSize("append_text.text", append.getTextBytes().size());
     if (append.getRole() == Role.UNRECOGNIZED) {
-      throw new Invalid(ErrorCode.INVALID_PARAMETERS, "append_text.role " + append.getRoleValue() + " is unknown");
+      throw new Invalid(
+          ErrorCode.INVALID_PARAMETERS,
+          "append_text.role " + append.getRoleValue() + " is unknown");
     }
     final int[] tokens = tokenizer.encode(ChatFormat.render(append.getRole(), append.getText()));
     checkTokenCount("append_text", tokens.length);
@@ -142,29 +168,47 @@ public final class EventValidator {
   private Command generate(final Generate g) throws Invalid {
     final int requestIdBytes = g.getRequestIdBytes().size();
     if (requestIdBytes == 0 || requestIdBytes > MAX_REQUEST_ID_BYTES) {
-      throw new Invalid(ErrorCode.INVALID_PARAMETERS,
-          "generate.request_id must be 1.." + MAX_REQUEST_ID_BYTES + " bytes, got " + requestIdBytes);
+      throw new Invalid(
+          ErrorCode.INVALID_PARAMETERS,
+          "generate.request_id must be 1.."
+              + MAX_REQUEST_ID_BYTES
+              + " bytes, got "
+              + requestIdBytes);
     }
     checkTextSize("generate.prefix_text", g.getPrefixTextBytes().size());
     if (Integer.toUnsignedLong(g.getMaxTokens()) > limits.maxGenerateTokens()) {
-      throw new Invalid(ErrorCode.INVALID_PARAMETERS, "generate.max_tokens " + Integer.toUnsignedLong(g.getMaxTokens())
-          + " is above the limit " + limits.maxGenerateTokens() + " (max.generate.tokens)");
+      throw new Invalid(
+          ErrorCode.INVALID_PARAMETERS,
+          "generate.max_tokens "
+              + Integer.toUnsignedLong(g.getMaxTokens())
+              + " is above the limit "
+              + limits.maxGenerateTokens()
+              + " (max.generate.tokens)");
     }
     final int stops = g.getStopCount() + g.getStopTokenIdsCount();
     if (stops > limits.maxStopSequences()) {
-      throw new Invalid(ErrorCode.INVALID_PARAMETERS,
-          "generate has " + stops + " stop strings and ids, more than " + limits.maxStopSequences() + " (max.stop.sequences)");
+      throw new Invalid(
+          ErrorCode.INVALID_PARAMETERS,
+          "generate has "
+              + stops
+              + " stop strings and ids, more than "
+              + limits.maxStopSequences()
+              + " (max.stop.sequences)");
     }
     final io.finchstream.proto.v1.SamplingParams s = g.getSampling();
     if (s.getTopK() < 0) {
-      throw new Invalid(ErrorCode.INVALID_PARAMETERS, "sampling.top_k " + Integer.toUnsignedLong(s.getTopK()) + " is too large");
+      throw new Invalid(
+          ErrorCode.INVALID_PARAMETERS,
+          "sampling.top_k " + Integer.toUnsignedLong(s.getTopK()) + " is too large");
     }
     for (int i = 0; i < g.getStopTokenIdsCount(); i++) {
       checkTokenId("generate.stop_token_ids", i, g.getStopTokenIds(i));
     }
-    final SamplingParams.Builder params = samplingParams(
-        g, g.getMaxTokens() == 0 ? limits.defaultGenerateTokens() : g.getMaxTokens(),
-        s.hasSeed() ? s.getSeed() : seedOf(g.getRequestId()));
+    final SamplingParams.Builder params =
+        samplingParams(
+            g,
+            g.getMaxTokens() == 0 ? limits.defaultGenerateTokens() : g.getMaxTokens(),
+            s.hasSeed() ? s.getSeed() : seedOf(g.getRequestId()));
     final SamplingParams resolved;
     try {
       resolved = params.build().validate();
@@ -179,11 +223,16 @@ public final class EventValidator {
   private static Command fork(final String conversation, final String target) throws Invalid {
     final int bytes = target.getBytes(StandardCharsets.UTF_8).length;
     if (bytes == 0 || bytes > MAX_CONVERSATION_ID_BYTES) {
-      throw new Invalid(ErrorCode.INVALID_PARAMETERS,
-          "fork.new_conversation_id must be 1.." + MAX_CONVERSATION_ID_BYTES + " bytes, got " + bytes);
+      throw new Invalid(
+          ErrorCode.INVALID_PARAMETERS,
+          "fork.new_conversation_id must be 1.."
+              + MAX_CONVERSATION_ID_BYTES
+              + " bytes, got "
+              + bytes);
     }
     if (target.equals(conversation)) {
-      throw new Invalid(ErrorCode.INVALID_PARAMETERS, "fork.new_conversation_id is this conversation's own id");
+      throw new Invalid(
+          ErrorCode.INVALID_PARAMETERS, "fork.new_conversation_id is this conversation's own id");
     }
     return new Command.Fork(target);
   }
@@ -193,7 +242,8 @@ public final class EventValidator {
    * (defaults resolved by the caller), not validated. The same function rebuilds them when a
    * generation resumes after a restart.
    */
-  public static SamplingParams.Builder samplingParams(final Generate g, final int maxTokens, final long seed) {
+  public static SamplingParams.Builder samplingParams(
+      final Generate g, final int maxTokens, final long seed) {
     final io.finchstream.proto.v1.SamplingParams s = g.getSampling();
     final SamplingParams.Builder params = SamplingParams.builder();
     if (s.hasTemperature()) {
@@ -217,7 +267,8 @@ public final class EventValidator {
    */
   public static long seedOf(final String requestId) {
     try {
-      final byte[] digest = MessageDigest.getInstance("SHA-256").digest(requestId.getBytes(StandardCharsets.UTF_8));
+      final byte[] digest =
+          MessageDigest.getInstance("SHA-256").digest(requestId.getBytes(StandardCharsets.UTF_8));
       return ByteBuffer.wrap(digest).getLong();
     } catch (final NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is missing from this JVM", e);
@@ -226,23 +277,43 @@ public final class EventValidator {
 
   private void checkTextSize(final String field, final int bytes) throws Invalid {
     if (bytes > limits.maxTextBytes()) {
-      throw new Invalid(ErrorCode.PAYLOAD_TOO_LARGE,
-          field + " is " + bytes + " bytes, above the limit " + limits.maxTextBytes() + " (max.text.bytes)");
+      throw new Invalid(
+          ErrorCode.PAYLOAD_TOO_LARGE,
+          field
+              + " is "
+              + bytes
+              + " bytes, above the limit "
+              + limits.maxTextBytes()
+              + " (max.text.bytes)");
     }
   }
 
   private void checkTokenCount(final String field, final int tokens) throws Invalid {
     if (tokens > limits.maxAppendTokens()) {
-      throw new Invalid(ErrorCode.PAYLOAD_TOO_LARGE,
-          field + " has " + tokens + " tokens, above the limit " + limits.maxAppendTokens() + " (max.append.tokens)");
+      throw new Invalid(
+          ErrorCode.PAYLOAD_TOO_LARGE,
+          field
+              + " has "
+              + tokens
+              + " tokens, above the limit "
+              + limits.maxAppendTokens()
+              + " (max.append.tokens)");
     }
   }
 
   private int checkTokenId(final String field, final int position, final int id) throws Invalid {
     final long unsigned = Integer.toUnsignedLong(id);
     if (unsigned >= vocabSize) {
-      throw new Invalid(ErrorCode.TOKEN_OUT_OF_RANGE,
-          field + ": token id " + unsigned + " >= vocabulary size " + vocabSize + " (position " + position + ")");
+      throw new Invalid(
+          ErrorCode.TOKEN_OUT_OF_RANGE,
+          field
+              + ": token id "
+              + unsigned
+              + " >= vocabulary size "
+              + vocabSize
+              + " (position "
+              + position
+              + ")");
     }
     return id;
   }
@@ -252,10 +323,16 @@ public final class EventValidator {
       throw new Invalid(ErrorCode.INVALID_KEY, "the record has no key (the conversation id)");
     }
     if (key.length == 0 || key.length > MAX_CONVERSATION_ID_BYTES) {
-      throw new Invalid(ErrorCode.INVALID_KEY, "the key (conversation id) must be 1.." + MAX_CONVERSATION_ID_BYTES + " bytes, got " + key.length);
+      throw new Invalid(
+          ErrorCode.INVALID_KEY,
+          "the key (conversation id) must be 1.."
+              + MAX_CONVERSATION_ID_BYTES
+              + " bytes, got "
+              + key.length);
     }
     try {
-      return StandardCharsets.UTF_8.newDecoder()
+      return StandardCharsets.UTF_8
+          .newDecoder()
           .onMalformedInput(CodingErrorAction.REPORT)
           .onUnmappableCharacter(CodingErrorAction.REPORT)
           .decode(ByteBuffer.wrap(key))

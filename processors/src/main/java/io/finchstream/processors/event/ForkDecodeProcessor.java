@@ -12,8 +12,8 @@ import org.apache.kafka.streams.processor.api.Record;
 
 /**
  * Decodes records of the internal fork topic into {@link ForkTransfer}s for the conversation
- * processor; anything that does not decode (only possible if something else writes to the topic)
- * is dead-lettered rather than failing the stream thread.
+ * processor; anything that does not decode (only possible if something else writes to the topic) is
+ * dead-lettered rather than failing the stream thread.
  */
 public final class ForkDecodeProcessor implements Processor<byte[], byte[], Object, Object> {
 
@@ -22,7 +22,8 @@ public final class ForkDecodeProcessor implements Processor<byte[], byte[], Obje
   private final String dlqChild;
   private ProcessorContext<Object, Object> context;
 
-  public ForkDecodeProcessor(final FinchstreamMetrics metrics, final String next, final String dlqChild) {
+  public ForkDecodeProcessor(
+      final FinchstreamMetrics metrics, final String next, final String dlqChild) {
     this.metrics = metrics;
     this.next = next;
     this.dlqChild = dlqChild;
@@ -40,13 +41,29 @@ public final class ForkDecodeProcessor implements Processor<byte[], byte[], Obje
         throw new InvalidProtocolBufferException("fork transfer without key or value");
       }
       final ForkTransfer part = ForkTransfer.parseFrom(record.value());
-      context.forward(record.withKey((Object) new String(record.key(), StandardCharsets.UTF_8)).withValue(part), next);
+      context.forward(
+          record.withKey((Object) new String(record.key(), StandardCharsets.UTF_8)).withValue(part),
+          next);
     } catch (final InvalidProtocolBufferException e) {
-      final EventOrigin.Builder origin = EventOrigin.newBuilder().setTimestampMs(record.timestamp());
-      context.recordMetadata().ifPresent(m -> origin.setTopic(m.topic()).setPartition(m.partition()).setOffset(m.offset()));
+      final EventOrigin.Builder origin =
+          EventOrigin.newBuilder().setTimestampMs(record.timestamp());
+      context
+          .recordMetadata()
+          .ifPresent(
+              m -> origin.setTopic(m.topic()).setPartition(m.partition()).setOffset(m.offset()));
       metrics.deadLetter(ErrorCode.MALFORMED_EVENT.name());
-      context.forward(record.withKey((Object) record.key()).withValue(DeadLetters.of(record.key(), record.value(),
-          ErrorCode.MALFORMED_EVENT, "not a fork transfer: " + e.getMessage(), origin.build(), context.currentSystemTimeMs())), dlqChild);
+      context.forward(
+          record
+              .withKey((Object) record.key())
+              .withValue(
+                  DeadLetters.of(
+                      record.key(),
+                      record.value(),
+                      ErrorCode.MALFORMED_EVENT,
+                      "not a fork transfer: " + e.getMessage(),
+                      origin.build(),
+                      context.currentSystemTimeMs())),
+          dlqChild);
     }
   }
 }

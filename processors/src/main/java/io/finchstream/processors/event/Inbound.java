@@ -14,7 +14,12 @@ import io.finchstream.proto.v1.EventOrigin;
  * @param rawValue the record value as it arrived
  */
 public record Inbound(
-    String conversationId, String eventId, Command command, EventOrigin origin, byte[] rawKey, byte[] rawValue) {
+    String conversationId,
+    String eventId,
+    Command command,
+    EventOrigin origin,
+    byte[] rawKey,
+    byte[] rawValue) {
 
   /** The id replies about this event carry: the Generate's request id, else the event id. */
   public String requestId() {

@@ -11,4 +11,5 @@ import io.finchstream.proto.v1.ErrorCode;
  * @param requestId the id replies carry (request id of a Generate, else the event id; may be empty)
  * @param replyTo Generate.reply_to, or empty
  */
-public record Rejection(ErrorCode code, String reason, String conversationId, String requestId, String replyTo) {}
+public record Rejection(
+    ErrorCode code, String reason, String conversationId, String requestId, String replyTo) {}

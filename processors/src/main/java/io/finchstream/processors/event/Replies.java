@@ -18,7 +18,12 @@ public final class Replies {
 
   /** A piece of a streamed reply. */
   public static Reply chunk(
-      final String conversation, final String requestId, final String replyTo, final int index, final int[] tokens, final String text) {
+      final String conversation,
+      final String requestId,
+      final String replyTo,
+      final int index,
+      final int[] tokens,
+      final String text) {
     final TokenChunk.Builder chunk = TokenChunk.newBuilder().setIndex(index).setText(text);
     for (final int t : tokens) {
       chunk.addTokenIds(t);
@@ -28,13 +33,20 @@ public final class Replies {
 
   /** The last message of a generation. */
   public static Reply done(
-      final String conversation, final String requestId, final String replyTo, final FinishReason reason,
-      final int promptTokens, final int completionTokens, final long conversationTokens, final String text) {
-    final Usage usage = Usage.newBuilder()
-        .setPromptTokens(promptTokens)
-        .setCompletionTokens(completionTokens)
-        .setConversationTokens(conversationTokens)
-        .build();
+      final String conversation,
+      final String requestId,
+      final String replyTo,
+      final FinishReason reason,
+      final int promptTokens,
+      final int completionTokens,
+      final long conversationTokens,
+      final String text) {
+    final Usage usage =
+        Usage.newBuilder()
+            .setPromptTokens(promptTokens)
+            .setCompletionTokens(completionTokens)
+            .setConversationTokens(conversationTokens)
+            .build();
     return base(conversation, requestId, replyTo)
         .setDone(GenerationDone.newBuilder().setFinishReason(reason).setUsage(usage).setText(text))
         .build();
@@ -42,11 +54,18 @@ public final class Replies {
 
   /** An error about an event or a request. */
   public static Reply error(
-      final String conversation, final String requestId, final String replyTo, final ErrorCode code, final String message) {
-    return base(conversation, requestId, replyTo).setError(Error.newBuilder().setCode(code).setMessage(message)).build();
+      final String conversation,
+      final String requestId,
+      final String replyTo,
+      final ErrorCode code,
+      final String message) {
+    return base(conversation, requestId, replyTo)
+        .setError(Error.newBuilder().setCode(code).setMessage(message))
+        .build();
   }
 
-  private static Reply.Builder base(final String conversation, final String requestId, final String replyTo) {
+  private static Reply.Builder base(
+      final String conversation, final String requestId, final String replyTo) {
     return Reply.newBuilder()
         .setSchemaVersion(SCHEMA_VERSION)
         .setConversationId(conversation)

@@ -21,7 +21,11 @@ public final class ValidationProcessor implements Processor<byte[], byte[], Obje
   private ProcessorContext<Object, Object> context;
 
   public ValidationProcessor(
-      final EventValidator validator, final FinchstreamMetrics metrics, final String next, final String repliesChild, final String dlqChild) {
+      final EventValidator validator,
+      final FinchstreamMetrics metrics,
+      final String next,
+      final String repliesChild,
+      final String dlqChild) {
     this.validator = validator;
     this.metrics = metrics;
     this.next = next;
@@ -37,21 +41,36 @@ public final class ValidationProcessor implements Processor<byte[], byte[], Obje
   @Override
   public void process(final Record<byte[], byte[]> record) {
     final EventOrigin.Builder origin = EventOrigin.newBuilder().setTimestampMs(record.timestamp());
-    context.recordMetadata().ifPresent(m -> origin.setTopic(m.topic()).setPartition(m.partition()).setOffset(m.offset()));
+    context
+        .recordMetadata()
+        .ifPresent(
+            m -> origin.setTopic(m.topic()).setPartition(m.partition()).setOffset(m.offset()));
     switch (validator.validate(record.key(), record.value(), origin.build())) {
-      case EventValidator.Accepted a -> context.forward(record.withKey((Object) a.inbound().conversationId()).withValue(a.inbound()), next);
+      case EventValidator.Accepted a ->
+          context.forward(
+              record.withKey((Object) a.inbound().conversationId()).withValue(a.inbound()), next);
       case EventValidator.Rejected r -> reject(record, r.rejection(), origin.build());
     }
   }
 
-  private void reject(final Record<byte[], byte[]> record, final Rejection r, final EventOrigin origin) {
+  private void reject(
+      final Record<byte[], byte[]> record, final Rejection r, final EventOrigin origin) {
     metrics.deadLetter(r.code().name());
     final long now = context.currentSystemTimeMs();
-    context.forward(record.withKey((Object) record.key())
-        .withValue(DeadLetters.of(record.key(), record.value(), r.code(), r.reason(), origin, now)), dlqChild);
+    context.forward(
+        record
+            .withKey((Object) record.key())
+            .withValue(
+                DeadLetters.of(record.key(), record.value(), r.code(), r.reason(), origin, now)),
+        dlqChild);
     if (r.conversationId() != null) {
-      context.forward(record.withKey((Object) r.conversationId())
-          .withValue(Replies.error(r.conversationId(), r.requestId(), r.replyTo(), r.code(), r.reason())), repliesChild);
+      context.forward(
+          record
+              .withKey((Object) r.conversationId())
+              .withValue(
+                  Replies.error(
+                      r.conversationId(), r.requestId(), r.replyTo(), r.code(), r.reason())),
+          repliesChild);
     }
   }
 }

@@ -36,7 +36,14 @@ public final class ProtoSerde<T extends MessageLite> implements Serde<T> {
       try {
         return parser.parseFrom(bytes);
       } catch (final InvalidProtocolBufferException e) {
-        throw new SerializationException("topic " + topic + ": " + bytes.length + " bytes are not a valid message: " + e.getMessage(), e);
+        throw new SerializationException(
+            "topic "
+                + topic
+                + ": "
+                + bytes.length
+                + " bytes are not a valid message: "
+                + e.getMessage(),
+            e);
       }
     };
   }

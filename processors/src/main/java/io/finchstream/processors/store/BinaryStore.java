@@ -23,7 +23,9 @@ public interface BinaryStore {
   /** Entries with {@code from <= key <= to}, descending; the caller closes the iterator. */
   KeyValueIterator<Bytes, byte[]> reverseRange(Bytes from, Bytes to);
 
-  /** Every entry whose key starts with {@code prefix}, ascending; the caller closes the iterator. */
+  /**
+   * Every entry whose key starts with {@code prefix}, ascending; the caller closes the iterator.
+   */
   KeyValueIterator<Bytes, byte[]> prefixScan(Bytes prefix);
 
   /** Every entry, ascending; the caller closes the iterator. */

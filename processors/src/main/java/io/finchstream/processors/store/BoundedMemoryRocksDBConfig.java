@@ -12,8 +12,8 @@ import org.rocksdb.WriteBufferManager;
  * Bounds the off-heap memory of every RocksDB store of this JVM (Kafka Streams' "bounded memory"
  * recipe, kafka-notes §2.4): one LRU block cache shared by all stores of all tasks, with index and
  * filter blocks charged to it (high priority, top level pinned), and one {@link WriteBufferManager}
- * that charges every memtable to the same cache. Without it each store of each task gets its own
- * 50 MiB cache and 3 × 16 MiB memtables.
+ * that charges every memtable to the same cache. Without it each store of each task gets its own 50
+ * MiB cache and 3 × 16 MiB memtables.
  *
  * <p>Sizes come from the Streams configuration map: {@link #BLOCK_CACHE_BYTES} (total) and {@link
  * #WRITE_BUFFER_BYTES} (memtables, part of the total), which {@code FinchstreamService} fills from
@@ -26,13 +26,16 @@ public final class BoundedMemoryRocksDBConfig implements RocksDBConfigSetter {
 
   /** Streams-config key of the total cache size in bytes. */
   public static final String BLOCK_CACHE_BYTES = "finchstream.rocksdb.block.cache.bytes";
+
   /** Streams-config key of the memtable budget in bytes (charged to the block cache). */
   public static final String WRITE_BUFFER_BYTES = "finchstream.rocksdb.write.buffer.bytes";
 
   static final long DEFAULT_BLOCK_CACHE_BYTES = 128L << 20;
   static final long DEFAULT_WRITE_BUFFER_BYTES = 32L << 20;
+
   /** Memtable size per store; small, because there are many stores and values are chunked. */
   static final long WRITE_BUFFER_SIZE_PER_STORE = 8L << 20;
+
   /** Share of the cache reserved for index and filter blocks. */
   private static final double HIGH_PRIORITY_RATIO = 0.1;
 
@@ -42,7 +45,8 @@ public final class BoundedMemoryRocksDBConfig implements RocksDBConfigSetter {
   private static long bufferBytes;
 
   @Override
-  public void setConfig(final String storeName, final Options options, final Map<String, Object> configs) {
+  public void setConfig(
+      final String storeName, final Options options, final Map<String, Object> configs) {
     final Shared shared = shared(configs);
     final BlockBasedTableConfig table = (BlockBasedTableConfig) options.tableFormatConfig();
     table.setBlockCache(shared.cache());
@@ -64,7 +68,10 @@ public final class BoundedMemoryRocksDBConfig implements RocksDBConfigSetter {
   static synchronized Shared shared(final Map<String, Object> configs) {
     if (cache == null) {
       cacheBytes = longValue(configs.get(BLOCK_CACHE_BYTES), DEFAULT_BLOCK_CACHE_BYTES);
-      bufferBytes = Math.min(longValue(configs.get(WRITE_BUFFER_BYTES), DEFAULT_WRITE_BUFFER_BYTES), cacheBytes / 2);
+      bufferBytes =
+          Math.min(
+              longValue(configs.get(WRITE_BUFFER_BYTES), DEFAULT_WRITE_BUFFER_BYTES),
+              cacheBytes / 2);
       cache = new LRUCache(cacheBytes, -1, false, HIGH_PRIORITY_RATIO);
       writeBufferManager = new WriteBufferManager(bufferBytes, cache);
     }
@@ -79,5 +86,6 @@ public final class BoundedMemoryRocksDBConfig implements RocksDBConfigSetter {
   }
 
   /** The JVM-wide objects and their sizes. */
-  record Shared(Cache cache, WriteBufferManager writeBufferManager, long cacheBytes, long bufferBytes) {}
+  record Shared(
+      Cache cache, WriteBufferManager writeBufferManager, long cacheBytes, long bufferBytes) {}
 }

@@ -10,8 +10,8 @@ import org.apache.kafka.streams.KeyValue;
 /**
  * Values larger than one Kafka record, split into parts: logical key {@code (conversation, index)}
  * → records {@code (conversation, index, part)} of at most {@code partBytes} payload each, every
- * part carrying the value's version and the part count so a reader can check it got one
- * consistent value. Rewriting a value with fewer parts deletes the leftover parts.
+ * part carrying the value's version and the part count so a reader can check it got one consistent
+ * value. Rewriting a value with fewer parts deletes the leftover parts.
  */
 public final class ChunkedBlobs {
 
@@ -48,7 +48,8 @@ public final class ChunkedBlobs {
   }
 
   /** Stores {@code data} as the value of {@code (conversation, index)}; returns the part count. */
-  public int put(final String conversation, final long index, final long version, final byte[] data) {
+  public int put(
+      final String conversation, final long index, final long version, final byte[] data) {
     final List<BlobPart> parts = split(version, data, partBytes);
     for (final BlobPart part : parts) {
       store.put(StoreKey.of(conversation, index, part.getPart()), part);
@@ -90,26 +91,57 @@ public final class ChunkedBlobs {
     int off = 0;
     for (int p = 0; p < parts.size(); p++) {
       final BlobPart part = parts.get(p);
-      if (part.getPart() != p || part.getParts() != first.getParts() || part.getVersion() != first.getVersion()) {
+      if (part.getPart() != p
+          || part.getParts() != first.getParts()
+          || part.getVersion() != first.getVersion()) {
         throw new StoreCorruptedException(
-            "store " + store.name() + ": value (" + conversation + ", " + index + ") has inconsistent parts: part "
-                + part.getPart() + "/" + part.getParts() + " v" + part.getVersion() + " at position " + p
-                + ", expected " + p + "/" + first.getParts() + " v" + first.getVersion());
+            "store "
+                + store.name()
+                + ": value ("
+                + conversation
+                + ", "
+                + index
+                + ") has inconsistent parts: part "
+                + part.getPart()
+                + "/"
+                + part.getParts()
+                + " v"
+                + part.getVersion()
+                + " at position "
+                + p
+                + ", expected "
+                + p
+                + "/"
+                + first.getParts()
+                + " v"
+                + first.getVersion());
       }
       part.getData().copyTo(out, off);
       off += part.getData().size();
     }
     if (parts.size() != first.getParts()) {
       throw new StoreCorruptedException(
-          "store " + store.name() + ": value (" + conversation + ", " + index + ") has " + parts.size() + " of "
-              + first.getParts() + " parts");
+          "store "
+              + store.name()
+              + ": value ("
+              + conversation
+              + ", "
+              + index
+              + ") has "
+              + parts.size()
+              + " of "
+              + first.getParts()
+              + " parts");
     }
     return new Blob(first.getVersion(), out);
   }
 
   /** Deletes every value of {@code conversation} with index {@code >= fromIndex}. */
   public void deleteFrom(final String conversation, final long fromIndex) {
-    store.keysInRange(StoreKey.of(conversation, fromIndex, 0), StoreKey.of(conversation, Long.MAX_VALUE, Integer.MAX_VALUE))
+    store
+        .keysInRange(
+            StoreKey.of(conversation, fromIndex, 0),
+            StoreKey.of(conversation, Long.MAX_VALUE, Integer.MAX_VALUE))
         .forEach(store::delete);
   }
 
@@ -119,7 +151,10 @@ public final class ChunkedBlobs {
   }
 
   private void deleteParts(final String conversation, final long index, final int fromPart) {
-    store.keysInRange(StoreKey.of(conversation, index, fromPart), StoreKey.of(conversation, index, Integer.MAX_VALUE))
+    store
+        .keysInRange(
+            StoreKey.of(conversation, index, fromPart),
+            StoreKey.of(conversation, index, Integer.MAX_VALUE))
         .forEach(store::delete);
   }
 }

@@ -110,7 +110,8 @@ public final class ProtoStore<T extends MessageLite> {
     }
   }
 
-  private List<KeyValue<Bytes, T>> collect(final KeyValueIterator<Bytes, byte[]> it, final int limit) {
+  private List<KeyValue<Bytes, T>> collect(
+      final KeyValueIterator<Bytes, byte[]> it, final int limit) {
     final List<KeyValue<Bytes, T>> out = new ArrayList<>();
     while (it.hasNext() && out.size() < limit) {
       final KeyValue<Bytes, byte[]> kv = it.next();
@@ -124,7 +125,15 @@ public final class ProtoStore<T extends MessageLite> {
       return parser.parseFrom(value);
     } catch (final InvalidProtocolBufferException e) {
       throw new StoreCorruptedException(
-          "store " + name + ": value of key " + key + " (" + value.length + " bytes) does not parse: " + e.getMessage(), e);
+          "store "
+              + name
+              + ": value of key "
+              + key
+              + " ("
+              + value.length
+              + " bytes) does not parse: "
+              + e.getMessage(),
+          e);
     }
   }
 }

@@ -38,14 +38,20 @@ public final class StoreKey {
   /** The prefix shared by every key of {@code conversation}. */
   public static Bytes prefix(final String conversation) {
     final byte[] id = utf8(conversation);
-    return Bytes.wrap(ByteBuffer.allocate(2 + id.length).putShort((short) id.length).put(id).array());
+    return Bytes.wrap(
+        ByteBuffer.allocate(2 + id.length).putShort((short) id.length).put(id).array());
   }
 
   /** {@code (conversation, index)}. */
   public static Bytes of(final String conversation, final long index) {
     checkIndex(index);
     final byte[] id = utf8(conversation);
-    return Bytes.wrap(ByteBuffer.allocate(2 + id.length + 8).putShort((short) id.length).put(id).putLong(index).array());
+    return Bytes.wrap(
+        ByteBuffer.allocate(2 + id.length + 8)
+            .putShort((short) id.length)
+            .put(id)
+            .putLong(index)
+            .array());
   }
 
   /** {@code (conversation, index, part)}. */
@@ -56,7 +62,12 @@ public final class StoreKey {
     }
     final byte[] id = utf8(conversation);
     return Bytes.wrap(
-        ByteBuffer.allocate(2 + id.length + 12).putShort((short) id.length).put(id).putLong(index).putInt(part).array());
+        ByteBuffer.allocate(2 + id.length + 12)
+            .putShort((short) id.length)
+            .put(id)
+            .putLong(index)
+            .putInt(part)
+            .array());
   }
 
   /** The conversation id of a key. */
@@ -89,7 +100,8 @@ public final class StoreKey {
   private static byte[] utf8(final String conversation) {
     final byte[] id = conversation.getBytes(StandardCharsets.UTF_8);
     if (id.length > MAX_CONVERSATION_BYTES) {
-      throw new IllegalArgumentException("conversation id longer than " + MAX_CONVERSATION_BYTES + " bytes");
+      throw new IllegalArgumentException(
+          "conversation id longer than " + MAX_CONVERSATION_BYTES + " bytes");
     }
     return id;
   }

@@ -55,18 +55,28 @@ public final class TokenLog {
     if (n == 0) {
       return out;
     }
-    final KeyValue<Bytes, TokenLogRecord> first = store.last(StoreKey.of(conversation, 0), StoreKey.of(conversation, from));
+    final KeyValue<Bytes, TokenLogRecord> first =
+        store.last(StoreKey.of(conversation, 0), StoreKey.of(conversation, from));
     if (first == null) {
-      throw new StoreCorruptedException("token log of " + conversation + " has no record at or before " + from);
+      throw new StoreCorruptedException(
+          "token log of " + conversation + " has no record at or before " + from);
     }
     long expected = StoreKey.index(first.key);
     int filled = 0;
     for (final KeyValue<Bytes, TokenLogRecord> kv :
-        store.range(StoreKey.of(conversation, expected), StoreKey.of(conversation, to - 1), Integer.MAX_VALUE)) {
+        store.range(
+            StoreKey.of(conversation, expected),
+            StoreKey.of(conversation, to - 1),
+            Integer.MAX_VALUE)) {
       final long start = StoreKey.index(kv.key);
       if (start != expected) {
         throw new StoreCorruptedException(
-            "token log of " + conversation + " has a gap: expected a record at " + expected + ", found " + start);
+            "token log of "
+                + conversation
+                + " has a gap: expected a record at "
+                + expected
+                + ", found "
+                + start);
       }
       final TokenLogRecord rec = kv.value;
       for (int i = 0; i < rec.getIdsCount(); i++) {
@@ -80,18 +90,32 @@ public final class TokenLog {
     }
     if (filled != n) {
       throw new StoreCorruptedException(
-          "token log of " + conversation + " covers " + filled + " of the " + n + " tokens [" + from + ", " + to + ")");
+          "token log of "
+              + conversation
+              + " covers "
+              + filled
+              + " of the "
+              + n
+              + " tokens ["
+              + from
+              + ", "
+              + to
+              + ")");
     }
     return out;
   }
 
   /** Every record from the one containing {@code from} on, in order (fork export). */
   public List<Entry> entriesFrom(final String conversation, final long from) {
-    final KeyValue<Bytes, TokenLogRecord> first = store.last(StoreKey.of(conversation, 0), StoreKey.of(conversation, from));
+    final KeyValue<Bytes, TokenLogRecord> first =
+        store.last(StoreKey.of(conversation, 0), StoreKey.of(conversation, from));
     final long begin = first == null ? from : StoreKey.index(first.key);
     final List<Entry> out = new ArrayList<>();
     for (final KeyValue<Bytes, TokenLogRecord> kv :
-        store.range(StoreKey.of(conversation, begin), StoreKey.of(conversation, Long.MAX_VALUE), Integer.MAX_VALUE)) {
+        store.range(
+            StoreKey.of(conversation, begin),
+            StoreKey.of(conversation, Long.MAX_VALUE),
+            Integer.MAX_VALUE)) {
       out.add(new Entry(StoreKey.index(kv.key), toArray(kv.value)));
     }
     return out;
@@ -104,9 +128,9 @@ public final class TokenLog {
 
   /**
    * Deletes every record that lies entirely below {@code position}, scanning from {@code logStart}
-   * (the first record still stored), and returns the new start: the first remaining record's
-   * start, or {@code position} if none remains below it. Work is proportional to the records
-   * deleted, never to the conversation's length.
+   * (the first record still stored), and returns the new start: the first remaining record's start,
+   * or {@code position} if none remains below it. Work is proportional to the records deleted,
+   * never to the conversation's length.
    */
   public long truncateBelow(final String conversation, final long logStart, final long position) {
     if (position <= logStart) {
@@ -115,7 +139,10 @@ public final class TokenLog {
     long newStart = position;
     final List<Bytes> doomed = new ArrayList<>();
     for (final KeyValue<Bytes, TokenLogRecord> kv :
-        store.range(StoreKey.of(conversation, logStart), StoreKey.of(conversation, position - 1), Integer.MAX_VALUE)) {
+        store.range(
+            StoreKey.of(conversation, logStart),
+            StoreKey.of(conversation, position - 1),
+            Integer.MAX_VALUE)) {
       final long start = StoreKey.index(kv.key);
       if (start + kv.value.getIdsCount() <= position) {
         doomed.add(kv.key);

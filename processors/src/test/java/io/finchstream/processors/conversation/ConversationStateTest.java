@@ -35,16 +35,32 @@ class ConversationStateTest {
   @ValueSource(longs = {1L, 64L << 20})
   void shouldKeepEveryConversationBitIdenticalToADirectReplayOfItsEvents(final long hotCacheBytes) {
     final ServedModel model = TestModels.tinyFinch();
-    final Map<String, Object> cfg = Map.of("snapshot.interval.tokens", 40, "hot.cache.max.bytes", hotCacheBytes,
-        "batch.max.tokens", 17, "compute.pending.tokens", 100);
+    final Map<String, Object> cfg =
+        Map.of(
+            "snapshot.interval.tokens",
+            40,
+            "hot.cache.max.bytes",
+            hotCacheBytes,
+            "batch.max.tokens",
+            17,
+            "compute.pending.tokens",
+            100);
     try (TopologyFixture fx = new TopologyFixture(model, cfg, dir)) {
       final Map<String, DirectEngine> direct = new LinkedHashMap<>();
       final Random random = new Random(42);
-      final String[] texts = {"To be, or not to be", " that is the question:\n", "Whether 'tis nobler in the mind",
-          " to suffer\nThe slings and arrows of outrageous fortune,", "é ü 中文 🙂", ""};
+      final String[] texts = {
+        "To be, or not to be",
+        " that is the question:\n",
+        "Whether 'tis nobler in the mind",
+        " to suffer\nThe slings and arrows of outrageous fortune,",
+        "é ü 中文 🙂",
+        ""
+      };
       for (int i = 0; i < 60; i++) {
         final String conversation = "conv-" + random.nextInt(6);
-        final DirectEngine d = direct.computeIfAbsent(conversation, c -> new DirectEngine(model.model(), model.tokenizer()));
+        final DirectEngine d =
+            direct.computeIfAbsent(
+                conversation, c -> new DirectEngine(model.model(), model.tokenizer()));
         if (random.nextInt(3) == 0) {
           final int[] ids = random.ints(1 + random.nextInt(30), 1, 256).toArray();
           fx.send(conversation, Events.appendTokens(ids));
@@ -65,17 +81,20 @@ class ConversationStateTest {
         final ConversationMeta meta = durable.meta(e.getKey());
         assertThat(meta.getTokens()).isEqualTo(e.getValue().history().length);
         assertThat(Fingerprint.of(model.model(), durable.rebuild(model.model(), e.getKey())))
-            .as("state of %s", e.getKey()).isEqualTo(Fingerprint.of(model.model(), e.getValue().state()));
+            .as("state of %s", e.getKey())
+            .isEqualTo(Fingerprint.of(model.model(), e.getValue().state()));
       }
       assertThat(fx.metrics.count("finchstream.snapshots")).isGreaterThan(0);
-      assertThat(fx.metrics.registry().find("finchstream.batch.conversations").summary().max()).isGreaterThan(1);
+      assertThat(fx.metrics.registry().find("finchstream.batch.conversations").summary().max())
+          .isGreaterThan(1);
     }
   }
 
   @Test
   void shouldSnapshotEveryIntervalAndTruncateTheLogBelowTheSnapshot() {
     final ServedModel model = TestModels.tinyFinch();
-    try (TopologyFixture fx = new TopologyFixture(model, Map.of("snapshot.interval.tokens", 50), dir)) {
+    try (TopologyFixture fx =
+        new TopologyFixture(model, Map.of("snapshot.interval.tokens", 50), dir)) {
       final DirectEngine d = new DirectEngine(model.model(), model.tokenizer());
       for (int i = 0; i < 12; i++) {
         final int[] ids = new Random(i).ints(20, 1, 256).toArray();
@@ -87,11 +106,14 @@ class ConversationStateTest {
       final ConversationMeta meta = durable.meta("c");
       assertThat(meta.getTokens()).isEqualTo(240);
       assertThat(meta.getSnapshotPosition()).isBetween(190L, 240L);
-      assertThat(durable.logEntries("c")).allSatisfy(e -> assertThat(e.end()).isGreaterThan(meta.getSnapshotPosition()));
+      assertThat(durable.logEntries("c"))
+          .allSatisfy(e -> assertThat(e.end()).isGreaterThan(meta.getSnapshotPosition()));
       final var entries = durable.logEntries("c");
-      assertThat(meta.getLogStart()).as("log start")
+      assertThat(meta.getLogStart())
+          .as("log start")
           .isEqualTo(entries.isEmpty() ? meta.getSnapshotPosition() : entries.get(0).start());
-      assertThat(Fingerprint.of(model.model(), durable.rebuild(model.model(), "c"))).isEqualTo(Fingerprint.of(model.model(), d.state()));
+      assertThat(Fingerprint.of(model.model(), durable.rebuild(model.model(), "c")))
+          .isEqualTo(Fingerprint.of(model.model(), d.state()));
     }
   }
 
@@ -99,7 +121,8 @@ class ConversationStateTest {
   void shouldForkAConversationIntoAnIndependentOneWithTheSameState() {
     final ServedModel model = TestModels.tinyFinch();
     final Tokenizer tok = model.tokenizer();
-    try (TopologyFixture fx = new TopologyFixture(model, Map.of("snapshot.interval.tokens", 30), dir)) {
+    try (TopologyFixture fx =
+        new TopologyFixture(model, Map.of("snapshot.interval.tokens", 30), dir)) {
       final DirectEngine a = new DirectEngine(model.model(), tok);
       fx.send("a", Events.appendText("Now is the winter of our discontent\nMade glorious summer"));
       a.appendText("Now is the winter of our discontent\nMade glorious summer");
@@ -116,8 +139,10 @@ class ConversationStateTest {
       fx.settle();
       final DurableState durable = fx.durable();
       assertThat(durable.meta("b").getForkedFrom()).isEqualTo("a");
-      assertThat(Fingerprint.of(model.model(), durable.rebuild(model.model(), "a"))).isEqualTo(Fingerprint.of(model.model(), a.state()));
-      assertThat(Fingerprint.of(model.model(), durable.rebuild(model.model(), "b"))).isEqualTo(Fingerprint.of(model.model(), b.state()));
+      assertThat(Fingerprint.of(model.model(), durable.rebuild(model.model(), "a")))
+          .isEqualTo(Fingerprint.of(model.model(), a.state()));
+      assertThat(Fingerprint.of(model.model(), durable.rebuild(model.model(), "b")))
+          .isEqualTo(Fingerprint.of(model.model(), b.state()));
       assertThat(fx.deadLetters()).isEmpty();
     }
   }
@@ -130,22 +155,30 @@ class ConversationStateTest {
       fx.send("b", Events.appendText("target"));
       fx.send("a", Events.fork("b"));
       fx.settle();
-      assertThat(fx.deadLetters()).singleElement().satisfies(r -> {
-        assertThat(r.value().getCode().name()).isEqualTo("CONVERSATION_EXISTS");
-        assertThat(r.value().getSourceOffset()).isEqualTo(2);
-        assertThat(r.value().getOriginalKey().toStringUtf8()).isEqualTo("a");
-      });
-      assertThat(fx.replies()).filteredOn(r -> r.hasError()).singleElement()
+      assertThat(fx.deadLetters())
+          .singleElement()
+          .satisfies(
+              r -> {
+                assertThat(r.value().getCode().name()).isEqualTo("CONVERSATION_EXISTS");
+                assertThat(r.value().getSourceOffset()).isEqualTo(2);
+                assertThat(r.value().getOriginalKey().toStringUtf8()).isEqualTo("a");
+              });
+      assertThat(fx.replies())
+          .filteredOn(r -> r.hasError())
+          .singleElement()
           .satisfies(r -> assertThat(r.getConversationId()).isEqualTo("a"));
-      final DirectEngine b = new DirectEngine(model.model(), model.tokenizer()).appendText("target");
-      assertThat(Fingerprint.of(model.model(), fx.durable().rebuild(model.model(), "b"))).isEqualTo(Fingerprint.of(model.model(), b.state()));
+      final DirectEngine b =
+          new DirectEngine(model.model(), model.tokenizer()).appendText("target");
+      assertThat(Fingerprint.of(model.model(), fx.durable().rebuild(model.model(), "b")))
+          .isEqualTo(Fingerprint.of(model.model(), b.state()));
     }
   }
 
   @Test
   void shouldResetToTheEmptyStateAndDeleteEverything() {
     final ServedModel model = TestModels.tinyFinch();
-    try (TopologyFixture fx = new TopologyFixture(model, Map.of("snapshot.interval.tokens", 8), dir)) {
+    try (TopologyFixture fx =
+        new TopologyFixture(model, Map.of("snapshot.interval.tokens", 8), dir)) {
       fx.send("a", Events.appendText("a fairly long text that is snapshotted"));
       fx.send("b", Events.appendText("another conversation with a snapshot"));
       fx.settle();
@@ -156,17 +189,21 @@ class ConversationStateTest {
       final DurableState durable = fx.durable();
       final DirectEngine a = new DirectEngine(model.model(), model.tokenizer()).appendText("fresh");
       assertThat(durable.meta("a").getTokens()).isEqualTo(5);
-      assertThat(Fingerprint.of(model.model(), durable.rebuild(model.model(), "a"))).isEqualTo(Fingerprint.of(model.model(), a.state()));
+      assertThat(Fingerprint.of(model.model(), durable.rebuild(model.model(), "a")))
+          .isEqualTo(Fingerprint.of(model.model(), a.state()));
       assertThat(durable.meta("b")).isNull();
       assertThat(durable.logEntries("b")).isEmpty();
       final Map<String, Long> counts = new HashMap<>();
       for (final String store : io.finchstream.processors.Stores.ALL) {
-        try (var it = fx.driver.<org.apache.kafka.common.utils.Bytes, byte[]>getKeyValueStore(store).all()) {
-          it.forEachRemaining(kv -> {
-            if (new String(kv.key.get(), java.nio.charset.StandardCharsets.ISO_8859_1).contains("b")) {
-              counts.merge(store, 1L, Long::sum);
-            }
-          });
+        try (var it =
+            fx.driver.<org.apache.kafka.common.utils.Bytes, byte[]>getKeyValueStore(store).all()) {
+          it.forEachRemaining(
+              kv -> {
+                if (new String(kv.key.get(), java.nio.charset.StandardCharsets.ISO_8859_1)
+                    .contains("b")) {
+                  counts.merge(store, 1L, Long::sum);
+                }
+              });
         }
       }
       assertThat(counts).isEmpty();

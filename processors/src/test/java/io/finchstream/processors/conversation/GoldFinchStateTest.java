@@ -19,7 +19,10 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** GoldFinch conversations: the token cache is stored in blocks, restored, forked, and stays bit-identical. */
+/**
+ * GoldFinch conversations: the token cache is stored in blocks, restored, forked, and stays
+ * bit-identical.
+ */
 class GoldFinchStateTest {
 
   @TempDir Path dir;
@@ -29,7 +32,9 @@ class GoldFinchStateTest {
   @Test
   void shouldStoreTheCacheInBlocksAndRestoreStatesBitIdentically() {
     // A 1-byte hot cache: every state is rebuilt from snapshot + cache blocks + log each time.
-    try (TopologyFixture fx = new TopologyFixture(model, Map.of("snapshot.interval.tokens", 20, "hot.cache.max.bytes", 1L), dir)) {
+    try (TopologyFixture fx =
+        new TopologyFixture(
+            model, Map.of("snapshot.interval.tokens", 20, "hot.cache.max.bytes", 1L), dir)) {
       final DirectEngine a = new DirectEngine(model.model(), model.tokenizer());
       final DirectEngine b = new DirectEngine(model.model(), model.tokenizer());
       final Random random = new Random(3);
@@ -45,8 +50,12 @@ class GoldFinchStateTest {
       fx.settle();
       final DirectEngine a2Direct;
       final DurableState durable = fx.durable();
-      a.append(fx.replies("ga").stream().filter(r -> r.hasChunk()).flatMap(r -> r.getChunk().getTokenIdsList().stream())
-          .mapToInt(Integer::intValue).toArray());
+      a.append(
+          fx.replies("ga").stream()
+              .filter(r -> r.hasChunk())
+              .flatMap(r -> r.getChunk().getTokenIdsList().stream())
+              .mapToInt(Integer::intValue)
+              .toArray());
       a2Direct = a.fork();
       fx.send("a2", Events.appendText(" forked"));
       a2Direct.appendText(" forked");
@@ -54,10 +63,13 @@ class GoldFinchStateTest {
       for (final var e : Map.of("a", a, "b", b, "a2", a2Direct).entrySet()) {
         final ConversationMeta meta = durable.meta(e.getKey());
         assertThat(meta.getCacheBlockSize()).isEqualTo(16);
-        assertThat(meta.getCacheBytes()).isEqualTo(meta.getTokens() * model.info().cacheBytesPerToken());
-        assertThat(Fingerprint.of(model.model(), durable.rebuild(model.model(), e.getKey()))).as(e.getKey())
+        assertThat(meta.getCacheBytes())
+            .isEqualTo(meta.getTokens() * model.info().cacheBytesPerToken());
+        assertThat(Fingerprint.of(model.model(), durable.rebuild(model.model(), e.getKey())))
+            .as(e.getKey())
             .isEqualTo(Fingerprint.of(model.model(), e.getValue().state()));
-        assertThat(durable.rebuild(model.model(), e.getKey()).cache().size()).isEqualTo(e.getValue().state().cache().size());
+        assertThat(durable.rebuild(model.model(), e.getKey()).cache().size())
+            .isEqualTo(e.getValue().state().cache().size());
       }
       assertThat(durable.meta("a").getSnapshotPosition()).isGreaterThan(32);
     }
@@ -65,20 +77,24 @@ class GoldFinchStateTest {
 
   @Test
   void shouldWriteOnlyTheChangedCacheBlocksAtEachSnapshot() {
-    try (TopologyFixture fx = new TopologyFixture(model, Map.of("snapshot.interval.tokens", 8), dir)) {
+    try (TopologyFixture fx =
+        new TopologyFixture(model, Map.of("snapshot.interval.tokens", 8), dir)) {
       final long blockBytes = 16L * model.info().cacheBytesPerToken();
       final List<Double> perSnapshot = new ArrayList<>();
       double before = fx.metrics.count("finchstream.store.bytes.written", "store", Stores.CACHE);
       for (int i = 0; i < 20; i++) {
         fx.send("c", Events.appendTokens(new Random(i).ints(8, 1, 256).toArray()));
         fx.settle();
-        final double now = fx.metrics.count("finchstream.store.bytes.written", "store", Stores.CACHE);
+        final double now =
+            fx.metrics.count("finchstream.store.bytes.written", "store", Stores.CACHE);
         perSnapshot.add(now - before);
         before = now;
       }
       assertThat(fx.durable().meta("c").getSnapshotPosition()).isEqualTo(160);
       // 160 tokens = 10 blocks; each snapshot of 8 new tokens rewrites at most the last two blocks.
-      assertThat(perSnapshot).allSatisfy(bytes -> assertThat(bytes).isPositive().isLessThanOrEqualTo(2.5 * blockBytes));
+      assertThat(perSnapshot)
+          .allSatisfy(
+              bytes -> assertThat(bytes).isPositive().isLessThanOrEqualTo(2.5 * blockBytes));
     }
   }
 }

@@ -33,11 +33,20 @@ class MessageHistoryTest {
       fx.send("c", Events.appendText("Hello", Role.ROLE_USER));
       fx.send("c", Events.generateGreedy("r1", 12));
       fx.settle();
-      final String reply = fx.replies("r1").stream().filter(Reply::hasDone).findFirst().orElseThrow().getDone().getText();
+      final String reply =
+          fx.replies("r1").stream()
+              .filter(Reply::hasDone)
+              .findFirst()
+              .orElseThrow()
+              .getDone()
+              .getText();
       final ConversationMeta meta = fx.durable().meta("c");
       assertThat(meta.getMessages()).isEqualTo(3);
-      assertThat(meta.getMessageDigest()).isEqualTo(MessageHistory.digestOf(
-          List.of(Role.ROLE_SYSTEM, Role.ROLE_USER, Role.ROLE_ASSISTANT), List.of("Be brief.", "Hello", reply)));
+      assertThat(meta.getMessageDigest())
+          .isEqualTo(
+              MessageHistory.digestOf(
+                  List.of(Role.ROLE_SYSTEM, Role.ROLE_USER, Role.ROLE_ASSISTANT),
+                  List.of("Be brief.", "Hello", reply)));
     }
   }
 
@@ -49,7 +58,10 @@ class MessageHistoryTest {
       fx.settle();
       final ConversationMeta meta = fx.durable().meta("c");
       assertThat(meta.getMessages()).isEqualTo(2);
-      assertThat(meta.getMessageDigest()).isNotEqualTo(MessageHistory.digestOf(List.of(Role.ROLE_USER, Role.ROLE_USER), List.of("Hello", "")));
+      assertThat(meta.getMessageDigest())
+          .isNotEqualTo(
+              MessageHistory.digestOf(
+                  List.of(Role.ROLE_USER, Role.ROLE_USER), List.of("Hello", "")));
 
       fx.send("c", Events.reset());
       fx.settle();
@@ -65,7 +77,8 @@ class MessageHistoryTest {
       fx.send("src", Events.fork("dst"));
       fx.settle();
       assertThat(fx.durable().meta("dst").getMessages()).isEqualTo(1);
-      assertThat(fx.durable().meta("dst").getMessageDigest()).isEqualTo(fx.durable().meta("src").getMessageDigest());
+      assertThat(fx.durable().meta("dst").getMessageDigest())
+          .isEqualTo(fx.durable().meta("src").getMessageDigest());
     }
   }
 }

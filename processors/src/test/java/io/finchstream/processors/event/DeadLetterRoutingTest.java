@@ -23,7 +23,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Every kind of event that cannot be processed ends on the dead-letter topic, with its bytes, reason and origin. */
+/**
+ * Every kind of event that cannot be processed ends on the dead-letter topic, with its bytes,
+ * reason and origin.
+ */
 class DeadLetterRoutingTest {
 
   @TempDir Path dir;
@@ -31,7 +34,11 @@ class DeadLetterRoutingTest {
 
   @BeforeEach
   void start() {
-    fx = new TopologyFixture(TestModels.tinyFinch(), Map.of("max.text.bytes", 100, "max.generate.tokens", 50, "default.generate.tokens", 20), dir);
+    fx =
+        new TopologyFixture(
+            TestModels.tinyFinch(),
+            Map.of("max.text.bytes", 100, "max.generate.tokens", 50, "default.generate.tokens", 20),
+            dir);
   }
 
   @AfterEach
@@ -57,21 +64,32 @@ class DeadLetterRoutingTest {
     fx.sendRaw(null, Events.reset().toByteArray());
     fx.sendRaw(new byte[] {(byte) 0xC3, 0x28}, Events.reset().toByteArray());
     final List<TestRecord<byte[], DeadLetter>> dls = fx.deadLetters();
-    assertThat(dls).extracting(r -> r.value().getCode()).containsExactly(ErrorCode.INVALID_KEY, ErrorCode.INVALID_KEY);
-    assertThat(dls.get(1).value().getOriginalKey().toByteArray()).containsExactly((byte) 0xC3, 0x28);
+    assertThat(dls)
+        .extracting(r -> r.value().getCode())
+        .containsExactly(ErrorCode.INVALID_KEY, ErrorCode.INVALID_KEY);
+    assertThat(dls.get(1).value().getOriginalKey().toByteArray())
+        .containsExactly((byte) 0xC3, 0x28);
     assertThat(fx.replies()).isEmpty();
   }
 
   @Test
   void shouldDeadLetterEventsWithoutAKnownType() {
     fx.send("c", ConversationEvent.newBuilder().setSchemaVersion(1).build());
-    final ConversationEvent future = ConversationEvent.newBuilder().setSchemaVersion(1)
-        .setUnknownFields(UnknownFieldSet.newBuilder()
-            .addField(40, UnknownFieldSet.Field.newBuilder().addLengthDelimited(com.google.protobuf.ByteString.copyFromUtf8("x")).build())
-            .build())
-        .build();
+    final ConversationEvent future =
+        ConversationEvent.newBuilder()
+            .setSchemaVersion(1)
+            .setUnknownFields(
+                UnknownFieldSet.newBuilder()
+                    .addField(
+                        40,
+                        UnknownFieldSet.Field.newBuilder()
+                            .addLengthDelimited(com.google.protobuf.ByteString.copyFromUtf8("x"))
+                            .build())
+                    .build())
+            .build();
     fx.send("c", future);
-    assertThat(fx.deadLetters()).extracting(r -> r.value().getCode())
+    assertThat(fx.deadLetters())
+        .extracting(r -> r.value().getCode())
         .containsExactly(ErrorCode.UNKNOWN_EVENT_TYPE, ErrorCode.UNKNOWN_EVENT_TYPE);
     assertThat(fx.deadLetters().get(1).value().getReason()).contains("40");
   }
@@ -102,22 +120,39 @@ class DeadLetterRoutingTest {
   @Test
   void shouldDeadLetterInvalidGenerationParameters() {
     fx.send("c", Events.appendText("To be"));
-    fx.send("c", Events.generate(Generate.newBuilder().setRequestId("r1")
-        .setSampling(SamplingParams.newBuilder().setTopP(1.5f)).build()));
-    fx.send("c", Events.generate(Generate.newBuilder().setRequestId("r2").setMaxTokens(51).build()));
+    fx.send(
+        "c",
+        Events.generate(
+            Generate.newBuilder()
+                .setRequestId("r1")
+                .setSampling(SamplingParams.newBuilder().setTopP(1.5f))
+                .build()));
+    fx.send(
+        "c", Events.generate(Generate.newBuilder().setRequestId("r2").setMaxTokens(51).build()));
     fx.send("c", Events.generate(Generate.newBuilder().setMaxTokens(5).build()));
-    fx.send("c", Events.generate(Generate.newBuilder().setRequestId("r4").addStopTokenIds(300).build()));
-    assertThat(fx.deadLetters()).extracting(r -> r.value().getCode()).containsExactly(
-        ErrorCode.INVALID_PARAMETERS, ErrorCode.INVALID_PARAMETERS, ErrorCode.INVALID_PARAMETERS, ErrorCode.TOKEN_OUT_OF_RANGE);
+    fx.send(
+        "c",
+        Events.generate(Generate.newBuilder().setRequestId("r4").addStopTokenIds(300).build()));
+    assertThat(fx.deadLetters())
+        .extracting(r -> r.value().getCode())
+        .containsExactly(
+            ErrorCode.INVALID_PARAMETERS,
+            ErrorCode.INVALID_PARAMETERS,
+            ErrorCode.INVALID_PARAMETERS,
+            ErrorCode.TOKEN_OUT_OF_RANGE);
     assertThat(fx.deadLetters().get(0).value().getReason()).contains("top_p");
-    assertThat(fx.replies()).filteredOn(Reply::hasError).extracting(Reply::getRequestId).containsExactly("r1", "r2", "", "r4");
+    assertThat(fx.replies())
+        .filteredOn(Reply::hasError)
+        .extracting(Reply::getRequestId)
+        .containsExactly("r1", "r2", "", "r4");
   }
 
   @Test
   void shouldDeadLetterAForkOfAnUnknownConversationAndAGenerateOnAnEmptyOne() {
     fx.send("ghost", Events.fork("copy"));
     fx.send("empty", Events.generateGreedy("g1", 5));
-    assertThat(fx.deadLetters()).extracting(r -> r.value().getCode())
+    assertThat(fx.deadLetters())
+        .extracting(r -> r.value().getCode())
         .containsExactly(ErrorCode.UNKNOWN_CONVERSATION, ErrorCode.INVALID_PARAMETERS);
     assertThat(fx.deadLetters().get(0).value().getSourceOffset()).isEqualTo(0);
     assertThat(fx.deadLetters().get(1).value().getSourceOffset()).isEqualTo(1);
@@ -140,7 +175,8 @@ class DeadLetterRoutingTest {
     fx.send("c", Events.appendText("x"));
     fx.send("c", Events.fork("c"));
     fx.send("c", Events.cancel(""));
-    assertThat(fx.deadLetters()).extracting(r -> r.value().getCode())
+    assertThat(fx.deadLetters())
+        .extracting(r -> r.value().getCode())
         .containsExactly(ErrorCode.INVALID_PARAMETERS, ErrorCode.INVALID_PARAMETERS);
   }
 
@@ -151,7 +187,10 @@ class DeadLetterRoutingTest {
   }
 
   private Reply errorReply(final String conversation) {
-    return fx.replies().stream().filter(r -> r.getConversationId().equals(conversation) && r.hasError()).findFirst().orElseThrow();
+    return fx.replies().stream()
+        .filter(r -> r.getConversationId().equals(conversation) && r.hasError())
+        .findFirst()
+        .orElseThrow();
   }
 
   private static byte[] bytes(final String s) {

@@ -14,8 +14,10 @@ import org.junit.jupiter.api.Test;
 class EventValidatorTest {
 
   private final EventValidator validator =
-      new EventValidator(ByteTokenizer.INSTANCE, 256, new EventValidator.Limits(1000, 500, 100, 20, 4));
-  private final EventOrigin origin = EventOrigin.newBuilder().setTopic("t").setPartition(1).setOffset(9).build();
+      new EventValidator(
+          ByteTokenizer.INSTANCE, 256, new EventValidator.Limits(1000, 500, 100, 20, 4));
+  private final EventOrigin origin =
+      EventOrigin.newBuilder().setTopic("t").setPartition(1).setOffset(9).build();
 
   private EventValidator.Result validate(final String key, final byte[] value) {
     return validator.validate(key.getBytes(StandardCharsets.UTF_8), value, origin);
@@ -23,7 +25,9 @@ class EventValidatorTest {
 
   @Test
   void shouldRenderTheRoleAndTokenizeAppendedText() {
-    final var accepted = (EventValidator.Accepted) validate("c", Events.appendText("hi", Role.ROLE_USER).toByteArray());
+    final var accepted =
+        (EventValidator.Accepted)
+            validate("c", Events.appendText("hi", Role.ROLE_USER).toByteArray());
     assertThat(((Command.Append) accepted.inbound().command()).tokens())
         .containsExactly(ByteTokenizer.INSTANCE.encode("User: hi\n\n"));
     assertThat(accepted.inbound().origin()).isEqualTo(origin);
@@ -31,10 +35,16 @@ class EventValidatorTest {
 
   @Test
   void shouldResolveGenerationDefaultsAndDeriveAStableSeedFromTheRequestId() {
-    final var a = (EventValidator.Accepted) validate("c", Events.generate(Generate.newBuilder().setRequestId("r").build()).toByteArray());
+    final var a =
+        (EventValidator.Accepted)
+            validate(
+                "c",
+                Events.generate(Generate.newBuilder().setRequestId("r").build()).toByteArray());
     final var g = (Command.StartGeneration) a.inbound().command();
     assertThat(g.params().maxTokens()).isEqualTo(20);
-    assertThat(g.params().seed()).isEqualTo(EventValidator.seedOf("r")).isNotEqualTo(EventValidator.seedOf("s"));
+    assertThat(g.params().seed())
+        .isEqualTo(EventValidator.seedOf("r"))
+        .isNotEqualTo(EventValidator.seedOf("s"));
     assertThat(g.params().temperature()).isEqualTo(1.0);
     assertThat(a.inbound().requestId()).isEqualTo("r");
   }
@@ -48,9 +58,12 @@ class EventValidatorTest {
 
   @Test
   void shouldLimitStopSequencesAndTokenCounts() {
-    final var tooMany = (EventValidator.Rejected) validate("c", Events.generateGreedy("r", 5, "a", "b", "c", "d", "e").toByteArray());
+    final var tooMany =
+        (EventValidator.Rejected)
+            validate("c", Events.generateGreedy("r", 5, "a", "b", "c", "d", "e").toByteArray());
     assertThat(tooMany.rejection().code()).isEqualTo(ErrorCode.INVALID_PARAMETERS);
-    final var tooLong = (EventValidator.Rejected) validate("c", Events.appendTokens(new int[501]).toByteArray());
+    final var tooLong =
+        (EventValidator.Rejected) validate("c", Events.appendTokens(new int[501]).toByteArray());
     assertThat(tooLong.rejection().code()).isEqualTo(ErrorCode.PAYLOAD_TOO_LARGE);
   }
 
@@ -59,6 +72,7 @@ class EventValidatorTest {
     final byte[] value = Events.appendText("same", Role.ROLE_SYSTEM).toByteArray();
     final var a = (EventValidator.Accepted) validate("c", value);
     final var b = (EventValidator.Accepted) validate("c", value);
-    assertThat(((Command.Append) a.inbound().command()).tokens()).containsExactly(((Command.Append) b.inbound().command()).tokens());
+    assertThat(((Command.Append) a.inbound().command()).tokens())
+        .containsExactly(((Command.Append) b.inbound().command()).tokens());
   }
 }

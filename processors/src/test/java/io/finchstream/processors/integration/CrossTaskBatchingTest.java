@@ -47,11 +47,13 @@ class CrossTaskBatchingTest {
   @TempDir Path dir;
 
   @Test
-  void shouldBatchGenerationsOfAllTasksOfAThreadAndReplyExactlyAsTheDirectEngine() throws Exception {
+  void shouldBatchGenerationsOfAllTasksOfAThreadAndReplyExactlyAsTheDirectEngine()
+      throws Exception {
     final ServedModel model = TestModels.randomFinch();
     final String app = "cross-task";
     try (KafkaTestCluster cluster = KafkaTestCluster.start(1)) {
-      final Map<String, Object> props = ServiceConfigs.forTest(cluster.bootstrapServers(), app, dir, PARTITIONS, (short) 1);
+      final Map<String, Object> props =
+          ServiceConfigs.forTest(cluster.bootstrapServers(), app, dir, PARTITIONS, (short) 1);
       props.put(FinchstreamConfig.DECODE_CYCLE_MS_CONFIG, 2L);
       final SimpleMeterRegistry registry = new SimpleMeterRegistry();
       final List<DirectEngine> directs = new ArrayList<>();
@@ -60,7 +62,8 @@ class CrossTaskBatchingTest {
       final List<Reply> replies;
       try (ReplyCollector collector = new ReplyCollector(cluster.consumerProps());
           KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(cluster.producerProps());
-          FinchstreamService service = new FinchstreamService(new FinchstreamConfig(props), model, registry)) {
+          FinchstreamService service =
+              new FinchstreamService(new FinchstreamConfig(props), model, registry)) {
         service.start();
         assertThat(service.awaitRunning(Duration.ofSeconds(60))).isTrue();
         // Everything at once, so that the generations of all tasks run at the same time.
@@ -68,7 +71,10 @@ class CrossTaskBatchingTest {
           final String prompt = "Conversation " + i + " says:" + " hello".repeat(i + 1);
           directs.add(new DirectEngine(model.model(), model.tokenizer()).appendText(prompt));
           send(producer, conversations.get(i), Events.appendText(prompt));
-          generates.add(i % 2 == 0 ? Events.generateGreedy("g" + i, TOKENS) : Events.generateSampled("g" + i, TOKENS, 11L * i));
+          generates.add(
+              i % 2 == 0
+                  ? Events.generateGreedy("g" + i, TOKENS)
+                  : Events.generateSampled("g" + i, TOKENS, 11L * i));
         }
         for (int i = 0; i < CONVERSATIONS; i++) {
           send(producer, conversations.get(i), generates.get(i));
@@ -82,30 +88,43 @@ class CrossTaskBatchingTest {
         replies = collector.replies();
       }
       assertThat(registry.find("finchstream.batch.conversations").summary().max())
-          .as("an engine call with generations of more than one task (each task has %d)", CONVERSATIONS / PARTITIONS)
+          .as(
+              "an engine call with generations of more than one task (each task has %d)",
+              CONVERSATIONS / PARTITIONS)
           .isGreaterThan(CONVERSATIONS / PARTITIONS);
       final ChangelogReader.Contents contents = ChangelogReader.read(cluster.consumerProps(), app);
       for (int i = 0; i < CONVERSATIONS; i++) {
         final Generate g = generates.get(i).getGenerate();
         final DirectEngine.Generation expected = directs.get(i).generate(params(g, TOKENS));
         final String requestId = "g" + i;
-        final List<Reply> mine = replies.stream().filter(r -> r.getRequestId().equals(requestId)).toList();
-        final List<TokenChunk> chunks = mine.stream().filter(Reply::hasChunk).map(Reply::getChunk).toList();
+        final List<Reply> mine =
+            replies.stream().filter(r -> r.getRequestId().equals(requestId)).toList();
+        final List<TokenChunk> chunks =
+            mine.stream().filter(Reply::hasChunk).map(Reply::getChunk).toList();
         for (int k = 0; k < chunks.size(); k++) {
           assertThat(chunks.get(k).getIndex()).isEqualTo(k);
         }
-        assertThat(chunks.stream().flatMap(c -> c.getTokenIdsList().stream()).mapToInt(Integer::intValue).toArray())
+        assertThat(
+                chunks.stream()
+                    .flatMap(c -> c.getTokenIdsList().stream())
+                    .mapToInt(Integer::intValue)
+                    .toArray())
             .containsExactly(expected.tokens());
         assertThat(mine.get(mine.size() - 1).getDone().getText()).isEqualTo(expected.text());
         assertThat(mine.stream().filter(Reply::hasDone).count()).isEqualTo(1);
-        assertThat(Fingerprint.of(model.model(), contents.durable().rebuild(model.model(), conversations.get(i))))
+        assertThat(
+                Fingerprint.of(
+                    model.model(), contents.durable().rebuild(model.model(), conversations.get(i))))
             .isEqualTo(Fingerprint.of(model.model(), directs.get(i).state()));
       }
     }
   }
 
   private static SamplingParams params(final Generate g, final int maxTokens) {
-    final long seed = g.getSampling().hasSeed() ? g.getSampling().getSeed() : EventValidator.seedOf(g.getRequestId());
+    final long seed =
+        g.getSampling().hasSeed()
+            ? g.getSampling().getSeed()
+            : EventValidator.seedOf(g.getRequestId());
     return EventValidator.samplingParams(g, maxTokens, seed).build();
   }
 
@@ -115,7 +134,8 @@ class CrossTaskBatchingTest {
     final List<String> ids = new ArrayList<>();
     for (int n = 0; ids.size() < CONVERSATIONS; n++) {
       final String id = "c" + n;
-      final int p = Utils.toPositive(Utils.murmur2(id.getBytes(StandardCharsets.UTF_8))) % PARTITIONS;
+      final int p =
+          Utils.toPositive(Utils.murmur2(id.getBytes(StandardCharsets.UTF_8))) % PARTITIONS;
       if (count[p] < CONVERSATIONS / PARTITIONS) {
         count[p]++;
         ids.add(id);
@@ -124,7 +144,12 @@ class CrossTaskBatchingTest {
     return ids;
   }
 
-  private static void send(final KafkaProducer<byte[], byte[]> producer, final String conversation, final ConversationEvent event) {
-    producer.send(new ProducerRecord<>(Topics.EVENTS, conversation.getBytes(StandardCharsets.UTF_8), event.toByteArray()));
+  private static void send(
+      final KafkaProducer<byte[], byte[]> producer,
+      final String conversation,
+      final ConversationEvent event) {
+    producer.send(
+        new ProducerRecord<>(
+            Topics.EVENTS, conversation.getBytes(StandardCharsets.UTF_8), event.toByteArray()));
   }
 }

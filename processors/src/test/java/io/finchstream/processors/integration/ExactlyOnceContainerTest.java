@@ -19,18 +19,24 @@ import org.testcontainers.kafka.KafkaContainer;
 class ExactlyOnceContainerTest {
 
   @Container
-  static final KafkaContainer KAFKA = new KafkaContainer("apache/kafka:4.4.0")
-      .withEnv("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR", "1")
-      .withEnv("KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR", "1")
-      .withEnv("KAFKA_TRANSACTION_STATE_LOG_MIN_ISR", "1")
-      .withEnv("KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS", "0");
+  static final KafkaContainer KAFKA =
+      new KafkaContainer("apache/kafka:4.4.0")
+          .withEnv("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR", "1")
+          .withEnv("KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR", "1")
+          .withEnv("KAFKA_TRANSACTION_STATE_LOG_MIN_ISR", "1")
+          .withEnv("KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS", "0");
 
   @TempDir Path dir;
 
   @Test
   void shouldAdvanceEveryConversationExactlyOnceWhenAnInstanceIsKilledMidStream() throws Exception {
     final String bootstrap = KAFKA.getBootstrapServers();
-    new CrashScenario(bootstrap, (short) 1, KafkaTestCluster.producerProps(bootstrap), KafkaTestCluster.consumerProps(bootstrap), dir)
+    new CrashScenario(
+            bootstrap,
+            (short) 1,
+            KafkaTestCluster.producerProps(bootstrap),
+            KafkaTestCluster.consumerProps(bootstrap),
+            dir)
         .run();
   }
 }

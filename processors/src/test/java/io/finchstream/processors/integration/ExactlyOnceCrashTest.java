@@ -18,8 +18,13 @@ class ExactlyOnceCrashTest {
   @Test
   void shouldAdvanceEveryConversationExactlyOnceWhenAnInstanceIsKilledMidStream() throws Exception {
     try (KafkaTestCluster cluster = KafkaTestCluster.start(3)) {
-      new CrashScenario(cluster.bootstrapServers(), cluster.replicationFactor(), cluster.producerProps(),
-          cluster.consumerProps(), dir).run();
+      new CrashScenario(
+              cluster.bootstrapServers(),
+              cluster.replicationFactor(),
+              cluster.producerProps(),
+              cluster.consumerProps(),
+              dir)
+          .run();
     }
   }
 }

@@ -37,7 +37,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The service on a real (in-JVM, one-broker) Kafka: end to end, interactive queries, restoration, record sizes. */
+/**
+ * The service on a real (in-JVM, one-broker) Kafka: end to end, interactive queries, restoration,
+ * record sizes.
+ */
 class ServiceIntegrationTest {
 
   /** One cluster per test: the topics are fixed names, so tests must not share them. */
@@ -59,13 +62,15 @@ class ServiceIntegrationTest {
   void shouldServeEventsEndToEndAndRestoreLostLocalStateFromTheChangelogs() throws Exception {
     final ServedModel model = TestModels.tinyFinch();
     final String app = "e2e";
-    final Map<String, Object> props = ServiceConfigs.forTest(cluster.bootstrapServers(), app, dir.resolve("a"), 3, (short) 1);
+    final Map<String, Object> props =
+        ServiceConfigs.forTest(cluster.bootstrapServers(), app, dir.resolve("a"), 3, (short) 1);
     props.put(FinchstreamConfig.SNAPSHOT_INTERVAL_TOKENS_CONFIG, 50);
     final DirectEngine[] direct = new DirectEngine[4];
     List<Reply> collected;
     try (ReplyCollector replies = new ReplyCollector(cluster.consumerProps());
         KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(cluster.producerProps())) {
-      try (FinchstreamService service = new FinchstreamService(new FinchstreamConfig(props), model, new SimpleMeterRegistry())) {
+      try (FinchstreamService service =
+          new FinchstreamService(new FinchstreamConfig(props), model, new SimpleMeterRegistry())) {
         service.start();
         assertThat(service.awaitRunning(Duration.ofSeconds(60))).isTrue();
         final Random random = new Random(5);
@@ -83,17 +88,22 @@ class ServiceIntegrationTest {
         send(producer, "conv-0", Events.appendTokens(300).toBuilder().setEventId("bad").build());
         replies.awaitFinished(List.of("g0", "bad"), Duration.ofSeconds(60));
         replies.awaitDeadLetters(1, Duration.ofSeconds(30));
-        assertThat(replies.deadLetters()).singleElement()
+        assertThat(replies.deadLetters())
+            .singleElement()
             .satisfies(dl -> assertThat(dl.getCode().name()).isEqualTo("TOKEN_OUT_OF_RANGE"));
         final ConversationQueries.Result found = service.queries().find("conv-1");
         assertThat(found).isInstanceOf(ConversationQueries.Found.class);
-        assertThat(((ConversationQueries.Found) found).info().tokens()).isEqualTo(direct[1].history().length);
-        assertThat(((ConversationQueries.Found) found).info().modelId()).isEqualTo(model.info().id());
-        assertThat(service.queries().find("nobody")).isInstanceOf(ConversationQueries.NotFound.class);
+        assertThat(((ConversationQueries.Found) found).info().tokens())
+            .isEqualTo(direct[1].history().length);
+        assertThat(((ConversationQueries.Found) found).info().modelId())
+            .isEqualTo(model.info().id());
+        assertThat(service.queries().find("nobody"))
+            .isInstanceOf(ConversationQueries.NotFound.class);
       }
       // A new instance with an empty state directory restores everything from the changelogs.
       props.put(FinchstreamConfig.STATE_DIR_CONFIG, dir.resolve("b").toString());
-      try (FinchstreamService service = new FinchstreamService(new FinchstreamConfig(props), model, new SimpleMeterRegistry())) {
+      try (FinchstreamService service =
+          new FinchstreamService(new FinchstreamConfig(props), model, new SimpleMeterRegistry())) {
         service.start();
         assertThat(service.awaitRunning(Duration.ofSeconds(60))).isTrue();
         for (int i = 0; i < 4; i++) {
@@ -101,7 +111,8 @@ class ServiceIntegrationTest {
           direct[i].appendText(" and more");
           send(producer, "conv-" + i, Events.generateGreedy("after-" + i, 3));
         }
-        replies.awaitFinished(List.of("after-0", "after-1", "after-2", "after-3"), Duration.ofSeconds(60));
+        replies.awaitFinished(
+            List.of("after-0", "after-1", "after-2", "after-3"), Duration.ofSeconds(60));
       }
       collected = replies.replies();
     }
@@ -114,7 +125,9 @@ class ServiceIntegrationTest {
       final ConversationMeta meta = contents.durable().meta(conversation);
       assertThat(meta.getSnapshotPosition()).isPositive();
       assertThat(meta.getTokens()).isEqualTo(direct[i].history().length);
-      assertThat(Fingerprint.of(model.model(), contents.durable().rebuild(model.model(), conversation)))
+      assertThat(
+              Fingerprint.of(
+                  model.model(), contents.durable().rebuild(model.model(), conversation)))
           .isEqualTo(Fingerprint.of(model.model(), direct[i].state()));
     }
   }
@@ -122,17 +135,25 @@ class ServiceIntegrationTest {
   @Test
   void shouldSplitAStateLargerThanAKafkaMessageIntoRecordsUnderTheDefaultLimit() throws Exception {
     // L=8, C=512, head size 64: the recurrent state is 8 x (2 x 512 + 512 x 64) floats = 1.08 MB.
-    final ServedModel model = new ServedModel(
-        RandomFinch.model(FinchConfig.standard(8, 512, 64, ByteTokenizer.VOCAB_SIZE), 11, LoadOptions.defaults()),
-        ByteTokenizer.INSTANCE, "random L8 C512");
+    final ServedModel model =
+        new ServedModel(
+            RandomFinch.model(
+                FinchConfig.standard(8, 512, 64, ByteTokenizer.VOCAB_SIZE),
+                11,
+                LoadOptions.defaults()),
+            ByteTokenizer.INSTANCE,
+            "random L8 C512");
     assertThat(model.info().recurrentStateBytes()).isGreaterThan(1_048_576);
     final String app = "big-state";
-    final Map<String, Object> props = ServiceConfigs.forTest(cluster.bootstrapServers(), app, dir.resolve("s"), 3, (short) 1);
+    final Map<String, Object> props =
+        ServiceConfigs.forTest(cluster.bootstrapServers(), app, dir.resolve("s"), 3, (short) 1);
     props.put(FinchstreamConfig.SNAPSHOT_INTERVAL_TOKENS_CONFIG, 16);
     final DirectEngine direct = new DirectEngine(model.model(), model.tokenizer());
     try (ReplyCollector replies = new ReplyCollector(cluster.consumerProps());
         KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(cluster.producerProps());
-        FinchstreamService service = new FinchstreamService(new FinchstreamConfig(props), model, new SimpleMeterRegistry())) {
+        FinchstreamService service =
+            new FinchstreamService(
+                new FinchstreamConfig(props), model, new SimpleMeterRegistry())) {
       service.start();
       assertThat(service.awaitRunning(Duration.ofSeconds(60))).isTrue();
       send(producer, "big", Events.appendText("a state bigger than one Kafka message"));
@@ -142,25 +163,33 @@ class ServiceIntegrationTest {
       direct.append(generated(replies.replies(), "done"));
     }
     final ChangelogReader.Contents contents = ChangelogReader.read(cluster.consumerProps(), app);
-    assertThat(contents.largestRecordBytes().get(Stores.SNAPSHOTS)).isPositive().isLessThan(1_000_000);
+    assertThat(contents.largestRecordBytes().get(Stores.SNAPSHOTS))
+        .isPositive()
+        .isLessThan(1_000_000);
     final ConversationMeta meta = contents.durable().meta("big");
     assertThat(meta.getSnapshotParts()).isGreaterThan(1);
-    assertThat(Fingerprint.of(model.model(), contents.durable().rebuild(model.model(), "big"))).isEqualTo(Fingerprint.of(model.model(), direct.state()));
+    assertThat(Fingerprint.of(model.model(), contents.durable().rebuild(model.model(), "big")))
+        .isEqualTo(Fingerprint.of(model.model(), direct.state()));
   }
 
   @Test
   void shouldRouteQueriesToTheOwnerAndForkAcrossPartitions() throws Exception {
     final ServedModel model = TestModels.tinyFinch();
     final String app = "iq";
-    final Map<String, Object> a = ServiceConfigs.forTest(cluster.bootstrapServers(), app, dir.resolve("a"), 4, (short) 1);
+    final Map<String, Object> a =
+        ServiceConfigs.forTest(cluster.bootstrapServers(), app, dir.resolve("a"), 4, (short) 1);
     a.put(FinchstreamConfig.APPLICATION_SERVER_CONFIG, "host-a:1001");
-    final Map<String, Object> b = ServiceConfigs.forTest(cluster.bootstrapServers(), app, dir.resolve("b"), 4, (short) 1);
+    final Map<String, Object> b =
+        ServiceConfigs.forTest(cluster.bootstrapServers(), app, dir.resolve("b"), 4, (short) 1);
     b.put(FinchstreamConfig.APPLICATION_SERVER_CONFIG, "host-b:1002");
-    final List<String> conversations = java.util.stream.IntStream.range(0, 12).mapToObj(i -> "q-" + i).toList();
+    final List<String> conversations =
+        java.util.stream.IntStream.range(0, 12).mapToObj(i -> "q-" + i).toList();
     try (ReplyCollector replies = new ReplyCollector(cluster.consumerProps());
         KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(cluster.producerProps());
-        FinchstreamService sa = new FinchstreamService(new FinchstreamConfig(a), model, new SimpleMeterRegistry());
-        FinchstreamService sb = new FinchstreamService(new FinchstreamConfig(b), model, new SimpleMeterRegistry())) {
+        FinchstreamService sa =
+            new FinchstreamService(new FinchstreamConfig(a), model, new SimpleMeterRegistry());
+        FinchstreamService sb =
+            new FinchstreamService(new FinchstreamConfig(b), model, new SimpleMeterRegistry())) {
       sa.start();
       sb.start();
       awaitBothRunning(sa, sb);
@@ -169,8 +198,13 @@ class ServiceIntegrationTest {
       }
       // The source of the fork and its target live on different partitions (and maybe instances).
       final String source = conversations.get(0);
-      final String target = conversations.stream().skip(1).map(c -> c + "-fork")
-          .filter(c -> partition(c, 4) != partition(source, 4)).findFirst().orElseThrow();
+      final String target =
+          conversations.stream()
+              .skip(1)
+              .map(c -> c + "-fork")
+              .filter(c -> partition(c, 4) != partition(source, 4))
+              .findFirst()
+              .orElseThrow();
       send(producer, source, Events.fork(target));
       final long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
       final java.util.Map<String, ConversationQueries.Result> answers = new java.util.HashMap<>();
@@ -180,23 +214,36 @@ class ServiceIntegrationTest {
         do {
           fromA = sa.queries().find(c);
           fromB = sb.queries().find(c);
-          Thread.sleep(fromA instanceof ConversationQueries.Found || fromB instanceof ConversationQueries.Found ? 0 : 100);
-        } while (!(fromA instanceof ConversationQueries.Found || fromB instanceof ConversationQueries.Found)
+          Thread.sleep(
+              fromA instanceof ConversationQueries.Found
+                      || fromB instanceof ConversationQueries.Found
+                  ? 0
+                  : 100);
+        } while (!(fromA instanceof ConversationQueries.Found
+                || fromB instanceof ConversationQueries.Found)
             && System.nanoTime() < deadline);
         // Exactly one instance owns it and answers; the other names the owner's application.server.
         if (fromA instanceof ConversationQueries.Found found) {
-          assertThat(fromB).isEqualTo(new ConversationQueries.Remote(new org.apache.kafka.streams.state.HostInfo("host-a", 1001)));
+          assertThat(fromB)
+              .isEqualTo(
+                  new ConversationQueries.Remote(
+                      new org.apache.kafka.streams.state.HostInfo("host-a", 1001)));
           answers.put(c, found);
         } else {
           assertThat(fromB).isInstanceOf(ConversationQueries.Found.class);
-          assertThat(fromA).isEqualTo(new ConversationQueries.Remote(new org.apache.kafka.streams.state.HostInfo("host-b", 1002)));
+          assertThat(fromA)
+              .isEqualTo(
+                  new ConversationQueries.Remote(
+                      new org.apache.kafka.streams.state.HostInfo("host-b", 1002)));
           answers.put(c, fromB);
         }
       }
       final ConversationQueries.Found forked = (ConversationQueries.Found) answers.get(target);
       assertThat(forked.info().forkedFrom()).isEqualTo(source);
       assertThat(forked.info().tokens()).isEqualTo(("conversation " + source).length());
-      assertThat(answers.values()).map(r -> ((ConversationQueries.Found) r).info().modelId()).containsOnly(model.info().id());
+      assertThat(answers.values())
+          .map(r -> ((ConversationQueries.Found) r).info().modelId())
+          .containsOnly(model.info().id());
       assertThat(replies.deadLetters()).isEmpty();
     }
   }
@@ -209,10 +256,12 @@ class ServiceIntegrationTest {
 
   private static int partition(final String key, final int partitions) {
     return org.apache.kafka.common.utils.Utils.toPositive(
-        org.apache.kafka.common.utils.Utils.murmur2(key.getBytes(StandardCharsets.UTF_8))) % partitions;
+            org.apache.kafka.common.utils.Utils.murmur2(key.getBytes(StandardCharsets.UTF_8)))
+        % partitions;
   }
 
-  private static void awaitBothRunning(final FinchstreamService a, final FinchstreamService b) throws InterruptedException {
+  private static void awaitBothRunning(final FinchstreamService a, final FinchstreamService b)
+      throws InterruptedException {
     final long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
     while (System.nanoTime() < deadline) {
       if (a.state() == org.apache.kafka.streams.KafkaStreams.State.RUNNING
@@ -227,12 +276,22 @@ class ServiceIntegrationTest {
   }
 
   private static int[] generated(final List<Reply> replies, final String requestId) {
-    return replies.stream().filter(r -> r.getRequestId().equals(requestId) && r.hasChunk())
-        .flatMap(r -> r.getChunk().getTokenIdsList().stream()).mapToInt(Integer::intValue).toArray();
+    return replies.stream()
+        .filter(r -> r.getRequestId().equals(requestId) && r.hasChunk())
+        .flatMap(r -> r.getChunk().getTokenIdsList().stream())
+        .mapToInt(Integer::intValue)
+        .toArray();
   }
 
-  private void send(final KafkaProducer<byte[], byte[]> producer, final String conversation, final ConversationEvent event)
+  private void send(
+      final KafkaProducer<byte[], byte[]> producer,
+      final String conversation,
+      final ConversationEvent event)
       throws Exception {
-    producer.send(new ProducerRecord<>(Topics.EVENTS, conversation.getBytes(StandardCharsets.UTF_8), event.toByteArray())).get();
+    producer
+        .send(
+            new ProducerRecord<>(
+                Topics.EVENTS, conversation.getBytes(StandardCharsets.UTF_8), event.toByteArray()))
+        .get();
   }
 }

@@ -16,8 +16,12 @@ class BoundedMemoryRocksDBConfigTest {
 
   @Test
   void shouldGiveEveryStoreTheSameCacheAndWriteBufferManagerWithCachedIndexAndFilterBlocks() {
-    final Map<String, Object> configs = Map.of(
-        BoundedMemoryRocksDBConfig.BLOCK_CACHE_BYTES, 64L << 20, BoundedMemoryRocksDBConfig.WRITE_BUFFER_BYTES, "16777216");
+    final Map<String, Object> configs =
+        Map.of(
+            BoundedMemoryRocksDBConfig.BLOCK_CACHE_BYTES,
+            64L << 20,
+            BoundedMemoryRocksDBConfig.WRITE_BUFFER_BYTES,
+            "16777216");
     final BoundedMemoryRocksDBConfig setter = new BoundedMemoryRocksDBConfig();
     try (Options a = new Options().setTableFormatConfig(new BlockBasedTableConfig());
         Options b = new Options().setTableFormatConfig(new BlockBasedTableConfig())) {
@@ -30,12 +34,15 @@ class BoundedMemoryRocksDBConfigTest {
         assertThat(table.cacheIndexAndFilterBlocks()).isTrue();
         assertThat(table.cacheIndexAndFilterBlocksWithHighPriority()).isTrue();
         assertThat(table.pinTopLevelIndexAndFilter()).isTrue();
-        assertThat(o.writeBufferSize()).isLessThanOrEqualTo(BoundedMemoryRocksDBConfig.WRITE_BUFFER_SIZE_PER_STORE);
+        assertThat(o.writeBufferSize())
+            .isLessThanOrEqualTo(BoundedMemoryRocksDBConfig.WRITE_BUFFER_SIZE_PER_STORE);
         assertThat(o.maxWriteBufferNumber()).isEqualTo(2);
       }
       assertThat(shared.bufferBytes()).isLessThan(shared.cacheBytes());
       setter.close("conversation-meta", a);
-      assertThat(BoundedMemoryRocksDBConfig.shared(configs).cache().isOwningHandle()).as("shared cache survives a store's close").isTrue();
+      assertThat(BoundedMemoryRocksDBConfig.shared(configs).cache().isOwningHandle())
+          .as("shared cache survives a store's close")
+          .isTrue();
     }
   }
 }

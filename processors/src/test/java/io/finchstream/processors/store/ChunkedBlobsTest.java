@@ -35,7 +35,8 @@ class ChunkedBlobsTest {
   void shouldSplitIntoPartsNoLargerThanTheLimitAndReassembleExactly() {
     final byte[] data = random(4321, 1);
     assertThat(blobs.put("c", 0, 77, data)).isEqualTo(5);
-    assertThat(blobs.parts("c", 0)).allSatisfy(p -> assertThat(p.getData().size()).isLessThanOrEqualTo(1000));
+    assertThat(blobs.parts("c", 0))
+        .allSatisfy(p -> assertThat(p.getData().size()).isLessThanOrEqualTo(1000));
     final ChunkedBlobs.Blob back = blobs.get("c", 0);
     assertThat(back.version()).isEqualTo(77);
     assertThat(back.data()).isEqualTo(data);
@@ -61,7 +62,9 @@ class ChunkedBlobsTest {
   void shouldRefuseToReassembleMixedVersions() {
     blobs.put("c", 0, 1, random(2500, 4));
     parts.put(StoreKey.of("c", 0, 1), blobs.parts("c", 0).get(1).toBuilder().setVersion(9).build());
-    assertThatThrownBy(() -> blobs.get("c", 0)).isInstanceOf(StoreCorruptedException.class).hasMessageContaining("inconsistent");
+    assertThatThrownBy(() -> blobs.get("c", 0))
+        .isInstanceOf(StoreCorruptedException.class)
+        .hasMessageContaining("inconsistent");
   }
 
   @Test

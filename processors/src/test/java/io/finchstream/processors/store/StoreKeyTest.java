@@ -21,8 +21,14 @@ class StoreKeyTest {
 
   @Test
   void shouldOrderKeysByConversationThenIndexNumerically() {
-    final List<Bytes> keys = new ArrayList<>(List.of(
-        StoreKey.of("a", 256), StoreKey.of("a", 1), StoreKey.of("a", 255), StoreKey.of("a", 1L << 40), StoreKey.of("a", 0)));
+    final List<Bytes> keys =
+        new ArrayList<>(
+            List.of(
+                StoreKey.of("a", 256),
+                StoreKey.of("a", 1),
+                StoreKey.of("a", 255),
+                StoreKey.of("a", 1L << 40),
+                StoreKey.of("a", 0)));
     keys.sort(Bytes::compareTo);
     assertThat(keys.stream().map(StoreKey::index)).containsExactly(0L, 1L, 255L, 256L, 1L << 40);
   }

@@ -42,7 +42,8 @@ class TokenLogTest {
     }
     assertThat(log.read("c", 0, 1000)).containsExactly(all);
     assertThat(log.read("c", 5, 9)).containsExactly(java.util.Arrays.copyOfRange(all, 5, 9));
-    assertThat(log.read("c", 257, 812)).containsExactly(java.util.Arrays.copyOfRange(all, 257, 812));
+    assertThat(log.read("c", 257, 812))
+        .containsExactly(java.util.Arrays.copyOfRange(all, 257, 812));
     assertThat(log.read("c", 999, 1000)).containsExactly(all[999]);
     assertThat(log.read("c", 10, 10)).isEmpty();
   }
@@ -84,7 +85,9 @@ class TokenLogTest {
   void shouldSplitLongAppendsIntoBoundedRecords() {
     final int[] many = IntStream.range(0, 250).toArray();
     log.append("c", 0, many);
-    assertThat(log.entriesFrom("c", 0)).extracting(e -> e.ids().length).containsExactly(100, 100, 50);
+    assertThat(log.entriesFrom("c", 0))
+        .extracting(e -> e.ids().length)
+        .containsExactly(100, 100, 50);
     assertThat(log.read("c", 0, 250)).containsExactly(many);
   }
 

@@ -13,8 +13,8 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.utils.Bytes;
 
 /**
- * Reads the stores' changelog topics back from Kafka (read_committed, to their end) into maps:
- * the durable state as Kafka has it, independent of any instance's local RocksDB.
+ * Reads the stores' changelog topics back from Kafka (read_committed, to their end) into maps: the
+ * durable state as Kafka has it, independent of any instance's local RocksDB.
  */
 public final class ChangelogReader {
 
@@ -41,7 +41,8 @@ public final class ChangelogReader {
         if (infos == null || infos.isEmpty()) {
           continue;
         }
-        final List<TopicPartition> partitions = infos.stream().map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+        final List<TopicPartition> partitions =
+            infos.stream().map(p -> new TopicPartition(p.topic(), p.partition())).toList();
         consumer.assign(partitions);
         consumer.seekToBeginning(partitions);
         final Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
@@ -59,7 +60,8 @@ public final class ChangelogReader {
   }
 
   /** What was read. */
-  public record Contents(Map<String, MapBinaryStore> stores, Map<String, Integer> largestRecordBytes) {
+  public record Contents(
+      Map<String, MapBinaryStore> stores, Map<String, Integer> largestRecordBytes) {
     /** A {@link DurableState} over these contents. */
     public DurableState durable() {
       return new DurableState(stores::get);

@@ -24,7 +24,8 @@ public final class ChildService implements AutoCloseable {
   private final Process process;
   private final CountDownLatch running = new CountDownLatch(1);
   private final Path log;
-  private final java.util.Set<Integer> partitions = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final java.util.Set<Integer> partitions =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
   private static final java.util.regex.Pattern TASK =
       java.util.regex.Pattern.compile("task \\d+_(\\d+): conversation processor (ready|closed)");
 
@@ -38,7 +39,8 @@ public final class ChildService implements AutoCloseable {
   }
 
   /** Starts an instance with the settings {@code props} and the test model {@code model}. */
-  public static ChildService start(final String name, final Map<String, Object> props, final String model, final Path logDir)
+  public static ChildService start(
+      final String name, final Map<String, Object> props, final String model, final Path logDir)
       throws IOException {
     final List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -59,8 +61,11 @@ public final class ChildService implements AutoCloseable {
   }
 
   private void pump() {
-    try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-        PrintWriter out = new PrintWriter(Files.newBufferedWriter(log, StandardCharsets.UTF_8), true)) {
+    try (BufferedReader in =
+            new BufferedReader(
+                new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        PrintWriter out =
+            new PrintWriter(Files.newBufferedWriter(log, StandardCharsets.UTF_8), true)) {
       String line;
       while ((line = in.readLine()) != null) {
         out.println(line);
@@ -84,7 +89,8 @@ public final class ChildService implements AutoCloseable {
   /** Waits until the instance reports RUNNING. */
   public void awaitRunning(final Duration timeout) throws InterruptedException {
     if (!running.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-      throw new AssertionError("instance " + name + " did not reach RUNNING in " + timeout + "; see " + log);
+      throw new AssertionError(
+          "instance " + name + " did not reach RUNNING in " + timeout + "; see " + log);
     }
   }
 

@@ -46,6 +46,7 @@ public final class CrashScenario {
   private static final String APP = "eos-crash";
   private static final int CONVERSATIONS = 12;
   private static final String MODEL = "random";
+
   /** Child JVM logs, kept after the test (module's target directory). */
   private static final Path LOGS = Path.of("target", "child-logs");
 
@@ -55,8 +56,12 @@ public final class CrashScenario {
   private final Properties consumerProps;
   private final Path work;
 
-  public CrashScenario(final String bootstrap, final short replication, final Properties producerProps,
-      final Properties consumerProps, final Path work) {
+  public CrashScenario(
+      final String bootstrap,
+      final short replication,
+      final Properties producerProps,
+      final Properties consumerProps,
+      final Path work) {
     this.bootstrap = bootstrap;
     this.replication = replication;
     this.producerProps = producerProps;
@@ -69,8 +74,16 @@ public final class CrashScenario {
     final Random random = new Random(1000 + i);
     return List.of(
         Events.appendText("Tell me about the number " + i, Role.ROLE_USER),
-        Events.generate(Generate.newBuilder().setRequestId("c" + i + "-g1").setMaxTokens(300 + 10 * i).setPrefixText("Assistant:")
-            .setSampling(io.finchstream.proto.v1.SamplingParams.newBuilder().setTemperature(1f).setTopP(0.95f)).build()),
+        Events.generate(
+            Generate.newBuilder()
+                .setRequestId("c" + i + "-g1")
+                .setMaxTokens(300 + 10 * i)
+                .setPrefixText("Assistant:")
+                .setSampling(
+                    io.finchstream.proto.v1.SamplingParams.newBuilder()
+                        .setTemperature(1f)
+                        .setTopP(0.95f))
+                .build()),
         Events.appendText("And then?", Role.ROLE_USER),
         Events.generateGreedy("c" + i + "-g2", 200),
         Events.appendTokens(random.ints(40, 1, 256).toArray()),
@@ -88,8 +101,12 @@ public final class CrashScenario {
     for (int i = 0; i < CONVERSATIONS; i++) {
       scripts.put(String.format("conv-%02d", i), script(i));
     }
-    final Set<String> requests = scripts.values().stream().flatMap(List::stream).filter(ConversationEvent::hasGenerate)
-        .map(e -> e.getGenerate().getRequestId()).collect(Collectors.toSet());
+    final Set<String> requests =
+        scripts.values().stream()
+            .flatMap(List::stream)
+            .filter(ConversationEvent::hasGenerate)
+            .map(e -> e.getGenerate().getRequestId())
+            .collect(Collectors.toSet());
     try (ReplyCollector replies = new ReplyCollector(consumerProps);
         KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerProps);
         ChildService a = ChildService.start("a", instance("a"), MODEL, LOGS);
@@ -101,14 +118,36 @@ public final class CrashScenario {
       sendWave(producer, scripts, 1);
       // Kill a while one of its own conversations is in the middle of a generation.
       final Set<Integer> victims = a.partitions();
-      final Set<String> onVictim = scripts.keySet().stream().filter(c -> victims.contains(partition(c))).collect(Collectors.toSet());
+      final Set<String> onVictim =
+          scripts.keySet().stream()
+              .filter(c -> victims.contains(partition(c)))
+              .collect(Collectors.toSet());
       assertThat(onVictim).as("conversations on instance a (partitions %s)", victims).isNotEmpty();
-      replies.awaitCondition(rs -> rs.stream().anyMatch(r -> r.hasChunk() && onVictim.contains(r.getConversationId())
-              && rs.stream().noneMatch(d -> d.hasDone() && d.getRequestId().equals(r.getRequestId()))),
-          Duration.ofSeconds(120), () -> "no generation of instance a started");
-      final List<String> midway = replies.replies().stream().filter(r -> r.hasChunk() && onVictim.contains(r.getConversationId()))
-          .map(Reply::getRequestId).distinct().filter(id -> replies.replies(id).stream().noneMatch(Reply::hasDone)).toList();
-      LOG.info("killing instance a (SIGKILL; partitions {}) in the middle of generations {}", victims, midway);
+      replies.awaitCondition(
+          rs ->
+              rs.stream()
+                  .anyMatch(
+                      r ->
+                          r.hasChunk()
+                              && onVictim.contains(r.getConversationId())
+                              && rs.stream()
+                                  .noneMatch(
+                                      d ->
+                                          d.hasDone()
+                                              && d.getRequestId().equals(r.getRequestId()))),
+          Duration.ofSeconds(120),
+          () -> "no generation of instance a started");
+      final List<String> midway =
+          replies.replies().stream()
+              .filter(r -> r.hasChunk() && onVictim.contains(r.getConversationId()))
+              .map(Reply::getRequestId)
+              .distinct()
+              .filter(id -> replies.replies(id).stream().noneMatch(Reply::hasDone))
+              .toList();
+      LOG.info(
+          "killing instance a (SIGKILL; partitions {}) in the middle of generations {}",
+          victims,
+          midway);
       final long killedAt = System.nanoTime();
       a.kill();
       // A new instance joins while b takes over: tasks move again, mid-stream.
@@ -117,9 +156,17 @@ public final class CrashScenario {
           Thread.sleep(500);
           sendWave(producer, scripts, wave);
         }
-        replies.awaitCondition(rs -> midway.stream().allMatch(id -> rs.stream().anyMatch(r -> r.hasDone() && r.getRequestId().equals(id))),
-            Duration.ofSeconds(120), () -> "the generations interrupted by the crash did not finish");
-        LOG.info("the generations interrupted by the crash finished {} s after the kill", (System.nanoTime() - killedAt) / 1e9);
+        replies.awaitCondition(
+            rs ->
+                midway.stream()
+                    .allMatch(
+                        id ->
+                            rs.stream().anyMatch(r -> r.hasDone() && r.getRequestId().equals(id))),
+            Duration.ofSeconds(120),
+            () -> "the generations interrupted by the crash did not finish");
+        LOG.info(
+            "the generations interrupted by the crash finished {} s after the kill",
+            (System.nanoTime() - killedAt) / 1e9);
         replies.awaitFinished(requests, Duration.ofSeconds(240));
       }
       final long verifyStart = System.nanoTime();
@@ -129,20 +176,26 @@ public final class CrashScenario {
   }
 
   private Map<String, Object> instance(final String name) {
-    final Map<String, Object> props = ServiceConfigs.forTest(bootstrap, APP, work.resolve("state-" + name), 6, replication);
+    final Map<String, Object> props =
+        ServiceConfigs.forTest(bootstrap, APP, work.resolve("state-" + name), 6, replication);
     props.put(FinchstreamConfig.SNAPSHOT_INTERVAL_TOKENS_CONFIG, 64);
-    // Short compute rounds: a generation spans many punctuations and commits, so a kill lands inside one.
+    // Short compute rounds: a generation spans many punctuations and commits, so a kill lands
+    // inside one.
     props.put(FinchstreamConfig.COMPUTE_BUDGET_MS_CONFIG, 2L);
     props.put(FinchstreamConfig.CREATE_TOPICS_CONFIG, false);
     return props;
   }
 
   /** Waits until the two instances share all six tasks (the group has settled). */
-  private static void awaitSplit(final ChildService a, final ChildService b) throws InterruptedException {
+  private static void awaitSplit(final ChildService a, final ChildService b)
+      throws InterruptedException {
     final long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-    while (a.partitions().isEmpty() || b.partitions().isEmpty() || a.partitions().size() + b.partitions().size() != 6) {
+    while (a.partitions().isEmpty()
+        || b.partitions().isEmpty()
+        || a.partitions().size() + b.partitions().size() != 6) {
       if (System.nanoTime() > deadline) {
-        throw new AssertionError("tasks not split between a " + a.partitions() + " and b " + b.partitions());
+        throw new AssertionError(
+            "tasks not split between a " + a.partitions() + " and b " + b.partitions());
       }
       Thread.sleep(100);
     }
@@ -151,52 +204,83 @@ public final class CrashScenario {
   /** The input partition of a conversation (the producer's default partitioner). */
   private static int partition(final String conversation) {
     return org.apache.kafka.common.utils.Utils.toPositive(
-        org.apache.kafka.common.utils.Utils.murmur2(conversation.getBytes(StandardCharsets.UTF_8))) % 6;
+            org.apache.kafka.common.utils.Utils.murmur2(
+                conversation.getBytes(StandardCharsets.UTF_8)))
+        % 6;
   }
 
-  private static void sendWave(final KafkaProducer<byte[], byte[]> producer, final Map<String, List<ConversationEvent>> scripts,
+  private static void sendWave(
+      final KafkaProducer<byte[], byte[]> producer,
+      final Map<String, List<ConversationEvent>> scripts,
       final int wave) {
-    scripts.forEach((conversation, events) -> producer.send(
-        new ProducerRecord<>(Topics.EVENTS, conversation.getBytes(StandardCharsets.UTF_8), events.get(wave).toByteArray())));
+    scripts.forEach(
+        (conversation, events) ->
+            producer.send(
+                new ProducerRecord<>(
+                    Topics.EVENTS,
+                    conversation.getBytes(StandardCharsets.UTF_8),
+                    events.get(wave).toByteArray())));
     producer.flush();
   }
 
-  private void verify(final Map<String, List<ConversationEvent>> scripts, final ReplyCollector replies) {
+  private void verify(
+      final Map<String, List<ConversationEvent>> scripts, final ReplyCollector replies) {
     final long t0 = System.nanoTime();
     final ServedModel model = TestModels.byName(MODEL);
     final long t1 = System.nanoTime();
     assertThat(replies.deadLetters()).as("dead letters").isEmpty();
     final ChangelogReader.Contents contents = ChangelogReader.read(consumerProps, APP);
-    LOG.info("model loaded in {} s, changelogs read in {} s", (t1 - t0) / 1e9, (System.nanoTime() - t1) / 1e9);
+    LOG.info(
+        "model loaded in {} s, changelogs read in {} s",
+        (t1 - t0) / 1e9,
+        (System.nanoTime() - t1) / 1e9);
     for (final Map.Entry<String, List<ConversationEvent>> e : scripts.entrySet()) {
       final DirectEngine direct = new DirectEngine(model.model(), model.tokenizer());
       for (final ConversationEvent event : e.getValue()) {
         switch (event.getEventCase()) {
-          case APPEND_TEXT -> direct.appendText(ChatFormat.render(event.getAppendText().getRole(), event.getAppendText().getText()));
-          case APPEND_TOKENS -> direct.append(event.getAppendTokens().getIdsList().stream().mapToInt(Integer::intValue).toArray());
-          case GENERATE -> checkGeneration(direct, event.getGenerate(), replies.replies(event.getGenerate().getRequestId()));
+          case APPEND_TEXT ->
+              direct.appendText(
+                  ChatFormat.render(
+                      event.getAppendText().getRole(), event.getAppendText().getText()));
+          case APPEND_TOKENS ->
+              direct.append(
+                  event.getAppendTokens().getIdsList().stream()
+                      .mapToInt(Integer::intValue)
+                      .toArray());
+          case GENERATE ->
+              checkGeneration(
+                  direct, event.getGenerate(), replies.replies(event.getGenerate().getRequestId()));
           default -> throw new AssertionError("unexpected event in script " + event);
         }
       }
       final ConversationMeta meta = contents.durable().meta(e.getKey());
-      assertThat(meta.getTokens()).as("tokens of %s", e.getKey()).isEqualTo(direct.history().length);
-      assertThat(Fingerprint.of(model.model(), contents.durable().rebuild(model.model(), e.getKey())))
-          .as("durable state of %s", e.getKey()).isEqualTo(Fingerprint.of(model.model(), direct.state()));
+      assertThat(meta.getTokens())
+          .as("tokens of %s", e.getKey())
+          .isEqualTo(direct.history().length);
+      assertThat(
+              Fingerprint.of(model.model(), contents.durable().rebuild(model.model(), e.getKey())))
+          .as("durable state of %s", e.getKey())
+          .isEqualTo(Fingerprint.of(model.model(), direct.state()));
     }
   }
 
-  private static void checkGeneration(final DirectEngine direct, final Generate g, final List<Reply> replies) {
+  private static void checkGeneration(
+      final DirectEngine direct, final Generate g, final List<Reply> replies) {
     final String id = g.getRequestId();
     if (!g.getPrefixText().isEmpty()) {
       direct.appendText(g.getPrefixText());
     }
-    final long seed = g.getSampling().hasSeed() ? g.getSampling().getSeed() : EventValidator.seedOf(id);
+    final long seed =
+        g.getSampling().hasSeed() ? g.getSampling().getSeed() : EventValidator.seedOf(id);
     final SamplingParams params = EventValidator.samplingParams(g, g.getMaxTokens(), seed).build();
     final DirectEngine.Generation expected = direct.generate(params);
     assertThat(replies.stream().filter(Reply::hasError)).as("errors of %s", id).isEmpty();
-    final List<GenerationDone> done = replies.stream().filter(Reply::hasDone).map(Reply::getDone).toList();
+    final List<GenerationDone> done =
+        replies.stream().filter(Reply::hasDone).map(Reply::getDone).toList();
     assertThat(done).as("GenerationDone of %s", id).hasSize(1);
-    assertThat(replies.get(replies.size() - 1).hasDone()).as("%s ends with its GenerationDone", id).isTrue();
+    assertThat(replies.get(replies.size() - 1).hasDone())
+        .as("%s ends with its GenerationDone", id)
+        .isTrue();
     final List<Integer> indices = new ArrayList<>();
     final List<Integer> tokens = new ArrayList<>();
     for (final Reply r : replies) {
@@ -208,8 +292,12 @@ public final class CrashScenario {
     for (int i = 0; i < indices.size(); i++) {
       assertThat(indices.get(i)).as("chunk %d of %s", i, id).isEqualTo(i);
     }
-    assertThat(tokens.stream().mapToInt(Integer::intValue).toArray()).as("tokens of %s", id).containsExactly(expected.tokens());
+    assertThat(tokens.stream().mapToInt(Integer::intValue).toArray())
+        .as("tokens of %s", id)
+        .containsExactly(expected.tokens());
     assertThat(done.get(0).getText()).as("text of %s", id).isEqualTo(expected.text());
-    assertThat(done.get(0).getFinishReason()).as("finish reason of %s", id).isEqualTo(expected.reason());
+    assertThat(done.get(0).getFinishReason())
+        .as("finish reason of %s", id)
+        .isEqualTo(expected.reason());
   }
 }

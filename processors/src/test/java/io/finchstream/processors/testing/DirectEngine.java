@@ -83,10 +83,12 @@ public final class DirectEngine {
         break;
       }
     }
-    return new Generation(out.stream().mapToInt(Integer::intValue).toArray(), text.toString(), reason);
+    return new Generation(
+        out.stream().mapToInt(Integer::intValue).toArray(), text.toString(), reason);
   }
 
-  private static void flush(final StreamingDecoder decoder, final StopMatcher stops, final StringBuilder text) {
+  private static void flush(
+      final StreamingDecoder decoder, final StopMatcher stops, final StringBuilder text) {
     final StopMatcher.Step tail = stops.push(decoder.finish());
     text.append(tail.text());
     if (!tail.stopped()) {

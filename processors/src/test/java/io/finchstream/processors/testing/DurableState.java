@@ -27,12 +27,22 @@ public final class DurableState {
   private final ChunkedBlobs snapshots;
   private final ChunkedBlobs cache;
 
-  /** @param open opens the store of a {@link Stores} name */
+  /**
+   * @param open opens the store of a {@link Stores} name
+   */
   public DurableState(final Function<String, BinaryStore> open) {
     meta = new ProtoStore<>(Stores.META, open.apply(Stores.META), ConversationMeta.parser());
-    log = new TokenLog(new ProtoStore<>(Stores.TOKENS, open.apply(Stores.TOKENS), TokenLogRecord.parser()), 65_536);
-    snapshots = new ChunkedBlobs(new ProtoStore<>(Stores.SNAPSHOTS, open.apply(Stores.SNAPSHOTS), BlobPart.parser()), 900_000);
-    cache = new ChunkedBlobs(new ProtoStore<>(Stores.CACHE, open.apply(Stores.CACHE), BlobPart.parser()), 900_000);
+    log =
+        new TokenLog(
+            new ProtoStore<>(Stores.TOKENS, open.apply(Stores.TOKENS), TokenLogRecord.parser()),
+            65_536);
+    snapshots =
+        new ChunkedBlobs(
+            new ProtoStore<>(Stores.SNAPSHOTS, open.apply(Stores.SNAPSHOTS), BlobPart.parser()),
+            900_000);
+    cache =
+        new ChunkedBlobs(
+            new ProtoStore<>(Stores.CACHE, open.apply(Stores.CACHE), BlobPart.parser()), 900_000);
   }
 
   /** The conversation's metadata, or null. */
@@ -62,14 +72,21 @@ public final class DurableState {
     } else {
       final List<byte[]> blocks = new ArrayList<>();
       if (m.getCacheBlockSize() > 0) {
-        for (long b = 0; b < (m.getSnapshotPosition() + m.getCacheBlockSize() - 1) / m.getCacheBlockSize(); b++) {
+        for (long b = 0;
+            b < (m.getSnapshotPosition() + m.getCacheBlockSize() - 1) / m.getCacheBlockSize();
+            b++) {
           blocks.add(cache.get(conversation, b).data());
         }
       }
       final ChunkedBlobs.Blob recurrent = snapshots.get(conversation, 0);
       if (recurrent.version() != m.getSnapshotPosition()) {
-        throw new AssertionError("snapshot of " + conversation + " is at " + recurrent.version() + ", metadata says "
-            + m.getSnapshotPosition());
+        throw new AssertionError(
+            "snapshot of "
+                + conversation
+                + " is at "
+                + recurrent.version()
+                + ", metadata says "
+                + m.getSnapshotPosition());
       }
       state = model.restoreState(recurrent.data(), blocks);
     }

@@ -22,7 +22,10 @@ public final class Events {
   }
 
   public static ConversationEvent appendText(final String text, final Role role) {
-    return ConversationEvent.newBuilder().setSchemaVersion(1).setAppendText(AppendText.newBuilder().setText(text).setRole(role)).build();
+    return ConversationEvent.newBuilder()
+        .setSchemaVersion(1)
+        .setAppendText(AppendText.newBuilder().setText(text).setRole(role))
+        .build();
   }
 
   public static ConversationEvent appendTokens(final int... ids) {
@@ -34,15 +37,26 @@ public final class Events {
   }
 
   /** A greedy generation of at most {@code maxTokens} tokens. */
-  public static ConversationEvent generateGreedy(final String requestId, final int maxTokens, final String... stops) {
-    return generate(Generate.newBuilder().setRequestId(requestId).setMaxTokens(maxTokens).addAllStop(List.of(stops))
-        .setSampling(SamplingParams.newBuilder().setTemperature(0f)).build());
+  public static ConversationEvent generateGreedy(
+      final String requestId, final int maxTokens, final String... stops) {
+    return generate(
+        Generate.newBuilder()
+            .setRequestId(requestId)
+            .setMaxTokens(maxTokens)
+            .addAllStop(List.of(stops))
+            .setSampling(SamplingParams.newBuilder().setTemperature(0f))
+            .build());
   }
 
   /** A sampled generation (temperature 1, top_p 0.9, fixed seed). */
-  public static ConversationEvent generateSampled(final String requestId, final int maxTokens, final long seed) {
-    return generate(Generate.newBuilder().setRequestId(requestId).setMaxTokens(maxTokens)
-        .setSampling(SamplingParams.newBuilder().setTemperature(1f).setTopP(0.9f).setSeed(seed)).build());
+  public static ConversationEvent generateSampled(
+      final String requestId, final int maxTokens, final long seed) {
+    return generate(
+        Generate.newBuilder()
+            .setRequestId(requestId)
+            .setMaxTokens(maxTokens)
+            .setSampling(SamplingParams.newBuilder().setTemperature(1f).setTopP(0.9f).setSeed(seed))
+            .build());
   }
 
   public static ConversationEvent generate(final Generate g) {
@@ -50,18 +64,30 @@ public final class Events {
   }
 
   public static ConversationEvent fork(final String newConversation) {
-    return ConversationEvent.newBuilder().setSchemaVersion(1).setFork(Fork.newBuilder().setNewConversationId(newConversation)).build();
+    return ConversationEvent.newBuilder()
+        .setSchemaVersion(1)
+        .setFork(Fork.newBuilder().setNewConversationId(newConversation))
+        .build();
   }
 
   public static ConversationEvent reset() {
-    return ConversationEvent.newBuilder().setSchemaVersion(1).setReset(Reset.getDefaultInstance()).build();
+    return ConversationEvent.newBuilder()
+        .setSchemaVersion(1)
+        .setReset(Reset.getDefaultInstance())
+        .build();
   }
 
   public static ConversationEvent delete() {
-    return ConversationEvent.newBuilder().setSchemaVersion(1).setDelete(Delete.getDefaultInstance()).build();
+    return ConversationEvent.newBuilder()
+        .setSchemaVersion(1)
+        .setDelete(Delete.getDefaultInstance())
+        .build();
   }
 
   public static ConversationEvent cancel(final String requestId) {
-    return ConversationEvent.newBuilder().setSchemaVersion(1).setCancel(CancelGeneration.newBuilder().setRequestId(requestId)).build();
+    return ConversationEvent.newBuilder()
+        .setSchemaVersion(1)
+        .setCancel(CancelGeneration.newBuilder().setRequestId(requestId))
+        .build();
   }
 }

@@ -25,7 +25,9 @@ public final class Fingerprint {
       model.logits(List.of(copy), logits);
     }
     final byte[] recurrent = copy.recurrentBytes();
-    final ByteBuffer out = ByteBuffer.allocate(recurrent.length + 4 * logits[0].length + 8).order(ByteOrder.LITTLE_ENDIAN);
+    final ByteBuffer out =
+        ByteBuffer.allocate(recurrent.length + 4 * logits[0].length + 8)
+            .order(ByteOrder.LITTLE_ENDIAN);
     out.put(recurrent);
     for (final float f : logits[0]) {
       out.putFloat(f);

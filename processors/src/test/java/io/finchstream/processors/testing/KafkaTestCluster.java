@@ -68,7 +68,8 @@ public final class KafkaTestCluster implements AutoCloseable {
     builder.setConfigProp("transaction.state.log.min.isr", Integer.toString(Math.min(2, brokers)));
     builder.setConfigProp("transaction.state.log.num.partitions", "4");
     builder.setConfigProp("share.coordinator.state.topic.replication.factor", Short.toString(rf));
-    builder.setConfigProp("share.coordinator.state.topic.min.isr", Integer.toString(Math.min(2, brokers)));
+    builder.setConfigProp(
+        "share.coordinator.state.topic.min.isr", Integer.toString(Math.min(2, brokers)));
     builder.setConfigProp("default.replication.factor", Short.toString(rf));
     builder.setConfigProp("min.insync.replicas", Integer.toString(Math.min(2, brokers)));
     builder.setConfigProp("auto.create.topics.enable", "false");
@@ -144,7 +145,10 @@ public final class KafkaTestCluster implements AutoCloseable {
     return consumerProps(bootstrapServers());
   }
 
-  /** Consumer properties (read_committed, earliest, byte[]) with a fresh group id, against {@code bootstrap}. */
+  /**
+   * Consumer properties (read_committed, earliest, byte[]) with a fresh group id, against {@code
+   * bootstrap}.
+   */
   public static Properties consumerProps(final String bootstrap) {
     final Properties props = new Properties();
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
@@ -152,7 +156,8 @@ public final class KafkaTestCluster implements AutoCloseable {
     props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-    props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    props.put(
+        ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     return props;
   }
 
@@ -167,7 +172,9 @@ public final class KafkaTestCluster implements AutoCloseable {
     final String topic = "readiness-" + UUID.randomUUID();
     createTopics(1, topic);
     try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerProps())) {
-      producer.send(new ProducerRecord<>(topic, new byte[] {1}, new byte[] {2})).get(30, TimeUnit.SECONDS);
+      producer
+          .send(new ProducerRecord<>(topic, new byte[] {1}, new byte[] {2}))
+          .get(30, TimeUnit.SECONDS);
     }
     try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProps())) {
       consumer.subscribe(List.of(topic));

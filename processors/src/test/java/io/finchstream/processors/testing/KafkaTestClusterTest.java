@@ -19,7 +19,8 @@ class KafkaTestClusterTest {
       cluster.createTopics(2, "t");
       try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(cluster.producerProps())) {
         for (int i = 0; i < 10; i++) {
-          p.send(new ProducerRecord<>("t", new byte[] {(byte) i}, new byte[] {(byte) (i * 2)})).get();
+          p.send(new ProducerRecord<>("t", new byte[] {(byte) i}, new byte[] {(byte) (i * 2)}))
+              .get();
         }
       }
       final List<Integer> values = new ArrayList<>();

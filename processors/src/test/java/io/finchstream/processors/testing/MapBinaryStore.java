@@ -83,7 +83,8 @@ public final class MapBinaryStore implements BinaryStore {
   }
 
   private static KeyValueIterator<Bytes, byte[]> iterator(final Map<Bytes, byte[]> view) {
-    final Iterator<Map.Entry<Bytes, byte[]>> it = new java.util.ArrayList<>(view.entrySet()).iterator();
+    final Iterator<Map.Entry<Bytes, byte[]>> it =
+        new java.util.ArrayList<>(view.entrySet()).iterator();
     return new KeyValueIterator<>() {
       @Override
       public void close() {}

@@ -66,20 +66,39 @@ public final class ReplyCollector implements AutoCloseable {
   }
 
   /** Waits until every request in {@code requestIds} has a GenerationDone or an Error. */
-  public void awaitFinished(final Collection<String> requestIds, final Duration timeout) throws InterruptedException {
-    awaitCondition(rs -> requestIds.stream().allMatch(id -> rs.stream()
-        .anyMatch(r -> r.getRequestId().equals(id) && (r.hasDone() || r.hasError()))), timeout,
-        () -> "requests without a final reply: " + requestIds.stream().filter(id -> replies(id).stream()
-            .noneMatch(r -> r.hasDone() || r.hasError())).toList());
+  public void awaitFinished(final Collection<String> requestIds, final Duration timeout)
+      throws InterruptedException {
+    awaitCondition(
+        rs ->
+            requestIds.stream()
+                .allMatch(
+                    id ->
+                        rs.stream()
+                            .anyMatch(
+                                r -> r.getRequestId().equals(id) && (r.hasDone() || r.hasError()))),
+        timeout,
+        () ->
+            "requests without a final reply: "
+                + requestIds.stream()
+                    .filter(id -> replies(id).stream().noneMatch(r -> r.hasDone() || r.hasError()))
+                    .toList());
   }
 
   /** Waits until at least {@code count} dead letters have arrived. */
-  public synchronized void awaitDeadLetters(final int count, final Duration timeout) throws InterruptedException {
+  public synchronized void awaitDeadLetters(final int count, final Duration timeout)
+      throws InterruptedException {
     final long deadline = System.nanoTime() + timeout.toNanos();
     while (deadLetters.size() < count) {
       final long left = deadline - System.nanoTime();
       if (left <= 0) {
-        throw new AssertionError("timed out after " + timeout + " with " + deadLetters.size() + " of " + count + " dead letters");
+        throw new AssertionError(
+            "timed out after "
+                + timeout
+                + " with "
+                + deadLetters.size()
+                + " of "
+                + count
+                + " dead letters");
       }
       wait(Math.max(1, left / 1_000_000));
     }
@@ -87,7 +106,9 @@ public final class ReplyCollector implements AutoCloseable {
 
   /** Waits until {@code condition} holds for the replies so far. */
   public synchronized void awaitCondition(
-      final Predicate<List<Reply>> condition, final Duration timeout, final java.util.function.Supplier<String> what)
+      final Predicate<List<Reply>> condition,
+      final Duration timeout,
+      final java.util.function.Supplier<String> what)
       throws InterruptedException {
     final long deadline = System.nanoTime() + timeout.toNanos();
     while (!condition.test(replies)) {

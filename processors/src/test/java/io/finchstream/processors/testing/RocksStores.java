@@ -34,7 +34,9 @@ public final class RocksStores implements AutoCloseable {
   public BinaryStore open(final String name) {
     final KeyValueStore<Bytes, byte[]> store =
         org.apache.kafka.streams.state.Stores.keyValueStoreBuilder(
-                org.apache.kafka.streams.state.Stores.persistentKeyValueStore(name), Serdes.Bytes(), Serdes.ByteArray())
+                org.apache.kafka.streams.state.Stores.persistentKeyValueStore(name),
+                Serdes.Bytes(),
+                Serdes.ByteArray())
             .withLoggingDisabled()
             .withCachingDisabled()
             .build();

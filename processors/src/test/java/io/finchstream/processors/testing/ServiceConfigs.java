@@ -12,7 +12,11 @@ public final class ServiceConfigs {
 
   /** A configuration for one instance of application {@code applicationId}. */
   public static Map<String, Object> forTest(
-      final String bootstrap, final String applicationId, final Path stateDir, final int partitions, final short replication) {
+      final String bootstrap,
+      final String applicationId,
+      final Path stateDir,
+      final int partitions,
+      final short replication) {
     final Map<String, Object> props = new HashMap<>();
     props.put(FinchstreamConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     props.put(FinchstreamConfig.APPLICATION_ID_CONFIG, applicationId);

@@ -33,13 +33,15 @@ public final class ServiceMain {
       }
     }
     final FinchstreamService service =
-        new FinchstreamService(new FinchstreamConfig(props), TestModels.byName(modelName), new SimpleMeterRegistry());
+        new FinchstreamService(
+            new FinchstreamConfig(props), TestModels.byName(modelName), new SimpleMeterRegistry());
     service.start();
     if (service.awaitRunning(Duration.ofMinutes(2))) {
       System.out.println("RUNNING");
       System.out.flush();
     }
-    try (BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
+    try (BufferedReader in =
+        new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
       while (in.readLine() != null) {
         // wait for end of input
       }

@@ -33,22 +33,31 @@ public final class TestModels {
   public static synchronized ServedModel tinyFinch() {
     final Path file = SharedData.require(TINY_FINCH);
     if (tiny == null) {
-      tiny = new ServedModel(Models.load(file, LoadOptions.defaults().withThreads(1)), ByteTokenizer.INSTANCE, file.getFileName().toString());
+      tiny =
+          new ServedModel(
+              Models.load(file, LoadOptions.defaults().withThreads(1)),
+              ByteTokenizer.INSTANCE,
+              file.getFileName().toString());
     }
     return tiny;
   }
 
   /**
    * A random-weight Finch model with the byte vocabulary (L=2, C=64, head size 16): real engine
-   * code with weights from a seeded generator. Used where the trained tiny model does not fit:
-   * that one predicts end-of-text (token 0) first after almost any prompt, so generations end at
-   * once; a random model samples long, varied replies.
+   * code with weights from a seeded generator. Used where the trained tiny model does not fit: that
+   * one predicts end-of-text (token 0) first after almost any prompt, so generations end at once; a
+   * random model samples long, varied replies.
    */
   public static synchronized ServedModel randomFinch() {
     if (random == null) {
-      random = new ServedModel(
-          RandomFinch.model(FinchConfig.standard(2, 64, 16, ByteTokenizer.VOCAB_SIZE), 20_260_101L, LoadOptions.defaults().withThreads(1)),
-          ByteTokenizer.INSTANCE, "random Finch L2 C64 (seed 20260101, not a language model)");
+      random =
+          new ServedModel(
+              RandomFinch.model(
+                  FinchConfig.standard(2, 64, 16, ByteTokenizer.VOCAB_SIZE),
+                  20_260_101L,
+                  LoadOptions.defaults().withThreads(1)),
+              ByteTokenizer.INSTANCE,
+              "random Finch L2 C64 (seed 20260101, not a language model)");
     }
     return random;
   }
@@ -68,15 +77,21 @@ public final class TestModels {
   }
 
   /**
-   * A random-weight GoldFinch model with the byte vocabulary (L=6: 4 Finch-C2 + 2 GOLD blocks, C=64,
-   * head size 16) and cache blocks of 16 entries, so that short conversations span several blocks.
+   * A random-weight GoldFinch model with the byte vocabulary (L=6: 4 Finch-C2 + 2 GOLD blocks,
+   * C=64, head size 16) and cache blocks of 16 entries, so that short conversations span several
+   * blocks.
    */
   public static synchronized ServedModel randomGoldFinch() {
     if (goldfinch == null) {
-      goldfinch = new ServedModel(
-          RandomGoldFinch.model(GoldFinchConfig.standard(6, 64, 16, ByteTokenizer.VOCAB_SIZE), 20_260_103L,
-              LoadOptions.defaults().withThreads(1), 16),
-          ByteTokenizer.INSTANCE, "random GoldFinch L6 C64 (seed 20260103, cache blocks of 16, not a language model)");
+      goldfinch =
+          new ServedModel(
+              RandomGoldFinch.model(
+                  GoldFinchConfig.standard(6, 64, 16, ByteTokenizer.VOCAB_SIZE),
+                  20_260_103L,
+                  LoadOptions.defaults().withThreads(1),
+                  16),
+              ByteTokenizer.INSTANCE,
+              "random GoldFinch L6 C64 (seed 20260103, cache blocks of 16, not a language model)");
     }
     return goldfinch;
   }
@@ -84,9 +99,14 @@ public final class TestModels {
   /** Random-weight Finch, L=4, C=256, head size 64, byte vocabulary. */
   public static synchronized ServedModel randomMedium() {
     if (medium == null) {
-      medium = new ServedModel(
-          RandomFinch.model(FinchConfig.standard(4, 256, 64, ByteTokenizer.VOCAB_SIZE), 20_260_102L, LoadOptions.defaults().withThreads(1)),
-          ByteTokenizer.INSTANCE, "random Finch L4 C256 (seed 20260102, not a language model)");
+      medium =
+          new ServedModel(
+              RandomFinch.model(
+                  FinchConfig.standard(4, 256, 64, ByteTokenizer.VOCAB_SIZE),
+                  20_260_102L,
+                  LoadOptions.defaults().withThreads(1)),
+              ByteTokenizer.INSTANCE,
+              "random Finch L4 C256 (seed 20260102, not a language model)");
     }
     return medium;
   }

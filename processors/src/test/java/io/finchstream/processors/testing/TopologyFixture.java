@@ -46,7 +46,8 @@ public final class TopologyFixture implements AutoCloseable {
   private final List<Reply> replyLog = new ArrayList<>();
   private final List<TestRecord<byte[], DeadLetter>> deadLetters = new ArrayList<>();
 
-  public TopologyFixture(final ServedModel model, final Map<String, Object> overrides, final Path stateDir) {
+  public TopologyFixture(
+      final ServedModel model, final Map<String, Object> overrides, final Path stateDir) {
     this.model = model;
     final Map<String, Object> props = new HashMap<>();
     props.put(FinchstreamConfig.APPLICATION_ID_CONFIG, "topology-test");
@@ -55,11 +56,25 @@ public final class TopologyFixture implements AutoCloseable {
     props.putAll(overrides);
     config = new FinchstreamConfig(props);
     final Properties streams = FinchstreamService.streamsProperties(config);
-    final MemoryBudget budget = new MemoryBudget(config.getLong(FinchstreamConfig.HOT_CACHE_MAX_BYTES_CONFIG));
-    driver = new TopologyTestDriver(ConversationTopology.build(model, ProcessorSettings.from(config), budget, metrics), streams);
-    events = driver.createInputTopic(Topics.EVENTS, new ByteArraySerializer(), new ByteArraySerializer());
-    replies = driver.createOutputTopic(Topics.REPLIES, new StringDeserializer(), new ProtoSerde<>(Reply.parser()).deserializer());
-    dlq = driver.createOutputTopic(Topics.DLQ, new ByteArrayDeserializer(), new ProtoSerde<>(DeadLetter.parser()).deserializer());
+    final MemoryBudget budget =
+        new MemoryBudget(config.getLong(FinchstreamConfig.HOT_CACHE_MAX_BYTES_CONFIG));
+    driver =
+        new TopologyTestDriver(
+            ConversationTopology.build(model, ProcessorSettings.from(config), budget, metrics),
+            streams);
+    events =
+        driver.createInputTopic(
+            Topics.EVENTS, new ByteArraySerializer(), new ByteArraySerializer());
+    replies =
+        driver.createOutputTopic(
+            Topics.REPLIES,
+            new StringDeserializer(),
+            new ProtoSerde<>(Reply.parser()).deserializer());
+    dlq =
+        driver.createOutputTopic(
+            Topics.DLQ,
+            new ByteArrayDeserializer(),
+            new ProtoSerde<>(DeadLetter.parser()).deserializer());
   }
 
   /** Sends {@code event} to {@code conversation}. */

@@ -31,6 +31,7 @@ public final class GgmlCheckpoint extends IndexedCheckpoint {
 
   /** {@code 'ggmf'} as a little-endian int32: bytes 66 6d 67 67. */
   public static final int MAGIC = 0x67676d66;
+
   /** The only file version with today's quantization layouts. */
   public static final int VERSION = 101;
 
@@ -46,10 +47,7 @@ public final class GgmlCheckpoint extends IndexedCheckpoint {
   private final int nLayer;
 
   private GgmlCheckpoint(
-      final Path path,
-      final int[] header,
-      final TensorIndex tensors,
-      final OpenState open) {
+      final Path path, final int[] header, final TensorIndex tensors, final OpenState open) {
     super(path, "ggml", tensors, open);
     this.nVocab = header[2];
     this.nEmbed = header[3];
@@ -104,14 +102,24 @@ public final class GgmlCheckpoint extends IndexedCheckpoint {
     if (h[1] != VERSION) {
       throw new CheckpointException(
           in.path(),
-          "rwkv.cpp file version " + h[1] + " is not supported (only " + VERSION
-              + ", used for every RWKV-6 file); " + RECONVERT);
+          "rwkv.cpp file version "
+              + h[1]
+              + " is not supported (only "
+              + VERSION
+              + ", used for every RWKV-6 file); "
+              + RECONVERT);
     }
     if (h[2] <= 0 || h[3] <= 0 || h[4] <= 0) {
       throw new CheckpointException(
           in.path(),
-          "header has nonsensical sizes n_vocab=" + h[2] + ", n_embed=" + h[3] + ", n_layer="
-              + h[4] + "; the file is corrupt, " + RECONVERT);
+          "header has nonsensical sizes n_vocab="
+              + h[2]
+              + ", n_embed="
+              + h[3]
+              + ", n_layer="
+              + h[4]
+              + "; the file is corrupt, "
+              + RECONVERT);
     }
     return h;
   }
@@ -148,23 +156,32 @@ public final class GgmlCheckpoint extends IndexedCheckpoint {
     final GgmlType type = typeOf(in, key, code);
     final long numel = Shapes.numel(ne);
     if (ne[0] % type.blockSize != 0) {
-      throw nonsense(in, pos, key + " is " + type + " but its row length " + ne[0]
-          + " is not a multiple of " + type.blockSize);
+      throw nonsense(
+          in,
+          pos,
+          key
+              + " is "
+              + type
+              + " but its row length "
+              + ne[0]
+              + " is not a multiple of "
+              + type.blockSize);
     }
     final long dataAt = pos + 12 + 4L * nDims + keyLen;
     final long bytes = type.bytes(numel);
     if (dataAt + bytes > in.size()) {
-      throw truncated(in, "inside the data of tensor " + key + " (needs bytes up to "
-          + (dataAt + bytes) + ")");
+      throw truncated(
+          in, "inside the data of tensor " + key + " (needs bytes up to " + (dataAt + bytes) + ")");
     }
     if (tensors.has(key)) {
       throw nonsense(in, pos, "tensor " + key + " appears twice");
     }
     final long[] shape = Shapes.reversed(ne);
     final ByteBuffer data = in.map(dataAt, bytes);
-    final CheckpointTensor stored = type.blockSize == 1
-        ? new DenseTensor(key, shape, type.dtype, data, open)
-        : new QuantizedTensor(key, shape, type, data, open);
+    final CheckpointTensor stored =
+        type.blockSize == 1
+            ? new DenseTensor(key, shape, type.dtype, data, open)
+            : new QuantizedTensor(key, shape, type, data, open);
     tensors.add(GgmlLayout.canonical(in.path(), stored));
     return dataAt + bytes;
   }
@@ -178,7 +195,11 @@ public final class GgmlCheckpoint extends IndexedCheckpoint {
     if (type.dtype == null) {
       throw new CheckpointException(
           in.path(),
-          "tensor " + key + " is " + type + ", which is unsupported; re-convert with FP16,"
+          "tensor "
+              + key
+              + " is "
+              + type
+              + ", which is unsupported; re-convert with FP16,"
               + " Q5_1 or Q8_0 (rwkv.cpp: python/quantize.py model-FP16.bin out.bin Q5_1)"
               + " or load the original .pth");
     }
@@ -187,7 +208,8 @@ public final class GgmlCheckpoint extends IndexedCheckpoint {
 
   private static String decodeKey(final MappedFile in, final long pos, final ByteBuffer bytes) {
     try {
-      return StandardCharsets.UTF_8.newDecoder()
+      return StandardCharsets.UTF_8
+          .newDecoder()
           .onMalformedInput(CodingErrorAction.REPORT)
           .onUnmappableCharacter(CodingErrorAction.REPORT)
           .decode(bytes)
@@ -203,8 +225,10 @@ public final class GgmlCheckpoint extends IndexedCheckpoint {
     if (tensors.names().stream().noneMatch(k -> k.contains(".time_maa_"))) {
       throw new CheckpointException(
           file,
-          "has no time_maa_* tensors, so it is not an RWKV-6 (Finch) model (" + tensors.size()
-              + " tensors); only RWKV-6 files are supported, " + RECONVERT);
+          "has no time_maa_* tensors, so it is not an RWKV-6 (Finch) model ("
+              + tensors.size()
+              + " tensors); only RWKV-6 files are supported, "
+              + RECONVERT);
     }
     final CheckpointTensor emb = tensors.find("emb.weight");
     if (emb == null) {
@@ -213,15 +237,24 @@ public final class GgmlCheckpoint extends IndexedCheckpoint {
     if (!Arrays.equals(emb.shape(), new long[] {header[2], header[3]})) {
       throw new CheckpointException(
           file,
-          "header says n_vocab=" + header[2] + ", n_embed=" + header[3] + " but emb.weight is "
-              + Shapes.str(emb.shape()) + "; the file is corrupt, " + RECONVERT);
+          "header says n_vocab="
+              + header[2]
+              + ", n_embed="
+              + header[3]
+              + " but emb.weight is "
+              + Shapes.str(emb.shape())
+              + "; the file is corrupt, "
+              + RECONVERT);
     }
   }
 
   private static CheckpointException truncated(final MappedFile in, final String where) {
     return new CheckpointException(
         in.path(),
-        "file is truncated: it ends (at " + in.size() + " bytes) " + where
+        "file is truncated: it ends (at "
+            + in.size()
+            + " bytes) "
+            + where
             + "; download or convert it again");
   }
 

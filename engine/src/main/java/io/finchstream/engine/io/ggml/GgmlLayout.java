@@ -8,9 +8,9 @@ import io.finchstream.engine.io.internal.TransposedTensor;
 import java.nio.file.Path;
 
 /**
- * Undoes what rwkv.cpp's {@code convert_pytorch_to_ggml.py} does to RWKV-6 tensors (finch-math §5.2),
- * giving back the official {@code .pth} shape (finch-math §3.1). Stored (PyTorch-order) shape on
- * the left, canonical on the right:
+ * Undoes what rwkv.cpp's {@code convert_pytorch_to_ggml.py} does to RWKV-6 tensors (finch-math
+ * §5.2), giving back the official {@code .pth} shape (finch-math §3.1). Stored (PyTorch-order)
+ * shape on the left, canonical on the right:
  *
  * <pre>
  *   time_maa_w1    [5D, C]     -> [C, 5D]     transpose
@@ -64,8 +64,12 @@ final class GgmlLayout {
     if (!ok) {
       throw new CheckpointException(
           file,
-          "tensor " + stored.name() + " is stored with shape " + Shapes.str(stored.shape())
-              + " but rwkv.cpp's RWKV-6 converter writes " + expected
+          "tensor "
+              + stored.name()
+              + " is stored with shape "
+              + Shapes.str(stored.shape())
+              + " but rwkv.cpp's RWKV-6 converter writes "
+              + expected
               + "; the file was not made by convert_pytorch_to_ggml.py from an RWKV-6 .pth,"
               + " convert the .pth again");
     }

@@ -19,6 +19,7 @@ enum GgmlType {
   final int code;
   final int blockSize;
   final int blockBytes;
+
   /** What we present as {@code storedType}; null when this reader cannot decode the type. */
   final DType dtype;
 

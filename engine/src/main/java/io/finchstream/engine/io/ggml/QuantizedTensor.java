@@ -7,8 +7,8 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * A Q5_1 or Q8_0 tensor in its stored layout, dequantized to float32 on read. Blocks of 32
- * elements follow each other in C order (the contiguous dimension is a multiple of 32).
+ * A Q5_1 or Q8_0 tensor in its stored layout, dequantized to float32 on read. Blocks of 32 elements
+ * follow each other in C order (the contiguous dimension is a multiple of 32).
  */
 final class QuantizedTensor extends BaseTensor {
 

@@ -5,8 +5,8 @@ import io.finchstream.engine.io.DType;
 import java.util.Objects;
 
 /**
- * Name, canonical shape and stored type of a tensor, plus the range checks of
- * {@link #readFloats}; subclasses only decode.
+ * Name, canonical shape and stored type of a tensor, plus the range checks of {@link #readFloats};
+ * subclasses only decode.
  */
 public abstract class BaseTensor implements CheckpointTensor {
 
@@ -47,7 +47,14 @@ public abstract class BaseTensor implements CheckpointTensor {
       final long offset, final float[] dst, final int dstOffset, final int count) {
     if (offset < 0 || count < 0 || offset > numel - count) {
       throw new IndexOutOfBoundsException(
-          name + ": elements [" + offset + ", " + (offset + count) + ") outside [0, " + numel + ")");
+          name
+              + ": elements ["
+              + offset
+              + ", "
+              + (offset + count)
+              + ") outside [0, "
+              + numel
+              + ")");
     }
     Objects.checkFromIndexSize(dstOffset, count, dst.length);
     read(offset, dst, dstOffset, count);

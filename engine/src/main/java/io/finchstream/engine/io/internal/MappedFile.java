@@ -12,8 +12,8 @@ import java.nio.file.StandardOpenOption;
 
 /**
  * A checkpoint file opened for reading: positional reads for headers and read-only, little-endian
- * memory maps of byte ranges for tensor data. Each mapped range must stay below 2 GiB (one tensor or
- * one storage); the file itself may be any size. A mapping stays valid after {@link #close()}
+ * memory maps of byte ranges for tensor data. Each mapped range must stay below 2 GiB (one tensor
+ * or one storage); the file itself may be any size. A mapping stays valid after {@link #close()}
  * closes the channel; the pages are released when the buffers become unreachable.
  */
 public final class MappedFile implements AutoCloseable {
@@ -89,19 +89,29 @@ public final class MappedFile implements AutoCloseable {
     if (offset < 0 || length < 0 || offset + length > size) {
       throw new CheckpointException(
           path,
-          "data range [" + offset + ", " + (offset + length) + ") lies outside the file of "
-              + size + " bytes; the file is truncated or corrupt, download or convert it again");
+          "data range ["
+              + offset
+              + ", "
+              + (offset + length)
+              + ") lies outside the file of "
+              + size
+              + " bytes; the file is truncated or corrupt, download or convert it again");
     }
     if (length > Integer.MAX_VALUE - 8) {
       throw new CheckpointException(
           path,
-          "a single tensor of " + length + " bytes is 2 GiB or larger, which this reader cannot map;"
+          "a single tensor of "
+              + length
+              + " bytes is 2 GiB or larger, which this reader cannot map;"
               + " split the tensor or store it in a smaller dtype");
     }
     try {
-      return channel.map(FileChannel.MapMode.READ_ONLY, offset, length).order(ByteOrder.LITTLE_ENDIAN);
+      return channel
+          .map(FileChannel.MapMode.READ_ONLY, offset, length)
+          .order(ByteOrder.LITTLE_ENDIAN);
     } catch (final IOException e) {
-      throw new CheckpointException(path, "cannot memory-map bytes at " + offset + " (" + e + ")", e);
+      throw new CheckpointException(
+          path, "cannot memory-map bytes at " + offset + " (" + e + ")", e);
     }
   }
 

@@ -25,7 +25,10 @@ public final class OpenState {
   public void check(final String tensor) {
     if (closed) {
       throw new IllegalStateException(
-          path + ": checkpoint is closed; tensor " + tensor + " can no longer be read"
+          path
+              + ": checkpoint is closed; tensor "
+              + tensor
+              + " can no longer be read"
               + " (copy what you need before closing)");
     }
   }

@@ -3,8 +3,8 @@ package io.finchstream.engine.io.internal;
 import io.finchstream.engine.io.CheckpointTensor;
 
 /**
- * A stored tensor seen under another shape with the same C-order elements, e.g. a squeezed
- * {@code [C]} vector presented as the canonical {@code [1, 1, C]}.
+ * A stored tensor seen under another shape with the same C-order elements, e.g. a squeezed {@code
+ * [C]} vector presented as the canonical {@code [1, 1, C]}.
  */
 public final class ReshapedTensor extends BaseTensor {
 
@@ -14,7 +14,11 @@ public final class ReshapedTensor extends BaseTensor {
     super(stored.name(), shape, stored.storedType());
     if (numel() != stored.numel()) {
       throw new IllegalArgumentException(
-          stored.name() + ": cannot view " + Shapes.str(stored.shape()) + " as " + Shapes.str(shape));
+          stored.name()
+              + ": cannot view "
+              + Shapes.str(stored.shape())
+              + " as "
+              + Shapes.str(shape));
     }
     this.stored = stored;
   }

@@ -49,7 +49,11 @@ public final class TensorIndex {
     if (t == null) {
       throw new CheckpointException(
           path,
-          "has no tensor " + name + " (it has " + tensors.size() + " tensors); use a complete"
+          "has no tensor "
+              + name
+              + " (it has "
+              + tensors.size()
+              + " tensors); use a complete"
               + " checkpoint of the expected model");
     }
     return t;
@@ -82,7 +86,8 @@ public final class TensorIndex {
     public Builder add(final CheckpointTensor tensor) {
       if (tensors.putIfAbsent(tensor.name(), tensor) != null) {
         throw new CheckpointException(
-            path, "tensor " + tensor.name() + " appears twice; the file is corrupt, write it again");
+            path,
+            "tensor " + tensor.name() + " appears twice; the file is corrupt, write it again");
       }
       return this;
     }

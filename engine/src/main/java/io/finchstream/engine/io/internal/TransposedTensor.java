@@ -3,8 +3,8 @@ package io.finchstream.engine.io.internal;
 import io.finchstream.engine.io.CheckpointTensor;
 
 /**
- * A stored tensor {@code [..., b, a]} seen with its last two dimensions swapped, {@code [..., a, b]}
- * (e.g. the rwkv.cpp converter stores {@code time_maa_w1} transposed). These are small LoRA
+ * A stored tensor {@code [..., b, a]} seen with its last two dimensions swapped, {@code [..., a,
+ * b]} (e.g. the rwkv.cpp converter stores {@code time_maa_w1} transposed). These are small LoRA
  * matrices, so the stored values are decoded once, on first read, and kept.
  */
 public final class TransposedTensor extends BaseTensor {

@@ -40,11 +40,12 @@ final class HfNames {
     if (!m.matches()) {
       return name;
     }
-    final String module = switch (m.group(2)) {
-      case "pre_ln" -> "ln0";
-      case "attention" -> "att";
-      default -> "ffn";
-    };
+    final String module =
+        switch (m.group(2)) {
+          case "pre_ln" -> "ln0";
+          case "attention" -> "att";
+          default -> "ffn";
+        };
     return "blocks." + m.group(1) + "." + module + "." + m.group(3);
   }
 }

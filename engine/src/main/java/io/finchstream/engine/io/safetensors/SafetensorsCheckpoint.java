@@ -24,11 +24,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A safetensors checkpoint, memory-mapped: {@code u64 header length N}, N bytes of JSON
- * ({@code name -> {dtype, shape, data_offsets: [begin, end)}} plus optional {@code __metadata__}),
- * then the data, which the offsets must cover exactly, without gaps or overlaps. F32, F16 and BF16
- * tensors are supported. Hugging Face RWKV-6 names ({@code rwkv.blocks.0.attention...}) are
- * presented under canonical names ({@link HfNames}); shapes are the same in both layouts.
+ * A safetensors checkpoint, memory-mapped: {@code u64 header length N}, N bytes of JSON ({@code
+ * name -> {dtype, shape, data_offsets: [begin, end)}} plus optional {@code __metadata__}), then the
+ * data, which the offsets must cover exactly, without gaps or overlaps. F32, F16 and BF16 tensors
+ * are supported. Hugging Face RWKV-6 names ({@code rwkv.blocks.0.attention...}) are presented under
+ * canonical names ({@link HfNames}); shapes are the same in both layouts.
  */
 public final class SafetensorsCheckpoint extends IndexedCheckpoint {
 
@@ -67,13 +67,20 @@ public final class SafetensorsCheckpoint extends IndexedCheckpoint {
     try (MappedFile in = MappedFile.open(file)) {
       final ByteBuffer lenBytes = in.read(0, 8);
       if (lenBytes.remaining() < 8) {
-        throw new CheckpointException(file, "file is truncated: shorter than the 8-byte header"
-            + " length; " + REWRITE);
+        throw new CheckpointException(
+            file, "file is truncated: shorter than the 8-byte header" + " length; " + REWRITE);
       }
       final long headerLen = lenBytes.getLong(0);
       if (headerLen < 2 || headerLen > MAX_HEADER_BYTES || headerLen > in.size() - 8) {
-        throw new CheckpointException(file, "header length " + headerLen + " does not fit the"
-            + " file of " + in.size() + " bytes (truncated or not safetensors); " + REWRITE);
+        throw new CheckpointException(
+            file,
+            "header length "
+                + headerLen
+                + " does not fit the"
+                + " file of "
+                + in.size()
+                + " bytes (truncated or not safetensors); "
+                + REWRITE);
       }
       final JsonNode header = parseHeader(in, (int) headerLen);
       final long dataStart = 8 + headerLen;
@@ -130,18 +137,30 @@ public final class SafetensorsCheckpoint extends IndexedCheckpoint {
     final JsonNode dtype = node.get("dtype");
     final JsonNode shape = node.get("shape");
     final JsonNode offsets = node.get("data_offsets");
-    if (dtype == null || !dtype.isTextual() || shape == null || !shape.isArray()
-        || offsets == null || !offsets.isArray() || offsets.size() != 2) {
+    if (dtype == null
+        || !dtype.isTextual()
+        || shape == null
+        || !shape.isArray()
+        || offsets == null
+        || !offsets.isArray()
+        || offsets.size() != 2) {
       throw bad(file, name, "needs \"dtype\", \"shape\" and two \"data_offsets\"");
     }
-    final DType type = switch (dtype.asText()) {
-      case "F32" -> DType.F32;
-      case "F16" -> DType.F16;
-      case "BF16" -> DType.BF16;
-      default -> throw new CheckpointException(
-          file, "tensor " + name + " has dtype " + dtype.asText() + ", which is unsupported;"
-              + " store it as F32, F16 or BF16");
-    };
+    final DType type =
+        switch (dtype.asText()) {
+          case "F32" -> DType.F32;
+          case "F16" -> DType.F16;
+          case "BF16" -> DType.BF16;
+          default ->
+              throw new CheckpointException(
+                  file,
+                  "tensor "
+                      + name
+                      + " has dtype "
+                      + dtype.asText()
+                      + ", which is unsupported;"
+                      + " store it as F32, F16 or BF16");
+        };
     final long[] dims = new long[shape.size()];
     for (int i = 0; i < dims.length; i++) {
       if (!shape.get(i).isIntegralNumber() || shape.get(i).asLong() < 0) {
@@ -161,35 +180,69 @@ public final class SafetensorsCheckpoint extends IndexedCheckpoint {
       throw bad(file, name, "has an impossibly large shape " + shape);
     }
     if (begin < 0 || end < begin || end - begin != want) {
-      throw bad(file, name, "has data_offsets " + offsets + " (" + (end - begin) + " bytes) but "
-          + type + " " + Shapes.str(dims) + " needs " + want + " bytes");
+      throw bad(
+          file,
+          name,
+          "has data_offsets "
+              + offsets
+              + " ("
+              + (end - begin)
+              + " bytes) but "
+              + type
+              + " "
+              + Shapes.str(dims)
+              + " needs "
+              + want
+              + " bytes");
     }
     return new Entry(name, type, dims, begin, end);
   }
 
   /** The offsets must tile {@code [0, dataBytes)} exactly: in range, contiguous, no overlap. */
-  private static void checkCoverage(final Path file, final List<Entry> entries, final long dataBytes) {
+  private static void checkCoverage(
+      final Path file, final List<Entry> entries, final long dataBytes) {
     final List<Entry> sorted = new ArrayList<>(entries);
     sorted.sort(Comparator.comparingLong(Entry::begin).thenComparingLong(Entry::end));
     long at = 0;
     for (final Entry e : sorted) {
       if (e.begin < at) {
-        throw bad(file, e.name, "overlaps the previous tensor (data_offsets start at " + e.begin
-            + ", previous data ends at " + at + ")");
+        throw bad(
+            file,
+            e.name,
+            "overlaps the previous tensor (data_offsets start at "
+                + e.begin
+                + ", previous data ends at "
+                + at
+                + ")");
       }
       if (e.begin > at) {
-        throw bad(file, e.name, "leaves a gap: its data starts at " + e.begin + " but the previous"
-            + " data ends at " + at);
+        throw bad(
+            file,
+            e.name,
+            "leaves a gap: its data starts at "
+                + e.begin
+                + " but the previous"
+                + " data ends at "
+                + at);
       }
       at = e.end;
     }
     if (at > dataBytes) {
-      throw new CheckpointException(file, "file is truncated: the header describes " + at
-          + " bytes of tensor data but only " + dataBytes + " follow it; download or write it again");
+      throw new CheckpointException(
+          file,
+          "file is truncated: the header describes "
+              + at
+              + " bytes of tensor data but only "
+              + dataBytes
+              + " follow it; download or write it again");
     }
     if (at < dataBytes) {
-      throw new CheckpointException(file, (dataBytes - at) + " bytes after the last tensor are not"
-          + " described by the header; the file is corrupt, " + REWRITE);
+      throw new CheckpointException(
+          file,
+          (dataBytes - at)
+              + " bytes after the last tensor are not"
+              + " described by the header; the file is corrupt, "
+              + REWRITE);
     }
   }
 
@@ -212,7 +265,8 @@ public final class SafetensorsCheckpoint extends IndexedCheckpoint {
   }
 
   private static CheckpointException bad(final Path file, final String name, final String what) {
-    return new CheckpointException(file, "header entry of tensor " + name + " " + what + "; " + REWRITE);
+    return new CheckpointException(
+        file, "header entry of tensor " + name + " " + what + "; " + REWRITE);
   }
 
   /** The {@code __metadata__} strings (empty when absent), in file order. */

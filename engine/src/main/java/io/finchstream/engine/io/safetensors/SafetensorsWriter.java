@@ -51,8 +51,8 @@ public final class SafetensorsWriter {
     final Path tmp = file.resolveSibling(file.getFileName() + ".partial");
     try {
       try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), CHUNK)) {
-        out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN)
-            .putLong(header.length).array());
+        out.write(
+            ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length).array());
         out.write(header);
         for (final String name : names) {
           writeData(out, source.tensor(name), dtype);
@@ -65,8 +65,13 @@ public final class SafetensorsWriter {
       } catch (final IOException ignored) {
         // the original error matters more
       }
-      throw new CheckpointException(file, "cannot be written (" + e + "); check the directory"
-          + " exists, is writable and has space", e);
+      throw new CheckpointException(
+          file,
+          "cannot be written ("
+              + e
+              + "); check the directory"
+              + " exists, is writable and has space",
+          e);
     }
   }
 

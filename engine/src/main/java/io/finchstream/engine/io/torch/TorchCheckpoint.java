@@ -86,13 +86,18 @@ public final class TorchCheckpoint extends IndexedCheckpoint {
 
   /** The directory holding {@code data.pkl}: the archive's root, whatever its name. */
   private static String root(final Path file, final ZipIndex zip) {
-    final List<String> pickles = zip.entries().keySet().stream()
-        .filter(n -> n.equals("data.pkl") || n.endsWith("/data.pkl"))
-        .filter(n -> n.indexOf('/') == n.lastIndexOf('/'))
-        .toList();
+    final List<String> pickles =
+        zip.entries().keySet().stream()
+            .filter(n -> n.equals("data.pkl") || n.endsWith("/data.pkl"))
+            .filter(n -> n.indexOf('/') == n.lastIndexOf('/'))
+            .toList();
     if (pickles.size() != 1) {
-      throw new CheckpointException(file, "is a zip archive but not a torch.save checkpoint ("
-          + (pickles.isEmpty() ? "no" : pickles.size()) + " <root>/data.pkl entries); " + RESAVE);
+      throw new CheckpointException(
+          file,
+          "is a zip archive but not a torch.save checkpoint ("
+              + (pickles.isEmpty() ? "no" : pickles.size())
+              + " <root>/data.pkl entries); "
+              + RESAVE);
     }
     final String pkl = pickles.get(0);
     return pkl.substring(0, pkl.length() - "data.pkl".length());
@@ -103,8 +108,14 @@ public final class TorchCheckpoint extends IndexedCheckpoint {
     if (e != null && e.size() < 16) {
       final String order = text(in, zip, e).trim();
       if (!order.equals("little")) {
-        throw new CheckpointException(in.path(), "storages are " + order + "-endian; only"
-            + " little-endian files are supported, " + RESAVE + " on a little-endian machine");
+        throw new CheckpointException(
+            in.path(),
+            "storages are "
+                + order
+                + "-endian; only"
+                + " little-endian files are supported, "
+                + RESAVE
+                + " on a little-endian machine");
       }
     }
   }
@@ -112,37 +123,64 @@ public final class TorchCheckpoint extends IndexedCheckpoint {
   private static Map<?, ?> stateDict(final MappedFile in, final ZipIndex zip, final String root) {
     final ZipIndex.Entry e = zip.entries().get(root + "data.pkl");
     if (e.size() > MAX_PICKLE_BYTES) {
-      throw new CheckpointException(in.path(), "data.pkl is " + e.size() + " bytes, too large for"
-          + " a state_dict of tensors; " + RESAVE);
+      throw new CheckpointException(
+          in.path(),
+          "data.pkl is "
+              + e.size()
+              + " bytes, too large for"
+              + " a state_dict of tensors; "
+              + RESAVE);
     }
     final Object top;
     try {
       top = TorchPickle.load(bytes(in, zip, e));
     } catch (final TorchPickle.UnsupportedGlobal ex) {
-      throw new CheckpointException(in.path(), "data.pkl refers to " + ex.getMessage()
-          + ", which a state_dict of tensors never needs, so this is not a plain state_dict; "
-          + RESAVE, ex);
+      throw new CheckpointException(
+          in.path(),
+          "data.pkl refers to "
+              + ex.getMessage()
+              + ", which a state_dict of tensors never needs, so this is not a plain state_dict; "
+              + RESAVE,
+          ex);
     } catch (final IOException | RuntimeException ex) {
-      throw new CheckpointException(in.path(), "data.pkl cannot be read as a state_dict ("
-          + ex.getMessage() + "); " + RESAVE, ex);
+      throw new CheckpointException(
+          in.path(),
+          "data.pkl cannot be read as a state_dict (" + ex.getMessage() + "); " + RESAVE,
+          ex);
     }
     if (!(top instanceof Map<?, ?> map)) {
-      throw new CheckpointException(in.path(), "data.pkl holds a Python "
-          + TorchPickle.describe(top) + ", not a state_dict (a dict of tensors); " + RESAVE);
+      throw new CheckpointException(
+          in.path(),
+          "data.pkl holds a Python "
+              + TorchPickle.describe(top)
+              + ", not a state_dict (a dict of tensors); "
+              + RESAVE);
     }
     return map;
   }
 
   private static TensorRef tensorRef(final Path file, final String name, final Object value) {
     if (!(value instanceof TensorRef ref)) {
-      throw new CheckpointException(file, "state_dict entry " + name + " is a Python "
-          + TorchPickle.describe(value) + ", not a tensor, so this is not a plain state_dict"
-          + " (a training checkpoint?); " + RESAVE);
+      throw new CheckpointException(
+          file,
+          "state_dict entry "
+              + name
+              + " is a Python "
+              + TorchPickle.describe(value)
+              + ", not a tensor, so this is not a plain state_dict"
+              + " (a training checkpoint?); "
+              + RESAVE);
     }
     if (ref.storage().type().dtype() == null) {
-      throw new CheckpointException(file, "tensor " + name + " uses torch."
-          + ref.storage().type().name() + ", an unsupported storage type (only BFloat16Storage,"
-          + " HalfStorage, FloatStorage); convert it with .bfloat16() or .float() and " + RESAVE);
+      throw new CheckpointException(
+          file,
+          "tensor "
+              + name
+              + " uses torch."
+              + ref.storage().type().name()
+              + ", an unsupported storage type (only BFloat16Storage,"
+              + " HalfStorage, FloatStorage); convert it with .bfloat16() or .float() and "
+              + RESAVE);
     }
     return ref;
   }
@@ -159,19 +197,45 @@ public final class TorchCheckpoint extends IndexedCheckpoint {
       final boolean verify) {
     final ZipIndex.Entry e = zip.entries().get(root + "data/" + ref.key());
     if (e == null) {
-      throw new CheckpointException(in.path(), "tensor " + tensor + " points at storage "
-          + ref.key() + ", which the archive lacks (data/" + ref.key() + "); " + RESAVE);
+      throw new CheckpointException(
+          in.path(),
+          "tensor "
+              + tensor
+              + " points at storage "
+              + ref.key()
+              + ", which the archive lacks (data/"
+              + ref.key()
+              + "); "
+              + RESAVE);
     }
     if (e.method() != ZipIndex.STORED) {
-      throw new CheckpointException(in.path(), "zip entry " + e.name() + " is compressed (method "
-          + e.method() + "); torch.save stores entries uncompressed, so do not re-zip the file: "
-          + RESAVE);
+      throw new CheckpointException(
+          in.path(),
+          "zip entry "
+              + e.name()
+              + " is compressed (method "
+              + e.method()
+              + "); torch.save stores entries uncompressed, so do not re-zip the file: "
+              + RESAVE);
     }
     final int width = DenseTensor.bytesPerElement(ref.type().dtype());
     if (e.size() != ref.numel() * width) {
-      throw new CheckpointException(in.path(), "storage " + ref.key() + " of tensor " + tensor
-          + " holds " + e.size() + " bytes but the pickle says " + ref.numel() + " "
-          + ref.type().name() + " elements (" + ref.numel() * width + " bytes); " + RESAVE);
+      throw new CheckpointException(
+          in.path(),
+          "storage "
+              + ref.key()
+              + " of tensor "
+              + tensor
+              + " holds "
+              + e.size()
+              + " bytes but the pickle says "
+              + ref.numel()
+              + " "
+              + ref.type().name()
+              + " elements ("
+              + ref.numel() * width
+              + " bytes); "
+              + RESAVE);
     }
     final long at = zip.dataOffset(e);
     if (verify) {
@@ -187,8 +251,12 @@ public final class TorchCheckpoint extends IndexedCheckpoint {
       crc.update(in.map(at + done, Math.min(chunk, e.size() - done)));
     }
     if ((int) crc.getValue() != e.crc()) {
-      throw new CheckpointException(in.path(), "zip entry " + e.name() + " fails its CRC-32 check;"
-          + " the file is corrupt, download or save it again");
+      throw new CheckpointException(
+          in.path(),
+          "zip entry "
+              + e.name()
+              + " fails its CRC-32 check;"
+              + " the file is corrupt, download or save it again");
     }
   }
 
@@ -203,21 +271,39 @@ public final class TorchCheckpoint extends IndexedCheckpoint {
     long expected = 1;
     for (int d = size.length - 1; d >= 0; d--) {
       if (size[d] < 0 || stride.length != size.length || (size[d] != 1 && stride[d] != expected)) {
-        throw new CheckpointException(in.path(), "tensor " + name + " of shape " + Shapes.str(size)
-            + " has strides " + Shapes.str(stride) + ", which are not C-contiguous (a transposed"
-            + " or sliced view); call .contiguous() on it and " + RESAVE);
+        throw new CheckpointException(
+            in.path(),
+            "tensor "
+                + name
+                + " of shape "
+                + Shapes.str(size)
+                + " has strides "
+                + Shapes.str(stride)
+                + ", which are not C-contiguous (a transposed"
+                + " or sliced view); call .contiguous() on it and "
+                + RESAVE);
       }
       expected *= size[d];
     }
     final long numel = Shapes.numel(size);
     final long storageNumel = storage.bytes / storage.width;
     if (ref.offset() < 0 || ref.offset() + numel > storageNumel) {
-      throw new CheckpointException(in.path(), "tensor " + name + " (" + numel + " elements at"
-          + " storage offset " + ref.offset() + ") runs past the end of its storage of "
-          + storageNumel + " elements; " + RESAVE);
+      throw new CheckpointException(
+          in.path(),
+          "tensor "
+              + name
+              + " ("
+              + numel
+              + " elements at"
+              + " storage offset "
+              + ref.offset()
+              + ") runs past the end of its storage of "
+              + storageNumel
+              + " elements; "
+              + RESAVE);
     }
-    final ByteBuffer data = in.map(storage.dataAt + ref.offset() * storage.width,
-        numel * storage.width);
+    final ByteBuffer data =
+        in.map(storage.dataAt + ref.offset() * storage.width, numel * storage.width);
     return new DenseTensor(name, size, ref.storage().type().dtype(), data, open);
   }
 
@@ -230,8 +316,13 @@ public final class TorchCheckpoint extends IndexedCheckpoint {
 
   private static byte[] bytes(final MappedFile in, final ZipIndex zip, final ZipIndex.Entry e) {
     if (e.method() != ZipIndex.STORED) {
-      throw new CheckpointException(in.path(), "zip entry " + e.name() + " is compressed; torch.save"
-          + " stores entries uncompressed, so do not re-zip the file: " + RESAVE);
+      throw new CheckpointException(
+          in.path(),
+          "zip entry "
+              + e.name()
+              + " is compressed; torch.save"
+              + " stores entries uncompressed, so do not re-zip the file: "
+              + RESAVE);
     }
     final ByteBuffer b = in.read(zip.dataOffset(e), (int) e.size());
     final byte[] out = new byte[b.remaining()];

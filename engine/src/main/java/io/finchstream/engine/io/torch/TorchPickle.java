@@ -14,8 +14,8 @@ import net.razorvine.pickle.Unpickler;
 /**
  * Interprets a torch.save {@code data.pkl} (protocol 2+) into plain Java values: dicts become
  * insertion-ordered {@link LinkedHashMap}s, tensors become {@link TensorRef}s. Only the globals a
- * state_dict of tensors needs are accepted (finch-math §3.3); anything else fails with
- * {@link UnsupportedGlobal} before it could matter. Nothing from the file is executed.
+ * state_dict of tensors needs are accepted (finch-math §3.3); anything else fails with {@link
+ * UnsupportedGlobal} before it could matter. Nothing from the file is executed.
  */
 final class TorchPickle extends Unpickler {
 
@@ -79,8 +79,9 @@ final class TorchPickle extends Unpickler {
           throw new PickleException("BUILD on " + describe(stack.peek()) + ", not on a state_dict");
         }
       }
-      case Opcodes.INST, Opcodes.OBJ, Opcodes.PERSID -> throw new PickleException(
-          "protocol-0 opcode " + key + " does not occur in torch.save files");
+      case Opcodes.INST, Opcodes.OBJ, Opcodes.PERSID ->
+          throw new PickleException(
+              "protocol-0 opcode " + key + " does not occur in torch.save files");
       default -> {
         return super.dispatch(key);
       }
@@ -91,8 +92,11 @@ final class TorchPickle extends Unpickler {
   @Override
   protected Object persistentLoad(final Object pid) {
     // ('storage', torch.XxxStorage, key, location, numel)
-    if (!(pid instanceof Object[] t) || t.length != 5 || !"storage".equals(t[0])
-        || !(t[1] instanceof StorageType type) || !(t[2] instanceof String key)
+    if (!(pid instanceof Object[] t)
+        || t.length != 5
+        || !"storage".equals(t[0])
+        || !(t[1] instanceof StorageType type)
+        || !(t[2] instanceof String key)
         || !(t[4] instanceof Number numel)) {
       throw new PickleException("unexpected persistent id " + describe(pid));
     }
@@ -117,9 +121,13 @@ final class TorchPickle extends Unpickler {
     };
   }
 
-  /** {@code _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, hooks[, meta])}. */
+  /**
+   * {@code _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, hooks[,
+   * meta])}.
+   */
   private static Object rebuildTensor(final Object[] args) {
-    if (args.length < 4 || !(args[0] instanceof StorageRef storage)
+    if (args.length < 4
+        || !(args[0] instanceof StorageRef storage)
         || !(args[1] instanceof Number offset)) {
       throw new PickleException("_rebuild_tensor_v2 with unexpected arguments");
     }
@@ -148,7 +156,8 @@ final class TorchPickle extends Unpickler {
     return (Map<Object, Object>) o;
   }
 
-  private static Map<Object, Object> pairs(final List<Object> items, final Map<Object, Object> into) {
+  private static Map<Object, Object> pairs(
+      final List<Object> items, final Map<Object, Object> into) {
     for (int i = 0; i + 1 < items.size(); i += 2) {
       into.put(items.get(i), items.get(i + 1));
     }

@@ -25,7 +25,8 @@ final class ZipIndex {
   static final int STORED = 0;
 
   /** One archive member. */
-  record Entry(String name, int method, long size, long compressedSize, int crc, long localHeader) {}
+  record Entry(
+      String name, int method, long size, long compressedSize, int crc, long localHeader) {}
 
   private final MappedFile in;
   private final Map<String, Entry> entries;
@@ -53,8 +54,9 @@ final class ZipIndex {
       cdOffset = z.getLong(48);
     }
     if (cdOffset < 0 || cdSize < 0 || cdOffset + cdSize > eocd || cdSize > Integer.MAX_VALUE) {
-      throw corrupt(in, "its central directory (" + cdSize + " bytes at " + cdOffset
-          + ") lies outside the file");
+      throw corrupt(
+          in,
+          "its central directory (" + cdSize + " bytes at " + cdOffset + ") lies outside the file");
     }
     final ByteBuffer cd = in.read(cdOffset, (int) cdSize);
     final Map<String, Entry> entries = new LinkedHashMap<>();
@@ -79,7 +81,11 @@ final class ZipIndex {
   }
 
   private static Entry entry(
-      final MappedFile in, final ByteBuffer cd, final int p, final String name, final int extraLen) {
+      final MappedFile in,
+      final ByteBuffer cd,
+      final int p,
+      final String name,
+      final int extraLen) {
     final int method = cd.getShort(p + 10) & 0xFFFF;
     final int crc = cd.getInt(p + 16);
     long csize = cd.getInt(p + 20) & U32_MAX;
@@ -108,9 +114,18 @@ final class ZipIndex {
       x += 4 + len;
     }
     if (usize < 0 || csize < 0 || local < 0 || local + csize > in.size()) {
-      throw new CheckpointException(in.path(), "zip entry " + name + " (" + csize + " bytes at "
-          + local + ") lies outside the file of " + in.size() + " bytes; the file is truncated or"
-          + " corrupt, download it again");
+      throw new CheckpointException(
+          in.path(),
+          "zip entry "
+              + name
+              + " ("
+              + csize
+              + " bytes at "
+              + local
+              + ") lies outside the file of "
+              + in.size()
+              + " bytes; the file is truncated or"
+              + " corrupt, download it again");
     }
     return new Entry(name, method, usize, csize, crc, local);
   }
@@ -126,9 +141,11 @@ final class ZipIndex {
         return start + i;
       }
     }
-    throw new CheckpointException(in.path(), "is not a complete zip archive (no end-of-central-"
-        + "directory record at its end): the file is truncated or corrupt, download or save it"
-        + " again");
+    throw new CheckpointException(
+        in.path(),
+        "is not a complete zip archive (no end-of-central-"
+            + "directory record at its end): the file is truncated or corrupt, download or save it"
+            + " again");
   }
 
   private static ByteBuffer zip64Record(final MappedFile in, final long eocd) {
@@ -145,8 +162,11 @@ final class ZipIndex {
   }
 
   private static CheckpointException corrupt(final MappedFile in, final String what) {
-    return new CheckpointException(in.path(), "is a damaged zip archive: " + what
-        + "; the file is truncated or corrupt, download or save it again");
+    return new CheckpointException(
+        in.path(),
+        "is a damaged zip archive: "
+            + what
+            + "; the file is truncated or corrupt, download or save it again");
   }
 
   /** Entries by name, in central-directory order. */
@@ -162,9 +182,15 @@ final class ZipIndex {
     }
     final long at = e.localHeader() + 30 + (h.getShort(26) & 0xFFFF) + (h.getShort(28) & 0xFFFF);
     if (at + e.compressedSize() > in.size()) {
-      throw new CheckpointException(in.path(), "file is truncated: zip entry " + e.name()
-          + " needs bytes up to " + (at + e.compressedSize()) + " but the file has " + in.size()
-          + "; download or save it again");
+      throw new CheckpointException(
+          in.path(),
+          "file is truncated: zip entry "
+              + e.name()
+              + " needs bytes up to "
+              + (at + e.compressedSize())
+              + " but the file has "
+              + in.size()
+              + "; download or save it again");
     }
     return at;
   }

@@ -40,9 +40,15 @@ class GgmlCheckpointTest {
       assertThat(ckpt.format()).isEqualTo("ggml");
       assertThat(ckpt.names()).hasSize(342);
       assertThat(List.copyOf(ckpt.names()).subList(0, 8))
-          .containsExactly("emb.weight", "blocks.0.ln1.weight", "blocks.0.ln1.bias",
-              "blocks.0.ln2.weight", "blocks.0.ln2.bias", "blocks.0.ln0.weight",
-              "blocks.0.ln0.bias", "blocks.0.att.time_maa_x");
+          .containsExactly(
+              "emb.weight",
+              "blocks.0.ln1.weight",
+              "blocks.0.ln1.bias",
+              "blocks.0.ln2.weight",
+              "blocks.0.ln2.bias",
+              "blocks.0.ln0.weight",
+              "blocks.0.ln0.bias",
+              "blocks.0.att.time_maa_x");
       assertThat(List.copyOf(ckpt.names()).get(341)).isEqualTo("head.weight");
       assertThat(new int[] {ckpt.nVocab(), ckpt.nEmbed(), ckpt.nLayer()})
           .containsExactly(256, 64, 12);
@@ -62,8 +68,8 @@ class GgmlCheckpointTest {
       assertShape(ckpt.tensor("blocks.11.ffn.key.weight"), 224, 64);
       assertShape(ckpt.tensor("blocks.11.ffn.value.weight"), 64, 224);
       assertShape(ckpt.tensor("head.weight"), 256, 64);
-      assertThat(ckpt.names()).allSatisfy(
-          n -> assertThat(ckpt.tensor(n).storedType()).isEqualTo(DType.F32));
+      assertThat(ckpt.names())
+          .allSatisfy(n -> assertThat(ckpt.tensor(n).storedType()).isEqualTo(DType.F32));
     }
   }
 
@@ -91,8 +97,8 @@ class GgmlCheckpointTest {
   }
 
   /**
-   * The FP16 file is the FP32 file with its matrices rounded to IEEE half: equal values except a few
-   * hundred tiny ones (below 2^-14, fp16 subnormals) that differ by the rounding.
+   * The FP16 file is the FP32 file with its matrices rounded to IEEE half: equal values except a
+   * few hundred tiny ones (below 2^-14, fp16 subnormals) that differ by the rounding.
    */
   @Test
   void shouldReadFp16FileAsTheFp32ValuesRoundedToHalf() {
@@ -164,7 +170,8 @@ class GgmlCheckpointTest {
 
   @Test
   void shouldDequantizeQ8_0Blocks() throws IOException {
-    // two blocks: d = 0.25 with q = j - 16, d = -2 with q = 127 - 8j (fp16 0x3400 = 0.25, 0xC000 = -2)
+    // two blocks: d = 0.25 with q = j - 16, d = -2 with q = 127 - 8j (fp16 0x3400 = 0.25, 0xC000 =
+    // -2)
     final ByteBuffer b = ByteBuffer.allocate(2 * 34).order(ByteOrder.LITTLE_ENDIAN);
     b.putShort((short) 0x3400);
     for (int j = 0; j < 32; j++) {
@@ -174,9 +181,12 @@ class GgmlCheckpointTest {
     for (int j = 0; j < 32; j++) {
       b.put((byte) (127 - 8 * j));
     }
-    final Path file = new GgmlFileWriter().header(4, 32).minimalV6(4, 32)
-        .tensor("blocks.0.att.key.weight", 9, new int[] {32, 2}, b.array())
-        .write(tmp.resolve("q8.bin"));
+    final Path file =
+        new GgmlFileWriter()
+            .header(4, 32)
+            .minimalV6(4, 32)
+            .tensor("blocks.0.att.key.weight", 9, new int[] {32, 2}, b.array())
+            .write(tmp.resolve("q8.bin"));
     try (GgmlCheckpoint ckpt = GgmlCheckpoint.open(file)) {
       final CheckpointTensor t = ckpt.tensor("blocks.0.att.key.weight");
       assertThat(t.storedType()).isEqualTo(DType.Q8_0);
@@ -197,9 +207,12 @@ class GgmlCheckpointTest {
     for (int j = 0; j < 16; j++) {
       b.put((byte) (j | (15 - j) << 4));
     }
-    final Path file = new GgmlFileWriter().header(4, 32).minimalV6(4, 32)
-        .tensor("blocks.0.att.key.weight", 8, new int[] {32, 1}, b.array())
-        .write(tmp.resolve("q5.bin"));
+    final Path file =
+        new GgmlFileWriter()
+            .header(4, 32)
+            .minimalV6(4, 32)
+            .tensor("blocks.0.att.key.weight", 8, new int[] {32, 1}, b.array())
+            .write(tmp.resolve("q5.bin"));
     try (GgmlCheckpoint ckpt = GgmlCheckpoint.open(file)) {
       final float[] v = ckpt.tensor("blocks.0.att.key.weight").toFloats();
       for (int j = 0; j < 16; j++) {
@@ -214,9 +227,12 @@ class GgmlCheckpointTest {
   @CsvSource({"2, Q4_0", "3, Q4_1", "7, Q5_0"})
   void shouldRejectUnsupportedQuantizationsWithAFix(final int code, final String type)
       throws IOException {
-    final Path file = new GgmlFileWriter().header(4, 32).minimalV6(4, 32)
-        .tensor("blocks.0.att.key.weight", code, new int[] {32, 1}, new byte[24])
-        .write(tmp.resolve("q.bin"));
+    final Path file =
+        new GgmlFileWriter()
+            .header(4, 32)
+            .minimalV6(4, 32)
+            .tensor("blocks.0.att.key.weight", code, new int[] {32, 1}, new byte[24])
+            .write(tmp.resolve("q.bin"));
     assertThatThrownBy(() -> GgmlCheckpoint.open(file))
         .isInstanceOf(CheckpointException.class)
         .hasMessageContaining(file.toString())
@@ -237,9 +253,11 @@ class GgmlCheckpointTest {
 
   @Test
   void shouldRejectWrongMagic() throws IOException {
-    final Path file = new GgmlFileWriter()
-        .header(0x67676a74, GgmlCheckpoint.VERSION, 4, 32, 1).minimalV6(4, 32)
-        .write(tmp.resolve("ggjt.bin"));
+    final Path file =
+        new GgmlFileWriter()
+            .header(0x67676a74, GgmlCheckpoint.VERSION, 4, 32, 1)
+            .minimalV6(4, 32)
+            .write(tmp.resolve("ggjt.bin"));
     assertThatThrownBy(() -> GgmlCheckpoint.open(file))
         .isInstanceOf(CheckpointException.class)
         .hasMessageContaining(file.toString())
@@ -249,9 +267,11 @@ class GgmlCheckpointTest {
   @ParameterizedTest
   @ValueSource(ints = {100, 102, -1})
   void shouldRejectOtherVersions(final int version) throws IOException {
-    final Path file = new GgmlFileWriter()
-        .header(GgmlCheckpoint.MAGIC, version, 4, 32, 1).minimalV6(4, 32)
-        .write(tmp.resolve("v.bin"));
+    final Path file =
+        new GgmlFileWriter()
+            .header(GgmlCheckpoint.MAGIC, version, 4, 32, 1)
+            .minimalV6(4, 32)
+            .write(tmp.resolve("v.bin"));
     assertThatThrownBy(() -> GgmlCheckpoint.open(file))
         .isInstanceOf(CheckpointException.class)
         .hasMessageContaining(file.toString())
@@ -285,20 +305,42 @@ class GgmlCheckpointTest {
   @Test
   void shouldRejectNonsenseRecords() throws IOException {
     final List<Path> files = new ArrayList<>();
-    files.add(new GgmlFileWriter().header(4, 32).minimalV6(4, 32)
-        .ints(9, 3, 0).write(tmp.resolve("dims.bin")));
-    files.add(new GgmlFileWriter().header(4, 32).minimalV6(4, 32)
-        .ints(1, -5, 0).write(tmp.resolve("key.bin")));
-    files.add(new GgmlFileWriter().header(4, 32).minimalV6(4, 32)
-        .f32("x", new int[] {0}).write(tmp.resolve("ne.bin")));
-    files.add(new GgmlFileWriter().header(4, 32).minimalV6(4, 32)
-        .f32("emb.weight", new int[] {1}, 1f).write(tmp.resolve("dup.bin")));
-    files.add(new GgmlFileWriter().header(4, 32).minimalV6(4, 32)
-        .tensor("blocks.0.att.key.weight", 99, new int[] {32}, new byte[128])
-        .write(tmp.resolve("type.bin")));
-    files.add(new GgmlFileWriter().header(4, 32).minimalV6(4, 32)
-        .tensor("blocks.0.att.key.weight", 8, new int[] {16}, new byte[12])
-        .write(tmp.resolve("block.bin")));
+    files.add(
+        new GgmlFileWriter()
+            .header(4, 32)
+            .minimalV6(4, 32)
+            .ints(9, 3, 0)
+            .write(tmp.resolve("dims.bin")));
+    files.add(
+        new GgmlFileWriter()
+            .header(4, 32)
+            .minimalV6(4, 32)
+            .ints(1, -5, 0)
+            .write(tmp.resolve("key.bin")));
+    files.add(
+        new GgmlFileWriter()
+            .header(4, 32)
+            .minimalV6(4, 32)
+            .f32("x", new int[] {0})
+            .write(tmp.resolve("ne.bin")));
+    files.add(
+        new GgmlFileWriter()
+            .header(4, 32)
+            .minimalV6(4, 32)
+            .f32("emb.weight", new int[] {1}, 1f)
+            .write(tmp.resolve("dup.bin")));
+    files.add(
+        new GgmlFileWriter()
+            .header(4, 32)
+            .minimalV6(4, 32)
+            .tensor("blocks.0.att.key.weight", 99, new int[] {32}, new byte[128])
+            .write(tmp.resolve("type.bin")));
+    files.add(
+        new GgmlFileWriter()
+            .header(4, 32)
+            .minimalV6(4, 32)
+            .tensor("blocks.0.att.key.weight", 8, new int[] {16}, new byte[12])
+            .write(tmp.resolve("block.bin")));
     for (final Path file : files) {
       assertThatThrownBy(() -> GgmlCheckpoint.open(file))
           .as(file.getFileName().toString())
@@ -310,9 +352,12 @@ class GgmlCheckpointTest {
 
   @Test
   void shouldRejectConverterShapesThatAreNotRwkv6() throws IOException {
-    final Path file = new GgmlFileWriter().header(4, 32).minimalV6(4, 32)
-        .f32("blocks.0.att.time_faaaa", new int[] {8, 4}, new float[32])
-        .write(tmp.resolve("faaaa.bin"));
+    final Path file =
+        new GgmlFileWriter()
+            .header(4, 32)
+            .minimalV6(4, 32)
+            .f32("blocks.0.att.time_faaaa", new int[] {8, 4}, new float[32])
+            .write(tmp.resolve("faaaa.bin"));
     assertThatThrownBy(() -> GgmlCheckpoint.open(file))
         .isInstanceOf(CheckpointException.class)
         .hasMessageContaining(file.toString())
@@ -322,15 +367,17 @@ class GgmlCheckpointTest {
 
   @Test
   void shouldRejectFilesThatAreNotRwkv6OrDisagreeWithTheirHeader() throws IOException {
-    final Path v5 = new GgmlFileWriter().header(4, 32)
-        .f32("emb.weight", new int[] {32, 4}, new float[128])
-        .write(tmp.resolve("v5.bin"));
+    final Path v5 =
+        new GgmlFileWriter()
+            .header(4, 32)
+            .f32("emb.weight", new int[] {32, 4}, new float[128])
+            .write(tmp.resolve("v5.bin"));
     assertThatThrownBy(() -> GgmlCheckpoint.open(v5))
         .isInstanceOf(CheckpointException.class)
         .hasMessageContaining(v5.toString())
         .hasMessageContaining("not an RWKV-6 (Finch) model");
-    final Path mismatch = new GgmlFileWriter().header(8, 32).minimalV6(4, 32)
-        .write(tmp.resolve("mismatch.bin"));
+    final Path mismatch =
+        new GgmlFileWriter().header(8, 32).minimalV6(4, 32).write(tmp.resolve("mismatch.bin"));
     assertThatThrownBy(() -> GgmlCheckpoint.open(mismatch))
         .isInstanceOf(CheckpointException.class)
         .hasMessageContaining("header says n_vocab=8, n_embed=32 but emb.weight is [4, 32]");

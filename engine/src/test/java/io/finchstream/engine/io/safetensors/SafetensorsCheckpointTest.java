@@ -26,20 +26,28 @@ class SafetensorsCheckpointTest {
 
   @Test
   void shouldReadF32F16AndBf16WithShapesAndMetadata() throws IOException {
-    // F16 0x3c00 = 1, 0xc000 = -2, 0x3555 = 0.33325195; BF16 0x3f80 = 1, 0xc040 = -3, 0x3eaa = 0.33203125
-    final String header = "{\"__metadata__\":{\"format\":\"pt\",\"note\":\"x\"},"
-        + "\"a\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,16]},"
-        + "\"b\":{\"dtype\":\"F16\",\"shape\":[3],\"data_offsets\":[16,22]},"
-        + "\"c\":{\"dtype\":\"BF16\",\"shape\":[1,1,3],\"data_offsets\":[22,28]},"
-        + "\"s\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[28,32]}}";
-    final Path file = RawSafetensors.write(tmp.resolve("x.bin"), header, concat(
-        f32(1.5f, -2f, 0.25f, 8f), u16(0x3c00, 0xc000, 0x3555), u16(0x3f80, 0xc040, 0x3eaa),
-        f32(42f)));
+    // F16 0x3c00 = 1, 0xc000 = -2, 0x3555 = 0.33325195; BF16 0x3f80 = 1, 0xc040 = -3, 0x3eaa =
+    // 0.33203125
+    final String header =
+        "{\"__metadata__\":{\"format\":\"pt\",\"note\":\"x\"},"
+            + "\"a\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,16]},"
+            + "\"b\":{\"dtype\":\"F16\",\"shape\":[3],\"data_offsets\":[16,22]},"
+            + "\"c\":{\"dtype\":\"BF16\",\"shape\":[1,1,3],\"data_offsets\":[22,28]},"
+            + "\"s\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[28,32]}}";
+    final Path file =
+        RawSafetensors.write(
+            tmp.resolve("x.bin"),
+            header,
+            concat(
+                f32(1.5f, -2f, 0.25f, 8f),
+                u16(0x3c00, 0xc000, 0x3555),
+                u16(0x3f80, 0xc040, 0x3eaa),
+                f32(42f)));
     try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(file)) {
       assertThat(ckpt.format()).isEqualTo("safetensors");
       assertThat(ckpt.names()).containsExactly("a", "b", "c", "s");
-      assertThat(ckpt.metadata()).containsExactly(
-          java.util.Map.entry("format", "pt"), java.util.Map.entry("note", "x"));
+      assertThat(ckpt.metadata())
+          .containsExactly(java.util.Map.entry("format", "pt"), java.util.Map.entry("note", "x"));
       assertThat(ckpt.hfNames()).isFalse();
       assertThat(ckpt.tensor("a").shape()).containsExactly(2, 2);
       assertThat(ckpt.tensor("a").toFloats()).containsExactly(1.5f, -2f, 0.25f, 8f);
@@ -55,15 +63,27 @@ class SafetensorsCheckpointTest {
 
   @Test
   void shouldMapHuggingFaceNamesToCanonicalOnes() throws IOException {
-    final String[] hf = {"rwkv.embeddings.weight", "rwkv.blocks.0.pre_ln.weight",
-        "rwkv.blocks.0.ln1.bias", "rwkv.blocks.0.attention.time_maa_w1",
-        "rwkv.blocks.11.attention.ln_x.weight", "rwkv.blocks.3.feed_forward.key.weight",
-        "rwkv.ln_out.weight", "head.weight"};
+    final String[] hf = {
+      "rwkv.embeddings.weight",
+      "rwkv.blocks.0.pre_ln.weight",
+      "rwkv.blocks.0.ln1.bias",
+      "rwkv.blocks.0.attention.time_maa_w1",
+      "rwkv.blocks.11.attention.ln_x.weight",
+      "rwkv.blocks.3.feed_forward.key.weight",
+      "rwkv.ln_out.weight",
+      "head.weight"
+    };
     final StringBuilder header = new StringBuilder("{");
     for (int i = 0; i < hf.length; i++) {
-      header.append(i == 0 ? "" : ",").append('"').append(hf[i])
+      header
+          .append(i == 0 ? "" : ",")
+          .append('"')
+          .append(hf[i])
           .append("\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[")
-          .append(4 * i).append(',').append(4 * i + 4).append("]}");
+          .append(4 * i)
+          .append(',')
+          .append(4 * i + 4)
+          .append("]}");
     }
     final float[] values = new float[hf.length];
     for (int i = 0; i < values.length; i++) {
@@ -72,38 +92,48 @@ class SafetensorsCheckpointTest {
     final Path file = RawSafetensors.write(tmp.resolve("hf"), header + "}", f32(values));
     try (Checkpoint ckpt = Checkpoints.open(file, LoadProgress.NONE)) {
       assertThat(ckpt).isInstanceOf(SafetensorsCheckpoint.class);
-      assertThat(ckpt.names()).containsExactly("emb.weight", "blocks.0.ln0.weight",
-          "blocks.0.ln1.bias", "blocks.0.att.time_maa_w1", "blocks.11.att.ln_x.weight",
-          "blocks.3.ffn.key.weight", "ln_out.weight", "head.weight");
+      assertThat(ckpt.names())
+          .containsExactly(
+              "emb.weight",
+              "blocks.0.ln0.weight",
+              "blocks.0.ln1.bias",
+              "blocks.0.att.time_maa_w1",
+              "blocks.11.att.ln_x.weight",
+              "blocks.3.ffn.key.weight",
+              "ln_out.weight",
+              "head.weight");
       assertThat(ckpt.tensor("blocks.3.ffn.key.weight").toFloats()).containsExactly(5f);
     }
   }
 
   @ParameterizedTest(name = "{0}")
-  @CsvSource(delimiter = '|', value = {
-      "overlap | {\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
-          + "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}} | 12"
-          + " | overlaps the previous tensor",
-      "gap | {\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
-          + "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}} | 12 | leaves a gap",
-      "beyond | {\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}} | 8"
-          + " | file is truncated",
-      "trailing | {\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}} | 8"
-          + " | are not described by the header",
-      "size | {\"a\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}} | 8 | needs 12 bytes",
-      "dtype | {\"a\":{\"dtype\":\"I8\",\"shape\":[8],\"data_offsets\":[0,8]}} | 8"
-          + " | store it as F32, F16 or BF16",
-      "json | {\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]} | 4"
-          + " | header is not valid JSON",
-      "duplicate | {\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
-          + "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}} | 8"
-          + " | header is not valid JSON",
-      "fields | {\"a\":{\"dtype\":\"F32\",\"shape\":[1]}} | 4 | needs \"dtype\"",
-      "shape | {\"a\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,4]}} | 4"
-          + " | has a bad shape",
-      "metadata | {\"__metadata__\":{\"k\":1},\"a\":{\"dtype\":\"F32\",\"shape\":[1],"
-          + "\"data_offsets\":[0,4]}} | 4 | is not a string",
-      "array | [1,2] | 0 | header is not a JSON object"})
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "overlap | {\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+            + "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}} | 12"
+            + " | overlaps the previous tensor",
+        "gap | {\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+            + "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}} | 12 | leaves a gap",
+        "beyond | {\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}} | 8"
+            + " | file is truncated",
+        "trailing | {\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}} | 8"
+            + " | are not described by the header",
+        "size | {\"a\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}} | 8 | needs 12 bytes",
+        "dtype | {\"a\":{\"dtype\":\"I8\",\"shape\":[8],\"data_offsets\":[0,8]}} | 8"
+            + " | store it as F32, F16 or BF16",
+        "json | {\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]} | 4"
+            + " | header is not valid JSON",
+        "duplicate | {\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+            + "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}} | 8"
+            + " | header is not valid JSON",
+        "fields | {\"a\":{\"dtype\":\"F32\",\"shape\":[1]}} | 4 | needs \"dtype\"",
+        "shape | {\"a\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,4]}} | 4"
+            + " | has a bad shape",
+        "metadata | {\"__metadata__\":{\"k\":1},\"a\":{\"dtype\":\"F32\",\"shape\":[1],"
+            + "\"data_offsets\":[0,4]}} | 4 | is not a string",
+        "array | [1,2] | 0 | header is not a JSON object"
+      })
   void shouldRejectMalformedFilesNamingTheProblem(
       final String label, final String header, final int dataBytes, final String problem)
       throws IOException {
@@ -116,8 +146,11 @@ class SafetensorsCheckpointTest {
 
   @Test
   void shouldRejectTruncatedHeaders() throws IOException {
-    final Path good = RawSafetensors.write(tmp.resolve("good"),
-        "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", f32(1f));
+    final Path good =
+        RawSafetensors.write(
+            tmp.resolve("good"),
+            "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}",
+            f32(1f));
     final byte[] all = Files.readAllBytes(good);
     for (final int cut : new int[] {5, 20, all.length - 1}) {
       final Path file = Files.write(tmp.resolve("cut" + cut), Arrays.copyOf(all, cut));

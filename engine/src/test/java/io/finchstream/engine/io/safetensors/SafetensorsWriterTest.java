@@ -25,7 +25,8 @@ class SafetensorsWriterTest {
   @Test
   void shouldRoundTripFloat32ExactlyWithMetadata() {
     final Path file = tmp.resolve("m.safetensors");
-    try (GgmlCheckpoint src = GgmlCheckpoint.open(SharedData.require("tiny-rwkv-6v0-1m-FP32.bin"))) {
+    try (GgmlCheckpoint src =
+        GgmlCheckpoint.open(SharedData.require("tiny-rwkv-6v0-1m-FP32.bin"))) {
       SafetensorsWriter.write(file, src, DType.F32, Map.of("arch", "finch"));
       try (SafetensorsCheckpoint back = SafetensorsCheckpoint.open(file)) {
         assertThat(back.names()).containsExactlyElementsOf(src.names());
@@ -44,15 +45,16 @@ class SafetensorsWriterTest {
     // 1 + 2^-8 is a tie -> 1 (even); 1 + 3·2^-8 is a tie -> 1 + 2^-6 (even); 1 + 2^-8 + 2^-20 -> up
     final float[] in = {1f, 1.00390625f, 1.01171875f, 1.0039072f, -2.5f, 65280f};
     final float[] want = {1f, 1f, 1.015625f, 1.0078125f, -2.5f, 65280f};
-    final MemoryCheckpoint src = MemoryCheckpoint.builder("r")
-        .put("head.weight", new long[] {2, 3}, in).build();
+    final MemoryCheckpoint src =
+        MemoryCheckpoint.builder("r").put("head.weight", new long[] {2, 3}, in).build();
     final Path file = tmp.resolve("b.safetensors");
     SafetensorsWriter.write(file, src, DType.BF16, Map.of());
     final byte[] raw = Files.readAllBytes(file);
     final long headerLen = ByteBuffer.wrap(raw, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
     assertThat(headerLen % 8).isZero();
     assertThat(new String(raw, 8, (int) headerLen, StandardCharsets.UTF_8))
-        .startsWith("{\"head.weight\":{\"dtype\":\"BF16\",\"shape\":[2,3],\"data_offsets\":[0,12]}}");
+        .startsWith(
+            "{\"head.weight\":{\"dtype\":\"BF16\",\"shape\":[2,3],\"data_offsets\":[0,12]}}");
     assertThat(raw.length).isEqualTo(8 + headerLen + 12);
     try (SafetensorsCheckpoint back = SafetensorsCheckpoint.open(file)) {
       assertThat(back.tensor("head.weight").storedType()).isEqualTo(DType.BF16);
@@ -64,8 +66,8 @@ class SafetensorsWriterTest {
 
   @Test
   void shouldFailNamingTheFileWhenTheDirectoryIsMissing() {
-    final MemoryCheckpoint src = MemoryCheckpoint.builder("r")
-        .put("x", new long[] {1}, new float[] {1}).build();
+    final MemoryCheckpoint src =
+        MemoryCheckpoint.builder("r").put("x", new long[] {1}, new float[] {1}).build();
     final Path file = tmp.resolve("no/such/dir/m.safetensors");
     assertThatThrownBy(() -> SafetensorsWriter.write(file, src, DType.F32, Map.of()))
         .isInstanceOf(CheckpointException.class)

@@ -111,10 +111,13 @@ class TorchCheckpointTest {
   void shouldVerifyChecksumsAndReportProgressThroughCheckpointsOpen() throws IOException {
     final Path file = Fixtures.file(BF16);
     final List<long[]> updates = new ArrayList<>();
-    try (Checkpoint ckpt = Checkpoints.open(file, (phase, done, total) -> {
-      assertThat(phase).contains("CRC-32");
-      updates.add(new long[] {done, total});
-    })) {
+    try (Checkpoint ckpt =
+        Checkpoints.open(
+            file,
+            (phase, done, total) -> {
+              assertThat(phase).contains("CRC-32");
+              updates.add(new long[] {done, total});
+            })) {
       assertThat(ckpt).isInstanceOf(TorchCheckpoint.class);
     }
     final long total = storageBytes(file);
@@ -131,7 +134,7 @@ class TorchCheckpointTest {
     final int at = indexOf(bytes, "finch-tiny-bf16/data/0".getBytes()) + 200; // inside emb data
     bytes[at] ^= 0x10;
     final Path file = Files.write(tmp.resolve("flipped.pth"), bytes);
-    assertThatThrownBy(() -> TorchCheckpoint.open(file, (p, d, t) -> { }, true))
+    assertThatThrownBy(() -> TorchCheckpoint.open(file, (p, d, t) -> {}, true))
         .isInstanceOf(CheckpointException.class)
         .hasMessageContaining(file.toString())
         .hasMessageContaining("data/0 fails its CRC-32 check");
@@ -139,8 +142,8 @@ class TorchCheckpointTest {
 
   @Test
   void shouldFindTheArchiveRootWhateverItsName() throws IOException {
-    final Path renamed = rewriteZip(Fixtures.file(BF16), tmp.resolve("x.bin"), "archive/",
-        ZipEntry.STORED, 0);
+    final Path renamed =
+        rewriteZip(Fixtures.file(BF16), tmp.resolve("x.bin"), "archive/", ZipEntry.STORED, 0);
     try (TorchCheckpoint a = TorchCheckpoint.open(renamed);
         TorchCheckpoint b = TorchCheckpoint.open(Fixtures.file(BF16))) {
       assertThat(a.names()).containsExactlyElementsOf(b.names());
@@ -151,10 +154,11 @@ class TorchCheckpointTest {
   @Test
   void shouldReadZip64Archives() throws IOException {
     // more than 65535 entries make the writer use the Zip64 end-of-central-directory records
-    final Path big = rewriteZip(Fixtures.file(BF16), tmp.resolve("z64.pth"), "big/",
-        ZipEntry.STORED, 66_000);
-    final byte[] tail = Arrays.copyOfRange(Files.readAllBytes(big), (int) Files.size(big) - 98,
-        (int) Files.size(big));
+    final Path big =
+        rewriteZip(Fixtures.file(BF16), tmp.resolve("z64.pth"), "big/", ZipEntry.STORED, 66_000);
+    final byte[] tail =
+        Arrays.copyOfRange(
+            Files.readAllBytes(big), (int) Files.size(big) - 98, (int) Files.size(big));
     assertThat(indexOf(tail, new byte[] {0x50, 0x4b, 0x06, 0x06})).as("Zip64 record").isZero();
     try (TorchCheckpoint a = TorchCheckpoint.open(big);
         TorchCheckpoint b = TorchCheckpoint.open(Fixtures.file(BF16))) {
@@ -165,8 +169,8 @@ class TorchCheckpointTest {
 
   @Test
   void shouldRejectCompressedArchives() throws IOException {
-    final Path deflated = rewriteZip(Fixtures.file(BF16), tmp.resolve("z.pth"), "archive/",
-        ZipEntry.DEFLATED, 0);
+    final Path deflated =
+        rewriteZip(Fixtures.file(BF16), tmp.resolve("z.pth"), "archive/", ZipEntry.DEFLATED, 0);
     assertThatThrownBy(() -> TorchCheckpoint.open(deflated))
         .isInstanceOf(CheckpointException.class)
         .hasMessageContaining(deflated.toString())
@@ -179,26 +183,29 @@ class TorchCheckpointTest {
   void shouldRejectTruncatedCopies(final int length) throws IOException {
     final byte[] all = Files.readAllBytes(Fixtures.file(BF16));
     final Path file = Files.write(tmp.resolve("cut" + length + ".pth"), Arrays.copyOf(all, length));
-    assertThatThrownBy(() -> Checkpoints.open(file, (p, d, t) -> { }))
+    assertThatThrownBy(() -> Checkpoints.open(file, (p, d, t) -> {}))
         .isInstanceOf(CheckpointException.class)
         .hasMessageContaining(file.toString())
         .hasMessageContaining("truncated");
   }
 
   @ParameterizedTest(name = "{0}")
-  @CsvSource(delimiter = '|', value = {
-      "noncontiguous.pth | emb.weight of shape [3, 4] has strides [1, 3], which are not"
-          + " C-contiguous | .contiguous()",
-      "int64-storage.pth | tensor step uses torch.LongStorage, an unsupported storage type"
-          + " | .bfloat16() or .float()",
-      "list-not-state-dict.pth | data.pkl holds a Python list, not a state_dict | torch.save(",
-      "training-checkpoint.pth | state_dict entry model is a Python OrderedDict, not a tensor"
-          + " | model.state_dict()",
-      "foreign-global.pth | data.pkl refers to argparse.Namespace | model.state_dict()"})
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "noncontiguous.pth | emb.weight of shape [3, 4] has strides [1, 3], which are not"
+            + " C-contiguous | .contiguous()",
+        "int64-storage.pth | tensor step uses torch.LongStorage, an unsupported storage type"
+            + " | .bfloat16() or .float()",
+        "list-not-state-dict.pth | data.pkl holds a Python list, not a state_dict | torch.save(",
+        "training-checkpoint.pth | state_dict entry model is a Python OrderedDict, not a tensor"
+            + " | model.state_dict()",
+        "foreign-global.pth | data.pkl refers to argparse.Namespace | model.state_dict()"
+      })
   void shouldRejectMalformedFixturesWithOneClearError(
       final String fixture, final String problem, final String fix) {
     final Path file = Fixtures.file("pth-bad/" + fixture);
-    assertThatThrownBy(() -> Checkpoints.open(file, (p, d, t) -> { }))
+    assertThatThrownBy(() -> Checkpoints.open(file, (p, d, t) -> {}))
         .isInstanceOf(CheckpointException.class)
         .hasMessageContaining(file.toString())
         .hasMessageContaining(problem)
@@ -213,7 +220,7 @@ class TorchCheckpointTest {
       zip.write("hello".getBytes());
       zip.closeEntry();
     }
-    assertThatThrownBy(() -> Checkpoints.open(file, (p, d, t) -> { }))
+    assertThatThrownBy(() -> Checkpoints.open(file, (p, d, t) -> {}))
         .isInstanceOf(CheckpointException.class)
         .hasMessageContaining(file.toString())
         .hasMessageContaining("not a torch.save checkpoint");
@@ -233,17 +240,22 @@ class TorchCheckpointTest {
       sumSq += (double) x * x;
     }
     assertThat(sum).as(name + " sum").isCloseTo(t.get("sum").asDouble(), within(1e-9 * v.length));
-    assertThat(sumSq).as(name + " sum_sq")
+    assertThat(sumSq)
+        .as(name + " sum_sq")
         .isCloseTo(t.get("sum_sq").asDouble(), within(1e-9 * v.length));
     for (int i = 0; i < 4; i++) {
-      assertThat((double) v[i]).as(name + "[" + i + "]").isEqualTo(t.get("first").get(i).asDouble());
+      assertThat((double) v[i])
+          .as(name + "[" + i + "]")
+          .isEqualTo(t.get("first").get(i).asDouble());
     }
     assertThat((double) v[v.length - 1]).as(name + " last").isEqualTo(t.get("last").asDouble());
   }
 
   private static long storageBytes(final Path file) throws IOException {
     try (ZipFile zip = new ZipFile(file.toFile())) {
-      return zip.stream().filter(e -> e.getName().contains("/data/")).mapToLong(ZipEntry::getSize)
+      return zip.stream()
+          .filter(e -> e.getName().contains("/data/"))
+          .mapToLong(ZipEntry::getSize)
           .sum();
     }
   }
@@ -263,7 +275,8 @@ class TorchCheckpointTest {
         try (InputStream is = in.getInputStream(e)) {
           data = is.readAllBytes();
         }
-        final ZipEntry copy = new ZipEntry(root + e.getName().substring(e.getName().indexOf('/') + 1));
+        final ZipEntry copy =
+            new ZipEntry(root + e.getName().substring(e.getName().indexOf('/') + 1));
         copy.setMethod(method);
         if (method == ZipEntry.STORED) {
           final CRC32 crc = new CRC32();
