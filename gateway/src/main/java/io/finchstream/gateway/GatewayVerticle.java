@@ -5,6 +5,7 @@ import io.finchstream.gateway.conversation.ConversationRoutes;
 import io.finchstream.gateway.http.AccessLog;
 import io.finchstream.gateway.http.ApiKeyAuth;
 import io.finchstream.gateway.http.Failures;
+import io.finchstream.gateway.http.JsonContent;
 import io.finchstream.gateway.openai.ChatCompletions;
 import io.finchstream.gateway.ops.HealthRoutes;
 import io.vertx.core.Future;
@@ -68,6 +69,7 @@ public final class GatewayVerticle extends VerticleBase {
     on(router, HttpMethod.GET, "/metrics", health::metrics);
 
     router.route("/v1/*").handler(new ApiKeyAuth(config.apiKeys())).handler(services.rateLimiter());
+    router.post("/v1/*").handler(new JsonContent());
     router.post("/v1/*").handler(BodyHandler.create(false).setBodyLimit(bodyLimit));
     on(
         router,

@@ -60,6 +60,14 @@ public record ApiError(int status, String type, String code, String message, Str
     return new ApiError(413, INVALID, "payload_too_large", message, param);
   }
 
+  public static ApiError unsupportedMediaType(final String message) {
+    return new ApiError(415, INVALID, "unsupported_media_type", message, null);
+  }
+
+  public static ApiError forbidden(final String code, final String message) {
+    return new ApiError(403, "permission_error", code, message, null);
+  }
+
   public static ApiError rateLimited(final String message) {
     return new ApiError(429, "rate_limit_error", "rate_limited", message, null);
   }
