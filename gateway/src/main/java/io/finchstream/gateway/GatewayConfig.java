@@ -68,7 +68,16 @@ public final class GatewayConfig extends AbstractConfig {
 
   public static final String CORS_ORIGINS_CONFIG = "gateway.cors.origins";
   public static final String CORS_ORIGINS_DOC =
-      "Origins allowed to call the API from a browser (CORS), comma-separated, or * for any. Empty: CORS off.";
+      "Origins (scheme://host[:port]) of web pages allowed to use the API and its WebSockets from a browser, besides"
+          + " the gateway's own pages, comma-separated, or * for any. Empty: none (CORS off). Requests from other pages"
+          + " get 403.";
+
+  public static final String ALLOWED_HOSTS_CONFIG = "gateway.allowed.hosts";
+  public static final String ALLOWED_HOSTS_DOC =
+      "Host names the gateway answers to (the Host header), comma-separated, or * for any; localhost and IP addresses"
+          + " are always accepted. Empty: any name while API keys are required, only localhost and IP addresses while"
+          + " they are off (DNS-rebinding protection: another web site cannot use a keyless gateway through a name of"
+          + " its own). /health/* answers to any host.";
 
   public static final String REQUEST_TIMEOUT_CONFIG = "gateway.request.timeout.ms";
   public static final String REQUEST_TIMEOUT_DOC =
@@ -149,6 +158,7 @@ public final class GatewayConfig extends AbstractConfig {
             Importance.MEDIUM,
             BODY_LIMIT_DOC)
         .define(CORS_ORIGINS_CONFIG, Type.LIST, "", Importance.MEDIUM, CORS_ORIGINS_DOC)
+        .define(ALLOWED_HOSTS_CONFIG, Type.LIST, "", Importance.MEDIUM, ALLOWED_HOSTS_DOC)
         .define(
             REQUEST_TIMEOUT_CONFIG,
             Type.LONG,

@@ -5,7 +5,9 @@ import io.finchstream.gateway.conversation.ConversationRoutes;
 import io.finchstream.gateway.http.AccessLog;
 import io.finchstream.gateway.http.ApiKeyAuth;
 import io.finchstream.gateway.http.Failures;
+import io.finchstream.gateway.http.HostCheck;
 import io.finchstream.gateway.http.JsonContent;
+import io.finchstream.gateway.http.OriginCheck;
 import io.finchstream.gateway.openai.ChatCompletions;
 import io.finchstream.gateway.ops.HealthRoutes;
 import io.vertx.core.Future;
@@ -57,8 +59,6 @@ public final class GatewayVerticle extends VerticleBase {
     final Router router = Router.router(vertx);
 
     router.route().handler(new AccessLog(services.ports().metrics()));
-    cors(config.getList(GatewayConfig.CORS_ORIGINS_CONFIG))
-        .ifPresent(cors -> router.route().handler(cors));
     router.route().failureHandler(failures);
     router.errorHandler(404, failures);
     router.errorHandler(405, failures);
@@ -66,9 +66,21 @@ public final class GatewayVerticle extends VerticleBase {
 
     on(router, HttpMethod.GET, "/health/live", health::live);
     on(router, HttpMethod.GET, "/health/ready", health::ready);
-    on(router, HttpMethod.GET, "/metrics", health::metrics);
 
-    router.route("/v1/*").handler(new ApiKeyAuth(config.apiKeys())).handler(services.rateLimiter());
+    // Probes (above) answer to any Host; everything else only to known names, and the API only to
+    // pages of this server or of gateway.cors.origins.
+    router
+        .route()
+        .handler(
+            new HostCheck(
+                config.getList(GatewayConfig.ALLOWED_HOSTS_CONFIG), !config.apiKeys().isEmpty()));
+    on(router, HttpMethod.GET, "/metrics", health::metrics);
+    final List<String> origins = config.getList(GatewayConfig.CORS_ORIGINS_CONFIG);
+    router
+        .route("/v1/*")
+        .handler(new OriginCheck(origins, cors(origins)))
+        .handler(new ApiKeyAuth(config.apiKeys()))
+        .handler(services.rateLimiter());
     router.post("/v1/*").handler(new JsonContent());
     router.post("/v1/*").handler(BodyHandler.create(false).setBodyLimit(bodyLimit));
     on(

@@ -158,4 +158,132 @@ class GatewayEdgeTest {
       assertThat(r.json().getJsonObject("error").getString("message")).contains("float");
     }
   }
+
+  @Test
+  void shouldAnswerOnlyToKnownHostNamesWhenKeysAreOff() throws Exception {
+    try (GatewayHarness gw = gateway(Map.of())) {
+      final RawHttp raw = new RawHttp(gw.port());
+      for (final String host :
+          List.of(
+              "localhost:" + gw.port(),
+              "127.0.0.1:" + gw.port(),
+              "[::1]:" + gw.port(),
+              "10.1.2.3")) {
+        assertThat(raw.send("GET", "/v1/models", Map.of("Host", host), null).status())
+            .as("Host: " + host)
+            .isEqualTo(200);
+      }
+      for (final String path : List.of("/v1/models", "/", "/v1/conversations/c/ws", "/metrics")) {
+        final RawHttp.Answer rebound =
+            raw.send("GET", path, Map.of("Host", "evil.example:" + gw.port()), null);
+        assertThat(rebound.status()).as(path + ": " + rebound.body()).isEqualTo(403);
+        assertThat(new JsonObject(rebound.body()).getJsonObject("error").getString("code"))
+            .isEqualTo("host_not_allowed");
+      }
+      assertThat(
+              raw.send("GET", "/health/live", Map.of("Host", "probe.internal:" + gw.port()), null)
+                  .status())
+          .as("probes answer to any host")
+          .isEqualTo(200);
+    }
+    try (GatewayHarness named =
+            gateway(Map.of(GatewayConfig.ALLOWED_HOSTS_CONFIG, "chat.internal"));
+        GatewayHarness keyed = gateway(Map.of(GatewayConfig.API_KEYS_CONFIG, "k"))) {
+      assertThat(
+              new RawHttp(named.port())
+                  .send("GET", "/v1/models", Map.of("Host", "Chat.Internal:443"), null)
+                  .status())
+          .as("a configured name")
+          .isEqualTo(200);
+      assertThat(
+              new RawHttp(keyed.port())
+                  .send(
+                      "GET",
+                      "/v1/models",
+                      Map.of("Host", "api.example.com", "Authorization", "Bearer k"),
+                      null)
+                  .status())
+          .as("any name while keys are required")
+          .isEqualTo(200);
+    }
+  }
+
+  @Test
+  void shouldLetOnlyItsOwnPagesAndConfiguredOriginsUseTheApiFromABrowser() throws Exception {
+    try (GatewayHarness gw =
+        gateway(Map.of(GatewayConfig.CORS_ORIGINS_CONFIG, "https://chat.example"))) {
+      final RawHttp raw = new RawHttp(gw.port());
+      final String self = "http://localhost:" + gw.port();
+      final String ws = "/v1/conversations/origin-ws/ws";
+      assertThat(raw.upgrade(ws, Map.of("Origin", "http://evil.example")).status())
+          .as("a WebSocket from another site")
+          .isEqualTo(403);
+      assertThat(raw.upgrade(ws, Map.of("Origin", self)).status())
+          .as("a WebSocket from the gateway's own chat page")
+          .isEqualTo(101);
+      assertThat(raw.upgrade(ws, Map.of("Origin", "https://chat.example")).status())
+          .as("a WebSocket from a configured origin")
+          .isEqualTo(101);
+      assertThat(raw.upgrade(ws, Map.of()).status()).as("a WebSocket from no page").isEqualTo(101);
+      assertThat(
+              raw.upgrade(
+                      ws,
+                      Map.of(
+                          "Host",
+                          "evil.example:" + gw.port(),
+                          "Origin",
+                          "http://evil.example:" + gw.port()))
+                  .status())
+          .as("DNS rebinding: the page's own origin, under its own name")
+          .isEqualTo(403);
+
+      final String chat =
+          "{\"model\":\""
+              + GatewayHarness.MODEL.id()
+              + "\",\"max_tokens\":4,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+      final Map<String, String> json = Map.of("Content-Type", "application/json");
+      final RawHttp.Answer foreign =
+          raw.send(
+              "POST",
+              "/v1/chat/completions",
+              merge(json, Map.of("Origin", "http://evil.example")),
+              chat);
+      assertThat(foreign.status()).as(foreign.body()).isEqualTo(403);
+      assertThat(new JsonObject(foreign.body()).getJsonObject("error").getString("code"))
+          .isEqualTo("origin_not_allowed");
+      final RawHttp.Answer own =
+          raw.send("POST", "/v1/chat/completions", merge(json, Map.of("Origin", self)), chat);
+      assertThat(own.status()).as("the chat page's request: " + own.body()).isEqualTo(200);
+      final RawHttp.Answer listed =
+          raw.send("GET", "/v1/models", Map.of("Origin", "https://chat.example"), null);
+      assertThat(listed.status()).isEqualTo(200);
+      assertThat(listed.headers().get("access-control-allow-origin"))
+          .isEqualTo("https://chat.example");
+    }
+    try (GatewayHarness proxied = gateway(Map.of(GatewayConfig.API_KEYS_CONFIG, "k"))) {
+      assertThat(
+              new RawHttp(proxied.port())
+                  .send(
+                      "GET",
+                      "/v1/models",
+                      Map.of(
+                          "Host",
+                          "chat.example.com",
+                          "Origin",
+                          "https://chat.example.com",
+                          "Authorization",
+                          "Bearer k"),
+                      null)
+                  .status())
+          .as("a page served behind a TLS proxy under the same name")
+          .isEqualTo(200);
+    }
+  }
+
+  private static Map<String, String> merge(
+      final Map<String, String> a, final Map<String, String> b) {
+    final Map<String, String> m = new java.util.LinkedHashMap<>(a);
+    m.putAll(b);
+    return m;
+  }
 }
