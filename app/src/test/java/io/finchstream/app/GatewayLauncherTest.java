@@ -125,4 +125,30 @@ class GatewayLauncherTest {
     assertThat(GatewayLauncher.limits(processors).maxGenerateTokens()).isEqualTo(99);
     assertThat(GatewayLauncher.limits(processors).defaultGenerateTokens()).isEqualTo(9);
   }
+
+  @Test
+  void shouldGiveTheGatewaysOfUpsClusterOneSecretThatStaysOnDisk() throws Exception {
+    final GatewayConfig none = new GatewayConfig(Map.of());
+    final GatewayConfig first = GatewayLauncher.withClusterSecret(none, dir);
+    final String secret = first.getPassword(GatewayConfig.PEER_SECRET_CONFIG).value();
+    assertThat(secret).matches("[0-9a-f]{64}");
+    assertThat(java.nio.file.Files.getPosixFilePermissions(dir.resolve("gateway-peer.secret")))
+        .containsExactlyInAnyOrder(
+            java.nio.file.attribute.PosixFilePermission.OWNER_READ,
+            java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+    assertThat(
+            GatewayLauncher.withClusterSecret(none, dir)
+                .getPassword(GatewayConfig.PEER_SECRET_CONFIG)
+                .value())
+        .as("the next start of up reuses it")
+        .isEqualTo(secret);
+    final GatewayConfig configured =
+        new GatewayConfig(Map.of(GatewayConfig.PEER_SECRET_CONFIG, "operator-chosen"));
+    assertThat(
+            GatewayLauncher.withClusterSecret(configured, dir)
+                .getPassword(GatewayConfig.PEER_SECRET_CONFIG)
+                .value())
+        .isEqualTo("operator-chosen");
+    assertThat(first.toString()).doesNotContain(secret);
+  }
 }

@@ -1,6 +1,7 @@
 package io.finchstream.gateway;
 
 import io.finchstream.gateway.conversation.ConversationResolver;
+import io.finchstream.gateway.http.PeerSignature;
 import io.finchstream.gateway.http.RateLimiter;
 import io.finchstream.gateway.kafka.EventPublisher;
 import io.finchstream.gateway.kafka.KafkaReachability;
@@ -147,12 +148,20 @@ public final class Gateway implements AutoCloseable {
     final EventPublisher publisher = new EventPublisher(producer, tracker);
     final KafkaReachability kafka = new KafkaReachability(Admin.create(adminProps), 2_000);
     final HttpClient peers = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true));
+    final String secret = config.getPassword(GatewayConfig.PEER_SECRET_CONFIG).value();
+    if (secret.isEmpty()) {
+      LOG.info(
+          "no {}: reads of conversations that other instances own cannot be forwarded to them",
+          GatewayConfig.PEER_SECRET_CONFIG);
+    }
+    final PeerSignature signature = new PeerSignature(secret, System::currentTimeMillis);
     final ConversationResolver resolver =
         new ConversationResolver(
             vertx,
             ports.directory(),
             tracker,
             peers,
+            signature,
             config.getLong(GatewayConfig.READ_YOUR_WRITES_CONFIG),
             config.getLong(GatewayConfig.REQUEST_TIMEOUT_CONFIG));
     final RateLimiter limiter =
@@ -172,6 +181,7 @@ public final class Gateway implements AutoCloseable {
             tracker,
             kafka,
             resolver,
+            signature,
             limiter,
             metrics,
             active,

@@ -55,6 +55,13 @@ public final class GatewayConfig extends AbstractConfig {
       "Accepted API keys (Authorization: Bearer KEY), comma-separated. Empty: no authentication, which `finchstream serve`"
           + " refuses unless started with --insecure.";
 
+  public static final String PEER_SECRET_CONFIG = "gateway.peer.secret";
+  public static final String PEER_SECRET_DOC =
+      "Secret the gateways of one cluster share to sign the reads they forward to each other (HMAC-SHA256; the secret"
+          + " itself is never sent, nor are clients' keys). Every instance needs the same value; `finchstream up`"
+          + " makes one under its data directory. Empty: a random one, so reads of conversations that other"
+          + " instances own fail with 503 peer_unauthorized.";
+
   public static final String RATE_LIMIT_CONFIG = "gateway.rate.limit.per.second";
   public static final String RATE_LIMIT_DOC =
       "Requests per second allowed per API key (per client address without keys); 0 turns the limit off. Excess requests get 429.";
@@ -135,6 +142,7 @@ public final class GatewayConfig extends AbstractConfig {
             HOST_DOC)
         .define(PORT_CONFIG, Type.INT, 8080, Range.between(0, 65_535), Importance.HIGH, PORT_DOC)
         .define(API_KEYS_CONFIG, Type.PASSWORD, "", Importance.HIGH, API_KEYS_DOC)
+        .define(PEER_SECRET_CONFIG, Type.PASSWORD, "", Importance.HIGH, PEER_SECRET_DOC)
         .define(INSTANCE_ID_CONFIG, Type.STRING, "", Importance.MEDIUM, INSTANCE_ID_DOC)
         .define(
             RATE_LIMIT_CONFIG,

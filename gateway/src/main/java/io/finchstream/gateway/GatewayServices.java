@@ -1,6 +1,7 @@
 package io.finchstream.gateway;
 
 import io.finchstream.gateway.conversation.ConversationResolver;
+import io.finchstream.gateway.http.PeerSignature;
 import io.finchstream.gateway.http.RateLimiter;
 import io.finchstream.gateway.kafka.EventPublisher;
 import io.finchstream.gateway.kafka.KafkaReachability;
@@ -32,6 +33,7 @@ public record GatewayServices(
     WriteTracker tracker,
     KafkaReachability kafka,
     ConversationResolver resolver,
+    PeerSignature peerSignature,
     RateLimiter rateLimiter,
     GatewayMetrics metrics,
     AtomicInteger activeGenerations,

@@ -1,11 +1,14 @@
 package io.finchstream.gateway;
 
 import io.finchstream.gateway.conversation.ChatSocket;
+import io.finchstream.gateway.conversation.ConversationResolver;
 import io.finchstream.gateway.conversation.ConversationRoutes;
+import io.finchstream.gateway.conversation.PeerReads;
 import io.finchstream.gateway.http.AccessLog;
 import io.finchstream.gateway.http.ApiKeyAuth;
 import io.finchstream.gateway.http.Failures;
 import io.finchstream.gateway.http.HostCheck;
+import io.finchstream.gateway.http.InternalHeaders;
 import io.finchstream.gateway.http.JsonContent;
 import io.finchstream.gateway.http.OriginCheck;
 import io.finchstream.gateway.openai.ChatCompletions;
@@ -67,7 +70,15 @@ public final class GatewayVerticle extends VerticleBase {
     on(router, HttpMethod.GET, "/health/live", health::live);
     on(router, HttpMethod.GET, "/health/ready", health::ready);
 
-    // Probes (above) answer to any Host; everything else only to known names, and the API only to
+    on(
+        router,
+        HttpMethod.GET,
+        ConversationResolver.PEER_PATH,
+        timeout,
+        new PeerReads(services.resolver(), services.peerSignature())::read);
+
+    // Probes and peers (above) answer to any Host; everything else only to known names, and the API
+    // only to
     // pages of this server or of gateway.cors.origins.
     router
         .route()
@@ -79,6 +90,7 @@ public final class GatewayVerticle extends VerticleBase {
     router
         .route("/v1/*")
         .handler(new OriginCheck(origins, cors(origins)))
+        .handler(new InternalHeaders())
         .handler(new ApiKeyAuth(config.apiKeys()))
         .handler(services.rateLimiter());
     router.post("/v1/*").handler(new JsonContent());

@@ -189,8 +189,8 @@ public final class ConversationRoutes {
       throw ApiError.invalidParameter("new_id", "'new_id' must differ from the conversation forked")
           .exception();
     }
-    final var source = services.resolver().resolve(id, ctx.request().headers());
-    final var target = services.resolver().resolve(newId, ctx.request().headers());
+    final var source = services.resolver().resolve(id);
+    final var target = services.resolver().resolve(newId);
     Future.all(source, target)
         .onComplete(
             ar -> {
@@ -224,7 +224,7 @@ public final class ConversationRoutes {
       final RoutingContext ctx, final String id, final Consumer<ConversationInfo> known) {
     services
         .resolver()
-        .resolve(id, ctx.request().headers())
+        .resolve(id)
         .onComplete(
             ar -> {
               if (ar.failed()) {

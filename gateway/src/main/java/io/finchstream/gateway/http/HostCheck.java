@@ -41,15 +41,15 @@ public final class HostCheck implements Handler<RoutingContext> {
       ctx.next();
       return;
     }
-    final String host = ctx.request().getHeader("Host");
-    final HostAndPort authority = host == null ? null : HostAndPort.parseAuthority(host, -1);
+    // Host in HTTP/1.1, :authority in HTTP/2
+    final HostAndPort authority = ctx.request().authority();
     if (authority == null || !allowed(authority.host())) {
       Responses.error(
           ctx,
           ApiError.forbidden(
               "host_not_allowed",
               "this gateway does not answer to the host name "
-                  + (host == null ? "(none)" : "'" + abbreviate(host) + "'")
+                  + (authority == null ? "(none)" : "'" + abbreviate(authority.host()) + "'")
                   + "; use localhost or an IP address, or list the name in gateway.allowed.hosts"));
       return;
     }

@@ -49,7 +49,7 @@ public final class OriginCheck implements Handler<RoutingContext> {
   @Override
   public void handle(final RoutingContext ctx) {
     final String origin = ctx.request().getHeader("Origin");
-    if (origin == null || sameOrigin(origin, ctx.request().getHeader("Host"))) {
+    if (origin == null || sameOrigin(origin, ctx.request().authority())) {
       ctx.next();
       return;
     }
@@ -72,11 +72,11 @@ public final class OriginCheck implements Handler<RoutingContext> {
 
   /**
    * Whether {@code origin} ({@code scheme://host[:port]}) names the server the request was sent to
-   * ({@code host} is its {@code Host} header). A missing port means the scheme's default on both
-   * sides.
+   * ({@code authority}: its {@code Host}, or HTTP/2 {@code :authority}). A missing port means the
+   * origin scheme's default on both sides.
    */
-  static boolean sameOrigin(final String origin, final String host) {
-    if (host == null) {
+  static boolean sameOrigin(final String origin, final HostAndPort authority) {
+    if (authority == null) {
       return false;
     }
     final URI uri;
@@ -93,10 +93,6 @@ public final class OriginCheck implements Handler<RoutingContext> {
           default -> -2;
         };
     if (defaultPort < 0 || uri.getHost() == null) {
-      return false;
-    }
-    final HostAndPort authority = HostAndPort.parseAuthority(host, defaultPort);
-    if (authority == null) {
       return false;
     }
     final int originPort = uri.getPort() < 0 ? defaultPort : uri.getPort();

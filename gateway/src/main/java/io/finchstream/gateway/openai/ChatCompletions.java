@@ -100,9 +100,7 @@ public final class ChatCompletions {
       ctx.response().putHeader(CONVERSATION_HEADER, id);
     }
     final Future<Optional<ConversationInfo>> existing =
-        kept
-            ? services.resolver().resolve(id, ctx.request().headers())
-            : Future.succeededFuture(Optional.empty());
+        kept ? services.resolver().resolve(id) : Future.succeededFuture(Optional.empty());
     existing.onComplete(
         ar -> {
           if (ar.failed()) {
