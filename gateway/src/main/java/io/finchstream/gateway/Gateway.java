@@ -145,7 +145,12 @@ public final class Gateway implements AutoCloseable {
     final GatewayMetrics metrics = new GatewayMetrics(ports.metrics(), active, router::unrouted);
     final ReplyListener listener =
         new ReplyListener(consumer, instanceId, router, metrics::replyDelay);
-    final EventPublisher publisher = new EventPublisher(producer, tracker);
+    final EventPublisher publisher =
+        new EventPublisher(
+            producer,
+            tracker,
+            config.getInt(GatewayConfig.MAX_PENDING_WRITES_CONFIG),
+            config.getLong(GatewayConfig.REQUEST_TIMEOUT_CONFIG));
     final KafkaReachability kafka = new KafkaReachability(Admin.create(adminProps), 2_000);
     final HttpClient peers = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true));
     final String secret = config.getPassword(GatewayConfig.PEER_SECRET_CONFIG).value();

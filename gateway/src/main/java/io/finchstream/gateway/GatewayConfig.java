@@ -112,6 +112,11 @@ public final class GatewayConfig extends AbstractConfig {
   public static final String MAX_GENERATIONS_DOC =
       "Generations this instance waits on at once; more get 503 with Retry-After.";
 
+  public static final String MAX_PENDING_WRITES_CONFIG = "gateway.max.pending.writes";
+  public static final String MAX_PENDING_WRITES_DOC =
+      "Events this instance may have waiting to be written to Kafka; while Kafka is slow or unreachable, requests"
+          + " beyond that get 503 at once instead of queueing. Every write also fails after gateway.request.timeout.ms.";
+
   public static final String READ_YOUR_WRITES_CONFIG = "gateway.read.your.writes.ms";
   public static final String READ_YOUR_WRITES_DOC =
       "How long a read of a conversation waits for the events this gateway wrote to it to be applied, so that a client"
@@ -188,6 +193,13 @@ public final class GatewayConfig extends AbstractConfig {
             Range.between(1, 1_000_000),
             Importance.MEDIUM,
             MAX_GENERATIONS_DOC)
+        .define(
+            MAX_PENDING_WRITES_CONFIG,
+            Type.INT,
+            10_000,
+            Range.between(1, 10_000_000),
+            Importance.LOW,
+            MAX_PENDING_WRITES_DOC)
         .define(
             INSTANCES_CONFIG, Type.INT, 0, Range.between(0, 1024), Importance.LOW, INSTANCES_DOC)
         .define(

@@ -163,11 +163,7 @@ public final class ChatSocket {
           .onComplete(
               ar -> {
                 if (ar.failed()) {
-                  send(
-                      error(
-                          ApiError.unavailable(
-                              "kafka_unavailable",
-                              "could not write to Kafka: " + ar.cause().getMessage())));
+                  send(error(ApiError.of(ar.cause())));
                 } else {
                   send(
                       new JsonObject()

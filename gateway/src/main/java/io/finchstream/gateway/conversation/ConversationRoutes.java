@@ -248,11 +248,7 @@ public final class ConversationRoutes {
         .onComplete(
             ar -> {
               if (ar.failed()) {
-                Responses.error(
-                    ctx,
-                    ApiError.unavailable(
-                        "kafka_unavailable",
-                        "could not write the event to Kafka: " + ar.cause().getMessage()));
+                fail(ctx, ar.cause());
                 return;
               }
               final Written w = ar.result();

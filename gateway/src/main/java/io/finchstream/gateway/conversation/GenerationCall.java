@@ -142,11 +142,11 @@ public final class GenerationCall {
             ar -> {
               if (ar.failed()) {
                 if (!finished) {
-                  finish("kafka_unavailable");
-                  listener.onError(
-                      ApiError.unavailable(
-                          "kafka_unavailable",
-                          "could not write to Kafka: " + ar.cause().getMessage()));
+                  final ApiError error = ApiError.of(ar.cause());
+                  finish(error.code());
+                  // A write that timed out may still be applied: make sure nothing generates.
+                  writeCancel();
+                  listener.onError(error);
                 }
                 return;
               }

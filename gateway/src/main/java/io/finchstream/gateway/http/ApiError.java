@@ -27,6 +27,13 @@ public record ApiError(int status, String type, String code, String message, Str
                 .put("param", param));
   }
 
+  /** The error a failure stands for: an {@link ApiException}'s, else a 500 that hides it. */
+  public static ApiError of(final Throwable failure) {
+    return failure instanceof ApiException api
+        ? api.error()
+        : internal("internal error; see the gateway log");
+  }
+
   public ApiException exception() {
     return new ApiException(this);
   }

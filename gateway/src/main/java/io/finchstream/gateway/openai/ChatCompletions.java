@@ -11,7 +11,6 @@ import io.finchstream.gateway.http.JsonBodies;
 import io.finchstream.gateway.http.Responses;
 import io.finchstream.gateway.http.SseStream;
 import io.finchstream.gateway.kafka.Events;
-import io.finchstream.gateway.kafka.Written;
 import io.finchstream.proto.v1.ConversationEvent;
 import io.finchstream.proto.v1.FinishReason;
 import io.finchstream.proto.v1.GenerationDone;
@@ -143,7 +142,7 @@ public final class ChatCompletions {
     private SseStream sse;
     private GenerationCall call;
     private boolean leading = true;
-    private boolean accepted;
+    private boolean written;
     private boolean cleaned;
 
     Exchange(
@@ -170,6 +169,8 @@ public final class ChatCompletions {
                 this::tooSlow);
       }
       call = GenerationCall.start(services, conversationId, appends, request.generate(), this);
+      // Once events were handed to Kafka they may land even if the writes fail or time out here.
+      written = !call.finished();
       completionId = "chatcmpl-" + call.requestId().substring("gen-".length());
       ctx.response()
           .closeHandler(
@@ -289,14 +290,13 @@ public final class ChatCompletions {
       ctx.response().reset();
     }
 
-    @Override
-    public void onAccepted(final Written written) {
-      accepted = true;
-    }
-
-    /** An unnamed conversation lives for one request only. */
+    /**
+     * An unnamed conversation lives for one request only: deleted once anything may have been
+     * written to it, whatever the outcome (deleting a conversation that never came to be is a
+     * no-op).
+     */
     private void cleanUp() {
-      if (!kept && accepted && !cleaned) {
+      if (!kept && written && !cleaned) {
         cleaned = true;
         deleteConversation();
       }
