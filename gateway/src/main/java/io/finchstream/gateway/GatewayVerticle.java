@@ -91,7 +91,7 @@ public final class GatewayVerticle extends VerticleBase {
         .route("/v1/*")
         .handler(new OriginCheck(origins, cors(origins)))
         .handler(new InternalHeaders())
-        .handler(new ApiKeyAuth(config.apiKeys()))
+        .handler(new ApiKeyAuth(config.apiKeys(), services.rateLimiter()))
         .handler(services.rateLimiter());
     router.post("/v1/*").handler(new JsonContent());
     router.post("/v1/*").handler(BodyHandler.create(false).setBodyLimit(bodyLimit));

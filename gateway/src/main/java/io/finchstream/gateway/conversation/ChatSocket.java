@@ -3,9 +3,9 @@ package io.finchstream.gateway.conversation;
 import io.finchstream.gateway.GatewayServices;
 import io.finchstream.gateway.http.ApiError;
 import io.finchstream.gateway.http.ApiException;
-import io.finchstream.gateway.http.ApiKeyAuth;
 import io.finchstream.gateway.http.BoundedWriter;
 import io.finchstream.gateway.http.JsonBodies;
+import io.finchstream.gateway.http.RateLimiter;
 import io.finchstream.gateway.kafka.Events;
 import io.finchstream.proto.v1.ConversationEvent;
 import io.finchstream.proto.v1.Generate;
@@ -60,8 +60,8 @@ public final class ChatSocket {
   /** Upgrades the request and runs a session on the socket. */
   public void upgrade(final RoutingContext ctx) {
     final String id = ConversationIds.require(ctx.pathParam("id"), "id");
-    final String caller =
-        ctx.get(ApiKeyAuth.KEY_ID, ApiKeyAuth.ANONYMOUS) + "@" + ctx.request().remoteAddress();
+    // The key's (or the address's) bucket, shared with its HTTP requests and other sockets.
+    final String caller = RateLimiter.caller(ctx);
     ctx.request()
         .toWebSocket()
         .onSuccess(ws -> new Session(ws, id, caller).start())

@@ -24,9 +24,15 @@ public final class ApiKeyAuth implements Handler<RoutingContext> {
   public static final String ANONYMOUS = "anonymous";
 
   private final List<byte[]> digests;
+  private final RateLimiter limiter;
 
-  public ApiKeyAuth(final List<String> keys) {
+  /**
+   * @param limiter counts requests with a missing or wrong key against their address (a flood of
+   *     them gets 429 instead of 401)
+   */
+  public ApiKeyAuth(final List<String> keys, final RateLimiter limiter) {
     this.digests = keys.stream().map(ApiKeyAuth::sha256).toList();
+    this.limiter = limiter;
   }
 
   /** Whether keys are required. */
@@ -43,6 +49,9 @@ public final class ApiKeyAuth implements Handler<RoutingContext> {
     }
     final String key = presented(ctx);
     if (key == null) {
+      if (limited(ctx)) {
+        return;
+      }
       Responses.error(
           ctx,
           ApiError.unauthorized(
@@ -55,6 +64,9 @@ public final class ApiKeyAuth implements Handler<RoutingContext> {
       ok |= MessageDigest.isEqual(d, digest);
     }
     if (!ok) {
+      if (limited(ctx)) {
+        return;
+      }
       Responses.error(
           ctx,
           ApiError.unauthorized(
@@ -63,6 +75,15 @@ public final class ApiKeyAuth implements Handler<RoutingContext> {
     }
     ctx.put(KEY_ID, keyId(digest));
     ctx.next();
+  }
+
+  private boolean limited(final RoutingContext ctx) {
+    final long wait = limiter.acquire("unauthenticated " + RateLimiter.caller(ctx));
+    if (wait > 0) {
+      limiter.refuse(ctx, wait);
+      return true;
+    }
+    return false;
   }
 
   private static String presented(final RoutingContext ctx) {
