@@ -4,6 +4,7 @@ import io.finchstream.gateway.GatewayConfig;
 import io.finchstream.processors.FinchstreamConfig;
 import io.finchstream.processors.FinchstreamService;
 import io.finchstream.processors.ServedModel;
+import io.finchstream.proto.Topics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -149,7 +150,13 @@ final class ServeCommand implements Callable<Integer> {
       out.println(
           "  Kafka:  "
               + config.getString(FinchstreamConfig.BOOTSTRAP_SERVERS_CONFIG)
-              + "   (input finchstream.events, replies finchstream.replies, dead letters finchstream.dlq)");
+              + "   (input "
+              + Topics.EVENTS
+              + ", replies "
+              + Topics.REPLIES
+              + ", dead letters "
+              + Topics.DLQ
+              + ")");
       out.println(
           "  try:    ./finchstream send --bootstrap-servers "
               + config.getString(FinchstreamConfig.BOOTSTRAP_SERVERS_CONFIG)

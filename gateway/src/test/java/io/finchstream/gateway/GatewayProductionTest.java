@@ -7,6 +7,7 @@ import io.finchstream.gateway.testing.GatewayHarness;
 import io.finchstream.gateway.testing.Http;
 import io.finchstream.gateway.testing.ScriptedProcessors;
 import io.finchstream.processors.testing.KafkaTestCluster;
+import io.finchstream.proto.Topics;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
@@ -54,10 +55,8 @@ class GatewayProductionTest {
       admin
           .createTopics(
               List.of(
-                  new org.apache.kafka.clients.admin.NewTopic(
-                      io.finchstream.gateway.kafka.TopicNames.EVENTS, 3, (short) 1),
-                  new org.apache.kafka.clients.admin.NewTopic(
-                          io.finchstream.gateway.kafka.TopicNames.REPLIES, 3, (short) 1)
+                  new org.apache.kafka.clients.admin.NewTopic(Topics.EVENTS, 3, (short) 1),
+                  new org.apache.kafka.clients.admin.NewTopic(Topics.REPLIES, 3, (short) 1)
                       .configs(big)))
           .all()
           .get();

@@ -8,6 +8,7 @@ import io.finchstream.processors.event.EventValidator;
 import io.finchstream.processors.event.ForkDecodeProcessor;
 import io.finchstream.processors.event.ValidationProcessor;
 import io.finchstream.processors.serde.ProtoSerde;
+import io.finchstream.proto.Topics;
 import io.finchstream.proto.v1.DeadLetter;
 import io.finchstream.proto.v1.ForkTransfer;
 import io.finchstream.proto.v1.Reply;

@@ -7,8 +7,8 @@ import io.finchstream.gateway.GatewayConfig;
 import io.finchstream.gateway.GatewayPorts;
 import io.finchstream.gateway.ReadinessProbe;
 import io.finchstream.gateway.ServedModel;
-import io.finchstream.gateway.kafka.TopicNames;
 import io.finchstream.processors.testing.KafkaTestCluster;
+import io.finchstream.proto.Topics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
@@ -33,7 +33,7 @@ public final class GatewayHarness implements AutoCloseable {
 
   /** Creates the events and replies topics (3 partitions each). */
   public static void createTopics(final KafkaTestCluster cluster) throws Exception {
-    cluster.createTopics(3, TopicNames.EVENTS, TopicNames.REPLIES);
+    cluster.createTopics(3, Topics.EVENTS, Topics.REPLIES);
   }
 
   /** Test defaults: port 0, two event loops, generous rate limits; {@code overrides} win. */

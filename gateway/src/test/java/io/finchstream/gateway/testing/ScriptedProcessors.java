@@ -2,9 +2,9 @@ package io.finchstream.gateway.testing;
 
 import io.finchstream.gateway.ConversationDirectory;
 import io.finchstream.gateway.ConversationLookup;
-import io.finchstream.gateway.kafka.TopicNames;
 import io.finchstream.processors.testing.KafkaTestCluster;
 import io.finchstream.proto.MessageHistory;
+import io.finchstream.proto.Topics;
 import io.finchstream.proto.v1.ConversationEvent;
 import io.finchstream.proto.v1.ConversationMeta;
 import io.finchstream.proto.v1.FinishReason;
@@ -59,7 +59,7 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
     final Properties p = cluster.producerProps();
     p.put("max.request.size", 32 << 20);
     this.producer = new KafkaProducer<>(p);
-    consumer.subscribe(List.of(TopicNames.EVENTS));
+    consumer.subscribe(List.of(Topics.EVENTS));
     this.thread = new Thread(this::run, "scripted-processors");
     this.thread.setDaemon(true);
     this.thread.start();
@@ -258,7 +258,7 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
   private void send(final String id, final Reply reply) {
     producer.send(
         new ProducerRecord<>(
-            TopicNames.REPLIES, id.getBytes(StandardCharsets.UTF_8), reply.toByteArray()),
+            Topics.REPLIES, id.getBytes(StandardCharsets.UTF_8), reply.toByteArray()),
         (md, e) -> {
           if (e != null) {
             org.slf4j.LoggerFactory.getLogger(ScriptedProcessors.class)

@@ -3,10 +3,10 @@ package io.finchstream.processors.event;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.UnknownFieldSet;
-import io.finchstream.processors.Topics;
 import io.finchstream.processors.testing.Events;
 import io.finchstream.processors.testing.TestModels;
 import io.finchstream.processors.testing.TopologyFixture;
+import io.finchstream.proto.Topics;
 import io.finchstream.proto.v1.ConversationEvent;
 import io.finchstream.proto.v1.DeadLetter;
 import io.finchstream.proto.v1.ErrorCode;
