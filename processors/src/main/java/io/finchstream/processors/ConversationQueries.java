@@ -57,7 +57,8 @@ public final class ConversationQueries {
       where =
           self == null
               ? null
-              : streams.queryMetadataForKey(Stores.META, conversationId, new StringSerializer());
+              : streams.queryMetadataForKey(
+                  StoreNames.META, conversationId, new StringSerializer());
     } catch (final IllegalStateException e) {
       return new Unavailable("the service is not running: " + e.getMessage());
     }
@@ -75,11 +76,11 @@ public final class ConversationQueries {
       partition = where.partition();
     }
     try {
-      final ConversationMeta meta = parse(read(Stores.META, conversationId, partition));
+      final ConversationMeta meta = parse(read(StoreNames.META, conversationId, partition));
       if (meta == null) {
         return new NotFound();
       }
-      final boolean generating = read(Stores.GENERATIONS, conversationId, partition) != null;
+      final boolean generating = read(StoreNames.GENERATIONS, conversationId, partition) != null;
       return new Found(ConversationInfo.of(conversationId, meta, generating), meta);
     } catch (final InvalidStateStoreException e) {
       return new Unavailable(

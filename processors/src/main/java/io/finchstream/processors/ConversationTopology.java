@@ -23,6 +23,7 @@ import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.StoreBuilder;
+import org.apache.kafka.streams.state.Stores;
 
 /**
  * The Finchstream topology, as one pure function of the model and the settings:
@@ -85,7 +86,7 @@ public final class ConversationTopology {
                 model, settings, budget, metrics, REPLIES_SINK, DLQ_SINK, FORKS_SINK, batchers),
         VALIDATE,
         FORK_DECODE);
-    for (final String store : Stores.ALL) {
+    for (final String store : StoreNames.ALL) {
       t.addStateStore(storeBuilder(store, settings), CONVERSATIONS);
     }
     t.addSink(
@@ -125,17 +126,15 @@ public final class ConversationTopology {
     if (maxRecord > TopicDefaults.MAX_MESSAGE_BYTES) {
       changelog.put(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(maxRecord));
     }
-    if (name.equals(Stores.SNAPSHOTS) || name.equals(Stores.CACHE)) {
+    if (name.equals(StoreNames.SNAPSHOTS) || name.equals(StoreNames.CACHE)) {
       // Large values rewritten often: smaller segments let compaction reclaim old snapshots sooner.
       changelog.put(TopicConfig.SEGMENT_BYTES_CONFIG, Integer.toString(64 * 1024 * 1024));
     }
     final StoreBuilder<KeyValueStore<Bytes, byte[]>> builder =
-        org.apache.kafka.streams.state.Stores.keyValueStoreBuilder(
-                org.apache.kafka.streams.state.Stores.persistentKeyValueStore(name),
-                Serdes.Bytes(),
-                Serdes.ByteArray())
+        Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(name), Serdes.Bytes(), Serdes.ByteArray())
             .withLoggingEnabled(changelog);
-    return name.equals(Stores.META) || name.equals(Stores.GENERATIONS)
+    return name.equals(StoreNames.META) || name.equals(StoreNames.GENERATIONS)
         ? builder.withCachingEnabled()
         : builder.withCachingDisabled();
   }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.finchstream.engine.tokenizer.Tokenizer;
 import io.finchstream.processors.ServedModel;
+import io.finchstream.processors.StoreNames;
 import io.finchstream.processors.event.ChatFormat;
 import io.finchstream.processors.testing.DirectEngine;
 import io.finchstream.processors.testing.DurableState;
@@ -194,7 +195,7 @@ class ConversationStateTest {
       assertThat(durable.meta("b")).isNull();
       assertThat(durable.logEntries("b")).isEmpty();
       final Map<String, Long> counts = new HashMap<>();
-      for (final String store : io.finchstream.processors.Stores.ALL) {
+      for (final String store : StoreNames.ALL) {
         try (var it =
             fx.driver.<org.apache.kafka.common.utils.Bytes, byte[]>getKeyValueStore(store).all()) {
           it.forEachRemaining(

@@ -10,7 +10,7 @@ import io.finchstream.processors.ConversationQueries;
 import io.finchstream.processors.FinchstreamConfig;
 import io.finchstream.processors.FinchstreamService;
 import io.finchstream.processors.ServedModel;
-import io.finchstream.processors.Stores;
+import io.finchstream.processors.StoreNames;
 import io.finchstream.processors.testing.ChangelogReader;
 import io.finchstream.processors.testing.DirectEngine;
 import io.finchstream.processors.testing.Events;
@@ -163,7 +163,7 @@ class ServiceIntegrationTest {
       direct.append(generated(replies.replies(), "done"));
     }
     final ChangelogReader.Contents contents = ChangelogReader.read(cluster.consumerProps(), app);
-    assertThat(contents.largestRecordBytes().get(Stores.SNAPSHOTS))
+    assertThat(contents.largestRecordBytes().get(StoreNames.SNAPSHOTS))
         .isPositive()
         .isLessThan(1_000_000);
     final ConversationMeta meta = contents.durable().meta("big");

@@ -5,7 +5,7 @@ import io.finchstream.processors.FinchstreamConfig;
 import io.finchstream.processors.FinchstreamMetrics;
 import io.finchstream.processors.FinchstreamService;
 import io.finchstream.processors.ServedModel;
-import io.finchstream.processors.Stores;
+import io.finchstream.processors.StoreNames;
 import io.finchstream.processors.conversation.MemoryBudget;
 import io.finchstream.processors.conversation.ProcessorSettings;
 import io.finchstream.processors.serde.ProtoSerde;
@@ -109,7 +109,7 @@ public final class TopologyFixture implements AutoCloseable {
 
   /** No generation is stored as running. */
   private boolean quiet() {
-    try (var it = driver.<Object, Object>getKeyValueStore(Stores.GENERATIONS).all()) {
+    try (var it = driver.<Object, Object>getKeyValueStore(StoreNames.GENERATIONS).all()) {
       return !it.hasNext();
     }
   }
