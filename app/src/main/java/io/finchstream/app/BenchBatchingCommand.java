@@ -1,6 +1,6 @@
 package io.finchstream.app;
 
-import io.finchstream.processors.ServedModel;
+import io.finchstream.processors.LoadedModel;
 import java.io.PrintWriter;
 import java.util.Locale;
 import java.util.Map;
@@ -65,7 +65,7 @@ final class BenchBatchingCommand implements Callable<Integer> {
           "--conversations, --prefill-tokens and --generate-tokens must be >= 1");
     }
     final PrintWriter out = spec.commandLine().getOut();
-    final ServedModel model = modelOptions.load(spec.commandLine().getErr());
+    final LoadedModel model = modelOptions.load(spec.commandLine().getErr());
     out.println(
         String.format(
             Locale.ROOT,

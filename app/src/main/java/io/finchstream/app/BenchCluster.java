@@ -2,7 +2,7 @@ package io.finchstream.app;
 
 import io.finchstream.processors.FinchstreamConfig;
 import io.finchstream.processors.FinchstreamService;
-import io.finchstream.processors.ServedModel;
+import io.finchstream.processors.LoadedModel;
 import io.finchstream.proto.Topics;
 import io.finchstream.proto.v1.ConversationEvent;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -32,7 +32,7 @@ final class BenchCluster implements AutoCloseable {
   final FinchstreamService service;
   private final KafkaProducer<byte[], byte[]> producer;
 
-  BenchCluster(final ServedModel model, final Map<String, Object> settings) throws Exception {
+  BenchCluster(final LoadedModel model, final Map<String, Object> settings) throws Exception {
     dir = Files.createTempDirectory("finchstream-bench-");
     kafka = EmbeddedKafka.start(dir, 0);
     final Map<String, Object> props = new HashMap<>();

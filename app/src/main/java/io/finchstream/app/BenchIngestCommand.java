@@ -1,7 +1,7 @@
 package io.finchstream.app;
 
 import io.finchstream.processors.FinchstreamConfig;
-import io.finchstream.processors.ServedModel;
+import io.finchstream.processors.LoadedModel;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Locale;
@@ -77,7 +77,7 @@ final class BenchIngestCommand implements Callable<Integer> {
           spec.commandLine(), "--event-tokens, --measure-tokens and --repeats must be >= 1");
     }
     final PrintWriter out = spec.commandLine().getOut();
-    final ServedModel model = modelOptions.load(spec.commandLine().getErr());
+    final LoadedModel model = modelOptions.load(spec.commandLine().getErr());
     final FinchstreamConfig defaults = new FinchstreamConfig(Map.copyOf(settings));
     out.println(
         String.format(

@@ -3,7 +3,7 @@ package io.finchstream.app;
 import io.finchstream.gateway.GatewayConfig;
 import io.finchstream.processors.FinchstreamConfig;
 import io.finchstream.processors.FinchstreamService;
-import io.finchstream.processors.ServedModel;
+import io.finchstream.processors.LoadedModel;
 import io.finchstream.proto.Topics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.PrintWriter;
@@ -82,7 +82,7 @@ final class ServeCommand implements Callable<Integer> {
     final GatewayConfig gatewayConfig =
         gateway.config(service.configFile, service.settings, bootstrapServers);
     GatewayLauncher.requireKeysUnlessInsecure(gatewayConfig, insecure);
-    final ServedModel served =
+    final LoadedModel served =
         ServedModels.load(
             Path.of(path), ServedModels.vocab(config), ModelLoading.options(config, err));
     return runUntilInterrupted(
@@ -96,7 +96,7 @@ final class ServeCommand implements Callable<Integer> {
    */
   static int runUntilInterrupted(
       final FinchstreamConfig config,
-      final ServedModel served,
+      final LoadedModel served,
       final PrintWriter out,
       final PrintWriter err,
       final CountDownLatch stop,

@@ -10,7 +10,7 @@ import io.finchstream.engine.io.safetensors.SafetensorsWriter;
 import io.finchstream.engine.tokenizer.ByteTokenizer;
 import io.finchstream.engine.tokenizer.Tokenizer;
 import io.finchstream.engine.tokenizer.Tokenizers;
-import io.finchstream.processors.ServedModel;
+import io.finchstream.processors.LoadedModel;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -43,7 +43,7 @@ final class ServedModels {
    * The name clients use for {@code served} in the HTTP API: the model file's name without its
    * extension (the default random model's file name for it).
    */
-  static String apiName(final ServedModel served) {
+  static String apiName(final LoadedModel served) {
     final String file = served.label().equals(DEFAULT_LABEL) ? DEFAULT_FILE : served.label();
     final int dot = file.lastIndexOf('.');
     return dot > 0 ? file.substring(0, dot) : file;
@@ -60,14 +60,14 @@ final class ServedModels {
    * Loads {@code file} with the tokenizer of its vocabulary ({@code vocab}: the World vocab file,
    * if needed).
    */
-  static ServedModel load(final Path file, final Path vocab, final LoadOptions options) {
+  static LoadedModel load(final Path file, final Path vocab, final LoadOptions options) {
     final LanguageModel model = Models.load(file, options);
     final Tokenizer tokenizer = Tokenizers.forModel(model.info().vocabSize(), vocab);
-    return new ServedModel(model, tokenizer, file.getFileName().toString());
+    return new LoadedModel(model, tokenizer, file.getFileName().toString());
   }
 
   /** The default random model under {@code dataDir/models}, written on first use. */
-  static ServedModel defaultRandom(
+  static LoadedModel defaultRandom(
       final Path dataDir, final LoadOptions options, final PrintWriter err) throws IOException {
     final Path file = dataDir.resolve("models").resolve(DEFAULT_FILE);
     if (!Files.exists(file)) {
@@ -93,6 +93,6 @@ final class ServedModels {
           java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
     final LanguageModel model = Models.load(file, options);
-    return new ServedModel(model, ByteTokenizer.INSTANCE, DEFAULT_LABEL);
+    return new LoadedModel(model, ByteTokenizer.INSTANCE, DEFAULT_LABEL);
   }
 }

@@ -14,7 +14,7 @@ import io.finchstream.gateway.testing.Http;
 import io.finchstream.gateway.testing.ServiceDirectory;
 import io.finchstream.processors.FinchstreamConfig;
 import io.finchstream.processors.FinchstreamService;
-import io.finchstream.processors.ServedModel;
+import io.finchstream.processors.LoadedModel;
 import io.finchstream.processors.testing.KafkaTestCluster;
 import io.finchstream.processors.testing.ServiceConfigs;
 import io.finchstream.processors.testing.TestModels;
@@ -53,7 +53,7 @@ class GatewayEndToEndTest {
   private static GatewayHarness harness;
   private static Http http;
   private static Path stateDir;
-  private static ServedModel model;
+  private static LoadedModel model;
 
   @BeforeAll
   static void start(final Vertx vertx) throws Exception {
@@ -88,7 +88,7 @@ class GatewayEndToEndTest {
             new ServiceDirectory(service.queries()),
             streams,
             limits,
-            new io.finchstream.gateway.ServedModel(
+            new ApiModel(
                 "random-finch", model.info().id(), model.info().vocabSize(), 1_700_000_000L));
     http = new Http(WebClient.create(vertx), harness.port());
   }

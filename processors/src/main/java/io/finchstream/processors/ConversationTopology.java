@@ -55,7 +55,7 @@ public final class ConversationTopology {
 
   /** The topology serving {@code model} with {@code settings}. */
   public static Topology build(
-      final ServedModel model,
+      final LoadedModel model,
       final ProcessorSettings settings,
       final MemoryBudget budget,
       final FinchstreamMetrics metrics) {

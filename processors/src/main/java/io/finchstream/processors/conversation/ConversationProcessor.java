@@ -2,7 +2,7 @@ package io.finchstream.processors.conversation;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.finchstream.processors.FinchstreamMetrics;
-import io.finchstream.processors.ServedModel;
+import io.finchstream.processors.LoadedModel;
 import io.finchstream.processors.event.Command;
 import io.finchstream.processors.event.EventValidator;
 import io.finchstream.processors.event.Inbound;
@@ -49,7 +49,7 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
    */
   private static final long COLLECT_WAIT_NANOS = 50_000_000L;
 
-  private final ServedModel served;
+  private final LoadedModel served;
   private final ProcessorSettings settings;
   private final MemoryBudget budget;
   private final FinchstreamMetrics metrics;
@@ -78,7 +78,7 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
    * @param batchers the topology's per-thread batchers (decode across the tasks of a stream thread)
    */
   public ConversationProcessor(
-      final ServedModel served,
+      final LoadedModel served,
       final ProcessorSettings settings,
       final MemoryBudget budget,
       final FinchstreamMetrics metrics,

@@ -3,7 +3,7 @@ package io.finchstream.processors.conversation;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.finchstream.engine.tokenizer.Tokenizer;
-import io.finchstream.processors.ServedModel;
+import io.finchstream.processors.LoadedModel;
 import io.finchstream.processors.StoreNames;
 import io.finchstream.processors.event.ChatFormat;
 import io.finchstream.processors.testing.DirectEngine;
@@ -35,7 +35,7 @@ class ConversationStateTest {
   @ParameterizedTest(name = "hot cache {0} bytes")
   @ValueSource(longs = {1L, 64L << 20})
   void shouldKeepEveryConversationBitIdenticalToADirectReplayOfItsEvents(final long hotCacheBytes) {
-    final ServedModel model = TestModels.tinyFinch();
+    final LoadedModel model = TestModels.tinyFinch();
     final Map<String, Object> cfg =
         Map.of(
             "snapshot.interval.tokens",
@@ -93,7 +93,7 @@ class ConversationStateTest {
 
   @Test
   void shouldSnapshotEveryIntervalAndTruncateTheLogBelowTheSnapshot() {
-    final ServedModel model = TestModels.tinyFinch();
+    final LoadedModel model = TestModels.tinyFinch();
     try (TopologyFixture fx =
         new TopologyFixture(model, Map.of("snapshot.interval.tokens", 50), dir)) {
       final DirectEngine d = new DirectEngine(model.model(), model.tokenizer());
@@ -120,7 +120,7 @@ class ConversationStateTest {
 
   @Test
   void shouldForkAConversationIntoAnIndependentOneWithTheSameState() {
-    final ServedModel model = TestModels.tinyFinch();
+    final LoadedModel model = TestModels.tinyFinch();
     final Tokenizer tok = model.tokenizer();
     try (TopologyFixture fx =
         new TopologyFixture(model, Map.of("snapshot.interval.tokens", 30), dir)) {
@@ -150,7 +150,7 @@ class ConversationStateTest {
 
   @Test
   void shouldRejectAForkOntoAnExistingConversationAndLeaveItUntouched() {
-    final ServedModel model = TestModels.tinyFinch();
+    final LoadedModel model = TestModels.tinyFinch();
     try (TopologyFixture fx = new TopologyFixture(model, Map.of(), dir)) {
       fx.send("a", Events.appendText("source"));
       fx.send("b", Events.appendText("target"));
@@ -177,7 +177,7 @@ class ConversationStateTest {
 
   @Test
   void shouldResetToTheEmptyStateAndDeleteEverything() {
-    final ServedModel model = TestModels.tinyFinch();
+    final LoadedModel model = TestModels.tinyFinch();
     try (TopologyFixture fx =
         new TopologyFixture(model, Map.of("snapshot.interval.tokens", 8), dir)) {
       fx.send("a", Events.appendText("a fairly long text that is snapshotted"));

@@ -3,7 +3,7 @@ package io.finchstream.processors.conversation;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.finchstream.engine.sampling.SamplingParams;
-import io.finchstream.processors.ServedModel;
+import io.finchstream.processors.LoadedModel;
 import io.finchstream.processors.event.EventValidator;
 import io.finchstream.processors.testing.DirectEngine;
 import io.finchstream.processors.testing.Events;
@@ -33,7 +33,7 @@ class GenerationTest {
 
   @TempDir Path dir;
 
-  private final ServedModel model = TestModels.randomFinch();
+  private final LoadedModel model = TestModels.randomFinch();
 
   @Test
   void shouldStreamAGreedyReplyThatEqualsTheDirectEngineAndContinueFromIt() {

@@ -2,7 +2,7 @@ package io.finchstream.processors.conversation;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.finchstream.processors.ServedModel;
+import io.finchstream.processors.LoadedModel;
 import io.finchstream.processors.StoreNames;
 import io.finchstream.processors.testing.DirectEngine;
 import io.finchstream.processors.testing.DurableState;
@@ -27,7 +27,7 @@ class GoldFinchStateTest {
 
   @TempDir Path dir;
 
-  private final ServedModel model = TestModels.randomGoldFinch();
+  private final LoadedModel model = TestModels.randomGoldFinch();
 
   @Test
   void shouldStoreTheCacheInBlocksAndRestoreStatesBitIdentically() {

@@ -9,7 +9,7 @@ import io.finchstream.engine.tokenizer.ByteTokenizer;
 import io.finchstream.processors.ConversationQueries;
 import io.finchstream.processors.FinchstreamConfig;
 import io.finchstream.processors.FinchstreamService;
-import io.finchstream.processors.ServedModel;
+import io.finchstream.processors.LoadedModel;
 import io.finchstream.processors.StoreNames;
 import io.finchstream.processors.testing.ChangelogReader;
 import io.finchstream.processors.testing.DirectEngine;
@@ -60,7 +60,7 @@ class ServiceIntegrationTest {
 
   @Test
   void shouldServeEventsEndToEndAndRestoreLostLocalStateFromTheChangelogs() throws Exception {
-    final ServedModel model = TestModels.tinyFinch();
+    final LoadedModel model = TestModels.tinyFinch();
     final String app = "e2e";
     final Map<String, Object> props =
         ServiceConfigs.forTest(cluster.bootstrapServers(), app, dir.resolve("a"), 3, (short) 1);
@@ -135,8 +135,8 @@ class ServiceIntegrationTest {
   @Test
   void shouldSplitAStateLargerThanAKafkaMessageIntoRecordsUnderTheDefaultLimit() throws Exception {
     // L=8, C=512, head size 64: the recurrent state is 8 x (2 x 512 + 512 x 64) floats = 1.08 MB.
-    final ServedModel model =
-        new ServedModel(
+    final LoadedModel model =
+        new LoadedModel(
             RandomFinch.model(
                 FinchConfig.standard(8, 512, 64, ByteTokenizer.VOCAB_SIZE),
                 11,
@@ -174,7 +174,7 @@ class ServiceIntegrationTest {
 
   @Test
   void shouldRouteQueriesToTheOwnerAndForkAcrossPartitions() throws Exception {
-    final ServedModel model = TestModels.tinyFinch();
+    final LoadedModel model = TestModels.tinyFinch();
     final String app = "iq";
     final Map<String, Object> a =
         ServiceConfigs.forTest(cluster.bootstrapServers(), app, dir.resolve("a"), 4, (short) 1);

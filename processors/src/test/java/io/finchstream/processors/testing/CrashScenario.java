@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.finchstream.engine.sampling.SamplingParams;
 import io.finchstream.processors.FinchstreamConfig;
-import io.finchstream.processors.ServedModel;
+import io.finchstream.processors.LoadedModel;
 import io.finchstream.processors.TopicAdmin;
 import io.finchstream.processors.event.ChatFormat;
 import io.finchstream.processors.event.EventValidator;
@@ -226,7 +226,7 @@ public final class CrashScenario {
   private void verify(
       final Map<String, List<ConversationEvent>> scripts, final ReplyCollector replies) {
     final long t0 = System.nanoTime();
-    final ServedModel model = TestModels.byName(MODEL);
+    final LoadedModel model = TestModels.byName(MODEL);
     final long t1 = System.nanoTime();
     assertThat(replies.deadLetters()).as("dead letters").isEmpty();
     final ChangelogReader.Contents contents = ChangelogReader.read(consumerProps, APP);
