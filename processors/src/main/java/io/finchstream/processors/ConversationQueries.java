@@ -27,7 +27,7 @@ public final class ConversationQueries {
    * This instance owns the conversation: here it is ({@code meta} is the stored metadata, which the
    * gateway needs for the message history).
    */
-  public record Found(ConversationInfo info, ConversationMeta meta) implements Result {}
+  public record Found(StoredConversation info, ConversationMeta meta) implements Result {}
 
   /** This instance owns the partition, and the conversation does not exist. */
   public record NotFound() implements Result {}
@@ -81,7 +81,7 @@ public final class ConversationQueries {
         return new NotFound();
       }
       final boolean generating = read(StoreNames.GENERATIONS, conversationId, partition) != null;
-      return new Found(ConversationInfo.of(conversationId, meta, generating), meta);
+      return new Found(StoredConversation.of(conversationId, meta, generating), meta);
     } catch (final InvalidStateStoreException e) {
       return new Unavailable(
           "the conversation's partition is not queryable here now: " + e.getMessage());

@@ -221,7 +221,7 @@ public final class ConversationRoutes {
    * on it.
    */
   private void whenKnown(
-      final RoutingContext ctx, final String id, final Consumer<ConversationInfo> known) {
+      final RoutingContext ctx, final String id, final Consumer<ApiConversation> known) {
     services
         .resolver()
         .resolve(id, ctx.request().headers())
