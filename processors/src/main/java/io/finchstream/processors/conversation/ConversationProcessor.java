@@ -6,7 +6,7 @@ import io.finchstream.processors.LoadedModel;
 import io.finchstream.processors.event.Command;
 import io.finchstream.processors.event.EventValidator;
 import io.finchstream.processors.event.Inbound;
-import io.finchstream.processors.event.Replies;
+import io.finchstream.processors.event.ReplyMessages;
 import io.finchstream.processors.store.StoreKey;
 import io.finchstream.proto.v1.ConversationEvent;
 import io.finchstream.proto.v1.DeadLetter;
@@ -258,7 +258,7 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
         deferred.remove(kv.key);
         outputs.reply(
             conversation,
-            Replies.done(
+            ReplyMessages.done(
                 conversation,
                 requestId,
                 event.getGenerate().getReplyTo(),

@@ -3,7 +3,7 @@ package io.finchstream.processors.conversation;
 import io.finchstream.engine.LanguageModel;
 import io.finchstream.engine.tokenizer.Tokenizer;
 import io.finchstream.processors.FinchstreamException;
-import io.finchstream.processors.event.Replies;
+import io.finchstream.processors.event.ReplyMessages;
 import io.finchstream.processors.store.StoreKey;
 import io.finchstream.proto.MessageHistory;
 import io.finchstream.proto.v1.ConversationMeta;
@@ -211,7 +211,7 @@ final class GenerationLoop {
       final var request = g.progress.getRequest();
       out.reply(
           g.conversation,
-          Replies.chunk(
+          ReplyMessages.chunk(
               g.conversation,
               request.getRequestId(),
               request.getReplyTo(),
@@ -248,7 +248,7 @@ final class GenerationLoop {
     final var request = g.progress.getRequest();
     out.reply(
         g.conversation,
-        Replies.done(
+        ReplyMessages.done(
             g.conversation,
             request.getRequestId(),
             request.getReplyTo(),
@@ -276,7 +276,7 @@ final class GenerationLoop {
     final var request = g.progress.getRequest();
     out.reply(
         g.conversation,
-        Replies.error(
+        ReplyMessages.error(
             g.conversation,
             request.getRequestId(),
             request.getReplyTo(),
