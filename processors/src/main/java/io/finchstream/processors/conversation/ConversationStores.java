@@ -36,10 +36,8 @@ final class ConversationStores {
   final ProtoStore<GenerationProgress> generations;
   final ProtoStore<DeferredEvent> deferred;
   final ProtoStore<ForkTransfer> forkStaging;
-  final int partBytes;
 
   ConversationStores(final Function<String, BinaryStore> open, final int partBytes) {
-    this.partBytes = partBytes;
     meta =
         new ProtoStore<>(StoreNames.META, open.apply(StoreNames.META), ConversationMeta.parser());
     log =
@@ -88,11 +86,6 @@ final class ConversationStores {
 
   void putMeta(final String conversation, final ConversationMeta value) {
     meta.put(StoreKey.id(conversation), value);
-  }
-
-  /** The conversation's running generation, or null. */
-  GenerationProgress generation(final String conversation) {
-    return generations.get(StoreKey.id(conversation));
   }
 
   /** Deletes every record of the conversation's history (log, snapshot, cache blocks). */
