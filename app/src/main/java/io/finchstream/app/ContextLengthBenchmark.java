@@ -23,7 +23,7 @@ import java.util.function.Consumer;
  * Each measurement is repeated {@code repeats} times on fresh forks; the median is reported. A
  * warm-up on a throwaway conversation runs first, until the timings settle.
  */
-final class PrefillBenchmark {
+final class ContextLengthBenchmark {
 
   /** One context length's result. */
   record Result(long context, double ingestUsPerToken, double generateUsPerToken) {}
@@ -37,7 +37,7 @@ final class PrefillBenchmark {
   private final int repeats;
   private final SplittableRandom random = new SplittableRandom(20240717);
 
-  PrefillBenchmark(
+  ContextLengthBenchmark(
       final LanguageModel model,
       final int ingestTokens,
       final int generateTokens,
