@@ -106,22 +106,16 @@ final class BatchedCompute {
     return pendingEstimate;
   }
 
-  /**
-   * Runs batched rounds until nothing is pending or {@code deadlineNanos}; returns tokens computed.
-   */
-  long run(final long deadlineNanos) {
-    long total = 0;
+  /** Runs batched rounds until nothing is pending or {@code deadlineNanos}. */
+  void run(final long deadlineNanos) {
     while (!pending.isEmpty() && System.nanoTime() < deadlineNanos) {
-      final long n = round(deadlineNanos);
-      if (n < 0) {
+      if (round(deadlineNanos) < 0) {
         break;
       }
-      total += n;
     }
     if (pending.isEmpty()) {
       pendingEstimate = 0;
     }
-    return total;
   }
 
   /** One batched ingest; returns the tokens computed, or -1 if there was nothing to compute. */

@@ -138,19 +138,13 @@ final class GenerationLoop {
     return true;
   }
 
-  /**
-   * Stores and emits what every generation produced since the last call; returns whether there was
-   * any.
-   */
-  boolean flush() {
-    boolean any = false;
+  /** Stores and emits what every generation produced since the last call. */
+  void flush() {
     for (final ActiveGeneration g : new ArrayList<>(active.values())) {
       if (g.holdsOutput()) {
         flush(g);
-        any = true;
       }
     }
-    return any;
   }
 
   /**

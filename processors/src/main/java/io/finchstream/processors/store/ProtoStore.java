@@ -93,11 +93,9 @@ public final class ProtoStore<T extends MessageLite> {
     return keys;
   }
 
-  /** Deletes every entry whose key starts with {@code prefix}; returns how many. */
-  public int deletePrefix(final Bytes prefix) {
-    final List<Bytes> keys = keysWithPrefix(prefix);
-    keys.forEach(bytes::delete);
-    return keys.size();
+  /** Deletes every entry whose key starts with {@code prefix}. */
+  public void deletePrefix(final Bytes prefix) {
+    keysWithPrefix(prefix).forEach(bytes::delete);
   }
 
   /** Every entry of the store (all conversations of this task), in key order. */
