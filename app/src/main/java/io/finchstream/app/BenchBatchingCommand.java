@@ -2,6 +2,7 @@ package io.finchstream.app;
 
 import io.finchstream.processors.LoadedModel;
 import java.io.PrintWriter;
+import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -55,7 +56,7 @@ final class BenchBatchingCommand implements Callable<Integer> {
       names = "--set",
       paramLabel = "KEY=VALUE",
       description = "Processor settings, e.g. batch.max.conversations=64.")
-  Map<String, String> settings = new java.util.HashMap<>();
+  Map<String, String> settings = new HashMap<>();
 
   @Override
   public Integer call() throws Exception {

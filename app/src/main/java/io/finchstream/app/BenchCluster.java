@@ -1,5 +1,6 @@
 package io.finchstream.app;
 
+import com.sun.management.OperatingSystemMXBean;
 import io.finchstream.processors.FinchstreamConfig;
 import io.finchstream.processors.FinchstreamService;
 import io.finchstream.processors.LoadedModel;
@@ -102,7 +103,7 @@ final class BenchCluster implements AutoCloseable {
 
   /** CPU time of this whole process (broker, clients, processors, engine), ns. */
   static long processCpuNanos() {
-    return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+    return ((OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
         .getProcessCpuTime();
   }
 

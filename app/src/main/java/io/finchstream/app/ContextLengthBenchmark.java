@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.Consumer;
+import java.util.function.DoubleSupplier;
 
 /**
  * Cost per token against context length, through {@link LanguageModel} only. For each context
@@ -119,7 +120,7 @@ final class ContextLengthBenchmark {
     return (System.nanoTime() - start) / 1e3 / generateTokens;
   }
 
-  private double median(final java.util.function.DoubleSupplier measurement) {
+  private double median(final DoubleSupplier measurement) {
     final double[] values = new double[repeats];
     for (int i = 0; i < repeats; i++) {
       values[i] = measurement.getAsDouble();

@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /** {@code finchstream serve}: the processors against an existing Kafka cluster, until Ctrl-C. */
@@ -75,7 +76,7 @@ final class ServeCommand implements Callable<Integer> {
     final FinchstreamConfig config = service.config(fixed);
     final String path = config.getString(FinchstreamConfig.MODEL_PATH_CONFIG);
     if (path.isBlank()) {
-      throw new picocli.CommandLine.ParameterException(
+      throw new ParameterException(
           spec.commandLine(),
           "no model: give --model FILE (or model.path in --config / FINCHSTREAM_MODEL_PATH)");
     }

@@ -10,11 +10,13 @@ import io.finchstream.engine.io.safetensors.SafetensorsWriter;
 import io.finchstream.engine.tokenizer.ByteTokenizer;
 import io.finchstream.engine.tokenizer.Tokenizer;
 import io.finchstream.engine.tokenizer.Tokenizers;
+import io.finchstream.processors.FinchstreamConfig;
 import io.finchstream.processors.LoadedModel;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -50,9 +52,8 @@ final class ServedModels {
   }
 
   /** The World vocabulary file of a configuration ({@code tokenizer.vocab.path}), or null. */
-  static Path vocab(final io.finchstream.processors.FinchstreamConfig config) {
-    final String v =
-        config.getString(io.finchstream.processors.FinchstreamConfig.TOKENIZER_VOCAB_CONFIG);
+  static Path vocab(final FinchstreamConfig config) {
+    final String v = config.getString(FinchstreamConfig.TOKENIZER_VOCAB_CONFIG);
     return v.isBlank() ? null : Path.of(v);
   }
 
@@ -86,11 +87,7 @@ final class ServedModels {
       final Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
       SafetensorsWriter.write(
           tmp, GoldFinchRandom.checkpoint(DEFAULT_CONFIG, DEFAULT_SEED), DType.F32, metadata);
-      Files.move(
-          tmp,
-          file,
-          java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
     final LanguageModel model = Models.load(file, options);
     return new LoadedModel(model, ByteTokenizer.INSTANCE, DEFAULT_LABEL);

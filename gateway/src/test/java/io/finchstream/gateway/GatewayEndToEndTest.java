@@ -30,6 +30,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
+import org.apache.kafka.streams.KafkaStreams.State;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -78,8 +79,7 @@ class GatewayEndToEndTest {
             List.of(
                 new ReadinessProbe.Check(
                     "streams",
-                    service.state().isRunningOrRebalancing()
-                        && service.state() == org.apache.kafka.streams.KafkaStreams.State.RUNNING,
+                    service.state().isRunningOrRebalancing() && service.state() == State.RUNNING,
                     "state " + service.state()));
     harness =
         GatewayHarness.start(

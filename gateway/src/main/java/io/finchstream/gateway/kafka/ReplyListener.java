@@ -17,6 +17,7 @@ import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -158,7 +159,7 @@ public final class ReplyListener implements AutoCloseable {
     final List<PartitionInfo> infos;
     try {
       infos = consumer.partitionsFor(Topics.REPLIES, Duration.ofSeconds(5));
-    } catch (final org.apache.kafka.common.errors.TimeoutException e) {
+    } catch (final TimeoutException e) {
       problem =
           "cannot reach Kafka to list the partitions of " + Topics.REPLIES + ": " + e.getMessage();
       return;

@@ -1,5 +1,6 @@
 package io.finchstream.gateway.testing;
 
+import com.google.protobuf.InvalidProtocolBufferException;
 import io.finchstream.gateway.ConversationDirectory;
 import io.finchstream.gateway.ConversationLookup;
 import io.finchstream.processors.testing.KafkaTestCluster;
@@ -26,6 +27,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.slf4j.LoggerFactory;
 
 /**
  * A stand-in for the processors in gateway tests that are about the gateway's HTTP behaviour
@@ -106,7 +108,7 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
           conversationOfEvent.put(event.getEventId(), new String(r.key(), StandardCharsets.UTF_8));
           seen.add(event);
           apply(new String(r.key(), StandardCharsets.UTF_8), event, r);
-        } catch (final com.google.protobuf.InvalidProtocolBufferException e) {
+        } catch (final InvalidProtocolBufferException e) {
           throw new IllegalStateException(e);
         }
       }
@@ -153,7 +155,7 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
               try {
                 generate(id, g);
               } catch (final RuntimeException e) {
-                org.slf4j.LoggerFactory.getLogger(ScriptedProcessors.class)
+                LoggerFactory.getLogger(ScriptedProcessors.class)
                     .error("scripted generation of {} failed", id, e);
               }
             });
@@ -261,7 +263,7 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
             Topics.REPLIES, id.getBytes(StandardCharsets.UTF_8), reply.toByteArray()),
         (md, e) -> {
           if (e != null) {
-            org.slf4j.LoggerFactory.getLogger(ScriptedProcessors.class)
+            LoggerFactory.getLogger(ScriptedProcessors.class)
                 .error("a scripted reply for {} was not written", id, e);
           }
         });

@@ -14,11 +14,13 @@ import io.finchstream.processors.testing.TestModels;
 import io.finchstream.processors.testing.TopologyFixture;
 import io.finchstream.proto.v1.ConversationMeta;
 import io.finchstream.proto.v1.Role;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
+import org.apache.kafka.common.utils.Bytes;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -196,12 +198,10 @@ class ConversationStateTest {
       assertThat(durable.logEntries("b")).isEmpty();
       final Map<String, Long> counts = new HashMap<>();
       for (final String store : StoreNames.ALL) {
-        try (var it =
-            fx.driver.<org.apache.kafka.common.utils.Bytes, byte[]>getKeyValueStore(store).all()) {
+        try (var it = fx.driver.<Bytes, byte[]>getKeyValueStore(store).all()) {
           it.forEachRemaining(
               kv -> {
-                if (new String(kv.key.get(), java.nio.charset.StandardCharsets.ISO_8859_1)
-                    .contains("b")) {
+                if (new String(kv.key.get(), StandardCharsets.ISO_8859_1).contains("b")) {
                   counts.merge(store, 1L, Long::sum);
                 }
               });

@@ -30,6 +30,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.utils.Utils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -203,10 +204,7 @@ public final class CrashScenario {
 
   /** The input partition of a conversation (the producer's default partitioner). */
   private static int partition(final String conversation) {
-    return org.apache.kafka.common.utils.Utils.toPositive(
-            org.apache.kafka.common.utils.Utils.murmur2(
-                conversation.getBytes(StandardCharsets.UTF_8)))
-        % 6;
+    return Utils.toPositive(Utils.murmur2(conversation.getBytes(StandardCharsets.UTF_8))) % 6;
   }
 
   private static void sendWave(
