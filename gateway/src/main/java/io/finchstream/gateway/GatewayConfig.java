@@ -259,7 +259,7 @@ public final class GatewayConfig extends AbstractConfig {
     return originalsWithPrefix(KAFKA_PREFIX, true);
   }
 
-  /** A copy with {@code key} set to {@code value} (command-line options over everything else). */
+  /** A copy with {@code key} set to {@code value} (over every other source). */
   public GatewayConfig with(final String key, final Object value) {
     final Map<String, Object> props = new HashMap<>(originals());
     props.put(key, value);

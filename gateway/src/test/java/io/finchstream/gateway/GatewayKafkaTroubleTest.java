@@ -2,9 +2,9 @@ package io.finchstream.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.finchstream.gateway.kafka.TopicNames;
 import io.finchstream.gateway.testing.GatewayHarness;
 import io.finchstream.processors.testing.KafkaTestCluster;
+import io.finchstream.proto.Topics;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
 import java.net.URI;
@@ -36,8 +36,7 @@ class GatewayKafkaTroubleTest {
   @BeforeAll
   static void start() throws Exception {
     cluster = KafkaTestCluster.start(1);
-    cluster.createTopics(
-        3, TopicNames.REPLIES); // the gateway reads replies; it cannot write events
+    cluster.createTopics(3, Topics.REPLIES); // the gateway reads replies; it cannot write events
   }
 
   @AfterAll

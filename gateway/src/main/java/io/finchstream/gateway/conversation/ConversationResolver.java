@@ -71,7 +71,7 @@ public final class ConversationResolver {
    * The metadata of conversation {@code key}, asking the owning instance if need be; empty when no
    * such conversation exists. Fails with an {@code ApiException} (503) when no instance can answer.
    */
-  public Future<Optional<ConversationInfo>> resolve(final String key) {
+  public Future<Optional<ApiConversation>> resolve(final String key) {
     return lookUp(key, tracker.lastWrite(key), false);
   }
 
@@ -79,14 +79,14 @@ public final class ConversationResolver {
    * As {@link #resolve}, for a read another gateway forwarded here: never forwarded again, and
    * waiting for {@code after} (the forwarding gateway's last write, may be null) to be applied.
    */
-  public Future<Optional<ConversationInfo>> resolveForPeer(final String key, final Written after) {
+  public Future<Optional<ApiConversation>> resolveForPeer(final String key, final Written after) {
     final Written mine = tracker.lastWrite(key);
     return lookUp(key, mine != null ? mine : after, true);
   }
 
-  private Future<Optional<ConversationInfo>> lookUp(
+  private Future<Optional<ApiConversation>> lookUp(
       final String key, final Written expect, final boolean forwarded) {
-    final Promise<Optional<ConversationInfo>> promise = Promise.promise();
+    final Promise<Optional<ApiConversation>> promise = Promise.promise();
     attempt(key, expect, System.nanoTime() + readYourWritesMs * 1_000_000, forwarded, promise);
     return promise.future();
   }
@@ -96,7 +96,7 @@ public final class ConversationResolver {
       final Written expect,
       final long deadline,
       final boolean forwarded,
-      final Promise<Optional<ConversationInfo>> promise) {
+      final Promise<Optional<ApiConversation>> promise) {
     vertx
         .executeBlocking(() -> directory.lookup(key), false)
         .onComplete(
@@ -113,8 +113,8 @@ public final class ConversationResolver {
               final boolean late = System.nanoTime() > deadline;
               switch (ar.result()) {
                 case ConversationLookup.Found found -> {
-                  final ConversationInfo info =
-                      ConversationInfo.of(key, found.meta(), found.generating());
+                  final ApiConversation info =
+                      ApiConversation.of(key, found.meta(), found.generating());
                   final boolean fresh =
                       expect == null
                           || !expect.deletes() && info.applied(expect.partition(), expect.offset());
@@ -164,11 +164,11 @@ public final class ConversationResolver {
       final Written expect,
       final long deadline,
       final boolean forwarded,
-      final Promise<Optional<ConversationInfo>> promise) {
+      final Promise<Optional<ApiConversation>> promise) {
     vertx.setTimer(RETRY_MS, t -> attempt(key, expect, deadline, forwarded, promise));
   }
 
-  private Future<Optional<ConversationInfo>> askPeer(
+  private Future<Optional<ApiConversation>> askPeer(
       final String hostPort, final String key, final Written expect) {
     final int colon = hostPort.lastIndexOf(':');
     final int port;
@@ -205,10 +205,10 @@ public final class ConversationResolver {
                     .map(
                         body -> {
                           if (resp.statusCode() == 200) {
-                            return Optional.of(ConversationInfo.fromJson(new JsonObject(body)));
+                            return Optional.of(ApiConversation.fromJson(new JsonObject(body)));
                           }
                           if (resp.statusCode() == 404) {
-                            return Optional.<ConversationInfo>empty();
+                            return Optional.<ApiConversation>empty();
                           }
                           throw peerFailed(hostPort, resp.statusCode(), body.toString());
                         }))

@@ -8,7 +8,7 @@ import io.vertx.ext.web.RoutingContext;
 /**
  * {@value ConversationResolver#PEER_PATH}{@code ?key=KEY}: another gateway of the cluster asks for
  * the metadata of a conversation this instance owns. Only signed requests are answered ({@link
- * PeerSignature}; 401 otherwise); the answer is the conversation as {@link ConversationInfo} JSON,
+ * PeerSignature}; 401 otherwise); the answer is the conversation as {@link ApiConversation} JSON,
  * 404 when there is none, 503 when this instance no longer owns it.
  */
 public final class PeerReads {

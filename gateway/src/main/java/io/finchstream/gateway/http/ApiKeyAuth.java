@@ -35,11 +35,6 @@ public final class ApiKeyAuth implements Handler<RoutingContext> {
     this.limiter = limiter;
   }
 
-  /** Whether keys are required. */
-  public boolean enabled() {
-    return !digests.isEmpty();
-  }
-
   @Override
   public void handle(final RoutingContext ctx) {
     if (digests.isEmpty()) {

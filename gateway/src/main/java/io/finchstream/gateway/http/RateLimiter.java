@@ -63,11 +63,6 @@ public final class RateLimiter implements Handler<RoutingContext> {
     this.lastSweep = now - SWEEP_NANOS;
   }
 
-  /** Whether limiting is on. */
-  public boolean enabled() {
-    return perNano > 0;
-  }
-
   /**
    * Takes one request's token from {@code caller}'s bucket.
    *

@@ -1,6 +1,7 @@
 package io.finchstream.gateway.kafka;
 
 import io.finchstream.gateway.http.ApiError;
+import io.finchstream.proto.Topics;
 import io.finchstream.proto.v1.ConversationEvent;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -107,7 +108,7 @@ public final class EventPublisher implements AutoCloseable {
     final Promise<Written> promise = Promise.promise();
     final ProducerRecord<byte[], byte[]> record =
         new ProducerRecord<>(
-            TopicNames.EVENTS, key.getBytes(StandardCharsets.UTF_8), event.toByteArray());
+            Topics.EVENTS, key.getBytes(StandardCharsets.UTF_8), event.toByteArray());
     final boolean deletes = event.hasDelete();
     final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
     pending.incrementAndGet();
