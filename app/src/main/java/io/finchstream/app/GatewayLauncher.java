@@ -1,7 +1,6 @@
 package io.finchstream.app;
 
 import io.finchstream.gateway.ApiModel;
-import io.finchstream.gateway.EventLimits;
 import io.finchstream.gateway.Gateway;
 import io.finchstream.gateway.GatewayConfig;
 import io.finchstream.gateway.GatewayPorts;
@@ -139,7 +138,8 @@ final class GatewayLauncher implements AutoCloseable {
                 service.model().info().id(),
                 service.model().info().vocabSize(),
                 System.currentTimeMillis() / 1000),
-            limits(processors),
+            ProcessorsAdmission.limits(processors),
+            new ProcessorsAdmission(service.model(), processors),
             registry);
     try {
       return new GatewayLauncher(Gateway.launch(config, ports), streamsMetrics);
@@ -147,16 +147,6 @@ final class GatewayLauncher implements AutoCloseable {
       streamsMetrics.close();
       throw e;
     }
-  }
-
-  /** The processors' limits on events, which the gateway enforces up front. */
-  static EventLimits limits(final FinchstreamConfig processors) {
-    return new EventLimits(
-        processors.getInt(FinchstreamConfig.MAX_TEXT_BYTES_CONFIG),
-        processors.getInt(FinchstreamConfig.MAX_APPEND_TOKENS_CONFIG),
-        processors.getInt(FinchstreamConfig.MAX_GENERATE_TOKENS_CONFIG),
-        processors.getInt(FinchstreamConfig.DEFAULT_GENERATE_TOKENS_CONFIG),
-        processors.getInt(FinchstreamConfig.MAX_STOP_SEQUENCES_CONFIG));
   }
 
   /**

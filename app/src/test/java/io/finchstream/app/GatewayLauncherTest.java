@@ -113,9 +113,9 @@ class GatewayLauncherTest {
                 99,
                 FinchstreamConfig.DEFAULT_GENERATE_TOKENS_CONFIG,
                 9));
-    assertThat(GatewayLauncher.limits(processors).maxTextBytes()).isEqualTo(1234);
-    assertThat(GatewayLauncher.limits(processors).maxGenerateTokens()).isEqualTo(99);
-    assertThat(GatewayLauncher.limits(processors).defaultGenerateTokens()).isEqualTo(9);
+    assertThat(ProcessorsAdmission.limits(processors).maxTextBytes()).isEqualTo(1234);
+    assertThat(ProcessorsAdmission.limits(processors).maxGenerateTokens()).isEqualTo(99);
+    assertThat(ProcessorsAdmission.limits(processors).defaultGenerateTokens()).isEqualTo(9);
   }
 
   @Test

@@ -1,5 +1,6 @@
 package io.finchstream.gateway;
 
+import io.finchstream.gateway.conversation.Admission;
 import io.finchstream.gateway.conversation.ConversationResolver;
 import io.finchstream.gateway.http.PeerSignature;
 import io.finchstream.gateway.http.RateLimiter;
@@ -186,6 +187,7 @@ public final class Gateway implements AutoCloseable {
             tracker,
             kafka,
             resolver,
+            new Admission(vertx, ports.admission()),
             signature,
             limiter,
             metrics,

@@ -112,6 +112,11 @@ public final class GatewayConfig extends AbstractConfig {
   public static final String MAX_GENERATIONS_DOC =
       "Generations this instance waits on at once; more get 503 with Retry-After.";
 
+  public static final String MAX_NEW_MESSAGES_CONFIG = "gateway.max.new.messages";
+  public static final String MAX_NEW_MESSAGES_DOC =
+      "Most messages one chat completion may append to its conversation (the messages it does not hold yet; each is"
+          + " an event): more get 413 before anything is written.";
+
   public static final String MAX_PENDING_WRITES_CONFIG = "gateway.max.pending.writes";
   public static final String MAX_PENDING_WRITES_DOC =
       "Events this instance may have waiting to be written to Kafka; while Kafka is slow or unreachable, requests"
@@ -193,6 +198,13 @@ public final class GatewayConfig extends AbstractConfig {
             Range.between(1, 1_000_000),
             Importance.MEDIUM,
             MAX_GENERATIONS_DOC)
+        .define(
+            MAX_NEW_MESSAGES_CONFIG,
+            Type.INT,
+            1024,
+            Range.between(1, 1_000_000),
+            Importance.LOW,
+            MAX_NEW_MESSAGES_DOC)
         .define(
             MAX_PENDING_WRITES_CONFIG,
             Type.INT,

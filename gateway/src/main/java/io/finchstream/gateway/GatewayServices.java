@@ -1,5 +1,6 @@
 package io.finchstream.gateway;
 
+import io.finchstream.gateway.conversation.Admission;
 import io.finchstream.gateway.conversation.ConversationResolver;
 import io.finchstream.gateway.http.PeerSignature;
 import io.finchstream.gateway.http.RateLimiter;
@@ -33,6 +34,7 @@ public record GatewayServices(
     WriteTracker tracker,
     KafkaReachability kafka,
     ConversationResolver resolver,
+    Admission admission,
     PeerSignature peerSignature,
     RateLimiter rateLimiter,
     GatewayMetrics metrics,
@@ -53,6 +55,11 @@ public record GatewayServices(
 
   public int streamBufferBytes() {
     return config.getInt(GatewayConfig.STREAM_BUFFER_CONFIG);
+  }
+
+  /** Most messages one chat completion may append to its conversation. */
+  public int maxNewMessages() {
+    return config.getInt(GatewayConfig.MAX_NEW_MESSAGES_CONFIG);
   }
 
   public int maxActiveGenerations() {

@@ -154,4 +154,52 @@ class GatewayLimitsTest {
       assertThat(metrics).doesNotContain("method=\"M1\"").contains("method=\"other\"");
     }
   }
+
+  @Test
+  void shouldCapTheMessagesOneChatCompletionAppends() throws Exception {
+    try (GatewayHarness gw = gateway(Map.of(GatewayConfig.MAX_NEW_MESSAGES_CONFIG, 3))) {
+      final Http http = new Http(WebClient.create(vertx), gw.port());
+      final Map<String, String> conversation = Map.of("X-Conversation-Id", "many-messages");
+      final java.util.function.IntFunction<String> chat =
+          n -> {
+            final io.vertx.core.json.JsonArray messages = new io.vertx.core.json.JsonArray();
+            for (int i = 0; i < n; i++) {
+              messages.add(
+                  new JsonObject()
+                      .put("role", i % 2 == 0 ? "user" : "assistant")
+                      .put("content", i % 2 == 0 ? "q" + i : "Hello there, friend!"));
+            }
+            return new JsonObject()
+                .put("model", GatewayHarness.MODEL.id())
+                .put("messages", messages)
+                .encode();
+          };
+      final Http.Response tooMany =
+          http.call(
+              io.vertx.core.http.HttpMethod.POST,
+              "/v1/chat/completions",
+              chat.apply(5),
+              conversation);
+      assertThat(tooMany.status()).as(tooMany.body()).isEqualTo(413);
+      assertThat(tooMany.json().getJsonObject("error").getString("param")).isEqualTo("messages");
+      assertThat(http.get("/v1/conversations/many-messages").status())
+          .as("nothing was written")
+          .isEqualTo(404);
+      final Http.Response first =
+          http.call(
+              io.vertx.core.http.HttpMethod.POST,
+              "/v1/chat/completions",
+              chat.apply(3),
+              conversation);
+      assertThat(first.status()).as(first.body()).isEqualTo(200);
+      // The conversation holds 4 messages (3 + the reply): of the next 5, one is new.
+      final Http.Response next =
+          http.call(
+              io.vertx.core.http.HttpMethod.POST,
+              "/v1/chat/completions",
+              chat.apply(5),
+              conversation);
+      assertThat(next.status()).as("only new messages count: " + next.body()).isEqualTo(200);
+    }
+  }
 }

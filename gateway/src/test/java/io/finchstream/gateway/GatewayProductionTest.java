@@ -83,7 +83,7 @@ class GatewayProductionTest {
         GatewayHarness.config(cluster, overrides),
         processors,
         ReadinessProbe.none(),
-        new EventLimits(256 * 1024, 1024, 1 << 24, 256, 16));
+        new EventLimits(256 * 1024, 1024, 1 << 24, 256, 16, 16));
   }
 
   private static <T> T await(final Future<T> future) throws Exception {

@@ -12,6 +12,7 @@ import io.finchstream.proto.v1.Generate;
 import io.finchstream.proto.v1.GenerationDone;
 import io.finchstream.proto.v1.Role;
 import io.finchstream.proto.v1.TokenChunk;
+import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
@@ -157,9 +158,11 @@ public final class ChatSocket {
       frame.remove("type");
       final ConversationEvent event =
           MessageEvents.read(frame, services.ports().model(), services.ports().limits());
+      final Context context = Vertx.currentContext();
       services
-          .publisher()
-          .publish(Vertx.currentContext(), id, event)
+          .admission()
+          .admit(id, List.of(Admission.item(event, event.hasAppendText() ? "text" : "tokens")))
+          .compose(v -> services.publisher().publish(context, id, event))
           .onComplete(
               ar -> {
                 if (ar.failed()) {
@@ -191,7 +194,7 @@ public final class ChatSocket {
                   10,
                   ChatTurns.TURN_STOPS)
               .setPrefixText(ChatTurns.ASSISTANT_PREFIX);
-      run(List.of(Events.appendText(Role.ROLE_USER, text)), generate);
+      run(List.of(Admission.item(Events.appendText(Role.ROLE_USER, text), "text")), generate);
     }
 
     private void generate(final JsonObject frame) {
@@ -224,7 +227,7 @@ public final class ChatSocket {
       }
     }
 
-    private void run(final List<ConversationEvent> before, final Generate.Builder generate) {
+    private void run(final List<Admission.Item> before, final Generate.Builder generate) {
       final GenerationCall[] call = new GenerationCall[1];
       call[0] =
           GenerationCall.start(

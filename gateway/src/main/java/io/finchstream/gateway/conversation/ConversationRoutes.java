@@ -13,6 +13,7 @@ import io.finchstream.proto.v1.ConversationEvent;
 import io.finchstream.proto.v1.Generate;
 import io.finchstream.proto.v1.GenerationDone;
 import io.finchstream.proto.v1.TokenChunk;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -59,7 +60,7 @@ public final class ConversationRoutes {
     final ConversationEvent event =
         MessageEvents.read(
             JsonBodies.object(ctx), services.ports().model(), services.ports().limits());
-    publish(ctx, id, event, new JsonObject());
+    publish(ctx, id, event, event.hasAppendText() ? "text" : "tokens", new JsonObject());
   }
 
   /** {@code POST /v1/conversations/{id}/generate}. */
@@ -205,7 +206,8 @@ public final class ConversationRoutes {
                         "conversation_exists",
                         "conversation '" + newId + "' already exists; fork into a new id"));
               } else {
-                publish(ctx, id, Events.fork(newId), new JsonObject().put("new_id", newId));
+                publish(
+                    ctx, id, Events.fork(newId), "new_id", new JsonObject().put("new_id", newId));
               }
             });
   }
@@ -213,7 +215,7 @@ public final class ConversationRoutes {
   /** {@code DELETE /v1/conversations/{id}}. */
   public void delete(final RoutingContext ctx) {
     final String id = ConversationIds.require(ctx.pathParam("id"), "id");
-    whenKnown(ctx, id, info -> publish(ctx, id, Events.delete(), new JsonObject()));
+    whenKnown(ctx, id, info -> publish(ctx, id, Events.delete(), null, new JsonObject()));
   }
 
   /**
@@ -237,14 +239,22 @@ public final class ConversationRoutes {
             });
   }
 
+  /**
+   * Writes {@code event} to conversation {@code id} once the processors' checks admit it, and
+   * answers 202 with where it went (and {@code extra}); {@code param} names the request field a
+   * refusal is about.
+   */
   private void publish(
       final RoutingContext ctx,
       final String id,
       final ConversationEvent event,
+      final String param,
       final JsonObject extra) {
+    final Context context = Vertx.currentContext();
     services
-        .publisher()
-        .publish(Vertx.currentContext(), id, event)
+        .admission()
+        .admit(id, List.of(Admission.item(event, param)))
+        .compose(v -> services.publisher().publish(context, id, event))
         .onComplete(
             ar -> {
               if (ar.failed()) {

@@ -145,6 +145,17 @@ public final class GenerateParams {
     }
     final List<Integer> stopIds =
         JsonBodies.integers(body, "stop_token_ids", 0, model.vocabularySize() - 1);
+    final int strings =
+        stops.size() + (int) extraStops.stream().filter(e -> !stops.contains(e)).count();
+    if (strings > limits.maxStopStrings()) {
+      throw ApiError.invalidParameter(
+              "stop",
+              "at most "
+                  + (limits.maxStopStrings() - (strings - stops.size()))
+                  + " stop strings, got "
+                  + stops.size())
+          .exception();
+    }
     final int count = stops.size() + extraStops.size() + (stopIds == null ? 0 : stopIds.size());
     if (count > limits.maxStopSequences()) {
       throw ApiError.invalidParameter(

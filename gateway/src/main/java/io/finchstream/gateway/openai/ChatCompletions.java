@@ -1,6 +1,7 @@
 package io.finchstream.gateway.openai;
 
 import io.finchstream.gateway.GatewayServices;
+import io.finchstream.gateway.conversation.Admission;
 import io.finchstream.gateway.conversation.ApiConversation;
 import io.finchstream.gateway.conversation.ChatTurns;
 import io.finchstream.gateway.conversation.ConversationIds;
@@ -11,7 +12,6 @@ import io.finchstream.gateway.http.JsonBodies;
 import io.finchstream.gateway.http.Responses;
 import io.finchstream.gateway.http.SseStream;
 import io.finchstream.gateway.kafka.Events;
-import io.finchstream.proto.v1.ConversationEvent;
 import io.finchstream.proto.v1.FinishReason;
 import io.finchstream.proto.v1.GenerationDone;
 import io.finchstream.proto.v1.TokenChunk;
@@ -114,9 +114,25 @@ public final class ChatCompletions {
             return;
           }
           final long tokensBefore = ar.result().map(ApiConversation::tokens).orElse(0L);
-          final List<ConversationEvent> appends = new ArrayList<>();
-          for (final ChatMessage m : request.messages().subList(known, request.messages().size())) {
-            appends.add(Events.appendText(m.role(), m.text()));
+          final int fresh = request.messages().size() - known;
+          if (fresh > services.maxNewMessages()) {
+            Responses.error(
+                ctx,
+                ApiError.tooLarge(
+                    "messages",
+                    "the request adds "
+                        + fresh
+                        + " messages the conversation does not hold yet; at most "
+                        + services.maxNewMessages()
+                        + " are accepted per request (gateway.max.new.messages)"));
+            return;
+          }
+          final List<Admission.Item> appends = new ArrayList<>();
+          for (int i = known; i < request.messages().size(); i++) {
+            final ChatMessage m = request.messages().get(i);
+            appends.add(
+                Admission.item(
+                    Events.appendText(m.role(), m.text()), "messages[" + i + "].content"));
           }
           new Exchange(ctx, request, id, kept, tokensBefore).start(appends);
         });
@@ -142,7 +158,6 @@ public final class ChatCompletions {
     private SseStream sse;
     private GenerationCall call;
     private boolean leading = true;
-    private boolean written;
     private boolean cleaned;
 
     Exchange(
@@ -158,7 +173,7 @@ public final class ChatCompletions {
       this.tokensBefore = tokensBefore;
     }
 
-    void start(final List<ConversationEvent> appends) {
+    void start(final List<Admission.Item> appends) {
       if (request.stream()) {
         sse =
             new SseStream(
@@ -169,8 +184,6 @@ public final class ChatCompletions {
                 this::tooSlow);
       }
       call = GenerationCall.start(services, conversationId, appends, request.generate(), this);
-      // Once events were handed to Kafka they may land even if the writes fail or time out here.
-      written = !call.finished();
       completionId = "chatcmpl-" + call.requestId().substring("gen-".length());
       ctx.response()
           .closeHandler(
@@ -296,7 +309,8 @@ public final class ChatCompletions {
      * no-op).
      */
     private void cleanUp() {
-      if (!kept && written && !cleaned) {
+      // Once events were handed to Kafka they may land even if the writes failed or timed out.
+      if (!kept && call != null && call.wrote() && !cleaned) {
         cleaned = true;
         deleteConversation();
       }
