@@ -1,8 +1,9 @@
 package io.finchstream.gateway;
 
 import io.finchstream.config.ConfigSources;
+import io.finchstream.proto.TenantKeys;
 import java.nio.file.Path;
-import java.util.Arrays;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -52,8 +53,11 @@ public final class GatewayConfig extends AbstractConfig {
 
   public static final String API_KEYS_CONFIG = "gateway.api.keys";
   public static final String API_KEYS_DOC =
-      "Accepted API keys (Authorization: Bearer KEY), comma-separated. Empty: no authentication, which `finchstream serve`"
-          + " refuses unless started with --insecure.";
+      "Accepted API keys (Authorization: Bearer KEY), comma-separated; TENANT:KEY puts a key in a tenant (a name of"
+          + " up to 64 of A-Z a-z 0-9 . _ -): keys of one tenant share its conversations, and no tenant sees another's."
+          + " A key given alone belongs to the tenant 'default' (write default:KEY for a key that contains ':'). Empty:"
+          + " no authentication, every request is of tenant 'default', which `finchstream serve` refuses unless"
+          + " started with --insecure.";
 
   public static final String PEER_SECRET_CONFIG = "gateway.peer.secret";
   public static final String PEER_SECRET_DOC =
@@ -248,6 +252,7 @@ public final class GatewayConfig extends AbstractConfig {
   protected Map<String, Object> postProcessParsedConfig(final Map<String, Object> parsed) {
     final long heartbeat = (Long) parsed.get(HEARTBEAT_CONFIG);
     final long idle = (Long) parsed.get(IDLE_TIMEOUT_CONFIG);
+    parseKeys((Password) parsed.get(API_KEYS_CONFIG));
     if (heartbeat >= idle) {
       throw new ConfigException(
           HEARTBEAT_CONFIG,
@@ -257,13 +262,59 @@ public final class GatewayConfig extends AbstractConfig {
     return Map.of();
   }
 
+  /**
+   * An accepted API key and the tenant whose conversations it reaches.
+   *
+   * @param tenant the tenant ({@link TenantKeys#DEFAULT_TENANT} for keys given without one)
+   * @param secret the key itself; never printed
+   */
+  public record ApiKey(String tenant, String secret) {
+    @Override
+    public String toString() {
+      return "ApiKey[tenant=" + tenant + "]";
+    }
+  }
+
   /** The configured API keys (empty: authentication off). */
-  public List<String> apiKeys() {
-    final Password keys = getPassword(API_KEYS_CONFIG);
-    return Arrays.stream(keys.value().split(","))
-        .map(String::strip)
-        .filter(k -> !k.isEmpty())
-        .toList();
+  public List<ApiKey> apiKeys() {
+    return parseKeys(getPassword(API_KEYS_CONFIG));
+  }
+
+  /**
+   * {@code KEY} or {@code TENANT:KEY} entries, comma-separated: the part before the first {@code :}
+   * is a tenant when it is a valid tenant name.
+   */
+  private static List<ApiKey> parseKeys(final Password keys) {
+    final List<ApiKey> out = new ArrayList<>();
+    final Map<String, String> tenantOf = new HashMap<>();
+    for (final String entry : keys.value().split(",")) {
+      final String e = entry.strip();
+      if (e.isEmpty()) {
+        continue;
+      }
+      final int colon = e.indexOf(':');
+      final boolean hasTenant = colon > 0 && TenantKeys.validTenant(e.substring(0, colon));
+      final ApiKey key =
+          hasTenant
+              ? new ApiKey(e.substring(0, colon), e.substring(colon + 1).strip())
+              : new ApiKey(TenantKeys.DEFAULT_TENANT, e);
+      if (key.secret().isEmpty()) {
+        throw new ConfigException(
+            API_KEYS_CONFIG + " has an entry of tenant '" + key.tenant() + "' with an empty key");
+      }
+      final String before = tenantOf.putIfAbsent(key.secret(), key.tenant());
+      if (before != null && !before.equals(key.tenant())) {
+        throw new ConfigException(
+            API_KEYS_CONFIG
+                + " gives one key to two tenants ('"
+                + before
+                + "' and '"
+                + key.tenant()
+                + "'); a key belongs to one tenant");
+      }
+      out.add(key);
+    }
+    return List.copyOf(out);
   }
 
   /** Settings with the {@code gateway.kafka.} prefix, prefix removed. */

@@ -3,6 +3,7 @@ package io.finchstream.gateway.conversation;
 import io.finchstream.gateway.GatewayServices;
 import io.finchstream.gateway.http.ApiError;
 import io.finchstream.gateway.http.ApiException;
+import io.finchstream.gateway.http.ApiKeyAuth;
 import io.finchstream.gateway.http.BoundedWriter;
 import io.finchstream.gateway.http.JsonBodies;
 import io.finchstream.gateway.http.RateLimiter;
@@ -65,20 +66,26 @@ public final class ChatSocket {
     final String caller = RateLimiter.caller(ctx);
     ctx.request()
         .toWebSocket()
-        .onSuccess(ws -> new Session(ws, id, caller).start())
+        .onSuccess(ws -> new Session(ws, id, ApiKeyAuth.conversationKey(ctx, id), caller).start())
         .onFailure(ctx::fail);
   }
 
   private final class Session {
     private final ServerWebSocket ws;
     private final String id;
+    private final String key;
     private final String caller;
     private final BoundedWriter writer;
     private GenerationCall current;
 
-    Session(final ServerWebSocket ws, final String id, final String caller) {
+    /**
+     * @param id the conversation as the client names it
+     * @param key its Kafka key (in the caller's tenant)
+     */
+    Session(final ServerWebSocket ws, final String id, final String key, final String caller) {
       this.ws = ws;
       this.id = id;
+      this.key = key;
       this.caller = caller;
       this.writer =
           new BoundedWriter(
@@ -161,8 +168,8 @@ public final class ChatSocket {
       final Context context = Vertx.currentContext();
       services
           .admission()
-          .admit(id, List.of(Admission.item(event, event.hasAppendText() ? "text" : "tokens")))
-          .compose(v -> services.publisher().publish(context, id, event))
+          .admit(key, List.of(Admission.item(event, event.hasAppendText() ? "text" : "tokens")))
+          .compose(v -> services.publisher().publish(context, key, event))
           .onComplete(
               ar -> {
                 if (ar.failed()) {
@@ -232,7 +239,7 @@ public final class ChatSocket {
       call[0] =
           GenerationCall.start(
               services,
-              id,
+              key,
               before,
               generate,
               new GenerationCall.Listener() {

@@ -4,6 +4,7 @@ import io.finchstream.gateway.GatewayServices;
 import io.finchstream.gateway.http.AccessLog;
 import io.finchstream.gateway.http.ApiError;
 import io.finchstream.gateway.http.ApiException;
+import io.finchstream.gateway.http.ApiKeyAuth;
 import io.finchstream.gateway.http.JsonBodies;
 import io.finchstream.gateway.http.Responses;
 import io.finchstream.gateway.http.SseStream;
@@ -36,6 +37,10 @@ import java.util.function.Consumer;
  *   <li>{@code POST /v1/conversations/{id}/fork} {new_id} → 202;
  *   <li>{@code DELETE /v1/conversations/{id}} → 202.
  * </ul>
+ *
+ * Ids are the caller's: every conversation is written and read under the Kafka key of the caller's
+ * tenant ({@link ApiKeyAuth#conversationKey}), so another tenant's conversation of the same id is
+ * not there for it (404).
  */
 public final class ConversationRoutes {
 
@@ -96,7 +101,7 @@ public final class ConversationRoutes {
     call[0] =
         GenerationCall.start(
             services,
-            id,
+            ApiKeyAuth.conversationKey(ctx, id),
             List.of(),
             generate,
             new GenerationCall.Listener() {
@@ -137,7 +142,7 @@ public final class ConversationRoutes {
     call[0] =
         GenerationCall.start(
             services,
-            id,
+            ApiKeyAuth.conversationKey(ctx, id),
             List.of(),
             generate,
             new GenerationCall.Listener() {
@@ -190,8 +195,9 @@ public final class ConversationRoutes {
       throw ApiError.invalidParameter("new_id", "'new_id' must differ from the conversation forked")
           .exception();
     }
-    final var source = services.resolver().resolve(id);
-    final var target = services.resolver().resolve(newId);
+    final String targetKey = ApiKeyAuth.conversationKey(ctx, newId);
+    final var source = services.resolver().resolve(ApiKeyAuth.conversationKey(ctx, id));
+    final var target = services.resolver().resolve(targetKey);
     Future.all(source, target)
         .onComplete(
             ar -> {
@@ -207,7 +213,11 @@ public final class ConversationRoutes {
                         "conversation '" + newId + "' already exists; fork into a new id"));
               } else {
                 publish(
-                    ctx, id, Events.fork(newId), "new_id", new JsonObject().put("new_id", newId));
+                    ctx,
+                    id,
+                    Events.fork(targetKey),
+                    "new_id",
+                    new JsonObject().put("new_id", newId));
               }
             });
   }
@@ -226,7 +236,7 @@ public final class ConversationRoutes {
       final RoutingContext ctx, final String id, final Consumer<ApiConversation> known) {
     services
         .resolver()
-        .resolve(id)
+        .resolve(ApiKeyAuth.conversationKey(ctx, id))
         .onComplete(
             ar -> {
               if (ar.failed()) {
@@ -240,9 +250,9 @@ public final class ConversationRoutes {
   }
 
   /**
-   * Writes {@code event} to conversation {@code id} once the processors' checks admit it, and
-   * answers 202 with where it went (and {@code extra}); {@code param} names the request field a
-   * refusal is about.
+   * Writes {@code event} to conversation {@code id} of the caller's tenant once the processors'
+   * checks admit it, and answers 202 with where it went (and {@code extra}); {@code param} names
+   * the request field a refusal is about.
    */
   private void publish(
       final RoutingContext ctx,
@@ -251,10 +261,11 @@ public final class ConversationRoutes {
       final String param,
       final JsonObject extra) {
     final Context context = Vertx.currentContext();
+    final String key = ApiKeyAuth.conversationKey(ctx, id);
     services
         .admission()
-        .admit(id, List.of(Admission.item(event, param)))
-        .compose(v -> services.publisher().publish(context, id, event))
+        .admit(key, List.of(Admission.item(event, param)))
+        .compose(v -> services.publisher().publish(context, key, event))
         .onComplete(
             ar -> {
               if (ar.failed()) {

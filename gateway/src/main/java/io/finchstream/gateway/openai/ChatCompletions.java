@@ -8,6 +8,7 @@ import io.finchstream.gateway.conversation.ConversationIds;
 import io.finchstream.gateway.conversation.GenerationCall;
 import io.finchstream.gateway.http.ApiError;
 import io.finchstream.gateway.http.ApiException;
+import io.finchstream.gateway.http.ApiKeyAuth;
 import io.finchstream.gateway.http.JsonBodies;
 import io.finchstream.gateway.http.Responses;
 import io.finchstream.gateway.http.SseStream;
@@ -88,18 +89,19 @@ public final class ChatCompletions {
     final boolean kept = header != null;
     final String id =
         kept ? ConversationIds.require(header, CONVERSATION_HEADER) : "chat-" + Events.newId();
-    if (!services.busyConversations().add(id)) {
+    final String key = ApiKeyAuth.conversationKey(ctx, id);
+    if (!services.busyConversations().add(key)) {
       throw ApiError.conflict(
               "conversation_busy",
               "conversation '" + id + "' is answering another request; wait for it to finish")
           .exception();
     }
-    ctx.addEndHandler(v -> services.busyConversations().remove(id));
+    ctx.addEndHandler(v -> services.busyConversations().remove(key));
     if (kept) {
       ctx.response().putHeader(CONVERSATION_HEADER, id);
     }
     final Future<Optional<ApiConversation>> existing =
-        kept ? services.resolver().resolve(id) : Future.succeededFuture(Optional.empty());
+        kept ? services.resolver().resolve(key) : Future.succeededFuture(Optional.empty());
     existing.onComplete(
         ar -> {
           if (ar.failed()) {
@@ -134,7 +136,7 @@ public final class ChatCompletions {
                 Admission.item(
                     Events.appendText(m.role(), m.text()), "messages[" + i + "].content"));
           }
-          new Exchange(ctx, request, id, kept, tokensBefore).start(appends);
+          new Exchange(ctx, request, key, kept, tokensBefore).start(appends);
         });
   }
 
@@ -150,7 +152,10 @@ public final class ChatCompletions {
   private final class Exchange implements GenerationCall.Listener {
     private final RoutingContext ctx;
     private final ChatRequest request;
+
+    /** The conversation's Kafka key (in the caller's tenant). */
     private final String conversationId;
+
     private final boolean kept;
     private final long tokensBefore;
     private final long created = System.currentTimeMillis() / 1000;
