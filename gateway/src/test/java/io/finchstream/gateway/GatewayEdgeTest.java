@@ -9,12 +9,20 @@ import io.finchstream.gateway.testing.RawHttp;
 import io.finchstream.gateway.testing.ScriptedProcessors;
 import io.finchstream.processors.testing.KafkaTestCluster;
 import io.finchstream.proto.v1.ConversationEvent;
+import io.finchstream.proto.v1.Error;
+import io.finchstream.proto.v1.ErrorCode;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.junit5.VertxExtension;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -285,5 +293,61 @@ class GatewayEdgeTest {
     final Map<String, String> m = new java.util.LinkedHashMap<>(a);
     m.putAll(b);
     return m;
+  }
+
+  @Test
+  void shouldSendTheStreamsHeadOnceTheGenerationIsAcceptedAndLaterErrorsInBand() throws Exception {
+    try (GatewayHarness gw = gateway(Map.of())) {
+      final HttpClient client = vertx.createHttpClient();
+      processors.hold();
+      try {
+        final HttpClientRequest request =
+            await(
+                client.request(
+                    HttpMethod.POST, gw.port(), "localhost", "/v1/conversations/head/generate"));
+        request.putHeader("Content-Type", "application/json");
+        final HttpClientResponse response = await(request.send("{\"max_tokens\":5}"));
+        assertThat(response.statusCode())
+            .as("the head came while the processors had not answered yet")
+            .isEqualTo(200);
+        assertThat(response.getHeader("Content-Type")).startsWith("text/event-stream");
+        assertThat(response.getHeader("X-Finchstream-Generation")).startsWith("gen-");
+        processors.release();
+        assertThat(await(response.body()).toString()).contains("event: done");
+      } finally {
+        processors.release();
+      }
+      processors.failWith(
+          Error.newBuilder()
+              .setCode(ErrorCode.INTERNAL)
+              .setMessage("processing failed: java.lang.IllegalStateException: store /var/x")
+              .build());
+      try {
+        final Http http = new Http(WebClient.create(vertx), gw.port());
+        final Http.Response streamed =
+            http.post("/v1/conversations/head-err/generate", "{\"max_tokens\":5}");
+        assertThat(streamed.status()).isEqualTo(200);
+        final Http.Sse error = streamed.events().get(streamed.events().size() - 1);
+        assertThat(error.event()).isEqualTo("error");
+        assertThat(error.json().getInteger("status")).isEqualTo(502);
+        assertThat(error.json().getJsonObject("error").getString("code")).isEqualTo("internal");
+        final Http.Response whole =
+            http.post("/v1/conversations/head-err/generate", "{\"max_tokens\":5,\"stream\":false}");
+        assertThat(whole.status()).isEqualTo(502);
+        for (final String body : List.of(streamed.body(), whole.body())) {
+          assertThat(body)
+              .as("the processors' internals stay in their log")
+              .doesNotContain("IllegalStateException")
+              .doesNotContain("/var/x");
+        }
+      } finally {
+        processors.failWith(null);
+      }
+      await(client.close());
+    }
+  }
+
+  private static <T> T await(final Future<T> future) throws Exception {
+    return future.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 }

@@ -106,6 +106,11 @@ public final class ConversationRoutes {
             generate,
             new GenerationCall.Listener() {
               @Override
+              public void onAccepted(final Written written) {
+                sse.open();
+              }
+
+              @Override
               public void onChunk(final TokenChunk chunk) {
                 sse.event("token", ReplyJson.chunk(chunk).encode());
               }
@@ -119,7 +124,7 @@ public final class ConversationRoutes {
               @Override
               public void onError(final ApiError error) {
                 if (sse.started()) {
-                  sse.event("error", error.toJson().encode());
+                  sse.event("error", error.toJson().put("status", error.status()).encode());
                   sse.end();
                 } else {
                   sse.abandon();

@@ -13,6 +13,7 @@ import io.finchstream.gateway.http.JsonBodies;
 import io.finchstream.gateway.http.Responses;
 import io.finchstream.gateway.http.SseStream;
 import io.finchstream.gateway.kafka.Events;
+import io.finchstream.gateway.kafka.Written;
 import io.finchstream.proto.v1.FinishReason;
 import io.finchstream.proto.v1.GenerationDone;
 import io.finchstream.proto.v1.TokenChunk;
@@ -199,6 +200,13 @@ public final class ChatCompletions {
                 call.cancel();
                 cleanUp();
               });
+    }
+
+    @Override
+    public void onAccepted(final Written written) {
+      if (sse != null) {
+        sse.open();
+      }
     }
 
     @Override
