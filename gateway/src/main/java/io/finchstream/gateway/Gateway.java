@@ -143,7 +143,9 @@ public final class Gateway implements AutoCloseable {
     final WriteTracker tracker = new WriteTracker(100_000);
     final ReplyRouter router = new ReplyRouter();
     final AtomicInteger active = new AtomicInteger();
-    final GatewayMetrics metrics = new GatewayMetrics(ports.metrics(), active, router::unrouted);
+    final AtomicInteger connections = new AtomicInteger();
+    final GatewayMetrics metrics =
+        new GatewayMetrics(ports.metrics(), active, connections, router::unrouted);
     final ReplyListener listener =
         new ReplyListener(consumer, instanceId, router, metrics::replyDelay);
     final EventPublisher publisher =
@@ -192,6 +194,7 @@ public final class Gateway implements AutoCloseable {
             limiter,
             metrics,
             active,
+            connections,
             ConcurrentHashMap.newKeySet());
     listener.start();
     if (!listener.awaitAssigned(Duration.ofSeconds(10))) {

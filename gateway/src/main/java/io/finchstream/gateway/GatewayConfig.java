@@ -105,7 +105,8 @@ public final class GatewayConfig extends AbstractConfig {
 
   public static final String IDLE_TIMEOUT_CONFIG = "gateway.idle.timeout.ms";
   public static final String IDLE_TIMEOUT_DOC =
-      "An HTTP connection with no traffic for this long is closed.";
+      "An HTTP connection with no traffic for this long is closed, and so is a WebSocket on which the client sent no"
+          + " message for this long and no generation runs (server pings do not count).";
 
   public static final String STREAM_BUFFER_CONFIG = "gateway.stream.buffer.bytes";
   public static final String STREAM_BUFFER_DOC =
@@ -115,6 +116,11 @@ public final class GatewayConfig extends AbstractConfig {
   public static final String MAX_GENERATIONS_CONFIG = "gateway.max.active.generations";
   public static final String MAX_GENERATIONS_DOC =
       "Generations this instance waits on at once; more get 503 with Retry-After.";
+
+  public static final String MAX_CONNECTIONS_CONFIG = "gateway.max.connections";
+  public static final String MAX_CONNECTIONS_DOC =
+      "HTTP connections (WebSockets included) this instance keeps open at once; connections beyond are closed as they"
+          + " arrive, unanswered.";
 
   public static final String MAX_NEW_MESSAGES_CONFIG = "gateway.max.new.messages";
   public static final String MAX_NEW_MESSAGES_DOC =
@@ -202,6 +208,13 @@ public final class GatewayConfig extends AbstractConfig {
             Range.between(1, 1_000_000),
             Importance.MEDIUM,
             MAX_GENERATIONS_DOC)
+        .define(
+            MAX_CONNECTIONS_CONFIG,
+            Type.INT,
+            10_000,
+            Range.between(1, 10_000_000),
+            Importance.MEDIUM,
+            MAX_CONNECTIONS_DOC)
         .define(
             MAX_NEW_MESSAGES_CONFIG,
             Type.INT,

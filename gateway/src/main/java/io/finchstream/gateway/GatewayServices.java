@@ -20,6 +20,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * @param instanceId this gateway's id (the reply_to of its Generates)
  * @param activeGenerations generations this instance waits on now
+ * @param openConnections HTTP connections open now (every event loop's)
  * @param busyConversations conversations with a chat completion in flight on this instance
  *     (concurrent set)
  */
@@ -39,6 +40,7 @@ public record GatewayServices(
     RateLimiter rateLimiter,
     GatewayMetrics metrics,
     AtomicInteger activeGenerations,
+    AtomicInteger openConnections,
     Set<String> busyConversations) {
 
   public long requestTimeoutMs() {
@@ -47,6 +49,10 @@ public record GatewayServices(
 
   public long replyTimeoutMs() {
     return config.getLong(GatewayConfig.REPLY_TIMEOUT_CONFIG);
+  }
+
+  public long idleTimeoutMs() {
+    return config.getLong(GatewayConfig.IDLE_TIMEOUT_CONFIG);
   }
 
   public long heartbeatMs() {
@@ -60,6 +66,10 @@ public record GatewayServices(
   /** Most messages one chat completion may append to its conversation. */
   public int maxNewMessages() {
     return config.getInt(GatewayConfig.MAX_NEW_MESSAGES_CONFIG);
+  }
+
+  public int maxConnections() {
+    return config.getInt(GatewayConfig.MAX_CONNECTIONS_CONFIG);
   }
 
   public int maxActiveGenerations() {

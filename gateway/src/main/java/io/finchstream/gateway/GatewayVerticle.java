@@ -16,6 +16,7 @@ import io.finchstream.gateway.ops.HealthRoutes;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -131,8 +132,22 @@ public final class GatewayVerticle extends VerticleBase {
             .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
             .setMaxWebSocketMessageSize((int) Math.min(Integer.MAX_VALUE, bodyLimit))
             .setMaxWebSocketFrameSize((int) Math.min(Integer.MAX_VALUE, bodyLimit));
-    server = vertx.createHttpServer(options).requestHandler(router);
+    server =
+        vertx
+            .createHttpServer(options)
+            .connectionHandler(this::countConnection)
+            .requestHandler(router);
     return server.listen(port);
+  }
+
+  /** Keeps at most gateway.max.connections open: one more is closed as it arrives. */
+  private void countConnection(final HttpConnection connection) {
+    if (services.openConnections().incrementAndGet() > services.maxConnections()) {
+      services.openConnections().decrementAndGet();
+      connection.close();
+      return;
+    }
+    connection.closeHandler(v -> services.openConnections().decrementAndGet());
   }
 
   /** The port the server listens on (after start). */

@@ -202,4 +202,77 @@ class GatewayLimitsTest {
       assertThat(next.status()).as("only new messages count: " + next.body()).isEqualTo(200);
     }
   }
+
+  @Test
+  void shouldCloseWebSocketsThatStayIdleAndKeepBusyOnesOpen() throws Exception {
+    try (GatewayHarness gw =
+        gateway(
+            Map.of(
+                GatewayConfig.IDLE_TIMEOUT_CONFIG, 1_000, GatewayConfig.HEARTBEAT_CONFIG, 200))) {
+      final WebSocketClient client = vertx.createWebSocketClient();
+      final WebSocket idle =
+          await(client.connect(gw.port(), "localhost", "/v1/conversations/idle/ws"));
+      final WebSocket busy =
+          await(client.connect(gw.port(), "localhost", "/v1/conversations/busy/ws"));
+      final java.util.concurrent.CompletableFuture<Short> idleClosed =
+          new java.util.concurrent.CompletableFuture<>();
+      idle.closeHandler(v -> idleClosed.complete(idle.closeStatusCode()));
+      final long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(3_000);
+      while (System.nanoTime() < until) {
+        busy.writeTextMessage("{\"type\":\"message\",\"text\":\"still here\"}");
+        Thread.sleep(250);
+      }
+      assertThat(idleClosed.get(5, TimeUnit.SECONDS))
+          .as("the server closed the idle socket (going away)")
+          .isEqualTo((short) 1001);
+      assertThat(busy.isClosed()).as("a socket that talks stays open").isFalse();
+      await(busy.close());
+      await(client.close());
+    }
+  }
+
+  @Test
+  void shouldCloseConnectionsBeyondItsBound() throws Exception {
+    try (GatewayHarness gw = gateway(Map.of(GatewayConfig.MAX_CONNECTIONS_CONFIG, 2))) {
+      final List<java.net.Socket> open = new ArrayList<>();
+      try {
+        for (int i = 0; i < 2; i++) {
+          open.add(keepAlive(gw.port()));
+        }
+        final java.net.Socket third = new java.net.Socket("localhost", gw.port());
+        third.setSoTimeout(10_000);
+        third
+            .getOutputStream()
+            .write("GET /health/live HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes());
+        int read;
+        try {
+          read = third.getInputStream().read();
+        } catch (final java.net.SocketException e) {
+          read = -1; // reset
+        }
+        assertThat(read).as("the connection beyond the bound is closed unanswered").isEqualTo(-1);
+        third.close();
+        open.remove(0).close();
+        Thread.sleep(200);
+        open.add(keepAlive(gw.port()));
+      } finally {
+        for (final java.net.Socket s : open) {
+          s.close();
+        }
+      }
+    }
+  }
+
+  /** A connection that made one request and stays open. */
+  private static java.net.Socket keepAlive(final int port) throws Exception {
+    final java.net.Socket socket = new java.net.Socket("localhost", port);
+    socket.setSoTimeout(10_000);
+    socket
+        .getOutputStream()
+        .write("GET /health/live HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes());
+    final byte[] head = new byte[12];
+    assertThat(socket.getInputStream().readNBytes(head, 0, 12)).isEqualTo(12);
+    assertThat(new String(head)).isEqualTo("HTTP/1.1 200");
+    return socket;
+  }
 }

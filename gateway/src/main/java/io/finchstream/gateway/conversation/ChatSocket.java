@@ -23,6 +23,7 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 /**
  * {@code /v1/conversations/{id}/ws}: two-way chat over a WebSocket. The client sends JSON text
@@ -77,6 +78,8 @@ public final class ChatSocket {
     private final String caller;
     private final BoundedWriter writer;
     private GenerationCall current;
+    private long lastHeard = System.nanoTime();
+    private final long idleNanos = TimeUnit.MILLISECONDS.toNanos(services.idleTimeoutMs());
 
     /**
      * @param id the conversation as the client names it
@@ -113,14 +116,22 @@ public final class ChatSocket {
       ws.textMessageHandler(this::onText);
       ws.binaryMessageHandler(
           b -> send(error(ApiError.badRequest("binary_frame", "send JSON text frames"))));
-      // Pings keep an idle chat open through proxies and the server's idle timeout.
+      // Pings keep a chat open through proxies; the server itself closes a socket on which the
+      // client has said nothing for the idle timeout while no generation runs.
       final long pings =
           services
               .vertx()
               .setPeriodic(
                   services.heartbeatMs(),
                   id -> {
-                    if (!ws.isClosed()) {
+                    if (ws.isClosed()) {
+                      return;
+                    }
+                    final boolean generating = current != null && !current.finished();
+                    if (!generating && System.nanoTime() - lastHeard > idleNanos) {
+                      ws.close(
+                          (short) 1001, "idle: no message for " + services.idleTimeoutMs() + " ms");
+                    } else {
                       ws.writePing(Buffer.buffer());
                     }
                   });
@@ -134,6 +145,7 @@ public final class ChatSocket {
     }
 
     private void onText(final String text) {
+      lastHeard = System.nanoTime();
       try {
         final JsonObject frame;
         try {
