@@ -18,6 +18,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -48,7 +49,7 @@ class GatewayAdmissionTest {
   static void start() throws Exception {
     cluster = KafkaTestCluster.start(1);
     final Map<String, Object> props =
-        new java.util.HashMap<>(
+        new HashMap<>(
             ServiceConfigs.forTest(cluster.bootstrapServers(), "admission", dir, 2, (short) 1));
     props.put(FinchstreamConfig.MAX_STOP_SEQUENCES_CONFIG, 32);
     final FinchstreamConfig processors = new FinchstreamConfig(props);

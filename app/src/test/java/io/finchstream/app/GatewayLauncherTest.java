@@ -14,7 +14,9 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -124,10 +126,8 @@ class GatewayLauncherTest {
     final GatewayConfig first = GatewayLauncher.withClusterSecret(none, dir);
     final String secret = first.getPassword(GatewayConfig.PEER_SECRET_CONFIG).value();
     assertThat(secret).matches("[0-9a-f]{64}");
-    assertThat(java.nio.file.Files.getPosixFilePermissions(dir.resolve("gateway-peer.secret")))
-        .containsExactlyInAnyOrder(
-            java.nio.file.attribute.PosixFilePermission.OWNER_READ,
-            java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+    assertThat(Files.getPosixFilePermissions(dir.resolve("gateway-peer.secret")))
+        .containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
     assertThat(
             GatewayLauncher.withClusterSecret(none, dir)
                 .getPassword(GatewayConfig.PEER_SECRET_CONFIG)

@@ -20,6 +20,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.junit5.VertxExtension;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -290,7 +291,7 @@ class GatewayEdgeTest {
 
   private static Map<String, String> merge(
       final Map<String, String> a, final Map<String, String> b) {
-    final Map<String, String> m = new java.util.LinkedHashMap<>(a);
+    final Map<String, String> m = new LinkedHashMap<>(a);
     m.putAll(b);
     return m;
   }

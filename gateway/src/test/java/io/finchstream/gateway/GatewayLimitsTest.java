@@ -9,18 +9,24 @@ import io.finchstream.gateway.testing.ScriptedProcessors;
 import io.finchstream.processors.testing.KafkaTestCluster;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.junit5.VertxExtension;
+import java.net.Socket;
+import java.net.SocketException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -160,9 +166,9 @@ class GatewayLimitsTest {
     try (GatewayHarness gw = gateway(Map.of(GatewayConfig.MAX_NEW_MESSAGES_CONFIG, 3))) {
       final Http http = new Http(WebClient.create(vertx), gw.port());
       final Map<String, String> conversation = Map.of("X-Conversation-Id", "many-messages");
-      final java.util.function.IntFunction<String> chat =
+      final IntFunction<String> chat =
           n -> {
-            final io.vertx.core.json.JsonArray messages = new io.vertx.core.json.JsonArray();
+            final JsonArray messages = new JsonArray();
             for (int i = 0; i < n; i++) {
               messages.add(
                   new JsonObject()
@@ -175,30 +181,18 @@ class GatewayLimitsTest {
                 .encode();
           };
       final Http.Response tooMany =
-          http.call(
-              io.vertx.core.http.HttpMethod.POST,
-              "/v1/chat/completions",
-              chat.apply(5),
-              conversation);
+          http.call(HttpMethod.POST, "/v1/chat/completions", chat.apply(5), conversation);
       assertThat(tooMany.status()).as(tooMany.body()).isEqualTo(413);
       assertThat(tooMany.json().getJsonObject("error").getString("param")).isEqualTo("messages");
       assertThat(http.get("/v1/conversations/many-messages").status())
           .as("nothing was written")
           .isEqualTo(404);
       final Http.Response first =
-          http.call(
-              io.vertx.core.http.HttpMethod.POST,
-              "/v1/chat/completions",
-              chat.apply(3),
-              conversation);
+          http.call(HttpMethod.POST, "/v1/chat/completions", chat.apply(3), conversation);
       assertThat(first.status()).as(first.body()).isEqualTo(200);
       // The conversation holds 4 messages (3 + the reply): of the next 5, one is new.
       final Http.Response next =
-          http.call(
-              io.vertx.core.http.HttpMethod.POST,
-              "/v1/chat/completions",
-              chat.apply(5),
-              conversation);
+          http.call(HttpMethod.POST, "/v1/chat/completions", chat.apply(5), conversation);
       assertThat(next.status()).as("only new messages count: " + next.body()).isEqualTo(200);
     }
   }
@@ -214,8 +208,7 @@ class GatewayLimitsTest {
           await(client.connect(gw.port(), "localhost", "/v1/conversations/idle/ws"));
       final WebSocket busy =
           await(client.connect(gw.port(), "localhost", "/v1/conversations/busy/ws"));
-      final java.util.concurrent.CompletableFuture<Short> idleClosed =
-          new java.util.concurrent.CompletableFuture<>();
+      final CompletableFuture<Short> idleClosed = new CompletableFuture<>();
       idle.closeHandler(v -> idleClosed.complete(idle.closeStatusCode()));
       final long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(3_000);
       while (System.nanoTime() < until) {
@@ -234,12 +227,12 @@ class GatewayLimitsTest {
   @Test
   void shouldCloseConnectionsBeyondItsBound() throws Exception {
     try (GatewayHarness gw = gateway(Map.of(GatewayConfig.MAX_CONNECTIONS_CONFIG, 2))) {
-      final List<java.net.Socket> open = new ArrayList<>();
+      final List<Socket> open = new ArrayList<>();
       try {
         for (int i = 0; i < 2; i++) {
           open.add(keepAlive(gw.port()));
         }
-        final java.net.Socket third = new java.net.Socket("localhost", gw.port());
+        final Socket third = new Socket("localhost", gw.port());
         third.setSoTimeout(10_000);
         third
             .getOutputStream()
@@ -247,7 +240,7 @@ class GatewayLimitsTest {
         int read;
         try {
           read = third.getInputStream().read();
-        } catch (final java.net.SocketException e) {
+        } catch (final SocketException e) {
           read = -1; // reset
         }
         assertThat(read).as("the connection beyond the bound is closed unanswered").isEqualTo(-1);
@@ -256,7 +249,7 @@ class GatewayLimitsTest {
         Thread.sleep(200);
         open.add(keepAlive(gw.port()));
       } finally {
-        for (final java.net.Socket s : open) {
+        for (final Socket s : open) {
           s.close();
         }
       }
@@ -264,8 +257,8 @@ class GatewayLimitsTest {
   }
 
   /** A connection that made one request and stays open. */
-  private static java.net.Socket keepAlive(final int port) throws Exception {
-    final java.net.Socket socket = new java.net.Socket("localhost", port);
+  private static Socket keepAlive(final int port) throws Exception {
+    final Socket socket = new Socket("localhost", port);
     socket.setSoTimeout(10_000);
     socket
         .getOutputStream()

@@ -9,6 +9,7 @@ import io.finchstream.gateway.testing.ScriptedProcessors;
 import io.finchstream.processors.testing.KafkaTestCluster;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.junit5.VertxExtension;
@@ -88,10 +89,7 @@ class GatewayPeersTest {
       final Http http = new Http(WebClient.create(vertx), front.port());
       final Http.Response written =
           http.call(
-              io.vertx.core.http.HttpMethod.POST,
-              "/v1/conversations/peer-1/messages",
-              "{\"text\":\"hello\"}",
-              auth());
+              HttpMethod.POST, "/v1/conversations/peer-1/messages", "{\"text\":\"hello\"}", auth());
       assertThat(written.status()).as(written.body()).isEqualTo(202);
       final Http.Response read = http.get("/v1/conversations/peer-1", auth());
       assertThat(read.status()).as(read.body()).isEqualTo(200);

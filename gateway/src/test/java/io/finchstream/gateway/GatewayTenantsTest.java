@@ -13,6 +13,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.junit5.VertxExtension;
@@ -183,7 +184,7 @@ class GatewayTenantsTest {
             .put("model", GatewayHarness.MODEL.id())
             .put(
                 "messages",
-                new io.vertx.core.json.JsonArray()
+                new JsonArray()
                     .add(new JsonObject().put("role", "user").put("content", "acme only")))
             .encode();
     final Http.Response asGlobex =
