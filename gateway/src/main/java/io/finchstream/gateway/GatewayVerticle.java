@@ -78,9 +78,8 @@ public final class GatewayVerticle extends VerticleBase {
         timeout,
         new PeerReads(services.resolver(), services.peerSignature())::read);
 
-    // Probes and peers (above) answer to any Host; everything else only to known names, and the API
-    // only to
-    // pages of this server or of gateway.cors.origins.
+    // Probes and signed peers (above) answer to any Host; everything else only to known names, and
+    // the API only to pages of this server or of gateway.cors.origins.
     router
         .route()
         .handler(

@@ -17,6 +17,8 @@ import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.junit5.VertxExtension;
@@ -350,5 +352,38 @@ class GatewayEdgeTest {
 
   private static <T> T await(final Future<T> future) throws Exception {
     return future.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void shouldWriteAWebSocketsFramesInTheirOrderWhateverTheirSize() throws Exception {
+    try (GatewayHarness gw = gateway(Map.of())) {
+      final WebSocketClient client = vertx.createWebSocketClient();
+      final WebSocket ws =
+          await(client.connect(gw.port(), "localhost", "/v1/conversations/order/ws"));
+      final String large = "L".repeat(64 * 1024); // checked off the event loop
+      ws.writeTextMessage(
+          new JsonObject().put("type", "chat").put("text", large).put("max_tokens", 3).encode());
+      ws.writeTextMessage(new JsonObject().put("type", "message").put("text", "small").encode());
+      Eventually.until(
+          () -> eventsOf("order").size() == 3, 10_000, "the three events of the two frames");
+      final List<String> order =
+          eventsOf("order").stream()
+              .map(
+                  e ->
+                      e.hasGenerate()
+                          ? "generate"
+                          : e.getAppendText().getText().length() + " chars")
+              .toList();
+      assertThat(order).containsExactly(large.length() + " chars", "generate", "5 chars");
+      await(ws.close());
+      await(client.close());
+    }
+  }
+
+  private static List<ConversationEvent> eventsOf(final String key) {
+    return processors.events().stream()
+        .filter(e -> processors.conversationOf(e.getEventId()).equals(key))
+        .filter(e -> !e.hasCancel())
+        .toList();
   }
 }

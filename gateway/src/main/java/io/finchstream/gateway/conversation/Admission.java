@@ -4,16 +4,22 @@ import io.finchstream.gateway.EventAdmission;
 import io.finchstream.gateway.http.ApiError;
 import io.finchstream.proto.v1.ConversationEvent;
 import io.finchstream.proto.v1.Error;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Asks the {@link EventAdmission} port about the events a request is about to write, all of them
  * before any is written, and turns the first refusal into the 4xx the client gets (the processors'
  * code and reason, naming the request field the event came from). Small events are checked on the
- * caller's event loop; events of more than {@value #INLINE_BYTES} bytes together on a worker.
+ * caller's event loop; events of more than {@value #INLINE_BYTES} bytes together on a worker. The
+ * conversations with checks in flight are remembered (to answer in order), so that memory is
+ * bounded by the requests in flight.
  */
 public final class Admission {
 
@@ -29,6 +35,9 @@ public final class Admission {
   private final Vertx vertx;
   private final EventAdmission port;
 
+  /** Per conversation, the last admission asked for and not yet answered. */
+  private final Map<String, Future<Void>> queue = new ConcurrentHashMap<>();
+
   public Admission(final Vertx vertx, final EventAdmission port) {
     this.vertx = vertx;
     this.port = port;
@@ -42,16 +51,44 @@ public final class Admission {
   /**
    * Completes, on the caller's context, when the processors would accept every one of {@code items}
    * for conversation {@code key}; fails with an {@code ApiException} for the first they would
-   * refuse.
+   * refuse. The answers for one conversation come in the order they were asked for, so a caller
+   * that writes in its callback writes in that order too (a WebSocket's frames, say, however long
+   * each takes to check).
    */
   public Future<Void> admit(final String key, final List<Item> items) {
+    final Context caller = Vertx.currentContext();
+    final Promise<Void> answer = Promise.promise();
+    final Future<Void> mine = answer.future();
+    final Future<Void> before = queue.put(key, mine);
+    mine.onComplete(ar -> queue.remove(key, mine));
+    final Runnable run =
+        () ->
+            check(key, items)
+                .onComplete(
+                    ar -> {
+                      if (caller == null || Vertx.currentContext() == caller) {
+                        answer.handle(ar);
+                      } else {
+                        caller.runOnContext(v -> answer.handle(ar));
+                      }
+                    });
+    if (before == null || before.isComplete()) {
+      run.run();
+    } else {
+      before.onComplete(ar -> run.run());
+    }
+    return mine;
+  }
+
+  /** At once for small events, on a worker for large ones. */
+  private Future<Void> check(final String key, final List<Item> items) {
     long bytes = 0;
     for (final Item i : items) {
       bytes += i.event().getSerializedSize();
     }
     if (bytes <= INLINE_BYTES) {
       try {
-        check(key, items);
+        checkNow(key, items);
         return Future.succeededFuture();
       } catch (final RuntimeException e) {
         return Future.failedFuture(e);
@@ -59,13 +96,13 @@ public final class Admission {
     }
     return vertx.executeBlocking(
         () -> {
-          check(key, items);
+          checkNow(key, items);
           return null;
         },
         false);
   }
 
-  private void check(final String key, final List<Item> items) {
+  private void checkNow(final String key, final List<Item> items) {
     for (final Item item : items) {
       final Optional<EventAdmission.Refusal> refusal = port.check(key, item.event());
       if (refusal.isPresent()) {

@@ -135,24 +135,25 @@ public final class GenerationCall {
     final List<Admission.Item> all = new ArrayList<>(before);
     all.add(Admission.item(event, null));
     // Nothing is written unless the processors would take every event.
-    services
-        .admission()
-        .admit(conversationId, all)
-        .onComplete(
-            ar ->
-                context.runOnContext(
-                    v -> {
-                      if (finished) {
-                        return;
-                      }
-                      if (ar.failed()) {
-                        final ApiError error = ApiError.of(ar.cause());
-                        finish(error.code());
-                        listener.onError(error);
-                      } else {
-                        write(before, event);
-                      }
-                    }));
+    final Future<Void> admitted = services.admission().admit(conversationId, all);
+    final boolean immediate = admitted.isComplete();
+    admitted.onComplete(
+        ar -> {
+          if (finished) {
+            return;
+          }
+          if (ar.succeeded()) {
+            write(before, event); // at once, so that events keep the order they were asked in
+            return;
+          }
+          final ApiError error = ApiError.of(ar.cause());
+          finish(error.code());
+          if (immediate) {
+            context.runOnContext(v -> listener.onError(error)); // never inside start()
+          } else {
+            listener.onError(error);
+          }
+        });
   }
 
   private void write(final List<Admission.Item> before, final ConversationEvent event) {
