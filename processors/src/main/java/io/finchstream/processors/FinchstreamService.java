@@ -2,6 +2,8 @@ package io.finchstream.processors;
 
 import io.finchstream.processors.conversation.MemoryBudget;
 import io.finchstream.processors.conversation.ProcessorSettings;
+import io.finchstream.processors.live.KafkaLiveTokens;
+import io.finchstream.processors.live.LiveTokens;
 import io.finchstream.processors.store.BoundedMemoryRocksDBConfig;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
@@ -28,10 +30,14 @@ public final class FinchstreamService implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(FinchstreamService.class);
 
+  /** How long {@link #start} waits for the live-token topic's metadata. */
+  private static final Duration LIVE_TOPIC_WAIT = Duration.ofSeconds(30);
+
   private final FinchstreamConfig config;
   private final LoadedModel model;
   private final FinchstreamMetrics metrics;
   private final KafkaStreams streams;
+  private final KafkaLiveTokens live;
   private final ConversationQueries queries;
   private final CountDownLatch running = new CountDownLatch(1);
 
@@ -43,6 +49,10 @@ public final class FinchstreamService implements AutoCloseable {
     final ProcessorSettings settings = ProcessorSettings.from(config);
     final MemoryBudget budget =
         new MemoryBudget(config.getLong(FinchstreamConfig.HOT_CACHE_MAX_BYTES_CONFIG));
+    this.live =
+        config.getBoolean(FinchstreamConfig.LIVE_TOKENS_CONFIG)
+            ? KafkaLiveTokens.create(config, metrics)
+            : null;
     this.streams =
         new KafkaStreams(
             ConversationTopology.build(model, settings, budget, metrics),
@@ -122,6 +132,9 @@ public final class FinchstreamService implements AutoCloseable {
             config.getShort(FinchstreamConfig.TOPIC_REPLICATION_CONFIG));
       }
     }
+    if (live != null) {
+      live.awaitTopic(LIVE_TOPIC_WAIT);
+    }
     LOG.info(
         "starting: model {} ({}, vocab {}), application {}, brokers {}",
         model.label(),
@@ -166,9 +179,20 @@ public final class FinchstreamService implements AutoCloseable {
    */
   @Override
   public void close() {
-    streams.close(
-        CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
-            .withTimeout(Duration.ofSeconds(30)));
+    try {
+      streams.close(
+          CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+              .withTimeout(Duration.ofSeconds(30)));
+    } finally {
+      if (live != null) {
+        live.close();
+      }
+    }
+  }
+
+  /** Where decode rounds publish draws: the live-token producer, or {@link LiveTokens#OFF}. */
+  public LiveTokens liveTokens() {
+    return live == null ? LiveTokens.OFF : live;
   }
 
   /**
