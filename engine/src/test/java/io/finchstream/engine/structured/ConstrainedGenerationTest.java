@@ -10,6 +10,7 @@ import io.finchstream.engine.LanguageModel;
 import io.finchstream.engine.LoadOptions;
 import io.finchstream.engine.ModelState;
 import io.finchstream.engine.finch.FinchConfig;
+import io.finchstream.engine.sampling.Choices;
 import io.finchstream.engine.sampling.Generation;
 import io.finchstream.engine.sampling.Sampler;
 import io.finchstream.engine.sampling.SamplingParams;
@@ -131,6 +132,37 @@ class ConstrainedGenerationTest {
   void shouldGenerateValidJsonForEverySchemaWithTheWorldVocabulary() {
     final Tokenizer world = WorldTokenizer.load(SharedData.require(WorldTokenizer.VOCAB_FILE_NAME));
     checkAll(model(WorldTokenizer.VOCAB_SIZE), world, 128);
+  }
+
+  @Test
+  void shouldGiveEveryChoiceOfNAValidValue() {
+    final LanguageModel model = model(ByteTokenizer.VOCAB_SIZE);
+    final TestSchemas.Case c = TestSchemas.ALL.get(4);
+    final TokenGrammar grammar =
+        new TokenGrammar(
+            JsonGrammar.fromSchema(c.json(), c.strict()), TokenTable.of(ByteTokenizer.INSTANCE));
+    final ModelState prompt = model.newState();
+    model.ingest(List.of(prompt), List.of(ByteTokenizer.INSTANCE.encode("shape: ")));
+    final Choices choices =
+        new Choices(
+            model, ByteTokenizer.INSTANCE, prompt, params(1, 200), 6, grammar.newConstraint());
+    final StringBuilder[] texts = new StringBuilder[6];
+    for (int i = 0; i < texts.length; i++) {
+      texts[i] = new StringBuilder();
+    }
+    final Sampler sampler = new Sampler();
+    while (!choices.done()) {
+      for (final Choices.Step s : choices.step(sampler)) {
+        texts[s.choice()].append(s.text());
+      }
+    }
+    final JsonNode schema = read(c.json());
+    for (int i = 0; i < texts.length; i++) {
+      assertThat(choices.generation(i).finish()).isEqualTo(Generation.Finish.STOP);
+      assertThat(SchemaValidator.validate(schema, read(texts[i].toString())))
+          .as(texts[i].toString())
+          .isEmpty();
+    }
   }
 
   @Test
