@@ -56,17 +56,17 @@ final class Frame {
     return rule instanceof RootRule && phase == RootRule.DONE;
   }
 
-  @Override
-  public int hashCode() {
+  /** A hash of the whole stack (consistent with {@link #sameStack}). */
+  int stackHash() {
     return hash;
   }
 
-  @Override
-  public boolean equals(final Object o) {
-    if (this == o) {
-      return true;
-    }
-    if (!(o instanceof Frame other) || other.hash != hash) {
+  /**
+   * Whether {@code other} is the same stack: frame by frame the same rule and position. (Frames
+   * keep identity semantics for {@code ==}: an unchanged frame is the same object.)
+   */
+  boolean sameStack(final Frame other) {
+    if (other.hash != hash) {
       return false;
     }
     Frame a = this;

@@ -4,8 +4,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -50,7 +50,7 @@ public final class JsonGrammar {
   private static final ObjectMapper MAPPER =
       JsonMapper.builder()
           .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
-          .nodeFactory(JsonNodeFactory.withExactBigDecimals(true))
+          .disable(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES)
           .build();
 
   /** Longest schema text accepted, in chars. */
@@ -98,7 +98,7 @@ public final class JsonGrammar {
    * A function to call: its name and the JSON schema of its arguments.
    *
    * @param name the function's name
-   * @param parameters the schema of its arguments (text), or null for none (arguments {@code {}})
+   * @param parameters the schema of its arguments (text), or null for none (the empty object)
    * @param strict whether {@code parameters} follows OpenAI's strict rules (checked)
    */
   public record Function(String name, String parameters, boolean strict) {
@@ -156,7 +156,7 @@ public final class JsonGrammar {
                 : c.document(parse(f.parameters()), f.strict());
       } catch (final SchemaException e) {
         throw new SchemaException(
-            e.pointer(), e.keyword(), "(function '" + f.name() + "'): " + e.getMessage());
+            e.pointer(), e.keyword(), "(function '" + f.name() + "'): " + e.getMessage(), e);
       }
       alternatives.add(
           c.fixedObject(List.of("name", "arguments"), List.of(c.constant(f.name()), arguments)));

@@ -8,8 +8,8 @@ package io.finchstream.engine.structured;
  * <p>Phases ({@code aux} counts whitespace except in {@link #KEY}):
  *
  * <ul>
- *   <li>{@link #START}: before {@code {}.
- *   <li>{@link #OPEN}: after {@code {}.
+ *   <li>{@link #START}: before the opening brace.
+ *   <li>{@link #OPEN}: after the opening brace.
  *   <li>{@link #KEY}: inside a property name; {@code index} = the first candidate property whose
  *       name matches the bytes so far, {@code aux} = bytes of the name (with its quotes) so far.
  *   <li>{@link #AFTER_KEY}, {@link #COLON}: after the name / the colon of property {@code index}.
@@ -17,8 +17,8 @@ package io.finchstream.engine.structured;
  *   <li>{@link #COMMA}: after a comma; {@code index} = the next property that may come.
  * </ul>
  *
- * The candidates for the next name, from property {@code next} on, are {@code next} ..
- * {@code limit[next]}: up to and including the first required one (all of the rest if none).
+ * The candidates for the next name, from property {@code next} on, are {@code next} .. {@code
+ * limit[next]}: up to and including the first required one (all of the rest if none).
  */
 final class ObjectRule extends Rule {
 
@@ -32,7 +32,6 @@ final class ObjectRule extends Rule {
 
   private final byte[][] keys; // (n) "name" in canonical JSON, quotes included
   final Rule[] values; // (n)
-  private final boolean[] required; // (n)
   private final int[] limit; // (n) last candidate when the next property may be index i
   private final boolean[] requiredFrom; // (n + 1) some property >= i is required
   private final int[] fromNext; // (n + 1) fewest bytes: a property from i on, then the rest, then }
@@ -43,7 +42,6 @@ final class ObjectRule extends Rule {
     final int n = keys.length;
     this.keys = keys;
     this.values = values;
-    this.required = required;
     this.limit = new int[n];
     this.requiredFrom = new boolean[n + 1];
     this.fromNext = new int[n + 1];
@@ -177,10 +175,5 @@ final class ObjectRule extends Rule {
     final boolean changed = min != minBytes;
     minBytes = min;
     return changed;
-  }
-
-  /** Whether property {@code i} is required. */
-  boolean required(final int i) {
-    return required[i];
   }
 }

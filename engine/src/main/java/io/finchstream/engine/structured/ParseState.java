@@ -24,7 +24,7 @@ final class ParseState {
     int h = 0;
     int min = Rule.UNREACHABLE;
     for (final Frame f : tops) {
-      h += f.hashCode() * 0x9E3779B9; // order-independent
+      h += f.stackHash() * 0x9E3779B9; // order-independent
       min = Math.min(min, f.total);
     }
     this.hash = h;
@@ -65,7 +65,7 @@ final class ParseState {
         continue; // a dead end: no finite completion
       }
       for (int j = 0; j < size; j++) {
-        if (distinct[j].equals(f)) {
+        if (distinct[j].sameStack(f)) {
           continue outer;
         }
       }
@@ -130,7 +130,7 @@ final class ParseState {
     outer:
     for (final Frame f : tops) {
       for (final Frame g : other.tops) {
-        if (f.equals(g)) {
+        if (f.sameStack(g)) {
           continue outer;
         }
       }

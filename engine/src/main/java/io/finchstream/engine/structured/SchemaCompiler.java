@@ -123,7 +123,9 @@ final class SchemaCompiler {
     for (int round = 0; round <= rules.size(); round++) {
       boolean changed = false;
       for (final Rule r : rules) {
-        changed |= r.updateMinBytes();
+        if (r.updateMinBytes()) {
+          changed = true;
+        }
       }
       if (!changed) {
         break;
@@ -301,7 +303,7 @@ final class SchemaCompiler {
     try {
       resolved = target.isEmpty() ? document : document.at(JsonPointer.compile(target));
     } catch (final IllegalArgumentException e) {
-      throw new SchemaException(pointer, "$ref", "is not a valid JSON pointer: " + ref);
+      throw new SchemaException(pointer, "$ref", "is not a valid JSON pointer: " + ref, e);
     }
     if (resolved.isMissingNode()) {
       throw new SchemaException(pointer, "$ref", "points to nothing: " + ref.asText());
@@ -514,7 +516,7 @@ final class SchemaCompiler {
     try {
       text = mapper.writeValueAsString(value).getBytes(StandardCharsets.UTF_8);
     } catch (final JsonProcessingException e) {
-      throw new SchemaException(pointer, keyword, "has a value that cannot be written: " + e);
+      throw new SchemaException(pointer, keyword, "has a value that cannot be written", e);
     }
     if (!wellFormed(value)) {
       throw new SchemaException(pointer, keyword, "has text with an unpaired surrogate");
@@ -543,8 +545,7 @@ final class SchemaCompiler {
       return wellFormed(v.asText());
     }
     if (v.isObject()) {
-      for (final Iterator<Map.Entry<String, JsonNode>> it = v.fields(); it.hasNext(); ) {
-        final Map.Entry<String, JsonNode> e = it.next();
+      for (final Map.Entry<String, JsonNode> e : v.properties()) {
         if (!wellFormed(e.getKey()) || !wellFormed(e.getValue())) {
           return false;
         }

@@ -21,15 +21,26 @@ public class SchemaException extends EngineException {
    * @param problem what is wrong and, where possible, what is supported instead
    */
   public SchemaException(final String pointer, final String keyword, final String problem) {
-    super(
-        "schema "
-            + (pointer.isEmpty() ? "root" : "at " + pointer)
-            + ": '"
-            + keyword
-            + "' "
-            + problem);
+    super(message(pointer, keyword, problem));
     this.keyword = keyword;
     this.pointer = pointer;
+  }
+
+  /** As {@link #SchemaException(String, String, String)}, with the exception that caused it. */
+  public SchemaException(
+      final String pointer, final String keyword, final String problem, final Throwable cause) {
+    super(message(pointer, keyword, problem), cause);
+    this.keyword = keyword;
+    this.pointer = pointer;
+  }
+
+  private static String message(final String pointer, final String keyword, final String problem) {
+    return "schema "
+        + (pointer.isEmpty() ? "root" : "at " + pointer)
+        + ": '"
+        + keyword
+        + "' "
+        + problem;
   }
 
   /** The keyword, e.g. {@code pattern}. */

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonPointer;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.math.BigDecimal;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
@@ -70,8 +69,7 @@ final class SchemaValidator {
         violations.add(path + ": missing required property " + r);
       }
     }
-    for (final Iterator<Map.Entry<String, JsonNode>> it = value.fields(); it.hasNext(); ) {
-      final Map.Entry<String, JsonNode> e = it.next();
+    for (final Map.Entry<String, JsonNode> e : value.properties()) {
       if (props.has(e.getKey())) {
         check(props.get(e.getKey()), e.getValue(), path + "." + e.getKey());
       } else if (schema.path("additionalProperties").isObject()) {
@@ -140,8 +138,7 @@ final class SchemaValidator {
       if (a.size() != b.size()) {
         return false;
       }
-      for (final Iterator<Map.Entry<String, JsonNode>> it = a.fields(); it.hasNext(); ) {
-        final Map.Entry<String, JsonNode> e = it.next();
+      for (final Map.Entry<String, JsonNode> e : a.properties()) {
         if (!b.has(e.getKey()) || !same(e.getValue(), b.get(e.getKey()))) {
           return false;
         }
