@@ -285,7 +285,10 @@ final class SchemaCompiler {
   private Rule ref(final JsonNode schema, final String pointer) {
     for (final Iterator<String> it = schema.fieldNames(); it.hasNext(); ) {
       final String keyword = it.next();
-      if (!keyword.equals("$ref") && !ANNOTATIONS.contains(keyword)) {
+      if (!keyword.equals("$ref")
+          && !keyword.equals("$defs")
+          && !keyword.equals("definitions")
+          && !ANNOTATIONS.contains(keyword)) {
         throw new SchemaException(
             pointer,
             keyword,

@@ -171,6 +171,10 @@ class JsonSchemaTest {
             """,
             true);
     assertThat(JsonGrammarTest.classify(g, "{\"a\":3,\"b\":true}")).isEqualTo(1);
+    final JsonGrammar rooted =
+        JsonGrammar.fromSchema(
+            "{\"$ref\": \"#/$defs/x\", \"$defs\": {\"x\": {\"type\": \"boolean\"}}}", false);
+    assertThat(JsonGrammarTest.classify(rooted, "false")).isEqualTo(1);
   }
 
   @Test
