@@ -12,8 +12,8 @@ import java.util.List;
  * {@code n} continuations of one prompt (OpenAI's {@code n}): the prompt is prefilled once, its
  * state forked {@code n} times in memory (a recurrent state copies in O(state), whatever the
  * prompt's length), and the continuations decode together: one {@link LanguageModel#logits} call
- * for the first token of all of them, then one batched {@link LanguageModel#step} per token for
- * those still running. The prompt's state is not changed.
+ * (on the first fork) for the first token of all of them, then one batched {@link
+ * LanguageModel#step} per token for those still running. The prompt's state is not touched.
  *
  * <p><b>Seeds.</b> Choice {@code i} draws with seed {@link #seed(long, int) seed(s, i)} = {@code s
  * + i·γ} (mod 2^64, γ = 0x9E3779B97F4A7C15, SplitMix64's increment): choice 0 uses the request's
@@ -42,7 +42,6 @@ public final class Choices {
       int choice, int token, String text, TokenLogprobs logprobs, Generation.Finish finish) {}
 
   private final LanguageModel model;
-  private final ModelState prompt;
   private final List<ModelState> states = new ArrayList<>();
   private final List<Generation> generations = new ArrayList<>();
   private final int[] pending; // the last token of each choice, not yet ingested; -1: none
@@ -71,7 +70,6 @@ public final class Choices {
       throw new InvalidParameterException("n", "in [1, " + MAX_CHOICES + "]", n);
     }
     this.model = model;
-    this.prompt = prompt;
     for (int i = 0; i < n; i++) {
       generations.add(
           new Generation(
@@ -135,7 +133,7 @@ public final class Choices {
     if (!started) {
       final float[][] first = new float[1][];
       first[0] = rows[0];
-      model.logits(List.of(prompt), first);
+      model.logits(List.of(states.get(0)), first); // the same bits for every fork
       for (int i = 1; i < size(); i++) {
         System.arraycopy(rows[0], 0, rows[i], 0, rows[0].length);
       }

@@ -7,13 +7,18 @@ import io.finchstream.engine.LanguageModel;
 import io.finchstream.engine.LoadOptions;
 import io.finchstream.engine.ModelState;
 import io.finchstream.engine.finch.FinchConfig;
+import io.finchstream.engine.goldfinch.GoldFinchConfig;
 import io.finchstream.engine.testing.RandomFinch;
+import io.finchstream.engine.testing.RandomGoldFinch;
 import io.finchstream.engine.tokenizer.ByteTokenizer;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** n continuations of one prompt: forked state, batched decode, one seed stream per choice. */
 class ChoicesTest {
@@ -22,17 +27,27 @@ class ChoicesTest {
       RandomFinch.model(
           FinchConfig.standard(2, 32, 8, 256), 17, LoadOptions.defaults().withThreads(1));
 
-  private static ModelState prompt() {
-    final ModelState s = MODEL.newState();
-    MODEL.ingest(List.of(s), List.of(ByteTokenizer.INSTANCE.encode("The cat")));
+  /** GoldFinch: a fork shares the prompt's cache blocks. */
+  private static final LanguageModel GOLDFINCH =
+      RandomGoldFinch.model(
+          GoldFinchConfig.standard(6, 32, 16, 256), 17, LoadOptions.defaults().withThreads(1), 4);
+
+  static Stream<LanguageModel> models() {
+    return Stream.of(MODEL, GOLDFINCH);
+  }
+
+  private static ModelState prompt(final LanguageModel model) {
+    final ModelState s = model.newState();
+    model.ingest(List.of(s), List.of(ByteTokenizer.INSTANCE.encode("The cat")));
     return s;
   }
 
   /** A single generation from a copy of {@code prompt}: its tokens. */
-  private static List<Integer> single(final ModelState prompt, final SamplingParams params) {
+  private static List<Integer> single(
+      final LanguageModel model, final ModelState prompt, final SamplingParams params) {
     final ModelState state = prompt.copy();
     final float[][] logits = new float[1][256];
-    MODEL.logits(List.of(state), logits);
+    model.logits(List.of(state), logits);
     final Generation g = new Generation(ByteTokenizer.INSTANCE, params);
     final Sampler sampler = new Sampler();
     final List<Integer> tokens = new ArrayList<>();
@@ -41,15 +56,16 @@ class ChoicesTest {
       tokens.add(t);
       g.accept(t);
       if (!g.ended()) {
-        MODEL.step(List.of(state), new int[] {t}, logits);
+        model.step(List.of(state), new int[] {t}, logits);
       }
     }
     return tokens;
   }
 
-  @Test
-  void shouldGiveEachChoiceTheReplyOfASingleGenerationWithItsSeed() {
-    final ModelState prompt = prompt();
+  @ParameterizedTest
+  @MethodSource("models")
+  void shouldGiveEachChoiceTheReplyOfASingleGenerationWithItsSeed(final LanguageModel model) {
+    final ModelState prompt = prompt(model);
     final byte[] before = prompt.recurrentBytes();
     final SamplingParams params =
         SamplingParams.builder()
@@ -59,7 +75,7 @@ class ChoicesTest {
             .stopStrings(List.of("e"))
             .presencePenalty(0.5)
             .build();
-    final Choices choices = new Choices(MODEL, ByteTokenizer.INSTANCE, prompt, params, 5, null);
+    final Choices choices = new Choices(model, ByteTokenizer.INSTANCE, prompt, params, 5, null);
     final List<List<Integer>> tokens = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
       tokens.add(new ArrayList<>());
@@ -77,7 +93,7 @@ class ChoicesTest {
     for (int i = 0; i < 5; i++) {
       assertThat(tokens.get(i))
           .as("choice %d", i)
-          .isEqualTo(single(prompt, params.toBuilder().seed(Choices.seed(42, i)).build()));
+          .isEqualTo(single(model, prompt, params.toBuilder().seed(Choices.seed(42, i)).build()));
       distinct.add(tokens.get(i));
     }
     assertThat(distinct).hasSizeGreaterThan(1);
@@ -92,7 +108,12 @@ class ChoicesTest {
       assertThatThrownBy(
               () ->
                   new Choices(
-                      MODEL, ByteTokenizer.INSTANCE, prompt(), SamplingParams.DEFAULTS, n, null))
+                      MODEL,
+                      ByteTokenizer.INSTANCE,
+                      prompt(MODEL),
+                      SamplingParams.DEFAULTS,
+                      n,
+                      null))
           .isInstanceOf(InvalidParameterException.class)
           .hasMessageStartingWith("n must be in [1, 128]");
     }
