@@ -14,6 +14,8 @@ public final class TokenLogprob {
   private final byte[] bytes;
 
   /**
+   * One entry.
+   *
    * @param token the id
    * @param logprob natural log of its probability (≤ 0)
    * @param bytes the token's bytes (copied; empty for end of text)

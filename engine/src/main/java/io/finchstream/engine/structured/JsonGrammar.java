@@ -102,6 +102,7 @@ public final class JsonGrammar {
    * @param strict whether {@code parameters} follows OpenAI's strict rules (checked)
    */
   public record Function(String name, String parameters, boolean strict) {
+    /** Checks that there is a name. */
     public Function {
       Objects.requireNonNull(name, "name");
     }

@@ -16,6 +16,8 @@ public class SchemaException extends EngineException {
   private final String pointer;
 
   /**
+   * A refusal of {@code keyword} at {@code pointer}.
+   *
    * @param pointer JSON pointer of the (sub)schema, {@code ""} for the root
    * @param keyword the offending keyword, e.g. {@code pattern}
    * @param problem what is wrong and, where possible, what is supported instead
