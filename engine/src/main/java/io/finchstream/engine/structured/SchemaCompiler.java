@@ -120,6 +120,7 @@ final class SchemaCompiler {
   }
 
   private RootRule finish(final RootRule root, final String pointer) {
+    checkNoBareCycles(pointer);
     for (int round = 0; round <= rules.size(); round++) {
       boolean changed = false;
       for (final Rule r : rules) {
@@ -140,6 +141,51 @@ final class SchemaCompiler {
               + " (a nullable type, an anyOf branch, or an array that may be empty)");
     }
     return root;
+  }
+
+  /**
+   * Refuses a {@code $ref} cycle that passes through no object or array ({@code {"anyOf": [{"$ref":
+   * "#"}, ...]}}): starting such a value would start itself again before reading a byte.
+   */
+  private void checkNoBareCycles(final String pointer) {
+    final IdentityHashMap<Rule, Boolean> done = new IdentityHashMap<>();
+    for (final Rule r : rules) {
+      bareCycle(r, new IdentityHashMap<>(), done, pointer);
+    }
+  }
+
+  private static void bareCycle(
+      final Rule r,
+      final IdentityHashMap<Rule, Boolean> onPath,
+      final IdentityHashMap<Rule, Boolean> done,
+      final String pointer) {
+    if (done.containsKey(r)) {
+      return;
+    }
+    if (onPath.containsKey(r)) {
+      throw new SchemaException(
+          pointer,
+          "$ref",
+          "refers back to its own schema through anyOf or $ref alone, with no object or array"
+              + " in between: such a value would contain itself before its first character");
+    }
+    onPath.put(r, Boolean.TRUE);
+    for (final Rule next : bareChildren(r)) {
+      bareCycle(next, onPath, done, pointer);
+    }
+    onPath.remove(r);
+    done.put(r, Boolean.TRUE);
+  }
+
+  /** The rules a value of {@code r} starts with, without reading a byte first. */
+  private static List<Rule> bareChildren(final Rule r) {
+    if (r instanceof RefRule ref) {
+      return List.of(ref.target);
+    }
+    if (r instanceof UnionRule union) {
+      return union.alternatives();
+    }
+    return List.of();
   }
 
   private void checkStrictRoot(final JsonNode schema) {

@@ -19,6 +19,11 @@ final class UnionRule extends Rule {
     alternatives = rules.toArray(new Rule[0]);
   }
 
+  /** The alternatives. */
+  List<Rule> alternatives() {
+    return List.of(alternatives);
+  }
+
   @Override
   void push(final Frame parent, final int b, final Frame.Sink out) {
     for (final Rule r : alternatives) {

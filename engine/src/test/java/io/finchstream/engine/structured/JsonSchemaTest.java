@@ -127,6 +127,8 @@ class JsonSchemaTest {
         "{\"type\": \"array\", \"items\": [{}]} | items",
         "{\"type\": \"object\", \"additionalProperties\": false, \"required\": [\"n\"],"
             + " \"properties\": {\"n\": {\"$ref\": \"#\"}}} | $ref",
+        "{\"anyOf\": [{\"$ref\": \"#\"}, {\"type\": \"null\"}]} | $ref",
+        "{\"$ref\": \"#\"} | $ref",
         "[1] | schema",
         "{not json | schema",
         "{\"$defs\": {\"bad\": {\"format\": \"email\"}}} | format"
