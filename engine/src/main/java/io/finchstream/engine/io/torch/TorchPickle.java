@@ -2,6 +2,7 @@ package io.finchstream.engine.io.torch;
 
 import io.finchstream.engine.io.DType;
 import java.io.IOException;
+import java.math.BigInteger;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -184,7 +185,7 @@ final class TorchPickle extends Unpickler {
     if (o instanceof String) {
       return "str";
     }
-    if (o instanceof Integer || o instanceof Long || o instanceof java.math.BigInteger) {
+    if (o instanceof Integer || o instanceof Long || o instanceof BigInteger) {
       return "int";
     }
     if (o instanceof Double) {

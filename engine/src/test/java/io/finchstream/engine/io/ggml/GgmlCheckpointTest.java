@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -282,7 +283,7 @@ class GgmlCheckpointTest {
   @Test
   void shouldRejectGarbage() throws IOException {
     final byte[] noise = new byte[5000];
-    new java.util.Random(7).nextBytes(noise);
+    new Random(7).nextBytes(noise);
     final Path file = Files.write(tmp.resolve("noise.bin"), noise);
     assertThatThrownBy(() -> GgmlCheckpoint.open(file))
         .isInstanceOf(CheckpointException.class)
@@ -293,7 +294,7 @@ class GgmlCheckpointTest {
   @Test
   void shouldRejectGarbageAfterAValidHeader() throws IOException {
     final byte[] noise = new byte[5000];
-    new java.util.Random(11).nextBytes(noise);
+    new Random(11).nextBytes(noise);
     final Path file = tmp.resolve("noise-after-header.bin");
     Files.write(file, concat(new GgmlFileWriter().header(4, 32).write(tmp.resolve("h")), noise));
     assertThatThrownBy(() -> GgmlCheckpoint.open(file))
