@@ -177,7 +177,7 @@ class FinchStateTest {
 
   @Test
   void shouldRejectAStepWithShortOutputRowsBeforeChangingTheState() {
-    final FinchState state = (FinchState) MODEL.newState();
+    final FinchState state = MODEL.newState();
     MODEL.ingest(List.of(state), List.of(new int[] {1, 2, 3}));
     final ModelState before = state.copy();
     assertThatThrownBy(

@@ -75,6 +75,7 @@ class GgmlCheckpointTest {
   }
 
   @Test
+  @SuppressWarnings("FloatingPointLiteralPrecision") // the values as NumPy prints them
   void shouldReadFp32ValuesInCanonicalLayout() {
     try (GgmlCheckpoint ckpt = GgmlCheckpoint.open(SharedData.require(FP32))) {
       // value at canonical index, from NumPy (converter transforms undone by transposing)
@@ -128,6 +129,7 @@ class GgmlCheckpointTest {
   }
 
   @Test
+  @SuppressWarnings("FloatingPointLiteralPrecision") // the values as NumPy prints them
   void shouldDequantizeQ5_1File() {
     try (GgmlCheckpoint ckpt = GgmlCheckpoint.open(SharedData.require(Q5_1))) {
       assertThat(ckpt.names()).hasSize(342);
