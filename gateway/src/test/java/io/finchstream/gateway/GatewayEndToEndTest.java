@@ -153,6 +153,7 @@ class GatewayEndToEndTest {
   }
 
   @Test
+  @SuppressWarnings("deprecation") // OpenAI deprecated seed; clients still send it, we honour it
   void shouldAnswerOpenAiClientsAndIngestOnlyNewMessagesOfAReusedConversation() {
     final OpenAIClient client =
         OpenAIOkHttpClient.builder()

@@ -102,7 +102,8 @@ public final class ConversationResolver {
                       ApiConversation.of(id, found.meta(), found.generating());
                   final boolean fresh =
                       expect == null
-                          || !expect.deletes() && info.applied(expect.partition(), expect.offset());
+                          || (!expect.deletes()
+                              && info.applied(expect.partition(), expect.offset()));
                   if (fresh || late) {
                     promise.complete(Optional.of(info));
                   } else {
@@ -223,7 +224,7 @@ public final class ConversationResolver {
     if (header == null) {
       return null;
     }
-    final String[] parts = header.split(":");
+    final String[] parts = header.split(":", -1);
     try {
       return new Written(
           "",

@@ -67,6 +67,7 @@ public final class EventPublisher implements AutoCloseable {
    * Writes {@code event} for {@code conversationId}; the future completes on {@code context} once
    * the broker has it (acks=all), or fails with the producer's exception.
    */
+  @SuppressWarnings("FutureReturnValueIgnored") // its callback settles the promise, errors too
   public Future<Written> publish(
       final Context context, final String conversationId, final ConversationEvent event) {
     final Promise<Written> promise = Promise.promise();
