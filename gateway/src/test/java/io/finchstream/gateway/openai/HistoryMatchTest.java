@@ -34,7 +34,7 @@ class HistoryMatchTest {
         MessageHistory.recordText(meta, m.role(), m.text());
       }
     }
-    return Optional.of(ApiConversation.of("c", meta.build()));
+    return Optional.of(ApiConversation.of("c", meta.build(), false));
   }
 
   @Test
@@ -88,7 +88,7 @@ class HistoryMatchTest {
     assertThatThrownBy(
             () ->
                 HistoryMatch.ingested(
-                    "c", Optional.of(ApiConversation.of("c", raw.build())), List.of(HELLO)))
+                    "c", Optional.of(ApiConversation.of("c", raw.build(), false)), List.of(HELLO)))
         .isInstanceOf(ApiException.class);
   }
 }
