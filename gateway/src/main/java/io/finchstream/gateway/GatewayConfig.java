@@ -310,7 +310,7 @@ public final class GatewayConfig extends AbstractConfig {
   private static List<ApiKey> parseKeys(final Password keys) {
     final List<ApiKey> out = new ArrayList<>();
     final Map<String, String> tenantOf = new HashMap<>();
-    for (final String entry : keys.value().split(",")) {
+    for (final String entry : keys.value().split(",", -1)) {
       final String e = entry.strip();
       if (e.isEmpty()) {
         continue;

@@ -103,7 +103,6 @@ public final class EventPublisher implements AutoCloseable {
    * when too many writes wait, 504 {@code timeout} at the deadline, 503 {@code kafka_unavailable}
    * when the producer fails it.
    */
-  @SuppressWarnings("FutureReturnValueIgnored") // its callback settles the promise, errors too
   public Future<Written> publish(
       final Context context, final String key, final ConversationEvent event) {
     final Promise<Written> promise = Promise.promise();
@@ -144,6 +143,7 @@ public final class EventPublisher implements AutoCloseable {
     return promise.future();
   }
 
+  @SuppressWarnings("FutureReturnValueIgnored") // its callback settles the promise, errors too
   private void send(
       final Context context,
       final String key,
