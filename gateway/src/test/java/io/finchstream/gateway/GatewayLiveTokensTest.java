@@ -232,7 +232,6 @@ class GatewayLiveTokensTest {
       final BlockingQueue<JsonObject> frames = new LinkedBlockingQueue<>();
       ws.textMessageHandler(t -> frames.add(new JsonObject(t)));
       ws.writeTextMessage("{\"type\":\"generate\",\"max_tokens\":100}");
-      String requestId = null;
       for (int i = 0; i < 8; i++) {
         final JsonObject frame = frames.poll(30, TimeUnit.SECONDS);
         assertThat(frame.getString("type")).isEqualTo("token");
@@ -241,8 +240,7 @@ class GatewayLiveTokensTest {
       ws.writeTextMessage("{\"type\":\"cancel\"}");
       final JsonObject cancelled = frames.poll(30, TimeUnit.SECONDS);
       assertThat(cancelled.getString("type")).isEqualTo("cancelled");
-      requestId = cancelled.getString("request_id");
-      final String id = requestId;
+      final String id = cancelled.getString("request_id");
       Eventually.until(() -> processors.shownAtCancel(id) >= 0, 30_000, "the cancel");
       assertThat(processors.shownAtCancel(id))
           .as("the draws the client was shown, which the reply must keep")

@@ -117,7 +117,8 @@ public final class ConversationResolver {
                       ApiConversation.of(key, found.meta(), found.generating());
                   final boolean fresh =
                       expect == null
-                          || !expect.deletes() && info.applied(expect.partition(), expect.offset());
+                          || (!expect.deletes()
+                              && info.applied(expect.partition(), expect.offset()));
                   if (fresh || late) {
                     promise.complete(Optional.of(info));
                   } else {
@@ -263,7 +264,7 @@ public final class ConversationResolver {
     if (header == null || header.isEmpty()) {
       return null;
     }
-    final String[] parts = header.split(":");
+    final String[] parts = header.split(":", -1);
     try {
       return new Written(
           "",

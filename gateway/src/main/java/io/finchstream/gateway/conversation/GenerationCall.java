@@ -301,7 +301,7 @@ public final class GenerationCall {
   /** Writes {@code d} to the listener and times it. */
   private void deliver(final TokenSequencer.Delivery d) {
     final long now = System.nanoTime();
-    final int n = d.tokenIds().length;
+    final int n = d.tokenCount();
     if (n > 0) {
       if (lastTokenAt == 0) {
         GatewayMetrics.Streaming.record(meters.firstToken(), now - startedAt);

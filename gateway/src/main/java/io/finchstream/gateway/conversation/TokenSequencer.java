@@ -24,14 +24,41 @@ import io.finchstream.proto.v1.TokenChunk;
  */
 final class TokenSequencer {
 
-  /**
-   * What to write to the client next.
-   *
-   * @param tokenIds tokens, in order (none for text that ends a reply without a token)
-   * @param text their text
-   * @param sampledAtMicros when a live draw was sampled (epoch µs); -1 for committed content
-   */
-  record Delivery(int[] tokenIds, String text, long sampledAtMicros) {
+  /** What to write to the client next. */
+  static final class Delivery {
+    private final int[] tokenIds;
+    private final String text;
+    private final long sampledAtMicros;
+
+    /**
+     * @param tokenIds tokens, in order (none for text that ends a reply without a token); owned by
+     *     the delivery
+     * @param text their text
+     * @param sampledAtMicros when a live draw was sampled (epoch µs); -1 for committed content
+     */
+    Delivery(final int[] tokenIds, final String text, final long sampledAtMicros) {
+      this.tokenIds = tokenIds;
+      this.text = text;
+      this.sampledAtMicros = sampledAtMicros;
+    }
+
+    /** The tokens, in order (a copy). */
+    int[] tokenIds() {
+      return tokenIds.clone();
+    }
+
+    /** How many tokens. */
+    int tokenCount() {
+      return tokenIds.length;
+    }
+
+    String text() {
+      return text;
+    }
+
+    long sampledAtMicros() {
+      return sampledAtMicros;
+    }
 
     /** Whether it came from the live stream. */
     boolean live() {
@@ -85,7 +112,7 @@ final class TokenSequencer {
     if (committedTokens <= tokens && committedPoints <= points) {
       return null;
     }
-    final int skipTokens = (int) Math.min(c.getTokenIdsCount(), Math.max(0, tokens - startTokens));
+    final int skipTokens = Math.min(c.getTokenIdsCount(), Math.max(0, tokens - startTokens));
     final long skipPoints = Math.max(0, points - startPoints);
     final int[] ids = new int[c.getTokenIdsCount() - skipTokens];
     for (int i = 0; i < ids.length; i++) {

@@ -19,6 +19,8 @@ public final class HistoryMatch {
   private HistoryMatch() {}
 
   /**
+   * Checks that {@code messages} continue the conversation.
+   *
    * @return how many of {@code messages} the conversation already holds (0 for a new one)
    * @throws io.finchstream.gateway.http.ApiException 409 when the request does not continue the
    *     conversation

@@ -18,6 +18,7 @@ import io.finchstream.proto.v1.TokenChunk;
 import io.finchstream.proto.v1.Usage;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -270,8 +271,8 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
       final String text,
       final FinishReason reason,
       final int prompt) {
-    final List<String> drawTexts = new java.util.ArrayList<>();
-    final List<Integer> drawTokens = new java.util.ArrayList<>();
+    final List<String> drawTexts = new ArrayList<>();
+    final List<Integer> drawTokens = new ArrayList<>();
     text.codePoints()
         .forEach(
             cp -> {
@@ -297,9 +298,7 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
               .setSampledAtUs(System.currentTimeMillis() * 1000)
               .build();
       offset += drawTexts.get(i).codePointCount(0, drawTexts.get(i).length());
-      producer.send(
-          new ProducerRecord<>(
-              Topics.TOKENS, id.getBytes(StandardCharsets.UTF_8), token.toByteArray()));
+      sendLive(id, token);
       sleep(chunkDelayMs);
     }
     try {
@@ -324,6 +323,19 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
     }
     finish(
         id, g, sent.toString(), shown >= 0 ? FinishReason.FINISH_REASON_CANCELLED : reason, prompt);
+  }
+
+  @SuppressWarnings("FutureReturnValueIgnored") // the callback logs a failed write
+  private void sendLive(final String id, final LiveToken token) {
+    producer.send(
+        new ProducerRecord<>(
+            Topics.TOKENS, id.getBytes(StandardCharsets.UTF_8), token.toByteArray()),
+        (md, e) -> {
+          if (e != null) {
+            LoggerFactory.getLogger(ScriptedProcessors.class)
+                .error("a scripted live token for {} was not written", id, e);
+          }
+        });
   }
 
   private static void sleep(final long ms) {
@@ -390,6 +402,7 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
         .setReplyTo(g.getReplyTo());
   }
 
+  @SuppressWarnings("FutureReturnValueIgnored") // the callback logs a failed write
   private void send(final String id, final Reply reply) {
     producer.send(
         new ProducerRecord<>(
@@ -403,9 +416,13 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
   }
 
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     running = false;
-    thread.join(5_000);
+    try {
+      thread.join(5_000);
+    } catch (final InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     generations.shutdownNow();
     producer.close();
   }

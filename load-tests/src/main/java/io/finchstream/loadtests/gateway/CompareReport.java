@@ -2,6 +2,7 @@ package io.finchstream.loadtests.gateway;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.awt.BasicStroke;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -99,14 +100,12 @@ public final class CompareReport {
       c.tokensPerEvent.add(s.path("event_tokens").asDouble() / events);
       c.multiTokenEvents.add(100.0 * s.path("multi_token_events").asDouble() / events);
     }
-    s.path("server")
-        .fields()
-        .forEachRemaining(
-            e ->
-                c.server
-                    .computeIfAbsent(e.getKey(), k -> new ArrayList<>())
-                    .add(e.getValue().asDouble()));
-    s.path("errors").fields().forEachRemaining(e -> c.errors += e.getValue().asLong());
+    for (final Map.Entry<String, JsonNode> e : s.path("server").properties()) {
+      c.server.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(e.getValue().asDouble());
+    }
+    for (final Map.Entry<String, JsonNode> e : s.path("errors").properties()) {
+      c.errors += e.getValue().asLong();
+    }
   }
 
   static double median(final List<Double> values) {
@@ -202,7 +201,7 @@ public final class CompareReport {
   }
 
   private static void series(
-      final XYChart chart, final String name, final Histogram h, final java.awt.BasicStroke line) {
+      final XYChart chart, final String name, final Histogram h, final BasicStroke line) {
     if (h.getTotalCount() == 0) {
       return;
     }

@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
 import java.util.TreeMap;
 import java.util.function.Predicate;
 
@@ -52,7 +53,7 @@ final class ServerMetrics {
 
   static ServerMetrics parse(final String text) {
     final List<Sample> samples = new ArrayList<>();
-    for (final String line : text.split("\n")) {
+    for (final String line : text.lines().toList()) {
       if (line.isEmpty() || line.startsWith("#")) {
         continue;
       }
@@ -109,7 +110,8 @@ final class ServerMetrics {
    * The cumulative bucket counts of histogram {@code name} (its {@code _bucket} samples, upper
    * bound in seconds), for labels passing {@code filter}.
    */
-  TreeMap<Double, Double> buckets(final String name, final Predicate<Map<String, String>> filter) {
+  NavigableMap<Double, Double> buckets(
+      final String name, final Predicate<Map<String, String>> filter) {
     final TreeMap<Double, Double> buckets = new TreeMap<>();
     for (final Sample s : samples) {
       if (s.name().equals(name + "_bucket") && filter.test(s.labels())) {
@@ -171,9 +173,9 @@ final class ServerMetrics {
             - before.sum("finchstream_gateway_generation_live_tokens_total");
     put(out, "tokens_delivered_live_fraction", live / shown);
     final Predicate<Map<String, String>> ofApi = l -> api.equals(l.get("api"));
-    final TreeMap<Double, Double> b0 =
+    final NavigableMap<Double, Double> b0 =
         before.buckets("finchstream_gateway_generation_token_delay_seconds", ofApi);
-    final TreeMap<Double, Double> b1 =
+    final NavigableMap<Double, Double> b1 =
         after.buckets("finchstream_gateway_generation_token_delay_seconds", ofApi);
     final TreeMap<Double, Double> d = new TreeMap<>();
     b1.forEach((le, v) -> d.put(le, v - b0.getOrDefault(le, 0.0)));
@@ -183,9 +185,9 @@ final class ServerMetrics {
       put(out, "token_delay_p50_ms", quantile(d, 0.5) * 1000);
       put(out, "token_delay_p99_ms", quantile(d, 0.99) * 1000);
     }
-    final TreeMap<Double, Double> c0 =
+    final NavigableMap<Double, Double> c0 =
         before.buckets("finchstream_gateway_generation_commit_delay_seconds", ofApi);
-    final TreeMap<Double, Double> c1 =
+    final NavigableMap<Double, Double> c1 =
         after.buckets("finchstream_gateway_generation_commit_delay_seconds", ofApi);
     final TreeMap<Double, Double> c = new TreeMap<>();
     c1.forEach((le, v) -> c.put(le, v - c0.getOrDefault(le, 0.0)));
@@ -207,7 +209,7 @@ final class ServerMetrics {
   }
 
   /** The upper bound of the bucket where the cumulative count reaches {@code q} of the total. */
-  private static double quantile(final TreeMap<Double, Double> cumulative, final double q) {
+  private static double quantile(final NavigableMap<Double, Double> cumulative, final double q) {
     final double target = q * cumulative.lastEntry().getValue();
     for (final Map.Entry<Double, Double> e : cumulative.entrySet()) {
       if (e.getValue() >= target) {

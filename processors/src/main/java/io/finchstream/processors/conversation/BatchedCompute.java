@@ -242,6 +242,7 @@ final class BatchedCompute {
   }
 
   /** Tokens [position, position + tokens.length) of one conversation, for one batched call. */
+  @SuppressWarnings("ArrayRecordComponent") // read by index, never compared or hashed
   private record Work(
       String conversation,
       ConversationMeta meta,

@@ -74,7 +74,9 @@ final class DecodeRound {
     metrics.engineTime(System.nanoTime() - t0);
     metrics.batch(batch.size(), batch.size());
     final long now = System.currentTimeMillis();
-    return draw(logitGens, logitRows, now) | draw(stepGens, stepRows, now);
+    final boolean firstOfLogits = draw(logitGens, logitRows, now);
+    final boolean firstOfSteps = draw(stepGens, stepRows, now);
+    return firstOfLogits || firstOfSteps;
   }
 
   private boolean draw(
@@ -98,6 +100,7 @@ final class DecodeRound {
    * Rows [from, from + n) of the shared logit rows as an array of exactly n rows; {@code cached} if
    * it already is.
    */
+  @SuppressWarnings("ReferenceEquality") // the same row arrays, not equal contents
   private float[][] view(final float[][] cached, final int from, final int n) {
     if (cached.length == n && (n == 0 || cached[0] == rows[from])) {
       return cached;

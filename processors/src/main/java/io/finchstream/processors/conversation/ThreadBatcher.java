@@ -6,7 +6,6 @@ import io.finchstream.processors.FinchstreamMetrics;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -70,7 +69,7 @@ final class ThreadBatcher {
   private final int maxBatch;
   private final long cycleNanos;
   private final long staleNanos;
-  private final Map<Object, Member> members = new IdentityHashMap<>();
+  private final IdentityHashMap<Object, Member> members = new IdentityHashMap<>();
   private final ThreadPoolExecutor decoder;
 
   /** Records processed on this thread so far. */

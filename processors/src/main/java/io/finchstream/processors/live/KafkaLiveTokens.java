@@ -157,6 +157,7 @@ public final class KafkaLiveTokens implements LiveTokens, AutoCloseable {
   }
 
   @Override
+  @SuppressWarnings("FutureReturnValueIgnored") // the callback counts failures
   public void publish(final String conversation, final LiveToken token) {
     if (!ready) {
       return;
