@@ -177,11 +177,7 @@ public final class GatewayConfig extends AbstractConfig {
         .define(PEER_SECRET_CONFIG, ConfigDef.Type.PASSWORD, "", Importance.HIGH, PEER_SECRET_DOC)
         .define(INSTANCE_ID_CONFIG, ConfigDef.Type.STRING, "", Importance.MEDIUM, INSTANCE_ID_DOC)
         .define(
-            LIVE_TOKENS_CONFIG,
-            ConfigDef.Type.BOOLEAN,
-            true,
-            Importance.MEDIUM,
-            LIVE_TOKENS_DOC)
+            LIVE_TOKENS_CONFIG, ConfigDef.Type.BOOLEAN, true, Importance.MEDIUM, LIVE_TOKENS_DOC)
         .define(
             RATE_LIMIT_CONFIG,
             ConfigDef.Type.DOUBLE,

@@ -184,7 +184,8 @@ public final class FinchstreamService implements AutoCloseable {
     try {
       final boolean closed =
           streams.close(
-              CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+              CloseOptions.groupMembershipOperation(
+                      CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
                   .withTimeout(timeout));
       if (!closed) {
         LOG.warn(
