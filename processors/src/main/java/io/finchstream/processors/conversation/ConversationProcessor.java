@@ -32,11 +32,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Owns the conversations of one stream task: applies their events (or defers them while the
- * conversation generates), receives fork transfers, and, from a wall-clock punctuator, computes
- * pending tokens and advances generations in batches. The parts are small classes with one job
- * each; this class wires them and routes records. Inputs: {@link Inbound} (validated events) and
- * {@link ForkTransfer}, keyed by conversation id.
+ * The conversations of one stream task, as a Kafka Streams processor: routes validated events
+ * ({@link Inbound}) to the {@link ConversationLedger} (or defers them while the conversation
+ * generates), fork transfers to the {@link ForkImporter}, started generations to {@link
+ * Generations}, and, from a wall-clock punctuator, runs batched ingest ({@link BatchedCompute}) and
+ * hands ready generations to the stream thread's {@link ThreadBatcher}. It owns no state itself:
+ * each part is created once in {@link #init} and given what it talks to.
  */
 public final class ConversationProcessor implements Processor<String, Object, Object, Object> {
 
@@ -60,11 +61,10 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
   private final ThreadBatchers batchers;
 
   private ProcessorContext<Object, Object> context;
-  private HotStateCache cache;
+  private ConversationLedger ledger;
   private BatchedCompute compute;
-  private GenerationLoop generations;
+  private Generations generations;
   private DeferredQueue deferred;
-  private EventApplier applier;
   private ForkImporter forkImporter;
   private Outputs outputs;
   private ThreadBatcher batcher;
@@ -104,45 +104,13 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
     leaveBatcher();
     final ConversationStores stores = ConversationStores.of(context, settings.partBytes(), metrics);
     outputs = new ContextOutputs();
-    cache = new HotStateCache(budget, metrics);
-    final StateLoader loader = new StateLoader(served.model(), stores, cache, metrics);
-    final Snapshotter snapshotter =
-        new Snapshotter(stores, metrics, settings.snapshotInterval(), settings.snapshotAtTurnEnd());
+    ledger = new ConversationLedger(served.model(), stores, budget, outputs, settings);
     compute =
         new BatchedCompute(
-            served.model(),
-            stores,
-            loader,
-            cache,
-            snapshotter,
-            metrics,
-            settings.batchConversations(),
-            settings.batchTokens());
-    cache.onEvict(compute::spill);
-    generations =
-        new GenerationLoop(
-            served.model(),
-            served.tokenizer(),
-            stores,
-            loader,
-            cache,
-            snapshotter,
-            compute,
-            outputs);
+            served.model(), ledger, metrics, settings.batchConversations(), settings.batchTokens());
+    generations = new Generations(served.tokenizer(), stores.generations, ledger, outputs);
     deferred = new DeferredQueue(stores);
-    applier =
-        new EventApplier(
-            stores,
-            loader,
-            cache,
-            compute,
-            generations,
-            new ForkExporter(stores, loader, outputs),
-            outputs,
-            served.info());
-    forkImporter = new ForkImporter(stores, compute, outputs);
-    generations.onFinished(drainAtNextPunctuation::add);
-    generations.onNewWork(() -> batcher().hurry());
+    forkImporter = new ForkImporter(stores.forkStaging, ledger, outputs);
     generations.resumeStored();
     stores.deferred.forEach(
         (key, value) -> {
@@ -174,7 +142,7 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
             throw new IllegalArgumentException(
                 "unexpected input " + record.value().getClass().getName());
       }
-      if (compute.pendingEstimate() >= settings.pendingTokens()) {
+      if (ledger.pendingTokens() >= settings.pendingTokens()) {
         compute.run(System.nanoTime() + settings.computeBudgetMs() * 1_000_000L);
       }
     } finally {
@@ -222,7 +190,7 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
    */
   private boolean applySafely(final Inbound in) {
     try {
-      return applier.apply(in);
+      return apply(in);
     } catch (final RuntimeException e) {
       LOG.error(
           "conversation {}: event at {}:{}:{} failed; dead-lettering it",
@@ -244,10 +212,44 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
     }
   }
 
+  /** Applies {@code in} to its conversation; returns true if it started a generation. */
+  private boolean apply(final Inbound in) {
+    final Outcome outcome =
+        switch (in.command()) {
+          case Command.Append a -> ledger.append(in, a);
+          case Command.StartGeneration g -> ledger.generate(in, g);
+          case Command.Fork f -> ledger.fork(in, f);
+          case Command.Reset r -> ledger.reset(in);
+          case Command.Delete d -> ledger.delete(in);
+          case Command.Cancel c -> Outcome.APPLIED;
+        };
+    return switch (outcome) {
+      case Outcome.Applied a -> false;
+      case Outcome.Started s -> {
+        generations.start(in.conversationId(), s.progress());
+        batcher().hurry();
+        yield true;
+      }
+      case Outcome.Rejected r -> {
+        outputs.reject(
+            in.conversationId(),
+            in.rawKey(),
+            in.rawValue(),
+            in.origin(),
+            in.requestId(),
+            in.replyTo(),
+            r.code(),
+            r.reason());
+        yield false;
+      }
+    };
+  }
+
   private void cancel(final Inbound in, final String requestId) {
     final String conversation = in.conversationId();
     metrics.event("cancel");
     if (generations.cancel(conversation, requestId)) {
+      batcher().hurry();
       return;
     }
     for (final KeyValue<Bytes, DeferredEvent> kv : deferred.list(conversation)) {
@@ -297,15 +299,12 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
         }
         return;
       }
-      b.takeResults(member);
-      generations.flush();
+      generations.store(b.takeResults(member));
       drainDeferred();
       if (computeNow) {
         compute.run(start + (generations.activeCount() > 0 ? budget / 2 : budget));
       }
-      final List<ActiveGeneration> ready =
-          generations.activeCount() > 0 ? generations.prepare() : List.of();
-      generations.flush();
+      final List<Decoder> ready = generations.activeCount() > 0 ? generations.prepare() : List.of();
       drainDeferred();
       b.arrive(member, ready, computeNow);
     } finally {
@@ -336,6 +335,7 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
    * a new generation.
    */
   private void drainDeferred() {
+    drainAtNextPunctuation.addAll(generations.takeEnded());
     while (!drainAtNextPunctuation.isEmpty()) {
       final String conversation = drainAtNextPunctuation.iterator().next();
       drainAtNextPunctuation.remove(conversation);
@@ -387,9 +387,12 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
 
   @Override
   public void close() {
-    leaveBatcher();
-    if (cache != null) {
-      cache.clear();
+    try {
+      leaveBatcher();
+    } finally {
+      if (ledger != null) {
+        ledger.close();
+      }
     }
     if (context != null) {
       LOG.info("task {}: conversation processor closed", context.taskId());

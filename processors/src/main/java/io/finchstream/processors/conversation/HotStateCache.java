@@ -9,9 +9,9 @@ import java.util.Map;
 /**
  * Computed conversation states kept in memory, least recently used first, charged to a shared
  * {@link MemoryBudget}. Purely an optimisation: every entry remembers the incarnation it belongs to
- * and its position, and {@link StateLoader} discards it when the stored metadata disagrees. States
- * of running generations are pinned (never evicted). One cache per processor instance; not
- * thread-safe.
+ * and its position, and its owner ({@link ConversationLedger}) discards it when the stored metadata
+ * disagrees. States of running generations are pinned (never evicted). One cache per processor
+ * instance; not thread-safe.
  */
 final class HotStateCache {
 
@@ -32,22 +32,24 @@ final class HotStateCache {
     }
   }
 
-  private final MemoryBudget budget;
-  private final FinchstreamMetrics metrics;
-  private final LinkedHashMap<String, Entry> entries = new LinkedHashMap<>(64, 0.75f, true);
-  private java.util.function.BiConsumer<String, Entry> onEvict = (c, e) -> {};
-
-  HotStateCache(final MemoryBudget budget, final FinchstreamMetrics metrics) {
-    this.budget = budget;
-    this.metrics = metrics;
-  }
-
   /**
-   * Called with every entry evicted for memory (not for {@link #remove}), before it is dropped: the
+   * Told of every entry evicted for memory (not of {@link #remove}), before it is dropped: the
    * owner snapshots progress the stores do not have yet, so eviction never loses computed tokens.
    */
-  void onEvict(final java.util.function.BiConsumer<String, Entry> action) {
-    this.onEvict = action;
+  interface Evictions {
+    void evicted(String conversation, Entry entry);
+  }
+
+  private final MemoryBudget budget;
+  private final FinchstreamMetrics metrics;
+  private final Evictions evictions;
+  private final LinkedHashMap<String, Entry> entries = new LinkedHashMap<>(64, 0.75f, true);
+
+  HotStateCache(
+      final MemoryBudget budget, final FinchstreamMetrics metrics, final Evictions evictions) {
+    this.budget = budget;
+    this.metrics = metrics;
+    this.evictions = evictions;
   }
 
   /** The entry of {@code conversation} (marking it recently used), or null. */
@@ -133,7 +135,7 @@ final class HotStateCache {
       it.remove();
       release(next.getValue());
       metrics.hotEviction();
-      onEvict.accept(next.getKey(), next.getValue());
+      evictions.evicted(next.getKey(), next.getValue());
     }
   }
 }

@@ -1,10 +1,10 @@
 package io.finchstream.processors.conversation;
 
+import com.google.protobuf.ByteString;
 import io.finchstream.processors.event.Inbound;
 import io.finchstream.proto.v1.BlobPart;
 import io.finchstream.proto.v1.ConversationMeta;
 import io.finchstream.proto.v1.DeferredEvent;
-import io.finchstream.proto.v1.ErrorCode;
 import io.finchstream.proto.v1.ForkCacheBlock;
 import io.finchstream.proto.v1.ForkHeader;
 import io.finchstream.proto.v1.ForkTokens;
@@ -14,58 +14,27 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Sends a forked conversation's durable state (metadata, snapshot parts, cache blocks, the token
- * log since the snapshot) to {@code finchstream.forks}, keyed by the new conversation id, in the
- * Fork event's transaction: the task owning the new id, on whatever partition, installs it.
+ * The durable form of a conversation as fork-transfer parts ({@code finchstream.forks}, keyed by
+ * the new conversation id): metadata, snapshot parts, cache blocks, the token log since the
+ * snapshot. Reading and writing the records is all it does; {@link ConversationLedger} decides
+ * when.
  */
-final class ForkExporter {
+final class ForkTransfers {
 
-  private final ConversationStores stores;
-  private final StateLoader loader;
-  private final Outputs out;
+  private ForkTransfers() {}
 
-  ForkExporter(final ConversationStores stores, final StateLoader loader, final Outputs out) {
-    this.stores = stores;
-    this.loader = loader;
-    this.out = out;
-  }
-
-  /** Exports {@code in}'s conversation to {@code target}, or rejects the Fork. */
-  void export(final Inbound in, final String target) {
-    final String source = in.conversationId();
-    final ConversationMeta meta = stores.meta(source);
-    if (meta == null) {
-      out.reject(
-          source,
-          in.rawKey(),
-          in.rawValue(),
-          in.origin(),
-          in.requestId(),
-          in.replyTo(),
-          ErrorCode.UNKNOWN_CONVERSATION,
-          "fork: the source conversation " + source + " does not exist");
-      return;
-    }
-    try {
-      loader.checkModel(source, meta);
-    } catch (final ModelMismatchException e) {
-      out.reject(
-          source,
-          in.rawKey(),
-          in.rawValue(),
-          in.origin(),
-          in.requestId(),
-          in.replyTo(),
-          ErrorCode.INTERNAL,
-          e.getMessage());
-      return;
-    }
+  /** The parts that carry {@code source} (metadata {@code meta}) to whoever owns the new id. */
+  static List<ForkTransfer> export(
+      final ConversationStores stores,
+      final String source,
+      final ConversationMeta meta,
+      final Inbound in) {
     final List<ForkTransfer.Builder> parts = new ArrayList<>();
     final DeferredEvent.Builder original =
         DeferredEvent.newBuilder()
             .setOrigin(in.origin())
-            .setKey(com.google.protobuf.ByteString.copyFrom(in.rawKey()))
-            .setValue(com.google.protobuf.ByteString.copyFrom(in.rawValue()));
+            .setKey(ByteString.copyFrom(in.rawKey()))
+            .setValue(ByteString.copyFrom(in.rawValue()));
     parts.add(
         ForkTransfer.newBuilder()
             .setHeader(
@@ -102,18 +71,35 @@ final class ForkExporter {
               .setTokens(ForkTokens.newBuilder().setStart(from).setRecord(rec)));
     }
     final String forkId = source + "@" + in.origin().getPartition() + ":" + in.origin().getOffset();
+    final List<ForkTransfer> out = new ArrayList<>(parts.size());
     for (int i = 0; i < parts.size(); i++) {
-      out.fork(target, parts.get(i).setForkId(forkId).setPart(i).setParts(parts.size()).build());
+      out.add(parts.get(i).setForkId(forkId).setPart(i).setParts(parts.size()).build());
     }
-    stores.putMeta(
-        source,
-        meta.toBuilder()
-            .setEventsApplied(meta.getEventsApplied() + 1)
-            .setLastTopic(in.origin().getTopic())
-            .setLastPartition(in.origin().getPartition())
-            .setLastOffset(in.origin().getOffset())
-            .setUpdatedAtMs(out.nowMs())
-            .build());
-    out.metrics().event("fork");
+    return out;
+  }
+
+  /**
+   * Writes the records of a complete transfer under {@code target}; returns the start of the token
+   * log it wrote (the source's token count if it had none).
+   */
+  static long install(
+      final ConversationStores stores,
+      final String target,
+      final ConversationMeta source,
+      final List<ForkTransfer> parts) {
+    long logStart = source.getTokens();
+    for (final ForkTransfer t : parts) {
+      switch (t.getContentCase()) {
+        case SNAPSHOT -> stores.snapshots.putPart(target, 0, t.getSnapshot());
+        case CACHE_BLOCK ->
+            stores.cache.putPart(target, t.getCacheBlock().getBlock(), t.getCacheBlock().getPart());
+        case TOKENS -> {
+          stores.log.putRecord(target, t.getTokens().getStart(), t.getTokens().getRecord());
+          logStart = Math.min(logStart, t.getTokens().getStart());
+        }
+        default -> {}
+      }
+    }
+    return logStart;
   }
 }
