@@ -3,76 +3,71 @@ package io.finchstream.processors.conversation;
 import io.finchstream.engine.LanguageModel;
 import io.finchstream.engine.ModelInfo;
 import io.finchstream.engine.ModelState;
-import io.finchstream.engine.TokenCache;
 import io.finchstream.processors.FinchstreamMetrics;
 import io.finchstream.processors.event.Command;
 import io.finchstream.processors.event.Inbound;
-import io.finchstream.processors.store.ChunkedBlobs;
 import io.finchstream.processors.store.StoreCorruptedException;
 import io.finchstream.processors.store.StoreKey;
+import io.finchstream.proto.ConversationKeys;
 import io.finchstream.proto.MessageHistory;
+import io.finchstream.proto.v1.Checkpoint;
 import io.finchstream.proto.v1.ConversationMeta;
 import io.finchstream.proto.v1.ErrorCode;
 import io.finchstream.proto.v1.EventOrigin;
 import io.finchstream.proto.v1.ForkHeader;
 import io.finchstream.proto.v1.ForkTransfer;
 import io.finchstream.proto.v1.GenerationProgress;
+import io.finchstream.proto.v1.Role;
+import io.finchstream.proto.v1.SnapshotRef;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.stream.IntStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The owner of the state of a task's conversations: the only writer of their metadata, token log,
- * snapshots and cache blocks, and the keeper of their hot (computed) copies. Events arrive through
- * {@link Conversations}, batched ingest through {@link PendingWork}, running generations through
- * {@link GenerationHost}; evictions of hot copies through {@link HotStateCache.Evictions}.
+ * snapshots, checkpoints, message texts and cache blocks, and the keeper of their hot (computed)
+ * copies. Events arrive through {@link Conversations}, batched ingest through {@link PendingWork},
+ * running generations through {@link GenerationHost}; evictions of hot copies through {@link
+ * HotStateCache.Evictions}.
  *
- * <p>Durable tokens first, compute later: an event writes its tokens to the log and the metadata in
- * its transaction; the states catch up when batched ingest asks for {@link #work}. Snapshots are
- * taken in one place ({@link #snapshot}) when they are due: every {@code snapshot.interval.tokens}
- * computed tokens, at the end of a turn, and when a hot copy with unsnapshotted progress is
- * evicted. One instance per processor instance (per task); not thread-safe (the stream thread only;
- * the decode thread gets the pinned states of generations through their {@link Decoder}s).
+ * <p>Durable tokens first, compute later: an event writes its tokens, its checkpoint and the
+ * metadata in its transaction; the states catch up when batched ingest asks for {@link #work},
+ * which stops at the checkpoints that want a snapshot. Snapshots are taken in one place ({@link
+ * #snapshot}): at the recent turn checkpoints, every {@code snapshot.interval.tokens} computed
+ * tokens, and when a hot copy with unsnapshotted progress is evicted; the {@link RetentionPolicy}
+ * then says which older ones go, and the log, checkpoints and texts below the oldest kept snapshot
+ * go with them. One instance per processor instance (per task); not thread-safe (the stream thread
+ * only; the decode thread gets the pinned states of generations through their {@link Decoder}s).
  */
 final class ConversationLedger
     implements Conversations, PendingWork, GenerationHost, HotStateCache.Evictions {
 
   private static final Logger LOG = LoggerFactory.getLogger(ConversationLedger.class);
 
-  /** A generation attached to a conversation. */
-  private static final class Attachment {
-    /** The log is kept from here (the generation's first generated token). */
-    final long keepLogFrom;
-
-    /** The generation advances the state itself (prefill done); batched ingest leaves it alone. */
-    boolean ownsState;
-
-    Attachment(final long keepLogFrom) {
-      this.keepLogFrom = keepLogFrom;
-    }
-  }
+  /** The layout every conversation is upgraded to on first use. */
+  static final int LAYOUT = 1;
 
   private final LanguageModel model;
   private final ModelInfo info;
   private final ConversationStores stores;
+  private final SnapshotStore snapshots;
+  private final Checkpoints checkpoints;
+  private final Branches branches;
   private final HotStateCache hot;
+  private final MemoryBudget budget;
   private final Outputs out;
   private final FinchstreamMetrics metrics;
   private final long snapshotInterval;
-  private final boolean snapshotAtTurnEnd;
+  private final boolean turnSnapshots;
+  private final RetentionPolicy retention;
 
   /** Conversations with tokens to compute → whether a generation waits for them. */
   private final LinkedHashMap<String, Boolean> pending = new LinkedHashMap<>();
-
-  /** Conversations whose turn ended: snapshot when fully computed. */
-  private final Set<String> turnEnded = new HashSet<>();
 
   /** Conversations with a running generation. */
   private final Map<String, Attachment> attached = new HashMap<>();
@@ -91,16 +86,24 @@ final class ConversationLedger
     this.model = model;
     this.info = model.info();
     this.stores = stores;
+    this.snapshots =
+        new SnapshotStore(stores.snapshots, stores.cache, settings.snapshotPrecision());
+    this.checkpoints =
+        new Checkpoints(stores.checkpoints, stores.texts, stores.digests, settings.partBytes());
+    this.branches = new Branches(stores, snapshots, checkpoints, info.cacheBytesPerToken());
+    this.budget = budget;
     this.out = out;
     this.metrics = out.metrics();
     this.snapshotInterval = settings.snapshotInterval();
-    this.snapshotAtTurnEnd = settings.snapshotAtTurnEnd();
+    this.turnSnapshots = settings.snapshotAtTurnEnd() && settings.retention().recentTurns() > 0;
+    this.retention = settings.retention();
     this.hot = new HotStateCache(budget, metrics, this);
   }
 
   /** Drops every hot copy and returns its memory to the budget (processor close). */
   void close() {
     hot.clear();
+    attached.values().forEach(this::dropCopy);
   }
 
   // ---- Conversations: the events ------------------------------------------------------------
@@ -114,13 +117,25 @@ final class ConversationLedger
     if (refused != null) {
       return refused;
     }
-    stores.log.append(conversation, meta.getTokens(), tokens);
+    final long start = meta.getTokens();
+    stores.log.append(conversation, start, tokens);
     final ConversationMeta.Builder updated = advanced(meta, in.origin(), tokens.length);
     if (a.text() != null) {
       MessageHistory.recordText(updated, a.role(), a.text());
     } else {
       MessageHistory.recordTokens(updated, IntStream.of(tokens).boxed().toList());
     }
+    checkpoints.add(
+        conversation,
+        meta.getMessages(),
+        Checkpoint.newBuilder()
+            .setRole(a.text() == null ? Role.ROLE_UNSPECIFIED : a.role())
+            .setStart(start)
+            .setEnd(start + tokens.length)
+            .setDigest(updated.getMessageDigest())
+            .setTokens(a.text() == null)
+            .build(),
+        a.text());
     stores.putMeta(conversation, updated.build());
     markPending(conversation, tokens.length);
     metrics.tokensIngested(tokens.length);
@@ -143,16 +158,25 @@ final class ConversationLedger
           "generate: request " + requestId + " was already accepted for this conversation");
     }
     final int[] prefix = g.prefixTokens();
-    final long start = meta.getTokens() + prefix.length;
+    final long base = meta.getTokens();
+    final long start = base + prefix.length;
     if (start == 0) {
       return new Outcome.Rejected(
           ErrorCode.INVALID_PARAMETERS,
           "generate: the conversation is empty; append text first (or give prefix_text)");
     }
-    stores.log.append(conversation, meta.getTokens(), prefix);
+    final boolean ephemeral = g.request().getEphemeral();
+    if (ephemeral && base == 0) {
+      return new Outcome.Rejected(
+          ErrorCode.INVALID_PARAMETERS,
+          "generate: an ephemeral generation needs a conversation to copy; append text first");
+    }
+    stores.log.append(conversation, base, prefix);
     stores.putMeta(
         conversation,
-        advanced(meta, in.origin(), prefix.length).setLastRequestId(requestId).build());
+        (ephemeral ? touched(meta, in.origin()) : advanced(meta, in.origin(), prefix.length))
+            .setLastRequestId(requestId)
+            .build());
     final GenerationProgress progress =
         GenerationProgress.newBuilder()
             .setRequest(g.request())
@@ -162,18 +186,94 @@ final class ConversationLedger
             .setSeed(g.params().seed())
             .setMaxTokens(g.params().maxTokens())
             .setAcceptedAtMs(out.nowMs())
+            .setEphemeral(ephemeral)
+            .setBasePosition(base)
             .build();
-    attach(conversation, start);
+    attach(conversation, progress);
     pendingTokens += prefix.length;
     metrics.tokensIngested(prefix.length);
-    metrics.event("generate");
+    metrics.event(ephemeral ? "generate_ephemeral" : "generate");
     return new Outcome.Started(progress);
+  }
+
+  @Override
+  public Outcome rewind(final Inbound in, final Command.Rewind r) {
+    final String conversation = in.conversationId();
+    final ConversationMeta meta = current(conversation);
+    metrics.event("rewind");
+    if (meta == null) {
+      return new Outcome.Rejected(
+          ErrorCode.UNKNOWN_CONVERSATION,
+          "rewind: conversation " + conversation + " does not exist");
+    }
+    final Outcome refused = checkModel(conversation, meta);
+    if (refused != null) {
+      return refused;
+    }
+    final Branches.Turn turn = branches.turn(conversation, meta, r.toMessage(), "rewind");
+    if (turn.refused() != null) {
+      return turn.refused();
+    }
+    final long p = turn.position();
+    if (turn.messages() == meta.getMessages() && p == meta.getTokens()) {
+      stores.putMeta(conversation, touched(meta, in.origin()).build());
+      return Outcome.APPLIED;
+    }
+    stores.log.truncateFrom(conversation, p);
+    final List<SnapshotRef> kept = new ArrayList<>();
+    for (final SnapshotRef s : meta.getSnapshotsList()) {
+      if (s.getPosition() <= p) {
+        kept.add(s);
+      } else {
+        snapshots.delete(conversation, s.getPosition());
+      }
+    }
+    long fullBlocks = meta.getCacheFullBlocks();
+    final int blockSize = meta.getCacheBlockSize();
+    if (blockSize > 0 && fullBlocks > p / blockSize) {
+      fullBlocks = p / blockSize;
+      snapshots.dropBlocksFrom(conversation, fullBlocks);
+    }
+    checkpoints.delete(conversation, turn.messages(), meta.getMessages());
+    final SnapshotRef newest = kept.isEmpty() ? null : kept.get(kept.size() - 1);
+    final long incarnation = Incarnations.of(in.origin());
+    final ConversationMeta updated =
+        touched(meta, in.origin())
+            .setTokens(p)
+            .setCacheBytes(p * info.cacheBytesPerToken())
+            .setMessages(turn.messages())
+            .setMessageDigest(turn.digest())
+            .clearSnapshots()
+            .addAllSnapshots(kept)
+            .setSnapshotPosition(newest == null ? 0 : newest.getPosition())
+            .setSnapshotParts(newest == null ? 0 : newest.getParts())
+            .setCacheFullBlocks(fullBlocks)
+            .setFirstMessage(Math.min(meta.getFirstMessage(), turn.messages()))
+            .setIncarnation(incarnation)
+            .build();
+    stores.putMeta(conversation, updated);
+    final HotStateCache.Entry entry = hot.get(conversation);
+    long computed = updated.getSnapshotPosition();
+    if (entry != null
+        && entry.incarnation == meta.getIncarnation()
+        && entry.position() <= p
+        && entry.position() >= computed) {
+      hot.reincarnate(conversation, incarnation);
+      computed = entry.position();
+    } else {
+      hot.remove(conversation);
+    }
+    pending.remove(conversation);
+    if (computed < p) {
+      markPending(conversation, p - computed);
+    }
+    return Outcome.APPLIED;
   }
 
   @Override
   public Outcome fork(final Inbound in, final Command.Fork f) {
     final String source = in.conversationId();
-    final ConversationMeta meta = stores.meta(source);
+    final ConversationMeta meta = current(source);
     if (meta == null) {
       return new Outcome.Rejected(
           ErrorCode.UNKNOWN_CONVERSATION,
@@ -183,11 +283,27 @@ final class ConversationLedger
     if (refused != null) {
       return refused;
     }
-    for (final ForkTransfer part : ForkTransfers.export(stores, source, meta, in)) {
-      out.fork(f.target(), part);
+    final long at = f.atMessage() == null ? meta.getMessages() : f.atMessage();
+    final Branches.Turn turn = branches.turn(source, meta, at, "fork");
+    if (turn.refused() != null) {
+      return turn.refused();
+    }
+    final Branches.Branch branch = branches.branch(source, meta, turn);
+    if (ConversationKeys.sameTree(source, f.target())) {
+      if (stores.meta(f.target()) != null) {
+        return new Outcome.Rejected(
+            ErrorCode.CONVERSATION_EXISTS,
+            "fork: the new conversation " + f.target() + " already exists");
+      }
+      copyLocally(source, meta, branch, f.target(), in.origin());
+      metrics.event("fork_local");
+    } else {
+      for (final ForkTransfer part : ForkTransfers.export(this, source, branch, in)) {
+        out.fork(f.target(), part);
+      }
+      metrics.event("fork");
     }
     stores.putMeta(source, touched(meta, in.origin()).build());
-    metrics.event("fork");
     return Outcome.APPLIED;
   }
 
@@ -206,21 +322,10 @@ final class ConversationLedger
           "fork: the new conversation " + target + " already exists");
     }
     final ConversationMeta source = header.getSourceMeta();
-    final long logStart = ForkTransfers.install(stores, target, source, parts);
-    final long now = out.nowMs();
+    final long logStart = ForkTransfers.install(this, target, source, parts);
     final ConversationMeta meta =
-        source.toBuilder()
-            .setIncarnation(Incarnations.of(origin))
-            .setForkedFrom(header.getSourceConversationId())
-            .setLastTopic(origin.getTopic())
-            .setLastPartition(origin.getPartition())
-            .setLastOffset(origin.getOffset())
-            .setLastRequestId("")
+        Branches.forked(source, header.getSourceConversationId(), origin, out.nowMs())
             .setLogStart(logStart)
-            .setEventsApplied(0)
-            .setGenerationsFinished(0)
-            .setCreatedAtMs(now)
-            .setUpdatedAtMs(now)
             .build();
     stores.putMeta(target, meta);
     markPending(target, meta.getTokens() - meta.getSnapshotPosition());
@@ -241,7 +346,7 @@ final class ConversationLedger
     if (meta == null) {
       return Outcome.APPLIED;
     }
-    stores.deleteHistory(conversation);
+    deleteRecords(conversation);
     stores.putMeta(
         conversation,
         advanced(meta, in.origin(), 0)
@@ -249,26 +354,106 @@ final class ConversationLedger
             .setTokens(0)
             .setSnapshotPosition(0)
             .setSnapshotParts(0)
+            .clearSnapshots()
             .setLogStart(0)
             .setCacheBytes(0)
+            .setCacheFullBlocks(0)
+            .setFirstMessage(0)
+            .setLayout(LAYOUT)
             .setIncarnation(Incarnations.of(in.origin()))
             .setMessages(0)
             .clearMessageDigest()
             .build());
     hot.remove(conversation);
-    forget(conversation);
+    pending.remove(conversation);
     return Outcome.APPLIED;
   }
 
   @Override
   public Outcome delete(final Inbound in) {
     final String conversation = in.conversationId();
-    stores.deleteHistory(conversation);
+    deleteRecords(conversation);
     stores.meta.delete(StoreKey.id(conversation));
     hot.remove(conversation);
-    forget(conversation);
+    pending.remove(conversation);
     metrics.event("delete");
     return Outcome.APPLIED;
+  }
+
+  /**
+   * Records {@code in} as applied to {@code conversation} without changing its history (a cancel,
+   * or an event the conversation refused), so a reader waiting for it does not wait in vain.
+   */
+  void touch(final Inbound in) {
+    final ConversationMeta meta = stores.meta(in.conversationId());
+    if (meta != null) {
+      stores.putMeta(in.conversationId(), touched(meta, in.origin()).build());
+    }
+  }
+
+  /**
+   * A Delete of {@code conversation} waits behind a running generation or other events: note it, so
+   * the Generates that wait before it are answered CANCELLED instead of running. False if the
+   * conversation does not exist.
+   */
+  boolean requestDelete(final String conversation) {
+    final ConversationMeta meta = stores.meta(conversation);
+    if (meta == null) {
+      return false;
+    }
+    if (!meta.getDeleteRequested()) {
+      stores.putMeta(conversation, meta.toBuilder().setDeleteRequested(true).build());
+    }
+    return true;
+  }
+
+  /** Whether a Delete of {@code conversation} waits ({@link #requestDelete}). */
+  boolean deleteRequested(final String conversation) {
+    final ConversationMeta meta = stores.meta(conversation);
+    return meta != null && meta.getDeleteRequested();
+  }
+
+  private void deleteRecords(final String conversation) {
+    stores.log.deleteAll(conversation);
+    snapshots.deleteAll(conversation);
+    checkpoints.deleteAll(conversation);
+  }
+
+  /** The fork of a conversation into a branch of its own tree: a copy on this task. */
+  private void copyLocally(
+      final String source,
+      final ConversationMeta meta,
+      final Branches.Branch branch,
+      final String target,
+      final EventOrigin origin) {
+    branches.copy(source, branch, target);
+    final ConversationMeta installed =
+        Branches.forked(branch.meta(), source, origin, out.nowMs()).build();
+    stores.putMeta(target, installed);
+    final long s = branch.meta().getSnapshotPosition();
+    final HotStateCache.Entry entry = hot.get(source);
+    if (entry != null
+        && entry.incarnation == meta.getIncarnation()
+        && entry.position() == branch.position()
+        && !inFlight.containsKey(source)) {
+      hot.put(target, entry.state.copy(), installed.getIncarnation());
+    } else if (branch.position() > s) {
+      markPending(target, branch.position() - s);
+    }
+  }
+
+  // ---- reading and writing records, for fork transfers -------------------------------------
+
+  SnapshotStore snapshotStore() {
+    return snapshots;
+  }
+
+  Checkpoints checkpointStore() {
+    return checkpoints;
+  }
+
+  ConversationStores stores() {
+    return stores;
   }
 
   // ---- PendingWork: batched ingest ----------------------------------------------------------
@@ -286,49 +471,82 @@ final class ConversationLedger
     return urgent;
   }
 
-  /** Roughly how many tokens wait to be computed (triggers an early round). */
-  long pendingTokens() {
+  @Override
+  public long pendingTokens() {
     return pendingTokens;
   }
 
   @Override
   public Work work(final String conversation, final int maxTokens) {
     final Boolean urgent = pending.remove(conversation);
-    final ConversationMeta meta = stores.meta(conversation);
     final Attachment a = attached.get(conversation);
-    if (meta == null || (a != null && a.ownsState)) {
+    if (a != null && a.ownsState) {
       return null;
     }
-    final HotStateCache.Entry entry;
     try {
-      entry = load(conversation, meta);
+      final ConversationMeta meta = current(conversation);
+      if (meta == null) {
+        return null;
+      }
+      final HotStateCache.Entry entry = load(conversation, meta);
+      if (a != null && a.ephemeral && entry.position() >= a.base) {
+        return copyWork(conversation, a, entry, maxTokens, urgent);
+      }
+      final long position = entry.position();
+      if (position >= meta.getTokens()) {
+        afterCompute(conversation, entry, meta);
+        return null;
+      }
+      final long stop = Math.min(meta.getTokens(), nextStop(conversation, meta, position));
+      final int n = (int) Math.min(stop - position, maxTokens);
+      if (position + n < meta.getTokens() || a != null) {
+        pending.put(conversation, urgent != null && urgent); // more after this: to the back
+      }
+      inFlight.put(conversation, entry);
+      return new Work(
+          conversation, entry.state, stores.log.read(conversation, position, position + n));
     } catch (final RuntimeException e) {
       LOG.error(
           "conversation {}: cannot load its state, skipping it until its next event: {}",
           conversation,
           e.getMessage());
-      forget(conversation);
       return null;
     }
-    final long position = entry.position();
-    if (position >= meta.getTokens()) {
-      afterCompute(conversation, entry, meta);
+  }
+
+  /** The prefill of an ephemeral generation's copy (made here once the base is computed). */
+  private Work copyWork(
+      final String conversation,
+      final Attachment a,
+      final HotStateCache.Entry entry,
+      final int maxTokens,
+      final Boolean urgent) {
+    if (a.copy == null) {
+      if (entry.position() != a.base) {
+        throw new StoreCorruptedException(
+            "conversation " + conversation + " moved past the base of its ephemeral generation");
+      }
+      a.copy = entry.state.copy();
+      a.copyCharged = a.copy.memoryBytes();
+      budget.charge(a.copyCharged);
+    }
+    final long position = a.copy.position();
+    if (position >= a.scratchEnd) {
       return null;
     }
-    final int n = (int) Math.min(meta.getTokens() - position, maxTokens);
-    if (position + n < meta.getTokens()) {
-      pending.put(conversation, urgent != null && urgent); // more after this: to the back
-    }
-    inFlight.put(conversation, entry);
-    return new Work(
-        conversation, entry.state, stores.log.read(conversation, position, position + n));
+    final int n = (int) Math.min(a.scratchEnd - position, maxTokens);
+    pending.put(conversation, urgent != null && urgent);
+    return new Work(conversation, a.copy, stores.log.read(conversation, position, position + n));
   }
 
   @Override
   public void computed(final Work work) {
     final String conversation = work.conversation();
-    final HotStateCache.Entry entry = inFlight.remove(conversation);
     pendingTokens = Math.max(0, pendingTokens - work.tokens().length);
+    final HotStateCache.Entry entry = inFlight.remove(conversation);
+    if (entry == null) {
+      return; // an ephemeral copy advanced
+    }
     hot.keep(conversation, entry);
     hot.remeasure(conversation);
     final ConversationMeta meta = stores.meta(conversation);
@@ -342,7 +560,11 @@ final class ConversationLedger
     final String conversation = work.conversation();
     inFlight.remove(conversation);
     hot.remove(conversation); // it may be half advanced: restore it from the stores next time
-    forget(conversation);
+    final Attachment a = attached.get(conversation);
+    if (a != null) {
+      dropCopy(a);
+    }
+    pending.remove(conversation);
     LOG.error(
         "conversation {}: its pending tokens could not be computed, skipping it until its next"
             + " event: {}",
@@ -350,21 +572,80 @@ final class ConversationLedger
         cause.getMessage());
   }
 
+  /**
+   * Where computing from {@code position} must stop next: the first of the recent checkpoints past
+   * it (it wants a snapshot), else the end.
+   */
+  private long nextStop(
+      final String conversation, final ConversationMeta meta, final long position) {
+    if (!turnSnapshots) {
+      return Long.MAX_VALUE;
+    }
+    for (final Checkpoints.Indexed c : recentCheckpoints(conversation, meta)) {
+      if (c.checkpoint().getEnd() > position) {
+        return c.checkpoint().getEnd();
+      }
+    }
+    return Long.MAX_VALUE;
+  }
+
+  private List<Checkpoints.Indexed> recentCheckpoints(
+      final String conversation, final ConversationMeta meta) {
+    final long from =
+        Math.max(meta.getFirstMessage(), meta.getMessages() - retention.recentTurns());
+    return checkpoints.range(conversation, from, meta.getMessages());
+  }
+
+  /** After a state of {@code conversation} advanced: the snapshot that is due, if any. */
+  private void afterCompute(
+      final String conversation, final HotStateCache.Entry entry, final ConversationMeta meta) {
+    final long position = entry.position();
+    if (position <= meta.getSnapshotPosition()) {
+      return;
+    }
+    final long turn = turnSnapshots ? recentTurnAt(conversation, meta, position) : -1;
+    if (turn >= 0) {
+      snapshot(conversation, entry.state, meta, true, turn);
+    } else if (position - meta.getSnapshotPosition() >= snapshotInterval) {
+      snapshot(conversation, entry.state, meta, false, 0);
+    }
+  }
+
+  /** Messages complete at {@code position} if it ends one of the recent checkpoints, else -1. */
+  private long recentTurnAt(
+      final String conversation, final ConversationMeta meta, final long position) {
+    for (final Checkpoints.Indexed c : recentCheckpoints(conversation, meta)) {
+      if (c.checkpoint().getEnd() == position) {
+        return c.index() + 1;
+      }
+    }
+    return -1;
+  }
+
   // ---- GenerationHost: running generations --------------------------------------------------
 
   @Override
-  public void attach(final String conversation, final long keepLogFrom) {
-    attached.put(conversation, new Attachment(keepLogFrom));
+  public void attach(final String conversation, final GenerationProgress progress) {
+    attached.put(conversation, new Attachment(progress));
     pending.put(conversation, Boolean.TRUE);
   }
 
   @Override
   public ModelState decodeState(final String conversation, final int lag) {
-    final ConversationMeta meta = stores.meta(conversation);
+    final Attachment a = attached.get(conversation);
+    if (a.ephemeral) {
+      if (a.copy != null && a.copy.position() == a.scratchEnd - lag) {
+        a.ownsState = true;
+        return a.copy;
+      }
+      a.ownsState = false;
+      pending.put(conversation, Boolean.TRUE);
+      return null;
+    }
+    final ConversationMeta meta = current(conversation);
     if (meta == null) {
       throw new StoreCorruptedException("conversation " + conversation + " has no metadata");
     }
-    final Attachment a = attached.get(conversation);
     final HotStateCache.Entry entry = load(conversation, meta);
     if (entry.position() == meta.getTokens() - lag) {
       a.ownsState = true;
@@ -378,7 +659,13 @@ final class ConversationLedger
 
   @Override
   public ConversationMeta appendGenerated(final String conversation, final int[] tokens) {
+    final Attachment a = attached.get(conversation);
     final ConversationMeta meta = stores.meta(conversation);
+    if (a.ephemeral) {
+      stores.log.append(conversation, a.scratchEnd, tokens);
+      a.scratchEnd += tokens.length;
+      return meta;
+    }
     stores.log.append(conversation, meta.getTokens(), tokens);
     final long total = meta.getTokens() + tokens.length;
     final ConversationMeta updated =
@@ -389,36 +676,63 @@ final class ConversationLedger
             .build();
     stores.putMeta(conversation, updated);
     final HotStateCache.Entry entry = hot.get(conversation);
-    if (entry != null && snapshotDue(entry.position(), updated, false)) {
-      return snapshot(conversation, entry.state, updated);
+    if (entry != null && entry.position() - updated.getSnapshotPosition() >= snapshotInterval) {
+      return snapshot(conversation, entry.state, updated, false, 0);
     }
     return updated;
   }
 
   @Override
-  public ConversationMeta finishReply(final String conversation, final String replyText) {
+  public ConversationMeta finishReply(
+      final String conversation, final long start, final String replyText) {
+    final Attachment a = attached.get(conversation);
     final ConversationMeta meta = stores.meta(conversation);
-    final ConversationMeta updated =
+    if (a.ephemeral) {
+      stores.log.truncateFrom(conversation, a.base);
+      detach(conversation);
+      return meta;
+    }
+    final ConversationMeta.Builder updated =
         MessageHistory.recordReply(meta.toBuilder(), replyText)
             .setGenerationsFinished(meta.getGenerationsFinished() + 1)
-            .setUpdatedAtMs(out.nowMs())
-            .build();
-    stores.putMeta(conversation, updated);
+            .setUpdatedAtMs(out.nowMs());
+    checkpoints.add(
+        conversation,
+        meta.getMessages(),
+        Checkpoint.newBuilder()
+            .setRole(Role.ROLE_ASSISTANT)
+            .setStart(start)
+            .setEnd(meta.getTokens())
+            .setDigest(updated.getMessageDigest())
+            .build(),
+        replyText);
+    final ConversationMeta stored = updated.build();
+    stores.putMeta(conversation, stored);
     detach(conversation);
-    turnEnded.add(conversation);
     pending.putIfAbsent(conversation, Boolean.FALSE);
-    return updated;
+    return stored;
   }
 
   @Override
   public void detach(final String conversation) {
-    attached.remove(conversation);
+    final Attachment a = attached.remove(conversation);
+    if (a != null) {
+      dropCopy(a);
+    }
     hot.pin(conversation, false);
   }
 
   @Override
   public int[] readLog(final String conversation, final long from, final long to) {
     return stores.log.read(conversation, from, to);
+  }
+
+  private void dropCopy(final Attachment a) {
+    if (a.copy != null) {
+      budget.charge(-a.copyCharged);
+      a.copy = null;
+      a.copyCharged = 0;
+    }
   }
 
   // ---- HotStateCache.Evictions --------------------------------------------------------------
@@ -431,20 +745,22 @@ final class ConversationLedger
   public void evicted(final String conversation, final HotStateCache.Entry entry) {
     final ConversationMeta meta = stores.meta(conversation);
     if (meta != null
+        && meta.getLayout() == LAYOUT
         && meta.getIncarnation() == entry.incarnation
         && entry.position() > meta.getSnapshotPosition()
         && entry.position() <= meta.getTokens()) {
-      snapshot(conversation, entry.state, meta);
+      final long turn = turnSnapshots ? recentTurnAt(conversation, meta, entry.position()) : -1;
+      snapshot(conversation, entry.state, meta, turn >= 0, Math.max(0, turn));
     }
   }
 
   // ---- the state: load, snapshot ------------------------------------------------------------
 
   /**
-   * The conversation's state, at some position between its snapshot and the end of its log: the hot
-   * copy if it agrees with the stored metadata (same incarnation, position within [snapshot,
-   * tokens]), otherwise the snapshot restored from the stores (the tokens after it are then
-   * pending).
+   * The conversation's state, at some position between its newest snapshot and the end of its log:
+   * the hot copy if it agrees with the stored metadata (same incarnation, position within
+   * [snapshot, tokens]), otherwise the newest snapshot restored from the stores (the tokens after
+   * it are then pending).
    */
   private HotStateCache.Entry load(final String conversation, final ConversationMeta meta) {
     if (!meta.getModelId().equals(info.id())) {
@@ -459,108 +775,57 @@ final class ConversationLedger
       return entry;
     }
     metrics.hotMiss();
-    return hot.put(conversation, restore(conversation, meta), meta.getIncarnation());
-  }
-
-  private ModelState restore(final String conversation, final ConversationMeta meta) {
-    final long position = meta.getSnapshotPosition();
-    if (position == 0) {
-      return model.newState();
-    }
-    final ChunkedBlobs.Blob recurrent = stores.snapshots.get(conversation, 0);
-    if (recurrent == null || recurrent.version() != position) {
-      throw new StoreCorruptedException(
-          "conversation "
-              + conversation
-              + ": the snapshot at position "
-              + position
-              + " is "
-              + (recurrent == null ? "missing" : "at position " + recurrent.version()));
-    }
-    final List<byte[]> blocks = new ArrayList<>();
-    final int blockSize = meta.getCacheBlockSize();
-    if (blockSize > 0) {
-      final long count = (position + blockSize - 1) / blockSize;
-      for (long b = 0; b < count; b++) {
-        final ChunkedBlobs.Blob block = stores.cache.get(conversation, b);
-        if (block == null) {
-          throw new StoreCorruptedException(
-              "conversation " + conversation + ": cache block " + b + " is missing");
-        }
-        blocks.add(block.data());
-      }
-    }
-    final ModelState state = model.restoreState(recurrent.data(), blocks);
-    if (state.position() != position) {
-      throw new StoreCorruptedException(
-          "conversation "
-              + conversation
-              + ": the snapshot says position "
-              + position
-              + " but restores to "
-              + state.position());
-    }
-    return state;
-  }
-
-  /** Whether a state at {@code position} is due for a snapshot under {@code meta}. */
-  private boolean snapshotDue(
-      final long position, final ConversationMeta meta, final boolean turnEnd) {
-    final long since = position - meta.getSnapshotPosition();
-    if (since <= 0) {
-      return false;
-    }
-    return since >= snapshotInterval
-        || (snapshotAtTurnEnd && turnEnd && position == meta.getTokens());
+    final ModelState state =
+        meta.getSnapshotsCount() == 0
+            ? model.newState()
+            : snapshots.restore(
+                model, conversation, meta, meta.getSnapshots(meta.getSnapshotsCount() - 1));
+    return hot.put(conversation, state, meta.getIncarnation());
   }
 
   /**
-   * Snapshots {@code state}: writes the recurrent state (in parts) and the cache blocks that
-   * changed since the previous snapshot, moves the snapshot position and truncates the log below it
-   * (but not below a running generation's first token); returns the new metadata (stored).
+   * Snapshots {@code state} (at a position past every snapshot) and applies the retention policy:
+   * older snapshots it drops are deleted, and the token log, checkpoints and texts below the oldest
+   * kept one (but not below a running generation's first token); returns the new metadata (stored).
    */
   private ConversationMeta snapshot(
-      final String conversation, final ModelState state, final ConversationMeta meta) {
-    final long position = state.position();
-    final byte[] recurrent = state.recurrentBytes();
-    final int parts = stores.snapshots.put(conversation, 0, position, recurrent);
-    long written = recurrent.length;
-    final TokenCache cache = state.cache();
-    if (cache.size() > 0) {
-      final int blockSize = cache.blockSize();
-      final long first = meta.getSnapshotPosition() / blockSize;
-      for (long b = first; b < cache.blockCount(); b++) {
-        final byte[] block = cache.block((int) b);
-        final long entries = Math.min(blockSize, cache.size() - b * blockSize);
-        stores.cache.put(conversation, b, entries, block);
-        written += block.length;
+      final String conversation,
+      final ModelState state,
+      final ConversationMeta meta,
+      final boolean turn,
+      final long messagesAt) {
+    final SnapshotStore.Written w =
+        snapshots.put(conversation, state, meta.getCacheFullBlocks(), turn, messagesAt);
+    final List<SnapshotRef> all = new ArrayList<>(meta.getSnapshotsList());
+    all.add(w.ref());
+    final List<SnapshotRef> kept = retention.retain(all, meta.getTokens(), meta.getMessages());
+    for (final SnapshotRef s : all) {
+      if (!kept.contains(s)) {
+        snapshots.delete(conversation, s.getPosition());
       }
     }
+    final long horizon = kept.get(0).getPosition();
     final Attachment a = attached.get(conversation);
     final long keepFrom = a == null ? Long.MAX_VALUE : a.keepLogFrom;
     final long logStart =
-        stores.log.truncateBelow(conversation, meta.getLogStart(), Math.min(position, keepFrom));
+        stores.log.truncateBelow(conversation, meta.getLogStart(), Math.min(horizon, keepFrom));
+    final long first =
+        checkpoints.deleteEndingBefore(conversation, meta.getFirstMessage(), horizon);
     final ConversationMeta updated =
         meta.toBuilder()
-            .setSnapshotPosition(position)
-            .setSnapshotParts(parts)
-            .setCacheBlockSize(cache.size() > 0 ? cache.blockSize() : meta.getCacheBlockSize())
+            .clearSnapshots()
+            .addAllSnapshots(kept)
+            .setSnapshotPosition(w.ref().getPosition())
+            .setSnapshotParts(w.ref().getParts())
+            .setCacheFullBlocks(w.fullBlocks())
+            .setCacheBlockSize(
+                state.cache().size() > 0 ? state.cache().blockSize() : meta.getCacheBlockSize())
             .setLogStart(logStart)
+            .setFirstMessage(first)
             .build();
     stores.putMeta(conversation, updated);
-    metrics.snapshot(written);
+    metrics.snapshot(w.bytes());
     return updated;
-  }
-
-  private void afterCompute(
-      final String conversation, final HotStateCache.Entry entry, final ConversationMeta meta) {
-    final long position = entry.position();
-    if (snapshotDue(position, meta, turnEnded.contains(conversation))) {
-      snapshot(conversation, entry.state, meta);
-    }
-    if (position >= meta.getTokens()) {
-      turnEnded.remove(conversation);
-    }
   }
 
   // ---- metadata helpers ---------------------------------------------------------------------
@@ -570,19 +835,35 @@ final class ConversationLedger
     pendingTokens += tokens;
   }
 
-  private void forget(final String conversation) {
-    pending.remove(conversation);
-    turnEnded.remove(conversation);
+  /** The conversation's metadata in the current layout (upgraded now if need be), or null. */
+  private ConversationMeta current(final String conversation) {
+    final ConversationMeta meta = stores.meta(conversation);
+    if (meta == null || meta.getLayout() == LAYOUT) {
+      return meta;
+    }
+    final ConversationMeta.Builder b =
+        meta.toBuilder().setLayout(LAYOUT).setFirstMessage(meta.getMessages()).clearSnapshots();
+    if (meta.getSnapshotPosition() > 0) {
+      final SnapshotStore.Written w = snapshots.upgrade(conversation, meta);
+      b.addSnapshots(w.ref())
+          .setSnapshotParts(w.ref().getParts())
+          .setCacheFullBlocks(w.fullBlocks());
+    }
+    final ConversationMeta upgraded = b.build();
+    stores.putMeta(conversation, upgraded);
+    LOG.info("conversation {}: storage upgraded to layout {}", conversation, LAYOUT);
+    return upgraded;
   }
 
   /** The conversation's metadata, or a fresh one if it does not exist. */
   private ConversationMeta existingOrNew(final Inbound in) {
-    final ConversationMeta meta = stores.meta(in.conversationId());
+    final ConversationMeta meta = current(in.conversationId());
     if (meta != null) {
       return meta;
     }
     return ConversationMeta.newBuilder()
         .setSchemaVersion(1)
+        .setLayout(LAYOUT)
         .setModelId(info.id())
         .setIncarnation(Incarnations.of(in.origin()))
         .setRecurrentStateBytes(info.recurrentStateBytes())

@@ -15,6 +15,7 @@ import io.finchstream.proto.v1.ErrorCode;
 import io.finchstream.proto.v1.EventOrigin;
 import io.finchstream.proto.v1.FinishReason;
 import io.finchstream.proto.v1.ForkTransfer;
+import io.finchstream.proto.v1.Generate;
 import io.finchstream.proto.v1.Reply;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
@@ -49,6 +50,9 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
    * and lets the stream thread process records: the longest extra wait of a new request.
    */
   private static final long COLLECT_WAIT_NANOS = 50_000_000L;
+
+  /** Deferred events read from the store at a time when a queue drains. */
+  private static final int DRAIN_STEP = 32;
 
   private final ServedModel served;
   private final ProcessorSettings settings;
@@ -175,9 +179,18 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
       cancel(in, c.requestId());
       return;
     }
-    if (generations.generating(conversation)
+    final boolean generating = generations.generating(conversation);
+    if (generating
         || drainAtNextPunctuation.contains(conversation)
         || deferred.nonEmpty(conversation)) {
+      if (in.command() instanceof Command.Delete && ledger.requestDelete(conversation)) {
+        // A Delete does not wait for the generation: it is cancelled now, and the Generates
+        // that wait before the Delete are answered CANCELLED when the queue drains.
+        if (generating) {
+          generations.cancelRunning(conversation);
+          batcher().hurry();
+        }
+      }
       deferred.add(in);
       metrics.event("deferred");
       return;
@@ -219,6 +232,7 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
           case Command.Append a -> ledger.append(in, a);
           case Command.StartGeneration g -> ledger.generate(in, g);
           case Command.Fork f -> ledger.fork(in, f);
+          case Command.Rewind r -> ledger.rewind(in, r);
           case Command.Reset r -> ledger.reset(in);
           case Command.Delete d -> ledger.delete(in);
           case Command.Cancel c -> Outcome.APPLIED;
@@ -231,6 +245,7 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
         yield true;
       }
       case Outcome.Rejected r -> {
+        ledger.touch(in);
         outputs.reject(
             in.conversationId(),
             in.rawKey(),
@@ -245,37 +260,52 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
     };
   }
 
+  /**
+   * Cancels a running or waiting generation at once (a cancel never waits); when no event of the
+   * conversation waits, the cancel counts as applied (so a reader waiting for it is not held up).
+   */
   private void cancel(final Inbound in, final String requestId) {
     final String conversation = in.conversationId();
     metrics.event("cancel");
     if (generations.cancel(conversation, requestId)) {
       batcher().hurry();
-      return;
+    } else if (!cancelWaiting(conversation, requestId)) {
+      LOG.debug(
+          "conversation {}: cancel of {} matched no running or waiting generation",
+          conversation,
+          requestId);
     }
+    if (!deferred.nonEmpty(conversation)) {
+      ledger.touch(in);
+    }
+  }
+
+  private boolean cancelWaiting(final String conversation, final String requestId) {
     for (final KeyValue<Bytes, DeferredEvent> kv : deferred.list(conversation)) {
       final ConversationEvent event = parse(kv.value);
       if (event != null
           && event.hasGenerate()
           && event.getGenerate().getRequestId().equals(requestId)) {
         deferred.remove(kv.key);
-        outputs.reply(
-            conversation,
-            Replies.done(
-                conversation,
-                requestId,
-                event.getGenerate().getReplyTo(),
-                FinishReason.FINISH_REASON_CANCELLED,
-                0,
-                0,
-                0,
-                ""));
-        return;
+        answerCancelled(conversation, event.getGenerate());
+        return true;
       }
     }
-    LOG.debug(
-        "conversation {}: cancel of {} matched no running or waiting generation",
+    return false;
+  }
+
+  private void answerCancelled(final String conversation, final Generate g) {
+    outputs.reply(
         conversation,
-        requestId);
+        Replies.done(
+            conversation,
+            g.getRequestId(),
+            g.getReplyTo(),
+            FinishReason.FINISH_REASON_CANCELLED,
+            0,
+            0,
+            0,
+            ""));
   }
 
   /**
@@ -332,28 +362,45 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
 
   /**
    * Applies the deferred events of conversations whose generation ended, in order, until one starts
-   * a new generation.
+   * a new generation; reads the queue a few events at a time.
    */
   private void drainDeferred() {
     drainAtNextPunctuation.addAll(generations.takeEnded());
     while (!drainAtNextPunctuation.isEmpty()) {
       final String conversation = drainAtNextPunctuation.iterator().next();
       drainAtNextPunctuation.remove(conversation);
-      for (final KeyValue<Bytes, DeferredEvent> kv : deferred.list(conversation)) {
-        deferred.remove(kv.key);
-        if (applyDeferred(kv.value)) {
+      boolean started = false;
+      while (!started) {
+        final List<KeyValue<Bytes, DeferredEvent>> next = deferred.first(conversation, DRAIN_STEP);
+        if (next.isEmpty()) {
           break;
+        }
+        for (final KeyValue<Bytes, DeferredEvent> kv : next) {
+          deferred.remove(kv.key);
+          if (applyDeferred(conversation, kv.value)) {
+            started = true;
+            break;
+          }
         }
       }
     }
   }
 
-  private boolean applyDeferred(final DeferredEvent event) {
+  private boolean applyDeferred(final String conversation, final DeferredEvent event) {
     final byte[] key = event.getKey().toByteArray();
     final byte[] value = event.getValue().toByteArray();
     return switch (validator.validate(key, value, event.getOrigin())) {
-      case EventValidator.Accepted a ->
-          a.inbound().command() instanceof Command.Cancel ? false : applySafely(a.inbound());
+      case EventValidator.Accepted a -> {
+        if (a.inbound().command() instanceof Command.Cancel) {
+          yield false;
+        }
+        if (a.inbound().command() instanceof Command.StartGeneration g
+            && ledger.deleteRequested(conversation)) {
+          answerCancelled(conversation, g.request());
+          yield false;
+        }
+        yield applySafely(a.inbound());
+      }
       case EventValidator.Rejected r -> {
         outputs.reject(
             r.rejection().conversationId(),

@@ -10,10 +10,13 @@ import io.finchstream.processors.store.ProtoStore;
 import io.finchstream.processors.store.StoreKey;
 import io.finchstream.processors.store.TokenLog;
 import io.finchstream.proto.v1.BlobPart;
+import io.finchstream.proto.v1.Checkpoint;
 import io.finchstream.proto.v1.ConversationMeta;
 import io.finchstream.proto.v1.DeferredEvent;
+import io.finchstream.proto.v1.DigestEntry;
 import io.finchstream.proto.v1.ForkTransfer;
 import io.finchstream.proto.v1.GenerationProgress;
+import io.finchstream.proto.v1.MessageText;
 import io.finchstream.proto.v1.TokenLogRecord;
 import java.util.function.Function;
 import org.apache.kafka.common.utils.Bytes;
@@ -36,6 +39,9 @@ final class ConversationStores {
   final ProtoStore<GenerationProgress> generations;
   final ProtoStore<DeferredEvent> deferred;
   final ProtoStore<ForkTransfer> forkStaging;
+  final ProtoStore<Checkpoint> checkpoints;
+  final ProtoStore<MessageText> texts;
+  final ProtoStore<DigestEntry> digests;
   final int partBytes;
 
   ConversationStores(final Function<String, BinaryStore> open, final int partBytes) {
@@ -60,6 +66,10 @@ final class ConversationStores {
     forkStaging =
         new ProtoStore<>(
             Stores.FORK_STAGING, open.apply(Stores.FORK_STAGING), ForkTransfer.parser());
+    checkpoints =
+        new ProtoStore<>(Stores.CHECKPOINTS, open.apply(Stores.CHECKPOINTS), Checkpoint.parser());
+    texts = new ProtoStore<>(Stores.TEXTS, open.apply(Stores.TEXTS), MessageText.parser());
+    digests = new ProtoStore<>(Stores.DIGESTS, open.apply(Stores.DIGESTS), DigestEntry.parser());
   }
 
   /** The stores of the task {@code context} belongs to, counted into {@code metrics}. */
@@ -86,12 +96,5 @@ final class ConversationStores {
   /** The conversation's running generation, or null. */
   GenerationProgress generation(final String conversation) {
     return generations.get(StoreKey.id(conversation));
-  }
-
-  /** Deletes every record of the conversation's history (log, snapshot, cache blocks). */
-  void deleteHistory(final String conversation) {
-    log.deleteAll(conversation);
-    snapshots.deleteAll(conversation);
-    cache.deleteAll(conversation);
   }
 }

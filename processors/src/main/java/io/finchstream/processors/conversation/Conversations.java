@@ -21,6 +21,9 @@ interface Conversations {
   /** Appends the Generate's prefix and registers the generation ({@link Outcome.Started}). */
   Outcome generate(Inbound in, Command.StartGeneration generate);
 
+  /** Goes back to a turn in place: keeps the first messages, drops the rest. */
+  Outcome rewind(Inbound in, Command.Rewind rewind);
+
   /** Copies the conversation (at a turn) into a new one, on this task or through a transfer. */
   Outcome fork(Inbound in, Command.Fork fork);
 

@@ -46,6 +46,12 @@ final class DeferredQueue {
     stores.deferred.put(StoreKey.of(conversation, seq), event.build());
   }
 
+  /** The first (oldest) at most {@code limit} waiting events of {@code conversation}. */
+  List<KeyValue<Bytes, DeferredEvent>> first(final String conversation, final int limit) {
+    return stores.deferred.range(
+        StoreKey.of(conversation, 0), StoreKey.of(conversation, Long.MAX_VALUE), limit);
+  }
+
   /** The waiting events of {@code conversation}, oldest first. */
   List<KeyValue<Bytes, DeferredEvent>> list(final String conversation) {
     return stores.deferred.prefixScan(StoreKey.prefix(conversation));

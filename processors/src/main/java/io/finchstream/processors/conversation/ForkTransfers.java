@@ -7,27 +7,30 @@ import io.finchstream.proto.v1.ConversationMeta;
 import io.finchstream.proto.v1.DeferredEvent;
 import io.finchstream.proto.v1.ForkCacheBlock;
 import io.finchstream.proto.v1.ForkHeader;
+import io.finchstream.proto.v1.ForkMessage;
 import io.finchstream.proto.v1.ForkTokens;
 import io.finchstream.proto.v1.ForkTransfer;
+import io.finchstream.proto.v1.MessageText;
 import io.finchstream.proto.v1.TokenLogRecord;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The durable form of a conversation as fork-transfer parts ({@code finchstream.forks}, keyed by
- * the new conversation id): metadata, snapshot parts, cache blocks, the token log since the
- * snapshot. Reading and writing the records is all it does; {@link ConversationLedger} decides
- * when.
+ * A branch of a conversation as fork-transfer parts ({@code finchstream.forks}, keyed by the new
+ * conversation id): the new conversation's metadata, the snapshot at or below the branch's turn,
+ * the full cache blocks below it, the token log from it to the turn, and the checkpoints and texts
+ * of the messages. Reading and writing the records is all it does; the {@link ConversationLedger}
+ * decides when.
  */
 final class ForkTransfers {
 
   private ForkTransfers() {}
 
-  /** The parts that carry {@code source} (metadata {@code meta}) to whoever owns the new id. */
+  /** The parts that carry {@code branch} of {@code source} to whoever owns the new id. */
   static List<ForkTransfer> export(
-      final ConversationStores stores,
+      final ConversationLedger ledger,
       final String source,
-      final ConversationMeta meta,
+      final Branches.Branch branch,
       final Inbound in) {
     final List<ForkTransfer.Builder> parts = new ArrayList<>();
     final DeferredEvent.Builder original =
@@ -40,28 +43,26 @@ final class ForkTransfers {
             .setHeader(
                 ForkHeader.newBuilder()
                     .setSourceConversationId(source)
-                    .setSourceMeta(meta)
+                    .setSourceMeta(branch.meta())
                     .setOriginal(original)));
-    final long snapshot = meta.getSnapshotPosition();
-    if (snapshot > 0) {
-      for (final BlobPart p : stores.snapshots.parts(source, 0)) {
+    final long snapshot = branch.meta().getSnapshotPosition();
+    if (branch.snapshot() != null) {
+      for (final BlobPart p : ledger.snapshotStore().snapshotParts(source, snapshot)) {
         parts.add(ForkTransfer.newBuilder().setSnapshot(p));
       }
-      final int blockSize = meta.getCacheBlockSize();
-      if (blockSize > 0) {
-        for (long b = 0; b < (snapshot + blockSize - 1) / blockSize; b++) {
-          for (final BlobPart p : stores.cache.parts(source, b)) {
-            parts.add(
-                ForkTransfer.newBuilder()
-                    .setCacheBlock(ForkCacheBlock.newBuilder().setBlock((int) b).setPart(p)));
-          }
+      for (long b = 0; b < branch.fullBlocks(); b++) {
+        for (final BlobPart p : ledger.snapshotStore().blockParts(source, b)) {
+          parts.add(
+              ForkTransfer.newBuilder()
+                  .setCacheBlock(ForkCacheBlock.newBuilder().setBlock((int) b).setPart(p)));
         }
       }
     }
+    final ConversationStores stores = ledger.stores();
     for (long from = snapshot;
-        from < meta.getTokens();
+        from < branch.position();
         from += ConversationStores.MAX_TOKENS_PER_RECORD) {
-      final long to = Math.min(meta.getTokens(), from + ConversationStores.MAX_TOKENS_PER_RECORD);
+      final long to = Math.min(branch.position(), from + ConversationStores.MAX_TOKENS_PER_RECORD);
       final TokenLogRecord.Builder rec = TokenLogRecord.newBuilder();
       for (final int id : stores.log.read(source, from, to)) {
         rec.addIds(id);
@@ -69,6 +70,18 @@ final class ForkTransfers {
       parts.add(
           ForkTransfer.newBuilder()
               .setTokens(ForkTokens.newBuilder().setStart(from).setRecord(rec)));
+    }
+    final Checkpoints checkpoints = ledger.checkpointStore();
+    for (final Checkpoints.Indexed c :
+        checkpoints.range(source, branch.firstMessage(), branch.messages())) {
+      final MessageText text = checkpoints.text(source, c.index());
+      parts.add(
+          ForkTransfer.newBuilder()
+              .setMessage(
+                  ForkMessage.newBuilder()
+                      .setIndex(c.index())
+                      .setCheckpoint(c.checkpoint())
+                      .setText(text == null ? MessageText.getDefaultInstance() : text)));
     }
     final String forkId = source + "@" + in.origin().getPartition() + ":" + in.origin().getOffset();
     final List<ForkTransfer> out = new ArrayList<>(parts.size());
@@ -80,23 +93,40 @@ final class ForkTransfers {
 
   /**
    * Writes the records of a complete transfer under {@code target}; returns the start of the token
-   * log it wrote (the source's token count if it had none).
+   * log it wrote (the branch's token count if it had none). A transfer written by the first layout
+   * (its metadata says layout 0) keeps that layout, to be upgraded on first use.
    */
   static long install(
-      final ConversationStores stores,
+      final ConversationLedger ledger,
       final String target,
-      final ConversationMeta source,
+      final ConversationMeta branch,
       final List<ForkTransfer> parts) {
-    long logStart = source.getTokens();
+    final ConversationStores stores = ledger.stores();
+    final boolean firstLayout = branch.getLayout() == 0;
+    long logStart = branch.getTokens();
     for (final ForkTransfer t : parts) {
       switch (t.getContentCase()) {
-        case SNAPSHOT -> stores.snapshots.putPart(target, 0, t.getSnapshot());
+        case SNAPSHOT ->
+            ledger
+                .snapshotStore()
+                .putSnapshotPart(
+                    target, firstLayout ? 0 : t.getSnapshot().getVersion(), t.getSnapshot());
         case CACHE_BLOCK ->
-            stores.cache.putPart(target, t.getCacheBlock().getBlock(), t.getCacheBlock().getPart());
+            ledger
+                .snapshotStore()
+                .putBlockPart(target, t.getCacheBlock().getBlock(), t.getCacheBlock().getPart());
         case TOKENS -> {
           stores.log.putRecord(target, t.getTokens().getStart(), t.getTokens().getRecord());
           logStart = Math.min(logStart, t.getTokens().getStart());
         }
+        case MESSAGE ->
+            ledger
+                .checkpointStore()
+                .put(
+                    target,
+                    t.getMessage().getIndex(),
+                    t.getMessage().getCheckpoint(),
+                    t.getMessage().getText());
         default -> {}
       }
     }

@@ -2,6 +2,7 @@ package io.finchstream.processors.conversation;
 
 import io.finchstream.engine.ModelState;
 import io.finchstream.proto.v1.ConversationMeta;
+import io.finchstream.proto.v1.GenerationProgress;
 
 /**
  * What running generations ({@link Generations}) ask of the owner of the conversations' states. A
@@ -13,10 +14,10 @@ import io.finchstream.proto.v1.ConversationMeta;
 interface GenerationHost {
 
   /**
-   * A stored generation of {@code conversation} resumes (after a restart or a move): attach it,
-   * keeping the log from {@code keepLogFrom}.
+   * The generation {@code progress} of {@code conversation} starts, or resumes after a restart or a
+   * move: attach it (an ephemeral one gets a copy of the state at its base to work on).
    */
-  void attach(String conversation, long keepLogFrom);
+  void attach(String conversation, GenerationProgress progress);
 
   /**
    * The state to decode from, pinned: computed to the end of the conversation, or to {@code lag}
@@ -29,10 +30,11 @@ interface GenerationHost {
   ConversationMeta appendGenerated(String conversation, int[] tokens);
 
   /**
-   * The generation ended with {@code replyText}: it becomes one ASSISTANT message, the state is
-   * released and the turn's checkpoint is due; returns the metadata after.
+   * The generation ended with {@code replyText}: it becomes one ASSISTANT message (tokens from
+   * {@code start}, the Generate's prefix included), the state is released and the turn's checkpoint
+   * is due; an ephemeral generation leaves nothing behind. Returns the metadata after.
    */
-  ConversationMeta finishReply(String conversation, String replyText);
+  ConversationMeta finishReply(String conversation, long start, String replyText);
 
   /** The generation failed: release the state without recording a reply. */
   void detach(String conversation);

@@ -95,7 +95,7 @@ final class Generations {
       final Running g =
           new Running(conversation, progress, new Decoder(conversation, progress, tokenizer));
       final long start = progress.getStartPosition();
-      host.attach(conversation, start);
+      host.attach(conversation, progress);
       g.text.append(
           g.decoder.replay(host.readLog(conversation, start, start + progress.getGenerated())));
       active.put(conversation, g);
@@ -127,6 +127,14 @@ final class Generations {
     g.progress = g.progress.toBuilder().setCancelled(true).build();
     store.put(StoreKey.id(conversation), g.progress);
     return true;
+  }
+
+  /** Cancels whatever generation of {@code conversation} runs (a Delete arrived). */
+  void cancelRunning(final String conversation) {
+    final Running g = active.get(conversation);
+    if (g != null) {
+      cancel(conversation, g.request().getRequestId());
+    }
   }
 
   /**
@@ -207,7 +215,11 @@ final class Generations {
       store.put(StoreKey.id(g.conversation), g.progress);
       return;
     }
-    meta = host.finishReply(g.conversation, g.text.toString());
+    meta =
+        host.finishReply(
+            g.conversation,
+            g.progress.getStartPosition() - g.progress.getPromptTokens(),
+            g.text.toString());
     store.delete(StoreKey.id(g.conversation));
     out.reply(
         g.conversation,

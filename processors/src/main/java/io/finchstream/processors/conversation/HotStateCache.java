@@ -18,7 +18,7 @@ final class HotStateCache {
   /** A hot state. */
   static final class Entry {
     final ModelState state;
-    final long incarnation;
+    long incarnation;
     private long chargedBytes;
     private boolean pinned;
 
@@ -79,6 +79,17 @@ final class HotStateCache {
     entries.put(conversation, entry);
     charge(entry);
     evict(conversation);
+  }
+
+  /**
+   * The history of {@code conversation} was cut behind its entry (a rewind): the entry stays valid
+   * and now belongs to {@code incarnation}.
+   */
+  void reincarnate(final String conversation, final long incarnation) {
+    final Entry e = entries.get(conversation);
+    if (e != null) {
+      e.incarnation = incarnation;
+    }
   }
 
   /** Re-measures the entry's memory after its state grew (GoldFinch caches grow per token). */

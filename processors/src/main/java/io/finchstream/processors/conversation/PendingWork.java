@@ -17,6 +17,9 @@ interface PendingWork {
   /** Conversations with tokens to compute, those a generation waits for first. */
   List<String> pending();
 
+  /** Roughly how many tokens wait to be computed (triggers an early round). */
+  long pendingTokens();
+
   /**
    * The next at most {@code maxTokens} tokens of {@code conversation} and its state, or null when
    * it has none to compute now (it then leaves {@link #pending}).

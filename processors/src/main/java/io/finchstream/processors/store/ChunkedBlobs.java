@@ -136,6 +136,11 @@ public final class ChunkedBlobs {
     return new Blob(first.getVersion(), out);
   }
 
+  /** Deletes the value of {@code (conversation, index)} (every part). */
+  public void delete(final String conversation, final long index) {
+    store.deletePrefix(StoreKey.of(conversation, index));
+  }
+
   /** Deletes every value of {@code conversation} with index {@code >= fromIndex}. */
   public void deleteFrom(final String conversation, final long fromIndex) {
     store

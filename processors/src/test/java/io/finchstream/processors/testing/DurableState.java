@@ -10,6 +10,7 @@ import io.finchstream.processors.store.StoreKey;
 import io.finchstream.processors.store.TokenLog;
 import io.finchstream.proto.v1.BlobPart;
 import io.finchstream.proto.v1.ConversationMeta;
+import io.finchstream.proto.v1.StateSnapshot;
 import io.finchstream.proto.v1.TokenLogRecord;
 import java.util.ArrayList;
 import java.util.List;
@@ -60,40 +61,51 @@ public final class DurableState {
     return log.entriesFrom(conversation, 0);
   }
 
-  /** The state of record of {@code conversation}: snapshot restored, tail ingested. */
+  /** The state of record of {@code conversation}: newest snapshot restored, tail ingested. */
   public ModelState rebuild(final LanguageModel model, final String conversation) {
     final ConversationMeta m = meta(conversation);
     if (m == null) {
       throw new AssertionError("conversation " + conversation + " has no metadata");
     }
-    final ModelState state;
-    if (m.getSnapshotPosition() == 0) {
-      state = model.newState();
-    } else {
-      final List<byte[]> blocks = new ArrayList<>();
-      if (m.getCacheBlockSize() > 0) {
-        for (long b = 0;
-            b < (m.getSnapshotPosition() + m.getCacheBlockSize() - 1) / m.getCacheBlockSize();
-            b++) {
-          blocks.add(cache.get(conversation, b).data());
-        }
-      }
-      final ChunkedBlobs.Blob recurrent = snapshots.get(conversation, 0);
-      if (recurrent.version() != m.getSnapshotPosition()) {
-        throw new AssertionError(
-            "snapshot of "
-                + conversation
-                + " is at "
-                + recurrent.version()
-                + ", metadata says "
-                + m.getSnapshotPosition());
-      }
-      state = model.restoreState(recurrent.data(), blocks);
-    }
+    final ModelState state =
+        m.getSnapshotPosition() == 0
+            ? model.newState()
+            : restore(model, conversation, m, m.getSnapshotPosition());
     final int[] tail = log.read(conversation, m.getSnapshotPosition(), m.getTokens());
     if (tail.length > 0) {
       model.ingest(List.of(state), List.of(tail));
     }
     return state;
+  }
+
+  /**
+   * The state at a retained snapshot of {@code conversation} (full cache blocks from the cache
+   * store, the partial one from the snapshot).
+   */
+  public ModelState restore(
+      final LanguageModel model,
+      final String conversation,
+      final ConversationMeta m,
+      final long position) {
+    final ChunkedBlobs.Blob blob = snapshots.get(conversation, position);
+    if (blob == null || blob.version() != position) {
+      throw new AssertionError("snapshot of " + conversation + " at " + position + " is missing");
+    }
+    final StateSnapshot snapshot;
+    try {
+      snapshot = StateSnapshot.parseFrom(blob.data());
+    } catch (final com.google.protobuf.InvalidProtocolBufferException e) {
+      throw new AssertionError(e);
+    }
+    final List<byte[]> blocks = new ArrayList<>();
+    if (m.getCacheBlockSize() > 0) {
+      for (long b = 0; b < position / m.getCacheBlockSize(); b++) {
+        blocks.add(cache.get(conversation, b).data());
+      }
+    }
+    if (!snapshot.getPartialBlock().isEmpty()) {
+      blocks.add(snapshot.getPartialBlock().toByteArray());
+    }
+    return model.restoreState(snapshot.getRecurrent().toByteArray(), blocks);
   }
 }
