@@ -1,11 +1,11 @@
 package io.finchstream.app;
 
+import io.finchstream.gateway.ApiModel;
 import io.finchstream.gateway.EventLimits;
 import io.finchstream.gateway.Gateway;
 import io.finchstream.gateway.GatewayConfig;
 import io.finchstream.gateway.GatewayPorts;
 import io.finchstream.gateway.ReadinessProbe;
-import io.finchstream.gateway.ServedModel;
 import io.finchstream.processors.FinchstreamConfig;
 import io.finchstream.processors.FinchstreamService;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
@@ -97,7 +97,7 @@ final class GatewayLauncher implements AutoCloseable {
                         "streams",
                         service.state() == KafkaStreams.State.RUNNING,
                         "state " + service.state())),
-            new ServedModel(
+            new ApiModel(
                 ServedModels.apiName(service.model()),
                 service.model().info().id(),
                 service.model().info().vocabSize(),

@@ -1,7 +1,7 @@
 package io.finchstream.app;
 
 import io.finchstream.processors.FinchstreamConfig;
-import io.finchstream.processors.ServedModel;
+import io.finchstream.processors.LoadedModel;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -65,7 +65,7 @@ final class UpCommand implements Callable<Integer> {
     final FinchstreamConfig base = service.config(Map.of());
     final String configured = base.getString(FinchstreamConfig.MODEL_PATH_CONFIG);
     final Path file = model != null ? model : configured.isBlank() ? null : Path.of(configured);
-    final ServedModel served =
+    final LoadedModel served =
         file == null
             ? ServedModels.defaultRandom(dataDir, ModelLoading.options(base, err), err)
             : ServedModels.load(file, ServedModels.vocab(base), ModelLoading.options(base, err));

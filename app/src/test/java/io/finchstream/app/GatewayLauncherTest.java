@@ -4,10 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.finchstream.gateway.GatewayConfig;
-import io.finchstream.gateway.kafka.TopicNames;
 import io.finchstream.processors.FinchstreamConfig;
 import io.finchstream.processors.FinchstreamService;
-import io.finchstream.processors.Topics;
 import io.finchstream.processors.testing.KafkaTestCluster;
 import io.finchstream.processors.testing.ServiceConfigs;
 import io.finchstream.processors.testing.TestModels;
@@ -102,12 +100,6 @@ class GatewayLauncherTest {
     GatewayLauncher.requireKeysUnlessInsecure(open, true);
     GatewayLauncher.requireKeysUnlessInsecure(
         new GatewayConfig(Map.of(GatewayConfig.API_KEYS_CONFIG, "k")), false);
-  }
-
-  @Test
-  void shouldUseTheProcessorsTopics() {
-    assertThat(TopicNames.EVENTS).isEqualTo(Topics.EVENTS);
-    assertThat(TopicNames.REPLIES).isEqualTo(Topics.REPLIES);
   }
 
   @Test

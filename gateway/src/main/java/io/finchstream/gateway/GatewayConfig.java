@@ -3,7 +3,6 @@ package io.finchstream.gateway;
 import io.finchstream.config.ConfigSources;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.config.AbstractConfig;
@@ -227,13 +226,6 @@ public final class GatewayConfig extends AbstractConfig {
   /** Settings with the {@code gateway.kafka.} prefix, prefix removed. */
   public Map<String, Object> kafkaOverrides() {
     return originalsWithPrefix(KAFKA_PREFIX, true);
-  }
-
-  /** A copy with {@code key} set to {@code value} (command-line options over everything else). */
-  public GatewayConfig with(final String key, final Object value) {
-    final Map<String, Object> props = new HashMap<>(originals());
-    props.put(key, value);
-    return new GatewayConfig(props);
   }
 
   /**

@@ -16,7 +16,7 @@ import java.util.Objects;
 public record GatewayPorts(
     ConversationDirectory directory,
     ReadinessProbe readiness,
-    ServedModel model,
+    ApiModel model,
     EventLimits limits,
     PrometheusMeterRegistry metrics) {
 

@@ -14,7 +14,7 @@ import io.finchstream.gateway.testing.Http;
 import io.finchstream.gateway.testing.ServiceDirectory;
 import io.finchstream.processors.FinchstreamConfig;
 import io.finchstream.processors.FinchstreamService;
-import io.finchstream.processors.ServedModel;
+import io.finchstream.processors.LoadedModel;
 import io.finchstream.processors.testing.KafkaTestCluster;
 import io.finchstream.processors.testing.ServiceConfigs;
 import io.finchstream.processors.testing.TestModels;
@@ -30,6 +30,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
+import org.apache.kafka.streams.KafkaStreams.State;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -53,7 +54,7 @@ class GatewayEndToEndTest {
   private static GatewayHarness harness;
   private static Http http;
   private static Path stateDir;
-  private static ServedModel model;
+  private static LoadedModel model;
 
   @BeforeAll
   static void start(final Vertx vertx) throws Exception {
@@ -78,8 +79,7 @@ class GatewayEndToEndTest {
             List.of(
                 new ReadinessProbe.Check(
                     "streams",
-                    service.state().isRunningOrRebalancing()
-                        && service.state() == org.apache.kafka.streams.KafkaStreams.State.RUNNING,
+                    service.state().isRunningOrRebalancing() && service.state() == State.RUNNING,
                     "state " + service.state()));
     harness =
         GatewayHarness.start(
@@ -88,7 +88,7 @@ class GatewayEndToEndTest {
             new ServiceDirectory(service.queries()),
             streams,
             limits,
-            new io.finchstream.gateway.ServedModel(
+            new ApiModel(
                 "random-finch", model.info().id(), model.info().vocabSize(), 1_700_000_000L));
     http = new Http(WebClient.create(vertx), harness.port());
   }

@@ -143,7 +143,8 @@ public final class GoldCache implements TokenCache {
   }
 
   /**
-   * GOLD layer g's key chunks (read only; see {@link #keys(int, int)}), for the attention kernel.
+   * GOLD layer g's key chunks (read only), for the attention kernel: chunk {@code j} holds
+   * positions {@code [j·blockSize, j·blockSize + count)}, row-major {@code [count, A]}.
    */
   public float[][] keyChunks(final int g) {
     final float[][] out = new float[chunks.size()][];
@@ -160,28 +161,6 @@ public final class GoldCache implements TokenCache {
       out[j] = chunks.get(j).v[g];
     }
     return out;
-  }
-
-  /**
-   * Number of chunks; chunk {@code j} holds positions {@code [j·blockSize, j·blockSize + count)}.
-   */
-  public int chunkCount() {
-    return chunks.size();
-  }
-
-  /** Entries in chunk {@code j}. */
-  public int chunkLength(final int j) {
-    return chunks.get(j).count;
-  }
-
-  /** GOLD layer g's keys of chunk j, row-major {@code [chunkLength(j), A]} (read only). */
-  public float[] keys(final int j, final int g) {
-    return chunks.get(j).k[g];
-  }
-
-  /** GOLD layer g's values of chunk j, row-major {@code [chunkLength(j), A]} (read only). */
-  public float[] values(final int j, final int g) {
-    return chunks.get(j).v[g];
   }
 
   @Override

@@ -47,8 +47,8 @@ class GoldCacheTest {
     fill(cache, 3, 9); // crosses two block boundaries
     assertThat(cache.size()).isEqualTo(12);
     assertThat(cache.blockCount()).isEqualTo(3);
-    assertThat(cache.chunkCount()).isEqualTo(3);
-    assertThat(cache.chunkLength(2)).isEqualTo(2);
+    assertThat(cache.keyChunks(0).length).isEqualTo(3);
+    assertThat(cache.block(2)).hasSize(GoldCache.HEADER_BYTES + 2 * cache.entryBytes());
     final float[] c = new float[R];
     final float[] kD = new float[A];
     for (int p = 0; p < 12; p++) {
@@ -57,8 +57,8 @@ class GoldCacheTest {
       assertThat(c[2]).isEqualTo(p + 0.2f);
       cache.decompressedKey(p, kD, 0);
       assertThat(kD[1]).isEqualTo(-p - 0.1f);
-      assertThat(cache.keys(p / BLOCK, 1)[(p % BLOCK) * A + 3]).isEqualTo(100 + p + 0.03f);
-      assertThat(cache.values(p / BLOCK, 0)[(p % BLOCK) * A]).isEqualTo(-p);
+      assertThat(cache.keyChunks(1)[p / BLOCK][(p % BLOCK) * A + 3]).isEqualTo(100 + p + 0.03f);
+      assertThat(cache.valueChunks(0)[p / BLOCK][(p % BLOCK) * A]).isEqualTo(-p);
     }
   }
 

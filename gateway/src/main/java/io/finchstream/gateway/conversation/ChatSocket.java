@@ -239,12 +239,12 @@ public final class ChatSocket {
               new GenerationCall.Listener() {
                 @Override
                 public void onChunk(final TokenChunk chunk) {
-                  send(Replies.chunk(chunk).put("type", "token"));
+                  send(ReplyJson.chunk(chunk).put("type", "token"));
                 }
 
                 @Override
                 public void onDone(final GenerationDone done) {
-                  send(Replies.done(id, call[0].requestId(), done).put("type", "done"));
+                  send(ReplyJson.done(id, call[0].requestId(), done).put("type", "done"));
                 }
 
                 @Override

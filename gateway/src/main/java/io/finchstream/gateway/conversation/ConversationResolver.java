@@ -64,13 +64,13 @@ public final class ConversationResolver {
    * @param headers the client's request headers: its Authorization is passed on to a peer, and the
    *     forwarding headers are honoured
    */
-  public Future<Optional<ConversationInfo>> resolve(final String id, final MultiMap headers) {
+  public Future<Optional<ApiConversation>> resolve(final String id, final MultiMap headers) {
     final boolean forwarded = headers.contains(FORWARDED_HEADER);
     Written expect = tracker.lastWrite(id);
     if (expect == null && forwarded) {
       expect = parseAfter(headers.get(AFTER_HEADER));
     }
-    final Promise<Optional<ConversationInfo>> promise = Promise.promise();
+    final Promise<Optional<ApiConversation>> promise = Promise.promise();
     attempt(
         id, expect, System.nanoTime() + readYourWritesMs * 1_000_000, headers, forwarded, promise);
     return promise.future();
@@ -82,7 +82,7 @@ public final class ConversationResolver {
       final long deadline,
       final MultiMap headers,
       final boolean forwarded,
-      final Promise<Optional<ConversationInfo>> promise) {
+      final Promise<Optional<ApiConversation>> promise) {
     vertx
         .executeBlocking(() -> directory.lookup(id), false)
         .onComplete(
@@ -98,8 +98,8 @@ public final class ConversationResolver {
               final boolean late = System.nanoTime() > deadline;
               switch (ar.result()) {
                 case ConversationLookup.Found found -> {
-                  final ConversationInfo info =
-                      ConversationInfo.of(id, found.meta(), found.generating());
+                  final ApiConversation info =
+                      ApiConversation.of(id, found.meta(), found.generating());
                   final boolean fresh =
                       expect == null
                           || !expect.deletes() && info.applied(expect.partition(), expect.offset());
@@ -150,11 +150,11 @@ public final class ConversationResolver {
       final long deadline,
       final MultiMap headers,
       final boolean forwarded,
-      final Promise<Optional<ConversationInfo>> promise) {
+      final Promise<Optional<ApiConversation>> promise) {
     vertx.setTimer(RETRY_MS, t -> attempt(id, expect, deadline, headers, forwarded, promise));
   }
 
-  private Future<Optional<ConversationInfo>> askPeer(
+  private Future<Optional<ApiConversation>> askPeer(
       final String hostPort, final String id, final Written expect, final MultiMap headers) {
     final int colon = hostPort.lastIndexOf(':');
     if (colon <= 0) {
@@ -190,10 +190,10 @@ public final class ConversationResolver {
                     .map(
                         body -> {
                           if (resp.statusCode() == 200) {
-                            return Optional.of(ConversationInfo.fromJson(new JsonObject(body)));
+                            return Optional.of(ApiConversation.fromJson(new JsonObject(body)));
                           }
                           if (resp.statusCode() == 404) {
-                            return Optional.<ConversationInfo>empty();
+                            return Optional.<ApiConversation>empty();
                           }
                           throw ApiError.unavailable(
                                   "peer_failed",

@@ -101,12 +101,12 @@ public final class ConversationRoutes {
             new GenerationCall.Listener() {
               @Override
               public void onChunk(final TokenChunk chunk) {
-                sse.event("token", Replies.chunk(chunk).encode());
+                sse.event("token", ReplyJson.chunk(chunk).encode());
               }
 
               @Override
               public void onDone(final GenerationDone done) {
-                sse.event("done", Replies.done(id, call[0].requestId(), done).encode());
+                sse.event("done", ReplyJson.done(id, call[0].requestId(), done).encode());
                 sse.end();
               }
 
@@ -147,7 +147,7 @@ public final class ConversationRoutes {
 
               @Override
               public void onDone(final GenerationDone done) {
-                Responses.json(ctx, 200, Replies.done(id, call[0].requestId(), done));
+                Responses.json(ctx, 200, ReplyJson.done(id, call[0].requestId(), done));
               }
 
               @Override
@@ -221,7 +221,7 @@ public final class ConversationRoutes {
    * on it.
    */
   private void whenKnown(
-      final RoutingContext ctx, final String id, final Consumer<ConversationInfo> known) {
+      final RoutingContext ctx, final String id, final Consumer<ApiConversation> known) {
     services
         .resolver()
         .resolve(id, ctx.request().headers())

@@ -1,7 +1,7 @@
 package io.finchstream.gateway.conversation;
 
+import io.finchstream.gateway.ApiModel;
 import io.finchstream.gateway.EventLimits;
-import io.finchstream.gateway.ServedModel;
 import io.finchstream.gateway.http.ApiError;
 import io.finchstream.gateway.http.JsonBodies;
 import io.finchstream.proto.v1.Generate;
@@ -41,7 +41,7 @@ public final class GenerateParams {
    */
   public static Generate.Builder read(
       final JsonObject body,
-      final ServedModel model,
+      final ApiModel model,
       final EventLimits limits,
       final double maxTemperature,
       final List<String> extraStops) {
@@ -93,7 +93,7 @@ public final class GenerateParams {
 
   private static void readStops(
       final JsonObject body,
-      final ServedModel model,
+      final ApiModel model,
       final EventLimits limits,
       final List<String> extraStops,
       final Generate.Builder g) {

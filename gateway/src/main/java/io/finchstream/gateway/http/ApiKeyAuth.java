@@ -29,11 +29,6 @@ public final class ApiKeyAuth implements Handler<RoutingContext> {
     this.digests = keys.stream().map(ApiKeyAuth::sha256).toList();
   }
 
-  /** Whether keys are required. */
-  public boolean enabled() {
-    return !digests.isEmpty();
-  }
-
   @Override
   public void handle(final RoutingContext ctx) {
     if (digests.isEmpty()) {

@@ -1,6 +1,7 @@
 package io.finchstream.gateway.http;
 
 import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -27,7 +28,7 @@ public final class JsonBodies {
     }
     final Object parsed;
     try {
-      parsed = io.vertx.core.json.Json.decodeValue(text);
+      parsed = Json.decodeValue(text);
     } catch (final DecodeException e) {
       throw ApiError.malformedJson(e.getMessage()).exception();
     }

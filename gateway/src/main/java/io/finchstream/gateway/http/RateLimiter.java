@@ -39,11 +39,6 @@ public final class RateLimiter implements Handler<RoutingContext> {
     this.nanoClock = nanoClock;
   }
 
-  /** Whether limiting is on. */
-  public boolean enabled() {
-    return perNano > 0;
-  }
-
   /**
    * Takes one request's token from {@code caller}'s bucket.
    *

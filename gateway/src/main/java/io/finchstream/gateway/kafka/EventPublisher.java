@@ -1,5 +1,6 @@
 package io.finchstream.gateway.kafka;
 
+import io.finchstream.proto.Topics;
 import io.finchstream.proto.v1.ConversationEvent;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -71,9 +72,7 @@ public final class EventPublisher implements AutoCloseable {
     final Promise<Written> promise = Promise.promise();
     final ProducerRecord<byte[], byte[]> record =
         new ProducerRecord<>(
-            TopicNames.EVENTS,
-            conversationId.getBytes(StandardCharsets.UTF_8),
-            event.toByteArray());
+            Topics.EVENTS, conversationId.getBytes(StandardCharsets.UTF_8), event.toByteArray());
     final boolean deletes = event.hasDelete();
     try {
       sender.execute(

@@ -1,9 +1,9 @@
 package io.finchstream.gateway.openai;
 
 import io.finchstream.gateway.GatewayServices;
+import io.finchstream.gateway.conversation.ApiConversation;
 import io.finchstream.gateway.conversation.ChatTurns;
 import io.finchstream.gateway.conversation.ConversationIds;
-import io.finchstream.gateway.conversation.ConversationInfo;
 import io.finchstream.gateway.conversation.GenerationCall;
 import io.finchstream.gateway.http.ApiError;
 import io.finchstream.gateway.http.ApiException;
@@ -99,7 +99,7 @@ public final class ChatCompletions {
     if (kept) {
       ctx.response().putHeader(CONVERSATION_HEADER, id);
     }
-    final Future<Optional<ConversationInfo>> existing =
+    final Future<Optional<ApiConversation>> existing =
         kept
             ? services.resolver().resolve(id, ctx.request().headers())
             : Future.succeededFuture(Optional.empty());
@@ -116,7 +116,7 @@ public final class ChatCompletions {
             Responses.error(ctx, e.error());
             return;
           }
-          final long tokensBefore = ar.result().map(ConversationInfo::tokens).orElse(0L);
+          final long tokensBefore = ar.result().map(ApiConversation::tokens).orElse(0L);
           final List<ConversationEvent> appends = new ArrayList<>();
           for (final ChatMessage m : request.messages().subList(known, request.messages().size())) {
             appends.add(Events.appendText(m.role(), m.text()));

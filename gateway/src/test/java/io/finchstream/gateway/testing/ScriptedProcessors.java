@@ -1,10 +1,11 @@
 package io.finchstream.gateway.testing;
 
+import com.google.protobuf.InvalidProtocolBufferException;
 import io.finchstream.gateway.ConversationDirectory;
 import io.finchstream.gateway.ConversationLookup;
-import io.finchstream.gateway.kafka.TopicNames;
 import io.finchstream.processors.testing.KafkaTestCluster;
 import io.finchstream.proto.MessageHistory;
+import io.finchstream.proto.Topics;
 import io.finchstream.proto.v1.ConversationEvent;
 import io.finchstream.proto.v1.ConversationMeta;
 import io.finchstream.proto.v1.FinishReason;
@@ -26,6 +27,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.slf4j.LoggerFactory;
 
 /**
  * A stand-in for the processors in gateway tests that are about the gateway's HTTP behaviour
@@ -59,7 +61,7 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
     final Properties p = cluster.producerProps();
     p.put("max.request.size", 32 << 20);
     this.producer = new KafkaProducer<>(p);
-    consumer.subscribe(List.of(TopicNames.EVENTS));
+    consumer.subscribe(List.of(Topics.EVENTS));
     this.thread = new Thread(this::run, "scripted-processors");
     this.thread.setDaemon(true);
     this.thread.start();
@@ -106,7 +108,7 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
           conversationOfEvent.put(event.getEventId(), new String(r.key(), StandardCharsets.UTF_8));
           seen.add(event);
           apply(new String(r.key(), StandardCharsets.UTF_8), event, r);
-        } catch (final com.google.protobuf.InvalidProtocolBufferException e) {
+        } catch (final InvalidProtocolBufferException e) {
           throw new IllegalStateException(e);
         }
       }
@@ -153,7 +155,7 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
               try {
                 generate(id, g);
               } catch (final RuntimeException e) {
-                org.slf4j.LoggerFactory.getLogger(ScriptedProcessors.class)
+                LoggerFactory.getLogger(ScriptedProcessors.class)
                     .error("scripted generation of {} failed", id, e);
               }
             });
@@ -258,10 +260,10 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
   private void send(final String id, final Reply reply) {
     producer.send(
         new ProducerRecord<>(
-            TopicNames.REPLIES, id.getBytes(StandardCharsets.UTF_8), reply.toByteArray()),
+            Topics.REPLIES, id.getBytes(StandardCharsets.UTF_8), reply.toByteArray()),
         (md, e) -> {
           if (e != null) {
-            org.slf4j.LoggerFactory.getLogger(ScriptedProcessors.class)
+            LoggerFactory.getLogger(ScriptedProcessors.class)
                 .error("a scripted reply for {} was not written", id, e);
           }
         });

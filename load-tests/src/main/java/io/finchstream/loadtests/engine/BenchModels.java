@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
 
@@ -84,7 +85,7 @@ final class BenchModels {
   /** Parameter count of a benchmark model. */
   static long parameters(final String name) {
     return FinchLayout.tensors(config(name)).values().stream()
-        .mapToLong(s -> java.util.Arrays.stream(s).reduce(1, (a, b) -> a * b))
+        .mapToLong(s -> Arrays.stream(s).reduce(1, (a, b) -> a * b))
         .sum();
   }
 

@@ -2,11 +2,11 @@ package io.finchstream.processors.conversation;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.finchstream.processors.FinchstreamMetrics;
-import io.finchstream.processors.ServedModel;
+import io.finchstream.processors.LoadedModel;
 import io.finchstream.processors.event.Command;
 import io.finchstream.processors.event.EventValidator;
 import io.finchstream.processors.event.Inbound;
-import io.finchstream.processors.event.Replies;
+import io.finchstream.processors.event.ReplyMessages;
 import io.finchstream.processors.store.StoreKey;
 import io.finchstream.proto.v1.ConversationEvent;
 import io.finchstream.proto.v1.DeadLetter;
@@ -54,7 +54,7 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
   /** Deferred events read from the store at a time when a queue drains. */
   private static final int DRAIN_STEP = 32;
 
-  private final ServedModel served;
+  private final LoadedModel served;
   private final ProcessorSettings settings;
   private final MemoryBudget budget;
   private final FinchstreamMetrics metrics;
@@ -82,7 +82,7 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
    * @param batchers the topology's per-thread batchers (decode across the tasks of a stream thread)
    */
   public ConversationProcessor(
-      final ServedModel served,
+      final LoadedModel served,
       final ProcessorSettings settings,
       final MemoryBudget budget,
       final FinchstreamMetrics metrics,
@@ -297,7 +297,7 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
   private void answerCancelled(final String conversation, final Generate g) {
     outputs.reply(
         conversation,
-        Replies.done(
+        ReplyMessages.done(
             conversation,
             g.getRequestId(),
             g.getReplyTo(),

@@ -1,7 +1,7 @@
 package io.finchstream.processors.conversation;
 
 import io.finchstream.engine.tokenizer.Tokenizer;
-import io.finchstream.processors.event.Replies;
+import io.finchstream.processors.event.ReplyMessages;
 import io.finchstream.processors.store.ProtoStore;
 import io.finchstream.processors.store.StoreKey;
 import io.finchstream.proto.v1.ConversationMeta;
@@ -199,7 +199,7 @@ final class Generations {
     if (tokens.length > 0 || !r.text().isEmpty()) {
       out.reply(
           g.conversation,
-          Replies.chunk(
+          ReplyMessages.chunk(
               g.conversation,
               g.request().getRequestId(),
               g.request().getReplyTo(),
@@ -223,7 +223,7 @@ final class Generations {
     store.delete(StoreKey.id(g.conversation));
     out.reply(
         g.conversation,
-        Replies.done(
+        ReplyMessages.done(
             g.conversation,
             g.request().getRequestId(),
             g.request().getReplyTo(),
@@ -244,7 +244,7 @@ final class Generations {
     store.delete(StoreKey.id(g.conversation));
     out.reply(
         g.conversation,
-        Replies.error(
+        ReplyMessages.error(
             g.conversation,
             g.request().getRequestId(),
             g.request().getReplyTo(),

@@ -3,7 +3,7 @@ package io.finchstream.processors.conversation;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.finchstream.engine.tokenizer.Tokenizer;
-import io.finchstream.processors.ServedModel;
+import io.finchstream.processors.LoadedModel;
 import io.finchstream.processors.testing.DurableState;
 import io.finchstream.processors.testing.Events;
 import io.finchstream.processors.testing.Fingerprint;
@@ -40,7 +40,7 @@ class TurnCheckpointTest {
 
   @TempDir Path dir;
 
-  private final ServedModel model = TestModels.randomFinch();
+  private final LoadedModel model = TestModels.randomFinch();
   private final Tokenizer tok = model.tokenizer();
 
   /** A chat of {@code turns} question/reply pairs in {@code conversation}; returns the oracle. */

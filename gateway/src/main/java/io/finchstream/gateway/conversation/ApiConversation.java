@@ -6,13 +6,14 @@ import java.util.HexFormat;
 
 /**
  * A conversation's metadata as the API shows it ({@code GET /v1/conversations/{id}}), and as
- * gateways pass it to each other when the conversation is owned by another instance.
+ * gateways pass it to each other when the conversation is owned by another instance. Built from the
+ * stored {@code ConversationMeta}.
  *
  * @param messageDigest hex of {@code ConversationMeta.message_digest} ("" for the empty history)
  * @param lastPartition partition of the last event applied (-1 if none)
  * @param lastOffset offset of the last event applied (-1 if none)
  */
-public record ConversationInfo(
+public record ApiConversation(
     String id,
     String model,
     long tokens,
@@ -27,14 +28,14 @@ public record ConversationInfo(
     int lastPartition,
     long lastOffset) {
 
-  public static ConversationInfo of(final String id, final ConversationMeta meta) {
+  public static ApiConversation of(final String id, final ConversationMeta meta) {
     return of(id, meta, false);
   }
 
-  public static ConversationInfo of(
+  public static ApiConversation of(
       final String id, final ConversationMeta meta, final boolean generating) {
     final boolean hasLast = !meta.getLastTopic().isEmpty();
-    return new ConversationInfo(
+    return new ApiConversation(
         id,
         meta.getModelId(),
         meta.getTokens(),
@@ -76,10 +77,10 @@ public record ConversationInfo(
                 : new JsonObject().put("partition", lastPartition).put("offset", lastOffset));
   }
 
-  public static ConversationInfo fromJson(final JsonObject json) {
+  public static ApiConversation fromJson(final JsonObject json) {
     final JsonObject last = json.getJsonObject("last_event");
     final String forked = json.getString("forked_from");
-    return new ConversationInfo(
+    return new ApiConversation(
         json.getString("id"),
         json.getString("model", ""),
         json.getLong("tokens", 0L),

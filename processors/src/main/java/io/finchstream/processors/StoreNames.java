@@ -6,7 +6,7 @@ import java.util.List;
  * The names of the state stores (and so of their changelog topics, {@code
  * <application.id>-<store>-changelog}). Schemas: {@code proto/.../state.proto}.
  */
-public final class Stores {
+public final class StoreNames {
 
   /** Conversation id → {@code ConversationMeta}. Read by interactive queries. */
   public static final String META = "conversation-meta";
@@ -57,5 +57,5 @@ public final class Stores {
           TEXTS,
           DIGESTS);
 
-  private Stores() {}
+  private StoreNames() {}
 }
