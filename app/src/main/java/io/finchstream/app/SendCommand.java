@@ -1,5 +1,6 @@
 package io.finchstream.app;
 
+import io.finchstream.processors.ConversationPartitioner;
 import io.finchstream.proto.Topics;
 import io.finchstream.proto.v1.AppendText;
 import io.finchstream.proto.v1.AppendTokens;
@@ -322,6 +323,7 @@ final class SendCommand implements Callable<Integer> {
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    p.putAll(ConversationPartitioner.PRODUCER_SETTING);
     return new KafkaProducer<>(p);
   }
 }

@@ -1,6 +1,7 @@
 package io.finchstream.gateway;
 
 import io.finchstream.gateway.conversation.ChatSocket;
+import io.finchstream.gateway.conversation.ConversationListing;
 import io.finchstream.gateway.conversation.ConversationRoutes;
 import io.finchstream.gateway.http.AccessLog;
 import io.finchstream.gateway.http.ApiKeyAuth;
@@ -49,6 +50,7 @@ public final class GatewayVerticle extends VerticleBase {
     final long bodyLimit = config.getLong(GatewayConfig.BODY_LIMIT_CONFIG);
     final Handler<RoutingContext> timeout = TimeoutHandler.create(services.requestTimeoutMs(), 504);
     final ConversationRoutes conversations = new ConversationRoutes(services);
+    final ConversationListing listing = new ConversationListing(services);
     final ChatSocket socket = new ChatSocket(services);
     final ChatCompletions openai = new ChatCompletions(services);
     final HealthRoutes health = new HealthRoutes(services);
@@ -78,6 +80,9 @@ public final class GatewayVerticle extends VerticleBase {
     on(router, HttpMethod.POST, "/v1/conversations/:id/generate", conversations::generate);
     on(router, HttpMethod.GET, "/v1/conversations/:id", timeout, conversations::get);
     on(router, HttpMethod.POST, "/v1/conversations/:id/fork", timeout, conversations::fork);
+    on(router, HttpMethod.POST, "/v1/conversations/:id/rewind", timeout, conversations::rewind);
+    on(router, HttpMethod.GET, "/v1/conversations/:id/messages", timeout, conversations::messages);
+    on(router, HttpMethod.GET, "/v1/conversations", timeout, listing::list);
     on(router, HttpMethod.DELETE, "/v1/conversations/:id", timeout, conversations::delete);
     on(router, HttpMethod.GET, "/v1/conversations/:id/ws", socket::upgrade);
     on(router, HttpMethod.POST, "/v1/chat/completions", openai::chatCompletions);

@@ -126,6 +126,12 @@ public final class FinchstreamConfig extends AbstractConfig {
   public static final String CHECKPOINT_SPACING_TOKENS_DOC =
       "Width of the first distance band of older snapshots (see checkpoint.older.snapshots).";
 
+  public static final String CONVERSATION_IDLE_EXPIRY_MS_CONFIG = "conversation.idle.expiry.ms";
+  public static final String CONVERSATION_IDLE_EXPIRY_MS_DOC =
+      "Delete a conversation that no event has changed for this long (every record, so the"
+          + " changelogs compact it away); 0 keeps conversations until they are deleted. A"
+          + " conversation with a running generation or waiting events is never expired.";
+
   public static final String SNAPSHOT_PRECISION_CONFIG = "snapshot.precision";
   public static final String SNAPSHOT_PRECISION_DOC =
       "Precision of stored snapshots: fp32 (exact: a restored state is bit-identical) or bf16 (the"
@@ -337,6 +343,13 @@ public final class FinchstreamConfig extends AbstractConfig {
             Range.between(1, Integer.MAX_VALUE),
             Importance.LOW,
             CHECKPOINT_SPACING_TOKENS_DOC)
+        .define(
+            CONVERSATION_IDLE_EXPIRY_MS_CONFIG,
+            Type.LONG,
+            0L,
+            Range.atLeast(0),
+            Importance.MEDIUM,
+            CONVERSATION_IDLE_EXPIRY_MS_DOC)
         .define(
             SNAPSHOT_PRECISION_CONFIG,
             Type.STRING,

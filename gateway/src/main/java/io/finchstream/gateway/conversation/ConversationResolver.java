@@ -15,6 +15,8 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
 import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.function.Function;
 
 /**
  * Finds a conversation's metadata wherever it lives: through the {@link ConversationDirectory} when
@@ -65,97 +67,164 @@ public final class ConversationResolver {
    *     forwarding headers are honoured
    */
   public Future<Optional<ApiConversation>> resolve(final String id, final MultiMap headers) {
+    return ask(
+        id,
+        headers,
+        new Query<>(
+            () -> directory.lookup(id),
+            "/v1/conversations/" + id,
+            ApiConversation::fromJson,
+            (lookup) ->
+                lookup instanceof ConversationLookup.Found f
+                    ? ApiConversation.of(id, f.meta(), f.generating())
+                    : null,
+            c -> c));
+  }
+
+  /**
+   * The messages {@code [from, from + limit)} of {@code id} (from its owner, wherever it lives), or
+   * empty when no such conversation exists; as {@link #resolve} otherwise.
+   */
+  public Future<Optional<ApiMessages>> messages(
+      final String id, final long from, final int limit, final MultiMap headers) {
+    return ask(
+        id,
+        headers,
+        new Query<>(
+            () -> directory.messages(id, from, limit),
+            "/v1/conversations/" + id + "/messages?from=" + from + "&limit=" + limit,
+            ApiMessages::fromJson,
+            (lookup) ->
+                lookup instanceof ConversationLookup.Messages m
+                    ? new ApiMessages(
+                        ApiConversation.of(id, m.meta(), m.generating()), m.messages())
+                    : null,
+            ApiMessages::conversation));
+  }
+
+  /**
+   * One kind of question about a conversation: how to ask the local directory, which peer path
+   * answers it, and how to read either answer.
+   *
+   * @param local the directory question (blocking)
+   * @param peerUri the path a peer answers it at
+   * @param fromPeer the peer's JSON answer
+   * @param fromLookup the local answer, or null when the lookup says something else (not found...)
+   * @param conversation the conversation an answer is about (for read-your-writes)
+   */
+  private record Query<T>(
+      Callable<ConversationLookup> local,
+      String peerUri,
+      Function<JsonObject, T> fromPeer,
+      Function<ConversationLookup, T> fromLookup,
+      Function<T, ApiConversation> conversation) {}
+
+  private <T> Future<Optional<T>> ask(
+      final String id, final MultiMap headers, final Query<T> query) {
     final boolean forwarded = headers.contains(FORWARDED_HEADER);
     Written expect = tracker.lastWrite(id);
     if (expect == null && forwarded) {
       expect = parseAfter(headers.get(AFTER_HEADER));
     }
-    final Promise<Optional<ApiConversation>> promise = Promise.promise();
+    final Promise<Optional<T>> promise = Promise.promise();
     attempt(
-        id, expect, System.nanoTime() + readYourWritesMs * 1_000_000, headers, forwarded, promise);
+        new Attempt<>(
+            query,
+            expect,
+            System.nanoTime() + readYourWritesMs * 1_000_000,
+            headers,
+            forwarded,
+            promise));
     return promise.future();
   }
 
-  private void attempt(
-      final String id,
-      final Written expect,
-      final long deadline,
-      final MultiMap headers,
-      final boolean forwarded,
-      final Promise<Optional<ApiConversation>> promise) {
+  /** One question in flight, asked again until fresh or late. */
+  private record Attempt<T>(
+      Query<T> query,
+      Written expect,
+      long deadline,
+      MultiMap headers,
+      boolean forwarded,
+      Promise<Optional<T>> promise) {}
+
+  private <T> void attempt(final Attempt<T> a) {
     vertx
-        .executeBlocking(() -> directory.lookup(id), false)
+        .executeBlocking(a.query().local(), false)
         .onComplete(
             ar -> {
               if (ar.failed()) {
-                promise.fail(
-                    ApiError.unavailable(
-                            "directory_failed",
-                            "cannot look the conversation up: " + ar.cause().getMessage())
-                        .exception());
+                a.promise()
+                    .fail(
+                        ApiError.unavailable(
+                                "directory_failed",
+                                "cannot look the conversation up: " + ar.cause().getMessage())
+                            .exception());
                 return;
               }
-              final boolean late = System.nanoTime() > deadline;
-              switch (ar.result()) {
-                case ConversationLookup.Found found -> {
-                  final ApiConversation info =
-                      ApiConversation.of(id, found.meta(), found.generating());
-                  final boolean fresh =
-                      expect == null
-                          || !expect.deletes() && info.applied(expect.partition(), expect.offset());
-                  if (fresh || late) {
-                    promise.complete(Optional.of(info));
-                  } else {
-                    retry(id, expect, deadline, headers, forwarded, promise);
-                  }
+              final boolean late = System.nanoTime() > a.deadline();
+              final Written expect = a.expect();
+              final T local = a.query().fromLookup().apply(ar.result());
+              if (local != null) {
+                final ApiConversation info = a.query().conversation().apply(local);
+                final boolean fresh =
+                    expect == null
+                        || !expect.deletes() && info.applied(expect.partition(), expect.offset());
+                if (fresh || late) {
+                  a.promise().complete(Optional.of(local));
+                } else {
+                  retry(a);
                 }
+                return;
+              }
+              switch (ar.result()) {
                 case ConversationLookup.NotFound notFound -> {
                   if (expect == null || expect.deletes() || late) {
-                    promise.complete(Optional.empty());
+                    a.promise().complete(Optional.empty());
                   } else {
-                    retry(id, expect, deadline, headers, forwarded, promise);
+                    retry(a);
                   }
                 }
                 case ConversationLookup.Elsewhere elsewhere -> {
-                  if (forwarded) {
-                    promise.fail(
-                        ApiError.unavailable(
-                                "conversation_moving",
-                                "the conversation's owner is changing (a rebalance); retry shortly")
-                            .exception());
+                  if (a.forwarded()) {
+                    a.promise()
+                        .fail(
+                            ApiError.unavailable(
+                                    "conversation_moving",
+                                    "the conversation's owner is changing (a rebalance); retry"
+                                        + " shortly")
+                                .exception());
                   } else {
-                    askPeer(elsewhere.hostPort(), id, expect, headers).onComplete(promise);
+                    askPeer(elsewhere.hostPort(), a).onComplete(a.promise());
                   }
                 }
                 case ConversationLookup.Unavailable unavailable -> {
                   if (late) {
-                    promise.fail(
-                        ApiError.unavailable(
-                                "conversation_unavailable",
-                                "no instance can answer for this conversation right now ("
-                                    + unavailable.reason()
-                                    + "); retry shortly")
-                            .exception());
+                    a.promise()
+                        .fail(
+                            ApiError.unavailable(
+                                    "conversation_unavailable",
+                                    "no instance can answer for this conversation right now ("
+                                        + unavailable.reason()
+                                        + "); retry shortly")
+                                .exception());
                   } else {
-                    retry(id, expect, deadline, headers, forwarded, promise);
+                    retry(a);
                   }
                 }
+                default ->
+                    a.promise()
+                        .fail(
+                            ApiError.internal("unexpected directory answer " + ar.result())
+                                .exception());
               }
             });
   }
 
-  private void retry(
-      final String id,
-      final Written expect,
-      final long deadline,
-      final MultiMap headers,
-      final boolean forwarded,
-      final Promise<Optional<ApiConversation>> promise) {
-    vertx.setTimer(RETRY_MS, t -> attempt(id, expect, deadline, headers, forwarded, promise));
+  private <T> void retry(final Attempt<T> a) {
+    vertx.setTimer(RETRY_MS, t -> attempt(a));
   }
 
-  private Future<Optional<ApiConversation>> askPeer(
-      final String hostPort, final String id, final Written expect, final MultiMap headers) {
+  private <T> Future<Optional<T>> askPeer(final String hostPort, final Attempt<T> a) {
     final int colon = hostPort.lastIndexOf(':');
     if (colon <= 0) {
       return Future.failedFuture(
@@ -169,18 +238,27 @@ public final class ConversationResolver {
             .setMethod(HttpMethod.GET)
             .setHost(host)
             .setPort(port)
-            .setURI("/v1/conversations/" + id)
+            .setURI(a.query().peerUri())
             .setTimeout(requestTimeoutMs)
             .putHeader(FORWARDED_HEADER, "1");
-    final String auth = headers.get("Authorization");
+    final String auth = a.headers().get("Authorization");
     if (auth != null) {
       options.putHeader("Authorization", auth);
     }
+    final Written expect = a.expect();
     if (expect != null) {
       options.putHeader(
           AFTER_HEADER,
           expect.partition() + ":" + expect.offset() + ":" + (expect.deletes() ? 1 : 0));
     }
+    return getJson(options, hostPort).map(json -> json.map(a.query().fromPeer()));
+  }
+
+  /**
+   * GETs JSON from a peer gateway: the body of a 200, empty for a 404, an {@code ApiException}
+   * (503) for anything else.
+   */
+  public Future<Optional<JsonObject>> getJson(final RequestOptions options, final String hostPort) {
     return peers
         .request(options)
         .compose(req -> req.send())
@@ -190,10 +268,10 @@ public final class ConversationResolver {
                     .map(
                         body -> {
                           if (resp.statusCode() == 200) {
-                            return Optional.of(ApiConversation.fromJson(new JsonObject(body)));
+                            return Optional.of(new JsonObject(body));
                           }
                           if (resp.statusCode() == 404) {
-                            return Optional.<ApiConversation>empty();
+                            return Optional.<JsonObject>empty();
                           }
                           throw ApiError.unavailable(
                                   "peer_failed",

@@ -227,6 +227,7 @@ public final class GenerationCall {
   }
 
   private void writeCancel() {
+    services.tracker().recordCancel(conversationId, requestId);
     services
         .publisher()
         .publish(context, conversationId, Events.cancel(requestId))

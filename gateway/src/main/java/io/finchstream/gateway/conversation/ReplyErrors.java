@@ -22,6 +22,7 @@ public final class ReplyErrors {
           ApiError.badRequest(code, message);
       case PAYLOAD_TOO_LARGE -> ApiError.tooLarge(null, message);
       case UNKNOWN_CONVERSATION -> ApiError.notFound(code, message);
+      case TURN_NOT_RETAINED -> ApiError.turnNotRetained(null, message);
       case CONVERSATION_EXISTS, DUPLICATE_REQUEST -> ApiError.conflict(code, message);
       default -> new ApiError(502, "server_error", code, "the processors failed: " + message, null);
     };

@@ -1,5 +1,6 @@
 package io.finchstream.gateway.kafka;
 
+import io.finchstream.proto.ConversationKeys;
 import io.finchstream.proto.Topics;
 import io.finchstream.proto.v1.ConversationEvent;
 import io.vertx.core.Context;
@@ -70,14 +71,17 @@ public final class EventPublisher implements AutoCloseable {
   public Future<Written> publish(
       final Context context, final String conversationId, final ConversationEvent event) {
     final Promise<Written> promise = Promise.promise();
-    final ProducerRecord<byte[], byte[]> record =
-        new ProducerRecord<>(
-            Topics.EVENTS, conversationId.getBytes(StandardCharsets.UTF_8), event.toByteArray());
     final boolean deletes = event.hasDelete();
     try {
       sender.execute(
           () -> {
             try {
+              final ProducerRecord<byte[], byte[]> record =
+                  new ProducerRecord<>(
+                      Topics.EVENTS,
+                      partition(conversationId),
+                      conversationId.getBytes(StandardCharsets.UTF_8),
+                      event.toByteArray());
               producer.send(
                   record,
                   (metadata, error) ->
@@ -104,6 +108,18 @@ public final class EventPublisher implements AutoCloseable {
       promise.fail(new IllegalStateException("the gateway is shutting down"));
     }
     return promise.future();
+  }
+
+  /**
+   * The partition of {@code conversationId}'s events: a branch of a tree ({@code root~...}) goes
+   * where its root does ({@link ConversationKeys}); a plain id is left to the producer's default
+   * partitioner, which puts it at the same place. May block for topic metadata (sender thread).
+   */
+  private Integer partition(final String conversationId) {
+    if (conversationId.indexOf(ConversationKeys.BRANCH_SEPARATOR) < 0) {
+      return null;
+    }
+    return ConversationKeys.partition(conversationId, producer.partitionsFor(Topics.EVENTS).size());
   }
 
   @Override

@@ -1,7 +1,9 @@
 package io.finchstream.gateway.openai;
 
 import io.finchstream.gateway.GatewayServices;
+import io.finchstream.gateway.StoredMessage;
 import io.finchstream.gateway.conversation.ApiConversation;
+import io.finchstream.gateway.conversation.ApiMessages;
 import io.finchstream.gateway.conversation.ChatTurns;
 import io.finchstream.gateway.conversation.ConversationIds;
 import io.finchstream.gateway.conversation.GenerationCall;
@@ -35,13 +37,18 @@ import org.slf4j.LoggerFactory;
  * <p>Conversation reuse: with the header {@code X-Conversation-Id}, the chat is kept in that
  * conversation, and each request appends only the messages the conversation does not hold yet
  * ({@link HistoryMatch}), so a long chat costs O(new tokens) per turn instead of re-reading the
- * whole history. Without the header every request is a fresh conversation, deleted after the
- * answer. One request at a time per conversation (per gateway); a second gets 409.
+ * whole history. A history that differs from the stored one (a regenerated or edited turn, a retry
+ * after a cut-off reply) rewinds the conversation to the longest common prefix first. Without the
+ * header every request is a fresh conversation, deleted after the answer. One request at a time per
+ * conversation: a second one while the first is generating gets 409.
  */
 public final class ChatCompletions {
 
   /** Request header naming the conversation to continue. */
   public static final String CONVERSATION_HEADER = "X-Conversation-Id";
+
+  /** Stored messages read per request to the owner when a history is matched. */
+  private static final int PAGE = 1000;
 
   private static final Logger LOG = LoggerFactory.getLogger(ChatCompletions.class);
 
@@ -99,30 +106,92 @@ public final class ChatCompletions {
     if (kept) {
       ctx.response().putHeader(CONVERSATION_HEADER, id);
     }
-    final Future<Optional<ApiConversation>> existing =
+    final Future<HistoryMatch.Plan> plan =
         kept
-            ? services.resolver().resolve(id, ctx.request().headers())
-            : Future.succeededFuture(Optional.empty());
-    existing.onComplete(
+            ? services
+                .resolver()
+                .resolve(id, ctx.request().headers())
+                .compose(info -> plan(id, info, request.messages(), ctx))
+            : Future.succeededFuture(HistoryMatch.fresh());
+    plan.onComplete(
         ar -> {
           if (ar.failed()) {
             fail(ctx, ar.cause());
             return;
           }
-          final int known;
-          try {
-            known = HistoryMatch.ingested(id, ar.result(), request.messages());
-          } catch (final ApiException e) {
-            Responses.error(ctx, e.error());
-            return;
+          final HistoryMatch.Plan p = ar.result();
+          final List<ConversationEvent> before = new ArrayList<>();
+          if (p.rewindTo() >= 0) {
+            before.add(Events.rewind(p.rewindTo()));
           }
-          final long tokensBefore = ar.result().map(ApiConversation::tokens).orElse(0L);
-          final List<ConversationEvent> appends = new ArrayList<>();
-          for (final ChatMessage m : request.messages().subList(known, request.messages().size())) {
-            appends.add(Events.appendText(m.role(), m.text()));
+          for (final ChatMessage m :
+              request.messages().subList(p.appendFrom(), request.messages().size())) {
+            before.add(Events.appendText(m.role(), m.text()));
           }
-          new Exchange(ctx, request, id, kept, tokensBefore).start(appends);
+          new Exchange(ctx, request, id, kept, p.tokensBefore()).start(before);
         });
+  }
+
+  /**
+   * Where the request continues conversation {@code id} ({@link HistoryMatch}); 409 if another
+   * request is generating on it (unless it is one this gateway cancelled because its client went
+   * away: a retry then goes on, and the cut-off reply is dropped by the rewind).
+   */
+  private Future<HistoryMatch.Plan> plan(
+      final String id,
+      final Optional<ApiConversation> existing,
+      final List<ChatMessage> messages,
+      final RoutingContext ctx) {
+    if (existing.isEmpty()) {
+      return Future.succeededFuture(HistoryMatch.fresh());
+    }
+    final ApiConversation info = existing.get();
+    if (info.generating() && !info.lastRequestId().equals(services.tracker().cancelled(id))) {
+      return Future.failedFuture(
+          ApiError.conflict(
+                  "conversation_busy",
+                  "conversation '"
+                      + id
+                      + "' is generating a reply for another request; wait for it to finish")
+              .exception());
+    }
+    if (!info.generating()) {
+      final HistoryMatch.Plan whole = HistoryMatch.continuing(info, messages);
+      if (whole != null) {
+        return Future.succeededFuture(whole);
+      }
+    }
+    return stored(id, info.firstMessage(), info.messages(), new ArrayList<>(), ctx)
+        .map(
+            stored -> {
+              final HistoryMatch.Plan p = HistoryMatch.plan(info, messages, stored);
+              // a cancelled generation still finishing will record its reply: drop it as well
+              return info.generating() ? HistoryMatch.rewinding(p) : p;
+            });
+  }
+
+  /** The stored messages {@code [from, to)} of {@code id}, a page at a time. */
+  private Future<List<StoredMessage>> stored(
+      final String id,
+      final long from,
+      final long to,
+      final List<StoredMessage> into,
+      final RoutingContext ctx) {
+    if (from >= to) {
+      return Future.succeededFuture(into);
+    }
+    return services
+        .resolver()
+        .messages(id, from, (int) Math.min(PAGE, to - from), ctx.request().headers())
+        .compose(
+            page -> {
+              final List<StoredMessage> got = page.map(ApiMessages::messages).orElse(List.of());
+              into.addAll(got);
+              if (got.isEmpty()) {
+                return Future.succeededFuture(into);
+              }
+              return stored(id, got.get(got.size() - 1).index() + 1, to, into, ctx);
+            });
   }
 
   private static void fail(final RoutingContext ctx, final Throwable cause) {

@@ -23,7 +23,7 @@ final class Attachment {
   /** The ephemeral generation's own state (a copy of the conversation's at base), or null. */
   ModelState copy;
 
-  long copyCharged;
+  private long copyCharged;
 
   /** The generation advances the state itself (prefill done); batched ingest leaves it alone. */
   boolean ownsState;
@@ -33,5 +33,21 @@ final class Attachment {
     this.base = progress.getBasePosition();
     this.keepLogFrom = ephemeral ? base : progress.getStartPosition();
     this.scratchEnd = progress.getStartPosition() + progress.getGenerated();
+  }
+
+  /** Takes a copy of {@code state} to work on, charged to {@code budget}. */
+  void takeCopy(final ModelState state, final MemoryBudget budget) {
+    copy = state.copy();
+    copyCharged = copy.memoryBytes();
+    budget.charge(copyCharged);
+  }
+
+  /** Drops the copy (if any) and returns its memory to {@code budget}. */
+  void dropCopy(final MemoryBudget budget) {
+    if (copy != null) {
+      budget.charge(-copyCharged);
+      copy = null;
+      copyCharged = 0;
+    }
   }
 }

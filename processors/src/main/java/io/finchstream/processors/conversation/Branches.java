@@ -7,6 +7,8 @@ import io.finchstream.proto.v1.ErrorCode;
 import io.finchstream.proto.v1.EventOrigin;
 import io.finchstream.proto.v1.MessageText;
 import io.finchstream.proto.v1.SnapshotRef;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The turns of a conversation and branches at them, for the {@link ConversationLedger}: where the
@@ -181,5 +183,43 @@ final class Branches {
         .setDeleteRequested(false)
         .setCreatedAtMs(now)
         .setUpdatedAtMs(now);
+  }
+
+  /**
+   * Cuts {@code conversation}'s history at {@code turn} (a rewind): the log from the turn's
+   * position on, the snapshots past it, the cache blocks from its block on, the messages from it
+   * on; returns {@code meta} as it then is.
+   */
+  ConversationMeta.Builder cut(
+      final String conversation, final ConversationMeta meta, final Turn turn) {
+    final long p = turn.position();
+    stores.log.truncateFrom(conversation, p);
+    final List<SnapshotRef> kept = new ArrayList<>();
+    for (final SnapshotRef s : meta.getSnapshotsList()) {
+      if (s.getPosition() <= p) {
+        kept.add(s);
+      } else {
+        snapshots.delete(conversation, s.getPosition());
+      }
+    }
+    long fullBlocks = meta.getCacheFullBlocks();
+    final int blockSize = meta.getCacheBlockSize();
+    if (blockSize > 0 && fullBlocks > p / blockSize) {
+      fullBlocks = p / blockSize;
+      snapshots.dropBlocksFrom(conversation, fullBlocks);
+    }
+    checkpoints.delete(conversation, turn.messages(), meta.getMessages());
+    final SnapshotRef newest = kept.isEmpty() ? null : kept.get(kept.size() - 1);
+    return meta.toBuilder()
+        .setTokens(p)
+        .setCacheBytes(p * cacheBytesPerToken)
+        .setMessages(turn.messages())
+        .setMessageDigest(turn.digest())
+        .clearSnapshots()
+        .addAllSnapshots(kept)
+        .setSnapshotPosition(newest == null ? 0 : newest.getPosition())
+        .setSnapshotParts(newest == null ? 0 : newest.getParts())
+        .setCacheFullBlocks(fullBlocks)
+        .setFirstMessage(Math.min(meta.getFirstMessage(), turn.messages()));
   }
 }

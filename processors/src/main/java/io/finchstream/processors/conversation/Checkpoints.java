@@ -1,19 +1,14 @@
 package io.finchstream.processors.conversation;
 
-import com.google.protobuf.ByteString;
+import io.finchstream.processors.store.MessageTexts;
 import io.finchstream.processors.store.ProtoStore;
 import io.finchstream.processors.store.StoreKey;
 import io.finchstream.proto.ConversationKeys;
 import io.finchstream.proto.v1.Checkpoint;
 import io.finchstream.proto.v1.DigestEntry;
 import io.finchstream.proto.v1.MessageText;
-import java.io.ByteArrayOutputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.zip.DataFormatException;
-import java.util.zip.Deflater;
-import java.util.zip.Inflater;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 
@@ -25,9 +20,6 @@ import org.apache.kafka.streams.KeyValue;
  * ConversationLedger} only.
  */
 final class Checkpoints {
-
-  /** Texts at least this long are stored compressed (if that saves a tenth). */
-  private static final int DEFLATE_FROM_BYTES = 512;
 
   /** A checkpoint with its message index. */
   record Indexed(long index, Checkpoint checkpoint) {}
@@ -53,7 +45,7 @@ final class Checkpoints {
 
   /** Records message {@code i} of {@code conversation}; {@code text} is null for raw tokens. */
   void add(final String conversation, final long i, final Checkpoint cp, final String text) {
-    put(conversation, i, cp, encode(text == null ? "" : text, maxTextBytes));
+    put(conversation, i, cp, MessageTexts.encode(text == null ? "" : text, maxTextBytes));
   }
 
   /** Records message {@code i} with an already encoded text (a fork's copy). */
@@ -143,70 +135,5 @@ final class Checkpoints {
   private static Bytes digestKey(final String conversation, final Checkpoint cp) {
     return StoreKey.digest(
         ConversationKeys.root(conversation), cp.getDigest().toByteArray(), conversation);
-  }
-
-  /** {@code text} as stored: compressed when that pays, cut to {@code maxBytes} when too long. */
-  static MessageText encode(final String text, final int maxBytes) {
-    final byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
-    if (utf8.length < DEFLATE_FROM_BYTES) {
-      return MessageText.newBuilder().setText(text).build();
-    }
-    final byte[] deflated = deflate(utf8);
-    if (deflated.length <= maxBytes && deflated.length * 10L < utf8.length * 9L) {
-      return MessageText.newBuilder().setDeflated(ByteString.copyFrom(deflated)).build();
-    }
-    if (utf8.length <= maxBytes) {
-      return MessageText.newBuilder().setText(text).build();
-    }
-    int cut = maxBytes;
-    while (cut > 0 && (utf8[cut] & 0xC0) == 0x80) {
-      cut--; // never split a UTF-8 character
-    }
-    return MessageText.newBuilder()
-        .setText(new String(utf8, 0, cut, StandardCharsets.UTF_8))
-        .setTruncated(true)
-        .build();
-  }
-
-  /** The text of a stored {@link MessageText}. */
-  static String decode(final MessageText text) {
-    if (text.getContentCase() != MessageText.ContentCase.DEFLATED) {
-      return text.getText();
-    }
-    final Inflater inflater = new Inflater();
-    try {
-      inflater.setInput(text.getDeflated().toByteArray());
-      final ByteArrayOutputStream out = new ByteArrayOutputStream();
-      final byte[] buf = new byte[16 * 1024];
-      while (!inflater.finished()) {
-        final int n = inflater.inflate(buf);
-        if (n == 0 && (inflater.needsInput() || inflater.needsDictionary())) {
-          break;
-        }
-        out.write(buf, 0, n);
-      }
-      return out.toString(StandardCharsets.UTF_8);
-    } catch (final DataFormatException e) {
-      throw new io.finchstream.processors.store.StoreCorruptedException(
-          "a stored message text does not inflate: " + e.getMessage(), e);
-    } finally {
-      inflater.end();
-    }
-  }
-
-  private static byte[] deflate(final byte[] data) {
-    final Deflater deflater = new Deflater(Deflater.BEST_SPEED);
-    try {
-      deflater.setInput(data);
-      deflater.finish();
-      final ByteArrayOutputStream out = new ByteArrayOutputStream(data.length / 2 + 64);
-      final byte[] buf = new byte[16 * 1024];
-      while (!deflater.finished()) {
-        out.write(buf, 0, deflater.deflate(buf));
-      }
-      return out.toByteArray();
-    } finally {
-      deflater.end();
-    }
   }
 }

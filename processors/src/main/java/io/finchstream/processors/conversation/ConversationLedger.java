@@ -103,7 +103,7 @@ final class ConversationLedger
   /** Drops every hot copy and returns its memory to the budget (processor close). */
   void close() {
     hot.clear();
-    attached.values().forEach(this::dropCopy);
+    attached.values().forEach(a -> a.dropCopy(budget));
   }
 
   // ---- Conversations: the events ------------------------------------------------------------
@@ -219,36 +219,10 @@ final class ConversationLedger
       stores.putMeta(conversation, touched(meta, in.origin()).build());
       return Outcome.APPLIED;
     }
-    stores.log.truncateFrom(conversation, p);
-    final List<SnapshotRef> kept = new ArrayList<>();
-    for (final SnapshotRef s : meta.getSnapshotsList()) {
-      if (s.getPosition() <= p) {
-        kept.add(s);
-      } else {
-        snapshots.delete(conversation, s.getPosition());
-      }
-    }
-    long fullBlocks = meta.getCacheFullBlocks();
-    final int blockSize = meta.getCacheBlockSize();
-    if (blockSize > 0 && fullBlocks > p / blockSize) {
-      fullBlocks = p / blockSize;
-      snapshots.dropBlocksFrom(conversation, fullBlocks);
-    }
-    checkpoints.delete(conversation, turn.messages(), meta.getMessages());
-    final SnapshotRef newest = kept.isEmpty() ? null : kept.get(kept.size() - 1);
     final long incarnation = Incarnations.of(in.origin());
     final ConversationMeta updated =
-        touched(meta, in.origin())
-            .setTokens(p)
-            .setCacheBytes(p * info.cacheBytesPerToken())
-            .setMessages(turn.messages())
-            .setMessageDigest(turn.digest())
-            .clearSnapshots()
-            .addAllSnapshots(kept)
-            .setSnapshotPosition(newest == null ? 0 : newest.getPosition())
-            .setSnapshotParts(newest == null ? 0 : newest.getParts())
-            .setCacheFullBlocks(fullBlocks)
-            .setFirstMessage(Math.min(meta.getFirstMessage(), turn.messages()))
+        branches
+            .cut(conversation, touched(meta, in.origin()).build(), turn)
             .setIncarnation(incarnation)
             .build();
     stores.putMeta(conversation, updated);
@@ -413,6 +387,15 @@ final class ConversationLedger
     return meta != null && meta.getDeleteRequested();
   }
 
+  /** Deletes an idle conversation (every record: the changelogs get tombstones). */
+  void expire(final String conversation) {
+    deleteRecords(conversation);
+    stores.meta.delete(StoreKey.id(conversation));
+    hot.remove(conversation);
+    pending.remove(conversation);
+    metrics.event("expired");
+  }
+
   private void deleteRecords(final String conversation) {
     stores.log.deleteAll(conversation);
     snapshots.deleteAll(conversation);
@@ -526,9 +509,7 @@ final class ConversationLedger
         throw new StoreCorruptedException(
             "conversation " + conversation + " moved past the base of its ephemeral generation");
       }
-      a.copy = entry.state.copy();
-      a.copyCharged = a.copy.memoryBytes();
-      budget.charge(a.copyCharged);
+      a.takeCopy(entry.state, budget);
     }
     final long position = a.copy.position();
     if (position >= a.scratchEnd) {
@@ -562,7 +543,7 @@ final class ConversationLedger
     hot.remove(conversation); // it may be half advanced: restore it from the stores next time
     final Attachment a = attached.get(conversation);
     if (a != null) {
-      dropCopy(a);
+      a.dropCopy(budget);
     }
     pending.remove(conversation);
     LOG.error(
@@ -717,7 +698,7 @@ final class ConversationLedger
   public void detach(final String conversation) {
     final Attachment a = attached.remove(conversation);
     if (a != null) {
-      dropCopy(a);
+      a.dropCopy(budget);
     }
     hot.pin(conversation, false);
   }
@@ -725,14 +706,6 @@ final class ConversationLedger
   @Override
   public int[] readLog(final String conversation, final long from, final long to) {
     return stores.log.read(conversation, from, to);
-  }
-
-  private void dropCopy(final Attachment a) {
-    if (a.copy != null) {
-      budget.charge(-a.copyCharged);
-      a.copy = null;
-      a.copyCharged = 0;
-    }
   }
 
   // ---- HotStateCache.Evictions --------------------------------------------------------------

@@ -51,6 +51,9 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
    */
   private static final long COLLECT_WAIT_NANOS = 50_000_000L;
 
+  /** Conversations an idle-expiry punctuation looks at. */
+  private static final int EXPIRY_SCAN = 1000;
+
   /** Deferred events read from the store at a time when a queue drains. */
   private static final int DRAIN_STEP = 32;
 
@@ -70,6 +73,7 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
   private Generations generations;
   private DeferredQueue deferred;
   private ForkImporter forkImporter;
+  private IdleScan idleScan;
   private Outputs outputs;
   private ThreadBatcher batcher;
   private ThreadBatcher.Member member;
@@ -115,6 +119,7 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
     generations = new Generations(served.tokenizer(), stores.generations, ledger, outputs);
     deferred = new DeferredQueue(stores);
     forkImporter = new ForkImporter(stores.forkStaging, ledger, outputs);
+    idleScan = new IdleScan(stores.meta);
     generations.resumeStored();
     stores.deferred.forEach(
         (key, value) -> {
@@ -127,6 +132,12 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
         Duration.ofMillis(settings.computeIntervalMs()),
         PunctuationType.WALL_CLOCK_TIME,
         this::punctuate);
+    if (settings.idleExpiryMs() > 0) {
+      context.schedule(
+          Duration.ofMillis(Math.clamp(settings.idleExpiryMs() / 10, 1_000L, 60_000L)),
+          PunctuationType.WALL_CLOCK_TIME,
+          this::expireIdle);
+    }
     LOG.info(
         "task {}: conversation processor ready ({} generations resumed)",
         context.taskId(),
@@ -339,6 +350,21 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
       b.arrive(member, ready, computeNow);
     } finally {
       metrics.processingCpu(THREADS.getCurrentThreadCpuTime() - cpu);
+    }
+  }
+
+  /**
+   * Deletes conversations idle for longer than {@code conversation.idle.expiry.ms}, a bounded
+   * number per call; never one with a running generation or waiting events.
+   */
+  private void expireIdle(final long now) {
+    for (final String conversation :
+        idleScan.next(context.currentSystemTimeMs() - settings.idleExpiryMs(), EXPIRY_SCAN)) {
+      if (!generations.generating(conversation)
+          && !drainAtNextPunctuation.contains(conversation)
+          && !deferred.nonEmpty(conversation)) {
+        ledger.expire(conversation);
+      }
     }
   }
 

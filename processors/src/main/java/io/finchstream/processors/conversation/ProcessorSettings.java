@@ -14,6 +14,7 @@ import java.util.Locale;
  * @param snapshotAtTurnEnd snapshot at turn checkpoints (message ends)
  * @param retention which snapshots are kept
  * @param snapshotPrecision precision of stored snapshots
+ * @param idleExpiryMs idle time after which a conversation is deleted (0: never)
  * @param computeIntervalMs punctuator period
  * @param computeBudgetMs time budget of the batched ingest of one punctuation
  * @param decodeCycleMs longest decode cycle
@@ -28,6 +29,7 @@ public record ProcessorSettings(
     boolean snapshotAtTurnEnd,
     RetentionPolicy retention,
     StatePrecision snapshotPrecision,
+    long idleExpiryMs,
     long computeIntervalMs,
     long computeBudgetMs,
     long decodeCycleMs,
@@ -48,6 +50,7 @@ public record ProcessorSettings(
             config.getInt(FinchstreamConfig.CHECKPOINT_SPACING_TOKENS_CONFIG)),
         StatePrecision.valueOf(
             config.getString(FinchstreamConfig.SNAPSHOT_PRECISION_CONFIG).toUpperCase(Locale.ROOT)),
+        config.getLong(FinchstreamConfig.CONVERSATION_IDLE_EXPIRY_MS_CONFIG),
         config.getLong(FinchstreamConfig.COMPUTE_INTERVAL_MS_CONFIG),
         config.getLong(FinchstreamConfig.COMPUTE_BUDGET_MS_CONFIG),
         config.getLong(FinchstreamConfig.DECODE_CYCLE_MS_CONFIG),
