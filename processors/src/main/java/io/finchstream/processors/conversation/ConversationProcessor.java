@@ -68,6 +68,7 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
   private final ThreadBatchers batchers;
 
   private ProcessorContext<Object, Object> context;
+  private ConversationStores stores;
   private ConversationLedger ledger;
   private BatchedCompute compute;
   private Generations generations;
@@ -78,6 +79,9 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
   private ThreadBatcher batcher;
   private ThreadBatcher.Member member;
   private final Set<String> drainAtNextPunctuation = new LinkedHashSet<>();
+
+  /** Whether the stored generations and queues were picked up (at the first punctuation). */
+  private boolean resumed;
 
   /**
    * @param repliesChild name of the replies sink
@@ -110,7 +114,7 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
   public void init(final ProcessorContext<Object, Object> context) {
     this.context = context;
     leaveBatcher();
-    final ConversationStores stores = ConversationStores.of(context, settings.partBytes(), metrics);
+    stores = ConversationStores.of(context, settings.partBytes(), metrics);
     outputs = new ContextOutputs();
     ledger = new ConversationLedger(served.model(), stores, budget, outputs, settings);
     compute =
@@ -120,14 +124,6 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
     deferred = new DeferredQueue(stores);
     forkImporter = new ForkImporter(stores.forkStaging, ledger, outputs);
     idleScan = new IdleScan(stores.meta);
-    generations.resumeStored();
-    stores.deferred.forEach(
-        (key, value) -> {
-          final String conversation = StoreKey.conversation(key);
-          if (!generations.generating(conversation)) {
-            drainAtNextPunctuation.add(conversation);
-          }
-        });
     context.schedule(
         Duration.ofMillis(settings.computeIntervalMs()),
         PunctuationType.WALL_CLOCK_TIME,
@@ -138,16 +134,16 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
           PunctuationType.WALL_CLOCK_TIME,
           this::expireIdle);
     }
-    LOG.info(
-        "task {}: conversation processor ready ({} generations resumed)",
-        context.taskId(),
-        generations.activeCount());
+    LOG.info("task {}: conversation processor ready", context.taskId());
   }
 
   @Override
   public void process(final Record<String, Object> record) {
     final long cpu = THREADS.getCurrentThreadCpuTime();
     try {
+      if (!resumed) {
+        resume(); // before the first event: a stored generation defers its conversation's events
+      }
       batcher().recordProcessed();
       metrics.eventDelay(context.currentSystemTimeMs() - record.timestamp());
       switch (record.value()) {
@@ -329,6 +325,9 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
   private void punctuate(final long timestamp) {
     final long cpu = THREADS.getCurrentThreadCpuTime();
     try {
+      if (!resumed) {
+        resume();
+      }
       final long start = System.nanoTime();
       final long budget = settings.computeBudgetMs() * 1_000_000L;
       final ThreadBatcher b = batcher();
@@ -351,6 +350,24 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
     } finally {
       metrics.processingCpu(THREADS.getCurrentThreadCpuTime() - cpu);
     }
+  }
+
+  /**
+   * Picks up what the stores hold from a previous owner of the task: running generations (resumed
+   * at the next token) and conversations with waiting events (drained). Runs at the first
+   * punctuation, once the stores are restored.
+   */
+  private void resume() {
+    resumed = true;
+    generations.resumeStored();
+    stores.deferred.forEach(
+        (key, value) -> {
+          final String conversation = StoreKey.conversation(key);
+          if (!generations.generating(conversation)) {
+            drainAtNextPunctuation.add(conversation);
+          }
+        });
+    LOG.info("task {}: {} generations resumed", context.taskId(), generations.activeCount());
   }
 
   /**

@@ -5,11 +5,14 @@ import io.finchstream.engine.ModelState;
 import io.finchstream.processors.StoreNames;
 import io.finchstream.processors.store.BinaryStore;
 import io.finchstream.processors.store.ChunkedBlobs;
+import io.finchstream.processors.store.MessageTexts;
 import io.finchstream.processors.store.ProtoStore;
 import io.finchstream.processors.store.StoreKey;
 import io.finchstream.processors.store.TokenLog;
 import io.finchstream.proto.v1.BlobPart;
+import io.finchstream.proto.v1.Checkpoint;
 import io.finchstream.proto.v1.ConversationMeta;
+import io.finchstream.proto.v1.MessageText;
 import io.finchstream.proto.v1.StateSnapshot;
 import io.finchstream.proto.v1.TokenLogRecord;
 import java.util.ArrayList;
@@ -27,6 +30,8 @@ public final class DurableState {
   private final TokenLog log;
   private final ChunkedBlobs snapshots;
   private final ChunkedBlobs cache;
+  private final ProtoStore<Checkpoint> checkpoints;
+  private final ProtoStore<MessageText> texts;
 
   /**
    * @param open opens the store of a {@link StoreNames} name
@@ -48,6 +53,24 @@ public final class DurableState {
         new ChunkedBlobs(
             new ProtoStore<>(StoreNames.CACHE, open.apply(StoreNames.CACHE), BlobPart.parser()),
             900_000);
+    checkpoints =
+        new ProtoStore<>(
+            StoreNames.CHECKPOINTS, open.apply(StoreNames.CHECKPOINTS), Checkpoint.parser());
+    texts = new ProtoStore<>(StoreNames.TEXTS, open.apply(StoreNames.TEXTS), MessageText.parser());
+  }
+
+  /** A stored message: its checkpoint and its text. */
+  public record StoredMessage(long index, Checkpoint checkpoint, String text) {}
+
+  /** The messages of {@code conversation} that have a record, in order. */
+  public List<StoredMessage> messages(final String conversation) {
+    final List<StoredMessage> out = new ArrayList<>();
+    for (final var kv : checkpoints.prefixScan(StoreKey.prefix(conversation))) {
+      final long index = StoreKey.index(kv.key);
+      final MessageText text = texts.get(StoreKey.of(conversation, index));
+      out.add(new StoredMessage(index, kv.value, text == null ? null : MessageTexts.decode(text)));
+    }
+    return out;
   }
 
   /** The conversation's metadata, or null. */
