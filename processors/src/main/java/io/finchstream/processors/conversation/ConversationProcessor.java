@@ -8,6 +8,7 @@ import io.finchstream.processors.event.EventValidator;
 import io.finchstream.processors.event.Inbound;
 import io.finchstream.processors.event.ReplyMessages;
 import io.finchstream.processors.store.StoreKey;
+import io.finchstream.proto.ConversationKeys;
 import io.finchstream.proto.v1.ConversationEvent;
 import io.finchstream.proto.v1.DeadLetter;
 import io.finchstream.proto.v1.DeferredEvent;
@@ -190,6 +191,10 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
     if (generating
         || drainAtNextPunctuation.contains(conversation)
         || deferred.nonEmpty(conversation)) {
+      if (in.command() instanceof Command.Fork f
+          && ConversationKeys.sameTree(conversation, f.target())) {
+        deferred.holdForFork(f.target(), conversation);
+      }
       if (in.command() instanceof Command.Delete && ledger.requestDelete(conversation)) {
         // A Delete does not wait for the generation: it is cancelled now, and the Generates
         // that wait before the Delete are answered CANCELLED when the queue drains.
@@ -412,16 +417,20 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
     while (!drainAtNextPunctuation.isEmpty()) {
       final String conversation = drainAtNextPunctuation.iterator().next();
       drainAtNextPunctuation.remove(conversation);
-      boolean started = false;
-      while (!started) {
+      boolean stop = false;
+      while (!stop) {
         final List<KeyValue<Bytes, DeferredEvent>> next = deferred.first(conversation, DRAIN_STEP);
         if (next.isEmpty()) {
           break;
         }
         for (final KeyValue<Bytes, DeferredEvent> kv : next) {
+          if (!kv.value.getAwaitingForkFrom().isEmpty()) {
+            stop = true; // held for a fork into it: the fork's drain releases it
+            break;
+          }
           deferred.remove(kv.key);
           if (applyDeferred(conversation, kv.value)) {
-            started = true;
+            stop = true; // a generation started
             break;
           }
         }
@@ -442,7 +451,12 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
           answerCancelled(conversation, g.request());
           yield false;
         }
-        yield applySafely(a.inbound());
+        final boolean started = applySafely(a.inbound());
+        if (a.inbound().command() instanceof Command.Fork f
+            && deferred.releaseFork(f.target(), conversation)) {
+          drainAtNextPunctuation.add(f.target());
+        }
+        yield started;
       }
       case EventValidator.Rejected r -> {
         outputs.reject(

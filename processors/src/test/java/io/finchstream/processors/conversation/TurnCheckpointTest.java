@@ -181,6 +181,25 @@ class TurnCheckpointTest {
   }
 
   @Test
+  void shouldApplyAForkWaitingBehindAGenerationBeforeTheNewBranchsOwnEvents() {
+    try (TopologyFixture fx = new TopologyFixture(model, Map.of("compute.budget.ms", 1), dir)) {
+      fx.send("t", Events.appendText("Once upon a time", Role.ROLE_USER));
+      fx.send("t", Events.generateGreedy("long", 300));
+      for (int i = 0; i < 1000 && fx.replies("long").isEmpty(); i++) {
+        fx.punctuate(1);
+      }
+      // the fork waits for the generation; the branch's next event must wait for the fork
+      fx.send("t", Events.forkAt("t~b", 1));
+      fx.send("t~b", Events.appendText("there was a finch.", Role.ROLE_USER));
+      fx.settle();
+      assertThat(fx.deadLetters()).isEmpty();
+      final Transcript base = new Transcript().text(tok, Role.ROLE_USER, "Once upon a time");
+      assertState(fx, "t~b", base.text(tok, Role.ROLE_USER, "there was a finch."));
+      assertThat(fx.durable().meta("t~b").getForkedFrom()).isEqualTo("t");
+    }
+  }
+
+  @Test
   void shouldAnswerAnEphemeralGenerationAndLeaveTheConversationExactlyAsItWas() {
     try (TopologyFixture fx = new TopologyFixture(model, Map.of(), dir)) {
       final Transcript chat = chat(fx, "doc", 2);
