@@ -113,7 +113,8 @@ public final class FinchstreamConfig extends AbstractConfig {
   public static final String CHECKPOINT_RECENT_TURNS_CONFIG = "checkpoint.recent.turns";
   public static final String CHECKPOINT_RECENT_TURNS_DOC =
       "Every message end is a checkpoint a conversation can be rewound or forked to; the last this"
-          + " many always have a snapshot, so going back to one of them replays nothing.";
+          + " many (4: two exchanges of a chat) always have a snapshot, so going back to one of them"
+          + " replays nothing.";
 
   public static final String CHECKPOINT_OLDER_SNAPSHOTS_CONFIG = "checkpoint.older.snapshots";
   public static final String CHECKPOINT_OLDER_SNAPSHOTS_DOC =
@@ -332,14 +333,14 @@ public final class FinchstreamConfig extends AbstractConfig {
         .define(
             CHECKPOINT_OLDER_SNAPSHOTS_CONFIG,
             Type.INT,
-            6,
+            8,
             Range.between(0, 48),
             Importance.MEDIUM,
             CHECKPOINT_OLDER_SNAPSHOTS_DOC)
         .define(
             CHECKPOINT_SPACING_TOKENS_CONFIG,
             Type.INT,
-            1024,
+            256,
             Range.between(1, Integer.MAX_VALUE),
             Importance.LOW,
             CHECKPOINT_SPACING_TOKENS_DOC)
