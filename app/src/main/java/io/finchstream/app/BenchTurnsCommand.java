@@ -114,13 +114,15 @@ final class BenchTurnsCommand implements Callable<Integer> {
         String.format(
             Locale.ROOT,
             "history %d tokens; kept %d bytes (%d snapshots, log of %d tokens, messages from #%d);"
-                + " written %.0f bytes per turn",
+                + " written per turn (2 messages): %.0f bytes sent in one go, %.0f bytes"
+                + " interactively (each message computed before the next)",
             r.historyTokens(),
             r.retainedBytes(),
             r.snapshots(),
             r.logTokens(),
             r.firstMessage(),
-            r.writtenBytesPerTurn()));
+            r.writtenBytesPerTurn(),
+            r.interactiveBytesPerTurn()));
     out.println(
         String.format(
             Locale.ROOT,

@@ -56,6 +56,7 @@ final class TurnsBenchmark {
   record Result(
       long historyTokens,
       double writtenBytesPerTurn,
+      double interactiveBytesPerTurn,
       long retainedBytes,
       int snapshots,
       long firstMessage,
@@ -63,6 +64,9 @@ final class TurnsBenchmark {
       Timing regenerate,
       Timing fullIngest,
       List<Back> rewinds) {}
+
+  /** Turns of the interactive chat (each message computed before the next). */
+  private static final int INTERACTIVE_TURNS = 8;
 
   private final LoadedModel model;
   private final int turns;
@@ -124,6 +128,21 @@ final class TurnsBenchmark {
     final long retained = retainedBytes(cluster);
     progress.accept("built: " + built.getTokens() + " tokens, " + retained + " bytes kept");
 
+    // a chat as people have it: each message is computed before the next one comes
+    final String live = "interactive";
+    cluster.send(live, append(history.get(0)));
+    settled(cluster, live, 1);
+    final double bytes1 = cluster.storeBytes();
+    for (int t = 0; t < INTERACTIVE_TURNS; t++) {
+      cluster.send(live, append(tokens(random)));
+      cluster.flush();
+      settled(cluster, live, 2L + 2L * t);
+      cluster.send(live, append(tokens(random)));
+      cluster.flush();
+      settled(cluster, live, 3L + 2L * t);
+    }
+    final double interactivePerTurn = (cluster.storeBytes() - bytes1) / INTERACTIVE_TURNS;
+
     final List<Timing> regenerate = new ArrayList<>();
     final List<Timing> full = new ArrayList<>();
     final int[] withoutReply =
@@ -171,6 +190,7 @@ final class TurnsBenchmark {
     return new Result(
         built.getTokens(),
         writtenPerTurn,
+        interactivePerTurn,
         retained,
         meta.getSnapshotsCount(),
         meta.getFirstMessage(),
