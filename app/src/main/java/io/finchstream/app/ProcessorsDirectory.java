@@ -27,8 +27,9 @@ final class ProcessorsDirectory implements ConversationDirectory {
   }
 
   @Override
-  public List<ConversationLookup.Listed> listLocal(final String after, final int limit) {
-    return queries.listLocal(after, limit).stream()
+  public List<ConversationLookup.Listed> listLocal(
+      final String prefix, final String after, final int limit) {
+    return queries.listLocal(prefix, after, limit).stream()
         .map(
             f ->
                 new ConversationLookup.Listed(

@@ -83,6 +83,15 @@ final class ServeCommand implements Callable<Integer> {
     final GatewayConfig gatewayConfig =
         gateway.config(service.configFile, service.settings, bootstrapServers);
     GatewayLauncher.requireKeysUnlessInsecure(gatewayConfig, insecure);
+    if (gatewayConfig.getPassword(GatewayConfig.PEER_SECRET_CONFIG).value().isEmpty()) {
+      err.println(
+          "finchstream: WARNING: no "
+              + GatewayConfig.PEER_SECRET_CONFIG
+              + " (FINCHSTREAM_GATEWAY_PEER_SECRET): alone this instance serves every conversation,"
+              + " but with others each must have the same secret, or reads of conversations another"
+              + " instance owns fail with 503 peer_unauthorized");
+      err.flush();
+    }
     final LoadedModel served =
         ServedModels.load(
             Path.of(path), ServedModels.vocab(config), ModelLoading.options(config, err));

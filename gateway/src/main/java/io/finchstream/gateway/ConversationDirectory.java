@@ -32,10 +32,12 @@ public interface ConversationDirectory {
   }
 
   /**
-   * The conversations this instance owns with ids after {@code after} (UTF-8 byte order; "" for the
-   * first), at most {@code limit}, in order.
+   * The conversations this instance owns whose keys are in namespace {@code prefix} (a tenant's:
+   * they start with it and have no {@code /} after it) and come after {@code prefix + after} (UTF-8
+   * byte order; {@code after} "" for the first), at most {@code limit}, in order.
    */
-  default List<ConversationLookup.Listed> listLocal(final String after, final int limit) {
+  default List<ConversationLookup.Listed> listLocal(
+      final String prefix, final String after, final int limit) {
     return List.of();
   }
 

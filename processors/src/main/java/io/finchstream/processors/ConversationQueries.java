@@ -201,23 +201,29 @@ public final class ConversationQueries {
   }
 
   /**
-   * The conversations whose active partitions this instance owns, with ids after {@code after}
-   * (UTF-8 byte order; "" for the first), at most {@code limit}, in order.
+   * The conversations of the active partitions this instance owns whose keys are in namespace
+   * {@code prefix} (they start with it and have no {@code /} after it: a tenant's, see {@code
+   * TenantKeys}) and come after {@code prefix + after} (UTF-8 byte order), at most {@code limit},
+   * in order.
    */
-  public List<Found> listLocal(final String after, final int limit) {
+  public List<Found> listLocal(final String prefix, final String after, final int limit) {
     final TreeMap<Bytes, Found> merged = new TreeMap<>();
-    final Bytes from = StoreKey.id(after);
-    final Bytes to = Bytes.wrap(new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff});
+    final Bytes from = StoreKey.id(prefix + after);
+    final Bytes to = StoreKey.id(prefix + "\uffff\uffff");
     for (final int partition : localPartitions()) {
-      for (final KeyValue<Bytes, byte[]> kv :
-          range(StoreNames.META, from, to, partition, limit + 1)) {
-        if (kv.key.equals(from) || merged.containsKey(kv.key)) {
-          continue;
+      int taken = 0;
+      try (KeyValueIterator<Bytes, byte[]> it = store(StoreNames.META, partition).range(from, to)) {
+        while (it.hasNext() && taken <= limit) {
+          final KeyValue<Bytes, byte[]> kv = it.next();
+          final String key = new String(kv.key.get(), StandardCharsets.UTF_8);
+          if (kv.key.equals(from) || key.indexOf('/', prefix.length()) >= 0) {
+            continue;
+          }
+          final boolean generating = read(StoreNames.GENERATIONS, kv.key, partition) != null;
+          final ConversationMeta meta = parse(kv.value, META);
+          merged.put(kv.key, new Found(StoredConversation.of(key, meta, generating), meta));
+          taken++;
         }
-        final String id = new String(kv.key.get(), StandardCharsets.UTF_8);
-        final boolean generating = read(StoreNames.GENERATIONS, kv.key, partition) != null;
-        final ConversationMeta meta = parse(kv.value, META);
-        merged.put(kv.key, new Found(StoredConversation.of(id, meta, generating), meta));
       }
     }
     return merged.values().stream().limit(limit).toList();

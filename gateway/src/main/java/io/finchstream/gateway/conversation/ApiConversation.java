@@ -1,5 +1,6 @@
 package io.finchstream.gateway.conversation;
 
+import io.finchstream.proto.TenantKeys;
 import io.finchstream.proto.v1.ConversationMeta;
 import io.vertx.core.json.JsonObject;
 import java.util.HexFormat;
@@ -7,8 +8,11 @@ import java.util.HexFormat;
 /**
  * A conversation's metadata as the API shows it ({@code GET /v1/conversations/{id}}), and as
  * gateways pass it to each other when the conversation is owned by another instance. Built from the
- * stored {@code ConversationMeta}.
+ * stored {@code ConversationMeta}. Ids are as the conversation's tenant names them ({@link
+ * TenantKeys#id}): the tenant never shows.
  *
+ * @param id the conversation's id within its tenant
+ * @param forkedFrom the id (within the same tenant) of the conversation it was forked from, or ""
  * @param messageDigest hex of {@code ConversationMeta.message_digest} ("" for the empty history)
  * @param firstMessage the oldest message the conversation keeps a record of (older ones end before
  *     its oldest snapshot: it cannot be rewound or forked to right after them)
@@ -34,22 +38,19 @@ public record ApiConversation(
     int lastPartition,
     long lastOffset) {
 
-  public static ApiConversation of(final String id, final ConversationMeta meta) {
-    return of(id, meta, false);
-  }
-
+  /** The conversation of Kafka key {@code key}, as its tenant sees it. */
   public static ApiConversation of(
-      final String id, final ConversationMeta meta, final boolean generating) {
+      final String key, final ConversationMeta meta, final boolean generating) {
     final boolean hasLast = !meta.getLastTopic().isEmpty();
     return new ApiConversation(
-        id,
+        TenantKeys.id(key),
         meta.getModelId(),
         meta.getTokens(),
         meta.getMessages(),
         HexFormat.of().formatHex(meta.getMessageDigest().toByteArray()),
         meta.getFirstMessage(),
         meta.getLastRequestId(),
-        meta.getForkedFrom(),
+        TenantKeys.id(meta.getForkedFrom()),
         meta.getCreatedAtMs(),
         meta.getUpdatedAtMs(),
         meta.getEventsApplied(),

@@ -2,11 +2,10 @@ package io.finchstream.gateway.conversation;
 
 import io.finchstream.gateway.ConversationLookup;
 import io.finchstream.gateway.GatewayServices;
-import io.finchstream.gateway.http.ApiError;
+import io.finchstream.gateway.http.ApiKeyAuth;
 import io.finchstream.gateway.http.Responses;
+import io.finchstream.proto.TenantKeys;
 import io.vertx.core.Future;
-import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -19,11 +18,11 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * {@code GET /v1/conversations?after=&limit=}: the conversations of every instance, in id order
- * (UTF-8 bytes), a page at a time. Each instance lists the conversations of the partitions it owns;
- * the gateway that is asked scatters the question to the others ({@code application.server} of each
- * instance, marked as forwarded so they answer for themselves only) and merges the answers. A peer
- * that cannot answer makes the listing fail (503) rather than silently miss its conversations.
+ * {@code GET /v1/conversations?after=&limit=}: the caller's tenant's conversations on every
+ * instance, in id order (UTF-8 bytes), a page at a time. Each instance lists the conversations of
+ * the partitions it owns; the gateway that is asked scatters the question to the others ({@value
+ * ConversationResolver#PEER_LIST_PATH}, signed) and merges the answers. A peer that cannot answer
+ * makes the listing fail (503) rather than silently miss its conversations.
  */
 public final class ConversationListing {
 
@@ -40,34 +39,22 @@ public final class ConversationListing {
 
   /** {@code GET /v1/conversations}. */
   public void list(final RoutingContext ctx) {
-    final String after = Optional.ofNullable(ctx.request().getParam("after")).orElse("");
-    if (!after.isEmpty()) {
-      ConversationIds.require(after, "after");
-    }
-    final int limit =
-        (int)
-            ConversationRoutes.queryLong(
-                ctx, "limit", 1, ConversationRoutes.MAX_PAGE, ConversationRoutes.DEFAULT_PAGE);
-    final boolean forwarded =
-        ctx.request().headers().contains(ConversationResolver.FORWARDED_HEADER);
+    final String prefix = TenantKeys.prefix(ApiKeyAuth.tenant(ctx));
+    final Page page = page(ctx);
     services
         .vertx()
         .executeBlocking(
             () ->
                 new Local(
-                    services.ports().directory().listLocal(after, limit + 1),
-                    forwarded ? List.of() : services.ports().directory().peers()),
+                    services.ports().directory().listLocal(prefix, page.after(), page.limit() + 1),
+                    services.ports().directory().peers()),
             false)
         .compose(
             local -> {
               final List<Future<List<ApiConversation>>> parts = new ArrayList<>();
-              parts.add(
-                  Future.succeededFuture(
-                      local.conversations().stream()
-                          .map(c -> ApiConversation.of(c.id(), c.meta(), c.generating()))
-                          .toList()));
+              parts.add(Future.succeededFuture(shown(local.conversations())));
               for (final String peer : local.peers()) {
-                parts.add(askPeer(peer, after, limit + 1, ctx));
+                parts.add(askPeer(peer, prefix, page));
               }
               return Future.all(parts)
                   .map(
@@ -84,52 +71,76 @@ public final class ConversationListing {
             ar -> {
               if (ar.failed()) {
                 ConversationRoutes.fail(ctx, ar.cause());
-                return;
+              } else {
+                Responses.json(ctx, 200, json(ar.result(), page.limit()));
               }
-              final List<ApiConversation> merged = ar.result();
-              final List<ApiConversation> page = merged.subList(0, Math.min(limit, merged.size()));
-              final JsonArray data = new JsonArray();
-              page.forEach(c -> data.add(c.toJson()));
-              Responses.json(
-                  ctx,
-                  200,
-                  new JsonObject()
-                      .put("object", "list")
-                      .put("data", data)
-                      .put("has_more", merged.size() > limit)
-                      .put("next_after", page.isEmpty() ? null : page.get(page.size() - 1).id()));
             });
   }
 
+  /** A peer's question: this instance's conversations of namespace {@code prefix} only. */
+  void listHere(final RoutingContext ctx, final String prefix) {
+    final Page page = page(ctx);
+    services
+        .vertx()
+        .executeBlocking(
+            () -> services.ports().directory().listLocal(prefix, page.after(), page.limit() + 1),
+            false)
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                ConversationRoutes.fail(ctx, ar.cause());
+              } else {
+                Responses.json(ctx, 200, json(shown(ar.result()), page.limit()));
+              }
+            });
+  }
+
+  private record Page(String after, int limit) {}
+
   private record Local(List<ConversationLookup.Listed> conversations, List<String> peers) {}
 
+  private static Page page(final RoutingContext ctx) {
+    final String after = Optional.ofNullable(ctx.request().getParam("after")).orElse("");
+    if (!after.isEmpty()) {
+      ConversationIds.require(after, "after");
+    }
+    return new Page(
+        after,
+        (int)
+            ConversationRoutes.queryLong(
+                ctx, "limit", 1, ConversationRoutes.MAX_PAGE, ConversationRoutes.DEFAULT_PAGE));
+  }
+
+  private static List<ApiConversation> shown(final List<ConversationLookup.Listed> listed) {
+    return listed.stream().map(c -> ApiConversation.of(c.id(), c.meta(), c.generating())).toList();
+  }
+
+  private static JsonObject json(final List<ApiConversation> merged, final int limit) {
+    final List<ApiConversation> page = merged.subList(0, Math.min(limit, merged.size()));
+    final JsonArray data = new JsonArray();
+    page.forEach(c -> data.add(c.toJson()));
+    return new JsonObject()
+        .put("object", "list")
+        .put("data", data)
+        .put("has_more", merged.size() > limit)
+        .put("next_after", page.isEmpty() ? null : page.get(page.size() - 1).id());
+  }
+
   private Future<List<ApiConversation>> askPeer(
-      final String hostPort, final String after, final int limit, final RoutingContext ctx) {
-    final int colon = hostPort.lastIndexOf(':');
-    if (colon <= 0) {
-      return Future.failedFuture(
-          ApiError.internal("bad peer address '" + hostPort + "' (application.server)")
-              .exception());
-    }
-    final RequestOptions options =
-        new RequestOptions()
-            .setMethod(HttpMethod.GET)
-            .setHost(hostPort.substring(0, colon).replace("[", "").replace("]", ""))
-            .setPort(Integer.parseInt(hostPort.substring(colon + 1)))
-            .setURI(
-                "/v1/conversations?limit="
-                    + limit
-                    + "&after="
-                    + URLEncoder.encode(after, StandardCharsets.UTF_8))
-            .setTimeout(services.requestTimeoutMs())
-            .putHeader(ConversationResolver.FORWARDED_HEADER, "1");
-    final String auth = ctx.request().getHeader("Authorization");
-    if (auth != null) {
-      options.putHeader("Authorization", auth);
-    }
+      final String hostPort, final String prefix, final Page page) {
     return services
         .resolver()
-        .getJson(options, hostPort)
+        .getPeerJson(
+            hostPort,
+            ConversationResolver.PEER_LIST_PATH,
+            "?key="
+                + URLEncoder.encode(prefix, StandardCharsets.UTF_8)
+                + "&limit="
+                + (page.limit() + 1)
+                + "&after="
+                + URLEncoder.encode(page.after(), StandardCharsets.UTF_8),
+            prefix,
+            "")
         .map(
             json -> {
               final List<ApiConversation> out = new ArrayList<>();

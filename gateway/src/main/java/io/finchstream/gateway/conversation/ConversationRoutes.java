@@ -4,6 +4,7 @@ import io.finchstream.gateway.GatewayServices;
 import io.finchstream.gateway.http.AccessLog;
 import io.finchstream.gateway.http.ApiError;
 import io.finchstream.gateway.http.ApiException;
+import io.finchstream.gateway.http.ApiKeyAuth;
 import io.finchstream.gateway.http.JsonBodies;
 import io.finchstream.gateway.http.Responses;
 import io.finchstream.gateway.http.SseStream;
@@ -13,6 +14,7 @@ import io.finchstream.proto.v1.ConversationEvent;
 import io.finchstream.proto.v1.Generate;
 import io.finchstream.proto.v1.GenerationDone;
 import io.finchstream.proto.v1.TokenChunk;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -29,14 +31,18 @@ import java.util.function.Consumer;
  *   <li>{@code POST /v1/conversations/{id}/messages} {text | tokens, role} → 202 with the event's
  *       partition and offset;
  *   <li>{@code POST /v1/conversations/{id}/generate} {max_tokens, temperature, top_p, top_k, stop,
- *       seed, stream, ...} → an SSE stream of {@code token} events ending with one {@code done}
- *       event (or one JSON body with {@code "stream": false});
+ *       seed, stream, ephemeral, ...} → an SSE stream of {@code token} events ending with one
+ *       {@code done} event (or one JSON body with {@code "stream": false});
  *   <li>{@code GET /v1/conversations/{id}} → metadata (interactive queries, wherever it lives);
  *   <li>{@code POST /v1/conversations/{id}/fork} {new_id[, at_message]} → 202;
  *   <li>{@code POST /v1/conversations/{id}/rewind} {to_message} → 202;
  *   <li>{@code GET /v1/conversations/{id}/messages?from=&limit=} → the stored messages;
  *   <li>{@code DELETE /v1/conversations/{id}} → 202.
  * </ul>
+ *
+ * Ids are the caller's: every conversation is written and read under the Kafka key of the caller's
+ * tenant ({@link ApiKeyAuth#conversationKey}), so another tenant's conversation of the same id is
+ * not there for it (404).
  */
 public final class ConversationRoutes {
 
@@ -67,7 +73,7 @@ public final class ConversationRoutes {
     final ConversationEvent event =
         MessageEvents.read(
             JsonBodies.object(ctx), services.ports().model(), services.ports().limits());
-    publish(ctx, id, event, new JsonObject());
+    publish(ctx, id, event, event.hasAppendText() ? "text" : "tokens", new JsonObject());
   }
 
   /** {@code POST /v1/conversations/{id}/generate}. */
@@ -104,10 +110,15 @@ public final class ConversationRoutes {
     call[0] =
         GenerationCall.start(
             services,
-            id,
+            ApiKeyAuth.conversationKey(ctx, id),
             List.of(),
             generate,
             new GenerationCall.Listener() {
+              @Override
+              public void onAccepted(final Written written) {
+                sse.open();
+              }
+
               @Override
               public void onChunk(final TokenChunk chunk) {
                 sse.event("token", ReplyJson.chunk(chunk).encode());
@@ -122,7 +133,7 @@ public final class ConversationRoutes {
               @Override
               public void onError(final ApiError error) {
                 if (sse.started()) {
-                  sse.event("error", error.toJson().encode());
+                  sse.event("error", error.toJson().put("status", error.status()).encode());
                   sse.end();
                 } else {
                   sse.abandon();
@@ -145,7 +156,7 @@ public final class ConversationRoutes {
     call[0] =
         GenerationCall.start(
             services,
-            id,
+            ApiKeyAuth.conversationKey(ctx, id),
             List.of(),
             generate,
             new GenerationCall.Listener() {
@@ -188,7 +199,7 @@ public final class ConversationRoutes {
     whenKnown(ctx, id, info -> Responses.json(ctx, 200, info.toJson()));
   }
 
-  /** {@code POST /v1/conversations/{id}/fork} {new_id[, at_message]}. */
+  /** {@code POST /v1/conversations/{id}/fork}. */
   public void fork(final RoutingContext ctx) {
     final String id = ConversationIds.require(ctx.pathParam("id"), "id");
     final JsonObject body = JsonBodies.object(ctx);
@@ -199,8 +210,9 @@ public final class ConversationRoutes {
       throw ApiError.invalidParameter("new_id", "'new_id' must differ from the conversation forked")
           .exception();
     }
-    final var source = services.resolver().resolve(id, ctx.request().headers());
-    final var target = services.resolver().resolve(newId, ctx.request().headers());
+    final String targetKey = ApiKeyAuth.conversationKey(ctx, newId);
+    final var source = services.resolver().resolve(ApiKeyAuth.conversationKey(ctx, id));
+    final var target = services.resolver().resolve(targetKey);
     Future.all(source, target)
         .onComplete(
             ar -> {
@@ -215,7 +227,12 @@ public final class ConversationRoutes {
                         "conversation_exists",
                         "conversation '" + newId + "' already exists; fork into a new id"));
               } else if (at == null) {
-                publish(ctx, id, Events.fork(newId), new JsonObject().put("new_id", newId));
+                publish(
+                    ctx,
+                    id,
+                    Events.fork(targetKey),
+                    "new_id",
+                    new JsonObject().put("new_id", newId));
               } else {
                 final ApiError refused = turnRefused(source.result().get(), at, "at_message");
                 if (refused != null) {
@@ -224,7 +241,8 @@ public final class ConversationRoutes {
                   publish(
                       ctx,
                       id,
-                      Events.fork(newId, at),
+                      Events.fork(targetKey, at),
+                      "at_message",
                       new JsonObject().put("new_id", newId).put("at_message", at));
                 }
               }
@@ -251,7 +269,8 @@ public final class ConversationRoutes {
           if (refused != null) {
             Responses.error(ctx, refused);
           } else {
-            publish(ctx, id, Events.rewind(to), new JsonObject().put("to_message", to));
+            publish(
+                ctx, id, Events.rewind(to), "to_message", new JsonObject().put("to_message", to));
           }
         });
   }
@@ -296,7 +315,7 @@ public final class ConversationRoutes {
     final int limit = (int) queryLong(ctx, "limit", 1, MAX_PAGE, DEFAULT_PAGE);
     services
         .resolver()
-        .messages(id, from, limit, ctx.request().headers())
+        .messages(ApiKeyAuth.conversationKey(ctx, id), from, limit)
         .onComplete(
             ar -> {
               if (ar.failed()) {
@@ -336,7 +355,7 @@ public final class ConversationRoutes {
   /** {@code DELETE /v1/conversations/{id}}. */
   public void delete(final RoutingContext ctx) {
     final String id = ConversationIds.require(ctx.pathParam("id"), "id");
-    whenKnown(ctx, id, info -> publish(ctx, id, Events.delete(), new JsonObject()));
+    whenKnown(ctx, id, info -> publish(ctx, id, Events.delete(), null, new JsonObject()));
   }
 
   /**
@@ -347,7 +366,7 @@ public final class ConversationRoutes {
       final RoutingContext ctx, final String id, final Consumer<ApiConversation> known) {
     services
         .resolver()
-        .resolve(id, ctx.request().headers())
+        .resolve(ApiKeyAuth.conversationKey(ctx, id))
         .onComplete(
             ar -> {
               if (ar.failed()) {
@@ -360,22 +379,27 @@ public final class ConversationRoutes {
             });
   }
 
+  /**
+   * Writes {@code event} to conversation {@code id} of the caller's tenant once the processors'
+   * checks admit it, and answers 202 with where it went (and {@code extra}); {@code param} names
+   * the request field a refusal is about.
+   */
   private void publish(
       final RoutingContext ctx,
       final String id,
       final ConversationEvent event,
+      final String param,
       final JsonObject extra) {
+    final Context context = Vertx.currentContext();
+    final String key = ApiKeyAuth.conversationKey(ctx, id);
     services
-        .publisher()
-        .publish(Vertx.currentContext(), id, event)
+        .admission()
+        .admit(key, List.of(Admission.item(event, param)))
+        .compose(v -> services.publisher().publish(context, key, event))
         .onComplete(
             ar -> {
               if (ar.failed()) {
-                Responses.error(
-                    ctx,
-                    ApiError.unavailable(
-                        "kafka_unavailable",
-                        "could not write the event to Kafka: " + ar.cause().getMessage()));
+                fail(ctx, ar.cause());
                 return;
               }
               final Written w = ar.result();

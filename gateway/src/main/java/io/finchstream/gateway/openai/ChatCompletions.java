@@ -2,6 +2,7 @@ package io.finchstream.gateway.openai;
 
 import io.finchstream.gateway.GatewayServices;
 import io.finchstream.gateway.StoredMessage;
+import io.finchstream.gateway.conversation.Admission;
 import io.finchstream.gateway.conversation.ApiConversation;
 import io.finchstream.gateway.conversation.ApiMessages;
 import io.finchstream.gateway.conversation.ChatTurns;
@@ -9,12 +10,12 @@ import io.finchstream.gateway.conversation.ConversationIds;
 import io.finchstream.gateway.conversation.GenerationCall;
 import io.finchstream.gateway.http.ApiError;
 import io.finchstream.gateway.http.ApiException;
+import io.finchstream.gateway.http.ApiKeyAuth;
 import io.finchstream.gateway.http.JsonBodies;
 import io.finchstream.gateway.http.Responses;
 import io.finchstream.gateway.http.SseStream;
 import io.finchstream.gateway.kafka.Events;
 import io.finchstream.gateway.kafka.Written;
-import io.finchstream.proto.v1.ConversationEvent;
 import io.finchstream.proto.v1.FinishReason;
 import io.finchstream.proto.v1.GenerationDone;
 import io.finchstream.proto.v1.TokenChunk;
@@ -96,13 +97,14 @@ public final class ChatCompletions {
     final boolean kept = header != null;
     final String id =
         kept ? ConversationIds.require(header, CONVERSATION_HEADER) : "chat-" + Events.newId();
-    if (!services.busyConversations().add(id)) {
+    final String key = ApiKeyAuth.conversationKey(ctx, id);
+    if (!services.busyConversations().add(key)) {
       throw ApiError.conflict(
               "conversation_busy",
               "conversation '" + id + "' is answering another request; wait for it to finish")
           .exception();
     }
-    ctx.addEndHandler(v -> services.busyConversations().remove(id));
+    ctx.addEndHandler(v -> services.busyConversations().remove(key));
     if (kept) {
       ctx.response().putHeader(CONVERSATION_HEADER, id);
     }
@@ -110,8 +112,8 @@ public final class ChatCompletions {
         kept
             ? services
                 .resolver()
-                .resolve(id, ctx.request().headers())
-                .compose(info -> plan(id, info, request.messages(), ctx))
+                .resolve(key)
+                .compose(info -> plan(key, id, info, request.messages()))
             : Future.succeededFuture(HistoryMatch.fresh());
     plan.onComplete(
         ar -> {
@@ -120,33 +122,48 @@ public final class ChatCompletions {
             return;
           }
           final HistoryMatch.Plan p = ar.result();
-          final List<ConversationEvent> before = new ArrayList<>();
+          final int fresh = request.messages().size() - p.appendFrom();
+          if (fresh > services.maxNewMessages()) {
+            Responses.error(
+                ctx,
+                ApiError.tooLarge(
+                    "messages",
+                    "the request adds "
+                        + fresh
+                        + " messages the conversation does not hold yet; at most "
+                        + services.maxNewMessages()
+                        + " are accepted per request (gateway.max.new.messages)"));
+            return;
+          }
+          final List<Admission.Item> before = new ArrayList<>();
           if (p.rewindTo() >= 0) {
-            before.add(Events.rewind(p.rewindTo()));
+            before.add(Admission.item(Events.rewind(p.rewindTo()), "messages"));
           }
-          for (final ChatMessage m :
-              request.messages().subList(p.appendFrom(), request.messages().size())) {
-            before.add(Events.appendText(m.role(), m.text()));
+          for (int i = p.appendFrom(); i < request.messages().size(); i++) {
+            final ChatMessage m = request.messages().get(i);
+            before.add(
+                Admission.item(
+                    Events.appendText(m.role(), m.text()), "messages[" + i + "].content"));
           }
-          new Exchange(ctx, request, id, kept, p.tokensBefore()).start(before);
+          new Exchange(ctx, request, key, kept, p.tokensBefore()).start(before);
         });
   }
 
   /**
-   * Where the request continues conversation {@code id} ({@link HistoryMatch}); 409 if another
+   * Where the request continues conversation {@code key} ({@link HistoryMatch}); 409 if another
    * request is generating on it (unless it is one this gateway cancelled because its client went
    * away: a retry then goes on, and the cut-off reply is dropped by the rewind).
    */
   private Future<HistoryMatch.Plan> plan(
+      final String key,
       final String id,
       final Optional<ApiConversation> existing,
-      final List<ChatMessage> messages,
-      final RoutingContext ctx) {
+      final List<ChatMessage> messages) {
     if (existing.isEmpty()) {
       return Future.succeededFuture(HistoryMatch.fresh());
     }
     final ApiConversation info = existing.get();
-    if (info.generating() && !info.lastRequestId().equals(services.tracker().cancelled(id))) {
+    if (info.generating() && !info.lastRequestId().equals(services.tracker().cancelled(key))) {
       return Future.failedFuture(
           ApiError.conflict(
                   "conversation_busy",
@@ -161,7 +178,7 @@ public final class ChatCompletions {
         return Future.succeededFuture(whole);
       }
     }
-    return stored(id, info.firstMessage(), info.messages(), new ArrayList<>(), ctx)
+    return stored(key, info.firstMessage(), info.messages(), new ArrayList<>())
         .map(
             stored -> {
               final HistoryMatch.Plan p = HistoryMatch.plan(info, messages, stored);
@@ -170,19 +187,15 @@ public final class ChatCompletions {
             });
   }
 
-  /** The stored messages {@code [from, to)} of {@code id}, a page at a time. */
+  /** The stored messages {@code [from, to)} of conversation {@code key}, a page at a time. */
   private Future<List<StoredMessage>> stored(
-      final String id,
-      final long from,
-      final long to,
-      final List<StoredMessage> into,
-      final RoutingContext ctx) {
+      final String key, final long from, final long to, final List<StoredMessage> into) {
     if (from >= to) {
       return Future.succeededFuture(into);
     }
     return services
         .resolver()
-        .messages(id, from, (int) Math.min(PAGE, to - from), ctx.request().headers())
+        .messages(key, from, (int) Math.min(PAGE, to - from))
         .compose(
             page -> {
               final List<StoredMessage> got = page.map(ApiMessages::messages).orElse(List.of());
@@ -190,7 +203,7 @@ public final class ChatCompletions {
               if (got.isEmpty()) {
                 return Future.succeededFuture(into);
               }
-              return stored(id, got.get(got.size() - 1).index() + 1, to, into, ctx);
+              return stored(key, got.get(got.size() - 1).index() + 1, to, into);
             });
   }
 
@@ -206,7 +219,10 @@ public final class ChatCompletions {
   private final class Exchange implements GenerationCall.Listener {
     private final RoutingContext ctx;
     private final ChatRequest request;
+
+    /** The conversation's Kafka key (in the caller's tenant). */
     private final String conversationId;
+
     private final boolean kept;
     private final long tokensBefore;
     private final long created = System.currentTimeMillis() / 1000;
@@ -214,7 +230,6 @@ public final class ChatCompletions {
     private SseStream sse;
     private GenerationCall call;
     private boolean leading = true;
-    private boolean accepted;
     private boolean cleaned;
 
     Exchange(
@@ -230,7 +245,7 @@ public final class ChatCompletions {
       this.tokensBefore = tokensBefore;
     }
 
-    void start(final List<ConversationEvent> appends) {
+    void start(final List<Admission.Item> appends) {
       if (request.stream()) {
         sse =
             new SseStream(
@@ -251,6 +266,13 @@ public final class ChatCompletions {
                 call.cancel();
                 cleanUp();
               });
+    }
+
+    @Override
+    public void onAccepted(final Written written) {
+      if (sse != null) {
+        sse.open();
+      }
     }
 
     @Override
@@ -360,14 +382,14 @@ public final class ChatCompletions {
       ctx.response().reset();
     }
 
-    @Override
-    public void onAccepted(final Written written) {
-      accepted = true;
-    }
-
-    /** An unnamed conversation lives for one request only. */
+    /**
+     * An unnamed conversation lives for one request only: deleted once anything may have been
+     * written to it, whatever the outcome (deleting a conversation that never came to be is a
+     * no-op).
+     */
     private void cleanUp() {
-      if (!kept && accepted && !cleaned) {
+      // Once events were handed to Kafka they may land even if the writes failed or timed out.
+      if (!kept && call != null && call.wrote() && !cleaned) {
         cleaned = true;
         deleteConversation();
       }

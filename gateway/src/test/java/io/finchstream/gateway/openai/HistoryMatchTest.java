@@ -52,7 +52,7 @@ class HistoryMatchTest {
                 true));
       }
     }
-    return new Held(ApiConversation.of("c", meta.build()), stored);
+    return new Held(ApiConversation.of("c", meta.build(), false), stored);
   }
 
   private static HistoryMatch.Plan plan(final Held h, final List<ChatMessage> request) {
@@ -104,13 +104,13 @@ class HistoryMatchTest {
   void shouldStartOverOnContentThatIsNotAChat() {
     final ConversationMeta.Builder raw = ConversationMeta.newBuilder().setTokens(5);
     MessageHistory.recordText(raw, Role.ROLE_RAW, "Hello");
-    final ApiConversation info = ApiConversation.of("c", raw.build());
+    final ApiConversation info = ApiConversation.of("c", raw.build(), false);
     assertThat(HistoryMatch.continuing(info, List.of(HELLO))).isNull();
     assertThat(HistoryMatch.plan(info, List.of(HELLO), List.of()))
         .isEqualTo(new HistoryMatch.Plan(0, 0, 0));
     assertThat(
             HistoryMatch.continuing(
-                ApiConversation.of("c", ConversationMeta.newBuilder().setTokens(12).build()),
+                ApiConversation.of("c", ConversationMeta.newBuilder().setTokens(12).build(), false),
                 List.of(HELLO)))
         .as("tokens without messages")
         .isEqualTo(new HistoryMatch.Plan(0, 0, 0));

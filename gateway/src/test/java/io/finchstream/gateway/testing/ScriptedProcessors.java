@@ -10,6 +10,7 @@ import io.finchstream.proto.MessageHistory;
 import io.finchstream.proto.Topics;
 import io.finchstream.proto.v1.ConversationEvent;
 import io.finchstream.proto.v1.ConversationMeta;
+import io.finchstream.proto.v1.Error;
 import io.finchstream.proto.v1.FinishReason;
 import io.finchstream.proto.v1.Generate;
 import io.finchstream.proto.v1.GenerationDone;
@@ -26,6 +27,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -48,6 +50,8 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
   private volatile String script = " Hello there, friend!";
 
   private volatile int chunkChars = 1;
+  private volatile CountDownLatch gate = new CountDownLatch(0);
+  private volatile Error failure;
   private volatile long chunkDelayMs;
 
   private final KafkaConsumer<byte[], byte[]> consumer;
@@ -82,6 +86,21 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
     this.script = text;
     this.chunkChars = chunkChars;
     this.chunkDelayMs = delayMs;
+  }
+
+  /** Generations wait (read, but unanswered) until {@link #release}. */
+  public void hold() {
+    gate = new CountDownLatch(1);
+  }
+
+  /** Generations held by {@link #hold} go on. */
+  public void release() {
+    gate.countDown();
+  }
+
+  /** Every generation answers this error instead of a reply (null: reply again). */
+  public void failWith(final Error error) {
+    this.failure = error;
   }
 
   /** Every event read so far, in order. */
@@ -120,6 +139,18 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
         meta,
         generating.containsKey(conversationId),
         List.copyOf(all.subList(start, Math.min(all.size(), start + limit))));
+  }
+
+  @Override
+  public synchronized List<ConversationLookup.Listed> listLocal(
+      final String prefix, final String after, final int limit) {
+    return metas.keySet().stream()
+        .filter(k -> k.startsWith(prefix) && k.indexOf('/', prefix.length()) < 0)
+        .filter(k -> k.compareTo(prefix + after) > 0)
+        .sorted()
+        .limit(limit)
+        .map(k -> new ConversationLookup.Listed(k, metas.get(k), generating.containsKey(k)))
+        .toList();
   }
 
   /** Records a message the way the processors do: one stored message, the running digest. */
@@ -233,6 +264,17 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
   }
 
   private void generate(final String id, final Generate g) {
+    try {
+      gate.await();
+    } catch (final InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return;
+    }
+    final Error error = failure;
+    if (error != null) {
+      send(id, base(id, g).setError(error).build());
+      return;
+    }
     final String script = this.script;
     final String text =
         script.length() > g.getMaxTokens() ? script.substring(0, g.getMaxTokens()) : script;
