@@ -221,11 +221,11 @@ final class SendCommand implements Callable<Integer> {
 
   private static boolean print(
       final Reply reply, final PrintWriter out, final PrintWriter err, final int[] exit) {
-    switch (reply.getReplyCase()) {
+    return switch (reply.getReplyCase()) {
       case CHUNK -> {
         out.print(reply.getChunk().getText());
         out.flush();
-        return true;
+        yield true;
       }
       case DONE -> {
         out.println();
@@ -245,7 +245,7 @@ final class SendCommand implements Callable<Integer> {
                 reply.getDone().getUsage().getConversationTokens()));
         err.flush();
         exit[0] = 0;
-        return false;
+        yield false;
       }
       case ERROR -> {
         err.println(
@@ -255,12 +255,10 @@ final class SendCommand implements Callable<Integer> {
                 + reply.getError().getMessage());
         err.flush();
         exit[0] = 1;
-        return false;
+        yield false;
       }
-      default -> {
-        return true;
-      }
-    }
+      default -> true;
+    };
   }
 
   /** The events to send, in order. */

@@ -19,6 +19,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -59,10 +60,12 @@ class ServiceCommandsTest {
                       "streams.commit.interval.ms=50"));
       final String bootstrap = awaitBootstrap(out, exit);
       assertThat(err.toString()).contains("RANDOM GoldFinch").contains("NOT a language model");
-      assertThat(Files.list(dir.resolve("models")))
-          .singleElement()
-          .satisfies(
-              f -> assertThat(f.getFileName().toString()).isEqualTo(ServedModels.DEFAULT_FILE));
+      try (Stream<Path> models = Files.list(dir.resolve("models"))) {
+        assertThat(models)
+            .singleElement()
+            .satisfies(
+                f -> assertThat(f.getFileName().toString()).isEqualTo(ServedModels.DEFAULT_FILE));
+      }
 
       final CliRun send =
           CliRun.of(

@@ -9,6 +9,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import org.apache.kafka.clients.producer.Partitioner;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.Cluster;
+import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.streams.processor.StreamPartitioner;
 
 /**
@@ -42,8 +43,20 @@ public final class ConversationPartitioner
 
   @Override
   public Optional<Set<Integer>> partitions(
-      final String topic, final String key, final Object value, final int numPartitions) {
+      final String topic,
+      final String key,
+      final Object value,
+      final Headers headers,
+      final int numPartitions) {
     return Optional.of(Set.of(ConversationKeys.partition(key, numPartitions)));
+  }
+
+  /** Kafka Streams calls the variant with headers; this one only completes the interface. */
+  @Override
+  @SuppressWarnings("removal")
+  public Optional<Set<Integer>> partitions(
+      final String topic, final String key, final Object value, final int numPartitions) {
+    return partitions(topic, key, value, null, numPartitions);
   }
 
   @Override

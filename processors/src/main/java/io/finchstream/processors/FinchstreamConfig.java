@@ -7,7 +7,6 @@ import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
-import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigException;
 
 /**
@@ -215,54 +214,68 @@ public final class FinchstreamConfig extends AbstractConfig {
   private static void defineService(final ConfigDef def) {
     def.define(
             BOOTSTRAP_SERVERS_CONFIG,
-            Type.STRING,
+            ConfigDef.Type.STRING,
             "localhost:9092",
             new ConfigDef.NonEmptyString(),
             Importance.HIGH,
             BOOTSTRAP_SERVERS_DOC)
-        .define(MODEL_PATH_CONFIG, Type.STRING, "", Importance.HIGH, MODEL_PATH_DOC)
+        .define(MODEL_PATH_CONFIG, ConfigDef.Type.STRING, "", Importance.HIGH, MODEL_PATH_DOC)
         .define(
             APPLICATION_ID_CONFIG,
-            Type.STRING,
+            ConfigDef.Type.STRING,
             "finchstream",
             new ConfigDef.NonEmptyString(),
             Importance.HIGH,
             APPLICATION_ID_DOC)
         .define(
             STATE_DIR_CONFIG,
-            Type.STRING,
+            ConfigDef.Type.STRING,
             ".finchstream/state",
             new ConfigDef.NonEmptyString(),
             Importance.HIGH,
             STATE_DIR_DOC)
         .define(
-            APPLICATION_SERVER_CONFIG, Type.STRING, "", Importance.MEDIUM, APPLICATION_SERVER_DOC)
+            APPLICATION_SERVER_CONFIG,
+            ConfigDef.Type.STRING,
+            "",
+            Importance.MEDIUM,
+            APPLICATION_SERVER_DOC)
         .define(
             MODEL_PRECISION_CONFIG,
-            Type.STRING,
+            ConfigDef.Type.STRING,
             "fp32",
             ConfigDef.ValidString.in("fp32", "bf16"),
             Importance.MEDIUM,
             MODEL_PRECISION_DOC)
         .define(
             ENGINE_THREADS_CONFIG,
-            Type.INT,
+            ConfigDef.Type.INT,
             0,
             Range.between(0, 1024),
             Importance.MEDIUM,
             ENGINE_THREADS_DOC)
-        .define(TOKENIZER_VOCAB_CONFIG, Type.STRING, "", Importance.MEDIUM, TOKENIZER_VOCAB_DOC)
-        .define(CREATE_TOPICS_CONFIG, Type.BOOLEAN, true, Importance.MEDIUM, CREATE_TOPICS_DOC)
+        .define(
+            TOKENIZER_VOCAB_CONFIG,
+            ConfigDef.Type.STRING,
+            "",
+            Importance.MEDIUM,
+            TOKENIZER_VOCAB_DOC)
+        .define(
+            CREATE_TOPICS_CONFIG,
+            ConfigDef.Type.BOOLEAN,
+            true,
+            Importance.MEDIUM,
+            CREATE_TOPICS_DOC)
         .define(
             TOPIC_PARTITIONS_CONFIG,
-            Type.INT,
+            ConfigDef.Type.INT,
             6,
             Range.between(1, 10_000),
             Importance.MEDIUM,
             TOPIC_PARTITIONS_DOC)
         .define(
             TOPIC_REPLICATION_CONFIG,
-            Type.SHORT,
+            ConfigDef.Type.SHORT,
             (short) -1,
             Range.between(-1, 32),
             Importance.MEDIUM,
@@ -273,35 +286,35 @@ public final class FinchstreamConfig extends AbstractConfig {
   private static void defineLimits(final ConfigDef def) {
     def.define(
             MAX_TEXT_BYTES_CONFIG,
-            Type.INT,
+            ConfigDef.Type.INT,
             256 * 1024,
             Range.between(1, 64 * MIB),
             Importance.MEDIUM,
             MAX_TEXT_BYTES_DOC)
         .define(
             MAX_APPEND_TOKENS_CONFIG,
-            Type.INT,
+            ConfigDef.Type.INT,
             262_144,
             Range.between(1, 16 * MIB),
             Importance.MEDIUM,
             MAX_APPEND_TOKENS_DOC)
         .define(
             MAX_GENERATE_TOKENS_CONFIG,
-            Type.INT,
+            ConfigDef.Type.INT,
             4096,
             Range.between(1, 1 << 20),
             Importance.MEDIUM,
             MAX_GENERATE_TOKENS_DOC)
         .define(
             DEFAULT_GENERATE_TOKENS_CONFIG,
-            Type.INT,
+            ConfigDef.Type.INT,
             256,
             Range.between(1, 1 << 20),
             Importance.MEDIUM,
             DEFAULT_GENERATE_TOKENS_DOC)
         .define(
             MAX_STOP_SEQUENCES_CONFIG,
-            Type.INT,
+            ConfigDef.Type.INT,
             16,
             Range.between(0, 1024),
             Importance.LOW,
@@ -312,104 +325,104 @@ public final class FinchstreamConfig extends AbstractConfig {
   private static void defineCompute(final ConfigDef def) {
     def.define(
             SNAPSHOT_INTERVAL_TOKENS_CONFIG,
-            Type.INT,
+            ConfigDef.Type.INT,
             4096,
             Range.between(1, Integer.MAX_VALUE),
             Importance.MEDIUM,
             SNAPSHOT_INTERVAL_TOKENS_DOC)
         .define(
             SNAPSHOT_AT_TURN_END_CONFIG,
-            Type.BOOLEAN,
+            ConfigDef.Type.BOOLEAN,
             true,
             Importance.MEDIUM,
             SNAPSHOT_AT_TURN_END_DOC)
         .define(
             CHECKPOINT_RECENT_TURNS_CONFIG,
-            Type.INT,
+            ConfigDef.Type.INT,
             4,
             Range.between(0, 1024),
             Importance.MEDIUM,
             CHECKPOINT_RECENT_TURNS_DOC)
         .define(
             CHECKPOINT_OLDER_SNAPSHOTS_CONFIG,
-            Type.INT,
+            ConfigDef.Type.INT,
             8,
             Range.between(0, 48),
             Importance.MEDIUM,
             CHECKPOINT_OLDER_SNAPSHOTS_DOC)
         .define(
             CHECKPOINT_SPACING_TOKENS_CONFIG,
-            Type.INT,
+            ConfigDef.Type.INT,
             256,
             Range.between(1, Integer.MAX_VALUE),
             Importance.LOW,
             CHECKPOINT_SPACING_TOKENS_DOC)
         .define(
             CONVERSATION_IDLE_EXPIRY_MS_CONFIG,
-            Type.LONG,
+            ConfigDef.Type.LONG,
             0L,
             Range.atLeast(0),
             Importance.MEDIUM,
             CONVERSATION_IDLE_EXPIRY_MS_DOC)
         .define(
             SNAPSHOT_PRECISION_CONFIG,
-            Type.STRING,
+            ConfigDef.Type.STRING,
             "fp32",
             ConfigDef.ValidString.in("fp32", "bf16"),
             Importance.LOW,
             SNAPSHOT_PRECISION_DOC)
         .define(
             SNAPSHOT_PART_BYTES_CONFIG,
-            Type.INT,
+            ConfigDef.Type.INT,
             900_000,
             Range.between(1024, 64 * MIB),
             Importance.MEDIUM,
             SNAPSHOT_PART_BYTES_DOC)
         .define(
             HOT_CACHE_MAX_BYTES_CONFIG,
-            Type.LONG,
+            ConfigDef.Type.LONG,
             512L * MIB,
             Range.atLeast(0),
             Importance.MEDIUM,
             HOT_CACHE_MAX_BYTES_DOC)
         .define(
             COMPUTE_INTERVAL_MS_CONFIG,
-            Type.LONG,
+            ConfigDef.Type.LONG,
             5L,
             Range.between(1, 60_000),
             Importance.LOW,
             COMPUTE_INTERVAL_MS_DOC)
         .define(
             COMPUTE_BUDGET_MS_CONFIG,
-            Type.LONG,
+            ConfigDef.Type.LONG,
             400L,
             Range.between(1, 60_000),
             Importance.LOW,
             COMPUTE_BUDGET_MS_DOC)
         .define(
             DECODE_CYCLE_MS_CONFIG,
-            Type.LONG,
+            ConfigDef.Type.LONG,
             200L,
             Range.between(1, 60_000),
             Importance.LOW,
             DECODE_CYCLE_MS_DOC)
         .define(
             COMPUTE_PENDING_TOKENS_CONFIG,
-            Type.INT,
+            ConfigDef.Type.INT,
             4096,
             Range.between(1, Integer.MAX_VALUE),
             Importance.LOW,
             COMPUTE_PENDING_TOKENS_DOC)
         .define(
             BATCH_MAX_CONVERSATIONS_CONFIG,
-            Type.INT,
+            ConfigDef.Type.INT,
             64,
             Range.between(1, 4096),
             Importance.LOW,
             BATCH_MAX_CONVERSATIONS_DOC)
         .define(
             BATCH_MAX_TOKENS_CONFIG,
-            Type.INT,
+            ConfigDef.Type.INT,
             512,
             Range.between(1, 1 << 20),
             Importance.LOW,
@@ -420,14 +433,14 @@ public final class FinchstreamConfig extends AbstractConfig {
   private static void defineRocksDb(final ConfigDef def) {
     def.define(
             ROCKSDB_BLOCK_CACHE_BYTES_CONFIG,
-            Type.LONG,
+            ConfigDef.Type.LONG,
             128L * MIB,
             Range.atLeast(MIB),
             Importance.LOW,
             ROCKSDB_BLOCK_CACHE_BYTES_DOC)
         .define(
             ROCKSDB_WRITE_BUFFER_BYTES_CONFIG,
-            Type.LONG,
+            ConfigDef.Type.LONG,
             32L * MIB,
             Range.atLeast(MIB),
             Importance.LOW,

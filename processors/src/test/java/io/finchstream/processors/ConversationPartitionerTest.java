@@ -44,7 +44,7 @@ class ConversationPartitionerTest {
       for (final String branch : new String[] {root + "~1", root + "~b~c", root + "~"}) {
         assertThat(ConversationKeys.root(branch)).isEqualTo(root);
         for (final int partitions : new int[] {1, 3, 6, 50}) {
-          assertThat(partitioner.partitions("t", branch, null, partitions))
+          assertThat(partitioner.partitions("t", branch, null, null, partitions))
               .isEqualTo(Optional.of(Set.of(kafkaDefault(root, partitions))));
         }
       }

@@ -197,7 +197,7 @@ public final class ConversationResolver {
                 final ApiConversation info = a.query().conversation().apply(local);
                 final boolean fresh =
                     expect == null
-                        || !expect.deletes() && info.applied(expect.partition(), expect.offset());
+                        || (!expect.deletes() && info.applied(expect.partition(), expect.offset()));
                 if (fresh || late) {
                   a.promise().complete(Optional.of(local));
                 } else {
@@ -366,7 +366,7 @@ public final class ConversationResolver {
     if (header == null || header.isEmpty()) {
       return null;
     }
-    final String[] parts = header.split(":");
+    final String[] parts = header.split(":", -1);
     try {
       return new Written(
           "",

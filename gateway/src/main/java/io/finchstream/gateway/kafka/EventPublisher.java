@@ -144,6 +144,7 @@ public final class EventPublisher implements AutoCloseable {
     return promise.future();
   }
 
+  @SuppressWarnings("FutureReturnValueIgnored") // its callback settles the promise, errors too
   private void send(
       final Context context,
       final String key,

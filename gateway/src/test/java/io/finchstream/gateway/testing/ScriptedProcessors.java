@@ -368,6 +368,7 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
         .setReplyTo(g.getReplyTo());
   }
 
+  @SuppressWarnings("FutureReturnValueIgnored") // the callback logs a failed write
   private void send(final String id, final Reply reply) {
     producer.send(
         new ProducerRecord<>(
@@ -381,9 +382,13 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
   }
 
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     running = false;
-    thread.join(5_000);
+    try {
+      thread.join(5_000);
+    } catch (final InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     generations.shutdownNow();
     producer.close();
   }

@@ -13,6 +13,7 @@ import io.finchstream.proto.v1.FinishReason;
  * @param finished why the generation ended, or null
  * @param failure the engine error that stopped it, or null
  */
+@SuppressWarnings("ArrayRecordComponent") // read by index, never compared or hashed
 record DecodeResult(
     Decoder decoder, int[] tokens, String text, FinishReason finished, RuntimeException failure) {
 

@@ -102,7 +102,9 @@ final class DecodeRound {
     metrics.engineTime(System.nanoTime() - t0);
     metrics.batch(batch.size(), batch.size());
     final long now = System.currentTimeMillis();
-    return (logitsOk && draw(logits, logitRows, now)) | (stepsOk && draw(steps, stepRows, now));
+    final boolean firstOfLogits = logitsOk && draw(logits, logitRows, now);
+    final boolean firstOfSteps = stepsOk && draw(steps, stepRows, now);
+    return firstOfLogits || firstOfSteps;
   }
 
   /** Runs one engine call; if it fails, every generation of the call fails with it. */
@@ -149,6 +151,7 @@ final class DecodeRound {
    * Rows [from, from + n) of the shared logit rows as an array of exactly n rows; {@code cached} if
    * it already is.
    */
+  @SuppressWarnings("ReferenceEquality") // the same row arrays, not equal contents
   private float[][] view(final float[][] cached, final int from, final int n) {
     if (cached.length == n && (n == 0 || cached[0] == rows[from])) {
       return cached;

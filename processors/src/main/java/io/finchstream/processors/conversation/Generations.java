@@ -191,9 +191,8 @@ final class Generations {
   /** Stores and emits {@code r}; finishes the generation if {@code finished} is set. */
   private void store(final Running g, final DecodeResult r, final FinishReason finished) {
     final int[] tokens = r.tokens();
-    ConversationMeta meta = null;
     if (tokens.length > 0) {
-      meta = host.appendGenerated(g.conversation, tokens);
+      host.appendGenerated(g.conversation, tokens);
     }
     final GenerationProgress.Builder progress = g.progress.toBuilder();
     if (tokens.length > 0 || !r.text().isEmpty()) {
@@ -215,7 +214,7 @@ final class Generations {
       store.put(StoreKey.id(g.conversation), g.progress);
       return;
     }
-    meta =
+    final ConversationMeta meta =
         host.finishReply(
             g.conversation,
             g.progress.getStartPosition() - g.progress.getPromptTokens(),

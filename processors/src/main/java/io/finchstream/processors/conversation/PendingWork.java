@@ -12,6 +12,7 @@ import java.util.List;
 interface PendingWork {
 
   /** Tokens {@code [state.position(), state.position() + tokens.length)} of one conversation. */
+  @SuppressWarnings("ArrayRecordComponent") // read by index, never compared or hashed
   record Work(String conversation, ModelState state, int[] tokens) {}
 
   /** Conversations with tokens to compute, those a generation waits for first. */

@@ -6,7 +6,6 @@ import io.finchstream.processors.FinchstreamMetrics;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -72,17 +71,17 @@ final class ThreadBatcher {
   private final int maxBatch;
   private final long cycleNanos;
   private final long staleNanos;
-  private final Map<Object, Member> members = new IdentityHashMap<>();
+  private final IdentityHashMap<Object, Member> members = new IdentityHashMap<>();
   private final ThreadPoolExecutor decoder;
 
   /** Records processed on this thread so far. */
   private long processed;
 
   /** The running cycle, or null: its value is each member's results. */
-  private Future<Map<Member, List<DecodeResult>>> running;
+  private Future<IdentityHashMap<Member, List<DecodeResult>>> running;
 
   /** Results of the last cycle that members have not taken yet. */
-  private final Map<Member, List<DecodeResult>> results = new IdentityHashMap<>();
+  private final IdentityHashMap<Member, List<DecodeResult>> results = new IdentityHashMap<>();
 
   /** When a punctuation last stopped waiting for the running cycle. */
   private long lastMiss = Long.MIN_VALUE / 2;
@@ -201,7 +200,7 @@ final class ThreadBatcher {
    * here.
    */
   void await() {
-    final Future<Map<Member, List<DecodeResult>>> cycle = running;
+    final Future<IdentityHashMap<Member, List<DecodeResult>>> cycle = running;
     if (cycle == null) {
       return;
     }
@@ -278,7 +277,7 @@ final class ThreadBatcher {
       }
     }
     final List<DecodeRound.Emission> batch = new ArrayList<>();
-    final Map<Member, List<DecodeRound.Emission>> byMember = new IdentityHashMap<>();
+    final IdentityHashMap<Member, List<DecodeRound.Emission>> byMember = new IdentityHashMap<>();
     for (final Member m : members.values()) {
       if (m == me || now - m.seenAt < staleNanos) {
         final List<DecodeRound.Emission> mine = new ArrayList<>(m.offer.size());
@@ -300,7 +299,7 @@ final class ThreadBatcher {
         decoder.submit(
             () -> {
               cycle(batch, deadline);
-              final Map<Member, List<DecodeResult>> out = new IdentityHashMap<>();
+              final IdentityHashMap<Member, List<DecodeResult>> out = new IdentityHashMap<>();
               byMember.forEach(
                   (m, ems) -> out.put(m, ems.stream().map(DecodeRound.Emission::result).toList()));
               return out;

@@ -15,12 +15,14 @@ public sealed interface Command {
    * and {@code text} are the AppendText's, for the message history (state.proto {@code
    * ConversationMeta.messages}); both null for AppendTokens.
    */
+  @SuppressWarnings("ArrayRecordComponent") // read by index, never compared or hashed
   record Append(int[] tokens, Role role, String text) implements Command {}
 
   /**
    * Start a generation: append {@code prefixTokens}, then sample with {@code params} (max tokens
    * and seed resolved).
    */
+  @SuppressWarnings("ArrayRecordComponent") // read by index, never compared or hashed
   record StartGeneration(Generate request, int[] prefixTokens, SamplingParams params)
       implements Command {}
 

@@ -16,6 +16,7 @@ import org.apache.kafka.streams.KeyValue;
 public final class ChunkedBlobs {
 
   /** A value as stored: its version and bytes. */
+  @SuppressWarnings("ArrayRecordComponent") // read by index, never compared or hashed
   public record Blob(long version, byte[] data) {}
 
   private final ProtoStore<BlobPart> store;

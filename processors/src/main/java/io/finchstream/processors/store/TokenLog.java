@@ -15,6 +15,7 @@ import org.apache.kafka.streams.KeyValue;
 public final class TokenLog {
 
   /** A stored record: {@code ids} are the tokens at {@code [start, start + ids.length)}. */
+  @SuppressWarnings("ArrayRecordComponent") // read by index, never compared or hashed
   public record Entry(long start, int[] ids) {
     public long end() {
       return start + ids.length;

@@ -21,6 +21,7 @@ import io.finchstream.proto.v1.BlobPart;
 import io.finchstream.proto.v1.ConversationMeta;
 import io.finchstream.proto.v1.Role;
 import io.finchstream.proto.v1.TokenLogRecord;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -63,7 +64,7 @@ class ConversationLifecycleTest {
         try (var it = fx.driver.<Bytes, byte[]>getKeyValueStore(store).all()) {
           it.forEachRemaining(
               kv ->
-                  assertThat(new String(kv.key.get(), java.nio.charset.StandardCharsets.ISO_8859_1))
+                  assertThat(new String(kv.key.get(), StandardCharsets.ISO_8859_1))
                       .as("a record of %s in %s", "idle", store)
                       .doesNotContain("idle"));
         }

@@ -13,6 +13,7 @@ import io.finchstream.processors.testing.Fingerprint;
 import io.finchstream.processors.testing.TestModels;
 import io.finchstream.processors.testing.TopologyFixture;
 import io.finchstream.processors.testing.Transcript;
+import io.finchstream.proto.ConversationKeys;
 import io.finchstream.proto.v1.ConversationMeta;
 import io.finchstream.proto.v1.FinishReason;
 import io.finchstream.proto.v1.Generate;
@@ -111,7 +112,7 @@ class ConversationTreePropertyTest {
           final int n = turn(t, random);
           final String target =
               random.nextBoolean()
-                  ? id.split("~")[0] + "~f" + forks++
+                  ? ConversationKeys.root(id) + "~f" + forks++
                   : roots.get(random.nextInt(roots.size())) + "-f" + forks++;
           final ConversationMeta before = fx.durable().meta(id);
           final int dead = fx.deadLetters().size();

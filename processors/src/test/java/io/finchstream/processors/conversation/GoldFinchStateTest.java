@@ -10,6 +10,7 @@ import io.finchstream.processors.testing.Events;
 import io.finchstream.processors.testing.Fingerprint;
 import io.finchstream.processors.testing.TestModels;
 import io.finchstream.processors.testing.TopologyFixture;
+import io.finchstream.processors.testing.Transcript;
 import io.finchstream.proto.v1.ConversationMeta;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -114,8 +115,7 @@ class GoldFinchStateTest {
                 "checkpoint.spacing.tokens", 8),
             dir)) {
       final Random random = new Random(11);
-      io.finchstream.processors.testing.Transcript t =
-          new io.finchstream.processors.testing.Transcript();
+      Transcript t = new Transcript();
       for (int i = 0; i < 12; i++) {
         final int[] ids = random.ints(5 + random.nextInt(9), 1, 256).toArray();
         fx.send("g", Events.appendTokens(ids));

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.finchstream.engine.tokenizer.Tokenizer;
 import io.finchstream.processors.LoadedModel;
+import io.finchstream.processors.event.EventValidator;
 import io.finchstream.processors.testing.DurableState;
 import io.finchstream.processors.testing.Events;
 import io.finchstream.processors.testing.Fingerprint;
@@ -16,6 +17,7 @@ import io.finchstream.proto.v1.GenerationDone;
 import io.finchstream.proto.v1.Reply;
 import io.finchstream.proto.v1.Role;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -125,7 +127,7 @@ class TurnCheckpointTest {
                   done(fx.replies("again")).getText());
       assertThat(tokens(fx.replies("again")))
           .containsExactly(
-              java.util.Arrays.copyOfRange(
+              Arrays.copyOfRange(
                   chat.messages().get(last).tokens(),
                   prefix,
                   chat.messages().get(last).tokens().length));
@@ -211,7 +213,7 @@ class TurnCheckpointTest {
       final var direct = chat.replay(model.model(), tok).fork().appendText(question);
       final var expected =
           direct.generate(
-              io.finchstream.processors.event.EventValidator.samplingParams(
+              EventValidator.samplingParams(
                       Events.ephemeral("q1", question, 20, 5).getGenerate(), 20, 5)
                   .build());
       assertThat(tokens(fx.replies("q1"))).containsExactly(expected.tokens());

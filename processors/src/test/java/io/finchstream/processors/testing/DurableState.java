@@ -1,5 +1,6 @@
 package io.finchstream.processors.testing;
 
+import com.google.protobuf.InvalidProtocolBufferException;
 import io.finchstream.engine.LanguageModel;
 import io.finchstream.engine.ModelState;
 import io.finchstream.processors.StoreNames;
@@ -121,7 +122,7 @@ public final class DurableState {
     final StateSnapshot snapshot;
     try {
       snapshot = StateSnapshot.parseFrom(blob.data());
-    } catch (final com.google.protobuf.InvalidProtocolBufferException e) {
+    } catch (final InvalidProtocolBufferException e) {
       throw new AssertionError(e);
     }
     final List<byte[]> blocks = new ArrayList<>();

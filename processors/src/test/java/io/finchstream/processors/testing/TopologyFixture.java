@@ -45,7 +45,6 @@ public final class TopologyFixture implements AutoCloseable {
   public final FinchstreamMetrics metrics = FinchstreamMetrics.simple();
   public final LoadedModel model;
   public final FinchstreamConfig config;
-  private final Path stateDir;
   private TestInputTopic<byte[], byte[]> events;
   private TestOutputTopic<String, Reply> replies;
   private TestOutputTopic<byte[], DeadLetter> dlq;
@@ -61,7 +60,6 @@ public final class TopologyFixture implements AutoCloseable {
     props.put(FinchstreamConfig.STATE_DIR_CONFIG, stateDir.toString());
     props.putAll(overrides);
     config = new FinchstreamConfig(props);
-    this.stateDir = stateDir;
     open();
   }
 

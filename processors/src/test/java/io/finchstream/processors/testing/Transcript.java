@@ -26,6 +26,7 @@ public final class Transcript {
    * @param text its text (the reply text for replies), or null for raw tokens
    * @param tokens every token it put into the conversation (a reply: prefix and generated tokens)
    */
+  @SuppressWarnings("ArrayRecordComponent") // read by index, never compared or hashed
   public record Message(Role role, String text, int[] tokens) {}
 
   private final List<Message> messages;
