@@ -132,7 +132,8 @@ final class SendCommand implements Callable<Integer> {
       names = "--prefix",
       paramLabel = "TEXT",
       description =
-          "Text appended right before generating (default: \"Assistant:\" after user text, else none).")
+          "Text appended right before generating (default: \"Assistant:\" after user text or"
+              + " --rewind, else none).")
   String prefix;
 
   @Option(
@@ -312,8 +313,12 @@ final class SendCommand implements Callable<Integer> {
       if (seed != null) {
         sampling.setSeed(seed);
       }
-      final String pre =
-          prefix != null ? prefix : (r == Role.ROLE_USER && !text.isEmpty() ? "Assistant:" : "");
+      // a reply follows user text, and a regenerated one (--rewind without text) is a reply too
+      final boolean reply =
+          r == Role.ROLE_USER
+              && (tokens == null || tokens.isEmpty())
+              && (!text.isEmpty() || rewind != null);
+      final String pre = prefix != null ? prefix : (reply ? "Assistant:" : "");
       events.add(
           event()
               .setGenerate(
