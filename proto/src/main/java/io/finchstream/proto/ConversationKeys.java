@@ -67,19 +67,16 @@ public final class ConversationKeys {
       h ^= k;
     }
     final int tail = 4 * words;
-    switch (length % 4) {
-      case 3:
-        h ^= (data[tail + 2] & 0xff) << 16;
-      // fall through
-      case 2:
-        h ^= (data[tail + 1] & 0xff) << 8;
-      // fall through
-      case 1:
-        h ^= data[tail] & 0xff;
-        h *= m;
-        break;
-      default:
-        break;
+    final int rest = length % 4;
+    if (rest == 3) {
+      h ^= (data[tail + 2] & 0xff) << 16;
+    }
+    if (rest >= 2) {
+      h ^= (data[tail + 1] & 0xff) << 8;
+    }
+    if (rest >= 1) {
+      h ^= data[tail] & 0xff;
+      h *= m;
     }
     h ^= h >>> 13;
     h *= m;
