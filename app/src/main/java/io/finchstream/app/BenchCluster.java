@@ -1,6 +1,7 @@
 package io.finchstream.app;
 
 import com.sun.management.OperatingSystemMXBean;
+import io.finchstream.processors.ConversationPartitioner;
 import io.finchstream.processors.FinchstreamConfig;
 import io.finchstream.processors.FinchstreamService;
 import io.finchstream.processors.LoadedModel;
@@ -61,6 +62,7 @@ final class BenchCluster implements AutoCloseable {
     p.put(ProducerConfig.LINGER_MS_CONFIG, "1");
     p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    p.putAll(ConversationPartitioner.PRODUCER_SETTING);
     producer = new KafkaProducer<>(p);
   }
 

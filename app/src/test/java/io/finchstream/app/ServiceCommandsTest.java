@@ -88,6 +88,24 @@ class ServiceCommandsTest {
       assertThat(send.err())
           .contains("10 prompt + 12 generated tokens")
           .contains("conversation has " + expected);
+      // regenerate the reply: back to the turn after the first message, and the same again
+      final CliRun again =
+          CliRun.of(
+              "send",
+              "--bootstrap-servers",
+              bootstrap,
+              "--conversation",
+              "demo",
+              "--rewind",
+              "1",
+              "--generate",
+              "--max-tokens",
+              "12",
+              "--temperature",
+              "0");
+      assertThat(again.exit()).as(again.err()).isZero();
+      assertThat(again.err()).contains("conversation has " + expected);
+      assertThat(again.out()).isEqualTo(send.out());
 
       final CliRun bad =
           CliRun.of(

@@ -113,7 +113,38 @@ public final class FinchstreamConfig extends AbstractConfig {
 
   public static final String SNAPSHOT_AT_TURN_END_CONFIG = "snapshot.at.turn.end";
   public static final String SNAPSHOT_AT_TURN_END_DOC =
-      "Also take a snapshot when a generation finishes (the end of a turn), once the state is computed.";
+      "Take snapshots at turn checkpoints (message ends; see checkpoint.recent.turns). With false,"
+          + " only snapshot.interval.tokens takes snapshots, and a rewind replays from the nearest"
+          + " one.";
+
+  public static final String CHECKPOINT_RECENT_TURNS_CONFIG = "checkpoint.recent.turns";
+  public static final String CHECKPOINT_RECENT_TURNS_DOC =
+      "Every message end is a checkpoint a conversation can be rewound or forked to; the last this"
+          + " many (4: two exchanges of a chat) always have a snapshot, so going back to one of them"
+          + " replays nothing.";
+
+  public static final String CHECKPOINT_OLDER_SNAPSHOTS_CONFIG = "checkpoint.older.snapshots";
+  public static final String CHECKPOINT_OLDER_SNAPSHOTS_DOC =
+      "Snapshots kept for turns older than the recent ones, at exponentially spaced positions (at"
+          + " most one per distance band [2^j, 2^(j+1)) x checkpoint.spacing.tokens behind the end,"
+          + " j < this). The token log is kept back to the oldest snapshot, so this bounds how far"
+          + " back a conversation can be rewound and what it stores.";
+
+  public static final String CHECKPOINT_SPACING_TOKENS_CONFIG = "checkpoint.spacing.tokens";
+  public static final String CHECKPOINT_SPACING_TOKENS_DOC =
+      "Width of the first distance band of older snapshots (see checkpoint.older.snapshots).";
+
+  public static final String CONVERSATION_IDLE_EXPIRY_MS_CONFIG = "conversation.idle.expiry.ms";
+  public static final String CONVERSATION_IDLE_EXPIRY_MS_DOC =
+      "Delete a conversation that no event has changed for this long (every record, so the"
+          + " changelogs compact it away); 0 keeps conversations until they are deleted. A"
+          + " conversation with a running generation or waiting events is never expired.";
+
+  public static final String SNAPSHOT_PRECISION_CONFIG = "snapshot.precision";
+  public static final String SNAPSHOT_PRECISION_DOC =
+      "Precision of stored snapshots: fp32 (exact: a restored state is bit-identical) or bf16 (the"
+          + " WKV matrices rounded to bfloat16: about half the bytes, but a state restored from a"
+          + " snapshot then differs slightly from one that was never stored).";
 
   public static final String SNAPSHOT_PART_BYTES_CONFIG = "snapshot.part.bytes";
   public static final String SNAPSHOT_PART_BYTES_DOC =
@@ -315,6 +346,41 @@ public final class FinchstreamConfig extends AbstractConfig {
             true,
             Importance.MEDIUM,
             SNAPSHOT_AT_TURN_END_DOC)
+        .define(
+            CHECKPOINT_RECENT_TURNS_CONFIG,
+            ConfigDef.Type.INT,
+            4,
+            Range.between(0, 1024),
+            Importance.MEDIUM,
+            CHECKPOINT_RECENT_TURNS_DOC)
+        .define(
+            CHECKPOINT_OLDER_SNAPSHOTS_CONFIG,
+            ConfigDef.Type.INT,
+            8,
+            Range.between(0, 48),
+            Importance.MEDIUM,
+            CHECKPOINT_OLDER_SNAPSHOTS_DOC)
+        .define(
+            CHECKPOINT_SPACING_TOKENS_CONFIG,
+            ConfigDef.Type.INT,
+            256,
+            Range.between(1, Integer.MAX_VALUE),
+            Importance.LOW,
+            CHECKPOINT_SPACING_TOKENS_DOC)
+        .define(
+            CONVERSATION_IDLE_EXPIRY_MS_CONFIG,
+            ConfigDef.Type.LONG,
+            0L,
+            Range.atLeast(0),
+            Importance.MEDIUM,
+            CONVERSATION_IDLE_EXPIRY_MS_DOC)
+        .define(
+            SNAPSHOT_PRECISION_CONFIG,
+            ConfigDef.Type.STRING,
+            "fp32",
+            ConfigDef.ValidString.in("fp32", "bf16"),
+            Importance.LOW,
+            SNAPSHOT_PRECISION_DOC)
         .define(
             SNAPSHOT_PART_BYTES_CONFIG,
             ConfigDef.Type.INT,

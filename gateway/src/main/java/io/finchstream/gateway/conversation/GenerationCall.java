@@ -369,6 +369,7 @@ public final class GenerationCall {
   }
 
   private void writeCancel() {
+    services.tracker().recordCancel(conversationId, requestId);
     services
         .publisher()
         .publish(context, conversationId, Events.cancel(requestId, sequencer.shown()))

@@ -26,8 +26,14 @@ public sealed interface Command {
   record StartGeneration(Generate request, int[] prefixTokens, SamplingParams params)
       implements Command {}
 
-  /** Copy this conversation's state to the new conversation {@code target}. */
-  record Fork(String target) implements Command {}
+  /**
+   * Copy this conversation to the new conversation {@code target}: all of it ({@code atMessage}
+   * null) or its first {@code atMessage} messages.
+   */
+  record Fork(String target, Long atMessage) implements Command {}
+
+  /** Keep the first {@code toMessage} messages, drop the rest. */
+  record Rewind(long toMessage) implements Command {}
 
   /** Back to the empty state. */
   record Reset() implements Command {}

@@ -137,6 +137,20 @@ public final class ChunkedBlobs {
     return new Blob(first.getVersion(), out);
   }
 
+  /** Deletes the value of {@code (conversation, index)} (every part). */
+  public void delete(final String conversation, final long index) {
+    store.deletePrefix(StoreKey.of(conversation, index));
+  }
+
+  /** Deletes every value of {@code conversation} with index {@code >= fromIndex}. */
+  public void deleteFrom(final String conversation, final long fromIndex) {
+    store
+        .keysInRange(
+            StoreKey.of(conversation, fromIndex, 0),
+            StoreKey.of(conversation, Long.MAX_VALUE, Integer.MAX_VALUE))
+        .forEach(store::delete);
+  }
+
   /** Deletes every value of {@code conversation}. */
   public void deleteAll(final String conversation) {
     store.deletePrefix(StoreKey.prefix(conversation));

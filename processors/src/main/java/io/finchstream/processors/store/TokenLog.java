@@ -155,6 +155,33 @@ public final class TokenLog {
     return newStart;
   }
 
+  /**
+   * Cuts the log at {@code position}: deletes every record that starts at or after it and shortens
+   * the one that straddles it, so the log ends exactly at {@code position} (a rewind).
+   */
+  public void truncateFrom(final String conversation, final long position) {
+    final KeyValue<Bytes, TokenLogRecord> straddling =
+        position == 0
+            ? null
+            : store.last(StoreKey.of(conversation, 0), StoreKey.of(conversation, position - 1));
+    for (final Bytes key :
+        store.keysInRange(
+            StoreKey.of(conversation, position), StoreKey.of(conversation, Long.MAX_VALUE))) {
+      store.delete(key);
+    }
+    if (straddling != null) {
+      final long start = StoreKey.index(straddling.key);
+      final int keep = (int) (position - start);
+      if (keep < straddling.value.getIdsCount()) {
+        store.put(
+            straddling.key,
+            TokenLogRecord.newBuilder()
+                .addAllIds(straddling.value.getIdsList().subList(0, keep))
+                .build());
+      }
+    }
+  }
+
   /** Deletes the whole log of a conversation. */
   public void deleteAll(final String conversation) {
     store.deletePrefix(StoreKey.prefix(conversation));
