@@ -55,7 +55,7 @@ public final class FinchstreamService implements AutoCloseable {
             : null;
     this.streams =
         new KafkaStreams(
-            ConversationTopology.build(model, settings, budget, metrics),
+            ConversationTopology.build(model, settings, budget, metrics, liveTokens()),
             streamsProperties(config));
     this.streams.setUncaughtExceptionHandler(new LoggingExceptionHandler());
     this.streams.setStateListener(
