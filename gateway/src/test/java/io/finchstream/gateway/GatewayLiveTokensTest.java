@@ -218,6 +218,13 @@ class GatewayLiveTokensTest {
                   .getString("finish_reason"))
           .isEqualTo("stop");
       assertThat(next(frames).data()).isEqualTo("[DONE]");
+      final String metrics = gw.registry().scrape();
+      assertThat(metrics)
+          .contains("finchstream_gateway_generation_first_token_seconds_count{api=\"openai\"} 1")
+          .contains("finchstream_gateway_generation_inter_token_seconds_count{api=\"openai\"} 3")
+          .contains("finchstream_gateway_generation_token_delay_seconds_count{api=\"openai\"} 4")
+          .contains("finchstream_gateway_generation_commit_delay_seconds_count{api=\"openai\"} 4")
+          .contains("finchstream_gateway_generation_first_token_seconds_count{api=\"native\"} 0");
     }
   }
 
@@ -245,6 +252,11 @@ class GatewayLiveTokensTest {
       assertThat(processors.shownAtCancel(id))
           .as("the draws the client was shown, which the reply must keep")
           .isEqualTo(8);
+      final String metrics = gw.registry().scrape();
+      assertThat(metrics)
+          .contains("finchstream_gateway_generation_first_token_seconds_count{api=\"websocket\"} 1")
+          .contains(
+              "finchstream_gateway_generation_inter_token_seconds_count{api=\"websocket\"} 7");
       await(ws.close());
       await(client.close());
     }
