@@ -1,10 +1,10 @@
 package io.finchstream.engine.goldfinch;
 
-import io.finchstream.engine.finch.FinchConfig;
-import io.finchstream.engine.finch.TokenShift;
 import io.finchstream.engine.goldfinch.GoldFinchBlocks.GoldBlock;
 import io.finchstream.engine.kernels.AttentionKernels;
 import io.finchstream.engine.kernels.Kernels;
+import io.finchstream.engine.rwkv.Norm;
+import io.finchstream.engine.rwkv.TokenShift;
 import io.finchstream.engine.tensor.Matrix;
 import java.util.Arrays;
 
@@ -105,10 +105,9 @@ final class CacheWriter {
     // k'' = k' + tanh(k' · Ka) · Kb; v'' likewise ("loradapt"); then ln_k, ln_v
     loradapt(s.k, att.time_key_w1(), att.time_key_w2(), s, rows);
     loradapt(s.v, att.time_value_w1(), att.time_value_w2(), s, rows);
+    kernels.layerNorm(keys, s.k, rows, att.ln_k().weight(), att.ln_k().bias(), Norm.LAYER_NORM_EPS);
     kernels.layerNorm(
-        keys, s.k, rows, att.ln_k().weight(), att.ln_k().bias(), FinchConfig.LAYER_NORM_EPS);
-    kernels.layerNorm(
-        values, s.v, rows, att.ln_v().weight(), att.ln_v().bias(), FinchConfig.LAYER_NORM_EPS);
+        values, s.v, rows, att.ln_v().weight(), att.ln_v().bias(), Norm.LAYER_NORM_EPS);
     if (config.ropeTheta() != 0) {
       attention.rope(keys, rows, c, s.positions, config.headSize(), config.ropeTheta());
     }

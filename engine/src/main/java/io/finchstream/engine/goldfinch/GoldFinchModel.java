@@ -5,17 +5,13 @@ import io.finchstream.engine.LanguageModel;
 import io.finchstream.engine.LoadOptions;
 import io.finchstream.engine.ModelInfo;
 import io.finchstream.engine.ModelState;
-import io.finchstream.engine.finch.FinchConfig;
-import io.finchstream.engine.finch.Head;
-import io.finchstream.engine.finch.RowBatcher;
 import io.finchstream.engine.io.Checkpoint;
 import io.finchstream.engine.kernels.AttentionKernels;
 import io.finchstream.engine.kernels.Kernels;
+import io.finchstream.engine.rwkv.ScratchPool;
 import io.finchstream.engine.state.CallChecks;
 import io.finchstream.engine.tensor.Fingerprint;
-import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
  * GoldFinch inference (goldfinch-math §1–§5). Immutable and thread-safe: all conversation state
@@ -47,9 +43,8 @@ public final class GoldFinchModel implements LanguageModel {
   private final AttentionKernels attention;
   private final CacheWriter cacheWriter;
   private final ModelInfo info;
-  private final int maxRows;
   private final int cacheBlock;
-  private final ConcurrentLinkedQueue<GoldFinchScratch> scratchPool = new ConcurrentLinkedQueue<>();
+  private final ScratchPool<GoldFinchScratch> scratchPool;
 
   /**
    * A model over loaded weights.
@@ -73,8 +68,9 @@ public final class GoldFinchModel implements LanguageModel {
     this.kernels = kernels;
     this.attention = attention;
     this.cacheWriter = new CacheWriter(weights, kernels, attention);
-    this.maxRows = maxRowsPerPass;
     this.cacheBlock = cacheBlock;
+    this.scratchPool =
+        new ScratchPool<>(() -> new GoldFinchScratch(weights.config(), maxRowsPerPass));
     this.info = GoldFinchInfo.of(weights, id, format, kernels, attention, cacheBlock);
   }
 
@@ -155,62 +151,24 @@ public final class GoldFinchModel implements LanguageModel {
       throw new EngineException(
           "GoldFinch cache blocks hold an invalid token: " + e.getMessage(), e);
     }
-    final GoldFinchScratch scratch = borrow();
+    final GoldFinchScratch scratch = scratchPool.borrow();
     try {
-      rebuildCache(state, canonical, scratch);
+      scheduler(scratch).rebuildCache(state, canonical.tokens(), canonical.c());
     } finally {
-      scratchPool.add(scratch);
+      scratchPool.release(scratch);
     }
     return state;
-  }
-
-  private void rebuildCache(
-      final GoldFinchState state, final GoldCache.Canonical canonical, final GoldFinchScratch s) {
-    final int r = config().compressed();
-    final int[] tokens = canonical.tokens();
-    final int[] rowTokens = new int[s.rows];
-    RowBatcher.run(
-        new int[] {tokens.length},
-        s.rows,
-        (item, from, start, count, segments, rows) -> {
-          System.arraycopy(tokens, from[0], rowTokens, 0, rows);
-          weights.embed(kernels, rowTokens, 0, rows, s.e);
-          System.arraycopy(canonical.c(), from[0] * r, s.c, 0, rows * r);
-          cacheWriter.append(
-              new Segments(new GoldFinchState[] {state}, new int[] {0}, new int[] {rows}, rows),
-              rowTokens,
-              s);
-        });
   }
 
   @Override
   public void ingest(final List<? extends ModelState> states, final List<int[]> tokens) {
     final GoldFinchState[] ours = checkStates(states);
     final int[][] input = CallChecks.tokenLists(tokens, ours.length, config().vocab());
-    final int[] lengths = new int[input.length];
-    for (int i = 0; i < input.length; i++) {
-      lengths[i] = input[i].length;
-    }
-    final GoldFinchScratch scratch = borrow();
+    final GoldFinchScratch scratch = scratchPool.borrow();
     try {
-      final int[] rowTokens = new int[scratch.rows];
-      RowBatcher.run(
-          lengths,
-          scratch.rows,
-          (item, from, start, count, segments, rows) -> {
-            for (int g = 0; g < segments; g++) {
-              System.arraycopy(input[item[g]], from[g], rowTokens, start[g], count[g]);
-            }
-            new FinchC2Pass(
-                    weights,
-                    kernels,
-                    cacheWriter,
-                    scratch,
-                    segments(ours, item, start, count, segments, rows))
-                .run(rowTokens);
-          });
+      scheduler(scratch).ingest(ours, input);
     } finally {
-      scratchPool.add(scratch);
+      scratchPool.release(scratch);
     }
   }
 
@@ -218,12 +176,11 @@ public final class GoldFinchModel implements LanguageModel {
   public void logits(final List<? extends ModelState> states, final float[][] out) {
     final GoldFinchState[] ours = checkStates(states);
     CallChecks.outputs(out, ours.length, config().vocab(), "logits");
-    final GoldFinchScratch scratch = borrow();
+    final GoldFinchScratch scratch = scratchPool.borrow();
     try {
-      catchUp(ours, scratch);
-      head(ours, out, scratch);
+      scheduler(scratch).logits(ours, out);
     } finally {
-      scratchPool.add(scratch);
+      scratchPool.release(scratch);
     }
   }
 
@@ -236,70 +193,8 @@ public final class GoldFinchModel implements LanguageModel {
     logits(states, out);
   }
 
-  /**
-   * Brings the GOLD part of every state up to its position (§5.2–5.3). A state whose GOLD part lags
-   * by more than the window W = 2G restarts it W tokens before the end: GOLD shift vectors zeroed,
-   * the first block's query shift seeded with LN1(hF) of the token before the window.
-   */
-  private void catchUp(final GoldFinchState[] states, final GoldFinchScratch s) {
-    final int window = config().window();
-    final int c = config().dim();
-    final int[] rows = new int[states.length];
-    for (int i = 0; i < states.length; i++) {
-      final GoldFinchState state = states[i];
-      final long start = Math.max(state.goldPosition, state.position - window);
-      if (start > state.goldPosition) {
-        for (int l = 0; l < config().goldLayers(); l++) {
-          Arrays.fill(state.gold_att_x[l], 0f);
-          Arrays.fill(state.gold_ffn_x[l], 0f);
-        }
-        final var ln1 = weights.gold().get(0).ln1();
-        System.arraycopy(state.boundary(start - 1), 0, s.xx, 0, c);
-        kernels.layerNorm(
-            state.gold_att_x[0], s.xx, 1, ln1.weight(), ln1.bias(), FinchConfig.LAYER_NORM_EPS);
-        state.goldPosition = start;
-      }
-      rows[i] = (int) (state.position - state.goldPosition);
-    }
-    RowBatcher.run(
-        rows,
-        s.rows,
-        (item, from, start, count, segments, total) ->
-            new GoldPass(
-                    weights,
-                    kernels,
-                    attention,
-                    s,
-                    segments(states, item, start, count, segments, total))
-                .run());
-  }
-
-  /** {@code out[i] = head · LN_out(last_x of states[i])}, a batch of rows at a time. */
-  private void head(final GoldFinchState[] states, final float[][] out, final GoldFinchScratch s) {
-    final float[][] lastX = new float[states.length][];
-    for (int i = 0; i < states.length; i++) {
-      lastX[i] = states[i].last_x;
-    }
-    Head.logits(kernels, weights.ln_out(), weights.head(), lastX, out, s.rows, s.xx, s::logits);
-  }
-
-  private static Segments segments(
-      final GoldFinchState[] states,
-      final int[] item,
-      final int[] start,
-      final int[] count,
-      final int segments,
-      final int rows) {
-    final GoldFinchState[] seg = new GoldFinchState[segments];
-    for (int g = 0; g < segments; g++) {
-      seg[g] = states[item[g]];
-    }
-    return new Segments(seg, Arrays.copyOf(start, segments), Arrays.copyOf(count, segments), rows);
-  }
-
-  private GoldFinchScratch borrow() {
-    final GoldFinchScratch pooled = scratchPool.poll();
-    return pooled != null ? pooled : new GoldFinchScratch(config(), maxRows);
+  private GoldFinchScheduler scheduler(final GoldFinchScratch scratch) {
+    return new GoldFinchScheduler(weights, kernels, attention, cacheWriter, scratch);
   }
 
   private GoldFinchState[] checkStates(final List<? extends ModelState> states) {

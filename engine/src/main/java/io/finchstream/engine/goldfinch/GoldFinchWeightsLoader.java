@@ -1,13 +1,13 @@
 package io.finchstream.engine.goldfinch;
 
 import io.finchstream.engine.WeightPrecision;
-import io.finchstream.engine.finch.ChannelMix;
-import io.finchstream.engine.finch.Norm;
-import io.finchstream.engine.finch.WeightReader;
 import io.finchstream.engine.goldfinch.GoldFinchBlocks.FinchC2Block;
 import io.finchstream.engine.goldfinch.GoldFinchBlocks.GoldBlock;
 import io.finchstream.engine.io.Checkpoint;
 import io.finchstream.engine.io.LoadProgress;
+import io.finchstream.engine.rwkv.ChannelMix;
+import io.finchstream.engine.rwkv.Norm;
+import io.finchstream.engine.rwkv.WeightReader;
 import io.finchstream.engine.tensor.Matrix;
 import java.util.ArrayList;
 import java.util.List;
