@@ -10,9 +10,10 @@ package io.finchstream.engine.kernels;
  * head {@code h} at columns {@code [h·N, (h+1)·N)}.
  *
  * <p>Determinism contract (tested): each output element is computed by the same float operations
- * whatever the number of rows in the call and the thread count. {@link #rmsNorm} and {@link #rope}
- * are shared by every implementation; the attention's exponentials and sums are bit-identical
- * across implementations, its dot products agree with {@link ScalarAttentionKernels} to rounding.
+ * whatever the number of rows in the call, the thread count, the implementation and the vector
+ * width. {@link #rmsNorm} and {@link #rope} are shared by every implementation; the attention's dot
+ * products follow {@link LaneSums}, its exponentials and weighted sums are element-wise, so it
+ * gives the same bits as {@link ScalarAttentionKernels} everywhere.
  */
 public interface AttentionKernels {
 
@@ -24,9 +25,15 @@ public interface AttentionKernels {
    */
   static AttentionKernels create(final KernelKind kind, final int threads) {
     final Parallel parallel = new Parallel(threads);
-    return kind.resolve() == KernelKind.VECTOR
-        ? new VectorAttentionKernels(parallel)
-        : new ScalarAttentionKernels(parallel);
+    final KernelKind resolved = kind.resolve();
+    return resolved == KernelKind.SCALAR
+        ? new ScalarAttentionKernels(parallel)
+        : VectorAttentionKernels.create(resolved.width(), parallel);
+  }
+
+  /** The vector attention kernels of that width on {@code threads} threads. */
+  static AttentionKernels vector(final VectorWidth width, final int threads) {
+    return VectorAttentionKernels.create(width, new Parallel(threads));
   }
 
   /**

@@ -1,9 +1,10 @@
 package io.finchstream.engine.kernels;
 
 /**
- * The reference {@link AttentionKernels}: plain loops in the order of the equations, every
- * reduction sequential in index order. {@link VectorAttentionKernels} overrides the attention's hot
- * loops and is tested against this class.
+ * The reference {@link AttentionKernels}: plain loops in the order of the equations; dot products
+ * in the fixed order of {@link LaneSums}, every other sum sequential in index order. {@link
+ * VectorAttentionKernels} overrides the attention's hot loops at each width and is tested against
+ * this class, bit for bit.
  */
 public class ScalarAttentionKernels implements AttentionKernels {
 
@@ -132,11 +133,7 @@ public class ScalarAttentionKernels implements AttentionKernels {
     for (int s = 0; s < count; s++) {
       final float[] k = keys[s / chunk];
       final int kb = (s % chunk) * dim + ho;
-      float dot = 0f;
-      for (int i = 0; i < n; i++) {
-        dot = Math.fma(q[qo + i], k[kb + i], dot);
-      }
-      scores[s] = dot * scale;
+      scores[s] = LaneSums.dot(q, qo, k, kb, n) * scale;
     }
     final float sum = softmaxNumerators(scores, count);
     for (int i = 0; i < n; i++) {

@@ -26,7 +26,14 @@ class TinyFinchTest {
 
   static Stream<Arguments> exactVariants() {
     return Stream.of("tiny-rwkv-6v0-1m-FP32.bin", "tiny-rwkv-6v0-1m-FP16.bin")
-        .flatMap(f -> Stream.of(KernelKind.SCALAR, KernelKind.VECTOR).map(k -> Arguments.of(f, k)));
+        .flatMap(
+            f ->
+                Stream.of(
+                        KernelKind.SCALAR,
+                        KernelKind.VECTOR_128,
+                        KernelKind.VECTOR_256,
+                        KernelKind.VECTOR_512)
+                    .map(k -> Arguments.of(f, k)));
   }
 
   private static FinchModel load(
@@ -144,7 +151,8 @@ class TinyFinchTest {
   }
 
   static Stream<Arguments> quantizedVariants() {
-    return Stream.of(KernelKind.SCALAR, KernelKind.VECTOR)
+    return Stream.of(
+            KernelKind.SCALAR, KernelKind.VECTOR_128, KernelKind.VECTOR_256, KernelKind.VECTOR_512)
         .flatMap(k -> Stream.of(WeightPrecision.values()).map(p -> Arguments.of(k, p)));
   }
 

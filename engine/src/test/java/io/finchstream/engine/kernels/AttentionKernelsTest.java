@@ -3,7 +3,9 @@ package io.finchstream.engine.kernels;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -11,6 +13,20 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 class AttentionKernelsTest {
+
+  /** The scalar kernels (null) and the vector kernels at every width. */
+  private static List<VectorWidth> kinds() {
+    final List<VectorWidth> kinds = new ArrayList<>();
+    kinds.add(null);
+    kinds.addAll(List.of(VectorWidth.values()));
+    return kinds;
+  }
+
+  private static AttentionKernels kernels(final VectorWidth width, final int threads) {
+    return width == null
+        ? AttentionKernels.create(KernelKind.SCALAR, threads)
+        : AttentionKernels.vector(width, threads);
+  }
 
   static Stream<Arguments> shapes() {
     // dim, head size, chunk: head sizes below, at and above the vector width, odd tails
@@ -107,8 +123,8 @@ class AttentionKernelsTest {
     final Case c = randomCase(random, dim, chunk, 37, rows);
     final int[] count = {1, 2, 17, 30, 36, 37};
     final double[] expected = reference(c, rows, dim, n, chunk, count);
-    for (final KernelKind kind : new KernelKind[] {KernelKind.SCALAR, KernelKind.VECTOR}) {
-      final float[] got = run(AttentionKernels.create(kind, 1), c, rows, dim, n, chunk, count);
+    for (final VectorWidth kind : kinds()) {
+      final float[] got = run(kernels(kind, 1), c, rows, dim, n, chunk, count);
       for (int i = 0; i < got.length; i++) {
         assertThat((double) got[i])
             .as("%s element %d", kind, i)
@@ -125,15 +141,14 @@ class AttentionKernelsTest {
     final int rows = 5;
     final Case c = randomCase(random, dim, chunk, 40, rows);
     final int[] count = {40, 3, 22, 39, 1};
-    for (final KernelKind kind : new KernelKind[] {KernelKind.SCALAR, KernelKind.VECTOR}) {
-      final float[] batch = run(AttentionKernels.create(kind, 1), c, rows, dim, n, chunk, count);
-      final float[] threaded = run(AttentionKernels.create(kind, 3), c, rows, dim, n, chunk, count);
+    for (final VectorWidth kind : kinds()) {
+      final float[] batch = run(kernels(kind, 1), c, rows, dim, n, chunk, count);
+      final float[] threaded = run(kernels(kind, 3), c, rows, dim, n, chunk, count);
       assertThat(threaded).isEqualTo(batch);
       for (int t = 0; t < rows; t++) {
         final Case single =
             new Case(Arrays.copyOfRange(c.q(), t * dim, (t + 1) * dim), c.keys(), c.values(), 40);
-        final float[] alone =
-            run(AttentionKernels.create(kind, 1), single, 1, dim, n, chunk, new int[] {count[t]});
+        final float[] alone = run(kernels(kind, 1), single, 1, dim, n, chunk, new int[] {count[t]});
         assertThat(alone).isEqualTo(Arrays.copyOfRange(batch, t * dim, (t + 1) * dim));
       }
     }
@@ -141,17 +156,15 @@ class AttentionKernelsTest {
 
   @ParameterizedTest
   @MethodSource("shapes")
-  void shouldAgreeWithTheScalarTwinToRounding(final int dim, final int n, final int chunk) {
+  void shouldGiveTheScalarTwinsBitsAtEveryWidth(final int dim, final int n, final int chunk) {
     final Random random = new Random(n * 13 + chunk);
     final int rows = 4;
     final Case c = randomCase(random, dim, chunk, 50, rows);
     final int[] count = {50, 9, 25, 48};
-    final float[] scalar =
-        run(AttentionKernels.create(KernelKind.SCALAR, 1), c, rows, dim, n, chunk, count);
-    final float[] vector =
-        run(AttentionKernels.create(KernelKind.VECTOR, 1), c, rows, dim, n, chunk, count);
-    for (int i = 0; i < scalar.length; i++) {
-      assertThat(vector[i]).isCloseTo(scalar[i], within(1e-5f));
+    final float[] scalar = run(kernels(null, 1), c, rows, dim, n, chunk, count);
+    for (final VectorWidth width : VectorWidth.values()) {
+      final float[] vector = run(kernels(width, 1), c, rows, dim, n, chunk, count);
+      assertThat(vector).as("%s", width).containsExactly(scalar);
     }
   }
 
