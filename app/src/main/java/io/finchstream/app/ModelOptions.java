@@ -27,7 +27,8 @@ final class ModelOptions {
       paramLabel = "P",
       defaultValue = "fp32",
       description =
-          "In-memory weight precision: fp32 or bf16 (half the memory and bytes per token). Default: ${DEFAULT-VALUE}.")
+          "In-memory weight precision: fp32, bf16 (half the memory and bytes per token) or int8 (linear layers"
+              + " as Q8_0: about a quarter; read as stored from rwkv.cpp Q8_0 files). Default: ${DEFAULT-VALUE}.")
   WeightPrecision precision;
 
   @Option(

@@ -56,7 +56,7 @@ final class FinchWeightsLoader {
               ChannelMix.read(reader, b + "ffn.", config.dim(), config.ffnDim())));
     }
     final Norm lnOut = reader.norm("ln_out");
-    final Matrix head = reader.matrix("head.weight", config.vocabSize(), c);
+    final Matrix head = reader.unquantizedMatrix("head.weight", config.vocabSize(), c);
     reader.done();
     return new FinchWeights(config, reader.precision(), emb, blocks, lnOut, head, parameters);
   }

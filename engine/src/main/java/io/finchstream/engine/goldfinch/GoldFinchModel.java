@@ -5,6 +5,7 @@ import io.finchstream.engine.LanguageModel;
 import io.finchstream.engine.LoadOptions;
 import io.finchstream.engine.ModelInfo;
 import io.finchstream.engine.ModelState;
+import io.finchstream.engine.StatePrecision;
 import io.finchstream.engine.io.Checkpoint;
 import io.finchstream.engine.kernels.AttentionKernels;
 import io.finchstream.engine.kernels.Kernels;
@@ -44,6 +45,7 @@ public final class GoldFinchModel implements LanguageModel {
   private final CacheWriter cacheWriter;
   private final ModelInfo info;
   private final int cacheBlock;
+  private final StatePrecision cachePrecision;
   private final ScratchPool<GoldFinchScratch> scratchPool;
 
   /**
@@ -52,6 +54,7 @@ public final class GoldFinchModel implements LanguageModel {
    * @param id the weights' fingerprint (64 hex digits), see {@link Fingerprint}
    * @param format checkpoint format shown by {@code inspect}
    * @param cacheBlock cache entries per canonical block
+   * @param cachePrecision precision of the derived keys and values in memory
    */
   public GoldFinchModel(
       final GoldFinchWeights weights,
@@ -60,7 +63,8 @@ public final class GoldFinchModel implements LanguageModel {
       final String id,
       final String format,
       final int maxRowsPerPass,
-      final int cacheBlock) {
+      final int cacheBlock,
+      final StatePrecision cachePrecision) {
     if (cacheBlock < 1) {
       throw new IllegalArgumentException("cache block must be >= 1, got " + cacheBlock);
     }
@@ -69,9 +73,11 @@ public final class GoldFinchModel implements LanguageModel {
     this.attention = attention;
     this.cacheWriter = new CacheWriter(weights, kernels, attention);
     this.cacheBlock = cacheBlock;
+    this.cachePrecision = cachePrecision;
     this.scratchPool =
         new ScratchPool<>(() -> new GoldFinchScratch(weights.config(), maxRowsPerPass));
-    this.info = GoldFinchInfo.of(weights, id, format, kernels, attention, cacheBlock);
+    this.info =
+        GoldFinchInfo.of(weights, id, format, kernels, attention, cacheBlock, cachePrecision);
   }
 
   /**
@@ -101,7 +107,14 @@ public final class GoldFinchModel implements LanguageModel {
     final String id =
         Fingerprint.of(checkpoint, ropeTheta == 0 ? "goldfinch" : "goldfinch-rope" + ropeTheta);
     return new GoldFinchModel(
-        weights, kernels, attention, id, checkpoint.format(), options.maxRowsPerPass(), cacheBlock);
+        weights,
+        kernels,
+        attention,
+        id,
+        checkpoint.format(),
+        options.maxRowsPerPass(),
+        cacheBlock,
+        options.cachePrecision());
   }
 
   /** The weights (read-only). */
@@ -123,12 +136,16 @@ public final class GoldFinchModel implements LanguageModel {
   public GoldFinchState newState() {
     final GoldFinchConfig c = weights.config();
     return new GoldFinchState(
-        c, info.id(), new GoldCache(c.compressed(), c.dim(), c.goldLayers(), cacheBlock));
+        c,
+        info.id(),
+        new GoldCache(
+            c.compressed(), c.dim(), c.headSize(), c.goldLayers(), cacheBlock, cachePrecision));
   }
 
   /**
-   * Rebuilds a state: the recurrent part from its bytes, the cache from its canonical blocks, whose
-   * derived part (kD and every GOLD layer's k, v) is materialized again exactly as on append.
+   * Rebuilds a state: the recurrent part from its bytes, the cache from its canonical blocks. The
+   * derived part (every GOLD layer's keys and values) is rebuilt when attention first needs it, so
+   * restoring costs O(blocks) and ingesting continues at once.
    */
   @Override
   public GoldFinchState restoreState(final byte[] recurrent, final List<byte[]> cacheBlocks) {
@@ -151,12 +168,9 @@ public final class GoldFinchModel implements LanguageModel {
       throw new EngineException(
           "GoldFinch cache blocks hold an invalid token: " + e.getMessage(), e);
     }
-    final GoldFinchScratch scratch = scratchPool.borrow();
-    try {
-      scheduler(scratch).rebuildCache(state, canonical.tokens(), canonical.c());
-    } finally {
-      scratchPool.release(scratch);
-    }
+    state.cache.markDerivedMissing();
+    state.cache.append(
+        canonical.tokens(), 0, canonical.tokens().length, canonical.c(), null, null, null);
     return state;
   }
 

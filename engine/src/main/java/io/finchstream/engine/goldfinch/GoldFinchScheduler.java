@@ -9,9 +9,9 @@ import java.util.Arrays;
 
 /**
  * Cuts one call into passes of at most {@code scratch.rows} token rows ({@link RowBatcher}), as
- * Finch's scheduler does: ingest runs {@link FinchC2Pass}es, logits first bring the GOLD part of
- * each state up to date ({@link GoldPass}es over the window, §5.2–5.3) and then apply the head, and
- * a restored cache is rebuilt from its canonical entries ({@link CacheWriter}).
+ * Finch's scheduler does: ingest runs {@link FinchC2Pass}es; logits first bring the GOLD part of
+ * each state up to date ({@link GoldPass}es over the window, §5.2–5.3, after rebuilding a dropped
+ * or restored cache's keys and values with {@link CacheWriter#rebuild}) and then apply the head.
  */
 final class GoldFinchScheduler {
 
@@ -79,33 +79,16 @@ final class GoldFinchScheduler {
   }
 
   /**
-   * Appends the canonical entries {@code (tokens, c)} to the empty cache of {@code state},
-   * materializing their derived part exactly as ingesting them did.
-   */
-  void rebuildCache(final GoldFinchState state, final int[] tokens, final float[] c) {
-    final int r = weights.config().compressed();
-    final GoldFinchScratch s = scratch;
-    final int[] rowTokens = new int[s.rows];
-    RowBatcher.run(
-        new int[] {tokens.length},
-        s.rows,
-        (item, from, start, count, segments, rows) -> {
-          System.arraycopy(tokens, from[0], rowTokens, 0, rows);
-          weights.embed(kernels, rowTokens, 0, rows, s.e);
-          System.arraycopy(c, from[0] * r, s.c, 0, rows * r);
-          cacheWriter.append(
-              new Segments(new GoldFinchState[] {state}, new int[] {0}, new int[] {rows}, rows),
-              rowTokens,
-              s);
-        });
-  }
-
-  /**
    * Brings the GOLD part of every state up to its position (§5.2–5.3). A state whose GOLD part lags
    * by more than the window W = 2G restarts it W tokens before the end: GOLD shift vectors zeroed,
    * the first block's query shift seeded with LN1(hF) of the token before the window.
    */
   private void catchUp(final GoldFinchState[] states) {
+    for (final GoldFinchState state : states) {
+      if (!state.cache.hasDerived() && state.position > state.goldPosition) {
+        cacheWriter.rebuild(state.cache, scratch); // attention reads every key and value
+      }
+    }
     final GoldFinchConfig config = weights.config();
     final int window = config.window();
     final int c = config.dim();

@@ -1,5 +1,6 @@
 package io.finchstream.engine.goldfinch;
 
+import io.finchstream.engine.StatePrecision;
 import io.finchstream.engine.goldfinch.GoldFinchBlocks.GoldBlock;
 import io.finchstream.engine.kernels.AttentionKernels;
 import io.finchstream.engine.kernels.Kernels;
@@ -95,32 +96,40 @@ final class GoldPass {
       attention.rope(s.r, rows, c, s.positions, config.headSize(), config.ropeTheta());
     }
     // o_h = Σ_{s ≤ p} softmax_s(q_h · k_{s,h} / √N) v_{s,h}
-    final float[][][] keys = new float[rows][][];
-    final float[][][] values = new float[rows][][];
     final int[] count = new int[rows];
-    for (int g = 0; g < seg.count(); g++) {
-      final GoldCache cache = seg.states()[g].cache;
-      final float[][] k = cache.keyChunks(l);
-      final float[][] v = cache.valueChunks(l);
-      for (int i = 0; i < seg.rowCount()[g]; i++) {
-        final int t = seg.rowStart()[g] + i;
-        keys[t] = k;
-        values[t] = v;
-        count[t] = Math.toIntExact(s.positions[t] + 1);
-      }
+    for (int t = 0; t < rows; t++) {
+      count[t] = Math.toIntExact(s.positions[t] + 1);
     }
     final int n = config.headSize();
-    attention.attention(
-        s.y,
-        s.r,
-        rows,
-        c,
-        n,
-        (float) (1.0 / Math.sqrt(n)),
-        keys,
-        values,
-        seg.states()[0].cache.blockSize(),
-        count);
+    final float scale = (float) (1.0 / Math.sqrt(n));
+    final int chunk = seg.states()[0].cache.blockSize();
+    if (seg.states()[0].cache.precision() == StatePrecision.BF16) {
+      final short[][][] keys = new short[rows][][];
+      final short[][][] values = new short[rows][][];
+      for (int g = 0; g < seg.count(); g++) {
+        final GoldCache cache = seg.states()[g].cache;
+        final short[][] k = cache.keyChunksBf16(l);
+        final short[][] v = cache.valueChunksBf16(l);
+        for (int i = 0; i < seg.rowCount()[g]; i++) {
+          keys[seg.rowStart()[g] + i] = k;
+          values[seg.rowStart()[g] + i] = v;
+        }
+      }
+      attention.attention(s.y, s.r, rows, c, n, scale, keys, values, chunk, count);
+    } else {
+      final float[][][] keys = new float[rows][][];
+      final float[][][] values = new float[rows][][];
+      for (int g = 0; g < seg.count(); g++) {
+        final GoldCache cache = seg.states()[g].cache;
+        final float[][] k = cache.keyChunksF32(l);
+        final float[][] v = cache.valueChunksF32(l);
+        for (int i = 0; i < seg.rowCount()[g]; i++) {
+          keys[seg.rowStart()[g] + i] = k;
+          values[seg.rowStart()[g] + i] = v;
+        }
+      }
+      attention.attention(s.y, s.r, rows, c, n, scale, keys, values, chunk, count);
+    }
     kernels.layerNorm(s.y, s.y, rows, att.ln_x().weight(), att.ln_x().bias(), Norm.LAYER_NORM_EPS);
     kernels.matmul(s.out, 0, c, s.y, 0, c, rows, att.output());
     kernels.add(s.x, s.out, rows * c);

@@ -1,10 +1,10 @@
 package io.finchstream.engine.kernels;
 
 /**
- * The one summation order of every reduction in the kernels (the norms' sums, the attention's dot
- * products): {@value #LANES} interleaved partial sums, partial v taking the elements {@code i ≡ v
- * (mod 16)} below {@code n − n % 16} in ascending order, combined by a fixed pairwise tree (partial
- * v += partial v + w, for w = 8, 4, 2, 1), then the last {@code n % 16} elements added in order.
+ * The one summation order of the norms' reductions: {@value #LANES} interleaved partial sums,
+ * partial v taking the elements {@code i ≡ v (mod 16)} below {@code n − n % 16} in ascending order,
+ * combined by a fixed pairwise tree (partial v += partial v + w, for w = 8, 4, 2, 1), then the last
+ * {@code n % 16} elements added in order.
  *
  * <p>16 partials are the lanes of one 512-bit vector, two 256-bit or four 128-bit ones, so every
  * vector width, and the scalar twin, adds the same numbers in the same order: reductions give the
@@ -65,21 +65,5 @@ final class LaneSums {
       squares = Math.fma(d, d, squares);
     }
     return squares;
-  }
-
-  /** {@code Σ a[aOff + i]·b[bOff + i]} for i &lt; n, each product added by one FMA. */
-  static float dot(final float[] a, final int aOff, final float[] b, final int bOff, final int n) {
-    final float[] partial = new float[LANES];
-    final int upper = bound(n);
-    for (int i = 0; i < upper; i += LANES) {
-      for (int v = 0; v < LANES; v++) {
-        partial[v] = Math.fma(a[aOff + i + v], b[bOff + i + v], partial[v]);
-      }
-    }
-    float dot = tree(partial, 0);
-    for (int i = upper; i < n; i++) {
-      dot = Math.fma(a[aOff + i], b[bOff + i], dot);
-    }
-    return dot;
   }
 }

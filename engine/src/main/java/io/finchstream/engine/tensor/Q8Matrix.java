@@ -111,12 +111,19 @@ public final class Q8Matrix extends PanelMatrix {
       amax = Math.max(amax, Math.abs(x[off + j]));
     }
     final float d = amax / 127f;
+    final short stored = Float.floatToFloat16(d);
+    if (!Float.isFinite(Float.float16ToFloat(stored))) {
+      throw new IllegalArgumentException(
+          "weights of magnitude "
+              + amax
+              + " do not fit int8 with an fp16 scale (at most 127 · 65504); load at fp32 or bf16");
+    }
     final float id = d != 0f ? 1f / d : 0f;
     for (int j = 0; j < n; j++) {
       final double v = x[off + j] * id;
       final double r = Math.floor(Math.abs(v) + 0.5); // C roundf: half away from zero
       q[qOff + j * qStride] = (byte) (v < 0 ? -r : r);
     }
-    return Float.floatToFloat16(d);
+    return stored;
   }
 }
