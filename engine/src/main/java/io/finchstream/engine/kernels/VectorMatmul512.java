@@ -56,6 +56,12 @@ final class VectorMatmul512 {
 
   private static final boolean SPLIT_BYTES = B.length() > LANES;
 
+  static {
+    if (SPLIT_BYTES && B.length() != 2 * LANES) {
+      throw new AssertionError("an int8 load feeds one or two vectors");
+    }
+  }
+
   /** fp16 scales: LANES per load, widened to ints of the float shape. */
   private static final VectorSpecies<Short> H =
       VectorSpecies.of(short.class, VectorShape.forBitSize(LANES * Short.SIZE));
@@ -120,6 +126,10 @@ final class VectorMatmul512 {
       final Matrix w,
       final int p0,
       final int p1) {
+    if (w instanceof Q8Matrix q8) {
+      q8Panels(y, yOff, yStride, x, xOff, xStride, rows, q8, p0, p1);
+      return;
+    }
     final float[] buffer = TILE_BUFFER.get();
     final int in = w.cols();
     for (int p = p0; p < p1; p++) {
@@ -157,17 +167,7 @@ final class VectorMatmul512 {
               put(buffer, 1, y, yOff + t * yStride + first, yStride, w.rows() - first, tile);
             }
           }
-          case Q8Matrix q8 -> {
-            final int sb = PanelLayout.scaleIndex(p, 0, 0, in);
-            for (; t + 4 <= rows; t += 4) {
-              tile4Q8(x, xOff + t * xStride, xStride, q8, base, sb, r0, r1, r2, r3, in, buffer);
-              put(buffer, 4, y, yOff + t * yStride + first, yStride, w.rows() - first, tile);
-            }
-            for (; t < rows; t++) {
-              tile1Q8(x, xOff + t * xStride, q8, base, sb, r0, r1, r2, r3, in, buffer);
-              put(buffer, 1, y, yOff + t * yStride + first, yStride, w.rows() - first, tile);
-            }
-          }
+          case Q8Matrix q8 -> throw new IllegalStateException("int8 panels run in q8Panels");
         }
       }
     }
@@ -369,12 +369,101 @@ final class VectorMatmul512 {
     store(a0, a1, a2, a3, out, 0);
   }
 
-  // ---- int8 weights: quants like float32 (one byte per row), a scale per row and block of 32
+  // ---- int8 weights: quants like float32 (one byte per row, rows in order), a scale per row and
+  // block of 32. A tile is 4·LANES consecutive rows of a panel.
 
-  // LANES quants q[at ..] (part 0), or the next LANES after them (part 1, when one byte load feeds
-  // two accumulators: at 4 lanes rows r2 = r0 + 4 and r3 = r1 + 4), as floats, exactly.
-  private static FloatVector quants(final byte[] q, final int at, final int part) {
-    return (FloatVector) ByteVector.fromArray(B, q, at).convertShape(VectorOperators.B2F, F, part);
+  /** Per thread: the int8 path's accumulators, one block of widened quants, its scales. */
+  private static final class Q8Scratch {
+    float[] acc = new float[4 * PANEL]; // [rows][PANEL]
+    final float[] quants = new float[Q8Matrix.BLOCK * PANEL]; // [column][PANEL], exact
+    final float[] chains = new float[4 * TILE]; // a tile's block sums, [row][TILE]
+    float[] scales = new float[PANEL]; // [block][PANEL], exact
+
+    float[] acc(final int rows) {
+      if (acc.length < rows * PANEL) {
+        acc = new float[rows * PANEL];
+      }
+      return acc;
+    }
+
+    float[] scales(final int blocks) {
+      if (scales.length < blocks * PANEL) {
+        scales = new float[blocks * PANEL];
+      }
+      return scales;
+    }
+  }
+
+  private static final ThreadLocal<Q8Scratch> Q8_SCRATCH = ThreadLocal.withInitial(Q8Scratch::new);
+
+  // Weight panels [p0, p1) of an int8 matrix. One or a few rows of X (decode): tiles stream the
+  // quants and widen them in registers. More rows (prefill, batches): each block of a panel is
+  // widened once into the scratch, and every group of 4 rows runs the float tile over it.
+  private static void q8Panels(
+      final float[] y,
+      final int yOff,
+      final int yStride,
+      final float[] x,
+      final int xOff,
+      final int xStride,
+      final int rows,
+      final Q8Matrix w,
+      final int p0,
+      final int p1) {
+    final Q8Scratch scratch = Q8_SCRATCH.get();
+    final float[] buffer = TILE_BUFFER.get();
+    final int in = w.cols();
+    final int blocks = w.blocks();
+    final float[] scales = scratch.scales(blocks);
+    for (int p = p0; p < p1; p++) {
+      final int first = p * PANEL;
+      final int valid = Math.min(PANEL, w.rows() - first);
+      final int base = PanelLayout.panelBase(p, in);
+      final short[] d = w.scales();
+      for (int at = PanelLayout.scaleIndex(p, 0, 0, in), r = 0; r < blocks * PANEL; r += LANES) {
+        scales(d, at + r).intoArray(scales, r);
+      }
+      if (rows < 4) {
+        for (int r0 = 0; r0 < valid; r0 += TILE) {
+          for (int t = 0; t < rows; t++) {
+            tile1Q8(x, xOff + t * xStride, w.quants(), scales, base + r0, r0, in, buffer);
+            System.arraycopy(
+                buffer, 0, y, yOff + t * yStride + first + r0, Math.min(TILE, valid - r0));
+          }
+        }
+        continue;
+      }
+      final float[] acc = scratch.acc(rows);
+      Arrays.fill(acc, 0, rows * PANEL, 0f);
+      for (int b0 = 0, di = 0; b0 < in; b0 += Q8Matrix.BLOCK, di += PANEL) {
+        final int n = Math.min(Q8Matrix.BLOCK, in - b0);
+        widenBlock(w.quants(), base + b0 * PANEL, n, scratch.quants);
+        for (int r0 = 0; r0 < valid; r0 += TILE) {
+          int t = 0;
+          for (; t + 4 <= rows; t += 4) {
+            tile4Block(x, xOff + t * xStride + b0, xStride, n, scratch.quants, r0, scratch.chains);
+            addChains(scratch.chains, 4, scales, di + r0, acc, t * PANEL + r0);
+          }
+          for (; t < rows; t++) {
+            tile1Block(x, xOff + t * xStride + b0, n, scratch.quants, r0, scratch.chains);
+            addChains(scratch.chains, 1, scales, di + r0, acc, t * PANEL + r0);
+          }
+        }
+      }
+      for (int t = 0; t < rows; t++) {
+        System.arraycopy(acc, t * PANEL, y, yOff + t * yStride + first, valid);
+      }
+    }
+  }
+
+  // LANES quants q[at ..] as floats, exactly.
+  private static FloatVector quants0(final byte[] q, final int at) {
+    return (FloatVector) ByteVector.fromArray(B, q, at).convertShape(VectorOperators.B2F, F, 0);
+  }
+
+  // The LANES quants after those (q[at + LANES ..]) when one byte load feeds two vectors.
+  private static FloatVector quants1(final byte[] q, final int at) {
+    return (FloatVector) ByteVector.fromArray(B, q, at).convertShape(VectorOperators.B2F, F, 1);
   }
 
   // LANES fp16 scales d[at ..] as floats, exactly: the fp16 exponent and mantissa moved into a
@@ -392,138 +481,143 @@ final class VectorMatmul512 {
         .reinterpretAsFloats();
   }
 
-  // 1 row of X × one int8 tile → buffer[0 ..]: per block the four chains over the quants, then
+  // 1 row of X × one int8 tile (panel rows at q[qb + i·PANEL ..][TILE], the panel's scales widened
+  // in d[block·PANEL + db ..]) → buffer[0 ..]: per block the four chains over the quants, then
   // acc = fma(s, d, acc).
   private static void tile1Q8(
       final float[] x,
       final int x0,
-      final Q8Matrix w,
-      final int base,
-      final int sb,
-      final int r0,
-      final int r1,
-      final int r2,
-      final int r3,
+      final byte[] q,
+      final float[] d,
+      final int qb,
+      final int db,
       final int in,
       final float[] out) {
-    final byte[] q = w.quants();
-    final short[] d = w.scales();
     FloatVector a0 = FloatVector.zero(F);
     FloatVector a1 = a0, a2 = a0, a3 = a0;
-    for (int b0 = 0, di = sb; b0 < in; b0 += Q8Matrix.BLOCK, di += PANEL) {
+    for (int b0 = 0, di = db; b0 < in; b0 += Q8Matrix.BLOCK, di += PANEL) {
       final int end = Math.min(in, b0 + Q8Matrix.BLOCK);
       FloatVector s0 = FloatVector.zero(F);
       FloatVector s1 = s0, s2 = s0, s3 = s0;
-      for (int i = b0, qi = base + b0 * PANEL; i < end; i++, qi += PANEL) {
+      for (int i = b0, qi = qb + b0 * PANEL; i < end; i++, qi += PANEL) {
         final FloatVector a = FloatVector.broadcast(F, x[x0 + i]);
         if (SPLIT_BYTES) {
-          s0 = a.fma(quants(q, qi + r0, 0), s0);
-          s1 = a.fma(quants(q, qi + r1, 0), s1);
-          s2 = a.fma(quants(q, qi + r0, 1), s2);
-          s3 = a.fma(quants(q, qi + r1, 1), s3);
+          s0 = a.fma(quants0(q, qi), s0);
+          s1 = a.fma(quants1(q, qi), s1);
+          s2 = a.fma(quants0(q, qi + 2 * LANES), s2);
+          s3 = a.fma(quants1(q, qi + 2 * LANES), s3);
         } else {
-          s0 = a.fma(quants(q, qi + r0, 0), s0);
-          s1 = a.fma(quants(q, qi + r1, 0), s1);
-          s2 = a.fma(quants(q, qi + r2, 0), s2);
-          s3 = a.fma(quants(q, qi + r3, 0), s3);
+          s0 = a.fma(quants0(q, qi), s0);
+          s1 = a.fma(quants0(q, qi + LANES), s1);
+          s2 = a.fma(quants0(q, qi + 2 * LANES), s2);
+          s3 = a.fma(quants0(q, qi + 3 * LANES), s3);
         }
       }
-      a0 = s0.fma(scales(d, di + r0), a0);
-      a1 = s1.fma(scales(d, di + r1), a1);
-      a2 = s2.fma(scales(d, di + r2), a2);
-      a3 = s3.fma(scales(d, di + r3), a3);
+      a0 = s0.fma(FloatVector.fromArray(F, d, di), a0);
+      a1 = s1.fma(FloatVector.fromArray(F, d, di + LANES), a1);
+      a2 = s2.fma(FloatVector.fromArray(F, d, di + 2 * LANES), a2);
+      a3 = s3.fma(FloatVector.fromArray(F, d, di + 3 * LANES), a3);
     }
     store(a0, a1, a2, a3, out, 0);
   }
 
-  // 4 rows of X × one int8 tile → buffer[r·TILE ..]: the 16 block chains in registers, the 16
-  // accumulators in the buffer (updated once per block).
-  private static void tile4Q8(
-      final float[] x,
-      final int x0,
-      final int xs,
-      final Q8Matrix w,
-      final int base,
-      final int sb,
-      final int r0,
-      final int r1,
-      final int r2,
-      final int r3,
-      final int in,
-      final float[] out) {
-    final byte[] q = w.quants();
-    final short[] d = w.scales();
-    Arrays.fill(out, 0, 4 * TILE, 0f);
-    for (int b0 = 0, di = sb; b0 < in; b0 += Q8Matrix.BLOCK, di += PANEL) {
-      final int end = Math.min(in, b0 + Q8Matrix.BLOCK);
-      FloatVector s00 = FloatVector.zero(F);
-      FloatVector s01 = s00, s02 = s00, s03 = s00;
-      FloatVector s10 = s00, s11 = s00, s12 = s00, s13 = s00;
-      FloatVector s20 = s00, s21 = s00, s22 = s00, s23 = s00;
-      FloatVector s30 = s00, s31 = s00, s32 = s00, s33 = s00;
-      for (int i = b0, qi = base + b0 * PANEL; i < end; i++, qi += PANEL) {
-        final FloatVector b0v;
-        final FloatVector b1v;
-        final FloatVector b2v;
-        final FloatVector b3v;
+  // The n ≤ 32 columns of a panel's block (quants q[qb + i·PANEL ..][PANEL]) as floats, exactly,
+  // into out[i·PANEL ..].
+  private static void widenBlock(final byte[] q, final int qb, final int n, final float[] out) {
+    for (int i = 0; i < n; i++) {
+      final int qi = qb + i * PANEL;
+      for (int r = 0; r < PANEL; r += B.length()) {
+        quants0(q, qi + r).intoArray(out, i * PANEL + r);
         if (SPLIT_BYTES) {
-          b0v = quants(q, qi + r0, 0);
-          b1v = quants(q, qi + r1, 0);
-          b2v = quants(q, qi + r0, 1);
-          b3v = quants(q, qi + r1, 1);
-        } else {
-          b0v = quants(q, qi + r0, 0);
-          b1v = quants(q, qi + r1, 0);
-          b2v = quants(q, qi + r2, 0);
-          b3v = quants(q, qi + r3, 0);
+          quants1(q, qi + r).intoArray(out, i * PANEL + r + LANES);
         }
-        FloatVector a = FloatVector.broadcast(F, x[x0 + i]);
-        s00 = a.fma(b0v, s00);
-        s01 = a.fma(b1v, s01);
-        s02 = a.fma(b2v, s02);
-        s03 = a.fma(b3v, s03);
-        a = FloatVector.broadcast(F, x[x0 + xs + i]);
-        s10 = a.fma(b0v, s10);
-        s11 = a.fma(b1v, s11);
-        s12 = a.fma(b2v, s12);
-        s13 = a.fma(b3v, s13);
-        a = FloatVector.broadcast(F, x[x0 + 2 * xs + i]);
-        s20 = a.fma(b0v, s20);
-        s21 = a.fma(b1v, s21);
-        s22 = a.fma(b2v, s22);
-        s23 = a.fma(b3v, s23);
-        a = FloatVector.broadcast(F, x[x0 + 3 * xs + i]);
-        s30 = a.fma(b0v, s30);
-        s31 = a.fma(b1v, s31);
-        s32 = a.fma(b2v, s32);
-        s33 = a.fma(b3v, s33);
       }
-      final FloatVector d0 = scales(d, di + r0);
-      final FloatVector d1 = scales(d, di + r1);
-      final FloatVector d2 = scales(d, di + r2);
-      final FloatVector d3 = scales(d, di + r3);
-      addBlock(s00, s01, s02, s03, d0, d1, d2, d3, out, 0);
-      addBlock(s10, s11, s12, s13, d0, d1, d2, d3, out, TILE);
-      addBlock(s20, s21, s22, s23, d0, d1, d2, d3, out, 2 * TILE);
-      addBlock(s30, s31, s32, s33, d0, d1, d2, d3, out, 3 * TILE);
     }
   }
 
-  // acc_j = fma(s_j, d_j, acc_j) for the row's four accumulators at out[at + j·LANES].
-  private static void addBlock(
-      final FloatVector s0,
-      final FloatVector s1,
-      final FloatVector s2,
-      final FloatVector s3,
-      final FloatVector d0,
-      final FloatVector d1,
-      final FloatVector d2,
-      final FloatVector d3,
-      final float[] out,
+  // 4 rows of X (x0 + r·xs, the block's first column) × the widened block's tile at panel rows
+  // r0 .. r0 + TILE: 16 chains over the block's n columns → chains[r·TILE ..].
+  private static void tile4Block(
+      final float[] x,
+      final int x0,
+      final int xs,
+      final int n,
+      final float[] w,
+      final int r0,
+      final float[] chains) {
+    FloatVector s00 = FloatVector.zero(F);
+    FloatVector s01 = s00, s02 = s00, s03 = s00;
+    FloatVector s10 = s00, s11 = s00, s12 = s00, s13 = s00;
+    FloatVector s20 = s00, s21 = s00, s22 = s00, s23 = s00;
+    FloatVector s30 = s00, s31 = s00, s32 = s00, s33 = s00;
+    for (int i = 0, wi = r0; i < n; i++, wi += PANEL) {
+      final FloatVector b0 = FloatVector.fromArray(F, w, wi);
+      final FloatVector b1 = FloatVector.fromArray(F, w, wi + LANES);
+      final FloatVector b2 = FloatVector.fromArray(F, w, wi + 2 * LANES);
+      final FloatVector b3 = FloatVector.fromArray(F, w, wi + 3 * LANES);
+      FloatVector a = FloatVector.broadcast(F, x[x0 + i]);
+      s00 = a.fma(b0, s00);
+      s01 = a.fma(b1, s01);
+      s02 = a.fma(b2, s02);
+      s03 = a.fma(b3, s03);
+      a = FloatVector.broadcast(F, x[x0 + xs + i]);
+      s10 = a.fma(b0, s10);
+      s11 = a.fma(b1, s11);
+      s12 = a.fma(b2, s12);
+      s13 = a.fma(b3, s13);
+      a = FloatVector.broadcast(F, x[x0 + 2 * xs + i]);
+      s20 = a.fma(b0, s20);
+      s21 = a.fma(b1, s21);
+      s22 = a.fma(b2, s22);
+      s23 = a.fma(b3, s23);
+      a = FloatVector.broadcast(F, x[x0 + 3 * xs + i]);
+      s30 = a.fma(b0, s30);
+      s31 = a.fma(b1, s31);
+      s32 = a.fma(b2, s32);
+      s33 = a.fma(b3, s33);
+    }
+    store(s00, s01, s02, s03, chains, 0);
+    store(s10, s11, s12, s13, chains, TILE);
+    store(s20, s21, s22, s23, chains, 2 * TILE);
+    store(s30, s31, s32, s33, chains, 3 * TILE);
+  }
+
+  // 1 row of X × the widened block's tile at r0: 4 chains → chains[0 ..].
+  private static void tile1Block(
+      final float[] x,
+      final int x0,
+      final int n,
+      final float[] w,
+      final int r0,
+      final float[] chains) {
+    FloatVector s0 = FloatVector.zero(F);
+    FloatVector s1 = s0, s2 = s0, s3 = s0;
+    for (int i = 0, wi = r0; i < n; i++, wi += PANEL) {
+      final FloatVector a = FloatVector.broadcast(F, x[x0 + i]);
+      s0 = a.fma(FloatVector.fromArray(F, w, wi), s0);
+      s1 = a.fma(FloatVector.fromArray(F, w, wi + LANES), s1);
+      s2 = a.fma(FloatVector.fromArray(F, w, wi + 2 * LANES), s2);
+      s3 = a.fma(FloatVector.fromArray(F, w, wi + 3 * LANES), s3);
+    }
+    store(s0, s1, s2, s3, chains, 0);
+  }
+
+  // acc[at + r·PANEL + k] = fma(chains[r·TILE + k], d[di + k], acc[...]) for the n rows' TILE
+  // outputs: each row's block sums added with the block's scales.
+  private static void addChains(
+      final float[] chains,
+      final int n,
+      final float[] d,
+      final int di,
+      final float[] acc,
       final int at) {
-    s0.fma(d0, FloatVector.fromArray(F, out, at)).intoArray(out, at);
-    s1.fma(d1, FloatVector.fromArray(F, out, at + LANES)).intoArray(out, at + LANES);
-    s2.fma(d2, FloatVector.fromArray(F, out, at + 2 * LANES)).intoArray(out, at + 2 * LANES);
-    s3.fma(d3, FloatVector.fromArray(F, out, at + 3 * LANES)).intoArray(out, at + 3 * LANES);
+    for (int r = 0; r < n; r++) {
+      for (int k = 0; k < TILE; k += LANES) {
+        final int a = at + r * PANEL + k;
+        FloatVector.fromArray(F, chains, r * TILE + k)
+            .fma(FloatVector.fromArray(F, d, di + k), FloatVector.fromArray(F, acc, a))
+            .intoArray(acc, a);
+      }
+    }
   }
 }
