@@ -1,5 +1,6 @@
 package io.finchstream.engine.kernels;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -9,12 +10,15 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * {@link VectorAttentionKernels} at 512 bits. The scores run over positions in lanes (the keys are
- * channel-major, so a load holds one channel of consecutive positions, and each lane is one
- * position's FMA chain over the channels), the softmax exponentials over positions in lanes with
- * {@link #exp(FloatVector)}, the bit-identical twin of {@link FastExp}, and the weighted sum of
- * values over channels in lanes (each lane one channel's FMA chain over the positions). bf16 caches
- * are widened in registers.
+ * {@link VectorAttentionKernels} at 512 bits. The scores run over positions in lanes: the keys are
+ * channel-major, so the kernel streams a chunk's keys channel by channel, each load one channel of
+ * consecutive positions, and each lane of the scores one position's FMA chain over the channels.
+ * The softmax exponentials run over positions in lanes ({@link #exp(float[], int, int, boolean,
+ * float)}, the bit-identical twin of {@link FastExp}); the weighted sum of values streams the
+ * positions in order, channels in lanes (each lane one channel's FMA chain over the positions). The
+ * chains' running sums live in the score and output arrays (L1-resident), which keeps every loop
+ * small enough for C2 to compile all of its vector operations. bf16 caches are widened in
+ * registers.
  *
  * <p>The build generates the 256- and 128-bit kernels from this file by replacing the number of its
  * width, which it names only through that number (see {@link VectorKernels512}).
@@ -68,146 +72,93 @@ final class VectorAttentionKernels512 extends VectorAttentionKernels {
       final int chunk,
       final int count,
       final float[] scores) {
-    // scores: positions in lanes, one FMA chain over the channels per position
     for (int j = 0, first = 0; first < count; j++, first += chunk) {
       final float[] k = keys[j];
-      final int cap = k.length / dim;
-      final int filled = Math.min(chunk, count - first);
-      final int kb = h * n * cap;
-      int p = 0;
-      for (; p + 4 * LANES <= filled; p += 4 * LANES) {
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = a0, a2 = a0, a3 = a0;
-        for (int i = 0, ki = kb + p; i < n; i++, ki += cap) {
-          final FloatVector qi = FloatVector.broadcast(F, q[qo + i]);
-          a0 = qi.fma(load(k, ki), a0);
-          a1 = qi.fma(load(k, ki + LANES), a1);
-          a2 = qi.fma(load(k, ki + 2 * LANES), a2);
-          a3 = qi.fma(load(k, ki + 3 * LANES), a3);
-        }
-        a0.mul(scale).intoArray(scores, first + p);
-        a1.mul(scale).intoArray(scores, first + p + LANES);
-        a2.mul(scale).intoArray(scores, first + p + 2 * LANES);
-        a3.mul(scale).intoArray(scores, first + p + 3 * LANES);
-      }
-      for (; p + LANES <= filled; p += LANES) {
-        FloatVector a0 = FloatVector.zero(F);
-        for (int i = 0, ki = kb + p; i < n; i++, ki += cap) {
-          a0 = FloatVector.broadcast(F, q[qo + i]).fma(load(k, ki), a0);
-        }
-        a0.mul(scale).intoArray(scores, first + p);
-      }
-      for (; p < filled; p++) {
-        float dot = 0f;
-        for (int i = 0, ki = kb + p; i < n; i++, ki += cap) {
-          dot = Math.fma(q[qo + i], scalar(k, ki), dot);
-        }
-        scores[first + p] = dot * scale;
-      }
+      scoresF32(
+          q,
+          qo,
+          n,
+          scale,
+          k,
+          h * n * (k.length / dim),
+          k.length / dim,
+          scores,
+          first,
+          Math.min(chunk, count - first));
     }
     final float sum = softmaxNumerators(scores, count);
-    // out: channels in lanes, one FMA chain over the positions per channel
-    int i0 = 0;
-    for (; i0 + 8 * LANES <= n; i0 += 8 * LANES) {
-      values8(out, qo + i0, h, dim, n, i0, values, chunk, count, scores, sum);
+    Arrays.fill(out, qo, qo + n, 0f);
+    for (int j = 0, first = 0; first < count; j++, first += chunk) {
+      final float[] v = values[j];
+      weighF32(
+          out, qo, n, v, h * (v.length / dim) * n, scores, first, Math.min(chunk, count - first));
     }
-    for (; i0 + 4 * LANES <= n; i0 += 4 * LANES) {
-      values4(out, qo + i0, h, dim, n, i0, values, chunk, count, scores, sum);
+    final int whole = F.loopBound(n);
+    for (int i = 0; i < whole; i += LANES) {
+      FloatVector.fromArray(F, out, qo + i).div(sum).intoArray(out, qo + i);
     }
-    for (; i0 + LANES <= n; i0 += LANES) {
-      FloatVector o = FloatVector.zero(F);
-      for (int j = 0, first = 0; first < count; j++, first += chunk) {
-        final float[] v = values[j];
-        final int cap = v.length / dim;
-        for (int p = 0, vi = h * cap * n + i0; p < Math.min(chunk, count - first); p++, vi += n) {
-          o = load(v, vi).fma(FloatVector.broadcast(F, scores[first + p]), o);
-        }
-      }
-      o.div(sum).intoArray(out, qo + i0);
-    }
-    for (; i0 < n; i0++) {
-      float o = 0f;
-      for (int j = 0, first = 0; first < count; j++, first += chunk) {
-        final float[] v = values[j];
-        final int cap = v.length / dim;
-        for (int p = 0, vi = h * cap * n + i0; p < Math.min(chunk, count - first); p++, vi += n) {
-          o = Math.fma(scores[first + p], scalar(v, vi), o);
-        }
-      }
-      out[qo + i0] = o / sum;
+    for (int i = whole; i < n; i++) {
+      out[qo + i] /= sum;
     }
   }
 
-  // Channels [i0, i0 + 4·LANES) of one head's output: four chains over the positions.
-  private static void values4(
-      final float[] out,
-      final int at,
-      final int h,
-      final int dim,
+  // scores[at + p] = scale · Σ_i q[qo + i]·k[kb + i·cap + p] for the chunk's `filled` positions:
+  // channel by channel over every position (one sequential stream of the chunk's keys), each
+  // position's sum one FMA chain over the channels, kept in scores.
+  private static void scoresF32(
+      final float[] q,
+      final int qo,
       final int n,
-      final int i0,
-      final float[][] values,
-      final int chunk,
-      final int count,
+      final float scale,
+      final float[] k,
+      final int kb,
+      final int cap,
       final float[] scores,
-      final float sum) {
-    FloatVector o0 = FloatVector.zero(F);
-    FloatVector o1 = o0, o2 = o0, o3 = o0;
-    for (int j = 0, first = 0; first < count; j++, first += chunk) {
-      final float[] v = values[j];
-      final int cap = v.length / dim;
-      for (int p = 0, vi = h * cap * n + i0; p < Math.min(chunk, count - first); p++, vi += n) {
-        final FloatVector ps = FloatVector.broadcast(F, scores[first + p]);
-        o0 = load(v, vi).fma(ps, o0);
-        o1 = load(v, vi + LANES).fma(ps, o1);
-        o2 = load(v, vi + 2 * LANES).fma(ps, o2);
-        o3 = load(v, vi + 3 * LANES).fma(ps, o3);
+      final int at,
+      final int filled) {
+    Arrays.fill(scores, at, at + filled, 0f);
+    final int whole = F.loopBound(filled);
+    for (int i = 0, row = kb; i < n; i++, row += cap) {
+      final float qi = q[qo + i];
+      final FloatVector qv = FloatVector.broadcast(F, qi);
+      for (int p = 0; p < whole; p += LANES) {
+        qv.fma(load(k, row + p), FloatVector.fromArray(F, scores, at + p))
+            .intoArray(scores, at + p);
+      }
+      for (int p = whole; p < filled; p++) {
+        scores[at + p] = Math.fma(qi, scalar(k, row + p), scores[at + p]);
       }
     }
-    o0.div(sum).intoArray(out, at);
-    o1.div(sum).intoArray(out, at + LANES);
-    o2.div(sum).intoArray(out, at + 2 * LANES);
-    o3.div(sum).intoArray(out, at + 3 * LANES);
+    for (int p = 0; p < whole; p += LANES) {
+      FloatVector.fromArray(F, scores, at + p).mul(scale).intoArray(scores, at + p);
+    }
+    for (int p = whole; p < filled; p++) {
+      scores[at + p] *= scale;
+    }
   }
 
-  // Channels [i0, i0 + 8·LANES) of one head's output: eight chains over the positions.
-  private static void values8(
+  // out[qo + i] += p_s · v[vb + s·n + i] for the chunk's positions s in order: per position one
+  // stream of its n values, each output channel one FMA chain over the positions.
+  private static void weighF32(
       final float[] out,
-      final int at,
-      final int h,
-      final int dim,
+      final int qo,
       final int n,
-      final int i0,
-      final float[][] values,
-      final int chunk,
-      final int count,
+      final float[] v,
+      final int vb,
       final float[] scores,
-      final float sum) {
-    FloatVector o0 = FloatVector.zero(F);
-    FloatVector o1 = o0, o2 = o0, o3 = o0, o4 = o0, o5 = o0, o6 = o0, o7 = o0;
-    for (int j = 0, first = 0; first < count; j++, first += chunk) {
-      final float[] v = values[j];
-      final int cap = v.length / dim;
-      for (int p = 0, vi = h * cap * n + i0; p < Math.min(chunk, count - first); p++, vi += n) {
-        final FloatVector ps = FloatVector.broadcast(F, scores[first + p]);
-        o0 = load(v, vi).fma(ps, o0);
-        o1 = load(v, vi + LANES).fma(ps, o1);
-        o2 = load(v, vi + 2 * LANES).fma(ps, o2);
-        o3 = load(v, vi + 3 * LANES).fma(ps, o3);
-        o4 = load(v, vi + 4 * LANES).fma(ps, o4);
-        o5 = load(v, vi + 5 * LANES).fma(ps, o5);
-        o6 = load(v, vi + 6 * LANES).fma(ps, o6);
-        o7 = load(v, vi + 7 * LANES).fma(ps, o7);
+      final int at,
+      final int filled) {
+    final int whole = F.loopBound(n);
+    for (int p = 0, row = vb; p < filled; p++, row += n) {
+      final float ps = scores[at + p];
+      final FloatVector pv = FloatVector.broadcast(F, ps);
+      for (int i = 0; i < whole; i += LANES) {
+        load(v, row + i).fma(pv, FloatVector.fromArray(F, out, qo + i)).intoArray(out, qo + i);
+      }
+      for (int i = whole; i < n; i++) {
+        out[qo + i] = Math.fma(ps, scalar(v, row + i), out[qo + i]);
       }
     }
-    o0.div(sum).intoArray(out, at);
-    o1.div(sum).intoArray(out, at + LANES);
-    o2.div(sum).intoArray(out, at + 2 * LANES);
-    o3.div(sum).intoArray(out, at + 3 * LANES);
-    o4.div(sum).intoArray(out, at + 4 * LANES);
-    o5.div(sum).intoArray(out, at + 5 * LANES);
-    o6.div(sum).intoArray(out, at + 6 * LANES);
-    o7.div(sum).intoArray(out, at + 7 * LANES);
   }
 
   @Override
@@ -224,185 +175,135 @@ final class VectorAttentionKernels512 extends VectorAttentionKernels {
       final int chunk,
       final int count,
       final float[] scores) {
-    // scores: positions in lanes, one FMA chain over the channels per position
     for (int j = 0, first = 0; first < count; j++, first += chunk) {
       final short[] k = keys[j];
-      final int cap = k.length / dim;
-      final int filled = Math.min(chunk, count - first);
-      final int kb = h * n * cap;
-      int p = 0;
-      for (; p + 4 * LANES <= filled; p += 4 * LANES) {
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = a0, a2 = a0, a3 = a0;
-        for (int i = 0, ki = kb + p; i < n; i++, ki += cap) {
-          final FloatVector qi = FloatVector.broadcast(F, q[qo + i]);
-          a0 = qi.fma(load(k, ki), a0);
-          a1 = qi.fma(load(k, ki + LANES), a1);
-          a2 = qi.fma(load(k, ki + 2 * LANES), a2);
-          a3 = qi.fma(load(k, ki + 3 * LANES), a3);
-        }
-        a0.mul(scale).intoArray(scores, first + p);
-        a1.mul(scale).intoArray(scores, first + p + LANES);
-        a2.mul(scale).intoArray(scores, first + p + 2 * LANES);
-        a3.mul(scale).intoArray(scores, first + p + 3 * LANES);
-      }
-      for (; p + LANES <= filled; p += LANES) {
-        FloatVector a0 = FloatVector.zero(F);
-        for (int i = 0, ki = kb + p; i < n; i++, ki += cap) {
-          a0 = FloatVector.broadcast(F, q[qo + i]).fma(load(k, ki), a0);
-        }
-        a0.mul(scale).intoArray(scores, first + p);
-      }
-      for (; p < filled; p++) {
-        float dot = 0f;
-        for (int i = 0, ki = kb + p; i < n; i++, ki += cap) {
-          dot = Math.fma(q[qo + i], scalar(k, ki), dot);
-        }
-        scores[first + p] = dot * scale;
-      }
+      scoresBf16(
+          q,
+          qo,
+          n,
+          scale,
+          k,
+          h * n * (k.length / dim),
+          k.length / dim,
+          scores,
+          first,
+          Math.min(chunk, count - first));
     }
     final float sum = softmaxNumerators(scores, count);
-    // out: channels in lanes, one FMA chain over the positions per channel
-    int i0 = 0;
-    for (; i0 + 8 * LANES <= n; i0 += 8 * LANES) {
-      values8(out, qo + i0, h, dim, n, i0, values, chunk, count, scores, sum);
+    Arrays.fill(out, qo, qo + n, 0f);
+    for (int j = 0, first = 0; first < count; j++, first += chunk) {
+      final short[] v = values[j];
+      weighBf16(
+          out, qo, n, v, h * (v.length / dim) * n, scores, first, Math.min(chunk, count - first));
     }
-    for (; i0 + 4 * LANES <= n; i0 += 4 * LANES) {
-      values4(out, qo + i0, h, dim, n, i0, values, chunk, count, scores, sum);
+    final int whole = F.loopBound(n);
+    for (int i = 0; i < whole; i += LANES) {
+      FloatVector.fromArray(F, out, qo + i).div(sum).intoArray(out, qo + i);
     }
-    for (; i0 + LANES <= n; i0 += LANES) {
-      FloatVector o = FloatVector.zero(F);
-      for (int j = 0, first = 0; first < count; j++, first += chunk) {
-        final short[] v = values[j];
-        final int cap = v.length / dim;
-        for (int p = 0, vi = h * cap * n + i0; p < Math.min(chunk, count - first); p++, vi += n) {
-          o = load(v, vi).fma(FloatVector.broadcast(F, scores[first + p]), o);
-        }
-      }
-      o.div(sum).intoArray(out, qo + i0);
-    }
-    for (; i0 < n; i0++) {
-      float o = 0f;
-      for (int j = 0, first = 0; first < count; j++, first += chunk) {
-        final short[] v = values[j];
-        final int cap = v.length / dim;
-        for (int p = 0, vi = h * cap * n + i0; p < Math.min(chunk, count - first); p++, vi += n) {
-          o = Math.fma(scores[first + p], scalar(v, vi), o);
-        }
-      }
-      out[qo + i0] = o / sum;
+    for (int i = whole; i < n; i++) {
+      out[qo + i] /= sum;
     }
   }
 
-  // Channels [i0, i0 + 4·LANES) of one head's output: four chains over the positions.
-  private static void values4(
-      final float[] out,
-      final int at,
-      final int h,
-      final int dim,
+  // scores[at + p] = scale · Σ_i q[qo + i]·k[kb + i·cap + p] for the chunk's `filled` positions:
+  // channel by channel over every position (one sequential stream of the chunk's keys), each
+  // position's sum one FMA chain over the channels, kept in scores.
+  private static void scoresBf16(
+      final float[] q,
+      final int qo,
       final int n,
-      final int i0,
-      final short[][] values,
-      final int chunk,
-      final int count,
+      final float scale,
+      final short[] k,
+      final int kb,
+      final int cap,
       final float[] scores,
-      final float sum) {
-    FloatVector o0 = FloatVector.zero(F);
-    FloatVector o1 = o0, o2 = o0, o3 = o0;
-    for (int j = 0, first = 0; first < count; j++, first += chunk) {
-      final short[] v = values[j];
-      final int cap = v.length / dim;
-      for (int p = 0, vi = h * cap * n + i0; p < Math.min(chunk, count - first); p++, vi += n) {
-        final FloatVector ps = FloatVector.broadcast(F, scores[first + p]);
-        o0 = load(v, vi).fma(ps, o0);
-        o1 = load(v, vi + LANES).fma(ps, o1);
-        o2 = load(v, vi + 2 * LANES).fma(ps, o2);
-        o3 = load(v, vi + 3 * LANES).fma(ps, o3);
+      final int at,
+      final int filled) {
+    Arrays.fill(scores, at, at + filled, 0f);
+    final int whole = F.loopBound(filled);
+    for (int i = 0, row = kb; i < n; i++, row += cap) {
+      final float qi = q[qo + i];
+      final FloatVector qv = FloatVector.broadcast(F, qi);
+      for (int p = 0; p < whole; p += LANES) {
+        qv.fma(load(k, row + p), FloatVector.fromArray(F, scores, at + p))
+            .intoArray(scores, at + p);
+      }
+      for (int p = whole; p < filled; p++) {
+        scores[at + p] = Math.fma(qi, scalar(k, row + p), scores[at + p]);
       }
     }
-    o0.div(sum).intoArray(out, at);
-    o1.div(sum).intoArray(out, at + LANES);
-    o2.div(sum).intoArray(out, at + 2 * LANES);
-    o3.div(sum).intoArray(out, at + 3 * LANES);
+    for (int p = 0; p < whole; p += LANES) {
+      FloatVector.fromArray(F, scores, at + p).mul(scale).intoArray(scores, at + p);
+    }
+    for (int p = whole; p < filled; p++) {
+      scores[at + p] *= scale;
+    }
   }
 
-  // Channels [i0, i0 + 8·LANES) of one head's output: eight chains over the positions.
-  private static void values8(
+  // out[qo + i] += p_s · v[vb + s·n + i] for the chunk's positions s in order: per position one
+  // stream of its n values, each output channel one FMA chain over the positions.
+  private static void weighBf16(
       final float[] out,
-      final int at,
-      final int h,
-      final int dim,
+      final int qo,
       final int n,
-      final int i0,
-      final short[][] values,
-      final int chunk,
-      final int count,
+      final short[] v,
+      final int vb,
       final float[] scores,
-      final float sum) {
-    FloatVector o0 = FloatVector.zero(F);
-    FloatVector o1 = o0, o2 = o0, o3 = o0, o4 = o0, o5 = o0, o6 = o0, o7 = o0;
-    for (int j = 0, first = 0; first < count; j++, first += chunk) {
-      final short[] v = values[j];
-      final int cap = v.length / dim;
-      for (int p = 0, vi = h * cap * n + i0; p < Math.min(chunk, count - first); p++, vi += n) {
-        final FloatVector ps = FloatVector.broadcast(F, scores[first + p]);
-        o0 = load(v, vi).fma(ps, o0);
-        o1 = load(v, vi + LANES).fma(ps, o1);
-        o2 = load(v, vi + 2 * LANES).fma(ps, o2);
-        o3 = load(v, vi + 3 * LANES).fma(ps, o3);
-        o4 = load(v, vi + 4 * LANES).fma(ps, o4);
-        o5 = load(v, vi + 5 * LANES).fma(ps, o5);
-        o6 = load(v, vi + 6 * LANES).fma(ps, o6);
-        o7 = load(v, vi + 7 * LANES).fma(ps, o7);
+      final int at,
+      final int filled) {
+    final int whole = F.loopBound(n);
+    for (int p = 0, row = vb; p < filled; p++, row += n) {
+      final float ps = scores[at + p];
+      final FloatVector pv = FloatVector.broadcast(F, ps);
+      for (int i = 0; i < whole; i += LANES) {
+        load(v, row + i).fma(pv, FloatVector.fromArray(F, out, qo + i)).intoArray(out, qo + i);
+      }
+      for (int i = whole; i < n; i++) {
+        out[qo + i] = Math.fma(ps, scalar(v, row + i), out[qo + i]);
       }
     }
-    o0.div(sum).intoArray(out, at);
-    o1.div(sum).intoArray(out, at + LANES);
-    o2.div(sum).intoArray(out, at + 2 * LANES);
-    o3.div(sum).intoArray(out, at + 3 * LANES);
-    o4.div(sum).intoArray(out, at + 4 * LANES);
-    o5.div(sum).intoArray(out, at + 5 * LANES);
-    o6.div(sum).intoArray(out, at + 6 * LANES);
-    o7.div(sum).intoArray(out, at + 7 * LANES);
   }
 
   @Override
   protected void exp(final float[] x, final int count, final float shift) {
-    final int upper = F.loopBound(count);
-    for (int s = 0; s < upper; s += LANES) {
-      exp(FloatVector.fromArray(F, x, s).sub(shift)).intoArray(x, s);
-    }
-    for (int s = upper; s < count; s++) {
-      x[s] = FastExp.exp(x[s] - shift);
-    }
+    exp(x, 0, count, false, shift);
   }
 
-  private static final FloatVector LN2_HI = FloatVector.broadcast(F, FastExp.LN2_HI);
-  private static final FloatVector LN2_LO = FloatVector.broadcast(F, FastExp.LN2_LO);
-  private static final FloatVector P0 = FloatVector.broadcast(F, FastExp.P0);
-  private static final FloatVector P1 = FloatVector.broadcast(F, FastExp.P1);
-  private static final FloatVector P2 = FloatVector.broadcast(F, FastExp.P2);
-  private static final FloatVector P3 = FloatVector.broadcast(F, FastExp.P3);
-  private static final FloatVector P4 = FloatVector.broadcast(F, FastExp.P4);
-  private static final FloatVector P5 = FloatVector.broadcast(F, FastExp.P5);
-
-  /** e^x per lane, bit-identical to {@link FastExp#exp(float)}. */
-  static FloatVector exp(final FloatVector x) {
-    final VectorMask<Float> under = x.lt(FastExp.LO);
-    final FloatVector xc = x.max(FastExp.LO).min(FastExp.HI);
-    final FloatVector t = xc.fma(FastExp.LOG2E, FastExp.MAGIC);
-    final FloatVector n = t.sub(FastExp.MAGIC);
-    final IntVector ni = t.reinterpretAsInts().sub(FastExp.MAGIC_BITS);
-    final FloatVector negN = n.neg();
-    FloatVector r = negN.fma(LN2_HI, xc);
-    r = negN.fma(LN2_LO, r);
-    FloatVector p = P0.fma(r, P1);
-    p = p.fma(r, P2);
-    p = p.fma(r, P3);
-    p = p.fma(r, P4);
-    p = p.fma(r, P5);
-    final FloatVector y = p.fma(r.mul(r), r).add(1f);
-    final FloatVector scale = ni.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-    return y.mul(scale).blend(0f, under);
+  /**
+   * {@code x[off + i] = e^(±x[off + i] − shift)} for i &lt; n (the sign is − when {@code negate}),
+   * bit-identical per element to {@link FastExp#exp(float)} of the same argument. The whole
+   * polynomial sits in the loop: a vector helper called from loops gets compiled on its own first
+   * and is then too big for C2 to inline, which boxes every vector.
+   */
+  static void exp(
+      final float[] x, final int off, final int n, final boolean negate, final float shift) {
+    final int upper = F.loopBound(n);
+    for (int i = off; i < off + upper; i += LANES) {
+      FloatVector v = FloatVector.fromArray(F, x, i);
+      if (negate) {
+        v = v.neg();
+      }
+      v = v.sub(shift);
+      final VectorMask<Float> under = v.lt(FastExp.LO);
+      final FloatVector xc = v.max(FastExp.LO).min(FastExp.HI);
+      final FloatVector t = xc.fma(FastExp.LOG2E, FastExp.MAGIC);
+      final FloatVector negN = t.sub(FastExp.MAGIC).neg();
+      final IntVector ni = t.reinterpretAsInts().sub(FastExp.MAGIC_BITS);
+      FloatVector r = negN.fma(FloatVector.broadcast(F, FastExp.LN2_HI), xc);
+      r = negN.fma(FloatVector.broadcast(F, FastExp.LN2_LO), r);
+      FloatVector p =
+          FloatVector.broadcast(F, FastExp.P0).fma(r, FloatVector.broadcast(F, FastExp.P1));
+      p = p.fma(r, FloatVector.broadcast(F, FastExp.P2));
+      p = p.fma(r, FloatVector.broadcast(F, FastExp.P3));
+      p = p.fma(r, FloatVector.broadcast(F, FastExp.P4));
+      p = p.fma(r, FloatVector.broadcast(F, FastExp.P5));
+      final FloatVector y = p.fma(r.mul(r), r).add(1f);
+      final FloatVector scale =
+          ni.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+      y.mul(scale).blend(0f, under).intoArray(x, i);
+    }
+    for (int i = off + upper; i < off + n; i++) {
+      x[i] = FastExp.exp((negate ? -x[i] : x[i]) - shift);
+    }
   }
 }

@@ -227,22 +227,37 @@ final class VectorKernels512 extends VectorKernels {
     }
   }
 
-  private static FloatVector sigmoid(final FloatVector x) {
-    return FloatVector.broadcast(F, 1f).div(VectorAttentionKernels512.exp(x.neg()).add(1f));
+  /** Per thread: {@code exp(−x)} of an element-wise kernel's input, grown as needed. */
+  private static final ThreadLocal<float[][]> EXP = ThreadLocal.withInitial(() -> new float[1][0]);
+
+  // exp(−x[from .. from + n)) into a scratch (as the scalar twin's sigmoid computes it first)
+  private static float[] expNegated(final float[] x, final int from, final int n) {
+    final float[][] holder = EXP.get();
+    if (holder[0].length < n) {
+      holder[0] = new float[n];
+    }
+    final float[] t = holder[0];
+    System.arraycopy(x, from, t, 0, n);
+    VectorAttentionKernels512.exp(t, 0, n, true, 0f);
+    return t;
   }
 
+  // x · sigmoid(x) = x · (1 / (1 + e^−x)), the scalar twin's operations per element
   @Override
   public void silu(final float[] x, final int n) {
+    final float[] t = expNegated(x, 0, n);
     final int upper = F.loopBound(n);
     for (int i = 0; i < upper; i += LANES) {
-      final FloatVector v = FloatVector.fromArray(F, x, i);
-      v.mul(sigmoid(v)).intoArray(x, i);
+      final FloatVector sigmoid =
+          FloatVector.broadcast(F, 1f).div(FloatVector.fromArray(F, t, i).add(1f));
+      FloatVector.fromArray(F, x, i).mul(sigmoid).intoArray(x, i);
     }
     for (int i = upper; i < n; i++) {
-      x[i] = Activations.silu(x[i]);
+      x[i] = x[i] * (1f / (1f + t[i]));
     }
   }
 
+  // exp(−exp(timeDecay + w)): the sum, then the two exponentials in place
   @Override
   public void decay(final float[] w, final float[] timeDecay, final int rows) {
     final int c = timeDecay.length;
@@ -250,27 +265,33 @@ final class VectorKernels512 extends VectorKernels {
     for (int t = 0; t < rows; t++) {
       final int b = t * c;
       for (int i = 0; i < upper; i += LANES) {
-        final FloatVector z =
-            FloatVector.fromArray(F, timeDecay, i).add(FloatVector.fromArray(F, w, b + i));
-        VectorAttentionKernels512.exp(VectorAttentionKernels512.exp(z).neg()).intoArray(w, b + i);
+        FloatVector.fromArray(F, timeDecay, i)
+            .add(FloatVector.fromArray(F, w, b + i))
+            .intoArray(w, b + i);
       }
       for (int i = upper; i < c; i++) {
-        w[b + i] = Activations.decay(timeDecay[i] + w[b + i]);
+        w[b + i] = timeDecay[i] + w[b + i];
       }
     }
+    VectorAttentionKernels512.exp(w, 0, rows * c, false, 0f);
+    VectorAttentionKernels512.exp(w, 0, rows * c, true, 0f);
   }
 
+  // x += sigmoid(gate) · value = (1 / (1 + e^−gate)) · value
   @Override
   public void addSigmoidGated(
       final float[] x, final float[] gate, final float[] value, final int n) {
+    final float[] t = expNegated(gate, 0, n);
     final int upper = F.loopBound(n);
     for (int i = 0; i < upper; i += LANES) {
+      final FloatVector sigmoid =
+          FloatVector.broadcast(F, 1f).div(FloatVector.fromArray(F, t, i).add(1f));
       FloatVector.fromArray(F, x, i)
-          .add(sigmoid(FloatVector.fromArray(F, gate, i)).mul(FloatVector.fromArray(F, value, i)))
+          .add(sigmoid.mul(FloatVector.fromArray(F, value, i)))
           .intoArray(x, i);
     }
     for (int i = upper; i < n; i++) {
-      x[i] += Activations.sigmoid(gate[i]) * value[i];
+      x[i] += (1f / (1f + t[i])) * value[i];
     }
   }
 
