@@ -4,8 +4,8 @@
 # the FP16 file, Finchstream bf16 on the same file, rwkv.cpp on the Q8_0 file, Finchstream int8 on
 # the same file (Q8_0 blocks kept as stored); then prints the table with medians and ranges.
 #
-#   load-tests/bin/rwkvcpp-side-by-side.sh --rwkv-cpp DIR --models DIR [--rounds 3] [--threads 2]
-#                                          [--out FILE.md]
+#   load-tests/bin/rwkvcpp-side-by-side.sh --rwkv-cpp DIR --models DIR [--make-models] [--rounds 3]
+#                                          [--threads 2] [--out FILE.md]
 #
 # --rwkv-cpp: an rwkv.cpp checkout built with native CPU flags (rwkv.h in DIR, librwkv.so in
 #   DIR/build; e.g. cmake -B build -DRWKV_NATIVE=ON -DRWKV_AVX512=ON -DRWKV_STANDALONE=ON). Nothing
@@ -13,7 +13,10 @@
 #   (load-tests/src/main/c/rwkvcpp_driver.c) against it.
 # --models: a directory with finch-L12-D768-FP16.bin and finch-L24-D2048-FP16.bin (rwkv.cpp's
 #   python/convert_pytorch_to_ggml.py from RWKV-6 .pth files, e.g. random ones); the Q8_0 files
-#   are made from them with rwkv.cpp's quantizer when missing.
+#   are made from them with rwkv.cpp's quantizer when missing. --make-models makes missing FP16 files
+#   from random RWKV-6 models (vocab 65536, seed 1): `finchstream model random` (bf16 safetensors),
+#   written as an official-layout .pth by a few lines of our Python (needs torch), then converted by
+#   rwkv.cpp's own converter.
 # Without --rwkv-cpp (or without a build there) the script says so and exits 0: nothing to compare.
 set -euo pipefail
 rwkv=""
@@ -21,6 +24,7 @@ models=""
 rounds=3
 threads=2
 out=""
+make_models=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --rwkv-cpp) rwkv="$2"; shift 2 ;;
@@ -28,7 +32,8 @@ while [ $# -gt 0 ]; do
     --rounds) rounds="$2"; shift 2 ;;
     --threads) threads="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    --make-models) make_models=1; shift ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -53,9 +58,36 @@ driver="$work/rwkvcpp_driver"
 gcc -O2 -o "$driver" load-tests/src/main/c/rwkvcpp_driver.c -I"$rwkv" -L"$rwkv/build" -lrwkv \
   -Wl,-rpath,"$rwkv/build:$rwkv/build/ggml/src"
 
+make_fp16() { # SHAPE FILE: a random RWKV-6 model, through .pth and rwkv.cpp's converter
+  local layers=${1%%-*} dim=${1##*-}
+  local st="$models/finch-$1.safetensors" pth="$models/finch-$1.pth"
+  [ -f "$st" ] || ./finchstream model random --layers "${layers#L}" --dim "${dim#D}" --vocab 65536 --seed 1 \
+    --dtype bf16 --out "$st" >&2
+  /usr/bin/env python3 - "$st" "$pth" <<'PY'
+import json, struct, sys, torch
+src, dst = sys.argv[1], sys.argv[2]
+dtypes = {'BF16': torch.bfloat16, 'F32': torch.float32, 'F16': torch.float16}
+with open(src, 'rb') as f:
+    n = struct.unpack('<Q', f.read(8))[0]
+    header, base, state = json.loads(f.read(n)), 8 + n, {}
+    for name, meta in header.items():
+        if name != '__metadata__':
+            a, b = meta['data_offsets']
+            f.seek(base + a)
+            data = bytearray(f.read(b - a))
+            state[name] = torch.frombuffer(data, dtype=dtypes[meta['dtype']]).reshape(meta['shape']).clone()
+torch.save(state, dst)
+PY
+  /usr/bin/env python3 "$rwkv/python/convert_pytorch_to_ggml.py" "$pth" "$2" FP16 > "$work/convert-$1.log"
+}
+
 shapes=()
 for shape in L12-D768 L24-D2048; do
   fp16="$models/finch-$shape-FP16.bin"
+  if [ ! -f "$fp16" ] && [ "$make_models" = 1 ]; then
+    echo "making $fp16 (random RWKV-6, seed 1)" >&2
+    make_fp16 "$shape" "$fp16"
+  fi
   if [ ! -f "$fp16" ]; then
     echo "no $fp16: skipping $shape" >&2
     continue
