@@ -137,6 +137,33 @@ final class VectorAttentionKernels512 extends VectorAttentionKernels {
     }
   }
 
+  // weighF32 for a head of exactly four vectors (N = 64 at 512 bits): the four running sums in
+  // registers through the chunk (the same FMA chains).
+  private static void weigh4F32(
+      final float[] out,
+      final int qo,
+      final float[] v,
+      final int vb,
+      final float[] scores,
+      final int at,
+      final int filled) {
+    FloatVector o0 = FloatVector.fromArray(F, out, qo);
+    FloatVector o1 = FloatVector.fromArray(F, out, qo + LANES);
+    FloatVector o2 = FloatVector.fromArray(F, out, qo + 2 * LANES);
+    FloatVector o3 = FloatVector.fromArray(F, out, qo + 3 * LANES);
+    for (int p = 0, row = vb; p < filled; p++, row += 4 * LANES) {
+      final FloatVector pv = FloatVector.broadcast(F, scores[at + p]);
+      o0 = load(v, row).fma(pv, o0);
+      o1 = load(v, row + LANES).fma(pv, o1);
+      o2 = load(v, row + 2 * LANES).fma(pv, o2);
+      o3 = load(v, row + 3 * LANES).fma(pv, o3);
+    }
+    o0.intoArray(out, qo);
+    o1.intoArray(out, qo + LANES);
+    o2.intoArray(out, qo + 2 * LANES);
+    o3.intoArray(out, qo + 3 * LANES);
+  }
+
   // out[qo + i] += p_s · v[vb + s·n + i] for the chunk's positions s in order: per position one
   // stream of its n values, each output channel one FMA chain over the positions.
   private static void weighF32(
@@ -148,6 +175,10 @@ final class VectorAttentionKernels512 extends VectorAttentionKernels {
       final float[] scores,
       final int at,
       final int filled) {
+    if (n == 4 * LANES) {
+      weigh4F32(out, qo, v, vb, scores, at, filled);
+      return;
+    }
     final int whole = F.loopBound(n);
     for (int p = 0, row = vb; p < filled; p++, row += n) {
       final float ps = scores[at + p];
@@ -240,6 +271,33 @@ final class VectorAttentionKernels512 extends VectorAttentionKernels {
     }
   }
 
+  // weighBf16 for a head of exactly four vectors (N = 64 at 512 bits): the four running sums in
+  // registers through the chunk (the same FMA chains).
+  private static void weigh4Bf16(
+      final float[] out,
+      final int qo,
+      final short[] v,
+      final int vb,
+      final float[] scores,
+      final int at,
+      final int filled) {
+    FloatVector o0 = FloatVector.fromArray(F, out, qo);
+    FloatVector o1 = FloatVector.fromArray(F, out, qo + LANES);
+    FloatVector o2 = FloatVector.fromArray(F, out, qo + 2 * LANES);
+    FloatVector o3 = FloatVector.fromArray(F, out, qo + 3 * LANES);
+    for (int p = 0, row = vb; p < filled; p++, row += 4 * LANES) {
+      final FloatVector pv = FloatVector.broadcast(F, scores[at + p]);
+      o0 = load(v, row).fma(pv, o0);
+      o1 = load(v, row + LANES).fma(pv, o1);
+      o2 = load(v, row + 2 * LANES).fma(pv, o2);
+      o3 = load(v, row + 3 * LANES).fma(pv, o3);
+    }
+    o0.intoArray(out, qo);
+    o1.intoArray(out, qo + LANES);
+    o2.intoArray(out, qo + 2 * LANES);
+    o3.intoArray(out, qo + 3 * LANES);
+  }
+
   // out[qo + i] += p_s · v[vb + s·n + i] for the chunk's positions s in order: per position one
   // stream of its n values, each output channel one FMA chain over the positions.
   private static void weighBf16(
@@ -251,6 +309,10 @@ final class VectorAttentionKernels512 extends VectorAttentionKernels {
       final float[] scores,
       final int at,
       final int filled) {
+    if (n == 4 * LANES) {
+      weigh4Bf16(out, qo, v, vb, scores, at, filled);
+      return;
+    }
     final int whole = F.loopBound(n);
     for (int p = 0, row = vb; p < filled; p++, row += n) {
       final float ps = scores[at + p];

@@ -80,8 +80,8 @@ public final class GoldFinchLongContext {
         Runtime.version());
     System.out.println(
         "| context | generate ms/token | read GB/s (probe) | attention GB/token (bf16) | attention"
-            + " ms/token (above shortest) | attention GB/s | of probe | derived cache MB | canonical"
-            + " cache MB | rebuild s (per 100k) | bf16 vs fp32 cache: max abs logit diff, top-1 same |");
+            + " ms/token (above shortest) | attention GB/s | of probe | derived cache MB | rest of the"
+            + " state MB | rebuild s (per 100k) | bf16 vs fp32 cache: max abs logit diff, top-1 same |");
     System.out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     final SplittableRandom random = new SplittableRandom(5);
     final GoldFinchState state = bf16.newState();
