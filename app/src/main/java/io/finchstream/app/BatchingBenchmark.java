@@ -6,7 +6,7 @@ import io.finchstream.engine.sampling.Generation;
 import io.finchstream.engine.sampling.Sampler;
 import io.finchstream.engine.sampling.SamplingParams;
 import io.finchstream.processors.FinchstreamConfig;
-import io.finchstream.processors.ServedModel;
+import io.finchstream.processors.LoadedModel;
 import io.finchstream.proto.v1.AppendTokens;
 import io.finchstream.proto.v1.ConversationEvent;
 import io.finchstream.proto.v1.Generate;
@@ -40,14 +40,14 @@ final class BatchingBenchmark {
 
   private final Map<String, String> cpu = new LinkedHashMap<>();
 
-  private final ServedModel served;
+  private final LoadedModel served;
   private final int conversations;
   private final int prefillTokens;
   private final int generateTokens;
   private final Map<String, Object> settings;
 
   BatchingBenchmark(
-      final ServedModel served,
+      final LoadedModel served,
       final int conversations,
       final int prefillTokens,
       final int generateTokens,

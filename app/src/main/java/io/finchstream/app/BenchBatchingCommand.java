@@ -1,7 +1,8 @@
 package io.finchstream.app;
 
-import io.finchstream.processors.ServedModel;
+import io.finchstream.processors.LoadedModel;
 import java.io.PrintWriter;
+import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -55,7 +56,7 @@ final class BenchBatchingCommand implements Callable<Integer> {
       names = "--set",
       paramLabel = "KEY=VALUE",
       description = "Processor settings, e.g. batch.max.conversations=64.")
-  Map<String, String> settings = new java.util.HashMap<>();
+  Map<String, String> settings = new HashMap<>();
 
   @Override
   public Integer call() throws Exception {
@@ -65,7 +66,7 @@ final class BenchBatchingCommand implements Callable<Integer> {
           "--conversations, --prefill-tokens and --generate-tokens must be >= 1");
     }
     final PrintWriter out = spec.commandLine().getOut();
-    final ServedModel model = modelOptions.load(spec.commandLine().getErr());
+    final LoadedModel model = modelOptions.load(spec.commandLine().getErr());
     out.println(
         String.format(
             Locale.ROOT,

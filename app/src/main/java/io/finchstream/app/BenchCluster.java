@@ -1,9 +1,10 @@
 package io.finchstream.app;
 
+import com.sun.management.OperatingSystemMXBean;
 import io.finchstream.processors.FinchstreamConfig;
 import io.finchstream.processors.FinchstreamService;
-import io.finchstream.processors.ServedModel;
-import io.finchstream.processors.Topics;
+import io.finchstream.processors.LoadedModel;
+import io.finchstream.proto.Topics;
 import io.finchstream.proto.v1.ConversationEvent;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.lang.management.ManagementFactory;
@@ -32,7 +33,7 @@ final class BenchCluster implements AutoCloseable {
   final FinchstreamService service;
   private final KafkaProducer<byte[], byte[]> producer;
 
-  BenchCluster(final ServedModel model, final Map<String, Object> settings) throws Exception {
+  BenchCluster(final LoadedModel model, final Map<String, Object> settings) throws Exception {
     dir = Files.createTempDirectory("finchstream-bench-");
     kafka = EmbeddedKafka.start(dir, 0);
     final Map<String, Object> props = new HashMap<>();
@@ -102,7 +103,7 @@ final class BenchCluster implements AutoCloseable {
 
   /** CPU time of this whole process (broker, clients, processors, engine), ns. */
   static long processCpuNanos() {
-    return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+    return ((OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
         .getProcessCpuTime();
   }
 

@@ -1,8 +1,9 @@
 package io.finchstream.app;
 
 import io.finchstream.processors.FinchstreamConfig;
-import io.finchstream.processors.ServedModel;
+import io.finchstream.processors.LoadedModel;
 import java.io.PrintWriter;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -68,7 +69,7 @@ final class BenchIngestCommand implements Callable<Integer> {
       names = "--set",
       paramLabel = "KEY=VALUE",
       description = "Processor settings, e.g. snapshot.interval.tokens=4096.")
-  Map<String, String> settings = new java.util.HashMap<>();
+  Map<String, String> settings = new HashMap<>();
 
   @Override
   public Integer call() throws Exception {
@@ -77,7 +78,7 @@ final class BenchIngestCommand implements Callable<Integer> {
           spec.commandLine(), "--event-tokens, --measure-tokens and --repeats must be >= 1");
     }
     final PrintWriter out = spec.commandLine().getOut();
-    final ServedModel model = modelOptions.load(spec.commandLine().getErr());
+    final LoadedModel model = modelOptions.load(spec.commandLine().getErr());
     final FinchstreamConfig defaults = new FinchstreamConfig(Map.copyOf(settings));
     out.println(
         String.format(

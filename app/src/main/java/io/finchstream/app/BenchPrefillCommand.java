@@ -14,9 +14,9 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code finchstream bench prefill}: per-token cost of ingesting and of generating against the
- * context length ({@link PrefillBenchmark}). For GoldFinch, ingest runs only the Finch-C2 blocks,
- * the compression and the cache append, so it stays flat; generation attends over the whole context
- * in the GOLD layers, so it grows linearly.
+ * context length ({@link ContextLengthBenchmark}). For GoldFinch, ingest runs only the Finch-C2
+ * blocks, the compression and the cache append, so it stays flat; generation attends over the whole
+ * context in the GOLD layers, so it grows linearly.
  */
 @Command(
     name = "prefill",
@@ -96,8 +96,8 @@ final class BenchPrefillCommand implements Callable<Integer> {
               Locale.ROOT, "%12s %22s %24s", "context", "ingest µs/token", "generate µs/token"));
       out.flush();
     }
-    final List<PrefillBenchmark.Result> results =
-        new PrefillBenchmark(model, ingestTokens, generateTokens, repeats)
+    final List<ContextLengthBenchmark.Result> results =
+        new ContextLengthBenchmark(model, ingestTokens, generateTokens, repeats)
             .run(
                 contexts,
                 r -> {
@@ -122,8 +122,8 @@ final class BenchPrefillCommand implements Callable<Integer> {
                   err.flush();
                 });
     if (!json && results.size() > 1) {
-      final PrefillBenchmark.Result first = results.get(0);
-      final PrefillBenchmark.Result last = results.get(results.size() - 1);
+      final ContextLengthBenchmark.Result first = results.get(0);
+      final ContextLengthBenchmark.Result last = results.get(results.size() - 1);
       out.println(
           String.format(
               Locale.ROOT,

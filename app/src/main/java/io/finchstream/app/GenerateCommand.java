@@ -10,6 +10,7 @@ import io.finchstream.engine.tokenizer.Tokenizers;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ThreadLocalRandom;
 import picocli.CommandLine.Command;
@@ -167,7 +168,7 @@ final class GenerateCommand implements Callable<Integer> {
         (prefilled - started) / 1e6,
         reply.generated(),
         reply.generated() / Math.max(1e-9, (done - prefilled) / 1e9),
-        reply.finish() == null ? "none" : reply.finish().name().toLowerCase(java.util.Locale.ROOT),
+        reply.finish() == null ? "none" : reply.finish().name().toLowerCase(Locale.ROOT),
         chosenSeed);
     err.flush();
     return 0;

@@ -1,6 +1,6 @@
 package io.finchstream.app;
 
-import io.finchstream.processors.ServedModel;
+import io.finchstream.processors.LoadedModel;
 import io.finchstream.proto.v1.AppendTokens;
 import io.finchstream.proto.v1.ConversationEvent;
 import java.time.Duration;
@@ -30,14 +30,14 @@ final class IngestBenchmark {
 
   private static final int PREFILL_EVENT_TOKENS = 32_768;
 
-  private final ServedModel model;
+  private final LoadedModel model;
   private final int eventTokens;
   private final int measureTokens;
   private final int repeats;
   private final Map<String, Object> settings;
 
   IngestBenchmark(
-      final ServedModel model,
+      final LoadedModel model,
       final int eventTokens,
       final int measureTokens,
       final int repeats,

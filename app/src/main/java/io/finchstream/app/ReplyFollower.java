@@ -1,6 +1,6 @@
 package io.finchstream.app;
 
-import io.finchstream.processors.Topics;
+import io.finchstream.proto.Topics;
 import io.finchstream.proto.v1.DeadLetter;
 import io.finchstream.proto.v1.Reply;
 import java.time.Duration;

@@ -1,6 +1,6 @@
 package io.finchstream.app;
 
-import io.finchstream.processors.Topics;
+import io.finchstream.proto.Topics;
 import io.finchstream.proto.v1.AppendText;
 import io.finchstream.proto.v1.AppendTokens;
 import io.finchstream.proto.v1.CancelGeneration;

@@ -3,7 +3,8 @@ package io.finchstream.app;
 import io.finchstream.gateway.GatewayConfig;
 import io.finchstream.processors.FinchstreamConfig;
 import io.finchstream.processors.FinchstreamService;
-import io.finchstream.processors.ServedModel;
+import io.finchstream.processors.LoadedModel;
+import io.finchstream.proto.Topics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -17,6 +18,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /** {@code finchstream serve}: the processors against an existing Kafka cluster, until Ctrl-C. */
@@ -74,14 +76,23 @@ final class ServeCommand implements Callable<Integer> {
     final FinchstreamConfig config = service.config(fixed);
     final String path = config.getString(FinchstreamConfig.MODEL_PATH_CONFIG);
     if (path.isBlank()) {
-      throw new picocli.CommandLine.ParameterException(
+      throw new ParameterException(
           spec.commandLine(),
           "no model: give --model FILE (or model.path in --config / FINCHSTREAM_MODEL_PATH)");
     }
     final GatewayConfig gatewayConfig =
         gateway.config(service.configFile, service.settings, bootstrapServers);
     GatewayLauncher.requireKeysUnlessInsecure(gatewayConfig, insecure);
-    final ServedModel served =
+    if (gatewayConfig.getPassword(GatewayConfig.PEER_SECRET_CONFIG).value().isEmpty()) {
+      err.println(
+          "finchstream: WARNING: no "
+              + GatewayConfig.PEER_SECRET_CONFIG
+              + " (FINCHSTREAM_GATEWAY_PEER_SECRET): alone this instance serves every conversation,"
+              + " but with others each must have the same secret, or reads of conversations another"
+              + " instance owns fail with 503 peer_unauthorized");
+      err.flush();
+    }
+    final LoadedModel served =
         ServedModels.load(
             Path.of(path), ServedModels.vocab(config), ModelLoading.options(config, err));
     return runUntilInterrupted(
@@ -95,7 +106,7 @@ final class ServeCommand implements Callable<Integer> {
    */
   static int runUntilInterrupted(
       final FinchstreamConfig config,
-      final ServedModel served,
+      final LoadedModel served,
       final PrintWriter out,
       final PrintWriter err,
       final CountDownLatch stop,
@@ -149,7 +160,13 @@ final class ServeCommand implements Callable<Integer> {
       out.println(
           "  Kafka:  "
               + config.getString(FinchstreamConfig.BOOTSTRAP_SERVERS_CONFIG)
-              + "   (input finchstream.events, replies finchstream.replies, dead letters finchstream.dlq)");
+              + "   (input "
+              + Topics.EVENTS
+              + ", replies "
+              + Topics.REPLIES
+              + ", dead letters "
+              + Topics.DLQ
+              + ")");
       out.println(
           "  try:    ./finchstream send --bootstrap-servers "
               + config.getString(FinchstreamConfig.BOOTSTRAP_SERVERS_CONFIG)

@@ -1,6 +1,6 @@
 package io.finchstream.app;
 
-import io.finchstream.processors.ServedModel;
+import io.finchstream.processors.LoadedModel;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -22,12 +22,12 @@ final class ServedModelOptions {
   Path vocab;
 
   /** Loads the model and its tokenizer, showing progress on {@code err}. */
-  ServedModel load(final PrintWriter err) {
+  LoadedModel load(final PrintWriter err) {
     return ServedModels.load(modelOptions.model, vocab, modelOptions.loadOptions(err));
   }
 
   /** {@code <architecture> model <file> (<L> layers, dim <C>)}, the first line of a report. */
-  String describe(final ServedModel model) {
+  String describe(final LoadedModel model) {
     return String.format(
         Locale.ROOT,
         "%s model %s (%d layers, dim %d)",

@@ -10,11 +10,13 @@ import io.finchstream.engine.io.safetensors.SafetensorsWriter;
 import io.finchstream.engine.tokenizer.ByteTokenizer;
 import io.finchstream.engine.tokenizer.Tokenizer;
 import io.finchstream.engine.tokenizer.Tokenizers;
-import io.finchstream.processors.ServedModel;
+import io.finchstream.processors.FinchstreamConfig;
+import io.finchstream.processors.LoadedModel;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -43,16 +45,15 @@ final class ServedModels {
    * The name clients use for {@code served} in the HTTP API: the model file's name without its
    * extension (the default random model's file name for it).
    */
-  static String apiName(final ServedModel served) {
+  static String apiName(final LoadedModel served) {
     final String file = served.label().equals(DEFAULT_LABEL) ? DEFAULT_FILE : served.label();
     final int dot = file.lastIndexOf('.');
     return dot > 0 ? file.substring(0, dot) : file;
   }
 
   /** The World vocabulary file of a configuration ({@code tokenizer.vocab.path}), or null. */
-  static Path vocab(final io.finchstream.processors.FinchstreamConfig config) {
-    final String v =
-        config.getString(io.finchstream.processors.FinchstreamConfig.TOKENIZER_VOCAB_CONFIG);
+  static Path vocab(final FinchstreamConfig config) {
+    final String v = config.getString(FinchstreamConfig.TOKENIZER_VOCAB_CONFIG);
     return v.isBlank() ? null : Path.of(v);
   }
 
@@ -60,14 +61,14 @@ final class ServedModels {
    * Loads {@code file} with the tokenizer of its vocabulary ({@code vocab}: the World vocab file,
    * if needed).
    */
-  static ServedModel load(final Path file, final Path vocab, final LoadOptions options) {
+  static LoadedModel load(final Path file, final Path vocab, final LoadOptions options) {
     final LanguageModel model = Models.load(file, options);
     final Tokenizer tokenizer = Tokenizers.forModel(model.info().vocabSize(), vocab);
-    return new ServedModel(model, tokenizer, file.getFileName().toString());
+    return new LoadedModel(model, tokenizer, file.getFileName().toString());
   }
 
   /** The default random model under {@code dataDir/models}, written on first use. */
-  static ServedModel defaultRandom(
+  static LoadedModel defaultRandom(
       final Path dataDir, final LoadOptions options, final PrintWriter err) throws IOException {
     final Path file = dataDir.resolve("models").resolve(DEFAULT_FILE);
     if (!Files.exists(file)) {
@@ -86,13 +87,9 @@ final class ServedModels {
       final Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
       SafetensorsWriter.write(
           tmp, GoldFinchRandom.checkpoint(DEFAULT_CONFIG, DEFAULT_SEED), DType.F32, metadata);
-      Files.move(
-          tmp,
-          file,
-          java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
     final LanguageModel model = Models.load(file, options);
-    return new ServedModel(model, ByteTokenizer.INSTANCE, DEFAULT_LABEL);
+    return new LoadedModel(model, ByteTokenizer.INSTANCE, DEFAULT_LABEL);
   }
 }

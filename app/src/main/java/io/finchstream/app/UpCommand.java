@@ -1,7 +1,8 @@
 package io.finchstream.app;
 
+import io.finchstream.gateway.GatewayConfig;
 import io.finchstream.processors.FinchstreamConfig;
-import io.finchstream.processors.ServedModel;
+import io.finchstream.processors.LoadedModel;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -65,7 +66,7 @@ final class UpCommand implements Callable<Integer> {
     final FinchstreamConfig base = service.config(Map.of());
     final String configured = base.getString(FinchstreamConfig.MODEL_PATH_CONFIG);
     final Path file = model != null ? model : configured.isBlank() ? null : Path.of(configured);
-    final ServedModel served =
+    final LoadedModel served =
         file == null
             ? ServedModels.defaultRandom(dataDir, ModelLoading.options(base, err), err)
             : ServedModels.load(file, ServedModels.vocab(base), ModelLoading.options(base, err));
@@ -78,13 +79,16 @@ final class UpCommand implements Callable<Integer> {
     fixed.put(FinchstreamConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
     fixed.put(FinchstreamConfig.STATE_DIR_CONFIG, dataDir.resolve("state").toString());
     fixed.put(FinchstreamConfig.TOPIC_REPLICATION_CONFIG, (short) 1);
+    final GatewayConfig gatewayConfig =
+        GatewayLauncher.withClusterSecret(
+            gateway.config(service.configFile, service.settings, kafka.bootstrapServers()),
+            dataDir);
+    out.println(
+        "finchstream: serve instances that join this broker need its peer secret: "
+            + "FINCHSTREAM_GATEWAY_PEER_SECRET=$(cat "
+            + dataDir.resolve(GatewayLauncher.PEER_SECRET_FILE)
+            + ")");
     return ServeCommand.runUntilInterrupted(
-        service.config(fixed),
-        served,
-        out,
-        err,
-        stop,
-        kafka,
-        gateway.config(service.configFile, service.settings, kafka.bootstrapServers()));
+        service.config(fixed), served, out, err, stop, kafka, gatewayConfig);
   }
 }

@@ -14,10 +14,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map.Entry;
 import java.util.Properties;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine.ParseResult;
 
 /**
  * Keeps deploy/ honest without Docker or a cluster: every finchstream command line in the Compose
@@ -56,7 +59,7 @@ class DeployManifestsTest {
   }
 
   private static void assertParsesWithTheRealCli(final String where, final String[] args) {
-    final picocli.CommandLine.ParseResult parsed = Main.commandLine().parseArgs(args);
+    final ParseResult parsed = Main.commandLine().parseArgs(args);
     assertThat(parsed.hasSubcommand()).as(where + ": " + String.join(" ", args)).isTrue();
   }
 
@@ -73,7 +76,7 @@ class DeployManifestsTest {
         services.get("finchstream").get("healthcheck").get("test").get(1).asText();
     assertThat(healthcheck).contains("/health/ready");
     for (final var env :
-        (Iterable<java.util.Map.Entry<String, JsonNode>>)
+        (Iterable<Entry<String, JsonNode>>)
             services.get("finchstream").get("environment")::fields) {
       assertKnownEnvironmentKey(env.getKey());
     }
@@ -161,7 +164,7 @@ class DeployManifestsTest {
     }
     final String key =
         env.substring(FinchstreamConfig.ENV_PREFIX.length())
-            .toLowerCase(java.util.Locale.ROOT)
+            .toLowerCase(Locale.ROOT)
             .replace('_', '.');
     assertThat(isKnownKey(key))
         .as("environment " + env + " maps to a Finchstream setting (" + key + ")")

@@ -7,10 +7,12 @@ import io.finchstream.engine.LoadOptions;
 import io.finchstream.engine.ModelState;
 import io.finchstream.engine.Models;
 import io.finchstream.engine.testing.SharedData;
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class GenerateCommandTest {
 
@@ -29,7 +31,7 @@ class GenerateCommandTest {
     final float[][] logits = new float[1][256];
     engine.logits(List.of(state), logits);
     final StringBuilder out = new StringBuilder();
-    final java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     for (int n = 0; n < maxTokens; n++) {
       int best = 0;
       for (int v = 1; v < 256; v++) {
@@ -102,7 +104,7 @@ class GenerateCommandTest {
   }
 
   @Test
-  void shouldAskForTheVocabOfWorldModels(@org.junit.jupiter.api.io.TempDir final Path dir) {
+  void shouldAskForTheVocabOfWorldModels(@TempDir final Path dir) {
     final Path model = dir.resolve("world.safetensors");
     final CliRun made =
         CliRun.of(

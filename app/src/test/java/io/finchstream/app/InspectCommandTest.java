@@ -2,6 +2,7 @@ package io.finchstream.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -52,7 +53,7 @@ class InspectCommandTest {
   @Test
   void shouldFailWithOneLineForAFileThatIsNoModel() throws Exception {
     final Path junk = dir.resolve("junk.bin");
-    java.nio.file.Files.write(junk, new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
+    Files.write(junk, new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
     final CliRun run = CliRun.of("inspect", "--model", junk.toString());
     assertThat(run.exit()).isEqualTo(1);
     assertThat(run.err().strip()).doesNotContain("\n").contains("junk.bin");

@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -110,8 +111,7 @@ class LogitsCommandTest {
     final float[] actual = read(out);
     assertThat(actual).hasSize(256);
     for (int i = 0; i < 256; i++) {
-      assertThat((double) actual[i])
-          .isCloseTo(expected[i], org.assertj.core.data.Offset.offset(1e-4));
+      assertThat((double) actual[i]).isCloseTo(expected[i], Offset.offset(1e-4));
     }
   }
 

@@ -4,6 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpRequest.BodyPublishers;
+import java.net.http.HttpResponse;
+import java.net.http.HttpResponse.BodyHandlers;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
@@ -121,18 +127,16 @@ class ServiceCommandsTest {
   private static void checkGateway(final String out) throws Exception {
     final Matcher m = Pattern.compile("Gateway: (http://localhost:\\d+)").matcher(out);
     assertThat(m.find()).as("up prints the gateway's address: " + out).isTrue();
-    final java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
-    final java.net.http.HttpResponse<String> ready =
+    final HttpClient http = HttpClient.newHttpClient();
+    final HttpResponse<String> ready =
         http.send(
-            java.net.http.HttpRequest.newBuilder(java.net.URI.create(m.group(1) + "/health/ready"))
-                .build(),
-            java.net.http.HttpResponse.BodyHandlers.ofString());
+            HttpRequest.newBuilder(URI.create(m.group(1) + "/health/ready")).build(),
+            BodyHandlers.ofString());
     assertThat(ready.statusCode()).as(ready.body()).isEqualTo(200);
     final String models =
         http.send(
-                java.net.http.HttpRequest.newBuilder(java.net.URI.create(m.group(1) + "/v1/models"))
-                    .build(),
-                java.net.http.HttpResponse.BodyHandlers.ofString())
+                HttpRequest.newBuilder(URI.create(m.group(1) + "/v1/models")).build(),
+                BodyHandlers.ofString())
             .body();
     final Matcher id = Pattern.compile("\"id\":\"([^\"]+)\"").matcher(models);
     assertThat(id.find()).as(models).isTrue();
@@ -140,18 +144,17 @@ class ServiceCommandsTest {
         .as("the name README's example uses")
         .isEqualTo("random-goldfinch-L6-C256-byte-vocab");
     assertThat(out).contains("OpenAI model name: \"random-goldfinch-L6-C256-byte-vocab\"");
-    final java.net.http.HttpResponse<String> chat =
+    final HttpResponse<String> chat =
         http.send(
-            java.net.http.HttpRequest.newBuilder(
-                    java.net.URI.create(m.group(1) + "/v1/chat/completions"))
+            HttpRequest.newBuilder(URI.create(m.group(1) + "/v1/chat/completions"))
                 .header("Content-Type", "application/json")
                 .POST(
-                    java.net.http.HttpRequest.BodyPublishers.ofString(
+                    BodyPublishers.ofString(
                         "{\"model\":\""
                             + id.group(1)
                             + "\",\"max_tokens\":8,\"temperature\":0,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}"))
                 .build(),
-            java.net.http.HttpResponse.BodyHandlers.ofString());
+            BodyHandlers.ofString());
     assertThat(chat.statusCode()).as(chat.body()).isEqualTo(200);
     assertThat(chat.body())
         .contains("\"object\":\"chat.completion\"")

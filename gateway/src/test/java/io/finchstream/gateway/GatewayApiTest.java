@@ -17,6 +17,7 @@ import io.vertx.junit5.VertxExtension;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -47,7 +48,7 @@ class GatewayApiTest {
                 vertx,
                 Map.of(),
                 () -> List.of(new ReadinessProbe.Check("streams", true, "RUNNING")),
-                new EventLimits(1000, 100, 64, 16, 4))
+                new EventLimits(1000, 100, 64, 16, 4, 4))
             .harness();
     http = new Http(WebClient.create(vertx), harness.port());
   }
@@ -123,8 +124,7 @@ class GatewayApiTest {
             events.stream()
                 .filter(e -> e.event().equals("token"))
                 .map(e -> e.json().getInteger("index")))
-        .containsExactlyElementsOf(
-            java.util.stream.IntStream.range(0, SCRIPT.length()).boxed().toList());
+        .containsExactlyElementsOf(IntStream.range(0, SCRIPT.length()).boxed().toList());
   }
 
   @Test

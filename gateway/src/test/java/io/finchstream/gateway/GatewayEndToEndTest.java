@@ -9,12 +9,15 @@ import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.openai.models.chat.completions.ChatCompletionStreamOptions;
+import io.finchstream.engine.sampling.SamplingParams;
 import io.finchstream.gateway.testing.GatewayHarness;
 import io.finchstream.gateway.testing.Http;
+import io.finchstream.gateway.testing.ProcessorsAdmission;
 import io.finchstream.gateway.testing.ServiceDirectory;
 import io.finchstream.processors.FinchstreamConfig;
 import io.finchstream.processors.FinchstreamService;
-import io.finchstream.processors.ServedModel;
+import io.finchstream.processors.LoadedModel;
+import io.finchstream.processors.event.EventValidator;
 import io.finchstream.processors.testing.KafkaTestCluster;
 import io.finchstream.processors.testing.ServiceConfigs;
 import io.finchstream.processors.testing.TestModels;
@@ -30,6 +33,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
+import org.apache.kafka.streams.KafkaStreams.State;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -53,7 +57,7 @@ class GatewayEndToEndTest {
   private static GatewayHarness harness;
   private static Http http;
   private static Path stateDir;
-  private static ServedModel model;
+  private static LoadedModel model;
 
   @BeforeAll
   static void start(final Vertx vertx) throws Exception {
@@ -66,20 +70,21 @@ class GatewayEndToEndTest {
     service = new FinchstreamService(config, model, new SimpleMeterRegistry());
     service.start();
     assertThat(service.awaitRunning(Duration.ofSeconds(90))).as("processors RUNNING").isTrue();
+    final EventValidator.Limits processorsLimits = EventValidator.Limits.from(config);
     final EventLimits limits =
         new EventLimits(
-            config.getInt(FinchstreamConfig.MAX_TEXT_BYTES_CONFIG),
-            config.getInt(FinchstreamConfig.MAX_APPEND_TOKENS_CONFIG),
-            config.getInt(FinchstreamConfig.MAX_GENERATE_TOKENS_CONFIG),
-            config.getInt(FinchstreamConfig.DEFAULT_GENERATE_TOKENS_CONFIG),
-            config.getInt(FinchstreamConfig.MAX_STOP_SEQUENCES_CONFIG));
+            processorsLimits.maxTextBytes(),
+            processorsLimits.maxAppendTokens(),
+            processorsLimits.maxGenerateTokens(),
+            processorsLimits.defaultGenerateTokens(),
+            processorsLimits.maxStopSequences(),
+            SamplingParams.MAX_STOP_STRINGS);
     final ReadinessProbe streams =
         () ->
             List.of(
                 new ReadinessProbe.Check(
                     "streams",
-                    service.state().isRunningOrRebalancing()
-                        && service.state() == org.apache.kafka.streams.KafkaStreams.State.RUNNING,
+                    service.state().isRunningOrRebalancing() && service.state() == State.RUNNING,
                     "state " + service.state()));
     harness =
         GatewayHarness.start(
@@ -88,8 +93,9 @@ class GatewayEndToEndTest {
             new ServiceDirectory(service.queries()),
             streams,
             limits,
-            new io.finchstream.gateway.ServedModel(
-                "random-finch", model.info().id(), model.info().vocabSize(), 1_700_000_000L));
+            new ApiModel(
+                "random-finch", model.info().id(), model.info().vocabSize(), 1_700_000_000L),
+            new ProcessorsAdmission(model.tokenizer(), limits));
     http = new Http(WebClient.create(vertx), harness.port());
   }
 

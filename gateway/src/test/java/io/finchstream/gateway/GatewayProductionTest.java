@@ -7,6 +7,8 @@ import io.finchstream.gateway.testing.GatewayHarness;
 import io.finchstream.gateway.testing.Http;
 import io.finchstream.gateway.testing.ScriptedProcessors;
 import io.finchstream.processors.testing.KafkaTestCluster;
+import io.finchstream.proto.Topics;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
@@ -19,6 +21,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.junit5.VertxExtension;
 import java.net.URI;
+import java.net.http.HttpClient.Version;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.List;
@@ -27,6 +30,8 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -49,16 +54,13 @@ class GatewayProductionTest {
     vertx = v;
     cluster = KafkaTestCluster.start(1);
     // Large replies (the slow-client test's done message holds its whole 3 MB text).
-    try (org.apache.kafka.clients.admin.Admin admin = cluster.admin()) {
+    try (Admin admin = cluster.admin()) {
       final Map<String, String> big = Map.of("max.message.bytes", Integer.toString(32 << 20));
       admin
           .createTopics(
               List.of(
-                  new org.apache.kafka.clients.admin.NewTopic(
-                      io.finchstream.gateway.kafka.TopicNames.EVENTS, 3, (short) 1),
-                  new org.apache.kafka.clients.admin.NewTopic(
-                          io.finchstream.gateway.kafka.TopicNames.REPLIES, 3, (short) 1)
-                      .configs(big)))
+                  new NewTopic(Topics.EVENTS, 3, (short) 1),
+                  new NewTopic(Topics.REPLIES, 3, (short) 1).configs(big)))
           .all()
           .get();
     }
@@ -81,10 +83,10 @@ class GatewayProductionTest {
         GatewayHarness.config(cluster, overrides),
         processors,
         ReadinessProbe.none(),
-        new EventLimits(256 * 1024, 1024, 1 << 24, 256, 16));
+        new EventLimits(256 * 1024, 1024, 1 << 24, 256, 16, 16));
   }
 
-  private static <T> T await(final io.vertx.core.Future<T> future) throws Exception {
+  private static <T> T await(final Future<T> future) throws Exception {
     return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 
@@ -147,9 +149,7 @@ class GatewayProductionTest {
 
       // Meanwhile a normal client streams a whole generation of the same size.
       final java.net.http.HttpClient fast =
-          java.net.http.HttpClient.newBuilder()
-              .version(java.net.http.HttpClient.Version.HTTP_1_1)
-              .build();
+          java.net.http.HttpClient.newBuilder().version(Version.HTTP_1_1).build();
       final HttpResponse<String> fastResponse =
           fast.send(
               HttpRequest.newBuilder(
@@ -311,11 +311,13 @@ class GatewayProductionTest {
                   null,
                   Map.of(
                       "Origin", "https://evil.example", "Access-Control-Request-Method", "POST"));
+      assertThat(other.status()).isEqualTo(403);
       assertThat(other.headers().get("Access-Control-Allow-Origin")).isNull();
       final Http.Response none =
           new Http(WebClient.create(vertx), off.port())
               .get("/v1/models", Map.of("Origin", "https://chat.example"));
-      assertThat(none.status()).isEqualTo(200);
+      assertThat(none.status()).as("no origin is allowed by default").isEqualTo(403);
+      assertThat(none.errorCode()).isEqualTo("origin_not_allowed");
       assertThat(none.headers().get("Access-Control-Allow-Origin")).isNull();
     }
   }

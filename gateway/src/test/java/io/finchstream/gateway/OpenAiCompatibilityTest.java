@@ -23,6 +23,7 @@ import io.finchstream.gateway.testing.ScriptedProcessors;
 import io.finchstream.proto.v1.ConversationEvent;
 import io.finchstream.proto.v1.Role;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.junit5.VertxExtension;
@@ -252,7 +253,7 @@ class OpenAiCompatibilityTest {
             .formatted(GatewayHarness.MODEL.id());
     final Http.Response r =
         http.call(
-            io.vertx.core.http.HttpMethod.POST,
+            HttpMethod.POST,
             "/v1/chat/completions",
             body,
             Map.of("Authorization", "Bearer " + KEY));

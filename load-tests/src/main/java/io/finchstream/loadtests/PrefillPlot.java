@@ -11,6 +11,7 @@ import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.Styler.LegendPosition;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
@@ -72,7 +73,7 @@ public final class PrefillPlot {
             .xAxisTitle("context length (tokens already in the conversation)")
             .yAxisTitle("µs per token")
             .build();
-    chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.InsideNW);
+    chart.getStyler().setLegendPosition(LegendPosition.InsideNW);
     chart.getStyler().setYAxisMin(0.0);
     final double[] x = new double[points.size()];
     final double[] ingest = new double[points.size()];

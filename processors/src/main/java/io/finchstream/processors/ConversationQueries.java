@@ -27,7 +27,7 @@ public final class ConversationQueries {
    * This instance owns the conversation: here it is ({@code meta} is the stored metadata, which the
    * gateway needs for the message history).
    */
-  public record Found(ConversationInfo info, ConversationMeta meta) implements Result {}
+  public record Found(StoredConversation info, ConversationMeta meta) implements Result {}
 
   /** This instance owns the partition, and the conversation does not exist. */
   public record NotFound() implements Result {}
@@ -57,7 +57,8 @@ public final class ConversationQueries {
       where =
           self == null
               ? null
-              : streams.queryMetadataForKey(Stores.META, conversationId, new StringSerializer());
+              : streams.queryMetadataForKey(
+                  StoreNames.META, conversationId, new StringSerializer());
     } catch (final IllegalStateException e) {
       return new Unavailable("the service is not running: " + e.getMessage());
     }
@@ -75,12 +76,12 @@ public final class ConversationQueries {
       partition = where.partition();
     }
     try {
-      final ConversationMeta meta = parse(read(Stores.META, conversationId, partition));
+      final ConversationMeta meta = parse(read(StoreNames.META, conversationId, partition));
       if (meta == null) {
         return new NotFound();
       }
-      final boolean generating = read(Stores.GENERATIONS, conversationId, partition) != null;
-      return new Found(ConversationInfo.of(conversationId, meta, generating), meta);
+      final boolean generating = read(StoreNames.GENERATIONS, conversationId, partition) != null;
+      return new Found(StoredConversation.of(conversationId, meta, generating), meta);
     } catch (final InvalidStateStoreException e) {
       return new Unavailable(
           "the conversation's partition is not queryable here now: " + e.getMessage());

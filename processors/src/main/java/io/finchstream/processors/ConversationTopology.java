@@ -8,6 +8,7 @@ import io.finchstream.processors.event.EventValidator;
 import io.finchstream.processors.event.ForkDecodeProcessor;
 import io.finchstream.processors.event.ValidationProcessor;
 import io.finchstream.processors.serde.ProtoSerde;
+import io.finchstream.proto.Topics;
 import io.finchstream.proto.v1.DeadLetter;
 import io.finchstream.proto.v1.ForkTransfer;
 import io.finchstream.proto.v1.Reply;
@@ -22,6 +23,7 @@ import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.StoreBuilder;
+import org.apache.kafka.streams.state.Stores;
 
 /**
  * The Finchstream topology, as one pure function of the model and the settings:
@@ -53,7 +55,7 @@ public final class ConversationTopology {
 
   /** The topology serving {@code model} with {@code settings}. */
   public static Topology build(
-      final ServedModel model,
+      final LoadedModel model,
       final ProcessorSettings settings,
       final MemoryBudget budget,
       final FinchstreamMetrics metrics) {
@@ -84,7 +86,7 @@ public final class ConversationTopology {
                 model, settings, budget, metrics, REPLIES_SINK, DLQ_SINK, FORKS_SINK, batchers),
         VALIDATE,
         FORK_DECODE);
-    for (final String store : Stores.ALL) {
+    for (final String store : StoreNames.ALL) {
       t.addStateStore(storeBuilder(store, settings), CONVERSATIONS);
     }
     t.addSink(
@@ -124,17 +126,15 @@ public final class ConversationTopology {
     if (maxRecord > TopicDefaults.MAX_MESSAGE_BYTES) {
       changelog.put(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(maxRecord));
     }
-    if (name.equals(Stores.SNAPSHOTS) || name.equals(Stores.CACHE)) {
+    if (name.equals(StoreNames.SNAPSHOTS) || name.equals(StoreNames.CACHE)) {
       // Large values rewritten often: smaller segments let compaction reclaim old snapshots sooner.
       changelog.put(TopicConfig.SEGMENT_BYTES_CONFIG, Integer.toString(64 * 1024 * 1024));
     }
     final StoreBuilder<KeyValueStore<Bytes, byte[]>> builder =
-        org.apache.kafka.streams.state.Stores.keyValueStoreBuilder(
-                org.apache.kafka.streams.state.Stores.persistentKeyValueStore(name),
-                Serdes.Bytes(),
-                Serdes.ByteArray())
+        Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(name), Serdes.Bytes(), Serdes.ByteArray())
             .withLoggingEnabled(changelog);
-    return name.equals(Stores.META) || name.equals(Stores.GENERATIONS)
+    return name.equals(StoreNames.META) || name.equals(StoreNames.GENERATIONS)
         ? builder.withCachingEnabled()
         : builder.withCachingDisabled();
   }

@@ -29,14 +29,14 @@ public final class FinchstreamService implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(FinchstreamService.class);
 
   private final FinchstreamConfig config;
-  private final ServedModel model;
+  private final LoadedModel model;
   private final FinchstreamMetrics metrics;
   private final KafkaStreams streams;
   private final ConversationQueries queries;
   private final CountDownLatch running = new CountDownLatch(1);
 
   public FinchstreamService(
-      final FinchstreamConfig config, final ServedModel model, final MeterRegistry registry) {
+      final FinchstreamConfig config, final LoadedModel model, final MeterRegistry registry) {
     this.config = config;
     this.model = model;
     this.metrics = new FinchstreamMetrics(registry);
@@ -151,7 +151,7 @@ public final class FinchstreamService implements AutoCloseable {
     return metrics;
   }
 
-  public ServedModel model() {
+  public LoadedModel model() {
     return model;
   }
 

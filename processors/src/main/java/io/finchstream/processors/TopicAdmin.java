@@ -1,5 +1,6 @@
 package io.finchstream.processors;
 
+import io.finchstream.proto.Topics;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;

@@ -245,7 +245,10 @@ public final class GoldCache implements TokenCache {
     derived = false;
   }
 
-  /** GOLD layer g's float32 key chunks (read only), for the attention kernel. */
+  /**
+   * GOLD layer g's float32 key chunks (read only), for the attention kernel: chunk {@code j} holds
+   * positions {@code [j·blockSize, j·blockSize + count)} in the kernel's layout.
+   */
   public float[][] keyChunksF32(final int g) {
     final float[][] out = new float[chunks.size()][];
     for (int j = 0; j < out.length; j++) {
@@ -279,35 +282,6 @@ public final class GoldCache implements TokenCache {
       out[j] = chunks.get(j).derived().v16[g];
     }
     return out;
-  }
-
-  /**
-   * Number of chunks; chunk {@code j} holds positions {@code [j·blockSize, j·blockSize + count)}.
-   */
-  public int chunkCount() {
-    return chunks.size();
-  }
-
-  /** Entries in chunk {@code j}. */
-  public int chunkLength(final int j) {
-    return chunks.get(j).count;
-  }
-
-  /** GOLD layer g's derived key of a position, channel {@code a} of A, as float32. */
-  public float key(final long position, final int g, final int a) {
-    final Chunk chunk = chunkOf(position);
-    final int at = a * chunk.capacity + (int) (position % blockSize);
-    final Derived d = chunk.derived();
-    return d.k32 != null ? d.k32[g][at] : Bf16.toFloat(d.k16[g][at]);
-  }
-
-  /** GOLD layer g's derived value of a position, channel {@code a} of A, as float32. */
-  public float value(final long position, final int g, final int a) {
-    final Chunk chunk = chunkOf(position);
-    final int h = a / headSize;
-    final int at = (h * chunk.capacity + (int) (position % blockSize)) * headSize + a % headSize;
-    final Derived d = chunk.derived();
-    return d.v32 != null ? d.v32[g][at] : Bf16.toFloat(d.v16[g][at]);
   }
 
   @Override

@@ -47,6 +47,18 @@ class GoldCacheTest {
     cache.append(tokens, 0, n, c, kD, k, v);
   }
 
+  /** GOLD layer g's key of a position, channel a, from the chunk arrays ([A][capacity]). */
+  private static float key(final GoldCache cache, final int p, final int g, final int a) {
+    final float[] chunk = cache.keyChunksF32(g)[p / BLOCK];
+    return chunk[a * (chunk.length / A) + p % BLOCK];
+  }
+
+  /** GOLD layer g's value of a position, channel a, from the chunk arrays ([H][capacity][N]). */
+  private static float value(final GoldCache cache, final int p, final int g, final int a) {
+    final float[] chunk = cache.valueChunksF32(g)[p / BLOCK];
+    return chunk[(a / N * (chunk.length / A) + p % BLOCK) * N + a % N];
+  }
+
   @Test
   void shouldAppendAcrossBlocksAndReadBack() {
     final GoldCache cache = cache();
@@ -54,16 +66,16 @@ class GoldCacheTest {
     fill(cache, 3, 9); // crosses two block boundaries
     assertThat(cache.size()).isEqualTo(12);
     assertThat(cache.blockCount()).isEqualTo(3);
-    assertThat(cache.chunkCount()).isEqualTo(3);
-    assertThat(cache.chunkLength(2)).isEqualTo(2);
+    assertThat(cache.keyChunksF32(0).length).isEqualTo(3);
+    assertThat(cache.block(2)).hasSize(GoldCache.HEADER_BYTES + 2 * cache.entryBytes());
     final float[] c = new float[R];
     for (int p = 0; p < 12; p++) {
       assertThat(cache.token(p)).isEqualTo(1000 + p);
       cache.compressedKey(p, c, 0);
       assertThat(c[2]).isEqualTo(p + 0.2f);
       for (int a = 0; a < A; a++) {
-        assertThat(cache.key(p, 1, a)).isEqualTo(100 + p + a / 100f);
-        assertThat(cache.value(p, 0, a)).isEqualTo(-p - a / 100f);
+        assertThat(key(cache, p, 1, a)).isEqualTo(100 + p + a / 100f);
+        assertThat(value(cache, p, 0, a)).isEqualTo(-p - a / 100f);
       }
     }
     assertThat(cache.lastDecompressedKey()[1]).isEqualTo(-11 - 0.1f);
@@ -87,7 +99,9 @@ class GoldCacheTest {
     fill(cache, 0, 12);
     for (int p = 0; p < 12; p++) {
       for (int a = 0; a < A; a++) {
-        assertThat(cache.key(p, 1, a)).isEqualTo(Bf16.toFloat(Bf16.fromFloat(100 + p + a / 100f)));
+        final short[] chunk = cache.keyChunksBf16(1)[p / BLOCK];
+        assertThat(Bf16.toFloat(chunk[a * (chunk.length / A) + p % BLOCK]))
+            .isEqualTo(Bf16.toFloat(Bf16.fromFloat(100 + p + a / 100f)));
       }
     }
     final GoldCache fp32 = cache();
@@ -108,10 +122,10 @@ class GoldCacheTest {
     assertThat(cache.derivedBytes()).isZero();
     assertThat(cache.memoryBytes()).isEqualTo(memory - derived);
     assertThat(cache).isEqualTo(fork); // canonical entries unchanged
-    assertThatThrownBy(() -> cache.key(3, 0, 0)).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> cache.keyChunksF32(0)).isInstanceOf(IllegalStateException.class);
     // the fork shares the full chunks but keeps its derived part
     assertThat(fork.hasDerived()).isTrue();
-    assertThat(fork.key(3, 1, 0)).isEqualTo(103f);
+    assertThat(key(fork, 3, 1, 0)).isEqualTo(103f);
     // appending to a cache without its derived part stores the canonical entries only
     fill(cache, 12, 4);
     assertThat(cache.size()).isEqualTo(16);

@@ -4,6 +4,7 @@ import io.finchstream.gateway.GatewayServices;
 import io.finchstream.gateway.http.AccessLog;
 import io.finchstream.gateway.http.ApiError;
 import io.finchstream.gateway.http.ApiException;
+import io.finchstream.gateway.http.ApiKeyAuth;
 import io.finchstream.gateway.http.JsonBodies;
 import io.finchstream.gateway.http.Responses;
 import io.finchstream.gateway.http.SseStream;
@@ -13,6 +14,7 @@ import io.finchstream.proto.v1.ConversationEvent;
 import io.finchstream.proto.v1.Generate;
 import io.finchstream.proto.v1.GenerationDone;
 import io.finchstream.proto.v1.TokenChunk;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -35,6 +37,10 @@ import java.util.function.Consumer;
  *   <li>{@code POST /v1/conversations/{id}/fork} {new_id} → 202;
  *   <li>{@code DELETE /v1/conversations/{id}} → 202.
  * </ul>
+ *
+ * Ids are the caller's: every conversation is written and read under the Kafka key of the caller's
+ * tenant ({@link ApiKeyAuth#conversationKey}), so another tenant's conversation of the same id is
+ * not there for it (404).
  */
 public final class ConversationRoutes {
 
@@ -59,7 +65,7 @@ public final class ConversationRoutes {
     final ConversationEvent event =
         MessageEvents.read(
             JsonBodies.object(ctx), services.ports().model(), services.ports().limits());
-    publish(ctx, id, event, new JsonObject());
+    publish(ctx, id, event, event.hasAppendText() ? "text" : "tokens", new JsonObject());
   }
 
   /** {@code POST /v1/conversations/{id}/generate}. */
@@ -95,25 +101,30 @@ public final class ConversationRoutes {
     call[0] =
         GenerationCall.start(
             services,
-            id,
+            ApiKeyAuth.conversationKey(ctx, id),
             List.of(),
             generate,
             new GenerationCall.Listener() {
               @Override
+              public void onAccepted(final Written written) {
+                sse.open();
+              }
+
+              @Override
               public void onChunk(final TokenChunk chunk) {
-                sse.event("token", Replies.chunk(chunk).encode());
+                sse.event("token", ReplyJson.chunk(chunk).encode());
               }
 
               @Override
               public void onDone(final GenerationDone done) {
-                sse.event("done", Replies.done(id, call[0].requestId(), done).encode());
+                sse.event("done", ReplyJson.done(id, call[0].requestId(), done).encode());
                 sse.end();
               }
 
               @Override
               public void onError(final ApiError error) {
                 if (sse.started()) {
-                  sse.event("error", error.toJson().encode());
+                  sse.event("error", error.toJson().put("status", error.status()).encode());
                   sse.end();
                 } else {
                   sse.abandon();
@@ -136,7 +147,7 @@ public final class ConversationRoutes {
     call[0] =
         GenerationCall.start(
             services,
-            id,
+            ApiKeyAuth.conversationKey(ctx, id),
             List.of(),
             generate,
             new GenerationCall.Listener() {
@@ -147,7 +158,7 @@ public final class ConversationRoutes {
 
               @Override
               public void onDone(final GenerationDone done) {
-                Responses.json(ctx, 200, Replies.done(id, call[0].requestId(), done));
+                Responses.json(ctx, 200, ReplyJson.done(id, call[0].requestId(), done));
               }
 
               @Override
@@ -189,8 +200,9 @@ public final class ConversationRoutes {
       throw ApiError.invalidParameter("new_id", "'new_id' must differ from the conversation forked")
           .exception();
     }
-    final var source = services.resolver().resolve(id, ctx.request().headers());
-    final var target = services.resolver().resolve(newId, ctx.request().headers());
+    final String targetKey = ApiKeyAuth.conversationKey(ctx, newId);
+    final var source = services.resolver().resolve(ApiKeyAuth.conversationKey(ctx, id));
+    final var target = services.resolver().resolve(targetKey);
     Future.all(source, target)
         .onComplete(
             ar -> {
@@ -205,7 +217,12 @@ public final class ConversationRoutes {
                         "conversation_exists",
                         "conversation '" + newId + "' already exists; fork into a new id"));
               } else {
-                publish(ctx, id, Events.fork(newId), new JsonObject().put("new_id", newId));
+                publish(
+                    ctx,
+                    id,
+                    Events.fork(targetKey),
+                    "new_id",
+                    new JsonObject().put("new_id", newId));
               }
             });
   }
@@ -213,7 +230,7 @@ public final class ConversationRoutes {
   /** {@code DELETE /v1/conversations/{id}}. */
   public void delete(final RoutingContext ctx) {
     final String id = ConversationIds.require(ctx.pathParam("id"), "id");
-    whenKnown(ctx, id, info -> publish(ctx, id, Events.delete(), new JsonObject()));
+    whenKnown(ctx, id, info -> publish(ctx, id, Events.delete(), null, new JsonObject()));
   }
 
   /**
@@ -221,10 +238,10 @@ public final class ConversationRoutes {
    * on it.
    */
   private void whenKnown(
-      final RoutingContext ctx, final String id, final Consumer<ConversationInfo> known) {
+      final RoutingContext ctx, final String id, final Consumer<ApiConversation> known) {
     services
         .resolver()
-        .resolve(id, ctx.request().headers())
+        .resolve(ApiKeyAuth.conversationKey(ctx, id))
         .onComplete(
             ar -> {
               if (ar.failed()) {
@@ -237,22 +254,27 @@ public final class ConversationRoutes {
             });
   }
 
+  /**
+   * Writes {@code event} to conversation {@code id} of the caller's tenant once the processors'
+   * checks admit it, and answers 202 with where it went (and {@code extra}); {@code param} names
+   * the request field a refusal is about.
+   */
   private void publish(
       final RoutingContext ctx,
       final String id,
       final ConversationEvent event,
+      final String param,
       final JsonObject extra) {
+    final Context context = Vertx.currentContext();
+    final String key = ApiKeyAuth.conversationKey(ctx, id);
     services
-        .publisher()
-        .publish(Vertx.currentContext(), id, event)
+        .admission()
+        .admit(key, List.of(Admission.item(event, param)))
+        .compose(v -> services.publisher().publish(context, key, event))
         .onComplete(
             ar -> {
               if (ar.failed()) {
-                Responses.error(
-                    ctx,
-                    ApiError.unavailable(
-                        "kafka_unavailable",
-                        "could not write the event to Kafka: " + ar.cause().getMessage()));
+                fail(ctx, ar.cause());
                 return;
               }
               final Written w = ar.result();

@@ -1,7 +1,7 @@
 package io.finchstream.gateway.conversation;
 
+import io.finchstream.gateway.ApiModel;
 import io.finchstream.gateway.EventLimits;
-import io.finchstream.gateway.ServedModel;
 import io.finchstream.gateway.http.ApiError;
 import io.finchstream.gateway.http.JsonBodies;
 import io.finchstream.gateway.kafka.Events;
@@ -26,7 +26,7 @@ public final class MessageEvents {
   private MessageEvents() {}
 
   public static ConversationEvent read(
-      final JsonObject body, final ServedModel model, final EventLimits limits) {
+      final JsonObject body, final ApiModel model, final EventLimits limits) {
     JsonBodies.onlyFields(body, FIELDS);
     final String text = JsonBodies.string(body, "text");
     final List<Integer> tokens = JsonBodies.integers(body, "tokens", 0, model.vocabularySize() - 1);

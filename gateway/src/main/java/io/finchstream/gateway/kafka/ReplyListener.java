@@ -1,6 +1,7 @@
 package io.finchstream.gateway.kafka;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.finchstream.proto.Topics;
 import io.finchstream.proto.v1.Reply;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -16,6 +17,7 @@ import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -78,7 +80,7 @@ public final class ReplyListener implements AutoCloseable {
   }
 
   public void start() {
-    problem = "waiting for topic " + TopicNames.REPLIES;
+    problem = "waiting for topic " + Topics.REPLIES;
     thread.start();
   }
 
@@ -156,17 +158,14 @@ public final class ReplyListener implements AutoCloseable {
     lastRefresh = System.nanoTime();
     final List<PartitionInfo> infos;
     try {
-      infos = consumer.partitionsFor(TopicNames.REPLIES, Duration.ofSeconds(5));
-    } catch (final org.apache.kafka.common.errors.TimeoutException e) {
+      infos = consumer.partitionsFor(Topics.REPLIES, Duration.ofSeconds(5));
+    } catch (final TimeoutException e) {
       problem =
-          "cannot reach Kafka to list the partitions of "
-              + TopicNames.REPLIES
-              + ": "
-              + e.getMessage();
+          "cannot reach Kafka to list the partitions of " + Topics.REPLIES + ": " + e.getMessage();
       return;
     }
     if (infos == null || infos.isEmpty()) {
-      problem = "topic " + TopicNames.REPLIES + " does not exist yet";
+      problem = "topic " + Topics.REPLIES + " does not exist yet";
       return;
     }
     final Set<TopicPartition> all = new HashSet<>();
@@ -192,7 +191,7 @@ public final class ReplyListener implements AutoCloseable {
         "reading replies for gateway {} from {} partitions of {}",
         instanceId,
         all.size(),
-        TopicNames.REPLIES);
+        Topics.REPLIES);
   }
 
   private void sleep(final long ms) {

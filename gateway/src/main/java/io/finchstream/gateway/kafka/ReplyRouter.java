@@ -53,11 +53,6 @@ public final class ReplyRouter {
     waiter.context().runOnContext(v -> waiter.handler().handle(reply));
   }
 
-  /** Generations waited for right now. */
-  public int waiting() {
-    return waiters.size();
-  }
-
   /** Replies addressed to this gateway that nobody waited for (the client had gone, say). */
   public long unrouted() {
     return unrouted.get();

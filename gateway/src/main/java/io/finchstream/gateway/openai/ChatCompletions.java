@@ -1,18 +1,19 @@
 package io.finchstream.gateway.openai;
 
 import io.finchstream.gateway.GatewayServices;
+import io.finchstream.gateway.conversation.Admission;
+import io.finchstream.gateway.conversation.ApiConversation;
 import io.finchstream.gateway.conversation.ChatTurns;
 import io.finchstream.gateway.conversation.ConversationIds;
-import io.finchstream.gateway.conversation.ConversationInfo;
 import io.finchstream.gateway.conversation.GenerationCall;
 import io.finchstream.gateway.http.ApiError;
 import io.finchstream.gateway.http.ApiException;
+import io.finchstream.gateway.http.ApiKeyAuth;
 import io.finchstream.gateway.http.JsonBodies;
 import io.finchstream.gateway.http.Responses;
 import io.finchstream.gateway.http.SseStream;
 import io.finchstream.gateway.kafka.Events;
 import io.finchstream.gateway.kafka.Written;
-import io.finchstream.proto.v1.ConversationEvent;
 import io.finchstream.proto.v1.FinishReason;
 import io.finchstream.proto.v1.GenerationDone;
 import io.finchstream.proto.v1.TokenChunk;
@@ -89,20 +90,19 @@ public final class ChatCompletions {
     final boolean kept = header != null;
     final String id =
         kept ? ConversationIds.require(header, CONVERSATION_HEADER) : "chat-" + Events.newId();
-    if (!services.busyConversations().add(id)) {
+    final String key = ApiKeyAuth.conversationKey(ctx, id);
+    if (!services.busyConversations().add(key)) {
       throw ApiError.conflict(
               "conversation_busy",
               "conversation '" + id + "' is answering another request; wait for it to finish")
           .exception();
     }
-    ctx.addEndHandler(v -> services.busyConversations().remove(id));
+    ctx.addEndHandler(v -> services.busyConversations().remove(key));
     if (kept) {
       ctx.response().putHeader(CONVERSATION_HEADER, id);
     }
-    final Future<Optional<ConversationInfo>> existing =
-        kept
-            ? services.resolver().resolve(id, ctx.request().headers())
-            : Future.succeededFuture(Optional.empty());
+    final Future<Optional<ApiConversation>> existing =
+        kept ? services.resolver().resolve(key) : Future.succeededFuture(Optional.empty());
     existing.onComplete(
         ar -> {
           if (ar.failed()) {
@@ -116,12 +116,28 @@ public final class ChatCompletions {
             Responses.error(ctx, e.error());
             return;
           }
-          final long tokensBefore = ar.result().map(ConversationInfo::tokens).orElse(0L);
-          final List<ConversationEvent> appends = new ArrayList<>();
-          for (final ChatMessage m : request.messages().subList(known, request.messages().size())) {
-            appends.add(Events.appendText(m.role(), m.text()));
+          final long tokensBefore = ar.result().map(ApiConversation::tokens).orElse(0L);
+          final int fresh = request.messages().size() - known;
+          if (fresh > services.maxNewMessages()) {
+            Responses.error(
+                ctx,
+                ApiError.tooLarge(
+                    "messages",
+                    "the request adds "
+                        + fresh
+                        + " messages the conversation does not hold yet; at most "
+                        + services.maxNewMessages()
+                        + " are accepted per request (gateway.max.new.messages)"));
+            return;
           }
-          new Exchange(ctx, request, id, kept, tokensBefore).start(appends);
+          final List<Admission.Item> appends = new ArrayList<>();
+          for (int i = known; i < request.messages().size(); i++) {
+            final ChatMessage m = request.messages().get(i);
+            appends.add(
+                Admission.item(
+                    Events.appendText(m.role(), m.text()), "messages[" + i + "].content"));
+          }
+          new Exchange(ctx, request, key, kept, tokensBefore).start(appends);
         });
   }
 
@@ -137,7 +153,10 @@ public final class ChatCompletions {
   private final class Exchange implements GenerationCall.Listener {
     private final RoutingContext ctx;
     private final ChatRequest request;
+
+    /** The conversation's Kafka key (in the caller's tenant). */
     private final String conversationId;
+
     private final boolean kept;
     private final long tokensBefore;
     private final long created = System.currentTimeMillis() / 1000;
@@ -145,7 +164,6 @@ public final class ChatCompletions {
     private SseStream sse;
     private GenerationCall call;
     private boolean leading = true;
-    private boolean accepted;
     private boolean cleaned;
 
     Exchange(
@@ -161,7 +179,7 @@ public final class ChatCompletions {
       this.tokensBefore = tokensBefore;
     }
 
-    void start(final List<ConversationEvent> appends) {
+    void start(final List<Admission.Item> appends) {
       if (request.stream()) {
         sse =
             new SseStream(
@@ -182,6 +200,13 @@ public final class ChatCompletions {
                 call.cancel();
                 cleanUp();
               });
+    }
+
+    @Override
+    public void onAccepted(final Written written) {
+      if (sse != null) {
+        sse.open();
+      }
     }
 
     @Override
@@ -291,14 +316,14 @@ public final class ChatCompletions {
       ctx.response().reset();
     }
 
-    @Override
-    public void onAccepted(final Written written) {
-      accepted = true;
-    }
-
-    /** An unnamed conversation lives for one request only. */
+    /**
+     * An unnamed conversation lives for one request only: deleted once anything may have been
+     * written to it, whatever the outcome (deleting a conversation that never came to be is a
+     * no-op).
+     */
     private void cleanUp() {
-      if (!kept && accepted && !cleaned) {
+      // Once events were handed to Kafka they may land even if the writes failed or timed out.
+      if (!kept && call != null && call.wrote() && !cleaned) {
         cleaned = true;
         deleteConversation();
       }

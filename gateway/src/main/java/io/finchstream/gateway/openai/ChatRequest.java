@@ -1,7 +1,7 @@
 package io.finchstream.gateway.openai;
 
+import io.finchstream.gateway.ApiModel;
 import io.finchstream.gateway.EventLimits;
-import io.finchstream.gateway.ServedModel;
 import io.finchstream.gateway.conversation.ChatTurns;
 import io.finchstream.gateway.conversation.GenerateParams;
 import io.finchstream.gateway.conversation.MessageEvents;
@@ -23,8 +23,7 @@ import java.util.List;
 public record ChatRequest(
     List<ChatMessage> messages, boolean stream, boolean includeUsage, Generate.Builder generate) {
 
-  static ChatRequest read(
-      final JsonObject body, final ServedModel model, final EventLimits limits) {
+  static ChatRequest read(final JsonObject body, final ApiModel model, final EventLimits limits) {
     final String modelName = JsonBodies.string(body, "model");
     if (modelName == null) {
       throw ApiError.invalidParameter(

@@ -1,6 +1,6 @@
 package io.finchstream.gateway.openai;
 
-import io.finchstream.gateway.conversation.ConversationInfo;
+import io.finchstream.gateway.conversation.ApiConversation;
 import io.finchstream.gateway.http.ApiError;
 import io.finchstream.proto.MessageHistory;
 import java.util.HexFormat;
@@ -25,12 +25,12 @@ public final class HistoryMatch {
    */
   public static int ingested(
       final String conversationId,
-      final Optional<ConversationInfo> conversation,
+      final Optional<ApiConversation> conversation,
       final List<ChatMessage> messages) {
     if (conversation.isEmpty()) {
       return 0;
     }
-    final ConversationInfo info = conversation.get();
+    final ApiConversation info = conversation.get();
     if (info.messages() == 0) {
       if (info.tokens() > 0) {
         throw mismatch(

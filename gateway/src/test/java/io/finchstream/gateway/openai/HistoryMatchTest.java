@@ -3,7 +3,7 @@ package io.finchstream.gateway.openai;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.finchstream.gateway.conversation.ConversationInfo;
+import io.finchstream.gateway.conversation.ApiConversation;
 import io.finchstream.gateway.http.ApiException;
 import io.finchstream.proto.MessageHistory;
 import io.finchstream.proto.v1.ConversationMeta;
@@ -23,7 +23,7 @@ class HistoryMatchTest {
    * The conversation after the processors applied these events (the way state.proto says they
    * record them).
    */
-  private static Optional<ConversationInfo> conversation(
+  private static Optional<ApiConversation> conversation(
       final long tokens, final ChatMessage... messages) {
     final ConversationMeta.Builder meta = ConversationMeta.newBuilder().setTokens(tokens);
     for (final ChatMessage m : messages) {
@@ -34,7 +34,7 @@ class HistoryMatchTest {
         MessageHistory.recordText(meta, m.role(), m.text());
       }
     }
-    return Optional.of(ConversationInfo.of("c", meta.build()));
+    return Optional.of(ApiConversation.of("c", meta.build(), false));
   }
 
   @Test
@@ -58,7 +58,7 @@ class HistoryMatchTest {
 
   @Test
   void shouldRefuseADivergingOrShorterHistory() {
-    final Optional<ConversationInfo> held = conversation(40, SYSTEM, HELLO, REPLY);
+    final Optional<ApiConversation> held = conversation(40, SYSTEM, HELLO, REPLY);
     assertThatThrownBy(
             () ->
                 HistoryMatch.ingested(
@@ -88,7 +88,7 @@ class HistoryMatchTest {
     assertThatThrownBy(
             () ->
                 HistoryMatch.ingested(
-                    "c", Optional.of(ConversationInfo.of("c", raw.build())), List.of(HELLO)))
+                    "c", Optional.of(ApiConversation.of("c", raw.build(), false)), List.of(HELLO)))
         .isInstanceOf(ApiException.class);
   }
 }

@@ -1,14 +1,15 @@
 package io.finchstream.gateway.testing;
 
+import io.finchstream.gateway.ApiModel;
 import io.finchstream.gateway.ConversationDirectory;
+import io.finchstream.gateway.EventAdmission;
 import io.finchstream.gateway.EventLimits;
 import io.finchstream.gateway.Gateway;
 import io.finchstream.gateway.GatewayConfig;
 import io.finchstream.gateway.GatewayPorts;
 import io.finchstream.gateway.ReadinessProbe;
-import io.finchstream.gateway.ServedModel;
-import io.finchstream.gateway.kafka.TopicNames;
 import io.finchstream.processors.testing.KafkaTestCluster;
+import io.finchstream.proto.Topics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
@@ -20,8 +21,8 @@ import java.util.concurrent.TimeUnit;
 public final class GatewayHarness implements AutoCloseable {
 
   /** The model the scripted tests pretend to serve: byte-level, like the tiny test model. */
-  public static final ServedModel MODEL =
-      new ServedModel("scripted-byte-model", "0123456789abcdef", 256, 1_700_000_000L);
+  public static final ApiModel MODEL =
+      new ApiModel("scripted-byte-model", "0123456789abcdef", 256, 1_700_000_000L);
 
   private final Gateway gateway;
   private final PrometheusMeterRegistry registry;
@@ -33,7 +34,7 @@ public final class GatewayHarness implements AutoCloseable {
 
   /** Creates the events and replies topics (3 partitions each). */
   public static void createTopics(final KafkaTestCluster cluster) throws Exception {
-    cluster.createTopics(3, TopicNames.EVENTS, TopicNames.REPLIES);
+    cluster.createTopics(3, Topics.EVENTS, Topics.REPLIES);
   }
 
   /** Test defaults: port 0, two event loops, generous rate limits; {@code overrides} win. */
@@ -64,12 +65,27 @@ public final class GatewayHarness implements AutoCloseable {
       final ConversationDirectory directory,
       final ReadinessProbe readiness,
       final EventLimits limits,
-      final ServedModel model)
+      final ApiModel model)
+      throws Exception {
+    return start(
+        vertx, config, directory, readiness, limits, model, ProcessorsAdmission.bytes(limits));
+  }
+
+  public static GatewayHarness start(
+      final Vertx vertx,
+      final GatewayConfig config,
+      final ConversationDirectory directory,
+      final ReadinessProbe readiness,
+      final EventLimits limits,
+      final ApiModel model,
+      final EventAdmission admission)
       throws Exception {
     final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     final Gateway gateway =
         Gateway.start(
-                vertx, config, new GatewayPorts(directory, readiness, model, limits, registry))
+                vertx,
+                config,
+                new GatewayPorts(directory, readiness, model, limits, admission, registry))
             .toCompletionStage()
             .toCompletableFuture()
             .get(60, TimeUnit.SECONDS);

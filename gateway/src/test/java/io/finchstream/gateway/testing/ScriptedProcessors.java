@@ -1,12 +1,14 @@
 package io.finchstream.gateway.testing;
 
+import com.google.protobuf.InvalidProtocolBufferException;
 import io.finchstream.gateway.ConversationDirectory;
 import io.finchstream.gateway.ConversationLookup;
-import io.finchstream.gateway.kafka.TopicNames;
 import io.finchstream.processors.testing.KafkaTestCluster;
 import io.finchstream.proto.MessageHistory;
+import io.finchstream.proto.Topics;
 import io.finchstream.proto.v1.ConversationEvent;
 import io.finchstream.proto.v1.ConversationMeta;
+import io.finchstream.proto.v1.Error;
 import io.finchstream.proto.v1.FinishReason;
 import io.finchstream.proto.v1.Generate;
 import io.finchstream.proto.v1.GenerationDone;
@@ -20,12 +22,14 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.slf4j.LoggerFactory;
 
 /**
  * A stand-in for the processors in gateway tests that are about the gateway's HTTP behaviour
@@ -41,6 +45,8 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
   private volatile String script = " Hello there, friend!";
 
   private volatile int chunkChars = 1;
+  private volatile CountDownLatch gate = new CountDownLatch(0);
+  private volatile Error failure;
   private volatile long chunkDelayMs;
 
   private final KafkaConsumer<byte[], byte[]> consumer;
@@ -59,7 +65,7 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
     final Properties p = cluster.producerProps();
     p.put("max.request.size", 32 << 20);
     this.producer = new KafkaProducer<>(p);
-    consumer.subscribe(List.of(TopicNames.EVENTS));
+    consumer.subscribe(List.of(Topics.EVENTS));
     this.thread = new Thread(this::run, "scripted-processors");
     this.thread.setDaemon(true);
     this.thread.start();
@@ -73,6 +79,21 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
     this.script = text;
     this.chunkChars = chunkChars;
     this.chunkDelayMs = delayMs;
+  }
+
+  /** Generations wait (read, but unanswered) until {@link #release}. */
+  public void hold() {
+    gate = new CountDownLatch(1);
+  }
+
+  /** Generations held by {@link #hold} go on. */
+  public void release() {
+    gate.countDown();
+  }
+
+  /** Every generation answers this error instead of a reply (null: reply again). */
+  public void failWith(final Error error) {
+    this.failure = error;
   }
 
   /** Every event read so far, in order. */
@@ -106,7 +127,7 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
           conversationOfEvent.put(event.getEventId(), new String(r.key(), StandardCharsets.UTF_8));
           seen.add(event);
           apply(new String(r.key(), StandardCharsets.UTF_8), event, r);
-        } catch (final com.google.protobuf.InvalidProtocolBufferException e) {
+        } catch (final InvalidProtocolBufferException e) {
           throw new IllegalStateException(e);
         }
       }
@@ -153,7 +174,7 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
               try {
                 generate(id, g);
               } catch (final RuntimeException e) {
-                org.slf4j.LoggerFactory.getLogger(ScriptedProcessors.class)
+                LoggerFactory.getLogger(ScriptedProcessors.class)
                     .error("scripted generation of {} failed", id, e);
               }
             });
@@ -164,6 +185,17 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
   }
 
   private void generate(final String id, final Generate g) {
+    try {
+      gate.await();
+    } catch (final InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return;
+    }
+    final Error error = failure;
+    if (error != null) {
+      send(id, base(id, g).setError(error).build());
+      return;
+    }
     final String script = this.script;
     final String text =
         script.length() > g.getMaxTokens() ? script.substring(0, g.getMaxTokens()) : script;
@@ -258,10 +290,10 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
   private void send(final String id, final Reply reply) {
     producer.send(
         new ProducerRecord<>(
-            TopicNames.REPLIES, id.getBytes(StandardCharsets.UTF_8), reply.toByteArray()),
+            Topics.REPLIES, id.getBytes(StandardCharsets.UTF_8), reply.toByteArray()),
         (md, e) -> {
           if (e != null) {
-            org.slf4j.LoggerFactory.getLogger(ScriptedProcessors.class)
+            LoggerFactory.getLogger(ScriptedProcessors.class)
                 .error("a scripted reply for {} was not written", id, e);
           }
         });

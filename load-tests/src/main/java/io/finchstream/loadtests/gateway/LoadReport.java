@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -152,8 +153,7 @@ final class LoadReport {
 
   private static void hgrm(final Path file, final Histogram h) throws IOException {
     try (PrintStream out =
-        new PrintStream(
-            Files.newOutputStream(file), false, java.nio.charset.StandardCharsets.UTF_8)) {
+        new PrintStream(Files.newOutputStream(file), false, StandardCharsets.UTF_8)) {
       h.outputPercentileDistribution(out, 1000.0); // microseconds -> milliseconds
     }
   }

@@ -7,6 +7,7 @@ import io.finchstream.engine.tokenizer.Tokenizer;
 import io.finchstream.processors.event.EventValidator;
 import io.finchstream.proto.v1.FinishReason;
 import io.finchstream.proto.v1.GenerationProgress;
+import java.util.Arrays;
 
 /**
  * The in-memory side of a running generation: the engine's {@link Generation} (draws, counts,
@@ -108,7 +109,7 @@ final class ActiveGeneration {
 
     void add(final int v) {
       if (size == data.length) {
-        data = java.util.Arrays.copyOf(data, size * 2);
+        data = Arrays.copyOf(data, size * 2);
       }
       data[size++] = v;
     }
@@ -118,7 +119,7 @@ final class ActiveGeneration {
     }
 
     int[] toArray() {
-      return java.util.Arrays.copyOf(data, size);
+      return Arrays.copyOf(data, size);
     }
 
     void clear() {

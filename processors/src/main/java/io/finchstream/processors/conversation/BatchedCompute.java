@@ -6,9 +6,11 @@ import io.finchstream.processors.FinchstreamException;
 import io.finchstream.processors.FinchstreamMetrics;
 import io.finchstream.proto.v1.ConversationMeta;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Predicate;
 import java.util.function.ToLongFunction;
 import org.slf4j.Logger;
@@ -41,7 +43,7 @@ final class BatchedCompute {
   private final LinkedHashMap<String, Boolean> pending = new LinkedHashMap<>();
 
   /** Conversations whose turn ended: snapshot when fully computed. */
-  private final java.util.Set<String> turnEnded = new java.util.HashSet<>();
+  private final Set<String> turnEnded = new HashSet<>();
 
   private Predicate<String> ownedByGeneration = c -> false;
   private ToLongFunction<String> keepLogFrom = c -> Long.MAX_VALUE;
@@ -106,22 +108,16 @@ final class BatchedCompute {
     return pendingEstimate;
   }
 
-  /**
-   * Runs batched rounds until nothing is pending or {@code deadlineNanos}; returns tokens computed.
-   */
-  long run(final long deadlineNanos) {
-    long total = 0;
+  /** Runs batched rounds until nothing is pending or {@code deadlineNanos}. */
+  void run(final long deadlineNanos) {
     while (!pending.isEmpty() && System.nanoTime() < deadlineNanos) {
-      final long n = round(deadlineNanos);
-      if (n < 0) {
+      if (round(deadlineNanos) < 0) {
         break;
       }
-      total += n;
     }
     if (pending.isEmpty()) {
       pendingEstimate = 0;
     }
-    return total;
   }
 
   /** One batched ingest; returns the tokens computed, or -1 if there was nothing to compute. */

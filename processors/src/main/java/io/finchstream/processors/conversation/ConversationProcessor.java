@@ -2,11 +2,11 @@ package io.finchstream.processors.conversation;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.finchstream.processors.FinchstreamMetrics;
-import io.finchstream.processors.ServedModel;
+import io.finchstream.processors.LoadedModel;
 import io.finchstream.processors.event.Command;
 import io.finchstream.processors.event.EventValidator;
 import io.finchstream.processors.event.Inbound;
-import io.finchstream.processors.event.Replies;
+import io.finchstream.processors.event.ReplyMessages;
 import io.finchstream.processors.store.StoreKey;
 import io.finchstream.proto.v1.ConversationEvent;
 import io.finchstream.proto.v1.DeadLetter;
@@ -49,7 +49,7 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
    */
   private static final long COLLECT_WAIT_NANOS = 50_000_000L;
 
-  private final ServedModel served;
+  private final LoadedModel served;
   private final ProcessorSettings settings;
   private final MemoryBudget budget;
   private final FinchstreamMetrics metrics;
@@ -78,7 +78,7 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
    * @param batchers the topology's per-thread batchers (decode across the tasks of a stream thread)
    */
   public ConversationProcessor(
-      final ServedModel served,
+      final LoadedModel served,
       final ProcessorSettings settings,
       final MemoryBudget budget,
       final FinchstreamMetrics metrics,
@@ -258,7 +258,7 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
         deferred.remove(kv.key);
         outputs.reply(
             conversation,
-            Replies.done(
+            ReplyMessages.done(
                 conversation,
                 requestId,
                 event.getGenerate().getReplyTo(),

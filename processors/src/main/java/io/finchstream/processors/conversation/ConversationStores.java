@@ -1,7 +1,7 @@
 package io.finchstream.processors.conversation;
 
 import io.finchstream.processors.FinchstreamMetrics;
-import io.finchstream.processors.Stores;
+import io.finchstream.processors.StoreNames;
 import io.finchstream.processors.store.BinaryStore;
 import io.finchstream.processors.store.ByteCountingStore;
 import io.finchstream.processors.store.ChunkedBlobs;
@@ -21,7 +21,7 @@ import org.apache.kafka.streams.processor.api.ProcessingContext;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
- * Typed views of a task's state stores ({@link Stores}), each counting the bytes it writes. One
+ * Typed views of a task's state stores ({@link StoreNames}), each counting the bytes it writes. One
  * instance per processor instance (per task), created in {@code init()}.
  */
 final class ConversationStores {
@@ -36,30 +36,35 @@ final class ConversationStores {
   final ProtoStore<GenerationProgress> generations;
   final ProtoStore<DeferredEvent> deferred;
   final ProtoStore<ForkTransfer> forkStaging;
-  final int partBytes;
 
   ConversationStores(final Function<String, BinaryStore> open, final int partBytes) {
-    this.partBytes = partBytes;
-    meta = new ProtoStore<>(Stores.META, open.apply(Stores.META), ConversationMeta.parser());
+    meta =
+        new ProtoStore<>(StoreNames.META, open.apply(StoreNames.META), ConversationMeta.parser());
     log =
         new TokenLog(
-            new ProtoStore<>(Stores.TOKENS, open.apply(Stores.TOKENS), TokenLogRecord.parser()),
+            new ProtoStore<>(
+                StoreNames.TOKENS, open.apply(StoreNames.TOKENS), TokenLogRecord.parser()),
             MAX_TOKENS_PER_RECORD);
     snapshots =
         new ChunkedBlobs(
-            new ProtoStore<>(Stores.SNAPSHOTS, open.apply(Stores.SNAPSHOTS), BlobPart.parser()),
+            new ProtoStore<>(
+                StoreNames.SNAPSHOTS, open.apply(StoreNames.SNAPSHOTS), BlobPart.parser()),
             partBytes);
     cache =
         new ChunkedBlobs(
-            new ProtoStore<>(Stores.CACHE, open.apply(Stores.CACHE), BlobPart.parser()), partBytes);
+            new ProtoStore<>(StoreNames.CACHE, open.apply(StoreNames.CACHE), BlobPart.parser()),
+            partBytes);
     generations =
         new ProtoStore<>(
-            Stores.GENERATIONS, open.apply(Stores.GENERATIONS), GenerationProgress.parser());
+            StoreNames.GENERATIONS,
+            open.apply(StoreNames.GENERATIONS),
+            GenerationProgress.parser());
     deferred =
-        new ProtoStore<>(Stores.DEFERRED, open.apply(Stores.DEFERRED), DeferredEvent.parser());
+        new ProtoStore<>(
+            StoreNames.DEFERRED, open.apply(StoreNames.DEFERRED), DeferredEvent.parser());
     forkStaging =
         new ProtoStore<>(
-            Stores.FORK_STAGING, open.apply(Stores.FORK_STAGING), ForkTransfer.parser());
+            StoreNames.FORK_STAGING, open.apply(StoreNames.FORK_STAGING), ForkTransfer.parser());
   }
 
   /** The stores of the task {@code context} belongs to, counted into {@code metrics}. */
@@ -81,11 +86,6 @@ final class ConversationStores {
 
   void putMeta(final String conversation, final ConversationMeta value) {
     meta.put(StoreKey.id(conversation), value);
-  }
-
-  /** The conversation's running generation, or null. */
-  GenerationProgress generation(final String conversation) {
-    return generations.get(StoreKey.id(conversation));
   }
 
   /** Deletes every record of the conversation's history (log, snapshot, cache blocks). */

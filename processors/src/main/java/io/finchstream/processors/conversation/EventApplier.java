@@ -9,6 +9,7 @@ import io.finchstream.proto.v1.ConversationMeta;
 import io.finchstream.proto.v1.ErrorCode;
 import io.finchstream.proto.v1.EventOrigin;
 import io.finchstream.proto.v1.GenerationProgress;
+import java.util.stream.IntStream;
 
 /**
  * Applies an accepted event to a conversation that is not generating: durable tokens first (the log
@@ -73,7 +74,7 @@ final class EventApplier {
     if (a.text() != null) {
       MessageHistory.recordText(updated, a.role(), a.text());
     } else {
-      MessageHistory.recordTokens(updated, java.util.stream.IntStream.of(tokens).boxed().toList());
+      MessageHistory.recordTokens(updated, IntStream.of(tokens).boxed().toList());
     }
     stores.putMeta(conversation, updated.build());
     compute.markPending(conversation, tokens.length);

@@ -1,5 +1,6 @@
 package io.finchstream.processors.conversation;
 
+import com.google.protobuf.ByteString;
 import io.finchstream.processors.event.Inbound;
 import io.finchstream.proto.v1.BlobPart;
 import io.finchstream.proto.v1.ConversationMeta;
@@ -64,8 +65,8 @@ final class ForkExporter {
     final DeferredEvent.Builder original =
         DeferredEvent.newBuilder()
             .setOrigin(in.origin())
-            .setKey(com.google.protobuf.ByteString.copyFrom(in.rawKey()))
-            .setValue(com.google.protobuf.ByteString.copyFrom(in.rawValue()));
+            .setKey(ByteString.copyFrom(in.rawKey()))
+            .setValue(ByteString.copyFrom(in.rawValue()));
     parts.add(
         ForkTransfer.newBuilder()
             .setHeader(

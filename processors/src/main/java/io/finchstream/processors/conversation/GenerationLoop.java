@@ -3,7 +3,7 @@ package io.finchstream.processors.conversation;
 import io.finchstream.engine.LanguageModel;
 import io.finchstream.engine.tokenizer.Tokenizer;
 import io.finchstream.processors.FinchstreamException;
-import io.finchstream.processors.event.Replies;
+import io.finchstream.processors.event.ReplyMessages;
 import io.finchstream.processors.store.StoreKey;
 import io.finchstream.proto.MessageHistory;
 import io.finchstream.proto.v1.ConversationMeta;
@@ -138,19 +138,13 @@ final class GenerationLoop {
     return true;
   }
 
-  /**
-   * Stores and emits what every generation produced since the last call; returns whether there was
-   * any.
-   */
-  boolean flush() {
-    boolean any = false;
+  /** Stores and emits what every generation produced since the last call. */
+  void flush() {
     for (final ActiveGeneration g : new ArrayList<>(active.values())) {
       if (g.holdsOutput()) {
         flush(g);
-        any = true;
       }
     }
-    return any;
   }
 
   /**
@@ -211,7 +205,7 @@ final class GenerationLoop {
       final var request = g.progress.getRequest();
       out.reply(
           g.conversation,
-          Replies.chunk(
+          ReplyMessages.chunk(
               g.conversation,
               request.getRequestId(),
               request.getReplyTo(),
@@ -248,7 +242,7 @@ final class GenerationLoop {
     final var request = g.progress.getRequest();
     out.reply(
         g.conversation,
-        Replies.done(
+        ReplyMessages.done(
             g.conversation,
             request.getRequestId(),
             request.getReplyTo(),
@@ -276,7 +270,7 @@ final class GenerationLoop {
     final var request = g.progress.getRequest();
     out.reply(
         g.conversation,
-        Replies.error(
+        ReplyMessages.error(
             g.conversation,
             request.getRequestId(),
             request.getReplyTo(),

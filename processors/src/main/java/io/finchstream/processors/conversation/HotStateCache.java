@@ -5,6 +5,7 @@ import io.finchstream.processors.FinchstreamMetrics;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.BiConsumer;
 
 /**
  * Computed conversation states kept in memory, least recently used first, charged to a shared
@@ -35,7 +36,7 @@ final class HotStateCache {
   private final MemoryBudget budget;
   private final FinchstreamMetrics metrics;
   private final LinkedHashMap<String, Entry> entries = new LinkedHashMap<>(64, 0.75f, true);
-  private java.util.function.BiConsumer<String, Entry> onEvict = (c, e) -> {};
+  private BiConsumer<String, Entry> onEvict = (c, e) -> {};
 
   HotStateCache(final MemoryBudget budget, final FinchstreamMetrics metrics) {
     this.budget = budget;
@@ -46,7 +47,7 @@ final class HotStateCache {
    * Called with every entry evicted for memory (not for {@link #remove}), before it is dropped: the
    * owner snapshots progress the stores do not have yet, so eviction never loses computed tokens.
    */
-  void onEvict(final java.util.function.BiConsumer<String, Entry> action) {
+  void onEvict(final BiConsumer<String, Entry> action) {
     this.onEvict = action;
   }
 

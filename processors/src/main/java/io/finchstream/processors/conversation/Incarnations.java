@@ -1,6 +1,6 @@
 package io.finchstream.processors.conversation;
 
-import io.finchstream.processors.Topics;
+import io.finchstream.proto.Topics;
 import io.finchstream.proto.v1.EventOrigin;
 
 /**

@@ -2,7 +2,7 @@ package io.finchstream.processors.conversation;
 
 import io.finchstream.processors.FinchstreamMetrics;
 import io.finchstream.processors.event.DeadLetters;
-import io.finchstream.processors.event.Replies;
+import io.finchstream.processors.event.ReplyMessages;
 import io.finchstream.proto.v1.DeadLetter;
 import io.finchstream.proto.v1.ErrorCode;
 import io.finchstream.proto.v1.EventOrigin;
@@ -47,7 +47,7 @@ public interface Outputs {
     metrics().deadLetter(code.name());
     deadLetter(key, DeadLetters.of(key, value, code, reason, origin, nowMs()));
     if (conversation != null) {
-      reply(conversation, Replies.error(conversation, requestId, replyTo, code, reason));
+      reply(conversation, ReplyMessages.error(conversation, requestId, replyTo, code, reason));
     }
   }
 }

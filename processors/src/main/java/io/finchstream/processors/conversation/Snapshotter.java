@@ -39,10 +39,10 @@ final class Snapshotter {
   }
 
   /**
-   * Snapshots {@code state} and returns the new metadata (already stored). The token log is
-   * truncated below {@code min(position, keepFrom)}: a running generation keeps its tokens.
+   * Snapshots {@code state} and stores the new metadata. The token log is truncated below {@code
+   * min(position, keepFrom)}: a running generation keeps its tokens.
    */
-  ConversationMeta snapshot(
+  void snapshot(
       final String conversation,
       final ModelState state,
       final ConversationMeta meta,
@@ -73,6 +73,5 @@ final class Snapshotter {
             .build();
     stores.putMeta(conversation, updated);
     metrics.snapshot(written);
-    return updated;
   }
 }

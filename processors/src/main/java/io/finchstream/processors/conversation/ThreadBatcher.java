@@ -249,18 +249,17 @@ final class ThreadBatcher {
    * generations.
    *
    * @param compute whether compute may run now ({@link #intakeFirst} said no)
-   * @return whether a cycle started
    */
-  boolean arrive(final Member me, final List<ActiveGeneration> ready, final boolean compute) {
+  void arrive(final Member me, final List<ActiveGeneration> ready, final boolean compute) {
     final long now = System.nanoTime();
     me.seenAt = now;
     me.offer = ready;
     if (!compute || running != null) {
-      return false;
+      return;
     }
     for (final Member m : members.values()) {
       if (m != me && m.holdsResults && now - m.seenAt < staleNanos) {
-        return false;
+        return;
       }
     }
     final List<ActiveGeneration> batch = new ArrayList<>();
@@ -276,12 +275,11 @@ final class ThreadBatcher {
       }
     }
     if (batch.isEmpty()) {
-      return false;
+      return;
     }
     final long deadline = System.nanoTime() + cycleNanos;
     hurry = false;
     running = decoder.submit(() -> cycle(batch, deadline));
-    return true;
   }
 
   /**

@@ -68,7 +68,7 @@ public final class ValidationProcessor implements Processor<byte[], byte[], Obje
           record
               .withKey((Object) r.conversationId())
               .withValue(
-                  Replies.error(
+                  ReplyMessages.error(
                       r.conversationId(), r.requestId(), r.replyTo(), r.code(), r.reason())),
           repliesChild);
     }

@@ -136,15 +136,6 @@ public final class ChunkedBlobs {
     return new Blob(first.getVersion(), out);
   }
 
-  /** Deletes every value of {@code conversation} with index {@code >= fromIndex}. */
-  public void deleteFrom(final String conversation, final long fromIndex) {
-    store
-        .keysInRange(
-            StoreKey.of(conversation, fromIndex, 0),
-            StoreKey.of(conversation, Long.MAX_VALUE, Integer.MAX_VALUE))
-        .forEach(store::delete);
-  }
-
   /** Deletes every value of {@code conversation}. */
   public void deleteAll(final String conversation) {
     store.deletePrefix(StoreKey.prefix(conversation));

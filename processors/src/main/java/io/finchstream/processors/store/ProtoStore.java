@@ -5,6 +5,7 @@ import com.google.protobuf.MessageLite;
 import com.google.protobuf.Parser;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiConsumer;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.state.KeyValueIterator;
@@ -93,15 +94,13 @@ public final class ProtoStore<T extends MessageLite> {
     return keys;
   }
 
-  /** Deletes every entry whose key starts with {@code prefix}; returns how many. */
-  public int deletePrefix(final Bytes prefix) {
-    final List<Bytes> keys = keysWithPrefix(prefix);
-    keys.forEach(bytes::delete);
-    return keys.size();
+  /** Deletes every entry whose key starts with {@code prefix}. */
+  public void deletePrefix(final Bytes prefix) {
+    keysWithPrefix(prefix).forEach(bytes::delete);
   }
 
   /** Every entry of the store (all conversations of this task), in key order. */
-  public void forEach(final java.util.function.BiConsumer<Bytes, T> action) {
+  public void forEach(final BiConsumer<Bytes, T> action) {
     try (KeyValueIterator<Bytes, byte[]> it = bytes.all()) {
       while (it.hasNext()) {
         final KeyValue<Bytes, byte[]> kv = it.next();

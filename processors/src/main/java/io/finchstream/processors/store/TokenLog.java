@@ -105,7 +105,7 @@ public final class TokenLog {
     return out;
   }
 
-  /** Every record from the one containing {@code from} on, in order (fork export). */
+  /** Every record from the one containing {@code from} on, in order (for readers of the log). */
   public List<Entry> entriesFrom(final String conversation, final long from) {
     final KeyValue<Bytes, TokenLogRecord> first =
         store.last(StoreKey.of(conversation, 0), StoreKey.of(conversation, from));

@@ -3,7 +3,8 @@ package io.finchstream.processors.conversation;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.finchstream.engine.tokenizer.Tokenizer;
-import io.finchstream.processors.ServedModel;
+import io.finchstream.processors.LoadedModel;
+import io.finchstream.processors.StoreNames;
 import io.finchstream.processors.event.ChatFormat;
 import io.finchstream.processors.testing.DirectEngine;
 import io.finchstream.processors.testing.DurableState;
@@ -13,11 +14,13 @@ import io.finchstream.processors.testing.TestModels;
 import io.finchstream.processors.testing.TopologyFixture;
 import io.finchstream.proto.v1.ConversationMeta;
 import io.finchstream.proto.v1.Role;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
+import org.apache.kafka.common.utils.Bytes;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -34,7 +37,7 @@ class ConversationStateTest {
   @ParameterizedTest(name = "hot cache {0} bytes")
   @ValueSource(longs = {1L, 64L << 20})
   void shouldKeepEveryConversationBitIdenticalToADirectReplayOfItsEvents(final long hotCacheBytes) {
-    final ServedModel model = TestModels.tinyFinch();
+    final LoadedModel model = TestModels.tinyFinch();
     final Map<String, Object> cfg =
         Map.of(
             "snapshot.interval.tokens",
@@ -92,7 +95,7 @@ class ConversationStateTest {
 
   @Test
   void shouldSnapshotEveryIntervalAndTruncateTheLogBelowTheSnapshot() {
-    final ServedModel model = TestModels.tinyFinch();
+    final LoadedModel model = TestModels.tinyFinch();
     try (TopologyFixture fx =
         new TopologyFixture(model, Map.of("snapshot.interval.tokens", 50), dir)) {
       final DirectEngine d = new DirectEngine(model.model(), model.tokenizer());
@@ -119,7 +122,7 @@ class ConversationStateTest {
 
   @Test
   void shouldForkAConversationIntoAnIndependentOneWithTheSameState() {
-    final ServedModel model = TestModels.tinyFinch();
+    final LoadedModel model = TestModels.tinyFinch();
     final Tokenizer tok = model.tokenizer();
     try (TopologyFixture fx =
         new TopologyFixture(model, Map.of("snapshot.interval.tokens", 30), dir)) {
@@ -149,7 +152,7 @@ class ConversationStateTest {
 
   @Test
   void shouldRejectAForkOntoAnExistingConversationAndLeaveItUntouched() {
-    final ServedModel model = TestModels.tinyFinch();
+    final LoadedModel model = TestModels.tinyFinch();
     try (TopologyFixture fx = new TopologyFixture(model, Map.of(), dir)) {
       fx.send("a", Events.appendText("source"));
       fx.send("b", Events.appendText("target"));
@@ -176,7 +179,7 @@ class ConversationStateTest {
 
   @Test
   void shouldResetToTheEmptyStateAndDeleteEverything() {
-    final ServedModel model = TestModels.tinyFinch();
+    final LoadedModel model = TestModels.tinyFinch();
     try (TopologyFixture fx =
         new TopologyFixture(model, Map.of("snapshot.interval.tokens", 8), dir)) {
       fx.send("a", Events.appendText("a fairly long text that is snapshotted"));
@@ -194,13 +197,11 @@ class ConversationStateTest {
       assertThat(durable.meta("b")).isNull();
       assertThat(durable.logEntries("b")).isEmpty();
       final Map<String, Long> counts = new HashMap<>();
-      for (final String store : io.finchstream.processors.Stores.ALL) {
-        try (var it =
-            fx.driver.<org.apache.kafka.common.utils.Bytes, byte[]>getKeyValueStore(store).all()) {
+      for (final String store : StoreNames.ALL) {
+        try (var it = fx.driver.<Bytes, byte[]>getKeyValueStore(store).all()) {
           it.forEachRemaining(
               kv -> {
-                if (new String(kv.key.get(), java.nio.charset.StandardCharsets.ISO_8859_1)
-                    .contains("b")) {
+                if (new String(kv.key.get(), StandardCharsets.ISO_8859_1).contains("b")) {
                   counts.merge(store, 1L, Long::sum);
                 }
               });

@@ -3,7 +3,7 @@ package io.finchstream.processors.conversation;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.finchstream.engine.sampling.SamplingParams;
-import io.finchstream.processors.ServedModel;
+import io.finchstream.processors.LoadedModel;
 import io.finchstream.processors.event.EventValidator;
 import io.finchstream.processors.testing.DirectEngine;
 import io.finchstream.processors.testing.Events;
@@ -17,6 +17,7 @@ import io.finchstream.proto.v1.Reply;
 import io.finchstream.proto.v1.TokenChunk;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -33,7 +34,7 @@ class GenerationTest {
 
   @TempDir Path dir;
 
-  private final ServedModel model = TestModels.randomFinch();
+  private final LoadedModel model = TestModels.randomFinch();
 
   @Test
   void shouldStreamAGreedyReplyThatEqualsTheDirectEngineAndContinueFromIt() {
@@ -143,7 +144,7 @@ class GenerationTest {
       fx.settle();
       final List<Reply> replies = fx.replies("t");
       assertThat(done(replies).getFinishReason()).isEqualTo(FinishReason.FINISH_REASON_STOP);
-      assertThat(tokens(replies)).containsExactly(java.util.Arrays.copyOf(free, firstStop));
+      assertThat(tokens(replies)).containsExactly(Arrays.copyOf(free, firstStop));
       assertThat(fx.durable().meta("c").getTokens()).isEqualTo(PROMPT.length() + firstStop);
     }
   }

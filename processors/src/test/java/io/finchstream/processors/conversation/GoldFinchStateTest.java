@@ -2,8 +2,8 @@ package io.finchstream.processors.conversation;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.finchstream.processors.ServedModel;
-import io.finchstream.processors.Stores;
+import io.finchstream.processors.LoadedModel;
+import io.finchstream.processors.StoreNames;
 import io.finchstream.processors.testing.DirectEngine;
 import io.finchstream.processors.testing.DurableState;
 import io.finchstream.processors.testing.Events;
@@ -27,7 +27,7 @@ class GoldFinchStateTest {
 
   @TempDir Path dir;
 
-  private final ServedModel model = TestModels.randomGoldFinch();
+  private final LoadedModel model = TestModels.randomGoldFinch();
 
   @Test
   void shouldStoreTheCacheInBlocksAndRestoreStatesBitIdentically() {
@@ -81,12 +81,13 @@ class GoldFinchStateTest {
         new TopologyFixture(model, Map.of("snapshot.interval.tokens", 8), dir)) {
       final long blockBytes = 16L * model.info().cacheBytesPerToken();
       final List<Double> perSnapshot = new ArrayList<>();
-      double before = fx.metrics.count("finchstream.store.bytes.written", "store", Stores.CACHE);
+      double before =
+          fx.metrics.count("finchstream.store.bytes.written", "store", StoreNames.CACHE);
       for (int i = 0; i < 20; i++) {
         fx.send("c", Events.appendTokens(new Random(i).ints(8, 1, 256).toArray()));
         fx.settle();
         final double now =
-            fx.metrics.count("finchstream.store.bytes.written", "store", Stores.CACHE);
+            fx.metrics.count("finchstream.store.bytes.written", "store", StoreNames.CACHE);
         perSnapshot.add(now - before);
         before = now;
       }

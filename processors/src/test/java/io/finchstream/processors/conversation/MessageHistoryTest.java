@@ -2,7 +2,7 @@ package io.finchstream.processors.conversation;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.finchstream.processors.ServedModel;
+import io.finchstream.processors.LoadedModel;
 import io.finchstream.processors.testing.Events;
 import io.finchstream.processors.testing.TestModels;
 import io.finchstream.processors.testing.TopologyFixture;
@@ -24,7 +24,7 @@ class MessageHistoryTest {
 
   @TempDir Path dir;
 
-  private final ServedModel model = TestModels.randomFinch();
+  private final LoadedModel model = TestModels.randomFinch();
 
   @Test
   void shouldRecordMessagesAndRepliesAsAResentChatDigestsThem() {

@@ -2,11 +2,12 @@ package io.finchstream.processors.event;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.protobuf.ByteString;
 import com.google.protobuf.UnknownFieldSet;
-import io.finchstream.processors.Topics;
 import io.finchstream.processors.testing.Events;
 import io.finchstream.processors.testing.TestModels;
 import io.finchstream.processors.testing.TopologyFixture;
+import io.finchstream.proto.Topics;
 import io.finchstream.proto.v1.ConversationEvent;
 import io.finchstream.proto.v1.DeadLetter;
 import io.finchstream.proto.v1.ErrorCode;
@@ -83,7 +84,7 @@ class DeadLetterRoutingTest {
                     .addField(
                         40,
                         UnknownFieldSet.Field.newBuilder()
-                            .addLengthDelimited(com.google.protobuf.ByteString.copyFromUtf8("x"))
+                            .addLengthDelimited(ByteString.copyFromUtf8("x"))
                             .build())
                     .build())
             .build();

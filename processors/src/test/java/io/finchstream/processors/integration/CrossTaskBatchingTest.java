@@ -5,8 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.finchstream.engine.sampling.SamplingParams;
 import io.finchstream.processors.FinchstreamConfig;
 import io.finchstream.processors.FinchstreamService;
-import io.finchstream.processors.ServedModel;
-import io.finchstream.processors.Topics;
+import io.finchstream.processors.LoadedModel;
 import io.finchstream.processors.event.EventValidator;
 import io.finchstream.processors.testing.ChangelogReader;
 import io.finchstream.processors.testing.DirectEngine;
@@ -16,6 +15,7 @@ import io.finchstream.processors.testing.KafkaTestCluster;
 import io.finchstream.processors.testing.ReplyCollector;
 import io.finchstream.processors.testing.ServiceConfigs;
 import io.finchstream.processors.testing.TestModels;
+import io.finchstream.proto.Topics;
 import io.finchstream.proto.v1.ConversationEvent;
 import io.finchstream.proto.v1.Generate;
 import io.finchstream.proto.v1.Reply;
@@ -49,7 +49,7 @@ class CrossTaskBatchingTest {
   @Test
   void shouldBatchGenerationsOfAllTasksOfAThreadAndReplyExactlyAsTheDirectEngine()
       throws Exception {
-    final ServedModel model = TestModels.randomFinch();
+    final LoadedModel model = TestModels.randomFinch();
     final String app = "cross-task";
     try (KafkaTestCluster cluster = KafkaTestCluster.start(1)) {
       final Map<String, Object> props =

@@ -9,9 +9,8 @@ import io.finchstream.engine.tokenizer.ByteTokenizer;
 import io.finchstream.processors.ConversationQueries;
 import io.finchstream.processors.FinchstreamConfig;
 import io.finchstream.processors.FinchstreamService;
-import io.finchstream.processors.ServedModel;
-import io.finchstream.processors.Stores;
-import io.finchstream.processors.Topics;
+import io.finchstream.processors.LoadedModel;
+import io.finchstream.processors.StoreNames;
 import io.finchstream.processors.testing.ChangelogReader;
 import io.finchstream.processors.testing.DirectEngine;
 import io.finchstream.processors.testing.Events;
@@ -20,6 +19,7 @@ import io.finchstream.processors.testing.KafkaTestCluster;
 import io.finchstream.processors.testing.ReplyCollector;
 import io.finchstream.processors.testing.ServiceConfigs;
 import io.finchstream.processors.testing.TestModels;
+import io.finchstream.proto.Topics;
 import io.finchstream.proto.v1.ConversationEvent;
 import io.finchstream.proto.v1.ConversationMeta;
 import io.finchstream.proto.v1.Reply;
@@ -27,11 +27,17 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.stream.IntStream;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.utils.Utils;
+import org.apache.kafka.streams.KafkaStreams.State;
+import org.apache.kafka.streams.state.HostInfo;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -60,7 +66,7 @@ class ServiceIntegrationTest {
 
   @Test
   void shouldServeEventsEndToEndAndRestoreLostLocalStateFromTheChangelogs() throws Exception {
-    final ServedModel model = TestModels.tinyFinch();
+    final LoadedModel model = TestModels.tinyFinch();
     final String app = "e2e";
     final Map<String, Object> props =
         ServiceConfigs.forTest(cluster.bootstrapServers(), app, dir.resolve("a"), 3, (short) 1);
@@ -135,8 +141,8 @@ class ServiceIntegrationTest {
   @Test
   void shouldSplitAStateLargerThanAKafkaMessageIntoRecordsUnderTheDefaultLimit() throws Exception {
     // L=8, C=512, head size 64: the recurrent state is 8 x (2 x 512 + 512 x 64) floats = 1.08 MB.
-    final ServedModel model =
-        new ServedModel(
+    final LoadedModel model =
+        new LoadedModel(
             RandomFinch.model(
                 FinchConfig.standard(8, 512, 64, ByteTokenizer.VOCAB_SIZE),
                 11,
@@ -163,7 +169,7 @@ class ServiceIntegrationTest {
       direct.append(generated(replies.replies(), "done"));
     }
     final ChangelogReader.Contents contents = ChangelogReader.read(cluster.consumerProps(), app);
-    assertThat(contents.largestRecordBytes().get(Stores.SNAPSHOTS))
+    assertThat(contents.largestRecordBytes().get(StoreNames.SNAPSHOTS))
         .isPositive()
         .isLessThan(1_000_000);
     final ConversationMeta meta = contents.durable().meta("big");
@@ -174,7 +180,7 @@ class ServiceIntegrationTest {
 
   @Test
   void shouldRouteQueriesToTheOwnerAndForkAcrossPartitions() throws Exception {
-    final ServedModel model = TestModels.tinyFinch();
+    final LoadedModel model = TestModels.tinyFinch();
     final String app = "iq";
     final Map<String, Object> a =
         ServiceConfigs.forTest(cluster.bootstrapServers(), app, dir.resolve("a"), 4, (short) 1);
@@ -182,8 +188,7 @@ class ServiceIntegrationTest {
     final Map<String, Object> b =
         ServiceConfigs.forTest(cluster.bootstrapServers(), app, dir.resolve("b"), 4, (short) 1);
     b.put(FinchstreamConfig.APPLICATION_SERVER_CONFIG, "host-b:1002");
-    final List<String> conversations =
-        java.util.stream.IntStream.range(0, 12).mapToObj(i -> "q-" + i).toList();
+    final List<String> conversations = IntStream.range(0, 12).mapToObj(i -> "q-" + i).toList();
     try (ReplyCollector replies = new ReplyCollector(cluster.consumerProps());
         KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(cluster.producerProps());
         FinchstreamService sa =
@@ -207,7 +212,7 @@ class ServiceIntegrationTest {
               .orElseThrow();
       send(producer, source, Events.fork(target));
       final long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-      final java.util.Map<String, ConversationQueries.Result> answers = new java.util.HashMap<>();
+      final Map<String, ConversationQueries.Result> answers = new HashMap<>();
       for (final String c : concat(conversations, target)) {
         ConversationQueries.Result fromA;
         ConversationQueries.Result fromB;
@@ -224,17 +229,11 @@ class ServiceIntegrationTest {
             && System.nanoTime() < deadline);
         // Exactly one instance owns it and answers; the other names the owner's application.server.
         if (fromA instanceof ConversationQueries.Found found) {
-          assertThat(fromB)
-              .isEqualTo(
-                  new ConversationQueries.Remote(
-                      new org.apache.kafka.streams.state.HostInfo("host-a", 1001)));
+          assertThat(fromB).isEqualTo(new ConversationQueries.Remote(new HostInfo("host-a", 1001)));
           answers.put(c, found);
         } else {
           assertThat(fromB).isInstanceOf(ConversationQueries.Found.class);
-          assertThat(fromA)
-              .isEqualTo(
-                  new ConversationQueries.Remote(
-                      new org.apache.kafka.streams.state.HostInfo("host-b", 1002)));
+          assertThat(fromA).isEqualTo(new ConversationQueries.Remote(new HostInfo("host-b", 1002)));
           answers.put(c, fromB);
         }
       }
@@ -249,23 +248,21 @@ class ServiceIntegrationTest {
   }
 
   private static List<String> concat(final List<String> list, final String extra) {
-    final List<String> all = new java.util.ArrayList<>(list);
+    final List<String> all = new ArrayList<>(list);
     all.add(extra);
     return all;
   }
 
   private static int partition(final String key, final int partitions) {
-    return org.apache.kafka.common.utils.Utils.toPositive(
-            org.apache.kafka.common.utils.Utils.murmur2(key.getBytes(StandardCharsets.UTF_8)))
-        % partitions;
+    return Utils.toPositive(Utils.murmur2(key.getBytes(StandardCharsets.UTF_8))) % partitions;
   }
 
   private static void awaitBothRunning(final FinchstreamService a, final FinchstreamService b)
       throws InterruptedException {
     final long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
     while (System.nanoTime() < deadline) {
-      if (a.state() == org.apache.kafka.streams.KafkaStreams.State.RUNNING
-          && b.state() == org.apache.kafka.streams.KafkaStreams.State.RUNNING
+      if (a.state() == State.RUNNING
+          && b.state() == State.RUNNING
           && !a.streams().metadataForLocalThreads().iterator().next().activeTasks().isEmpty()
           && !b.streams().metadataForLocalThreads().iterator().next().activeTasks().isEmpty()) {
         return;

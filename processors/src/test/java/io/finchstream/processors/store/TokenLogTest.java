@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.finchstream.processors.testing.RocksStores;
 import io.finchstream.proto.v1.TokenLogRecord;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
@@ -37,13 +38,12 @@ class TokenLogTest {
     final int[] all = IntStream.range(0, 1000).map(i -> (i * 37) % 65536).toArray();
     int pos = 0;
     for (final int n : new int[] {1, 7, 250, 3, 739}) {
-      log.append("c", pos, java.util.Arrays.copyOfRange(all, pos, pos + n));
+      log.append("c", pos, Arrays.copyOfRange(all, pos, pos + n));
       pos += n;
     }
     assertThat(log.read("c", 0, 1000)).containsExactly(all);
-    assertThat(log.read("c", 5, 9)).containsExactly(java.util.Arrays.copyOfRange(all, 5, 9));
-    assertThat(log.read("c", 257, 812))
-        .containsExactly(java.util.Arrays.copyOfRange(all, 257, 812));
+    assertThat(log.read("c", 5, 9)).containsExactly(Arrays.copyOfRange(all, 5, 9));
+    assertThat(log.read("c", 257, 812)).containsExactly(Arrays.copyOfRange(all, 257, 812));
     assertThat(log.read("c", 999, 1000)).containsExactly(all[999]);
     assertThat(log.read("c", 10, 10)).isEmpty();
   }

@@ -1,6 +1,6 @@
 package io.finchstream.processors.testing;
 
-import io.finchstream.processors.Stores;
+import io.finchstream.processors.StoreNames;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -34,7 +34,7 @@ public final class ChangelogReader {
     props.put("max.partition.fetch.bytes", Integer.toString(64 << 20));
     props.put("fetch.max.bytes", Integer.toString(64 << 20));
     try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props)) {
-      for (final String store : Stores.ALL) {
+      for (final String store : StoreNames.ALL) {
         final MapBinaryStore map = new MapBinaryStore();
         stores.put(store, map);
         final List<PartitionInfo> infos = consumer.partitionsFor(topic(applicationId, store));

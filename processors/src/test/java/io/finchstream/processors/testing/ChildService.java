@@ -11,8 +11,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A service instance in a child JVM ({@link ServiceMain}) on the test classpath, so that a test can
@@ -24,10 +28,9 @@ public final class ChildService implements AutoCloseable {
   private final Process process;
   private final CountDownLatch running = new CountDownLatch(1);
   private final Path log;
-  private final java.util.Set<Integer> partitions =
-      java.util.concurrent.ConcurrentHashMap.newKeySet();
-  private static final java.util.regex.Pattern TASK =
-      java.util.regex.Pattern.compile("task \\d+_(\\d+): conversation processor (ready|closed)");
+  private final Set<Integer> partitions = ConcurrentHashMap.newKeySet();
+  private static final Pattern TASK =
+      Pattern.compile("task \\d+_(\\d+): conversation processor (ready|closed)");
 
   private ChildService(final String name, final Process process, final Path log) {
     this.name = name;
@@ -72,7 +75,7 @@ public final class ChildService implements AutoCloseable {
         if (line.equals("RUNNING")) {
           running.countDown();
         }
-        final java.util.regex.Matcher m = TASK.matcher(line);
+        final Matcher m = TASK.matcher(line);
         if (m.find()) {
           if (m.group(2).equals("ready")) {
             partitions.add(Integer.parseInt(m.group(1)));
@@ -95,8 +98,8 @@ public final class ChildService implements AutoCloseable {
   }
 
   /** The input partitions whose tasks this instance runs now (from its log). */
-  public java.util.Set<Integer> partitions() {
-    return java.util.Set.copyOf(partitions);
+  public Set<Integer> partitions() {
+    return Set.copyOf(partitions);
   }
 
   /** SIGKILL: the JVM dies at once, mid-transaction. */

@@ -4,11 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.finchstream.engine.sampling.SamplingParams;
 import io.finchstream.processors.FinchstreamConfig;
-import io.finchstream.processors.ServedModel;
+import io.finchstream.processors.LoadedModel;
 import io.finchstream.processors.TopicAdmin;
-import io.finchstream.processors.Topics;
 import io.finchstream.processors.event.ChatFormat;
 import io.finchstream.processors.event.EventValidator;
+import io.finchstream.proto.Topics;
 import io.finchstream.proto.v1.ConversationEvent;
 import io.finchstream.proto.v1.ConversationMeta;
 import io.finchstream.proto.v1.Generate;
@@ -30,6 +30,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.utils.Utils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -203,10 +204,7 @@ public final class CrashScenario {
 
   /** The input partition of a conversation (the producer's default partitioner). */
   private static int partition(final String conversation) {
-    return org.apache.kafka.common.utils.Utils.toPositive(
-            org.apache.kafka.common.utils.Utils.murmur2(
-                conversation.getBytes(StandardCharsets.UTF_8)))
-        % 6;
+    return Utils.toPositive(Utils.murmur2(conversation.getBytes(StandardCharsets.UTF_8))) % 6;
   }
 
   private static void sendWave(
@@ -226,7 +224,7 @@ public final class CrashScenario {
   private void verify(
       final Map<String, List<ConversationEvent>> scripts, final ReplyCollector replies) {
     final long t0 = System.nanoTime();
-    final ServedModel model = TestModels.byName(MODEL);
+    final LoadedModel model = TestModels.byName(MODEL);
     final long t1 = System.nanoTime();
     assertThat(replies.deadLetters()).as("dead letters").isEmpty();
     final ChangelogReader.Contents contents = ChangelogReader.read(consumerProps, APP);

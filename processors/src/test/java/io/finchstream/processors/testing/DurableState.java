@@ -2,7 +2,7 @@ package io.finchstream.processors.testing;
 
 import io.finchstream.engine.LanguageModel;
 import io.finchstream.engine.ModelState;
-import io.finchstream.processors.Stores;
+import io.finchstream.processors.StoreNames;
 import io.finchstream.processors.store.BinaryStore;
 import io.finchstream.processors.store.ChunkedBlobs;
 import io.finchstream.processors.store.ProtoStore;
@@ -28,21 +28,25 @@ public final class DurableState {
   private final ChunkedBlobs cache;
 
   /**
-   * @param open opens the store of a {@link Stores} name
+   * @param open opens the store of a {@link StoreNames} name
    */
   public DurableState(final Function<String, BinaryStore> open) {
-    meta = new ProtoStore<>(Stores.META, open.apply(Stores.META), ConversationMeta.parser());
+    meta =
+        new ProtoStore<>(StoreNames.META, open.apply(StoreNames.META), ConversationMeta.parser());
     log =
         new TokenLog(
-            new ProtoStore<>(Stores.TOKENS, open.apply(Stores.TOKENS), TokenLogRecord.parser()),
+            new ProtoStore<>(
+                StoreNames.TOKENS, open.apply(StoreNames.TOKENS), TokenLogRecord.parser()),
             65_536);
     snapshots =
         new ChunkedBlobs(
-            new ProtoStore<>(Stores.SNAPSHOTS, open.apply(Stores.SNAPSHOTS), BlobPart.parser()),
+            new ProtoStore<>(
+                StoreNames.SNAPSHOTS, open.apply(StoreNames.SNAPSHOTS), BlobPart.parser()),
             900_000);
     cache =
         new ChunkedBlobs(
-            new ProtoStore<>(Stores.CACHE, open.apply(Stores.CACHE), BlobPart.parser()), 900_000);
+            new ProtoStore<>(StoreNames.CACHE, open.apply(StoreNames.CACHE), BlobPart.parser()),
+            900_000);
   }
 
   /** The conversation's metadata, or null. */

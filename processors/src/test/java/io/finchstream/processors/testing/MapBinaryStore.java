@@ -1,6 +1,7 @@
 package io.finchstream.processors.testing;
 
 import io.finchstream.processors.store.BinaryStore;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.NavigableMap;
@@ -83,8 +84,7 @@ public final class MapBinaryStore implements BinaryStore {
   }
 
   private static KeyValueIterator<Bytes, byte[]> iterator(final Map<Bytes, byte[]> view) {
-    final Iterator<Map.Entry<Bytes, byte[]>> it =
-        new java.util.ArrayList<>(view.entrySet()).iterator();
+    final Iterator<Map.Entry<Bytes, byte[]>> it = new ArrayList<>(view.entrySet()).iterator();
     return new KeyValueIterator<>() {
       @Override
       public void close() {}

@@ -1,6 +1,6 @@
 package io.finchstream.processors.testing;
 
-import io.finchstream.processors.Topics;
+import io.finchstream.proto.Topics;
 import io.finchstream.proto.v1.DeadLetter;
 import io.finchstream.proto.v1.Reply;
 import java.time.Duration;
@@ -9,6 +9,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Properties;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 
@@ -106,9 +107,7 @@ public final class ReplyCollector implements AutoCloseable {
 
   /** Waits until {@code condition} holds for the replies so far. */
   public synchronized void awaitCondition(
-      final Predicate<List<Reply>> condition,
-      final Duration timeout,
-      final java.util.function.Supplier<String> what)
+      final Predicate<List<Reply>> condition, final Duration timeout, final Supplier<String> what)
       throws InterruptedException {
     final long deadline = System.nanoTime() + timeout.toNanos();
     while (!condition.test(replies)) {

@@ -13,6 +13,7 @@ import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.processor.TaskId;
 import org.apache.kafka.streams.processor.api.MockProcessorContext;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
 
 /**
  * Real RocksDB key-value stores (Kafka Streams' own implementation, changelog off) in a directory,
@@ -33,10 +34,8 @@ public final class RocksStores implements AutoCloseable {
   /** Opens a new RocksDB store named {@code name}. */
   public BinaryStore open(final String name) {
     final KeyValueStore<Bytes, byte[]> store =
-        org.apache.kafka.streams.state.Stores.keyValueStoreBuilder(
-                org.apache.kafka.streams.state.Stores.persistentKeyValueStore(name),
-                Serdes.Bytes(),
-                Serdes.ByteArray())
+        Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(name), Serdes.Bytes(), Serdes.ByteArray())
             .withLoggingDisabled()
             .withCachingDisabled()
             .build();

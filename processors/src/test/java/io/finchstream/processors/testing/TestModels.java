@@ -8,7 +8,7 @@ import io.finchstream.engine.testing.RandomFinch;
 import io.finchstream.engine.testing.RandomGoldFinch;
 import io.finchstream.engine.testing.SharedData;
 import io.finchstream.engine.tokenizer.ByteTokenizer;
-import io.finchstream.processors.ServedModel;
+import io.finchstream.processors.LoadedModel;
 import java.nio.file.Path;
 
 /**
@@ -22,19 +22,19 @@ public final class TestModels {
   /** File name of the tiny model in the shared data folder. */
   public static final String TINY_FINCH = "tiny-rwkv-6v0-1m-FP32.bin";
 
-  private static ServedModel tiny;
-  private static ServedModel random;
-  private static ServedModel medium;
-  private static ServedModel goldfinch;
+  private static LoadedModel tiny;
+  private static LoadedModel random;
+  private static LoadedModel medium;
+  private static LoadedModel goldfinch;
 
   private TestModels() {}
 
   /** The tiny Finch model with the byte tokenizer, loaded once per JVM (1 compute thread). */
-  public static synchronized ServedModel tinyFinch() {
+  public static synchronized LoadedModel tinyFinch() {
     final Path file = SharedData.require(TINY_FINCH);
     if (tiny == null) {
       tiny =
-          new ServedModel(
+          new LoadedModel(
               Models.load(file, LoadOptions.defaults().withThreads(1)),
               ByteTokenizer.INSTANCE,
               file.getFileName().toString());
@@ -48,10 +48,10 @@ public final class TestModels {
    * one predicts end-of-text (token 0) first after almost any prompt, so generations end at once; a
    * random model samples long, varied replies.
    */
-  public static synchronized ServedModel randomFinch() {
+  public static synchronized LoadedModel randomFinch() {
     if (random == null) {
       random =
-          new ServedModel(
+          new LoadedModel(
               RandomFinch.model(
                   FinchConfig.standard(2, 64, 16, ByteTokenizer.VOCAB_SIZE),
                   20_260_101L,
@@ -66,7 +66,7 @@ public final class TestModels {
    * A model by name, for child JVMs: {@code tiny} (the trained tiny model), {@code random} ({@link
    * #randomFinch}), {@code random-medium} (random L4 C256, slower: ~30x the work per token).
    */
-  public static ServedModel byName(final String name) {
+  public static LoadedModel byName(final String name) {
     return switch (name) {
       case "tiny" -> tinyFinch();
       case "random" -> randomFinch();
@@ -81,10 +81,10 @@ public final class TestModels {
    * C=64, head size 16) and cache blocks of 16 entries, so that short conversations span several
    * blocks.
    */
-  public static synchronized ServedModel randomGoldFinch() {
+  public static synchronized LoadedModel randomGoldFinch() {
     if (goldfinch == null) {
       goldfinch =
-          new ServedModel(
+          new LoadedModel(
               RandomGoldFinch.model(
                   GoldFinchConfig.standard(6, 64, 16, ByteTokenizer.VOCAB_SIZE),
                   20_260_103L,
@@ -97,10 +97,10 @@ public final class TestModels {
   }
 
   /** Random-weight Finch, L=4, C=256, head size 64, byte vocabulary. */
-  public static synchronized ServedModel randomMedium() {
+  public static synchronized LoadedModel randomMedium() {
     if (medium == null) {
       medium =
-          new ServedModel(
+          new LoadedModel(
               RandomFinch.model(
                   FinchConfig.standard(4, 256, 64, ByteTokenizer.VOCAB_SIZE),
                   20_260_102L,

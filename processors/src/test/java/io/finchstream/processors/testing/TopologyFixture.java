@@ -4,13 +4,13 @@ import io.finchstream.processors.ConversationTopology;
 import io.finchstream.processors.FinchstreamConfig;
 import io.finchstream.processors.FinchstreamMetrics;
 import io.finchstream.processors.FinchstreamService;
-import io.finchstream.processors.ServedModel;
-import io.finchstream.processors.Stores;
-import io.finchstream.processors.Topics;
+import io.finchstream.processors.LoadedModel;
+import io.finchstream.processors.StoreNames;
 import io.finchstream.processors.conversation.MemoryBudget;
 import io.finchstream.processors.conversation.ProcessorSettings;
 import io.finchstream.processors.serde.ProtoSerde;
 import io.finchstream.processors.store.KafkaBinaryStore;
+import io.finchstream.proto.Topics;
 import io.finchstream.proto.v1.ConversationEvent;
 import io.finchstream.proto.v1.DeadLetter;
 import io.finchstream.proto.v1.Reply;
@@ -38,7 +38,7 @@ public final class TopologyFixture implements AutoCloseable {
 
   public final TopologyTestDriver driver;
   public final FinchstreamMetrics metrics = FinchstreamMetrics.simple();
-  public final ServedModel model;
+  public final LoadedModel model;
   public final FinchstreamConfig config;
   private final TestInputTopic<byte[], byte[]> events;
   private final TestOutputTopic<String, Reply> replies;
@@ -47,7 +47,7 @@ public final class TopologyFixture implements AutoCloseable {
   private final List<TestRecord<byte[], DeadLetter>> deadLetters = new ArrayList<>();
 
   public TopologyFixture(
-      final ServedModel model, final Map<String, Object> overrides, final Path stateDir) {
+      final LoadedModel model, final Map<String, Object> overrides, final Path stateDir) {
     this.model = model;
     final Map<String, Object> props = new HashMap<>();
     props.put(FinchstreamConfig.APPLICATION_ID_CONFIG, "topology-test");
@@ -109,7 +109,7 @@ public final class TopologyFixture implements AutoCloseable {
 
   /** No generation is stored as running. */
   private boolean quiet() {
-    try (var it = driver.<Object, Object>getKeyValueStore(Stores.GENERATIONS).all()) {
+    try (var it = driver.<Object, Object>getKeyValueStore(StoreNames.GENERATIONS).all()) {
       return !it.hasNext();
     }
   }

@@ -9,8 +9,6 @@ import java.nio.ByteBuffer;
  */
 final class Q5_1Block {
 
-  static final int BYTES = 24;
-
   private Q5_1Block() {}
 
   /**

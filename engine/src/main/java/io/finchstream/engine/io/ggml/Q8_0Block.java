@@ -8,8 +8,6 @@ import java.nio.ByteBuffer;
  */
 final class Q8_0Block {
 
-  static final int BYTES = 34;
-
   private Q8_0Block() {}
 
   /**

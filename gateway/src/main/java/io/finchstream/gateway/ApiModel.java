@@ -2,7 +2,8 @@ package io.finchstream.gateway;
 
 /**
  * The model this service runs, as the API shows it ({@code GET /v1/models}) and as far as the
- * gateway validates input against it.
+ * gateway validates input against it: names and sizes only (the loaded model itself lives in the
+ * processors, {@code io.finchstream.processors.LoadedModel}).
  *
  * @param id the name clients use in requests and {@code GET /v1/models} lists (the model file's
  *     name without its extension)
@@ -11,10 +12,10 @@ package io.finchstream.gateway;
  * @param vocabularySize token ids must be below this
  * @param createdEpochSeconds when the model file was made or loaded (OpenAI's {@code created})
  */
-public record ServedModel(
+public record ApiModel(
     String id, String fingerprint, int vocabularySize, long createdEpochSeconds) {
 
-  public ServedModel {
+  public ApiModel {
     if (id == null || id.isBlank()) {
       throw new IllegalArgumentException("a served model needs an id");
     }

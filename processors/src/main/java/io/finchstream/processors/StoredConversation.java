@@ -3,7 +3,9 @@ package io.finchstream.processors;
 import io.finchstream.proto.v1.ConversationMeta;
 
 /**
- * What the gateway may show about a conversation (read by interactive query).
+ * What this instance's stores hold about a conversation, read by interactive query ({@link
+ * ConversationQueries}). (The gateway's API representation of a conversation is {@code
+ * io.finchstream.gateway.conversation.ApiConversation}.)
  *
  * @param conversationId the id
  * @param tokens tokens in the conversation (all durable; the last ones may still be computing)
@@ -17,7 +19,7 @@ import io.finchstream.proto.v1.ConversationMeta;
  * @param updatedAtMs time of the last change, epoch ms
  * @param lastOffset offset of the last input event applied
  */
-public record ConversationInfo(
+public record StoredConversation(
     String conversationId,
     long tokens,
     long snapshotPosition,
@@ -31,9 +33,9 @@ public record ConversationInfo(
     long lastOffset) {
 
   /** The info of stored metadata. */
-  public static ConversationInfo of(
+  public static StoredConversation of(
       final String id, final ConversationMeta meta, final boolean generating) {
-    return new ConversationInfo(
+    return new StoredConversation(
         id,
         meta.getTokens(),
         meta.getSnapshotPosition(),

@@ -6,7 +6,7 @@ import java.util.List;
  * The names of the state stores (and so of their changelog topics, {@code
  * <application.id>-<store>-changelog}). Schemas: {@code proto/.../state.proto}.
  */
-public final class Stores {
+public final class StoreNames {
 
   /** Conversation id → {@code ConversationMeta}. Read by interactive queries. */
   public static final String META = "conversation-meta";
@@ -35,5 +35,5 @@ public final class Stores {
   public static final List<String> ALL =
       List.of(META, TOKENS, SNAPSHOTS, CACHE, GENERATIONS, DEFERRED, FORK_STAGING);
 
-  private Stores() {}
+  private StoreNames() {}
 }

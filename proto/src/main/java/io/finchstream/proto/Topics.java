@@ -1,10 +1,12 @@
-package io.finchstream.processors;
+package io.finchstream.proto;
 
 import java.util.List;
 
 /**
- * The names of Finchstream's topics. Keys are conversation ids (UTF-8) unless noted; values are
- * Protobuf messages of {@code proto/src/main/protobuf/finchstream/v1/}.
+ * The names of Finchstream's topics, defined once for every module (the processors create and read
+ * them all; the gateway writes {@link #EVENTS} and reads {@link #REPLIES}). Keys are conversation
+ * ids (UTF-8) unless noted; values are Protobuf messages of {@code
+ * proto/src/main/protobuf/finchstream/v1/}.
  */
 public final class Topics {
 

@@ -1,18 +1,23 @@
 package io.finchstream.gateway.conversation;
 
+import io.finchstream.proto.TenantKeys;
 import io.finchstream.proto.v1.ConversationMeta;
 import io.vertx.core.json.JsonObject;
 import java.util.HexFormat;
 
 /**
  * A conversation's metadata as the API shows it ({@code GET /v1/conversations/{id}}), and as
- * gateways pass it to each other when the conversation is owned by another instance.
+ * gateways pass it to each other when the conversation is owned by another instance. Built from the
+ * stored {@code ConversationMeta}. Ids are as the conversation's tenant names them ({@link
+ * TenantKeys#id}): the tenant never shows.
  *
+ * @param id the conversation's id within its tenant
+ * @param forkedFrom the id (within the same tenant) of the conversation it was forked from, or ""
  * @param messageDigest hex of {@code ConversationMeta.message_digest} ("" for the empty history)
  * @param lastPartition partition of the last event applied (-1 if none)
  * @param lastOffset offset of the last event applied (-1 if none)
  */
-public record ConversationInfo(
+public record ApiConversation(
     String id,
     String model,
     long tokens,
@@ -27,20 +32,17 @@ public record ConversationInfo(
     int lastPartition,
     long lastOffset) {
 
-  public static ConversationInfo of(final String id, final ConversationMeta meta) {
-    return of(id, meta, false);
-  }
-
-  public static ConversationInfo of(
-      final String id, final ConversationMeta meta, final boolean generating) {
+  /** The conversation of Kafka key {@code key}, as its tenant sees it. */
+  public static ApiConversation of(
+      final String key, final ConversationMeta meta, final boolean generating) {
     final boolean hasLast = !meta.getLastTopic().isEmpty();
-    return new ConversationInfo(
-        id,
+    return new ApiConversation(
+        TenantKeys.id(key),
         meta.getModelId(),
         meta.getTokens(),
         meta.getMessages(),
         HexFormat.of().formatHex(meta.getMessageDigest().toByteArray()),
-        meta.getForkedFrom(),
+        TenantKeys.id(meta.getForkedFrom()),
         meta.getCreatedAtMs(),
         meta.getUpdatedAtMs(),
         meta.getEventsApplied(),
@@ -76,10 +78,10 @@ public record ConversationInfo(
                 : new JsonObject().put("partition", lastPartition).put("offset", lastOffset));
   }
 
-  public static ConversationInfo fromJson(final JsonObject json) {
+  public static ApiConversation fromJson(final JsonObject json) {
     final JsonObject last = json.getJsonObject("last_event");
     final String forked = json.getString("forked_from");
-    return new ConversationInfo(
+    return new ApiConversation(
         json.getString("id"),
         json.getString("model", ""),
         json.getLong("tokens", 0L),

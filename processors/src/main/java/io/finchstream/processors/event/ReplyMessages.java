@@ -9,12 +9,12 @@ import io.finchstream.proto.v1.TokenChunk;
 import io.finchstream.proto.v1.Usage;
 
 /** Builders of the messages on {@code finchstream.replies}. */
-public final class Replies {
+public final class ReplyMessages {
 
   /** Schema version written into every reply. */
   public static final int SCHEMA_VERSION = 1;
 
-  private Replies() {}
+  private ReplyMessages() {}
 
   /** A piece of a streamed reply. */
   public static Reply chunk(

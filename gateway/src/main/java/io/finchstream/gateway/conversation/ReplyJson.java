@@ -9,9 +9,9 @@ import io.vertx.core.json.JsonObject;
 import java.util.Locale;
 
 /** The native API's JSON for replies: token chunks and the done summary. */
-public final class Replies {
+public final class ReplyJson {
 
-  private Replies() {}
+  private ReplyJson() {}
 
   /** {@code stop}, {@code length}, {@code end_of_text} or {@code cancelled}. */
   public static String finishReason(final FinishReason reason) {

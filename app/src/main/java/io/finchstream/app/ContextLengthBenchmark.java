@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.Consumer;
+import java.util.function.DoubleSupplier;
 
 /**
  * Cost per token against context length, through {@link LanguageModel} only. For each context
@@ -23,7 +24,7 @@ import java.util.function.Consumer;
  * Each measurement is repeated {@code repeats} times on fresh forks; the median is reported. A
  * warm-up on a throwaway conversation runs first, until the timings settle.
  */
-final class PrefillBenchmark {
+final class ContextLengthBenchmark {
 
   /** One context length's result. */
   record Result(long context, double ingestUsPerToken, double generateUsPerToken) {}
@@ -37,7 +38,7 @@ final class PrefillBenchmark {
   private final int repeats;
   private final SplittableRandom random = new SplittableRandom(20240717);
 
-  PrefillBenchmark(
+  ContextLengthBenchmark(
       final LanguageModel model,
       final int ingestTokens,
       final int generateTokens,
@@ -119,7 +120,7 @@ final class PrefillBenchmark {
     return (System.nanoTime() - start) / 1e3 / generateTokens;
   }
 
-  private double median(final java.util.function.DoubleSupplier measurement) {
+  private double median(final DoubleSupplier measurement) {
     final double[] values = new double[repeats];
     for (int i = 0; i < repeats; i++) {
       values[i] = measurement.getAsDouble();
