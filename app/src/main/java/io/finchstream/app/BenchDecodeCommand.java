@@ -19,7 +19,7 @@ import picocli.CommandLine.Spec;
     name = "decode",
     mixinStandardHelpOptions = true,
     description = {
-      "Steady-state greedy decode: loads the model, warms up until three rounds agree within 5%, then",
+      "Steady-state greedy decode: loads the model, warms up until three rounds agree within 5%%, then",
       "times --rounds rounds of --tokens steps and prints the median ms/token (one step: one token for",
       "each conversation of the batch) and tokens/s (all conversations). With --json, the last line is",
       "  {\"model\": ..., \"precision\": ..., \"batch\": N, \"ms_per_token\": X, \"tokens_per_second\": Y}",
