@@ -16,7 +16,8 @@ import picocli.CommandLine.Spec;
       BenchDecodeCommand.class,
       BenchPrefillCommand.class,
       BenchIngestCommand.class,
-      BenchBatchingCommand.class
+      BenchBatchingCommand.class,
+      BenchTurnsCommand.class
     })
 final class BenchCommand implements Runnable {
 

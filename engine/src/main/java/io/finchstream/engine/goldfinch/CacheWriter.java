@@ -47,7 +47,7 @@ final class CacheWriter {
     boolean anyDerived = false;
     for (int g = 0; g < seg.count(); g++) {
       final GoldFinchState state = seg.states()[g];
-      previous(state, prevE, prevK, s);
+      previous(state, prevE, prevK);
       TokenShift.apply(kernels, s.dE, s.eh, prevE, seg.rowStart()[g], seg.rowCount()[g], c);
       TokenShift.apply(kernels, s.dK, s.kD, prevK, seg.rowStart()[g], seg.rowCount()[g], c);
       for (int i = 0; i < seg.rowCount()[g]; i++) {
@@ -114,11 +114,7 @@ final class CacheWriter {
    * ê and kD of the cache's last entry (zeros for an empty cache: the shift before position 0); kD
    * is computed again from the canonical entry when the cache does not know it (after a restore).
    */
-  private void previous(
-      final GoldFinchState state,
-      final float[] prevE,
-      final float[] prevK,
-      final GoldFinchScratch s) {
+  private void previous(final GoldFinchState state, final float[] prevE, final float[] prevK) {
     final long last = state.cache.size() - 1;
     if (last < 0) {
       Arrays.fill(prevE, 0f);

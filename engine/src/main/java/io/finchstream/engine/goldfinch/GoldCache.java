@@ -338,6 +338,7 @@ public final class GoldCache implements TokenCache {
   }
 
   /** The canonical content of a cache: token ids {@code [T]} and compressed keys {@code [T, R]}. */
+  @SuppressWarnings("ArrayRecordComponent") // read by index, never compared or hashed
   public record Canonical(int[] tokens, float[] c) {}
 
   private static int checkHeader(
@@ -461,6 +462,7 @@ public final class GoldCache implements TokenCache {
    * The derived arrays of a chunk, one per GOLD layer, {@code [A · capacity]} each: float32 in
    * {@code k32, v32} or bf16 in {@code k16, v16} (the other pair null).
    */
+  @SuppressWarnings("ArrayRecordComponent") // per-chunk arrays, read by index; never compared
   private record Derived(float[][] k32, float[][] v32, short[][] k16, short[][] v16) {}
 
   /**

@@ -12,6 +12,7 @@ import io.finchstream.engine.kernels.Kernels;
 import io.finchstream.engine.rwkv.ScratchPool;
 import io.finchstream.engine.state.CallChecks;
 import io.finchstream.engine.tensor.Fingerprint;
+import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -86,7 +87,7 @@ public final class GoldFinchModel implements LanguageModel {
    * GoldFinchConfig#ropeThetaFromFileName}).
    */
   public static GoldFinchModel load(final Checkpoint checkpoint, final LoadOptions options) {
-    final java.nio.file.Path name = checkpoint.path().getFileName();
+    final Path name = checkpoint.path().getFileName();
     final double theta = name == null ? 0 : GoldFinchConfig.ropeThetaFromFileName(name.toString());
     return load(checkpoint, options, theta, DEFAULT_CACHE_BLOCK);
   }

@@ -6,6 +6,7 @@ package io.finchstream.engine.rwkv;
  * @param weight {@code .weight} [C]
  * @param bias {@code .bias} [C]
  */
+@SuppressWarnings("ArrayRecordComponent") // weights: read-only, never compared or hashed
 public record Norm(float[] weight, float[] bias) {
 
   /**

@@ -65,6 +65,7 @@ final class Frame {
    * Whether {@code other} is the same stack: frame by frame the same rule and position. (Frames
    * keep identity semantics for {@code ==}: an unchanged frame is the same object.)
    */
+  @SuppressWarnings("ReferenceEquality") // frames and rules by identity, as the comment says
   boolean sameStack(final Frame other) {
     if (other.hash != hash) {
       return false;

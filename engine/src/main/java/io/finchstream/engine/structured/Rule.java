@@ -8,7 +8,7 @@ package io.finchstream.engine.structured;
  * phase}, {@code aux}, {@code index}, meaning rule-specific). {@link #feed} takes the frame one
  * byte further and hands the resulting stack tops to a {@link Frame.Sink}: none (the byte is not
  * allowed here), one, or several (where an {@code anyOf} keeps alternatives open). A frame whose
- * value is complete hands the byte back to its parent ({@link Frame#parent()} is then in the phase
+ * value is complete hands the byte back to its parent ({@link Frame#parent} is then in the phase
  * after its child), or, if the closing byte was its own (`}`, `]`, `"`), emits the parent as the
  * new top.
  */

@@ -5,6 +5,7 @@ import io.finchstream.engine.tokenizer.Tokenizer;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.stream.IntStream;
 
 /**
  * A vocabulary's token bytes as a byte trie, for walking every token together with a grammar state:
@@ -38,7 +39,7 @@ public final class TokenTable {
       totalBytes += bytes[id].length;
     }
     final Integer[] order =
-        java.util.stream.IntStream.range(1, vocabSize)
+        IntStream.range(1, vocabSize)
             .filter(id -> bytes[id].length > 0)
             .boxed()
             .toArray(Integer[]::new);

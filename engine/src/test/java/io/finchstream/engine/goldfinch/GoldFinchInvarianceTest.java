@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -185,7 +186,7 @@ class GoldFinchInvarianceTest {
     }
   }
 
-  @org.junit.jupiter.api.Test
+  @Test
   void shouldGiveTheSameBitsWithEveryKernelAndVectorWidth() {
     final List<int[]> tokens = List.of(tokens(31, 19), tokens(32, 9));
     final float[][][] expected = run(model(KernelKind.SCALAR, 1, 64), tokens);

@@ -45,10 +45,11 @@ class AttentionKernelsTest {
    * One conversation's cache: the keys and values of each position {@code [positions][A]} (bf16
    * exact, so the bf16 layout holds the same numbers), plus queries {@code [rows, A]}.
    */
+  @SuppressWarnings("ArrayRecordComponent") // test inputs, read by index; never compared or hashed
   private record Case(float[] q, float[][] keys, float[][] values, int positions) {}
 
   private static Case randomCase(
-      final Random random, final int dim, final int chunk, final int positions, final int rows) {
+      final Random random, final int dim, final int positions, final int rows) {
     final float[][] keys = new float[positions][dim];
     final float[][] values = new float[positions][dim];
     for (int s = 0; s < positions; s++) {
@@ -140,12 +141,7 @@ class AttentionKernelsTest {
 
   /** The equations in double precision. */
   private static double[] reference(
-      final Case c,
-      final int rows,
-      final int dim,
-      final int n,
-      final int chunk,
-      final int[] count) {
+      final Case c, final int rows, final int dim, final int n, final int[] count) {
     final double[] out = new double[rows * dim];
     for (int t = 0; t < rows; t++) {
       for (int h = 0; h < dim; h += n) {
@@ -181,9 +177,9 @@ class AttentionKernelsTest {
   void shouldMatchTheEquationsInDoublePrecision(final int dim, final int n, final int chunk) {
     final Random random = new Random(dim * 31 + n);
     final int rows = 6;
-    final Case c = randomCase(random, dim, chunk, 37, rows);
+    final Case c = randomCase(random, dim, 37, rows);
     final int[] count = {1, 2, 17, 30, 36, 37};
-    final double[] expected = reference(c, rows, dim, n, chunk, count);
+    final double[] expected = reference(c, rows, dim, n, count);
     for (final VectorWidth kind : kinds()) {
       final float[] got = run(kernels(kind, 1), c, rows, dim, n, chunk, count);
       for (int i = 0; i < got.length; i++) {
@@ -200,7 +196,7 @@ class AttentionKernelsTest {
       final int dim, final int n, final int chunk) {
     final Random random = new Random(dim + n * 7);
     final int rows = 5;
-    final Case c = randomCase(random, dim, chunk, 40, rows);
+    final Case c = randomCase(random, dim, 40, rows);
     final int[] count = {40, 3, 22, 39, 1};
     for (final VectorWidth kind : kinds()) {
       final float[] batch = run(kernels(kind, 1), c, rows, dim, n, chunk, count);
@@ -220,7 +216,7 @@ class AttentionKernelsTest {
   void shouldGiveTheScalarTwinsBitsAtEveryWidth(final int dim, final int n, final int chunk) {
     final Random random = new Random(n * 13 + chunk);
     final int rows = 4;
-    final Case c = randomCase(random, dim, chunk, 50, rows);
+    final Case c = randomCase(random, dim, 50, rows);
     final int[] count = {50, 9, 25, 48};
     final float[] scalar = run(kernels(null, 1), c, rows, dim, n, chunk, count);
     // the cache holds bf16-exact numbers: the bf16 layout gives the same bits as float32

@@ -9,6 +9,7 @@ import io.finchstream.engine.ModelState;
 import io.finchstream.engine.finch.FinchConfig;
 import io.finchstream.engine.testing.RandomFinch;
 import io.finchstream.engine.tokenizer.ByteTokenizer;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -90,7 +91,7 @@ class LogprobsTest {
   }
 
   private static long finiteCount(final double[] values) {
-    return java.util.Arrays.stream(values).filter(v -> v != Double.NEGATIVE_INFINITY).count();
+    return Arrays.stream(values).filter(v -> v != Double.NEGATIVE_INFINITY).count();
   }
 
   @Test

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.finchstream.engine.WeightPrecision;
 import java.util.Arrays;
 import java.util.SplittableRandom;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -105,7 +106,7 @@ class MatrixTest {
                   .isCloseTo(
                       x,
                       // half a step, plus the fp16 rounding of d times the largest quant
-                      org.assertj.core.data.Offset.offset(
+                      Offset.offset(
                           0.5 * d[b] + 127 * Math.abs(d[b] - amax / 127.0) + 1e-6 * amax));
               assertThat(m.get(r, c)).isEqualTo(q[c] * d[b]);
             }

@@ -17,6 +17,7 @@ import io.finchstream.engine.tokenizer.WorldTokenizer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -336,7 +337,7 @@ public final class ConstrainedDecodeBench {
   }
 
   private static Map<String, String> parse(final String[] args) {
-    final java.util.HashMap<String, String> out = new java.util.HashMap<>();
+    final Map<String, String> out = new HashMap<>();
     for (final String arg : args) {
       final int eq = arg.indexOf('=');
       if (eq <= 0) {

@@ -47,7 +47,8 @@ public final class GoldFinchLongContext {
   private static final int PROBE_FLOATS = 1 << 28;
 
   /** Keeps the probe's sums alive (the JIT must not drop the reads). */
-  private static volatile double blackhole;
+  @SuppressWarnings("UnusedVariable") // written only: a field write the JIT cannot drop
+  private static double blackhole;
 
   private GoldFinchLongContext() {}
 
