@@ -129,6 +129,9 @@ final class ServeCommand implements Callable<Integer> {
             "finchstream-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     final PrometheusMeterRegistry registry = GatewayLauncher.newRegistry();
+    if (alsoClose instanceof EmbeddedKafka) {
+      new BrokerMeters().bindTo(registry);
+    }
     try (AutoCloseable last = alsoClose == null ? () -> {} : alsoClose;
         FinchstreamService service = new FinchstreamService(config, served, registry)) {
       service.start();

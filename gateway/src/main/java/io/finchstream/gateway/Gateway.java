@@ -147,7 +147,12 @@ public final class Gateway implements AutoCloseable {
     final GatewayMetrics metrics =
         new GatewayMetrics(ports.metrics(), active, connections, router::unrouted);
     final ReplyListener listener =
-        new ReplyListener(consumer, instanceId, router, metrics::replyDelay);
+        new ReplyListener(
+            consumer,
+            instanceId,
+            router,
+            config.getBoolean(GatewayConfig.LIVE_TOKENS_CONFIG),
+            metrics::replyDelay);
     final EventPublisher publisher =
         new EventPublisher(
             producer,

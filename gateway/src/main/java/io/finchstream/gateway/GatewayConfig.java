@@ -107,6 +107,13 @@ public final class GatewayConfig extends AbstractConfig {
       "An HTTP connection with no traffic for this long is closed, and so is a WebSocket on which the client sent no"
           + " message for this long and no generation runs (server pings do not count).";
 
+  public static final String LIVE_TOKENS_CONFIG = "gateway.live.tokens";
+  public static final String LIVE_TOKENS_DOC =
+      "Stream each token as soon as the processors sample it (from finchstream.tokens, before its"
+          + " transaction commits), in order, each exactly once; the reply still ends only with the"
+          + " committed done, and a cancel keeps every token shown. Off: tokens reach clients when"
+          + " their transaction commits (bursts at the commit cadence).";
+
   public static final String STREAM_BUFFER_CONFIG = "gateway.stream.buffer.bytes";
   public static final String STREAM_BUFFER_DOC =
       "Reply bytes held for one slow streaming client; when its connection cannot take more, the generation is cancelled and"
@@ -169,6 +176,8 @@ public final class GatewayConfig extends AbstractConfig {
         .define(API_KEYS_CONFIG, ConfigDef.Type.PASSWORD, "", Importance.HIGH, API_KEYS_DOC)
         .define(PEER_SECRET_CONFIG, ConfigDef.Type.PASSWORD, "", Importance.HIGH, PEER_SECRET_DOC)
         .define(INSTANCE_ID_CONFIG, ConfigDef.Type.STRING, "", Importance.MEDIUM, INSTANCE_ID_DOC)
+        .define(
+            LIVE_TOKENS_CONFIG, ConfigDef.Type.BOOLEAN, true, Importance.MEDIUM, LIVE_TOKENS_DOC)
         .define(
             RATE_LIMIT_CONFIG,
             ConfigDef.Type.DOUBLE,

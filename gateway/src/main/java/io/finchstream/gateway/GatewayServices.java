@@ -59,6 +59,11 @@ public record GatewayServices(
     return config.getLong(GatewayConfig.HEARTBEAT_CONFIG);
   }
 
+  /** Whether tokens are delivered from the live stream, before their commit. */
+  public boolean liveTokens() {
+    return config.getBoolean(GatewayConfig.LIVE_TOKENS_CONFIG);
+  }
+
   public int streamBufferBytes() {
     return config.getInt(GatewayConfig.STREAM_BUFFER_CONFIG);
   }

@@ -7,6 +7,7 @@ import io.finchstream.processors.conversation.ThreadBatchers;
 import io.finchstream.processors.event.EventValidator;
 import io.finchstream.processors.event.ForkDecodeProcessor;
 import io.finchstream.processors.event.ValidationProcessor;
+import io.finchstream.processors.live.LiveTokens;
 import io.finchstream.processors.serde.ProtoSerde;
 import io.finchstream.proto.Topics;
 import io.finchstream.proto.v1.DeadLetter;
@@ -53,18 +54,32 @@ public final class ConversationTopology {
 
   private ConversationTopology() {}
 
-  /** The topology serving {@code model} with {@code settings}. */
+  /** The topology serving {@code model} with {@code settings}, without live tokens. */
   public static Topology build(
       final LoadedModel model,
       final ProcessorSettings settings,
       final MemoryBudget budget,
       final FinchstreamMetrics metrics) {
+    return build(model, settings, budget, metrics, LiveTokens.OFF);
+  }
+
+  /**
+   * The topology serving {@code model} with {@code settings}; every draw of a generation is also
+   * published to {@code live} as soon as it is sampled.
+   */
+  public static Topology build(
+      final LoadedModel model,
+      final ProcessorSettings settings,
+      final MemoryBudget budget,
+      final FinchstreamMetrics metrics,
+      final LiveTokens live) {
     final EventValidator validator =
         new EventValidator(model.tokenizer(), model.info().vocabSize(), settings.limits());
     final ThreadBatchers batchers =
         new ThreadBatchers(
             model.model(),
             metrics,
+            live,
             settings.batchConversations(),
             settings.decodeCycleMs(),
             settings.computeBudgetMs());

@@ -81,6 +81,14 @@ public final class FinchstreamConfig extends AbstractConfig {
   public static final String TOPIC_REPLICATION_DOC =
       "Replication factor of the topics Finchstream creates (-1: the broker's default).";
 
+  public static final String LIVE_TOKENS_CONFIG = "live.tokens";
+  public static final String LIVE_TOKENS_DOC =
+      "Publish every draw of a running generation to finchstream.tokens as soon as it is sampled"
+          + " (a producer of its own, outside the transactions, linger 0), so that gateways stream"
+          + " each token within milliseconds instead of at the next commit; the committed replies"
+          + " stay the record of truth (docs/PROCESSORS.md, live tokens). Off: replies become"
+          + " visible only when their transaction commits.";
+
   public static final String MAX_TEXT_BYTES_CONFIG = "max.text.bytes";
   public static final String MAX_TEXT_BYTES_DOC =
       "Largest AppendText (and Generate prefix_text), in UTF-8 bytes; larger events are dead-lettered"
@@ -282,7 +290,9 @@ public final class FinchstreamConfig extends AbstractConfig {
             (short) -1,
             Range.between(-1, 32),
             Importance.MEDIUM,
-            TOPIC_REPLICATION_DOC);
+            TOPIC_REPLICATION_DOC)
+        .define(
+            LIVE_TOKENS_CONFIG, ConfigDef.Type.BOOLEAN, true, Importance.MEDIUM, LIVE_TOKENS_DOC);
   }
 
   /** Limits on events and generations. */

@@ -188,6 +188,16 @@ public final class FinchstreamMetrics {
         .increment();
   }
 
+  /** A live token was published ({@code sent}) or could not be (dropped or failed). */
+  public void liveToken(final boolean sent) {
+    counter(
+            "finchstream.live.tokens",
+            "outcome",
+            sent ? "sent" : "failed",
+            "Draws published to finchstream.tokens before their commit, by outcome")
+        .increment();
+  }
+
   /** An event of {@code type} applied. */
   public void event(final String type) {
     counter("finchstream.events", "type", type, "Events applied, by type").increment();

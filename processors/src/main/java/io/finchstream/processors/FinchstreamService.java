@@ -2,6 +2,8 @@ package io.finchstream.processors;
 
 import io.finchstream.processors.conversation.MemoryBudget;
 import io.finchstream.processors.conversation.ProcessorSettings;
+import io.finchstream.processors.live.KafkaLiveTokens;
+import io.finchstream.processors.live.LiveTokens;
 import io.finchstream.processors.store.BoundedMemoryRocksDBConfig;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
@@ -28,10 +30,14 @@ public final class FinchstreamService implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(FinchstreamService.class);
 
+  /** How long {@link #start} waits for the live-token topic's metadata. */
+  private static final Duration LIVE_TOPIC_WAIT = Duration.ofSeconds(30);
+
   private final FinchstreamConfig config;
   private final LoadedModel model;
   private final FinchstreamMetrics metrics;
   private final KafkaStreams streams;
+  private final KafkaLiveTokens live;
   private final ConversationQueries queries;
   private final CountDownLatch running = new CountDownLatch(1);
 
@@ -43,9 +49,13 @@ public final class FinchstreamService implements AutoCloseable {
     final ProcessorSettings settings = ProcessorSettings.from(config);
     final MemoryBudget budget =
         new MemoryBudget(config.getLong(FinchstreamConfig.HOT_CACHE_MAX_BYTES_CONFIG));
+    this.live =
+        config.getBoolean(FinchstreamConfig.LIVE_TOKENS_CONFIG)
+            ? KafkaLiveTokens.create(config, metrics)
+            : null;
     this.streams =
         new KafkaStreams(
-            ConversationTopology.build(model, settings, budget, metrics),
+            ConversationTopology.build(model, settings, budget, metrics, liveTokens()),
             streamsProperties(config));
     this.streams.setUncaughtExceptionHandler(new LoggingExceptionHandler());
     this.streams.setStateListener(
@@ -122,6 +132,9 @@ public final class FinchstreamService implements AutoCloseable {
             config.getShort(FinchstreamConfig.TOPIC_REPLICATION_CONFIG));
       }
     }
+    if (live != null) {
+      live.awaitTopic(LIVE_TOPIC_WAIT);
+    }
     LOG.info(
         "starting: model {} ({}, vocab {}), application {}, brokers {}",
         model.label(),
@@ -168,16 +181,28 @@ public final class FinchstreamService implements AutoCloseable {
   @Override
   public void close() {
     final Duration timeout = Duration.ofSeconds(30);
-    final boolean closed =
-        streams.close(
-            CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
-                .withTimeout(timeout));
-    if (!closed) {
-      LOG.warn(
-          "Kafka Streams did not close within {}; its threads are still stopping (state {})",
-          timeout,
-          streams.state());
+    try {
+      final boolean closed =
+          streams.close(
+              CloseOptions.groupMembershipOperation(
+                      CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+                  .withTimeout(timeout));
+      if (!closed) {
+        LOG.warn(
+            "Kafka Streams did not close within {}; its threads are still stopping (state {})",
+            timeout,
+            streams.state());
+      }
+    } finally {
+      if (live != null) {
+        live.close();
+      }
     }
+  }
+
+  /** Where decode rounds publish draws: the live-token producer, or {@link LiveTokens#OFF}. */
+  public LiveTokens liveTokens() {
+    return live == null ? LiveTokens.OFF : live;
   }
 
   /**

@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Creates Finchstream's topics when they are missing and checks the ones that exist: the input and
- * fork topics must have the same partition count (the same tasks read both).
+ * fork topics must have the same partition count (the same tasks read both). The live-token topic
+ * keeps its records for {@link #TOKENS_RETENTION_MS} only.
  */
 public final class TopicAdmin {
 
@@ -38,11 +39,24 @@ public final class TopicAdmin {
 
   private TopicAdmin() {}
 
+  /**
+   * How long live tokens are kept: a live token is useful only until its reply commits (seconds),
+   * so an hour is plenty; the topic never grows past about an hour of generated tokens.
+   */
+  static final long TOKENS_RETENTION_MS = 60 * 60 * 1000L;
+
+  /** Segment age of the live-token topic: old segments must roll for the retention to apply. */
+  static final long TOKENS_SEGMENT_MS = 10 * 60 * 1000L;
+
   /** Topic-level settings of {@code topic} when Finchstream creates it. */
   static Map<String, String> topicConfig(final String topic) {
     final Map<String, String> config = new HashMap<>();
     if (topic.equals(Topics.DLQ)) {
       config.put(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(DLQ_MAX_MESSAGE_BYTES));
+    }
+    if (topic.equals(Topics.TOKENS)) {
+      config.put(TopicConfig.RETENTION_MS_CONFIG, Long.toString(TOKENS_RETENTION_MS));
+      config.put(TopicConfig.SEGMENT_MS_CONFIG, Long.toString(TOKENS_SEGMENT_MS));
     }
     return config;
   }

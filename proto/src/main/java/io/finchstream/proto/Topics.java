@@ -4,8 +4,8 @@ import java.util.List;
 
 /**
  * The names of Finchstream's topics, defined once for every module (the processors create and read
- * them all; the gateway writes {@link #EVENTS} and reads {@link #REPLIES}). Keys are conversation
- * ids (UTF-8) unless noted; values are Protobuf messages of {@code
+ * them all; the gateway writes {@link #EVENTS} and reads {@link #REPLIES} and {@link #TOKENS}).
+ * Keys are conversation ids (UTF-8) unless noted; values are Protobuf messages of {@code
  * proto/src/main/protobuf/finchstream/v1/}.
  */
 public final class Topics {
@@ -32,8 +32,15 @@ public final class Topics {
    */
   public static final String FORKS = "finchstream.forks";
 
+  /**
+   * Output, outside the processors' transactions: a {@code LiveToken} for every draw of a running
+   * generation as soon as it is sampled, keyed by conversation id; runs ahead of the committed
+   * {@link #REPLIES}, which stay the record of truth (events.proto says how to read it safely).
+   */
+  public static final String TOKENS = "finchstream.tokens";
+
   /** Every topic Finchstream creates, in creation order. */
-  public static final List<String> ALL = List.of(EVENTS, REPLIES, DLQ, FORKS);
+  public static final List<String> ALL = List.of(EVENTS, REPLIES, DLQ, FORKS, TOKENS);
 
   private Topics() {}
 }

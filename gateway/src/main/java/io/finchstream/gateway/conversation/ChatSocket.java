@@ -8,6 +8,7 @@ import io.finchstream.gateway.http.BoundedWriter;
 import io.finchstream.gateway.http.JsonBodies;
 import io.finchstream.gateway.http.RateLimiter;
 import io.finchstream.gateway.kafka.Events;
+import io.finchstream.gateway.ops.ClientApi;
 import io.finchstream.proto.v1.ConversationEvent;
 import io.finchstream.proto.v1.Generate;
 import io.finchstream.proto.v1.GenerationDone;
@@ -254,6 +255,7 @@ public final class ChatSocket {
               key,
               before,
               generate,
+              ClientApi.WEBSOCKET,
               new GenerationCall.Listener() {
                 @Override
                 public void onChunk(final TokenChunk chunk) {

@@ -10,6 +10,7 @@ import io.finchstream.gateway.http.Responses;
 import io.finchstream.gateway.http.SseStream;
 import io.finchstream.gateway.kafka.Events;
 import io.finchstream.gateway.kafka.Written;
+import io.finchstream.gateway.ops.ClientApi;
 import io.finchstream.proto.v1.ConversationEvent;
 import io.finchstream.proto.v1.Generate;
 import io.finchstream.proto.v1.GenerationDone;
@@ -113,6 +114,7 @@ public final class ConversationRoutes {
             ApiKeyAuth.conversationKey(ctx, id),
             List.of(),
             generate,
+            ClientApi.NATIVE,
             new GenerationCall.Listener() {
               @Override
               public void onAccepted(final Written written) {
@@ -159,6 +161,7 @@ public final class ConversationRoutes {
             ApiKeyAuth.conversationKey(ctx, id),
             List.of(),
             generate,
+            ClientApi.NATIVE,
             new GenerationCall.Listener() {
               @Override
               public void onChunk(final TokenChunk chunk) {

@@ -3,29 +3,42 @@ package io.finchstream.gateway.conversation;
 import io.finchstream.gateway.GatewayServices;
 import io.finchstream.gateway.http.ApiError;
 import io.finchstream.gateway.kafka.Events;
+import io.finchstream.gateway.kafka.ReplyRouter;
 import io.finchstream.gateway.kafka.Written;
+import io.finchstream.gateway.ops.ClientApi;
+import io.finchstream.gateway.ops.GatewayMetrics;
 import io.finchstream.proto.v1.ConversationEvent;
 import io.finchstream.proto.v1.Generate;
 import io.finchstream.proto.v1.GenerationDone;
+import io.finchstream.proto.v1.LiveToken;
 import io.finchstream.proto.v1.Reply;
 import io.finchstream.proto.v1.TokenChunk;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One generation as the gateway sees it: writes the events that come before it (appended messages),
- * then the Generate with this gateway as {@code reply_to}, and passes its replies to a {@link
- * Listener} on the caller's context, in chunk order, until the GenerationDone or an error.
+ * then the Generate with this gateway as {@code reply_to}, and passes its tokens to a {@link
+ * Listener} on the caller's context, in order, until the GenerationDone or an error.
+ *
+ * <p>Tokens come from the live stream as soon as they are sampled (when {@code gateway.live.tokens}
+ * is on) and from the committed replies; a {@link TokenSequencer} merges the two so that the
+ * listener sees each token once, in order, without gaps, and always a prefix of the committed
+ * reply. The reply ends only with the committed GenerationDone.
  *
  * <p>If no reply comes for {@code gateway.reply.timeout.ms}, or the caller {@link #cancel}s (the
  * client went away, or read too slowly), a {@code CancelGeneration} is written so that the
- * processors stop spending compute on it. Not thread-safe: use it on the context that started it.
+ * processors stop spending compute on it; it carries the number of draws shown to the client, so
+ * that the reply keeps at least those. Not thread-safe: use it on the context that started it.
  */
 public final class GenerationCall {
 
@@ -36,6 +49,10 @@ public final class GenerationCall {
     /** Called after the Generate was written (before any reply). */
     default void onAccepted(final Written written) {}
 
+    /**
+     * The next piece of the reply: its tokens (one when it comes from the live stream) and their
+     * text; {@code index} counts the pieces from 0, without gaps.
+     */
     void onChunk(TokenChunk chunk);
 
     void onDone(GenerationDone done);
@@ -48,25 +65,36 @@ public final class GenerationCall {
   private final String conversationId;
   private final String requestId;
   private final Listener listener;
+  private final GatewayMetrics.Streaming meters;
+  private final boolean live;
+  private final TokenSequencer sequencer = new TokenSequencer();
   private final long startedAt = System.nanoTime();
   private AutoCloseable registration;
   private long timer = -1;
   private boolean finished;
   private boolean wrote;
   private boolean counted;
-  private boolean firstSeen;
-  private int nextIndex;
+  private int pieces;
+
+  /** When the last token was written to the client (nanoTime), or 0 before the first. */
+  private long lastTokenAt;
+
+  /** When each token was written to the client (nanoTime), until its commit arrives. */
+  private long[] writtenAt = new long[64];
 
   private GenerationCall(
       final GatewayServices services,
       final Context context,
       final String conversationId,
+      final ClientApi api,
       final Listener listener) {
     this.services = services;
     this.context = context;
     this.conversationId = conversationId;
     this.requestId = "gen-" + Events.newId();
     this.listener = listener;
+    this.meters = services.metrics().streaming(api);
+    this.live = services.liveTokens();
   }
 
   /**
@@ -76,18 +104,21 @@ public final class GenerationCall {
    * @param before events to write first, in order (e.g. the new messages of a chat), each with the
    *     request field it comes from
    * @param generate the generation's parameters (request id and reply address are set here)
+   * @param api the API path the reply streams through (the tag of its latency meters)
    */
   public static GenerationCall start(
       final GatewayServices services,
       final String conversationId,
       final List<Admission.Item> before,
       final Generate.Builder generate,
+      final ClientApi api,
       final Listener listener) {
     final Context context = Vertx.currentContext();
     if (context == null) {
       throw new IllegalStateException("GenerationCall.start must run on a Vert.x context");
     }
-    final GenerationCall call = new GenerationCall(services, context, conversationId, listener);
+    final GenerationCall call =
+        new GenerationCall(services, context, conversationId, api, listener);
     call.begin(before, generate);
     return call;
   }
@@ -129,7 +160,24 @@ public final class GenerationCall {
       return;
     }
     counted = true;
-    registration = services.router().register(conversationId, requestId, context, this::onReply);
+    registration =
+        services
+            .router()
+            .register(
+                conversationId,
+                requestId,
+                context,
+                new ReplyRouter.Receiver() {
+                  @Override
+                  public void onReply(final Reply reply) {
+                    GenerationCall.this.onReply(reply);
+                  }
+
+                  @Override
+                  public void onLive(final LiveToken token) {
+                    GenerationCall.this.onLive(token);
+                  }
+                });
     final ConversationEvent event =
         Events.generate(generate.setRequestId(requestId).setReplyTo(services.instanceId()).build());
     final List<Admission.Item> all = new ArrayList<>(before);
@@ -201,34 +249,46 @@ public final class GenerationCall {
     }
   }
 
+  private void onLive(final LiveToken token) {
+    if (finished || !live) {
+      return;
+    }
+    final TokenSequencer.Delivery d = sequencer.live(token);
+    if (d != null) {
+      armTimer();
+      deliver(d);
+    }
+  }
+
   private void onReply(final Reply reply) {
     if (finished) {
       return;
     }
-    if (!firstSeen) {
-      firstSeen = true;
-      services.metrics().firstToken(System.nanoTime() - startedAt);
-    }
     armTimer();
     switch (reply.getReplyCase()) {
       case CHUNK -> {
-        final TokenChunk chunk = reply.getChunk();
-        if (chunk.getIndex() < nextIndex) {
-          return; // already seen
+        final int before = sequencer.committedTokens();
+        final TokenSequencer.Delivery d = sequencer.committed(reply.getChunk());
+        if (d != null) {
+          deliver(d);
         }
-        nextIndex = chunk.getIndex() + 1;
-        services.metrics().tokens(chunk.getTokenIdsCount());
-        listener.onChunk(chunk);
+        committed(before, sequencer.committedTokens());
       }
       case DONE -> {
+        final GenerationDone done = reply.getDone();
+        if (!sequencer.deliveredAll(done.getText().codePointCount(0, done.getText().length()))) {
+          services.metrics().liveMismatch();
+          LOG.error(
+              "generation {} of {}: the client was shown text that is not the reply's"
+                  + " ({} tokens shown, {} in the reply)",
+              requestId,
+              conversationId,
+              sequencer.tokens(),
+              done.getUsage().getCompletionTokens());
+        }
         finish(
-            reply
-                .getDone()
-                .getFinishReason()
-                .name()
-                .replace("FINISH_REASON_", "")
-                .toLowerCase(Locale.ROOT));
-        listener.onDone(reply.getDone());
+            done.getFinishReason().name().replace("FINISH_REASON_", "").toLowerCase(Locale.ROOT));
+        listener.onDone(done);
       }
       case ERROR -> {
         finish(reply.getError().getCode().name().toLowerCase(Locale.ROOT));
@@ -236,6 +296,53 @@ public final class GenerationCall {
       }
       default -> LOG.warn("reply of {} for {} has no content; ignored", requestId, conversationId);
     }
+  }
+
+  /** Writes {@code d} to the listener and times it. */
+  private void deliver(final TokenSequencer.Delivery d) {
+    final long now = System.nanoTime();
+    final int n = d.tokenCount();
+    if (n > 0) {
+      if (lastTokenAt == 0) {
+        GatewayMetrics.Streaming.record(meters.firstToken(), now - startedAt);
+      } else {
+        GatewayMetrics.Streaming.record(meters.interToken(), now - lastTokenAt);
+      }
+      for (int i = 1; i < n; i++) {
+        GatewayMetrics.Streaming.record(meters.interToken(), 0);
+      }
+      lastTokenAt = now;
+      if (d.live()) {
+        GatewayMetrics.Streaming.record(
+            meters.tokenDelay(),
+            TimeUnit.MICROSECONDS.toNanos(epochMicros() - d.sampledAtMicros()));
+      }
+      final int first = sequencer.tokens() - n;
+      if (writtenAt.length < first + n) {
+        writtenAt = Arrays.copyOf(writtenAt, Math.max(first + n, writtenAt.length * 2));
+      }
+      Arrays.fill(writtenAt, first, first + n, d.live() ? now : 0);
+      services.metrics().tokens(n, d.live() ? n : 0);
+    }
+    final TokenChunk.Builder chunk = TokenChunk.newBuilder().setIndex(pieces++).setText(d.text());
+    for (final int id : d.tokenIds()) {
+      chunk.addTokenIds(id);
+    }
+    listener.onChunk(chunk.build());
+  }
+
+  /** The commit of tokens [from, to) arrived: how long after their delivery (0: at it). */
+  private void committed(final int from, final int to) {
+    final long now = System.nanoTime();
+    for (int i = from; i < to && i < writtenAt.length; i++) {
+      GatewayMetrics.Streaming.record(
+          meters.commitDelay(), writtenAt[i] == 0 ? 0 : now - writtenAt[i]);
+    }
+  }
+
+  private static long epochMicros() {
+    final Instant now = Instant.now();
+    return now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000;
   }
 
   private void armTimer() {
@@ -265,7 +372,7 @@ public final class GenerationCall {
     services.tracker().recordCancel(conversationId, requestId);
     services
         .publisher()
-        .publish(context, conversationId, Events.cancel(requestId))
+        .publish(context, conversationId, Events.cancel(requestId, sequencer.shown()))
         .onFailure(
             e ->
                 LOG.warn(

@@ -57,8 +57,14 @@ public final class Events {
     return base().setDelete(Delete.getDefaultInstance()).build();
   }
 
-  public static ConversationEvent cancel(final String requestId) {
-    return base().setCancel(CancelGeneration.newBuilder().setRequestId(requestId)).build();
+  /**
+   * Cancels generation {@code requestId}, whose client has been shown {@code shown} draws (so the
+   * reply keeps at least those, events.proto CancelGeneration.shown_tokens).
+   */
+  public static ConversationEvent cancel(final String requestId, final int shown) {
+    return base()
+        .setCancel(CancelGeneration.newBuilder().setRequestId(requestId).setShownTokens(shown))
+        .build();
   }
 
   private static ConversationEvent.Builder base() {

@@ -2,6 +2,7 @@ package io.finchstream.gateway.kafka;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.finchstream.proto.Topics;
+import io.finchstream.proto.v1.LiveToken;
 import io.finchstream.proto.v1.Reply;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,15 +25,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads the replies topic on one dedicated thread (a {@code KafkaConsumer} is not thread-safe) and
- * passes the replies addressed to this gateway ({@code reply_to} = its instance id) to the {@link
- * ReplyRouter}.
+ * Reads the replies topic, and the live-token topic, on one dedicated thread (a {@code
+ * KafkaConsumer} is not thread-safe) and passes the replies and live tokens addressed to this
+ * gateway ({@code reply_to} = its instance id) to the {@link ReplyRouter}.
  *
- * <p>Replies are keyed by conversation, so those of this gateway's requests can be on any
- * partition: the listener reads every partition (manual assignment, no consumer group, no commits),
- * starting at the end when it starts, and picks up partitions added later. It reads with {@code
- * isolation.level=read_committed}, so it only sees the replies of committed transactions of the
- * exactly-once processors.
+ * <p>Both are keyed by conversation, so those of this gateway's requests can be on any partition:
+ * the listener reads every partition (manual assignment, no consumer group, no commits), starting
+ * at the end when it starts, and picks up partitions added later (and the live-token topic if it
+ * appears later). It reads with {@code isolation.level=read_committed}, so it only sees the replies
+ * of committed transactions of the exactly-once processors; the live tokens are written outside any
+ * transaction, so read_committed shows each of them as soon as the broker has it. One consumer for
+ * both keeps a single thread and a single fetch per broker; the live tokens' topic is optional
+ * (readiness needs only the replies).
  */
 public final class ReplyListener implements AutoCloseable {
 
@@ -43,6 +47,7 @@ public final class ReplyListener implements AutoCloseable {
   private final Consumer<byte[], byte[]> consumer;
   private final String instanceId;
   private final ReplyRouter router;
+  private final boolean live;
   private final LongConsumer replyDelayMs;
   private final Thread thread;
   private final CountDownLatch assignedLatch = new CountDownLatch(1);
@@ -54,6 +59,7 @@ public final class ReplyListener implements AutoCloseable {
   private long lastRefresh;
 
   /**
+   * @param live whether to read the live tokens too
    * @param replyDelayMs told, for every reply to this gateway, how long after its record timestamp
    *     it arrived
    */
@@ -61,10 +67,12 @@ public final class ReplyListener implements AutoCloseable {
       final Consumer<byte[], byte[]> consumer,
       final String instanceId,
       final ReplyRouter router,
+      final boolean live,
       final LongConsumer replyDelayMs) {
     this.consumer = consumer;
     this.instanceId = instanceId;
     this.router = router;
+    this.live = live;
     this.replyDelayMs = replyDelayMs;
     this.thread = new Thread(this::run, "finchstream-gateway-replies");
     this.thread.setDaemon(true);
@@ -75,6 +83,7 @@ public final class ReplyListener implements AutoCloseable {
     return Map.of(
         "isolation.level", "read_committed",
         "enable.auto.commit", false,
+        "allow.auto.create.topics", false,
         "auto.offset.reset", "latest",
         "key.deserializer", "org.apache.kafka.common.serialization.ByteArrayDeserializer",
         "value.deserializer", "org.apache.kafka.common.serialization.ByteArrayDeserializer");
@@ -100,7 +109,9 @@ public final class ReplyListener implements AutoCloseable {
     return assigned ? "" : problem;
   }
 
-  /** Records on the replies topic that were not a {@code Reply}. */
+  /**
+   * Records on the replies (live-token) topic that were not a {@code Reply} ({@code LiveToken}).
+   */
   public long malformed() {
     return malformed.get();
   }
@@ -142,6 +153,10 @@ public final class ReplyListener implements AutoCloseable {
   }
 
   private void route(final ConsumerRecord<byte[], byte[]> record) {
+    if (record.topic().equals(Topics.TOKENS)) {
+      routeLive(record);
+      return;
+    }
     final Reply reply;
     try {
       reply = Reply.parseFrom(record.value());
@@ -155,11 +170,26 @@ public final class ReplyListener implements AutoCloseable {
     }
   }
 
+  private void routeLive(final ConsumerRecord<byte[], byte[]> record) {
+    final LiveToken token;
+    try {
+      token = LiveToken.parseFrom(record.value());
+    } catch (final InvalidProtocolBufferException | NullPointerException e) {
+      malformed.incrementAndGet();
+      return;
+    }
+    if (instanceId.equals(token.getReplyTo())) {
+      router.dispatchLive(token);
+    }
+  }
+
   private void refreshAssignment() {
     lastRefresh = System.nanoTime();
     final List<PartitionInfo> infos;
+    final List<PartitionInfo> tokens;
     try {
       infos = consumer.partitionsFor(Topics.REPLIES, Duration.ofSeconds(5));
+      tokens = live ? consumer.partitionsFor(Topics.TOKENS, Duration.ofSeconds(5)) : null;
     } catch (final TimeoutException e) {
       problem =
           "cannot reach Kafka to list the partitions of " + Topics.REPLIES + ": " + e.getMessage();
@@ -171,6 +201,9 @@ public final class ReplyListener implements AutoCloseable {
     }
     final Set<TopicPartition> all = new HashSet<>();
     infos.forEach(i -> all.add(new TopicPartition(i.topic(), i.partition())));
+    if (tokens != null) {
+      tokens.forEach(i -> all.add(new TopicPartition(i.topic(), i.partition())));
+    }
     if (all.equals(partitions)) {
       return;
     }
@@ -181,18 +214,27 @@ public final class ReplyListener implements AutoCloseable {
     if (first) {
       consumer.seekToEnd(all);
     } else {
-      consumer.seekToBeginning(
-          added); // new partitions: everything on them is newer than this gateway
+      // New reply partitions: everything on them is newer than this gateway. Live tokens from
+      // before now are worthless (the replies carry them), and the topic may hold an hour of them.
+      final List<TopicPartition> addedReplies =
+          added.stream().filter(p -> p.topic().equals(Topics.REPLIES)).toList();
+      final List<TopicPartition> addedTokens =
+          added.stream().filter(p -> p.topic().equals(Topics.TOKENS)).toList();
+      consumer.seekToBeginning(addedReplies);
+      consumer.seekToEnd(addedTokens);
     }
     all.forEach(consumer::position); // resolve the positions now, before requests are accepted
     partitions = all;
     assigned = true;
     assignedLatch.countDown();
     LOG.info(
-        "reading replies for gateway {} from {} partitions of {}",
+        "reading replies for gateway {} from {} partitions of {}{}",
         instanceId,
-        all.size(),
-        Topics.REPLIES);
+        infos.size(),
+        Topics.REPLIES,
+        tokens == null || tokens.isEmpty()
+            ? (live ? " (no live tokens: topic " + Topics.TOKENS + " missing)" : "")
+            : " and " + tokens.size() + " of " + Topics.TOKENS);
   }
 
   private void sleep(final long ms) {

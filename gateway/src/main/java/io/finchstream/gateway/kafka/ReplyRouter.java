@@ -1,30 +1,40 @@
 package io.finchstream.gateway.kafka;
 
+import io.finchstream.proto.v1.LiveToken;
 import io.finchstream.proto.v1.Reply;
 import io.vertx.core.Context;
-import io.vertx.core.Handler;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Hands each reply of a generation to whoever waits for it, on that waiter's own Vert.x context.
- * Waiters register (conversation id, request id) before the Generate is written, so no reply is
- * missed. {@link #dispatch} is called by the reply consumer thread and never blocks: a slow client
- * delays only its own context's queue, never the consumer or other clients.
+ * Hands each reply and live token of a generation to whoever waits for it, on that waiter's own
+ * Vert.x context. Waiters register (conversation id, request id) before the Generate is written, so
+ * nothing is missed. {@link #dispatch} and {@link #dispatchLive} are called by the reply consumer
+ * thread and never block: a slow client delays only its own context's queue, never the consumer or
+ * other clients.
  */
 public final class ReplyRouter {
 
+  /** Receives a generation's replies and live tokens, on the context it registered with. */
+  public interface Receiver {
+    /** A committed reply (chunk, done, error), in offset order. */
+    void onReply(Reply reply);
+
+    /** A live token (not committed yet; may repeat or be missing). */
+    void onLive(LiveToken token);
+  }
+
   private record Key(String conversationId, String requestId) {}
 
-  private record Waiter(Context context, Handler<Reply> handler) {}
+  private record Waiter(Context context, Receiver receiver) {}
 
   private final Map<Key, Waiter> waiters = new ConcurrentHashMap<>();
   private final AtomicLong unrouted = new AtomicLong();
 
   /**
-   * Delivers the replies of generation {@code requestId} of {@code conversationId} to {@code
-   * handler}, on {@code context}, until the returned registration is closed.
+   * Delivers the replies and live tokens of generation {@code requestId} of {@code conversationId}
+   * to {@code receiver}, on {@code context}, until the returned registration is closed.
    *
    * @throws IllegalStateException if someone already waits for that generation
    */
@@ -32,9 +42,9 @@ public final class ReplyRouter {
       final String conversationId,
       final String requestId,
       final Context context,
-      final Handler<Reply> handler) {
+      final Receiver receiver) {
     final Key key = new Key(conversationId, requestId);
-    if (waiters.putIfAbsent(key, new Waiter(context, handler)) != null) {
+    if (waiters.putIfAbsent(key, new Waiter(context, receiver)) != null) {
       throw new IllegalStateException("already waiting for " + conversationId + "/" + requestId);
     }
     return () -> waiters.remove(key);
@@ -50,7 +60,18 @@ public final class ReplyRouter {
       unrouted.incrementAndGet();
       return;
     }
-    waiter.context().runOnContext(v -> waiter.handler().handle(reply));
+    waiter.context().runOnContext(v -> waiter.receiver().onReply(reply));
+  }
+
+  /**
+   * Routes one live token (called on the consumer thread); dropped when nobody waits for it (a
+   * repeat after the reply ended, say).
+   */
+  public void dispatchLive(final LiveToken token) {
+    final Waiter waiter = waiters.get(new Key(token.getConversationId(), token.getRequestId()));
+    if (waiter != null) {
+      waiter.context().runOnContext(v -> waiter.receiver().onLive(token));
+    }
   }
 
   /** Replies addressed to this gateway that nobody waited for (the client had gone, say). */

@@ -16,6 +16,7 @@ import io.finchstream.gateway.http.Responses;
 import io.finchstream.gateway.http.SseStream;
 import io.finchstream.gateway.kafka.Events;
 import io.finchstream.gateway.kafka.Written;
+import io.finchstream.gateway.ops.ClientApi;
 import io.finchstream.proto.v1.FinishReason;
 import io.finchstream.proto.v1.GenerationDone;
 import io.finchstream.proto.v1.TokenChunk;
@@ -255,7 +256,9 @@ public final class ChatCompletions {
                 services.streamBufferBytes(),
                 this::tooSlow);
       }
-      call = GenerationCall.start(services, conversationId, appends, request.generate(), this);
+      call =
+          GenerationCall.start(
+              services, conversationId, appends, request.generate(), ClientApi.OPENAI, this);
       completionId = "chatcmpl-" + call.requestId().substring("gen-".length());
       ctx.response()
           .closeHandler(
@@ -281,6 +284,9 @@ public final class ChatCompletions {
         return;
       }
       String text = chunk.getText();
+      if (text.isEmpty()) {
+        return; // a token whose text is held back (an unfinished character, a possible stop)
+      }
       if (leading) {
         text = text.stripLeading();
         if (text.isEmpty()) {

@@ -14,6 +14,7 @@ import io.finchstream.proto.v1.Error;
 import io.finchstream.proto.v1.FinishReason;
 import io.finchstream.proto.v1.Generate;
 import io.finchstream.proto.v1.GenerationDone;
+import io.finchstream.proto.v1.LiveToken;
 import io.finchstream.proto.v1.Reply;
 import io.finchstream.proto.v1.TokenChunk;
 import io.finchstream.proto.v1.Usage;
@@ -53,6 +54,9 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
   private volatile CountDownLatch gate = new CountDownLatch(0);
   private volatile Error failure;
   private volatile long chunkDelayMs;
+  private volatile boolean live;
+  private volatile CountDownLatch commitGate = new CountDownLatch(0);
+  private final Map<String, Integer> shownAtCancel = new ConcurrentHashMap<>();
 
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final KafkaProducer<byte[], byte[]> producer;
@@ -96,6 +100,32 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
   /** Generations held by {@link #hold} go on. */
   public void release() {
     gate.countDown();
+  }
+
+  /**
+   * With {@code on}, every generation also publishes each of its draws (one per UTF-8 byte: a byte
+   * that does not complete a character has no text) to the live-token topic at once, ahead of the
+   * committed chunks, which wait for {@link #releaseCommits} after {@link #holdCommits}. A
+   * cancelled generation then answers the draws its canceller had shown
+   * (CancelGeneration.shown_tokens).
+   */
+  public void live(final boolean on) {
+    this.live = on;
+  }
+
+  /** Committed replies of live generations wait (their live draws flow) until released. */
+  public void holdCommits() {
+    commitGate = new CountDownLatch(1);
+  }
+
+  /** Committed replies held by {@link #holdCommits} go on. */
+  public void releaseCommits() {
+    commitGate.countDown();
+  }
+
+  /** The shown_tokens of the cancel of {@code requestId}, or -1 if it was not cancelled. */
+  public int shownAtCancel(final String requestId) {
+    return shownAtCancel.getOrDefault(requestId, -1);
   }
 
   /** Every generation answers this error instead of a reply (null: reply again). */
@@ -243,7 +273,10 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
         stored.remove(id);
         return;
       }
-      case CANCEL -> cancelled.put(event.getCancel().getRequestId(), id);
+      case CANCEL -> {
+        shownAtCancel.put(event.getCancel().getRequestId(), event.getCancel().getShownTokens());
+        cancelled.put(event.getCancel().getRequestId(), id);
+      }
       case GENERATE -> {
         final Generate g = event.getGenerate();
         generating.merge(id, 1, Integer::sum);
@@ -283,6 +316,10 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
             ? FinishReason.FINISH_REASON_LENGTH
             : FinishReason.FINISH_REASON_STOP;
     final int prompt = g.getPrefixText().getBytes(StandardCharsets.UTF_8).length;
+    if (live) {
+      generateLive(id, g, text, reason, prompt);
+      return;
+    }
     int index = 0;
     final StringBuilder sent = new StringBuilder();
     for (int i = 0; i < text.length(); i += chunkChars) {
@@ -300,6 +337,83 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
       sleep(chunkDelayMs);
     }
     finish(id, g, sent.toString(), reason, prompt);
+  }
+
+  /**
+   * Live mode: every draw to the live-token topic first ({@code chunkDelayMs} apart), then, once
+   * commits are released, the committed chunks ({@code chunkChars} characters each) and the done.
+   */
+  private void generateLive(
+      final String id,
+      final Generate g,
+      final String text,
+      final FinishReason reason,
+      final int prompt) {
+    final List<String> drawTexts = new ArrayList<>();
+    final List<Integer> drawTokens = new ArrayList<>();
+    text.codePoints()
+        .forEach(
+            cp -> {
+              final byte[] bytes =
+                  new String(Character.toChars(cp)).getBytes(StandardCharsets.UTF_8);
+              for (int b = 0; b < bytes.length; b++) {
+                drawTokens.add(bytes[b] & 0xff);
+                drawTexts.add(b == bytes.length - 1 ? new String(Character.toChars(cp)) : "");
+              }
+            });
+    int offset = 0;
+    for (int i = 0; i < drawTokens.size(); i++) {
+      final LiveToken token =
+          LiveToken.newBuilder()
+              .setSchemaVersion(1)
+              .setConversationId(id)
+              .setRequestId(g.getRequestId())
+              .setReplyTo(g.getReplyTo())
+              .setIndex(i)
+              .setTokenId(drawTokens.get(i))
+              .setText(drawTexts.get(i))
+              .setTextOffset(offset)
+              .setSampledAtUs(System.currentTimeMillis() * 1000)
+              .build();
+      offset += drawTexts.get(i).codePointCount(0, drawTexts.get(i).length());
+      sendLive(id, token);
+      sleep(chunkDelayMs);
+    }
+    try {
+      commitGate.await();
+    } catch (final InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return;
+    }
+    final int shown = shownAtCancel.getOrDefault(g.getRequestId(), -1);
+    final int draws = shown >= 0 ? Math.min(shown, drawTokens.size()) : drawTokens.size();
+    final StringBuilder sent = new StringBuilder();
+    int index = 0;
+    for (int from = 0; from < draws; from += chunkChars) {
+      final TokenChunk.Builder chunk = TokenChunk.newBuilder().setIndex(index++);
+      final StringBuilder piece = new StringBuilder();
+      for (int i = from; i < Math.min(draws, from + chunkChars); i++) {
+        chunk.addTokenIds(drawTokens.get(i));
+        piece.append(drawTexts.get(i));
+      }
+      send(id, base(id, g).setChunk(chunk.setText(piece.toString())).build());
+      sent.append(piece);
+    }
+    finish(
+        id, g, sent.toString(), shown >= 0 ? FinishReason.FINISH_REASON_CANCELLED : reason, prompt);
+  }
+
+  @SuppressWarnings("FutureReturnValueIgnored") // the callback logs a failed write
+  private void sendLive(final String id, final LiveToken token) {
+    producer.send(
+        new ProducerRecord<>(
+            Topics.TOKENS, id.getBytes(StandardCharsets.UTF_8), token.toByteArray()),
+        (md, e) -> {
+          if (e != null) {
+            LoggerFactory.getLogger(ScriptedProcessors.class)
+                .error("a scripted live token for {} was not written", id, e);
+          }
+        });
   }
 
   private static void sleep(final long ms) {

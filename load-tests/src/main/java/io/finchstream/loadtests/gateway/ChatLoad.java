@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -20,8 +21,10 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * The gateway load generator: {@code --sessions} concurrent chat sessions (one virtual thread each)
  * of {@code --turns} turns against a running gateway, then a report of time to first token,
- * inter-token latency and turn latency (HdrHistogram percentiles), throughput and errors, written
- * to stdout and to {@code --out} (the .hgrm files, {@code summary.json}, {@code latency.png}).
+ * inter-token gaps (per token) and turn latency (HdrHistogram percentiles), tokens per event,
+ * throughput and errors, and what the run cost the server (from its {@code /metrics} before and
+ * after: CPU, broker transactions and records, token delivery delay), written to stdout and to
+ * {@code --out} (the .hgrm files, {@code summary.json}, {@code latency.png}).
  *
  * <p>Run it against {@code ./finchstream up} (or serve) on an otherwise idle machine; see
  * docs/BENCHMARKS.md for the command the recorded numbers come from. The gateway's rate limit
@@ -53,6 +56,7 @@ public final class ChatLoad {
         "gateway load: %d sessions x %d turns, max_tokens %d, %s API, model %s, run %s%n",
         options.sessions(), options.turns(), options.maxTokens(), options.api(), model, runId);
     final Latencies total = new Latencies();
+    final ServerMetrics before = ServerMetrics.scrape(http, options.url(), options.apiKey());
     final long start = System.nanoTime();
     try (ExecutorService sessions = Executors.newVirtualThreadPerTaskExecutor()) {
       final List<Future<Latencies>> results = new ArrayList<>();
@@ -66,7 +70,13 @@ public final class ChatLoad {
       throw new IllegalStateException("a session failed: " + e.getCause(), e.getCause());
     }
     final double wallSeconds = (System.nanoTime() - start) / 1e9;
-    final LoadReport report = new LoadReport(options, model, total, wallSeconds);
+    final ServerMetrics after = ServerMetrics.scrape(http, options.url(), options.apiKey());
+    final Map<String, Double> server =
+        before == null || after == null
+            ? Map.of()
+            : ServerMetrics.delta(
+                before, after, wallSeconds, options.api().equals("native") ? "native" : "openai");
+    final LoadReport report = new LoadReport(options, model, total, wallSeconds, server);
     System.out.print(report.text());
     report.write(options.out());
     System.err.println(

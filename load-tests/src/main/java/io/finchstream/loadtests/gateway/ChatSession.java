@@ -22,9 +22,10 @@ import java.util.stream.Stream;
  * /v1/chat/completions} with {@code X-Conversation-Id} (the gateway ingests only the new message);
  * with {@code --api native} it posts the message and then streams {@code /generate}.
  *
- * <p>Time to first token runs from sending the generating request to the first reply text; the
- * inter-token latency is the gap between two arrivals spread over the tokens that arrived (native
- * events carry token ids; OpenAI chunks do not, so there it is the gap per chunk).
+ * <p>Time to first token runs from sending the generating request to the first token; the
+ * inter-token gap is recorded per token: the first token of an event waited since the previous
+ * event, the others of the same event arrived with it (gap 0). Native events carry token ids;
+ * OpenAI chunks do not, so there each chunk counts as one token (per chunk).
  */
 final class ChatSession implements Callable<Latencies> {
 
@@ -118,7 +119,7 @@ final class ChatSession implements Callable<Latencies> {
         final String content =
             event.path("choices").path(0).path("delta").path("content").asText("");
         if (!content.isEmpty()) {
-          last = arrived(sent, last, 1);
+          last = arrived(sent, last, -1);
           reply.append(content);
         }
       }
@@ -164,7 +165,11 @@ final class ChatSession implements Callable<Latencies> {
         } else if (line.startsWith("data: ")) {
           final JsonNode data = JSON.readTree(line.substring(6));
           switch (event) {
-            case "token" -> last = arrived(sent, last, data.path("token_ids").size());
+            case "token" -> {
+              if (data.path("token_ids").size() > 0) {
+                last = arrived(sent, last, data.path("token_ids").size());
+              }
+            }
             case "done" ->
                 latencies.completionTokens += data.path("usage").path("completion_tokens").asLong();
             case "error" -> {
@@ -179,14 +184,20 @@ final class ChatSession implements Callable<Latencies> {
     return true;
   }
 
-  /** Records an arrival of {@code tokens} tokens; returns its time. */
+  /**
+   * Records an arrival of {@code tokens} tokens (-1: a chunk whose token count the API does not
+   * say, counted as one); returns its time.
+   */
   private long arrived(final long sent, final long last, final int tokens) {
     final long now = System.nanoTime();
+    latencies.event(tokens);
+    final int n = Math.max(1, tokens);
     if (last == 0) {
       latencies.ttft.recordValue(
           Math.min(Latencies.HIGHEST_MICROS, Math.max(1, micros(now - sent))));
+      latencies.interTokenGap(0, n - 1);
     } else {
-      latencies.interTokenGap(micros(now - last), tokens);
+      latencies.interTokenGap(micros(now - last), n);
     }
     return now;
   }

@@ -6,8 +6,8 @@ import org.HdrHistogram.Histogram;
 
 /**
  * One session's measurements (merged into the run's at the end, so sessions never contend): time to
- * first token, inter-token latency, whole-turn latency (HdrHistograms in microseconds, 3
- * significant digits, up to 10 minutes), token and error counts. Not thread-safe.
+ * first token, inter-token gaps (per token), whole-turn latency (HdrHistograms in microseconds, 3
+ * significant digits, up to 10 minutes), tokens per event, token and error counts. Not thread-safe.
  */
 final class Latencies {
 
@@ -16,6 +16,16 @@ final class Latencies {
   final Histogram ttft = histogram();
   final Histogram interToken = histogram();
   final Histogram turn = histogram();
+
+  /** Events (native) or chunks (OpenAI) that carried reply text or tokens. */
+  long events;
+
+  /** Tokens those events carried (native only: OpenAI chunks carry no token ids). */
+  long eventTokens;
+
+  /** Events that carried more than one token (native): tokens that arrived in a burst. */
+  long multiTokenEvents;
+
   long completionTokens;
   long promptTokens;
   long turns;
@@ -26,15 +36,30 @@ final class Latencies {
   }
 
   /**
-   * Records the gap between two token arrivals, spread evenly over the {@code tokens} that arrived
-   * together.
+   * Records an arrival of {@code tokens} tokens {@code gapMicros} after the previous one, per
+   * token: the first of them waited {@code gapMicros}, the others arrived with it (gap 0). So a
+   * reply that arrives in bursts shows as many zero gaps and a few long ones, as a reader sees it,
+   * not as an average spread over the burst.
    */
   void interTokenGap(final long gapMicros, final int tokens) {
     if (tokens <= 0) {
       return;
     }
-    interToken.recordValueWithCount(
-        Math.min(HIGHEST_MICROS, Math.max(1, gapMicros / tokens)), tokens);
+    interToken.recordValue(Math.min(HIGHEST_MICROS, Math.max(0, gapMicros)));
+    if (tokens > 1) {
+      interToken.recordValueWithCount(0, tokens - 1);
+    }
+  }
+
+  /** An event (or chunk) arrived with {@code tokens} tokens (-1: the API does not say). */
+  void event(final int tokens) {
+    events++;
+    if (tokens > 0) {
+      eventTokens += tokens;
+    }
+    if (tokens > 1) {
+      multiTokenEvents++;
+    }
   }
 
   void error(final String what) {
@@ -45,6 +70,9 @@ final class Latencies {
     ttft.add(other.ttft);
     interToken.add(other.interToken);
     turn.add(other.turn);
+    events += other.events;
+    eventTokens += other.eventTokens;
+    multiTokenEvents += other.multiTokenEvents;
     completionTokens += other.completionTokens;
     promptTokens += other.promptTokens;
     turns += other.turns;

@@ -5,10 +5,15 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Base64;
 import java.util.Locale;
+import java.util.Map;
+import java.util.zip.DataFormatException;
 import org.HdrHistogram.Histogram;
 
 /** The results of a run as text, JSON, HdrHistogram percentile files and a plot. */
@@ -20,16 +25,22 @@ final class LoadReport {
   private final String model;
   private final Latencies total;
   private final double wallSeconds;
+  private final Map<String, Double> server;
 
+  /**
+   * @param server what the run cost the server ({@link ServerMetrics#delta}; empty if unknown)
+   */
   LoadReport(
       final LoadOptions options,
       final String model,
       final Latencies total,
-      final double wallSeconds) {
+      final double wallSeconds,
+      final Map<String, Double> server) {
     this.options = options;
     this.model = model;
     this.total = total;
     this.wallSeconds = wallSeconds;
+    this.server = server;
   }
 
   /**
@@ -75,6 +86,20 @@ final class LoadReport {
     row(sb, "time to first token", total.ttft);
     row(sb, interTokenLabel(), total.interToken);
     row(sb, "whole turn", total.turn);
+    if (options.api().equals("native") && total.events > 0) {
+      sb.append(
+          String.format(
+              Locale.ROOT,
+              "tokens per event %.2f (%d events; %.1f%% carried more than one token)%n",
+              total.eventTokens / (double) total.events,
+              total.events,
+              100.0 * total.multiTokenEvents / total.events));
+    }
+    if (!server.isEmpty()) {
+      sb.append("server, over the run:");
+      server.forEach((k, v) -> sb.append(String.format(Locale.ROOT, "%n  %-36s %12.3f", k, v)));
+      sb.append('\n');
+    }
     if (!total.errors.isEmpty()) {
       sb.append("errors: ").append(total.errors).append('\n');
       if (total.errors.keySet().stream().anyMatch(k -> k.startsWith("http 429"))) {
@@ -133,12 +158,38 @@ final class LoadReport {
         .put("prompt_tokens", total.promptTokens)
         .put("tokens_per_second", total.completionTokens / wallSeconds)
         .put("turns_per_second", total.turns / wallSeconds);
+    root.put("events", total.events)
+        .put("event_tokens", total.eventTokens)
+        .put("multi_token_events", total.multiTokenEvents);
+    final ObjectNode raw = root.putObject("histograms");
+    raw.put("ttft", encode(total.ttft))
+        .put("inter_token", encode(total.interToken))
+        .put("turn", encode(total.turn));
+    final ObjectNode serverNode = root.putObject("server");
+    server.forEach(serverNode::put);
     final ObjectNode errors = root.putObject("errors");
     total.errors.forEach(errors::put);
     histogram(root.putObject("ttft_ms"), total.ttft);
     histogram(root.putObject(interTokenLabel().replace('-', '_') + "_ms"), total.interToken);
     histogram(root.putObject("turn_ms"), total.turn);
     return root;
+  }
+
+  /** {@code h} in HdrHistogram's compressed form, base64 (to merge runs later). */
+  static String encode(final Histogram h) {
+    final ByteBuffer buffer = ByteBuffer.allocate(h.getNeededByteBufferCapacity());
+    final int n = h.encodeIntoCompressedByteBuffer(buffer);
+    return Base64.getEncoder().encodeToString(Arrays.copyOf(buffer.array(), n));
+  }
+
+  /** The histogram {@link #encode} wrote. */
+  static Histogram decode(final String base64) {
+    try {
+      return Histogram.decodeFromCompressedByteBuffer(
+          ByteBuffer.wrap(Base64.getDecoder().decode(base64)), Latencies.HIGHEST_MICROS);
+    } catch (final DataFormatException e) {
+      throw new IllegalArgumentException("not an encoded histogram", e);
+    }
   }
 
   private static void histogram(final ObjectNode node, final Histogram h) {

@@ -184,7 +184,7 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
   private void onEvent(final Inbound in) {
     final String conversation = in.conversationId();
     if (in.command() instanceof Command.Cancel c) {
-      cancel(in, c.requestId());
+      cancel(in, c.requestId(), c.shownTokens());
       return;
     }
     final boolean generating = generations.generating(conversation);
@@ -276,10 +276,10 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
    * Cancels a running or waiting generation at once (a cancel never waits); when no event of the
    * conversation waits, the cancel counts as applied (so a reader waiting for it is not held up).
    */
-  private void cancel(final Inbound in, final String requestId) {
+  private void cancel(final Inbound in, final String requestId, final int shownTokens) {
     final String conversation = in.conversationId();
     metrics.event("cancel");
-    if (generations.cancel(conversation, requestId)) {
+    if (generations.cancel(conversation, requestId, shownTokens)) {
       batcher().hurry();
     } else if (!cancelWaiting(conversation, requestId)) {
       LOG.debug(

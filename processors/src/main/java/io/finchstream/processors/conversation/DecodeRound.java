@@ -4,7 +4,10 @@ import io.finchstream.engine.LanguageModel;
 import io.finchstream.engine.ModelState;
 import io.finchstream.engine.sampling.Sampler;
 import io.finchstream.processors.FinchstreamMetrics;
+import io.finchstream.processors.event.ReplyMessages;
+import io.finchstream.processors.live.LiveTokens;
 import io.finchstream.proto.v1.FinishReason;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -17,6 +20,10 @@ import java.util.List;
  * accumulated in its {@link Emission} and returned as a {@link DecodeResult}. An engine failure
  * ends the generations of the failing call (or the one whose draw failed), not the thread. The
  * logit rows are reused across rounds. Used by one decode thread.
+ *
+ * <p>Each draw is also published at once to the {@link LiveTokens} (outside any transaction): a
+ * gateway may show it before its commit, because whoever resumes the generation after an abort
+ * draws it again identically (docs/PROCESSORS.md, "Live tokens").
  */
 final class DecodeRound {
 
@@ -32,9 +39,11 @@ final class DecodeRound {
       this.decoder = decoder;
     }
 
-    /** Whether the generation will not draw again (ended or failed). */
+    /**
+     * Whether the generation will not draw again in this cycle (ended, failed, or at its limit).
+     */
     boolean over() {
-      return finished != null || failure != null;
+      return finished != null || failure != null || decoder.atLimit();
     }
 
     DecodeResult result() {
@@ -44,6 +53,7 @@ final class DecodeRound {
 
   private final LanguageModel model;
   private final FinchstreamMetrics metrics;
+  private final LiveTokens live;
   private final Sampler sampler = new Sampler();
   private final List<ModelState> stepStates = new ArrayList<>();
   private final List<Emission> steps = new ArrayList<>();
@@ -59,9 +69,10 @@ final class DecodeRound {
   private float[][] logitRows = new float[0][];
   private float[][] stepRows = new float[0][];
 
-  DecodeRound(final LanguageModel model, final FinchstreamMetrics metrics) {
+  DecodeRound(final LanguageModel model, final FinchstreamMetrics metrics, final LiveTokens live) {
     this.model = model;
     this.metrics = metrics;
+    this.live = live;
   }
 
   /**
@@ -133,6 +144,7 @@ final class DecodeRound {
         continue;
       }
       drawn++;
+      publish(e.decoder, d);
       if (d.appended() >= 0) {
         e.tokens.add(d.appended());
       }
@@ -145,6 +157,25 @@ final class DecodeRound {
     }
     metrics.tokensGenerated(drawn);
     return first;
+  }
+
+  /** Publishes draw {@code d} of {@code decoder}'s generation to the live tokens. */
+  private void publish(final Decoder decoder, final Decoder.Draw d) {
+    if (!live.enabled()) {
+      return;
+    }
+    final Instant now = Instant.now();
+    live.publish(
+        decoder.conversation,
+        ReplyMessages.live(
+            decoder.conversation,
+            decoder.requestId,
+            decoder.replyTo,
+            d.index(),
+            d.appended(),
+            d.text(),
+            d.textOffset(),
+            now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000));
   }
 
   /**

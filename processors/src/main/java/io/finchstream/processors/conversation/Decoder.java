@@ -24,15 +24,28 @@ final class Decoder {
   /** Processing time the Generate was accepted (epoch ms), for the first-token metric. */
   final long acceptedAtMs;
 
+  /** The Generate's request id and reply_to (for the live tokens). */
+  final String requestId;
+
+  final String replyTo;
+
   private final Generation generation;
   private ModelState state;
   private int pendingToken = -1;
   private boolean firstTokenSeen;
 
+  /** Code points of reply text made final so far (LiveToken.text_offset of the next draw). */
+  private int textPoints;
+
+  /** Draws to stop at in this cycle (a cancel waiting for the draws its client was shown). */
+  private int limit = Integer.MAX_VALUE;
+
   /** A decoder for the stored generation {@code progress}. */
   Decoder(final String conversation, final GenerationProgress progress, final Tokenizer tokenizer) {
     this.conversation = conversation;
     this.acceptedAtMs = progress.getAcceptedAtMs();
+    this.requestId = progress.getRequest().getRequestId();
+    this.replyTo = progress.getRequest().getReplyTo();
     this.generation =
         new Generation(
             tokenizer,
@@ -49,7 +62,14 @@ final class Decoder {
    * stored; returns the text they made (already emitted).
    */
   String replay(final int[] generated) {
-    return generation.replay(generated);
+    final String text = generation.replay(generated);
+    textPoints = text.codePointCount(0, text.length());
+    return text;
+  }
+
+  /** Draw no further than {@code draws} in the next cycle ({@link Integer#MAX_VALUE}: no limit). */
+  void limit(final int draws) {
+    this.limit = draws;
   }
 
   /** Tokens the state lags behind the end of the log: 1 while a sampled token waits, else 0. */
@@ -83,6 +103,11 @@ final class Decoder {
     return state;
   }
 
+  /** Whether the generation has made the draws it may make in this cycle ({@link #limit}). */
+  boolean atLimit() {
+    return generation.generated() >= limit;
+  }
+
   /** The sampled token the state has not ingested yet, or -1. */
   int pendingToken() {
     return pendingToken;
@@ -103,7 +128,9 @@ final class Decoder {
     }
     final boolean first = !firstTokenSeen;
     firstTokenSeen = true;
-    return new Draw(appended ? token : -1, text, finish(), first);
+    final int offset = textPoints;
+    textPoints += text.codePointCount(0, text.length());
+    return new Draw(before, appended ? token : -1, text, offset, finish(), first);
   }
 
   private FinishReason finish() {
@@ -120,10 +147,13 @@ final class Decoder {
   /**
    * One draw.
    *
+   * @param index the draw's index in the generation (tokens generated before it)
    * @param appended the token appended to the conversation, or -1 (a final stop token)
    * @param text text that became final with it
+   * @param textOffset code points of reply text before {@code text}
    * @param finished why the generation ended with this draw, or null
    * @param first whether this is the generation's first draw
    */
-  record Draw(int appended, String text, FinishReason finished, boolean first) {}
+  record Draw(
+      int index, int appended, String text, int textOffset, FinishReason finished, boolean first) {}
 }

@@ -116,15 +116,21 @@ final class Generations {
   }
 
   /**
-   * Marks {@code requestId} of {@code conversation} cancelled (stored); it finishes before the next
-   * cycle. False if no such generation runs.
+   * Marks {@code requestId} of {@code conversation} cancelled (stored): it finishes before the next
+   * cycle once it has made {@code shownTokens} draws (the canceller showed them to its client from
+   * the live token stream; a generation resumed from an earlier commit draws them again first).
+   * False if no such generation runs.
    */
-  boolean cancel(final String conversation, final String requestId) {
+  boolean cancel(final String conversation, final String requestId, final int shownTokens) {
     final Running g = active.get(conversation);
     if (g == null || !g.request().getRequestId().equals(requestId)) {
       return false;
     }
-    g.progress = g.progress.toBuilder().setCancelled(true).build();
+    final int after =
+        g.progress.getCancelled()
+            ? Math.max(g.progress.getCancelAfter(), shownTokens)
+            : shownTokens;
+    g.progress = g.progress.toBuilder().setCancelled(true).setCancelAfter(after).build();
     store.put(StoreKey.id(conversation), g.progress);
     return true;
   }
@@ -133,18 +139,19 @@ final class Generations {
   void cancelRunning(final String conversation) {
     final Running g = active.get(conversation);
     if (g != null) {
-      cancel(conversation, g.request().getRequestId());
+      cancel(conversation, g.request().getRequestId(), 0);
     }
   }
 
   /**
    * The decoders of the generations whose state is ready for a decode step now (loaded and pinned
-   * by the host); the others get their prefill computed. Cancelled ones finish here.
+   * by the host); the others get their prefill computed. Cancelled ones finish here once they have
+   * made the draws their canceller showed (until then they draw up to there, and no further).
    */
   List<Decoder> prepare() {
     final List<Decoder> ready = new ArrayList<>();
     for (final Running g : new ArrayList<>(active.values())) {
-      if (g.progress.getCancelled()) {
+      if (g.progress.getCancelled() && g.progress.getGenerated() >= g.progress.getCancelAfter()) {
         store(
             g,
             new DecodeResult(g.decoder, new int[0], g.decoder.cancel(), null, null),
@@ -157,6 +164,8 @@ final class Generations {
           g.decoder.unbind();
         } else {
           g.decoder.bind(state);
+          g.decoder.limit(
+              g.progress.getCancelled() ? g.progress.getCancelAfter() : Integer.MAX_VALUE);
           ready.add(g.decoder);
         }
       } catch (final RuntimeException e) {

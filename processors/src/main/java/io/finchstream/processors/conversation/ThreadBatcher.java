@@ -3,6 +3,7 @@ package io.finchstream.processors.conversation;
 import io.finchstream.engine.LanguageModel;
 import io.finchstream.processors.FinchstreamException;
 import io.finchstream.processors.FinchstreamMetrics;
+import io.finchstream.processors.live.LiveTokens;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -100,11 +101,12 @@ final class ThreadBatcher {
   ThreadBatcher(
       final LanguageModel model,
       final FinchstreamMetrics metrics,
+      final LiveTokens live,
       final int maxBatch,
       final long cycleMs,
       final long budgetMs,
       final String threadName) {
-    this.round = new DecodeRound(model, metrics);
+    this.round = new DecodeRound(model, metrics, live);
     this.maxBatch = maxBatch;
     this.cycleNanos = cycleMs * 1_000_000L;
     // a member silent for longer than two punctuations' worth of compute has left (its task closed)

@@ -2,6 +2,7 @@ package io.finchstream.processors.conversation;
 
 import io.finchstream.engine.LanguageModel;
 import io.finchstream.processors.FinchstreamMetrics;
+import io.finchstream.processors.live.LiveTokens;
 
 /**
  * The {@link ThreadBatcher}s of one topology: one per stream thread, created on first use by a
@@ -16,11 +17,13 @@ public final class ThreadBatchers {
   /**
    * Batchers for {@code model}: at most {@code maxBatch} generations per engine call, decode cycles
    * of {@code cycleMs} (at most twice that); {@code budgetMs} (the batched ingest budget of a
-   * punctuation) bounds how long a task may go without punctuating before it counts as gone.
+   * punctuation) bounds how long a task may go without punctuating before it counts as gone. Every
+   * draw is published to {@code live}.
    */
   public ThreadBatchers(
       final LanguageModel model,
       final FinchstreamMetrics metrics,
+      final LiveTokens live,
       final int maxBatch,
       final long cycleMs,
       final long budgetMs) {
@@ -28,7 +31,13 @@ public final class ThreadBatchers {
         ThreadLocal.withInitial(
             () ->
                 new ThreadBatcher(
-                    model, metrics, maxBatch, cycleMs, budgetMs, Thread.currentThread().getName()));
+                    model,
+                    metrics,
+                    live,
+                    maxBatch,
+                    cycleMs,
+                    budgetMs,
+                    Thread.currentThread().getName()));
   }
 
   /** The calling stream thread's batcher. */

@@ -41,6 +41,9 @@ public sealed interface Command {
   /** Delete the conversation. */
   record Delete() implements Command {}
 
-  /** Cancel generation {@code requestId} (running or waiting). */
-  record Cancel(String requestId) implements Command {}
+  /**
+   * Cancel generation {@code requestId} (running or waiting), once it has drawn {@code shownTokens}
+   * (the draws its canceller has shown from the live token stream; 0: at once).
+   */
+  record Cancel(String requestId, int shownTokens) implements Command {}
 }

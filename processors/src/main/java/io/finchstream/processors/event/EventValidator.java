@@ -133,7 +133,8 @@ public final class EventValidator {
         if (event.getCancel().getRequestId().isEmpty()) {
           throw new Invalid(ErrorCode.INVALID_PARAMETERS, "cancel.request_id is empty");
         }
-        yield new Command.Cancel(event.getCancel().getRequestId());
+        yield new Command.Cancel(
+            event.getCancel().getRequestId(), event.getCancel().getShownTokens());
       }
       case EVENT_NOT_SET ->
           throw new Invalid(

@@ -4,11 +4,12 @@ import io.finchstream.proto.v1.Error;
 import io.finchstream.proto.v1.ErrorCode;
 import io.finchstream.proto.v1.FinishReason;
 import io.finchstream.proto.v1.GenerationDone;
+import io.finchstream.proto.v1.LiveToken;
 import io.finchstream.proto.v1.Reply;
 import io.finchstream.proto.v1.TokenChunk;
 import io.finchstream.proto.v1.Usage;
 
-/** Builders of the messages on {@code finchstream.replies}. */
+/** Builders of the messages on {@code finchstream.replies} and {@code finchstream.tokens}. */
 public final class ReplyMessages {
 
   /** Schema version written into every reply. */
@@ -50,6 +51,40 @@ public final class ReplyMessages {
     return base(conversation, requestId, replyTo)
         .setDone(GenerationDone.newBuilder().setFinishReason(reason).setUsage(usage).setText(text))
         .build();
+  }
+
+  /**
+   * One draw of a generation for {@code finchstream.tokens} (events.proto {@code LiveToken}).
+   *
+   * @param index the draw's index (tokens generated before it)
+   * @param token the token it appended, or -1 for a final stop token
+   * @param text the text that became final with it
+   * @param textOffset code points of reply text before {@code text}
+   * @param sampledAtMicros when it was sampled, epoch microseconds
+   */
+  public static LiveToken live(
+      final String conversation,
+      final String requestId,
+      final String replyTo,
+      final int index,
+      final int token,
+      final String text,
+      final int textOffset,
+      final long sampledAtMicros) {
+    final LiveToken.Builder b =
+        LiveToken.newBuilder()
+            .setSchemaVersion(SCHEMA_VERSION)
+            .setConversationId(conversation)
+            .setRequestId(requestId)
+            .setReplyTo(replyTo)
+            .setIndex(index)
+            .setText(text)
+            .setTextOffset(textOffset)
+            .setSampledAtUs(sampledAtMicros);
+    if (token >= 0) {
+      b.setTokenId(token);
+    }
+    return b.build();
   }
 
   /** An error about an event or a request. */

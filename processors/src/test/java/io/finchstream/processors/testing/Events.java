@@ -128,9 +128,15 @@ public final class Events {
   }
 
   public static ConversationEvent cancel(final String requestId) {
+    return cancel(requestId, 0);
+  }
+
+  /** A cancel from a reader that has shown {@code shownTokens} live draws to its client. */
+  public static ConversationEvent cancel(final String requestId, final int shownTokens) {
     return ConversationEvent.newBuilder()
         .setSchemaVersion(1)
-        .setCancel(CancelGeneration.newBuilder().setRequestId(requestId))
+        .setCancel(
+            CancelGeneration.newBuilder().setRequestId(requestId).setShownTokens(shownTokens))
         .build();
   }
 }

@@ -8,11 +8,13 @@ import io.finchstream.processors.LoadedModel;
 import io.finchstream.processors.StoreNames;
 import io.finchstream.processors.conversation.MemoryBudget;
 import io.finchstream.processors.conversation.ProcessorSettings;
+import io.finchstream.processors.live.LiveTokens;
 import io.finchstream.processors.serde.ProtoSerde;
 import io.finchstream.processors.store.KafkaBinaryStore;
 import io.finchstream.proto.Topics;
 import io.finchstream.proto.v1.ConversationEvent;
 import io.finchstream.proto.v1.DeadLetter;
+import io.finchstream.proto.v1.LiveToken;
 import io.finchstream.proto.v1.Reply;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -22,6 +24,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -43,6 +46,23 @@ public final class TopologyFixture implements AutoCloseable {
   public TopologyTestDriver driver;
 
   public final FinchstreamMetrics metrics = FinchstreamMetrics.simple();
+
+  /** Every draw the decode rounds published as a live token, in the order published. */
+  public final List<LiveToken> liveTokens = new CopyOnWriteArrayList<>();
+
+  private final LiveTokens live =
+      new LiveTokens() {
+        @Override
+        public void publish(final String conversation, final LiveToken token) {
+          liveTokens.add(token);
+        }
+
+        @Override
+        public boolean enabled() {
+          return true;
+        }
+      };
+
   public final LoadedModel model;
   public final FinchstreamConfig config;
   private TestInputTopic<byte[], byte[]> events;
@@ -70,7 +90,8 @@ public final class TopologyFixture implements AutoCloseable {
         new MemoryBudget(config.getLong(FinchstreamConfig.HOT_CACHE_MAX_BYTES_CONFIG));
     driver =
         new TopologyTestDriver(
-            ConversationTopology.build(model, ProcessorSettings.from(config), budget, metrics),
+            ConversationTopology.build(
+                model, ProcessorSettings.from(config), budget, metrics, live),
             streams);
     events =
         driver.createInputTopic(
@@ -155,6 +176,11 @@ public final class TopologyFixture implements AutoCloseable {
   public List<Reply> replies() {
     replies.readValuesToList().forEach(replyLog::add);
     return List.copyOf(replyLog);
+  }
+
+  /** Live tokens of one request, in the order published. */
+  public List<LiveToken> liveTokens(final String requestId) {
+    return liveTokens.stream().filter(t -> t.getRequestId().equals(requestId)).toList();
   }
 
   /** Replies of one request, in order. */
