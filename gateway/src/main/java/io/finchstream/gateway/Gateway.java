@@ -171,6 +171,7 @@ public final class Gateway implements AutoCloseable {
             peers,
             signature,
             config.getLong(GatewayConfig.READ_YOUR_WRITES_CONFIG),
+            config.getLong(GatewayConfig.FAILOVER_WAIT_CONFIG),
             config.getLong(GatewayConfig.REQUEST_TIMEOUT_CONFIG));
     final RateLimiter limiter =
         new RateLimiter(

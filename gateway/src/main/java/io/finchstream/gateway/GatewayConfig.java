@@ -137,6 +137,12 @@ public final class GatewayConfig extends AbstractConfig {
       "How long a read of a conversation waits for the events this gateway wrote to it to be applied, so that a client"
           + " reads its own writes.";
 
+  public static final String FAILOVER_WAIT_CONFIG = "gateway.failover.wait.ms";
+  public static final String FAILOVER_WAIT_DOC =
+      "How long a read of a conversation waits while no instance can answer for it (its partition"
+          + " moves in a rebalance, restores, or fails over from an instance that stopped or died)"
+          + " before it fails with 503 conversation_unavailable or peer_unreachable.";
+
   /** The definitions. */
   public static final ConfigDef CONFIG = definitions();
 
@@ -258,7 +264,14 @@ public final class GatewayConfig extends AbstractConfig {
             5_000L,
             Range.between(0, 600_000),
             Importance.LOW,
-            READ_YOUR_WRITES_DOC);
+            READ_YOUR_WRITES_DOC)
+        .define(
+            FAILOVER_WAIT_CONFIG,
+            Type.LONG,
+            15_000L,
+            Range.between(0, 600_000),
+            Importance.LOW,
+            FAILOVER_WAIT_DOC);
   }
 
   @Override

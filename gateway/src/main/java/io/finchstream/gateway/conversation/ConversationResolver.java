@@ -17,8 +17,10 @@ import io.vertx.core.json.JsonObject;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * Finds a conversation's metadata wherever it lives: through the {@link ConversationDirectory} when
@@ -28,6 +30,12 @@ import org.slf4j.LoggerFactory;
  * <p>Reads see the reader's own writes: when this gateway (or the forwarding one) wrote an event to
  * the conversation, the lookup is repeated until the metadata shows that event applied (or, for a
  * Delete, the conversation gone), for at most {@code readYourWritesMs}.
+ *
+ * <p>While a conversation's partition has no owner that can answer (a rebalance, a restore, an
+ * instance that stopped or died and whose partitions move to others) the lookup is repeated for at
+ * most {@code failoverWaitMs}, so that a client sees a slower answer instead of a 503. A gateway
+ * answering a forwarded read never waits for that itself: it answers 503 at once and the forwarding
+ * gateway looks again.
  *
  * <p>Conversations are named by their Kafka key throughout (the tenant's namespace included).
  */
@@ -41,6 +49,11 @@ public final class ConversationResolver {
 
   private static final Logger LOG = LoggerFactory.getLogger(ConversationResolver.class);
   private static final long RETRY_MS = 20;
+  private static final long OWNER_RETRY_MS = 100;
+
+  /** Errors of a forwarded read after which the owner may have changed: look again. */
+  private static final Set<String> OWNER_CHANGES =
+      Set.of("peer_unreachable", "conversation_unavailable");
 
   private final Vertx vertx;
   private final ConversationDirectory directory;
@@ -48,6 +61,7 @@ public final class ConversationResolver {
   private final HttpClient peers;
   private final PeerSignature signature;
   private final long readYourWritesMs;
+  private final long failoverWaitMs;
   private final long requestTimeoutMs;
 
   public ConversationResolver(
@@ -57,6 +71,7 @@ public final class ConversationResolver {
       final HttpClient peers,
       final PeerSignature signature,
       final long readYourWritesMs,
+      final long failoverWaitMs,
       final long requestTimeoutMs) {
     this.vertx = vertx;
     this.directory = directory;
@@ -64,6 +79,7 @@ public final class ConversationResolver {
     this.peers = peers;
     this.signature = signature;
     this.readYourWritesMs = readYourWritesMs;
+    this.failoverWaitMs = failoverWaitMs;
     this.requestTimeoutMs = requestTimeoutMs;
   }
 
@@ -87,85 +103,134 @@ public final class ConversationResolver {
   private Future<Optional<ApiConversation>> lookUp(
       final String key, final Written expect, final boolean forwarded) {
     final Promise<Optional<ApiConversation>> promise = Promise.promise();
-    attempt(key, expect, System.nanoTime() + readYourWritesMs * 1_000_000, forwarded, promise);
+    final long now = System.nanoTime();
+    attempt(
+        new Lookup(
+            key,
+            expect,
+            now + readYourWritesMs * 1_000_000,
+            now + failoverWaitMs * 1_000_000,
+            forwarded,
+            promise));
     return promise.future();
   }
 
-  private void attempt(
-      final String key,
-      final Written expect,
-      final long deadline,
-      final boolean forwarded,
-      final Promise<Optional<ApiConversation>> promise) {
+  /**
+   * One read in progress: it waits for {@code expect} until {@code writeDeadline}, and for an owner
+   * that can answer (a partition that moves, restores or fails over) until {@code ownerDeadline}.
+   */
+  private record Lookup(
+      String key,
+      Written expect,
+      long writeDeadline,
+      long ownerDeadline,
+      boolean forwarded,
+      Promise<Optional<ApiConversation>> promise) {}
+
+  private void attempt(final Lookup l) {
     vertx
-        .executeBlocking(() -> directory.lookup(key), false)
+        .executeBlocking(() -> directory.lookup(l.key()), false)
         .onComplete(
             ar -> {
               if (ar.failed()) {
-                LOG.warn("looking conversation {} up failed", key, ar.cause());
-                promise.fail(
-                    ApiError.unavailable(
-                            "directory_failed",
-                            "cannot look the conversation up right now; retry shortly")
-                        .exception());
+                LOG.warn("looking conversation {} up failed", l.key(), ar.cause());
+                l.promise()
+                    .fail(
+                        ApiError.unavailable(
+                                "directory_failed",
+                                "cannot look the conversation up right now; retry shortly")
+                            .exception());
                 return;
               }
-              final boolean late = System.nanoTime() > deadline;
+              final long now = System.nanoTime();
+              final boolean late = now > l.writeDeadline();
               switch (ar.result()) {
                 case ConversationLookup.Found found -> {
                   final ApiConversation info =
-                      ApiConversation.of(key, found.meta(), found.generating());
+                      ApiConversation.of(l.key(), found.meta(), found.generating());
+                  final Written expect = l.expect();
                   final boolean fresh =
                       expect == null
                           || !expect.deletes() && info.applied(expect.partition(), expect.offset());
                   if (fresh || late) {
-                    promise.complete(Optional.of(info));
+                    l.promise().complete(Optional.of(info));
                   } else {
-                    retry(key, expect, deadline, forwarded, promise);
+                    retry(l);
                   }
                 }
                 case ConversationLookup.NotFound notFound -> {
-                  if (expect == null || expect.deletes() || late) {
-                    promise.complete(Optional.empty());
+                  if (l.expect() == null || l.expect().deletes() || late) {
+                    l.promise().complete(Optional.empty());
                   } else {
-                    retry(key, expect, deadline, forwarded, promise);
+                    retry(l);
                   }
                 }
                 case ConversationLookup.Elsewhere elsewhere -> {
-                  if (forwarded) {
-                    promise.fail(
-                        ApiError.unavailable(
-                                "conversation_moving",
-                                "the conversation's owner is changing (a rebalance); retry shortly")
-                            .exception());
+                  if (l.forwarded()) {
+                    // The forwarding gateway looks again: it decides how long to wait.
+                    l.promise().fail(moving());
                   } else {
-                    askPeer(elsewhere.hostPort(), key, expect).onComplete(promise);
+                    askPeer(elsewhere.hostPort(), l.key(), l.expect())
+                        .onSuccess(l.promise()::complete)
+                        .onFailure(
+                            e -> {
+                              if (ownerMayChange(e) && System.nanoTime() < l.ownerDeadline()) {
+                                retry(l, OWNER_RETRY_MS);
+                              } else {
+                                LOG.warn(
+                                    "reading conversation {} from its owner {} failed: {}",
+                                    l.key(),
+                                    elsewhere.hostPort(),
+                                    e.getMessage());
+                                l.promise().fail(e);
+                              }
+                            });
                   }
                 }
                 case ConversationLookup.Unavailable unavailable -> {
-                  if (late) {
-                    LOG.info("conversation {} unavailable: {}", key, unavailable.reason());
-                    promise.fail(
-                        ApiError.unavailable(
-                                "conversation_unavailable",
-                                "no instance can answer for this conversation right now (its"
-                                    + " partition is moving or restoring); retry shortly")
-                            .exception());
+                  if (l.forwarded()) {
+                    l.promise().fail(moving());
+                  } else if (now > l.ownerDeadline()) {
+                    LOG.info("conversation {} unavailable: {}", l.key(), unavailable.reason());
+                    l.promise()
+                        .fail(
+                            ApiError.unavailable(
+                                    "conversation_unavailable",
+                                    "no instance can answer for this conversation right now (its"
+                                        + " partition is moving or restoring); retry shortly")
+                                .exception());
                   } else {
-                    retry(key, expect, deadline, forwarded, promise);
+                    retry(l, OWNER_RETRY_MS);
                   }
                 }
               }
             });
   }
 
-  private void retry(
-      final String key,
-      final Written expect,
-      final long deadline,
-      final boolean forwarded,
-      final Promise<Optional<ApiConversation>> promise) {
-    vertx.setTimer(RETRY_MS, t -> attempt(key, expect, deadline, forwarded, promise));
+  private static ApiException moving() {
+    return ApiError.unavailable(
+            "conversation_moving",
+            "the conversation's owner is changing (a rebalance); retry shortly")
+        .exception();
+  }
+
+  /**
+   * Whether a failed forwarded read may succeed when asked again: the owner was unreachable (it
+   * stopped or died) or answered that it cannot answer now (its partition moves); the directory
+   * then names the new owner once the group has settled.
+   */
+  private static boolean ownerMayChange(final Throwable e) {
+    return e instanceof ApiException a
+        && a.error().status() == 503
+        && OWNER_CHANGES.contains(a.error().code());
+  }
+
+  private void retry(final Lookup l) {
+    retry(l, RETRY_MS);
+  }
+
+  private void retry(final Lookup l, final long delayMs) {
+    vertx.setTimer(delayMs, t -> attempt(l));
   }
 
   private Future<Optional<ApiConversation>> askPeer(
@@ -217,7 +282,7 @@ public final class ConversationResolver {
               if (e instanceof ApiException) {
                 return Future.failedFuture(e);
               }
-              LOG.warn(
+              LOG.debug(
                   "cannot reach the gateway at {} that owns {}: {}", hostPort, key, e.toString());
               return Future.failedFuture(
                   ApiError.unavailable(
@@ -229,11 +294,12 @@ public final class ConversationResolver {
 
   private static ApiException peerFailed(
       final String hostPort, final int status, final String body) {
-    LOG.warn(
-        "the gateway at {} answered a forwarded read with {}: {}",
-        hostPort,
-        status,
-        body.length() > 500 ? body.substring(0, 500) + "..." : body);
+    LOG.atLevel(status == 503 ? Level.DEBUG : Level.WARN)
+        .log(
+            "the gateway at {} answered a forwarded read with {}: {}",
+            hostPort,
+            status,
+            body.length() > 500 ? body.substring(0, 500) + "..." : body);
     if (status == 401) {
       return ApiError.unavailable(
               "peer_unauthorized",
