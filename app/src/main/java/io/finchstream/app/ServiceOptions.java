@@ -30,7 +30,9 @@ final class ServiceOptions {
       names = "--application-server",
       paramLabel = "HOST:PORT",
       description =
-          "Where this instance answers interactive queries (the gateway address), for multi-instance routing.")
+          "The address other instances reach this instance's gateway at, to route its"
+              + " conversations' reads there. Default: the gateway's own HOST:PORT (--host,"
+              + " --port; the machine's host name when it binds every interface).")
   String applicationServer;
 
   @Option(

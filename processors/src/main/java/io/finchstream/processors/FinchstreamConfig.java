@@ -2,6 +2,7 @@ package io.finchstream.processors;
 
 import io.finchstream.config.ConfigSources;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.Map;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
@@ -41,7 +42,8 @@ public final class FinchstreamConfig extends AbstractConfig {
   public static final String APPLICATION_SERVER_CONFIG = "application.server";
   public static final String APPLICATION_SERVER_DOC =
       "host:port where this instance answers interactive queries (the gateway's address), so that"
-          + " other instances can route a conversation's query here. Empty: queries are local only.";
+          + " other instances can route a conversation's query here. `finchstream up` and `serve`"
+          + " default it to their gateway's address. Empty: queries are local only.";
 
   public static final String STATE_DIR_CONFIG = "state.dir";
   public static final String STATE_DIR_DOC =
@@ -391,6 +393,13 @@ public final class FinchstreamConfig extends AbstractConfig {
           "must not exceed " + MAX_GENERATE_TOKENS_CONFIG + " (" + max + ")");
     }
     return Map.of();
+  }
+
+  /** A copy with {@code key} set to {@code value} (over every other source). */
+  public FinchstreamConfig with(final String key, final Object value) {
+    final Map<String, Object> props = new HashMap<>(originals());
+    props.put(key, value);
+    return new FinchstreamConfig(props);
   }
 
   /**
