@@ -50,6 +50,11 @@ final class ServiceOptions {
 
   /** The configuration: file, environment, then these options (and {@code fixed}) win. */
   FinchstreamConfig config(final Map<String, Object> fixed) {
+    return config(Map.of(), fixed);
+  }
+
+  /** As {@link #config(Map)}, over the command's own {@code defaults}. */
+  FinchstreamConfig config(final Map<String, Object> defaults, final Map<String, Object> fixed) {
     final Map<String, Object> overrides = new HashMap<>(settings);
     if (applicationServer != null) {
       overrides.put(FinchstreamConfig.APPLICATION_SERVER_CONFIG, applicationServer);
@@ -61,6 +66,6 @@ final class ServiceOptions {
       overrides.put(FinchstreamConfig.TOKENIZER_VOCAB_CONFIG, vocab.toString());
     }
     overrides.putAll(fixed);
-    return FinchstreamConfig.load(configFile, System.getenv(), overrides);
+    return FinchstreamConfig.load(defaults, configFile, System.getenv(), overrides);
   }
 }

@@ -30,6 +30,13 @@ import picocli.CommandLine.Spec;
     })
 final class UpCommand implements Callable<Integer> {
 
+  /**
+   * Defaults of a single instance: no standby replicas (there is no other instance to hold them);
+   * settings override them.
+   */
+  private static final Map<String, Object> ONE_INSTANCE =
+      Map.of(FinchstreamConfig.STANDBY_REPLICAS_CONFIG, 0);
+
   @Spec CommandSpec spec;
 
   @Mixin ServiceOptions service;
@@ -63,7 +70,7 @@ final class UpCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     final PrintWriter out = spec.commandLine().getOut();
     final PrintWriter err = spec.commandLine().getErr();
-    final FinchstreamConfig base = service.config(Map.of());
+    final FinchstreamConfig base = service.config(ONE_INSTANCE, Map.of());
     final String configured = base.getString(FinchstreamConfig.MODEL_PATH_CONFIG);
     final Path file = model != null ? model : configured.isBlank() ? null : Path.of(configured);
     final LoadedModel served =
@@ -89,6 +96,6 @@ final class UpCommand implements Callable<Integer> {
             + dataDir.resolve(GatewayLauncher.PEER_SECRET_FILE)
             + ")");
     return ServeCommand.runUntilInterrupted(
-        service.config(fixed), served, out, err, stop, kafka, gatewayConfig);
+        service.config(ONE_INSTANCE, fixed), served, out, err, stop, kafka, gatewayConfig);
   }
 }

@@ -4,12 +4,14 @@ import io.finchstream.processors.conversation.MemoryBudget;
 import io.finchstream.processors.conversation.ProcessorSettings;
 import io.finchstream.processors.store.BoundedMemoryRocksDBConfig;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
@@ -43,10 +45,17 @@ public final class FinchstreamService implements AutoCloseable {
     final ProcessorSettings settings = ProcessorSettings.from(config);
     final MemoryBudget budget =
         new MemoryBudget(config.getLong(FinchstreamConfig.HOT_CACHE_MAX_BYTES_CONFIG));
+    final Properties properties = streamsProperties(config);
+    if (config.getBoolean(FinchstreamConfig.STATIC_MEMBERSHIP_CONFIG)
+        && !properties.containsKey(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG)) {
+      // Kafka Streams appends each stream thread's index.
+      properties.put(
+          StreamsConfig.mainConsumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG),
+          MemberId.of(Path.of(config.getString(FinchstreamConfig.STATE_DIR_CONFIG))));
+    }
     this.streams =
-        new KafkaStreams(
-            ConversationTopology.build(model, settings, budget, metrics),
-            streamsProperties(config));
+        new KafkaStreams(ConversationTopology.build(model, settings, budget, metrics), properties);
+    this.streams.setGlobalStateRestoreListener(new RestoreLog(metrics));
     this.streams.setUncaughtExceptionHandler(new LoggingExceptionHandler());
     this.streams.setStateListener(
         (now, before) -> {
@@ -102,6 +111,16 @@ public final class FinchstreamService implements AutoCloseable {
     // Lag is counted in records; state records are large, so a warm-up replica is "caught up"
     // sooner.
     p.put(StreamsConfig.ACCEPTABLE_RECOVERY_LAG_CONFIG, 1000L);
+    // Failover and restart (docs/PROCESSORS.md, "Failover and restart").
+    p.put(
+        StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG,
+        config.getInt(FinchstreamConfig.STANDBY_REPLICAS_CONFIG));
+    final int session = config.getInt(FinchstreamConfig.SESSION_TIMEOUT_MS_CONFIG);
+    p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, session);
+    p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, session / 4);
+    p.put(
+        StreamsConfig.TRANSACTIONAL_STATE_STORES_CONFIG,
+        config.getBoolean(FinchstreamConfig.TRANSACTIONAL_STATE_CONFIG));
     // No global stores here; opting in now silences the 4.x deprecation warning at every start.
     p.put("processing.exception.handler.global.enabled", true);
     p.putAll(config.streamsOverrides());
