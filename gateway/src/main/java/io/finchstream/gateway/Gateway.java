@@ -2,6 +2,7 @@ package io.finchstream.gateway;
 
 import io.finchstream.gateway.conversation.Admission;
 import io.finchstream.gateway.conversation.ConversationResolver;
+import io.finchstream.gateway.conversation.OrphanCanceller;
 import io.finchstream.gateway.http.PeerSignature;
 import io.finchstream.gateway.http.RateLimiter;
 import io.finchstream.gateway.kafka.EventPublisher;
@@ -141,19 +142,20 @@ public final class Gateway implements AutoCloseable {
     meters.add(consumerMetrics);
 
     final WriteTracker tracker = new WriteTracker(100_000);
-    final ReplyRouter router = new ReplyRouter();
-    final AtomicInteger active = new AtomicInteger();
-    final AtomicInteger connections = new AtomicInteger();
-    final GatewayMetrics metrics =
-        new GatewayMetrics(ports.metrics(), active, connections, router::unrouted);
-    final ReplyListener listener =
-        new ReplyListener(consumer, instanceId, router, metrics::replyDelay);
     final EventPublisher publisher =
         new EventPublisher(
             producer,
             tracker,
             config.getInt(GatewayConfig.MAX_PENDING_WRITES_CONFIG),
             config.getLong(GatewayConfig.REQUEST_TIMEOUT_CONFIG));
+    final ReplyRouter router =
+        new ReplyRouter(new OrphanCanceller(publisher, vertx.getOrCreateContext()));
+    final AtomicInteger active = new AtomicInteger();
+    final AtomicInteger connections = new AtomicInteger();
+    final GatewayMetrics metrics =
+        new GatewayMetrics(ports.metrics(), active, connections, router::unrouted);
+    final ReplyListener listener =
+        new ReplyListener(consumer, instanceId, router, metrics::replyDelay);
     final KafkaReachability kafka = new KafkaReachability(Admin.create(adminProps), 2_000);
     final HttpClient peers = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true));
     final String secret = config.getPassword(GatewayConfig.PEER_SECRET_CONFIG).value();

@@ -45,7 +45,10 @@ public final class GatewayConfig extends AbstractConfig {
   public static final String INSTANCE_ID_CONFIG = "gateway.instance.id";
   public static final String INSTANCE_ID_DOC =
       "This gateway's id, written into every Generate's reply_to so that replies come back here. Unique per"
-          + " running instance; empty: a random one at every start.";
+          + " running instance. A generation whose replies come here while nobody here waits for it (it"
+          + " outlived a restart of this gateway) is cancelled. Empty: `finchstream up` and `serve` use the"
+          + " instance's stable id from its state directory (the same after a restart); a bare gateway a"
+          + " random one at every start.";
 
   public static final String INSTANCES_CONFIG = "gateway.event.loops";
   public static final String INSTANCES_DOC =

@@ -9,19 +9,21 @@ import java.nio.file.StandardCopyOption;
 import java.util.UUID;
 
 /**
- * This instance's stable member id in the consumer group (static membership, {@code
- * group.instance.id}): made once and kept in the state directory, so that it survives restarts and
- * crashes and differs between instances (each has its own state directory).
+ * This instance's stable id: made once and kept in the state directory, so that it survives
+ * restarts and crashes and differs between instances (each has its own state directory). It is the
+ * instance's member id in the consumer group (static membership, {@code group.instance.id}) and its
+ * gateway's id (the {@code reply_to} of its generations, so that the replies of a generation that
+ * outlived a restart still come back to it).
  */
-final class MemberId {
+public final class MemberId {
 
   /** The file under the state directory. */
-  static final String FILE = "finchstream-member.id";
+  public static final String FILE = "finchstream-member.id";
 
   private MemberId() {}
 
   /** The id kept under {@code stateDir}, made on first use. */
-  static String of(final Path stateDir) {
+  public static String of(final Path stateDir) {
     final Path file = stateDir.resolve(FILE);
     try {
       if (!Files.exists(file)) {
