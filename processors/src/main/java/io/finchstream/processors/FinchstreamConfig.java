@@ -175,9 +175,10 @@ public final class FinchstreamConfig extends AbstractConfig {
   public static final String SESSION_TIMEOUT_MS_CONFIG = "session.timeout.ms";
   public static final String SESSION_TIMEOUT_MS_DOC =
       "How long the group waits for an instance that stopped answering (killed, hung, cut off)"
-          + " before its tasks move to the others: the consumers' session.timeout.ms; heartbeats"
-          + " go every quarter of it. The brokers' group.min.session.timeout.ms (6 s by default)"
-          + " is the lowest they accept.";
+          + " before its tasks move to the others: the consumers' session.timeout.ms (heartbeats"
+          + " every 500 ms, or a quarter of it if that is less), and the timeout of the instance's"
+          + " transactions (at least 5 s), whose abort the new owners of its tasks wait for. The"
+          + " brokers' group.min.session.timeout.ms (6 s by default) is the lowest they accept.";
 
   public static final String STATIC_MEMBERSHIP_CONFIG = "static.membership";
   public static final String STATIC_MEMBERSHIP_DOC =

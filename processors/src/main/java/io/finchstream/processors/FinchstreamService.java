@@ -30,6 +30,12 @@ public final class FinchstreamService implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(FinchstreamService.class);
 
+  /**
+   * Shortest transaction timeout: a stream thread's transaction spans one commit interval (100 ms
+   * under exactly-once) plus at most one compute budget, far below it.
+   */
+  static final int TRANSACTION_TIMEOUT_FLOOR_MS = 5_000;
+
   private final FinchstreamConfig config;
   private final LoadedModel model;
   private final FinchstreamMetrics metrics;
@@ -117,7 +123,14 @@ public final class FinchstreamService implements AutoCloseable {
         config.getInt(FinchstreamConfig.STANDBY_REPLICAS_CONFIG));
     final int session = config.getInt(FinchstreamConfig.SESSION_TIMEOUT_MS_CONFIG);
     p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, session);
-    p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, session / 4);
+    // Frequent heartbeats: the members learn of a rebalance (a dead instance found) sooner.
+    p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, Math.min(session / 4, 500));
+    // The new owner of a dead instance's tasks cannot read their committed input offsets until the
+    // dead instance's open transaction is aborted, which the transaction coordinator does once it
+    // times out: as soon as the session timeout, not Kafka Streams' 10 s.
+    p.put(
+        StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG),
+        Math.max(session, TRANSACTION_TIMEOUT_FLOOR_MS));
     p.put(
         StreamsConfig.TRANSACTIONAL_STATE_STORES_CONFIG,
         config.getBoolean(FinchstreamConfig.TRANSACTIONAL_STATE_CONFIG));

@@ -139,6 +139,11 @@ public final class ChildJvm implements AutoCloseable {
     }
   }
 
+  /** The output lines kept in memory (the last {@value #MAX_LINES}), oldest first. */
+  public synchronized List<String> lines() {
+    return List.copyOf(lines);
+  }
+
   /** Whether any output line so far (of those kept in memory) matches {@code pattern}. */
   public synchronized boolean printed(final Pattern pattern) {
     return lines.stream().anyMatch(l -> pattern.matcher(l).find());
