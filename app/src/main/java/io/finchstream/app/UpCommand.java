@@ -9,6 +9,10 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -73,15 +77,31 @@ final class UpCommand implements Callable<Integer> {
     final FinchstreamConfig base = service.config(ONE_INSTANCE, Map.of());
     final String configured = base.getString(FinchstreamConfig.MODEL_PATH_CONFIG);
     final Path file = model != null ? model : configured.isBlank() ? null : Path.of(configured);
-    final LoadedModel served =
-        file == null
-            ? ServedModels.defaultRandom(dataDir, ModelLoading.options(base, err), err)
-            : ServedModels.load(file, ServedModels.vocab(base), ModelLoading.options(base, err));
+    // The broker starts (and, after a crash, recovers) while the model loads.
+    final ExecutorService starting = Executors.newSingleThreadExecutor();
+    final Future<EmbeddedKafka> kafkaStarting =
+        starting.submit(() -> EmbeddedKafka.start(dataDir, kafkaPort));
+    starting.shutdown();
+    final LoadedModel served;
+    final EmbeddedKafka kafka;
+    try {
+      served =
+          file == null
+              ? ServedModels.defaultRandom(dataDir, ModelLoading.options(base, err), err)
+              : ServedModels.load(file, ServedModels.vocab(base), ModelLoading.options(base, err));
+    } catch (final Exception | Error e) {
+      closeWhenStarted(kafkaStarting);
+      throw e;
+    }
+    try {
+      kafka = kafkaStarting.get();
+    } catch (final ExecutionException e) {
+      throw e.getCause() instanceof Exception cause ? cause : e;
+    }
     if (file == null) {
       err.println("finchstream: WARNING: serving a " + ServedModels.DEFAULT_LABEL);
       err.flush();
     }
-    final EmbeddedKafka kafka = EmbeddedKafka.start(dataDir, kafkaPort);
     final Map<String, Object> fixed = new HashMap<>();
     fixed.put(FinchstreamConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
     fixed.put(FinchstreamConfig.STATE_DIR_CONFIG, dataDir.resolve("state").toString());
@@ -97,5 +117,16 @@ final class UpCommand implements Callable<Integer> {
             + ")");
     return ServeCommand.runUntilInterrupted(
         service.config(ONE_INSTANCE, fixed), served, out, err, stop, kafka, gatewayConfig);
+  }
+
+  /** Closes the broker once it has started (after a failure elsewhere). */
+  private static void closeWhenStarted(final Future<EmbeddedKafka> starting) {
+    try {
+      starting.get().close();
+    } catch (final InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (final ExecutionException e) {
+      // it did not start: nothing to close
+    }
   }
 }
