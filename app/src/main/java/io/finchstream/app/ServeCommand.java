@@ -104,6 +104,7 @@ final class ServeCommand implements Callable<Integer> {
    * prints where to connect once it runs. On the way out it closes the service (leaving the group)
    * and then {@code alsoClose} (the embedded broker), and the shutdown hook waits for that.
    */
+  @SuppressWarnings("try") // alsoClose is only there to be closed, after the service
   static int runUntilInterrupted(
       final FinchstreamConfig config,
       final LoadedModel served,

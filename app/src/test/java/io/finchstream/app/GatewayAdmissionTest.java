@@ -2,6 +2,9 @@ package io.finchstream.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.finchstream.gateway.GatewayConfig;
 import io.finchstream.processors.FinchstreamConfig;
 import io.finchstream.processors.FinchstreamService;
@@ -9,8 +12,6 @@ import io.finchstream.processors.testing.KafkaTestCluster;
 import io.finchstream.processors.testing.ServiceConfigs;
 import io.finchstream.processors.testing.TestModels;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -42,6 +43,7 @@ class GatewayAdmissionTest {
   private static FinchstreamService service;
   private static GatewayLauncher gateway;
   private static String base;
+  private static final ObjectMapper JSON = new ObjectMapper();
   private static final HttpClient HTTP =
       HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
@@ -102,18 +104,20 @@ class GatewayAdmissionTest {
         HttpResponse.BodyHandlers.ofString());
   }
 
-  private static JsonObject error(final HttpResponse<String> r) {
-    return new JsonObject(r.body()).getJsonObject("error");
+  private static JsonNode error(final HttpResponse<String> r) throws Exception {
+    return JSON.readTree(r.body()).get("error");
   }
 
   @Test
   void shouldRefuseAMessageWhoseRenderedTokensExceedTheLimitAndNeverWriteIt() throws Exception {
     final String text = "a".repeat(LIMIT); // 262,144 bytes: "User: " + text + "\n\n" is 8 more
     final HttpResponse<String> r =
-        post("/v1/conversations/too-big/messages", new JsonObject().put("text", text).encode());
+        post(
+            "/v1/conversations/too-big/messages",
+            JSON.createObjectNode().put("text", text).toString());
     assertThat(r.statusCode()).as(r.body()).isEqualTo(413);
-    assertThat(error(r).getString("code")).isEqualTo("payload_too_large");
-    assertThat(error(r).getString("message"))
+    assertThat(error(r).get("code").asText()).isEqualTo("payload_too_large");
+    assertThat(error(r).get("message").asText())
         .contains("262152 tokens")
         .contains("max.append.tokens");
     assertThat(get("/v1/conversations/too-big").statusCode()).isEqualTo(404);
@@ -121,42 +125,39 @@ class GatewayAdmissionTest {
 
   @Test
   void shouldRefuseTheSameTextThroughTheOpenAiPath() throws Exception {
-    final JsonObject body =
-        new JsonObject()
+    final ObjectNode body =
+        JSON.createObjectNode()
             .put("model", ServedModels.apiName(TestModels.randomFinch()))
-            .put("max_tokens", 5)
-            .put(
-                "messages",
-                new JsonArray()
-                    .add(new JsonObject().put("role", "user").put("content", "a".repeat(LIMIT))));
-    final HttpResponse<String> r = post("/v1/chat/completions", body.encode());
+            .put("max_tokens", 5);
+    body.putArray("messages").addObject().put("role", "user").put("content", "a".repeat(LIMIT));
+    final HttpResponse<String> r = post("/v1/chat/completions", body.toString());
     assertThat(r.statusCode()).as(r.body()).isEqualTo(413);
-    assertThat(error(r).getString("param")).isEqualTo("messages[0].content");
-    assertThat(error(r).getString("message")).contains("max.append.tokens");
+    assertThat(error(r).get("param").asText()).isEqualTo("messages[0].content");
+    assertThat(error(r).get("message").asText()).contains("max.append.tokens");
   }
 
   @Test
   void shouldAcceptAndApplyAMessageJustUnderTheLimit() throws Exception {
     final String text = "b".repeat(LIMIT - 8); // rendered: exactly 262,144 tokens
     final HttpResponse<String> r =
-        post("/v1/conversations/just-fits/messages", new JsonObject().put("text", text).encode());
+        post(
+            "/v1/conversations/just-fits/messages",
+            JSON.createObjectNode().put("text", text).toString());
     assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
     final HttpResponse<String> meta = get("/v1/conversations/just-fits");
     assertThat(meta.statusCode()).as(meta.body()).isEqualTo(200);
-    assertThat(new JsonObject(meta.body()).getLong("tokens")).isEqualTo(LIMIT);
-    assertThat(new JsonObject(meta.body()).getLong("messages")).isEqualTo(1);
+    assertThat(JSON.readTree(meta.body()).get("tokens").asLong()).isEqualTo(LIMIT);
+    assertThat(JSON.readTree(meta.body()).get("messages").asLong()).isEqualTo(1);
   }
 
   @Test
   void shouldRefuseMoreStopStringsThanSamplingSupportsBeforeWritingAnything() throws Exception {
     post("/v1/conversations/stops/messages", "{\"text\":\"hello\"}");
-    final JsonArray stops = new JsonArray(Collections.nCopies(17, "x"));
-    final HttpResponse<String> r =
-        post(
-            "/v1/conversations/stops/generate",
-            new JsonObject().put("stop", stops).put("stream", false).encode());
+    final ObjectNode request = JSON.createObjectNode().put("stream", false);
+    Collections.nCopies(17, "x").forEach(request.putArray("stop")::add);
+    final HttpResponse<String> r = post("/v1/conversations/stops/generate", request.toString());
     assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
-    assertThat(error(r).getString("param")).isEqualTo("stop");
-    assertThat(error(r).getString("message")).contains("16");
+    assertThat(error(r).get("param").asText()).isEqualTo("stop");
+    assertThat(error(r).get("message").asText()).contains("16");
   }
 }

@@ -91,7 +91,7 @@ record Instance(ChildJvm jvm, String url, String bootstrap) implements AutoClose
   }
 
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     jvm.close();
   }
 }

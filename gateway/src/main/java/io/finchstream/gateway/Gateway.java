@@ -272,11 +272,7 @@ public final class Gateway implements AutoCloseable {
       }
       deploymentId = null;
     }
-    try {
-      services.listener().close();
-    } catch (final InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    services.listener().close();
     services.publisher().close();
     services.kafka().close();
     peers.close();

@@ -11,7 +11,6 @@ import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
-import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.config.types.Password;
 
@@ -157,120 +156,131 @@ public final class GatewayConfig extends AbstractConfig {
     return new ConfigDef()
         .define(
             BOOTSTRAP_SERVERS_CONFIG,
-            Type.STRING,
+            ConfigDef.Type.STRING,
             "localhost:9092",
             new ConfigDef.NonEmptyString(),
             Importance.HIGH,
             BOOTSTRAP_SERVERS_DOC)
         .define(
             HOST_CONFIG,
-            Type.STRING,
+            ConfigDef.Type.STRING,
             "localhost",
             new ConfigDef.NonEmptyString(),
             Importance.HIGH,
             HOST_DOC)
-        .define(PORT_CONFIG, Type.INT, 8080, Range.between(0, 65_535), Importance.HIGH, PORT_DOC)
-        .define(API_KEYS_CONFIG, Type.PASSWORD, "", Importance.HIGH, API_KEYS_DOC)
-        .define(PEER_SECRET_CONFIG, Type.PASSWORD, "", Importance.HIGH, PEER_SECRET_DOC)
-        .define(INSTANCE_ID_CONFIG, Type.STRING, "", Importance.MEDIUM, INSTANCE_ID_DOC)
+        .define(
+            PORT_CONFIG,
+            ConfigDef.Type.INT,
+            8080,
+            Range.between(0, 65_535),
+            Importance.HIGH,
+            PORT_DOC)
+        .define(API_KEYS_CONFIG, ConfigDef.Type.PASSWORD, "", Importance.HIGH, API_KEYS_DOC)
+        .define(PEER_SECRET_CONFIG, ConfigDef.Type.PASSWORD, "", Importance.HIGH, PEER_SECRET_DOC)
+        .define(INSTANCE_ID_CONFIG, ConfigDef.Type.STRING, "", Importance.MEDIUM, INSTANCE_ID_DOC)
         .define(
             RATE_LIMIT_CONFIG,
-            Type.DOUBLE,
+            ConfigDef.Type.DOUBLE,
             50.0,
             Range.atLeast(0),
             Importance.MEDIUM,
             RATE_LIMIT_DOC)
         .define(
             RATE_BURST_CONFIG,
-            Type.INT,
+            ConfigDef.Type.INT,
             100,
             Range.between(1, 1_000_000),
             Importance.MEDIUM,
             RATE_BURST_DOC)
         .define(
             BODY_LIMIT_CONFIG,
-            Type.LONG,
+            ConfigDef.Type.LONG,
             1024L * 1024,
             Range.between(1024, 1L << 30),
             Importance.MEDIUM,
             BODY_LIMIT_DOC)
-        .define(CORS_ORIGINS_CONFIG, Type.LIST, "", Importance.MEDIUM, CORS_ORIGINS_DOC)
-        .define(ALLOWED_HOSTS_CONFIG, Type.LIST, "", Importance.MEDIUM, ALLOWED_HOSTS_DOC)
+        .define(CORS_ORIGINS_CONFIG, ConfigDef.Type.LIST, "", Importance.MEDIUM, CORS_ORIGINS_DOC)
+        .define(ALLOWED_HOSTS_CONFIG, ConfigDef.Type.LIST, "", Importance.MEDIUM, ALLOWED_HOSTS_DOC)
         .define(
             REQUEST_TIMEOUT_CONFIG,
-            Type.LONG,
+            ConfigDef.Type.LONG,
             30_000L,
             Range.between(1_000, 3_600_000),
             Importance.MEDIUM,
             REQUEST_TIMEOUT_DOC)
         .define(
             REPLY_TIMEOUT_CONFIG,
-            Type.LONG,
+            ConfigDef.Type.LONG,
             120_000L,
             Range.between(100, 3_600_000),
             Importance.MEDIUM,
             REPLY_TIMEOUT_DOC)
         .define(
             MAX_GENERATIONS_CONFIG,
-            Type.INT,
+            ConfigDef.Type.INT,
             1024,
             Range.between(1, 1_000_000),
             Importance.MEDIUM,
             MAX_GENERATIONS_DOC)
         .define(
             MAX_CONNECTIONS_CONFIG,
-            Type.INT,
+            ConfigDef.Type.INT,
             10_000,
             Range.between(1, 10_000_000),
             Importance.MEDIUM,
             MAX_CONNECTIONS_DOC)
         .define(
             MAX_NEW_MESSAGES_CONFIG,
-            Type.INT,
+            ConfigDef.Type.INT,
             1024,
             Range.between(1, 1_000_000),
             Importance.LOW,
             MAX_NEW_MESSAGES_DOC)
         .define(
             MAX_PENDING_WRITES_CONFIG,
-            Type.INT,
+            ConfigDef.Type.INT,
             10_000,
             Range.between(1, 10_000_000),
             Importance.LOW,
             MAX_PENDING_WRITES_DOC)
         .define(
-            INSTANCES_CONFIG, Type.INT, 0, Range.between(0, 1024), Importance.LOW, INSTANCES_DOC)
+            INSTANCES_CONFIG,
+            ConfigDef.Type.INT,
+            0,
+            Range.between(0, 1024),
+            Importance.LOW,
+            INSTANCES_DOC)
         .define(
             HEARTBEAT_CONFIG,
-            Type.LONG,
+            ConfigDef.Type.LONG,
             15_000L,
             Range.between(100, 3_600_000),
             Importance.LOW,
             HEARTBEAT_DOC)
         .define(
             IDLE_TIMEOUT_CONFIG,
-            Type.LONG,
+            ConfigDef.Type.LONG,
             300_000L,
             Range.between(1_000, 86_400_000),
             Importance.LOW,
             IDLE_TIMEOUT_DOC)
         .define(
             STREAM_BUFFER_CONFIG,
-            Type.INT,
+            ConfigDef.Type.INT,
             1024 * 1024,
             Range.between(1024, 1 << 30),
             Importance.LOW,
             STREAM_BUFFER_DOC)
         .define(
             READ_YOUR_WRITES_CONFIG,
-            Type.LONG,
+            ConfigDef.Type.LONG,
             5_000L,
             Range.between(0, 600_000),
             Importance.LOW,
             READ_YOUR_WRITES_DOC)
         .define(
             FAILOVER_WAIT_CONFIG,
-            Type.LONG,
+            ConfigDef.Type.LONG,
             15_000L,
             Range.between(0, 600_000),
             Importance.LOW,
@@ -316,7 +326,7 @@ public final class GatewayConfig extends AbstractConfig {
   private static List<ApiKey> parseKeys(final Password keys) {
     final List<ApiKey> out = new ArrayList<>();
     final Map<String, String> tenantOf = new HashMap<>();
-    for (final String entry : keys.value().split(",")) {
+    for (final String entry : keys.value().split(",", -1)) {
       final String e = entry.strip();
       if (e.isEmpty()) {
         continue;

@@ -1,6 +1,7 @@
 package io.finchstream.gateway;
 
 import io.finchstream.gateway.conversation.ChatSocket;
+import io.finchstream.gateway.conversation.ConversationListing;
 import io.finchstream.gateway.conversation.ConversationResolver;
 import io.finchstream.gateway.conversation.ConversationRoutes;
 import io.finchstream.gateway.conversation.PeerReads;
@@ -56,6 +57,7 @@ public final class GatewayVerticle extends VerticleBase {
     final long bodyLimit = config.getLong(GatewayConfig.BODY_LIMIT_CONFIG);
     final Handler<RoutingContext> timeout = TimeoutHandler.create(services.requestTimeoutMs(), 504);
     final ConversationRoutes conversations = new ConversationRoutes(services);
+    final ConversationListing listing = new ConversationListing(services);
     final ChatSocket socket = new ChatSocket(services);
     final ChatCompletions openai = new ChatCompletions(services);
     final HealthRoutes health = new HealthRoutes(services);
@@ -71,12 +73,10 @@ public final class GatewayVerticle extends VerticleBase {
     on(router, HttpMethod.GET, "/health/live", health::live);
     on(router, HttpMethod.GET, "/health/ready", health::ready);
 
-    on(
-        router,
-        HttpMethod.GET,
-        ConversationResolver.PEER_PATH,
-        timeout,
-        new PeerReads(services.resolver(), services.peerSignature())::read);
+    final PeerReads peers = new PeerReads(services.resolver(), services.peerSignature(), listing);
+    on(router, HttpMethod.GET, ConversationResolver.PEER_PATH, timeout, peers::read);
+    on(router, HttpMethod.GET, ConversationResolver.PEER_MESSAGES_PATH, timeout, peers::messages);
+    on(router, HttpMethod.GET, ConversationResolver.PEER_LIST_PATH, timeout, peers::list);
 
     // Probes and signed peers (above) answer to any Host; everything else only to known names, and
     // the API only to pages of this server or of gateway.cors.origins.
@@ -104,6 +104,9 @@ public final class GatewayVerticle extends VerticleBase {
     on(router, HttpMethod.POST, "/v1/conversations/:id/generate", conversations::generate);
     on(router, HttpMethod.GET, "/v1/conversations/:id", timeout, conversations::get);
     on(router, HttpMethod.POST, "/v1/conversations/:id/fork", timeout, conversations::fork);
+    on(router, HttpMethod.POST, "/v1/conversations/:id/rewind", timeout, conversations::rewind);
+    on(router, HttpMethod.GET, "/v1/conversations/:id/messages", timeout, conversations::messages);
+    on(router, HttpMethod.GET, "/v1/conversations", timeout, listing::list);
     on(router, HttpMethod.DELETE, "/v1/conversations/:id", timeout, conversations::delete);
     on(router, HttpMethod.GET, "/v1/conversations/:id/ws", socket::upgrade);
     on(router, HttpMethod.POST, "/v1/chat/completions", openai::chatCompletions);

@@ -159,6 +159,7 @@ class GatewayEndToEndTest {
   }
 
   @Test
+  @SuppressWarnings("deprecation") // OpenAI deprecated seed; clients still send it, we honour it
   void shouldAnswerOpenAiClientsAndIngestOnlyNewMessagesOfAReusedConversation() {
     final OpenAIClient client =
         OpenAIOkHttpClient.builder()

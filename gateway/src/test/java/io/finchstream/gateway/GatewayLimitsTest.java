@@ -1,5 +1,6 @@
 package io.finchstream.gateway;
 
+import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.finchstream.gateway.testing.GatewayHarness;
@@ -236,7 +237,7 @@ class GatewayLimitsTest {
         third.setSoTimeout(10_000);
         third
             .getOutputStream()
-            .write("GET /health/live HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes());
+            .write("GET /health/live HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(US_ASCII));
         int read;
         try {
           read = third.getInputStream().read();
@@ -262,10 +263,10 @@ class GatewayLimitsTest {
     socket.setSoTimeout(10_000);
     socket
         .getOutputStream()
-        .write("GET /health/live HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes());
+        .write("GET /health/live HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(US_ASCII));
     final byte[] head = new byte[12];
     assertThat(socket.getInputStream().readNBytes(head, 0, 12)).isEqualTo(12);
-    assertThat(new String(head)).isEqualTo("HTTP/1.1 200");
+    assertThat(new String(head, US_ASCII)).isEqualTo("HTTP/1.1 200");
     return socket;
   }
 }

@@ -51,6 +51,7 @@ class GatewayOrphanRepliesTest {
   }
 
   @Test
+  @SuppressWarnings("try") // the gateway only has to run: its replies consumer is what is tested
   void shouldCancelOnceAGenerationWhoseRepliesComeHereButNobodyWaits() throws Exception {
     try (GatewayHarness gateway =
             GatewayHarness.start(

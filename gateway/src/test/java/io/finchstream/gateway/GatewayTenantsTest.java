@@ -7,6 +7,7 @@ import io.finchstream.gateway.testing.GatewayHarness;
 import io.finchstream.gateway.testing.Http;
 import io.finchstream.gateway.testing.ScriptedProcessors;
 import io.finchstream.processors.testing.KafkaTestCluster;
+import io.finchstream.proto.v1.ConversationEvent;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
@@ -178,7 +179,8 @@ class GatewayTenantsTest {
     await(client.close());
 
     // The OpenAI path with acme's id, as globex: globex's own conversation, which holds one
-    // message (its own), so acme's one-message history does not match it.
+    // message (its own), so acme's one-message history does not match it: globex's conversation
+    // goes back to the start (a rewind of its own key) and takes the request's history.
     final String body =
         new JsonObject()
             .put("model", GatewayHarness.MODEL.id())
@@ -193,8 +195,14 @@ class GatewayTenantsTest {
             "/v1/chat/completions",
             body,
             Map.of("Authorization", "Bearer globex-1", "X-Conversation-Id", "chat-x"));
-    assertThat(asGlobex.status()).as(asGlobex.body()).isEqualTo(409);
+    assertThat(asGlobex.status()).as(asGlobex.body()).isEqualTo(200);
     assertThat(asGlobex.headers().get("X-Conversation-Id")).isEqualTo("chat-x");
+    assertThat(
+            processors.events().stream()
+                .filter(ConversationEvent::hasRewind)
+                .map(e -> keyOf(e.getEventId())))
+        .as("only globex's own conversation went back")
+        .containsExactly("t/globex/chat-x");
     final Http.Response asAcme =
         http.call(
             HttpMethod.POST,
@@ -208,6 +216,27 @@ class GatewayTenantsTest {
                 .getLong("messages"))
         .as("acme's message and the reply")
         .isEqualTo(2);
+
+    // listings show each tenant its own conversations only, under the ids it uses
+    call(
+        "acme-1",
+        HttpMethod.POST,
+        "/v1/conversations/acme-private/messages",
+        "{\"text\":\"only acme\"}");
+    Eventually.until(
+        () ->
+            call("acme-1", HttpMethod.GET, "/v1/conversations/acme-private", null).status() == 200,
+        10_000,
+        "acme's conversation");
+    final JsonArray acmes =
+        call("acme-1", HttpMethod.GET, "/v1/conversations", null).json().getJsonArray("data");
+    final JsonArray globexes =
+        call("globex-1", HttpMethod.GET, "/v1/conversations", null).json().getJsonArray("data");
+    assertThat(acmes.stream().map(o -> ((JsonObject) o).getString("id")))
+        .contains("chat-x", "acme-private");
+    assertThat(globexes.stream().map(o -> ((JsonObject) o).getString("id")))
+        .contains("chat-x")
+        .doesNotContain("acme-private", "t/globex/chat-x");
   }
 
   @Test

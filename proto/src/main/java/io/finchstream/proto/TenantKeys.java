@@ -10,7 +10,7 @@ import java.util.regex.Pattern;
  * (a key is a key).
  *
  * <p>Unambiguous because neither part may contain {@code /}: conversation ids are {@code
- * [A-Za-z0-9][A-Za-z0-9._:@-]{0,127}} and tenant names {@code [A-Za-z0-9][A-Za-z0-9._-]{0,63}}. A
+ * [A-Za-z0-9][A-Za-z0-9._:@~-]{0,127}} and tenant names {@code [A-Za-z0-9][A-Za-z0-9._-]{0,63}}. A
  * key without {@code /} belongs to the default tenant, one with belongs to the tenant between
  * {@code t/} and the next {@code /}, and no client-chosen id can name another tenant's key. Every
  * key of a tenant other than the default starts with {@link #prefix}, so a listing (or any index

@@ -55,6 +55,7 @@ public final class Admission {
    * that writes in its callback writes in that order too (a WebSocket's frames, say, however long
    * each takes to check).
    */
+  @SuppressWarnings("ReferenceEquality") // the caller's own context, by identity
   public Future<Void> admit(final String key, final List<Item> items) {
     final Context caller = Vertx.currentContext();
     final Promise<Void> answer = Promise.promise();

@@ -18,14 +18,17 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.event.Level;
 
 /**
- * Finds a conversation's metadata wherever it lives: through the {@link ConversationDirectory} when
- * this instance owns it, or by asking the owning instance's gateway ({@value #PEER_PATH}, signed
- * with the cluster's {@link PeerSignature}; never with the client's credentials).
+ * Finds a conversation's metadata (or its messages) wherever it lives: through the {@link
+ * ConversationDirectory} when this instance owns it, or by asking the owning instance's gateway
+ * ({@value #PEER_PATH}, signed with the cluster's {@link PeerSignature}; never with the client's
+ * credentials).
  *
  * <p>Reads see the reader's own writes: when this gateway (or the forwarding one) wrote an event to
  * the conversation, the lookup is repeated until the metadata shows that event applied (or, for a
@@ -43,6 +46,12 @@ public final class ConversationResolver {
 
   /** The route a gateway asks another for a conversation it owns ({@link PeerReads}). */
   public static final String PEER_PATH = "/internal/v1/conversation";
+
+  /** The route a gateway asks another for the messages of a conversation it owns. */
+  public static final String PEER_MESSAGES_PATH = "/internal/v1/messages";
+
+  /** The route a gateway asks another for a page of the conversations it owns. */
+  public static final String PEER_LIST_PATH = "/internal/v1/conversations";
 
   /** Header of a forwarded read: the event it must see, {@code partition:offset:deletes}. */
   public static final String AFTER_HEADER = "X-Finchstream-After";
@@ -88,7 +97,7 @@ public final class ConversationResolver {
    * such conversation exists. Fails with an {@code ApiException} (503) when no instance can answer.
    */
   public Future<Optional<ApiConversation>> resolve(final String key) {
-    return lookUp(key, tracker.lastWrite(key), false);
+    return lookUp(metadata(key), tracker.lastWrite(key), false);
   }
 
   /**
@@ -97,16 +106,93 @@ public final class ConversationResolver {
    */
   public Future<Optional<ApiConversation>> resolveForPeer(final String key, final Written after) {
     final Written mine = tracker.lastWrite(key);
-    return lookUp(key, mine != null ? mine : after, true);
+    return lookUp(metadata(key), mine != null ? mine : after, true);
   }
 
-  private Future<Optional<ApiConversation>> lookUp(
-      final String key, final Written expect, final boolean forwarded) {
-    final Promise<Optional<ApiConversation>> promise = Promise.promise();
+  /**
+   * The messages {@code [from, from + limit)} of conversation {@code key} (from its owner, wherever
+   * it lives), or empty when no such conversation exists; as {@link #resolve} otherwise.
+   */
+  public Future<Optional<ApiMessages>> messages(
+      final String key, final long from, final int limit) {
+    return lookUp(messagesOf(key, from, limit), tracker.lastWrite(key), false);
+  }
+
+  /** As {@link #messages}, for a read another gateway forwarded here. */
+  public Future<Optional<ApiMessages>> messagesForPeer(
+      final String key, final long from, final int limit, final Written after) {
+    final Written mine = tracker.lastWrite(key);
+    return lookUp(messagesOf(key, from, limit), mine != null ? mine : after, true);
+  }
+
+  /**
+   * One kind of question about a conversation: how the local directory answers it, where a peer
+   * answers it, and how to read either answer.
+   *
+   * @param key the conversation's Kafka key
+   * @param local the directory question (blocking)
+   * @param peerPath the path a peer answers it at (signed), {@code peerQuery} its extra parameters
+   * @param fromPeer the peer's JSON answer
+   * @param fromLookup the local answer, or null when the lookup says something else (not found...)
+   * @param conversation the conversation an answer is about (for read-your-writes)
+   */
+  private record Query<T>(
+      String key,
+      Callable<ConversationLookup> local,
+      String peerPath,
+      String peerQuery,
+      Function<JsonObject, T> fromPeer,
+      Function<ConversationLookup, T> fromLookup,
+      Function<T, ApiConversation> conversation) {}
+
+  private Query<ApiConversation> metadata(final String key) {
+    return new Query<>(
+        key,
+        () -> directory.lookup(key),
+        PEER_PATH,
+        "",
+        ApiConversation::fromJson,
+        lookup ->
+            lookup instanceof ConversationLookup.Found f
+                ? ApiConversation.of(key, f.meta(), f.generating())
+                : null,
+        c -> c);
+  }
+
+  private Query<ApiMessages> messagesOf(final String key, final long from, final int limit) {
+    return new Query<>(
+        key,
+        () -> directory.messages(key, from, limit),
+        PEER_MESSAGES_PATH,
+        "&from=" + from + "&limit=" + limit,
+        ApiMessages::fromJson,
+        lookup ->
+            lookup instanceof ConversationLookup.Messages m
+                ? new ApiMessages(ApiConversation.of(key, m.meta(), m.generating()), m.messages())
+                : null,
+        ApiMessages::conversation);
+  }
+
+  /**
+   * One question in flight: it waits for {@code expect} until {@code writeDeadline}, and for an
+   * owner that can answer (a partition that moves, restores or fails over) until {@code
+   * ownerDeadline}.
+   */
+  private record Attempt<T>(
+      Query<T> query,
+      Written expect,
+      long writeDeadline,
+      long ownerDeadline,
+      boolean forwarded,
+      Promise<Optional<T>> promise) {}
+
+  private <T> Future<Optional<T>> lookUp(
+      final Query<T> query, final Written expect, final boolean forwarded) {
+    final Promise<Optional<T>> promise = Promise.promise();
     final long now = System.nanoTime();
     attempt(
-        new Lookup(
-            key,
+        new Attempt<>(
+            query,
             expect,
             now + readYourWritesMs * 1_000_000,
             now + failoverWaitMs * 1_000_000,
@@ -115,26 +201,15 @@ public final class ConversationResolver {
     return promise.future();
   }
 
-  /**
-   * One read in progress: it waits for {@code expect} until {@code writeDeadline}, and for an owner
-   * that can answer (a partition that moves, restores or fails over) until {@code ownerDeadline}.
-   */
-  private record Lookup(
-      String key,
-      Written expect,
-      long writeDeadline,
-      long ownerDeadline,
-      boolean forwarded,
-      Promise<Optional<ApiConversation>> promise) {}
-
-  private void attempt(final Lookup l) {
+  private <T> void attempt(final Attempt<T> a) {
+    final String key = a.query().key();
     vertx
-        .executeBlocking(() -> directory.lookup(l.key()), false)
+        .executeBlocking(a.query().local(), false)
         .onComplete(
             ar -> {
               if (ar.failed()) {
-                LOG.warn("looking conversation {} up failed", l.key(), ar.cause());
-                l.promise()
+                LOG.warn("looking conversation {} up failed", key, ar.cause());
+                a.promise()
                     .fail(
                         ApiError.unavailable(
                                 "directory_failed",
@@ -143,56 +218,57 @@ public final class ConversationResolver {
                 return;
               }
               final long now = System.nanoTime();
-              final boolean late = now > l.writeDeadline();
-              switch (ar.result()) {
-                case ConversationLookup.Found found -> {
-                  final ApiConversation info =
-                      ApiConversation.of(l.key(), found.meta(), found.generating());
-                  final Written expect = l.expect();
-                  final boolean fresh =
-                      expect == null
-                          || !expect.deletes() && info.applied(expect.partition(), expect.offset());
-                  if (fresh || late) {
-                    l.promise().complete(Optional.of(info));
-                  } else {
-                    retry(l);
-                  }
+              final boolean late = now > a.writeDeadline();
+              final Written expect = a.expect();
+              final T local = a.query().fromLookup().apply(ar.result());
+              if (local != null) {
+                final ApiConversation info = a.query().conversation().apply(local);
+                final boolean fresh =
+                    expect == null
+                        || (!expect.deletes() && info.applied(expect.partition(), expect.offset()));
+                if (fresh || late) {
+                  a.promise().complete(Optional.of(local));
+                } else {
+                  retry(a);
                 }
+                return;
+              }
+              switch (ar.result()) {
                 case ConversationLookup.NotFound notFound -> {
-                  if (l.expect() == null || l.expect().deletes() || late) {
-                    l.promise().complete(Optional.empty());
+                  if (expect == null || expect.deletes() || late) {
+                    a.promise().complete(Optional.empty());
                   } else {
-                    retry(l);
+                    retry(a);
                   }
                 }
                 case ConversationLookup.Elsewhere elsewhere -> {
-                  if (l.forwarded()) {
+                  if (a.forwarded()) {
                     // The forwarding gateway looks again: it decides how long to wait.
-                    l.promise().fail(moving());
+                    a.promise().fail(moving());
                   } else {
-                    askPeer(elsewhere.hostPort(), l.key(), l.expect())
-                        .onSuccess(l.promise()::complete)
+                    askPeer(elsewhere.hostPort(), a)
+                        .onSuccess(a.promise()::complete)
                         .onFailure(
                             e -> {
-                              if (ownerMayChange(e) && System.nanoTime() < l.ownerDeadline()) {
-                                retry(l, OWNER_RETRY_MS);
+                              if (ownerMayChange(e) && System.nanoTime() < a.ownerDeadline()) {
+                                retry(a, OWNER_RETRY_MS);
                               } else {
                                 LOG.warn(
                                     "reading conversation {} from its owner {} failed: {}",
-                                    l.key(),
+                                    key,
                                     elsewhere.hostPort(),
                                     e.getMessage());
-                                l.promise().fail(e);
+                                a.promise().fail(e);
                               }
                             });
                   }
                 }
                 case ConversationLookup.Unavailable unavailable -> {
-                  if (l.forwarded()) {
-                    l.promise().fail(moving());
-                  } else if (now > l.ownerDeadline()) {
-                    LOG.info("conversation {} unavailable: {}", l.key(), unavailable.reason());
-                    l.promise()
+                  if (a.forwarded()) {
+                    a.promise().fail(moving());
+                  } else if (now > a.ownerDeadline()) {
+                    LOG.info("conversation {} unavailable: {}", key, unavailable.reason());
+                    a.promise()
                         .fail(
                             ApiError.unavailable(
                                     "conversation_unavailable",
@@ -200,9 +276,11 @@ public final class ConversationResolver {
                                         + " partition is moving or restoring); retry shortly")
                                 .exception());
                   } else {
-                    retry(l, OWNER_RETRY_MS);
+                    retry(a, OWNER_RETRY_MS);
                   }
                 }
+                default ->
+                    a.promise().fail(ApiError.internal("unexpected directory answer").exception());
               }
             });
   }
@@ -225,16 +303,38 @@ public final class ConversationResolver {
         && OWNER_CHANGES.contains(a.error().code());
   }
 
-  private void retry(final Lookup l) {
-    retry(l, RETRY_MS);
+  private <T> void retry(final Attempt<T> a) {
+    retry(a, RETRY_MS);
   }
 
-  private void retry(final Lookup l, final long delayMs) {
-    vertx.setTimer(delayMs, t -> attempt(l));
+  private <T> void retry(final Attempt<T> a, final long delayMs) {
+    vertx.setTimer(delayMs, t -> attempt(a));
   }
 
-  private Future<Optional<ApiConversation>> askPeer(
-      final String hostPort, final String key, final Written expect) {
+  private <T> Future<Optional<T>> askPeer(final String hostPort, final Attempt<T> a) {
+    final String key = a.query().key();
+    final String after = a.expect() == null ? "" : formatAfter(a.expect());
+    final String path = a.query().peerPath();
+    return getPeerJson(
+            hostPort,
+            path,
+            "?key=" + URLEncoder.encode(key, StandardCharsets.UTF_8) + a.query().peerQuery(),
+            key,
+            after)
+        .map(json -> json.map(a.query().fromPeer()));
+  }
+
+  /**
+   * GETs a signed internal {@code path} of the gateway at {@code hostPort} ({@code signedKey} is
+   * what the signature covers besides the path): the body of a 200, empty for a 404, an {@code
+   * ApiException} (503) for anything else.
+   */
+  public Future<Optional<JsonObject>> getPeerJson(
+      final String hostPort,
+      final String path,
+      final String query,
+      final String signedKey,
+      final String after) {
     final int colon = hostPort.lastIndexOf(':');
     final int port;
     try {
@@ -249,15 +349,14 @@ public final class ConversationResolver {
               .exception());
     }
     final String host = hostPort.substring(0, Math.max(0, colon)).replace("[", "").replace("]", "");
-    final String after = expect == null ? "" : formatAfter(expect);
     final RequestOptions options =
         new RequestOptions()
             .setMethod(HttpMethod.GET)
             .setHost(host)
             .setPort(port)
-            .setURI(PEER_PATH + "?key=" + URLEncoder.encode(key, StandardCharsets.UTF_8))
+            .setURI(path + query)
             .setTimeout(requestTimeoutMs)
-            .putHeader(PeerSignature.HEADER, signature.sign("GET", PEER_PATH, key, after));
+            .putHeader(PeerSignature.HEADER, signature.sign("GET", path, signedKey, after));
     if (!after.isEmpty()) {
       options.putHeader(AFTER_HEADER, after);
     }
@@ -270,10 +369,10 @@ public final class ConversationResolver {
                     .map(
                         body -> {
                           if (resp.statusCode() == 200) {
-                            return Optional.of(ApiConversation.fromJson(new JsonObject(body)));
+                            return Optional.of(new JsonObject(body));
                           }
                           if (resp.statusCode() == 404) {
-                            return Optional.<ApiConversation>empty();
+                            return Optional.<JsonObject>empty();
                           }
                           throw peerFailed(hostPort, resp.statusCode(), body.toString());
                         }))
@@ -283,7 +382,7 @@ public final class ConversationResolver {
                 return Future.failedFuture(e);
               }
               LOG.debug(
-                  "cannot reach the gateway at {} that owns {}: {}", hostPort, key, e.toString());
+                  "cannot reach the gateway at {} for {}: {}", hostPort, signedKey, e.toString());
               return Future.failedFuture(
                   ApiError.unavailable(
                           "peer_unreachable",
@@ -329,7 +428,7 @@ public final class ConversationResolver {
     if (header == null || header.isEmpty()) {
       return null;
     }
-    final String[] parts = header.split(":");
+    final String[] parts = header.split(":", -1);
     try {
       return new Written(
           "",

@@ -31,10 +31,12 @@ import java.util.function.Consumer;
  *   <li>{@code POST /v1/conversations/{id}/messages} {text | tokens, role} → 202 with the event's
  *       partition and offset;
  *   <li>{@code POST /v1/conversations/{id}/generate} {max_tokens, temperature, top_p, top_k, stop,
- *       seed, stream, ...} → an SSE stream of {@code token} events ending with one {@code done}
- *       event (or one JSON body with {@code "stream": false});
+ *       seed, stream, ephemeral, ...} → an SSE stream of {@code token} events ending with one
+ *       {@code done} event (or one JSON body with {@code "stream": false});
  *   <li>{@code GET /v1/conversations/{id}} → metadata (interactive queries, wherever it lives);
- *   <li>{@code POST /v1/conversations/{id}/fork} {new_id} → 202;
+ *   <li>{@code POST /v1/conversations/{id}/fork} {new_id[, at_message]} → 202;
+ *   <li>{@code POST /v1/conversations/{id}/rewind} {to_message} → 202;
+ *   <li>{@code GET /v1/conversations/{id}/messages?from=&limit=} → the stored messages;
  *   <li>{@code DELETE /v1/conversations/{id}} → 202.
  * </ul>
  *
@@ -46,6 +48,11 @@ public final class ConversationRoutes {
 
   private static final Set<String> GENERATE_FIELDS = generateFields();
 
+  /** Messages per page of {@code GET .../messages}, by default and at most. */
+  static final int DEFAULT_PAGE = 100;
+
+  static final int MAX_PAGE = 1000;
+
   private final GatewayServices services;
 
   public ConversationRoutes(final GatewayServices services) {
@@ -56,6 +63,7 @@ public final class ConversationRoutes {
     final Set<String> fields = new HashSet<>(GenerateParams.FIELDS);
     fields.add("stream");
     fields.add("prefix");
+    fields.add("ephemeral");
     return Set.copyOf(fields);
   }
 
@@ -81,6 +89,7 @@ public final class ConversationRoutes {
       MessageEvents.checkText(prefix, "prefix", services.ports().limits());
       generate.setPrefixText(prefix);
     }
+    generate.setEphemeral(JsonBodies.bool(body, "ephemeral", false));
     if (JsonBodies.bool(body, "stream", true)) {
       streamGeneration(ctx, id, generate);
     } else {
@@ -194,8 +203,9 @@ public final class ConversationRoutes {
   public void fork(final RoutingContext ctx) {
     final String id = ConversationIds.require(ctx.pathParam("id"), "id");
     final JsonObject body = JsonBodies.object(ctx);
-    JsonBodies.onlyFields(body, Set.of("new_id"));
+    JsonBodies.onlyFields(body, Set.of("new_id", "at_message"));
     final String newId = ConversationIds.require(JsonBodies.string(body, "new_id"), "new_id");
+    final Long at = JsonBodies.integer(body, "at_message", 0, Long.MAX_VALUE);
     if (newId.equals(id)) {
       throw ApiError.invalidParameter("new_id", "'new_id' must differ from the conversation forked")
           .exception();
@@ -216,15 +226,130 @@ public final class ConversationRoutes {
                     ApiError.conflict(
                         "conversation_exists",
                         "conversation '" + newId + "' already exists; fork into a new id"));
-              } else {
+              } else if (at == null) {
                 publish(
                     ctx,
                     id,
                     Events.fork(targetKey),
                     "new_id",
                     new JsonObject().put("new_id", newId));
+              } else {
+                final ApiError refused = turnRefused(source.result().get(), at, "at_message");
+                if (refused != null) {
+                  Responses.error(ctx, refused);
+                } else {
+                  publish(
+                      ctx,
+                      id,
+                      Events.fork(targetKey, at),
+                      "at_message",
+                      new JsonObject().put("new_id", newId).put("at_message", at));
+                }
               }
             });
+  }
+
+  /**
+   * {@code POST /v1/conversations/{id}/rewind} {to_message}: keep the first {@code to_message}
+   * messages, drop the rest (202).
+   */
+  public void rewind(final RoutingContext ctx) {
+    final String id = ConversationIds.require(ctx.pathParam("id"), "id");
+    final JsonObject body = JsonBodies.object(ctx);
+    JsonBodies.onlyFields(body, Set.of("to_message"));
+    final Long to = JsonBodies.integer(body, "to_message", 0, Long.MAX_VALUE);
+    if (to == null) {
+      throw ApiError.invalidParameter("to_message", "'to_message' is required").exception();
+    }
+    whenKnown(
+        ctx,
+        id,
+        info -> {
+          final ApiError refused = turnRefused(info, to, "to_message");
+          if (refused != null) {
+            Responses.error(ctx, refused);
+          } else {
+            publish(
+                ctx, id, Events.rewind(to), "to_message", new JsonObject().put("to_message", to));
+          }
+        });
+  }
+
+  /** Why the turn after {@code n} messages of {@code info} cannot be reached, or null. */
+  private static ApiError turnRefused(
+      final ApiConversation info, final long n, final String param) {
+    if (n > info.messages()) {
+      return ApiError.invalidParameter(
+          param,
+          "'"
+              + param
+              + "' is "
+              + n
+              + ", but conversation '"
+              + info.id()
+              + "' has "
+              + info.messages()
+              + " messages");
+    }
+    if (!info.reachable(n)) {
+      return ApiError.turnNotRetained(
+          param,
+          "the turn after message "
+              + (n - 1)
+              + " of conversation '"
+              + info.id()
+              + "' is no longer retained; the oldest turn it can go back to is after message "
+              + (info.firstMessage() - 1)
+              + " (or the empty conversation, 0)");
+    }
+    return null;
+  }
+
+  /**
+   * {@code GET /v1/conversations/{id}/messages?from=&limit=}: the stored messages (index, role,
+   * text, tokens, whether a snapshot is retained at their end, whether it can be gone back to).
+   */
+  public void messages(final RoutingContext ctx) {
+    final String id = ConversationIds.require(ctx.pathParam("id"), "id");
+    final long from = queryLong(ctx, "from", 0, Long.MAX_VALUE, 0);
+    final int limit = (int) queryLong(ctx, "limit", 1, MAX_PAGE, DEFAULT_PAGE);
+    services
+        .resolver()
+        .messages(ApiKeyAuth.conversationKey(ctx, id), from, limit)
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                fail(ctx, ar.cause());
+              } else if (ar.result().isEmpty()) {
+                Responses.error(ctx, unknown(id));
+              } else {
+                Responses.json(ctx, 200, ar.result().get().toJson());
+              }
+            });
+  }
+
+  /** A query parameter in [min, max], {@code dflt} when absent; 400 otherwise. */
+  static long queryLong(
+      final RoutingContext ctx,
+      final String name,
+      final long min,
+      final long max,
+      final long dflt) {
+    final String v = ctx.request().getParam(name);
+    if (v == null) {
+      return dflt;
+    }
+    try {
+      final long n = Long.parseLong(v);
+      if (n >= min && n <= max) {
+        return n;
+      }
+    } catch (final NumberFormatException e) {
+      // below
+    }
+    throw ApiError.invalidParameter(
+            name, "'" + name + "' must be an integer in [" + min + ", " + max + "]")
+        .exception();
   }
 
   /** {@code DELETE /v1/conversations/{id}}. */

@@ -36,6 +36,8 @@ public final class GenerateParams {
   private GenerateParams() {}
 
   /**
+   * Reads the fields of {@code body} into a Generate, checked against {@code limits}.
+   *
    * @param maxTemperature the highest temperature accepted (OpenAI clients expect 2)
    * @param extraStops stop strings added after the request's own (chat turn ends)
    */

@@ -262,6 +262,7 @@ public final class GenerationCall {
   }
 
   private void writeCancel() {
+    services.tracker().recordCancel(conversationId, requestId);
     services
         .publisher()
         .publish(context, conversationId, Events.cancel(requestId))

@@ -25,6 +25,7 @@ public final class ReplyErrors {
           ApiError.badRequest(code, message);
       case PAYLOAD_TOO_LARGE -> ApiError.tooLarge(null, message);
       case UNKNOWN_CONVERSATION -> ApiError.notFound(code, message);
+      case TURN_NOT_RETAINED -> ApiError.turnNotRetained(null, message);
       case CONVERSATION_EXISTS, DUPLICATE_REQUEST -> ApiError.conflict(code, message);
       // Not the client's doing: what went wrong inside (exception texts, stores) stays in the
       // processors' log, where the code and the request's id find it.

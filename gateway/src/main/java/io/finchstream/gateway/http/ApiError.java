@@ -63,6 +63,11 @@ public record ApiError(int status, String type, String code, String message, Str
     return new ApiError(409, INVALID, code, message, null);
   }
 
+  /** A turn of a conversation that is older than its oldest retained snapshot. */
+  public static ApiError turnNotRetained(final String param, final String message) {
+    return new ApiError(410, INVALID, "turn_not_retained", message, param);
+  }
+
   public static ApiError tooLarge(final String param, final String message) {
     return new ApiError(413, INVALID, "payload_too_large", message, param);
   }

@@ -32,6 +32,7 @@ public final class ApiKeyAuth implements Handler<RoutingContext> {
   /** Context key: the caller's tenant. */
   public static final String TENANT = "finchstream.tenant";
 
+  @SuppressWarnings("ArrayRecordComponent") // digests compared with MessageDigest.isEqual only
   private record Known(byte[] digest, String tenant) {}
 
   private final List<Known> digests;

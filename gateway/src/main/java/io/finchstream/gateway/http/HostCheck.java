@@ -31,7 +31,7 @@ public final class HostCheck implements Handler<RoutingContext> {
    * @param keysRequired whether API keys are required (then an empty list means any host)
    */
   public HostCheck(final List<String> allowed, final boolean keysRequired) {
-    this.anyHost = allowed.contains("*") || allowed.isEmpty() && keysRequired;
+    this.anyHost = allowed.contains("*") || (allowed.isEmpty() && keysRequired);
     this.names = allowed.stream().map(HostCheck::normalize).collect(Collectors.toUnmodifiableSet());
   }
 

@@ -1,5 +1,6 @@
 package io.finchstream.gateway.http;
 
+import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
 import java.util.List;
 
@@ -8,7 +9,7 @@ import java.util.List;
  * other: a client could otherwise pose as a forwarding gateway (force 503s, or make the gateway
  * poll for a write that never happened).
  */
-public final class InternalHeaders implements io.vertx.core.Handler<RoutingContext> {
+public final class InternalHeaders implements Handler<RoutingContext> {
 
   /** Headers of gateway-to-gateway requests (and of older versions' forwarded reads). */
   public static final List<String> NAMES =

@@ -34,7 +34,7 @@ public final class JsonContent implements Handler<RoutingContext> {
     if (contentType == null) {
       return false;
     }
-    final String[] parts = contentType.split(";");
+    final String[] parts = contentType.split(";", -1);
     if (!parts[0].strip().equalsIgnoreCase("application/json")) {
       return false;
     }

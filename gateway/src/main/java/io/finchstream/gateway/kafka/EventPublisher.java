@@ -1,6 +1,7 @@
 package io.finchstream.gateway.kafka;
 
 import io.finchstream.gateway.http.ApiError;
+import io.finchstream.proto.ConversationKeys;
 import io.finchstream.proto.Topics;
 import io.finchstream.proto.v1.ConversationEvent;
 import io.vertx.core.Context;
@@ -143,6 +144,7 @@ public final class EventPublisher implements AutoCloseable {
     return promise.future();
   }
 
+  @SuppressWarnings("FutureReturnValueIgnored") // its callback settles the promise, errors too
   private void send(
       final Context context,
       final String key,
@@ -156,7 +158,7 @@ public final class EventPublisher implements AutoCloseable {
         return; // its timer failed it; never write what the client was told failed
       }
       producer.send(
-          record,
+          withPartition(record, key),
           (metadata, error) ->
               context.runOnContext(
                   v -> {
@@ -186,6 +188,22 @@ public final class EventPublisher implements AutoCloseable {
     } finally {
       pending.decrementAndGet();
     }
+  }
+
+  /**
+   * {@code record} with the partition of {@code key}'s events: a branch of a tree ({@code
+   * root~...}) goes where its root does ({@link ConversationKeys}); a plain key is left to the
+   * producer's default partitioner, which puts it at the same place. May block for topic metadata
+   * (on the sender thread).
+   */
+  private ProducerRecord<byte[], byte[]> withPartition(
+      final ProducerRecord<byte[], byte[]> record, final String key) {
+    if (key.indexOf(ConversationKeys.BRANCH_SEPARATOR) < 0) {
+      return record;
+    }
+    final int partition =
+        ConversationKeys.partition(key, producer.partitionsFor(record.topic()).size());
+    return new ProducerRecord<>(record.topic(), partition, record.key(), record.value());
   }
 
   /** Events waiting for or in {@code send}. */

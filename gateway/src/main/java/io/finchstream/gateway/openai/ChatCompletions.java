@@ -1,8 +1,10 @@
 package io.finchstream.gateway.openai;
 
 import io.finchstream.gateway.GatewayServices;
+import io.finchstream.gateway.StoredMessage;
 import io.finchstream.gateway.conversation.Admission;
 import io.finchstream.gateway.conversation.ApiConversation;
+import io.finchstream.gateway.conversation.ApiMessages;
 import io.finchstream.gateway.conversation.ChatTurns;
 import io.finchstream.gateway.conversation.ConversationIds;
 import io.finchstream.gateway.conversation.GenerationCall;
@@ -36,13 +38,18 @@ import org.slf4j.LoggerFactory;
  * <p>Conversation reuse: with the header {@code X-Conversation-Id}, the chat is kept in that
  * conversation, and each request appends only the messages the conversation does not hold yet
  * ({@link HistoryMatch}), so a long chat costs O(new tokens) per turn instead of re-reading the
- * whole history. Without the header every request is a fresh conversation, deleted after the
- * answer. One request at a time per conversation (per gateway); a second gets 409.
+ * whole history. A history that differs from the stored one (a regenerated or edited turn, a retry
+ * after a cut-off reply) rewinds the conversation to the longest common prefix first. Without the
+ * header every request is a fresh conversation, deleted after the answer. One request at a time per
+ * conversation: a second one while the first is generating gets 409.
  */
 public final class ChatCompletions {
 
   /** Request header naming the conversation to continue. */
   public static final String CONVERSATION_HEADER = "X-Conversation-Id";
+
+  /** Stored messages read per request to the owner when a history is matched. */
+  private static final int PAGE = 1000;
 
   private static final Logger LOG = LoggerFactory.getLogger(ChatCompletions.class);
 
@@ -101,23 +108,21 @@ public final class ChatCompletions {
     if (kept) {
       ctx.response().putHeader(CONVERSATION_HEADER, id);
     }
-    final Future<Optional<ApiConversation>> existing =
-        kept ? services.resolver().resolve(key) : Future.succeededFuture(Optional.empty());
-    existing.onComplete(
+    final Future<HistoryMatch.Plan> plan =
+        kept
+            ? services
+                .resolver()
+                .resolve(key)
+                .compose(info -> plan(key, id, info, request.messages()))
+            : Future.succeededFuture(HistoryMatch.fresh());
+    plan.onComplete(
         ar -> {
           if (ar.failed()) {
             fail(ctx, ar.cause());
             return;
           }
-          final int known;
-          try {
-            known = HistoryMatch.ingested(id, ar.result(), request.messages());
-          } catch (final ApiException e) {
-            Responses.error(ctx, e.error());
-            return;
-          }
-          final long tokensBefore = ar.result().map(ApiConversation::tokens).orElse(0L);
-          final int fresh = request.messages().size() - known;
+          final HistoryMatch.Plan p = ar.result();
+          final int fresh = request.messages().size() - p.appendFrom();
           if (fresh > services.maxNewMessages()) {
             Responses.error(
                 ctx,
@@ -130,15 +135,76 @@ public final class ChatCompletions {
                         + " are accepted per request (gateway.max.new.messages)"));
             return;
           }
-          final List<Admission.Item> appends = new ArrayList<>();
-          for (int i = known; i < request.messages().size(); i++) {
+          final List<Admission.Item> before = new ArrayList<>();
+          if (p.rewindTo() >= 0) {
+            before.add(Admission.item(Events.rewind(p.rewindTo()), "messages"));
+          }
+          for (int i = p.appendFrom(); i < request.messages().size(); i++) {
             final ChatMessage m = request.messages().get(i);
-            appends.add(
+            before.add(
                 Admission.item(
                     Events.appendText(m.role(), m.text()), "messages[" + i + "].content"));
           }
-          new Exchange(ctx, request, key, kept, tokensBefore).start(appends);
+          new Exchange(ctx, request, key, kept, p.tokensBefore()).start(before);
         });
+  }
+
+  /**
+   * Where the request continues conversation {@code key} ({@link HistoryMatch}); 409 if another
+   * request is generating on it (unless it is one this gateway cancelled because its client went
+   * away: a retry then goes on, and the cut-off reply is dropped by the rewind).
+   */
+  private Future<HistoryMatch.Plan> plan(
+      final String key,
+      final String id,
+      final Optional<ApiConversation> existing,
+      final List<ChatMessage> messages) {
+    if (existing.isEmpty()) {
+      return Future.succeededFuture(HistoryMatch.fresh());
+    }
+    final ApiConversation info = existing.get();
+    if (info.generating() && !info.lastRequestId().equals(services.tracker().cancelled(key))) {
+      return Future.failedFuture(
+          ApiError.conflict(
+                  "conversation_busy",
+                  "conversation '"
+                      + id
+                      + "' is generating a reply for another request; wait for it to finish")
+              .exception());
+    }
+    if (!info.generating()) {
+      final HistoryMatch.Plan whole = HistoryMatch.continuing(info, messages);
+      if (whole != null) {
+        return Future.succeededFuture(whole);
+      }
+    }
+    return stored(key, info.firstMessage(), info.messages(), new ArrayList<>())
+        .map(
+            stored -> {
+              final HistoryMatch.Plan p = HistoryMatch.plan(info, messages, stored);
+              // a cancelled generation still finishing will record its reply: drop it as well
+              return info.generating() ? HistoryMatch.rewinding(p) : p;
+            });
+  }
+
+  /** The stored messages {@code [from, to)} of conversation {@code key}, a page at a time. */
+  private Future<List<StoredMessage>> stored(
+      final String key, final long from, final long to, final List<StoredMessage> into) {
+    if (from >= to) {
+      return Future.succeededFuture(into);
+    }
+    return services
+        .resolver()
+        .messages(key, from, (int) Math.min(PAGE, to - from))
+        .compose(
+            page -> {
+              final List<StoredMessage> got = page.map(ApiMessages::messages).orElse(List.of());
+              into.addAll(got);
+              if (got.isEmpty()) {
+                return Future.succeededFuture(into);
+              }
+              return stored(key, got.get(got.size() - 1).index() + 1, to, into);
+            });
   }
 
   private static void fail(final RoutingContext ctx, final Throwable cause) {

@@ -10,6 +10,7 @@ import io.vertx.junit5.VertxExtension;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.MockProducer;
@@ -36,6 +37,7 @@ class EventPublisherTest {
     }
 
     @Override
+    @SuppressWarnings("UnsynchronizedOverridesSynchronized") // touches no state; must hang unlocked
     public java.util.concurrent.Future<RecordMetadata> send(
         final ProducerRecord<byte[], byte[]> record, final Callback callback) {
       try {
@@ -54,7 +56,7 @@ class EventPublisherTest {
       try {
         w.toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
         failures.add(null);
-      } catch (final java.util.concurrent.ExecutionException e) {
+      } catch (final ExecutionException e) {
         failures.add(e.getCause());
       }
     }

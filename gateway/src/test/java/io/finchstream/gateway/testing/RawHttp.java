@@ -72,7 +72,7 @@ public final class RawHttp {
 
   private static Answer read(final InputStream in) throws IOException {
     final String statusLine = line(in);
-    final int status = Integer.parseInt(statusLine.split(" ")[1]);
+    final int status = Integer.parseInt(statusLine.split(" ", -1)[1]);
     final Map<String, String> headers = new LinkedHashMap<>();
     for (String line = line(in); !line.isEmpty(); line = line(in)) {
       final int colon = line.indexOf(':');

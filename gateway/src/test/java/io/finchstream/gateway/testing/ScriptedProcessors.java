@@ -1,8 +1,10 @@
 package io.finchstream.gateway.testing;
 
+import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.finchstream.gateway.ConversationDirectory;
 import io.finchstream.gateway.ConversationLookup;
+import io.finchstream.gateway.StoredMessage;
 import io.finchstream.processors.testing.KafkaTestCluster;
 import io.finchstream.proto.MessageHistory;
 import io.finchstream.proto.Topics;
@@ -17,7 +19,10 @@ import io.finchstream.proto.v1.TokenChunk;
 import io.finchstream.proto.v1.Usage;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
@@ -52,6 +57,8 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final KafkaProducer<byte[], byte[]> producer;
   private final Map<String, ConversationMeta> metas = new ConcurrentHashMap<>();
+  private final Map<String, List<StoredMessage>> stored = new ConcurrentHashMap<>();
+  private final Map<String, Integer> generating = new ConcurrentHashMap<>();
   private final Map<String, String> cancelled = new ConcurrentHashMap<>();
   private final List<ConversationEvent> seen = new CopyOnWriteArrayList<>();
   private final Map<String, String> conversationOfEvent = new ConcurrentHashMap<>();
@@ -112,11 +119,59 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
   }
 
   @Override
-  public ConversationLookup lookup(final String conversationId) {
+  public synchronized ConversationLookup lookup(final String conversationId) {
     final ConversationMeta meta = metas.get(conversationId);
     return meta == null
         ? new ConversationLookup.NotFound()
-        : new ConversationLookup.Found(meta, false);
+        : new ConversationLookup.Found(meta, generating.containsKey(conversationId));
+  }
+
+  @Override
+  public synchronized ConversationLookup messages(
+      final String conversationId, final long from, final int limit) {
+    final ConversationMeta meta = metas.get(conversationId);
+    if (meta == null) {
+      return new ConversationLookup.NotFound();
+    }
+    final List<StoredMessage> all = stored.getOrDefault(conversationId, List.of());
+    final int start = (int) Math.min(from, all.size());
+    return new ConversationLookup.Messages(
+        meta,
+        generating.containsKey(conversationId),
+        List.copyOf(all.subList(start, Math.min(all.size(), start + limit))));
+  }
+
+  @Override
+  public synchronized List<ConversationLookup.Listed> listLocal(
+      final String prefix, final String after, final int limit) {
+    return metas.keySet().stream()
+        .filter(k -> k.startsWith(prefix) && k.indexOf('/', prefix.length()) < 0)
+        .filter(k -> k.compareTo(prefix + after) > 0)
+        .sorted()
+        .limit(limit)
+        .map(k -> new ConversationLookup.Listed(k, metas.get(k), generating.containsKey(k)))
+        .toList();
+  }
+
+  /** Records a message the way the processors do: one stored message, the running digest. */
+  private void record(
+      final String id,
+      final ConversationMeta.Builder meta,
+      final String role,
+      final String text,
+      final long tokens) {
+    final List<StoredMessage> list = stored.computeIfAbsent(id, k -> new ArrayList<>());
+    list.add(
+        new StoredMessage(
+            list.size(),
+            role,
+            text,
+            false,
+            tokens,
+            meta.getTokens(),
+            HexFormat.of().formatHex(meta.getMessageDigest().toByteArray()),
+            true,
+            true));
   }
 
   private void run() {
@@ -147,28 +202,52 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
         .setEventsApplied(meta.getEventsApplied() + 1);
     switch (event.getEventCase()) {
       case APPEND_TEXT -> {
-        meta.setTokens(
-            meta.getTokens()
-                + rendered(
-                    event.getAppendText().getRole().getNumber(), event.getAppendText().getText()));
+        final int tokens =
+            rendered(event.getAppendText().getRole().getNumber(), event.getAppendText().getText());
+        meta.setTokens(meta.getTokens() + tokens);
         MessageHistory.recordText(
             meta, event.getAppendText().getRole(), event.getAppendText().getText());
+        record(
+            id,
+            meta,
+            event.getAppendText().getRole().name().replace("ROLE_", "").toLowerCase(Locale.ROOT),
+            event.getAppendText().getText(),
+            tokens);
       }
       case APPEND_TOKENS -> {
         meta.setTokens(meta.getTokens() + event.getAppendTokens().getIdsCount());
         MessageHistory.recordTokens(meta, event.getAppendTokens().getIdsList());
+        record(id, meta, "tokens", "", event.getAppendTokens().getIdsCount());
       }
-      case FORK ->
-          metas.put(
-              event.getFork().getNewConversationId(),
-              meta.build().toBuilder().setForkedFrom(id).build());
+      case REWIND -> {
+        final List<StoredMessage> list = stored.computeIfAbsent(id, k -> new ArrayList<>());
+        final int n = (int) Math.min(event.getRewind().getToMessage(), list.size());
+        list.subList(n, list.size()).clear();
+        meta.setMessages(n)
+            .setTokens(list.stream().mapToLong(StoredMessage::tokens).sum())
+            .setMessageDigest(
+                n == 0
+                    ? ByteString.EMPTY
+                    : ByteString.copyFrom(HexFormat.of().parseHex(list.get(n - 1).digestHex())));
+      }
+      case FORK -> {
+        metas.put(
+            event.getFork().getNewConversationId(),
+            meta.build().toBuilder().setForkedFrom(id).build());
+        stored.put(
+            event.getFork().getNewConversationId(),
+            new ArrayList<>(stored.getOrDefault(id, List.of())));
+      }
       case DELETE -> {
         metas.remove(id);
+        stored.remove(id);
         return;
       }
       case CANCEL -> cancelled.put(event.getCancel().getRequestId(), id);
       case GENERATE -> {
         final Generate g = event.getGenerate();
+        generating.merge(id, 1, Integer::sum);
+        meta.setLastRequestId(g.getRequestId());
         generations.execute(
             () -> {
               try {
@@ -248,8 +327,10 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
       meta.setTokens(meta.getTokens() + prompt + completion)
           .setGenerationsFinished(meta.getGenerationsFinished() + 1);
       MessageHistory.recordReply(meta, text);
+      record(id, meta, "assistant", text, prompt + completion);
       metas.put(id, meta.build());
       total = meta.getTokens();
+      generating.computeIfPresent(id, (k, n) -> n > 1 ? n - 1 : null);
     }
     send(
         id,
@@ -287,6 +368,7 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
         .setReplyTo(g.getReplyTo());
   }
 
+  @SuppressWarnings("FutureReturnValueIgnored") // the callback logs a failed write
   private void send(final String id, final Reply reply) {
     producer.send(
         new ProducerRecord<>(
@@ -300,9 +382,13 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
   }
 
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     running = false;
-    thread.join(5_000);
+    try {
+      thread.join(5_000);
+    } catch (final InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     generations.shutdownNow();
     producer.close();
   }

@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -198,7 +199,7 @@ public final class ChaosSuite implements Callable<Integer> {
             .build();
     final Duration duration = Duration.ofSeconds(durationSeconds);
     final long deadline = System.nanoTime() + duration.toNanos();
-    final java.util.function.Supplier<List<String>> gateways =
+    final Supplier<List<String>> gateways =
         () -> {
           final List<Integer> up = cluster.runningInstances();
           final List<String> urls = new ArrayList<>();
@@ -301,7 +302,7 @@ public final class ChaosSuite implements Callable<Integer> {
   private static void print(final Report r, final Path file) {
     final Verifier.Verdict v = r.verdict();
     System.out.printf(
-        "chaos: %s s, %d brokers, %d instances, %d conversations%n",
+        "chaos: %s s, %s brokers, %s instances, %d conversations%n",
         r.run().get("duration_s"),
         r.run().get("brokers"),
         r.run().get("instances"),

@@ -340,8 +340,13 @@ final class LocalCluster implements AutoCloseable {
 
   /** Stops every instance cleanly, then the brokers. */
   @Override
-  public void close() throws Exception {
-    stopInstances();
-    kafka.close();
+  public void close() {
+    try {
+      stopInstances();
+    } catch (final InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      kafka.close();
+    }
   }
 }

@@ -23,7 +23,7 @@ final class Monkey implements Runnable {
   /** A range of seconds to draw from. */
   record Range(int min, int max) {
     static Range parse(final String text) {
-      final String[] parts = text.split("-");
+      final String[] parts = text.split("-", -1);
       final int min = Integer.parseInt(parts[0].strip());
       return new Range(min, parts.length > 1 ? Integer.parseInt(parts[1].strip()) : min);
     }
@@ -120,7 +120,8 @@ final class Monkey implements Runnable {
       }
       note("SIGTERM instance-" + victim);
     }
-    restarts.schedule(() -> restart(victim), downFor.drawMs(random), TimeUnit.MILLISECONDS);
+    final var unused =
+        restarts.schedule(() -> restart(victim), downFor.drawMs(random), TimeUnit.MILLISECONDS);
   }
 
   private void restart(final int i) {
@@ -145,18 +146,19 @@ final class Monkey implements Runnable {
       brokerStops++;
     }
     note("stop broker " + BROKER);
-    restarts.schedule(
-        () -> {
-          try {
-            cluster.kafka().startBroker(BROKER);
-            note("start broker " + BROKER);
-          } catch (final RuntimeException e) {
-            LOG.error("starting broker {} again failed", BROKER, e);
-            note("start of broker " + BROKER + " failed: " + e);
-          }
-        },
-        brokerDownFor.drawMs(random),
-        TimeUnit.MILLISECONDS);
+    final var unused =
+        restarts.schedule(
+            () -> {
+              try {
+                cluster.kafka().startBroker(BROKER);
+                note("start broker " + BROKER);
+              } catch (final RuntimeException e) {
+                LOG.error("starting broker {} again failed", BROKER, e);
+                note("start of broker " + BROKER + " failed: " + e);
+              }
+            },
+            brokerDownFor.drawMs(random),
+            TimeUnit.MILLISECONDS);
   }
 
   private synchronized void note(final String what) {

@@ -23,6 +23,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
@@ -280,7 +281,8 @@ final class Verifier {
     }
     final GenerationDone d = done.get(0);
     final boolean cancelled = d.getFinishReason() == FinishReason.FINISH_REASON_CANCELLED;
-    final String reason = d.getFinishReason().name().replace("FINISH_REASON_", "").toLowerCase();
+    final String reason =
+        d.getFinishReason().name().replace("FINISH_REASON_", "").toLowerCase(Locale.ROOT);
     if (cancelled && d.getUsage().getConversationTokens() == 0) {
       // cancelled while it waited: never applied
       if (!tokens.isEmpty()) {

@@ -123,7 +123,7 @@ public final class ChildJvm implements AutoCloseable {
         }
         next = dropped + kept.size();
         final long left = deadline - System.nanoTime();
-        if (left <= 0 || !process.isAlive() && !pumping) {
+        if (left <= 0 || (!process.isAlive() && !pumping)) {
           throw new AssertionError(
               name
                   + (process.isAlive() ? "" : " (exited " + process.exitValue() + ")")
@@ -185,11 +185,19 @@ public final class ChildJvm implements AutoCloseable {
     return log;
   }
 
-  /** Stops it (SIGTERM, then SIGKILL after 60 s) if it still runs. */
+  /**
+   * Stops it (SIGTERM, then SIGKILL after 60 s) if it still runs; interrupted, kills it at once and
+   * keeps the interrupt.
+   */
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     if (process.isAlive()) {
-      stop(Duration.ofSeconds(60));
+      try {
+        stop(Duration.ofSeconds(60));
+      } catch (final InterruptedException e) {
+        process.destroyForcibly();
+        Thread.currentThread().interrupt();
+      }
     }
   }
 }
