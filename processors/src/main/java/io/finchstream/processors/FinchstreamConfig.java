@@ -134,6 +134,13 @@ public final class FinchstreamConfig extends AbstractConfig {
           + " changelogs compact it away); 0 keeps conversations until they are deleted. A"
           + " conversation with a running generation or waiting events is never expired.";
 
+  public static final String MAX_DEFERRED_EVENTS_CONFIG = "max.deferred.events";
+  public static final String MAX_DEFERRED_EVENTS_DOC =
+      "Most events that may wait behind a running generation per conversation (each up to the"
+          + " largest event, in the conversation-deferred store and its changelog). An event beyond"
+          + " it is refused: dead-lettered DEFERRED_QUEUE_FULL, with an Error reply to a"
+          + " Generate's reply_to. Cancels and Deletes are never refused (they shorten the wait).";
+
   public static final String SNAPSHOT_PRECISION_CONFIG = "snapshot.precision";
   public static final String SNAPSHOT_PRECISION_DOC =
       "Precision of stored snapshots: fp32 (exact: a restored state is bit-identical) or bf16 (the"
@@ -398,6 +405,13 @@ public final class FinchstreamConfig extends AbstractConfig {
             Range.atLeast(0),
             Importance.MEDIUM,
             CONVERSATION_IDLE_EXPIRY_MS_DOC)
+        .define(
+            MAX_DEFERRED_EVENTS_CONFIG,
+            ConfigDef.Type.INT,
+            256,
+            Range.between(1, 1_000_000),
+            Importance.MEDIUM,
+            MAX_DEFERRED_EVENTS_DOC)
         .define(
             SNAPSHOT_PRECISION_CONFIG,
             ConfigDef.Type.STRING,
