@@ -77,6 +77,14 @@ public final class EmbeddedKafka implements AutoCloseable {
     props.put("share.coordinator.state.topic.replication.factor", "1");
     props.put("share.coordinator.state.topic.min.isr", "1");
     props.put("group.initial.rebalance.delay.ms", "0");
+    // Abort a crashed instance's timed-out transaction within a second of its timeout, not ten:
+    // its partitions' committed offsets and read_committed readers wait for that.
+    props.put("transaction.abort.timed.out.transaction.cleanup.interval.ms", "1000");
+    // After a kill -9 the restarted node finds its own old registration in the metadata log and
+    // may register again only once the controller has fenced it for missing heartbeats: after
+    // this session timeout (Kafka's default 9 s). Broker and controller are this one process.
+    props.put("broker.session.timeout.ms", "3000");
+    props.put("broker.heartbeat.interval.ms", "500");
     props.put("auto.create.topics.enable", "false");
     props.put("log.cleaner.dedupe.buffer.size", Integer.toString(8 << 20));
     final KafkaConfig config = new KafkaConfig(props, false);

@@ -7,6 +7,7 @@ import io.finchstream.gateway.GatewayPorts;
 import io.finchstream.gateway.ReadinessProbe;
 import io.finchstream.processors.FinchstreamConfig;
 import io.finchstream.processors.FinchstreamService;
+import io.finchstream.processors.MemberId;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -114,7 +115,12 @@ final class GatewayLauncher implements AutoCloseable {
     return config.with(GatewayConfig.PEER_SECRET_CONFIG, Files.readString(file).strip());
   }
 
-  /** Starts the gateway for {@code service}; returns once it listens. */
+  /**
+   * Starts the gateway for {@code service}; returns once it listens. Unless {@code
+   * gateway.instance.id} is configured, the gateway's id is the instance's stable id (kept in its
+   * state directory), so that the replies of a generation that outlived a restart come back to it,
+   * which then cancels it if its client is gone.
+   */
   static GatewayLauncher start(
       final FinchstreamService service,
       final FinchstreamConfig processors,
@@ -122,6 +128,12 @@ final class GatewayLauncher implements AutoCloseable {
       final PrometheusMeterRegistry registry)
       throws Exception {
     warnOnMismatchedAddress(processors, config);
+    final GatewayConfig identified =
+        config.getString(GatewayConfig.INSTANCE_ID_CONFIG).isBlank()
+            ? config.with(
+                GatewayConfig.INSTANCE_ID_CONFIG,
+                MemberId.of(Path.of(processors.getString(FinchstreamConfig.STATE_DIR_CONFIG))))
+            : config;
     final KafkaStreamsMetrics streamsMetrics = new KafkaStreamsMetrics(service.streams());
     streamsMetrics.bindTo(registry);
     final GatewayPorts ports =
@@ -142,7 +154,7 @@ final class GatewayLauncher implements AutoCloseable {
             new ProcessorsAdmission(service.model(), processors),
             registry);
     try {
-      return new GatewayLauncher(Gateway.launch(config, ports), streamsMetrics);
+      return new GatewayLauncher(Gateway.launch(identified, ports), streamsMetrics);
     } catch (final Exception e) {
       streamsMetrics.close();
       throw e;

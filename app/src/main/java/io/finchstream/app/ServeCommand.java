@@ -132,8 +132,15 @@ final class ServeCommand implements Callable<Integer> {
     if (alsoClose instanceof EmbeddedKafka) {
       new BrokerMeters().bindTo(registry);
     }
+    final GatewayAddress address = GatewayAddress.resolve(config, gatewayConfig);
     try (AutoCloseable last = alsoClose == null ? () -> {} : alsoClose;
-        FinchstreamService service = new FinchstreamService(config, served, registry)) {
+        FinchstreamService service =
+            new FinchstreamService(address.processors(), served, registry);
+        // Listening before the service joins the group: other instances route this instance's
+        // conversations to its gateway from the first assignment on. It reports not ready until
+        // the processors run.
+        GatewayLauncher gateway =
+            GatewayLauncher.start(service, address.processors(), address.gateway(), registry)) {
       service.start();
       final long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
       while (!service.awaitRunning(Duration.ofMillis(500)) && done.getCount() > 0) {
@@ -146,9 +153,6 @@ final class ServeCommand implements Callable<Integer> {
           break;
         }
       }
-      // The gateway closes before the service (declared later in a try-with-resources).
-      final GatewayLauncher gateway =
-          GatewayLauncher.start(service, config, gatewayConfig, registry);
       out.println(
           "finchstream processors running: model "
               + served.label()
@@ -180,18 +184,18 @@ final class ServeCommand implements Callable<Integer> {
               + config.getString(FinchstreamConfig.BOOTSTRAP_SERVERS_CONFIG));
       out.println(
           "  Gateway: "
-              + gateway.url(gatewayConfig)
+              + gateway.url(address.gateway())
               + "   (chat page /, API /v1, OpenAI /v1/chat/completions, /health/ready, /metrics;"
               + " API keys "
-              + (gatewayConfig.apiKeys().isEmpty() ? "off" : "required")
+              + (address.gateway().apiKeys().isEmpty() ? "off" : "required")
+              + "; other instances reach it at "
+              + address.advertised()
               + ")");
       out.println("           OpenAI model name: \"" + ServedModels.apiName(served) + "\"");
       out.flush();
-      try (gateway) {
-        done.await();
-        out.println("finchstream: stopping");
-        out.flush();
-      }
+      done.await();
+      out.println("finchstream: stopping");
+      out.flush();
     } finally {
       closed.countDown();
       try {

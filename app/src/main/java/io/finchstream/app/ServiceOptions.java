@@ -30,7 +30,9 @@ final class ServiceOptions {
       names = "--application-server",
       paramLabel = "HOST:PORT",
       description =
-          "Where this instance answers interactive queries (the gateway address), for multi-instance routing.")
+          "The address other instances reach this instance's gateway at, to route its"
+              + " conversations' reads there. Default: the gateway's own HOST:PORT (--host,"
+              + " --port; the machine's host name when it binds every interface).")
   String applicationServer;
 
   @Option(
@@ -48,6 +50,11 @@ final class ServiceOptions {
 
   /** The configuration: file, environment, then these options (and {@code fixed}) win. */
   FinchstreamConfig config(final Map<String, Object> fixed) {
+    return config(Map.of(), fixed);
+  }
+
+  /** As {@link #config(Map)}, over the command's own {@code defaults}. */
+  FinchstreamConfig config(final Map<String, Object> defaults, final Map<String, Object> fixed) {
     final Map<String, Object> overrides = new HashMap<>(settings);
     if (applicationServer != null) {
       overrides.put(FinchstreamConfig.APPLICATION_SERVER_CONFIG, applicationServer);
@@ -59,6 +66,6 @@ final class ServiceOptions {
       overrides.put(FinchstreamConfig.TOKENIZER_VOCAB_CONFIG, vocab.toString());
     }
     overrides.putAll(fixed);
-    return FinchstreamConfig.load(configFile, System.getenv(), overrides);
+    return FinchstreamConfig.load(defaults, configFile, System.getenv(), overrides);
   }
 }

@@ -9,6 +9,10 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -29,6 +33,13 @@ import picocli.CommandLine.Spec;
       "model is created on first run: it is not a language model (its replies are noise)."
     })
 final class UpCommand implements Callable<Integer> {
+
+  /**
+   * Defaults of a single instance: no standby replicas (there is no other instance to hold them);
+   * settings override them.
+   */
+  private static final Map<String, Object> ONE_INSTANCE =
+      Map.of(FinchstreamConfig.STANDBY_REPLICAS_CONFIG, 0);
 
   @Spec CommandSpec spec;
 
@@ -63,18 +74,34 @@ final class UpCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     final PrintWriter out = spec.commandLine().getOut();
     final PrintWriter err = spec.commandLine().getErr();
-    final FinchstreamConfig base = service.config(Map.of());
+    final FinchstreamConfig base = service.config(ONE_INSTANCE, Map.of());
     final String configured = base.getString(FinchstreamConfig.MODEL_PATH_CONFIG);
     final Path file = model != null ? model : configured.isBlank() ? null : Path.of(configured);
-    final LoadedModel served =
-        file == null
-            ? ServedModels.defaultRandom(dataDir, ModelLoading.options(base, err), err)
-            : ServedModels.load(file, ServedModels.vocab(base), ModelLoading.options(base, err));
+    // The broker starts (and, after a crash, recovers) while the model loads.
+    final ExecutorService starting = Executors.newSingleThreadExecutor();
+    final Future<EmbeddedKafka> kafkaStarting =
+        starting.submit(() -> EmbeddedKafka.start(dataDir, kafkaPort));
+    starting.shutdown();
+    final LoadedModel served;
+    final EmbeddedKafka kafka;
+    try {
+      served =
+          file == null
+              ? ServedModels.defaultRandom(dataDir, ModelLoading.options(base, err), err)
+              : ServedModels.load(file, ServedModels.vocab(base), ModelLoading.options(base, err));
+    } catch (final Exception | Error e) {
+      closeWhenStarted(kafkaStarting);
+      throw e;
+    }
+    try {
+      kafka = kafkaStarting.get();
+    } catch (final ExecutionException e) {
+      throw e.getCause() instanceof Exception cause ? cause : e;
+    }
     if (file == null) {
       err.println("finchstream: WARNING: serving a " + ServedModels.DEFAULT_LABEL);
       err.flush();
     }
-    final EmbeddedKafka kafka = EmbeddedKafka.start(dataDir, kafkaPort);
     final Map<String, Object> fixed = new HashMap<>();
     fixed.put(FinchstreamConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
     fixed.put(FinchstreamConfig.STATE_DIR_CONFIG, dataDir.resolve("state").toString());
@@ -89,6 +116,17 @@ final class UpCommand implements Callable<Integer> {
             + dataDir.resolve(GatewayLauncher.PEER_SECRET_FILE)
             + ")");
     return ServeCommand.runUntilInterrupted(
-        service.config(fixed), served, out, err, stop, kafka, gatewayConfig);
+        service.config(ONE_INSTANCE, fixed), served, out, err, stop, kafka, gatewayConfig);
+  }
+
+  /** Closes the broker once it has started (after a failure elsewhere). */
+  private static void closeWhenStarted(final Future<EmbeddedKafka> starting) {
+    try {
+      starting.get().close();
+    } catch (final InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (final ExecutionException e) {
+      // it did not start: nothing to close
+    }
   }
 }

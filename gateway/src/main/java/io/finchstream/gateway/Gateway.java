@@ -2,6 +2,7 @@ package io.finchstream.gateway;
 
 import io.finchstream.gateway.conversation.Admission;
 import io.finchstream.gateway.conversation.ConversationResolver;
+import io.finchstream.gateway.conversation.OrphanCanceller;
 import io.finchstream.gateway.http.PeerSignature;
 import io.finchstream.gateway.http.RateLimiter;
 import io.finchstream.gateway.kafka.EventPublisher;
@@ -141,7 +142,14 @@ public final class Gateway implements AutoCloseable {
     meters.add(consumerMetrics);
 
     final WriteTracker tracker = new WriteTracker(100_000);
-    final ReplyRouter router = new ReplyRouter();
+    final EventPublisher publisher =
+        new EventPublisher(
+            producer,
+            tracker,
+            config.getInt(GatewayConfig.MAX_PENDING_WRITES_CONFIG),
+            config.getLong(GatewayConfig.REQUEST_TIMEOUT_CONFIG));
+    final ReplyRouter router =
+        new ReplyRouter(new OrphanCanceller(publisher, vertx.getOrCreateContext()));
     final AtomicInteger active = new AtomicInteger();
     final AtomicInteger connections = new AtomicInteger();
     final GatewayMetrics metrics =
@@ -153,12 +161,6 @@ public final class Gateway implements AutoCloseable {
             router,
             config.getBoolean(GatewayConfig.LIVE_TOKENS_CONFIG),
             metrics::replyDelay);
-    final EventPublisher publisher =
-        new EventPublisher(
-            producer,
-            tracker,
-            config.getInt(GatewayConfig.MAX_PENDING_WRITES_CONFIG),
-            config.getLong(GatewayConfig.REQUEST_TIMEOUT_CONFIG));
     final KafkaReachability kafka = new KafkaReachability(Admin.create(adminProps), 2_000);
     final HttpClient peers = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true));
     final String secret = config.getPassword(GatewayConfig.PEER_SECRET_CONFIG).value();
@@ -176,6 +178,7 @@ public final class Gateway implements AutoCloseable {
             peers,
             signature,
             config.getLong(GatewayConfig.READ_YOUR_WRITES_CONFIG),
+            config.getLong(GatewayConfig.FAILOVER_WAIT_CONFIG),
             config.getLong(GatewayConfig.REQUEST_TIMEOUT_CONFIG));
     final RateLimiter limiter =
         new RateLimiter(

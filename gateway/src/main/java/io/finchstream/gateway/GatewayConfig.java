@@ -44,7 +44,10 @@ public final class GatewayConfig extends AbstractConfig {
   public static final String INSTANCE_ID_CONFIG = "gateway.instance.id";
   public static final String INSTANCE_ID_DOC =
       "This gateway's id, written into every Generate's reply_to so that replies come back here. Unique per"
-          + " running instance; empty: a random one at every start.";
+          + " running instance. A generation whose replies come here while nobody here waits for it (it"
+          + " outlived a restart of this gateway) is cancelled. Empty: `finchstream up` and `serve` use the"
+          + " instance's stable id from its state directory (the same after a restart); a bare gateway a"
+          + " random one at every start.";
 
   public static final String INSTANCES_CONFIG = "gateway.event.loops";
   public static final String INSTANCES_DOC =
@@ -142,6 +145,12 @@ public final class GatewayConfig extends AbstractConfig {
   public static final String READ_YOUR_WRITES_DOC =
       "How long a read of a conversation waits for the events this gateway wrote to it to be applied, so that a client"
           + " reads its own writes.";
+
+  public static final String FAILOVER_WAIT_CONFIG = "gateway.failover.wait.ms";
+  public static final String FAILOVER_WAIT_DOC =
+      "How long a read of a conversation waits while no instance can answer for it (its partition"
+          + " moves in a rebalance, restores, or fails over from an instance that stopped or died)"
+          + " before it fails with 503 conversation_unavailable or peer_unreachable.";
 
   /** The definitions. */
   public static final ConfigDef CONFIG = definitions();
@@ -277,7 +286,14 @@ public final class GatewayConfig extends AbstractConfig {
             5_000L,
             Range.between(0, 600_000),
             Importance.LOW,
-            READ_YOUR_WRITES_DOC);
+            READ_YOUR_WRITES_DOC)
+        .define(
+            FAILOVER_WAIT_CONFIG,
+            ConfigDef.Type.LONG,
+            15_000L,
+            Range.between(0, 600_000),
+            Importance.LOW,
+            FAILOVER_WAIT_DOC);
   }
 
   @Override

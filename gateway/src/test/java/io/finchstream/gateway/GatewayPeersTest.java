@@ -13,6 +13,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.junit5.VertxExtension;
+import java.net.ServerSocket;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -98,6 +99,100 @@ class GatewayPeersTest {
           .as("the forwarded read waited for this gateway's write")
           .isEqualTo(1);
       assertThat(http.get("/v1/conversations/peer-none", auth()).status()).isEqualTo(404);
+    }
+  }
+
+  @Test
+  void shouldWaitOutAnOwnerThatStopsOrMovesInsteadOfFailing() throws Exception {
+    final int dead = freePort();
+    try (GatewayHarness owner = owning("cluster-secret")) {
+      // The owner stops (its port refuses connections), then the partition moves (no owner for a
+      // while), then the directory names the new owner: one client read, answered by the new
+      // owner.
+      final long start = System.nanoTime();
+      final ConversationDirectory moving =
+          id -> {
+            final long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            return ms < 800
+                ? new ConversationLookup.Elsewhere("localhost:" + dead)
+                : ms < 1600
+                    ? new ConversationLookup.Unavailable("rebalancing")
+                    : new ConversationLookup.Elsewhere("localhost:" + owner.port());
+          };
+      try (GatewayHarness front = front(moving, "cluster-secret", 15_000)) {
+        final Http http = new Http(WebClient.create(vertx), front.port());
+        final Http.Response written =
+            http.call(
+                HttpMethod.POST, "/v1/conversations/peer-4/messages", "{\"text\":\"hi\"}", auth());
+        assertThat(written.status()).as(written.body()).isEqualTo(202);
+        final Http.Response read = http.get("/v1/conversations/peer-4", auth());
+        assertThat(read.status()).as(read.body()).isEqualTo(200);
+        assertThat(read.json().getLong("messages")).isEqualTo(1);
+        assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start))
+            .as("answered once the new owner was known")
+            .isGreaterThanOrEqualTo(1600);
+      }
+    }
+  }
+
+  @Test
+  void shouldAnswer503OnceAnOwnerStaysUnreachableForTheFailoverWait() throws Exception {
+    final int dead = freePort();
+    try (GatewayHarness front =
+        front(id -> new ConversationLookup.Elsewhere("localhost:" + dead), "s", 1_000)) {
+      final long start = System.nanoTime();
+      final Http.Response read =
+          new Http(WebClient.create(vertx), front.port()).get("/v1/conversations/peer-5", auth());
+      assertThat(read.status()).as(read.body()).isEqualTo(503);
+      assertThat(read.errorCode()).isEqualTo("peer_unreachable");
+      assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start))
+          .as("gateway.failover.wait.ms")
+          .isBetween(1_000L, 10_000L);
+    }
+  }
+
+  @Test
+  void shouldLetTheForwardingGatewayDecideHowLongToWaitForAMovingPartition() throws Exception {
+    try (GatewayHarness owner =
+            front(id -> new ConversationLookup.Unavailable("restoring"), "cluster-secret", 60_000);
+        GatewayHarness front =
+            front(
+                id -> new ConversationLookup.Elsewhere("localhost:" + owner.port()),
+                "cluster-secret",
+                1_000)) {
+      final long start = System.nanoTime();
+      final Http.Response read =
+          new Http(WebClient.create(vertx), front.port()).get("/v1/conversations/peer-6", auth());
+      assertThat(read.status()).as(read.body()).isEqualTo(503);
+      assertThat(read.errorCode()).isEqualTo("conversation_unavailable");
+      assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start))
+          .as("the front's wait (1 s), not the peer's (60 s)")
+          .isLessThan(10_000L);
+    }
+  }
+
+  private static GatewayHarness front(
+      final ConversationDirectory directory, final String secret, final long waitMs)
+      throws Exception {
+    return GatewayHarness.start(
+        vertx,
+        GatewayHarness.config(
+            cluster,
+            Map.of(
+                GatewayConfig.API_KEYS_CONFIG,
+                KEY,
+                GatewayConfig.PEER_SECRET_CONFIG,
+                secret,
+                GatewayConfig.FAILOVER_WAIT_CONFIG,
+                waitMs)),
+        directory,
+        ReadinessProbe.none(),
+        EventLimits.defaults());
+  }
+
+  private static int freePort() throws Exception {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
     }
   }
 

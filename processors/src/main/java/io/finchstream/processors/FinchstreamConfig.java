@@ -2,6 +2,7 @@ package io.finchstream.processors;
 
 import io.finchstream.config.ConfigSources;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.Map;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
@@ -40,7 +41,8 @@ public final class FinchstreamConfig extends AbstractConfig {
   public static final String APPLICATION_SERVER_CONFIG = "application.server";
   public static final String APPLICATION_SERVER_DOC =
       "host:port where this instance answers interactive queries (the gateway's address), so that"
-          + " other instances can route a conversation's query here. Empty: queries are local only.";
+          + " other instances can route a conversation's query here. `finchstream up` and `serve`"
+          + " default it to their gateway's address. Empty: queries are local only.";
 
   public static final String STATE_DIR_CONFIG = "state.dir";
   public static final String STATE_DIR_DOC =
@@ -143,6 +145,13 @@ public final class FinchstreamConfig extends AbstractConfig {
           + " changelogs compact it away); 0 keeps conversations until they are deleted. A"
           + " conversation with a running generation or waiting events is never expired.";
 
+  public static final String MAX_DEFERRED_EVENTS_CONFIG = "max.deferred.events";
+  public static final String MAX_DEFERRED_EVENTS_DOC =
+      "Most events that may wait behind a running generation per conversation (each up to the"
+          + " largest event, in the conversation-deferred store and its changelog). An event beyond"
+          + " it is refused: dead-lettered DEFERRED_QUEUE_FULL, with an Error reply to a"
+          + " Generate's reply_to. Cancels and Deletes are never refused (they shorten the wait).";
+
   public static final String SNAPSHOT_PRECISION_CONFIG = "snapshot.precision";
   public static final String SNAPSHOT_PRECISION_DOC =
       "Precision of stored snapshots: fp32 (exact: a restored state is bit-identical) or bf16 (the"
@@ -203,6 +212,37 @@ public final class FinchstreamConfig extends AbstractConfig {
       "Memory for RocksDB memtables of all stores of this instance together (a WriteBufferManager"
           + " charged to the shared block cache); must be below rocksdb.block.cache.bytes.";
 
+  public static final String STANDBY_REPLICAS_CONFIG = "standby.replicas";
+  public static final String STANDBY_REPLICAS_DOC =
+      "Warm copies of each task's state on other instances (Kafka Streams' num.standby.replicas):"
+          + " when an instance stops or dies, its conversations move to an instance that already"
+          + " holds their state and answer after a short catch-up instead of a full restore. Each"
+          + " copy costs the disk of the state and the traffic of following its changelogs; it needs"
+          + " one more instance than copies. `finchstream up` (one instance) defaults to 0.";
+
+  public static final String SESSION_TIMEOUT_MS_CONFIG = "session.timeout.ms";
+  public static final String SESSION_TIMEOUT_MS_DOC =
+      "How long the group waits for an instance that stopped answering (killed, hung, cut off)"
+          + " before its tasks move to the others: the consumers' session.timeout.ms (heartbeats"
+          + " every 500 ms, or a quarter of it if that is less), and the timeout of the instance's"
+          + " transactions (at least 5 s), whose abort the new owners of its tasks wait for. The"
+          + " brokers' group.min.session.timeout.ms (6 s by default) is the lowest they accept.";
+
+  public static final String STATIC_MEMBERSHIP_CONFIG = "static.membership";
+  public static final String STATIC_MEMBERSHIP_DOC =
+      "Join the group with a stable member id (group.instance.id) kept in the state directory"
+          + " (file finchstream-member.id): an instance that restarts within session.timeout.ms"
+          + " after a crash, or in a rolling restart, takes its tasks back at once, without a"
+          + " rebalance and without waiting for its old session to expire. Every instance needs its"
+          + " own state directory (two instances started from copies of one fence each other).";
+
+  public static final String TRANSACTIONAL_STATE_CONFIG = "state.transactional";
+  public static final String TRANSACTIONAL_STATE_DOC =
+      "Transactional state stores (Kafka Streams' enable.transactional.statestores, new in 4.4):"
+          + " writes reach RocksDB when their transaction commits, so an instance that crashed"
+          + " keeps its local state and replays only what its last open transaction had done,"
+          + " instead of wiping every task's state and restoring it from the changelogs.";
+
   private static final int MIB = 1024 * 1024;
 
   /** The definitions. */
@@ -218,6 +258,7 @@ public final class FinchstreamConfig extends AbstractConfig {
     defineLimits(def);
     defineCompute(def);
     defineRocksDb(def);
+    defineFailover(def);
     return def;
   }
 
@@ -378,6 +419,13 @@ public final class FinchstreamConfig extends AbstractConfig {
             Importance.MEDIUM,
             CONVERSATION_IDLE_EXPIRY_MS_DOC)
         .define(
+            MAX_DEFERRED_EVENTS_CONFIG,
+            ConfigDef.Type.INT,
+            256,
+            Range.between(1, 1_000_000),
+            Importance.MEDIUM,
+            MAX_DEFERRED_EVENTS_DOC)
+        .define(
             SNAPSHOT_PRECISION_CONFIG,
             ConfigDef.Type.STRING,
             "fp32",
@@ -460,6 +508,36 @@ public final class FinchstreamConfig extends AbstractConfig {
             ROCKSDB_WRITE_BUFFER_BYTES_DOC);
   }
 
+  /** Failover and restart. */
+  private static void defineFailover(final ConfigDef def) {
+    def.define(
+            STANDBY_REPLICAS_CONFIG,
+            ConfigDef.Type.INT,
+            1,
+            Range.between(0, 16),
+            Importance.MEDIUM,
+            STANDBY_REPLICAS_DOC)
+        .define(
+            SESSION_TIMEOUT_MS_CONFIG,
+            ConfigDef.Type.INT,
+            6_000,
+            Range.between(1_000, 1_800_000),
+            Importance.LOW,
+            SESSION_TIMEOUT_MS_DOC)
+        .define(
+            STATIC_MEMBERSHIP_CONFIG,
+            ConfigDef.Type.BOOLEAN,
+            true,
+            Importance.LOW,
+            STATIC_MEMBERSHIP_DOC)
+        .define(
+            TRANSACTIONAL_STATE_CONFIG,
+            ConfigDef.Type.BOOLEAN,
+            true,
+            Importance.LOW,
+            TRANSACTIONAL_STATE_DOC);
+  }
+
   @Override
   protected Map<String, Object> postProcessParsedConfig(final Map<String, Object> parsed) {
     final long cache = (Long) parsed.get(ROCKSDB_BLOCK_CACHE_BYTES_CONFIG);
@@ -485,6 +563,13 @@ public final class FinchstreamConfig extends AbstractConfig {
     return Map.of();
   }
 
+  /** A copy with {@code key} set to {@code value} (over every other source). */
+  public FinchstreamConfig with(final String key, final Object value) {
+    final Map<String, Object> props = new HashMap<>(originals());
+    props.put(key, value);
+    return new FinchstreamConfig(props);
+  }
+
   /**
    * Settings with the {@code streams.} prefix, prefix removed: passed to Kafka Streams as they are.
    */
@@ -500,8 +585,22 @@ public final class FinchstreamConfig extends AbstractConfig {
    */
   public static FinchstreamConfig load(
       final Path file, final Map<String, String> env, final Map<String, ?> overrides) {
-    return new FinchstreamConfig(
-        ConfigSources.layered(file, env, overrides, CONFIG, STREAMS_PREFIX));
+    return load(Map.of(), file, env, overrides);
+  }
+
+  /**
+   * As {@link #load(Path, Map, Map)}, over {@code defaults}: a command's own defaults (such as no
+   * standby replicas for the single instance of {@code finchstream up}), which every source
+   * overrides.
+   */
+  public static FinchstreamConfig load(
+      final Map<String, ?> defaults,
+      final Path file,
+      final Map<String, String> env,
+      final Map<String, ?> overrides) {
+    final Map<String, Object> props = new HashMap<>(defaults);
+    props.putAll(ConfigSources.layered(file, env, overrides, CONFIG, STREAMS_PREFIX));
+    return new FinchstreamConfig(props);
   }
 
   /**

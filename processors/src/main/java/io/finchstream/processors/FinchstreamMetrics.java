@@ -198,6 +198,23 @@ public final class FinchstreamMetrics {
         .increment();
   }
 
+  /**
+   * {@code records} records of store {@code store}'s changelog restored into its local state in
+   * {@code nanos} (one partition's restore).
+   */
+  public void restored(final String store, final long records, final long nanos) {
+    counter(
+            "finchstream.restore.records",
+            "store",
+            store,
+            "Changelog records restored into local state stores (after a move, a wipe or a crash)")
+        .increment((double) records);
+    Timer.builder("finchstream.restore")
+        .description("Restores of one store partition from its changelog")
+        .register(registry)
+        .record(nanos, TimeUnit.NANOSECONDS);
+  }
+
   /** An event of {@code type} applied. */
   public void event(final String type) {
     counter("finchstream.events", "type", type, "Events applied, by type").increment();

@@ -6,12 +6,14 @@ import io.finchstream.processors.live.KafkaLiveTokens;
 import io.finchstream.processors.live.LiveTokens;
 import io.finchstream.processors.store.BoundedMemoryRocksDBConfig;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
@@ -33,6 +35,12 @@ public final class FinchstreamService implements AutoCloseable {
   /** How long {@link #start} waits for the live-token topic's metadata. */
   private static final Duration LIVE_TOPIC_WAIT = Duration.ofSeconds(30);
 
+  /**
+   * Shortest transaction timeout: a stream thread's transaction spans one commit interval (100 ms
+   * under exactly-once) plus at most one compute budget, far below it.
+   */
+  static final int TRANSACTION_TIMEOUT_FLOOR_MS = 5_000;
+
   private final FinchstreamConfig config;
   private final LoadedModel model;
   private final FinchstreamMetrics metrics;
@@ -53,10 +61,18 @@ public final class FinchstreamService implements AutoCloseable {
         config.getBoolean(FinchstreamConfig.LIVE_TOKENS_CONFIG)
             ? KafkaLiveTokens.create(config, metrics)
             : null;
+    final Properties properties = streamsProperties(config);
+    if (config.getBoolean(FinchstreamConfig.STATIC_MEMBERSHIP_CONFIG)
+        && !properties.containsKey(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG)) {
+      // Kafka Streams appends each stream thread's index.
+      properties.put(
+          StreamsConfig.mainConsumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG),
+          MemberId.of(Path.of(config.getString(FinchstreamConfig.STATE_DIR_CONFIG))));
+    }
     this.streams =
         new KafkaStreams(
-            ConversationTopology.build(model, settings, budget, metrics, liveTokens()),
-            streamsProperties(config));
+            ConversationTopology.build(model, settings, budget, metrics, liveTokens()), properties);
+    this.streams.setGlobalStateRestoreListener(new RestoreLog(metrics));
     this.streams.setUncaughtExceptionHandler(new LoggingExceptionHandler());
     this.streams.setStateListener(
         (now, before) -> {
@@ -112,6 +128,23 @@ public final class FinchstreamService implements AutoCloseable {
     // Lag is counted in records; state records are large, so a warm-up replica is "caught up"
     // sooner.
     p.put(StreamsConfig.ACCEPTABLE_RECOVERY_LAG_CONFIG, 1000L);
+    // Failover and restart (docs/PROCESSORS.md, "Failover and restart").
+    p.put(
+        StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG,
+        config.getInt(FinchstreamConfig.STANDBY_REPLICAS_CONFIG));
+    final int session = config.getInt(FinchstreamConfig.SESSION_TIMEOUT_MS_CONFIG);
+    p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, session);
+    // Frequent heartbeats: the members learn of a rebalance (a dead instance found) sooner.
+    p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, Math.min(session / 4, 500));
+    // The new owner of a dead instance's tasks cannot read their committed input offsets until the
+    // dead instance's open transaction is aborted, which the transaction coordinator does once it
+    // times out: as soon as the session timeout, not Kafka Streams' 10 s.
+    p.put(
+        StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG),
+        Math.max(session, TRANSACTION_TIMEOUT_FLOOR_MS));
+    p.put(
+        StreamsConfig.TRANSACTIONAL_STATE_STORES_CONFIG,
+        config.getBoolean(FinchstreamConfig.TRANSACTIONAL_STATE_CONFIG));
     // No global stores here; opting in now silences the 4.x deprecation warning at every start.
     p.put("processing.exception.handler.global.enabled", true);
     p.putAll(config.streamsOverrides());

@@ -17,10 +17,12 @@ import io.vertx.core.json.JsonObject;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 
 /**
  * Finds a conversation's metadata (or its messages) wherever it lives: through the {@link
@@ -31,6 +33,12 @@ import org.slf4j.LoggerFactory;
  * <p>Reads see the reader's own writes: when this gateway (or the forwarding one) wrote an event to
  * the conversation, the lookup is repeated until the metadata shows that event applied (or, for a
  * Delete, the conversation gone), for at most {@code readYourWritesMs}.
+ *
+ * <p>While a conversation's partition has no owner that can answer (a rebalance, a restore, an
+ * instance that stopped or died and whose partitions move to others) the lookup is repeated for at
+ * most {@code failoverWaitMs}, so that a client sees a slower answer instead of a 503. A gateway
+ * answering a forwarded read never waits for that itself: it answers 503 at once and the forwarding
+ * gateway looks again.
  *
  * <p>Conversations are named by their Kafka key throughout (the tenant's namespace included).
  */
@@ -50,6 +58,11 @@ public final class ConversationResolver {
 
   private static final Logger LOG = LoggerFactory.getLogger(ConversationResolver.class);
   private static final long RETRY_MS = 20;
+  private static final long OWNER_RETRY_MS = 100;
+
+  /** Errors of a forwarded read after which the owner may have changed: look again. */
+  private static final Set<String> OWNER_CHANGES =
+      Set.of("peer_unreachable", "conversation_unavailable");
 
   private final Vertx vertx;
   private final ConversationDirectory directory;
@@ -57,6 +70,7 @@ public final class ConversationResolver {
   private final HttpClient peers;
   private final PeerSignature signature;
   private final long readYourWritesMs;
+  private final long failoverWaitMs;
   private final long requestTimeoutMs;
 
   public ConversationResolver(
@@ -66,6 +80,7 @@ public final class ConversationResolver {
       final HttpClient peers,
       final PeerSignature signature,
       final long readYourWritesMs,
+      final long failoverWaitMs,
       final long requestTimeoutMs) {
     this.vertx = vertx;
     this.directory = directory;
@@ -73,6 +88,7 @@ public final class ConversationResolver {
     this.peers = peers;
     this.signature = signature;
     this.readYourWritesMs = readYourWritesMs;
+    this.failoverWaitMs = failoverWaitMs;
     this.requestTimeoutMs = requestTimeoutMs;
   }
 
@@ -157,20 +173,31 @@ public final class ConversationResolver {
         ApiMessages::conversation);
   }
 
-  /** One question in flight, asked again until fresh or late. */
+  /**
+   * One question in flight: it waits for {@code expect} until {@code writeDeadline}, and for an
+   * owner that can answer (a partition that moves, restores or fails over) until {@code
+   * ownerDeadline}.
+   */
   private record Attempt<T>(
       Query<T> query,
       Written expect,
-      long deadline,
+      long writeDeadline,
+      long ownerDeadline,
       boolean forwarded,
       Promise<Optional<T>> promise) {}
 
   private <T> Future<Optional<T>> lookUp(
       final Query<T> query, final Written expect, final boolean forwarded) {
     final Promise<Optional<T>> promise = Promise.promise();
+    final long now = System.nanoTime();
     attempt(
         new Attempt<>(
-            query, expect, System.nanoTime() + readYourWritesMs * 1_000_000, forwarded, promise));
+            query,
+            expect,
+            now + readYourWritesMs * 1_000_000,
+            now + failoverWaitMs * 1_000_000,
+            forwarded,
+            promise));
     return promise.future();
   }
 
@@ -190,7 +217,8 @@ public final class ConversationResolver {
                             .exception());
                 return;
               }
-              final boolean late = System.nanoTime() > a.deadline();
+              final long now = System.nanoTime();
+              final boolean late = now > a.writeDeadline();
               final Written expect = a.expect();
               final T local = a.query().fromLookup().apply(ar.result());
               if (local != null) {
@@ -215,19 +243,30 @@ public final class ConversationResolver {
                 }
                 case ConversationLookup.Elsewhere elsewhere -> {
                   if (a.forwarded()) {
-                    a.promise()
-                        .fail(
-                            ApiError.unavailable(
-                                    "conversation_moving",
-                                    "the conversation's owner is changing (a rebalance); retry"
-                                        + " shortly")
-                                .exception());
+                    // The forwarding gateway looks again: it decides how long to wait.
+                    a.promise().fail(moving());
                   } else {
-                    askPeer(elsewhere.hostPort(), a).onComplete(a.promise());
+                    askPeer(elsewhere.hostPort(), a)
+                        .onSuccess(a.promise()::complete)
+                        .onFailure(
+                            e -> {
+                              if (ownerMayChange(e) && System.nanoTime() < a.ownerDeadline()) {
+                                retry(a, OWNER_RETRY_MS);
+                              } else {
+                                LOG.warn(
+                                    "reading conversation {} from its owner {} failed: {}",
+                                    key,
+                                    elsewhere.hostPort(),
+                                    e.getMessage());
+                                a.promise().fail(e);
+                              }
+                            });
                   }
                 }
                 case ConversationLookup.Unavailable unavailable -> {
-                  if (late) {
+                  if (a.forwarded()) {
+                    a.promise().fail(moving());
+                  } else if (now > a.ownerDeadline()) {
                     LOG.info("conversation {} unavailable: {}", key, unavailable.reason());
                     a.promise()
                         .fail(
@@ -237,7 +276,7 @@ public final class ConversationResolver {
                                         + " partition is moving or restoring); retry shortly")
                                 .exception());
                   } else {
-                    retry(a);
+                    retry(a, OWNER_RETRY_MS);
                   }
                 }
                 default ->
@@ -246,8 +285,30 @@ public final class ConversationResolver {
             });
   }
 
+  private static ApiException moving() {
+    return ApiError.unavailable(
+            "conversation_moving",
+            "the conversation's owner is changing (a rebalance); retry shortly")
+        .exception();
+  }
+
+  /**
+   * Whether a failed forwarded read may succeed when asked again: the owner was unreachable (it
+   * stopped or died) or answered that it cannot answer now (its partition moves); the directory
+   * then names the new owner once the group has settled.
+   */
+  private static boolean ownerMayChange(final Throwable e) {
+    return e instanceof ApiException a
+        && a.error().status() == 503
+        && OWNER_CHANGES.contains(a.error().code());
+  }
+
   private <T> void retry(final Attempt<T> a) {
-    vertx.setTimer(RETRY_MS, t -> attempt(a));
+    retry(a, RETRY_MS);
+  }
+
+  private <T> void retry(final Attempt<T> a, final long delayMs) {
+    vertx.setTimer(delayMs, t -> attempt(a));
   }
 
   private <T> Future<Optional<T>> askPeer(final String hostPort, final Attempt<T> a) {
@@ -320,7 +381,7 @@ public final class ConversationResolver {
               if (e instanceof ApiException) {
                 return Future.failedFuture(e);
               }
-              LOG.warn(
+              LOG.debug(
                   "cannot reach the gateway at {} for {}: {}", hostPort, signedKey, e.toString());
               return Future.failedFuture(
                   ApiError.unavailable(
@@ -332,11 +393,12 @@ public final class ConversationResolver {
 
   private static ApiException peerFailed(
       final String hostPort, final int status, final String body) {
-    LOG.warn(
-        "the gateway at {} answered a forwarded read with {}: {}",
-        hostPort,
-        status,
-        body.length() > 500 ? body.substring(0, 500) + "..." : body);
+    LOG.atLevel(status == 503 ? Level.DEBUG : Level.WARN)
+        .log(
+            "the gateway at {} answered a forwarded read with {}: {}",
+            hostPort,
+            status,
+            body.length() > 500 ? body.substring(0, 500) + "..." : body);
     if (status == 401) {
       return ApiError.unavailable(
               "peer_unauthorized",

@@ -27,6 +27,7 @@ public final class ReplyErrors {
       case UNKNOWN_CONVERSATION -> ApiError.notFound(code, message);
       case TURN_NOT_RETAINED -> ApiError.turnNotRetained(null, message);
       case CONVERSATION_EXISTS, DUPLICATE_REQUEST -> ApiError.conflict(code, message);
+      case DEFERRED_QUEUE_FULL -> new ApiError(429, "rate_limit_error", code, message, null);
       // Not the client's doing: what went wrong inside (exception texts, stores) stays in the
       // processors' log, where the code and the request's id find it.
       default ->

@@ -214,6 +214,16 @@ public final class EventPublisher implements AutoCloseable {
   @Override
   public void close() {
     sender.shutdown();
+    try {
+      // What was offered before the close (cancels of the generations of clients that the closing
+      // server disconnected, say) is still handed to the producer, which then flushes it.
+      if (!sender.awaitTermination(5, TimeUnit.SECONDS)) {
+        LOG.warn(
+            "{} events were still waiting to be written when the gateway closed", pending.get());
+      }
+    } catch (final InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     producer.close(Duration.ofSeconds(5));
   }
 }

@@ -31,6 +31,14 @@ public final class ReplyRouter {
 
   private final Map<Key, Waiter> waiters = new ConcurrentHashMap<>();
   private final AtomicLong unrouted = new AtomicLong();
+  private final UnclaimedReplies unclaimed;
+
+  /**
+   * @param unclaimed told about every reply nobody waits for
+   */
+  public ReplyRouter(final UnclaimedReplies unclaimed) {
+    this.unclaimed = unclaimed;
+  }
 
   /**
    * Delivers the replies and live tokens of generation {@code requestId} of {@code conversationId}
@@ -52,12 +60,13 @@ public final class ReplyRouter {
 
   /**
    * Routes one reply (called on the consumer thread). Replies nobody waits for are counted and
-   * dropped.
+   * handed to the {@link UnclaimedReplies}.
    */
   public void dispatch(final Reply reply) {
     final Waiter waiter = waiters.get(new Key(reply.getConversationId(), reply.getRequestId()));
     if (waiter == null) {
       unrouted.incrementAndGet();
+      unclaimed.unclaimed(reply);
       return;
     }
     waiter.context().runOnContext(v -> waiter.receiver().onReply(reply));

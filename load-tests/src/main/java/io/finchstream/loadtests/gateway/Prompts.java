@@ -3,7 +3,7 @@ package io.finchstream.loadtests.gateway;
 import java.util.SplittableRandom;
 
 /** Reproducible user messages of about a given size, made of common words. */
-final class Prompts {
+public final class Prompts {
 
   private static final String[] WORDS =
       ("the of and to in is you that it he was for on are as with his they at be this have from or "
@@ -15,12 +15,13 @@ final class Prompts {
   private final SplittableRandom random;
   private final int bytes;
 
-  Prompts(final long seed, final int bytes) {
+  public Prompts(final long seed, final int bytes) {
     this.random = new SplittableRandom(seed);
     this.bytes = bytes;
   }
 
-  String next() {
+  /** The next message. */
+  public String next() {
     final StringBuilder sb = new StringBuilder(bytes + 16);
     while (sb.length() < bytes) {
       if (sb.length() > 0) {

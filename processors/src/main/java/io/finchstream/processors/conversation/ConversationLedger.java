@@ -700,7 +700,8 @@ final class ConversationLedger
     if (a != null) {
       a.dropCopy(budget);
     }
-    hot.pin(conversation, false);
+    // The failed call may have changed the state part of the way: rebuild it from the stored form.
+    hot.remove(conversation);
   }
 
   @Override

@@ -191,6 +191,11 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
     if (generating
         || drainAtNextPunctuation.contains(conversation)
         || deferred.nonEmpty(conversation)) {
+      if (!(in.command() instanceof Command.Delete)
+          && deferred.span(conversation) >= settings.maxDeferredEvents()) {
+        refuseWaiting(in);
+        return;
+      }
       if (in.command() instanceof Command.Fork f
           && ConversationKeys.sameTree(conversation, f.target())) {
         deferred.holdForFork(f.target(), conversation);
@@ -208,6 +213,27 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
       return;
     }
     applySafely(in);
+  }
+
+  /**
+   * The conversation's queue of waiting events is full ({@code max.deferred.events}): refuses
+   * {@code in} (dead letter, Error reply to a Generate's client); it counts as applied.
+   */
+  private void refuseWaiting(final Inbound in) {
+    ledger.touch(in);
+    outputs.reject(
+        in.conversationId(),
+        in.rawKey(),
+        in.rawValue(),
+        in.origin(),
+        in.requestId(),
+        in.replyTo(),
+        ErrorCode.DEFERRED_QUEUE_FULL,
+        "too many events wait behind this conversation's running generation"
+            + " (max.deferred.events="
+            + settings.maxDeferredEvents()
+            + "); retry once it has finished");
+    metrics.event("refused_waiting");
   }
 
   /**
@@ -273,8 +299,10 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
   }
 
   /**
-   * Cancels a running or waiting generation at once (a cancel never waits); when no event of the
-   * conversation waits, the cancel counts as applied (so a reader waiting for it is not held up).
+   * Cancels a running or waiting generation at once (a cancel never waits). It counts as applied
+   * (so a reader waiting for it is not held up, reliability audit S3-1) at once when no event of
+   * the conversation waits, else once the events before it are applied: it also queues up behind
+   * them, as a marker.
    */
   private void cancel(final Inbound in, final String requestId, final int shownTokens) {
     final String conversation = in.conversationId();
@@ -287,7 +315,9 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
           conversation,
           requestId);
     }
-    if (!deferred.nonEmpty(conversation)) {
+    if (deferred.nonEmpty(conversation)) {
+      deferred.add(in);
+    } else {
       ledger.touch(in);
     }
   }
@@ -444,6 +474,7 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
     return switch (validator.validate(key, value, event.getOrigin())) {
       case EventValidator.Accepted a -> {
         if (a.inbound().command() instanceof Command.Cancel) {
+          ledger.touch(a.inbound()); // acted on when it came: only its offset is applied now
           yield false;
         }
         if (a.inbound().command() instanceof Command.StartGeneration g

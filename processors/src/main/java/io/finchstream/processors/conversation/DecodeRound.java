@@ -18,8 +18,12 @@ import java.util.List;
  * token, {@link LanguageModel#logits} for those at the end of the log), then one draw each. Touches
  * only the decoders and their (pinned) states, never a store: what a generation draws is
  * accumulated in its {@link Emission} and returned as a {@link DecodeResult}. An engine failure
- * ends the generations of the failing call (or the one whose draw failed), not the thread. The
- * logit rows are reused across rounds. Used by one decode thread.
+ * never ends the thread: a failed batched {@code logits} call (which changes no state) is repeated
+ * for each generation alone, so that only the generations whose own call fails end (issue 14, item
+ * 8); a failed batched {@code step} may have advanced some states part of the way, so every
+ * generation of it ends with the error (and its conversation's state is rebuilt from the stored
+ * form, {@link GenerationHost#detach}); a failed draw ends its own generation. The logit rows are
+ * reused across rounds. Used by one decode thread.
  *
  * <p>Each draw is also published at once to the {@link LiveTokens} (outside any transaction): a
  * gateway may show it before its commit, because whoever resumes the generation after an abort
@@ -97,8 +101,9 @@ final class DecodeRound {
     logitRows = view(logitRows, 0, logits.size());
     stepRows = view(stepRows, logits.size(), steps.size());
     final long t0 = System.nanoTime();
-    final boolean logitsOk =
-        logits.isEmpty() || call(logits, () -> model.logits(logitStates, logitRows));
+    if (!logits.isEmpty() && !call(logits, () -> model.logits(logitStates, logitRows))) {
+      logitsOneByOne();
+    }
     final boolean stepsOk =
         steps.isEmpty()
             || call(
@@ -113,9 +118,25 @@ final class DecodeRound {
     metrics.engineTime(System.nanoTime() - t0);
     metrics.batch(batch.size(), batch.size());
     final long now = System.currentTimeMillis();
-    final boolean firstOfLogits = logitsOk && draw(logits, logitRows, now);
+    final boolean firstOfLogits = draw(logits, logitRows, now);
     final boolean firstOfSteps = stepsOk && draw(steps, stepRows, now);
     return firstOfLogits || firstOfSteps;
+  }
+
+  /**
+   * After a failed batched {@code logits} call: each generation's logits alone; those whose own
+   * call fails keep its failure, the others theirs cleared.
+   */
+  private void logitsOneByOne() {
+    for (int i = 0; i < logits.size(); i++) {
+      final Emission e = logits.get(i);
+      try {
+        model.logits(List.of(logitStates.get(i)), new float[][] {logitRows[i]});
+        e.failure = null;
+      } catch (final RuntimeException ex) {
+        e.failure = ex;
+      }
+    }
   }
 
   /** Runs one engine call; if it fails, every generation of the call fails with it. */
@@ -136,6 +157,9 @@ final class DecodeRound {
     int drawn = 0;
     for (int i = 0; i < gens.size(); i++) {
       final Emission e = gens.get(i);
+      if (e.failure != null) {
+        continue;
+      }
       final Decoder.Draw d;
       try {
         d = e.decoder.draw(sampler, rowsOf[i]);

@@ -12,7 +12,8 @@ import org.apache.kafka.streams.KeyValue;
  * Events that arrived while their conversation was generating: kept in order, per conversation, in
  * the {@code conversation-deferred} store, and applied in that order when the generation ends. This
  * keeps each conversation's history exactly its events in offset order (a message sent during a
- * reply continues after the reply, not inside it).
+ * reply continues after the reply, not inside it). Bounded per conversation by the caller ({@code
+ * max.deferred.events}, {@link #span}).
  */
 final class DeferredQueue {
 
@@ -27,6 +28,22 @@ final class DeferredQueue {
     return stores.deferred.last(
             StoreKey.of(conversation, 0), StoreKey.of(conversation, Long.MAX_VALUE))
         != null;
+  }
+
+  /**
+   * How many events wait at most: the sequence numbers from the oldest to the newest (events taken
+   * from the middle, a cancelled Generate or a released hold, still count until the queue drains
+   * past them). Two key lookups, no scan.
+   */
+  long span(final String conversation) {
+    final KeyValue<Bytes, DeferredEvent> last =
+        stores.deferred.last(
+            StoreKey.of(conversation, 0), StoreKey.of(conversation, Long.MAX_VALUE));
+    if (last == null) {
+      return 0;
+    }
+    final List<KeyValue<Bytes, DeferredEvent>> first = first(conversation, 1);
+    return StoreKey.index(last.key) - StoreKey.index(first.get(0).key) + 1;
   }
 
   /** Queues {@code inbound} behind the events already waiting. */

@@ -15,6 +15,7 @@ import java.util.Locale;
  * @param retention which snapshots are kept
  * @param snapshotPrecision precision of stored snapshots
  * @param idleExpiryMs idle time after which a conversation is deleted (0: never)
+ * @param maxDeferredEvents most events waiting per conversation
  * @param computeIntervalMs punctuator period
  * @param computeBudgetMs time budget of the batched ingest of one punctuation
  * @param decodeCycleMs longest decode cycle
@@ -30,6 +31,7 @@ public record ProcessorSettings(
     RetentionPolicy retention,
     StatePrecision snapshotPrecision,
     long idleExpiryMs,
+    int maxDeferredEvents,
     long computeIntervalMs,
     long computeBudgetMs,
     long decodeCycleMs,
@@ -51,6 +53,7 @@ public record ProcessorSettings(
         StatePrecision.valueOf(
             config.getString(FinchstreamConfig.SNAPSHOT_PRECISION_CONFIG).toUpperCase(Locale.ROOT)),
         config.getLong(FinchstreamConfig.CONVERSATION_IDLE_EXPIRY_MS_CONFIG),
+        config.getInt(FinchstreamConfig.MAX_DEFERRED_EVENTS_CONFIG),
         config.getLong(FinchstreamConfig.COMPUTE_INTERVAL_MS_CONFIG),
         config.getLong(FinchstreamConfig.COMPUTE_BUDGET_MS_CONFIG),
         config.getLong(FinchstreamConfig.DECODE_CYCLE_MS_CONFIG),

@@ -29,6 +29,7 @@ public final class ChangelogReader {
   public static Contents read(final Properties consumerProps, final String applicationId) {
     final Map<String, MapBinaryStore> stores = new HashMap<>();
     final Map<String, Integer> largest = new HashMap<>();
+    long records = 0;
     final Properties props = new Properties();
     props.putAll(consumerProps);
     props.put("max.partition.fetch.bytes", Integer.toString(64 << 20));
@@ -50,18 +51,22 @@ public final class ChangelogReader {
         while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
           for (final ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
             map.put(Bytes.wrap(r.key()), r.value());
+            records++;
             max = Math.max(max, r.serializedValueSize() + r.serializedKeySize());
           }
         }
         largest.put(store, max);
       }
     }
-    return new Contents(stores, largest);
+    return new Contents(stores, largest, records);
   }
 
-  /** What was read. */
+  /**
+   * What was read: each store's contents, its largest record, and how many committed records there
+   * were (what a full restore replays).
+   */
   public record Contents(
-      Map<String, MapBinaryStore> stores, Map<String, Integer> largestRecordBytes) {
+      Map<String, MapBinaryStore> stores, Map<String, Integer> largestRecordBytes, long records) {
     /** A {@link DurableState} over these contents. */
     public DurableState durable() {
       return new DurableState(stores::get);

@@ -15,6 +15,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -29,6 +30,8 @@ public final class ChildService implements AutoCloseable {
   private final CountDownLatch running = new CountDownLatch(1);
   private final Path log;
   private final Set<Integer> partitions = ConcurrentHashMap.newKeySet();
+  private final AtomicLong restored = new AtomicLong();
+  private static final Pattern RESTORED = Pattern.compile("restored (\\d+) records of ");
   private static final Pattern TASK =
       Pattern.compile("task \\d+_(\\d+): conversation processor (ready|closed)");
 
@@ -75,6 +78,10 @@ public final class ChildService implements AutoCloseable {
         if (line.equals("RUNNING")) {
           running.countDown();
         }
+        final Matcher r = RESTORED.matcher(line);
+        if (r.find()) {
+          restored.addAndGet(Long.parseLong(r.group(1)));
+        }
         final Matcher m = TASK.matcher(line);
         if (m.find()) {
           if (m.group(2).equals("ready")) {
@@ -100,6 +107,11 @@ public final class ChildService implements AutoCloseable {
   /** The input partitions whose tasks this instance runs now (from its log). */
   public Set<Integer> partitions() {
     return Set.copyOf(partitions);
+  }
+
+  /** Changelog records this instance restored into its local stores so far (from its log). */
+  public long restoredRecords() {
+    return restored.get();
   }
 
   /** SIGKILL: the JVM dies at once, mid-transaction. */

@@ -19,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -59,6 +60,14 @@ public final class CrashScenario {
   private final Properties producerProps;
   private final Properties consumerProps;
   private final Path work;
+
+  private final Map<String, Object> settings = new HashMap<>();
+
+  /** Extra settings of every instance. */
+  public CrashScenario with(final String key, final Object value) {
+    settings.put(key, value);
+    return this;
+  }
 
   public CrashScenario(
       final String bootstrap,
@@ -201,6 +210,101 @@ public final class CrashScenario {
     }
   }
 
+  /**
+   * The restart scenario: one instance, killed with SIGKILL while generations run and started again
+   * on the same state directory (as {@code finchstream up} after a crash). Besides exactly-once,
+   * the restarted instance must keep its local state (transactional state stores): it restores from
+   * the changelogs at most {@code maxRestoredShare} of the records they hold.
+   *
+   * @return the records restored after the restart and the committed records in the changelogs when
+   *     it was killed (what a full restore replays)
+   */
+  public long[] runRestartInPlace(final double maxRestoredShare) throws Exception {
+    final Properties admin = new Properties();
+    admin.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    try (Admin client = Admin.create(admin)) {
+      TopicAdmin.ensureTopics(client, 6, replication);
+    }
+    final Map<String, List<Step>> scripts = new LinkedHashMap<>();
+    for (int i = 0; i < CONVERSATIONS; i++) {
+      final String c = String.format("conv-%02d", i);
+      scripts.put(c, script(c, i));
+    }
+    final Set<String> requests =
+        scripts.values().stream()
+            .flatMap(List::stream)
+            .map(Step::event)
+            .filter(ConversationEvent::hasGenerate)
+            .map(e -> e.getGenerate().getRequestId())
+            .collect(Collectors.toSet());
+    final long restored;
+    final long changelogRecords;
+    final Properties producing = new Properties();
+    producing.putAll(producerProps);
+    producing.putAll(ConversationPartitioner.PRODUCER_SETTING); // branches go with their root
+    try (ReplyCollector replies = new ReplyCollector(consumerProps);
+        KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producing)) {
+      try (ChildService a = ChildService.start("solo", solo(), MODEL, LOGS)) {
+        a.awaitRunning(Duration.ofMinutes(4));
+        sendWave(producer, scripts, 0);
+        sendWave(producer, scripts, 1);
+        sendWave(producer, scripts, 2);
+        sendWave(producer, scripts, 3);
+        // Let it build up state (snapshots, logs, finished generations), then kill it mid-stream.
+        replies.awaitCondition(
+            rs -> rs.stream().filter(Reply::hasDone).count() >= CONVERSATIONS,
+            Duration.ofMinutes(4),
+            () -> "the first generations did not finish");
+        replies.awaitCondition(
+            rs ->
+                rs.stream()
+                    .anyMatch(
+                        r ->
+                            r.hasChunk()
+                                && rs.stream()
+                                    .noneMatch(
+                                        d ->
+                                            d.hasDone()
+                                                && d.getRequestId().equals(r.getRequestId()))),
+            Duration.ofMinutes(2),
+            () -> "no generation in progress to interrupt");
+        LOG.info("killing the only instance (SIGKILL) in the middle of generations");
+        a.kill();
+      }
+      changelogRecords = ChangelogReader.read(consumerProps, APP).records();
+      final long restart = System.nanoTime();
+      try (ChildService again = ChildService.start("solo-again", solo(), MODEL, LOGS)) {
+        again.awaitRunning(Duration.ofMinutes(4));
+        LOG.info(
+            "restarted: RUNNING {} s after the start of its JVM",
+            (System.nanoTime() - restart) / 1e9);
+        for (int wave = 4; wave < 6; wave++) {
+          sendWave(producer, scripts, wave);
+        }
+        replies.awaitFinished(requests, Duration.ofMinutes(5));
+        restored = again.restoredRecords();
+      }
+      LOG.info(
+          "after the restart {} changelog records were restored, of {} in the changelogs",
+          restored,
+          changelogRecords);
+      verify(scripts, replies);
+    }
+    assertThat((double) restored)
+        .as(
+            "records restored after the restart (of %d in the changelogs): local state kept",
+            changelogRecords)
+        .isLessThanOrEqualTo(maxRestoredShare * changelogRecords);
+    return new long[] {restored, changelogRecords};
+  }
+
+  /** The only instance: no standby replicas (nowhere to put them). */
+  private Map<String, Object> solo() {
+    final Map<String, Object> props = instance("solo");
+    props.put(FinchstreamConfig.STANDBY_REPLICAS_CONFIG, 0);
+    return props;
+  }
+
   private Map<String, Object> instance(final String name) {
     final Map<String, Object> props =
         ServiceConfigs.forTest(bootstrap, APP, work.resolve("state-" + name), 6, replication);
@@ -209,6 +313,7 @@ public final class CrashScenario {
     // inside one.
     props.put(FinchstreamConfig.COMPUTE_BUDGET_MS_CONFIG, 2L);
     props.put(FinchstreamConfig.CREATE_TOPICS_CONFIG, false);
+    props.putAll(settings);
     return props;
   }
 

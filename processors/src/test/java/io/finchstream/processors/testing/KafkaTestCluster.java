@@ -5,9 +5,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import kafka.server.BrokerServer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -26,9 +28,10 @@ import org.apache.kafka.common.test.TestKitNodes;
  * Real KRaft brokers inside the test JVM: a small wrapper around Kafka's own {@code
  * KafkaClusterTestKit} (an internal, unstable API; kept behind this class so that a Kafka upgrade
  * touches one file). One or three brokers in combined mode with one controller, no initial
- * rebalance delay, and replication factors that fit the broker count. {@link #start} returns only
- * after a topic could be created, written and read with a consumer group (so {@code
- * __consumer_offsets} exists), which {@code waitForReadyBrokers()} alone does not promise.
+ * rebalance delay, timed-out transactions aborted within a second, and replication factors that fit
+ * the broker count. {@link #start} returns only after a topic could be created, written and read
+ * with a consumer group (so {@code __consumer_offsets} exists), which {@code waitForReadyBrokers()}
+ * alone does not promise.
  *
  * <p>Reused by the gateway's and app's tests through the processors test-jar.
  */
@@ -62,6 +65,9 @@ public final class KafkaTestCluster implements AutoCloseable {
     final KafkaClusterTestKit.Builder builder = new KafkaClusterTestKit.Builder(nodes);
     final short rf = (short) Math.min(3, brokers);
     builder.setConfigProp("group.initial.rebalance.delay.ms", "0");
+    // As recommended for production brokers (deploy/README.md): a killed instance's open
+    // transaction is aborted within a second of its timeout, not ten.
+    builder.setConfigProp("transaction.abort.timed.out.transaction.cleanup.interval.ms", "1000");
     builder.setConfigProp("offsets.topic.replication.factor", Short.toString(rf));
     builder.setConfigProp("offsets.topic.num.partitions", "4");
     builder.setConfigProp("transaction.state.log.replication.factor", Short.toString(rf));
@@ -94,6 +100,11 @@ public final class KafkaTestCluster implements AutoCloseable {
   /** {@code host:port,...} of the brokers. */
   public String bootstrapServers() {
     return kit.bootstrapServers();
+  }
+
+  /** The brokers' node ids. */
+  public Set<Integer> brokerIds() {
+    return Set.copyOf(kit.brokers().keySet());
   }
 
   /** Number of brokers. */
@@ -163,8 +174,16 @@ public final class KafkaTestCluster implements AutoCloseable {
 
   /** Stops broker {@code index} (0-based) without a controlled shutdown of the cluster. */
   public void stopBroker(final int index) {
-    final var broker = kit.brokers().values().stream().skip(index).findFirst().orElseThrow();
-    broker.shutdown();
+    broker(index).shutdown();
+  }
+
+  /** Starts broker {@code index} (0-based) again after {@link #stopBroker}, on the same data. */
+  public void startBroker(final int index) {
+    broker(index).startup();
+  }
+
+  private BrokerServer broker(final int index) {
+    return kit.brokers().values().stream().skip(index).findFirst().orElseThrow();
   }
 
   /** Creates a topic, writes a record, reads it back in a consumer group, and deletes the topic. */

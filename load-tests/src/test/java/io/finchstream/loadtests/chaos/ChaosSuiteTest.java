@@ -1,0 +1,43 @@
+package io.finchstream.loadtests.chaos;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * The quick variant of the chaos suite, as CI runs it: three brokers, three instances, 90 s of chat
+ * load with an instance struck every 20-30 s and a broker stopped once; every check must hold. The
+ * long run is documented in docs/BENCHMARKS.md.
+ */
+class ChaosSuiteTest {
+
+  @TempDir Path dir;
+
+  @Test
+  void shouldKeepEveryAcceptedMessageAndReplyExactlyOnceThroughKillsAndRestarts() {
+    final ChaosSuite suite = new ChaosSuite();
+    final int exit =
+        new CommandLine(suite)
+            .execute(
+                "--duration", "90",
+                "--conversations", "8",
+                "--kill-every", "20-30",
+                "--down-for", "5-15",
+                "--broker-down-for", "10-15",
+                "--max-tokens", "16",
+                "--work", dir.resolve("chaos").toString());
+    assertThat(suite.report).as("the suite ran to its report").isNotNull();
+    assertThat(suite.report.verdict().failures()).as("failed checks").isEmpty();
+    assertThat(exit).isZero();
+    assertThat(suite.report.verdict().messagesAccepted()).as("accepted messages").isPositive();
+    assertThat(suite.report.verdict().streamsFinished()).as("finished streams").isPositive();
+    assertThat(
+            (Integer) suite.report.chaos().get("kills")
+                + (Integer) suite.report.chaos().get("sigterms"))
+        .as("instances struck")
+        .isPositive();
+  }
+}
