@@ -3,6 +3,7 @@ package io.finchstream.processors.conversation;
 import io.finchstream.engine.LanguageModel;
 import io.finchstream.engine.ModelState;
 import io.finchstream.engine.sampling.Sampler;
+import io.finchstream.engine.sampling.TokenLogprobs;
 import io.finchstream.processors.FinchstreamMetrics;
 import io.finchstream.proto.v1.FinishReason;
 import java.util.ArrayList;
@@ -24,6 +25,7 @@ final class DecodeRound {
   static final class Emission {
     final Decoder decoder;
     private final IntList tokens = new IntList();
+    private final List<TokenLogprobs> logprobs = new ArrayList<>();
     private final StringBuilder text = new StringBuilder();
     private FinishReason finished;
     private RuntimeException failure;
@@ -38,7 +40,8 @@ final class DecodeRound {
     }
 
     DecodeResult result() {
-      return new DecodeResult(decoder, tokens.toArray(), text.toString(), finished, failure);
+      return new DecodeResult(
+          decoder, tokens.toArray(), List.copyOf(logprobs), text.toString(), finished, failure);
     }
   }
 
@@ -135,6 +138,9 @@ final class DecodeRound {
       drawn++;
       if (d.appended() >= 0) {
         e.tokens.add(d.appended());
+        if (d.logprobs() != null) {
+          e.logprobs.add(d.logprobs());
+        }
       }
       e.text.append(d.text());
       e.finished = d.finished();

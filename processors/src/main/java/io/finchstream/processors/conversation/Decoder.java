@@ -3,8 +3,11 @@ package io.finchstream.processors.conversation;
 import io.finchstream.engine.ModelState;
 import io.finchstream.engine.sampling.Generation;
 import io.finchstream.engine.sampling.Sampler;
+import io.finchstream.engine.sampling.TokenLogprobs;
+import io.finchstream.engine.structured.TokenGrammar;
 import io.finchstream.engine.tokenizer.Tokenizer;
 import io.finchstream.processors.event.EventValidator;
+import io.finchstream.processors.event.ResponseFormats;
 import io.finchstream.proto.v1.FinishReason;
 import io.finchstream.proto.v1.GenerationProgress;
 
@@ -29,16 +32,21 @@ final class Decoder {
   private int pendingToken = -1;
   private boolean firstTokenSeen;
 
-  /** A decoder for the stored generation {@code progress}. */
+  /**
+   * A decoder for the stored generation {@code progress}; its response format (if any) constrains
+   * every draw, rebuilt from the request (a resumed generation replays its tokens through it).
+   */
   Decoder(final String conversation, final GenerationProgress progress, final Tokenizer tokenizer) {
     this.conversation = conversation;
     this.acceptedAtMs = progress.getAcceptedAtMs();
+    final TokenGrammar grammar = ResponseFormats.grammar(tokenizer, progress.getRequest());
     this.generation =
         new Generation(
             tokenizer,
             EventValidator.samplingParams(
                     progress.getRequest(), progress.getMaxTokens(), progress.getSeed())
-                .build());
+                .build(),
+            grammar == null ? null : grammar.newConstraint());
     this.firstTokenSeen = progress.getGenerated() > 0;
   }
 
@@ -94,7 +102,8 @@ final class Decoder {
    */
   Draw draw(final Sampler sampler, final float[] logits) {
     pendingToken = -1;
-    final int token = generation.sample(sampler, logits);
+    final Generation.Sample sample = generation.draw(sampler, logits);
+    final int token = sample.token();
     final int before = generation.generated();
     final String text = generation.accept(token);
     final boolean appended = generation.generated() > before;
@@ -103,7 +112,9 @@ final class Decoder {
     }
     final boolean first = !firstTokenSeen;
     firstTokenSeen = true;
-    return new Draw(appended ? token : -1, text, finish(), first);
+    // a final stop token is not part of the reply: OpenAI reports no logprobs for it
+    return new Draw(
+        appended ? token : -1, appended ? sample.logprobs() : null, text, finish(), first);
   }
 
   private FinishReason finish() {
@@ -121,9 +132,11 @@ final class Decoder {
    * One draw.
    *
    * @param appended the token appended to the conversation, or -1 (a final stop token)
+   * @param logprobs the appended token's log probabilities, or null (not asked, or no token)
    * @param text text that became final with it
    * @param finished why the generation ended with this draw, or null
    * @param first whether this is the generation's first draw
    */
-  record Draw(int appended, String text, FinishReason finished, boolean first) {}
+  record Draw(
+      int appended, TokenLogprobs logprobs, String text, FinishReason finished, boolean first) {}
 }

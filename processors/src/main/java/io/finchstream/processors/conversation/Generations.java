@@ -147,7 +147,7 @@ final class Generations {
       if (g.progress.getCancelled()) {
         store(
             g,
-            new DecodeResult(g.decoder, new int[0], g.decoder.cancel(), null, null),
+            new DecodeResult(g.decoder, new int[0], List.of(), g.decoder.cancel(), null, null),
             FinishReason.FINISH_REASON_CANCELLED);
         continue;
       }
@@ -204,6 +204,7 @@ final class Generations {
               g.request().getReplyTo(),
               progress.getNextChunkIndex(),
               tokens,
+              r.logprobs(),
               r.text()));
       progress.setNextChunkIndex(progress.getNextChunkIndex() + 1);
     }
