@@ -44,7 +44,8 @@ public record ChatRequest(
           "top_logprobs",
           "response_format",
           "user",
-          "safety_identifier");
+          "safety_identifier",
+          "metadata");
 
   /**
    * OpenAI's fields accepted only with the value that asks for what Finchstream does anyway (the
@@ -70,7 +71,6 @@ public record ChatRequest(
           Map.entry("web_search_options", "web search is not supported"),
           Map.entry("reasoning_effort", "the served model does not reason in a separate phase"),
           Map.entry("verbosity", "verbosity is not supported"),
-          Map.entry("metadata", "stored completions (and their metadata) are not supported"),
           Map.entry(
               "prompt_cache_key",
               "prompt caching is by conversation: send the header X-Conversation-Id instead"));
@@ -149,11 +149,35 @@ public record ChatRequest(
         throw ApiError.invalidParameter(field, "'" + field + "' must be " + only).exception();
       }
     }
+    checkMetadata(body.getValue("metadata"));
     for (final String field : List.of("user", "safety_identifier")) {
       final String id = JsonBodies.string(body, field);
       if (id != null && id.length() > MAX_USER_CHARS) {
         throw ApiError.invalidParameter(
                 field, "'" + field + "' must be at most " + MAX_USER_CHARS + " characters")
+            .exception();
+      }
+    }
+  }
+
+  /**
+   * {@code metadata}: the caller's labels (OpenAI's shape: at most 16 string values, keys up to 64
+   * and values up to 512 characters); they do not change the reply.
+   */
+  private static void checkMetadata(final Object value) {
+    if (value == null) {
+      return;
+    }
+    if (!(value instanceof JsonObject m) || m.size() > 16) {
+      throw ApiError.invalidParameter(
+              "metadata", "'metadata' must be an object of at most 16 string values")
+          .exception();
+    }
+    for (final String key : m.fieldNames()) {
+      if (key.length() > 64 || !(m.getValue(key) instanceof String v) || v.length() > 512) {
+        throw ApiError.invalidParameter(
+                "metadata",
+                "'metadata' keys are at most 64 characters, values strings of at most 512")
             .exception();
       }
     }
