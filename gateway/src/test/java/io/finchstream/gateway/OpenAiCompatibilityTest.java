@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.core.JsonField;
+import com.openai.core.JsonValue;
 import com.openai.core.http.StreamResponse;
 import com.openai.errors.BadRequestException;
 import com.openai.errors.NotFoundException;
@@ -28,11 +30,16 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.junit5.VertxExtension;
+import java.lang.reflect.Field;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -344,6 +351,101 @@ class OpenAiCompatibilityTest {
                 .getJsonObject("message")
                 .getString("content"))
         .isEqualTo(SCRIPT.substring(0, 8).strip());
+  }
+
+  /**
+   * Every field of the SDK's {@code ChatCompletionCreateParams} body (found by reflection, so a
+   * field a newer SDK adds fails here until it is classified) either works (200) or is refused with
+   * 400 naming it; fields accepted with one value only are tried with both kinds of value.
+   */
+  @Test
+  void shouldImplementOrRefuseByNameEveryFieldTheSdkCanSend() throws Exception {
+    final Map<String, List<Object>> works = new LinkedHashMap<>();
+    final Map<String, List<Object>> refused = new LinkedHashMap<>();
+    works.put("frequency_penalty", List.of(0.5));
+    works.put("presence_penalty", List.of(-0.5));
+    works.put("logit_bias", List.of(Map.of("65", 3)));
+    works.put("logprobs", List.of(true, false));
+    works.put("top_logprobs", List.of(0)); // with logprobs: below
+    works.put("max_tokens", List.of(50));
+    works.put("max_completion_tokens", List.of(50));
+    works.put("n", List.of(1));
+    works.put("seed", List.of(3));
+    works.put("stop", List.of("\n", List.of("a", "b")));
+    works.put("temperature", List.of(0.5));
+    works.put("top_p", List.of(0.9));
+    works.put("response_format", List.of(Map.of("type", "json_object"), Map.of("type", "text")));
+    works.put("stream_options", List.of(Map.of("include_usage", true)));
+    works.put("user", List.of("user-1"));
+    works.put("safety_identifier", List.of("hash-1"));
+    works.put("store", List.of(false));
+    works.put("service_tier", List.of("auto", "default"));
+    works.put("modalities", List.of(List.of("text")));
+    works.put("tool_choice", List.of("none"));
+    refused.put("n", List.of(2));
+    refused.put("store", List.of(true));
+    refused.put("service_tier", List.of("flex"));
+    refused.put("modalities", List.of(List.of("text", "audio")));
+    refused.put("tool_choice", List.of("auto", "required"));
+    refused.put("parallel_tool_calls", List.of(true, false));
+    refused.put(
+        "tools",
+        List.of(
+            List.of(
+                Map.of(
+                    "type",
+                    "function",
+                    "function",
+                    Map.of("name", "f", "parameters", Map.of("type", "object"))))));
+    refused.put("functions", List.of(List.of(Map.of("name", "f"))));
+    refused.put("function_call", List.of("auto"));
+    refused.put("audio", List.of(Map.of("format", "wav", "voice", "alloy")));
+    refused.put("prediction", List.of(Map.of("type", "content", "content", "x")));
+    refused.put("web_search_options", List.of(Map.of()));
+    refused.put("reasoning_effort", List.of("low"));
+    refused.put("verbosity", List.of("low"));
+    works.put("metadata", List.of(Map.of("k", "v")));
+    refused.put("metadata", List.of(Map.of("k", 1)));
+    refused.put("prompt_cache_key", List.of("key"));
+    refused.put("top_logprobs", List.of(2)); // without logprobs
+    refused.put("frobnicate", List.of(1)); // not an OpenAI field at all
+    refused.put("logit_bias", List.of(Map.of("65", 101), Map.of("999", 1)));
+    refused.put("response_format", List.of(Map.of("type", "json_schema")));
+    final Set<String> sdkFields = new TreeSet<>();
+    for (final Field f : ChatCompletionCreateParams.Body.class.getDeclaredFields()) {
+      if (f.getType() == JsonField.class) {
+        sdkFields.add(f.getName().replaceAll("([A-Z])", "_$1").toLowerCase(Locale.ROOT));
+      }
+    }
+    final Set<String> covered = new TreeSet<>(works.keySet());
+    covered.addAll(refused.keySet());
+    covered.addAll(List.of("model", "messages")); // in every request
+    assertThat(sdkFields).hasSizeGreaterThan(30);
+    assertThat(covered).as("every field the SDK sends is classified").containsAll(sdkFields);
+    for (final Map.Entry<String, List<Object>> e : works.entrySet()) {
+      for (final Object value : e.getValue()) {
+        final ChatCompletionCreateParams.Builder b = params().addUserMessage("Hi!");
+        b.putAdditionalBodyProperty(e.getKey(), JsonValue.from(value));
+        if (e.getKey().equals("top_logprobs")) {
+          b.logprobs(true);
+        }
+        final ChatCompletion c = client.chat().completions().create(b.build());
+        assertThat(c.choices()).as("%s = %s", e.getKey(), value).hasSize(1);
+      }
+    }
+    for (final Map.Entry<String, List<Object>> e : refused.entrySet()) {
+      for (final Object value : e.getValue()) {
+        final ChatCompletionCreateParams.Builder b = params().addUserMessage("Hi!");
+        b.putAdditionalBodyProperty(e.getKey(), JsonValue.from(value));
+        assertThatThrownBy(() -> client.chat().completions().create(b.build()))
+            .as("%s = %s", e.getKey(), value)
+            .isInstanceOfSatisfying(
+                BadRequestException.class,
+                ex ->
+                    assertThat(ex.param())
+                        .hasValueSatisfying(p -> assertThat(p).startsWith(e.getKey())));
+      }
+    }
   }
 
   @Test

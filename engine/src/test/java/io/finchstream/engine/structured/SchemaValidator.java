@@ -12,7 +12,7 @@ import java.util.Map;
  * straight from the JSON Schema definitions (it shares no code with the compiler): returns the
  * violations found, empty when the value is valid.
  */
-final class SchemaValidator {
+public final class SchemaValidator {
 
   private final JsonNode root;
   private final List<String> violations = new ArrayList<>();
@@ -21,7 +21,7 @@ final class SchemaValidator {
     this.root = root;
   }
 
-  static List<String> validate(final JsonNode schema, final JsonNode value) {
+  public static List<String> validate(final JsonNode schema, final JsonNode value) {
     final SchemaValidator v = new SchemaValidator(schema);
     v.check(schema, value, "$");
     return v.violations;

@@ -2,8 +2,11 @@ package io.finchstream.engine.structured;
 
 import java.util.List;
 
-/** Ten schemas for the constrained-generation tests: every supported keyword appears. */
-final class TestSchemas {
+/**
+ * Ten schemas for the constrained-generation tests (engine and service level): every supported
+ * keyword appears.
+ */
+public final class TestSchemas {
 
   private TestSchemas() {}
 
@@ -14,14 +17,14 @@ final class TestSchemas {
    * @param json the schema
    * @param strict compile in strict mode
    */
-  record Case(String name, String json, boolean strict) {
+  public record Case(String name, String json, boolean strict) {
     @Override
     public String toString() {
       return name;
     }
   }
 
-  static final List<Case> ALL =
+  public static final List<Case> ALL =
       List.of(
           new Case(
               "person",

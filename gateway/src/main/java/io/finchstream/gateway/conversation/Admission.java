@@ -12,14 +12,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Asks the {@link EventAdmission} port about the events a request is about to write, all of them
  * before any is written, and turns the first refusal into the 4xx the client gets (the processors'
  * code and reason, naming the request field the event came from). Small events are checked on the
- * caller's event loop; events of more than {@value #INLINE_BYTES} bytes together on a worker. The
- * conversations with checks in flight are remembered (to answer in order), so that memory is
- * bounded by the requests in flight.
+ * caller's event loop; events of more than {@value #INLINE_BYTES} bytes together, and Generates
+ * with a response format (a schema to compile), on a worker. The conversations with checks in
+ * flight are remembered (to answer in order), so that memory is bounded by the requests in flight.
  */
 public final class Admission {
 
@@ -86,6 +88,10 @@ public final class Admission {
     long bytes = 0;
     for (final Item i : items) {
       bytes += i.event().getSerializedSize();
+      if (i.event().getGenerate().hasResponseFormat()) {
+        bytes = Long.MAX_VALUE; // compiling a schema (once per vocabulary a table) is work
+        break;
+      }
     }
     if (bytes <= INLINE_BYTES) {
       try {
@@ -112,11 +118,30 @@ public final class Admission {
     }
   }
 
-  private static ApiError toApiError(final EventAdmission.Refusal refusal, final String param) {
+  /**
+   * Request fields a Generate's refusal may start with (the processors' validator names them so):
+   * the {@code param} of a refusal of a whole Generate.
+   */
+  private static final Pattern GENERATE_PARAM =
+      Pattern.compile(
+          "^(response_format(?:\\.json_schema(?:\\.schema)?)?|logit_bias|top_logprobs|logprobs"
+              + "|max_tokens)\\b");
+
+  private static ApiError toApiError(final EventAdmission.Refusal refusal, final String given) {
     final ApiError error =
         ReplyErrors.toApiError(
             Error.newBuilder().setCode(refusal.code()).setMessage(refusal.reason()).build());
-    final String message = param == null ? error.message() : "'" + param + "': " + error.message();
-    return new ApiError(error.status(), error.type(), error.code(), message, param);
+    if (given == null) {
+      // a whole Generate: the reason starts with the field it is about, when it is one
+      final Matcher m = GENERATE_PARAM.matcher(refusal.reason());
+      return new ApiError(
+          error.status(),
+          error.type(),
+          error.code(),
+          error.message(),
+          m.find() ? m.group(1) : null);
+    }
+    final String message = "'" + given + "': " + error.message();
+    return new ApiError(error.status(), error.type(), error.code(), message, given);
   }
 }

@@ -46,8 +46,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class ChatSocket {
 
-  private static final Set<String> GENERATE_FIELDS = fields("type", "prefix");
-  private static final Set<String> CHAT_FIELDS = fields("type", "text");
+  private static final Set<String> GENERATE_FIELDS = fields("type", "prefix", "logprobs");
+  private static final Set<String> CHAT_FIELDS = fields("type", "text", "logprobs");
 
   private final GatewayServices services;
 
@@ -214,6 +214,7 @@ public final class ChatSocket {
                   10,
                   ChatTurns.TURN_STOPS)
               .setPrefixText(ChatTurns.ASSISTANT_PREFIX);
+      ConversationRoutes.nativeLogprobs(frame, generate);
       run(List.of(Admission.item(Events.appendText(Role.ROLE_USER, text), "text")), generate);
     }
 
@@ -228,6 +229,7 @@ public final class ChatSocket {
         MessageEvents.checkText(prefix, "prefix", services.ports().limits());
         generate.setPrefixText(prefix);
       }
+      ConversationRoutes.nativeLogprobs(frame, generate);
       run(List.of(), generate);
     }
 

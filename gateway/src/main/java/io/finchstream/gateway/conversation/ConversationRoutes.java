@@ -18,6 +18,7 @@ import io.finchstream.proto.v1.TokenChunk;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.util.HashSet;
@@ -65,6 +66,7 @@ public final class ConversationRoutes {
     fields.add("stream");
     fields.add("prefix");
     fields.add("ephemeral");
+    fields.add("logprobs");
     return Set.copyOf(fields);
   }
 
@@ -91,10 +93,22 @@ public final class ConversationRoutes {
       generate.setPrefixText(prefix);
     }
     generate.setEphemeral(JsonBodies.bool(body, "ephemeral", false));
+    nativeLogprobs(body, generate);
     if (JsonBodies.bool(body, "stream", true)) {
       streamGeneration(ctx, id, generate);
     } else {
       awaitGeneration(ctx, id, generate);
+    }
+  }
+
+  /**
+   * The native {@code "logprobs": k}: report every token's log probability and the {@code k}
+   * (0..20) most likely tokens at each step; absent or {@code null}: none.
+   */
+  static void nativeLogprobs(final JsonObject body, final Generate.Builder generate) {
+    final Long k = JsonBodies.integer(body, "logprobs", 0, GenerateParams.MAX_TOP_LOGPROBS);
+    if (k != null) {
+      GenerateParams.logprobs(generate, true, k.intValue());
     }
   }
 
@@ -155,6 +169,8 @@ public final class ConversationRoutes {
   private void awaitGeneration(
       final RoutingContext ctx, final String id, final Generate.Builder generate) {
     final GenerationCall[] call = new GenerationCall[1];
+    // bounded by max_tokens (one entry per generated token)
+    final JsonArray logprobs = generate.getLogprobs() ? new JsonArray() : null;
     call[0] =
         GenerationCall.start(
             services,
@@ -165,12 +181,19 @@ public final class ConversationRoutes {
             new GenerationCall.Listener() {
               @Override
               public void onChunk(final TokenChunk chunk) {
-                // the done message carries the whole text
+                // the done message carries the whole text; the log probabilities are collected
+                if (logprobs != null) {
+                  logprobs.addAll(ReplyJson.logprobs(chunk, true));
+                }
               }
 
               @Override
               public void onDone(final GenerationDone done) {
-                Responses.json(ctx, 200, ReplyJson.done(id, call[0].requestId(), done));
+                final JsonObject body = ReplyJson.done(id, call[0].requestId(), done);
+                if (logprobs != null) {
+                  body.put("logprobs", logprobs);
+                }
+                Responses.json(ctx, 200, body);
               }
 
               @Override

@@ -13,6 +13,7 @@ import io.finchstream.proto.v1.GenerationDone;
 import io.finchstream.proto.v1.LiveToken;
 import io.finchstream.proto.v1.Reply;
 import io.finchstream.proto.v1.TokenChunk;
+import io.finchstream.proto.v1.TokenLogprobs;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -66,7 +67,10 @@ public final class GenerationCall {
   private final String requestId;
   private final Listener listener;
   private final GatewayMetrics.Streaming meters;
-  private final boolean live;
+
+  /** Whether tokens come from the live stream (not for logprobs: live tokens carry none). */
+  private boolean live;
+
   private final TokenSequencer sequencer = new TokenSequencer();
   private final long startedAt = System.nanoTime();
   private AutoCloseable registration;
@@ -134,6 +138,7 @@ public final class GenerationCall {
   }
 
   private void begin(final List<Admission.Item> before, final Generate.Builder generate) {
+    live = live && !generate.getLogprobs();
     if (!services.listener().assigned()) {
       finished = true;
       final String why = services.listener().problem();
@@ -256,7 +261,7 @@ public final class GenerationCall {
     final TokenSequencer.Delivery d = sequencer.live(token);
     if (d != null) {
       armTimer();
-      deliver(d);
+      deliver(d, List.of());
     }
   }
 
@@ -270,7 +275,7 @@ public final class GenerationCall {
         final int before = sequencer.committedTokens();
         final TokenSequencer.Delivery d = sequencer.committed(reply.getChunk());
         if (d != null) {
-          deliver(d);
+          deliver(d, reply.getChunk().getLogprobsList());
         }
         committed(before, sequencer.committedTokens());
       }
@@ -298,8 +303,11 @@ public final class GenerationCall {
     }
   }
 
-  /** Writes {@code d} to the listener and times it. */
-  private void deliver(final TokenSequencer.Delivery d) {
+  /**
+   * Writes {@code d} to the listener and times it, with the log probabilities of its tokens (the
+   * last entries of {@code logprobs}, those of the chunk it comes from; none from the live stream).
+   */
+  private void deliver(final TokenSequencer.Delivery d, final List<TokenLogprobs> logprobs) {
     final long now = System.nanoTime();
     final int n = d.tokenCount();
     if (n > 0) {
@@ -327,6 +335,9 @@ public final class GenerationCall {
     final TokenChunk.Builder chunk = TokenChunk.newBuilder().setIndex(pieces++).setText(d.text());
     for (final int id : d.tokenIds()) {
       chunk.addTokenIds(id);
+    }
+    if (logprobs.size() >= d.tokenCount()) {
+      chunk.addAllLogprobs(logprobs.subList(logprobs.size() - d.tokenCount(), logprobs.size()));
     }
     listener.onChunk(chunk.build());
   }

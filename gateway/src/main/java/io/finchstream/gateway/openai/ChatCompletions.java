@@ -8,6 +8,7 @@ import io.finchstream.gateway.conversation.ApiMessages;
 import io.finchstream.gateway.conversation.ChatTurns;
 import io.finchstream.gateway.conversation.ConversationIds;
 import io.finchstream.gateway.conversation.GenerationCall;
+import io.finchstream.gateway.conversation.ReplyJson;
 import io.finchstream.gateway.http.ApiError;
 import io.finchstream.gateway.http.ApiException;
 import io.finchstream.gateway.http.ApiKeyAuth;
@@ -233,6 +234,12 @@ public final class ChatCompletions {
     private boolean leading = true;
     private boolean cleaned;
 
+    /**
+     * With {@code logprobs}: the entries not yet sent (streamed) or all of them (one body); bounded
+     * by {@code max_tokens}.
+     */
+    private final JsonArray logprobs;
+
     Exchange(
         final RoutingContext ctx,
         final ChatRequest request,
@@ -244,6 +251,7 @@ public final class ChatCompletions {
       this.conversationId = conversationId;
       this.kept = kept;
       this.tokensBefore = tokensBefore;
+      this.logprobs = request.generate().getLogprobs() ? new JsonArray() : null;
     }
 
     void start(final List<Admission.Item> appends) {
@@ -280,6 +288,9 @@ public final class ChatCompletions {
 
     @Override
     public void onChunk(final TokenChunk chunk) {
+      if (logprobs != null) {
+        logprobs.addAll(ReplyJson.logprobs(chunk, false));
+      }
       if (sse == null) {
         return;
       }
@@ -290,7 +301,7 @@ public final class ChatCompletions {
       if (leading) {
         text = text.stripLeading();
         if (text.isEmpty()) {
-          return;
+          return; // its log probabilities go with the next chunk
         }
         leading = false;
         sse.data(
@@ -323,7 +334,7 @@ public final class ChatCompletions {
                                         .put("role", "assistant")
                                         .put("content", ChatTurns.replyText(done.getText()))
                                         .putNull("refusal"))
-                                .putNull("logprobs")
+                                .put("logprobs", takeLogprobs())
                                 .put("finish_reason", finishReason(done.getFinishReason()))))
                 .put("usage", usage));
       } else {
@@ -373,12 +384,25 @@ public final class ChatCompletions {
           .put("model", services.ports().model().id());
     }
 
+    /**
+     * OpenAI's {@code choices[0].logprobs} for the tokens received since the last call, or null
+     * when not asked for.
+     */
+    private JsonObject takeLogprobs() {
+      if (logprobs == null) {
+        return null;
+      }
+      final JsonObject out = new JsonObject().put("content", logprobs.copy()).putNull("refusal");
+      logprobs.clear();
+      return out;
+    }
+
     private JsonObject chunk(final JsonObject delta, final String finishReason) {
       final JsonObject choice =
           new JsonObject()
               .put("index", 0)
               .put("delta", delta)
-              .putNull("logprobs")
+              .put("logprobs", delta.containsKey("role") ? null : takeLogprobs())
               .put("finish_reason", finishReason);
       return base().put("choices", new JsonArray().add(choice));
     }

@@ -7,7 +7,9 @@ public enum ClientApi {
   /** {@code /v1/conversations/{id}/ws}. */
   WEBSOCKET("websocket"),
   /** {@code POST /v1/chat/completions}. */
-  OPENAI("openai");
+  OPENAI("openai"),
+  /** {@code POST /v1/completions}. */
+  OPENAI_COMPLETIONS("openai_completions");
 
   private final String tag;
 

@@ -1,6 +1,8 @@
 package io.finchstream.processors.conversation;
 
+import io.finchstream.engine.sampling.TokenLogprobs;
 import io.finchstream.proto.v1.FinishReason;
+import java.util.List;
 
 /**
  * What one decode cycle produced for one generation: the tokens it appended and their text, and why
@@ -9,13 +11,20 @@ import io.finchstream.proto.v1.FinishReason;
  *
  * @param decoder the generation's decoder (returned to the stream thread with the result)
  * @param tokens tokens sampled and appended, in order
+ * @param logprobs their log probabilities, one per token, when the request asked for them (else
+ *     empty)
  * @param text their text (held-back bytes excluded)
  * @param finished why the generation ended, or null
  * @param failure the engine error that stopped it, or null
  */
 @SuppressWarnings("ArrayRecordComponent") // read by index, never compared or hashed
 record DecodeResult(
-    Decoder decoder, int[] tokens, String text, FinishReason finished, RuntimeException failure) {
+    Decoder decoder,
+    int[] tokens,
+    List<TokenLogprobs> logprobs,
+    String text,
+    FinishReason finished,
+    RuntimeException failure) {
 
   /** Whether the cycle produced something to store or emit. */
   boolean holdsOutput() {

@@ -3,6 +3,7 @@ package io.finchstream.processors.conversation;
 import io.finchstream.engine.LanguageModel;
 import io.finchstream.engine.ModelState;
 import io.finchstream.engine.sampling.Sampler;
+import io.finchstream.engine.sampling.TokenLogprobs;
 import io.finchstream.processors.FinchstreamMetrics;
 import io.finchstream.processors.event.ReplyMessages;
 import io.finchstream.processors.live.LiveTokens;
@@ -35,6 +36,7 @@ final class DecodeRound {
   static final class Emission {
     final Decoder decoder;
     private final IntList tokens = new IntList();
+    private final List<TokenLogprobs> logprobs = new ArrayList<>();
     private final StringBuilder text = new StringBuilder();
     private FinishReason finished;
     private RuntimeException failure;
@@ -51,7 +53,8 @@ final class DecodeRound {
     }
 
     DecodeResult result() {
-      return new DecodeResult(decoder, tokens.toArray(), text.toString(), finished, failure);
+      return new DecodeResult(
+          decoder, tokens.toArray(), List.copyOf(logprobs), text.toString(), finished, failure);
     }
   }
 
@@ -171,6 +174,9 @@ final class DecodeRound {
       publish(e.decoder, d);
       if (d.appended() >= 0) {
         e.tokens.add(d.appended());
+        if (d.logprobs() != null) {
+          e.logprobs.add(d.logprobs());
+        }
       }
       e.text.append(d.text());
       e.finished = d.finished();

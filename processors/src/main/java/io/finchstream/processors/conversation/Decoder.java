@@ -3,8 +3,11 @@ package io.finchstream.processors.conversation;
 import io.finchstream.engine.ModelState;
 import io.finchstream.engine.sampling.Generation;
 import io.finchstream.engine.sampling.Sampler;
+import io.finchstream.engine.sampling.TokenLogprobs;
+import io.finchstream.engine.structured.TokenGrammar;
 import io.finchstream.engine.tokenizer.Tokenizer;
 import io.finchstream.processors.event.EventValidator;
+import io.finchstream.processors.event.ResponseFormats;
 import io.finchstream.proto.v1.FinishReason;
 import io.finchstream.proto.v1.GenerationProgress;
 
@@ -40,10 +43,14 @@ final class Decoder {
   /** Draws to stop at in this cycle (a cancel waiting for the draws its client was shown). */
   private int limit = Integer.MAX_VALUE;
 
-  /** A decoder for the stored generation {@code progress}. */
+  /**
+   * A decoder for the stored generation {@code progress}; its response format (if any) constrains
+   * every draw, rebuilt from the request (a resumed generation replays its tokens through it).
+   */
   Decoder(final String conversation, final GenerationProgress progress, final Tokenizer tokenizer) {
     this.conversation = conversation;
     this.acceptedAtMs = progress.getAcceptedAtMs();
+    final TokenGrammar grammar = ResponseFormats.grammar(tokenizer, progress.getRequest());
     this.requestId = progress.getRequest().getRequestId();
     this.replyTo = progress.getRequest().getReplyTo();
     this.generation =
@@ -51,7 +58,8 @@ final class Decoder {
             tokenizer,
             EventValidator.samplingParams(
                     progress.getRequest(), progress.getMaxTokens(), progress.getSeed())
-                .build());
+                .build(),
+            grammar == null ? null : grammar.newConstraint());
     this.firstTokenSeen = progress.getGenerated() > 0;
   }
 
@@ -119,7 +127,8 @@ final class Decoder {
    */
   Draw draw(final Sampler sampler, final float[] logits) {
     pendingToken = -1;
-    final int token = generation.sample(sampler, logits);
+    final Generation.Sample sample = generation.draw(sampler, logits);
+    final int token = sample.token();
     final int before = generation.generated();
     final String text = generation.accept(token);
     final boolean appended = generation.generated() > before;
@@ -130,7 +139,15 @@ final class Decoder {
     firstTokenSeen = true;
     final int offset = textPoints;
     textPoints += text.codePointCount(0, text.length());
-    return new Draw(before, appended ? token : -1, text, offset, finish(), first);
+    // a final stop token is not part of the reply: OpenAI reports no logprobs for it
+    return new Draw(
+        before,
+        appended ? token : -1,
+        appended ? sample.logprobs() : null,
+        text,
+        offset,
+        finish(),
+        first);
   }
 
   private FinishReason finish() {
@@ -149,11 +166,18 @@ final class Decoder {
    *
    * @param index the draw's index in the generation (tokens generated before it)
    * @param appended the token appended to the conversation, or -1 (a final stop token)
+   * @param logprobs the appended token's log probabilities, or null (not asked, or no token)
    * @param text text that became final with it
    * @param textOffset code points of reply text before {@code text}
    * @param finished why the generation ended with this draw, or null
    * @param first whether this is the generation's first draw
    */
   record Draw(
-      int index, int appended, String text, int textOffset, FinishReason finished, boolean first) {}
+      int index,
+      int appended,
+      TokenLogprobs logprobs,
+      String text,
+      int textOffset,
+      FinishReason finished,
+      boolean first) {}
 }

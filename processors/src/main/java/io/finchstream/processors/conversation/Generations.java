@@ -154,7 +154,7 @@ final class Generations {
       if (g.progress.getCancelled() && g.progress.getGenerated() >= g.progress.getCancelAfter()) {
         store(
             g,
-            new DecodeResult(g.decoder, new int[0], g.decoder.cancel(), null, null),
+            new DecodeResult(g.decoder, new int[0], List.of(), g.decoder.cancel(), null, null),
             FinishReason.FINISH_REASON_CANCELLED);
         continue;
       }
@@ -213,6 +213,7 @@ final class Generations {
               g.request().getReplyTo(),
               progress.getNextChunkIndex(),
               tokens,
+              r.logprobs(),
               r.text()));
       progress.setNextChunkIndex(progress.getNextChunkIndex() + 1);
     }

@@ -3,6 +3,8 @@ package io.finchstream.processors.event;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.finchstream.engine.sampling.InvalidParameterException;
 import io.finchstream.engine.sampling.SamplingParams;
+import io.finchstream.engine.structured.SchemaException;
+import io.finchstream.engine.structured.TokenGrammar;
 import io.finchstream.engine.tokenizer.Tokenizer;
 import io.finchstream.processors.FinchstreamConfig;
 import io.finchstream.proto.v1.AppendText;
@@ -19,6 +21,8 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * Checks an input record and turns it into a {@link Command}, or says precisely why it cannot be
@@ -214,13 +218,38 @@ public final class EventValidator {
             s.hasSeed() ? s.getSeed() : seedOf(g.getRequestId()));
     final SamplingParams resolved;
     try {
-      resolved = params.build().validate();
+      resolved = params.build().validate(vocabSize);
     } catch (final InvalidParameterException e) {
       throw new Invalid(ErrorCode.INVALID_PARAMETERS, e.getMessage());
     }
+    checkResponseFormat(g, resolved);
     final int[] prefix = tokenizer.encode(g.getPrefixText());
     checkTokenCount("generate.prefix_text", prefix.length);
     return new Command.StartGeneration(g, prefix, resolved);
+  }
+
+  /**
+   * Compiles the response format (cached, {@link ResponseFormats}) and checks that {@code
+   * max_tokens} leaves room for its shortest valid output.
+   */
+  private void checkResponseFormat(final Generate g, final SamplingParams params) throws Invalid {
+    final TokenGrammar grammar;
+    try {
+      grammar = ResponseFormats.grammar(tokenizer, g);
+    } catch (final SchemaException e) {
+      throw new Invalid(
+          ErrorCode.INVALID_PARAMETERS, "response_format.json_schema.schema: " + e.getMessage());
+    } catch (final IllegalArgumentException e) {
+      throw new Invalid(ErrorCode.INVALID_PARAMETERS, e.getMessage());
+    }
+    if (grammar != null && grammar.grammar().minBytes() > params.maxTokens()) {
+      throw new Invalid(
+          ErrorCode.INVALID_PARAMETERS,
+          "max_tokens must be >= "
+              + grammar.grammar().minBytes()
+              + " for this response_format (the tokens of its shortest valid output), got "
+              + params.maxTokens());
+    }
   }
 
   private static Command fork(final String conversation, final Fork fork) throws Invalid {
@@ -262,6 +291,9 @@ public final class EventValidator {
     }
     params.presencePenalty(s.getPresencePenalty()).frequencyPenalty(s.getFrequencyPenalty());
     params.stopTokenIds(g.getStopTokenIdsList()).stopStrings(g.getStopList());
+    final Map<Integer, Double> bias = new HashMap<>();
+    s.getLogitBiasMap().forEach((id, b) -> bias.put(id, (double) b));
+    params.logitBias(bias).logprobs(g.getLogprobs()).topLogprobs(g.getTopLogprobs());
     return params.maxTokens(maxTokens).seed(seed);
   }
 

@@ -1,5 +1,7 @@
 package io.finchstream.processors.event;
 
+import com.google.protobuf.ByteString;
+import io.finchstream.engine.sampling.TokenLogprob;
 import io.finchstream.proto.v1.Error;
 import io.finchstream.proto.v1.ErrorCode;
 import io.finchstream.proto.v1.FinishReason;
@@ -7,7 +9,9 @@ import io.finchstream.proto.v1.GenerationDone;
 import io.finchstream.proto.v1.LiveToken;
 import io.finchstream.proto.v1.Reply;
 import io.finchstream.proto.v1.TokenChunk;
+import io.finchstream.proto.v1.TokenLogprobs;
 import io.finchstream.proto.v1.Usage;
+import java.util.List;
 
 /** Builders of the messages on {@code finchstream.replies} and {@code finchstream.tokens}. */
 public final class ReplyMessages {
@@ -25,11 +29,42 @@ public final class ReplyMessages {
       final int index,
       final int[] tokens,
       final String text) {
+    return chunk(conversation, requestId, replyTo, index, tokens, List.of(), text);
+  }
+
+  /**
+   * A piece of a streamed reply with the log probabilities of its tokens ({@code logprobs}: one per
+   * token, or empty when the request did not ask for them).
+   */
+  public static Reply chunk(
+      final String conversation,
+      final String requestId,
+      final String replyTo,
+      final int index,
+      final int[] tokens,
+      final List<io.finchstream.engine.sampling.TokenLogprobs> logprobs,
+      final String text) {
     final TokenChunk.Builder chunk = TokenChunk.newBuilder().setIndex(index).setText(text);
     for (final int t : tokens) {
       chunk.addTokenIds(t);
     }
+    for (final io.finchstream.engine.sampling.TokenLogprobs lp : logprobs) {
+      final TokenLogprobs.Builder entry =
+          TokenLogprobs.newBuilder().setChosen(logprob(lp.chosen()));
+      for (final TokenLogprob top : lp.top()) {
+        entry.addTop(logprob(top));
+      }
+      chunk.addLogprobs(entry);
+    }
     return base(conversation, requestId, replyTo).setChunk(chunk).build();
+  }
+
+  private static io.finchstream.proto.v1.TokenLogprob logprob(final TokenLogprob lp) {
+    return io.finchstream.proto.v1.TokenLogprob.newBuilder()
+        .setTokenId(lp.token())
+        .setLogprob(lp.logprob())
+        .setBytes(ByteString.copyFrom(lp.bytes()))
+        .build();
   }
 
   /** The last message of a generation. */

@@ -1,0 +1,459 @@
+package io.finchstream.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.openai.client.OpenAIClient;
+import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.core.JsonValue;
+import com.openai.core.http.StreamResponse;
+import com.openai.errors.BadRequestException;
+import com.openai.models.ResponseFormatJsonObject;
+import com.openai.models.chat.completions.ChatCompletion;
+import com.openai.models.chat.completions.ChatCompletionChunk;
+import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import com.openai.models.chat.completions.ChatCompletionTokenLogprob;
+import com.openai.models.completions.Completion;
+import com.openai.models.completions.CompletionChoice;
+import com.openai.models.completions.CompletionCreateParams;
+import io.finchstream.engine.LanguageModel;
+import io.finchstream.engine.ModelState;
+import io.finchstream.engine.sampling.SamplingParams;
+import io.finchstream.engine.structured.SchemaValidator;
+import io.finchstream.engine.structured.TestSchemas;
+import io.finchstream.gateway.testing.GatewayHarness;
+import io.finchstream.gateway.testing.Http;
+import io.finchstream.gateway.testing.ProcessorsAdmission;
+import io.finchstream.gateway.testing.ServiceDirectory;
+import io.finchstream.processors.FinchstreamConfig;
+import io.finchstream.processors.FinchstreamService;
+import io.finchstream.processors.LoadedModel;
+import io.finchstream.processors.event.EventValidator;
+import io.finchstream.processors.testing.KafkaTestCluster;
+import io.finchstream.processors.testing.ServiceConfigs;
+import io.finchstream.processors.testing.TestModels;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.junit5.VertxExtension;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.streams.KafkaStreams.State;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * OpenAI's request features through the whole service (gateway, Kafka, processors, engine) with the
+ * official SDK: {@code logprobs} / {@code top_logprobs} equal to the log-softmax of the model's
+ * logits for the same state (streamed and not, and the native {@code "logprobs": k}), {@code
+ * logit_bias}, and {@code response_format} JSON schemas whose replies from a random-weight model
+ * (noise without the mask) all parse and validate.
+ */
+@ExtendWith(VertxExtension.class)
+class OpenAiSurfaceEndToEndTest {
+
+  private static final ObjectMapper JSON =
+      JsonMapper.builder()
+          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+          .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+          .build();
+
+  private static OpenAIClient client;
+
+  private static KafkaTestCluster cluster;
+  private static FinchstreamService service;
+  private static GatewayHarness harness;
+  private static Http http;
+  private static Path stateDir;
+  private static LoadedModel model;
+
+  @BeforeAll
+  static void start(final Vertx vertx) throws Exception {
+    model = TestModels.randomFinch();
+    cluster = KafkaTestCluster.start(1);
+    stateDir = Files.createTempDirectory("openai-surface-e2e");
+    final Map<String, Object> props =
+        ServiceConfigs.forTest(
+            cluster.bootstrapServers(), "openai-surface-e2e", stateDir, 2, (short) 1);
+    final FinchstreamConfig config = new FinchstreamConfig(props);
+    service = new FinchstreamService(config, model, new SimpleMeterRegistry());
+    service.start();
+    assertThat(service.awaitRunning(Duration.ofSeconds(90))).as("processors RUNNING").isTrue();
+    final EventValidator.Limits processorsLimits = EventValidator.Limits.from(config);
+    final EventLimits limits =
+        new EventLimits(
+            processorsLimits.maxTextBytes(),
+            processorsLimits.maxAppendTokens(),
+            processorsLimits.maxGenerateTokens(),
+            processorsLimits.defaultGenerateTokens(),
+            processorsLimits.maxStopSequences(),
+            SamplingParams.MAX_STOP_STRINGS);
+    final ReadinessProbe streams =
+        () ->
+            List.of(
+                new ReadinessProbe.Check(
+                    "streams",
+                    service.state().isRunningOrRebalancing() && service.state() == State.RUNNING,
+                    "state " + service.state()));
+    harness =
+        GatewayHarness.start(
+            vertx,
+            GatewayHarness.config(cluster, Map.of()),
+            new ServiceDirectory(service.queries()),
+            streams,
+            limits,
+            new ApiModel(
+                "random-finch", model.info().id(), model.info().vocabSize(), 1_700_000_000L),
+            new ProcessorsAdmission(model.tokenizer(), limits));
+    http = new Http(WebClient.create(vertx), harness.port());
+    client =
+        OpenAIOkHttpClient.builder()
+            .baseUrl("http://localhost:" + harness.port() + "/v1")
+            .apiKey("unused")
+            .maxRetries(0)
+            .timeout(Duration.ofMinutes(2))
+            .build();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (client != null) {
+      client.close();
+    }
+    if (harness != null) {
+      harness.close();
+    }
+    if (service != null) {
+      service.close();
+    }
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  private static ChatCompletionCreateParams.Builder params(final String user) {
+    return ChatCompletionCreateParams.builder()
+        .model("random-finch")
+        .addUserMessage(user)
+        .maxCompletionTokens(24)
+        .temperature(0.0);
+  }
+
+  /** The state after the chat text a one-message request renders, and its logits. */
+  private static ModelState promptState(final String user, final float[][] row) {
+    final LanguageModel engine = model.model();
+    final ModelState state = engine.newState();
+    engine.ingest(
+        List.of(state), List.of(model.tokenizer().encode("User: " + user + "\n\nAssistant:")));
+    engine.logits(List.of(state), row);
+    return state;
+  }
+
+  private static double[] logSoftmax(final float[] logits) {
+    double max = Double.NEGATIVE_INFINITY;
+    for (final float v : logits) {
+      max = Math.max(max, v);
+    }
+    double sum = 0;
+    for (final float v : logits) {
+      sum += Math.exp(v - max);
+    }
+    final double[] out = new double[logits.length];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = logits[i] - max - Math.log(sum);
+    }
+    return out;
+  }
+
+  /** A byte token's legacy text: the character, or {@code bytes:\\xNN} for part of one. */
+  private static int byteOf(final String token) {
+    if (token.startsWith("bytes:\\x")) {
+      return Integer.parseInt(token.substring("bytes:\\x".length()), 16);
+    }
+    final byte[] bytes = token.getBytes(StandardCharsets.UTF_8);
+    assertThat(bytes).hasSize(1);
+    return bytes[0] & 0xFF;
+  }
+
+  /** Byte vocabulary: a token is its byte. */
+  private static int token(final List<Long> bytes) {
+    assertThat(bytes).hasSize(1);
+    return bytes.get(0).intValue();
+  }
+
+  @Test
+  void shouldReportLogprobsThatEqualTheLogSoftmaxOfTheModelsLogitsStreamedAndNot() {
+    final String user = "What is a finch?";
+    final ChatCompletion completion =
+        client.chat().completions().create(params(user).logprobs(true).topLogprobs(3).build());
+    final List<ChatCompletionTokenLogprob> content =
+        completion.choices().get(0).logprobs().orElseThrow().content().orElseThrow();
+    assertThat((long) content.size())
+        .isEqualTo(completion.usage().orElseThrow().completionTokens())
+        .isPositive();
+    final float[][] row = new float[1][model.info().vocabSize()];
+    final ModelState state = promptState(user, row);
+    for (int k = 0; k < content.size(); k++) {
+      final ChatCompletionTokenLogprob lp = content.get(k);
+      final double[] expected = logSoftmax(row[0]);
+      final int token = token(lp.bytes().orElseThrow());
+      assertThat(lp.logprob()).as("token %d", k).isCloseTo(expected[token], within(1e-9));
+      assertThat(lp.topLogprobs()).hasSize(3);
+      assertThat(lp.topLogprobs().get(0).logprob()).isGreaterThanOrEqualTo(lp.logprob());
+      for (final ChatCompletionTokenLogprob.TopLogprob t : lp.topLogprobs()) {
+        assertThat(t.logprob()).isCloseTo(expected[token(t.bytes().orElseThrow())], within(1e-9));
+      }
+      model.model().step(List.of(state), new int[] {token}, row);
+    }
+    final List<ChatCompletionTokenLogprob> streamed = new ArrayList<>();
+    try (StreamResponse<ChatCompletionChunk> stream =
+        client
+            .chat()
+            .completions()
+            .createStreaming(params(user).logprobs(true).topLogprobs(3).build())) {
+      stream.stream()
+          .flatMap(c -> c.choices().stream())
+          .forEach(c -> c.logprobs().flatMap(l -> l.content()).ifPresent(streamed::addAll));
+    }
+    assertThat(streamed.stream().map(ChatCompletionTokenLogprob::logprob).toList())
+        .isEqualTo(content.stream().map(ChatCompletionTokenLogprob::logprob).toList());
+
+    final Http.Response nativeReply =
+        http.post(
+            "/v1/conversations/native-lp/messages",
+            new JsonObject().put("text", user).put("role", "user").encode());
+    assertThat(nativeReply.status()).isEqualTo(202);
+    final Http.Response generated =
+        http.post(
+            "/v1/conversations/native-lp/generate",
+            "{\"max_tokens\":24,\"temperature\":0,\"prefix\":\"Assistant:\",\"stop\":[\"\\n\\n\"],"
+                + "\"stream\":false,\"logprobs\":3}");
+    assertThat(generated.status()).as(generated.body()).isEqualTo(200);
+    final JsonArray nativeLogprobs = generated.json().getJsonArray("logprobs");
+    assertThat(nativeLogprobs.size()).isEqualTo(content.size());
+    for (int k = 0; k < content.size(); k++) {
+      final JsonObject entry = nativeLogprobs.getJsonObject(k);
+      assertThat(entry.getDouble("logprob")).isEqualTo(content.get(k).logprob());
+      assertThat(entry.getLong("token_id")).isEqualTo(content.get(k).bytes().orElseThrow().get(0));
+      assertThat(entry.getJsonArray("top_logprobs").size()).isEqualTo(3);
+    }
+  }
+
+  @Test
+  void shouldApplyLogitBias() {
+    final String user = "Bias me.";
+    final float[][] row = new float[1][model.info().vocabSize()];
+    promptState(user, row);
+    int greedy = 0;
+    for (int t = 1; t < row[0].length; t++) {
+      if (row[0][t] > row[0][greedy]) {
+        greedy = t;
+      }
+    }
+    final ChatCompletion plain =
+        client.chat().completions().create(params(user).logprobs(true).build());
+    assertThat(
+            token(
+                plain
+                    .choices()
+                    .get(0)
+                    .logprobs()
+                    .orElseThrow()
+                    .content()
+                    .orElseThrow()
+                    .get(0)
+                    .bytes()
+                    .orElseThrow()))
+        .isEqualTo(greedy);
+    final ChatCompletion banned =
+        client
+            .chat()
+            .completions()
+            .create(
+                params(user)
+                    .logprobs(true)
+                    .logitBias(
+                        ChatCompletionCreateParams.LogitBias.builder()
+                            .putAdditionalProperty(Integer.toString(greedy), JsonValue.from(-100))
+                            .build())
+                    .build());
+    assertThat(
+            banned.choices().get(0).logprobs().orElseThrow().content().orElseThrow().stream()
+                .map(l -> token(l.bytes().orElseThrow()))
+                .toList())
+        .doesNotContain(greedy);
+    final Http.Response nativeBias =
+        http.post("/v1/conversations/native-bias/messages", "{\"text\":\"x\",\"role\":\"raw\"}");
+    assertThat(nativeBias.status()).isEqualTo(202);
+    final Http.Response forced =
+        http.post(
+            "/v1/conversations/native-bias/generate",
+            "{\"max_tokens\":5,\"temperature\":0,\"stream\":false,\"logit_bias\":{\"65\":100}}");
+    assertThat(forced.status()).as(forced.body()).isEqualTo(200);
+    assertThat(forced.json().getString("text")).isEqualTo("AAAAA");
+  }
+
+  @Test
+  @SuppressWarnings("deprecation") // OpenAI deprecated seed; clients still send it, we honour it
+  void shouldAnswerEveryJsonSchemaWithJsonThatParsesAndValidates() throws Exception {
+    final List<String> failures = new ArrayList<>();
+    for (final TestSchemas.Case c : TestSchemas.ALL) {
+      final JsonObject format =
+          new JsonObject()
+              .put("type", "json_schema")
+              .put(
+                  "json_schema",
+                  new JsonObject()
+                      .put("name", c.name())
+                      .put("strict", c.strict())
+                      .put("schema", new JsonObject(c.json())));
+      final ChatCompletion completion =
+          client
+              .chat()
+              .completions()
+              .create(
+                  params("Reply in JSON.")
+                      .temperature(1.0)
+                      .seed(7)
+                      .maxCompletionTokens(300)
+                      .putAdditionalBodyProperty("response_format", JsonValue.from(format.getMap()))
+                      .build());
+      final String text = completion.choices().get(0).message().content().orElse("");
+      try {
+        final JsonNode value = JSON.readTree(text);
+        final List<String> violations = SchemaValidator.validate(JSON.readTree(c.json()), value);
+        if (!violations.isEmpty()) {
+          failures.add(c + ": " + text + " violates " + violations);
+        }
+      } catch (final Exception e) {
+        failures.add(c + ": " + text + " does not parse: " + e.getMessage());
+      }
+    }
+    assertThat(failures).isEmpty();
+    final ChatCompletion object =
+        client
+            .chat()
+            .completions()
+            .create(
+                params("Any object.")
+                    .temperature(1.0)
+                    .maxCompletionTokens(200)
+                    .responseFormat(ResponseFormatJsonObject.builder().build())
+                    .build());
+    assertThat(JSON.readTree(object.choices().get(0).message().content().orElseThrow()).isObject())
+        .isTrue();
+  }
+
+  @Test
+  void shouldAnswerLegacyCompletionsOnTheSameEnginePath() {
+    final String prompt = "Once upon a time";
+    final Completion plain =
+        client
+            .completions()
+            .create(
+                CompletionCreateParams.builder()
+                    .model("random-finch")
+                    .prompt(prompt)
+                    .maxTokens(12)
+                    .temperature(0.0)
+                    .logprobs(2)
+                    .build());
+    final CompletionChoice choice = plain.choices().get(0);
+    assertThat(choice.finishReason()).isEqualTo(CompletionChoice.FinishReason.LENGTH);
+    assertThat(plain.usage().orElseThrow().completionTokens()).isEqualTo(12);
+    assertThat(plain.usage().orElseThrow().promptTokens()).isEqualTo(prompt.length());
+    final CompletionChoice.Logprobs lp = choice.logprobs().orElseThrow();
+    assertThat(lp.tokenLogprobs().orElseThrow()).hasSize(12);
+    // The same state directly: the prompt's bytes, then each generated token.
+    final LanguageModel engine = model.model();
+    final ModelState state = engine.newState();
+    engine.ingest(List.of(state), List.of(model.tokenizer().encode(prompt)));
+    final float[][] row = new float[1][model.info().vocabSize()];
+    engine.logits(List.of(state), row);
+    final List<String> tokens = lp.tokens().orElseThrow();
+    assertThat(tokens).hasSize(12);
+    for (int k = 0; k < tokens.size(); k++) {
+      final int token = byteOf(tokens.get(k));
+      assertThat(lp.tokenLogprobs().orElseThrow().get(k))
+          .isCloseTo(logSoftmax(row[0])[token], within(1e-9));
+      engine.step(List.of(state), new int[] {token}, row);
+    }
+    final Completion echoed =
+        client
+            .completions()
+            .create(
+                CompletionCreateParams.builder()
+                    .model("random-finch")
+                    .prompt(prompt)
+                    .maxTokens(12)
+                    .temperature(0.0)
+                    .echo(true)
+                    .build());
+    assertThat(echoed.choices().get(0).text()).isEqualTo(prompt + choice.text());
+    final StringBuilder streamed = new StringBuilder();
+    try (StreamResponse<Completion> stream =
+        client
+            .completions()
+            .createStreaming(
+                CompletionCreateParams.builder()
+                    .model("random-finch")
+                    .promptOfArrayOfTokens(prompt.chars().mapToObj(c -> (long) c).toList())
+                    .maxTokens(12)
+                    .temperature(0.0)
+                    .build())) {
+      stream.stream().forEach(c -> c.choices().forEach(ch -> streamed.append(ch.text())));
+    }
+    assertThat(streamed.toString()).isEqualTo(choice.text());
+    assertThatThrownBy(
+            () ->
+                client
+                    .completions()
+                    .create(
+                        CompletionCreateParams.builder()
+                            .model("random-finch")
+                            .prompt(prompt)
+                            .suffix("the end")
+                            .build()))
+        .isInstanceOfSatisfying(
+            BadRequestException.class, e -> assertThat(e.param()).contains("suffix"));
+  }
+
+  @Test
+  void shouldRefuseASchemaOutsideTheSubsetWith400NamingIt() {
+    final Map<String, Object> format =
+        Map.of(
+            "type",
+            "json_schema",
+            "json_schema",
+            Map.of("name", "p", "schema", Map.of("type", "string", "pattern", "^a+$")));
+    assertThatThrownBy(
+            () ->
+                client
+                    .chat()
+                    .completions()
+                    .create(
+                        params("x")
+                            .putAdditionalBodyProperty("response_format", JsonValue.from(format))
+                            .build()))
+        .isInstanceOfSatisfying(
+            BadRequestException.class,
+            e -> {
+              assertThat(e.param()).contains("response_format.json_schema.schema");
+              assertThat(e.getMessage()).contains("pattern");
+            });
+  }
+}
