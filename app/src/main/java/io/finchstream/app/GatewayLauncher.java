@@ -78,9 +78,13 @@ final class GatewayLauncher implements AutoCloseable {
     }
   }
 
-  /** Starts the gateway for {@code service}; returns once it listens. */
+  /**
+   * Starts the gateway for {@code service}, whose model it shows with {@code description} (empty:
+   * none); returns once it listens.
+   */
   static GatewayLauncher start(
       final FinchstreamService service,
+      final String description,
       final FinchstreamConfig processors,
       final GatewayConfig config,
       final PrometheusMeterRegistry registry)
@@ -101,7 +105,8 @@ final class GatewayLauncher implements AutoCloseable {
                 ServedModels.apiName(service.model()),
                 service.model().info().id(),
                 service.model().info().vocabSize(),
-                System.currentTimeMillis() / 1000),
+                System.currentTimeMillis() / 1000,
+                description),
             limits(processors),
             registry);
     try {

@@ -87,7 +87,14 @@ final class ServeCommand implements Callable<Integer> {
         ServedModels.load(
             Path.of(path), ServedModels.vocab(config), ModelLoading.options(config, err));
     return runUntilInterrupted(
-        config, served, spec.commandLine().getOut(), err, null, null, gatewayConfig);
+        config,
+        served,
+        ServedModels.description(Path.of(path)),
+        spec.commandLine().getOut(),
+        err,
+        null,
+        null,
+        gatewayConfig);
   }
 
   /**
@@ -98,6 +105,7 @@ final class ServeCommand implements Callable<Integer> {
   static int runUntilInterrupted(
       final FinchstreamConfig config,
       final LoadedModel served,
+      final String description,
       final PrintWriter out,
       final PrintWriter err,
       final CountDownLatch stop,
@@ -135,7 +143,7 @@ final class ServeCommand implements Callable<Integer> {
       }
       // The gateway closes before the service (declared later in a try-with-resources).
       final GatewayLauncher gateway =
-          GatewayLauncher.start(service, config, gatewayConfig, registry);
+          GatewayLauncher.start(service, description, config, gatewayConfig, registry);
       out.println(
           "finchstream processors running: model "
               + served.label()
@@ -173,6 +181,9 @@ final class ServeCommand implements Callable<Integer> {
               + (gatewayConfig.apiKeys().isEmpty() ? "off" : "required")
               + ")");
       out.println("           OpenAI model name: \"" + ServedModels.apiName(served) + "\"");
+      if (!description.isEmpty()) {
+        out.println("  Model:  " + description);
+      }
       out.flush();
       try (gateway) {
         done.await();

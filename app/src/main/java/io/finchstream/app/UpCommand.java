@@ -17,15 +17,16 @@ import picocli.CommandLine.Spec;
 /**
  * {@code finchstream up}: everything on this machine in one process: a single-broker KRaft Kafka
  * (data under {@code --data-dir}), the topics, and the processors, with {@code --model} or, without
- * one, a seeded random GoldFinch model (clearly not a language model).
+ * one, the bundled demo model: a small GoldFinch trained on Shakespeare, labelled as such.
  */
 @Command(
     name = "up",
     mixinStandardHelpOptions = true,
     description = {
       "Start everything locally in one process: an embedded single-broker Kafka (KRaft, data under",
-      "--data-dir), the topics and the processors. Without --model, a small seeded RANDOM GoldFinch",
-      "model is created on first run: it is not a language model (its replies are noise)."
+      "--data-dir), the topics and the processors. Without --model it serves the bundled demo model",
+      "(goldfinch-shakespeare-L6-C256, models/README.md): a small GoldFinch trained on Shakespeare's",
+      "plays, which answers in their style. It is not an assistant."
     })
 final class UpCommand implements Callable<Integer> {
 
@@ -36,14 +37,15 @@ final class UpCommand implements Callable<Integer> {
   @Option(
       names = "--model",
       paramLabel = "FILE",
-      description = "Model checkpoint to serve (default: a random GoldFinch).")
+      description = "Model checkpoint to serve (default: the demo model trained on Shakespeare).")
   Path model;
 
   @Option(
       names = "--data-dir",
       paramLabel = "DIR",
       defaultValue = ".finchstream",
-      description = "Kafka data, state stores and the default model. Default: ${DEFAULT-VALUE}.")
+      description =
+          "Kafka data, state stores and the demo model's file. Default: ${DEFAULT-VALUE}.")
   Path dataDir;
 
   @Option(
@@ -65,12 +67,21 @@ final class UpCommand implements Callable<Integer> {
     final FinchstreamConfig base = service.config(Map.of());
     final String configured = base.getString(FinchstreamConfig.MODEL_PATH_CONFIG);
     final Path file = model != null ? model : configured.isBlank() ? null : Path.of(configured);
+    final Path modelFile =
+        file != null
+            ? file
+            : ServedModels.extractDemo(
+                dataDir.resolve("models").resolve(ServedModels.DEMO_FILE), err);
     final LoadedModel served =
-        file == null
-            ? ServedModels.defaultRandom(dataDir, ModelLoading.options(base, err), err)
-            : ServedModels.load(file, ServedModels.vocab(base), ModelLoading.options(base, err));
+        ServedModels.load(modelFile, ServedModels.vocab(base), ModelLoading.options(base, err));
+    final String description = ServedModels.description(modelFile);
     if (file == null) {
-      err.println("finchstream: WARNING: serving a " + ServedModels.DEFAULT_LABEL);
+      err.println(
+          "finchstream: no --model given: serving the demo model "
+              + ServedModels.apiName(served)
+              + ", "
+              + description
+              + ". Serve a real model with --model FILE.");
       err.flush();
     }
     final EmbeddedKafka kafka = EmbeddedKafka.start(dataDir, kafkaPort);
@@ -81,6 +92,7 @@ final class UpCommand implements Callable<Integer> {
     return ServeCommand.runUntilInterrupted(
         service.config(fixed),
         served,
+        description,
         out,
         err,
         stop,
