@@ -18,6 +18,10 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,18 +29,62 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * {@code finchstream eval}: the trained rwkv.cpp tiny model reproduces the float64 reference's
- * loss, the windows are what the help says, and bad inputs end with one clear line and a non-zero
- * exit.
+ * {@code finchstream eval}: the shipped demo models reproduce the training script's own loss, the
+ * trained rwkv.cpp tiny model reproduces the float64 reference's, the windows are what the help
+ * says, and bad inputs end with one clear line and a non-zero exit.
  */
 class EvalCommandTest {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  /** The training script's evaluation and the engine agree this closely (issue 12). */
+  private static final double EXACTNESS_NATS = 1e-3;
+
   @TempDir Path dir;
 
   private static JsonNode lastJson(final CliRun run) throws IOException {
     return JSON.readTree(run.lastLine());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"finch-shakespeare-L6-C256", "goldfinch-shakespeare-L6-C256"})
+  void shouldReproduceTheTrainingScriptsLossOfTheShippedModel(final String name)
+      throws IOException {
+    final JsonNode record = JSON.readTree(DemoModels.require(name + ".json").toFile());
+    final Path model = DemoModels.require(name + ".safetensors");
+    final JsonNode exact = record.get("exactness");
+    final byte[] corpus = Files.readAllBytes(SharedData.require(exact.get("text").asText()));
+    final int offset = exact.get("offset").asInt();
+    final byte[] slice = Arrays.copyOfRange(corpus, offset, offset + exact.get("bytes").asInt());
+    assertThat(sha256(slice))
+        .as("the held-out slice the script evaluated")
+        .isEqualTo(exact.get("sha256").asText());
+    final Path text = dir.resolve("held-out.txt");
+    Files.write(text, slice);
+    final double expected = exact.get("loss_nats_per_token").asDouble();
+    for (final String precision : new String[] {"fp32", "bf16"}) {
+      final CliRun run =
+          CliRun.of(
+              "eval",
+              "--model",
+              model.toString(),
+              "--text-file",
+              text.toString(),
+              "--context",
+              exact.get("context").asText(),
+              "--precision",
+              precision,
+              "--json");
+      assertThat(run.exit()).as(run.err()).isZero();
+      final JsonNode result = lastJson(run);
+      assertThat(result.get("tokens").asLong()).isEqualTo(exact.get("tokens").asLong());
+      assertThat(result.get("loss_nats_per_token").asDouble())
+          .as("%s (%s weights in memory) vs the training script's float64 loss", name, precision)
+          .isCloseTo(expected, within(EXACTNESS_NATS));
+    }
+    assertThat(record.at("/held_out/loss_nats_per_token").asDouble())
+        .as("a trained model: below the ln 256 = 5.55 nats of a uniform guess over 256 bytes")
+        .isLessThan(Math.log(256));
   }
 
   @ParameterizedTest
@@ -282,5 +330,13 @@ class EvalCommandTest {
             file.toString());
     assertThat(run.exit()).as(run.err()).isZero();
     return file;
+  }
+
+  private static String sha256(final byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (final NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 }
