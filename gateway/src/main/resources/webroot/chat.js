@@ -1,10 +1,13 @@
 // Finchstream chat page: plain JS, no build step. Talks to the OpenAI-compatible endpoint with
 // stream=true and keeps the chat in one server-side conversation (X-Conversation-Id), so each turn
-// sends the whole history but the server only ingests the new message.
+// sends the whole history but the server only ingests the new message. Regenerate and Edit resend
+// a shorter or changed history: the server goes back to the last message both agree on (a rewind
+// to a turn checkpoint, no recomputation) and continues from there.
 "use strict";
 (() => {
   const $ = (id) => document.getElementById(id);
   const log = $("log"), input = $("input"), send = $("send"), stop = $("stop"), status = $("status");
+  const regenerate = $("regenerate");
   const apiKey = $("api-key");
   apiKey.value = localStorage.getItem("finchstream.apiKey") || "";
   apiKey.addEventListener("change", () => { localStorage.setItem("finchstream.apiKey", apiKey.value); loadModel(); });
@@ -13,6 +16,7 @@
   let conversationId = newId();
   let history = [];          // [{role, content}] exactly as the server holds it
   let controller = null;     // AbortController of the running request
+  let editing = -1;          // history index of the user message being edited, or -1
 
   function newId() {
     const bytes = new Uint8Array(8);
@@ -26,13 +30,47 @@
     return h;
   }
 
-  function bubble(kind, text) {
+  // A message bubble; index is its place in the history (absent for errors).
+  function bubble(kind, text, index) {
     const div = document.createElement("div");
     div.className = "msg " + kind;
     div.textContent = text;
+    if (index !== undefined) div.dataset.index = index;
     log.appendChild(div);
+    if (kind === "user") {
+      const edit = document.createElement("button");
+      edit.type = "button";
+      edit.className = "edit";
+      edit.textContent = "Edit";
+      edit.title = "Change this message and continue from it";
+      edit.dataset.index = index;
+      edit.addEventListener("click", () => startEdit(index));
+      log.appendChild(edit);
+    }
     log.scrollTop = log.scrollHeight;
     return div;
+  }
+
+  // Removes the bubbles (and their buttons) of history[index] and everything after them.
+  function truncateLog(index) {
+    const nodes = Array.from(log.children);
+    const at = nodes.findIndex((n) => n.dataset.index !== undefined && Number(n.dataset.index) >= index);
+    if (at >= 0) nodes.slice(at).forEach((n) => n.remove());
+  }
+
+  function refreshButtons() {
+    const busy = controller !== null;
+    send.disabled = busy; stop.disabled = !busy;
+    regenerate.disabled = busy || history.length === 0 || history[history.length - 1].role !== "assistant";
+    log.querySelectorAll("button.edit").forEach((b) => { b.disabled = busy; });
+  }
+
+  function startEdit(index) {
+    if (controller) return;
+    editing = index;
+    input.value = history[index].content;
+    status.textContent = "editing message " + (index + 1) + ": Send replaces it and what follows";
+    input.focus();
   }
 
   async function errorText(res) {
@@ -111,29 +149,15 @@
     return { text, usage, ttft: first === null ? null : first - started };
   }
 
-  async function onSend(event) {
-    event.preventDefault();
-    const text = input.value.trim();
-    if (!text || controller) return;
+  // Streams a reply to messages (the history as the client wants it) into a new bubble.
+  async function run(messages) {
     if (!model) await loadModel();
-    input.value = "";
-    bubble("user", text);
-    const reply = bubble("assistant", "");
+    const reply = bubble("assistant", "", messages.length);
     reply.dataset.state = "streaming";
     controller = new AbortController();
-    send.disabled = true; stop.disabled = false;
-    const messages = history.concat([{ role: "user", content: text }]);
+    refreshButtons();
     try {
-      let result;
-      try {
-        result = await complete(messages, reply);
-      } catch (e) {
-        if (e.status !== 409) throw e;
-        // The server's copy of the chat differs (a reply was stopped half-way): continue in a new
-        // conversation, which ingests the whole history once.
-        conversationId = newId();
-        result = await complete(messages, reply);
-      }
+      const result = await complete(messages, reply);
       history = messages.concat([{ role: "assistant", content: result.text.trim() }]);
       reply.dataset.state = "done";
       const u = result.usage;
@@ -147,9 +171,32 @@
       history = messages.concat(reply.textContent ? [{ role: "assistant", content: reply.textContent.trim() }] : []);
     } finally {
       controller = null;
-      send.disabled = false; stop.disabled = true;
+      refreshButtons();
       input.focus();
     }
+  }
+
+  async function onSend(event) {
+    event.preventDefault();
+    const text = input.value.trim();
+    if (!text || controller) return;
+    let base = history;
+    if (editing >= 0) {
+      // An edited message replaces itself and everything after it.
+      base = history.slice(0, editing);
+      truncateLog(editing);
+      editing = -1;
+    }
+    input.value = "";
+    bubble("user", text, base.length);
+    await run(base.concat([{ role: "user", content: text }]));
+  }
+
+  async function onRegenerate() {
+    if (controller || history.length === 0 || history[history.length - 1].role !== "assistant") return;
+    history = history.slice(0, -1);
+    truncateLog(history.length);
+    await run(history);
   }
 
   $("composer").addEventListener("submit", onSend);
@@ -157,9 +204,12 @@
     if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); $("composer").requestSubmit(); }
   });
   stop.addEventListener("click", () => controller && controller.abort());
+  regenerate.addEventListener("click", onRegenerate);
   $("new-chat").addEventListener("click", () => {
     if (controller) controller.abort();
-    conversationId = newId(); history = []; log.textContent = ""; status.textContent = "new conversation";
+    conversationId = newId(); history = []; editing = -1; log.textContent = "";
+    status.textContent = "new conversation";
+    refreshButtons();
   });
   loadModel();
   input.focus();

@@ -1,25 +1,32 @@
 package io.finchstream.app;
 
 import com.sun.management.OperatingSystemMXBean;
+import io.finchstream.processors.ConversationPartitioner;
 import io.finchstream.processors.FinchstreamConfig;
 import io.finchstream.processors.FinchstreamService;
 import io.finchstream.processors.LoadedModel;
 import io.finchstream.proto.Topics;
 import io.finchstream.proto.v1.ConversationEvent;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.util.function.DoubleSupplier;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
@@ -32,6 +39,7 @@ final class BenchCluster implements AutoCloseable {
   private final EmbeddedKafka kafka;
   final FinchstreamService service;
   private final KafkaProducer<byte[], byte[]> producer;
+  private final List<Future<RecordMetadata>> unflushed = new ArrayList<>();
 
   BenchCluster(final LoadedModel model, final Map<String, Object> settings) throws Exception {
     dir = Files.createTempDirectory("finchstream-bench-");
@@ -54,6 +62,7 @@ final class BenchCluster implements AutoCloseable {
     p.put(ProducerConfig.LINGER_MS_CONFIG, "1");
     p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    p.putAll(ConversationPartitioner.PRODUCER_SETTING);
     producer = new KafkaProducer<>(p);
   }
 
@@ -61,15 +70,36 @@ final class BenchCluster implements AutoCloseable {
     return kafka.bootstrapServers();
   }
 
-  /** Sends an event (asynchronously; {@link #flush} to wait). */
+  /**
+   * Sends an event (asynchronously; {@link #flush} to wait and learn whether it was written). Holds
+   * one future per event until the next flush.
+   */
   void send(final String conversation, final ConversationEvent event) {
-    producer.send(
-        new ProducerRecord<>(
-            Topics.EVENTS, conversation.getBytes(StandardCharsets.UTF_8), event.toByteArray()));
+    unflushed.add(
+        producer.send(
+            new ProducerRecord<>(
+                Topics.EVENTS,
+                conversation.getBytes(StandardCharsets.UTF_8),
+                event.toByteArray())));
   }
 
-  void flush() {
+  /**
+   * Waits until the broker has every event sent so far; throws if one was not written (a benchmark
+   * would otherwise wait for work that never comes).
+   */
+  void flush() throws InterruptedException {
     producer.flush();
+    try {
+      for (final Future<RecordMetadata> f : unflushed) {
+        f.get();
+      }
+    } catch (final ExecutionException e) {
+      throw new IllegalStateException(
+          "a benchmark event was not written to " + Topics.EVENTS + ": " + e.getCause(),
+          e.getCause());
+    } finally {
+      unflushed.clear();
+    }
   }
 
   /** Total of a processors counter. */
@@ -108,7 +138,7 @@ final class BenchCluster implements AutoCloseable {
   }
 
   @Override
-  public void close() throws Exception {
+  public void close() throws IOException {
     producer.close();
     service.close();
     kafka.close();

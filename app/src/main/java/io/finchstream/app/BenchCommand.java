@@ -15,7 +15,8 @@ import picocli.CommandLine.Spec;
       CommandLine.HelpCommand.class,
       BenchPrefillCommand.class,
       BenchIngestCommand.class,
-      BenchBatchingCommand.class
+      BenchBatchingCommand.class,
+      BenchTurnsCommand.class
     })
 final class BenchCommand implements Runnable {
 

@@ -145,7 +145,7 @@ final class EvalCommand implements Callable<Integer> {
             context,
             batch,
             TerminalProgress.counting(
-                err, System.console() != null, "tokens", PROGRESS_MIN_TOKENS));
+                err, TerminalProgress.onTerminal(), "tokens", PROGRESS_MIN_TOKENS));
     final double seconds = (System.nanoTime() - started) / 1e9;
     out.printf(
         Locale.ROOT,

@@ -1,7 +1,6 @@
 package io.finchstream.app;
 
 import io.finchstream.gateway.ApiModel;
-import io.finchstream.gateway.EventLimits;
 import io.finchstream.gateway.Gateway;
 import io.finchstream.gateway.GatewayConfig;
 import io.finchstream.gateway.GatewayPorts;
@@ -16,7 +15,13 @@ import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.streams.KafkaStreams;
@@ -78,6 +83,37 @@ final class GatewayLauncher implements AutoCloseable {
     }
   }
 
+  /** File under {@code up}'s data directory holding the cluster's {@code gateway.peer.secret}. */
+  static final String PEER_SECRET_FILE = "gateway-peer.secret";
+
+  /**
+   * {@code config} with a {@code gateway.peer.secret}: its own if it has one, else the one of the
+   * cluster whose data lives in {@code dataDir} (made on first use: 32 random bytes as hex,
+   * readable by the owner only), so that {@code serve} instances that join {@code up}'s broker can
+   * be given the same secret.
+   */
+  static GatewayConfig withClusterSecret(final GatewayConfig config, final Path dataDir)
+      throws IOException {
+    if (!config.getPassword(GatewayConfig.PEER_SECRET_CONFIG).value().isEmpty()) {
+      return config;
+    }
+    final Path file = dataDir.resolve(PEER_SECRET_FILE);
+    if (!Files.exists(file)) {
+      Files.createDirectories(dataDir);
+      final byte[] secret = new byte[32];
+      new SecureRandom().nextBytes(secret);
+      final Path tmp = Files.createTempFile(dataDir, PEER_SECRET_FILE, ".tmp");
+      try {
+        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
+      } catch (final UnsupportedOperationException e) {
+        // not a POSIX file system: the directory's permissions protect it
+      }
+      Files.writeString(tmp, HexFormat.of().formatHex(secret) + "\n");
+      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+    }
+    return config.with(GatewayConfig.PEER_SECRET_CONFIG, Files.readString(file).strip());
+  }
+
   /**
    * Starts the gateway for {@code service}, whose model it shows with {@code description} (empty:
    * none); returns once it listens.
@@ -107,7 +143,8 @@ final class GatewayLauncher implements AutoCloseable {
                 service.model().info().vocabSize(),
                 System.currentTimeMillis() / 1000,
                 description),
-            limits(processors),
+            ProcessorsAdmission.limits(processors),
+            new ProcessorsAdmission(service.model(), processors),
             registry);
     try {
       return new GatewayLauncher(Gateway.launch(config, ports), streamsMetrics);
@@ -115,16 +152,6 @@ final class GatewayLauncher implements AutoCloseable {
       streamsMetrics.close();
       throw e;
     }
-  }
-
-  /** The processors' limits on events, which the gateway enforces up front. */
-  static EventLimits limits(final FinchstreamConfig processors) {
-    return new EventLimits(
-        processors.getInt(FinchstreamConfig.MAX_TEXT_BYTES_CONFIG),
-        processors.getInt(FinchstreamConfig.MAX_APPEND_TOKENS_CONFIG),
-        processors.getInt(FinchstreamConfig.MAX_GENERATE_TOKENS_CONFIG),
-        processors.getInt(FinchstreamConfig.DEFAULT_GENERATE_TOKENS_CONFIG),
-        processors.getInt(FinchstreamConfig.MAX_STOP_SEQUENCES_CONFIG));
   }
 
   /**

@@ -2,7 +2,9 @@ package io.finchstream.app;
 
 import io.finchstream.gateway.ConversationDirectory;
 import io.finchstream.gateway.ConversationLookup;
+import io.finchstream.gateway.StoredMessage;
 import io.finchstream.processors.ConversationQueries;
+import java.util.List;
 
 /** The gateway's directory port on the processors' interactive queries. */
 final class ProcessorsDirectory implements ConversationDirectory {
@@ -15,9 +17,56 @@ final class ProcessorsDirectory implements ConversationDirectory {
 
   @Override
   public ConversationLookup lookup(final String conversationId) {
-    return switch (queries.find(conversationId)) {
+    return answer(queries.find(conversationId));
+  }
+
+  @Override
+  public ConversationLookup messages(
+      final String conversationId, final long from, final int limit) {
+    return answer(queries.messages(conversationId, from, limit));
+  }
+
+  @Override
+  public List<ConversationLookup.Listed> listLocal(
+      final String prefix, final String after, final int limit) {
+    return queries.listLocal(prefix, after, limit).stream()
+        .map(
+            f ->
+                new ConversationLookup.Listed(
+                    f.info().conversationId(), f.meta(), f.info().generating()))
+        .toList();
+  }
+
+  @Override
+  public List<String> peers() {
+    return queries.peers().stream().map(h -> h.host() + ":" + h.port()).toList();
+  }
+
+  /** The processors' answer as the gateway's. */
+  static ConversationLookup answer(final ConversationQueries.Result result) {
+    return switch (result) {
       case ConversationQueries.Found f ->
           new ConversationLookup.Found(f.meta(), f.info().generating());
+      case ConversationQueries.Messages m ->
+          new ConversationLookup.Messages(
+              m.meta(),
+              m.generating(),
+              m.messages().stream()
+                  .map(
+                      x ->
+                          new StoredMessage(
+                              x.index(),
+                              x.role(),
+                              x.text(),
+                              x.truncated(),
+                              x.tokens(),
+                              x.end(),
+                              x.digestHex(),
+                              x.snapshot(),
+                              x.reachable()))
+                  .toList());
+      case ConversationQueries.DigestMatches d ->
+          new ConversationLookup.Unavailable("a digest lookup is not a conversation lookup");
       case ConversationQueries.NotFound n -> new ConversationLookup.NotFound();
       case ConversationQueries.Remote r ->
           new ConversationLookup.Elsewhere(r.host().host() + ":" + r.host().port());

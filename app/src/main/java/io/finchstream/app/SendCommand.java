@@ -1,5 +1,6 @@
 package io.finchstream.app;
 
+import io.finchstream.processors.ConversationPartitioner;
 import io.finchstream.proto.Topics;
 import io.finchstream.proto.v1.AppendText;
 import io.finchstream.proto.v1.AppendTokens;
@@ -10,6 +11,7 @@ import io.finchstream.proto.v1.Fork;
 import io.finchstream.proto.v1.Generate;
 import io.finchstream.proto.v1.Reply;
 import io.finchstream.proto.v1.Reset;
+import io.finchstream.proto.v1.Rewind;
 import io.finchstream.proto.v1.Role;
 import io.finchstream.proto.v1.SamplingParams;
 import java.io.PrintWriter;
@@ -40,9 +42,11 @@ import picocli.CommandLine.Spec;
     name = "send",
     mixinStandardHelpOptions = true,
     description = {
-      "Send events to a conversation, in this order: append TEXT (or --tokens), --fork, --reset, --delete,",
-      "--cancel, then --generate. With --generate the reply is printed as it streams (read_committed).",
-      "Example: finchstream send --conversation demo --generate \"What is a finch?\""
+      "Send events to a conversation, in this order: --rewind, append TEXT (or --tokens), --fork",
+      "(--at-message), --reset, --delete, --cancel, then --generate. With --generate the reply is",
+      "printed as it streams (read_committed).",
+      "Example: finchstream send --conversation demo --generate \"What is a finch?\"",
+      "Regenerate the 4th message (a reply): finchstream send -c demo --rewind 3 --generate"
     })
 final class SendCommand implements Callable<Integer> {
 
@@ -89,6 +93,18 @@ final class SendCommand implements Callable<Integer> {
       description = "Fork the conversation into a new one.")
   String fork;
 
+  @Option(
+      names = "--at-message",
+      paramLabel = "N",
+      description = "With --fork: the new conversation holds the first N messages only.")
+  Long atMessage;
+
+  @Option(
+      names = "--rewind",
+      paramLabel = "N",
+      description = "Go back to the turn after the first N messages (0: the empty conversation).")
+  Long rewind;
+
   @Option(names = "--reset", description = "Reset the conversation to the empty state.")
   boolean reset;
 
@@ -116,7 +132,8 @@ final class SendCommand implements Callable<Integer> {
       names = "--prefix",
       paramLabel = "TEXT",
       description =
-          "Text appended right before generating (default: \"Assistant:\" after user text, else none).")
+          "Text appended right before generating (default: \"Assistant:\" after user text or"
+              + " --rewind, else none).")
   String prefix;
 
   @Option(
@@ -160,7 +177,8 @@ final class SendCommand implements Callable<Integer> {
     if (events.isEmpty()) {
       throw new CommandLine.ParameterException(
           spec.commandLine(),
-          "nothing to send: give TEXT, --tokens, --fork, --reset, --delete, --cancel or --generate");
+          "nothing to send: give TEXT, --tokens, --rewind, --fork, --reset, --delete, --cancel or"
+              + " --generate");
     }
     final PrintWriter out = spec.commandLine().getOut();
     final PrintWriter err = spec.commandLine().getErr();
@@ -204,11 +222,11 @@ final class SendCommand implements Callable<Integer> {
 
   private static boolean print(
       final Reply reply, final PrintWriter out, final PrintWriter err, final int[] exit) {
-    switch (reply.getReplyCase()) {
+    return switch (reply.getReplyCase()) {
       case CHUNK -> {
         out.print(reply.getChunk().getText());
         out.flush();
-        return true;
+        yield true;
       }
       case DONE -> {
         out.println();
@@ -228,7 +246,7 @@ final class SendCommand implements Callable<Integer> {
                 reply.getDone().getUsage().getConversationTokens()));
         err.flush();
         exit[0] = 0;
-        return false;
+        yield false;
       }
       case ERROR -> {
         err.println(
@@ -238,18 +256,22 @@ final class SendCommand implements Callable<Integer> {
                 + reply.getError().getMessage());
         err.flush();
         exit[0] = 1;
-        return false;
+        yield false;
       }
-      default -> {
-        return true;
-      }
-    }
+      default -> true;
+    };
   }
 
   /** The events to send, in order. */
   List<ConversationEvent> events() {
     final List<ConversationEvent> events = new ArrayList<>();
     final Role r = role();
+    if (rewind != null) {
+      if (rewind < 0) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "--rewind must be >= 0");
+      }
+      events.add(event().setRewind(Rewind.newBuilder().setToMessage(rewind)).build());
+    }
     if (tokens != null && !tokens.isEmpty()) {
       events.add(event().setAppendTokens(AppendTokens.newBuilder().addAllIds(tokens)).build());
     } else if (!text.isEmpty()) {
@@ -258,8 +280,18 @@ final class SendCommand implements Callable<Integer> {
               .setAppendText(AppendText.newBuilder().setText(String.join(" ", text)).setRole(r))
               .build());
     }
+    if (atMessage != null && fork == null) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--at-message needs --fork");
+    }
     if (fork != null) {
-      events.add(event().setFork(Fork.newBuilder().setNewConversationId(fork)).build());
+      final Fork.Builder f = Fork.newBuilder().setNewConversationId(fork);
+      if (atMessage != null) {
+        if (atMessage < 0) {
+          throw new CommandLine.ParameterException(spec.commandLine(), "--at-message must be >= 0");
+        }
+        f.setAtMessage(atMessage);
+      }
+      events.add(event().setFork(f).build());
     }
     if (reset) {
       events.add(event().setReset(Reset.getDefaultInstance()).build());
@@ -281,8 +313,12 @@ final class SendCommand implements Callable<Integer> {
       if (seed != null) {
         sampling.setSeed(seed);
       }
-      final String pre =
-          prefix != null ? prefix : (r == Role.ROLE_USER && !text.isEmpty() ? "Assistant:" : "");
+      // a reply follows user text, and a regenerated one (--rewind without text) is a reply too
+      final boolean reply =
+          r == Role.ROLE_USER
+              && (tokens == null || tokens.isEmpty())
+              && (!text.isEmpty() || rewind != null);
+      final String pre = prefix != null ? prefix : (reply ? "Assistant:" : "");
       events.add(
           event()
               .setGenerate(
@@ -322,6 +358,7 @@ final class SendCommand implements Callable<Integer> {
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    p.putAll(ConversationPartitioner.PRODUCER_SETTING);
     return new KafkaProducer<>(p);
   }
 }

@@ -83,6 +83,15 @@ final class ServeCommand implements Callable<Integer> {
     final GatewayConfig gatewayConfig =
         gateway.config(service.configFile, service.settings, bootstrapServers);
     GatewayLauncher.requireKeysUnlessInsecure(gatewayConfig, insecure);
+    if (gatewayConfig.getPassword(GatewayConfig.PEER_SECRET_CONFIG).value().isEmpty()) {
+      err.println(
+          "finchstream: WARNING: no "
+              + GatewayConfig.PEER_SECRET_CONFIG
+              + " (FINCHSTREAM_GATEWAY_PEER_SECRET): alone this instance serves every conversation,"
+              + " but with others each must have the same secret, or reads of conversations another"
+              + " instance owns fail with 503 peer_unauthorized");
+      err.flush();
+    }
     final LoadedModel served =
         ServedModels.load(
             Path.of(path), ServedModels.vocab(config), ModelLoading.options(config, err));
@@ -102,6 +111,7 @@ final class ServeCommand implements Callable<Integer> {
    * prints where to connect once it runs. On the way out it closes the service (leaving the group)
    * and then {@code alsoClose} (the embedded broker), and the shutdown hook waits for that.
    */
+  @SuppressWarnings("try") // alsoClose is only there to be closed, after the service
   static int runUntilInterrupted(
       final FinchstreamConfig config,
       final LoadedModel served,

@@ -1,6 +1,7 @@
 package io.finchstream.app;
 
 import io.finchstream.engine.io.LoadProgress;
+import java.io.Console;
 import java.io.PrintWriter;
 import java.util.Locale;
 
@@ -32,9 +33,30 @@ final class TerminalProgress implements LoadProgress {
     this.unit = unit;
   }
 
-  /** Load progress on {@code err}, overwriting its line when the JVM has a console. */
+  /** Progress on {@code err}, overwriting its line when the JVM runs on a terminal. */
   static TerminalProgress on(final PrintWriter err) {
-    return new TerminalProgress(err, System.console() != null);
+    return new TerminalProgress(err, onTerminal());
+  }
+
+  /**
+   * Whether the JVM's console is a terminal. Since JDK 22, {@code System.console()} may return a
+   * console even when the streams are redirected (the JLine provider of JDKs 22 to 24 does): {@code
+   * Console.isTerminal()} tells, called reflectively since the code targets Java 21, where a
+   * console exists only on a terminal.
+   */
+  @SuppressWarnings("SystemConsoleNull") // null means no terminal on 21; isTerminal() asks on 22+
+  static boolean onTerminal() {
+    final Console console = System.console();
+    if (console == null) {
+      return false;
+    }
+    try {
+      return (Boolean) Console.class.getMethod("isTerminal").invoke(console);
+    } catch (final NoSuchMethodException e) {
+      return true; // Java 21
+    } catch (final ReflectiveOperationException e) {
+      return false;
+    }
   }
 
   /**

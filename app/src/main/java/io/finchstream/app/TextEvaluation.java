@@ -6,6 +6,7 @@ import io.finchstream.engine.ModelState;
 import io.finchstream.engine.io.LoadProgress;
 import io.finchstream.engine.tokenizer.Tokenizer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -122,10 +123,7 @@ final class TextEvaluation {
         for (int j = 0; j < active; j++) {
           input[j] = tokens[group.get(j).start() + i];
         }
-        final float[][] out = active == group.size() ? logits : new float[active][];
-        if (out != logits) {
-          System.arraycopy(logits, 0, out, 0, active);
-        }
+        final float[][] out = active == group.size() ? logits : Arrays.copyOf(logits, active);
         model.step(states.subList(0, active), input, out);
         for (int j = 0; j < active; j++) {
           final int position = group.get(j).start() + i + 1;

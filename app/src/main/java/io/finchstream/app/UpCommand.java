@@ -1,5 +1,6 @@
 package io.finchstream.app;
 
+import io.finchstream.gateway.GatewayConfig;
 import io.finchstream.processors.FinchstreamConfig;
 import io.finchstream.processors.LoadedModel;
 import java.io.PrintWriter;
@@ -89,14 +90,16 @@ final class UpCommand implements Callable<Integer> {
     fixed.put(FinchstreamConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
     fixed.put(FinchstreamConfig.STATE_DIR_CONFIG, dataDir.resolve("state").toString());
     fixed.put(FinchstreamConfig.TOPIC_REPLICATION_CONFIG, (short) 1);
+    final GatewayConfig gatewayConfig =
+        GatewayLauncher.withClusterSecret(
+            gateway.config(service.configFile, service.settings, kafka.bootstrapServers()),
+            dataDir);
+    out.println(
+        "finchstream: serve instances that join this broker need its peer secret: "
+            + "FINCHSTREAM_GATEWAY_PEER_SECRET=$(cat "
+            + dataDir.resolve(GatewayLauncher.PEER_SECRET_FILE)
+            + ")");
     return ServeCommand.runUntilInterrupted(
-        service.config(fixed),
-        served,
-        description,
-        out,
-        err,
-        stop,
-        kafka,
-        gateway.config(service.configFile, service.settings, kafka.bootstrapServers()));
+        service.config(fixed), served, description, out, err, stop, kafka, gatewayConfig);
   }
 }

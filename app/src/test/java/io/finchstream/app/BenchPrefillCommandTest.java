@@ -55,7 +55,7 @@ class BenchPrefillCommandTest {
             "--json");
     assertThat(run.exit()).as(run.err()).isZero();
     final List<JsonNode> lines = new ArrayList<>();
-    for (final String line : run.out().strip().split("\n")) {
+    for (final String line : run.out().strip().lines().toList()) {
       lines.add(new ObjectMapper().readTree(line));
     }
     assertThat(lines).hasSize(2);

@@ -2,6 +2,7 @@ package io.finchstream.app;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.util.List;
 import picocli.CommandLine;
 
 /** Runs the CLI in-process through {@link Main#commandLine()}, capturing stdout and stderr. */
@@ -17,9 +18,9 @@ record CliRun(int exit, String out, String err) {
     return new CliRun(exit, out.toString(), err.toString());
   }
 
-  /** The last line of stdout. */
+  /** The last line of stdout ("" if there is none). */
   String lastLine() {
-    final String[] lines = out.strip().split("\n");
-    return lines[lines.length - 1];
+    final List<String> lines = out.strip().lines().toList();
+    return lines.isEmpty() ? "" : lines.get(lines.size() - 1);
   }
 }

@@ -75,9 +75,8 @@ class DeployManifestsTest {
     final String healthcheck =
         services.get("finchstream").get("healthcheck").get("test").get(1).asText();
     assertThat(healthcheck).contains("/health/ready");
-    for (final var env :
-        (Iterable<Entry<String, JsonNode>>)
-            services.get("finchstream").get("environment")::fields) {
+    for (final Entry<String, JsonNode> env :
+        services.get("finchstream").get("environment").properties()) {
       assertKnownEnvironmentKey(env.getKey());
     }
   }

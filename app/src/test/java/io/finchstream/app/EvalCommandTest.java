@@ -9,6 +9,9 @@ import io.finchstream.engine.LanguageModel;
 import io.finchstream.engine.LoadOptions;
 import io.finchstream.engine.ModelState;
 import io.finchstream.engine.Models;
+import io.finchstream.engine.io.DType;
+import io.finchstream.engine.io.MemoryCheckpoint;
+import io.finchstream.engine.io.safetensors.SafetensorsWriter;
 import io.finchstream.engine.testing.SharedData;
 import io.finchstream.engine.tokenizer.WorldTokenizer;
 import java.io.IOException;
@@ -23,6 +26,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -232,13 +236,13 @@ class EvalCommandTest {
         Files.write(dir.resolve("binary.bin"), new byte[] {'o', 'k', ' ', (byte) 0xC3, 0x28, 0});
     final Path notAModel = Files.writeString(dir.resolve("notes.safetensors"), "just some notes");
     final Path someTensors = dir.resolve("tensors.safetensors");
-    io.finchstream.engine.io.safetensors.SafetensorsWriter.write(
+    SafetensorsWriter.write(
         someTensors,
-        io.finchstream.engine.io.MemoryCheckpoint.builder("some tensors")
+        MemoryCheckpoint.builder("some tensors")
             .put("weight", new long[] {2, 2}, new float[] {1, 2, 3, 4})
             .build(),
-        io.finchstream.engine.io.DType.F32,
-        java.util.Map.of());
+        DType.F32,
+        Map.of());
 
     expectError("is empty", "eval", "--model", model.toString(), "--text-file", empty.toString());
     expectError("is empty", "eval", "--model", model.toString(), "--text", "");

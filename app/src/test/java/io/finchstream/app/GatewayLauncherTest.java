@@ -14,7 +14,9 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -113,8 +115,32 @@ class GatewayLauncherTest {
                 99,
                 FinchstreamConfig.DEFAULT_GENERATE_TOKENS_CONFIG,
                 9));
-    assertThat(GatewayLauncher.limits(processors).maxTextBytes()).isEqualTo(1234);
-    assertThat(GatewayLauncher.limits(processors).maxGenerateTokens()).isEqualTo(99);
-    assertThat(GatewayLauncher.limits(processors).defaultGenerateTokens()).isEqualTo(9);
+    assertThat(ProcessorsAdmission.limits(processors).maxTextBytes()).isEqualTo(1234);
+    assertThat(ProcessorsAdmission.limits(processors).maxGenerateTokens()).isEqualTo(99);
+    assertThat(ProcessorsAdmission.limits(processors).defaultGenerateTokens()).isEqualTo(9);
+  }
+
+  @Test
+  void shouldGiveTheGatewaysOfUpsClusterOneSecretThatStaysOnDisk() throws Exception {
+    final GatewayConfig none = new GatewayConfig(Map.of());
+    final GatewayConfig first = GatewayLauncher.withClusterSecret(none, dir);
+    final String secret = first.getPassword(GatewayConfig.PEER_SECRET_CONFIG).value();
+    assertThat(secret).matches("[0-9a-f]{64}");
+    assertThat(Files.getPosixFilePermissions(dir.resolve("gateway-peer.secret")))
+        .containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
+    assertThat(
+            GatewayLauncher.withClusterSecret(none, dir)
+                .getPassword(GatewayConfig.PEER_SECRET_CONFIG)
+                .value())
+        .as("the next start of up reuses it")
+        .isEqualTo(secret);
+    final GatewayConfig configured =
+        new GatewayConfig(Map.of(GatewayConfig.PEER_SECRET_CONFIG, "operator-chosen"));
+    assertThat(
+            GatewayLauncher.withClusterSecret(configured, dir)
+                .getPassword(GatewayConfig.PEER_SECRET_CONFIG)
+                .value())
+        .isEqualTo("operator-chosen");
+    assertThat(first.values().toString()).doesNotContain(secret); // what logAll prints
   }
 }

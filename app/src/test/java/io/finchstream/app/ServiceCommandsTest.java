@@ -19,6 +19,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -63,9 +64,12 @@ class ServiceCommandsTest {
           .contains("serving the demo model goldfinch-shakespeare-L6-C256, a small demo model")
           .contains("trained on Shakespeare")
           .contains("not an assistant");
-      assertThat(Files.list(dir.resolve("models")))
-          .singleElement()
-          .satisfies(f -> assertThat(f.getFileName().toString()).isEqualTo(ServedModels.DEMO_FILE));
+      try (Stream<Path> models = Files.list(dir.resolve("models"))) {
+        assertThat(models)
+            .singleElement()
+            .satisfies(
+                f -> assertThat(f.getFileName().toString()).isEqualTo(ServedModels.DEMO_FILE));
+      }
       assertThat(Files.readAllBytes(dir.resolve("models").resolve(ServedModels.DEMO_FILE)))
           .as("the bundled demo model is the repository's models/ file")
           .isEqualTo(Files.readAllBytes(demo));
@@ -91,6 +95,24 @@ class ServiceCommandsTest {
       assertThat(send.err())
           .contains("10 prompt + 12 generated tokens")
           .contains("conversation has " + expected);
+      // regenerate the reply: back to the turn after the first message, and the same again
+      final CliRun again =
+          CliRun.of(
+              "send",
+              "--bootstrap-servers",
+              bootstrap,
+              "--conversation",
+              "demo",
+              "--rewind",
+              "1",
+              "--generate",
+              "--max-tokens",
+              "12",
+              "--temperature",
+              "0");
+      assertThat(again.exit()).as(again.err()).isZero();
+      assertThat(again.err()).contains("conversation has " + expected);
+      assertThat(again.out()).isEqualTo(send.out());
 
       final CliRun bad =
           CliRun.of(

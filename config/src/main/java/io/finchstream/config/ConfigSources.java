@@ -13,7 +13,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.common.config.ConfigDef;
-import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigException;
 
 /**
@@ -95,7 +94,7 @@ public final class ConfigSources {
     sb.append("|---|---|---|---|---|---|---|\n");
     for (final ConfigDef.ConfigKey key : keys) {
       final String dflt =
-          key.type == Type.PASSWORD || !key.hasDefault()
+          key.type == ConfigDef.Type.PASSWORD || !key.hasDefault()
               ? ""
               : ConfigDef.convertToString(key.defaultValue, key.type);
       sb.append("| `")

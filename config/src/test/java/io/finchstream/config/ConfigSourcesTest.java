@@ -8,7 +8,6 @@ import java.nio.file.Path;
 import java.util.Map;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
-import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -17,9 +16,9 @@ class ConfigSourcesTest {
 
   private static final ConfigDef DEF =
       new ConfigDef()
-          .define("max.text.bytes", Type.INT, 10, Importance.HIGH, "Longest text.")
-          .define("api.keys", Type.PASSWORD, "secret", Importance.LOW, "Keys.")
-          .define("model.path", Type.STRING, Importance.MEDIUM, "Model file.");
+          .define("max.text.bytes", ConfigDef.Type.INT, 10, Importance.HIGH, "Longest text.")
+          .define("api.keys", ConfigDef.Type.PASSWORD, "secret", Importance.LOW, "Keys.")
+          .define("model.path", ConfigDef.Type.STRING, Importance.MEDIUM, "Model file.");
 
   @TempDir Path dir;
 

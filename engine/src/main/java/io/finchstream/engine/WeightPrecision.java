@@ -1,5 +1,7 @@
 package io.finchstream.engine;
 
+import java.util.Locale;
+
 /**
  * How a model keeps its weight matrices in memory. Vectors (norms, mixing coefficients) are always
  * float32; compute is always float32.
@@ -15,6 +17,6 @@ public enum WeightPrecision {
 
   /** Lower-case name as shown to users ("fp32", "bf16"). */
   public String label() {
-    return name().toLowerCase(java.util.Locale.ROOT);
+    return name().toLowerCase(Locale.ROOT);
   }
 }

@@ -1,5 +1,7 @@
 package io.finchstream.gateway;
 
+import java.util.List;
+
 /**
  * Port to the processors' interactive queries: where a conversation's metadata lives. Implemented
  * outside the gateway (in {@code app}, on the processors' {@code ConversationQueries}), so that the
@@ -8,7 +10,6 @@ package io.finchstream.gateway;
  * <p>Called on a worker thread, never on an event loop; an implementation may block briefly (a
  * local store read).
  */
-@FunctionalInterface
 public interface ConversationDirectory {
 
   /**
@@ -19,4 +20,29 @@ public interface ConversationDirectory {
    *     {@link ConversationLookup.Unavailable} while ownership is moving
    */
   ConversationLookup lookup(String conversationId);
+
+  /**
+   * The messages {@code [from, from + limit)} of {@code conversationId}: {@link
+   * ConversationLookup.Messages} when this instance owns it (messages older than the retention
+   * horizon are left out), else as {@link #lookup}.
+   */
+  default ConversationLookup messages(
+      final String conversationId, final long from, final int limit) {
+    return new ConversationLookup.Unavailable("this directory does not list messages");
+  }
+
+  /**
+   * The conversations this instance owns whose keys are in namespace {@code prefix} (a tenant's:
+   * they start with it and have no {@code /} after it) and come after {@code prefix + after} (UTF-8
+   * byte order; {@code after} "" for the first), at most {@code limit}, in order.
+   */
+  default List<ConversationLookup.Listed> listLocal(
+      final String prefix, final String after, final int limit) {
+    return List.of();
+  }
+
+  /** The gateway addresses ({@code host:port}) of the other instances, for listing. */
+  default List<String> peers() {
+    return List.of();
+  }
 }

@@ -1,6 +1,8 @@
 package io.finchstream.gateway;
 
+import io.finchstream.gateway.conversation.Admission;
 import io.finchstream.gateway.conversation.ConversationResolver;
+import io.finchstream.gateway.http.PeerSignature;
 import io.finchstream.gateway.http.RateLimiter;
 import io.finchstream.gateway.kafka.EventPublisher;
 import io.finchstream.gateway.kafka.KafkaReachability;
@@ -141,18 +143,33 @@ public final class Gateway implements AutoCloseable {
     final WriteTracker tracker = new WriteTracker(100_000);
     final ReplyRouter router = new ReplyRouter();
     final AtomicInteger active = new AtomicInteger();
-    final GatewayMetrics metrics = new GatewayMetrics(ports.metrics(), active, router::unrouted);
+    final AtomicInteger connections = new AtomicInteger();
+    final GatewayMetrics metrics =
+        new GatewayMetrics(ports.metrics(), active, connections, router::unrouted);
     final ReplyListener listener =
         new ReplyListener(consumer, instanceId, router, metrics::replyDelay);
-    final EventPublisher publisher = new EventPublisher(producer, tracker);
+    final EventPublisher publisher =
+        new EventPublisher(
+            producer,
+            tracker,
+            config.getInt(GatewayConfig.MAX_PENDING_WRITES_CONFIG),
+            config.getLong(GatewayConfig.REQUEST_TIMEOUT_CONFIG));
     final KafkaReachability kafka = new KafkaReachability(Admin.create(adminProps), 2_000);
     final HttpClient peers = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true));
+    final String secret = config.getPassword(GatewayConfig.PEER_SECRET_CONFIG).value();
+    if (secret.isEmpty()) {
+      LOG.info(
+          "no {}: reads of conversations that other instances own cannot be forwarded to them",
+          GatewayConfig.PEER_SECRET_CONFIG);
+    }
+    final PeerSignature signature = new PeerSignature(secret, System::currentTimeMillis);
     final ConversationResolver resolver =
         new ConversationResolver(
             vertx,
             ports.directory(),
             tracker,
             peers,
+            signature,
             config.getLong(GatewayConfig.READ_YOUR_WRITES_CONFIG),
             config.getLong(GatewayConfig.REQUEST_TIMEOUT_CONFIG));
     final RateLimiter limiter =
@@ -172,9 +189,12 @@ public final class Gateway implements AutoCloseable {
             tracker,
             kafka,
             resolver,
+            new Admission(vertx, ports.admission()),
+            signature,
             limiter,
             metrics,
             active,
+            connections,
             ConcurrentHashMap.newKeySet());
     listener.start();
     if (!listener.awaitAssigned(Duration.ofSeconds(10))) {
@@ -249,11 +269,7 @@ public final class Gateway implements AutoCloseable {
       }
       deploymentId = null;
     }
-    try {
-      services.listener().close();
-    } catch (final InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    services.listener().close();
     services.publisher().close();
     services.kafka().close();
     peers.close();

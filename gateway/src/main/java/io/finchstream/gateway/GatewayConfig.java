@@ -1,15 +1,16 @@
 package io.finchstream.gateway;
 
 import io.finchstream.config.ConfigSources;
+import io.finchstream.proto.TenantKeys;
 import java.nio.file.Path;
-import java.util.Arrays;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
-import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.config.types.Password;
 
@@ -51,8 +52,18 @@ public final class GatewayConfig extends AbstractConfig {
 
   public static final String API_KEYS_CONFIG = "gateway.api.keys";
   public static final String API_KEYS_DOC =
-      "Accepted API keys (Authorization: Bearer KEY), comma-separated. Empty: no authentication, which `finchstream serve`"
-          + " refuses unless started with --insecure.";
+      "Accepted API keys (Authorization: Bearer KEY), comma-separated; TENANT:KEY puts a key in a tenant (a name of"
+          + " up to 64 of A-Z a-z 0-9 . _ -): keys of one tenant share its conversations, and no tenant sees another's."
+          + " A key given alone belongs to the tenant 'default' (write default:KEY for a key that contains ':'). Empty:"
+          + " no authentication, every request is of tenant 'default', which `finchstream serve` refuses unless"
+          + " started with --insecure.";
+
+  public static final String PEER_SECRET_CONFIG = "gateway.peer.secret";
+  public static final String PEER_SECRET_DOC =
+      "Secret the gateways of one cluster share to sign the reads they forward to each other (HMAC-SHA256; the secret"
+          + " itself is never sent, nor are clients' keys). Every instance needs the same value; `finchstream up`"
+          + " makes one under its data directory. Empty: a random one, so reads of conversations that other"
+          + " instances own fail with 503 peer_unauthorized.";
 
   public static final String RATE_LIMIT_CONFIG = "gateway.rate.limit.per.second";
   public static final String RATE_LIMIT_DOC =
@@ -67,7 +78,16 @@ public final class GatewayConfig extends AbstractConfig {
 
   public static final String CORS_ORIGINS_CONFIG = "gateway.cors.origins";
   public static final String CORS_ORIGINS_DOC =
-      "Origins allowed to call the API from a browser (CORS), comma-separated, or * for any. Empty: CORS off.";
+      "Origins (scheme://host[:port]) of web pages allowed to use the API and its WebSockets from a browser, besides"
+          + " the gateway's own pages, comma-separated, or * for any. Empty: none (CORS off). Requests from other pages"
+          + " get 403.";
+
+  public static final String ALLOWED_HOSTS_CONFIG = "gateway.allowed.hosts";
+  public static final String ALLOWED_HOSTS_DOC =
+      "Host names the gateway answers to (the Host header), comma-separated, or * for any; localhost and IP addresses"
+          + " are always accepted. Empty: any name while API keys are required, only localhost and IP addresses while"
+          + " they are off (DNS-rebinding protection: another web site cannot use a keyless gateway through a name of"
+          + " its own). /health/* answers to any host.";
 
   public static final String REQUEST_TIMEOUT_CONFIG = "gateway.request.timeout.ms";
   public static final String REQUEST_TIMEOUT_DOC =
@@ -84,7 +104,8 @@ public final class GatewayConfig extends AbstractConfig {
 
   public static final String IDLE_TIMEOUT_CONFIG = "gateway.idle.timeout.ms";
   public static final String IDLE_TIMEOUT_DOC =
-      "An HTTP connection with no traffic for this long is closed.";
+      "An HTTP connection with no traffic for this long is closed, and so is a WebSocket on which the client sent no"
+          + " message for this long and no generation runs (server pings do not count).";
 
   public static final String STREAM_BUFFER_CONFIG = "gateway.stream.buffer.bytes";
   public static final String STREAM_BUFFER_DOC =
@@ -94,6 +115,21 @@ public final class GatewayConfig extends AbstractConfig {
   public static final String MAX_GENERATIONS_CONFIG = "gateway.max.active.generations";
   public static final String MAX_GENERATIONS_DOC =
       "Generations this instance waits on at once; more get 503 with Retry-After.";
+
+  public static final String MAX_CONNECTIONS_CONFIG = "gateway.max.connections";
+  public static final String MAX_CONNECTIONS_DOC =
+      "HTTP connections (WebSockets included) this instance keeps open at once; connections beyond are closed as they"
+          + " arrive, unanswered.";
+
+  public static final String MAX_NEW_MESSAGES_CONFIG = "gateway.max.new.messages";
+  public static final String MAX_NEW_MESSAGES_DOC =
+      "Most messages one chat completion may append to its conversation (the messages it does not hold yet; each is"
+          + " an event): more get 413 before anything is written.";
+
+  public static final String MAX_PENDING_WRITES_CONFIG = "gateway.max.pending.writes";
+  public static final String MAX_PENDING_WRITES_DOC =
+      "Events this instance may have waiting to be written to Kafka; while Kafka is slow or unreachable, requests"
+          + " beyond that get 503 at once instead of queueing. Every write also fails after gateway.request.timeout.ms.";
 
   public static final String READ_YOUR_WRITES_CONFIG = "gateway.read.your.writes.ms";
   public static final String READ_YOUR_WRITES_DOC =
@@ -111,90 +147,124 @@ public final class GatewayConfig extends AbstractConfig {
     return new ConfigDef()
         .define(
             BOOTSTRAP_SERVERS_CONFIG,
-            Type.STRING,
+            ConfigDef.Type.STRING,
             "localhost:9092",
             new ConfigDef.NonEmptyString(),
             Importance.HIGH,
             BOOTSTRAP_SERVERS_DOC)
         .define(
             HOST_CONFIG,
-            Type.STRING,
+            ConfigDef.Type.STRING,
             "localhost",
             new ConfigDef.NonEmptyString(),
             Importance.HIGH,
             HOST_DOC)
-        .define(PORT_CONFIG, Type.INT, 8080, Range.between(0, 65_535), Importance.HIGH, PORT_DOC)
-        .define(API_KEYS_CONFIG, Type.PASSWORD, "", Importance.HIGH, API_KEYS_DOC)
-        .define(INSTANCE_ID_CONFIG, Type.STRING, "", Importance.MEDIUM, INSTANCE_ID_DOC)
+        .define(
+            PORT_CONFIG,
+            ConfigDef.Type.INT,
+            8080,
+            Range.between(0, 65_535),
+            Importance.HIGH,
+            PORT_DOC)
+        .define(API_KEYS_CONFIG, ConfigDef.Type.PASSWORD, "", Importance.HIGH, API_KEYS_DOC)
+        .define(PEER_SECRET_CONFIG, ConfigDef.Type.PASSWORD, "", Importance.HIGH, PEER_SECRET_DOC)
+        .define(INSTANCE_ID_CONFIG, ConfigDef.Type.STRING, "", Importance.MEDIUM, INSTANCE_ID_DOC)
         .define(
             RATE_LIMIT_CONFIG,
-            Type.DOUBLE,
+            ConfigDef.Type.DOUBLE,
             50.0,
             Range.atLeast(0),
             Importance.MEDIUM,
             RATE_LIMIT_DOC)
         .define(
             RATE_BURST_CONFIG,
-            Type.INT,
+            ConfigDef.Type.INT,
             100,
             Range.between(1, 1_000_000),
             Importance.MEDIUM,
             RATE_BURST_DOC)
         .define(
             BODY_LIMIT_CONFIG,
-            Type.LONG,
+            ConfigDef.Type.LONG,
             1024L * 1024,
             Range.between(1024, 1L << 30),
             Importance.MEDIUM,
             BODY_LIMIT_DOC)
-        .define(CORS_ORIGINS_CONFIG, Type.LIST, "", Importance.MEDIUM, CORS_ORIGINS_DOC)
+        .define(CORS_ORIGINS_CONFIG, ConfigDef.Type.LIST, "", Importance.MEDIUM, CORS_ORIGINS_DOC)
+        .define(ALLOWED_HOSTS_CONFIG, ConfigDef.Type.LIST, "", Importance.MEDIUM, ALLOWED_HOSTS_DOC)
         .define(
             REQUEST_TIMEOUT_CONFIG,
-            Type.LONG,
+            ConfigDef.Type.LONG,
             30_000L,
             Range.between(1_000, 3_600_000),
             Importance.MEDIUM,
             REQUEST_TIMEOUT_DOC)
         .define(
             REPLY_TIMEOUT_CONFIG,
-            Type.LONG,
+            ConfigDef.Type.LONG,
             120_000L,
             Range.between(100, 3_600_000),
             Importance.MEDIUM,
             REPLY_TIMEOUT_DOC)
         .define(
             MAX_GENERATIONS_CONFIG,
-            Type.INT,
+            ConfigDef.Type.INT,
             1024,
             Range.between(1, 1_000_000),
             Importance.MEDIUM,
             MAX_GENERATIONS_DOC)
         .define(
-            INSTANCES_CONFIG, Type.INT, 0, Range.between(0, 1024), Importance.LOW, INSTANCES_DOC)
+            MAX_CONNECTIONS_CONFIG,
+            ConfigDef.Type.INT,
+            10_000,
+            Range.between(1, 10_000_000),
+            Importance.MEDIUM,
+            MAX_CONNECTIONS_DOC)
+        .define(
+            MAX_NEW_MESSAGES_CONFIG,
+            ConfigDef.Type.INT,
+            1024,
+            Range.between(1, 1_000_000),
+            Importance.LOW,
+            MAX_NEW_MESSAGES_DOC)
+        .define(
+            MAX_PENDING_WRITES_CONFIG,
+            ConfigDef.Type.INT,
+            10_000,
+            Range.between(1, 10_000_000),
+            Importance.LOW,
+            MAX_PENDING_WRITES_DOC)
+        .define(
+            INSTANCES_CONFIG,
+            ConfigDef.Type.INT,
+            0,
+            Range.between(0, 1024),
+            Importance.LOW,
+            INSTANCES_DOC)
         .define(
             HEARTBEAT_CONFIG,
-            Type.LONG,
+            ConfigDef.Type.LONG,
             15_000L,
             Range.between(100, 3_600_000),
             Importance.LOW,
             HEARTBEAT_DOC)
         .define(
             IDLE_TIMEOUT_CONFIG,
-            Type.LONG,
+            ConfigDef.Type.LONG,
             300_000L,
             Range.between(1_000, 86_400_000),
             Importance.LOW,
             IDLE_TIMEOUT_DOC)
         .define(
             STREAM_BUFFER_CONFIG,
-            Type.INT,
+            ConfigDef.Type.INT,
             1024 * 1024,
             Range.between(1024, 1 << 30),
             Importance.LOW,
             STREAM_BUFFER_DOC)
         .define(
             READ_YOUR_WRITES_CONFIG,
-            Type.LONG,
+            ConfigDef.Type.LONG,
             5_000L,
             Range.between(0, 600_000),
             Importance.LOW,
@@ -205,6 +275,7 @@ public final class GatewayConfig extends AbstractConfig {
   protected Map<String, Object> postProcessParsedConfig(final Map<String, Object> parsed) {
     final long heartbeat = (Long) parsed.get(HEARTBEAT_CONFIG);
     final long idle = (Long) parsed.get(IDLE_TIMEOUT_CONFIG);
+    parseKeys((Password) parsed.get(API_KEYS_CONFIG));
     if (heartbeat >= idle) {
       throw new ConfigException(
           HEARTBEAT_CONFIG,
@@ -214,18 +285,71 @@ public final class GatewayConfig extends AbstractConfig {
     return Map.of();
   }
 
+  /**
+   * An accepted API key and the tenant whose conversations it reaches.
+   *
+   * @param tenant the tenant ({@link TenantKeys#DEFAULT_TENANT} for keys given without one)
+   * @param secret the key itself; never printed
+   */
+  public record ApiKey(String tenant, String secret) {
+    @Override
+    public String toString() {
+      return "ApiKey[tenant=" + tenant + "]";
+    }
+  }
+
   /** The configured API keys (empty: authentication off). */
-  public List<String> apiKeys() {
-    final Password keys = getPassword(API_KEYS_CONFIG);
-    return Arrays.stream(keys.value().split(","))
-        .map(String::strip)
-        .filter(k -> !k.isEmpty())
-        .toList();
+  public List<ApiKey> apiKeys() {
+    return parseKeys(getPassword(API_KEYS_CONFIG));
+  }
+
+  /**
+   * {@code KEY} or {@code TENANT:KEY} entries, comma-separated: the part before the first {@code :}
+   * is a tenant when it is a valid tenant name.
+   */
+  private static List<ApiKey> parseKeys(final Password keys) {
+    final List<ApiKey> out = new ArrayList<>();
+    final Map<String, String> tenantOf = new HashMap<>();
+    for (final String entry : keys.value().split(",", -1)) {
+      final String e = entry.strip();
+      if (e.isEmpty()) {
+        continue;
+      }
+      final int colon = e.indexOf(':');
+      final boolean hasTenant = colon > 0 && TenantKeys.validTenant(e.substring(0, colon));
+      final ApiKey key =
+          hasTenant
+              ? new ApiKey(e.substring(0, colon), e.substring(colon + 1).strip())
+              : new ApiKey(TenantKeys.DEFAULT_TENANT, e);
+      if (key.secret().isEmpty()) {
+        throw new ConfigException(
+            API_KEYS_CONFIG + " has an entry of tenant '" + key.tenant() + "' with an empty key");
+      }
+      final String before = tenantOf.putIfAbsent(key.secret(), key.tenant());
+      if (before != null && !before.equals(key.tenant())) {
+        throw new ConfigException(
+            API_KEYS_CONFIG
+                + " gives one key to two tenants ('"
+                + before
+                + "' and '"
+                + key.tenant()
+                + "'); a key belongs to one tenant");
+      }
+      out.add(key);
+    }
+    return List.copyOf(out);
   }
 
   /** Settings with the {@code gateway.kafka.} prefix, prefix removed. */
   public Map<String, Object> kafkaOverrides() {
     return originalsWithPrefix(KAFKA_PREFIX, true);
+  }
+
+  /** A copy with {@code key} set to {@code value} (over every other source). */
+  public GatewayConfig with(final String key, final Object value) {
+    final Map<String, Object> props = new HashMap<>(originals());
+    props.put(key, value);
+    return new GatewayConfig(props);
   }
 
   /**

@@ -9,7 +9,8 @@ import java.util.Objects;
  * @param directory where conversations' metadata lives (interactive queries)
  * @param readiness the service's own readiness checks (streams RUNNING, ...)
  * @param model the served model
- * @param limits the processors' event limits
+ * @param limits the processors' event limits (for checks that name the request field at fault)
+ * @param admission the processors' own check of an event, asked before it is written
  * @param metrics registry scraped at {@code /metrics}; the gateway adds its meters to it, the
  *     caller binds the rest (Kafka Streams, RocksDB, JVM)
  */
@@ -18,6 +19,7 @@ public record GatewayPorts(
     ReadinessProbe readiness,
     ApiModel model,
     EventLimits limits,
+    EventAdmission admission,
     PrometheusMeterRegistry metrics) {
 
   public GatewayPorts {
@@ -25,6 +27,7 @@ public record GatewayPorts(
     Objects.requireNonNull(readiness, "readiness");
     Objects.requireNonNull(model, "model");
     Objects.requireNonNull(limits, "limits");
+    Objects.requireNonNull(admission, "admission");
     Objects.requireNonNull(metrics, "metrics");
   }
 }

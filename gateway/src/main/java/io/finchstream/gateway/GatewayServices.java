@@ -1,6 +1,8 @@
 package io.finchstream.gateway;
 
+import io.finchstream.gateway.conversation.Admission;
 import io.finchstream.gateway.conversation.ConversationResolver;
+import io.finchstream.gateway.http.PeerSignature;
 import io.finchstream.gateway.http.RateLimiter;
 import io.finchstream.gateway.kafka.EventPublisher;
 import io.finchstream.gateway.kafka.KafkaReachability;
@@ -18,6 +20,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * @param instanceId this gateway's id (the reply_to of its Generates)
  * @param activeGenerations generations this instance waits on now
+ * @param openConnections HTTP connections open now (every event loop's)
  * @param busyConversations conversations with a chat completion in flight on this instance
  *     (concurrent set)
  */
@@ -32,9 +35,12 @@ public record GatewayServices(
     WriteTracker tracker,
     KafkaReachability kafka,
     ConversationResolver resolver,
+    Admission admission,
+    PeerSignature peerSignature,
     RateLimiter rateLimiter,
     GatewayMetrics metrics,
     AtomicInteger activeGenerations,
+    AtomicInteger openConnections,
     Set<String> busyConversations) {
 
   public long requestTimeoutMs() {
@@ -45,12 +51,25 @@ public record GatewayServices(
     return config.getLong(GatewayConfig.REPLY_TIMEOUT_CONFIG);
   }
 
+  public long idleTimeoutMs() {
+    return config.getLong(GatewayConfig.IDLE_TIMEOUT_CONFIG);
+  }
+
   public long heartbeatMs() {
     return config.getLong(GatewayConfig.HEARTBEAT_CONFIG);
   }
 
   public int streamBufferBytes() {
     return config.getInt(GatewayConfig.STREAM_BUFFER_CONFIG);
+  }
+
+  /** Most messages one chat completion may append to its conversation. */
+  public int maxNewMessages() {
+    return config.getInt(GatewayConfig.MAX_NEW_MESSAGES_CONFIG);
+  }
+
+  public int maxConnections() {
+    return config.getInt(GatewayConfig.MAX_CONNECTIONS_CONFIG);
   }
 
   public int maxActiveGenerations() {

@@ -1,15 +1,23 @@
 package io.finchstream.gateway;
 
 import io.finchstream.gateway.conversation.ChatSocket;
+import io.finchstream.gateway.conversation.ConversationListing;
+import io.finchstream.gateway.conversation.ConversationResolver;
 import io.finchstream.gateway.conversation.ConversationRoutes;
+import io.finchstream.gateway.conversation.PeerReads;
 import io.finchstream.gateway.http.AccessLog;
 import io.finchstream.gateway.http.ApiKeyAuth;
 import io.finchstream.gateway.http.Failures;
+import io.finchstream.gateway.http.HostCheck;
+import io.finchstream.gateway.http.InternalHeaders;
+import io.finchstream.gateway.http.JsonContent;
+import io.finchstream.gateway.http.OriginCheck;
 import io.finchstream.gateway.openai.ChatCompletions;
 import io.finchstream.gateway.ops.HealthRoutes;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -49,6 +57,7 @@ public final class GatewayVerticle extends VerticleBase {
     final long bodyLimit = config.getLong(GatewayConfig.BODY_LIMIT_CONFIG);
     final Handler<RoutingContext> timeout = TimeoutHandler.create(services.requestTimeoutMs(), 504);
     final ConversationRoutes conversations = new ConversationRoutes(services);
+    final ConversationListing listing = new ConversationListing(services);
     final ChatSocket socket = new ChatSocket(services);
     final ChatCompletions openai = new ChatCompletions(services);
     final HealthRoutes health = new HealthRoutes(services);
@@ -56,8 +65,6 @@ public final class GatewayVerticle extends VerticleBase {
     final Router router = Router.router(vertx);
 
     router.route().handler(new AccessLog(services.ports().metrics()));
-    cors(config.getList(GatewayConfig.CORS_ORIGINS_CONFIG))
-        .ifPresent(cors -> router.route().handler(cors));
     router.route().failureHandler(failures);
     router.errorHandler(404, failures);
     router.errorHandler(405, failures);
@@ -65,9 +72,28 @@ public final class GatewayVerticle extends VerticleBase {
 
     on(router, HttpMethod.GET, "/health/live", health::live);
     on(router, HttpMethod.GET, "/health/ready", health::ready);
-    on(router, HttpMethod.GET, "/metrics", health::metrics);
 
-    router.route("/v1/*").handler(new ApiKeyAuth(config.apiKeys())).handler(services.rateLimiter());
+    final PeerReads peers = new PeerReads(services.resolver(), services.peerSignature(), listing);
+    on(router, HttpMethod.GET, ConversationResolver.PEER_PATH, timeout, peers::read);
+    on(router, HttpMethod.GET, ConversationResolver.PEER_MESSAGES_PATH, timeout, peers::messages);
+    on(router, HttpMethod.GET, ConversationResolver.PEER_LIST_PATH, timeout, peers::list);
+
+    // Probes and signed peers (above) answer to any Host; everything else only to known names, and
+    // the API only to pages of this server or of gateway.cors.origins.
+    router
+        .route()
+        .handler(
+            new HostCheck(
+                config.getList(GatewayConfig.ALLOWED_HOSTS_CONFIG), !config.apiKeys().isEmpty()));
+    on(router, HttpMethod.GET, "/metrics", health::metrics);
+    final List<String> origins = config.getList(GatewayConfig.CORS_ORIGINS_CONFIG);
+    router
+        .route("/v1/*")
+        .handler(new OriginCheck(origins, cors(origins)))
+        .handler(new InternalHeaders())
+        .handler(new ApiKeyAuth(config.apiKeys(), services.rateLimiter()))
+        .handler(services.rateLimiter());
+    router.post("/v1/*").handler(new JsonContent());
     router.post("/v1/*").handler(BodyHandler.create(false).setBodyLimit(bodyLimit));
     on(
         router,
@@ -78,6 +104,9 @@ public final class GatewayVerticle extends VerticleBase {
     on(router, HttpMethod.POST, "/v1/conversations/:id/generate", conversations::generate);
     on(router, HttpMethod.GET, "/v1/conversations/:id", timeout, conversations::get);
     on(router, HttpMethod.POST, "/v1/conversations/:id/fork", timeout, conversations::fork);
+    on(router, HttpMethod.POST, "/v1/conversations/:id/rewind", timeout, conversations::rewind);
+    on(router, HttpMethod.GET, "/v1/conversations/:id/messages", timeout, conversations::messages);
+    on(router, HttpMethod.GET, "/v1/conversations", timeout, listing::list);
     on(router, HttpMethod.DELETE, "/v1/conversations/:id", timeout, conversations::delete);
     on(router, HttpMethod.GET, "/v1/conversations/:id/ws", socket::upgrade);
     on(router, HttpMethod.POST, "/v1/chat/completions", openai::chatCompletions);
@@ -105,8 +134,22 @@ public final class GatewayVerticle extends VerticleBase {
             .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
             .setMaxWebSocketMessageSize((int) Math.min(Integer.MAX_VALUE, bodyLimit))
             .setMaxWebSocketFrameSize((int) Math.min(Integer.MAX_VALUE, bodyLimit));
-    server = vertx.createHttpServer(options).requestHandler(router);
+    server =
+        vertx
+            .createHttpServer(options)
+            .connectionHandler(this::countConnection)
+            .requestHandler(router);
     return server.listen(port);
+  }
+
+  /** Keeps at most gateway.max.connections open: one more is closed as it arrives. */
+  private void countConnection(final HttpConnection connection) {
+    if (services.openConnections().incrementAndGet() > services.maxConnections()) {
+      services.openConnections().decrementAndGet();
+      connection.close();
+      return;
+    }
+    connection.closeHandler(v -> services.openConnections().decrementAndGet());
   }
 
   /** The port the server listens on (after start). */

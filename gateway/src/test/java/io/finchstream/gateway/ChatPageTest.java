@@ -36,9 +36,9 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 /**
  * The chat page at {@code /} in headless Chromium (Debian's {@code chromium} and {@code
  * chromium-driver}; {@code .ci/install-browser} installs them): two turns of a chat stream into the
- * page, the second turn appends only the new message to the server-side conversation, and a
- * screenshot is written to {@code gateway/target/chat-page.png} (the one in {@code docs/} is a
- * copy).
+ * page, the second turn appends only the new message to the server-side conversation, Regenerate
+ * and Edit send a shorter or changed history that the server rewinds to, and a screenshot is
+ * written to {@code gateway/target/chat-page.png} (the one in {@code docs/} is a copy).
  */
 @ExtendWith(VertxExtension.class)
 class ChatPageTest {
@@ -143,6 +143,35 @@ class ChatPageTest {
     assertThat(appends.stream().map(e -> processors.conversationOf(e.getEventId())).distinct())
         .hasSize(1);
     assertThat(driver.findElement(By.id("status")).getText()).contains("first token after");
+    final String conversation = processors.conversationOf(appends.get(0).getEventId());
+
+    // Regenerate: the last reply is answered again; the server goes back to the last user message
+    driver.findElement(By.id("regenerate")).click();
+    wait.until(
+        d ->
+            d.findElements(By.cssSelector(".msg.assistant")).size() == 2
+                && d.findElements(By.cssSelector(".msg.assistant[data-state='done']")).size() == 2
+                && !rewinds(conversation).isEmpty());
+    assertThat(rewinds(conversation)).containsExactly(3L);
+    assertThat(appendsTo(conversation)).as("regenerate appends nothing").hasSize(2);
+
+    // Edit the first message: everything after it goes, the server goes back to the start
+    driver.findElements(By.cssSelector("button.edit")).get(0).click();
+    final WebElement input = driver.findElement(By.id("input"));
+    input.clear();
+    send("Hello again!");
+    wait.until(
+        d ->
+            d.findElements(By.cssSelector(".msg.assistant[data-state='done']")).size() == 1
+                && d.findElements(By.cssSelector(".msg.user")).size() == 1);
+    assertThat(driver.findElements(By.cssSelector(".msg.user")))
+        .extracting(WebElement::getText)
+        .containsExactly("Hello again!");
+    assertThat(rewinds(conversation)).containsExactly(3L, 0L);
+    assertThat(appendsTo(conversation))
+        .extracting(e -> e.getAppendText().getText())
+        .endsWith("Hello again!");
+    assertThat(driver.findElements(By.cssSelector(".msg.error"))).isEmpty();
 
     final Path shot = Path.of("target", "chat-page.png");
     Files.copy(
@@ -150,6 +179,21 @@ class ChatPageTest {
         shot,
         StandardCopyOption.REPLACE_EXISTING);
     assertThat(Files.size(shot)).isPositive();
+  }
+
+  private static List<Long> rewinds(final String conversation) {
+    return processors.events().stream()
+        .filter(ConversationEvent::hasRewind)
+        .filter(e -> processors.conversationOf(e.getEventId()).equals(conversation))
+        .map(e -> e.getRewind().getToMessage())
+        .toList();
+  }
+
+  private static List<ConversationEvent> appendsTo(final String conversation) {
+    return processors.events().stream()
+        .filter(ConversationEvent::hasAppendText)
+        .filter(e -> processors.conversationOf(e.getEventId()).equals(conversation))
+        .toList();
   }
 
   private static void send(final String text) {

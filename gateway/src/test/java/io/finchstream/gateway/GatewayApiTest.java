@@ -48,7 +48,7 @@ class GatewayApiTest {
                 vertx,
                 Map.of(),
                 () -> List.of(new ReadinessProbe.Check("streams", true, "RUNNING")),
-                new EventLimits(1000, 100, 64, 16, 4))
+                new EventLimits(1000, 100, 64, 16, 4, 4))
             .harness();
     http = new Http(WebClient.create(vertx), harness.port());
   }

@@ -3,6 +3,7 @@ package io.finchstream.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.finchstream.proto.TenantKeys;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -33,7 +34,7 @@ class GatewayConfigTest {
             Map.of(GatewayConfig.PORT_CONFIG, "9100"));
     assertThat(config.getInt(GatewayConfig.PORT_CONFIG)).isEqualTo(9100);
     assertThat(config.getLong(GatewayConfig.BODY_LIMIT_CONFIG)).isEqualTo(4096);
-    assertThat(config.apiKeys()).containsExactly("a", "b");
+    assertThat(config.apiKeys()).extracting(GatewayConfig.ApiKey::secret).containsExactly("a", "b");
     assertThat(config.kafkaOverrides()).containsEntry("security.protocol", "SSL");
   }
 
@@ -61,8 +62,10 @@ class GatewayConfigTest {
   void shouldNeverPrintKeys() {
     final GatewayConfig config =
         new GatewayConfig(Map.of(GatewayConfig.API_KEYS_CONFIG, "secret-one"));
-    assertThat(config.toString()).doesNotContain("secret-one");
-    assertThat(config.apiKeys()).containsExactly("secret-one");
+    assertThat(config.values().toString()).doesNotContain("secret-one"); // what logAll prints
+    assertThat(config.apiKeys())
+        .containsExactly(new GatewayConfig.ApiKey(TenantKeys.DEFAULT_TENANT, "secret-one"));
+    assertThat(config.apiKeys().toString()).doesNotContain("secret-one");
   }
 
   @Test
@@ -86,5 +89,28 @@ class GatewayConfigTest {
       assertThat(table).contains("`" + key + "`");
     }
     assertThat(table).contains("FINCHSTREAM_GATEWAY_API_KEYS");
+  }
+
+  @Test
+  void shouldPutKeysInTenants() {
+    final GatewayConfig config =
+        new GatewayConfig(
+            Map.of(GatewayConfig.API_KEYS_CONFIG, "acme:k1, acme:k2,globex:k3,k4,default:a:b"));
+    assertThat(config.apiKeys())
+        .containsExactly(
+            new GatewayConfig.ApiKey("acme", "k1"),
+            new GatewayConfig.ApiKey("acme", "k2"),
+            new GatewayConfig.ApiKey("globex", "k3"),
+            new GatewayConfig.ApiKey(TenantKeys.DEFAULT_TENANT, "k4"),
+            new GatewayConfig.ApiKey(TenantKeys.DEFAULT_TENANT, "a:b"));
+    assertThatThrownBy(
+            () -> new GatewayConfig(Map.of(GatewayConfig.API_KEYS_CONFIG, "acme:k1,globex:k1")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining(GatewayConfig.API_KEYS_CONFIG)
+        .hasMessageContaining("two tenants")
+        .hasMessageNotContaining("k1");
+    assertThatThrownBy(() -> new GatewayConfig(Map.of(GatewayConfig.API_KEYS_CONFIG, "acme:")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("empty key");
   }
 }

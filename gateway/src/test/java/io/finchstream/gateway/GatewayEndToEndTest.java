@@ -9,12 +9,15 @@ import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.openai.models.chat.completions.ChatCompletionStreamOptions;
+import io.finchstream.engine.sampling.SamplingParams;
 import io.finchstream.gateway.testing.GatewayHarness;
 import io.finchstream.gateway.testing.Http;
+import io.finchstream.gateway.testing.ProcessorsAdmission;
 import io.finchstream.gateway.testing.ServiceDirectory;
 import io.finchstream.processors.FinchstreamConfig;
 import io.finchstream.processors.FinchstreamService;
 import io.finchstream.processors.LoadedModel;
+import io.finchstream.processors.event.EventValidator;
 import io.finchstream.processors.testing.KafkaTestCluster;
 import io.finchstream.processors.testing.ServiceConfigs;
 import io.finchstream.processors.testing.TestModels;
@@ -67,13 +70,15 @@ class GatewayEndToEndTest {
     service = new FinchstreamService(config, model, new SimpleMeterRegistry());
     service.start();
     assertThat(service.awaitRunning(Duration.ofSeconds(90))).as("processors RUNNING").isTrue();
+    final EventValidator.Limits processorsLimits = EventValidator.Limits.from(config);
     final EventLimits limits =
         new EventLimits(
-            config.getInt(FinchstreamConfig.MAX_TEXT_BYTES_CONFIG),
-            config.getInt(FinchstreamConfig.MAX_APPEND_TOKENS_CONFIG),
-            config.getInt(FinchstreamConfig.MAX_GENERATE_TOKENS_CONFIG),
-            config.getInt(FinchstreamConfig.DEFAULT_GENERATE_TOKENS_CONFIG),
-            config.getInt(FinchstreamConfig.MAX_STOP_SEQUENCES_CONFIG));
+            processorsLimits.maxTextBytes(),
+            processorsLimits.maxAppendTokens(),
+            processorsLimits.maxGenerateTokens(),
+            processorsLimits.defaultGenerateTokens(),
+            processorsLimits.maxStopSequences(),
+            SamplingParams.MAX_STOP_STRINGS);
     final ReadinessProbe streams =
         () ->
             List.of(
@@ -89,7 +94,8 @@ class GatewayEndToEndTest {
             streams,
             limits,
             new ApiModel(
-                "random-finch", model.info().id(), model.info().vocabSize(), 1_700_000_000L));
+                "random-finch", model.info().id(), model.info().vocabSize(), 1_700_000_000L),
+            new ProcessorsAdmission(model.tokenizer(), limits));
     http = new Http(WebClient.create(vertx), harness.port());
   }
 
@@ -153,6 +159,7 @@ class GatewayEndToEndTest {
   }
 
   @Test
+  @SuppressWarnings("deprecation") // OpenAI deprecated seed; clients still send it, we honour it
   void shouldAnswerOpenAiClientsAndIngestOnlyNewMessagesOfAReusedConversation() {
     final OpenAIClient client =
         OpenAIOkHttpClient.builder()

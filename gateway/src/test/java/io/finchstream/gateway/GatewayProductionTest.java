@@ -83,7 +83,7 @@ class GatewayProductionTest {
         GatewayHarness.config(cluster, overrides),
         processors,
         ReadinessProbe.none(),
-        new EventLimits(256 * 1024, 1024, 1 << 24, 256, 16));
+        new EventLimits(256 * 1024, 1024, 1 << 24, 256, 16, 16));
   }
 
   private static <T> T await(final Future<T> future) throws Exception {
@@ -311,11 +311,13 @@ class GatewayProductionTest {
                   null,
                   Map.of(
                       "Origin", "https://evil.example", "Access-Control-Request-Method", "POST"));
+      assertThat(other.status()).isEqualTo(403);
       assertThat(other.headers().get("Access-Control-Allow-Origin")).isNull();
       final Http.Response none =
           new Http(WebClient.create(vertx), off.port())
               .get("/v1/models", Map.of("Origin", "https://chat.example"));
-      assertThat(none.status()).isEqualTo(200);
+      assertThat(none.status()).as("no origin is allowed by default").isEqualTo(403);
+      assertThat(none.errorCode()).isEqualTo("origin_not_allowed");
       assertThat(none.headers().get("Access-Control-Allow-Origin")).isNull();
     }
   }

@@ -16,6 +16,7 @@ import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.openai.models.chat.completions.ChatCompletionStreamOptions;
 import com.openai.models.completions.CompletionUsage;
 import com.openai.models.models.Model;
+import io.finchstream.gateway.testing.Eventually;
 import io.finchstream.gateway.testing.GatewayHarness;
 import io.finchstream.gateway.testing.Http;
 import io.finchstream.gateway.testing.ScriptedGateway;
@@ -32,6 +33,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -203,7 +207,7 @@ class OpenAiCompatibilityTest {
   }
 
   @Test
-  void shouldRefuseAHistoryTheConversationDoesNotHoldWith409() {
+  void shouldRewindADivergingHistoryToTheLongestCommonPrefixAndAnswer() {
     final String id = "oai-diverge";
     final Map<String, List<String>> header = Map.of("X-Conversation-Id", List.of(id));
     final String reply =
@@ -216,28 +220,98 @@ class OpenAiCompatibilityTest {
             .message()
             .content()
             .orElseThrow();
-    final int before = appendsTo(id).size();
+    client
+        .chat()
+        .completions()
+        .create(
+            params()
+                .additionalHeaders(header)
+                .addUserMessage("One")
+                .addAssistantMessage(reply)
+                .addUserMessage("Two")
+                .build());
+    assertThat(eventsOf(id, ConversationEvent::hasRewind)).isEmpty();
 
-    final ChatCompletionCreateParams edited =
-        params()
-            .additionalHeaders(header)
-            .addUserMessage("One, edited")
-            .addAssistantMessage(reply)
-            .addUserMessage("Two")
-            .build();
-    assertThatThrownBy(() -> client.chat().completions().create(edited))
-        .isInstanceOfSatisfying(
-            OpenAIServiceException.class,
-            e -> {
-              assertThat(e.statusCode()).isEqualTo(409);
-              assertThat(e.code()).contains("conversation_history_mismatch");
-            });
-    final ChatCompletionCreateParams shorter =
-        params().additionalHeaders(header).addUserMessage("Two").build();
-    assertThatThrownBy(() -> client.chat().completions().create(shorter))
-        .isInstanceOfSatisfying(
-            OpenAIServiceException.class, e -> assertThat(e.statusCode()).isEqualTo(409));
-    assertThat(appendsTo(id)).as("nothing appended by refused requests").hasSize(before);
+    // an edited second message: back to the first reply, then the edit
+    final ChatCompletion edited =
+        client
+            .chat()
+            .completions()
+            .create(
+                params()
+                    .additionalHeaders(header)
+                    .addUserMessage("One")
+                    .addAssistantMessage(reply)
+                    .addUserMessage("Two, edited")
+                    .build());
+    assertThat(edited.choices().get(0).message().content()).contains(SCRIPT.strip());
+    assertThat(eventsOf(id, ConversationEvent::hasRewind))
+        .singleElement()
+        .satisfies(e -> assertThat(e.getRewind().getToMessage()).isEqualTo(2));
+    assertThat(edited.usage().orElseThrow().promptTokens())
+        .as("only the edited message and the reply prefix are prompt")
+        .isEqualTo(bytes("User: Two, edited\n\n") + bytes("Assistant:"));
+
+    // a different first message: nothing in common, from the start
+    client
+        .chat()
+        .completions()
+        .create(params().additionalHeaders(header).addUserMessage("Zero").build());
+    assertThat(eventsOf(id, ConversationEvent::hasRewind))
+        .extracting(e -> e.getRewind().getToMessage())
+        .containsExactly(2L, 0L);
+    final JsonObject meta =
+        http.get("/v1/conversations/" + id, Map.of("Authorization", "Bearer " + KEY)).json();
+    assertThat(meta.getLong("messages")).isEqualTo(2);
+  }
+
+  @Test
+  void shouldRefuseASecondRequestWhileAnotherGeneratesWith409() throws Exception {
+    final String id = "oai-busy";
+    processors.script(SCRIPT, 1, 200); // ~4 s: the SDK's first call may take a while
+    try {
+      final Http.Response started =
+          http.call(
+              HttpMethod.POST,
+              "/v1/conversations/" + id + "/messages",
+              "{\"text\":\"hi\",\"role\":\"user\"}",
+              Map.of("Authorization", "Bearer " + KEY));
+      assertThat(started.status()).isEqualTo(202);
+      final var running =
+          CompletableFuture.supplyAsync(
+              () ->
+                  http.call(
+                      HttpMethod.POST,
+                      "/v1/conversations/" + id + "/generate",
+                      "{\"max_tokens\":30,\"stream\":false}",
+                      Map.of("Authorization", "Bearer " + KEY)));
+      Eventually.until(
+          () ->
+              http.get("/v1/conversations/" + id, Map.of("Authorization", "Bearer " + KEY))
+                  .json()
+                  .getBoolean("generating"),
+          10_000,
+          "the native generation to run");
+      assertThatThrownBy(
+              () ->
+                  client
+                      .chat()
+                      .completions()
+                      .create(
+                          params()
+                              .additionalHeaders(Map.of("X-Conversation-Id", List.of(id)))
+                              .addUserMessage("hi")
+                              .build()))
+          .isInstanceOfSatisfying(
+              OpenAIServiceException.class,
+              e -> {
+                assertThat(e.statusCode()).isEqualTo(409);
+                assertThat(e.code()).contains("conversation_busy");
+              });
+      assertThat(running.get(30, TimeUnit.SECONDS).status()).isEqualTo(200);
+    } finally {
+      processors.script(SCRIPT, 2, 0);
+    }
   }
 
   @Test
@@ -302,6 +376,14 @@ class OpenAiCompatibilityTest {
     } finally {
       wrong.close();
     }
+  }
+
+  private static List<ConversationEvent> eventsOf(
+      final String conversation, final Predicate<ConversationEvent> kind) {
+    return processors.events().stream()
+        .filter(kind)
+        .filter(e -> processors.conversationOf(e.getEventId()).equals(conversation))
+        .toList();
   }
 
   private static List<ConversationEvent> appendsTo(final String conversation) {

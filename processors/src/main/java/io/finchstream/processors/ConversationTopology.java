@@ -109,6 +109,7 @@ public final class ConversationTopology {
         Topics.FORKS,
         new StringSerializer(),
         new ProtoSerde<>(ForkTransfer.parser()).serializer(),
+        new ConversationPartitioner(),
         CONVERSATIONS);
     return t;
   }

@@ -7,7 +7,6 @@ import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
-import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigException;
 
 /**
@@ -106,7 +105,38 @@ public final class FinchstreamConfig extends AbstractConfig {
 
   public static final String SNAPSHOT_AT_TURN_END_CONFIG = "snapshot.at.turn.end";
   public static final String SNAPSHOT_AT_TURN_END_DOC =
-      "Also take a snapshot when a generation finishes (the end of a turn), once the state is computed.";
+      "Take snapshots at turn checkpoints (message ends; see checkpoint.recent.turns). With false,"
+          + " only snapshot.interval.tokens takes snapshots, and a rewind replays from the nearest"
+          + " one.";
+
+  public static final String CHECKPOINT_RECENT_TURNS_CONFIG = "checkpoint.recent.turns";
+  public static final String CHECKPOINT_RECENT_TURNS_DOC =
+      "Every message end is a checkpoint a conversation can be rewound or forked to; the last this"
+          + " many (4: two exchanges of a chat) always have a snapshot, so going back to one of them"
+          + " replays nothing.";
+
+  public static final String CHECKPOINT_OLDER_SNAPSHOTS_CONFIG = "checkpoint.older.snapshots";
+  public static final String CHECKPOINT_OLDER_SNAPSHOTS_DOC =
+      "Snapshots kept for turns older than the recent ones, at exponentially spaced positions (at"
+          + " most one per distance band [2^j, 2^(j+1)) x checkpoint.spacing.tokens behind the end,"
+          + " j < this). The token log is kept back to the oldest snapshot, so this bounds how far"
+          + " back a conversation can be rewound and what it stores.";
+
+  public static final String CHECKPOINT_SPACING_TOKENS_CONFIG = "checkpoint.spacing.tokens";
+  public static final String CHECKPOINT_SPACING_TOKENS_DOC =
+      "Width of the first distance band of older snapshots (see checkpoint.older.snapshots).";
+
+  public static final String CONVERSATION_IDLE_EXPIRY_MS_CONFIG = "conversation.idle.expiry.ms";
+  public static final String CONVERSATION_IDLE_EXPIRY_MS_DOC =
+      "Delete a conversation that no event has changed for this long (every record, so the"
+          + " changelogs compact it away); 0 keeps conversations until they are deleted. A"
+          + " conversation with a running generation or waiting events is never expired.";
+
+  public static final String SNAPSHOT_PRECISION_CONFIG = "snapshot.precision";
+  public static final String SNAPSHOT_PRECISION_DOC =
+      "Precision of stored snapshots: fp32 (exact: a restored state is bit-identical) or bf16 (the"
+          + " WKV matrices rounded to bfloat16: about half the bytes, but a state restored from a"
+          + " snapshot then differs slightly from one that was never stored).";
 
   public static final String SNAPSHOT_PART_BYTES_CONFIG = "snapshot.part.bytes";
   public static final String SNAPSHOT_PART_BYTES_DOC =
@@ -184,54 +214,68 @@ public final class FinchstreamConfig extends AbstractConfig {
   private static void defineService(final ConfigDef def) {
     def.define(
             BOOTSTRAP_SERVERS_CONFIG,
-            Type.STRING,
+            ConfigDef.Type.STRING,
             "localhost:9092",
             new ConfigDef.NonEmptyString(),
             Importance.HIGH,
             BOOTSTRAP_SERVERS_DOC)
-        .define(MODEL_PATH_CONFIG, Type.STRING, "", Importance.HIGH, MODEL_PATH_DOC)
+        .define(MODEL_PATH_CONFIG, ConfigDef.Type.STRING, "", Importance.HIGH, MODEL_PATH_DOC)
         .define(
             APPLICATION_ID_CONFIG,
-            Type.STRING,
+            ConfigDef.Type.STRING,
             "finchstream",
             new ConfigDef.NonEmptyString(),
             Importance.HIGH,
             APPLICATION_ID_DOC)
         .define(
             STATE_DIR_CONFIG,
-            Type.STRING,
+            ConfigDef.Type.STRING,
             ".finchstream/state",
             new ConfigDef.NonEmptyString(),
             Importance.HIGH,
             STATE_DIR_DOC)
         .define(
-            APPLICATION_SERVER_CONFIG, Type.STRING, "", Importance.MEDIUM, APPLICATION_SERVER_DOC)
+            APPLICATION_SERVER_CONFIG,
+            ConfigDef.Type.STRING,
+            "",
+            Importance.MEDIUM,
+            APPLICATION_SERVER_DOC)
         .define(
             MODEL_PRECISION_CONFIG,
-            Type.STRING,
+            ConfigDef.Type.STRING,
             "fp32",
             ConfigDef.ValidString.in("fp32", "bf16"),
             Importance.MEDIUM,
             MODEL_PRECISION_DOC)
         .define(
             ENGINE_THREADS_CONFIG,
-            Type.INT,
+            ConfigDef.Type.INT,
             0,
             Range.between(0, 1024),
             Importance.MEDIUM,
             ENGINE_THREADS_DOC)
-        .define(TOKENIZER_VOCAB_CONFIG, Type.STRING, "", Importance.MEDIUM, TOKENIZER_VOCAB_DOC)
-        .define(CREATE_TOPICS_CONFIG, Type.BOOLEAN, true, Importance.MEDIUM, CREATE_TOPICS_DOC)
+        .define(
+            TOKENIZER_VOCAB_CONFIG,
+            ConfigDef.Type.STRING,
+            "",
+            Importance.MEDIUM,
+            TOKENIZER_VOCAB_DOC)
+        .define(
+            CREATE_TOPICS_CONFIG,
+            ConfigDef.Type.BOOLEAN,
+            true,
+            Importance.MEDIUM,
+            CREATE_TOPICS_DOC)
         .define(
             TOPIC_PARTITIONS_CONFIG,
-            Type.INT,
+            ConfigDef.Type.INT,
             6,
             Range.between(1, 10_000),
             Importance.MEDIUM,
             TOPIC_PARTITIONS_DOC)
         .define(
             TOPIC_REPLICATION_CONFIG,
-            Type.SHORT,
+            ConfigDef.Type.SHORT,
             (short) -1,
             Range.between(-1, 32),
             Importance.MEDIUM,
@@ -242,35 +286,35 @@ public final class FinchstreamConfig extends AbstractConfig {
   private static void defineLimits(final ConfigDef def) {
     def.define(
             MAX_TEXT_BYTES_CONFIG,
-            Type.INT,
+            ConfigDef.Type.INT,
             256 * 1024,
             Range.between(1, 64 * MIB),
             Importance.MEDIUM,
             MAX_TEXT_BYTES_DOC)
         .define(
             MAX_APPEND_TOKENS_CONFIG,
-            Type.INT,
+            ConfigDef.Type.INT,
             262_144,
             Range.between(1, 16 * MIB),
             Importance.MEDIUM,
             MAX_APPEND_TOKENS_DOC)
         .define(
             MAX_GENERATE_TOKENS_CONFIG,
-            Type.INT,
+            ConfigDef.Type.INT,
             4096,
             Range.between(1, 1 << 20),
             Importance.MEDIUM,
             MAX_GENERATE_TOKENS_DOC)
         .define(
             DEFAULT_GENERATE_TOKENS_CONFIG,
-            Type.INT,
+            ConfigDef.Type.INT,
             256,
             Range.between(1, 1 << 20),
             Importance.MEDIUM,
             DEFAULT_GENERATE_TOKENS_DOC)
         .define(
             MAX_STOP_SEQUENCES_CONFIG,
-            Type.INT,
+            ConfigDef.Type.INT,
             16,
             Range.between(0, 1024),
             Importance.LOW,
@@ -281,69 +325,104 @@ public final class FinchstreamConfig extends AbstractConfig {
   private static void defineCompute(final ConfigDef def) {
     def.define(
             SNAPSHOT_INTERVAL_TOKENS_CONFIG,
-            Type.INT,
+            ConfigDef.Type.INT,
             4096,
             Range.between(1, Integer.MAX_VALUE),
             Importance.MEDIUM,
             SNAPSHOT_INTERVAL_TOKENS_DOC)
         .define(
             SNAPSHOT_AT_TURN_END_CONFIG,
-            Type.BOOLEAN,
+            ConfigDef.Type.BOOLEAN,
             true,
             Importance.MEDIUM,
             SNAPSHOT_AT_TURN_END_DOC)
         .define(
+            CHECKPOINT_RECENT_TURNS_CONFIG,
+            ConfigDef.Type.INT,
+            4,
+            Range.between(0, 1024),
+            Importance.MEDIUM,
+            CHECKPOINT_RECENT_TURNS_DOC)
+        .define(
+            CHECKPOINT_OLDER_SNAPSHOTS_CONFIG,
+            ConfigDef.Type.INT,
+            8,
+            Range.between(0, 48),
+            Importance.MEDIUM,
+            CHECKPOINT_OLDER_SNAPSHOTS_DOC)
+        .define(
+            CHECKPOINT_SPACING_TOKENS_CONFIG,
+            ConfigDef.Type.INT,
+            256,
+            Range.between(1, Integer.MAX_VALUE),
+            Importance.LOW,
+            CHECKPOINT_SPACING_TOKENS_DOC)
+        .define(
+            CONVERSATION_IDLE_EXPIRY_MS_CONFIG,
+            ConfigDef.Type.LONG,
+            0L,
+            Range.atLeast(0),
+            Importance.MEDIUM,
+            CONVERSATION_IDLE_EXPIRY_MS_DOC)
+        .define(
+            SNAPSHOT_PRECISION_CONFIG,
+            ConfigDef.Type.STRING,
+            "fp32",
+            ConfigDef.ValidString.in("fp32", "bf16"),
+            Importance.LOW,
+            SNAPSHOT_PRECISION_DOC)
+        .define(
             SNAPSHOT_PART_BYTES_CONFIG,
-            Type.INT,
+            ConfigDef.Type.INT,
             900_000,
             Range.between(1024, 64 * MIB),
             Importance.MEDIUM,
             SNAPSHOT_PART_BYTES_DOC)
         .define(
             HOT_CACHE_MAX_BYTES_CONFIG,
-            Type.LONG,
+            ConfigDef.Type.LONG,
             512L * MIB,
             Range.atLeast(0),
             Importance.MEDIUM,
             HOT_CACHE_MAX_BYTES_DOC)
         .define(
             COMPUTE_INTERVAL_MS_CONFIG,
-            Type.LONG,
+            ConfigDef.Type.LONG,
             5L,
             Range.between(1, 60_000),
             Importance.LOW,
             COMPUTE_INTERVAL_MS_DOC)
         .define(
             COMPUTE_BUDGET_MS_CONFIG,
-            Type.LONG,
+            ConfigDef.Type.LONG,
             400L,
             Range.between(1, 60_000),
             Importance.LOW,
             COMPUTE_BUDGET_MS_DOC)
         .define(
             DECODE_CYCLE_MS_CONFIG,
-            Type.LONG,
+            ConfigDef.Type.LONG,
             200L,
             Range.between(1, 60_000),
             Importance.LOW,
             DECODE_CYCLE_MS_DOC)
         .define(
             COMPUTE_PENDING_TOKENS_CONFIG,
-            Type.INT,
+            ConfigDef.Type.INT,
             4096,
             Range.between(1, Integer.MAX_VALUE),
             Importance.LOW,
             COMPUTE_PENDING_TOKENS_DOC)
         .define(
             BATCH_MAX_CONVERSATIONS_CONFIG,
-            Type.INT,
+            ConfigDef.Type.INT,
             64,
             Range.between(1, 4096),
             Importance.LOW,
             BATCH_MAX_CONVERSATIONS_DOC)
         .define(
             BATCH_MAX_TOKENS_CONFIG,
-            Type.INT,
+            ConfigDef.Type.INT,
             512,
             Range.between(1, 1 << 20),
             Importance.LOW,
@@ -354,14 +433,14 @@ public final class FinchstreamConfig extends AbstractConfig {
   private static void defineRocksDb(final ConfigDef def) {
     def.define(
             ROCKSDB_BLOCK_CACHE_BYTES_CONFIG,
-            Type.LONG,
+            ConfigDef.Type.LONG,
             128L * MIB,
             Range.atLeast(MIB),
             Importance.LOW,
             ROCKSDB_BLOCK_CACHE_BYTES_DOC)
         .define(
             ROCKSDB_WRITE_BUFFER_BYTES_CONFIG,
-            Type.LONG,
+            ConfigDef.Type.LONG,
             32L * MIB,
             Range.atLeast(MIB),
             Importance.LOW,

@@ -110,20 +110,20 @@ public final class FinchstreamMetrics {
   }
 
   public void tokensIngested(final long n) {
-    tokensIngested.increment(n);
+    tokensIngested.increment((double) n);
   }
 
   public void tokensComputed(final long n) {
-    tokensComputed.increment(n);
+    tokensComputed.increment((double) n);
   }
 
   public void tokensGenerated(final long n) {
-    tokensGenerated.increment(n);
+    tokensGenerated.increment((double) n);
   }
 
   public void batch(final int conversations, final long tokens) {
     batchConversations.record(conversations);
-    batchTokens.record(tokens);
+    batchTokens.record((double) tokens);
   }
 
   public void generationFinished(final long latencyMs) {
@@ -157,15 +157,15 @@ public final class FinchstreamMetrics {
 
   public void snapshot(final long bytes) {
     snapshots.increment();
-    snapshotBytes.increment(bytes);
+    snapshotBytes.increment((double) bytes);
   }
 
   public void engineTime(final long nanos) {
-    engineNanos.increment(nanos);
+    engineNanos.increment((double) nanos);
   }
 
   public void processingCpu(final long nanos) {
-    computeCpuNanos.increment(nanos);
+    computeCpuNanos.increment((double) nanos);
   }
 
   /** Bytes written to store {@code store} (and so to its changelog). */
@@ -175,7 +175,7 @@ public final class FinchstreamMetrics {
             "store",
             store,
             "Bytes written to a state store and its changelog")
-        .increment(bytes);
+        .increment((double) bytes);
   }
 
   /** An event dead-lettered with {@code code}. */

@@ -162,13 +162,22 @@ public final class FinchstreamService implements AutoCloseable {
 
   /**
    * Stops processing and leaves the consumer group at once, so the remaining instances take over
-   * without waiting for the session timeout.
+   * without waiting for the session timeout. A close that does not finish in time is logged (its
+   * threads are left to stop on their own).
    */
   @Override
   public void close() {
-    streams.close(
-        CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
-            .withTimeout(Duration.ofSeconds(30)));
+    final Duration timeout = Duration.ofSeconds(30);
+    final boolean closed =
+        streams.close(
+            CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+                .withTimeout(timeout));
+    if (!closed) {
+      LOG.warn(
+          "Kafka Streams did not close within {}; its threads are still stopping (state {})",
+          timeout,
+          streams.state());
+    }
   }
 
   /**

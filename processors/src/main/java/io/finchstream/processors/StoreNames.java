@@ -16,7 +16,10 @@ public final class StoreNames {
    */
   public static final String TOKENS = "conversation-tokens";
 
-  /** (conversation, 0, part) → {@code BlobPart}: the latest snapshot of the recurrent state. */
+  /**
+   * (conversation, position, part) → {@code BlobPart}: the retained snapshots, each a {@code
+   * StateSnapshot} split into parts.
+   */
   public static final String SNAPSHOTS = "conversation-snapshots";
 
   /** (conversation, block, part) → {@code BlobPart}: the token-cache blocks (GoldFinch). */
@@ -31,9 +34,28 @@ public final class StoreNames {
   /** (fork id, part) → {@code ForkTransfer}: parts of an incoming fork until all have arrived. */
   public static final String FORK_STAGING = "fork-staging";
 
+  /** (conversation, message index) → {@code Checkpoint}: the turn checkpoints. */
+  public static final String CHECKPOINTS = "conversation-checkpoints";
+
+  /** (conversation, message index) → {@code MessageText}: the messages' texts, for listing. */
+  public static final String TEXTS = "conversation-texts";
+
+  /** (tree root, digest, conversation) → {@code DigestEntry}: checkpoints by running digest. */
+  public static final String DIGESTS = "conversation-digests";
+
   /** Every store of the topology. */
   public static final List<String> ALL =
-      List.of(META, TOKENS, SNAPSHOTS, CACHE, GENERATIONS, DEFERRED, FORK_STAGING);
+      List.of(
+          META,
+          TOKENS,
+          SNAPSHOTS,
+          CACHE,
+          GENERATIONS,
+          DEFERRED,
+          FORK_STAGING,
+          CHECKPOINTS,
+          TEXTS,
+          DIGESTS);
 
   private StoreNames() {}
 }

@@ -15,6 +15,7 @@ import java.util.Map;
  * @param receptance {@code receptance.weight} [C, C]
  * @param value {@code value.weight} [C, F]
  */
+@SuppressWarnings("ArrayRecordComponent") // weights: read-only, never compared or hashed
 public record ChannelMix(
     float[] time_maa_k, float[] time_maa_r, Matrix key, Matrix receptance, Matrix value) {
 

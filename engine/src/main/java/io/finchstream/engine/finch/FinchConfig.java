@@ -60,7 +60,7 @@ public record FinchConfig(
       throw new IllegalArgumentException(
           "dim " + dim + " is not a multiple of head size " + headSize);
     }
-    final int ffn = (int) ((dim * 3.5) / 32) * 32;
+    final int ffn = ((int) (dim * 3.5 / 32)) * 32;
     final boolean big = dim >= 4096;
     return new FinchConfig(
         layers,

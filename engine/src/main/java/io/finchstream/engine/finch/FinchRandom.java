@@ -39,7 +39,8 @@ public final class FinchRandom {
       case "time_decay" -> Init.decaySpread(0.1);
       case "time_faaaa" -> Init.uniform(-0.3, 0.3);
       case "emb.weight" -> Init.normal(0.0, 1.0);
-      default -> Init.normal(0.0, 1.0 / Math.sqrt(shape[shape.length - 1])); // Linear [out, in]
+      default ->
+          Init.normal(0.0, 1.0 / Math.sqrt((double) shape[shape.length - 1])); // Linear [out, in]
     };
   }
 }

@@ -21,6 +21,7 @@ import java.util.List;
  * @param head {@code head.weight} [V, C] (not tied to emb)
  * @param parameters parameter count of the checkpoint (ln0 included)
  */
+@SuppressWarnings("ArrayRecordComponent") // weights: read-only, never compared or hashed
 public record FinchWeights(
     FinchConfig config,
     WeightPrecision precision,

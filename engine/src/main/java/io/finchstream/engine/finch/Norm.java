@@ -6,4 +6,5 @@ package io.finchstream.engine.finch;
  * @param weight {@code .weight} [C]
  * @param bias {@code .bias} [C]
  */
+@SuppressWarnings("ArrayRecordComponent") // weights: read-only, never compared or hashed
 public record Norm(float[] weight, float[] bias) {}

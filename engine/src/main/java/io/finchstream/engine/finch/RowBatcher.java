@@ -18,6 +18,8 @@ public final class RowBatcher {
   @FunctionalInterface
   public interface Pass {
     /**
+     * Runs the model over the rows of this pass.
+     *
      * @param item index of segment g's conversation in the call
      * @param from index of its first row here among that conversation's rows
      * @param rowStart first row of segment g in this pass

@@ -27,6 +27,7 @@ import io.finchstream.engine.tensor.Matrix;
  * @param gate {@code gate.weight} [C, C]
  * @param ln_x per-head GroupNorm affine {@code ln_x.weight/.bias} [C]
  */
+@SuppressWarnings("ArrayRecordComponent") // weights: read-only, never compared or hashed
 public record TimeMix(
     float[] time_maa_x,
     float[] time_maa_w,

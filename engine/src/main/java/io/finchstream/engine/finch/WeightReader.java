@@ -9,6 +9,7 @@ import io.finchstream.engine.tensor.Matrix;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.SortedSet;
 import java.util.TreeSet;
 
 /**
@@ -118,7 +119,7 @@ public final class WeightReader {
     return parameters;
   }
 
-  private static String names(final TreeSet<String> names) {
+  private static String names(final SortedSet<String> names) {
     final List<String> shown = names.stream().limit(MAX_NAMES_IN_MESSAGE).toList();
     return String.join(", ", shown) + (names.size() > shown.size() ? ", ..." : "");
   }

@@ -30,6 +30,7 @@ import io.finchstream.engine.tensor.Matrix;
  * @param output {@code output.weight} [C, A]
  * @param ln_x full-width LayerNorm over A channels
  */
+@SuppressWarnings("ArrayRecordComponent") // weights: read-only, never compared or hashed
 public record FinchC2TimeMix(
     float[] time_maa_x,
     float[] time_maa_r,

@@ -217,6 +217,7 @@ public final class GoldCache implements TokenCache {
   }
 
   /** The canonical content of a cache: token ids {@code [T]} and compressed keys {@code [T, R]}. */
+  @SuppressWarnings("ArrayRecordComponent") // read by index, never compared or hashed
   public record Canonical(int[] tokens, float[] c) {}
 
   private static int checkHeader(

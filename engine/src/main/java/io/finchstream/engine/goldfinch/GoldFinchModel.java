@@ -13,6 +13,7 @@ import io.finchstream.engine.kernels.AttentionKernels;
 import io.finchstream.engine.kernels.Kernels;
 import io.finchstream.engine.state.CallChecks;
 import io.finchstream.engine.tensor.Fingerprint;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -84,7 +85,7 @@ public final class GoldFinchModel implements LanguageModel {
    * GoldFinchConfig#ropeThetaFromFileName}).
    */
   public static GoldFinchModel load(final Checkpoint checkpoint, final LoadOptions options) {
-    final java.nio.file.Path name = checkpoint.path().getFileName();
+    final Path name = checkpoint.path().getFileName();
     final double theta = name == null ? 0 : GoldFinchConfig.ropeThetaFromFileName(name.toString());
     return load(checkpoint, options, theta, DEFAULT_CACHE_BLOCK);
   }

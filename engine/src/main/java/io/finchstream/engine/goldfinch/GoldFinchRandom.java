@@ -47,8 +47,8 @@ public final class GoldFinchRandom {
     } else if (kind.equals("head.weight")) {
       return Init.normal(0.0, 2.0 / Math.sqrt(c));
     } else if (kind.equals("output.weight")) {
-      return Init.normal(0.0, 0.7 / Math.sqrt(shape[1]));
+      return Init.normal(0.0, 0.7 / Math.sqrt((double) shape[1]));
     }
-    return Init.normal(0.0, 1.0 / Math.sqrt(shape[shape.length - 1])); // Linear [out, in]
+    return Init.normal(0.0, 1.0 / Math.sqrt((double) shape[shape.length - 1])); // Linear [out, in]
   }
 }

@@ -101,7 +101,7 @@ public final class GoldFinchState implements ModelState {
     final long c = config.dim();
     final long floats =
         config.finchLayers() * (2 * c + c * config.headSize())
-            + config.goldLayers() * 2 * c
+            + config.goldLayers() * (2 * c)
             + c
             + (long) boundary.length * c;
     return 4 * floats + cache.memoryBytes();

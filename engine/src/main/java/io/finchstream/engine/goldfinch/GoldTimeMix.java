@@ -27,6 +27,7 @@ import io.finchstream.engine.tensor.Matrix;
  * @param ln_v LayerNorm of the value [A]
  * @param ln_x LayerNorm of the attention output [A]
  */
+@SuppressWarnings("ArrayRecordComponent") // weights: read-only, never compared or hashed
 public record GoldTimeMix(
     float[] time_maa_x,
     float[] time_maa_q,

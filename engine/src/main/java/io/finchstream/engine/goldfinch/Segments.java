@@ -6,6 +6,7 @@ package io.finchstream.engine.goldfinch;
  *
  * @param rows total rows
  */
+@SuppressWarnings("ArrayRecordComponent") // read by index, never compared or hashed
 record Segments(GoldFinchState[] states, int[] rowStart, int[] rowCount, int rows) {
 
   /** Number of segments. */

@@ -12,6 +12,7 @@ package io.finchstream.engine.kernels;
  * (arguments under −87.3) are flushed to 0, and arguments above 88.3 are clamped (the softmax only
  * evaluates arguments ≤ 0).
  */
+@SuppressWarnings("FloatingPointLiteralPrecision") // Cephes' coefficients as published
 final class FastExp {
 
   static final float LO = -87.3f;

@@ -121,6 +121,7 @@ public final class Parallel {
     }
   }
 
+  @SuppressWarnings("ThreadPriorityCheck") // spin, then yield: the caller's core works meanwhile
   private static void awaitChunks(final Job job) {
     final long start = System.nanoTime();
     while (job.done().get() < job.chunks()) {
@@ -170,6 +171,7 @@ public final class Parallel {
     }
 
     @Override
+    @SuppressWarnings("ReferenceEquality") // identity: is the published region still the one seen
     public void run() {
       long idleSince = System.nanoTime();
       while (true) {

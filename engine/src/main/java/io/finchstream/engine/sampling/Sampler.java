@@ -1,6 +1,9 @@
 package io.finchstream.engine.sampling;
 
 import io.finchstream.engine.EngineException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Picks the next token from a logits vector: deterministic and replayable.
@@ -16,11 +19,18 @@ import io.finchstream.engine.EngineException;
  * <ol>
  *   <li><b>Penalties</b>, for every generated token t (float arithmetic): repetition first — {@code
  *       l[t] = l[t] > 0 ? l[t] / repetition_penalty : l[t] * repetition_penalty} — then {@code l[t]
- *       -= presence_penalty + frequency_penalty · c[t]}. If temperature = 0 (greedy) the result is
- *       the argmax of the penalised logits, ties to the lowest id, and the remaining steps are
- *       skipped.
- *   <li><b>Temperature</b>: {@code z = l / T}, applied in double inside step 4 (dividing by T &gt;
- *       0 keeps the ranking, so step 3 ranks the penalised logits).
+ *       -= presence_penalty + frequency_penalty · c[t]}. Then <b>logit_bias</b>: {@code l[t] +=
+ *       bias[t]} (float). Then the <b>mask</b>, if any ({@link TokenMask}): tokens that may not
+ *       come next get {@code l[t] = −∞}.
+ *   <li><b>Log probabilities</b> (if asked): {@code logprob[t] = (l[t] − l_max) − log Σ_i exp(l[i]
+ *       − l_max)} in double over the finite logits in ascending id order ({@link StrictMath}), i.e.
+ *       the log-softmax of the logits after penalties, bias and mask and before temperature and the
+ *       filters, as OpenAI defines {@code logprobs}; the top ones are ranked by logit descending,
+ *       ties to the lowest id. Computing them never changes the draw. If temperature = 0 (greedy)
+ *       the result is the argmax of these logits, ties to the lowest id, and the remaining steps
+ *       are skipped.
+ *   <li><b>Temperature</b>: {@code z = l / T}, applied in double inside step 5 (dividing by T &gt;
+ *       0 keeps the ranking, so step 4 ranks the logits of step 1).
  *   <li><b>Top-k</b>: candidates are ranked by logit descending, ties to the lowest id (tokens with
  *       logit −∞ are never candidates); if top_k &gt; 0 only the first top_k remain.
  *   <li><b>Softmax</b>: {@code w_t = exp((l_t − l_max) / T)} in double (unnormalised; the top token
@@ -39,11 +49,29 @@ import io.finchstream.engine.EngineException;
  */
 public final class Sampler {
 
-  private float[] work = new float[0]; // (V) penalised logits
+  private float[] work = new float[0]; // (V) penalised, biased, masked logits
   private final Ranking ranking = new Ranking();
 
   /** A sampler with empty scratch buffers. */
   public Sampler() {}
+
+  /**
+   * A token with its log probability.
+   *
+   * @param token the id
+   * @param logprob its log probability (natural log, ≤ 0)
+   */
+  public record Ranked(int token, double logprob) {}
+
+  /**
+   * The outcome of one draw.
+   *
+   * @param token the drawn id
+   * @param logprob its log probability when {@link SamplingParams#logprobs()} is set, else NaN
+   * @param top the {@link SamplingParams#topLogprobs()} most likely tokens, most likely first
+   *     (fewer when fewer tokens are allowed); empty when not asked
+   */
+  public record Draw(int token, double logprob, List<Ranked> top) {}
 
   /**
    * The next token.
@@ -56,6 +84,28 @@ public final class Sampler {
    */
   public int sample(
       final float[] logits, final SamplingParams params, final TokenCounts generated) {
+    return draw(logits, params, generated, null).token();
+  }
+
+  /**
+   * The next token, restricted by {@code mask} (none if null), with its log probabilities if {@link
+   * SamplingParams#logprobs()} asks for them.
+   *
+   * @param logits (V) the model's output; not modified
+   * @param params validated here
+   * @param generated the tokens generated so far in this generation (penalties; step index; the
+   *     mask's remaining budget is {@code max_tokens − generated.total()})
+   * @param mask the tokens that may come next, or null
+   * @throws InvalidParameterException if {@code params} is invalid (a {@code logit_bias} id ≥ V
+   *     included)
+   * @throws EngineException if a logit is NaN or +∞, no logit is finite (also after the mask), or a
+   *     generated id is ≥ V
+   */
+  public Draw draw(
+      final float[] logits,
+      final SamplingParams params,
+      final TokenCounts generated,
+      final TokenMask mask) {
     params.validate();
     final int vocab = logits.length;
     if (vocab == 0) {
@@ -65,10 +115,26 @@ public final class Sampler {
       work = new float[vocab];
     }
     penalise(work, logits, params, generated);
-    final int top = argmax(work, vocab);
-    if (params.isGreedy()) {
-      return top;
+    bias(work, params);
+    if (mask != null) {
+      mask.apply(work, Math.max(1, params.maxTokens() - generated.total()));
+      requireFinite(work, vocab);
     }
+    final int top = argmax(work, vocab);
+    final int token = params.isGreedy() ? top : sampleFrom(top, vocab, params, generated);
+    if (!params.logprobs()) {
+      return new Draw(token, Double.NaN, List.of());
+    }
+    final double logSum = logSumExp(work, vocab, work[top]);
+    return new Draw(
+        token,
+        (work[token] - (double) work[top]) - logSum,
+        topLogprobs(work, vocab, params.topLogprobs(), work[top], logSum));
+  }
+
+  /** Steps 3 to 8 on the penalised, biased, masked logits in {@code work}. */
+  private int sampleFrom(
+      final int top, final int vocab, final SamplingParams params, final TokenCounts generated) {
     final double max = work[top];
     final double temperature = params.temperature();
     ranking.reset(work, vocab, params.topK());
@@ -93,7 +159,7 @@ public final class Sampler {
         }
       }
     }
-    return draw(
+    return pick(
         max, temperature, kept, CounterRandom.uniform(params.seed(), generated.total()) * keptMass);
   }
 
@@ -131,6 +197,69 @@ public final class Sampler {
     }
   }
 
+  /** Step 1: {@code out[t] += bias[t]} for every {@code logit_bias} entry (float). */
+  static void bias(final float[] out, final SamplingParams params) {
+    for (final Map.Entry<Integer, Double> e : params.logitBias().entrySet()) {
+      final int t = e.getKey();
+      if (t >= out.length) {
+        throw new InvalidParameterException(
+            "logit_bias", "keyed by token ids in [0, " + (out.length - 1) + "]", t);
+      }
+      out[t] += e.getValue().floatValue();
+    }
+  }
+
+  private static void requireFinite(final float[] logits, final int vocab) {
+    for (int i = 0; i < vocab; i++) {
+      if (logits[i] != Float.NEGATIVE_INFINITY) {
+        return;
+      }
+    }
+    throw new EngineException("the token mask allowed no token; the constraint is broken");
+  }
+
+  /** Step 2: {@code log Σ_t exp(l[t] − max)} over the finite logits, ascending id order. */
+  static double logSumExp(final float[] logits, final int vocab, final double max) {
+    double sum = 0;
+    for (int id = 0; id < vocab; id++) {
+      if (logits[id] != Float.NEGATIVE_INFINITY) {
+        sum += StrictMath.exp(logits[id] - max);
+      }
+    }
+    return StrictMath.log(sum);
+  }
+
+  /** Step 2: the k best finite logits (logit descending, ties to the lowest id), as logprobs. */
+  static List<Ranked> topLogprobs(
+      final float[] logits, final int vocab, final int k, final double max, final double logSum) {
+    if (k == 0) {
+      return List.of();
+    }
+    final long[] best = new long[k]; // Ranking keys, ascending = best first
+    int size = 0;
+    for (int id = 0; id < vocab; id++) {
+      if (logits[id] == Float.NEGATIVE_INFINITY) {
+        continue;
+      }
+      final long key = Ranking.key(logits[id], id);
+      if (size == k && key >= best[k - 1]) {
+        continue;
+      }
+      int at = size == k ? k - 1 : size++;
+      while (at > 0 && best[at - 1] > key) {
+        best[at] = best[at - 1];
+        at--;
+      }
+      best[at] = key;
+    }
+    final List<Ranked> top = new ArrayList<>(size);
+    for (int i = 0; i < size; i++) {
+      final int id = (int) best[i];
+      top.add(new Ranked(id, (logits[id] - max) - logSum));
+    }
+    return List.copyOf(top);
+  }
+
   /** Greedy: the first maximum (lowest id among ties). */
   static int argmax(final float[] values, final int vocab) {
     int best = 0;
@@ -142,12 +271,12 @@ public final class Sampler {
     return best;
   }
 
-  /** Step 4: the unnormalised probability of a logit. */
+  /** Step 5: the unnormalised probability of a logit. */
   private static double weight(final float logit, final double max, final double temperature) {
     return StrictMath.exp((logit - max) / temperature);
   }
 
-  /** Step 4: W, summed over the candidates in ascending id order. */
+  /** Step 5: W, summed over the candidates in ascending id order. */
   private double candidateMass(
       final float[] logits, final int vocab, final double max, final double temperature) {
     double mass = 0;
@@ -159,8 +288,8 @@ public final class Sampler {
     return mass;
   }
 
-  /** Step 7: the first of the kept ranks whose running weight exceeds target = u · M. */
-  private int draw(
+  /** Step 8: the first of the kept ranks whose running weight exceeds target = u · M. */
+  private int pick(
       final double max, final double temperature, final int kept, final double target) {
     double running = 0;
     for (int rank = 0; rank < kept; rank++) {

@@ -4,6 +4,8 @@ import io.finchstream.engine.tokenizer.Tokenizer;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * How to pick tokens for one generation. Immutable; construct with {@link #builder()} (defaults are
@@ -18,12 +20,19 @@ import java.util.List;
  *     multiplied by it if negative; 1 = off
  * @param presencePenalty in {@code [-2, 2]}, subtracted once from every generated token's logit
  * @param frequencyPenalty in {@code [-2, 2]}, subtracted once per occurrence of a generated token
+ * @param logitBias token id → bias in {@code [-100, 100]}, added to that token's logit after the
+ *     penalties (OpenAI's {@code logit_bias}); never null, at most {@value #MAX_LOGIT_BIAS}
+ *     entries, ids {@code >= 0} (and below the vocabulary size, checked by {@link #validate(int)})
  * @param stopTokenIds ids that end the generation (besides end of text, which always does); never
  *     null, elements {@code >= 0}
  * @param stopStrings texts that end the generation (not emitted); never null; at most {@value
  *     #MAX_STOP_STRINGS}, each 1..{@value #MAX_STOP_LENGTH} chars of well-formed UTF-16
  * @param maxTokens most tokens to generate, {@code >= 1}
  * @param seed seeds the draws; with the same logits, same seed ⇒ same tokens
+ * @param logprobs report the log probability of every drawn token (see {@link Sampler})
+ * @param topLogprobs with {@code logprobs}, also report the most likely {@code topLogprobs} tokens
+ *     at each step, in {@code [0, }{@value #MAX_TOP_LOGPROBS}{@code ]}; must be 0 without {@code
+ *     logprobs}
  */
 public record SamplingParams(
     double temperature,
@@ -33,10 +42,13 @@ public record SamplingParams(
     double repetitionPenalty,
     double presencePenalty,
     double frequencyPenalty,
+    Map<Integer, Double> logitBias,
     List<Integer> stopTokenIds,
     List<String> stopStrings,
     int maxTokens,
-    long seed) {
+    long seed,
+    boolean logprobs,
+    int topLogprobs) {
 
   /** Most stop strings per request. */
   public static final int MAX_STOP_STRINGS = 16;
@@ -44,16 +56,39 @@ public record SamplingParams(
   /** Longest stop string, in chars. */
   public static final int MAX_STOP_LENGTH = 256;
 
+  /** Most {@link #logitBias} entries per request. */
+  public static final int MAX_LOGIT_BIAS = 1024;
+
+  /** Largest |bias| of a {@link #logitBias} entry (OpenAI's range). */
+  public static final double MAX_BIAS = 100.0;
+
+  /** Most {@link #topLogprobs} (OpenAI's range). */
+  public static final int MAX_TOP_LOGPROBS = 20;
+
   /** Default {@link #maxTokens}. */
   public static final int DEFAULT_MAX_TOKENS = 256;
 
   /** The defaults: temperature 1, every filter and penalty off, no stops, 256 tokens, seed 0. */
   public static final SamplingParams DEFAULTS = builder().build();
 
-  /** Copies the lists (null → empty); nulls inside are kept for {@link #validate()} to report. */
+  /**
+   * Copies the lists and the bias map (null → empty; the map sorted by id); nulls inside are kept
+   * for {@link #validate()} to report.
+   */
   public SamplingParams {
+    logitBias = sortedCopy(logitBias);
     stopTokenIds = immutableCopy(stopTokenIds);
     stopStrings = immutableCopy(stopStrings);
+  }
+
+  private static Map<Integer, Double> sortedCopy(final Map<Integer, Double> map) {
+    if (map == null || map.isEmpty()) {
+      return Map.of();
+    }
+    final TreeMap<Integer, Double> sorted =
+        new TreeMap<>((a, b) -> a == null ? (b == null ? 0 : -1) : b == null ? 1 : a.compareTo(b));
+    sorted.putAll(map);
+    return Collections.unmodifiableMap(sorted);
   }
 
   private static <T> List<T> immutableCopy(final List<T> list) {
@@ -75,10 +110,13 @@ public record SamplingParams(
         .repetitionPenalty(repetitionPenalty)
         .presencePenalty(presencePenalty)
         .frequencyPenalty(frequencyPenalty)
+        .logitBias(logitBias)
         .stopTokenIds(stopTokenIds)
         .stopStrings(stopStrings)
         .maxTokens(maxTokens)
-        .seed(seed);
+        .seed(seed)
+        .logprobs(logprobs)
+        .topLogprobs(topLogprobs);
   }
 
   /** True if 0 (end of text) or one of {@link #stopTokenIds}. */
@@ -123,6 +161,7 @@ public record SamplingParams(
       throw new InvalidParameterException(
           "frequency_penalty", "in [-2, 2] (0 = off)", frequencyPenalty);
     }
+    validateLogitBias();
     for (final Integer id : stopTokenIds) {
       if (id == null || id < 0) {
         throw new InvalidParameterException(
@@ -133,7 +172,52 @@ public record SamplingParams(
     if (maxTokens < 1) {
       throw new InvalidParameterException("max_tokens", ">= 1", maxTokens);
     }
+    if (topLogprobs < 0 || topLogprobs > MAX_TOP_LOGPROBS) {
+      throw new InvalidParameterException(
+          "top_logprobs", "in [0, " + MAX_TOP_LOGPROBS + "]", topLogprobs);
+    }
+    if (topLogprobs > 0 && !logprobs) {
+      throw new InvalidParameterException(
+          "top_logprobs", "0 unless logprobs is requested", topLogprobs);
+    }
     return this;
+  }
+
+  /**
+   * {@link #validate()}, and every token id of {@link #logitBias} below {@code vocabSize}.
+   *
+   * @return this
+   * @throws InvalidParameterException naming the first bad parameter
+   */
+  public SamplingParams validate(final int vocabSize) {
+    validate();
+    for (final Integer id : logitBias.keySet()) {
+      if (id >= vocabSize) {
+        throw new InvalidParameterException(
+            "logit_bias", "keyed by token ids in [0, " + (vocabSize - 1) + "]", id);
+      }
+    }
+    return this;
+  }
+
+  private void validateLogitBias() {
+    if (logitBias.size() > MAX_LOGIT_BIAS) {
+      throw new InvalidParameterException(
+          "logit_bias", "at most " + MAX_LOGIT_BIAS + " entries", logitBias.size() + " entries");
+    }
+    for (final Map.Entry<Integer, Double> e : logitBias.entrySet()) {
+      if (e.getKey() == null || e.getKey() < 0) {
+        throw new InvalidParameterException(
+            "logit_bias", "keyed by token ids >= 0", String.valueOf(e.getKey()));
+      }
+      final Double bias = e.getValue();
+      if (bias == null || !(bias >= -MAX_BIAS && bias <= MAX_BIAS)) {
+        throw new InvalidParameterException(
+            "logit_bias",
+            "biases in [-" + (int) MAX_BIAS + ", " + (int) MAX_BIAS + "]",
+            "token " + e.getKey() + ": " + bias);
+      }
+    }
   }
 
   private void validateStopStrings() {
@@ -174,10 +258,13 @@ public record SamplingParams(
     private double repetitionPenalty = 1.0;
     private double presencePenalty;
     private double frequencyPenalty;
+    private Map<Integer, Double> logitBias = Map.of();
     private List<Integer> stopTokenIds = List.of();
     private List<String> stopStrings = List.of();
     private int maxTokens = DEFAULT_MAX_TOKENS;
     private long seed;
+    private boolean logprobs;
+    private int topLogprobs;
 
     private Builder() {}
 
@@ -223,6 +310,12 @@ public record SamplingParams(
       return this;
     }
 
+    /** See {@link SamplingParams#logitBias()}. */
+    public Builder logitBias(final Map<Integer, Double> value) {
+      logitBias = value;
+      return this;
+    }
+
     /** See {@link SamplingParams#stopTokenIds()}. */
     public Builder stopTokenIds(final List<Integer> value) {
       stopTokenIds = value;
@@ -247,6 +340,18 @@ public record SamplingParams(
       return this;
     }
 
+    /** See {@link SamplingParams#logprobs()}. */
+    public Builder logprobs(final boolean value) {
+      logprobs = value;
+      return this;
+    }
+
+    /** See {@link SamplingParams#topLogprobs()}. */
+    public Builder topLogprobs(final int value) {
+      topLogprobs = value;
+      return this;
+    }
+
     /** The params (not validated; call {@link SamplingParams#validate()}). */
     public SamplingParams build() {
       return new SamplingParams(
@@ -257,10 +362,13 @@ public record SamplingParams(
           repetitionPenalty,
           presencePenalty,
           frequencyPenalty,
+          logitBias,
           stopTokenIds,
           stopStrings,
           maxTokens,
-          seed);
+          seed,
+          logprobs,
+          topLogprobs);
     }
   }
 }

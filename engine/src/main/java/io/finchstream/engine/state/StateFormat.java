@@ -54,8 +54,8 @@ public record StateFormat(
    */
   public StateWriter writer(
       final long size, final StatePrecision precision, final String modelId, final int[] dims) {
-    final ByteBuffer buf =
-        ByteBuffer.allocate(Math.toIntExact(size)).order(ByteOrder.LITTLE_ENDIAN);
+    final byte[] bytes = new byte[Math.toIntExact(size)];
+    final ByteBuffer buf = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
     buf.putInt(magic)
         .putShort(version)
         .put((byte) (precision == StatePrecision.BF16 ? 1 : 0))
@@ -64,7 +64,7 @@ public record StateFormat(
     for (final int d : dims) {
       buf.putInt(d);
     }
-    return new StateWriter(buf, precision);
+    return new StateWriter(bytes, buf, precision);
   }
 
   /**

@@ -7,10 +7,13 @@ import java.nio.ByteBuffer;
 /** Writes the body of a state after its header ({@link StateFormat#writer}), little-endian. */
 public final class StateWriter {
 
+  private final byte[] bytes;
   private final ByteBuffer buf;
   private final StatePrecision precision;
 
-  StateWriter(final ByteBuffer buf, final StatePrecision precision) {
+  /** {@code buf} writes into {@code bytes}, the whole state. */
+  StateWriter(final byte[] bytes, final ByteBuffer buf, final StatePrecision precision) {
+    this.bytes = bytes;
     this.buf = buf;
     this.precision = precision;
   }
@@ -42,6 +45,6 @@ public final class StateWriter {
 
   /** The serialized state (the whole buffer). */
   public byte[] bytes() {
-    return buf.array();
+    return bytes;
   }
 }

@@ -2,6 +2,7 @@ package io.finchstream.engine.tokenizer;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 
 /**
  * Parses the Python string literals of the World vocab file into token bytes (finch-math.md §4.1).
@@ -151,7 +152,7 @@ final class PythonLiteral {
         || (codePoint >= Character.MIN_SURROGATE && codePoint <= Character.MAX_SURROGATE)) {
       throw new IllegalArgumentException(
           "escape U+"
-              + Integer.toHexString(codePoint).toUpperCase()
+              + Integer.toHexString(codePoint).toUpperCase(Locale.ROOT)
               + " is not a Unicode scalar value (UTF-8 cannot encode it)");
     }
     return codePoint;

@@ -12,6 +12,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -171,7 +172,7 @@ class FinchInvarianceTest {
     final float[] la = logits(scalar, a);
     final float[] lb = logits(vector, b);
     for (int i = 0; i < la.length; i++) {
-      assertThat((double) lb[i]).isCloseTo(la[i], org.assertj.core.data.Offset.offset(1e-4));
+      assertThat((double) lb[i]).isCloseTo(la[i], Offset.offset(1e-4));
     }
   }
 }

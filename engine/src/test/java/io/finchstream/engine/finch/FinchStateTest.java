@@ -13,6 +13,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.List;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
 
 class FinchStateTest {
@@ -66,16 +67,13 @@ class FinchStateTest {
       assertThat(restored.ffn_x[l]).containsExactly(state.ffn_x[l]);
       for (int i = 0; i < state.wkv[l].length; i++) {
         assertThat((double) restored.wkv[l][i])
-            .isCloseTo(
-                state.wkv[l][i],
-                org.assertj.core.data.Offset.offset(Math.abs(state.wkv[l][i]) / 128 + 1e-30));
+            .isCloseTo(state.wkv[l][i], Offset.offset(Math.abs(state.wkv[l][i]) / 128 + 1e-30));
       }
     }
     final float[] exact = next(state, 9);
     final float[] rounded = next(restored, 9);
     for (int i = 0; i < exact.length; i++) {
-      assertThat((double) rounded[i])
-          .isCloseTo(exact[i], org.assertj.core.data.Offset.offset(0.05));
+      assertThat((double) rounded[i]).isCloseTo(exact[i], Offset.offset(0.05));
     }
   }
 
@@ -179,7 +177,7 @@ class FinchStateTest {
 
   @Test
   void shouldRejectAStepWithShortOutputRowsBeforeChangingTheState() {
-    final FinchState state = (FinchState) MODEL.newState();
+    final FinchState state = MODEL.newState();
     MODEL.ingest(List.of(state), List.of(new int[] {1, 2, 3}));
     final ModelState before = state.copy();
     assertThatThrownBy(

@@ -8,6 +8,8 @@ import io.finchstream.engine.WeightPrecision;
 import io.finchstream.engine.io.CheckpointException;
 import io.finchstream.engine.io.MemoryCheckpoint;
 import io.finchstream.engine.testing.RandomFinch;
+import java.util.Arrays;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
 
 class FinchWeightsTest {
@@ -36,7 +38,7 @@ class FinchWeightsTest {
         .containsExactly(14336, 64, 128);
     final long params =
         FinchLayout.tensors(b16).values().stream()
-            .mapToLong(s -> java.util.Arrays.stream(s).reduce(1, (a, b) -> a * b))
+            .mapToLong(s -> Arrays.stream(s).reduce(1, (a, b) -> a * b))
             .sum();
     assertThat(params).isBetween(1_590_000_000L, 1_610_000_000L);
   }
@@ -119,8 +121,7 @@ class FinchWeightsTest {
       }
       for (int i = 0; i < c; i++) {
         final double expected = (emb[row * c + i] - mean) / Math.sqrt(var + 1e-5) * w[i] + b[i];
-        assertThat((double) weights.emb()[row * c + i])
-            .isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-5));
+        assertThat((double) weights.emb()[row * c + i]).isCloseTo(expected, Offset.offset(1e-5));
       }
     }
   }

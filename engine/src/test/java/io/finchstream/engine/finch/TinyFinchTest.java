@@ -1,7 +1,9 @@
 package io.finchstream.engine.finch;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.finchstream.engine.EngineException;
 import io.finchstream.engine.LanguageModel;
 import io.finchstream.engine.LoadOptions;
 import io.finchstream.engine.Models;
@@ -11,6 +13,7 @@ import io.finchstream.engine.testing.SharedData;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -81,14 +84,14 @@ class TinyFinchTest {
       if (i < anchors.length) {
         assertThat(new float[] {out[0][0], out[0][116], out[0][32]})
             .as("after %d token(s)", i + 1)
-            .containsExactly(anchors[i], org.assertj.core.data.Offset.offset(1e-4f));
+            .containsExactly(anchors[i], Offset.offset(1e-4f));
       }
     }
     assertThat(maxAbs(out[0], expected)).isLessThanOrEqualTo(1e-4);
     assertThat(argmax(out[0])).isZero();
-    assertThat(sum(state.att_x)).isCloseTo(0.551655f, org.assertj.core.data.Offset.offset(1e-4f));
-    assertThat(sum(state.ffn_x)).isCloseTo(-3.438052f, org.assertj.core.data.Offset.offset(1e-4f));
-    assertThat(sum(state.wkv)).isCloseTo(7.330040f, org.assertj.core.data.Offset.offset(1e-4f));
+    assertThat(sum(state.att_x)).isCloseTo(0.551655f, Offset.offset(1e-4f));
+    assertThat(sum(state.ffn_x)).isCloseTo(-3.438052f, Offset.offset(1e-4f));
+    assertThat(sum(state.wkv)).isCloseTo(7.330040f, Offset.offset(1e-4f));
   }
 
   @ParameterizedTest
@@ -162,7 +165,7 @@ class TinyFinchTest {
     // a state of one model is refused by the other
     final byte[] bytes = fp32.newState().recurrentBytes();
     assertThat(bf16.restoreState(bytes, List.of())).isEqualTo(bf16.newState());
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> other.restoreState(bytes, List.of()))
-        .isInstanceOf(io.finchstream.engine.EngineException.class);
+    assertThatThrownBy(() -> other.restoreState(bytes, List.of()))
+        .isInstanceOf(EngineException.class);
   }
 }

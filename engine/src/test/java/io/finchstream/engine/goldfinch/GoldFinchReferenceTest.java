@@ -12,6 +12,7 @@ import io.finchstream.engine.io.safetensors.SafetensorsWriter;
 import io.finchstream.engine.kernels.KernelKind;
 import io.finchstream.engine.testing.GoldFinchFixtures;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -91,7 +92,7 @@ class GoldFinchReferenceTest {
     final float[][] out = new float[1][m.info().vocabSize()];
     for (final int split : new int[] {1, 4, 5, 17, tokens.length}) {
       final GoldFinchState state = m.newState();
-      m.ingest(List.of(state), List.of(java.util.Arrays.copyOf(tokens, split)));
+      m.ingest(List.of(state), List.of(Arrays.copyOf(tokens, split)));
       assertThat(state.goldCurrent()).isFalse();
       m.logits(List.of(state), out);
       assertThat(maxAbs(out[0], expected[split - 1]))

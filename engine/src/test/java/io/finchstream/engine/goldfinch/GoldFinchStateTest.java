@@ -11,6 +11,7 @@ import io.finchstream.engine.finch.FinchModel;
 import io.finchstream.engine.testing.RandomFinch;
 import io.finchstream.engine.testing.RandomGoldFinch;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -148,7 +149,7 @@ class GoldFinchStateTest {
     assertThatThrownBy(() -> MODEL.restoreState(finchState, List.of()))
         .isInstanceOf(EngineException.class)
         .hasMessageContaining("not a GoldFinch state");
-    final byte[] truncated = java.util.Arrays.copyOf(state.recurrentBytes(), 200);
+    final byte[] truncated = Arrays.copyOf(state.recurrentBytes(), 200);
     assertThatThrownBy(() -> MODEL.restoreState(truncated, blocks(state)))
         .isInstanceOf(EngineException.class)
         .hasMessageContaining("truncated");

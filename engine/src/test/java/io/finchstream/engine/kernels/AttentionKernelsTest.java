@@ -23,6 +23,7 @@ class AttentionKernelsTest {
   }
 
   /** One conversation's cache: chunks of random keys and values, plus queries. */
+  @SuppressWarnings("ArrayRecordComponent") // test inputs, read by index; never compared or hashed
   private record Case(float[] q, float[][] keys, float[][] values, int positions) {}
 
   private static Case randomCase(

@@ -7,7 +7,9 @@ import io.finchstream.engine.EngineException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -50,7 +52,39 @@ class SamplingParamsTest {
         bad("stop", b -> b.stopStrings(List.of("x".repeat(SamplingParams.MAX_STOP_LENGTH + 1)))),
         bad("stop", b -> b.stopStrings(List.of("bad \ud83d half"))),
         bad("stop", b -> b.stopStrings(tooMany)),
-        bad("max_tokens", b -> b.maxTokens(0)));
+        bad("max_tokens", b -> b.maxTokens(0)),
+        bad("logit_bias", b -> b.logitBias(Map.of(5, 100.5))),
+        bad("logit_bias", b -> b.logitBias(Map.of(5, Double.NaN))),
+        bad("logit_bias", b -> b.logitBias(Map.of(-1, 1.0))),
+        bad("logit_bias", b -> b.logitBias(nullKey())),
+        bad("logit_bias", b -> b.logitBias(tooManyBiases())),
+        bad("top_logprobs", b -> b.logprobs(true).topLogprobs(21)),
+        bad("top_logprobs", b -> b.logprobs(true).topLogprobs(-1)),
+        bad("top_logprobs", b -> b.topLogprobs(3)));
+  }
+
+  private static Map<Integer, Double> nullKey() {
+    final Map<Integer, Double> m = new HashMap<>();
+    m.put(null, 1.0);
+    return m;
+  }
+
+  private static Map<Integer, Double> tooManyBiases() {
+    final Map<Integer, Double> m = new HashMap<>();
+    for (int i = 0; i <= SamplingParams.MAX_LOGIT_BIAS; i++) {
+      m.put(i, 1.0);
+    }
+    return m;
+  }
+
+  @Test
+  void shouldRefuseALogitBiasOutsideTheVocabulary() {
+    final SamplingParams params = SamplingParams.builder().logitBias(Map.of(256, -5.0)).build();
+    assertThat(params.validate()).isSameAs(params);
+    assertThat(params.validate(257)).isSameAs(params);
+    assertThatThrownBy(() -> params.validate(256))
+        .isInstanceOf(InvalidParameterException.class)
+        .hasMessage("logit_bias must be keyed by token ids in [0, 255], got 256");
   }
 
   @ParameterizedTest(name = "{0} #{index}")
@@ -89,6 +123,9 @@ class SamplingParamsTest {
             .stopStrings(List.of("x".repeat(SamplingParams.MAX_STOP_LENGTH), "👍🏽"))
             .maxTokens(1)
             .seed(Long.MIN_VALUE)
+            .logitBias(Map.of(0, -100.0, 65_535, 100.0))
+            .logprobs(true)
+            .topLogprobs(SamplingParams.MAX_TOP_LOGPROBS)
             .build();
     assertThat(edge.validate()).isSameAs(edge);
     assertThat(SamplingParams.DEFAULTS.validate()).isSameAs(SamplingParams.DEFAULTS);
@@ -103,6 +140,13 @@ class SamplingParamsTest {
     assertThatThrownBy(() -> params.stopStrings().add("c"))
         .isInstanceOf(UnsupportedOperationException.class);
     assertThat(params.toBuilder().build()).isEqualTo(params);
+    final Map<Integer, Double> bias = new HashMap<>(Map.of(9, 1.0, 2, -1.0));
+    final SamplingParams biased = SamplingParams.builder().logitBias(bias).build();
+    bias.put(3, 0.5);
+    assertThat(biased.logitBias()).containsExactly(Map.entry(2, -1.0), Map.entry(9, 1.0));
+    assertThatThrownBy(() -> biased.logitBias().put(4, 1.0))
+        .isInstanceOf(UnsupportedOperationException.class);
+    assertThat(biased.toBuilder().build()).isEqualTo(biased);
   }
 
   @Test

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.finchstream.engine.WeightPrecision;
 import java.util.Arrays;
 import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -69,7 +70,7 @@ class MatrixTest {
         .isInstanceOf(IllegalArgumentException.class);
   }
 
-  @org.junit.jupiter.api.Test
+  @Test
   void shouldStoreEachPanelColumnByColumn() {
     // [64, 3]: column 0 of rows 0..63, then column 1, ...; the next panel after 64·cols values
     assertThat(PanelLayout.index(0, 0, 3, false)).isZero();

@@ -6,12 +6,14 @@ import io.finchstream.gateway.http.ApiException;
 import io.finchstream.gateway.http.ApiKeyAuth;
 import io.finchstream.gateway.http.BoundedWriter;
 import io.finchstream.gateway.http.JsonBodies;
+import io.finchstream.gateway.http.RateLimiter;
 import io.finchstream.gateway.kafka.Events;
 import io.finchstream.proto.v1.ConversationEvent;
 import io.finchstream.proto.v1.Generate;
 import io.finchstream.proto.v1.GenerationDone;
 import io.finchstream.proto.v1.Role;
 import io.finchstream.proto.v1.TokenChunk;
+import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
@@ -21,6 +23,7 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 /**
  * {@code /v1/conversations/{id}/ws}: two-way chat over a WebSocket. The client sends JSON text
@@ -60,24 +63,32 @@ public final class ChatSocket {
   /** Upgrades the request and runs a session on the socket. */
   public void upgrade(final RoutingContext ctx) {
     final String id = ConversationIds.require(ctx.pathParam("id"), "id");
-    final String caller =
-        ctx.get(ApiKeyAuth.KEY_ID, ApiKeyAuth.ANONYMOUS) + "@" + ctx.request().remoteAddress();
+    // The key's (or the address's) bucket, shared with its HTTP requests and other sockets.
+    final String caller = RateLimiter.caller(ctx);
     ctx.request()
         .toWebSocket()
-        .onSuccess(ws -> new Session(ws, id, caller).start())
+        .onSuccess(ws -> new Session(ws, id, ApiKeyAuth.conversationKey(ctx, id), caller).start())
         .onFailure(ctx::fail);
   }
 
   private final class Session {
     private final ServerWebSocket ws;
     private final String id;
+    private final String key;
     private final String caller;
     private final BoundedWriter writer;
     private GenerationCall current;
+    private long lastHeard = System.nanoTime();
+    private final long idleNanos = TimeUnit.MILLISECONDS.toNanos(services.idleTimeoutMs());
 
-    Session(final ServerWebSocket ws, final String id, final String caller) {
+    /**
+     * @param id the conversation as the client names it
+     * @param key its Kafka key (in the caller's tenant)
+     */
+    Session(final ServerWebSocket ws, final String id, final String key, final String caller) {
       this.ws = ws;
       this.id = id;
+      this.key = key;
       this.caller = caller;
       this.writer =
           new BoundedWriter(
@@ -105,14 +116,22 @@ public final class ChatSocket {
       ws.textMessageHandler(this::onText);
       ws.binaryMessageHandler(
           b -> send(error(ApiError.badRequest("binary_frame", "send JSON text frames"))));
-      // Pings keep an idle chat open through proxies and the server's idle timeout.
+      // Pings keep a chat open through proxies; the server itself closes a socket on which the
+      // client has said nothing for the idle timeout while no generation runs.
       final long pings =
           services
               .vertx()
               .setPeriodic(
                   services.heartbeatMs(),
                   id -> {
-                    if (!ws.isClosed()) {
+                    if (ws.isClosed()) {
+                      return;
+                    }
+                    final boolean generating = current != null && !current.finished();
+                    if (!generating && System.nanoTime() - lastHeard > idleNanos) {
+                      ws.close(
+                          (short) 1001, "idle: no message for " + services.idleTimeoutMs() + " ms");
+                    } else {
                       ws.writePing(Buffer.buffer());
                     }
                   });
@@ -126,6 +145,7 @@ public final class ChatSocket {
     }
 
     private void onText(final String text) {
+      lastHeard = System.nanoTime();
       try {
         final JsonObject frame;
         try {
@@ -157,17 +177,15 @@ public final class ChatSocket {
       frame.remove("type");
       final ConversationEvent event =
           MessageEvents.read(frame, services.ports().model(), services.ports().limits());
+      final Context context = Vertx.currentContext();
       services
-          .publisher()
-          .publish(Vertx.currentContext(), id, event)
+          .admission()
+          .admit(key, List.of(Admission.item(event, event.hasAppendText() ? "text" : "tokens")))
+          .compose(v -> services.publisher().publish(context, key, event))
           .onComplete(
               ar -> {
                 if (ar.failed()) {
-                  send(
-                      error(
-                          ApiError.unavailable(
-                              "kafka_unavailable",
-                              "could not write to Kafka: " + ar.cause().getMessage())));
+                  send(error(ApiError.of(ar.cause())));
                 } else {
                   send(
                       new JsonObject()
@@ -195,7 +213,7 @@ public final class ChatSocket {
                   10,
                   ChatTurns.TURN_STOPS)
               .setPrefixText(ChatTurns.ASSISTANT_PREFIX);
-      run(List.of(Events.appendText(Role.ROLE_USER, text)), generate);
+      run(List.of(Admission.item(Events.appendText(Role.ROLE_USER, text), "text")), generate);
     }
 
     private void generate(final JsonObject frame) {
@@ -228,12 +246,12 @@ public final class ChatSocket {
       }
     }
 
-    private void run(final List<ConversationEvent> before, final Generate.Builder generate) {
+    private void run(final List<Admission.Item> before, final Generate.Builder generate) {
       final GenerationCall[] call = new GenerationCall[1];
       call[0] =
           GenerationCall.start(
               services,
-              id,
+              key,
               before,
               generate,
               new GenerationCall.Listener() {

@@ -4,12 +4,14 @@ import io.finchstream.gateway.http.ApiError;
 import java.util.regex.Pattern;
 
 /**
- * Conversation ids: 1 to 128 characters from {@code A-Z a-z 0-9 . _ : @ -}, starting with a letter
- * or digit. They are Kafka keys and URL path segments, so nothing that needs escaping is allowed.
+ * Conversation ids: 1 to 128 characters from {@code A-Z a-z 0-9 . _ : @ - ~}, starting with a
+ * letter or digit. They are Kafka keys and URL path segments, so nothing that needs escaping is
+ * allowed. {@code ~} names a branch of a tree ({@code root~branch}: it lives with {@code root}, see
+ * {@code io.finchstream.proto.ConversationKeys}).
  */
 public final class ConversationIds {
 
-  private static final Pattern VALID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}");
+  private static final Pattern VALID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:@~-]{0,127}");
 
   private ConversationIds() {}
 
@@ -20,7 +22,7 @@ public final class ConversationIds {
               param,
               "invalid conversation id "
                   + (id == null ? "(none)" : "'" + abbreviate(id) + "'")
-                  + ": use 1 to 128 characters from A-Z a-z 0-9 . _ : @ -, starting with a letter or digit")
+                  + ": use 1 to 128 characters from A-Z a-z 0-9 . _ : @ - ~, starting with a letter or digit")
           .exception();
     }
     return id;

@@ -4,41 +4,58 @@ import io.finchstream.gateway.ConversationDirectory;
 import io.finchstream.gateway.ConversationLookup;
 import io.finchstream.gateway.http.ApiError;
 import io.finchstream.gateway.http.ApiException;
+import io.finchstream.gateway.http.PeerSignature;
 import io.finchstream.gateway.kafka.WriteTracker;
 import io.finchstream.gateway.kafka.Written;
 import io.vertx.core.Future;
-import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Finds a conversation's metadata wherever it lives: through the {@link ConversationDirectory} when
- * this instance owns it, or by asking the owning instance's gateway ({@code GET
- * /v1/conversations/{id}}, marked as forwarded so that it is never forwarded again).
+ * Finds a conversation's metadata (or its messages) wherever it lives: through the {@link
+ * ConversationDirectory} when this instance owns it, or by asking the owning instance's gateway
+ * ({@value #PEER_PATH}, signed with the cluster's {@link PeerSignature}; never with the client's
+ * credentials).
  *
  * <p>Reads see the reader's own writes: when this gateway (or the forwarding one) wrote an event to
  * the conversation, the lookup is repeated until the metadata shows that event applied (or, for a
  * Delete, the conversation gone), for at most {@code readYourWritesMs}.
+ *
+ * <p>Conversations are named by their Kafka key throughout (the tenant's namespace included).
  */
 public final class ConversationResolver {
 
-  /** Header marking a request one gateway forwarded to another. */
-  public static final String FORWARDED_HEADER = "X-Finchstream-Forwarded";
+  /** The route a gateway asks another for a conversation it owns ({@link PeerReads}). */
+  public static final String PEER_PATH = "/internal/v1/conversation";
 
-  /** Header carrying the event a forwarded read must see: {@code partition:offset:deletes}. */
+  /** The route a gateway asks another for the messages of a conversation it owns. */
+  public static final String PEER_MESSAGES_PATH = "/internal/v1/messages";
+
+  /** The route a gateway asks another for a page of the conversations it owns. */
+  public static final String PEER_LIST_PATH = "/internal/v1/conversations";
+
+  /** Header of a forwarded read: the event it must see, {@code partition:offset:deletes}. */
   public static final String AFTER_HEADER = "X-Finchstream-After";
 
+  private static final Logger LOG = LoggerFactory.getLogger(ConversationResolver.class);
   private static final long RETRY_MS = 20;
 
   private final Vertx vertx;
   private final ConversationDirectory directory;
   private final WriteTracker tracker;
   private final HttpClient peers;
+  private final PeerSignature signature;
   private final long readYourWritesMs;
   private final long requestTimeoutMs;
 
@@ -47,139 +64,240 @@ public final class ConversationResolver {
       final ConversationDirectory directory,
       final WriteTracker tracker,
       final HttpClient peers,
+      final PeerSignature signature,
       final long readYourWritesMs,
       final long requestTimeoutMs) {
     this.vertx = vertx;
     this.directory = directory;
     this.tracker = tracker;
     this.peers = peers;
+    this.signature = signature;
     this.readYourWritesMs = readYourWritesMs;
     this.requestTimeoutMs = requestTimeoutMs;
   }
 
   /**
-   * The metadata of {@code id}, or empty when no such conversation exists; fails with an {@code
-   * ApiException} (503) when no instance can answer.
-   *
-   * @param headers the client's request headers: its Authorization is passed on to a peer, and the
-   *     forwarding headers are honoured
+   * The metadata of conversation {@code key}, asking the owning instance if need be; empty when no
+   * such conversation exists. Fails with an {@code ApiException} (503) when no instance can answer.
    */
-  public Future<Optional<ApiConversation>> resolve(final String id, final MultiMap headers) {
-    final boolean forwarded = headers.contains(FORWARDED_HEADER);
-    Written expect = tracker.lastWrite(id);
-    if (expect == null && forwarded) {
-      expect = parseAfter(headers.get(AFTER_HEADER));
-    }
-    final Promise<Optional<ApiConversation>> promise = Promise.promise();
+  public Future<Optional<ApiConversation>> resolve(final String key) {
+    return lookUp(metadata(key), tracker.lastWrite(key), false);
+  }
+
+  /**
+   * As {@link #resolve}, for a read another gateway forwarded here: never forwarded again, and
+   * waiting for {@code after} (the forwarding gateway's last write, may be null) to be applied.
+   */
+  public Future<Optional<ApiConversation>> resolveForPeer(final String key, final Written after) {
+    final Written mine = tracker.lastWrite(key);
+    return lookUp(metadata(key), mine != null ? mine : after, true);
+  }
+
+  /**
+   * The messages {@code [from, from + limit)} of conversation {@code key} (from its owner, wherever
+   * it lives), or empty when no such conversation exists; as {@link #resolve} otherwise.
+   */
+  public Future<Optional<ApiMessages>> messages(
+      final String key, final long from, final int limit) {
+    return lookUp(messagesOf(key, from, limit), tracker.lastWrite(key), false);
+  }
+
+  /** As {@link #messages}, for a read another gateway forwarded here. */
+  public Future<Optional<ApiMessages>> messagesForPeer(
+      final String key, final long from, final int limit, final Written after) {
+    final Written mine = tracker.lastWrite(key);
+    return lookUp(messagesOf(key, from, limit), mine != null ? mine : after, true);
+  }
+
+  /**
+   * One kind of question about a conversation: how the local directory answers it, where a peer
+   * answers it, and how to read either answer.
+   *
+   * @param key the conversation's Kafka key
+   * @param local the directory question (blocking)
+   * @param peerPath the path a peer answers it at (signed), {@code peerQuery} its extra parameters
+   * @param fromPeer the peer's JSON answer
+   * @param fromLookup the local answer, or null when the lookup says something else (not found...)
+   * @param conversation the conversation an answer is about (for read-your-writes)
+   */
+  private record Query<T>(
+      String key,
+      Callable<ConversationLookup> local,
+      String peerPath,
+      String peerQuery,
+      Function<JsonObject, T> fromPeer,
+      Function<ConversationLookup, T> fromLookup,
+      Function<T, ApiConversation> conversation) {}
+
+  private Query<ApiConversation> metadata(final String key) {
+    return new Query<>(
+        key,
+        () -> directory.lookup(key),
+        PEER_PATH,
+        "",
+        ApiConversation::fromJson,
+        lookup ->
+            lookup instanceof ConversationLookup.Found f
+                ? ApiConversation.of(key, f.meta(), f.generating())
+                : null,
+        c -> c);
+  }
+
+  private Query<ApiMessages> messagesOf(final String key, final long from, final int limit) {
+    return new Query<>(
+        key,
+        () -> directory.messages(key, from, limit),
+        PEER_MESSAGES_PATH,
+        "&from=" + from + "&limit=" + limit,
+        ApiMessages::fromJson,
+        lookup ->
+            lookup instanceof ConversationLookup.Messages m
+                ? new ApiMessages(ApiConversation.of(key, m.meta(), m.generating()), m.messages())
+                : null,
+        ApiMessages::conversation);
+  }
+
+  /** One question in flight, asked again until fresh or late. */
+  private record Attempt<T>(
+      Query<T> query,
+      Written expect,
+      long deadline,
+      boolean forwarded,
+      Promise<Optional<T>> promise) {}
+
+  private <T> Future<Optional<T>> lookUp(
+      final Query<T> query, final Written expect, final boolean forwarded) {
+    final Promise<Optional<T>> promise = Promise.promise();
     attempt(
-        id, expect, System.nanoTime() + readYourWritesMs * 1_000_000, headers, forwarded, promise);
+        new Attempt<>(
+            query, expect, System.nanoTime() + readYourWritesMs * 1_000_000, forwarded, promise));
     return promise.future();
   }
 
-  private void attempt(
-      final String id,
-      final Written expect,
-      final long deadline,
-      final MultiMap headers,
-      final boolean forwarded,
-      final Promise<Optional<ApiConversation>> promise) {
+  private <T> void attempt(final Attempt<T> a) {
+    final String key = a.query().key();
     vertx
-        .executeBlocking(() -> directory.lookup(id), false)
+        .executeBlocking(a.query().local(), false)
         .onComplete(
             ar -> {
               if (ar.failed()) {
-                promise.fail(
-                    ApiError.unavailable(
-                            "directory_failed",
-                            "cannot look the conversation up: " + ar.cause().getMessage())
-                        .exception());
+                LOG.warn("looking conversation {} up failed", key, ar.cause());
+                a.promise()
+                    .fail(
+                        ApiError.unavailable(
+                                "directory_failed",
+                                "cannot look the conversation up right now; retry shortly")
+                            .exception());
                 return;
               }
-              final boolean late = System.nanoTime() > deadline;
-              switch (ar.result()) {
-                case ConversationLookup.Found found -> {
-                  final ApiConversation info =
-                      ApiConversation.of(id, found.meta(), found.generating());
-                  final boolean fresh =
-                      expect == null
-                          || !expect.deletes() && info.applied(expect.partition(), expect.offset());
-                  if (fresh || late) {
-                    promise.complete(Optional.of(info));
-                  } else {
-                    retry(id, expect, deadline, headers, forwarded, promise);
-                  }
+              final boolean late = System.nanoTime() > a.deadline();
+              final Written expect = a.expect();
+              final T local = a.query().fromLookup().apply(ar.result());
+              if (local != null) {
+                final ApiConversation info = a.query().conversation().apply(local);
+                final boolean fresh =
+                    expect == null
+                        || (!expect.deletes() && info.applied(expect.partition(), expect.offset()));
+                if (fresh || late) {
+                  a.promise().complete(Optional.of(local));
+                } else {
+                  retry(a);
                 }
+                return;
+              }
+              switch (ar.result()) {
                 case ConversationLookup.NotFound notFound -> {
                   if (expect == null || expect.deletes() || late) {
-                    promise.complete(Optional.empty());
+                    a.promise().complete(Optional.empty());
                   } else {
-                    retry(id, expect, deadline, headers, forwarded, promise);
+                    retry(a);
                   }
                 }
                 case ConversationLookup.Elsewhere elsewhere -> {
-                  if (forwarded) {
-                    promise.fail(
-                        ApiError.unavailable(
-                                "conversation_moving",
-                                "the conversation's owner is changing (a rebalance); retry shortly")
-                            .exception());
+                  if (a.forwarded()) {
+                    a.promise()
+                        .fail(
+                            ApiError.unavailable(
+                                    "conversation_moving",
+                                    "the conversation's owner is changing (a rebalance); retry"
+                                        + " shortly")
+                                .exception());
                   } else {
-                    askPeer(elsewhere.hostPort(), id, expect, headers).onComplete(promise);
+                    askPeer(elsewhere.hostPort(), a).onComplete(a.promise());
                   }
                 }
                 case ConversationLookup.Unavailable unavailable -> {
                   if (late) {
-                    promise.fail(
-                        ApiError.unavailable(
-                                "conversation_unavailable",
-                                "no instance can answer for this conversation right now ("
-                                    + unavailable.reason()
-                                    + "); retry shortly")
-                            .exception());
+                    LOG.info("conversation {} unavailable: {}", key, unavailable.reason());
+                    a.promise()
+                        .fail(
+                            ApiError.unavailable(
+                                    "conversation_unavailable",
+                                    "no instance can answer for this conversation right now (its"
+                                        + " partition is moving or restoring); retry shortly")
+                                .exception());
                   } else {
-                    retry(id, expect, deadline, headers, forwarded, promise);
+                    retry(a);
                   }
                 }
+                default ->
+                    a.promise().fail(ApiError.internal("unexpected directory answer").exception());
               }
             });
   }
 
-  private void retry(
-      final String id,
-      final Written expect,
-      final long deadline,
-      final MultiMap headers,
-      final boolean forwarded,
-      final Promise<Optional<ApiConversation>> promise) {
-    vertx.setTimer(RETRY_MS, t -> attempt(id, expect, deadline, headers, forwarded, promise));
+  private <T> void retry(final Attempt<T> a) {
+    vertx.setTimer(RETRY_MS, t -> attempt(a));
   }
 
-  private Future<Optional<ApiConversation>> askPeer(
-      final String hostPort, final String id, final Written expect, final MultiMap headers) {
+  private <T> Future<Optional<T>> askPeer(final String hostPort, final Attempt<T> a) {
+    final String key = a.query().key();
+    final String after = a.expect() == null ? "" : formatAfter(a.expect());
+    final String path = a.query().peerPath();
+    return getPeerJson(
+            hostPort,
+            path,
+            "?key=" + URLEncoder.encode(key, StandardCharsets.UTF_8) + a.query().peerQuery(),
+            key,
+            after)
+        .map(json -> json.map(a.query().fromPeer()));
+  }
+
+  /**
+   * GETs a signed internal {@code path} of the gateway at {@code hostPort} ({@code signedKey} is
+   * what the signature covers besides the path): the body of a 200, empty for a 404, an {@code
+   * ApiException} (503) for anything else.
+   */
+  public Future<Optional<JsonObject>> getPeerJson(
+      final String hostPort,
+      final String path,
+      final String query,
+      final String signedKey,
+      final String after) {
     final int colon = hostPort.lastIndexOf(':');
-    if (colon <= 0) {
+    final int port;
+    try {
+      port = Integer.parseInt(hostPort.substring(colon + 1));
+    } catch (final RuntimeException e) {
+      LOG.error("bad peer address '{}' (application.server of the owning instance)", hostPort);
       return Future.failedFuture(
-          ApiError.internal("bad peer address '" + hostPort + "' (application.server)")
+          ApiError.unavailable(
+                  "peer_unreachable",
+                  "the instance that owns the conversation advertises no usable address; retry"
+                      + " shortly")
               .exception());
     }
-    final String host = hostPort.substring(0, colon).replace("[", "").replace("]", "");
-    final int port = Integer.parseInt(hostPort.substring(colon + 1));
+    final String host = hostPort.substring(0, Math.max(0, colon)).replace("[", "").replace("]", "");
     final RequestOptions options =
         new RequestOptions()
             .setMethod(HttpMethod.GET)
             .setHost(host)
             .setPort(port)
-            .setURI("/v1/conversations/" + id)
+            .setURI(path + query)
             .setTimeout(requestTimeoutMs)
-            .putHeader(FORWARDED_HEADER, "1");
-    final String auth = headers.get("Authorization");
-    if (auth != null) {
-      options.putHeader("Authorization", auth);
-    }
-    if (expect != null) {
-      options.putHeader(
-          AFTER_HEADER,
-          expect.partition() + ":" + expect.offset() + ":" + (expect.deletes() ? 1 : 0));
+            .putHeader(PeerSignature.HEADER, signature.sign("GET", path, signedKey, after));
+    if (!after.isEmpty()) {
+      options.putHeader(AFTER_HEADER, after);
     }
     return peers
         .request(options)
@@ -190,40 +308,65 @@ public final class ConversationResolver {
                     .map(
                         body -> {
                           if (resp.statusCode() == 200) {
-                            return Optional.of(ApiConversation.fromJson(new JsonObject(body)));
+                            return Optional.of(new JsonObject(body));
                           }
                           if (resp.statusCode() == 404) {
-                            return Optional.<ApiConversation>empty();
+                            return Optional.<JsonObject>empty();
                           }
-                          throw ApiError.unavailable(
-                                  "peer_failed",
-                                  "the gateway that owns the conversation ("
-                                      + hostPort
-                                      + ") answered "
-                                      + resp.statusCode()
-                                      + ": "
-                                      + body)
-                              .exception();
+                          throw peerFailed(hostPort, resp.statusCode(), body.toString());
                         }))
         .recover(
-            e ->
-                Future.failedFuture(
-                    e instanceof ApiException
-                        ? e
-                        : ApiError.unavailable(
-                                "peer_unreachable",
-                                "cannot reach the gateway that owns the conversation ("
-                                    + hostPort
-                                    + "): "
-                                    + e.getMessage())
-                            .exception()));
+            e -> {
+              if (e instanceof ApiException) {
+                return Future.failedFuture(e);
+              }
+              LOG.warn(
+                  "cannot reach the gateway at {} for {}: {}", hostPort, signedKey, e.toString());
+              return Future.failedFuture(
+                  ApiError.unavailable(
+                          "peer_unreachable",
+                          "cannot reach the instance that owns the conversation; retry shortly")
+                      .exception());
+            });
   }
 
-  private static Written parseAfter(final String header) {
-    if (header == null) {
+  private static ApiException peerFailed(
+      final String hostPort, final int status, final String body) {
+    LOG.warn(
+        "the gateway at {} answered a forwarded read with {}: {}",
+        hostPort,
+        status,
+        body.length() > 500 ? body.substring(0, 500) + "..." : body);
+    if (status == 401) {
+      return ApiError.unavailable(
+              "peer_unauthorized",
+              "the instance that owns the conversation does not accept this instance's signature:"
+                  + " every instance of the cluster must have the same gateway.peer.secret")
+          .exception();
+    }
+    if (status == 503) {
+      return ApiError.unavailable(
+              "conversation_unavailable",
+              "the instance that owns the conversation cannot answer right now; retry shortly")
+          .exception();
+    }
+    return ApiError.unavailable(
+            "peer_failed",
+            "the instance that owns the conversation answered " + status + "; retry shortly")
+        .exception();
+  }
+
+  /** {@code partition:offset:deletes} of {@code w}. */
+  static String formatAfter(final Written w) {
+    return w.partition() + ":" + w.offset() + ":" + (w.deletes() ? 1 : 0);
+  }
+
+  /** The write an {@link #AFTER_HEADER} names, or null when absent or malformed. */
+  static Written parseAfter(final String header) {
+    if (header == null || header.isEmpty()) {
       return null;
     }
-    final String[] parts = header.split(":");
+    final String[] parts = header.split(":", -1);
     try {
       return new Written(
           "",

@@ -4,6 +4,7 @@ import io.finchstream.gateway.GatewayServices;
 import io.finchstream.gateway.http.AccessLog;
 import io.finchstream.gateway.http.ApiError;
 import io.finchstream.gateway.http.ApiException;
+import io.finchstream.gateway.http.ApiKeyAuth;
 import io.finchstream.gateway.http.JsonBodies;
 import io.finchstream.gateway.http.Responses;
 import io.finchstream.gateway.http.SseStream;
@@ -13,6 +14,7 @@ import io.finchstream.proto.v1.ConversationEvent;
 import io.finchstream.proto.v1.Generate;
 import io.finchstream.proto.v1.GenerationDone;
 import io.finchstream.proto.v1.TokenChunk;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -29,16 +31,27 @@ import java.util.function.Consumer;
  *   <li>{@code POST /v1/conversations/{id}/messages} {text | tokens, role} → 202 with the event's
  *       partition and offset;
  *   <li>{@code POST /v1/conversations/{id}/generate} {max_tokens, temperature, top_p, top_k, stop,
- *       seed, stream, ...} → an SSE stream of {@code token} events ending with one {@code done}
- *       event (or one JSON body with {@code "stream": false});
+ *       seed, stream, ephemeral, ...} → an SSE stream of {@code token} events ending with one
+ *       {@code done} event (or one JSON body with {@code "stream": false});
  *   <li>{@code GET /v1/conversations/{id}} → metadata (interactive queries, wherever it lives);
- *   <li>{@code POST /v1/conversations/{id}/fork} {new_id} → 202;
+ *   <li>{@code POST /v1/conversations/{id}/fork} {new_id[, at_message]} → 202;
+ *   <li>{@code POST /v1/conversations/{id}/rewind} {to_message} → 202;
+ *   <li>{@code GET /v1/conversations/{id}/messages?from=&limit=} → the stored messages;
  *   <li>{@code DELETE /v1/conversations/{id}} → 202.
  * </ul>
+ *
+ * Ids are the caller's: every conversation is written and read under the Kafka key of the caller's
+ * tenant ({@link ApiKeyAuth#conversationKey}), so another tenant's conversation of the same id is
+ * not there for it (404).
  */
 public final class ConversationRoutes {
 
   private static final Set<String> GENERATE_FIELDS = generateFields();
+
+  /** Messages per page of {@code GET .../messages}, by default and at most. */
+  static final int DEFAULT_PAGE = 100;
+
+  static final int MAX_PAGE = 1000;
 
   private final GatewayServices services;
 
@@ -50,6 +63,7 @@ public final class ConversationRoutes {
     final Set<String> fields = new HashSet<>(GenerateParams.FIELDS);
     fields.add("stream");
     fields.add("prefix");
+    fields.add("ephemeral");
     return Set.copyOf(fields);
   }
 
@@ -59,7 +73,7 @@ public final class ConversationRoutes {
     final ConversationEvent event =
         MessageEvents.read(
             JsonBodies.object(ctx), services.ports().model(), services.ports().limits());
-    publish(ctx, id, event, new JsonObject());
+    publish(ctx, id, event, event.hasAppendText() ? "text" : "tokens", new JsonObject());
   }
 
   /** {@code POST /v1/conversations/{id}/generate}. */
@@ -75,6 +89,7 @@ public final class ConversationRoutes {
       MessageEvents.checkText(prefix, "prefix", services.ports().limits());
       generate.setPrefixText(prefix);
     }
+    generate.setEphemeral(JsonBodies.bool(body, "ephemeral", false));
     if (JsonBodies.bool(body, "stream", true)) {
       streamGeneration(ctx, id, generate);
     } else {
@@ -95,10 +110,15 @@ public final class ConversationRoutes {
     call[0] =
         GenerationCall.start(
             services,
-            id,
+            ApiKeyAuth.conversationKey(ctx, id),
             List.of(),
             generate,
             new GenerationCall.Listener() {
+              @Override
+              public void onAccepted(final Written written) {
+                sse.open();
+              }
+
               @Override
               public void onChunk(final TokenChunk chunk) {
                 sse.event("token", ReplyJson.chunk(chunk).encode());
@@ -113,7 +133,7 @@ public final class ConversationRoutes {
               @Override
               public void onError(final ApiError error) {
                 if (sse.started()) {
-                  sse.event("error", error.toJson().encode());
+                  sse.event("error", error.toJson().put("status", error.status()).encode());
                   sse.end();
                 } else {
                   sse.abandon();
@@ -136,7 +156,7 @@ public final class ConversationRoutes {
     call[0] =
         GenerationCall.start(
             services,
-            id,
+            ApiKeyAuth.conversationKey(ctx, id),
             List.of(),
             generate,
             new GenerationCall.Listener() {
@@ -183,14 +203,16 @@ public final class ConversationRoutes {
   public void fork(final RoutingContext ctx) {
     final String id = ConversationIds.require(ctx.pathParam("id"), "id");
     final JsonObject body = JsonBodies.object(ctx);
-    JsonBodies.onlyFields(body, Set.of("new_id"));
+    JsonBodies.onlyFields(body, Set.of("new_id", "at_message"));
     final String newId = ConversationIds.require(JsonBodies.string(body, "new_id"), "new_id");
+    final Long at = JsonBodies.integer(body, "at_message", 0, Long.MAX_VALUE);
     if (newId.equals(id)) {
       throw ApiError.invalidParameter("new_id", "'new_id' must differ from the conversation forked")
           .exception();
     }
-    final var source = services.resolver().resolve(id, ctx.request().headers());
-    final var target = services.resolver().resolve(newId, ctx.request().headers());
+    final String targetKey = ApiKeyAuth.conversationKey(ctx, newId);
+    final var source = services.resolver().resolve(ApiKeyAuth.conversationKey(ctx, id));
+    final var target = services.resolver().resolve(targetKey);
     Future.all(source, target)
         .onComplete(
             ar -> {
@@ -204,16 +226,136 @@ public final class ConversationRoutes {
                     ApiError.conflict(
                         "conversation_exists",
                         "conversation '" + newId + "' already exists; fork into a new id"));
+              } else if (at == null) {
+                publish(
+                    ctx,
+                    id,
+                    Events.fork(targetKey),
+                    "new_id",
+                    new JsonObject().put("new_id", newId));
               } else {
-                publish(ctx, id, Events.fork(newId), new JsonObject().put("new_id", newId));
+                final ApiError refused = turnRefused(source.result().get(), at, "at_message");
+                if (refused != null) {
+                  Responses.error(ctx, refused);
+                } else {
+                  publish(
+                      ctx,
+                      id,
+                      Events.fork(targetKey, at),
+                      "at_message",
+                      new JsonObject().put("new_id", newId).put("at_message", at));
+                }
               }
             });
+  }
+
+  /**
+   * {@code POST /v1/conversations/{id}/rewind} {to_message}: keep the first {@code to_message}
+   * messages, drop the rest (202).
+   */
+  public void rewind(final RoutingContext ctx) {
+    final String id = ConversationIds.require(ctx.pathParam("id"), "id");
+    final JsonObject body = JsonBodies.object(ctx);
+    JsonBodies.onlyFields(body, Set.of("to_message"));
+    final Long to = JsonBodies.integer(body, "to_message", 0, Long.MAX_VALUE);
+    if (to == null) {
+      throw ApiError.invalidParameter("to_message", "'to_message' is required").exception();
+    }
+    whenKnown(
+        ctx,
+        id,
+        info -> {
+          final ApiError refused = turnRefused(info, to, "to_message");
+          if (refused != null) {
+            Responses.error(ctx, refused);
+          } else {
+            publish(
+                ctx, id, Events.rewind(to), "to_message", new JsonObject().put("to_message", to));
+          }
+        });
+  }
+
+  /** Why the turn after {@code n} messages of {@code info} cannot be reached, or null. */
+  private static ApiError turnRefused(
+      final ApiConversation info, final long n, final String param) {
+    if (n > info.messages()) {
+      return ApiError.invalidParameter(
+          param,
+          "'"
+              + param
+              + "' is "
+              + n
+              + ", but conversation '"
+              + info.id()
+              + "' has "
+              + info.messages()
+              + " messages");
+    }
+    if (!info.reachable(n)) {
+      return ApiError.turnNotRetained(
+          param,
+          "the turn after message "
+              + (n - 1)
+              + " of conversation '"
+              + info.id()
+              + "' is no longer retained; the oldest turn it can go back to is after message "
+              + (info.firstMessage() - 1)
+              + " (or the empty conversation, 0)");
+    }
+    return null;
+  }
+
+  /**
+   * {@code GET /v1/conversations/{id}/messages?from=&limit=}: the stored messages (index, role,
+   * text, tokens, whether a snapshot is retained at their end, whether it can be gone back to).
+   */
+  public void messages(final RoutingContext ctx) {
+    final String id = ConversationIds.require(ctx.pathParam("id"), "id");
+    final long from = queryLong(ctx, "from", 0, Long.MAX_VALUE, 0);
+    final int limit = (int) queryLong(ctx, "limit", 1, MAX_PAGE, DEFAULT_PAGE);
+    services
+        .resolver()
+        .messages(ApiKeyAuth.conversationKey(ctx, id), from, limit)
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                fail(ctx, ar.cause());
+              } else if (ar.result().isEmpty()) {
+                Responses.error(ctx, unknown(id));
+              } else {
+                Responses.json(ctx, 200, ar.result().get().toJson());
+              }
+            });
+  }
+
+  /** A query parameter in [min, max], {@code dflt} when absent; 400 otherwise. */
+  static long queryLong(
+      final RoutingContext ctx,
+      final String name,
+      final long min,
+      final long max,
+      final long dflt) {
+    final String v = ctx.request().getParam(name);
+    if (v == null) {
+      return dflt;
+    }
+    try {
+      final long n = Long.parseLong(v);
+      if (n >= min && n <= max) {
+        return n;
+      }
+    } catch (final NumberFormatException e) {
+      // below
+    }
+    throw ApiError.invalidParameter(
+            name, "'" + name + "' must be an integer in [" + min + ", " + max + "]")
+        .exception();
   }
 
   /** {@code DELETE /v1/conversations/{id}}. */
   public void delete(final RoutingContext ctx) {
     final String id = ConversationIds.require(ctx.pathParam("id"), "id");
-    whenKnown(ctx, id, info -> publish(ctx, id, Events.delete(), new JsonObject()));
+    whenKnown(ctx, id, info -> publish(ctx, id, Events.delete(), null, new JsonObject()));
   }
 
   /**
@@ -224,7 +366,7 @@ public final class ConversationRoutes {
       final RoutingContext ctx, final String id, final Consumer<ApiConversation> known) {
     services
         .resolver()
-        .resolve(id, ctx.request().headers())
+        .resolve(ApiKeyAuth.conversationKey(ctx, id))
         .onComplete(
             ar -> {
               if (ar.failed()) {
@@ -237,22 +379,27 @@ public final class ConversationRoutes {
             });
   }
 
+  /**
+   * Writes {@code event} to conversation {@code id} of the caller's tenant once the processors'
+   * checks admit it, and answers 202 with where it went (and {@code extra}); {@code param} names
+   * the request field a refusal is about.
+   */
   private void publish(
       final RoutingContext ctx,
       final String id,
       final ConversationEvent event,
+      final String param,
       final JsonObject extra) {
+    final Context context = Vertx.currentContext();
+    final String key = ApiKeyAuth.conversationKey(ctx, id);
     services
-        .publisher()
-        .publish(Vertx.currentContext(), id, event)
+        .admission()
+        .admit(key, List.of(Admission.item(event, param)))
+        .compose(v -> services.publisher().publish(context, key, event))
         .onComplete(
             ar -> {
               if (ar.failed()) {
-                Responses.error(
-                    ctx,
-                    ApiError.unavailable(
-                        "kafka_unavailable",
-                        "could not write the event to Kafka: " + ar.cause().getMessage()));
+                fail(ctx, ar.cause());
                 return;
               }
               final Written w = ar.result();

@@ -52,6 +52,7 @@ public final class GenerationCall {
   private AutoCloseable registration;
   private long timer = -1;
   private boolean finished;
+  private boolean wrote;
   private boolean counted;
   private boolean firstSeen;
   private int nextIndex;
@@ -72,13 +73,14 @@ public final class GenerationCall {
    * Starts a generation of {@code conversationId}. Must be called on a Vert.x context; the listener
    * is called on it.
    *
-   * @param before events to write first, in order (e.g. the new messages of a chat)
+   * @param before events to write first, in order (e.g. the new messages of a chat), each with the
+   *     request field it comes from
    * @param generate the generation's parameters (request id and reply address are set here)
    */
   public static GenerationCall start(
       final GatewayServices services,
       final String conversationId,
-      final List<ConversationEvent> before,
+      final List<Admission.Item> before,
       final Generate.Builder generate,
       final Listener listener) {
     final Context context = Vertx.currentContext();
@@ -100,7 +102,7 @@ public final class GenerationCall {
     return finished;
   }
 
-  private void begin(final List<ConversationEvent> before, final Generate.Builder generate) {
+  private void begin(final List<Admission.Item> before, final Generate.Builder generate) {
     if (!services.listener().assigned()) {
       finished = true;
       final String why = services.listener().problem();
@@ -130,9 +132,35 @@ public final class GenerationCall {
     registration = services.router().register(conversationId, requestId, context, this::onReply);
     final ConversationEvent event =
         Events.generate(generate.setRequestId(requestId).setReplyTo(services.instanceId()).build());
+    final List<Admission.Item> all = new ArrayList<>(before);
+    all.add(Admission.item(event, null));
+    // Nothing is written unless the processors would take every event.
+    final Future<Void> admitted = services.admission().admit(conversationId, all);
+    final boolean immediate = admitted.isComplete();
+    admitted.onComplete(
+        ar -> {
+          if (finished) {
+            return;
+          }
+          if (ar.succeeded()) {
+            write(before, event); // at once, so that events keep the order they were asked in
+            return;
+          }
+          final ApiError error = ApiError.of(ar.cause());
+          finish(error.code());
+          if (immediate) {
+            context.runOnContext(v -> listener.onError(error)); // never inside start()
+          } else {
+            listener.onError(error);
+          }
+        });
+  }
+
+  private void write(final List<Admission.Item> before, final ConversationEvent event) {
+    wrote = true;
     final List<Future<Written>> writes = new ArrayList<>();
-    for (final ConversationEvent e : before) {
-      writes.add(services.publisher().publish(context, conversationId, e));
+    for (final Admission.Item e : before) {
+      writes.add(services.publisher().publish(context, conversationId, e.event()));
     }
     final Future<Written> generateWrite =
         services.publisher().publish(context, conversationId, event);
@@ -142,11 +170,11 @@ public final class GenerationCall {
             ar -> {
               if (ar.failed()) {
                 if (!finished) {
-                  finish("kafka_unavailable");
-                  listener.onError(
-                      ApiError.unavailable(
-                          "kafka_unavailable",
-                          "could not write to Kafka: " + ar.cause().getMessage()));
+                  final ApiError error = ApiError.of(ar.cause());
+                  finish(error.code());
+                  // A write that timed out may still be applied: make sure nothing generates.
+                  writeCancel();
+                  listener.onError(error);
                 }
                 return;
               }
@@ -157,13 +185,20 @@ public final class GenerationCall {
             });
   }
 
+  /** Whether any event was handed to Kafka (it may be written even if the call failed). */
+  public boolean wrote() {
+    return wrote;
+  }
+
   /** Stops waiting and asks the processors to stop generating (no-op once finished). */
   public void cancel() {
     if (finished) {
       return;
     }
     finish("cancelled");
-    writeCancel();
+    if (wrote) {
+      writeCancel();
+    }
   }
 
   private void onReply(final Reply reply) {
@@ -227,6 +262,7 @@ public final class GenerationCall {
   }
 
   private void writeCancel() {
+    services.tracker().recordCancel(conversationId, requestId);
     services
         .publisher()
         .publish(context, conversationId, Events.cancel(requestId))

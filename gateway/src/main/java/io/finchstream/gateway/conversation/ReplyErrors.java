@@ -4,7 +4,10 @@ import io.finchstream.gateway.http.ApiError;
 import io.finchstream.proto.v1.Error;
 import java.util.Locale;
 
-/** Maps an error reply of the processors to the HTTP error the client gets. */
+/**
+ * Maps an error reply of the processors to the HTTP error the client gets: their reason for errors
+ * of the request (bad parameters, unknown conversation, ...), only the code for their own failures.
+ */
 public final class ReplyErrors {
 
   private ReplyErrors() {}
@@ -22,8 +25,19 @@ public final class ReplyErrors {
           ApiError.badRequest(code, message);
       case PAYLOAD_TOO_LARGE -> ApiError.tooLarge(null, message);
       case UNKNOWN_CONVERSATION -> ApiError.notFound(code, message);
+      case TURN_NOT_RETAINED -> ApiError.turnNotRetained(null, message);
       case CONVERSATION_EXISTS, DUPLICATE_REQUEST -> ApiError.conflict(code, message);
-      default -> new ApiError(502, "server_error", code, "the processors failed: " + message, null);
+      // Not the client's doing: what went wrong inside (exception texts, stores) stays in the
+      // processors' log, where the code and the request's id find it.
+      default ->
+          new ApiError(
+              502,
+              "server_error",
+              code,
+              "the processors could not complete this request ("
+                  + code
+                  + "); retry, or see their log",
+              null);
     };
   }
 }

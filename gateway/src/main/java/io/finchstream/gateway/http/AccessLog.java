@@ -58,6 +58,15 @@ public final class AccessLog implements Handler<RoutingContext> {
     return UUID.randomUUID().toString();
   }
 
+  /** The method as a meter tag: the standard ones by name, anything a client made up as "other". */
+  private static String methodTag(final HttpServerRequest request) {
+    final String name = request.method().name();
+    return switch (name) {
+      case "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS" -> name;
+      default -> "other";
+    };
+  }
+
   private void record(final RoutingContext ctx, final long start, final String requestId) {
     final long nanos = System.nanoTime() - start;
     final HttpServerRequest request = ctx.request();
@@ -66,7 +75,7 @@ public final class AccessLog implements Handler<RoutingContext> {
     final boolean closedEarly = !ctx.response().ended();
     Timer.builder("finchstream.gateway.http.requests")
         .description("HTTP requests by route and status (streams: until the stream ended)")
-        .tag("method", request.method().name())
+        .tag("method", methodTag(request))
         .tag("route", route)
         .tag("status", closedEarly ? "closed" : Integer.toString(status))
         .register(registry)
@@ -74,7 +83,7 @@ public final class AccessLog implements Handler<RoutingContext> {
     final String error = ctx.get(ERROR_CODE_KEY, "");
     final long ms = TimeUnit.NANOSECONDS.toMillis(nanos);
     LOG.atInfo()
-        .addKeyValue("method", request.method().name())
+        .addKeyValue("method", methodTag(request))
         .addKeyValue("route", route)
         .addKeyValue("path", request.path())
         .addKeyValue("status", closedEarly ? "closed" : status)
@@ -87,7 +96,7 @@ public final class AccessLog implements Handler<RoutingContext> {
         .addKeyValue("error", error)
         .log(
             "{} {} {} {} ms{}",
-            request.method().name(),
+            methodTag(request),
             request.path(),
             closedEarly ? "closed" : status,
             ms,

@@ -27,6 +27,13 @@ public record ApiError(int status, String type, String code, String message, Str
                 .put("param", param));
   }
 
+  /** The error a failure stands for: an {@link ApiException}'s, else a 500 that hides it. */
+  public static ApiError of(final Throwable failure) {
+    return failure instanceof ApiException api
+        ? api.error()
+        : internal("internal error; see the gateway log");
+  }
+
   public ApiException exception() {
     return new ApiException(this);
   }
@@ -56,8 +63,21 @@ public record ApiError(int status, String type, String code, String message, Str
     return new ApiError(409, INVALID, code, message, null);
   }
 
+  /** A turn of a conversation that is older than its oldest retained snapshot. */
+  public static ApiError turnNotRetained(final String param, final String message) {
+    return new ApiError(410, INVALID, "turn_not_retained", message, param);
+  }
+
   public static ApiError tooLarge(final String param, final String message) {
     return new ApiError(413, INVALID, "payload_too_large", message, param);
+  }
+
+  public static ApiError unsupportedMediaType(final String message) {
+    return new ApiError(415, INVALID, "unsupported_media_type", message, null);
+  }
+
+  public static ApiError forbidden(final String code, final String message) {
+    return new ApiError(403, "permission_error", code, message, null);
   }
 
   public static ApiError rateLimited(final String message) {

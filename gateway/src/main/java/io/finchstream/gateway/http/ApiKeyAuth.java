@@ -1,5 +1,7 @@
 package io.finchstream.gateway.http;
 
+import io.finchstream.gateway.GatewayConfig;
+import io.finchstream.proto.TenantKeys;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
 import java.nio.charset.StandardCharsets;
@@ -14,6 +16,10 @@ import java.util.List;
  * pass it as the {@code access_token} query parameter instead, because browsers cannot set headers
  * on them. Keys are compared as SHA-256 digests in constant time, and identified in logs and rate
  * limits by a short digest prefix ({@code key-1a2b3c4d}), never by the key itself.
+ *
+ * <p>Each key belongs to a tenant, which the request then acts for ({@link #tenant}): its
+ * conversations are those of that tenant only ({@link TenantKeys}). Without keys every request is
+ * of the default tenant.
  */
 public final class ApiKeyAuth implements Handler<RoutingContext> {
 
@@ -23,21 +29,37 @@ public final class ApiKeyAuth implements Handler<RoutingContext> {
   /** Key id of requests when authentication is off. */
   public static final String ANONYMOUS = "anonymous";
 
-  private final List<byte[]> digests;
+  /** Context key: the caller's tenant. */
+  public static final String TENANT = "finchstream.tenant";
 
-  public ApiKeyAuth(final List<String> keys) {
-    this.digests = keys.stream().map(ApiKeyAuth::sha256).toList();
+  @SuppressWarnings("ArrayRecordComponent") // digests compared with MessageDigest.isEqual only
+  private record Known(byte[] digest, String tenant) {}
+
+  private final List<Known> digests;
+  private final RateLimiter limiter;
+
+  /**
+   * @param limiter counts requests with a missing or wrong key against their address (a flood of
+   *     them gets 429 instead of 401)
+   */
+  public ApiKeyAuth(final List<GatewayConfig.ApiKey> keys, final RateLimiter limiter) {
+    this.digests = keys.stream().map(k -> new Known(sha256(k.secret()), k.tenant())).toList();
+    this.limiter = limiter;
   }
 
   @Override
   public void handle(final RoutingContext ctx) {
     if (digests.isEmpty()) {
       ctx.put(KEY_ID, ANONYMOUS);
+      ctx.put(TENANT, TenantKeys.DEFAULT_TENANT);
       ctx.next();
       return;
     }
     final String key = presented(ctx);
     if (key == null) {
+      if (limited(ctx)) {
+        return;
+      }
       Responses.error(
           ctx,
           ApiError.unauthorized(
@@ -45,11 +67,16 @@ public final class ApiKeyAuth implements Handler<RoutingContext> {
       return;
     }
     final byte[] digest = sha256(key);
-    boolean ok = false;
-    for (final byte[] d : digests) {
-      ok |= MessageDigest.isEqual(d, digest);
+    String tenant = null;
+    for (final Known k : digests) {
+      if (MessageDigest.isEqual(k.digest(), digest)) {
+        tenant = k.tenant(); // no early exit: every key is compared
+      }
     }
-    if (!ok) {
+    if (tenant == null) {
+      if (limited(ctx)) {
+        return;
+      }
       Responses.error(
           ctx,
           ApiError.unauthorized(
@@ -57,7 +84,31 @@ public final class ApiKeyAuth implements Handler<RoutingContext> {
       return;
     }
     ctx.put(KEY_ID, keyId(digest));
+    ctx.put(TENANT, tenant);
     ctx.next();
+  }
+
+  /** The tenant a request acts for (after this handler). */
+  public static String tenant(final RoutingContext ctx) {
+    final String tenant = ctx.get(TENANT);
+    if (tenant == null) {
+      throw new IllegalStateException("no tenant: the request did not pass ApiKeyAuth");
+    }
+    return tenant;
+  }
+
+  /** The Kafka key of conversation {@code id} of the request's tenant. */
+  public static String conversationKey(final RoutingContext ctx, final String id) {
+    return TenantKeys.key(tenant(ctx), id);
+  }
+
+  private boolean limited(final RoutingContext ctx) {
+    final long wait = limiter.acquire("unauthenticated " + RateLimiter.caller(ctx));
+    if (wait > 0) {
+      limiter.refuse(ctx, wait);
+      return true;
+    }
+    return false;
   }
 
   private static String presented(final RoutingContext ctx) {

@@ -63,7 +63,36 @@ public final class JsonBodies {
     if (!(v instanceof String s)) {
       throw ApiError.invalidParameter(name, "'" + name + "' must be a string").exception();
     }
-    return s;
+    return wellFormed(s, name);
+  }
+
+  /**
+   * Returns {@code text} if it is well-formed UTF-16, else throws a 400 naming {@code param}. JSON
+   * may escape lone surrogates ({@code "\\ud800"}), which have no UTF-8 encoding: protobuf would
+   * silently write them as {@code '?'}, so the processors would apply a different text than the
+   * client sent.
+   */
+  public static String wellFormed(final String text, final String param) {
+    for (int i = 0; i < text.length(); i++) {
+      final char c = text.charAt(i);
+      if (Character.isHighSurrogate(c)
+          && i + 1 < text.length()
+          && Character.isLowSurrogate(text.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        throw ApiError.invalidParameter(
+                param,
+                "'"
+                    + param
+                    + "' holds a lone surrogate (\\u"
+                    + Integer.toHexString(c)
+                    + " at index "
+                    + i
+                    + "), which is not Unicode text; send well-formed UTF-16 escapes")
+            .exception();
+      }
+    }
+    return text;
   }
 
   /** A boolean field, or {@code dflt}. */
@@ -143,7 +172,7 @@ public final class JsonBodies {
       return List.of();
     }
     if (v instanceof String s) {
-      return List.of(s);
+      return List.of(wellFormed(s, name));
     }
     if (!(v instanceof JsonArray array)) {
       throw ApiError.invalidParameter(
@@ -157,7 +186,7 @@ public final class JsonBodies {
                 name, "'" + name + "' must be a string or an array of strings")
             .exception();
       }
-      out.add(s);
+      out.add(wellFormed(s, name));
     }
     return out;
   }

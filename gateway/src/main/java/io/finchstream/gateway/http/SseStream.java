@@ -5,9 +5,11 @@ import io.vertx.core.http.HttpServerResponse;
 
 /**
  * One Server-Sent Events response: {@code text/event-stream} frames written through a {@link
- * BoundedWriter}, comment pings every heartbeat period, and the head written lazily (at the first
- * frame or the first ping), so that a request that fails before anything streamed still gets a
- * proper status code and JSON error.
+ * BoundedWriter}, and comment pings every heartbeat period once it is open. The head is written by
+ * {@link #open} (when the generation is accepted: its events are in Kafka) or the first frame,
+ * whichever comes first, so that a request refused before that still gets a proper status code and
+ * JSON error, and one accepted gets its head at once, however long the first token takes; errors
+ * after that go in-band.
  *
  * <p>Not thread-safe: use it on the request's context only.
  */
@@ -59,6 +61,15 @@ public final class SseStream {
     return started;
   }
 
+  /** Writes the head now (status 200, event-stream headers), if not yet written. */
+  public void open() {
+    if (ended || response.closed() || started) {
+      return;
+    }
+    start();
+    response.writeHead();
+  }
+
   /** Sends {@code data: json} (one line; JSON has no raw newlines). */
   public void data(final String json) {
     frame("data: " + json + "\n\n");
@@ -92,7 +103,9 @@ public final class SseStream {
   }
 
   private void ping() {
-    frame(": ping\n\n");
+    if (started) {
+      frame(": ping\n\n");
+    }
   }
 
   private void frame(final String frame) {

@@ -7,6 +7,7 @@ import io.finchstream.proto.v1.ConversationEvent;
 import io.finchstream.proto.v1.Delete;
 import io.finchstream.proto.v1.Fork;
 import io.finchstream.proto.v1.Generate;
+import io.finchstream.proto.v1.Rewind;
 import io.finchstream.proto.v1.Role;
 import java.util.List;
 import java.util.UUID;
@@ -38,6 +39,18 @@ public final class Events {
 
   public static ConversationEvent fork(final String newConversationId) {
     return base().setFork(Fork.newBuilder().setNewConversationId(newConversationId)).build();
+  }
+
+  /** Fork into {@code newConversationId} with the first {@code atMessage} messages. */
+  public static ConversationEvent fork(final String newConversationId, final long atMessage) {
+    return base()
+        .setFork(Fork.newBuilder().setNewConversationId(newConversationId).setAtMessage(atMessage))
+        .build();
+  }
+
+  /** Keep the first {@code toMessage} messages of the conversation, drop the rest. */
+  public static ConversationEvent rewind(final long toMessage) {
+    return base().setRewind(Rewind.newBuilder().setToMessage(toMessage)).build();
   }
 
   public static ConversationEvent delete() {

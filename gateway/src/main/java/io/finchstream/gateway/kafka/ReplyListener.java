@@ -13,6 +13,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongConsumer;
+import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.PartitionInfo;
@@ -123,7 +124,7 @@ public final class ReplyListener implements AutoCloseable {
         }
       }
     } finally {
-      consumer.close(Duration.ofSeconds(2));
+      consumer.close(CloseOptions.timeout(Duration.ofSeconds(2)));
     }
   }
 
@@ -203,14 +204,22 @@ public final class ReplyListener implements AutoCloseable {
     }
   }
 
+  /**
+   * Stops the consumer thread and waits for it at most 5 s (less if interrupted: the interrupt
+   * status is kept).
+   */
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     running = false;
     if (thread.isAlive()) {
       consumer.wakeup();
-      thread.join(5_000);
+      try {
+        thread.join(5_000);
+      } catch (final InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     } else if (thread.getState() == Thread.State.NEW) {
-      consumer.close(Duration.ofSeconds(2));
+      consumer.close(CloseOptions.timeout(Duration.ofSeconds(2)));
     }
   }
 }

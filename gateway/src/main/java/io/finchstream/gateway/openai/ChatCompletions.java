@@ -1,18 +1,21 @@
 package io.finchstream.gateway.openai;
 
 import io.finchstream.gateway.GatewayServices;
+import io.finchstream.gateway.StoredMessage;
+import io.finchstream.gateway.conversation.Admission;
 import io.finchstream.gateway.conversation.ApiConversation;
+import io.finchstream.gateway.conversation.ApiMessages;
 import io.finchstream.gateway.conversation.ChatTurns;
 import io.finchstream.gateway.conversation.ConversationIds;
 import io.finchstream.gateway.conversation.GenerationCall;
 import io.finchstream.gateway.http.ApiError;
 import io.finchstream.gateway.http.ApiException;
+import io.finchstream.gateway.http.ApiKeyAuth;
 import io.finchstream.gateway.http.JsonBodies;
 import io.finchstream.gateway.http.Responses;
 import io.finchstream.gateway.http.SseStream;
 import io.finchstream.gateway.kafka.Events;
 import io.finchstream.gateway.kafka.Written;
-import io.finchstream.proto.v1.ConversationEvent;
 import io.finchstream.proto.v1.FinishReason;
 import io.finchstream.proto.v1.GenerationDone;
 import io.finchstream.proto.v1.TokenChunk;
@@ -35,13 +38,18 @@ import org.slf4j.LoggerFactory;
  * <p>Conversation reuse: with the header {@code X-Conversation-Id}, the chat is kept in that
  * conversation, and each request appends only the messages the conversation does not hold yet
  * ({@link HistoryMatch}), so a long chat costs O(new tokens) per turn instead of re-reading the
- * whole history. Without the header every request is a fresh conversation, deleted after the
- * answer. One request at a time per conversation (per gateway); a second gets 409.
+ * whole history. A history that differs from the stored one (a regenerated or edited turn, a retry
+ * after a cut-off reply) rewinds the conversation to the longest common prefix first. Without the
+ * header every request is a fresh conversation, deleted after the answer. One request at a time per
+ * conversation: a second one while the first is generating gets 409.
  */
 public final class ChatCompletions {
 
   /** Request header naming the conversation to continue. */
   public static final String CONVERSATION_HEADER = "X-Conversation-Id";
+
+  /** Stored messages read per request to the owner when a history is matched. */
+  private static final int PAGE = 1000;
 
   private static final Logger LOG = LoggerFactory.getLogger(ChatCompletions.class);
 
@@ -94,40 +102,114 @@ public final class ChatCompletions {
     final boolean kept = header != null;
     final String id =
         kept ? ConversationIds.require(header, CONVERSATION_HEADER) : "chat-" + Events.newId();
-    if (!services.busyConversations().add(id)) {
+    final String key = ApiKeyAuth.conversationKey(ctx, id);
+    if (!services.busyConversations().add(key)) {
       throw ApiError.conflict(
               "conversation_busy",
               "conversation '" + id + "' is answering another request; wait for it to finish")
           .exception();
     }
-    ctx.addEndHandler(v -> services.busyConversations().remove(id));
+    ctx.addEndHandler(v -> services.busyConversations().remove(key));
     if (kept) {
       ctx.response().putHeader(CONVERSATION_HEADER, id);
     }
-    final Future<Optional<ApiConversation>> existing =
+    final Future<HistoryMatch.Plan> plan =
         kept
-            ? services.resolver().resolve(id, ctx.request().headers())
-            : Future.succeededFuture(Optional.empty());
-    existing.onComplete(
+            ? services
+                .resolver()
+                .resolve(key)
+                .compose(info -> plan(key, id, info, request.messages()))
+            : Future.succeededFuture(HistoryMatch.fresh());
+    plan.onComplete(
         ar -> {
           if (ar.failed()) {
             fail(ctx, ar.cause());
             return;
           }
-          final int known;
-          try {
-            known = HistoryMatch.ingested(id, ar.result(), request.messages());
-          } catch (final ApiException e) {
-            Responses.error(ctx, e.error());
+          final HistoryMatch.Plan p = ar.result();
+          final int fresh = request.messages().size() - p.appendFrom();
+          if (fresh > services.maxNewMessages()) {
+            Responses.error(
+                ctx,
+                ApiError.tooLarge(
+                    "messages",
+                    "the request adds "
+                        + fresh
+                        + " messages the conversation does not hold yet; at most "
+                        + services.maxNewMessages()
+                        + " are accepted per request (gateway.max.new.messages)"));
             return;
           }
-          final long tokensBefore = ar.result().map(ApiConversation::tokens).orElse(0L);
-          final List<ConversationEvent> appends = new ArrayList<>();
-          for (final ChatMessage m : request.messages().subList(known, request.messages().size())) {
-            appends.add(Events.appendText(m.role(), m.text()));
+          final List<Admission.Item> before = new ArrayList<>();
+          if (p.rewindTo() >= 0) {
+            before.add(Admission.item(Events.rewind(p.rewindTo()), "messages"));
           }
-          new Exchange(ctx, request, id, kept, tokensBefore).start(appends);
+          for (int i = p.appendFrom(); i < request.messages().size(); i++) {
+            final ChatMessage m = request.messages().get(i);
+            before.add(
+                Admission.item(
+                    Events.appendText(m.role(), m.text()), "messages[" + i + "].content"));
+          }
+          new Exchange(ctx, request, key, kept, p.tokensBefore()).start(before);
         });
+  }
+
+  /**
+   * Where the request continues conversation {@code key} ({@link HistoryMatch}); 409 if another
+   * request is generating on it (unless it is one this gateway cancelled because its client went
+   * away: a retry then goes on, and the cut-off reply is dropped by the rewind).
+   */
+  private Future<HistoryMatch.Plan> plan(
+      final String key,
+      final String id,
+      final Optional<ApiConversation> existing,
+      final List<ChatMessage> messages) {
+    if (existing.isEmpty()) {
+      return Future.succeededFuture(HistoryMatch.fresh());
+    }
+    final ApiConversation info = existing.get();
+    if (info.generating() && !info.lastRequestId().equals(services.tracker().cancelled(key))) {
+      return Future.failedFuture(
+          ApiError.conflict(
+                  "conversation_busy",
+                  "conversation '"
+                      + id
+                      + "' is generating a reply for another request; wait for it to finish")
+              .exception());
+    }
+    if (!info.generating()) {
+      final HistoryMatch.Plan whole = HistoryMatch.continuing(info, messages);
+      if (whole != null) {
+        return Future.succeededFuture(whole);
+      }
+    }
+    return stored(key, info.firstMessage(), info.messages(), new ArrayList<>())
+        .map(
+            stored -> {
+              final HistoryMatch.Plan p = HistoryMatch.plan(info, messages, stored);
+              // a cancelled generation still finishing will record its reply: drop it as well
+              return info.generating() ? HistoryMatch.rewinding(p) : p;
+            });
+  }
+
+  /** The stored messages {@code [from, to)} of conversation {@code key}, a page at a time. */
+  private Future<List<StoredMessage>> stored(
+      final String key, final long from, final long to, final List<StoredMessage> into) {
+    if (from >= to) {
+      return Future.succeededFuture(into);
+    }
+    return services
+        .resolver()
+        .messages(key, from, (int) Math.min(PAGE, to - from))
+        .compose(
+            page -> {
+              final List<StoredMessage> got = page.map(ApiMessages::messages).orElse(List.of());
+              into.addAll(got);
+              if (got.isEmpty()) {
+                return Future.succeededFuture(into);
+              }
+              return stored(key, got.get(got.size() - 1).index() + 1, to, into);
+            });
   }
 
   private static void fail(final RoutingContext ctx, final Throwable cause) {
@@ -142,7 +224,10 @@ public final class ChatCompletions {
   private final class Exchange implements GenerationCall.Listener {
     private final RoutingContext ctx;
     private final ChatRequest request;
+
+    /** The conversation's Kafka key (in the caller's tenant). */
     private final String conversationId;
+
     private final boolean kept;
     private final long tokensBefore;
     private final long created = System.currentTimeMillis() / 1000;
@@ -150,7 +235,6 @@ public final class ChatCompletions {
     private SseStream sse;
     private GenerationCall call;
     private boolean leading = true;
-    private boolean accepted;
     private boolean cleaned;
 
     Exchange(
@@ -166,7 +250,7 @@ public final class ChatCompletions {
       this.tokensBefore = tokensBefore;
     }
 
-    void start(final List<ConversationEvent> appends) {
+    void start(final List<Admission.Item> appends) {
       if (request.stream()) {
         sse =
             new SseStream(
@@ -187,6 +271,13 @@ public final class ChatCompletions {
                 call.cancel();
                 cleanUp();
               });
+    }
+
+    @Override
+    public void onAccepted(final Written written) {
+      if (sse != null) {
+        sse.open();
+      }
     }
 
     @Override
@@ -296,14 +387,14 @@ public final class ChatCompletions {
       ctx.response().reset();
     }
 
-    @Override
-    public void onAccepted(final Written written) {
-      accepted = true;
-    }
-
-    /** An unnamed conversation lives for one request only. */
+    /**
+     * An unnamed conversation lives for one request only: deleted once anything may have been
+     * written to it, whatever the outcome (deleting a conversation that never came to be is a
+     * no-op).
+     */
     private void cleanUp() {
-      if (!kept && accepted && !cleaned) {
+      // Once events were handed to Kafka they may land even if the writes failed or timed out.
+      if (!kept && call != null && call.wrote() && !cleaned) {
         cleaned = true;
         deleteConversation();
       }

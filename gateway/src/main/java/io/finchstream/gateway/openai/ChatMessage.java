@@ -1,6 +1,7 @@
 package io.finchstream.gateway.openai;
 
 import io.finchstream.gateway.http.ApiError;
+import io.finchstream.gateway.http.JsonBodies;
 import io.finchstream.proto.v1.Role;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -48,7 +49,7 @@ public record ChatMessage(Role role, String text) {
 
   private static String content(final Object content, final String param) {
     if (content instanceof String s) {
-      return s;
+      return JsonBodies.wellFormed(s, param);
     }
     if (content instanceof JsonArray parts) {
       final StringBuilder text = new StringBuilder();
@@ -64,7 +65,7 @@ public record ChatMessage(Role role, String text) {
         }
         text.append(t);
       }
-      return text.toString();
+      return JsonBodies.wellFormed(text.toString(), param);
     }
     throw ApiError.invalidParameter(
             param, "'" + param + "' must be a string or an array of text parts")

@@ -1,79 +1,106 @@
 package io.finchstream.gateway.openai;
 
+import com.google.protobuf.ByteString;
+import io.finchstream.gateway.StoredMessage;
 import io.finchstream.gateway.conversation.ApiConversation;
-import io.finchstream.gateway.http.ApiError;
 import io.finchstream.proto.MessageHistory;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Optional;
 
 /**
- * Which messages of a resent chat the conversation already holds. The conversation's metadata
- * records how many messages it has ingested and a running digest of them ({@link MessageHistory});
- * the request's first that-many messages must have the same digest, and only the rest are appended.
- * Anything else is refused with 409: silently appending a diverging history would answer a
- * different chat than the client shows.
+ * Where a resent chat continues a stored conversation. The conversation records a running digest
+ * after every message ({@link MessageHistory}); the request's messages are digested the same way,
+ * and the longest common prefix decides: the conversation goes back to the end of that prefix (a
+ * Rewind, if the conversation holds more) and only the rest of the request is appended. A
+ * regenerated reply, an edited message, a retry after a cut-off reply: each continues from the last
+ * message both agree on, never from scratch unless nothing agrees (or the turn is no longer
+ * retained: then from the empty conversation).
  */
 public final class HistoryMatch {
 
   private HistoryMatch() {}
 
   /**
-   * @return how many of {@code messages} the conversation already holds (0 for a new one)
-   * @throws io.finchstream.gateway.http.ApiException 409 when the request does not continue the
-   *     conversation
+   * What to do with a request.
+   *
+   * @param rewindTo messages the conversation keeps before the request's are appended, or -1 to
+   *     keep all it has
+   * @param appendFrom index of the first request message to append
+   * @param tokensBefore tokens in the conversation before the appends (after the rewind)
    */
-  public static int ingested(
-      final String conversationId,
-      final Optional<ApiConversation> conversation,
-      final List<ChatMessage> messages) {
-    if (conversation.isEmpty()) {
-      return 0;
-    }
-    final ApiConversation info = conversation.get();
-    if (info.messages() == 0) {
-      if (info.tokens() > 0) {
-        throw mismatch(
-            "conversation '"
-                + conversationId
-                + "' holds content that is not a chat history; use a new X-Conversation-Id");
-      }
-      return 0;
-    }
-    if (info.messages() > messages.size()) {
-      throw mismatch(
-          "conversation '"
-              + conversationId
-              + "' already holds "
-              + info.messages()
-              + " messages, but the request has only "
-              + messages.size()
-              + "; send the whole history, or use a new X-Conversation-Id");
-    }
-    final int n = (int) info.messages();
-    final List<ChatMessage> prefix = messages.subList(0, n);
-    final String digest =
-        HexFormat.of()
-            .formatHex(
-                MessageHistory.digestOf(
-                        prefix.stream().map(ChatMessage::role).toList(),
-                        prefix.stream().map(ChatMessage::text).toList())
-                    .toByteArray());
-    if (!digest.equals(info.messageDigest())) {
-      throw mismatch(
-          "the first "
-              + n
-              + " messages of the request differ from the "
-              + n
-              + " messages conversation '"
-              + conversationId
-              + "' holds (edited or regenerated history, or a reply that was cut off); send the history as the conversation has it,"
-              + " or use a new X-Conversation-Id");
-    }
-    return n;
+  public record Plan(long rewindTo, int appendFrom, long tokensBefore) {}
+
+  /**
+   * {@code plan} with the rewind made explicit: for a conversation whose running generation will
+   * still record its reply (a cancelled one finishing), the rewind drops that reply too.
+   */
+  public static Plan rewinding(final Plan plan) {
+    return new Plan(plan.appendFrom(), plan.appendFrom(), plan.tokensBefore());
   }
 
-  private static RuntimeException mismatch(final String message) {
-    return ApiError.conflict("conversation_history_mismatch", message).exception();
+  /** The plan for a conversation that does not exist yet (or is empty). */
+  public static Plan fresh() {
+    return new Plan(-1, 0, 0);
+  }
+
+  /**
+   * The plan when the request continues everything the conversation holds (the common case: the
+   * client resends the chat plus one new message), or null when the stored messages must be looked
+   * at ({@link #plan}).
+   */
+  public static Plan continuing(final ApiConversation info, final List<ChatMessage> request) {
+    final long n = info.messages();
+    if (n == 0) {
+      return info.tokens() == 0 ? fresh() : new Plan(0, 0, 0);
+    }
+    if (n > request.size()) {
+      return null;
+    }
+    return hex(digest(request.subList(0, (int) n))).equals(info.messageDigest())
+        ? new Plan(-1, (int) n, info.tokens())
+        : null;
+  }
+
+  /**
+   * The plan from the stored messages from {@code info.firstMessage()} on (in order, as many as the
+   * request could share): the longest prefix whose digest is the stored one after a message the
+   * conversation can go back to.
+   */
+  public static Plan plan(
+      final ApiConversation info,
+      final List<ChatMessage> request,
+      final List<StoredMessage> stored) {
+    ByteString running = ByteString.EMPTY;
+    final String[] requestDigests = new String[request.size()];
+    for (int i = 0; i < request.size(); i++) {
+      running = MessageHistory.appendText(running, request.get(i).role(), request.get(i).text());
+      requestDigests[i] = hex(running);
+    }
+    long best = 0;
+    for (final StoredMessage m : stored) {
+      final long n = m.index() + 1;
+      if (n <= request.size()
+          && m.reachable()
+          && m.digestHex().equals(requestDigests[(int) m.index()])) {
+        best = Math.max(best, n);
+      }
+    }
+    long before = 0;
+    for (final StoredMessage m : stored) {
+      if (m.index() == best - 1) {
+        before = m.end();
+      }
+    }
+    return new Plan(best < info.messages() ? best : -1, (int) best, before);
+  }
+
+  private static ByteString digest(final List<ChatMessage> messages) {
+    return MessageHistory.digestOf(
+        messages.stream().map(ChatMessage::role).toList(),
+        messages.stream().map(ChatMessage::text).toList());
+  }
+
+  private static String hex(final ByteString digest) {
+    return HexFormat.of().formatHex(digest.toByteArray());
   }
 }

@@ -20,7 +20,10 @@ public final class GatewayMetrics {
   private final Counter tokens;
 
   public GatewayMetrics(
-      final MeterRegistry registry, final AtomicInteger active, final Supplier<Number> unrouted) {
+      final MeterRegistry registry,
+      final AtomicInteger active,
+      final AtomicInteger connections,
+      final Supplier<Number> unrouted) {
     this.registry = registry;
     this.firstToken =
         Timer.builder("finchstream.gateway.generation.first.token")
@@ -44,6 +47,9 @@ public final class GatewayMetrics {
             .register(registry);
     Gauge.builder("finchstream.gateway.generations.active", active, AtomicInteger::get)
         .description("Generations this gateway waits on")
+        .register(registry);
+    Gauge.builder("finchstream.gateway.connections", connections, AtomicInteger::get)
+        .description("HTTP connections open (WebSockets included), at most gateway.max.connections")
         .register(registry);
     Gauge.builder("finchstream.gateway.replies.unrouted", unrouted, s -> s.get().doubleValue())
         .description("Replies addressed to this gateway after their client had gone")

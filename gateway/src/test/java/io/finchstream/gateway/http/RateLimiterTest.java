@@ -50,4 +50,39 @@ class RateLimiterTest {
       assertThat(limiter.acquire("k")).isZero();
     }
   }
+
+  @Test
+  void shouldKeepAtMostItsBoundOfBucketsAndShareOneBeyondIt() {
+    final RateLimiter limiter = new RateLimiter(1, 2, now::get, 10);
+    for (int i = 0; i < 10; i++) {
+      assertThat(limiter.acquire("caller-" + i)).isZero();
+    }
+    assertThat(limiter.buckets()).isEqualTo(10);
+    // Every bucket is in use (not full): callers beyond the bound share one overflow bucket.
+    assertThat(limiter.acquire("new-1")).isZero();
+    assertThat(limiter.acquire("new-2")).isZero();
+    assertThat(limiter.acquire("new-3")).as("the shared bucket is empty").isPositive();
+    for (int i = 0; i < 1_000; i++) {
+      limiter.acquire("flood-" + i);
+    }
+    assertThat(limiter.buckets()).isEqualTo(10);
+    assertThat(limiter.sweeps())
+        .as("a full map is swept at most once a second, not on every new caller")
+        .isEqualTo(1);
+    now.addAndGet(TimeUnit.SECONDS.toNanos(10));
+    assertThat(limiter.acquire("later")).isZero();
+    assertThat(limiter.sweeps()).isEqualTo(2);
+    assertThat(limiter.buckets()).as("refilled buckets were dropped").isEqualTo(1);
+  }
+
+  @Test
+  void shouldCountAnIpv6CallerByItsSlash64() {
+    assertThat(RateLimiter.addressKey("2001:db8:1:2:3:4:5:6"))
+        .isEqualTo(RateLimiter.addressKey("2001:db8:1:2:ffff:ffff:ffff:ffff"))
+        .isNotEqualTo(RateLimiter.addressKey("2001:db8:1:3::1"));
+    assertThat(RateLimiter.addressKey("[2001:db8::1]"))
+        .isEqualTo(RateLimiter.addressKey("2001:db8:0:0:9::"));
+    assertThat(RateLimiter.addressKey("127.0.0.1"))
+        .isNotEqualTo(RateLimiter.addressKey("127.0.0.2"));
+  }
 }

@@ -2,6 +2,7 @@ package io.finchstream.gateway.testing;
 
 import io.finchstream.gateway.ApiModel;
 import io.finchstream.gateway.ConversationDirectory;
+import io.finchstream.gateway.EventAdmission;
 import io.finchstream.gateway.EventLimits;
 import io.finchstream.gateway.Gateway;
 import io.finchstream.gateway.GatewayConfig;
@@ -71,10 +72,25 @@ public final class GatewayHarness implements AutoCloseable {
       final EventLimits limits,
       final ApiModel model)
       throws Exception {
+    return start(
+        vertx, config, directory, readiness, limits, model, ProcessorsAdmission.bytes(limits));
+  }
+
+  public static GatewayHarness start(
+      final Vertx vertx,
+      final GatewayConfig config,
+      final ConversationDirectory directory,
+      final ReadinessProbe readiness,
+      final EventLimits limits,
+      final ApiModel model,
+      final EventAdmission admission)
+      throws Exception {
     final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     final Gateway gateway =
         Gateway.start(
-                vertx, config, new GatewayPorts(directory, readiness, model, limits, registry))
+                vertx,
+                config,
+                new GatewayPorts(directory, readiness, model, limits, admission, registry))
             .toCompletionStage()
             .toCompletableFuture()
             .get(60, TimeUnit.SECONDS);

@@ -40,11 +40,11 @@ public final class Http {
 
     static List<Sse> parse(final String body) {
       final List<Sse> out = new ArrayList<>();
-      for (final String frame : body.split("\n\n")) {
+      for (final String frame : body.split("\n\n", -1)) {
         String event = "message";
         final StringBuilder data = new StringBuilder();
         boolean any = false;
-        for (final String line : frame.split("\n")) {
+        for (final String line : frame.split("\n", -1)) {
           if (line.startsWith("event: ")) {
             event = line.substring(7);
           } else if (line.startsWith("data: ")) {

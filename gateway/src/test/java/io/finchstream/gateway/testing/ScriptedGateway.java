@@ -62,7 +62,7 @@ public final class ScriptedGateway implements AutoCloseable {
   }
 
   @Override
-  public void close() throws Exception {
+  public void close() {
     if (harness != null) {
       harness.close();
     }

@@ -1,13 +1,16 @@
 package io.finchstream.gateway.testing;
 
+import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.finchstream.gateway.ConversationDirectory;
 import io.finchstream.gateway.ConversationLookup;
+import io.finchstream.gateway.StoredMessage;
 import io.finchstream.processors.testing.KafkaTestCluster;
 import io.finchstream.proto.MessageHistory;
 import io.finchstream.proto.Topics;
 import io.finchstream.proto.v1.ConversationEvent;
 import io.finchstream.proto.v1.ConversationMeta;
+import io.finchstream.proto.v1.Error;
 import io.finchstream.proto.v1.FinishReason;
 import io.finchstream.proto.v1.Generate;
 import io.finchstream.proto.v1.GenerationDone;
@@ -16,11 +19,15 @@ import io.finchstream.proto.v1.TokenChunk;
 import io.finchstream.proto.v1.Usage;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -43,11 +50,15 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
   private volatile String script = " Hello there, friend!";
 
   private volatile int chunkChars = 1;
+  private volatile CountDownLatch gate = new CountDownLatch(0);
+  private volatile Error failure;
   private volatile long chunkDelayMs;
 
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final KafkaProducer<byte[], byte[]> producer;
   private final Map<String, ConversationMeta> metas = new ConcurrentHashMap<>();
+  private final Map<String, List<StoredMessage>> stored = new ConcurrentHashMap<>();
+  private final Map<String, Integer> generating = new ConcurrentHashMap<>();
   private final Map<String, String> cancelled = new ConcurrentHashMap<>();
   private final List<ConversationEvent> seen = new CopyOnWriteArrayList<>();
   private final Map<String, String> conversationOfEvent = new ConcurrentHashMap<>();
@@ -77,6 +88,21 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
     this.chunkDelayMs = delayMs;
   }
 
+  /** Generations wait (read, but unanswered) until {@link #release}. */
+  public void hold() {
+    gate = new CountDownLatch(1);
+  }
+
+  /** Generations held by {@link #hold} go on. */
+  public void release() {
+    gate.countDown();
+  }
+
+  /** Every generation answers this error instead of a reply (null: reply again). */
+  public void failWith(final Error error) {
+    this.failure = error;
+  }
+
   /** Every event read so far, in order. */
   public List<ConversationEvent> events() {
     return List.copyOf(seen);
@@ -93,11 +119,59 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
   }
 
   @Override
-  public ConversationLookup lookup(final String conversationId) {
+  public synchronized ConversationLookup lookup(final String conversationId) {
     final ConversationMeta meta = metas.get(conversationId);
     return meta == null
         ? new ConversationLookup.NotFound()
-        : new ConversationLookup.Found(meta, false);
+        : new ConversationLookup.Found(meta, generating.containsKey(conversationId));
+  }
+
+  @Override
+  public synchronized ConversationLookup messages(
+      final String conversationId, final long from, final int limit) {
+    final ConversationMeta meta = metas.get(conversationId);
+    if (meta == null) {
+      return new ConversationLookup.NotFound();
+    }
+    final List<StoredMessage> all = stored.getOrDefault(conversationId, List.of());
+    final int start = (int) Math.min(from, all.size());
+    return new ConversationLookup.Messages(
+        meta,
+        generating.containsKey(conversationId),
+        List.copyOf(all.subList(start, Math.min(all.size(), start + limit))));
+  }
+
+  @Override
+  public synchronized List<ConversationLookup.Listed> listLocal(
+      final String prefix, final String after, final int limit) {
+    return metas.keySet().stream()
+        .filter(k -> k.startsWith(prefix) && k.indexOf('/', prefix.length()) < 0)
+        .filter(k -> k.compareTo(prefix + after) > 0)
+        .sorted()
+        .limit(limit)
+        .map(k -> new ConversationLookup.Listed(k, metas.get(k), generating.containsKey(k)))
+        .toList();
+  }
+
+  /** Records a message the way the processors do: one stored message, the running digest. */
+  private void record(
+      final String id,
+      final ConversationMeta.Builder meta,
+      final String role,
+      final String text,
+      final long tokens) {
+    final List<StoredMessage> list = stored.computeIfAbsent(id, k -> new ArrayList<>());
+    list.add(
+        new StoredMessage(
+            list.size(),
+            role,
+            text,
+            false,
+            tokens,
+            meta.getTokens(),
+            HexFormat.of().formatHex(meta.getMessageDigest().toByteArray()),
+            true,
+            true));
   }
 
   private void run() {
@@ -128,28 +202,52 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
         .setEventsApplied(meta.getEventsApplied() + 1);
     switch (event.getEventCase()) {
       case APPEND_TEXT -> {
-        meta.setTokens(
-            meta.getTokens()
-                + rendered(
-                    event.getAppendText().getRole().getNumber(), event.getAppendText().getText()));
+        final int tokens =
+            rendered(event.getAppendText().getRole().getNumber(), event.getAppendText().getText());
+        meta.setTokens(meta.getTokens() + tokens);
         MessageHistory.recordText(
             meta, event.getAppendText().getRole(), event.getAppendText().getText());
+        record(
+            id,
+            meta,
+            event.getAppendText().getRole().name().replace("ROLE_", "").toLowerCase(Locale.ROOT),
+            event.getAppendText().getText(),
+            tokens);
       }
       case APPEND_TOKENS -> {
         meta.setTokens(meta.getTokens() + event.getAppendTokens().getIdsCount());
         MessageHistory.recordTokens(meta, event.getAppendTokens().getIdsList());
+        record(id, meta, "tokens", "", event.getAppendTokens().getIdsCount());
       }
-      case FORK ->
-          metas.put(
-              event.getFork().getNewConversationId(),
-              meta.build().toBuilder().setForkedFrom(id).build());
+      case REWIND -> {
+        final List<StoredMessage> list = stored.computeIfAbsent(id, k -> new ArrayList<>());
+        final int n = (int) Math.min(event.getRewind().getToMessage(), list.size());
+        list.subList(n, list.size()).clear();
+        meta.setMessages(n)
+            .setTokens(list.stream().mapToLong(StoredMessage::tokens).sum())
+            .setMessageDigest(
+                n == 0
+                    ? ByteString.EMPTY
+                    : ByteString.copyFrom(HexFormat.of().parseHex(list.get(n - 1).digestHex())));
+      }
+      case FORK -> {
+        metas.put(
+            event.getFork().getNewConversationId(),
+            meta.build().toBuilder().setForkedFrom(id).build());
+        stored.put(
+            event.getFork().getNewConversationId(),
+            new ArrayList<>(stored.getOrDefault(id, List.of())));
+      }
       case DELETE -> {
         metas.remove(id);
+        stored.remove(id);
         return;
       }
       case CANCEL -> cancelled.put(event.getCancel().getRequestId(), id);
       case GENERATE -> {
         final Generate g = event.getGenerate();
+        generating.merge(id, 1, Integer::sum);
+        meta.setLastRequestId(g.getRequestId());
         generations.execute(
             () -> {
               try {
@@ -166,6 +264,17 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
   }
 
   private void generate(final String id, final Generate g) {
+    try {
+      gate.await();
+    } catch (final InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return;
+    }
+    final Error error = failure;
+    if (error != null) {
+      send(id, base(id, g).setError(error).build());
+      return;
+    }
     final String script = this.script;
     final String text =
         script.length() > g.getMaxTokens() ? script.substring(0, g.getMaxTokens()) : script;
@@ -218,8 +327,10 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
       meta.setTokens(meta.getTokens() + prompt + completion)
           .setGenerationsFinished(meta.getGenerationsFinished() + 1);
       MessageHistory.recordReply(meta, text);
+      record(id, meta, "assistant", text, prompt + completion);
       metas.put(id, meta.build());
       total = meta.getTokens();
+      generating.computeIfPresent(id, (k, n) -> n > 1 ? n - 1 : null);
     }
     send(
         id,
@@ -257,6 +368,7 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
         .setReplyTo(g.getReplyTo());
   }
 
+  @SuppressWarnings("FutureReturnValueIgnored") // the callback logs a failed write
   private void send(final String id, final Reply reply) {
     producer.send(
         new ProducerRecord<>(
@@ -270,9 +382,13 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
   }
 
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     running = false;
-    thread.join(5_000);
+    try {
+      thread.join(5_000);
+    } catch (final InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     generations.shutdownNow();
     producer.close();
   }

@@ -32,7 +32,7 @@ final class BenchModels {
 
   /** The sizes of a model named {@code L<layers>-D<dim>}. */
   static FinchConfig config(final String name) {
-    final String[] parts = name.toUpperCase(Locale.ROOT).split("-");
+    final String[] parts = name.toUpperCase(Locale.ROOT).split("-", -1);
     if (parts.length != 2 || !parts[0].startsWith("L") || !parts[1].startsWith("D")) {
       throw new IllegalArgumentException("benchmark model names look like L12-D768, got " + name);
     }

@@ -43,6 +43,7 @@ public final class InterleavedRoofline {
   private final double seconds;
 
   /** Keeps the probes' results alive (the JIT must not drop the reads). */
+  @SuppressWarnings("UnusedVariable") // written only: a field write the JIT cannot drop
   private double blackhole;
 
   private InterleavedRoofline(final int threads, final int rounds, final double seconds) {
@@ -144,6 +145,7 @@ public final class InterleavedRoofline {
    * ratio is achieved GFLOP/s over that. For single-stream decode (about 1 flop per weight byte)
    * this is the bandwidth ratio; for prefill and large batches, the FMA ratio.
    */
+  @SuppressWarnings("ArrayRecordComponent") // read by index, never compared or hashed
   private record Result(
       Op op,
       double tokensPerSecond,
@@ -304,6 +306,7 @@ public final class InterleavedRoofline {
   }
 
   /** {@code key=value} arguments. */
+  @SuppressWarnings("ArrayRecordComponent") // read by index, never compared or hashed
   private record Args(String[] raw) {
 
     String value(final String key) {

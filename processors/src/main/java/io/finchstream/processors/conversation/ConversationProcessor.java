@@ -8,6 +8,7 @@ import io.finchstream.processors.event.EventValidator;
 import io.finchstream.processors.event.Inbound;
 import io.finchstream.processors.event.ReplyMessages;
 import io.finchstream.processors.store.StoreKey;
+import io.finchstream.proto.ConversationKeys;
 import io.finchstream.proto.v1.ConversationEvent;
 import io.finchstream.proto.v1.DeadLetter;
 import io.finchstream.proto.v1.DeferredEvent;
@@ -15,6 +16,7 @@ import io.finchstream.proto.v1.ErrorCode;
 import io.finchstream.proto.v1.EventOrigin;
 import io.finchstream.proto.v1.FinishReason;
 import io.finchstream.proto.v1.ForkTransfer;
+import io.finchstream.proto.v1.Generate;
 import io.finchstream.proto.v1.Reply;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
@@ -32,11 +34,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Owns the conversations of one stream task: applies their events (or defers them while the
- * conversation generates), receives fork transfers, and, from a wall-clock punctuator, computes
- * pending tokens and advances generations in batches. The parts are small classes with one job
- * each; this class wires them and routes records. Inputs: {@link Inbound} (validated events) and
- * {@link ForkTransfer}, keyed by conversation id.
+ * The conversations of one stream task, as a Kafka Streams processor: routes validated events
+ * ({@link Inbound}) to the {@link ConversationLedger} (or defers them while the conversation
+ * generates), fork transfers to the {@link ForkImporter}, started generations to {@link
+ * Generations}, and, from a wall-clock punctuator, runs batched ingest ({@link BatchedCompute}) and
+ * hands ready generations to the stream thread's {@link ThreadBatcher}. It owns no state itself:
+ * each part is created once in {@link #init} and given what it talks to.
  */
 public final class ConversationProcessor implements Processor<String, Object, Object, Object> {
 
@@ -49,6 +52,12 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
    */
   private static final long COLLECT_WAIT_NANOS = 50_000_000L;
 
+  /** Conversations an idle-expiry punctuation looks at. */
+  private static final int EXPIRY_SCAN = 1000;
+
+  /** Deferred events read from the store at a time when a queue drains. */
+  private static final int DRAIN_STEP = 32;
+
   private final LoadedModel served;
   private final ProcessorSettings settings;
   private final MemoryBudget budget;
@@ -60,16 +69,20 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
   private final ThreadBatchers batchers;
 
   private ProcessorContext<Object, Object> context;
-  private HotStateCache cache;
+  private ConversationStores stores;
+  private ConversationLedger ledger;
   private BatchedCompute compute;
-  private GenerationLoop generations;
+  private Generations generations;
   private DeferredQueue deferred;
-  private EventApplier applier;
   private ForkImporter forkImporter;
+  private IdleScan idleScan;
   private Outputs outputs;
   private ThreadBatcher batcher;
   private ThreadBatcher.Member member;
   private final Set<String> drainAtNextPunctuation = new LinkedHashSet<>();
+
+  /** Whether the stored generations and queues were picked up (at the first punctuation). */
+  private boolean resumed;
 
   /**
    * @param repliesChild name of the replies sink
@@ -102,69 +115,36 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
   public void init(final ProcessorContext<Object, Object> context) {
     this.context = context;
     leaveBatcher();
-    final ConversationStores stores = ConversationStores.of(context, settings.partBytes(), metrics);
+    stores = ConversationStores.of(context, settings.partBytes(), metrics);
     outputs = new ContextOutputs();
-    cache = new HotStateCache(budget, metrics);
-    final StateLoader loader = new StateLoader(served.model(), stores, cache, metrics);
-    final Snapshotter snapshotter =
-        new Snapshotter(stores, metrics, settings.snapshotInterval(), settings.snapshotAtTurnEnd());
+    ledger = new ConversationLedger(served.model(), stores, budget, outputs, settings);
     compute =
         new BatchedCompute(
-            served.model(),
-            stores,
-            loader,
-            cache,
-            snapshotter,
-            metrics,
-            settings.batchConversations(),
-            settings.batchTokens());
-    cache.onEvict(compute::spill);
-    generations =
-        new GenerationLoop(
-            served.model(),
-            served.tokenizer(),
-            stores,
-            loader,
-            cache,
-            snapshotter,
-            compute,
-            outputs);
+            served.model(), ledger, metrics, settings.batchConversations(), settings.batchTokens());
+    generations = new Generations(served.tokenizer(), stores.generations, ledger, outputs);
     deferred = new DeferredQueue(stores);
-    applier =
-        new EventApplier(
-            stores,
-            loader,
-            cache,
-            compute,
-            generations,
-            new ForkExporter(stores, loader, outputs),
-            outputs,
-            served.info());
-    forkImporter = new ForkImporter(stores, compute, outputs);
-    generations.onFinished(drainAtNextPunctuation::add);
-    generations.onNewWork(() -> batcher().hurry());
-    generations.resumeStored();
-    stores.deferred.forEach(
-        (key, value) -> {
-          final String conversation = StoreKey.conversation(key);
-          if (!generations.generating(conversation)) {
-            drainAtNextPunctuation.add(conversation);
-          }
-        });
+    forkImporter = new ForkImporter(stores.forkStaging, ledger, outputs);
+    idleScan = new IdleScan(stores.meta);
     context.schedule(
         Duration.ofMillis(settings.computeIntervalMs()),
         PunctuationType.WALL_CLOCK_TIME,
         this::punctuate);
-    LOG.info(
-        "task {}: conversation processor ready ({} generations resumed)",
-        context.taskId(),
-        generations.activeCount());
+    if (settings.idleExpiryMs() > 0) {
+      context.schedule(
+          Duration.ofMillis(Math.clamp(settings.idleExpiryMs() / 10, 1_000L, 60_000L)),
+          PunctuationType.WALL_CLOCK_TIME,
+          this::expireIdle);
+    }
+    LOG.info("task {}: conversation processor ready", context.taskId());
   }
 
   @Override
   public void process(final Record<String, Object> record) {
     final long cpu = THREADS.getCurrentThreadCpuTime();
     try {
+      if (!resumed) {
+        resume(); // before the first event: a stored generation defers its conversation's events
+      }
       batcher().recordProcessed();
       metrics.eventDelay(context.currentSystemTimeMs() - record.timestamp());
       switch (record.value()) {
@@ -174,7 +154,7 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
             throw new IllegalArgumentException(
                 "unexpected input " + record.value().getClass().getName());
       }
-      if (compute.pendingEstimate() >= settings.pendingTokens()) {
+      if (ledger.pendingTokens() >= settings.pendingTokens()) {
         compute.run(System.nanoTime() + settings.computeBudgetMs() * 1_000_000L);
       }
     } finally {
@@ -207,9 +187,22 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
       cancel(in, c.requestId());
       return;
     }
-    if (generations.generating(conversation)
+    final boolean generating = generations.generating(conversation);
+    if (generating
         || drainAtNextPunctuation.contains(conversation)
         || deferred.nonEmpty(conversation)) {
+      if (in.command() instanceof Command.Fork f
+          && ConversationKeys.sameTree(conversation, f.target())) {
+        deferred.holdForFork(f.target(), conversation);
+      }
+      if (in.command() instanceof Command.Delete && ledger.requestDelete(conversation)) {
+        // A Delete does not wait for the generation: it is cancelled now, and the Generates
+        // that wait before the Delete are answered CANCELLED when the queue drains.
+        if (generating) {
+          generations.cancelRunning(conversation);
+          batcher().hurry();
+        }
+      }
       deferred.add(in);
       metrics.event("deferred");
       return;
@@ -222,7 +215,7 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
    */
   private boolean applySafely(final Inbound in) {
     try {
-      return applier.apply(in);
+      return apply(in);
     } catch (final RuntimeException e) {
       LOG.error(
           "conversation {}: event at {}:{}:{} failed; dead-lettering it",
@@ -244,36 +237,87 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
     }
   }
 
+  /** Applies {@code in} to its conversation; returns true if it started a generation. */
+  private boolean apply(final Inbound in) {
+    final Outcome outcome =
+        switch (in.command()) {
+          case Command.Append a -> ledger.append(in, a);
+          case Command.StartGeneration g -> ledger.generate(in, g);
+          case Command.Fork f -> ledger.fork(in, f);
+          case Command.Rewind r -> ledger.rewind(in, r);
+          case Command.Reset r -> ledger.reset(in);
+          case Command.Delete d -> ledger.delete(in);
+          case Command.Cancel c -> Outcome.APPLIED;
+        };
+    return switch (outcome) {
+      case Outcome.Applied a -> false;
+      case Outcome.Started s -> {
+        generations.start(in.conversationId(), s.progress());
+        batcher().hurry();
+        yield true;
+      }
+      case Outcome.Rejected r -> {
+        ledger.touch(in);
+        outputs.reject(
+            in.conversationId(),
+            in.rawKey(),
+            in.rawValue(),
+            in.origin(),
+            in.requestId(),
+            in.replyTo(),
+            r.code(),
+            r.reason());
+        yield false;
+      }
+    };
+  }
+
+  /**
+   * Cancels a running or waiting generation at once (a cancel never waits); when no event of the
+   * conversation waits, the cancel counts as applied (so a reader waiting for it is not held up).
+   */
   private void cancel(final Inbound in, final String requestId) {
     final String conversation = in.conversationId();
     metrics.event("cancel");
     if (generations.cancel(conversation, requestId)) {
-      return;
+      batcher().hurry();
+    } else if (!cancelWaiting(conversation, requestId)) {
+      LOG.debug(
+          "conversation {}: cancel of {} matched no running or waiting generation",
+          conversation,
+          requestId);
     }
+    if (!deferred.nonEmpty(conversation)) {
+      ledger.touch(in);
+    }
+  }
+
+  private boolean cancelWaiting(final String conversation, final String requestId) {
     for (final KeyValue<Bytes, DeferredEvent> kv : deferred.list(conversation)) {
       final ConversationEvent event = parse(kv.value);
       if (event != null
           && event.hasGenerate()
           && event.getGenerate().getRequestId().equals(requestId)) {
         deferred.remove(kv.key);
-        outputs.reply(
-            conversation,
-            ReplyMessages.done(
-                conversation,
-                requestId,
-                event.getGenerate().getReplyTo(),
-                FinishReason.FINISH_REASON_CANCELLED,
-                0,
-                0,
-                0,
-                ""));
-        return;
+        answerCancelled(conversation, event.getGenerate());
+        return true;
       }
     }
-    LOG.debug(
-        "conversation {}: cancel of {} matched no running or waiting generation",
+    return false;
+  }
+
+  private void answerCancelled(final String conversation, final Generate g) {
+    outputs.reply(
         conversation,
-        requestId);
+        ReplyMessages.done(
+            conversation,
+            g.getRequestId(),
+            g.getReplyTo(),
+            FinishReason.FINISH_REASON_CANCELLED,
+            0,
+            0,
+            0,
+            ""));
   }
 
   /**
@@ -286,6 +330,9 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
   private void punctuate(final long timestamp) {
     final long cpu = THREADS.getCurrentThreadCpuTime();
     try {
+      if (!resumed) {
+        resume();
+      }
       final long start = System.nanoTime();
       final long budget = settings.computeBudgetMs() * 1_000_000L;
       final ThreadBatcher b = batcher();
@@ -297,19 +344,49 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
         }
         return;
       }
-      b.takeResults(member);
-      generations.flush();
+      generations.store(b.takeResults(member));
       drainDeferred();
       if (computeNow) {
         compute.run(start + (generations.activeCount() > 0 ? budget / 2 : budget));
       }
-      final List<ActiveGeneration> ready =
-          generations.activeCount() > 0 ? generations.prepare() : List.of();
-      generations.flush();
+      final List<Decoder> ready = generations.activeCount() > 0 ? generations.prepare() : List.of();
       drainDeferred();
       b.arrive(member, ready, computeNow);
     } finally {
       metrics.processingCpu(THREADS.getCurrentThreadCpuTime() - cpu);
+    }
+  }
+
+  /**
+   * Picks up what the stores hold from a previous owner of the task: running generations (resumed
+   * at the next token) and conversations with waiting events (drained). Runs at the first
+   * punctuation, once the stores are restored.
+   */
+  private void resume() {
+    resumed = true;
+    generations.resumeStored();
+    stores.deferred.forEach(
+        (key, value) -> {
+          final String conversation = StoreKey.conversation(key);
+          if (!generations.generating(conversation)) {
+            drainAtNextPunctuation.add(conversation);
+          }
+        });
+    LOG.info("task {}: {} generations resumed", context.taskId(), generations.activeCount());
+  }
+
+  /**
+   * Deletes conversations idle for longer than {@code conversation.idle.expiry.ms}, a bounded
+   * number per call; never one with a running generation or waiting events.
+   */
+  private void expireIdle(final long now) {
+    for (final String conversation :
+        idleScan.next(context.currentSystemTimeMs() - settings.idleExpiryMs(), EXPIRY_SCAN)) {
+      if (!generations.generating(conversation)
+          && !drainAtNextPunctuation.contains(conversation)
+          && !deferred.nonEmpty(conversation)) {
+        ledger.expire(conversation);
+      }
     }
   }
 
@@ -333,27 +410,54 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
 
   /**
    * Applies the deferred events of conversations whose generation ended, in order, until one starts
-   * a new generation.
+   * a new generation; reads the queue a few events at a time.
    */
   private void drainDeferred() {
+    drainAtNextPunctuation.addAll(generations.takeEnded());
     while (!drainAtNextPunctuation.isEmpty()) {
       final String conversation = drainAtNextPunctuation.iterator().next();
       drainAtNextPunctuation.remove(conversation);
-      for (final KeyValue<Bytes, DeferredEvent> kv : deferred.list(conversation)) {
-        deferred.remove(kv.key);
-        if (applyDeferred(kv.value)) {
+      boolean stop = false;
+      while (!stop) {
+        final List<KeyValue<Bytes, DeferredEvent>> next = deferred.first(conversation, DRAIN_STEP);
+        if (next.isEmpty()) {
           break;
+        }
+        for (final KeyValue<Bytes, DeferredEvent> kv : next) {
+          if (!kv.value.getAwaitingForkFrom().isEmpty()) {
+            stop = true; // held for a fork into it: the fork's drain releases it
+            break;
+          }
+          deferred.remove(kv.key);
+          if (applyDeferred(conversation, kv.value)) {
+            stop = true; // a generation started
+            break;
+          }
         }
       }
     }
   }
 
-  private boolean applyDeferred(final DeferredEvent event) {
+  private boolean applyDeferred(final String conversation, final DeferredEvent event) {
     final byte[] key = event.getKey().toByteArray();
     final byte[] value = event.getValue().toByteArray();
     return switch (validator.validate(key, value, event.getOrigin())) {
-      case EventValidator.Accepted a ->
-          a.inbound().command() instanceof Command.Cancel ? false : applySafely(a.inbound());
+      case EventValidator.Accepted a -> {
+        if (a.inbound().command() instanceof Command.Cancel) {
+          yield false;
+        }
+        if (a.inbound().command() instanceof Command.StartGeneration g
+            && ledger.deleteRequested(conversation)) {
+          answerCancelled(conversation, g.request());
+          yield false;
+        }
+        final boolean started = applySafely(a.inbound());
+        if (a.inbound().command() instanceof Command.Fork f
+            && deferred.releaseFork(f.target(), conversation)) {
+          drainAtNextPunctuation.add(f.target());
+        }
+        yield started;
+      }
       case EventValidator.Rejected r -> {
         outputs.reject(
             r.rejection().conversationId(),
@@ -387,9 +491,12 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
 
   @Override
   public void close() {
-    leaveBatcher();
-    if (cache != null) {
-      cache.clear();
+    try {
+      leaveBatcher();
+    } finally {
+      if (ledger != null) {
+        ledger.close();
+      }
     }
     if (context != null) {
       LOG.info("task {}: conversation processor closed", context.taskId());

@@ -10,10 +10,13 @@ import io.finchstream.processors.store.ProtoStore;
 import io.finchstream.processors.store.StoreKey;
 import io.finchstream.processors.store.TokenLog;
 import io.finchstream.proto.v1.BlobPart;
+import io.finchstream.proto.v1.Checkpoint;
 import io.finchstream.proto.v1.ConversationMeta;
 import io.finchstream.proto.v1.DeferredEvent;
+import io.finchstream.proto.v1.DigestEntry;
 import io.finchstream.proto.v1.ForkTransfer;
 import io.finchstream.proto.v1.GenerationProgress;
+import io.finchstream.proto.v1.MessageText;
 import io.finchstream.proto.v1.TokenLogRecord;
 import java.util.function.Function;
 import org.apache.kafka.common.utils.Bytes;
@@ -36,6 +39,9 @@ final class ConversationStores {
   final ProtoStore<GenerationProgress> generations;
   final ProtoStore<DeferredEvent> deferred;
   final ProtoStore<ForkTransfer> forkStaging;
+  final ProtoStore<Checkpoint> checkpoints;
+  final ProtoStore<MessageText> texts;
+  final ProtoStore<DigestEntry> digests;
 
   ConversationStores(final Function<String, BinaryStore> open, final int partBytes) {
     meta =
@@ -65,6 +71,12 @@ final class ConversationStores {
     forkStaging =
         new ProtoStore<>(
             StoreNames.FORK_STAGING, open.apply(StoreNames.FORK_STAGING), ForkTransfer.parser());
+    checkpoints =
+        new ProtoStore<>(
+            StoreNames.CHECKPOINTS, open.apply(StoreNames.CHECKPOINTS), Checkpoint.parser());
+    texts = new ProtoStore<>(StoreNames.TEXTS, open.apply(StoreNames.TEXTS), MessageText.parser());
+    digests =
+        new ProtoStore<>(StoreNames.DIGESTS, open.apply(StoreNames.DIGESTS), DigestEntry.parser());
   }
 
   /** The stores of the task {@code context} belongs to, counted into {@code metrics}. */
@@ -88,10 +100,8 @@ final class ConversationStores {
     meta.put(StoreKey.id(conversation), value);
   }
 
-  /** Deletes every record of the conversation's history (log, snapshot, cache blocks). */
-  void deleteHistory(final String conversation) {
-    log.deleteAll(conversation);
-    snapshots.deleteAll(conversation);
-    cache.deleteAll(conversation);
+  /** The conversation's running generation, or null. */
+  GenerationProgress generation(final String conversation) {
+    return generations.get(StoreKey.id(conversation));
   }
 }

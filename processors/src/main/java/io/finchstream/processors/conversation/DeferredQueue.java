@@ -31,11 +31,6 @@ final class DeferredQueue {
 
   /** Queues {@code inbound} behind the events already waiting. */
   void add(final Inbound inbound) {
-    final String conversation = inbound.conversationId();
-    final KeyValue<Bytes, DeferredEvent> last =
-        stores.deferred.last(
-            StoreKey.of(conversation, 0), StoreKey.of(conversation, Long.MAX_VALUE));
-    final long seq = last == null ? 0 : StoreKey.index(last.key) + 1;
     final DeferredEvent.Builder event = DeferredEvent.newBuilder().setOrigin(inbound.origin());
     if (inbound.rawKey() != null) {
       event.setKey(ByteString.copyFrom(inbound.rawKey()));
@@ -43,7 +38,40 @@ final class DeferredQueue {
     if (inbound.rawValue() != null) {
       event.setValue(ByteString.copyFrom(inbound.rawValue()));
     }
-    stores.deferred.put(StoreKey.of(conversation, seq), event.build());
+    put(inbound.conversationId(), event.build());
+  }
+
+  private void put(final String conversation, final DeferredEvent event) {
+    final KeyValue<Bytes, DeferredEvent> last =
+        stores.deferred.last(
+            StoreKey.of(conversation, 0), StoreKey.of(conversation, Long.MAX_VALUE));
+    final long seq = last == null ? 0 : StoreKey.index(last.key) + 1;
+    stores.deferred.put(StoreKey.of(conversation, seq), event);
+  }
+
+  /**
+   * Holds {@code target}'s events behind a Fork from {@code source} (same tree) that waits in
+   * {@code source}'s queue: its later events queue up behind the hold.
+   */
+  void holdForFork(final String target, final String source) {
+    put(target, DeferredEvent.newBuilder().setAwaitingForkFrom(source).build());
+  }
+
+  /** Releases {@code target}'s hold for a Fork from {@code source}; true if there was one. */
+  boolean releaseFork(final String target, final String source) {
+    for (final KeyValue<Bytes, DeferredEvent> kv : list(target)) {
+      if (kv.value.getAwaitingForkFrom().equals(source)) {
+        remove(kv.key);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The first (oldest) at most {@code limit} waiting events of {@code conversation}. */
+  List<KeyValue<Bytes, DeferredEvent>> first(final String conversation, final int limit) {
+    return stores.deferred.range(
+        StoreKey.of(conversation, 0), StoreKey.of(conversation, Long.MAX_VALUE), limit);
   }
 
   /** The waiting events of {@code conversation}, oldest first. */

@@ -5,21 +5,20 @@ import io.finchstream.processors.FinchstreamMetrics;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.function.BiConsumer;
 
 /**
  * Computed conversation states kept in memory, least recently used first, charged to a shared
  * {@link MemoryBudget}. Purely an optimisation: every entry remembers the incarnation it belongs to
- * and its position, and {@link StateLoader} discards it when the stored metadata disagrees. States
- * of running generations are pinned (never evicted). One cache per processor instance; not
- * thread-safe.
+ * and its position, and its owner ({@link ConversationLedger}) discards it when the stored metadata
+ * disagrees. States of running generations are pinned (never evicted). One cache per processor
+ * instance; not thread-safe.
  */
 final class HotStateCache {
 
   /** A hot state. */
   static final class Entry {
     final ModelState state;
-    final long incarnation;
+    long incarnation;
     private long chargedBytes;
     private boolean pinned;
 
@@ -33,22 +32,24 @@ final class HotStateCache {
     }
   }
 
-  private final MemoryBudget budget;
-  private final FinchstreamMetrics metrics;
-  private final LinkedHashMap<String, Entry> entries = new LinkedHashMap<>(64, 0.75f, true);
-  private BiConsumer<String, Entry> onEvict = (c, e) -> {};
-
-  HotStateCache(final MemoryBudget budget, final FinchstreamMetrics metrics) {
-    this.budget = budget;
-    this.metrics = metrics;
-  }
-
   /**
-   * Called with every entry evicted for memory (not for {@link #remove}), before it is dropped: the
+   * Told of every entry evicted for memory (not of {@link #remove}), before it is dropped: the
    * owner snapshots progress the stores do not have yet, so eviction never loses computed tokens.
    */
-  void onEvict(final BiConsumer<String, Entry> action) {
-    this.onEvict = action;
+  interface Evictions {
+    void evicted(String conversation, Entry entry);
+  }
+
+  private final MemoryBudget budget;
+  private final FinchstreamMetrics metrics;
+  private final Evictions evictions;
+  private final LinkedHashMap<String, Entry> entries = new LinkedHashMap<>(64, 0.75f, true);
+
+  HotStateCache(
+      final MemoryBudget budget, final FinchstreamMetrics metrics, final Evictions evictions) {
+    this.budget = budget;
+    this.metrics = metrics;
+    this.evictions = evictions;
   }
 
   /** The entry of {@code conversation} (marking it recently used), or null. */
@@ -78,6 +79,17 @@ final class HotStateCache {
     entries.put(conversation, entry);
     charge(entry);
     evict(conversation);
+  }
+
+  /**
+   * The history of {@code conversation} was cut behind its entry (a rewind): the entry stays valid
+   * and now belongs to {@code incarnation}.
+   */
+  void reincarnate(final String conversation, final long incarnation) {
+    final Entry e = entries.get(conversation);
+    if (e != null) {
+      e.incarnation = incarnation;
+    }
   }
 
   /** Re-measures the entry's memory after its state grew (GoldFinch caches grow per token). */
@@ -134,7 +146,7 @@ final class HotStateCache {
       it.remove();
       release(next.getValue());
       metrics.hotEviction();
-      onEvict.accept(next.getKey(), next.getValue());
+      evictions.evicted(next.getKey(), next.getValue());
     }
   }
 }

@@ -1,7 +1,9 @@
 package io.finchstream.processors.conversation;
 
+import io.finchstream.engine.StatePrecision;
 import io.finchstream.processors.FinchstreamConfig;
 import io.finchstream.processors.event.EventValidator;
+import java.util.Locale;
 
 /**
  * The settings of the conversation processor, read once from the configuration.
@@ -9,7 +11,10 @@ import io.finchstream.processors.event.EventValidator;
  * @param limits validation limits
  * @param partBytes largest payload per stored record
  * @param snapshotInterval tokens between snapshots
- * @param snapshotAtTurnEnd snapshot when a generation ends
+ * @param snapshotAtTurnEnd snapshot at turn checkpoints (message ends)
+ * @param retention which snapshots are kept
+ * @param snapshotPrecision precision of stored snapshots
+ * @param idleExpiryMs idle time after which a conversation is deleted (0: never)
  * @param computeIntervalMs punctuator period
  * @param computeBudgetMs time budget of the batched ingest of one punctuation
  * @param decodeCycleMs longest decode cycle
@@ -22,6 +27,9 @@ public record ProcessorSettings(
     int partBytes,
     long snapshotInterval,
     boolean snapshotAtTurnEnd,
+    RetentionPolicy retention,
+    StatePrecision snapshotPrecision,
+    long idleExpiryMs,
     long computeIntervalMs,
     long computeBudgetMs,
     long decodeCycleMs,
@@ -36,6 +44,13 @@ public record ProcessorSettings(
         config.getInt(FinchstreamConfig.SNAPSHOT_PART_BYTES_CONFIG),
         config.getInt(FinchstreamConfig.SNAPSHOT_INTERVAL_TOKENS_CONFIG),
         config.getBoolean(FinchstreamConfig.SNAPSHOT_AT_TURN_END_CONFIG),
+        new RetentionPolicy(
+            config.getInt(FinchstreamConfig.CHECKPOINT_RECENT_TURNS_CONFIG),
+            config.getInt(FinchstreamConfig.CHECKPOINT_OLDER_SNAPSHOTS_CONFIG),
+            config.getInt(FinchstreamConfig.CHECKPOINT_SPACING_TOKENS_CONFIG)),
+        StatePrecision.valueOf(
+            config.getString(FinchstreamConfig.SNAPSHOT_PRECISION_CONFIG).toUpperCase(Locale.ROOT)),
+        config.getLong(FinchstreamConfig.CONVERSATION_IDLE_EXPIRY_MS_CONFIG),
         config.getLong(FinchstreamConfig.COMPUTE_INTERVAL_MS_CONFIG),
         config.getLong(FinchstreamConfig.COMPUTE_BUDGET_MS_CONFIG),
         config.getLong(FinchstreamConfig.DECODE_CYCLE_MS_CONFIG),

@@ -6,7 +6,6 @@ import io.finchstream.processors.FinchstreamMetrics;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -19,23 +18,25 @@ import java.util.concurrent.TimeoutException;
  * one after another (process records, then every task's punctuator, then commit, then poll), so a
  * task that decoded only its own conversations would make small batches when the conversations are
  * spread over many partitions, and every task's compute budget would add to the loop's period.
- * Every conversation processor on the thread is a {@link Member}; in its punctuation it stores and
- * emits what its generations produced ({@link GenerationLoop#flush}) and offers those that are
- * ready ({@link #arrive}). Once every member holding results of the last cycle has stored them, the
- * next cycle steps the offers of all members together (shared {@link DecodeRound}s) on this
- * batcher's decode thread, while the stream thread commits, polls and processes records (and
- * computes other conversations' pending tokens); punctuations that come while it runs leave the
- * generations alone ({@link #collect}). So the engine does not stop for the commit, and a request
- * that arrives during a cycle is processed at once and ends the cycle early ({@link #hurry}).
+ * Every conversation processor on the thread is a {@link Member}; in its punctuation it takes what
+ * its generations produced in the last cycle ({@link #takeResults}), stores and emits it ({@link
+ * Generations#store}), and offers the decoders of those that are ready ({@link #arrive}). Once
+ * every member holding results of the last cycle has stored them, the next cycle steps the offers
+ * of all members together (shared {@link DecodeRound}s) on this batcher's decode thread, while the
+ * stream thread commits, polls and processes records (and computes other conversations' pending
+ * tokens); punctuations that come while it runs leave the generations alone ({@link #collect}). So
+ * the engine does not stop for the commit, and a request that arrives during a cycle is processed
+ * at once and ends the cycle early ({@link #hurry}).
  *
- * <p>Correctness: a cycle touches only the offered generations and their states, which are pinned
- * in their task's hot cache, and never a store. While it runs, the stream thread leaves them alone:
- * events of a generating conversation are deferred, batched ingest skips conversations whose
- * generation owns the state ({@link ActiveGeneration#ownsState}), and each task stores and emits
- * its results only once the cycle is over ({@link #collect}). The engine's results do not depend on
- * the batch, so every conversation's tokens are those of an unbatched run. A task that closes
- * (migration, EOS abort) waits for the running cycle and leaves; results it had not stored are
- * simply recomputed by the next owner, from the committed log, identically.
+ * <p>Correctness: a cycle receives the offered {@link Decoder}s (each with its conversation's
+ * state, pinned in its task's hot cache) and returns {@link DecodeResult} values; it never touches
+ * a store or anything else of a task. While it runs, the stream thread leaves the decoders and
+ * their states alone: events of a generating conversation are deferred, batched ingest skips
+ * conversations whose generation owns the state, and each task stores and emits its results only
+ * once the cycle is over ({@link #collect}). The engine's results do not depend on the batch, so
+ * every conversation's tokens are those of an unbatched run. A task that closes (migration, EOS
+ * abort) waits for the running cycle and leaves; results it had not stored are simply recomputed by
+ * the next owner, from the committed log, identically.
  *
  * <p>It also lets records in first: Kafka Streams processes one record per task between
  * punctuations while punctuators fire, so a long punctuation after every record would admit a burst
@@ -43,8 +44,8 @@ import java.util.concurrent.TimeoutException;
  * #intakeFirst}) for at most {@link #INTAKE_NANOS} since its last compute.
  *
  * <p>Used by its stream thread only (see {@link ThreadBatchers}); the decode thread touches only
- * the generations of the cycle it was handed, and {@link #await} orders its writes before the
- * stream thread's next reads.
+ * the decoders of the cycle it was handed, and the cycle's future hands them back (with the
+ * results) before the stream thread's next reads.
  */
 final class ThreadBatcher {
 
@@ -59,7 +60,7 @@ final class ThreadBatcher {
 
   /** One conversation processor (task) on this thread. */
   static final class Member {
-    private List<ActiveGeneration> offer = List.of();
+    private List<Decoder> offer = List.of();
     private boolean holdsResults;
     private long seenAt;
     private long processedSeen;
@@ -70,14 +71,17 @@ final class ThreadBatcher {
   private final int maxBatch;
   private final long cycleNanos;
   private final long staleNanos;
-  private final Map<Object, Member> members = new IdentityHashMap<>();
+  private final IdentityHashMap<Object, Member> members = new IdentityHashMap<>();
   private final ThreadPoolExecutor decoder;
 
   /** Records processed on this thread so far. */
   private long processed;
 
-  /** The running cycle, or null. */
-  private Future<?> running;
+  /** The running cycle, or null: its value is each member's results. */
+  private Future<IdentityHashMap<Member, List<DecodeResult>>> running;
+
+  /** Results of the last cycle that members have not taken yet. */
+  private final IdentityHashMap<Member, List<DecodeResult>> results = new IdentityHashMap<>();
 
   /** When a punctuation last stopped waiting for the running cycle. */
   private long lastMiss = Long.MIN_VALUE / 2;
@@ -136,7 +140,10 @@ final class ThreadBatcher {
     try {
       await();
     } finally {
-      members.remove(owner);
+      final Member m = members.remove(owner);
+      if (m != null) {
+        results.remove(m);
+      }
     }
   }
 
@@ -160,7 +167,8 @@ final class ThreadBatcher {
    * stream loop has just waited: the tasks punctuate back to back); returns true when no cycle runs
    * any more (every generation belongs to the stream thread again). So the stream thread, instead
    * of spinning through its loop while the engine works, sleeps here, but wakes up every {@code
-   * waitNanos} to process arriving records. An engine failure in the cycle is thrown here.
+   * waitNanos} to process arriving records. An engine failure ends only the generations it hit
+   * (their results carry it); anything else thrown by the cycle is thrown here.
    */
   boolean collect(final long waitNanos) {
     final Future<?> cycle = running;
@@ -187,11 +195,12 @@ final class ThreadBatcher {
   }
 
   /**
-   * Waits for the running cycle, if any: afterwards every generation belongs to the stream thread
-   * again. An engine failure in the cycle is thrown here.
+   * Waits for the running cycle, if any, and keeps its results for {@link #takeResults}: afterwards
+   * every decoder belongs to the stream thread again. An unexpected failure of the cycle is thrown
+   * here.
    */
   void await() {
-    final Future<?> cycle = running;
+    final Future<IdentityHashMap<Member, List<DecodeResult>>> cycle = running;
     if (cycle == null) {
       return;
     }
@@ -201,7 +210,7 @@ final class ThreadBatcher {
     try {
       while (true) {
         try {
-          cycle.get();
+          results.putAll(cycle.get());
           return;
         } catch (final InterruptedException e) {
           interrupted = true;
@@ -237,49 +246,65 @@ final class ThreadBatcher {
     return false;
   }
 
-  /** {@code me} is about to store and emit what its generations produced (after {@link #await}). */
-  void takeResults(final Member me) {
+  /**
+   * What {@code me}'s generations produced in the last cycle (after {@link #collect} returned
+   * true), for it to store and emit; empty if nothing.
+   */
+  List<DecodeResult> takeResults(final Member me) {
     me.holdsResults = false;
+    final List<DecodeResult> mine = results.remove(me);
+    return mine == null ? List.of() : mine;
   }
 
   /**
-   * {@code me} punctuates with {@code ready} generations (states loaded and pinned); starts the
-   * next decode cycle if no live member still holds results of the last one (so one cycle per
-   * stream loop, started by the last member to store its results) and some member has ready
-   * generations.
+   * {@code me} punctuates with {@code ready} decoders (states loaded and pinned); starts the next
+   * decode cycle if no live member still holds results of the last one (so one cycle per stream
+   * loop, started by the last member to store its results) and some member has ready generations.
    *
    * @param compute whether compute may run now ({@link #intakeFirst} said no)
+   * @return whether a cycle started
    */
-  void arrive(final Member me, final List<ActiveGeneration> ready, final boolean compute) {
+  boolean arrive(final Member me, final List<Decoder> ready, final boolean compute) {
     final long now = System.nanoTime();
     me.seenAt = now;
     me.offer = ready;
     if (!compute || running != null) {
-      return;
+      return false;
     }
     for (final Member m : members.values()) {
       if (m != me && m.holdsResults && now - m.seenAt < staleNanos) {
-        return;
+        return false;
       }
     }
-    final List<ActiveGeneration> batch = new ArrayList<>();
+    final List<DecodeRound.Emission> batch = new ArrayList<>();
+    final IdentityHashMap<Member, List<DecodeRound.Emission>> byMember = new IdentityHashMap<>();
     for (final Member m : members.values()) {
       if (m == me || now - m.seenAt < staleNanos) {
-        for (final ActiveGeneration g : m.offer) {
-          if (g.finished == null) {
-            batch.add(g);
-          }
+        final List<DecodeRound.Emission> mine = new ArrayList<>(m.offer.size());
+        for (final Decoder d : m.offer) {
+          mine.add(new DecodeRound.Emission(d));
         }
+        batch.addAll(mine);
+        byMember.put(m, mine);
         m.holdsResults = !m.offer.isEmpty();
         m.offer = List.of();
       }
     }
     if (batch.isEmpty()) {
-      return;
+      return false;
     }
     final long deadline = System.nanoTime() + cycleNanos;
     hurry = false;
-    running = decoder.submit(() -> cycle(batch, deadline));
+    running =
+        decoder.submit(
+            () -> {
+              cycle(batch, deadline);
+              final IdentityHashMap<Member, List<DecodeResult>> out = new IdentityHashMap<>();
+              byMember.forEach(
+                  (m, ems) -> out.put(m, ems.stream().map(DecodeRound.Emission::result).toList()));
+              return out;
+            });
+    return true;
   }
 
   /**
@@ -290,7 +315,8 @@ final class ThreadBatcher {
    * of one cycle later), or new work has arrived ({@link #hurry}: a new generation joins the next
    * cycle instead of waiting for this one to end).
    */
-  private void cycle(final List<ActiveGeneration> batch, final long deadlineNanos) {
+  private void cycle(final List<DecodeRound.Emission> all, final long deadlineNanos) {
+    final List<DecodeRound.Emission> batch = new ArrayList<>(all);
     int rounds = 0;
     boolean firstToken = false;
     while (!batch.isEmpty()
@@ -298,7 +324,7 @@ final class ThreadBatcher {
       for (int from = 0; from < batch.size(); from += maxBatch) {
         firstToken |= round.run(batch.subList(from, Math.min(batch.size(), from + maxBatch)));
       }
-      batch.removeIf(g -> g.finished != null);
+      batch.removeIf(DecodeRound.Emission::over);
       rounds++;
     }
   }

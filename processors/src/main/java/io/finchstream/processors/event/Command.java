@@ -15,17 +15,25 @@ public sealed interface Command {
    * and {@code text} are the AppendText's, for the message history (state.proto {@code
    * ConversationMeta.messages}); both null for AppendTokens.
    */
+  @SuppressWarnings("ArrayRecordComponent") // read by index, never compared or hashed
   record Append(int[] tokens, Role role, String text) implements Command {}
 
   /**
    * Start a generation: append {@code prefixTokens}, then sample with {@code params} (max tokens
    * and seed resolved).
    */
+  @SuppressWarnings("ArrayRecordComponent") // read by index, never compared or hashed
   record StartGeneration(Generate request, int[] prefixTokens, SamplingParams params)
       implements Command {}
 
-  /** Copy this conversation's state to the new conversation {@code target}. */
-  record Fork(String target) implements Command {}
+  /**
+   * Copy this conversation to the new conversation {@code target}: all of it ({@code atMessage}
+   * null) or its first {@code atMessage} messages.
+   */
+  record Fork(String target, Long atMessage) implements Command {}
+
+  /** Keep the first {@code toMessage} messages, drop the rest. */
+  record Rewind(long toMessage) implements Command {}
 
   /** Back to the empty state. */
   record Reset() implements Command {}

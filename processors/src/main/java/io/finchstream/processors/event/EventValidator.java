@@ -10,6 +10,7 @@ import io.finchstream.proto.v1.AppendTokens;
 import io.finchstream.proto.v1.ConversationEvent;
 import io.finchstream.proto.v1.ErrorCode;
 import io.finchstream.proto.v1.EventOrigin;
+import io.finchstream.proto.v1.Fork;
 import io.finchstream.proto.v1.Generate;
 import io.finchstream.proto.v1.Role;
 import java.nio.ByteBuffer;
@@ -124,7 +125,8 @@ public final class EventValidator {
       case APPEND_TEXT -> appendText(event.getAppendText());
       case APPEND_TOKENS -> appendTokens(event.getAppendTokens());
       case GENERATE -> generate(event.getGenerate());
-      case FORK -> fork(conversation, event.getFork().getNewConversationId());
+      case FORK -> fork(conversation, event.getFork());
+      case REWIND -> new Command.Rewind(event.getRewind().getToMessage());
       case RESET -> new Command.Reset();
       case DELETE -> new Command.Delete();
       case CANCEL -> {
@@ -220,7 +222,8 @@ public final class EventValidator {
     return new Command.StartGeneration(g, prefix, resolved);
   }
 
-  private static Command fork(final String conversation, final String target) throws Invalid {
+  private static Command fork(final String conversation, final Fork fork) throws Invalid {
+    final String target = fork.getNewConversationId();
     final int bytes = target.getBytes(StandardCharsets.UTF_8).length;
     if (bytes == 0 || bytes > MAX_CONVERSATION_ID_BYTES) {
       throw new Invalid(
@@ -234,7 +237,7 @@ public final class EventValidator {
       throw new Invalid(
           ErrorCode.INVALID_PARAMETERS, "fork.new_conversation_id is this conversation's own id");
     }
-    return new Command.Fork(target);
+    return new Command.Fork(target, fork.hasAtMessage() ? fork.getAtMessage() : null);
   }
 
   /**

@@ -13,6 +13,7 @@ import io.finchstream.proto.v1.EventOrigin;
  * @param rawKey the record key as it arrived
  * @param rawValue the record value as it arrived
  */
+@SuppressWarnings("ArrayRecordComponent") // read by index, never compared or hashed
 public record Inbound(
     String conversationId,
     String eventId,

@@ -16,6 +16,7 @@ import org.apache.kafka.streams.KeyValue;
 public final class ChunkedBlobs {
 
   /** A value as stored: its version and bytes. */
+  @SuppressWarnings("ArrayRecordComponent") // read by index, never compared or hashed
   public record Blob(long version, byte[] data) {}
 
   private final ProtoStore<BlobPart> store;
@@ -134,6 +135,20 @@ public final class ChunkedBlobs {
               + " parts");
     }
     return new Blob(first.getVersion(), out);
+  }
+
+  /** Deletes the value of {@code (conversation, index)} (every part). */
+  public void delete(final String conversation, final long index) {
+    store.deletePrefix(StoreKey.of(conversation, index));
+  }
+
+  /** Deletes every value of {@code conversation} with index {@code >= fromIndex}. */
+  public void deleteFrom(final String conversation, final long fromIndex) {
+    store
+        .keysInRange(
+            StoreKey.of(conversation, fromIndex, 0),
+            StoreKey.of(conversation, Long.MAX_VALUE, Integer.MAX_VALUE))
+        .forEach(store::delete);
   }
 
   /** Deletes every value of {@code conversation}. */

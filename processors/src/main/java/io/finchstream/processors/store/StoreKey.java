@@ -70,6 +70,36 @@ public final class StoreKey {
             .array());
   }
 
+  /**
+   * The digest-index key {@code (root, digest, conversation)}: {@code u16 length | root UTF-8 |
+   * digest | conversation UTF-8}, so that the checkpoints of one tree with one digest share the
+   * prefix {@link #digestPrefix}.
+   */
+  public static Bytes digest(final String root, final byte[] digest, final String conversation) {
+    final byte[] prefix = digestPrefix(root, digest).get();
+    final byte[] id = utf8(conversation);
+    return Bytes.wrap(ByteBuffer.allocate(prefix.length + id.length).put(prefix).put(id).array());
+  }
+
+  /** The prefix of every digest-index key of {@code (root, digest)}. */
+  public static Bytes digestPrefix(final String root, final byte[] digest) {
+    final byte[] r = utf8(root);
+    return Bytes.wrap(
+        ByteBuffer.allocate(2 + r.length + digest.length)
+            .putShort((short) r.length)
+            .put(r)
+            .put(digest)
+            .array());
+  }
+
+  /** The conversation of a digest-index key whose digest has {@code digestBytes} bytes. */
+  public static String digestConversation(final Bytes key, final int digestBytes) {
+    final byte[] k = key.get();
+    final int rootLen = Short.toUnsignedInt(ByteBuffer.wrap(k).getShort());
+    final int from = 2 + rootLen + digestBytes;
+    return new String(k, from, k.length - from, StandardCharsets.UTF_8);
+  }
+
   /** The conversation id of a key. */
   public static String conversation(final Bytes key) {
     final ByteBuffer b = ByteBuffer.wrap(key.get());

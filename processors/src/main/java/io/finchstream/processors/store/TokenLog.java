@@ -15,6 +15,7 @@ import org.apache.kafka.streams.KeyValue;
 public final class TokenLog {
 
   /** A stored record: {@code ids} are the tokens at {@code [start, start + ids.length)}. */
+  @SuppressWarnings("ArrayRecordComponent") // read by index, never compared or hashed
   public record Entry(long start, int[] ids) {
     public long end() {
       return start + ids.length;
@@ -152,6 +153,33 @@ public final class TokenLog {
     }
     doomed.forEach(store::delete);
     return newStart;
+  }
+
+  /**
+   * Cuts the log at {@code position}: deletes every record that starts at or after it and shortens
+   * the one that straddles it, so the log ends exactly at {@code position} (a rewind).
+   */
+  public void truncateFrom(final String conversation, final long position) {
+    final KeyValue<Bytes, TokenLogRecord> straddling =
+        position == 0
+            ? null
+            : store.last(StoreKey.of(conversation, 0), StoreKey.of(conversation, position - 1));
+    for (final Bytes key :
+        store.keysInRange(
+            StoreKey.of(conversation, position), StoreKey.of(conversation, Long.MAX_VALUE))) {
+      store.delete(key);
+    }
+    if (straddling != null) {
+      final long start = StoreKey.index(straddling.key);
+      final int keep = (int) (position - start);
+      if (keep < straddling.value.getIdsCount()) {
+        store.put(
+            straddling.key,
+            TokenLogRecord.newBuilder()
+                .addAllIds(straddling.value.getIdsList().subList(0, keep))
+                .build());
+      }
+    }
   }
 
   /** Deletes the whole log of a conversation. */

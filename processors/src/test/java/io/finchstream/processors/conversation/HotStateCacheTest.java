@@ -19,10 +19,8 @@ class HotStateCacheTest {
   void shouldEvictTheLeastRecentlyUsedAcrossCachesSharingABudget() {
     final MemoryBudget budget = new MemoryBudget(3 * stateBytes);
     final List<String> evicted = new ArrayList<>();
-    final HotStateCache first = new HotStateCache(budget, metrics);
-    final HotStateCache second = new HotStateCache(budget, metrics);
-    first.onEvict((c, e) -> evicted.add(c));
-    second.onEvict((c, e) -> evicted.add(c));
+    final HotStateCache first = new HotStateCache(budget, metrics, (c, e) -> evicted.add(c));
+    final HotStateCache second = new HotStateCache(budget, metrics, (c, e) -> evicted.add(c));
     first.put("a", model.newState(), 1);
     first.put("b", model.newState(), 1);
     second.put("x", model.newState(), 1);
@@ -39,8 +37,7 @@ class HotStateCacheTest {
   void shouldNeverEvictPinnedStatesNorReportRemovalsAsEvictions() {
     final MemoryBudget budget = new MemoryBudget(stateBytes);
     final List<String> evicted = new ArrayList<>();
-    final HotStateCache cache = new HotStateCache(budget, metrics);
-    cache.onEvict((c, e) -> evicted.add(c));
+    final HotStateCache cache = new HotStateCache(budget, metrics, (c, e) -> evicted.add(c));
     cache.put("pinned", model.newState(), 1);
     cache.pin("pinned", true);
     cache.put("other", model.newState(), 1);

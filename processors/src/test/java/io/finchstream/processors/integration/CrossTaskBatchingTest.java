@@ -27,8 +27,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Future;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.utils.Utils;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -67,24 +69,28 @@ class CrossTaskBatchingTest {
         service.start();
         assertThat(service.awaitRunning(Duration.ofSeconds(60))).isTrue();
         // Everything at once, so that the generations of all tasks run at the same time.
+        final List<Future<RecordMetadata>> sent = new ArrayList<>();
         for (int i = 0; i < CONVERSATIONS; i++) {
           final String prompt = "Conversation " + i + " says:" + " hello".repeat(i + 1);
           directs.add(new DirectEngine(model.model(), model.tokenizer()).appendText(prompt));
-          send(producer, conversations.get(i), Events.appendText(prompt));
+          sent.add(send(producer, conversations.get(i), Events.appendText(prompt)));
           generates.add(
               i % 2 == 0
                   ? Events.generateGreedy("g" + i, TOKENS)
                   : Events.generateSampled("g" + i, TOKENS, 11L * i));
         }
         for (int i = 0; i < CONVERSATIONS; i++) {
-          send(producer, conversations.get(i), generates.get(i));
+          sent.add(send(producer, conversations.get(i), generates.get(i)));
         }
         producer.flush();
+        for (final Future<RecordMetadata> f : sent) {
+          f.get(); // the broker has it, or the test fails with the producer's error
+        }
         final List<String> ids = new ArrayList<>();
         for (int i = 0; i < CONVERSATIONS; i++) {
           ids.add("g" + i);
         }
-        collector.awaitFinished(ids, Duration.ofSeconds(120));
+        collector.awaitFinished(ids, Duration.ofMinutes(2));
         replies = collector.replies();
       }
       assertThat(registry.find("finchstream.batch.conversations").summary().max())
@@ -144,11 +150,11 @@ class CrossTaskBatchingTest {
     return ids;
   }
 
-  private static void send(
+  private static Future<RecordMetadata> send(
       final KafkaProducer<byte[], byte[]> producer,
       final String conversation,
       final ConversationEvent event) {
-    producer.send(
+    return producer.send(
         new ProducerRecord<>(
             Topics.EVENTS, conversation.getBytes(StandardCharsets.UTF_8), event.toByteArray()));
   }

@@ -165,7 +165,7 @@ class ServiceIntegrationTest {
       send(producer, "big", Events.appendText("a state bigger than one Kafka message"));
       direct.appendText("a state bigger than one Kafka message");
       send(producer, "big", Events.generateGreedy("done", 1));
-      replies.awaitFinished(List.of("done"), Duration.ofSeconds(120));
+      replies.awaitFinished(List.of("done"), Duration.ofMinutes(2));
       direct.append(generated(replies.replies(), "done"));
     }
     final ChangelogReader.Contents contents = ChangelogReader.read(cluster.consumerProps(), app);

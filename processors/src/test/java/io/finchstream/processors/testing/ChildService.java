@@ -117,13 +117,21 @@ public final class ChildService implements AutoCloseable {
     return log;
   }
 
-  /** Closes cleanly (end of stdin), or kills after 30 s. */
+  /**
+   * Closes cleanly (end of stdin), or kills after 30 s. Interrupted, it kills at once and keeps the
+   * thread's interrupt status.
+   */
   @Override
-  public void close() throws Exception {
+  public void close() throws IOException {
     if (process.isAlive()) {
       process.getOutputStream().close();
-      if (!process.waitFor(30, TimeUnit.SECONDS)) {
-        kill();
+      try {
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+          kill();
+        }
+      } catch (final InterruptedException e) {
+        process.destroyForcibly();
+        Thread.currentThread().interrupt();
       }
     }
   }

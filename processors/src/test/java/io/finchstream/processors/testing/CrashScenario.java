@@ -3,10 +3,10 @@ package io.finchstream.processors.testing;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.finchstream.engine.sampling.SamplingParams;
+import io.finchstream.processors.ConversationPartitioner;
 import io.finchstream.processors.FinchstreamConfig;
 import io.finchstream.processors.LoadedModel;
 import io.finchstream.processors.TopicAdmin;
-import io.finchstream.processors.event.ChatFormat;
 import io.finchstream.processors.event.EventValidator;
 import io.finchstream.proto.Topics;
 import io.finchstream.proto.v1.ConversationEvent;
@@ -25,11 +25,14 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.utils.Utils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -70,50 +73,72 @@ public final class CrashScenario {
     this.work = work;
   }
 
-  /** One conversation's script: the events, in order. */
-  private static List<ConversationEvent> script(final int i) {
+  /** One event of a script: the conversation it goes to (the script's own, or its branch). */
+  private record Step(String key, ConversationEvent event) {}
+
+  /** Waves of a script: wave w of every conversation is sent together. */
+  private static final int WAVES = 10;
+
+  /**
+   * Conversation {@code c}'s script, one step per wave: a chat, a rewind that drops a reply, a fork
+   * at a turn into a branch of its tree ({@code c~b}) which goes on on its own, and more chat.
+   */
+  private static List<Step> script(final String c, final int i) {
     final Random random = new Random(1000 + i);
+    final String branch = c + "~b";
     return List.of(
-        Events.appendText("Tell me about the number " + i, Role.ROLE_USER),
-        Events.generate(
-            Generate.newBuilder()
-                .setRequestId("c" + i + "-g1")
-                .setMaxTokens(300 + 10 * i)
-                .setPrefixText("Assistant:")
-                .setSampling(
-                    io.finchstream.proto.v1.SamplingParams.newBuilder()
-                        .setTemperature(1f)
-                        .setTopP(0.95f))
-                .build()),
-        Events.appendText("And then?", Role.ROLE_USER),
-        Events.generateGreedy("c" + i + "-g2", 200),
-        Events.appendTokens(random.ints(40, 1, 256).toArray()),
-        Events.generateSampled("c" + i + "-g3", 150, 77 + i));
+        new Step(c, Events.appendText("Tell me about the number " + i, Role.ROLE_USER)),
+        new Step(
+            c,
+            Events.generate(
+                Generate.newBuilder()
+                    .setRequestId("c" + i + "-g1")
+                    .setMaxTokens(300 + 10 * i)
+                    .setPrefixText("Assistant:")
+                    .setSampling(
+                        io.finchstream.proto.v1.SamplingParams.newBuilder()
+                            .setTemperature(1f)
+                            .setTopP(0.95f))
+                    .build())),
+        new Step(c, Events.appendText("And then?", Role.ROLE_USER)),
+        new Step(c, Events.generateGreedy("c" + i + "-g2", 200)),
+        new Step(c, Events.rewind(3)), // drops the second reply
+        new Step(c, Events.forkAt(branch, 2)), // a branch after the first reply
+        new Step(branch, Events.appendTokens(random.ints(40, 1, 256).toArray())),
+        new Step(branch, Events.generateSampled("c" + i + "-g3", 150, 77 + i)),
+        new Step(c, Events.appendText("Once more.", Role.ROLE_USER)),
+        new Step(c, Events.generateGreedy("c" + i + "-g4", 100)));
   }
 
   /** Runs the scenario; fails with an assertion error if exactly-once is violated. */
+  @SuppressWarnings("try") // instance c only has to run, so its try block never names it
   public void run() throws Exception {
     final Properties admin = new Properties();
     admin.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     try (Admin client = Admin.create(admin)) {
       TopicAdmin.ensureTopics(client, 6, replication);
     }
-    final Map<String, List<ConversationEvent>> scripts = new LinkedHashMap<>();
+    final Map<String, List<Step>> scripts = new LinkedHashMap<>();
     for (int i = 0; i < CONVERSATIONS; i++) {
-      scripts.put(String.format("conv-%02d", i), script(i));
+      final String c = String.format("conv-%02d", i);
+      scripts.put(c, script(c, i));
     }
     final Set<String> requests =
         scripts.values().stream()
             .flatMap(List::stream)
+            .map(Step::event)
             .filter(ConversationEvent::hasGenerate)
             .map(e -> e.getGenerate().getRequestId())
             .collect(Collectors.toSet());
+    final Properties producing = new Properties();
+    producing.putAll(producerProps);
+    producing.putAll(ConversationPartitioner.PRODUCER_SETTING); // branches go with their root
     try (ReplyCollector replies = new ReplyCollector(consumerProps);
-        KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerProps);
+        KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producing);
         ChildService a = ChildService.start("a", instance("a"), MODEL, LOGS);
         ChildService b = ChildService.start("b", instance("b"), MODEL, LOGS)) {
-      a.awaitRunning(Duration.ofSeconds(120));
-      b.awaitRunning(Duration.ofSeconds(120));
+      a.awaitRunning(Duration.ofMinutes(2));
+      b.awaitRunning(Duration.ofMinutes(2));
       awaitSplit(a, b);
       sendWave(producer, scripts, 0);
       sendWave(producer, scripts, 1);
@@ -136,7 +161,7 @@ public final class CrashScenario {
                                       d ->
                                           d.hasDone()
                                               && d.getRequestId().equals(r.getRequestId()))),
-          Duration.ofSeconds(120),
+          Duration.ofMinutes(2),
           () -> "no generation of instance a started");
       final List<String> midway =
           replies.replies().stream()
@@ -153,7 +178,7 @@ public final class CrashScenario {
       a.kill();
       // A new instance joins while b takes over: tasks move again, mid-stream.
       try (ChildService c = ChildService.start("c", instance("c"), MODEL, LOGS)) {
-        for (int wave = 2; wave < 6; wave++) {
+        for (int wave = 2; wave < WAVES; wave++) {
           Thread.sleep(500);
           sendWave(producer, scripts, wave);
         }
@@ -163,12 +188,12 @@ public final class CrashScenario {
                     .allMatch(
                         id ->
                             rs.stream().anyMatch(r -> r.hasDone() && r.getRequestId().equals(id))),
-            Duration.ofSeconds(120),
+            Duration.ofMinutes(2),
             () -> "the generations interrupted by the crash did not finish");
         LOG.info(
             "the generations interrupted by the crash finished {} s after the kill",
             (System.nanoTime() - killedAt) / 1e9);
-        replies.awaitFinished(requests, Duration.ofSeconds(240));
+        replies.awaitFinished(requests, Duration.ofMinutes(4));
       }
       final long verifyStart = System.nanoTime();
       verify(scripts, replies);
@@ -190,7 +215,7 @@ public final class CrashScenario {
   /** Waits until the two instances share all six tasks (the group has settled). */
   private static void awaitSplit(final ChildService a, final ChildService b)
       throws InterruptedException {
-    final long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+    final long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
     while (a.partitions().isEmpty()
         || b.partitions().isEmpty()
         || a.partitions().size() + b.partitions().size() != 6) {
@@ -207,22 +232,28 @@ public final class CrashScenario {
     return Utils.toPositive(Utils.murmur2(conversation.getBytes(StandardCharsets.UTF_8))) % 6;
   }
 
+  /** Sends event {@code wave} of every script; returns once the broker has them all. */
   private static void sendWave(
       final KafkaProducer<byte[], byte[]> producer,
-      final Map<String, List<ConversationEvent>> scripts,
-      final int wave) {
-    scripts.forEach(
-        (conversation, events) ->
-            producer.send(
-                new ProducerRecord<>(
-                    Topics.EVENTS,
-                    conversation.getBytes(StandardCharsets.UTF_8),
-                    events.get(wave).toByteArray())));
+      final Map<String, List<Step>> scripts,
+      final int wave)
+      throws InterruptedException, ExecutionException {
+    final List<Future<RecordMetadata>> sent = new ArrayList<>();
+    for (final List<Step> steps : scripts.values()) {
+      sent.add(
+          producer.send(
+              new ProducerRecord<>(
+                  Topics.EVENTS,
+                  steps.get(wave).key().getBytes(StandardCharsets.UTF_8),
+                  steps.get(wave).event().toByteArray())));
+    }
     producer.flush();
+    for (final Future<RecordMetadata> f : sent) {
+      f.get();
+    }
   }
 
-  private void verify(
-      final Map<String, List<ConversationEvent>> scripts, final ReplyCollector replies) {
+  private void verify(final Map<String, List<Step>> scripts, final ReplyCollector replies) {
     final long t0 = System.nanoTime();
     final LoadedModel model = TestModels.byName(MODEL);
     final long t1 = System.nanoTime();
@@ -232,41 +263,71 @@ public final class CrashScenario {
         "model loaded in {} s, changelogs read in {} s",
         (t1 - t0) / 1e9,
         (System.nanoTime() - t1) / 1e9);
-    for (final Map.Entry<String, List<ConversationEvent>> e : scripts.entrySet()) {
-      final DirectEngine direct = new DirectEngine(model.model(), model.tokenizer());
-      for (final ConversationEvent event : e.getValue()) {
-        switch (event.getEventCase()) {
-          case APPEND_TEXT ->
-              direct.appendText(
-                  ChatFormat.render(
-                      event.getAppendText().getRole(), event.getAppendText().getText()));
-          case APPEND_TOKENS ->
-              direct.append(
-                  event.getAppendTokens().getIdsList().stream()
-                      .mapToInt(Integer::intValue)
-                      .toArray());
-          case GENERATE ->
-              checkGeneration(
-                  direct, event.getGenerate(), replies.replies(event.getGenerate().getRequestId()));
-          default -> throw new AssertionError("unexpected event in script " + event);
-        }
+    for (final Map.Entry<String, List<Step>> e : scripts.entrySet()) {
+      // each conversation's own steps first (a fork records the branch's start), then the
+      // branch's: the branch's events wait for the fork, whatever the order they arrived in
+      final Map<String, Transcript> transcripts = new LinkedHashMap<>();
+      transcripts.put(e.getKey(), new Transcript());
+      final List<Step> ordered = new ArrayList<>();
+      e.getValue().stream().filter(st -> st.key().equals(e.getKey())).forEach(ordered::add);
+      e.getValue().stream().filter(st -> !st.key().equals(e.getKey())).forEach(ordered::add);
+      for (final Step step : ordered) {
+        final ConversationEvent event = step.event();
+        final Transcript t = transcripts.get(step.key());
+        final Transcript next =
+            switch (event.getEventCase()) {
+              case APPEND_TEXT ->
+                  t.text(
+                      model.tokenizer(),
+                      event.getAppendText().getRole(),
+                      event.getAppendText().getText());
+              case APPEND_TOKENS ->
+                  t.tokens(
+                      event.getAppendTokens().getIdsList().stream()
+                          .mapToInt(Integer::intValue)
+                          .toArray());
+              case GENERATE ->
+                  checkGeneration(
+                      model,
+                      t,
+                      event.getGenerate(),
+                      replies.replies(event.getGenerate().getRequestId()));
+              case REWIND -> t.first((int) event.getRewind().getToMessage());
+              case FORK -> {
+                transcripts.put(
+                    event.getFork().getNewConversationId(),
+                    t.first((int) event.getFork().getAtMessage()));
+                yield t;
+              }
+              default -> throw new AssertionError("unexpected event in script " + event);
+            };
+        transcripts.put(step.key(), next);
       }
-      final ConversationMeta meta = contents.durable().meta(e.getKey());
-      assertThat(meta.getTokens())
-          .as("tokens of %s", e.getKey())
-          .isEqualTo(direct.history().length);
-      assertThat(
-              Fingerprint.of(model.model(), contents.durable().rebuild(model.model(), e.getKey())))
-          .as("durable state of %s", e.getKey())
-          .isEqualTo(Fingerprint.of(model.model(), direct.state()));
+      for (final Map.Entry<String, Transcript> x : transcripts.entrySet()) {
+        final Transcript t = x.getValue();
+        final ConversationMeta meta = contents.durable().meta(x.getKey());
+        assertThat(meta).as("metadata of %s", x.getKey()).isNotNull();
+        assertThat(meta.getTokens()).as("tokens of %s", x.getKey()).isEqualTo(t.position(t.size()));
+        assertThat(meta.getMessages()).as("messages of %s", x.getKey()).isEqualTo(t.size());
+        assertThat(meta.getMessageDigest()).as("digest of %s", x.getKey()).isEqualTo(t.digest());
+        assertThat(
+                Fingerprint.of(
+                    model.model(), contents.durable().rebuild(model.model(), x.getKey())))
+            .as("durable state of %s", x.getKey())
+            .isEqualTo(
+                Fingerprint.of(model.model(), t.replay(model.model(), model.tokenizer()).state()));
+      }
     }
   }
 
-  private static void checkGeneration(
-      final DirectEngine direct, final Generate g, final List<Reply> replies) {
+  /** Checks a generation against a direct run from {@code t}; returns {@code t} with its reply. */
+  private static Transcript checkGeneration(
+      final LoadedModel model, final Transcript t, final Generate g, final List<Reply> replies) {
     final String id = g.getRequestId();
-    if (!g.getPrefixText().isEmpty()) {
-      direct.appendText(g.getPrefixText());
+    final DirectEngine direct = t.replay(model.model(), model.tokenizer());
+    final int[] prefix = model.tokenizer().encode(g.getPrefixText());
+    if (prefix.length > 0) {
+      direct.append(prefix);
     }
     final long seed =
         g.getSampling().hasSeed() ? g.getSampling().getSeed() : EventValidator.seedOf(id);
@@ -297,5 +358,6 @@ public final class CrashScenario {
     assertThat(done.get(0).getFinishReason())
         .as("finish reason of %s", id)
         .isEqualTo(expected.reason());
+    return t.reply(prefix, expected.tokens(), expected.text());
   }
 }

@@ -19,6 +19,7 @@ import java.util.List;
 public final class DirectEngine {
 
   /** What a direct generation produced. */
+  @SuppressWarnings("ArrayRecordComponent") // read by index, never compared or hashed
   public record Generation(int[] tokens, String text, FinishReason reason) {}
 
   private final LanguageModel model;

@@ -1,15 +1,20 @@
 package io.finchstream.processors.testing;
 
+import com.google.protobuf.InvalidProtocolBufferException;
 import io.finchstream.engine.LanguageModel;
 import io.finchstream.engine.ModelState;
 import io.finchstream.processors.StoreNames;
 import io.finchstream.processors.store.BinaryStore;
 import io.finchstream.processors.store.ChunkedBlobs;
+import io.finchstream.processors.store.MessageTexts;
 import io.finchstream.processors.store.ProtoStore;
 import io.finchstream.processors.store.StoreKey;
 import io.finchstream.processors.store.TokenLog;
 import io.finchstream.proto.v1.BlobPart;
+import io.finchstream.proto.v1.Checkpoint;
 import io.finchstream.proto.v1.ConversationMeta;
+import io.finchstream.proto.v1.MessageText;
+import io.finchstream.proto.v1.StateSnapshot;
 import io.finchstream.proto.v1.TokenLogRecord;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,6 +31,8 @@ public final class DurableState {
   private final TokenLog log;
   private final ChunkedBlobs snapshots;
   private final ChunkedBlobs cache;
+  private final ProtoStore<Checkpoint> checkpoints;
+  private final ProtoStore<MessageText> texts;
 
   /**
    * @param open opens the store of a {@link StoreNames} name
@@ -47,6 +54,24 @@ public final class DurableState {
         new ChunkedBlobs(
             new ProtoStore<>(StoreNames.CACHE, open.apply(StoreNames.CACHE), BlobPart.parser()),
             900_000);
+    checkpoints =
+        new ProtoStore<>(
+            StoreNames.CHECKPOINTS, open.apply(StoreNames.CHECKPOINTS), Checkpoint.parser());
+    texts = new ProtoStore<>(StoreNames.TEXTS, open.apply(StoreNames.TEXTS), MessageText.parser());
+  }
+
+  /** A stored message: its checkpoint and its text. */
+  public record StoredMessage(long index, Checkpoint checkpoint, String text) {}
+
+  /** The messages of {@code conversation} that have a record, in order. */
+  public List<StoredMessage> messages(final String conversation) {
+    final List<StoredMessage> out = new ArrayList<>();
+    for (final var kv : checkpoints.prefixScan(StoreKey.prefix(conversation))) {
+      final long index = StoreKey.index(kv.key);
+      final MessageText text = texts.get(StoreKey.of(conversation, index));
+      out.add(new StoredMessage(index, kv.value, text == null ? null : MessageTexts.decode(text)));
+    }
+    return out;
   }
 
   /** The conversation's metadata, or null. */
@@ -64,40 +89,51 @@ public final class DurableState {
     return log.entriesFrom(conversation, 0);
   }
 
-  /** The state of record of {@code conversation}: snapshot restored, tail ingested. */
+  /** The state of record of {@code conversation}: newest snapshot restored, tail ingested. */
   public ModelState rebuild(final LanguageModel model, final String conversation) {
     final ConversationMeta m = meta(conversation);
     if (m == null) {
       throw new AssertionError("conversation " + conversation + " has no metadata");
     }
-    final ModelState state;
-    if (m.getSnapshotPosition() == 0) {
-      state = model.newState();
-    } else {
-      final List<byte[]> blocks = new ArrayList<>();
-      if (m.getCacheBlockSize() > 0) {
-        for (long b = 0;
-            b < (m.getSnapshotPosition() + m.getCacheBlockSize() - 1) / m.getCacheBlockSize();
-            b++) {
-          blocks.add(cache.get(conversation, b).data());
-        }
-      }
-      final ChunkedBlobs.Blob recurrent = snapshots.get(conversation, 0);
-      if (recurrent.version() != m.getSnapshotPosition()) {
-        throw new AssertionError(
-            "snapshot of "
-                + conversation
-                + " is at "
-                + recurrent.version()
-                + ", metadata says "
-                + m.getSnapshotPosition());
-      }
-      state = model.restoreState(recurrent.data(), blocks);
-    }
+    final ModelState state =
+        m.getSnapshotPosition() == 0
+            ? model.newState()
+            : restore(model, conversation, m, m.getSnapshotPosition());
     final int[] tail = log.read(conversation, m.getSnapshotPosition(), m.getTokens());
     if (tail.length > 0) {
       model.ingest(List.of(state), List.of(tail));
     }
     return state;
+  }
+
+  /**
+   * The state at a retained snapshot of {@code conversation} (full cache blocks from the cache
+   * store, the partial one from the snapshot).
+   */
+  public ModelState restore(
+      final LanguageModel model,
+      final String conversation,
+      final ConversationMeta m,
+      final long position) {
+    final ChunkedBlobs.Blob blob = snapshots.get(conversation, position);
+    if (blob == null || blob.version() != position) {
+      throw new AssertionError("snapshot of " + conversation + " at " + position + " is missing");
+    }
+    final StateSnapshot snapshot;
+    try {
+      snapshot = StateSnapshot.parseFrom(blob.data());
+    } catch (final InvalidProtocolBufferException e) {
+      throw new AssertionError(e);
+    }
+    final List<byte[]> blocks = new ArrayList<>();
+    if (m.getCacheBlockSize() > 0) {
+      for (long b = 0; b < position / m.getCacheBlockSize(); b++) {
+        blocks.add(cache.get(conversation, b).data());
+      }
+    }
+    if (!snapshot.getPartialBlock().isEmpty()) {
+      blocks.add(snapshot.getPartialBlock().toByteArray());
+    }
+    return model.restoreState(snapshot.getRecurrent().toByteArray(), blocks);
   }
 }

@@ -8,6 +8,7 @@ import io.finchstream.proto.v1.Delete;
 import io.finchstream.proto.v1.Fork;
 import io.finchstream.proto.v1.Generate;
 import io.finchstream.proto.v1.Reset;
+import io.finchstream.proto.v1.Rewind;
 import io.finchstream.proto.v1.Role;
 import io.finchstream.proto.v1.SamplingParams;
 import java.util.List;
@@ -68,6 +69,48 @@ public final class Events {
         .setSchemaVersion(1)
         .setFork(Fork.newBuilder().setNewConversationId(newConversation))
         .build();
+  }
+
+  /** Fork into {@code newConversation} with the first {@code atMessage} messages. */
+  public static ConversationEvent forkAt(final String newConversation, final long atMessage) {
+    return ConversationEvent.newBuilder()
+        .setSchemaVersion(1)
+        .setFork(Fork.newBuilder().setNewConversationId(newConversation).setAtMessage(atMessage))
+        .build();
+  }
+
+  /** Keep the first {@code toMessage} messages. */
+  public static ConversationEvent rewind(final long toMessage) {
+    return ConversationEvent.newBuilder()
+        .setSchemaVersion(1)
+        .setRewind(Rewind.newBuilder().setToMessage(toMessage))
+        .build();
+  }
+
+  /**
+   * A greedy chat reply: prefix "Assistant:", at most {@code maxTokens}, ending at a blank line.
+   */
+  public static ConversationEvent reply(final String requestId, final int maxTokens) {
+    return generate(
+        Generate.newBuilder()
+            .setRequestId(requestId)
+            .setMaxTokens(maxTokens)
+            .setPrefixText("Assistant:")
+            .setSampling(SamplingParams.newBuilder().setTemperature(0f))
+            .build());
+  }
+
+  /** A sampled ephemeral generation (the conversation is left as it is). */
+  public static ConversationEvent ephemeral(
+      final String requestId, final String prefix, final int maxTokens, final long seed) {
+    return generate(
+        Generate.newBuilder()
+            .setRequestId(requestId)
+            .setMaxTokens(maxTokens)
+            .setPrefixText(prefix)
+            .setEphemeral(true)
+            .setSampling(SamplingParams.newBuilder().setTemperature(1f).setTopP(0.9f).setSeed(seed))
+            .build());
   }
 
   public static ConversationEvent reset() {

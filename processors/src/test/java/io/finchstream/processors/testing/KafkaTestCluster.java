@@ -195,8 +195,16 @@ public final class KafkaTestCluster implements AutoCloseable {
     }
   }
 
+  /** Stops the brokers and controllers (keeping the thread's interrupt status if interrupted). */
   @Override
-  public void close() throws Exception {
-    kit.close();
+  public void close() {
+    try {
+      kit.close();
+    } catch (final InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while stopping the test cluster", e);
+    } catch (final Exception e) {
+      throw new IllegalStateException("the test cluster did not stop cleanly", e);
+    }
   }
 }

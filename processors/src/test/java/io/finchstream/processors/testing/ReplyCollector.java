@@ -122,9 +122,14 @@ public final class ReplyCollector implements AutoCloseable {
     }
   }
 
+  /** Stops the consumer thread; waits for it at most 10 s (less if interrupted). */
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     running = false;
-    thread.join(10_000);
+    try {
+      thread.join(10_000);
+    } catch (final InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }

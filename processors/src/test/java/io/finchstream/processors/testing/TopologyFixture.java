@@ -25,9 +25,12 @@ import java.util.Properties;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.test.TestRecord;
 
 /**
@@ -36,13 +39,15 @@ import org.apache.kafka.streams.test.TestRecord;
  */
 public final class TopologyFixture implements AutoCloseable {
 
-  public final TopologyTestDriver driver;
+  /** The running driver (a new one after {@link #restart}). */
+  public TopologyTestDriver driver;
+
   public final FinchstreamMetrics metrics = FinchstreamMetrics.simple();
   public final LoadedModel model;
   public final FinchstreamConfig config;
-  private final TestInputTopic<byte[], byte[]> events;
-  private final TestOutputTopic<String, Reply> replies;
-  private final TestOutputTopic<byte[], DeadLetter> dlq;
+  private TestInputTopic<byte[], byte[]> events;
+  private TestOutputTopic<String, Reply> replies;
+  private TestOutputTopic<byte[], DeadLetter> dlq;
   private final List<Reply> replyLog = new ArrayList<>();
   private final List<TestRecord<byte[], DeadLetter>> deadLetters = new ArrayList<>();
 
@@ -55,6 +60,11 @@ public final class TopologyFixture implements AutoCloseable {
     props.put(FinchstreamConfig.STATE_DIR_CONFIG, stateDir.toString());
     props.putAll(overrides);
     config = new FinchstreamConfig(props);
+    open();
+  }
+
+  /** A new driver (and processor instances) on the stores in the state directory. */
+  private void open() {
     final Properties streams = FinchstreamService.streamsProperties(config);
     final MemoryBudget budget =
         new MemoryBudget(config.getLong(FinchstreamConfig.HOT_CACHE_MAX_BYTES_CONFIG));
@@ -75,6 +85,33 @@ public final class TopologyFixture implements AutoCloseable {
             Topics.DLQ,
             new ByteArrayDeserializer(),
             new ProtoSerde<>(DeadLetter.parser()).deserializer());
+  }
+
+  /**
+   * Restarts the service: the processor instances (hot states, running generations in memory, the
+   * decode thread's work) are dropped and new ones start on the stores as they were, as a new owner
+   * of the task would. (The driver deletes its state directory when it closes, so the stores'
+   * contents are carried over to the new driver before its first punctuation, which is where a
+   * processor resumes the generations and queues it finds stored.)
+   */
+  public void restart() {
+    replies();
+    deadLetters();
+    final Map<String, List<KeyValue<Bytes, byte[]>>> contents = new HashMap<>();
+    for (final String store : StoreNames.ALL) {
+      final List<KeyValue<Bytes, byte[]>> records = new ArrayList<>();
+      try (var it = driver.<Bytes, byte[]>getKeyValueStore(store).all()) {
+        it.forEachRemaining(records::add);
+      }
+      contents.put(store, records);
+    }
+    driver.close();
+    open();
+    contents.forEach(
+        (store, records) -> {
+          final KeyValueStore<Bytes, byte[]> target = driver.getKeyValueStore(store);
+          records.forEach(kv -> target.put(kv.key, kv.value));
+        });
   }
 
   /** Sends {@code event} to {@code conversation}. */

@@ -105,6 +105,7 @@ public final class SafetensorsCheckpoint extends IndexedCheckpoint {
   }
 
   /** One header entry, in header order. */
+  @SuppressWarnings("ArrayRecordComponent") // a parsed header entry; never compared or hashed
   private record Entry(String name, DType dtype, long[] shape, long begin, long end) {}
 
   private static JsonNode parseHeader(final MappedFile in, final int len) {

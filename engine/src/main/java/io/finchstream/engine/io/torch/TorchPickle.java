@@ -2,6 +2,7 @@ package io.finchstream.engine.io.torch;
 
 import io.finchstream.engine.io.DType;
 import java.io.IOException;
+import java.math.BigInteger;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,6 +24,7 @@ final class TorchPickle extends Unpickler {
   record StorageRef(String key, StorageType type, String location, long numel) {}
 
   /** A {@code torch._utils._rebuild_tensor_v2} call: a strided view of a storage. */
+  @SuppressWarnings("ArrayRecordComponent") // a parsed pickle call; never compared or hashed
   record TensorRef(StorageRef storage, long offset, long[] size, long[] stride) {}
 
   /** {@code torch.XxxStorage}: the element type of a storage; {@code dtype} null if unsupported. */
@@ -148,7 +150,7 @@ final class TorchPickle extends Unpickler {
     return out;
   }
 
-  @SuppressWarnings("unchecked")
+  @SuppressWarnings("unchecked") // the unpickler builds dicts as HashMap<Object, Object>
   private static Map<Object, Object> map(final Object o) {
     if (!(o instanceof Map)) {
       throw new PickleException("SETITEMS on " + describe(o));
@@ -184,7 +186,7 @@ final class TorchPickle extends Unpickler {
     if (o instanceof String) {
       return "str";
     }
-    if (o instanceof Integer || o instanceof Long || o instanceof java.math.BigInteger) {
+    if (o instanceof Integer || o instanceof Long || o instanceof BigInteger) {
       return "int";
     }
     if (o instanceof Double) {

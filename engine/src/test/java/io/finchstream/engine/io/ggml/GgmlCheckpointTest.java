@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -74,6 +75,7 @@ class GgmlCheckpointTest {
   }
 
   @Test
+  @SuppressWarnings("FloatingPointLiteralPrecision") // the values as NumPy prints them
   void shouldReadFp32ValuesInCanonicalLayout() {
     try (GgmlCheckpoint ckpt = GgmlCheckpoint.open(SharedData.require(FP32))) {
       // value at canonical index, from NumPy (converter transforms undone by transposing)
@@ -127,6 +129,7 @@ class GgmlCheckpointTest {
   }
 
   @Test
+  @SuppressWarnings("FloatingPointLiteralPrecision") // the values as NumPy prints them
   void shouldDequantizeQ5_1File() {
     try (GgmlCheckpoint ckpt = GgmlCheckpoint.open(SharedData.require(Q5_1))) {
       assertThat(ckpt.names()).hasSize(342);
@@ -282,7 +285,7 @@ class GgmlCheckpointTest {
   @Test
   void shouldRejectGarbage() throws IOException {
     final byte[] noise = new byte[5000];
-    new java.util.Random(7).nextBytes(noise);
+    new Random(7).nextBytes(noise);
     final Path file = Files.write(tmp.resolve("noise.bin"), noise);
     assertThatThrownBy(() -> GgmlCheckpoint.open(file))
         .isInstanceOf(CheckpointException.class)
@@ -293,7 +296,7 @@ class GgmlCheckpointTest {
   @Test
   void shouldRejectGarbageAfterAValidHeader() throws IOException {
     final byte[] noise = new byte[5000];
-    new java.util.Random(11).nextBytes(noise);
+    new Random(11).nextBytes(noise);
     final Path file = tmp.resolve("noise-after-header.bin");
     Files.write(file, concat(new GgmlFileWriter().header(4, 32).write(tmp.resolve("h")), noise));
     assertThatThrownBy(() -> GgmlCheckpoint.open(file))

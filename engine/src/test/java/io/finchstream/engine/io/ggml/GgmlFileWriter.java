@@ -4,6 +4,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -29,7 +30,7 @@ final class GgmlFileWriter {
    * @param ne ggml dimensions (PyTorch shape reversed)
    */
   GgmlFileWriter tensor(final String key, final int type, final int[] ne, final byte[] data) {
-    final byte[] k = key.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    final byte[] k = key.getBytes(StandardCharsets.UTF_8);
     ints(ne.length, k.length, type);
     ints(ne);
     out.writeBytes(k);

@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -47,7 +48,7 @@ class SafetensorsCheckpointTest {
       assertThat(ckpt.format()).isEqualTo("safetensors");
       assertThat(ckpt.names()).containsExactly("a", "b", "c", "s");
       assertThat(ckpt.metadata())
-          .containsExactly(java.util.Map.entry("format", "pt"), java.util.Map.entry("note", "x"));
+          .containsExactly(Map.entry("format", "pt"), Map.entry("note", "x"));
       assertThat(ckpt.hfNames()).isFalse();
       assertThat(ckpt.tensor("a").shape()).containsExactly(2, 2);
       assertThat(ckpt.tensor("a").toFloats()).containsExactly(1.5f, -2f, 0.25f, 8f);

@@ -41,6 +41,7 @@ class SafetensorsWriterTest {
   }
 
   @Test
+  @SuppressWarnings("FloatingPointLiteralPrecision") // exact binary values: the ties are the point
   void shouldRoundToNearestEvenBf16AndPadTheHeader() throws IOException {
     // 1 + 2^-8 is a tie -> 1 (even); 1 + 3·2^-8 is a tie -> 1 + 2^-6 (even); 1 + 2^-8 + 2^-20 -> up
     final float[] in = {1f, 1.00390625f, 1.01171875f, 1.0039072f, -2.5f, 65280f};

@@ -15,6 +15,7 @@ import io.finchstream.engine.io.safetensors.SafetensorsCheckpoint;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -131,7 +132,9 @@ class TorchCheckpointTest {
   @Test
   void shouldDetectACorruptStorageByItsCrc() throws IOException {
     final byte[] bytes = Files.readAllBytes(Fixtures.file(BF16));
-    final int at = indexOf(bytes, "finch-tiny-bf16/data/0".getBytes()) + 200; // inside emb data
+    final int at =
+        indexOf(bytes, "finch-tiny-bf16/data/0".getBytes(StandardCharsets.UTF_8))
+            + 200; // inside emb data
     bytes[at] ^= 0x10;
     final Path file = Files.write(tmp.resolve("flipped.pth"), bytes);
     assertThatThrownBy(() -> TorchCheckpoint.open(file, (p, d, t) -> {}, true))
@@ -217,7 +220,7 @@ class TorchCheckpointTest {
     final Path file = tmp.resolve("plain.zip");
     try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(file))) {
       zip.putNextEntry(new ZipEntry("readme.txt"));
-      zip.write("hello".getBytes());
+      zip.write("hello".getBytes(StandardCharsets.UTF_8));
       zip.closeEntry();
     }
     assertThatThrownBy(() -> Checkpoints.open(file, (p, d, t) -> {}))
