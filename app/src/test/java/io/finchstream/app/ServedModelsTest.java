@@ -51,10 +51,10 @@ class ServedModelsTest {
 
   @Test
   void shouldExtractTheBundledDemoModelOnceAndRepairAChangedCopy() throws IOException {
+    final byte[] repository = Files.readAllBytes(DemoModels.require(ServedModels.DEMO_FILE));
     final Path file = dir.resolve("models").resolve(ServedModels.DEMO_FILE);
     final StringWriter err = new StringWriter();
     assertThat(ServedModels.extractDemo(file, new PrintWriter(err, true))).isEqualTo(file);
-    final byte[] repository = Files.readAllBytes(DemoModels.require(ServedModels.DEMO_FILE));
     assertThat(Files.readAllBytes(file)).isEqualTo(repository);
     assertThat(err.toString()).contains("writing the demo model");
     assertThat(ServedModels.description(file))
