@@ -13,6 +13,7 @@ import picocli.CommandLine.Spec;
         "Engine measurements from the command line (run them on an otherwise idle machine).",
     subcommands = {
       CommandLine.HelpCommand.class,
+      BenchDecodeCommand.class,
       BenchPrefillCommand.class,
       BenchIngestCommand.class,
       BenchBatchingCommand.class,

@@ -3,6 +3,7 @@ package io.finchstream.app;
 import io.finchstream.engine.LanguageModel;
 import io.finchstream.engine.LoadOptions;
 import io.finchstream.engine.Models;
+import io.finchstream.engine.StatePrecision;
 import io.finchstream.engine.WeightPrecision;
 import io.finchstream.engine.kernels.KernelKind;
 import java.io.PrintWriter;
@@ -27,7 +28,8 @@ final class ModelOptions {
       paramLabel = "P",
       defaultValue = "fp32",
       description =
-          "In-memory weight precision: fp32 or bf16 (half the memory and bytes per token). Default: ${DEFAULT-VALUE}.")
+          "In-memory weight precision: fp32, bf16 (half the memory and bytes per token) or int8 (linear layers"
+              + " as Q8_0: about a quarter; read as stored from rwkv.cpp Q8_0 files). Default: ${DEFAULT-VALUE}.")
   WeightPrecision precision;
 
   @Option(
@@ -40,8 +42,19 @@ final class ModelOptions {
       names = "--kernels",
       paramLabel = "K",
       defaultValue = "auto",
-      description = "Kernels: auto, scalar or vector. Default: ${DEFAULT-VALUE}.")
+      description =
+          "Kernels: auto, scalar, vector (the machine's width) or vector_128, vector_256, vector_512;"
+              + " all compute the same bits. Default: ${DEFAULT-VALUE}.")
   KernelKind kernels;
+
+  @Option(
+      names = "--cache-precision",
+      paramLabel = "P",
+      defaultValue = "bf16",
+      description =
+          "GoldFinch: precision of the derived key/value cache of the GOLD layers in memory, bf16 or fp32"
+              + " (exact; twice the memory and the bytes attention reads). Default: ${DEFAULT-VALUE}.")
+  StatePrecision cachePrecision;
 
   /** The load options, reporting progress on {@code err}. */
   LoadOptions loadOptions(final PrintWriter err) {
@@ -49,6 +62,7 @@ final class ModelOptions {
         LoadOptions.defaults()
             .withPrecision(precision)
             .withKernels(kernels)
+            .withCachePrecision(cachePrecision)
             .withProgress(TerminalProgress.on(err));
     if (threads != null) {
       if (threads < 1) {

@@ -52,7 +52,9 @@ class GoldFinchCliTest {
             "--out",
             logits.toString(),
             "--cache-out",
-            keys.toString());
+            keys.toString(),
+            "--cache-precision",
+            "fp32"); // the reference's 1e-4 holds for float32 keys and values
     assertThat(run.exit()).as(run.err()).isZero();
     assertThat(run.out()).contains("compressed keys");
     final float[][] expected = GoldFinchFixtures.logits(GoldFinchFixtures.BF16);
@@ -90,7 +92,9 @@ class GoldFinchCliTest {
             last.toString(),
             "--last-only",
             "--cache-out",
-            lastKeys.toString());
+            lastKeys.toString(),
+            "--cache-precision",
+            "fp32");
     assertThat(lastRun.exit()).as(lastRun.err()).isZero();
     assertThat(read(last))
         .containsExactly(

@@ -15,13 +15,17 @@ import java.util.Objects;
  * @param maxRowsPerPass upper bound on the token rows pushed through the layers at once (bounds the
  *     scratch memory; results do not depend on it)
  * @param progress receives load progress (bytes)
+ * @param cachePrecision precision of the derived key/value cache of GoldFinch's GOLD layers in
+ *     memory: BF16 (default) halves its bytes and the bytes attention reads per generated token;
+ *     FP32 keeps every key and value exact (the canonical cache that is stored is fp32 either way)
  */
 public record LoadOptions(
     WeightPrecision precision,
     int threads,
     KernelKind kernels,
     int maxRowsPerPass,
-    LoadProgress progress) {
+    LoadProgress progress,
+    StatePrecision cachePrecision) {
 
   /** Default rows per pass: enough to batch 64 conversations or a prefill chunk of 64 tokens. */
   public static final int DEFAULT_MAX_ROWS = 64;
@@ -30,6 +34,7 @@ public record LoadOptions(
     Objects.requireNonNull(precision, "precision");
     Objects.requireNonNull(kernels, "kernels");
     Objects.requireNonNull(progress, "progress");
+    Objects.requireNonNull(cachePrecision, "cachePrecision");
     if (threads < 1) {
       throw new IllegalArgumentException("threads must be >= 1, got " + threads);
     }
@@ -38,33 +43,41 @@ public record LoadOptions(
     }
   }
 
-  /** FP32 weights, one thread per available processor, automatic kernels, no progress. */
+  /**
+   * FP32 weights, one thread per available processor, automatic kernels, no progress, a bf16
+   * GoldFinch key/value cache.
+   */
   public static LoadOptions defaults() {
     return new LoadOptions(
         WeightPrecision.FP32,
         Runtime.getRuntime().availableProcessors(),
         KernelKind.AUTO,
         DEFAULT_MAX_ROWS,
-        LoadProgress.NONE);
+        LoadProgress.NONE,
+        StatePrecision.BF16);
   }
 
   public LoadOptions withPrecision(final WeightPrecision value) {
-    return new LoadOptions(value, threads, kernels, maxRowsPerPass, progress);
+    return new LoadOptions(value, threads, kernels, maxRowsPerPass, progress, cachePrecision);
   }
 
   public LoadOptions withThreads(final int value) {
-    return new LoadOptions(precision, value, kernels, maxRowsPerPass, progress);
+    return new LoadOptions(precision, value, kernels, maxRowsPerPass, progress, cachePrecision);
   }
 
   public LoadOptions withKernels(final KernelKind value) {
-    return new LoadOptions(precision, threads, value, maxRowsPerPass, progress);
+    return new LoadOptions(precision, threads, value, maxRowsPerPass, progress, cachePrecision);
   }
 
   public LoadOptions withMaxRowsPerPass(final int value) {
-    return new LoadOptions(precision, threads, kernels, value, progress);
+    return new LoadOptions(precision, threads, kernels, value, progress, cachePrecision);
   }
 
   public LoadOptions withProgress(final LoadProgress value) {
-    return new LoadOptions(precision, threads, kernels, maxRowsPerPass, value);
+    return new LoadOptions(precision, threads, kernels, maxRowsPerPass, value, cachePrecision);
+  }
+
+  public LoadOptions withCachePrecision(final StatePrecision value) {
+    return new LoadOptions(precision, threads, kernels, maxRowsPerPass, progress, value);
   }
 }

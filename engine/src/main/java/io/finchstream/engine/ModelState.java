@@ -33,4 +33,22 @@ public interface ModelState {
 
   /** Bytes this state occupies in memory (recurrent part + cache, including derived data). */
   long memoryBytes();
+
+  /**
+   * Bytes of {@link #memoryBytes()} that the model can rebuild from the durable parts (GoldFinch:
+   * every GOLD layer's keys and values, which grow with the conversation); 0 for Finch.
+   */
+  default long derivedBytes() {
+    return 0;
+  }
+
+  /**
+   * Frees the derived data ({@link #derivedBytes()}); returns the bytes freed. The state stays
+   * valid: the model rebuilds the data from the durable parts in the next call that needs it (for
+   * GoldFinch, the next logits or step; about the cost of streaming the cache once more through the
+   * cache writer), with bit-identical results.
+   */
+  default long dropDerived() {
+    return 0;
+  }
 }

@@ -268,7 +268,9 @@ class OpenAiCompatibilityTest {
   @Test
   void shouldRefuseASecondRequestWhileAnotherGeneratesWith409() throws Exception {
     final String id = "oai-busy";
-    processors.script(SCRIPT, 1, 200); // ~4 s: the SDK's first call may take a while
+    // 100 one-character chunks 200 ms apart: ~20 s, so a loaded machine still sees it running when
+    // the SDK's (slow, first) call arrives.
+    processors.script(SCRIPT.repeat(5), 1, 200);
     try {
       final Http.Response started =
           http.call(
@@ -283,7 +285,7 @@ class OpenAiCompatibilityTest {
                   http.call(
                       HttpMethod.POST,
                       "/v1/conversations/" + id + "/generate",
-                      "{\"max_tokens\":30,\"stream\":false}",
+                      "{\"max_tokens\":100,\"stream\":false}",
                       Map.of("Authorization", "Bearer " + KEY)));
       Eventually.until(
           () ->
@@ -308,7 +310,7 @@ class OpenAiCompatibilityTest {
                 assertThat(e.statusCode()).isEqualTo(409);
                 assertThat(e.code()).contains("conversation_busy");
               });
-      assertThat(running.get(30, TimeUnit.SECONDS).status()).isEqualTo(200);
+      assertThat(running.get(90, TimeUnit.SECONDS).status()).isEqualTo(200);
     } finally {
       processors.script(SCRIPT, 2, 0);
     }

@@ -51,8 +51,11 @@ public final class FinchstreamConfig extends AbstractConfig {
 
   public static final String MODEL_PRECISION_CONFIG = "model.precision";
   public static final String MODEL_PRECISION_DOC =
-      "In-memory weight precision of the served model: fp32, or bf16 (half the memory and the bytes read"
-          + " per token; exact for the official checkpoints, which are stored in bf16).";
+      "In-memory weight precision of the served model: fp32; bf16 (half the memory and the bytes read"
+          + " per token; exact for the official checkpoints, which are stored in bf16); or int8 (about a"
+          + " quarter: the linear layers as rwkv.cpp's Q8_0, int8 in blocks of 32 with an fp16 scale, read"
+          + " as stored from Q8_0 files and quantized at load from any other; head, embedding and LoRAs in"
+          + " bf16).";
 
   public static final String ENGINE_THREADS_CONFIG = "engine.threads";
   public static final String ENGINE_THREADS_DOC =
@@ -244,7 +247,7 @@ public final class FinchstreamConfig extends AbstractConfig {
             MODEL_PRECISION_CONFIG,
             ConfigDef.Type.STRING,
             "fp32",
-            ConfigDef.ValidString.in("fp32", "bf16"),
+            ConfigDef.ValidString.in("fp32", "bf16", "int8"),
             Importance.MEDIUM,
             MODEL_PRECISION_DOC)
         .define(

@@ -1,5 +1,8 @@
 package io.finchstream.engine.finch;
 
+import io.finchstream.engine.rwkv.ChannelMix;
+import io.finchstream.engine.rwkv.Norm;
+
 /**
  * One block {@code blocks.i}: {@code x += att(ln1(x)); x += ffn(ln2(x))} (finch-math §2.1).
  *

@@ -28,9 +28,6 @@ public record FinchConfig(
     int decayRank,
     int vocabSize) {
 
-  /** LayerNorm eps of ln0, ln1, ln2, ln_out (PyTorch default, §1). */
-  public static final float LAYER_NORM_EPS = 1e-5f;
-
   /** GroupNorm eps of ln_x: 1e-5 · head_size_divisor² = 64e-5 (§2.4). */
   public static final float GROUP_NORM_EPS = 64e-5f;
 

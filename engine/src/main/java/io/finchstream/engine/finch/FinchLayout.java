@@ -1,5 +1,6 @@
 package io.finchstream.engine.finch;
 
+import io.finchstream.engine.rwkv.ChannelMix;
 import java.util.LinkedHashMap;
 import java.util.Map;
 

@@ -8,12 +8,12 @@ import io.finchstream.engine.ModelState;
 import io.finchstream.engine.StatePrecision;
 import io.finchstream.engine.io.Checkpoint;
 import io.finchstream.engine.kernels.Kernels;
+import io.finchstream.engine.rwkv.ScratchPool;
 import io.finchstream.engine.state.CallChecks;
 import io.finchstream.engine.tensor.Fingerprint;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
  * Finch (RWKV-6) inference (finch-math §2). Immutable and thread-safe: all conversation state lives
@@ -27,8 +27,7 @@ public final class FinchModel implements LanguageModel {
   private final FinchWeights weights;
   private final Kernels kernels;
   private final ModelInfo info;
-  private final int maxRows;
-  private final ConcurrentLinkedQueue<FinchScratch> scratchPool = new ConcurrentLinkedQueue<>();
+  private final ScratchPool<FinchScratch> scratchPool;
 
   /**
    * A model over loaded weights.
@@ -44,8 +43,8 @@ public final class FinchModel implements LanguageModel {
       final int maxRowsPerPass) {
     this.weights = weights;
     this.kernels = kernels;
-    this.maxRows = maxRowsPerPass;
     final FinchConfig c = weights.config();
+    this.scratchPool = new ScratchPool<>(() -> new FinchScratch(c, maxRowsPerPass));
     final Map<String, String> details = new LinkedHashMap<>();
     details.put("heads (H)", Integer.toString(c.heads()));
     details.put("head size (N)", Integer.toString(c.headSize()));
@@ -116,11 +115,11 @@ public final class FinchModel implements LanguageModel {
   public void ingest(final List<? extends ModelState> states, final List<int[]> tokens) {
     final FinchState[] ours = checkStates(states);
     final int[][] input = CallChecks.tokenLists(tokens, ours.length, weights.config().vocabSize());
-    final FinchScratch scratch = borrow();
+    final FinchScratch scratch = scratchPool.borrow();
     try {
       new FinchScheduler(weights, kernels, scratch).ingest(ours, input);
     } finally {
-      scratchPool.add(scratch);
+      scratchPool.release(scratch);
     }
   }
 
@@ -128,11 +127,11 @@ public final class FinchModel implements LanguageModel {
   public void logits(final List<? extends ModelState> states, final float[][] out) {
     final FinchState[] ours = checkStates(states);
     CallChecks.outputs(out, ours.length, weights.config().vocabSize(), "logits");
-    final FinchScratch scratch = borrow();
+    final FinchScratch scratch = scratchPool.borrow();
     try {
       new FinchScheduler(weights, kernels, scratch).logits(ours, out);
     } finally {
-      scratchPool.add(scratch);
+      scratchPool.release(scratch);
     }
   }
 
@@ -144,11 +143,6 @@ public final class FinchModel implements LanguageModel {
         out, states.size(), weights.config().vocabSize(), "step"); // before any state changes
     ingest(states, List.of(single));
     logits(states, out);
-  }
-
-  private FinchScratch borrow() {
-    final FinchScratch pooled = scratchPool.poll();
-    return pooled != null ? pooled : new FinchScratch(weights.config(), maxRows);
   }
 
   private FinchState[] checkStates(final List<? extends ModelState> states) {

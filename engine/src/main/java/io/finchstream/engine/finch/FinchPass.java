@@ -1,6 +1,8 @@
 package io.finchstream.engine.finch;
 
 import io.finchstream.engine.kernels.Kernels;
+import io.finchstream.engine.rwkv.Norm;
+import io.finchstream.engine.rwkv.TokenShift;
 
 /**
  * One pass of token rows through all blocks (finch-math §2.1–2.7), for several conversations at
@@ -66,22 +68,21 @@ final class FinchPass {
     final TimeMix att = block.att();
     final int cxr = rows * c;
     kernels.layerNorm(
-        s.xx, s.x, rows, block.ln1().weight(), block.ln1().bias(), FinchConfig.LAYER_NORM_EPS);
+        s.xx, s.x, rows, block.ln1().weight(), block.ln1().bias(), Norm.LAYER_NORM_EPS);
     for (int g = 0; g < states.length; g++) {
       shift(states[g].att_x[l], g);
     }
     // ddlerp: xxx = xx + sx ⊙ time_maa_x; h = tanh(xxx · W1); x_f = xx + sx ⊙ (time_maa_f + h_f ·
     // W2[f])
     att.ddlerp(kernels, s.mixed, s.xx, s.sx, rows, c, weights.config().mixRank(), s.xxx, s.h, s.m);
-    final float[] xw = s.mixed[0];
     // r, k, v, g = W·x_f; g = silu(g)
-    kernels.matmul(s.r, 0, c, s.mixed[3], 0, c, rows, att.receptance());
-    kernels.matmul(s.k, 0, c, s.mixed[1], 0, c, rows, att.key());
-    kernels.matmul(s.v, 0, c, s.mixed[2], 0, c, rows, att.value());
-    kernels.matmul(s.g, 0, c, s.mixed[4], 0, c, rows, att.gate());
+    kernels.matmul(s.r, 0, c, s.mixed[TimeMix.R], 0, c, rows, att.receptance());
+    kernels.matmul(s.k, 0, c, s.mixed[TimeMix.K], 0, c, rows, att.key());
+    kernels.matmul(s.v, 0, c, s.mixed[TimeMix.V], 0, c, rows, att.value());
+    kernels.matmul(s.g, 0, c, s.mixed[TimeMix.G], 0, c, rows, att.gate());
     kernels.silu(s.g, cxr);
     // w = exp(−exp(time_decay + tanh(xw · decay_w1) · decay_w2))
-    att.decay(kernels, s.w, xw, rows, c, weights.config().decayRank(), s.d);
+    att.decay(kernels, s.w, s.mixed[TimeMix.W], rows, c, weights.config().decayRank(), s.d);
     // WKV (§2.3), then GroupNorm per head, ⊙ g, output projection (§2.4)
     for (int g = 0; g < states.length; g++) {
       wkvStates[g] = states[g].wkv[l];
@@ -113,11 +114,24 @@ final class FinchPass {
   // x = x + sigmoid(xr · Wr) ⊙ (relu(xk · Wk)² · Wv), §2.5
   private void channelMix(final int l, final FinchBlock block) {
     kernels.layerNorm(
-        s.xx, s.x, rows, block.ln2().weight(), block.ln2().bias(), FinchConfig.LAYER_NORM_EPS);
+        s.xx, s.x, rows, block.ln2().weight(), block.ln2().bias(), Norm.LAYER_NORM_EPS);
     for (int g = 0; g < states.length; g++) {
       shift(states[g].ffn_x[l], g);
     }
-    block.ffn().apply(kernels, s.x, s.xx, s.sx, rows, s.mixed[1], s.mixed[3], s.r, s.out, s.kk);
+    // the time mix's branch inputs are free again: they hold the ffn's xk and xr
+    block
+        .ffn()
+        .apply(
+            kernels,
+            s.x,
+            s.xx,
+            s.sx,
+            rows,
+            s.mixed[TimeMix.K],
+            s.mixed[TimeMix.R],
+            s.r,
+            s.out,
+            s.kk);
   }
 
   /** Token shift of segment g (§2.2, §2.7), see {@link TokenShift}. */

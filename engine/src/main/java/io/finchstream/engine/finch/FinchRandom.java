@@ -1,7 +1,8 @@
 package io.finchstream.engine.finch;
 
-import io.finchstream.engine.finch.RandomWeights.Init;
 import io.finchstream.engine.io.Checkpoint;
+import io.finchstream.engine.rwkv.RandomWeights;
+import io.finchstream.engine.rwkv.RandomWeights.Init;
 import java.nio.file.Path;
 
 /**

@@ -1,6 +1,8 @@
 package io.finchstream.engine.finch;
 
 import io.finchstream.engine.kernels.Kernels;
+import io.finchstream.engine.rwkv.Head;
+import io.finchstream.engine.rwkv.RowBatcher;
 import java.util.Arrays;
 
 /**

@@ -4,6 +4,7 @@ import io.finchstream.engine.WeightPrecision;
 import io.finchstream.engine.io.Checkpoint;
 import io.finchstream.engine.io.LoadProgress;
 import io.finchstream.engine.kernels.Kernels;
+import io.finchstream.engine.rwkv.Norm;
 import io.finchstream.engine.tensor.Matrix;
 import java.util.List;
 

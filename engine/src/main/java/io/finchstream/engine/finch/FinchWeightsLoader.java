@@ -4,6 +4,9 @@ import io.finchstream.engine.WeightPrecision;
 import io.finchstream.engine.io.Checkpoint;
 import io.finchstream.engine.io.LoadProgress;
 import io.finchstream.engine.kernels.Kernels;
+import io.finchstream.engine.rwkv.ChannelMix;
+import io.finchstream.engine.rwkv.Norm;
+import io.finchstream.engine.rwkv.WeightReader;
 import io.finchstream.engine.tensor.Matrix;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,8 +44,7 @@ final class FinchWeightsLoader {
             config.vocabSize(),
             c,
             (rows, n) ->
-                kernels.layerNorm(
-                    rows, rows, n, ln0.weight(), ln0.bias(), FinchConfig.LAYER_NORM_EPS));
+                kernels.layerNorm(rows, rows, n, ln0.weight(), ln0.bias(), Norm.LAYER_NORM_EPS));
     final List<FinchBlock> blocks = new ArrayList<>(config.layers());
     for (int i = 0; i < config.layers(); i++) {
       final String b = "blocks." + i + ".";
@@ -54,7 +56,7 @@ final class FinchWeightsLoader {
               ChannelMix.read(reader, b + "ffn.", config.dim(), config.ffnDim())));
     }
     final Norm lnOut = reader.norm("ln_out");
-    final Matrix head = reader.matrix("head.weight", config.vocabSize(), c);
+    final Matrix head = reader.unquantizedMatrix("head.weight", config.vocabSize(), c);
     reader.done();
     return new FinchWeights(config, reader.precision(), emb, blocks, lnOut, head, parameters);
   }

@@ -1,5 +1,7 @@
 package io.finchstream.engine.finch;
 
+import io.finchstream.engine.rwkv.Norm;
+import io.finchstream.engine.rwkv.TimeMixLoras;
 import io.finchstream.engine.tensor.Matrix;
 
 /**
@@ -49,15 +51,23 @@ public record TimeMix(
     Norm ln_x)
     implements TimeMixLoras {
 
-  /** The static mix of LoRA branch {@code f} in checkpoint order w, k, v, r, g (§7.3). */
+  /** Branch indices into {@code time_maa_w2}, in checkpoint order w, k, v, r, g (§7.3). */
+  public static final int W = 0;
+
+  public static final int K = 1;
+  public static final int V = 2;
+  public static final int R = 3;
+  public static final int G = 4;
+
+  /** The static mix of LoRA branch {@code f} (order w, k, v, r, g). */
   @Override
   public float[] branchMix(final int f) {
     return switch (f) {
-      case 0 -> time_maa_w;
-      case 1 -> time_maa_k;
-      case 2 -> time_maa_v;
-      case 3 -> time_maa_r;
-      case 4 -> time_maa_g;
+      case W -> time_maa_w;
+      case K -> time_maa_k;
+      case V -> time_maa_v;
+      case R -> time_maa_r;
+      case G -> time_maa_g;
       default -> throw new IndexOutOfBoundsException("LoRA branch " + f);
     };
   }

@@ -28,9 +28,9 @@ public record CacheCost(int layers, int dim, int compressed, int goldLayers) {
     return TOKEN_ID_BYTES + 4L * compressed;
   }
 
-  /** Derived in-memory bytes per token: kD plus each GOLD layer's k and v, fp32. */
-  public long derivedBytesPerToken() {
-    return 4L * dim * (1 + 2L * goldLayers);
+  /** Derived in-memory bytes per token: each GOLD layer's k and v, of {@code bytesPerValue}. */
+  public long derivedBytesPerToken(final int bytesPerValue) {
+    return (long) bytesPerValue * dim * 2L * goldLayers;
   }
 
   /** A full transformer's KV cache per token: 2·L·C values of {@code bytesPerValue} bytes. */

@@ -1,10 +1,10 @@
 package io.finchstream.engine.goldfinch;
 
-import io.finchstream.engine.finch.FinchConfig;
-import io.finchstream.engine.finch.TokenShift;
 import io.finchstream.engine.goldfinch.GoldFinchBlocks.GoldBlock;
 import io.finchstream.engine.kernels.AttentionKernels;
 import io.finchstream.engine.kernels.Kernels;
+import io.finchstream.engine.rwkv.Norm;
+import io.finchstream.engine.rwkv.TokenShift;
 import io.finchstream.engine.tensor.Matrix;
 import java.util.Arrays;
 
@@ -12,8 +12,8 @@ import java.util.Arrays;
  * Appends new tokens to their conversations' caches, materializing the derived entries
  * (goldfinch-math §3.1, §4.1): {@code kD = RMS(W_KU·[e; c])}, {@code ê = RMS(e)}, and for every
  * GOLD layer the key and value of the position, which depend on that position and the one before
- * (its kD and ê; zeros before position 0). The same code rebuilds a restored cache from its
- * canonical part.
+ * (its kD and ê; zeros before position 0). The same steps rebuild a cache's derived part from its
+ * canonical entries (a restored or evicted cache).
  */
 final class CacheWriter {
 
@@ -34,23 +34,17 @@ final class CacheWriter {
   /**
    * Appends rows of {@code tokens} with their e ({@code s.e}) and c ({@code s.c}) to the caches of
    * the segments' states; each segment's first row is the position after its cache's last entry.
+   * The GOLD keys and values are computed only for caches that keep their derived part.
    */
   void append(final Segments seg, final int[] tokens, final GoldFinchScratch s) {
     final GoldFinchConfig config = weights.config();
     final int c = config.dim();
-    final int r = config.compressed();
     final int rows = seg.rows();
-    // kD = RMS(W_KU · [e; c]); ê = RMS(e)
-    for (int t = 0; t < rows; t++) {
-      System.arraycopy(s.e, t * c, s.cat, t * (c + r), c);
-      System.arraycopy(s.c, t * r, s.cat, t * (c + r) + c, r);
-    }
-    kernels.matmul(s.kD, 0, c, s.cat, 0, c + r, rows, weights.w_kv_cache_b());
-    attention.rmsNorm(s.kD, s.kD, rows, c, RMS_EPS);
-    attention.rmsNorm(s.eh, s.e, rows, c, RMS_EPS);
+    decompress(s, rows);
     // dE = ê_{s−1} − ê_s, dK = kD_{s−1} − kD_s; the row before a segment comes from its cache
     final float[] prevE = new float[c];
     final float[] prevK = new float[c];
+    boolean anyDerived = false;
     for (int g = 0; g < seg.count(); g++) {
       final GoldFinchState state = seg.states()[g];
       previous(state, prevE, prevK);
@@ -59,9 +53,12 @@ final class CacheWriter {
       for (int i = 0; i < seg.rowCount()[g]; i++) {
         s.positions[seg.rowStart()[g] + i] = state.cache.size() + i;
       }
+      anyDerived |= state.cache.hasDerived();
     }
-    for (int l = 0; l < config.goldLayers(); l++) {
-      keysAndValues(weights.gold().get(l), s, rows, s.keys[l], s.values[l]);
+    if (anyDerived) {
+      for (int l = 0; l < config.goldLayers(); l++) {
+        keysAndValues(weights.gold().get(l), s, rows, s.keys[l], s.values[l]);
+      }
     }
     for (int g = 0; g < seg.count(); g++) {
       seg.states()[g].cache.append(
@@ -69,7 +66,54 @@ final class CacheWriter {
     }
   }
 
-  /** ê and kD of the cache's last entry (zeros for an empty cache: the shift before position 0). */
+  /**
+   * Rebuilds the derived part of a cache (every GOLD layer's keys and values) from its canonical
+   * entries, {@code s.rows} positions at a time, computing exactly what appending them did.
+   */
+  void rebuild(final GoldCache cache, final GoldFinchScratch s) {
+    final GoldFinchConfig config = weights.config();
+    final int c = config.dim();
+    final int r = config.compressed();
+    final float[] prevE = new float[c]; // zeros: the shift before position 0
+    final float[] prevK = new float[c];
+    final int[] rowTokens = new int[s.rows];
+    cache.startRebuild();
+    for (long first = 0; first < cache.size(); first += s.rows) {
+      final int rows = (int) Math.min(s.rows, cache.size() - first);
+      for (int t = 0; t < rows; t++) {
+        rowTokens[t] = cache.token(first + t);
+        cache.compressedKey(first + t, s.c, t * r);
+        s.positions[t] = first + t;
+      }
+      weights.embed(kernels, rowTokens, 0, rows, s.e);
+      decompress(s, rows);
+      TokenShift.apply(kernels, s.dE, s.eh, prevE, 0, rows, c);
+      TokenShift.apply(kernels, s.dK, s.kD, prevK, 0, rows, c);
+      for (int l = 0; l < config.goldLayers(); l++) {
+        keysAndValues(weights.gold().get(l), s, rows, s.keys[l], s.values[l]);
+      }
+      cache.putDerived(first, rows, s.keys, s.values);
+    }
+    cache.finishRebuild(prevK);
+  }
+
+  // kD = RMS(W_KU · [e; c]); ê = RMS(e), for rows of s.e and s.c
+  private void decompress(final GoldFinchScratch s, final int rows) {
+    final int c = weights.config().dim();
+    final int r = weights.config().compressed();
+    for (int t = 0; t < rows; t++) {
+      System.arraycopy(s.e, t * c, s.cat, t * (c + r), c);
+      System.arraycopy(s.c, t * r, s.cat, t * (c + r) + c, r);
+    }
+    kernels.matmul(s.kD, 0, c, s.cat, 0, c + r, rows, weights.w_kv_cache_b());
+    attention.rmsNorm(s.kD, s.kD, rows, c, RMS_EPS);
+    attention.rmsNorm(s.eh, s.e, rows, c, RMS_EPS);
+  }
+
+  /**
+   * ê and kD of the cache's last entry (zeros for an empty cache: the shift before position 0); kD
+   * is computed again from the canonical entry when the cache does not know it (after a restore).
+   */
   private void previous(final GoldFinchState state, final float[] prevE, final float[] prevK) {
     final long last = state.cache.size() - 1;
     if (last < 0) {
@@ -77,9 +121,21 @@ final class CacheWriter {
       Arrays.fill(prevK, 0f);
       return;
     }
+    final int c = weights.config().dim();
+    final int r = weights.config().compressed();
     weights.embed(kernels, new int[] {state.cache.token(last)}, 0, 1, prevE);
+    final float[] known = state.cache.lastDecompressedKey();
+    if (known != null) {
+      System.arraycopy(known, 0, prevK, 0, c);
+    } else {
+      // [e; c] of the last entry → W_KU → RMS, as decompress does for a row
+      final float[] cat = new float[c + r];
+      System.arraycopy(prevE, 0, cat, 0, c);
+      state.cache.compressedKey(last, cat, c);
+      kernels.matmul(prevK, 0, c, cat, 0, c + r, 1, weights.w_kv_cache_b());
+      attention.rmsNorm(prevK, prevK, 1, c, RMS_EPS);
+    }
     attention.rmsNorm(prevE, prevE, 1, prevE.length, RMS_EPS);
-    state.cache.decompressedKey(last, prevK, 0);
   }
 
   // One GOLD layer's k, v for all rows (§4.1)
@@ -105,10 +161,9 @@ final class CacheWriter {
     // k'' = k' + tanh(k' · Ka) · Kb; v'' likewise ("loradapt"); then ln_k, ln_v
     loradapt(s.k, att.time_key_w1(), att.time_key_w2(), s, rows);
     loradapt(s.v, att.time_value_w1(), att.time_value_w2(), s, rows);
+    kernels.layerNorm(keys, s.k, rows, att.ln_k().weight(), att.ln_k().bias(), Norm.LAYER_NORM_EPS);
     kernels.layerNorm(
-        keys, s.k, rows, att.ln_k().weight(), att.ln_k().bias(), FinchConfig.LAYER_NORM_EPS);
-    kernels.layerNorm(
-        values, s.v, rows, att.ln_v().weight(), att.ln_v().bias(), FinchConfig.LAYER_NORM_EPS);
+        values, s.v, rows, att.ln_v().weight(), att.ln_v().bias(), Norm.LAYER_NORM_EPS);
     if (config.ropeTheta() != 0) {
       attention.rope(keys, rows, c, s.positions, config.headSize(), config.ropeTheta());
     }

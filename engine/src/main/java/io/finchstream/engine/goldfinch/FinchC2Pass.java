@@ -1,9 +1,9 @@
 package io.finchstream.engine.goldfinch;
 
-import io.finchstream.engine.finch.FinchConfig;
-import io.finchstream.engine.finch.TokenShift;
 import io.finchstream.engine.goldfinch.GoldFinchBlocks.FinchC2Block;
 import io.finchstream.engine.kernels.Kernels;
+import io.finchstream.engine.rwkv.Norm;
+import io.finchstream.engine.rwkv.TokenShift;
 
 /**
  * Streaming prefill, the per-token part (goldfinch-math §5.3 step 1): new tokens of several
@@ -69,7 +69,7 @@ final class FinchC2Pass {
     final int rows = seg.rows();
     final int cxr = rows * c;
     kernels.layerNorm(
-        s.xx, s.x, rows, block.ln1().weight(), block.ln1().bias(), FinchConfig.LAYER_NORM_EPS);
+        s.xx, s.x, rows, block.ln1().weight(), block.ln1().bias(), Norm.LAYER_NORM_EPS);
     for (int g = 0; g < seg.count(); g++) {
       TokenShift.apply(
           kernels, s.sx, s.xx, seg.states()[g].att_x[l], seg.rowStart()[g], seg.rowCount()[g], c);
@@ -109,8 +109,7 @@ final class FinchC2Pass {
         seg.rowCount(),
         weights.config().headSize());
     kernels.add(s.y, s.v2, cxr);
-    kernels.layerNorm(
-        s.y, s.y, rows, att.ln_x().weight(), att.ln_x().bias(), FinchConfig.LAYER_NORM_EPS);
+    kernels.layerNorm(s.y, s.y, rows, att.ln_x().weight(), att.ln_x().bias(), Norm.LAYER_NORM_EPS);
     kernels.matmul(s.out, 0, c, s.y, 0, c, rows, att.output());
     kernels.add(s.x, s.out, cxr);
   }
@@ -119,11 +118,24 @@ final class FinchC2Pass {
   private void channelMix(final int l, final FinchC2Block block) {
     final int rows = seg.rows();
     kernels.layerNorm(
-        s.xx, s.x, rows, block.ln2().weight(), block.ln2().bias(), FinchConfig.LAYER_NORM_EPS);
+        s.xx, s.x, rows, block.ln2().weight(), block.ln2().bias(), Norm.LAYER_NORM_EPS);
     for (int g = 0; g < seg.count(); g++) {
       TokenShift.apply(
           kernels, s.sx, s.xx, seg.states()[g].ffn_x[l], seg.rowStart()[g], seg.rowCount()[g], c);
     }
-    block.ffn().apply(kernels, s.x, s.xx, s.sx, rows, s.mixed[0], s.mixed[1], s.r, s.out, s.kk);
+    // the time mix's branch inputs are free again: they hold the ffn's xk and xr
+    block
+        .ffn()
+        .apply(
+            kernels,
+            s.x,
+            s.xx,
+            s.sx,
+            rows,
+            s.mixed[FinchC2TimeMix.K],
+            s.mixed[FinchC2TimeMix.R],
+            s.r,
+            s.out,
+            s.kk);
   }
 }

@@ -1,7 +1,7 @@
 package io.finchstream.engine.goldfinch;
 
-import io.finchstream.engine.finch.Norm;
-import io.finchstream.engine.finch.TimeMixLoras;
+import io.finchstream.engine.rwkv.Norm;
+import io.finchstream.engine.rwkv.TimeMixLoras;
 import io.finchstream.engine.tensor.Matrix;
 
 /**

@@ -1,7 +1,7 @@
 package io.finchstream.engine.goldfinch;
 
-import io.finchstream.engine.finch.ChannelMix;
-import io.finchstream.engine.finch.Norm;
+import io.finchstream.engine.rwkv.ChannelMix;
+import io.finchstream.engine.rwkv.Norm;
 
 /**
  * The two block kinds of GoldFinch: {@code h += att(ln1(h)); h += ffn(ln2(h))} (goldfinch-math §1).

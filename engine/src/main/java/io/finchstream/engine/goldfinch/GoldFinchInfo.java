@@ -22,7 +22,8 @@ final class GoldFinchInfo {
       final String format,
       final Kernels kernels,
       final AttentionKernels attention,
-      final int cacheBlock) {
+      final int cacheBlock,
+      final StatePrecision cachePrecision) {
     final GoldFinchConfig c = weights.config();
     final CacheCost cost = CacheCost.of(c);
     final Map<String, String> d = new LinkedHashMap<>();
@@ -58,7 +59,12 @@ final class GoldFinchInfo {
         cost.canonicalBytesPerToken() + " (int32 token id + " + c.compressed() + " fp32 c_t)");
     d.put(
         "cache bytes/token (derived, memory)",
-        cost.derivedBytesPerToken() + " (fp32 kD + k, v of " + c.goldLayers() + " GOLD layers)");
+        cost.derivedBytesPerToken(cachePrecision == StatePrecision.FP32 ? 4 : 2)
+            + " ("
+            + cachePrecision.name().toLowerCase(Locale.ROOT)
+            + " k, v of "
+            + c.goldLayers()
+            + " GOLD layers; evictable, rebuilt from the stored cache)");
     d.put(
         "transformer KV cache bytes/token",
         cost.transformerKvBytesPerToken(4)

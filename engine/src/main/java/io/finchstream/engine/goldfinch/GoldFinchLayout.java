@@ -1,6 +1,6 @@
 package io.finchstream.engine.goldfinch;
 
-import io.finchstream.engine.finch.ChannelMix;
+import io.finchstream.engine.rwkv.ChannelMix;
 import java.util.LinkedHashMap;
 import java.util.Map;
 

@@ -5,18 +5,15 @@ import io.finchstream.engine.LanguageModel;
 import io.finchstream.engine.LoadOptions;
 import io.finchstream.engine.ModelInfo;
 import io.finchstream.engine.ModelState;
-import io.finchstream.engine.finch.FinchConfig;
-import io.finchstream.engine.finch.Head;
-import io.finchstream.engine.finch.RowBatcher;
+import io.finchstream.engine.StatePrecision;
 import io.finchstream.engine.io.Checkpoint;
 import io.finchstream.engine.kernels.AttentionKernels;
 import io.finchstream.engine.kernels.Kernels;
+import io.finchstream.engine.rwkv.ScratchPool;
 import io.finchstream.engine.state.CallChecks;
 import io.finchstream.engine.tensor.Fingerprint;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
  * GoldFinch inference (goldfinch-math §1–§5). Immutable and thread-safe: all conversation state
@@ -48,9 +45,9 @@ public final class GoldFinchModel implements LanguageModel {
   private final AttentionKernels attention;
   private final CacheWriter cacheWriter;
   private final ModelInfo info;
-  private final int maxRows;
   private final int cacheBlock;
-  private final ConcurrentLinkedQueue<GoldFinchScratch> scratchPool = new ConcurrentLinkedQueue<>();
+  private final StatePrecision cachePrecision;
+  private final ScratchPool<GoldFinchScratch> scratchPool;
 
   /**
    * A model over loaded weights.
@@ -58,6 +55,7 @@ public final class GoldFinchModel implements LanguageModel {
    * @param id the weights' fingerprint (64 hex digits), see {@link Fingerprint}
    * @param format checkpoint format shown by {@code inspect}
    * @param cacheBlock cache entries per canonical block
+   * @param cachePrecision precision of the derived keys and values in memory
    */
   public GoldFinchModel(
       final GoldFinchWeights weights,
@@ -66,7 +64,8 @@ public final class GoldFinchModel implements LanguageModel {
       final String id,
       final String format,
       final int maxRowsPerPass,
-      final int cacheBlock) {
+      final int cacheBlock,
+      final StatePrecision cachePrecision) {
     if (cacheBlock < 1) {
       throw new IllegalArgumentException("cache block must be >= 1, got " + cacheBlock);
     }
@@ -74,9 +73,12 @@ public final class GoldFinchModel implements LanguageModel {
     this.kernels = kernels;
     this.attention = attention;
     this.cacheWriter = new CacheWriter(weights, kernels, attention);
-    this.maxRows = maxRowsPerPass;
     this.cacheBlock = cacheBlock;
-    this.info = GoldFinchInfo.of(weights, id, format, kernels, attention, cacheBlock);
+    this.cachePrecision = cachePrecision;
+    this.scratchPool =
+        new ScratchPool<>(() -> new GoldFinchScratch(weights.config(), maxRowsPerPass));
+    this.info =
+        GoldFinchInfo.of(weights, id, format, kernels, attention, cacheBlock, cachePrecision);
   }
 
   /**
@@ -106,7 +108,14 @@ public final class GoldFinchModel implements LanguageModel {
     final String id =
         Fingerprint.of(checkpoint, ropeTheta == 0 ? "goldfinch" : "goldfinch-rope" + ropeTheta);
     return new GoldFinchModel(
-        weights, kernels, attention, id, checkpoint.format(), options.maxRowsPerPass(), cacheBlock);
+        weights,
+        kernels,
+        attention,
+        id,
+        checkpoint.format(),
+        options.maxRowsPerPass(),
+        cacheBlock,
+        options.cachePrecision());
   }
 
   /** The weights (read-only). */
@@ -128,12 +137,16 @@ public final class GoldFinchModel implements LanguageModel {
   public GoldFinchState newState() {
     final GoldFinchConfig c = weights.config();
     return new GoldFinchState(
-        c, info.id(), new GoldCache(c.compressed(), c.dim(), c.goldLayers(), cacheBlock));
+        c,
+        info.id(),
+        new GoldCache(
+            c.compressed(), c.dim(), c.headSize(), c.goldLayers(), cacheBlock, cachePrecision));
   }
 
   /**
-   * Rebuilds a state: the recurrent part from its bytes, the cache from its canonical blocks, whose
-   * derived part (kD and every GOLD layer's k, v) is materialized again exactly as on append.
+   * Rebuilds a state: the recurrent part from its bytes, the cache from its canonical blocks. The
+   * derived part (every GOLD layer's keys and values) is rebuilt when attention first needs it, so
+   * restoring costs O(blocks) and ingesting continues at once.
    */
   @Override
   public GoldFinchState restoreState(final byte[] recurrent, final List<byte[]> cacheBlocks) {
@@ -156,62 +169,21 @@ public final class GoldFinchModel implements LanguageModel {
       throw new EngineException(
           "GoldFinch cache blocks hold an invalid token: " + e.getMessage(), e);
     }
-    final GoldFinchScratch scratch = borrow();
-    try {
-      rebuildCache(state, canonical, scratch);
-    } finally {
-      scratchPool.add(scratch);
-    }
+    state.cache.markDerivedMissing();
+    state.cache.append(
+        canonical.tokens(), 0, canonical.tokens().length, canonical.c(), null, null, null);
     return state;
-  }
-
-  private void rebuildCache(
-      final GoldFinchState state, final GoldCache.Canonical canonical, final GoldFinchScratch s) {
-    final int r = config().compressed();
-    final int[] tokens = canonical.tokens();
-    final int[] rowTokens = new int[s.rows];
-    RowBatcher.run(
-        new int[] {tokens.length},
-        s.rows,
-        (item, from, start, count, segments, rows) -> {
-          System.arraycopy(tokens, from[0], rowTokens, 0, rows);
-          weights.embed(kernels, rowTokens, 0, rows, s.e);
-          System.arraycopy(canonical.c(), from[0] * r, s.c, 0, rows * r);
-          cacheWriter.append(
-              new Segments(new GoldFinchState[] {state}, new int[] {0}, new int[] {rows}, rows),
-              rowTokens,
-              s);
-        });
   }
 
   @Override
   public void ingest(final List<? extends ModelState> states, final List<int[]> tokens) {
     final GoldFinchState[] ours = checkStates(states);
     final int[][] input = CallChecks.tokenLists(tokens, ours.length, config().vocab());
-    final int[] lengths = new int[input.length];
-    for (int i = 0; i < input.length; i++) {
-      lengths[i] = input[i].length;
-    }
-    final GoldFinchScratch scratch = borrow();
+    final GoldFinchScratch scratch = scratchPool.borrow();
     try {
-      final int[] rowTokens = new int[scratch.rows];
-      RowBatcher.run(
-          lengths,
-          scratch.rows,
-          (item, from, start, count, segments, rows) -> {
-            for (int g = 0; g < segments; g++) {
-              System.arraycopy(input[item[g]], from[g], rowTokens, start[g], count[g]);
-            }
-            new FinchC2Pass(
-                    weights,
-                    kernels,
-                    cacheWriter,
-                    scratch,
-                    segments(ours, item, start, count, segments, rows))
-                .run(rowTokens);
-          });
+      scheduler(scratch).ingest(ours, input);
     } finally {
-      scratchPool.add(scratch);
+      scratchPool.release(scratch);
     }
   }
 
@@ -219,12 +191,11 @@ public final class GoldFinchModel implements LanguageModel {
   public void logits(final List<? extends ModelState> states, final float[][] out) {
     final GoldFinchState[] ours = checkStates(states);
     CallChecks.outputs(out, ours.length, config().vocab(), "logits");
-    final GoldFinchScratch scratch = borrow();
+    final GoldFinchScratch scratch = scratchPool.borrow();
     try {
-      catchUp(ours, scratch);
-      head(ours, out, scratch);
+      scheduler(scratch).logits(ours, out);
     } finally {
-      scratchPool.add(scratch);
+      scratchPool.release(scratch);
     }
   }
 
@@ -237,70 +208,8 @@ public final class GoldFinchModel implements LanguageModel {
     logits(states, out);
   }
 
-  /**
-   * Brings the GOLD part of every state up to its position (§5.2–5.3). A state whose GOLD part lags
-   * by more than the window W = 2G restarts it W tokens before the end: GOLD shift vectors zeroed,
-   * the first block's query shift seeded with LN1(hF) of the token before the window.
-   */
-  private void catchUp(final GoldFinchState[] states, final GoldFinchScratch s) {
-    final int window = config().window();
-    final int c = config().dim();
-    final int[] rows = new int[states.length];
-    for (int i = 0; i < states.length; i++) {
-      final GoldFinchState state = states[i];
-      final long start = Math.max(state.goldPosition, state.position - window);
-      if (start > state.goldPosition) {
-        for (int l = 0; l < config().goldLayers(); l++) {
-          Arrays.fill(state.gold_att_x[l], 0f);
-          Arrays.fill(state.gold_ffn_x[l], 0f);
-        }
-        final var ln1 = weights.gold().get(0).ln1();
-        System.arraycopy(state.boundary(start - 1), 0, s.xx, 0, c);
-        kernels.layerNorm(
-            state.gold_att_x[0], s.xx, 1, ln1.weight(), ln1.bias(), FinchConfig.LAYER_NORM_EPS);
-        state.goldPosition = start;
-      }
-      rows[i] = (int) (state.position - state.goldPosition);
-    }
-    RowBatcher.run(
-        rows,
-        s.rows,
-        (item, from, start, count, segments, total) ->
-            new GoldPass(
-                    weights,
-                    kernels,
-                    attention,
-                    s,
-                    segments(states, item, start, count, segments, total))
-                .run());
-  }
-
-  /** {@code out[i] = head · LN_out(last_x of states[i])}, a batch of rows at a time. */
-  private void head(final GoldFinchState[] states, final float[][] out, final GoldFinchScratch s) {
-    final float[][] lastX = new float[states.length][];
-    for (int i = 0; i < states.length; i++) {
-      lastX[i] = states[i].last_x;
-    }
-    Head.logits(kernels, weights.ln_out(), weights.head(), lastX, out, s.rows, s.xx, s::logits);
-  }
-
-  private static Segments segments(
-      final GoldFinchState[] states,
-      final int[] item,
-      final int[] start,
-      final int[] count,
-      final int segments,
-      final int rows) {
-    final GoldFinchState[] seg = new GoldFinchState[segments];
-    for (int g = 0; g < segments; g++) {
-      seg[g] = states[item[g]];
-    }
-    return new Segments(seg, Arrays.copyOf(start, segments), Arrays.copyOf(count, segments), rows);
-  }
-
-  private GoldFinchScratch borrow() {
-    final GoldFinchScratch pooled = scratchPool.poll();
-    return pooled != null ? pooled : new GoldFinchScratch(config(), maxRows);
+  private GoldFinchScheduler scheduler(final GoldFinchScratch scratch) {
+    return new GoldFinchScheduler(weights, kernels, attention, cacheWriter, scratch);
   }
 
   private GoldFinchState[] checkStates(final List<? extends ModelState> states) {

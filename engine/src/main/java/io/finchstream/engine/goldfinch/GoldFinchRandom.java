@@ -1,8 +1,8 @@
 package io.finchstream.engine.goldfinch;
 
-import io.finchstream.engine.finch.RandomWeights;
-import io.finchstream.engine.finch.RandomWeights.Init;
 import io.finchstream.engine.io.Checkpoint;
+import io.finchstream.engine.rwkv.RandomWeights;
+import io.finchstream.engine.rwkv.RandomWeights.Init;
 import java.nio.file.Path;
 
 /**

@@ -91,6 +91,16 @@ public final class GoldFinchState implements ModelState {
     return cache;
   }
 
+  @Override
+  public long derivedBytes() {
+    return cache.derivedBytes();
+  }
+
+  @Override
+  public long dropDerived() {
+    return cache.dropDerived();
+  }
+
   /** hF of {@code position} (one of the last 2G+1), row {@code [C]}. */
   float[] boundary(final long p) {
     return boundary[(int) (p % boundary.length)];

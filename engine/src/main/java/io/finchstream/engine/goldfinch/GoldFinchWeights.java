@@ -1,12 +1,11 @@
 package io.finchstream.engine.goldfinch;
 
 import io.finchstream.engine.WeightPrecision;
-import io.finchstream.engine.finch.ChannelMix;
-import io.finchstream.engine.finch.FinchConfig;
-import io.finchstream.engine.finch.Norm;
 import io.finchstream.engine.goldfinch.GoldFinchBlocks.FinchC2Block;
 import io.finchstream.engine.goldfinch.GoldFinchBlocks.GoldBlock;
 import io.finchstream.engine.kernels.Kernels;
+import io.finchstream.engine.rwkv.ChannelMix;
+import io.finchstream.engine.rwkv.Norm;
 import io.finchstream.engine.tensor.Matrix;
 import java.util.List;
 
@@ -56,7 +55,7 @@ public record GoldFinchWeights(
     for (int t = 0; t < rows; t++) {
       emb.rowTo(tokens[from + t], out, t * c);
     }
-    kernels.layerNorm(out, out, rows, ln0.weight(), ln0.bias(), FinchConfig.LAYER_NORM_EPS);
+    kernels.layerNorm(out, out, rows, ln0.weight(), ln0.bias(), Norm.LAYER_NORM_EPS);
   }
 
   /** Bytes of all weights in memory. */

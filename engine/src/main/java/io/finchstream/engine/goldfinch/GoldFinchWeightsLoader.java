@@ -1,13 +1,13 @@
 package io.finchstream.engine.goldfinch;
 
 import io.finchstream.engine.WeightPrecision;
-import io.finchstream.engine.finch.ChannelMix;
-import io.finchstream.engine.finch.Norm;
-import io.finchstream.engine.finch.WeightReader;
 import io.finchstream.engine.goldfinch.GoldFinchBlocks.FinchC2Block;
 import io.finchstream.engine.goldfinch.GoldFinchBlocks.GoldBlock;
 import io.finchstream.engine.io.Checkpoint;
 import io.finchstream.engine.io.LoadProgress;
+import io.finchstream.engine.rwkv.ChannelMix;
+import io.finchstream.engine.rwkv.Norm;
+import io.finchstream.engine.rwkv.WeightReader;
 import io.finchstream.engine.tensor.Matrix;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,7 +41,7 @@ final class GoldFinchWeightsLoader {
                 + " checkpoint with extra state): export the plain model state dict");
     final int c = config.dim();
     final Norm ln0 = reader.norm("blocks.0.ln0");
-    final Matrix emb = reader.matrix("emb.weight", config.vocab(), c);
+    final Matrix emb = reader.unquantizedMatrix("emb.weight", config.vocab(), c);
     final List<FinchC2Block> finch = new ArrayList<>();
     final List<GoldBlock> gold = new ArrayList<>();
     for (int i = 0; i < config.layers(); i++) {
@@ -55,7 +55,7 @@ final class GoldFinchWeightsLoader {
       }
     }
     final Norm lnOut = reader.norm("ln_out");
-    final Matrix head = reader.matrix("head.weight", config.vocab(), c);
+    final Matrix head = reader.unquantizedMatrix("head.weight", config.vocab(), c);
     final Matrix kvA = reader.matrix("w_kv_cache_a.weight", config.compressed(), c);
     final Matrix kvB = reader.matrix("w_kv_cache_b.weight", c, c + config.compressed());
     reader.done();

@@ -1,10 +1,11 @@
 package io.finchstream.engine.goldfinch;
 
-import io.finchstream.engine.finch.FinchConfig;
-import io.finchstream.engine.finch.TokenShift;
+import io.finchstream.engine.StatePrecision;
 import io.finchstream.engine.goldfinch.GoldFinchBlocks.GoldBlock;
 import io.finchstream.engine.kernels.AttentionKernels;
 import io.finchstream.engine.kernels.Kernels;
+import io.finchstream.engine.rwkv.Norm;
+import io.finchstream.engine.rwkv.TokenShift;
 
 /**
  * The GOLD stack (goldfinch-math §4.2, §2.3) over rows of several conversations, each segment a run
@@ -72,7 +73,7 @@ final class GoldPass {
     final int rows = seg.rows();
     final int dQ = config.queryRank();
     kernels.layerNorm(
-        s.xx, s.x, rows, block.ln1().weight(), block.ln1().bias(), FinchConfig.LAYER_NORM_EPS);
+        s.xx, s.x, rows, block.ln1().weight(), block.ln1().bias(), Norm.LAYER_NORM_EPS);
     for (int g = 0; g < seg.count(); g++) {
       TokenShift.apply(
           kernels,
@@ -90,40 +91,46 @@ final class GoldPass {
     kernels.matmul(s.m, 0, c, s.h, 0, dQ, rows, att.time_maa_q_w2());
     kernels.ddlerp(s.mixed[0], s.xx, s.sx, att.time_maa_q(), s.m, 0, c, rows);
     kernels.matmul(s.r, 0, c, s.mixed[0], 0, c, rows, att.query());
-    kernels.layerNorm(
-        s.r, s.r, rows, att.ln_q().weight(), att.ln_q().bias(), FinchConfig.LAYER_NORM_EPS);
+    kernels.layerNorm(s.r, s.r, rows, att.ln_q().weight(), att.ln_q().bias(), Norm.LAYER_NORM_EPS);
     if (config.ropeTheta() != 0) {
       attention.rope(s.r, rows, c, s.positions, config.headSize(), config.ropeTheta());
     }
     // o_h = Σ_{s ≤ p} softmax_s(q_h · k_{s,h} / √N) v_{s,h}
-    final float[][][] keys = new float[rows][][];
-    final float[][][] values = new float[rows][][];
     final int[] count = new int[rows];
-    for (int g = 0; g < seg.count(); g++) {
-      final GoldCache cache = seg.states()[g].cache;
-      final float[][] k = cache.keyChunks(l);
-      final float[][] v = cache.valueChunks(l);
-      for (int i = 0; i < seg.rowCount()[g]; i++) {
-        final int t = seg.rowStart()[g] + i;
-        keys[t] = k;
-        values[t] = v;
-        count[t] = Math.toIntExact(s.positions[t] + 1);
-      }
+    for (int t = 0; t < rows; t++) {
+      count[t] = Math.toIntExact(s.positions[t] + 1);
     }
     final int n = config.headSize();
-    attention.attention(
-        s.y,
-        s.r,
-        rows,
-        c,
-        n,
-        (float) (1.0 / Math.sqrt(n)),
-        keys,
-        values,
-        seg.states()[0].cache.blockSize(),
-        count);
-    kernels.layerNorm(
-        s.y, s.y, rows, att.ln_x().weight(), att.ln_x().bias(), FinchConfig.LAYER_NORM_EPS);
+    final float scale = (float) (1.0 / Math.sqrt(n));
+    final int chunk = seg.states()[0].cache.blockSize();
+    if (seg.states()[0].cache.precision() == StatePrecision.BF16) {
+      final short[][][] keys = new short[rows][][];
+      final short[][][] values = new short[rows][][];
+      for (int g = 0; g < seg.count(); g++) {
+        final GoldCache cache = seg.states()[g].cache;
+        final short[][] k = cache.keyChunksBf16(l);
+        final short[][] v = cache.valueChunksBf16(l);
+        for (int i = 0; i < seg.rowCount()[g]; i++) {
+          keys[seg.rowStart()[g] + i] = k;
+          values[seg.rowStart()[g] + i] = v;
+        }
+      }
+      attention.attention(s.y, s.r, rows, c, n, scale, keys, values, chunk, count);
+    } else {
+      final float[][][] keys = new float[rows][][];
+      final float[][][] values = new float[rows][][];
+      for (int g = 0; g < seg.count(); g++) {
+        final GoldCache cache = seg.states()[g].cache;
+        final float[][] k = cache.keyChunksF32(l);
+        final float[][] v = cache.valueChunksF32(l);
+        for (int i = 0; i < seg.rowCount()[g]; i++) {
+          keys[seg.rowStart()[g] + i] = k;
+          values[seg.rowStart()[g] + i] = v;
+        }
+      }
+      attention.attention(s.y, s.r, rows, c, n, scale, keys, values, chunk, count);
+    }
+    kernels.layerNorm(s.y, s.y, rows, att.ln_x().weight(), att.ln_x().bias(), Norm.LAYER_NORM_EPS);
     kernels.matmul(s.out, 0, c, s.y, 0, c, rows, att.output());
     kernels.add(s.x, s.out, rows * c);
   }
@@ -132,7 +139,7 @@ final class GoldPass {
   private void channelMix(final int l, final GoldBlock block) {
     final int rows = seg.rows();
     kernels.layerNorm(
-        s.xx, s.x, rows, block.ln2().weight(), block.ln2().bias(), FinchConfig.LAYER_NORM_EPS);
+        s.xx, s.x, rows, block.ln2().weight(), block.ln2().bias(), Norm.LAYER_NORM_EPS);
     for (int g = 0; g < seg.count(); g++) {
       TokenShift.apply(
           kernels,

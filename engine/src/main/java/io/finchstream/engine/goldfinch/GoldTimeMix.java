@@ -1,6 +1,6 @@
 package io.finchstream.engine.goldfinch;
 
-import io.finchstream.engine.finch.Norm;
+import io.finchstream.engine.rwkv.Norm;
 import io.finchstream.engine.tensor.Matrix;
 
 /**

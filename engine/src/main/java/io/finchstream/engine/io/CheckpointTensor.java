@@ -1,5 +1,7 @@
 package io.finchstream.engine.io;
 
+import java.util.Optional;
+
 /**
  * One tensor of a {@link Checkpoint}, by its canonical (official {@code .pth}) name and shape,
  * whatever the file format stored. Values are read lazily from the file.
@@ -29,6 +31,14 @@ public interface CheckpointTensor {
    * float32, into {@code dst[dstOffset..]}.
    */
   void readFloats(long offset, float[] dst, int dstOffset, int count);
+
+  /**
+   * The tensor's rows as stored Q8_0 blocks, when it is a 2-D tensor stored that way (rwkv.cpp's
+   * Q8_0 files); empty otherwise.
+   */
+  default Optional<Q8_0Rows> q8_0Rows() {
+    return Optional.empty();
+  }
 
   /** All elements as float32 (for tensors below 2^31 elements). */
   default float[] toFloats() {

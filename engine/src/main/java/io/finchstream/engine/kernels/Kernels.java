@@ -9,11 +9,12 @@ import io.finchstream.engine.tensor.Matrix;
  * <p>Shapes: activations are row-major {@code [rows, C]} float arrays starting at index 0 unless an
  * offset is given; per-channel vectors ({@code mix}, {@code weight}, {@code bias}) are {@code [C]}.
  *
- * <p>Determinism contract (tested for every implementation): every output element is computed by
- * the same sequence of float operations whatever the number of rows, the offsets, the tiling and
- * the thread count. {@link #matmul}, the element-wise kernels and {@link #wkv} are moreover
- * bit-identical across implementations; the norms reduce in an implementation-specific (but fixed)
- * order and agree with {@link ScalarKernels} to rounding.
+ * <p>Determinism contract (tested for every implementation at every vector width): every output
+ * element is computed by the same sequence of float operations whatever the number of rows, the
+ * offsets, the tiling, the thread count, the implementation and the vector width. So every kernel
+ * gives the same bits as {@link ScalarKernels} on any machine: the matmul is one FMA chain per
+ * output (per block, for int8 weights), the norms' sums follow {@link LaneSums}, everything else is
+ * element-wise.
  */
 public interface Kernels {
 
@@ -30,9 +31,15 @@ public interface Kernels {
    */
   static Kernels create(final KernelKind kind, final int threads) {
     final Parallel parallel = new Parallel(threads);
-    return kind.resolve() == KernelKind.VECTOR
-        ? new VectorKernels(parallel)
-        : new ScalarKernels(parallel);
+    final KernelKind resolved = kind.resolve();
+    return resolved == KernelKind.SCALAR
+        ? new ScalarKernels(parallel)
+        : VectorKernels.create(resolved.width(), parallel);
+  }
+
+  /** The vector kernels of that width on {@code threads} threads (any width runs anywhere). */
+  static Kernels vector(final VectorWidth width, final int threads) {
+    return VectorKernels.create(width, new Parallel(threads));
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -6,12 +6,12 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Machine-limit probes for benchmarks, so that engine results can be reported as a fraction of what
  * the machine can do in the same run: streaming memory read bandwidth and register-resident FP32
- * FMA throughput, with the same vector species as the kernels.
+ * FMA throughput, with the machine's preferred vector species (the kernels' default width).
  */
 public final class MachineProbe {
 
-  private static final VectorSpecies<Float> F = VectorMatmul.F;
-  private static final int LANES = VectorMatmul.LANES;
+  private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+  private static final int LANES = F.length();
 
   /** FMA chains kept in flight by {@link #fmaChains} (enough to hide the FMA latency). */
   public static final int CHAINS = 16;
@@ -38,7 +38,7 @@ public final class MachineProbe {
       s2 = s2.add(FloatVector.fromArray(F, a, i + 2 * LANES));
       s3 = s3.add(FloatVector.fromArray(F, a, i + 3 * LANES));
     }
-    return VectorMatmul.sumLanes(s0.add(s1).add(s2).add(s3), new float[LANES]);
+    return sum(s0.add(s1).add(s2).add(s3));
   }
 
   /**
@@ -88,6 +88,14 @@ public final class MachineProbe {
             .add(a13)
             .add(a14)
             .add(a15);
-    return VectorMatmul.sumLanes(sum, new float[LANES]);
+    return sum(sum);
+  }
+
+  private static float sum(final FloatVector v) {
+    float sum = 0f;
+    for (final float lane : v.toArray()) {
+      sum += lane;
+    }
+    return sum;
   }
 }

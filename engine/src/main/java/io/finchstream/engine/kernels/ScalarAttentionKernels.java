@@ -1,9 +1,11 @@
 package io.finchstream.engine.kernels;
 
+import io.finchstream.engine.tensor.Bf16;
+
 /**
- * The reference {@link AttentionKernels}: plain loops in the order of the equations, every
- * reduction sequential in index order. {@link VectorAttentionKernels} overrides the attention's hot
- * loops and is tested against this class.
+ * The reference {@link AttentionKernels}: plain loops in the order of the equations, every sum
+ * sequential in index order. {@link VectorAttentionKernels} overrides the attention's hot loops at
+ * each width and is tested against this class, bit for bit.
  */
 public class ScalarAttentionKernels implements AttentionKernels {
 
@@ -75,6 +77,69 @@ public class ScalarAttentionKernels implements AttentionKernels {
       final float[][][] values,
       final int chunk,
       final int[] count) {
+    forEachHead(
+        rows,
+        dim,
+        headSize,
+        count,
+        (t, h, scores) ->
+            headF32(
+                out,
+                q,
+                t * dim + h * headSize,
+                h,
+                dim,
+                headSize,
+                scale,
+                keys[t],
+                values[t],
+                chunk,
+                count[t],
+                scores));
+  }
+
+  @Override
+  public void attention(
+      final float[] out,
+      final float[] q,
+      final int rows,
+      final int dim,
+      final int headSize,
+      final float scale,
+      final short[][][] keys,
+      final short[][][] values,
+      final int chunk,
+      final int[] count) {
+    forEachHead(
+        rows,
+        dim,
+        headSize,
+        count,
+        (t, h, scores) ->
+            headBf16(
+                out,
+                q,
+                t * dim + h * headSize,
+                h,
+                dim,
+                headSize,
+                scale,
+                keys[t],
+                values[t],
+                chunk,
+                count[t],
+                scores));
+  }
+
+  /** The attention of one (row, head), with a scratch of at least the row's count scores. */
+  @FunctionalInterface
+  private interface HeadBody {
+    void run(int row, int head, float[] scores);
+  }
+
+  // Runs every (row, head) in parallel, each thread with its own score buffer.
+  private void forEachHead(
+      final int rows, final int dim, final int headSize, final int[] count, final HeadBody body) {
     final int heads = dim / headSize;
     long work = 0;
     int longest = 0;
@@ -92,35 +157,22 @@ public class ScalarAttentionKernels implements AttentionKernels {
         (from, to) -> {
           final float[] scores = new float[scoresLength];
           for (int item = from; item < to; item++) {
-            final int t = item / heads;
-            final int h = item % heads;
-            head(
-                out,
-                q,
-                t * dim + h * headSize,
-                h * headSize,
-                dim,
-                headSize,
-                scale,
-                keys[t],
-                values[t],
-                chunk,
-                count[t],
-                scores);
+            body.run(item / heads, item % heads, scores);
           }
         });
   }
 
   /**
-   * One (row, head): {@code scores[s] = scale · q·k_s}, softmax over {@code s < count}, then {@code
-   * out = Σ_s p_s · v_s}. {@code qo} is the head's offset in q and out, {@code ho} its column
-   * offset in a cache row.
+   * One (row, head) over a float32 cache: {@code scores[s] = scale · q·k_s} (one FMA chain over the
+   * channels per position), softmax over {@code s < count}, then {@code out = Σ_s p_s · v_s} (one
+   * FMA chain over the positions per channel). {@code qo} is the head's offset in q and out, h the
+   * head.
    */
-  protected void head(
+  protected void headF32(
       final float[] out,
       final float[] q,
       final int qo,
-      final int ho,
+      final int h,
       final int dim,
       final int n,
       final float scale,
@@ -131,10 +183,11 @@ public class ScalarAttentionKernels implements AttentionKernels {
       final float[] scores) {
     for (int s = 0; s < count; s++) {
       final float[] k = keys[s / chunk];
-      final int kb = (s % chunk) * dim + ho;
+      final int cap = k.length / dim;
+      final int kb = h * n * cap + s % chunk;
       float dot = 0f;
       for (int i = 0; i < n; i++) {
-        dot = Math.fma(q[qo + i], k[kb + i], dot);
+        dot = Math.fma(q[qo + i], k[kb + i * cap], dot);
       }
       scores[s] = dot * scale;
     }
@@ -144,10 +197,51 @@ public class ScalarAttentionKernels implements AttentionKernels {
     }
     for (int s = 0; s < count; s++) {
       final float[] v = values[s / chunk];
-      final int vb = (s % chunk) * dim + ho;
+      final int vb = (h * (v.length / dim) + s % chunk) * n;
       final float p = scores[s];
       for (int i = 0; i < n; i++) {
         out[qo + i] = Math.fma(p, v[vb + i], out[qo + i]);
+      }
+    }
+    for (int i = 0; i < n; i++) {
+      out[qo + i] /= sum;
+    }
+  }
+
+  /** {@link #headF32} over a bf16 cache, each key and value widened exactly where it is used. */
+  protected void headBf16(
+      final float[] out,
+      final float[] q,
+      final int qo,
+      final int h,
+      final int dim,
+      final int n,
+      final float scale,
+      final short[][] keys,
+      final short[][] values,
+      final int chunk,
+      final int count,
+      final float[] scores) {
+    for (int s = 0; s < count; s++) {
+      final short[] k = keys[s / chunk];
+      final int cap = k.length / dim;
+      final int kb = h * n * cap + s % chunk;
+      float dot = 0f;
+      for (int i = 0; i < n; i++) {
+        dot = Math.fma(q[qo + i], Bf16.toFloat(k[kb + i * cap]), dot);
+      }
+      scores[s] = dot * scale;
+    }
+    final float sum = softmaxNumerators(scores, count);
+    for (int i = 0; i < n; i++) {
+      out[qo + i] = 0f;
+    }
+    for (int s = 0; s < count; s++) {
+      final short[] v = values[s / chunk];
+      final int vb = (h * (v.length / dim) + s % chunk) * n;
+      final float p = scores[s];
+      for (int i = 0; i < n; i++) {
+        out[qo + i] = Math.fma(p, Bf16.toFloat(v[vb + i]), out[qo + i]);
       }
     }
     for (int i = 0; i < n; i++) {

@@ -1,11 +1,14 @@
 package io.finchstream.engine.kernels;
 
 import io.finchstream.engine.tensor.Matrix;
+import io.finchstream.engine.tensor.PanelLayout;
+import io.finchstream.engine.tensor.Q8Matrix;
 
 /**
- * The reference {@link Kernels}: plain Java loops that read like the equations. Every reduction is
- * a sequential sum in index order. {@link VectorKernels} overrides the hot kernels and is tested
- * against this class.
+ * The reference {@link Kernels}: plain Java loops that read like the equations. The norms' sums
+ * follow the fixed order of {@link LaneSums} (16 interleaved partial sums and a pairwise tree), the
+ * order every implementation uses; the matmul is one FMA chain per output. {@link VectorKernels}
+ * overrides the hot kernels at each vector width and is tested against this class, bit for bit.
  */
 public class ScalarKernels implements Kernels {
 
@@ -66,7 +69,8 @@ public class ScalarKernels implements Kernels {
   }
 
   // Y[t][o] = Σ_i X[t][i]·W[o][i] as one FMA chain, i ascending (the vector twin does exactly this
-  // per lane).
+  // per lane); for int8 weights one chain over the quants per block of 32, added to Y by an FMA
+  // with the block's scale, blocks in order.
   @Override
   public void matmul(
       final float[] y,
@@ -84,18 +88,45 @@ public class ScalarKernels implements Kernels {
         grain(rows, in, 1),
         (o0, o1) -> {
           final float[] wRow = new float[in];
+          final float[] scales = new float[PanelLayout.blocks(in)];
           for (int o = o0; o < o1; o++) {
-            w.rowTo(o, wRow, 0);
+            if (w instanceof Q8Matrix q8) {
+              q8.quantsTo(o, wRow, 0);
+              q8.scalesTo(o, scales, 0);
+            } else {
+              w.rowTo(o, wRow, 0);
+            }
             for (int t = 0; t < rows; t++) {
               final int xb = xOff + t * xStride;
-              float sum = 0f;
-              for (int i = 0; i < in; i++) {
-                sum = Math.fma(x[xb + i], wRow[i], sum);
-              }
-              y[yOff + t * yStride + o] = sum;
+              y[yOff + t * yStride + o] =
+                  w instanceof Q8Matrix ? blockDot(x, xb, wRow, scales, in) : dot(x, xb, wRow, in);
             }
           }
         });
+  }
+
+  // Σ_i x[xb + i]·w[i] as one FMA chain from 0, i ascending.
+  private static float dot(final float[] x, final int xb, final float[] w, final int in) {
+    float sum = 0f;
+    for (int i = 0; i < in; i++) {
+      sum = Math.fma(x[xb + i], w[i], sum);
+    }
+    return sum;
+  }
+
+  // Σ_b d[b]·(Σ_{i in block b} x[xb + i]·q[i]): each block one FMA chain over its quants, then
+  // sum = fma(block, d[b], sum), blocks ascending.
+  private static float blockDot(
+      final float[] x, final int xb, final float[] q, final float[] d, final int in) {
+    float sum = 0f;
+    for (int b = 0, b0 = 0; b0 < in; b++, b0 += Q8Matrix.BLOCK) {
+      float block = 0f;
+      for (int i = b0; i < Math.min(in, b0 + Q8Matrix.BLOCK); i++) {
+        block = Math.fma(x[xb + i], q[i], block);
+      }
+      sum = Math.fma(block, d[b], sum);
+    }
+    return sum;
   }
 
   @Override
@@ -145,16 +176,9 @@ public class ScalarKernels implements Kernels {
       final float[] bias,
       final int p,
       final float eps) {
-    float sum = 0f;
-    for (int i = 0; i < n; i++) {
-      sum += x[base + i];
-    }
-    final float mean = sum / n;
-    float squares = 0f;
-    for (int i = 0; i < n; i++) {
-      final float d = x[base + i] - mean;
-      squares = Math.fma(d, d, squares);
-    }
+    // both sums in the fixed order of LaneSums, as every implementation adds them
+    final float mean = LaneSums.sum(x, base, n) / n;
+    final float squares = LaneSums.squaresAround(x, base, n, mean);
     final float rstd = (float) (1.0 / Math.sqrt(squares / n + eps));
     for (int i = 0; i < n; i++) {
       out[base + i] = (x[base + i] - mean) * rstd * weight[p + i] + bias[p + i];

@@ -1,125 +1,41 @@
 package io.finchstream.engine.kernels;
 
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
-
 /**
- * {@link AttentionKernels} on the Vector API: the per-position dot products and the weighted sum of
- * values run over the head's channels in vector lanes, and the softmax exponentials run over
- * positions in lanes with {@link #exp(FloatVector)}, the bit-identical twin of {@link FastExp}.
+ * {@link AttentionKernels} on the Vector API at one {@link VectorWidth}: the attention's dot
+ * products, softmax exponentials and weighted sums of values run in vector lanes, bit-identical to
+ * {@link ScalarAttentionKernels} at every width (the same float operations per element, in the same
+ * order; dot products in the fixed order of {@link LaneSums}).
  *
- * <p>Against {@link ScalarAttentionKernels}: the weighted sum does the same FMAs per element in the
- * same order, the exponentials and their sum are bit-identical, and only the dot products differ
- * (lanes, then the fixed lane-sum tree of {@link VectorMatmul#sumLanes}), so results agree to
- * rounding.
+ * <p>Each width is its own final class ({@link VectorAttentionKernels512} and the 256- and 128-bit
+ * classes generated from it at build time), so the species is a compile-time constant in the hot
+ * loops.
  */
-public final class VectorAttentionKernels extends ScalarAttentionKernels {
+public abstract sealed class VectorAttentionKernels extends ScalarAttentionKernels
+    permits VectorAttentionKernels128, VectorAttentionKernels256, VectorAttentionKernels512 {
 
-  private static final VectorSpecies<Float> F = VectorMatmul.F;
-  private static final int LANES = VectorMatmul.LANES;
-  private static final ThreadLocal<float[]> LANE_BUFFER =
-      ThreadLocal.withInitial(() -> new float[LANES]);
+  private final VectorWidth width;
 
-  public VectorAttentionKernels(final Parallel parallel) {
+  VectorAttentionKernels(final Parallel parallel, final VectorWidth width) {
     super(parallel);
+    this.width = width;
+  }
+
+  /** The attention kernels of that width on the threads of {@code parallel}. */
+  public static VectorAttentionKernels create(final VectorWidth width, final Parallel parallel) {
+    return switch (width) {
+      case W128 -> new VectorAttentionKernels128(parallel);
+      case W256 -> new VectorAttentionKernels256(parallel);
+      case W512 -> new VectorAttentionKernels512(parallel);
+    };
+  }
+
+  /** The vector width of these kernels. */
+  public final VectorWidth width() {
+    return width;
   }
 
   @Override
-  public String name() {
-    return "vector-" + F.vectorBitSize();
-  }
-
-  @Override
-  protected void head(
-      final float[] out,
-      final float[] q,
-      final int qo,
-      final int ho,
-      final int dim,
-      final int n,
-      final float scale,
-      final float[][] keys,
-      final float[][] values,
-      final int chunk,
-      final int count,
-      final float[] scores) {
-    final int upper = F.loopBound(n);
-    final float[] lanes = LANE_BUFFER.get();
-    for (int s = 0; s < count; s++) {
-      final float[] k = keys[s / chunk];
-      final int kb = (s % chunk) * dim + ho;
-      FloatVector acc = FloatVector.zero(F);
-      for (int i = 0; i < upper; i += LANES) {
-        acc = FloatVector.fromArray(F, q, qo + i).fma(FloatVector.fromArray(F, k, kb + i), acc);
-      }
-      acc.intoArray(lanes, 0);
-      float dot = VectorMatmul.sumLanes(lanes, 0);
-      for (int i = upper; i < n; i++) {
-        dot = Math.fma(q[qo + i], k[kb + i], dot);
-      }
-      scores[s] = dot * scale;
-    }
-    final float sum = softmaxNumerators(scores, count);
-    // out_i = Σ_s fma(p_s, v_s,i, ·) in ascending s, per element exactly as the scalar twin
-    for (int i = 0; i < upper; i += LANES) {
-      FloatVector o = FloatVector.zero(F);
-      for (int s = 0; s < count; s++) {
-        final float[] v = values[s / chunk];
-        o =
-            FloatVector.fromArray(F, v, (s % chunk) * dim + ho + i)
-                .fma(FloatVector.broadcast(F, scores[s]), o);
-      }
-      o.div(sum).intoArray(out, qo + i);
-    }
-    for (int i = upper; i < n; i++) {
-      float o = 0f;
-      for (int s = 0; s < count; s++) {
-        o = Math.fma(scores[s], values[s / chunk][(s % chunk) * dim + ho + i], o);
-      }
-      out[qo + i] = o / sum;
-    }
-  }
-
-  @Override
-  protected void exp(final float[] x, final int count, final float shift) {
-    final int upper = F.loopBound(count);
-    for (int s = 0; s < upper; s += LANES) {
-      exp(FloatVector.fromArray(F, x, s).sub(shift)).intoArray(x, s);
-    }
-    for (int s = upper; s < count; s++) {
-      x[s] = FastExp.exp(x[s] - shift);
-    }
-  }
-
-  private static final FloatVector LN2_HI = FloatVector.broadcast(F, FastExp.LN2_HI);
-  private static final FloatVector LN2_LO = FloatVector.broadcast(F, FastExp.LN2_LO);
-  private static final FloatVector P0 = FloatVector.broadcast(F, FastExp.P0);
-  private static final FloatVector P1 = FloatVector.broadcast(F, FastExp.P1);
-  private static final FloatVector P2 = FloatVector.broadcast(F, FastExp.P2);
-  private static final FloatVector P3 = FloatVector.broadcast(F, FastExp.P3);
-  private static final FloatVector P4 = FloatVector.broadcast(F, FastExp.P4);
-  private static final FloatVector P5 = FloatVector.broadcast(F, FastExp.P5);
-
-  /** e^x per lane (species {@link VectorMatmul#F}), bit-identical to {@link FastExp#exp(float)}. */
-  static FloatVector exp(final FloatVector x) {
-    final VectorMask<Float> under = x.lt(FastExp.LO);
-    final FloatVector xc = x.max(FastExp.LO).min(FastExp.HI);
-    final FloatVector t = xc.fma(FastExp.LOG2E, FastExp.MAGIC);
-    final FloatVector n = t.sub(FastExp.MAGIC);
-    final IntVector ni = t.reinterpretAsInts().sub(FastExp.MAGIC_BITS);
-    final FloatVector negN = n.neg();
-    FloatVector r = negN.fma(LN2_HI, xc);
-    r = negN.fma(LN2_LO, r);
-    FloatVector p = P0.fma(r, P1);
-    p = p.fma(r, P2);
-    p = p.fma(r, P3);
-    p = p.fma(r, P4);
-    p = p.fma(r, P5);
-    final FloatVector y = p.fma(r.mul(r), r).add(1f);
-    final FloatVector scale = ni.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-    return y.mul(scale).blend(0f, under);
+  public final String name() {
+    return "vector-" + width.bits();
   }
 }

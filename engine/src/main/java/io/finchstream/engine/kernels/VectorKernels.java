@@ -1,285 +1,48 @@
 package io.finchstream.engine.kernels;
 
-import io.finchstream.engine.tensor.Matrix;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
-
 /**
- * {@link Kernels} on the Vector API with the preferred (widest) float species: the matmul, the
- * norms, the element-wise steps (including the exp-based sigmoid, SiLU and decay, through the
- * vector {@link FastExp} twin {@link VectorAttentionKernels#exp(FloatVector)}) and the WKV
- * recurrence are vectorised; only {@code tanh} (on the small LoRA vectors) is inherited from {@link
- * ScalarKernels}.
+ * {@link Kernels} on the Vector API at one {@link VectorWidth}: the matmul, the norms, the
+ * element-wise steps (including the exp-based sigmoid, SiLU and decay, through the vector twin of
+ * {@link FastExp}) and the WKV recurrence are vectorised; only {@code tanh} (on the small LoRA
+ * vectors) is inherited from {@link ScalarKernels}.
  *
- * <p>The matmul, the element-wise kernels and {@link #wkv} do exactly the float operations of their
- * scalar twins per element (same order, same FMAs), so they are bit-identical to them. The norms'
- * reductions use vector lanes and a fixed lane-sum tree: deterministic, and equal to the scalar
- * twin up to rounding.
+ * <p>Every kernel does exactly the float operations of its scalar twin per element, in the same
+ * order: the matmul is one FMA chain per output, the norms' sums follow {@link LaneSums} (16
+ * partial sums are the lanes of one 512-bit, two 256-bit or four 128-bit vectors), and everything
+ * else is element-wise. So the results are bit-identical to {@link ScalarKernels} at every width: a
+ * state computed on an AVX-512 machine continues bit for bit on an AVX2 one, or on a JVM without
+ * the Vector API.
+ *
+ * <p>Each width is its own final class ({@link VectorKernels512} and the 256- and 128-bit classes
+ * generated from it at build time), so that the species is a compile-time constant in every hot
+ * loop: the Vector API compiles a loop over a non-constant species into slow generic code.
  */
-public final class VectorKernels extends ScalarKernels {
+public abstract sealed class VectorKernels extends ScalarKernels
+    permits VectorKernels128, VectorKernels256, VectorKernels512 {
 
-  private static final VectorSpecies<Float> F = VectorMatmul.F;
-  private static final int LANES = VectorMatmul.LANES;
+  private final VectorWidth width;
 
-  public VectorKernels(final Parallel parallel) {
+  VectorKernels(final Parallel parallel, final VectorWidth width) {
     super(parallel);
+    this.width = width;
+  }
+
+  /** The kernels of that width on the threads of {@code parallel}. */
+  public static VectorKernels create(final VectorWidth width, final Parallel parallel) {
+    return switch (width) {
+      case W128 -> new VectorKernels128(parallel);
+      case W256 -> new VectorKernels256(parallel);
+      case W512 -> new VectorKernels512(parallel);
+    };
+  }
+
+  /** The vector width of these kernels. */
+  public final VectorWidth width() {
+    return width;
   }
 
   @Override
-  public String name() {
-    return "vector-" + F.vectorBitSize();
-  }
-
-  @Override
-  public void matmul(
-      final float[] y,
-      final int yOff,
-      final int yStride,
-      final float[] x,
-      final int xOff,
-      final int xStride,
-      final int rows,
-      final Matrix w) {
-    if (!VectorMatmul.SUPPORTED) {
-      super.matmul(y, yOff, yStride, x, xOff, xStride, rows, w);
-      return;
-    }
-    checkMatmul(y, yOff, yStride, x, xOff, xStride, rows, w);
-    VectorMatmul.matmul(parallel, y, yOff, yStride, x, xOff, xStride, rows, w);
-  }
-
-  @Override
-  protected void normalize(
-      final float[] out,
-      final float[] x,
-      final int base,
-      final int n,
-      final float[] weight,
-      final float[] bias,
-      final int p,
-      final float eps) {
-    final float[] lanes = new float[LANES];
-    final int upper = F.loopBound(n);
-    FloatVector acc = FloatVector.zero(F);
-    for (int i = 0; i < upper; i += LANES) {
-      acc = acc.add(FloatVector.fromArray(F, x, base + i));
-    }
-    float sum = VectorMatmul.sumLanes(acc, lanes);
-    for (int i = upper; i < n; i++) {
-      sum += x[base + i];
-    }
-    final float mean = sum / n;
-    acc = FloatVector.zero(F);
-    for (int i = 0; i < upper; i += LANES) {
-      final FloatVector d = FloatVector.fromArray(F, x, base + i).sub(mean);
-      acc = d.fma(d, acc);
-    }
-    float squares = VectorMatmul.sumLanes(acc, lanes);
-    for (int i = upper; i < n; i++) {
-      final float d = x[base + i] - mean;
-      squares = Math.fma(d, d, squares);
-    }
-    final float rstd = (float) (1.0 / Math.sqrt(squares / n + eps));
-    for (int i = 0; i < upper; i += LANES) {
-      FloatVector.fromArray(F, x, base + i)
-          .sub(mean)
-          .mul(rstd)
-          .mul(FloatVector.fromArray(F, weight, p + i))
-          .add(FloatVector.fromArray(F, bias, p + i))
-          .intoArray(out, base + i);
-    }
-    for (int i = upper; i < n; i++) {
-      out[base + i] = (x[base + i] - mean) * rstd * weight[p + i] + bias[p + i];
-    }
-  }
-
-  @Override
-  public void sub(
-      final float[] out,
-      final int outOff,
-      final float[] a,
-      final int aOff,
-      final float[] b,
-      final int bOff,
-      final int n) {
-    final int upper = F.loopBound(n);
-    for (int i = 0; i < upper; i += LANES) {
-      FloatVector.fromArray(F, a, aOff + i)
-          .sub(FloatVector.fromArray(F, b, bOff + i))
-          .intoArray(out, outOff + i);
-    }
-    for (int i = upper; i < n; i++) {
-      out[outOff + i] = a[aOff + i] - b[bOff + i];
-    }
-  }
-
-  @Override
-  public void add(final float[] x, final float[] y, final int n) {
-    final int upper = F.loopBound(n);
-    for (int i = 0; i < upper; i += LANES) {
-      FloatVector.fromArray(F, x, i).add(FloatVector.fromArray(F, y, i)).intoArray(x, i);
-    }
-    for (int i = upper; i < n; i++) {
-      x[i] += y[i];
-    }
-  }
-
-  @Override
-  public void mul(final float[] x, final float[] y, final int n) {
-    final int upper = F.loopBound(n);
-    for (int i = 0; i < upper; i += LANES) {
-      FloatVector.fromArray(F, x, i).mul(FloatVector.fromArray(F, y, i)).intoArray(x, i);
-    }
-    for (int i = upper; i < n; i++) {
-      x[i] *= y[i];
-    }
-  }
-
-  @Override
-  public void lerp(
-      final float[] out, final float[] a, final float[] d, final float[] mix, final int rows) {
-    final int c = mix.length;
-    final int upper = F.loopBound(c);
-    for (int t = 0; t < rows; t++) {
-      final int b = t * c;
-      for (int i = 0; i < upper; i += LANES) {
-        FloatVector.fromArray(F, a, b + i)
-            .add(FloatVector.fromArray(F, d, b + i).mul(FloatVector.fromArray(F, mix, i)))
-            .intoArray(out, b + i);
-      }
-      for (int i = upper; i < c; i++) {
-        out[b + i] = a[b + i] + d[b + i] * mix[i];
-      }
-    }
-  }
-
-  @Override
-  public void ddlerp(
-      final float[] out,
-      final float[] a,
-      final float[] d,
-      final float[] mix,
-      final float[] m,
-      final int mOff,
-      final int mStride,
-      final int rows) {
-    final int c = mix.length;
-    final int upper = F.loopBound(c);
-    for (int t = 0; t < rows; t++) {
-      final int b = t * c;
-      final int mb = mOff + t * mStride;
-      for (int i = 0; i < upper; i += LANES) {
-        final FloatVector mixed =
-            FloatVector.fromArray(F, mix, i).add(FloatVector.fromArray(F, m, mb + i));
-        FloatVector.fromArray(F, a, b + i)
-            .add(FloatVector.fromArray(F, d, b + i).mul(mixed))
-            .intoArray(out, b + i);
-      }
-      for (int i = upper; i < c; i++) {
-        out[b + i] = a[b + i] + d[b + i] * (mix[i] + m[mb + i]);
-      }
-    }
-  }
-
-  @Override
-  public void reluSquare(final float[] x, final int n) {
-    final int upper = F.loopBound(n);
-    for (int i = 0; i < upper; i += LANES) {
-      final FloatVector r = FloatVector.fromArray(F, x, i).lanewise(VectorOperators.MAX, 0f);
-      r.mul(r).intoArray(x, i);
-    }
-    for (int i = upper; i < n; i++) {
-      final float r = Math.max(x[i], 0f);
-      x[i] = r * r;
-    }
-  }
-
-  private static FloatVector sigmoid(final FloatVector x) {
-    return FloatVector.broadcast(F, 1f).div(VectorAttentionKernels.exp(x.neg()).add(1f));
-  }
-
-  @Override
-  public void silu(final float[] x, final int n) {
-    final int upper = F.loopBound(n);
-    for (int i = 0; i < upper; i += LANES) {
-      final FloatVector v = FloatVector.fromArray(F, x, i);
-      v.mul(sigmoid(v)).intoArray(x, i);
-    }
-    for (int i = upper; i < n; i++) {
-      x[i] = Activations.silu(x[i]);
-    }
-  }
-
-  @Override
-  public void decay(final float[] w, final float[] timeDecay, final int rows) {
-    final int c = timeDecay.length;
-    final int upper = F.loopBound(c);
-    for (int t = 0; t < rows; t++) {
-      final int b = t * c;
-      for (int i = 0; i < upper; i += LANES) {
-        final FloatVector z =
-            FloatVector.fromArray(F, timeDecay, i).add(FloatVector.fromArray(F, w, b + i));
-        VectorAttentionKernels.exp(VectorAttentionKernels.exp(z).neg()).intoArray(w, b + i);
-      }
-      for (int i = upper; i < c; i++) {
-        w[b + i] = Activations.decay(timeDecay[i] + w[b + i]);
-      }
-    }
-  }
-
-  @Override
-  public void addSigmoidGated(
-      final float[] x, final float[] gate, final float[] value, final int n) {
-    final int upper = F.loopBound(n);
-    for (int i = 0; i < upper; i += LANES) {
-      FloatVector.fromArray(F, x, i)
-          .add(sigmoid(FloatVector.fromArray(F, gate, i)).mul(FloatVector.fromArray(F, value, i)))
-          .intoArray(x, i);
-    }
-    for (int i = upper; i < n; i++) {
-      x[i] += Activations.sigmoid(gate[i]) * value[i];
-    }
-  }
-
-  // Same per-element operations as the scalar twin: for each lane j, i ascending, FMAs as there.
-  @Override
-  protected void wkvHead(
-      final float[] y,
-      final float[] r,
-      final float[] k,
-      final float[] v,
-      final float[] w,
-      final float[] u,
-      final float[] state,
-      final int base,
-      final int h,
-      final int n) {
-    final int sb = h * n * n;
-    final int upper = F.loopBound(n);
-    for (int j = 0; j < upper; j += LANES) {
-      final FloatVector vj = FloatVector.fromArray(F, v, base + j);
-      FloatVector acc = FloatVector.zero(F);
-      for (int i = 0; i < n; i++) {
-        final int si = sb + i * n + j;
-        final FloatVector s = FloatVector.fromArray(F, state, si);
-        final FloatVector kv = vj.mul(k[base + i]);
-        final FloatVector bonus = kv.fma(FloatVector.broadcast(F, u[h * n + i]), s);
-        acc = bonus.fma(FloatVector.broadcast(F, r[base + i]), acc);
-        s.fma(FloatVector.broadcast(F, w[base + i]), kv).intoArray(state, si);
-      }
-      acc.intoArray(y, base + j);
-    }
-    for (int j = upper; j < n; j++) {
-      float acc = 0f;
-      final float vj = v[base + j];
-      for (int i = 0; i < n; i++) {
-        final int si = sb + i * n + j;
-        final float kv = k[base + i] * vj;
-        acc = Math.fma(r[base + i], Math.fma(u[h * n + i], kv, state[si]), acc);
-        state[si] = Math.fma(state[si], w[base + i], kv);
-      }
-      y[base + j] = acc;
-    }
+  public final String name() {
+    return "vector-" + width.bits();
   }
 }

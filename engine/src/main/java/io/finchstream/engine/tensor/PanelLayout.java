@@ -55,6 +55,24 @@ public final class PanelLayout {
     return q - w + (w < HALF_GROUP ? 2 * w : 2 * (w - HALF_GROUP) + 1);
   }
 
+  /** Quantization blocks of a row of {@code cols} columns ({@link Q8Matrix#BLOCK} each). */
+  public static int blocks(final int cols) {
+    return (cols + Q8Matrix.BLOCK - 1) / Q8Matrix.BLOCK;
+  }
+
+  /** Length of the scale array of an int8 matrix {@code [rows, cols]}. */
+  public static int scalesLength(final int rows, final int cols) {
+    return panels(rows) * blocks(cols) * PANEL;
+  }
+
+  /**
+   * Index of the scale of block {@code block} of row {@code r % PANEL} of panel {@code panel} in an
+   * int8 matrix of {@code cols} columns: the scales of a panel's block are its 64 rows in order.
+   */
+  public static int scaleIndex(final int panel, final int block, final int r, final int cols) {
+    return (panel * blocks(cols) + block) * PANEL + r;
+  }
+
   /** Index of element {@code [r, c]}. */
   public static int index(final int r, final int c, final int cols, final boolean paired) {
     return panelBase(r / PANEL, cols) + c * PANEL + slot(r, paired);

@@ -5,7 +5,7 @@ package io.finchstream.engine.tensor;
  * element and row access through the layout's index. A subclass holds the array and decodes one
  * element.
  */
-abstract sealed class PanelMatrix implements Matrix permits F32Matrix, Bf16Matrix {
+abstract sealed class PanelMatrix implements Matrix permits F32Matrix, Bf16Matrix, Q8Matrix {
 
   private final int rows;
   private final int cols;
@@ -32,12 +32,12 @@ abstract sealed class PanelMatrix implements Matrix permits F32Matrix, Bf16Matri
   }
 
   @Override
-  public final float get(final int row, final int col) {
+  public float get(final int row, final int col) {
     return element(PanelLayout.index(row, col, cols, paired));
   }
 
   @Override
-  public final void rowTo(final int row, final float[] dst, final int dstOff) {
+  public void rowTo(final int row, final float[] dst, final int dstOff) {
     final int at = PanelLayout.index(row, 0, cols, paired);
     for (int c = 0; c < cols; c++) {
       dst[dstOff + c] = element(at + c * PanelLayout.PANEL);

@@ -29,7 +29,14 @@ class TinyFinchTest {
 
   static Stream<Arguments> exactVariants() {
     return Stream.of("tiny-rwkv-6v0-1m-FP32.bin", "tiny-rwkv-6v0-1m-FP16.bin")
-        .flatMap(f -> Stream.of(KernelKind.SCALAR, KernelKind.VECTOR).map(k -> Arguments.of(f, k)));
+        .flatMap(
+            f ->
+                Stream.of(
+                        KernelKind.SCALAR,
+                        KernelKind.VECTOR_128,
+                        KernelKind.VECTOR_256,
+                        KernelKind.VECTOR_512)
+                    .map(k -> Arguments.of(f, k)));
   }
 
   private static FinchModel load(
@@ -130,6 +137,26 @@ class TinyFinchTest {
   }
 
   @ParameterizedTest
+  @MethodSource("exactVariants")
+  void shouldKeepTheTop1AndLogitsWithin01WithInt8Weights(final String file, final KernelKind kind) {
+    // issue 16: int8 weights (quantized at load) against fp32, after the reference tokens
+    final FinchModel int8 = load(file, kind, WeightPrecision.INT8);
+    final FinchModel fp32 = load(file, kind, WeightPrecision.FP32);
+    assertThat(int8.info().weightPrecision()).isEqualTo("int8");
+    final float[][] out = new float[1][256];
+    final float[][] reference = new float[1][256];
+    final FinchState state = int8.newState();
+    final FinchState state32 = fp32.newState();
+    for (final int token : PROMPT) {
+      int8.step(List.of(state), new int[] {token}, out);
+      fp32.step(List.of(state32), new int[] {token}, reference);
+      assertThat(argmax(out[0])).isEqualTo(argmax(reference[0]));
+      assertThat(maxAbs(out[0], reference[0])).isLessThanOrEqualTo(0.1);
+    }
+    assertThat(int8.weights().bytes()).isLessThan(fp32.weights().bytes() * 45 / 100);
+  }
+
+  @ParameterizedTest
   @MethodSource("quantizedVariants")
   void shouldMatchTheQ51ModelWithinItsQuantisationError(
       final KernelKind kind, final WeightPrecision precision) {
@@ -147,7 +174,8 @@ class TinyFinchTest {
   }
 
   static Stream<Arguments> quantizedVariants() {
-    return Stream.of(KernelKind.SCALAR, KernelKind.VECTOR)
+    return Stream.of(
+            KernelKind.SCALAR, KernelKind.VECTOR_128, KernelKind.VECTOR_256, KernelKind.VECTOR_512)
         .flatMap(k -> Stream.of(WeightPrecision.values()).map(p -> Arguments.of(k, p)));
   }
 

@@ -23,6 +23,7 @@ class CacheCostTest {
     assertThat(l24.canonicalBytesPerToken()).isEqualTo(4 + 128 * 4);
     assertThat(l24.ratioAsStored()).isCloseTo(2.0 * 24 * 2048 * 4 / 516, within(1e-9));
     // kD plus 8 layers of k and v, fp32
-    assertThat(l24.derivedBytesPerToken()).isEqualTo(4L * 2048 * 17);
+    assertThat(l24.derivedBytesPerToken(4)).isEqualTo(4L * 2048 * 16);
+    assertThat(l24.derivedBytesPerToken(2)).isEqualTo(2L * 2048 * 16);
   }
 }

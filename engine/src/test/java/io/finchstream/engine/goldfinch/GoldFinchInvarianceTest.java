@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -35,7 +36,7 @@ class GoldFinchInvarianceTest {
   @ParameterizedTest
   @EnumSource(
       value = KernelKind.class,
-      names = {"SCALAR", "VECTOR"})
+      names = {"SCALAR", "VECTOR_128", "VECTOR_256", "VECTOR_512"})
   void shouldEqualPathAWithBf16WeightsInMemory(final KernelKind kind) {
     final GoldFinchModel m =
         RandomGoldFinch.model(
@@ -85,7 +86,7 @@ class GoldFinchInvarianceTest {
   @ParameterizedTest
   @EnumSource(
       value = KernelKind.class,
-      names = {"SCALAR", "VECTOR"})
+      names = {"SCALAR", "VECTOR_128", "VECTOR_256", "VECTOR_512"})
   void shouldEqualPathAForEverySplitPoint(final KernelKind kind) {
     final GoldFinchModel m = model(kind, 1, 64);
     final int[] tokens = tokens(1, LENGTH);
@@ -109,7 +110,7 @@ class GoldFinchInvarianceTest {
   @ParameterizedTest
   @EnumSource(
       value = KernelKind.class,
-      names = {"SCALAR", "VECTOR"})
+      names = {"SCALAR", "VECTOR_128", "VECTOR_256", "VECTOR_512"})
   void shouldEqualPathAForEveryChunkSizeAndPassSize(final KernelKind kind) {
     final int[] tokens = tokens(2, LENGTH);
     final float[][] expected = pathA(model(kind, 1, 64), tokens);
@@ -131,7 +132,7 @@ class GoldFinchInvarianceTest {
   @ParameterizedTest
   @EnumSource(
       value = KernelKind.class,
-      names = {"SCALAR", "VECTOR"})
+      names = {"SCALAR", "VECTOR_128", "VECTOR_256", "VECTOR_512"})
   void shouldEqualPathAAcrossRandomSessionsOfIngestLogitsAndSteps(final KernelKind kind) {
     final GoldFinchModel m = model(kind, 2, 5);
     final int length = 60; // beyond several windows and cache chunks
@@ -164,7 +165,7 @@ class GoldFinchInvarianceTest {
   @ParameterizedTest
   @EnumSource(
       value = KernelKind.class,
-      names = {"SCALAR", "VECTOR"})
+      names = {"SCALAR", "VECTOR_128", "VECTOR_256", "VECTOR_512"})
   void shouldGiveEveryConversationTheSameBitsWhateverTheBatchAndThreads(final KernelKind kind) {
     final int conversations = 5;
     final int[][] tokens = new int[conversations][];
@@ -182,6 +183,16 @@ class GoldFinchInvarianceTest {
       for (int i = 0; i < conversations; i++) {
         assertThat(together[i]).as("conversation %d", i).isEqualTo(alone[i]);
       }
+    }
+  }
+
+  @Test
+  void shouldGiveTheSameBitsWithEveryKernelAndVectorWidth() {
+    final List<int[]> tokens = List.of(tokens(31, 19), tokens(32, 9));
+    final float[][][] expected = run(model(KernelKind.SCALAR, 1, 64), tokens);
+    for (final KernelKind kind :
+        new KernelKind[] {KernelKind.VECTOR_128, KernelKind.VECTOR_256, KernelKind.VECTOR_512}) {
+      assertThat(run(model(kind, 2, 5), tokens)).as("%s", kind).isEqualTo(expected);
     }
   }
 

@@ -62,10 +62,44 @@ class GoldFinchStateTest {
     final GoldFinchState state = ingested(PROMPT);
     assertThat(state.goldCurrent()).isFalse();
     final GoldFinchState restored = roundTrip(state);
-    assertThat(restored).isEqualTo(state); // recurrent part, canonical cache and rebuilt kD, k, v
+    assertThat(restored).isEqualTo(state); // recurrent part and canonical cache
     assertThat(restored.recurrentBytes()).isEqualTo(state.recurrentBytes());
     assertThat(next(restored, 9)).isEqualTo(next(state, 9));
     assertThat(restored).isEqualTo(state);
+  }
+
+  @Test
+  void shouldRestoreWithoutTheDerivedCacheAndRebuildItWhenAttentionNeedsIt() {
+    final GoldFinchState state = ingested(PROMPT);
+    final GoldFinchState restored = roundTrip(state);
+    assertThat(restored.cache().hasDerived()).isFalse();
+    assertThat(restored.derivedBytes()).isZero();
+    MODEL.ingest(List.of(restored, state), List.of(new int[] {6, 7}, new int[] {6, 7}));
+    assertThat(restored.cache().hasDerived()).isFalse(); // ingesting needs none of it
+    assertThat(next(restored, 9)).isEqualTo(next(state, 9));
+    assertThat(restored.cache().hasDerived()).isTrue();
+    assertThat(restored.derivedBytes()).isEqualTo(state.derivedBytes());
+  }
+
+  @Test
+  void shouldCountDropAndRebuildTheDerivedCacheWithTheSameBits() {
+    final GoldFinchState state = ingested(PROMPT);
+    next(state, 3);
+    final GoldFinchState kept = state.copy();
+    final long memory = state.memoryBytes();
+    final long derived = state.derivedBytes();
+    // G = 2 layers × (k, v) × A = 32 bf16 values per token, chunks of 4 positions
+    assertThat(derived).isEqualTo(2L * 2 * 32 * 2 * (PROMPT.length + 1));
+    assertThat(state.dropDerived()).isEqualTo(derived);
+    assertThat(state.memoryBytes()).isEqualTo(memory - derived);
+    assertThat(state).isEqualTo(kept);
+    // ingest without it (canonical entries only), then generate: rebuilt, same bits
+    MODEL.ingest(List.of(state, kept), List.of(new int[] {8, 9, 10}, new int[] {8, 9, 10}));
+    assertThat(state.derivedBytes()).isZero();
+    assertThat(next(state, 4)).isEqualTo(next(kept, 4));
+    assertThat(next(state, 5)).isEqualTo(next(kept, 5));
+    assertThat(state.derivedBytes()).isEqualTo(kept.derivedBytes());
+    assertThat(state.memoryBytes()).isEqualTo(kept.memoryBytes());
   }
 
   @Test

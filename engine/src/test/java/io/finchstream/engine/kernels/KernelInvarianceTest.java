@@ -19,16 +19,23 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class KernelInvarianceTest {
 
+  /** The scalar kernels and the vector kernels at every width (null: scalar), every precision. */
   static Stream<Arguments> kinds() {
-    return Stream.of(KernelKind.SCALAR, KernelKind.VECTOR)
+    return Stream.concat(Stream.of((VectorWidth) null), Stream.of(VectorWidth.values()))
         .flatMap(k -> Stream.of(WeightPrecision.values()).map(p -> Arguments.of(k, p)));
+  }
+
+  private static Kernels kernels(final VectorWidth width, final int threads) {
+    return width == null
+        ? Kernels.create(KernelKind.SCALAR, threads)
+        : Kernels.vector(width, threads);
   }
 
   @ParameterizedTest
   @MethodSource("kinds")
   void shouldGiveEachMatmulRowTheSameBitsAloneOrInAnyBatch(
-      final KernelKind kind, final WeightPrecision p) {
-    final Kernels kernels = Kernels.create(kind, 1);
+      final VectorWidth kind, final WeightPrecision p) {
+    final Kernels kernels = kernels(kind, 1);
     final SplittableRandom random = new SplittableRandom(11);
     for (final int in : new int[] {33, 64, 160}) {
       final int out = 67;
@@ -59,7 +66,8 @@ class KernelInvarianceTest {
 
   @ParameterizedTest
   @MethodSource("kinds")
-  void shouldGiveTheSameMatmulBitsOnAnyThreadCount(final KernelKind kind, final WeightPrecision p) {
+  void shouldGiveTheSameMatmulBitsOnAnyThreadCount(
+      final VectorWidth kind, final WeightPrecision p) {
     final SplittableRandom random = new SplittableRandom(12);
     final int in = 256;
     final int out = 1030; // big enough to be split; not a multiple of the tile
@@ -67,10 +75,10 @@ class KernelInvarianceTest {
     final int rows = 9;
     final float[] x = gaussian(random, rows * in, 1);
     final float[] reference = new float[rows * out];
-    Kernels.create(kind, 1).matmul(reference, 0, out, x, 0, in, rows, w);
+    kernels(kind, 1).matmul(reference, 0, out, x, 0, in, rows, w);
     for (final int threads : new int[] {2, 3, 4}) {
       final float[] y = new float[rows * out];
-      Kernels.create(kind, threads).matmul(y, 0, out, x, 0, in, rows, w);
+      kernels(kind, threads).matmul(y, 0, out, x, 0, in, rows, w);
       assertThat(y).as("%d threads", threads).isEqualTo(reference);
     }
   }
@@ -78,7 +86,7 @@ class KernelInvarianceTest {
   @ParameterizedTest
   @MethodSource("kinds")
   void shouldRunWkvTheSameWhateverTheSegmentsAndThreads(
-      final KernelKind kind, final WeightPrecision ignored) {
+      final VectorWidth kind, final WeightPrecision ignored) {
     final SplittableRandom random = new SplittableRandom(13);
     final int n = 16;
     final int heads = 4;
@@ -94,11 +102,11 @@ class KernelInvarianceTest {
     // all 7 rows as one segment
     final float[][] whole = {s0.clone()};
     final float[] yWhole = new float[rows * c];
-    Kernels.create(kind, 1).wkv(yWhole, r, k, v, w, u, whole, new int[] {0}, new int[] {rows}, n);
+    kernels(kind, 1).wkv(yWhole, r, k, v, w, u, whole, new int[] {0}, new int[] {rows}, n);
     // the same 7 rows one call per token, on 3 threads
     final float[][] stepwise = {s0.clone()};
     final float[] ySteps = new float[rows * c];
-    final Kernels threaded = Kernels.create(kind, 3);
+    final Kernels threaded = kernels(kind, 3);
     for (int t = 0; t < rows; t++) {
       threaded.wkv(ySteps, r, k, v, w, u, stepwise, new int[] {t}, new int[] {1}, n);
     }

@@ -89,11 +89,35 @@ final class BenchModels {
         .sum();
   }
 
-  /** Weight bytes a decode step with logits reads per token: everything but the embedding table. */
+  /**
+   * Weight bytes a decode step with logits reads per token: everything but the embedding table, the
+   * matrices at the precision (for INT8: the linear layers at 1 + 2/32 bytes per weight, the head
+   * and the LoRAs at bf16's 2), the vectors in float32.
+   */
   static double bytesPerDecodedToken(final String name, final WeightPrecision precision) {
-    final FinchConfig c = config(name);
-    final long emb = (long) c.vocabSize() * c.dim();
-    return (parameters(name) - emb) * (precision == WeightPrecision.BF16 ? 2.0 : 4.0);
+    double bytes = 0;
+    for (final Map.Entry<String, long[]> t : FinchLayout.tensors(config(name)).entrySet()) {
+      final String tensor = t.getKey();
+      final long n = Arrays.stream(t.getValue()).reduce(1, (a, b) -> a * b);
+      final boolean matrix =
+          Arrays.stream(t.getValue()).filter(d -> d > 1).count() >= 2
+              && !tensor.endsWith("time_faaaa");
+      if (tensor.equals("emb.weight")) {
+        continue;
+      }
+      if (!matrix) {
+        bytes += 4.0 * n;
+      } else if (precision == WeightPrecision.FP32) {
+        bytes += 4.0 * n;
+      } else if (precision == WeightPrecision.INT8
+          && tensor.endsWith(".weight")
+          && !tensor.equals("head.weight")) {
+        bytes += n * (1 + 2.0 / 32);
+      } else {
+        bytes += 2.0 * n;
+      }
+    }
+    return bytes;
   }
 
   /** Flops per decoded token: a prefilled token's plus the head (2 per head weight). */

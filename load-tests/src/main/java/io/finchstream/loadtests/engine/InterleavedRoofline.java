@@ -24,7 +24,7 @@ import java.util.concurrent.atomic.DoubleAdder;
  *
  * <pre>
  * java --add-modules jdk.incubator.vector -Xmx14g -XX:+UseParallelGC -cp 'load-tests/target/classes:load-tests/target/lib/*' \
- *   io.finchstream.loadtests.engine.InterleavedRoofline [models=L12-D768,L24-D2048] [precisions=bf16,fp32]
+ *   io.finchstream.loadtests.engine.InterleavedRoofline [models=L12-D768,L24-D2048] [precisions=bf16,fp32,int8]
  *   [batches=1,8,64] [chunk=64] [rounds=5] [seconds=3]
  * </pre>
  */

@@ -1,10 +1,12 @@
 package io.finchstream.engine.io.ggml;
 
 import io.finchstream.engine.io.DType;
+import io.finchstream.engine.io.Q8_0Rows;
 import io.finchstream.engine.io.internal.BaseTensor;
 import io.finchstream.engine.io.internal.OpenState;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Optional;
 
 /**
  * A Q5_1 or Q8_0 tensor in its stored layout, dequantized to float32 on read. Blocks of 32 elements
@@ -31,6 +33,27 @@ final class QuantizedTensor extends BaseTensor {
     this.type = type;
     this.data = data.slice().order(ByteOrder.LITTLE_ENDIAN);
     this.open = open;
+  }
+
+  @Override
+  public Optional<Q8_0Rows> q8_0Rows() {
+    final long[] shape = shape();
+    if (type != GgmlType.Q8_0 || shape.length != 2) {
+      return Optional.empty();
+    }
+    final int blocksPerRow = (int) (shape[1] / BLOCK);
+    return Optional.of(
+        (row, quants, qOff, scales, sOff) -> {
+          open.check(name());
+          if (row < 0 || row >= shape[0]) {
+            throw new IndexOutOfBoundsException(name() + ": row " + row + " of " + shape[0]);
+          }
+          for (int b = 0; b < blocksPerRow; b++) {
+            final int at = (row * blocksPerRow + b) * type.blockBytes;
+            scales[sOff + b] = data.getShort(at);
+            data.get(at + 2, quants, qOff + b * BLOCK, BLOCK);
+          }
+        });
   }
 
   @Override

@@ -3,9 +3,14 @@ package io.finchstream.engine.io.ggml;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.finchstream.engine.WeightPrecision;
 import io.finchstream.engine.io.CheckpointException;
 import io.finchstream.engine.io.CheckpointTensor;
 import io.finchstream.engine.io.DType;
+import io.finchstream.engine.io.LoadProgress;
+import io.finchstream.engine.rwkv.WeightReader;
+import io.finchstream.engine.tensor.Matrix;
+import io.finchstream.engine.tensor.Q8Matrix;
 import io.finchstream.engine.testing.SharedData;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -168,6 +173,50 @@ class GgmlCheckpointTest {
       }
       assertThatThrownBy(() -> t.readFloats(all.length - 3, piece, 0, 4))
           .isInstanceOf(IndexOutOfBoundsException.class);
+    }
+  }
+
+  @Test
+  void shouldKeepQ8_0BlocksAsStoredForInt8Weights() throws IOException {
+    // quants that quantizing again would change (largest |q| 100, not 127): kept as they are
+    final ByteBuffer b = ByteBuffer.allocate(3 * 2 * 34).order(ByteOrder.LITTLE_ENDIAN);
+    final float[] scales = {0.25f, -2f, 0.001f, 1.5f, 3e-6f, 7f};
+    for (int blk = 0; blk < 6; blk++) {
+      b.putShort(Float.floatToFloat16(scales[blk]));
+      for (int j = 0; j < 32; j++) {
+        b.put((byte) ((j * 7 + blk * 13) % 201 - 100));
+      }
+    }
+    final Path file =
+        new GgmlFileWriter()
+            .header(4, 64)
+            .minimalV6(4, 64)
+            .tensor("blocks.0.ffn.key.weight", 9, new int[] {64, 3}, b.array())
+            .write(tmp.resolve("q8-rows.bin"));
+    try (GgmlCheckpoint ckpt = GgmlCheckpoint.open(file)) {
+      final Matrix m =
+          new WeightReader(ckpt, WeightPrecision.INT8, LoadProgress.NONE)
+              .matrix("blocks.0.ffn.key.weight", 3, 64);
+      assertThat(m).isInstanceOf(Q8Matrix.class);
+      final float[] q = new float[64];
+      final float[] d = new float[2];
+      for (int r = 0; r < 3; r++) {
+        ((Q8Matrix) m).quantsTo(r, q, 0);
+        ((Q8Matrix) m).scalesTo(r, d, 0);
+        for (int c = 0; c < 64; c++) {
+          final int blk = 2 * r + c / 32;
+          assertThat(q[c]).isEqualTo((float) (((c % 32) * 7 + blk * 13) % 201 - 100));
+          assertThat(m.get(r, c))
+              .isEqualTo(q[c] * Float.float16ToFloat(Float.floatToFloat16(scales[blk])));
+        }
+        assertThat(d[0]).isEqualTo(Float.float16ToFloat(Float.floatToFloat16(scales[2 * r])));
+      }
+      // fp32 and bf16 readers dequantize as before
+      assertThat(
+              new WeightReader(ckpt, WeightPrecision.FP32, LoadProgress.NONE)
+                  .matrix("blocks.0.ffn.key.weight", 3, 64)
+                  .get(1, 40))
+          .isEqualTo(m.get(1, 40));
     }
   }
 

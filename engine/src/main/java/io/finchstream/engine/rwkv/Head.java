@@ -1,4 +1,4 @@
-package io.finchstream.engine.finch;
+package io.finchstream.engine.rwkv;
 
 import io.finchstream.engine.kernels.Kernels;
 import io.finchstream.engine.tensor.Matrix;
@@ -38,7 +38,7 @@ public final class Head {
       for (int i = 0; i < n; i++) {
         System.arraycopy(lastX[p + i], 0, xx, i * c, c);
       }
-      kernels.layerNorm(xx, xx, n, lnOut.weight(), lnOut.bias(), FinchConfig.LAYER_NORM_EPS);
+      kernels.layerNorm(xx, xx, n, lnOut.weight(), lnOut.bias(), Norm.LAYER_NORM_EPS);
       if (n == 1) {
         kernels.matmul(out[p], 0, vocab, xx, 0, c, 1, head);
       } else {

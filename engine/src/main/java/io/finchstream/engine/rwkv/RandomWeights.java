@@ -1,4 +1,4 @@
-package io.finchstream.engine.finch;
+package io.finchstream.engine.rwkv;
 
 import io.finchstream.engine.io.Checkpoint;
 import io.finchstream.engine.io.CheckpointException;

@@ -1,4 +1,4 @@
-package io.finchstream.engine.finch;
+package io.finchstream.engine.rwkv;
 
 /**
  * Cuts the rows of several conversations into passes of at most {@code capacity} rows: each pass

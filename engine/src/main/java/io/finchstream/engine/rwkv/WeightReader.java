@@ -1,11 +1,13 @@
-package io.finchstream.engine.finch;
+package io.finchstream.engine.rwkv;
 
 import io.finchstream.engine.WeightPrecision;
 import io.finchstream.engine.io.Checkpoint;
 import io.finchstream.engine.io.CheckpointException;
 import io.finchstream.engine.io.CheckpointTensor;
 import io.finchstream.engine.io.LoadProgress;
+import io.finchstream.engine.io.Q8_0Rows;
 import io.finchstream.engine.tensor.Matrix;
+import io.finchstream.engine.tensor.PanelLayout;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -160,6 +162,7 @@ public final class WeightReader {
     return out;
   }
 
+  // LoRAs are small: never quantized (WeightPrecision.INT8 keeps them in bf16)
   private Matrix transposed(final float[] values, final int rows, final int cols) {
     final float[] t = new float[values.length];
     for (int r = 0; r < rows; r++) {
@@ -167,12 +170,27 @@ public final class WeightReader {
         t[c * rows + r] = values[r * cols + c];
       }
     }
-    return Matrix.of(t, cols, rows, precision);
+    return Matrix.of(t, cols, rows, precision.unquantized());
   }
 
-  /** A matrix [rows, cols] as stored (a Linear weight [out, in]). */
+  /**
+   * A matrix [rows, cols] as stored (a Linear weight [out, in]), at the reader's precision; for
+   * INT8, a tensor stored as Q8_0 blocks is taken as it is (no dequantization).
+   */
   public Matrix matrix(final String name, final int rows, final int cols) {
-    return matrix(name, rows, cols, null);
+    final CheckpointTensor tensor = checkpoint.tensor(name);
+    if (precision == WeightPrecision.INT8 && tensor.q8_0Rows().isPresent()) {
+      return storedQ8_0(tensor, tensor.q8_0Rows().get(), rows, cols);
+    }
+    return read(tensor, rows, cols, null, precision);
+  }
+
+  /**
+   * A matrix [rows, cols] never quantized: at the reader's precision, or bf16 for INT8 (the head,
+   * which rwkv.cpp keeps unquantized too, and GoldFinch's embedding).
+   */
+  public Matrix unquantizedMatrix(final String name, final int rows, final int cols) {
+    return read(checkpoint.tensor(name), rows, cols, null, precision.unquantized());
   }
 
   /**
@@ -181,9 +199,17 @@ public final class WeightReader {
    */
   public Matrix matrix(
       final String name, final int rows, final int cols, final RowTransform transform) {
-    final CheckpointTensor tensor = checkpoint.tensor(name);
+    return read(checkpoint.tensor(name), rows, cols, transform, precision);
+  }
+
+  private Matrix read(
+      final CheckpointTensor tensor,
+      final int rows,
+      final int cols,
+      final RowTransform transform,
+      final WeightPrecision as) {
     final int blockRows = Math.max(1, BLOCK_ELEMENTS / cols);
-    final Matrix.Builder builder = Matrix.builder(rows, cols, precision);
+    final Matrix.Builder builder = Matrix.builder(rows, cols, as);
     final float[] buffer = new float[Math.min(rows, blockRows) * cols];
     for (int r0 = 0; r0 < rows; r0 += blockRows) {
       final int n = Math.min(blockRows, rows - r0);
@@ -191,8 +217,38 @@ public final class WeightReader {
       if (transform != null) {
         transform.apply(buffer, n);
       }
-      builder.rows(r0, buffer, 0, n);
+      try {
+        builder.rows(r0, buffer, 0, n);
+      } catch (final IllegalArgumentException e) {
+        throw new CheckpointException(
+            checkpoint.path(), "tensor '" + tensor.name() + "': " + e.getMessage());
+      }
       advance((long) n * cols);
+    }
+    return builder.build();
+  }
+
+  // An INT8 matrix from Q8_0 rows as stored: quants and fp16 scales copied, nothing requantized.
+  private Matrix storedQ8_0(
+      final CheckpointTensor tensor, final Q8_0Rows stored, final int rows, final int cols) {
+    final Matrix.Builder builder = Matrix.builder(rows, cols, WeightPrecision.INT8);
+    final byte[] quants = new byte[cols];
+    final short[] scales = new short[PanelLayout.blocks(cols)];
+    for (int r = 0; r < rows; r++) {
+      stored.readQ8_0Row(r, quants, 0, scales, 0);
+      for (final short d : scales) {
+        if (!Float.isFinite(Float.float16ToFloat(d))) {
+          throw new CheckpointException(
+              checkpoint.path(),
+              "tensor '"
+                  + tensor.name()
+                  + "' has a Q8_0 block with a non-finite scale in row "
+                  + r
+                  + "; the file is damaged: quantize it again");
+        }
+      }
+      builder.quantizedRow(r, quants, 0, scales, 0);
+      advance(cols);
     }
     return builder.build();
   }

@@ -1,4 +1,4 @@
-package io.finchstream.engine.finch;
+package io.finchstream.engine.rwkv;
 
 import io.finchstream.engine.kernels.Kernels;
 import io.finchstream.engine.tensor.Matrix;
