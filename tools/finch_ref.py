@@ -15,11 +15,15 @@ Usage:
       float32 little-endian logits (rwkv.cpp tests/expected-logits-*.bin)
   finch_ref.py logits MODEL.bin --tokens 1,2,3
       print the logits after each token (top 5)
+  finch_ref.py loss MODEL.bin --text-file F
+      byte-level models: the mean next-byte loss (nats) of the text from a zero state, every byte but
+      the first predicted (what `finchstream eval` computes with no --context), as one JSON line
 
 Needs only numpy (Debian /usr/bin/python3: numpy 1.24).
 """
 
 import argparse
+import json
 import struct
 import sys
 
@@ -197,9 +201,23 @@ def main(argv):
     lg = sub.add_parser("logits", help="print top logits after each token")
     lg.add_argument("model")
     lg.add_argument("--tokens", required=True)
+    ls = sub.add_parser("loss", help="mean next-byte loss of a text (byte-level models)")
+    ls.add_argument("model")
+    ls.add_argument("--text-file", required=True)
     args = ap.parse_args(argv)
 
     model = FinchRef(load_ggml(args.model))
+    if args.cmd == "loss":
+        with open(args.text_file, "rb") as f:
+            text = f.read()
+        if model.n_vocab != 256:
+            raise SystemExit("loss: only byte-level (vocab 256) models")
+        logits = model.run(list(text[:-1]))
+        top = logits.max(axis=1)
+        lse = top + np.log(np.exp(logits - top[:, None]).sum(axis=1))
+        nats = float((lse - logits[np.arange(len(text) - 1), list(text[1:])]).sum())
+        print(json.dumps({"tokens": len(text) - 1, "loss_nats_per_token": nats / (len(text) - 1)}))
+        return 0
     logits = model.run(_tokens(args.tokens))
     if args.cmd == "check-ggml":
         expected = np.fromfile(args.expected, dtype="<f4").astype(np.float64)

@@ -88,7 +88,8 @@
       if (!res.ok) { $("model").textContent = "models: " + (await errorText(res)); return; }
       const body = await res.json();
       model = body.data[0].id;
-      $("model").textContent = "model " + model;
+      const about = body.data[0].description;
+      $("model").textContent = "model " + model + (about ? " — " + about : "");
     } catch (e) {
       $("model").textContent = "cannot reach the server: " + e;
     }

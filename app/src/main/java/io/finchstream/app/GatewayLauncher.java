@@ -116,13 +116,15 @@ final class GatewayLauncher implements AutoCloseable {
   }
 
   /**
-   * Starts the gateway for {@code service}; returns once it listens. Unless {@code
-   * gateway.instance.id} is configured, the gateway's id is the instance's stable id (kept in its
-   * state directory), so that the replies of a generation that outlived a restart come back to it,
-   * which then cancels it if its client is gone.
+   * Starts the gateway for {@code service}, whose model it shows with {@code description} (empty:
+   * none); returns once it listens. Unless {@code gateway.instance.id} is configured, the gateway's
+   * id is the instance's stable id (kept in its state directory), so that the replies of a
+   * generation that outlived a restart come back to it, which then cancels it if its client is
+   * gone.
    */
   static GatewayLauncher start(
       final FinchstreamService service,
+      final String description,
       final FinchstreamConfig processors,
       final GatewayConfig config,
       final PrometheusMeterRegistry registry)
@@ -149,7 +151,8 @@ final class GatewayLauncher implements AutoCloseable {
                 ServedModels.apiName(service.model()),
                 service.model().info().id(),
                 service.model().info().vocabSize(),
-                System.currentTimeMillis() / 1000),
+                System.currentTimeMillis() / 1000,
+                description),
             ProcessorsAdmission.limits(processors),
             new ProcessorsAdmission(service.model(), processors),
             registry);

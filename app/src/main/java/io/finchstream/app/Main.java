@@ -24,6 +24,7 @@ import picocli.CommandLine.Command;
       LogitsCommand.class,
       GenerateCommand.class,
       InspectCommand.class,
+      EvalCommand.class,
       ModelCommand.class,
       BenchCommand.class,
       UpCommand.class,

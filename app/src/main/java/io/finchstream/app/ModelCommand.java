@@ -10,7 +10,7 @@ import picocli.CommandLine.Spec;
     name = "model",
     mixinStandardHelpOptions = true,
     description = "Model file utilities.",
-    subcommands = {CommandLine.HelpCommand.class, ModelRandomCommand.class})
+    subcommands = {CommandLine.HelpCommand.class, ModelRandomCommand.class, ModelDemoCommand.class})
 final class ModelCommand implements Runnable {
 
   @Spec CommandSpec spec;

@@ -150,6 +150,9 @@ final class ModelRandomCommand implements Callable<Integer> {
     metadata.put("finchstream.arch", archName);
     metadata.put("finchstream.config", description);
     metadata.put("finchstream.seed", Long.toString(seed));
+    metadata.put(
+        ServedModels.DESCRIPTION_KEY,
+        "a seeded random " + archName + " model: not a language model, its replies are noise");
     SafetensorsWriter.write(
         out, checkpoint, dtype == FileDType.F32 ? DType.F32 : DType.BF16, metadata);
     long parameters = 0;

@@ -96,7 +96,14 @@ final class ServeCommand implements Callable<Integer> {
         ServedModels.load(
             Path.of(path), ServedModels.vocab(config), ModelLoading.options(config, err));
     return runUntilInterrupted(
-        config, served, spec.commandLine().getOut(), err, null, null, gatewayConfig);
+        config,
+        served,
+        ServedModels.description(Path.of(path)),
+        spec.commandLine().getOut(),
+        err,
+        null,
+        null,
+        gatewayConfig);
   }
 
   /**
@@ -108,6 +115,7 @@ final class ServeCommand implements Callable<Integer> {
   static int runUntilInterrupted(
       final FinchstreamConfig config,
       final LoadedModel served,
+      final String description,
       final PrintWriter out,
       final PrintWriter err,
       final CountDownLatch stop,
@@ -140,7 +148,8 @@ final class ServeCommand implements Callable<Integer> {
         // conversations to its gateway from the first assignment on. It reports not ready until
         // the processors run.
         GatewayLauncher gateway =
-            GatewayLauncher.start(service, address.processors(), address.gateway(), registry)) {
+            GatewayLauncher.start(
+                service, description, address.processors(), address.gateway(), registry)) {
       service.start();
       final long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
       while (!service.awaitRunning(Duration.ofMillis(500)) && done.getCount() > 0) {
@@ -192,6 +201,9 @@ final class ServeCommand implements Callable<Integer> {
               + address.advertised()
               + ")");
       out.println("           OpenAI model name: \"" + ServedModels.apiName(served) + "\"");
+      if (!description.isEmpty()) {
+        out.println("  Model:  " + description);
+      }
       out.flush();
       done.await();
       out.println("finchstream: stopping");

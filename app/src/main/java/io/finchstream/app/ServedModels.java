@@ -3,52 +3,74 @@ package io.finchstream.app;
 import io.finchstream.engine.LanguageModel;
 import io.finchstream.engine.LoadOptions;
 import io.finchstream.engine.Models;
-import io.finchstream.engine.goldfinch.GoldFinchConfig;
-import io.finchstream.engine.goldfinch.GoldFinchRandom;
-import io.finchstream.engine.io.DType;
-import io.finchstream.engine.io.safetensors.SafetensorsWriter;
-import io.finchstream.engine.tokenizer.ByteTokenizer;
+import io.finchstream.engine.io.CheckpointException;
+import io.finchstream.engine.io.safetensors.SafetensorsCheckpoint;
 import io.finchstream.engine.tokenizer.Tokenizer;
 import io.finchstream.engine.tokenizer.Tokenizers;
 import io.finchstream.processors.FinchstreamConfig;
 import io.finchstream.processors.LoadedModel;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.LinkedHashMap;
-import java.util.Map;
+import java.util.Arrays;
 
 /**
- * Loads the model a service serves, and makes the default random model of {@code finchstream up}.
+ * Loads the model a service serves, and the demo model {@code finchstream up} serves by default: a
+ * small byte-level GoldFinch trained on Shakespeare ({@code models/README.md}), bundled in the
+ * finchstream jar and extracted under the data directory.
  */
 final class ServedModels {
 
-  /**
-   * The default model's sizes: GoldFinch, 6 blocks (4 Finch-C2 + 2 GOLD), C=256, byte vocabulary.
-   */
-  static final GoldFinchConfig DEFAULT_CONFIG =
-      GoldFinchConfig.standard(6, 256, 64, ByteTokenizer.VOCAB_SIZE);
+  /** The demo model's file, in {@code models/} of the repository and bundled in the jar. */
+  static final String DEMO_FILE = "goldfinch-shakespeare-L6-C256.safetensors";
 
-  static final long DEFAULT_SEED = 20_260_101L;
-  static final String DEFAULT_FILE = "random-goldfinch-L6-C256-byte-vocab.safetensors";
+  /** Where the jar holds it. */
+  static final String DEMO_RESOURCE = "/models/" + DEMO_FILE;
 
-  /** What people are told about the default model, every time it is used. */
-  static final String DEFAULT_LABEL =
-      "RANDOM GoldFinch (seeded random weights, byte vocabulary): NOT a language model, its replies are noise."
-          + " Serve a real model with --model FILE.";
+  /** Where a model file describes itself: a key of its safetensors {@code __metadata__}. */
+  static final String DESCRIPTION_KEY = "finchstream.description";
+
+  /** Longest description shown (the chat page, {@code GET /v1/models}); longer ones are cut. */
+  static final int MAX_DESCRIPTION_CHARS = 300;
 
   private ServedModels() {}
 
   /**
    * The name clients use for {@code served} in the HTTP API: the model file's name without its
-   * extension (the default random model's file name for it).
+   * extension.
    */
   static String apiName(final LoadedModel served) {
-    final String file = served.label().equals(DEFAULT_LABEL) ? DEFAULT_FILE : served.label();
+    final String file = served.label();
     final int dot = file.lastIndexOf('.');
     return dot > 0 ? file.substring(0, dot) : file;
+  }
+
+  /**
+   * What a model file says it is, for people: the {@value #DESCRIPTION_KEY} entry of a safetensors
+   * file's metadata (the demo models have one), first line only, at most {@value
+   * #MAX_DESCRIPTION_CHARS} characters; empty for other files.
+   */
+  static String description(final Path file) {
+    try (InputStream in = Files.newInputStream(file)) {
+      final byte[] head = in.readNBytes(9);
+      if (head.length < 9 || head[8] != '{') {
+        return ""; // not safetensors: .pth and ggml files carry no description
+      }
+    } catch (final IOException e) {
+      return "";
+    }
+    try (SafetensorsCheckpoint checkpoint = SafetensorsCheckpoint.open(file)) {
+      final String text = checkpoint.metadata().getOrDefault(DESCRIPTION_KEY, "").strip();
+      final String line = text.lines().findFirst().orElse("");
+      return line.length() <= MAX_DESCRIPTION_CHARS
+          ? line
+          : line.substring(0, MAX_DESCRIPTION_CHARS - 1) + "…";
+    } catch (final CheckpointException e) {
+      return "";
+    }
   }
 
   /** The World vocabulary file of a configuration ({@code tokenizer.vocab.path}), or null. */
@@ -67,29 +89,39 @@ final class ServedModels {
     return new LoadedModel(model, tokenizer, file.getFileName().toString());
   }
 
-  /** The default random model under {@code dataDir/models}, written on first use. */
-  static LoadedModel defaultRandom(
-      final Path dataDir, final LoadOptions options, final PrintWriter err) throws IOException {
-    final Path file = dataDir.resolve("models").resolve(DEFAULT_FILE);
-    if (!Files.exists(file)) {
-      Files.createDirectories(file.getParent());
-      err.println(
-          "finchstream: no --model given; creating a seeded random GoldFinch model at "
-              + file
-              + " (first run only)");
-      err.flush();
-      final Map<String, String> metadata = new LinkedHashMap<>();
-      metadata.put("format", "pt");
-      metadata.put("finchstream.generator", "finchstream up (default model)");
-      metadata.put("finchstream.arch", "goldfinch");
-      metadata.put("finchstream.seed", Long.toString(DEFAULT_SEED));
-      metadata.put("finchstream.note", "random weights, not a language model");
-      final Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-      SafetensorsWriter.write(
-          tmp, GoldFinchRandom.checkpoint(DEFAULT_CONFIG, DEFAULT_SEED), DType.F32, metadata);
-      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+  /**
+   * Writes the demo model bundled in the jar to {@code file}, unless the same bytes are already
+   * there; returns {@code file}.
+   */
+  static Path extractDemo(final Path file, final PrintWriter err) throws IOException {
+    final byte[] bundled = demoBytes();
+    if (Files.isRegularFile(file)
+        && Files.size(file) == bundled.length
+        && Arrays.equals(Files.readAllBytes(file), bundled)) {
+      return file;
     }
-    final LanguageModel model = Models.load(file, options);
-    return new LoadedModel(model, ByteTokenizer.INSTANCE, DEFAULT_LABEL);
+    final Path parent = file.toAbsolutePath().getParent();
+    Files.createDirectories(parent);
+    err.println("finchstream: writing the demo model to " + file);
+    err.flush();
+    final Path tmp = parent.resolve(file.getFileName() + ".tmp");
+    Files.write(tmp, bundled);
+    Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    return file;
+  }
+
+  private static byte[] demoBytes() throws IOException {
+    try (InputStream in = ServedModels.class.getResourceAsStream(DEMO_RESOURCE)) {
+      if (in == null) {
+        throw new IllegalStateException(
+            "the demo model "
+                + DEMO_RESOURCE
+                + " is not in the finchstream jar; rebuild it from the repository (./mvnw -pl app"
+                + " -am package, which bundles models/"
+                + DEMO_FILE
+                + ") or pass --model FILE");
+      }
+      return in.readAllBytes();
+    }
   }
 }

@@ -6,8 +6,9 @@ import java.io.PrintWriter;
 import java.util.Locale;
 
 /**
- * Renders load progress on stderr for big files: one self-overwriting line on a terminal, a line
- * per quarter otherwise (logs stay short). Files below {@link #MIN_BYTES} load silently.
+ * Renders progress on stderr for long work: one self-overwriting line on a terminal, a line per
+ * quarter otherwise (logs stay short). Loading ({@link #on}) counts bytes and stays silent for
+ * files below {@link #MIN_BYTES}; {@link #counting} counts other units (tokens) above a threshold.
  */
 final class TerminalProgress implements LoadProgress {
 
@@ -15,12 +16,21 @@ final class TerminalProgress implements LoadProgress {
 
   private final PrintWriter err;
   private final boolean terminal;
+  private final long minTotal;
+  private final String unit; // null: bytes of a load
   private String lastLine = "";
   private int lastStep = -1;
 
   TerminalProgress(final PrintWriter err, final boolean terminal) {
+    this(err, terminal, MIN_BYTES, null);
+  }
+
+  private TerminalProgress(
+      final PrintWriter err, final boolean terminal, final long minTotal, final String unit) {
     this.err = err;
     this.terminal = terminal;
+    this.minTotal = minTotal;
+    this.unit = unit;
   }
 
   /** Progress on {@code err}, overwriting its line when the JVM runs on a terminal. */
@@ -49,20 +59,32 @@ final class TerminalProgress implements LoadProgress {
     }
   }
 
+  /**
+   * Progress of work counted in {@code unit} (e.g. "tokens") on {@code err}, shown when the total
+   * is at least {@code minTotal}.
+   */
+  static TerminalProgress counting(
+      final PrintWriter err, final boolean terminal, final String unit, final long minTotal) {
+    return new TerminalProgress(err, terminal, minTotal, unit);
+  }
+
   @Override
   public void update(final String phase, final long done, final long total) {
-    if (total < MIN_BYTES) {
+    if (total < minTotal || total <= 0) {
       return;
     }
     final int percent = (int) (100 * done / total);
     final String line =
-        String.format(
-            Locale.ROOT,
-            "loading %s: %3d%% (%.2f / %.2f GB)",
-            phase,
-            percent,
-            done / 1e9,
-            total / 1e9);
+        unit == null
+            ? String.format(
+                Locale.ROOT,
+                "loading %s: %3d%% (%.2f / %.2f GB)",
+                phase,
+                percent,
+                done / 1e9,
+                total / 1e9)
+            : String.format(
+                Locale.ROOT, "%s: %3d%% (%,d / %,d %s)", phase, percent, done, total, unit);
     if (terminal) {
       if (!line.equals(lastLine)) {
         err.print('\r' + line + (done >= total ? System.lineSeparator() : ""));

@@ -22,15 +22,16 @@ import picocli.CommandLine.Spec;
 /**
  * {@code finchstream up}: everything on this machine in one process: a single-broker KRaft Kafka
  * (data under {@code --data-dir}), the topics, and the processors, with {@code --model} or, without
- * one, a seeded random GoldFinch model (clearly not a language model).
+ * one, the bundled demo model: a small GoldFinch trained on Shakespeare, labelled as such.
  */
 @Command(
     name = "up",
     mixinStandardHelpOptions = true,
     description = {
       "Start everything locally in one process: an embedded single-broker Kafka (KRaft, data under",
-      "--data-dir), the topics and the processors. Without --model, a small seeded RANDOM GoldFinch",
-      "model is created on first run: it is not a language model (its replies are noise)."
+      "--data-dir), the topics and the processors. Without --model it serves the bundled demo model",
+      "(goldfinch-shakespeare-L6-C256, models/README.md): a small GoldFinch trained on Shakespeare's",
+      "plays, which answers in their style. It is not an assistant."
     })
 final class UpCommand implements Callable<Integer> {
 
@@ -48,14 +49,15 @@ final class UpCommand implements Callable<Integer> {
   @Option(
       names = "--model",
       paramLabel = "FILE",
-      description = "Model checkpoint to serve (default: a random GoldFinch).")
+      description = "Model checkpoint to serve (default: the demo model trained on Shakespeare).")
   Path model;
 
   @Option(
       names = "--data-dir",
       paramLabel = "DIR",
       defaultValue = ".finchstream",
-      description = "Kafka data, state stores and the default model. Default: ${DEFAULT-VALUE}.")
+      description =
+          "Kafka data, state stores and the demo model's file. Default: ${DEFAULT-VALUE}.")
   Path dataDir;
 
   @Option(
@@ -83,12 +85,17 @@ final class UpCommand implements Callable<Integer> {
         starting.submit(() -> EmbeddedKafka.start(dataDir, kafkaPort));
     starting.shutdown();
     final LoadedModel served;
+    final String description;
     final EmbeddedKafka kafka;
     try {
+      final Path modelFile =
+          file != null
+              ? file
+              : ServedModels.extractDemo(
+                  dataDir.resolve("models").resolve(ServedModels.DEMO_FILE), err);
       served =
-          file == null
-              ? ServedModels.defaultRandom(dataDir, ModelLoading.options(base, err), err)
-              : ServedModels.load(file, ServedModels.vocab(base), ModelLoading.options(base, err));
+          ServedModels.load(modelFile, ServedModels.vocab(base), ModelLoading.options(base, err));
+      description = ServedModels.description(modelFile);
     } catch (final Exception | Error e) {
       closeWhenStarted(kafkaStarting);
       throw e;
@@ -99,7 +106,12 @@ final class UpCommand implements Callable<Integer> {
       throw e.getCause() instanceof Exception cause ? cause : e;
     }
     if (file == null) {
-      err.println("finchstream: WARNING: serving a " + ServedModels.DEFAULT_LABEL);
+      err.println(
+          "finchstream: no --model given: serving the demo model "
+              + ServedModels.apiName(served)
+              + ", "
+              + description
+              + ". Serve a real model with --model FILE.");
       err.flush();
     }
     final Map<String, Object> fixed = new HashMap<>();
@@ -116,7 +128,14 @@ final class UpCommand implements Callable<Integer> {
             + dataDir.resolve(GatewayLauncher.PEER_SECRET_FILE)
             + ")");
     return ServeCommand.runUntilInterrupted(
-        service.config(ONE_INSTANCE, fixed), served, out, err, stop, kafka, gatewayConfig);
+        service.config(ONE_INSTANCE, fixed),
+        served,
+        description,
+        out,
+        err,
+        stop,
+        kafka,
+        gatewayConfig);
   }
 
   /** Closes the broker once it has started (after a failure elsewhere). */

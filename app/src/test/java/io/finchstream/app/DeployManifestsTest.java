@@ -144,9 +144,9 @@ class DeployManifestsTest {
 
   private static void assertModelInitParses(final String where, final String shell) {
     final Matcher m =
-        Pattern.compile("finchstream\\.jar\\s+(model random.*)$", Pattern.DOTALL)
+        Pattern.compile("finchstream\\.jar\\s+(model demo.*)$", Pattern.DOTALL)
             .matcher(shell.strip());
-    assertThat(m.find()).as(where + " runs `finchstream model random`: " + shell).isTrue();
+    assertThat(m.find()).as(where + " runs `finchstream model demo`: " + shell).isTrue();
     assertParsesWithTheRealCli(where, m.group(1).strip().split("\\s+"));
   }
 

@@ -71,7 +71,7 @@ class GatewayAdmissionTest {
                 1,
                 GatewayConfig.REQUEST_TIMEOUT_CONFIG,
                 120_000));
-    gateway = GatewayLauncher.start(service, processors, config, registry);
+    gateway = GatewayLauncher.start(service, "", processors, config, registry);
     base = gateway.url(config);
   }
 

@@ -49,7 +49,7 @@ class GatewayLauncherTest {
         service.start();
         assertThat(service.awaitRunning(Duration.ofSeconds(90))).isTrue();
         try (GatewayLauncher gateway =
-            GatewayLauncher.start(service, processors, config, registry)) {
+            GatewayLauncher.start(service, "", processors, config, registry)) {
           final String base = gateway.url(config);
           final HttpClient http = HttpClient.newHttpClient();
           final HttpResponse<String> ready =

@@ -67,7 +67,7 @@ record Instance(ChildJvm jvm, String url, String bootstrap) implements AutoClose
             "--bootstrap-servers",
             up.bootstrap(),
             "--model",
-            upDataDir.resolve("models").resolve(ServedModels.DEFAULT_FILE).toString(),
+            upDataDir.resolve("models").resolve(ServedModels.DEMO_FILE).toString(),
             "--state-dir",
             stateDir.toString(),
             "--port",

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /**
- * {@code up} with its embedded Kafka and default random model, then {@code send} and {@code tail}
+ * {@code up} with its embedded Kafka and default demo model, then {@code send} and {@code tail}
  * against it, all through the real command line.
  */
 class ServiceCommandsTest {
@@ -34,6 +34,7 @@ class ServiceCommandsTest {
 
   @Test
   void shouldStartEverythingLocallyAndServeSendAndTail() throws Exception {
+    final Path demo = DemoModels.require(ServedModels.DEMO_FILE);
     final CommandLine up = Main.commandLine();
     final UpCommand command = (UpCommand) up.getSubcommands().get("up").getCommand();
     command.stop = new CountDownLatch(1);
@@ -59,13 +60,19 @@ class ServiceCommandsTest {
                       "--set",
                       "streams.commit.interval.ms=50"));
       final String bootstrap = awaitBootstrap(out, exit);
-      assertThat(err.toString()).contains("RANDOM GoldFinch").contains("NOT a language model");
+      assertThat(err.toString())
+          .contains("serving the demo model goldfinch-shakespeare-L6-C256, a small demo model")
+          .contains("trained on Shakespeare")
+          .contains("not an assistant");
       try (Stream<Path> models = Files.list(dir.resolve("models"))) {
         assertThat(models)
             .singleElement()
             .satisfies(
-                f -> assertThat(f.getFileName().toString()).isEqualTo(ServedModels.DEFAULT_FILE));
+                f -> assertThat(f.getFileName().toString()).isEqualTo(ServedModels.DEMO_FILE));
       }
+      assertThat(Files.readAllBytes(dir.resolve("models").resolve(ServedModels.DEMO_FILE)))
+          .as("the bundled demo model is the repository's models/ file")
+          .isEqualTo(Files.readAllBytes(demo));
 
       final CliRun send =
           CliRun.of(
@@ -163,8 +170,13 @@ class ServiceCommandsTest {
     assertThat(id.find()).as(models).isTrue();
     assertThat(id.group(1))
         .as("the name README's example uses")
-        .isEqualTo("random-goldfinch-L6-C256-byte-vocab");
-    assertThat(out).contains("OpenAI model name: \"random-goldfinch-L6-C256-byte-vocab\"");
+        .isEqualTo("goldfinch-shakespeare-L6-C256");
+    final String description = ServedModels.description(DemoModels.require(ServedModels.DEMO_FILE));
+    assertThat(description).contains("trained on Shakespeare").contains("not an assistant");
+    assertThat(models).contains("\"description\":\"" + description + "\"");
+    assertThat(out)
+        .contains("OpenAI model name: \"goldfinch-shakespeare-L6-C256\"")
+        .contains("Model:  " + description);
     final HttpResponse<String> chat =
         http.send(
             HttpRequest.newBuilder(URI.create(m.group(1) + "/v1/chat/completions"))

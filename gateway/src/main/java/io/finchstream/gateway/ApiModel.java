@@ -11,11 +11,29 @@ package io.finchstream.gateway;
  *     model by it too
  * @param vocabularySize token ids must be below this
  * @param createdEpochSeconds when the model file was made or loaded (OpenAI's {@code created})
+ * @param description what the model is, for people (the chat page shows it; {@code GET /v1/models}
+ *     lists it as {@code description}); empty when there is nothing to say
  */
 public record ApiModel(
-    String id, String fingerprint, int vocabularySize, long createdEpochSeconds) {
+    String id,
+    String fingerprint,
+    int vocabularySize,
+    long createdEpochSeconds,
+    String description) {
+
+  /** A model without a description. */
+  public ApiModel(
+      final String id,
+      final String fingerprint,
+      final int vocabularySize,
+      final long createdEpochSeconds) {
+    this(id, fingerprint, vocabularySize, createdEpochSeconds, "");
+  }
 
   public ApiModel {
+    if (description == null) {
+      throw new IllegalArgumentException("description must not be null (use \"\" for none)");
+    }
     if (id == null || id.isBlank()) {
       throw new IllegalArgumentException("a served model needs an id");
     }

@@ -113,6 +113,10 @@ class ChatPageTest {
     wait.until(
         ExpectedConditions.textToBePresentInElementLocated(
             By.id("model"), GatewayHarness.MODEL.id()));
+    assertThat(driver.findElement(By.id("model")).getText())
+        .as("the page says what the model is")
+        .isEqualTo(
+            "model " + GatewayHarness.MODEL.id() + " — " + GatewayHarness.MODEL.description());
 
     send("Hi! Who are you?");
     wait.until(

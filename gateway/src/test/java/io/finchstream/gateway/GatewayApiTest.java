@@ -353,6 +353,15 @@ class GatewayApiTest {
   }
 
   @Test
+  void shouldDescribeTheServedModelInTheModelList() {
+    final Http.Response models = http.get("/v1/models");
+    assertThat(models.status()).isEqualTo(200);
+    assertThat(models.body())
+        .contains("\"id\":\"" + GatewayHarness.MODEL.id() + "\"")
+        .contains("\"description\":\"" + GatewayHarness.MODEL.description() + "\"");
+  }
+
+  @Test
   void shouldServeTheChatPage() {
     final Http.Response page = http.get("/");
     assertThat(page.status()).isEqualTo(200);

@@ -82,12 +82,17 @@ public final class ChatCompletions {
   }
 
   private JsonObject model() {
-    return new JsonObject()
-        .put("id", services.ports().model().id())
-        .put("object", "model")
-        .put("created", services.ports().model().createdEpochSeconds())
-        .put("owned_by", "finchstream")
-        .put("fingerprint", services.ports().model().fingerprint());
+    final JsonObject model =
+        new JsonObject()
+            .put("id", services.ports().model().id())
+            .put("object", "model")
+            .put("created", services.ports().model().createdEpochSeconds())
+            .put("owned_by", "finchstream")
+            .put("fingerprint", services.ports().model().fingerprint());
+    if (!services.ports().model().description().isEmpty()) {
+      model.put("description", services.ports().model().description());
+    }
+    return model;
   }
 
   /** {@code POST /v1/chat/completions}. */

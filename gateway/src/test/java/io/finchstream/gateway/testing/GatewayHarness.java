@@ -22,7 +22,12 @@ public final class GatewayHarness implements AutoCloseable {
 
   /** The model the scripted tests pretend to serve: byte-level, like the tiny test model. */
   public static final ApiModel MODEL =
-      new ApiModel("scripted-byte-model", "0123456789abcdef", 256, 1_700_000_000L);
+      new ApiModel(
+          "scripted-byte-model",
+          "0123456789abcdef",
+          256,
+          1_700_000_000L,
+          "a scripted test model, not a language model");
 
   private final Gateway gateway;
   private final PrometheusMeterRegistry registry;
