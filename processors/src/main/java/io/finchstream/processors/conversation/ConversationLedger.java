@@ -670,7 +670,7 @@ final class ConversationLedger
     final ConversationMeta meta = stores.meta(conversation);
     if (a.ephemeral) {
       stores.log.truncateFrom(conversation, a.base);
-      detach(conversation);
+      release(conversation);
       return meta;
     }
     final ConversationMeta.Builder updated =
@@ -689,19 +689,25 @@ final class ConversationLedger
         replyText);
     final ConversationMeta stored = updated.build();
     stores.putMeta(conversation, stored);
-    detach(conversation);
+    release(conversation);
     pending.putIfAbsent(conversation, Boolean.FALSE);
     return stored;
   }
 
   @Override
   public void detach(final String conversation) {
+    release(conversation);
+    // The failed call may have changed the state part of the way: rebuild it from the stored form.
+    hot.remove(conversation);
+  }
+
+  /** The generation ended: its copy (if any) is dropped and the hot state may be evicted again. */
+  private void release(final String conversation) {
     final Attachment a = attached.remove(conversation);
     if (a != null) {
       a.dropCopy(budget);
     }
-    // The failed call may have changed the state part of the way: rebuild it from the stored form.
-    hot.remove(conversation);
+    hot.pin(conversation, false);
   }
 
   @Override
