@@ -311,7 +311,9 @@ class OpenAiSurfaceEndToEndTest {
   // Disabled, a known defect (issue 15 note): since live tokens and the OpenAI surface met on main,
   // replies constrained by a json_schema come back cut short through the gateway (e.g.
   // `{"lines"`), while the processors-level StructuredRepliesTest (100 generations, 10 schemas)
-  // validates every reply. The cause is not found yet.
+  // validates every reply. Likely cause: the chat turn stop "\n\n" (ChatTurns.TURN_STOPS) ends a
+  // generation whose JSON whitespace makes a blank line; to fix, drop it or forbid it in the
+  // grammar when a response_format is set.
   @Disabled("known defect: json_schema replies cut short through the gateway (issue 15)")
   @Test
   @SuppressWarnings("deprecation") // OpenAI deprecated seed; clients still send it, we honour it
