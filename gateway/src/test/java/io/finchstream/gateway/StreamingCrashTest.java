@@ -176,6 +176,8 @@ class StreamingCrashTest {
                         .put("max_tokens", 3000)
                         .put("temperature", 1.0)
                         .put("seed", 500 + i)
+                        // End of text is barred: the reply must run until its cancel lands.
+                        .put("logit_bias", new JsonObject().put("0", -100))
                         .put("prefix", PREFIX)));
           } else if (streams.size() < 10) {
             streams.add(new Seen(conversation, prompt, generateRequest(i)));
@@ -283,6 +285,13 @@ class StreamingCrashTest {
     }
     if (r.containsKey("seed")) {
       p.setSeed(r.getLong("seed"));
+    }
+    if (r.containsKey("logit_bias")) {
+      r.getJsonObject("logit_bias")
+          .forEach(
+              e ->
+                  p.putLogitBias(
+                      Integer.parseInt(e.getKey()), ((Number) e.getValue()).floatValue()));
     }
     final Generate.Builder g =
         Generate.newBuilder()
