@@ -53,7 +53,6 @@ import java.util.Map;
 import org.apache.kafka.streams.KafkaStreams.State;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -308,13 +307,6 @@ class OpenAiSurfaceEndToEndTest {
     assertThat(forced.json().getString("text")).isEqualTo("AAAAA");
   }
 
-  // Disabled, a known defect (issue 15 note): since live tokens and the OpenAI surface met on main,
-  // replies constrained by a json_schema come back cut short through the gateway (e.g.
-  // `{"lines"`), while the processors-level StructuredRepliesTest (100 generations, 10 schemas)
-  // validates every reply. Likely cause: the chat turn stop "\n\n" (ChatTurns.TURN_STOPS) ends a
-  // generation whose JSON whitespace makes a blank line; to fix, drop it or forbid it in the
-  // grammar when a response_format is set.
-  @Disabled("known defect: json_schema replies cut short through the gateway (issue 15)")
   @Test
   @SuppressWarnings("deprecation") // OpenAI deprecated seed; clients still send it, we honour it
   void shouldAnswerEveryJsonSchemaWithJsonThatParsesAndValidates() throws Exception {

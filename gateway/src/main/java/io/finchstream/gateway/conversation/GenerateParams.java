@@ -56,7 +56,8 @@ public final class GenerateParams {
    * Reads the fields of {@code body} into a Generate, checked against {@code limits}.
    *
    * @param maxTemperature the highest temperature accepted (OpenAI clients expect 2)
-   * @param extraStops stop strings added after the request's own (chat turn ends)
+   * @param extraStops stop strings added after the request's own (chat turn ends); not added when
+   *     {@code response_format} constrains the reply to JSON, whose grammar ends it
    */
   public static Generate.Builder read(
       final JsonObject body,
@@ -113,8 +114,12 @@ public final class GenerateParams {
     }
     readLogitBias(body, model, s);
     g.setSampling(s);
-    readStops(body, model, limits, extraStops, g);
     readResponseFormat(body, g);
+    // A JSON reply ends where its grammar ends; a chat turn stop such as a blank line would cut it
+    // short inside the JSON's own whitespace.
+    final boolean constrained =
+        g.hasResponseFormat() && g.getResponseFormat().getType() != ResponseFormat.Type.TYPE_TEXT;
+    readStops(body, model, limits, constrained ? List.of() : extraStops, g);
     return g;
   }
 
