@@ -38,7 +38,8 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * chromium-driver}; {@code .ci/install-browser} installs them): two turns of a chat stream into the
  * page, the second turn appends only the new message to the server-side conversation, Regenerate
  * and Edit send a shorter or changed history that the server rewinds to, and a screenshot is
- * written to {@code gateway/target/chat-page.png} (the one in {@code docs/} is a copy).
+ * written to {@code gateway/target/chat-page.png} ({@code DemoChatPageTest} in app makes the one in
+ * {@code docs/}, with the real demo model).
  */
 @ExtendWith(VertxExtension.class)
 class ChatPageTest {
