@@ -29,6 +29,21 @@ public interface LanguageModel {
   ModelState restoreState(byte[] recurrent, List<byte[]> cacheBlocks);
 
   /**
+   * Rebuilds a state from its recurrent bytes, taking its token cache from {@code later}: a state
+   * of the same history at or past the restored position (the hot state a rewind goes back from).
+   * The cache is cut at the restored position (later entries dropped, the partial block copied) and
+   * keeps what it had computed, so going back costs O(1) in the length of the conversation instead
+   * of rebuilding the cache. Equal to {@link #restoreState} with the cache's own blocks. A model
+   * without a cache restores from the bytes alone.
+   *
+   * @throws EngineException when the bytes are corrupt, or {@code later} is of another model or
+   *     behind the restored position
+   */
+  default ModelState restoreState(final byte[] recurrent, final ModelState later) {
+    return restoreState(recurrent, List.of());
+  }
+
+  /**
    * Advances every state by its own tokens (prefill); computes no logits. {@code tokens.get(i)}
    * belongs to {@code states.get(i)}; a state may appear only once per call.
    *

@@ -137,6 +137,34 @@ public final class GoldCache implements TokenCache {
     return new GoldCache(this);
   }
 
+  /**
+   * The first {@code n} entries (the cache cut at position {@code n}): full chunks are shared, the
+   * partial one is copied, and the derived part is kept where this cache has it. {@code kD} of the
+   * last entry is known only when nothing is cut (the next append computes it again otherwise).
+   */
+  public GoldCache firstEntries(final long n) {
+    if (n < 0 || n > size) {
+      throw new IndexOutOfBoundsException("cut at " + n + " of a cache of " + size);
+    }
+    final GoldCache cut =
+        new GoldCache(compressed, dim, headSize, goldLayers, blockSize, precision);
+    final int full = (int) (n / blockSize);
+    final int rest = (int) (n % blockSize);
+    for (int j = 0; j < full; j++) {
+      final Chunk chunk = chunks.get(j);
+      cut.chunks.add(chunk.count == blockSize ? chunk : chunk.copy(chunk.capacity));
+    }
+    if (rest > 0) {
+      final Chunk partial = chunks.get(full).copy(chunks.get(full).capacity);
+      partial.count = rest;
+      cut.chunks.add(partial);
+    }
+    cut.size = n;
+    cut.derived = derived;
+    cut.lastKD = n == size && lastKD != null ? lastKD.clone() : null;
+    return cut;
+  }
+
   /** The token id at a position. */
   public int token(final long position) {
     final Chunk chunk = chunkOf(position);

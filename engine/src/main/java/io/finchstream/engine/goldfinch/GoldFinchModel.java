@@ -175,6 +175,33 @@ public final class GoldFinchModel implements LanguageModel {
     return state;
   }
 
+  /**
+   * Rebuilds a state from its recurrent bytes with the first entries of {@code later}'s cache: a
+   * rewind cuts the cache at the turn (goldfinch-math §4: entry t depends only on tokens ≤ t, so
+   * the first entries of a later state of the same history are this state's), keeping the derived
+   * keys and values it already has.
+   */
+  @Override
+  public GoldFinchState restoreState(final byte[] recurrent, final ModelState later) {
+    if (!(later instanceof GoldFinchState donor) || !donor.modelId.equals(info.id())) {
+      throw new EngineException(
+          "the state to take the cache from is not a state of this model ("
+              + info.id()
+              + "); create it with newState() or restoreState()");
+    }
+    final GoldFinchState recurrentPart = newState();
+    GoldFinchStateCodec.decodeInto(recurrent, recurrentPart);
+    if (recurrentPart.position > donor.cache.size()) {
+      throw new EngineException(
+          "GoldFinch state is at position "
+              + recurrentPart.position
+              + " but the state to take its cache from holds only "
+              + donor.cache.size()
+              + " entries");
+    }
+    return new GoldFinchState(recurrentPart, donor.cache.firstEntries(recurrentPart.position));
+  }
+
   @Override
   public void ingest(final List<? extends ModelState> states, final List<int[]> tokens) {
     final GoldFinchState[] ours = checkStates(states);

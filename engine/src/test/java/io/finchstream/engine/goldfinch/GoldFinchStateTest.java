@@ -82,6 +82,39 @@ class GoldFinchStateTest {
   }
 
   @Test
+  void shouldGoBackToAnEarlierPositionWithTheLaterStatesCacheCutThere() {
+    // at every cut: inside a block, at a block boundary, at the start and at the very end
+    for (final int at : new int[] {7, 8, 0, PROMPT.length}) {
+      final GoldFinchState earlier = ingested(Arrays.copyOf(PROMPT, at));
+      final byte[] recurrent = earlier.recurrentBytes();
+      final GoldFinchState later = earlier.copy();
+      MODEL.ingest(List.of(later), List.of(Arrays.copyOfRange(PROMPT, at, PROMPT.length)));
+      next(later, 12); // attention ran: the later state has its derived keys and values
+      final long laterDerived = later.derivedBytes();
+
+      final GoldFinchState back = MODEL.restoreState(recurrent, later);
+      final GoldFinchState fromBlocks = MODEL.restoreState(recurrent, blocks(earlier));
+      assertThat(back).as("cut at %d", at).isEqualTo(fromBlocks).isEqualTo(earlier);
+      assertThat(back.cache().size()).isEqualTo(at);
+      assertThat(back.cache().hasDerived())
+          .as("the derived part is kept, not rebuilt")
+          .isEqualTo(at > 0 || later.cache().hasDerived());
+      assertThat(later.derivedBytes()).as("the later state is untouched").isEqualTo(laterDerived);
+      // on with another history: the same bits as the state that never went further
+      for (final int token : new int[] {40, 41, 42}) {
+        final float[] expected = next(earlier, token);
+        assertThat(next(back, token)).as("cut at %d, then %d", at, token).isEqualTo(expected);
+        assertThat(next(fromBlocks, token)).isEqualTo(expected);
+      }
+      assertThat(later.cache().size()).isEqualTo(PROMPT.length + 1);
+    }
+    final GoldFinchState shorter = ingested(1, 2);
+    assertThatThrownBy(() -> MODEL.restoreState(ingested(PROMPT).recurrentBytes(), shorter))
+        .isInstanceOf(EngineException.class)
+        .hasMessageContaining("holds only 2 entries");
+  }
+
+  @Test
   void shouldCountDropAndRebuildTheDerivedCacheWithTheSameBits() {
     final GoldFinchState state = ingested(PROMPT);
     next(state, 3);

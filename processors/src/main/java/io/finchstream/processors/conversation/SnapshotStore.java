@@ -101,6 +101,23 @@ final class SnapshotStore {
       final String conversation,
       final ConversationMeta meta,
       final SnapshotRef ref) {
+    return restore(model, conversation, meta, ref, null);
+  }
+
+  /**
+   * The state of {@code conversation} at snapshot {@code ref}, its token cache taken from {@code
+   * later} (a state of the same history at or past the snapshot, e.g. the hot state a rewind goes
+   * back from) instead of the cache store when it is given: no cache block is read, and what the
+   * cache had computed is kept ({@link LanguageModel#restoreState(byte[], ModelState)}).
+   *
+   * @throws StoreCorruptedException when records are missing or inconsistent
+   */
+  ModelState restore(
+      final LanguageModel model,
+      final String conversation,
+      final ConversationMeta meta,
+      final SnapshotRef ref,
+      final ModelState later) {
     final long position = ref.getPosition();
     final ChunkedBlobs.Blob blob = snapshots.get(conversation, position);
     if (blob == null || blob.version() != position) {
@@ -119,6 +136,10 @@ final class SnapshotStore {
       throw new StoreCorruptedException(
           "conversation " + conversation + ": the snapshot at " + position + " does not parse", e);
     }
+    if (later != null) {
+      return checkedPosition(
+          conversation, position, model.restoreState(snapshot.getRecurrent().toByteArray(), later));
+    }
     final List<byte[]> blocks = new ArrayList<>();
     final int blockSize = meta.getCacheBlockSize();
     if (blockSize > 0) {
@@ -134,7 +155,12 @@ final class SnapshotStore {
     if (!snapshot.getPartialBlock().isEmpty()) {
       blocks.add(snapshot.getPartialBlock().toByteArray());
     }
-    final ModelState state = model.restoreState(snapshot.getRecurrent().toByteArray(), blocks);
+    return checkedPosition(
+        conversation, position, model.restoreState(snapshot.getRecurrent().toByteArray(), blocks));
+  }
+
+  private static ModelState checkedPosition(
+      final String conversation, final long position, final ModelState state) {
     if (state.position() != position) {
       throw new StoreCorruptedException(
           "conversation "

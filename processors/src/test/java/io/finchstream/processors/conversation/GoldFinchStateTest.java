@@ -12,6 +12,7 @@ import io.finchstream.processors.testing.TestModels;
 import io.finchstream.processors.testing.TopologyFixture;
 import io.finchstream.processors.testing.Transcript;
 import io.finchstream.proto.v1.ConversationMeta;
+import io.micrometer.core.instrument.Counter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,6 +20,8 @@ import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * GoldFinch conversations: the token cache is stored in blocks, restored, forked, and stays
@@ -103,14 +106,20 @@ class GoldFinchStateTest {
     }
   }
 
-  @Test
-  void shouldReturnToTurnsAcrossCacheBlocksAndCutTheCacheThere() {
-    // A 1-byte hot cache: every state is restored from a snapshot + cache blocks each time.
+  /**
+   * With a 1-byte hot cache, and another conversation's state taking it before each rewind, g's
+   * state is restored from a snapshot and the cache blocks each time; with room for the hot state,
+   * a rewind cuts the hot state's cache at the turn's snapshot instead (and keeps the keys it
+   * computed). Both must give the state a direct replay gives.
+   */
+  @ParameterizedTest(name = "hot cache of {0} bytes")
+  @ValueSource(longs = {1L, 256L * 1024 * 1024})
+  void shouldReturnToTurnsAcrossCacheBlocksAndCutTheCacheThere(final long hotCacheBytes) {
     try (TopologyFixture fx =
         new TopologyFixture(
             model,
             Map.of(
-                "hot.cache.max.bytes", 1L,
+                "hot.cache.max.bytes", hotCacheBytes,
                 "checkpoint.recent.turns", 3,
                 "checkpoint.spacing.tokens", 8),
             dir)) {
@@ -125,6 +134,11 @@ class GoldFinchStateTest {
       final long first = fx.durable().meta("g").getFirstMessage();
       // back to a turn whose block is partial, on with other tokens (a different history), again
       for (final int n : new int[] {10, 7, (int) Math.max(first, 5)}) {
+        if (hotCacheBytes == 1L) {
+          // another conversation's state takes the one-byte hot cache: g is evicted
+          fx.send("other", Events.appendTokens(random.ints(3, 1, 256).toArray()));
+          fx.settle();
+        }
         fx.send("g", Events.rewind(n));
         final int[] ids = random.ints(20, 1, 256).toArray();
         fx.send("g", Events.appendTokens(ids));
@@ -142,6 +156,15 @@ class GoldFinchStateTest {
         assertThat(meta.getCacheFullBlocks()).isLessThanOrEqualTo(meta.getSnapshotPosition() / 16);
       }
       assertThat(fx.deadLetters()).isEmpty();
+      final Counter cut =
+          fx.metrics
+              .registry()
+              .find("finchstream.events")
+              .tag("type", "rewind_cache_cut")
+              .counter();
+      assertThat(cut == null ? 0 : cut.count())
+          .as("rewinds that cut the hot state's cache instead of restoring it from the blocks")
+          .isEqualTo(hotCacheBytes == 1L ? 0 : 3);
     }
   }
 }
