@@ -7,6 +7,8 @@
 #   load-tests/bin/rwkvcpp-side-by-side.sh --rwkv-cpp DIR --models DIR [--make-models] [--rounds 3]
 #                                          [--threads 2] [--out FILE.md]
 #
+# --out also keeps the raw measurements, one JSON object per run, next to it (FILE.jsonl).
+#
 # --rwkv-cpp: an rwkv.cpp checkout built with native CPU flags (rwkv.h in DIR, librwkv.so in
 #   DIR/build; e.g. cmake -B build -DRWKV_NATIVE=ON -DRWKV_AVX512=ON -DRWKV_STANDALONE=ON). Nothing
 #   of rwkv.cpp is part of this repository: the script compiles our own driver
@@ -33,7 +35,7 @@ while [ $# -gt 0 ]; do
     --threads) threads="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
     --make-models) make_models=1; shift ;;
-    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -59,11 +61,16 @@ gcc -O2 -o "$driver" load-tests/src/main/c/rwkvcpp_driver.c -I"$rwkv" -L"$rwkv/b
   -Wl,-rpath,"$rwkv/build:$rwkv/build/ggml/src"
 
 make_fp16() { # SHAPE FILE: a random RWKV-6 model, through .pth and rwkv.cpp's converter
+  # the first python3 on the PATH may lack torch (pyenv shims): fall back to the system one
+  local py=python3
+  if ! python3 -c 'import torch' 2>/dev/null && /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+    py=/usr/bin/python3
+  fi
   local layers=${1%%-*} dim=${1##*-}
   local st="$models/finch-$1.safetensors" pth="$models/finch-$1.pth"
   [ -f "$st" ] || ./finchstream model random --layers "${layers#L}" --dim "${dim#D}" --vocab 65536 --seed 1 \
     --dtype bf16 --out "$st" >&2
-  /usr/bin/env python3 - "$st" "$pth" <<'PY'
+  "$py" - "$st" "$pth" <<'PY'
 import json, struct, sys, torch
 src, dst = sys.argv[1], sys.argv[2]
 dtypes = {'BF16': torch.bfloat16, 'F32': torch.float32, 'F16': torch.float16}
@@ -78,7 +85,7 @@ with open(src, 'rb') as f:
             state[name] = torch.frombuffer(data, dtype=dtypes[meta['dtype']]).reshape(meta['shape']).clone()
 torch.save(state, dst)
 PY
-  /usr/bin/env python3 "$rwkv/python/convert_pytorch_to_ggml.py" "$pth" "$2" FP16 > "$work/convert-$1.log"
+  "$py" "$rwkv/python/convert_pytorch_to_ggml.py" "$pth" "$2" FP16 > "$work/convert-$1.log"
 }
 
 shapes=()
@@ -124,6 +131,7 @@ for round in $(seq 1 "$rounds"); do
   done
 done
 
+[ -n "$out" ] && cp "$results" "${out%.md}.jsonl"
 /usr/bin/env python3 - "$results" "$rounds" "$threads" <<'PY' | tee ${out:+"$out"}
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
