@@ -171,6 +171,42 @@ class GatewayPeersTest {
     }
   }
 
+  @Test
+  void shouldAnswer503NotA404WhileAnAcceptedWriteIsNotAppliedYet() throws Exception {
+    // The owner's task was fenced in a rebalance and replays its input: the conversation this
+    // gateway answered 202 for is not there yet when the read-your-writes wait ends.
+    try (GatewayHarness gateway =
+        GatewayHarness.start(
+            vertx,
+            GatewayHarness.config(
+                cluster,
+                Map.of(
+                    GatewayConfig.API_KEYS_CONFIG,
+                    KEY,
+                    GatewayConfig.READ_YOUR_WRITES_CONFIG,
+                    500L)),
+            id -> new ConversationLookup.NotFound(),
+            ReadinessProbe.none(),
+            EventLimits.defaults())) {
+      final Http http = new Http(WebClient.create(vertx), gateway.port());
+      final Http.Response written =
+          http.call(
+              HttpMethod.POST, "/v1/conversations/pending-1/messages", "{\"text\":\"hi\"}", auth());
+      assertThat(written.status()).as(written.body()).isEqualTo(202);
+      final long start = System.nanoTime();
+      final Http.Response read = http.get("/v1/conversations/pending-1", auth());
+      assertThat(read.status()).as(read.body()).isEqualTo(503);
+      assertThat(read.errorCode()).isEqualTo("write_pending");
+      assertThat(read.headers().get("Retry-After")).isEqualTo("1");
+      assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start))
+          .as("after gateway.read.your.writes.ms")
+          .isGreaterThanOrEqualTo(500L);
+      assertThat(http.get("/v1/conversations/pending-never-written", auth()).status())
+          .as("a conversation nobody wrote to through this gateway is still a 404")
+          .isEqualTo(404);
+    }
+  }
+
   private static GatewayHarness front(
       final ConversationDirectory directory, final String secret, final long waitMs)
       throws Exception {

@@ -8,6 +8,9 @@ import io.finchstream.processors.store.BoundedMemoryRocksDBConfig;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -15,9 +18,12 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.Metric;
+import org.apache.kafka.common.MetricName;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.apache.kafka.streams.state.HostInfo;
 import org.slf4j.Logger;
@@ -70,7 +76,7 @@ public final class FinchstreamService implements AutoCloseable {
           MemberId.of(Path.of(config.getString(FinchstreamConfig.STATE_DIR_CONFIG))));
     }
     this.streams =
-        new KafkaStreams(
+        new SafeMetricsStreams(
             ConversationTopology.build(model, settings, budget, metrics, liveTokens()), properties);
     this.streams.setGlobalStateRestoreListener(new RestoreLog(metrics));
     this.streams.setUncaughtExceptionHandler(new LoggingExceptionHandler());
@@ -236,6 +242,39 @@ public final class FinchstreamService implements AutoCloseable {
   /** Where decode rounds publish draws: the live-token producer, or {@link LiveTokens#OFF}. */
   public LiveTokens liveTokens() {
     return live == null ? LiveTokens.OFF : live;
+  }
+
+  /**
+   * Kafka Streams whose {@link #metrics()} (what {@code /metrics} binds and scrapes, through
+   * Micrometer's {@code KafkaStreamsMetrics}) leaves out the transactional state stores' {@value
+   * #UNSAFE_GAUGE} gauges. Kafka Streams 4.4 registers that gauge reading the store's RocksDB write
+   * batch without checking that the store is still open; read from another thread while a task
+   * closes (a rebalance, or a fenced producer after a missed heartbeat), it reads the freed native
+   * batch and the JVM dies with SIGSEGV in {@code WriteBatch.getDataSize} (seen in ScaleOutTest:
+   * the {@code micrometer-kafka-metrics} thread crashed {@code up}, and its gateway then refused
+   * connections).
+   */
+  static final class SafeMetricsStreams extends KafkaStreams {
+
+    /** The gauge left out. */
+    static final String UNSAFE_GAUGE = "uncommitted-bytes";
+
+    SafeMetricsStreams(final Topology topology, final Properties properties) {
+      super(topology, properties);
+    }
+
+    @Override
+    public Map<MetricName, ? extends Metric> metrics() {
+      final Map<MetricName, Metric> kept = new LinkedHashMap<>();
+      super.metrics()
+          .forEach(
+              (name, metric) -> {
+                if (!UNSAFE_GAUGE.equals(name.name())) {
+                  kept.put(name, metric);
+                }
+              });
+      return Collections.unmodifiableMap(kept);
+    }
   }
 
   /**

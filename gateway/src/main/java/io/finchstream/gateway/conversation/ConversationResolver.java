@@ -32,7 +32,9 @@ import org.slf4j.event.Level;
  *
  * <p>Reads see the reader's own writes: when this gateway (or the forwarding one) wrote an event to
  * the conversation, the lookup is repeated until the metadata shows that event applied (or, for a
- * Delete, the conversation gone), for at most {@code readYourWritesMs}.
+ * Delete, the conversation gone), for at most {@code readYourWritesMs}. A conversation still
+ * unknown then (its first event accepted but not applied: the owning task was fenced or moved and
+ * replays its input) is a 503 {@code write_pending}, never a 404 that would say it is lost.
  *
  * <p>While a conversation's partition has no owner that can answer (a rebalance, a restore, an
  * instance that stopped or died and whose partitions move to others) the lookup is repeated for at
@@ -235,10 +237,20 @@ public final class ConversationResolver {
               }
               switch (ar.result()) {
                 case ConversationLookup.NotFound notFound -> {
-                  if (expect == null || expect.deletes() || late) {
+                  if (expect == null || expect.deletes()) {
                     a.promise().complete(Optional.empty());
-                  } else {
+                  } else if (!late) {
                     retry(a);
+                  } else {
+                    // This gateway answered 2xx for a write that the owner has not applied yet
+                    // (its task was fenced or moved and is replaying its input): a 404 would say
+                    // the accepted write is lost. The client retries instead.
+                    LOG.info(
+                        "conversation {}: write at {} not applied after {} ms",
+                        key,
+                        formatAfter(expect),
+                        readYourWritesMs);
+                    a.promise().fail(notApplied());
                   }
                 }
                 case ConversationLookup.Elsewhere elsewhere -> {
@@ -283,6 +295,14 @@ public final class ConversationResolver {
                     a.promise().fail(ApiError.internal("unexpected directory answer").exception());
               }
             });
+  }
+
+  private static ApiException notApplied() {
+    return ApiError.unavailable(
+            "write_pending",
+            "a write this gateway accepted for the conversation is not applied yet (its partition"
+                + " is moving or recovering); retry shortly")
+        .exception();
   }
 
   private static ApiException moving() {

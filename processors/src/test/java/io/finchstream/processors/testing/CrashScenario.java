@@ -214,7 +214,7 @@ public final class CrashScenario {
    * The restart scenario: one instance, killed with SIGKILL while generations run and started again
    * on the same state directory (as {@code finchstream up} after a crash). Besides exactly-once,
    * the restarted instance must keep its local state (transactional state stores): it restores from
-   * the changelogs at most {@code maxRestoredShare} of the records they hold.
+   * the changelogs less than {@code maxRestoredShare} of the records they hold.
    *
    * @return the records restored after the restart and the committed records in the changelogs when
    *     it was killed (what a full restore replays)
@@ -278,7 +278,11 @@ public final class CrashScenario {
         LOG.info(
             "restarted: RUNNING {} s after the start of its JVM",
             (System.nanoTime() - restart) / 1e9);
-        for (int wave = 4; wave < 6; wave++) {
+        // The rest of every script, up to its last wave: the fork into the branch, the branch's
+        // own generation and the last chat turn all happen on the restarted instance. (The loop
+        // once stopped at wave 6, from when scripts had six steps; the Generates of waves 7 and 9
+        // were then never sent and the test waited for them in vain.)
+        for (int wave = 4; wave < WAVES; wave++) {
           sendWave(producer, scripts, wave);
         }
         replies.awaitFinished(requests, Duration.ofMinutes(5));
@@ -294,7 +298,7 @@ public final class CrashScenario {
         .as(
             "records restored after the restart (of %d in the changelogs): local state kept",
             changelogRecords)
-        .isLessThanOrEqualTo(maxRestoredShare * changelogRecords);
+        .isLessThan(maxRestoredShare * changelogRecords);
     return new long[] {restored, changelogRecords};
   }
 
