@@ -21,6 +21,7 @@ import io.finchstream.processors.event.EventValidator;
 import io.finchstream.processors.testing.KafkaTestCluster;
 import io.finchstream.processors.testing.ServiceConfigs;
 import io.finchstream.processors.testing.TestModels;
+import io.finchstream.proto.ConversationKeys;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -33,7 +34,10 @@ import java.time.Duration;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
+import java.util.stream.IntStream;
 import org.apache.kafka.streams.KafkaStreams;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -190,6 +194,60 @@ class ConversationTreeEndToEndTest {
         http.post("/v1/conversations/" + id + "/rewind", "{\"to_message\":9}");
     assertThat(tooFar.status()).isEqualTo(400);
     assertThat(tooFar.errorCode()).isEqualTo("invalid_parameter");
+  }
+
+  /**
+   * Reliability audit S1-1 through the gateway: the source is generating a long reply when it is
+   * forked into an id of another partition, and the client's next message to the new id, sent right
+   * after the 202, used to create it first (the fork was then dead-lettered). Now the new id is
+   * reserved before the 202: it ends up with the source's whole history, then the message.
+   */
+  @Test
+  void shouldKeepAForkAcrossPartitionsWhenTheNewIdIsUsedRightAfterThe202() throws Exception {
+    final String src = "race-src";
+    final String dst =
+        IntStream.range(0, 100)
+            .mapToObj(i -> "race-dst-" + i)
+            .filter(c -> ConversationKeys.partition(c, 2) != ConversationKeys.partition(src, 2))
+            .findFirst()
+            .orElseThrow();
+    say(src, "the secret is 42");
+    final CompletableFuture<Http.Response> busy =
+        CompletableFuture.supplyAsync(
+            () ->
+                http.post(
+                    "/v1/conversations/" + src + "/generate",
+                    "{\"max_tokens\":1500,\"temperature\":0,\"prefix\":\"Assistant:\","
+                        + "\"logit_bias\":{\"0\":-100},\"stream\":false}"));
+    Eventually.until(
+        () -> {
+          final Http.Response r = http.get("/v1/conversations/" + src);
+          return r.status() == 200 && r.json().getBoolean("generating");
+        },
+        30_000,
+        "the source to generate");
+    final Http.Response fork =
+        http.post("/v1/conversations/" + src + "/fork", "{\"new_id\":\"" + dst + "\"}");
+    assertThat(fork.status()).as(fork.body()).isEqualTo(202);
+    say(dst, "next");
+    final Http.Response reply = busy.get(120, TimeUnit.SECONDS);
+    assertThat(reply.status()).as(reply.body()).isEqualTo(200);
+    Eventually.until(
+        () -> {
+          final Http.Response r = http.get("/v1/conversations/" + dst);
+          return r.status() == 200 && r.json().getLong("messages") == 3;
+        },
+        60_000,
+        "the fork and the next message");
+    final JsonObject source = http.get("/v1/conversations/" + src).json();
+    final JsonObject target = http.get("/v1/conversations/" + dst).json();
+    assertThat(target.getString("forked_from")).isEqualTo(src);
+    assertThat(target.getLong("tokens"))
+        .isEqualTo(source.getLong("tokens") + "User: next\n\n".length());
+    final JsonArray stored = messages(dst);
+    assertThat(stored.getJsonObject(0).getString("text")).isEqualTo("the secret is 42");
+    assertThat(stored.getJsonObject(1).getString("text")).isEqualTo(reply.json().getString("text"));
+    assertThat(stored.getJsonObject(2).getString("text")).isEqualTo("next");
   }
 
   @Test

@@ -90,7 +90,9 @@ public final class ConversationTopology {
         FORKS_SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), Topics.FORKS);
     t.addProcessor(
         VALIDATE,
-        () -> new ValidationProcessor(validator, metrics, CONVERSATIONS, REPLIES_SINK, DLQ_SINK),
+        () ->
+            new ValidationProcessor(
+                validator, metrics, CONVERSATIONS, REPLIES_SINK, DLQ_SINK, FORKS_SINK),
         EVENTS_SOURCE);
     t.addProcessor(
         FORK_DECODE, () -> new ForkDecodeProcessor(metrics, CONVERSATIONS, DLQ_SINK), FORKS_SOURCE);
@@ -125,6 +127,7 @@ public final class ConversationTopology {
         new StringSerializer(),
         new ProtoSerde<>(ForkTransfer.parser()).serializer(),
         new ConversationPartitioner(),
+        VALIDATE,
         CONVERSATIONS);
     return t;
   }

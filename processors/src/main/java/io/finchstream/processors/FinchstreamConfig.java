@@ -147,8 +147,9 @@ public final class FinchstreamConfig extends AbstractConfig {
 
   public static final String MAX_DEFERRED_EVENTS_CONFIG = "max.deferred.events";
   public static final String MAX_DEFERRED_EVENTS_DOC =
-      "Most events that may wait behind a running generation per conversation (each up to the"
-          + " largest event, in the conversation-deferred store and its changelog). An event beyond"
+      "Most events that may wait behind a running generation (or a fork's reservation) per"
+          + " conversation (each up to the largest event, in the conversation-deferred store and"
+          + " its changelog). An event beyond"
           + " it is refused: dead-lettered DEFERRED_QUEUE_FULL, with an Error reply to a"
           + " Generate's reply_to. Cancels and Deletes are never refused (they shorten the wait).";
 

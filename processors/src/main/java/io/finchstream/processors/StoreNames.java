@@ -34,6 +34,12 @@ public final class StoreNames {
   /** (fork id, part) → {@code ForkTransfer}: parts of an incoming fork until all have arrived. */
   public static final String FORK_STAGING = "fork-staging";
 
+  /**
+   * Fork event id → {@code ForkSettled}: reserved cross-partition forks that settled before their
+   * reservation arrived (a few, each removed by its reservation or after an hour).
+   */
+  public static final String FORK_SETTLED = "fork-settled";
+
   /** (conversation, message index) → {@code Checkpoint}: the turn checkpoints. */
   public static final String CHECKPOINTS = "conversation-checkpoints";
 
@@ -53,6 +59,7 @@ public final class StoreNames {
           GENERATIONS,
           DEFERRED,
           FORK_STAGING,
+          FORK_SETTLED,
           CHECKPOINTS,
           TEXTS,
           DIGESTS);

@@ -11,6 +11,7 @@ import io.finchstream.gateway.http.SseStream;
 import io.finchstream.gateway.kafka.Events;
 import io.finchstream.gateway.kafka.Written;
 import io.finchstream.gateway.ops.ClientApi;
+import io.finchstream.proto.ConversationKeys;
 import io.finchstream.proto.v1.ConversationEvent;
 import io.finchstream.proto.v1.Generate;
 import io.finchstream.proto.v1.GenerationDone;
@@ -25,6 +26,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * The native conversation API:
@@ -253,9 +255,10 @@ public final class ConversationRoutes {
                         "conversation_exists",
                         "conversation '" + newId + "' already exists; fork into a new id"));
               } else if (at == null) {
-                publish(
+                publishFork(
                     ctx,
                     id,
+                    targetKey,
                     Events.fork(targetKey),
                     "new_id",
                     new JsonObject().put("new_id", newId));
@@ -264,9 +267,10 @@ public final class ConversationRoutes {
                 if (refused != null) {
                   Responses.error(ctx, refused);
                 } else {
-                  publish(
+                  publishFork(
                       ctx,
                       id,
+                      targetKey,
                       Events.fork(targetKey, at),
                       "at_message",
                       new JsonObject().put("new_id", newId).put("at_message", at));
@@ -416,12 +420,61 @@ public final class ConversationRoutes {
       final ConversationEvent event,
       final String param,
       final JsonObject extra) {
+    publish(ctx, id, event, param, extra, null);
+  }
+
+  /**
+   * Writes {@code fork} to conversation {@code id} and, when its new id {@code targetKey} is in
+   * another tree (so on another partition, or at least not ordered with the source's events), then
+   * a {@code ReserveFork} keyed by the new id, and only then answers 202: events sent to the new id
+   * after the 202 wait for the fork (reliability audit S1-1). The Fork goes first, so the new id is
+   * only ever held for a Fork that exists (a gateway that dies between the two writes leaves an
+   * unreserved fork, never a hold without a fork); a fork that settles before its reservation
+   * arrives leaves a marker that makes the reservation a no-op (docs/PROCESSORS.md). If the
+   * reservation cannot be written, the client gets the error, and the fork (already written)
+   * proceeds unreserved.
+   */
+  private void publishFork(
+      final RoutingContext ctx,
+      final String id,
+      final String targetKey,
+      final ConversationEvent fork,
+      final String param,
+      final JsonObject extra) {
+    final String key = ApiKeyAuth.conversationKey(ctx, id);
+    if (ConversationKeys.sameTree(key, targetKey)) {
+      // same partition, same task: the processors hold the new id behind the Fork themselves
+      publish(ctx, id, fork, param, extra, null);
+      return;
+    }
+    final Context context = Vertx.currentContext();
+    publish(
+        ctx,
+        id,
+        Events.reserved(fork),
+        param,
+        extra,
+        written ->
+            services
+                .publisher()
+                .publish(context, targetKey, Events.reserveFork(key, written.eventId()))
+                .map(reservation -> written));
+  }
+
+  private void publish(
+      final RoutingContext ctx,
+      final String id,
+      final ConversationEvent event,
+      final String param,
+      final JsonObject extra,
+      final Function<Written, Future<Written>> then) {
     final Context context = Vertx.currentContext();
     final String key = ApiKeyAuth.conversationKey(ctx, id);
     services
         .admission()
         .admit(key, List.of(Admission.item(event, param)))
         .compose(v -> services.publisher().publish(context, key, event))
+        .compose(w -> then == null ? Future.succeededFuture(w) : then.apply(w))
         .onComplete(
             ar -> {
               if (ar.failed()) {

@@ -7,6 +7,7 @@ import io.finchstream.proto.v1.ConversationEvent;
 import io.finchstream.proto.v1.Delete;
 import io.finchstream.proto.v1.Fork;
 import io.finchstream.proto.v1.Generate;
+import io.finchstream.proto.v1.ReserveFork;
 import io.finchstream.proto.v1.Rewind;
 import io.finchstream.proto.v1.Role;
 import java.util.List;
@@ -45,6 +46,25 @@ public final class Events {
   public static ConversationEvent fork(final String newConversationId, final long atMessage) {
     return base()
         .setFork(Fork.newBuilder().setNewConversationId(newConversationId).setAtMessage(atMessage))
+        .build();
+  }
+
+  /**
+   * {@code fork} marked as followed by a reservation of its new id ({@link #reserveFork}), which
+   * the gateway writes for a new id outside the source's tree.
+   */
+  public static ConversationEvent reserved(final ConversationEvent fork) {
+    return fork.toBuilder().setFork(fork.getFork().toBuilder().setReserved(true)).build();
+  }
+
+  /**
+   * Reserves the new id of Fork {@code forkEventId} from {@code source}: written keyed by the new
+   * id, after the Fork, so that the new id's later events wait for the fork.
+   */
+  public static ConversationEvent reserveFork(final String source, final String forkEventId) {
+    return base()
+        .setReserveFork(
+            ReserveFork.newBuilder().setSourceConversationId(source).setForkEventId(forkEventId))
         .build();
   }
 

@@ -273,6 +273,11 @@ public final class ScriptedProcessors implements ConversationDirectory, AutoClos
         stored.remove(id);
         return;
       }
+      case RESERVE_FORK -> {
+        if (!metas.containsKey(id)) {
+          return; // a reservation creates nothing (these processors apply a Fork at once)
+        }
+      }
       case CANCEL -> {
         shownAtCancel.put(event.getCancel().getRequestId(), event.getCancel().getShownTokens());
         cancelled.put(event.getCancel().getRequestId(), id);

@@ -376,9 +376,14 @@ final class ConversationLedger
    * or an event the conversation refused), so a reader waiting for it does not wait in vain.
    */
   void touch(final Inbound in) {
-    final ConversationMeta meta = stores.meta(in.conversationId());
+    touch(in.conversationId(), in.origin());
+  }
+
+  /** Records the event at {@code origin} as applied to {@code conversation}, if it exists. */
+  void touch(final String conversation, final EventOrigin origin) {
+    final ConversationMeta meta = stores.meta(conversation);
     if (meta != null) {
-      stores.putMeta(in.conversationId(), touched(meta, in.origin()).build());
+      stores.putMeta(conversation, touched(meta, origin).build());
     }
   }
 

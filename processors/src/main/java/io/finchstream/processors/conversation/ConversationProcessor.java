@@ -5,6 +5,7 @@ import io.finchstream.processors.FinchstreamMetrics;
 import io.finchstream.processors.LoadedModel;
 import io.finchstream.processors.event.Command;
 import io.finchstream.processors.event.EventValidator;
+import io.finchstream.processors.event.ForkAborts;
 import io.finchstream.processors.event.Inbound;
 import io.finchstream.processors.event.ReplyMessages;
 import io.finchstream.processors.store.StoreKey;
@@ -75,6 +76,8 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
   private Generations generations;
   private DeferredQueue deferred;
   private ForkImporter forkImporter;
+  private ForkReservations reservations;
+  private long nextSettledExpiryMs;
   private IdleScan idleScan;
   private Outputs outputs;
   private ThreadBatcher batcher;
@@ -124,6 +127,7 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
     generations = new Generations(served.tokenizer(), stores.generations, ledger, outputs);
     deferred = new DeferredQueue(stores);
     forkImporter = new ForkImporter(stores.forkStaging, ledger, outputs);
+    reservations = new ForkReservations(deferred, stores.forkSettled);
     idleScan = new IdleScan(stores.meta);
     context.schedule(
         Duration.ofMillis(settings.computeIntervalMs()),
@@ -162,10 +166,22 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
     }
   }
 
-  /** Takes a fork part; a failure is logged and counted, never a stream-thread crash. */
+  /**
+   * Takes a fork part; once the fork has settled, releases the target's reservation and drains the
+   * events that waited behind it. A failure is logged and counted, never a stream-thread crash.
+   */
   private void importFork(final String target, final ForkTransfer part, final EventOrigin origin) {
     try {
-      forkImporter.accept(target, part, origin);
+      final ForkImporter.Settled settled = forkImporter.accept(target, part, origin);
+      final EventOrigin reservation =
+          settled == null
+              ? null
+              : reservations.settle(
+                  target, settled.forkEventId(), settled.reserved(), context.currentSystemTimeMs());
+      if (reservation != null) {
+        ledger.touch(target, reservation); // a reader waiting for the reservation sees the fork
+        drainAtNextPunctuation.add(target);
+      }
     } catch (final RuntimeException e) {
       LOG.error(
           "fork {} to {}: part {}/{} at {}:{}:{} failed; the fork is dropped",
@@ -185,6 +201,10 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
     final String conversation = in.conversationId();
     if (in.command() instanceof Command.Cancel c) {
       cancel(in, c.requestId(), c.shownTokens());
+      return;
+    }
+    if (in.command() instanceof Command.ReserveFork r) {
+      reserve(in, r);
       return;
     }
     final boolean generating = generations.generating(conversation);
@@ -216,11 +236,35 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
   }
 
   /**
+   * A reservation of this conversation for a cross-partition Fork: a hold at the end of its queue
+   * (events after it wait for the fork), unless the fork has already settled. Refused like any
+   * event when the queue is full; the fork then proceeds unreserved.
+   */
+  private void reserve(final Inbound in, final Command.ReserveFork r) {
+    final String conversation = in.conversationId();
+    if (deferred.span(conversation) >= settings.maxDeferredEvents()) {
+      refuseWaiting(in);
+      return;
+    }
+    final boolean held =
+        reservations.reserve(
+            conversation, r.source(), r.forkEventId(), in.origin(), context.currentSystemTimeMs());
+    ledger.touch(in);
+    metrics.event(held ? "fork_reserved" : "fork_reserved_late");
+  }
+
+  /**
    * The conversation's queue of waiting events is full ({@code max.deferred.events}): refuses
    * {@code in} (dead letter, Error reply to a Generate's client); it counts as applied.
    */
   private void refuseWaiting(final Inbound in) {
     ledger.touch(in);
+    abortFork(
+        in.conversationId(),
+        in.rawValue(),
+        in.rawKey(),
+        in.origin(),
+        ErrorCode.DEFERRED_QUEUE_FULL);
     outputs.reject(
         in.conversationId(),
         in.rawKey(),
@@ -250,6 +294,7 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
           in.origin().getPartition(),
           in.origin().getOffset(),
           e);
+      abortFork(in.conversationId(), in.rawValue(), in.rawKey(), in.origin(), ErrorCode.INTERNAL);
       outputs.reject(
           in.conversationId(),
           in.rawKey(),
@@ -274,6 +319,7 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
           case Command.Reset r -> ledger.reset(in);
           case Command.Delete d -> ledger.delete(in);
           case Command.Cancel c -> Outcome.APPLIED;
+          case Command.ReserveFork r -> Outcome.APPLIED; // never deferred: handled in onEvent
         };
     return switch (outcome) {
       case Outcome.Applied a -> false;
@@ -284,6 +330,7 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
       }
       case Outcome.Rejected r -> {
         ledger.touch(in);
+        abortFork(in.conversationId(), in.rawValue(), in.rawKey(), in.origin(), r.code());
         outputs.reject(
             in.conversationId(),
             in.rawKey(),
@@ -363,6 +410,7 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
       if (!resumed) {
         resume();
       }
+      expireSettledForks();
       final long start = System.nanoTime();
       final long budget = settings.computeBudgetMs() * 1_000_000L;
       final ThreadBatcher b = batcher();
@@ -416,6 +464,18 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
           && !drainAtNextPunctuation.contains(conversation)
           && !deferred.nonEmpty(conversation)) {
         ledger.expire(conversation);
+      }
+    }
+  }
+
+  /** Once a minute: removes settled-fork markers whose reservation never came. */
+  private void expireSettledForks() {
+    final long now = context.currentSystemTimeMs();
+    if (now >= nextSettledExpiryMs) {
+      nextSettledExpiryMs = now + 60_000L;
+      final int removed = reservations.expire(now);
+      if (removed > 0) {
+        LOG.info("task {}: {} settled-fork markers expired", context.taskId(), removed);
       }
     }
   }
@@ -490,6 +550,7 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
         yield started;
       }
       case EventValidator.Rejected r -> {
+        abortFork(conversation, value, key, event.getOrigin(), r.rejection().code());
         outputs.reject(
             r.rejection().conversationId(),
             key,
@@ -502,6 +563,24 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
         yield false;
       }
     };
+  }
+
+  /**
+   * {@code source} refused the event {@code value}: if it is a Fork into another tree, tells the
+   * new id's owner (a header-only, aborted transfer), which releases the new id's reservation. The
+   * Fork itself is dead-lettered by the caller.
+   */
+  private void abortFork(
+      final String source,
+      final byte[] value,
+      final byte[] key,
+      final EventOrigin origin,
+      final ErrorCode code) {
+    final ForkAborts.Abort abort = ForkAborts.of(source, key, value, origin, code);
+    if (abort != null) {
+      outputs.fork(abort.target(), abort.transfer());
+      metrics.event("fork_aborted");
+    }
   }
 
   private EventOrigin origin(final Record<String, Object> record) {

@@ -14,6 +14,7 @@ import io.finchstream.proto.v1.Checkpoint;
 import io.finchstream.proto.v1.ConversationMeta;
 import io.finchstream.proto.v1.DeferredEvent;
 import io.finchstream.proto.v1.DigestEntry;
+import io.finchstream.proto.v1.ForkSettled;
 import io.finchstream.proto.v1.ForkTransfer;
 import io.finchstream.proto.v1.GenerationProgress;
 import io.finchstream.proto.v1.MessageText;
@@ -39,6 +40,7 @@ final class ConversationStores {
   final ProtoStore<GenerationProgress> generations;
   final ProtoStore<DeferredEvent> deferred;
   final ProtoStore<ForkTransfer> forkStaging;
+  final ProtoStore<ForkSettled> forkSettled;
   final ProtoStore<Checkpoint> checkpoints;
   final ProtoStore<MessageText> texts;
   final ProtoStore<DigestEntry> digests;
@@ -71,6 +73,9 @@ final class ConversationStores {
     forkStaging =
         new ProtoStore<>(
             StoreNames.FORK_STAGING, open.apply(StoreNames.FORK_STAGING), ForkTransfer.parser());
+    forkSettled =
+        new ProtoStore<>(
+            StoreNames.FORK_SETTLED, open.apply(StoreNames.FORK_SETTLED), ForkSettled.parser());
     checkpoints =
         new ProtoStore<>(
             StoreNames.CHECKPOINTS, open.apply(StoreNames.CHECKPOINTS), Checkpoint.parser());

@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import io.finchstream.processors.event.Inbound;
 import io.finchstream.processors.store.StoreKey;
 import io.finchstream.proto.v1.DeferredEvent;
+import io.finchstream.proto.v1.EventOrigin;
 import java.util.List;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
@@ -74,10 +75,43 @@ final class DeferredQueue {
     put(target, DeferredEvent.newBuilder().setAwaitingForkFrom(source).build());
   }
 
+  /**
+   * Holds {@code target}'s events behind the cross-partition Fork {@code forkEventId} from {@code
+   * source} (a {@code ReserveFork}): its later events queue up behind the hold until the fork's
+   * transfer or abort arrives.
+   */
+  void reserve(
+      final String target,
+      final String source,
+      final String forkEventId,
+      final EventOrigin reservation) {
+    put(
+        target,
+        DeferredEvent.newBuilder()
+            .setAwaitingForkFrom(source)
+            .setForkEventId(forkEventId)
+            .setOrigin(reservation)
+            .build());
+  }
+
+  /**
+   * Releases {@code target}'s reservation for Fork {@code forkEventId}; returns where the
+   * reservation came from, or null if there was none.
+   */
+  EventOrigin releaseReservation(final String target, final String forkEventId) {
+    for (final KeyValue<Bytes, DeferredEvent> kv : list(target)) {
+      if (kv.value.getForkEventId().equals(forkEventId)) {
+        remove(kv.key);
+        return kv.value.getOrigin();
+      }
+    }
+    return null;
+  }
+
   /** Releases {@code target}'s hold for a Fork from {@code source}; true if there was one. */
   boolean releaseFork(final String target, final String source) {
     for (final KeyValue<Bytes, DeferredEvent> kv : list(target)) {
-      if (kv.value.getAwaitingForkFrom().equals(source)) {
+      if (kv.value.getForkEventId().isEmpty() && kv.value.getAwaitingForkFrom().equals(source)) {
         remove(kv.key);
         return true;
       }

@@ -32,6 +32,12 @@ public sealed interface Command {
    */
   record Fork(String target, Long atMessage) implements Command {}
 
+  /**
+   * Reserve this (new) conversation for the cross-partition Fork {@code forkEventId} of {@code
+   * source}: its later events wait until the fork's transfer is installed or the fork is refused.
+   */
+  record ReserveFork(String source, String forkEventId) implements Command {}
+
   /** Keep the first {@code toMessage} messages, drop the rest. */
   record Rewind(long toMessage) implements Command {}
 

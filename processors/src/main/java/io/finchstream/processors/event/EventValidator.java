@@ -14,6 +14,7 @@ import io.finchstream.proto.v1.ErrorCode;
 import io.finchstream.proto.v1.EventOrigin;
 import io.finchstream.proto.v1.Fork;
 import io.finchstream.proto.v1.Generate;
+import io.finchstream.proto.v1.ReserveFork;
 import io.finchstream.proto.v1.Role;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -131,6 +132,7 @@ public final class EventValidator {
       case GENERATE -> generate(event.getGenerate());
       case FORK -> fork(conversation, event.getFork());
       case REWIND -> new Command.Rewind(event.getRewind().getToMessage());
+      case RESERVE_FORK -> reserveFork(conversation, event.getReserveFork());
       case RESET -> new Command.Reset();
       case DELETE -> new Command.Delete();
       case CANCEL -> {
@@ -250,6 +252,23 @@ public final class EventValidator {
               + " for this response_format (the tokens of its shortest valid output), got "
               + params.maxTokens());
     }
+  }
+
+  private static Command reserveFork(final String conversation, final ReserveFork reserve)
+      throws Invalid {
+    final String source = reserve.getSourceConversationId();
+    final int bytes = source.getBytes(StandardCharsets.UTF_8).length;
+    if (bytes == 0 || bytes > MAX_CONVERSATION_ID_BYTES || source.equals(conversation)) {
+      throw new Invalid(
+          ErrorCode.INVALID_PARAMETERS,
+          "reserve_fork.source_conversation_id must be another conversation's id (1.."
+              + MAX_CONVERSATION_ID_BYTES
+              + " bytes)");
+    }
+    if (reserve.getForkEventId().isEmpty()) {
+      throw new Invalid(ErrorCode.INVALID_PARAMETERS, "reserve_fork.fork_event_id is empty");
+    }
+    return new Command.ReserveFork(source, reserve.getForkEventId());
   }
 
   private static Command fork(final String conversation, final Fork fork) throws Invalid {

@@ -18,6 +18,7 @@ public final class ValidationProcessor implements Processor<byte[], byte[], Obje
   private final String next;
   private final String repliesChild;
   private final String dlqChild;
+  private final String forksChild;
   private ProcessorContext<Object, Object> context;
 
   public ValidationProcessor(
@@ -25,12 +26,14 @@ public final class ValidationProcessor implements Processor<byte[], byte[], Obje
       final FinchstreamMetrics metrics,
       final String next,
       final String repliesChild,
-      final String dlqChild) {
+      final String dlqChild,
+      final String forksChild) {
     this.validator = validator;
     this.metrics = metrics;
     this.next = next;
     this.repliesChild = repliesChild;
     this.dlqChild = dlqChild;
+    this.forksChild = forksChild;
   }
 
   @Override
@@ -63,6 +66,13 @@ public final class ValidationProcessor implements Processor<byte[], byte[], Obje
             .withValue(
                 DeadLetters.of(record.key(), record.value(), r.code(), r.reason(), origin, now)),
         dlqChild);
+    // a refused Fork into another tree releases its new id's reservation
+    final ForkAborts.Abort abort =
+        ForkAborts.of(r.conversationId(), record.key(), record.value(), origin, r.code());
+    if (abort != null) {
+      context.forward(
+          record.withKey((Object) abort.target()).withValue(abort.transfer()), forksChild);
+    }
     if (r.conversationId() != null) {
       context.forward(
           record
