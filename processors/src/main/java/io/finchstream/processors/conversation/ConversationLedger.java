@@ -239,15 +239,9 @@ final class ConversationLedger
         && entry.position() > p
         && entry.state.cache().size() > 0
         && updated.getSnapshotsCount() > 0) {
-      // Back from a hot state with a token cache (GoldFinch): the snapshot's recurrent part with
-      // that cache cut at the snapshot, not the whole cache read and its keys computed again.
-      final ModelState back =
-          snapshots.restore(
-              model,
-              conversation,
-              updated,
-              updated.getSnapshots(updated.getSnapshotsCount() - 1),
-              entry.state);
+      // Back from a hot state with a token cache (GoldFinch): the snapshot with that cache cut
+      final SnapshotRef at = updated.getSnapshots(updated.getSnapshotsCount() - 1);
+      final ModelState back = snapshots.restore(model, conversation, updated, at, entry.state);
       hot.put(conversation, back, incarnation);
       computed = back.position();
       metrics.event("rewind_cache_cut");
