@@ -157,6 +157,14 @@ final class ConversationLedger
           ErrorCode.DUPLICATE_REQUEST,
           "generate: request " + requestId + " was already accepted for this conversation");
     }
+    if (g.request().hasExpectMessageDigest()
+        && !g.request().getExpectMessageDigest().equals(meta.getMessageDigest())) {
+      return new Outcome.Rejected(
+          ErrorCode.HISTORY_CHANGED,
+          "generate: the conversation's history changed since the request was planned (it holds "
+              + meta.getMessages()
+              + " messages with another digest); nothing was generated");
+    }
     final int[] prefix = g.prefixTokens();
     final long base = meta.getTokens();
     final long start = base + prefix.length;
@@ -388,12 +396,12 @@ final class ConversationLedger
   }
 
   /** Deletes an idle conversation (every record: the changelogs get tombstones). */
-  void expire(final String conversation) {
+  void expire(final String conversation, final String why) {
     deleteRecords(conversation);
     stores.meta.delete(StoreKey.id(conversation));
     hot.remove(conversation);
     pending.remove(conversation);
-    metrics.event("expired");
+    metrics.event(why);
   }
 
   private void deleteRecords(final String conversation) {
