@@ -79,6 +79,10 @@ public final class GatewayVerticle extends VerticleBase {
     on(router, HttpMethod.GET, ConversationResolver.PEER_PATH, timeout, peers::read);
     on(router, HttpMethod.GET, ConversationResolver.PEER_MESSAGES_PATH, timeout, peers::messages);
     on(router, HttpMethod.GET, ConversationResolver.PEER_LIST_PATH, timeout, peers::list);
+    router
+        .post(ConversationResolver.PEER_PREFIX_PATH)
+        .handler(BodyHandler.create(false).setBodyLimit(bodyLimit));
+    on(router, HttpMethod.POST, ConversationResolver.PEER_PREFIX_PATH, timeout, peers::prefix);
 
     // Probes and signed peers (above) answer to any Host; everything else only to known names, and
     // the API only to pages of this server or of gateway.cors.origins.
