@@ -14,6 +14,7 @@ import io.finchstream.gateway.http.JsonContent;
 import io.finchstream.gateway.http.OriginCheck;
 import io.finchstream.gateway.openai.ChatCompletions;
 import io.finchstream.gateway.openai.Completions;
+import io.finchstream.gateway.openai.ResponsesApi;
 import io.finchstream.gateway.ops.HealthRoutes;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -62,6 +63,7 @@ public final class GatewayVerticle extends VerticleBase {
     final ChatSocket socket = new ChatSocket(services);
     final ChatCompletions openai = new ChatCompletions(services);
     final Completions completions = new Completions(services);
+    final ResponsesApi responses = new ResponsesApi(services);
     final HealthRoutes health = new HealthRoutes(services);
     final Failures failures = new Failures(bodyLimit);
     final Router router = Router.router(vertx);
@@ -117,6 +119,9 @@ public final class GatewayVerticle extends VerticleBase {
     on(router, HttpMethod.GET, "/v1/conversations/:id/ws", socket::upgrade);
     on(router, HttpMethod.POST, "/v1/chat/completions", openai::chatCompletions);
     on(router, HttpMethod.POST, "/v1/completions", completions::completions);
+    on(router, HttpMethod.POST, "/v1/responses", responses::create);
+    on(router, HttpMethod.GET, "/v1/responses/:id", timeout, responses::get);
+    on(router, HttpMethod.DELETE, "/v1/responses/:id", timeout, responses::delete);
     on(router, HttpMethod.GET, "/v1/models", timeout, openai::models);
     on(router, HttpMethod.GET, "/v1/models/:model", timeout, openai::model);
 

@@ -1,16 +1,21 @@
 package io.finchstream.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.http.HttpResponseFor;
 import com.openai.core.http.StreamResponse;
+import com.openai.errors.NotFoundException;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.openai.models.chat.completions.ChatCompletionStreamOptions;
 import com.openai.models.completions.CompletionUsage;
+import com.openai.models.responses.Response;
+import com.openai.models.responses.ResponseCreateParams;
+import com.openai.models.responses.ResponseStreamEvent;
 import io.finchstream.engine.sampling.SamplingParams;
 import io.finchstream.gateway.testing.GatewayHarness;
 import io.finchstream.gateway.testing.Http;
@@ -25,6 +30,7 @@ import io.finchstream.processors.testing.ServiceConfigs;
 import io.finchstream.processors.testing.TestModels;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.WebClient;
@@ -51,7 +57,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * already held (read back from the stored conversation), every turn in the same automatic
  * conversation; regenerate and edit continue from the longest common prefix in a branch of the same
  * tree (regenerate gives the same greedy reply again); two tenants with identical histories never
- * share; and reuse survives a restart of the processors between turns.
+ * share; and reuse survives a restart of the processors between turns. The Responses API (the SDK's
+ * responses() service): a chain of ten responses and a branch from the third, each reusing the
+ * previous response's tokens; streaming events; 404 for unknown, foreign and deleted ones.
  */
 @ExtendWith(VertxExtension.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -382,5 +390,122 @@ class AutoReuseEndToEndTest {
     final Turn third = ask(acme, chat);
     assertThat(third.conversation()).isEqualTo(second.conversation());
     assertThat(third.cached()).as("durable, not a cache in memory").isEqualTo(held).isPositive();
+  }
+
+  private static ResponseCreateParams.Builder responseParams(final String input) {
+    return ResponseCreateParams.builder()
+        .model("random-finch")
+        .input(input)
+        .maxOutputTokens(6)
+        .temperature(0.0);
+  }
+
+  private static String outputText(final Response r) {
+    return r.output().get(0).asMessage().content().get(0).asOutputText().text();
+  }
+
+  /** The conversation and reply index a response id names (resp_<n>_<digest>_<conversation>). */
+  private static long heldAfter(final String key, final Response r) {
+    final String[] parts = r.id().split("_", 4);
+    return end(key, parts[3], Integer.parseInt(parts[1]) + 1);
+  }
+
+  @Test
+  @Order(5)
+  void shouldChainTenResponsesAndBranchFromTheThird() {
+    final List<Response> chain = new ArrayList<>();
+    Response previous = null;
+    for (int i = 1; i <= 10; i++) {
+      final ResponseCreateParams.Builder p = responseParams("Step " + i + ", go on.");
+      if (previous != null) {
+        p.previousResponseId(previous.id());
+      }
+      final long held = previous == null ? 0 : heldAfter(ACME, previous);
+      final Response r = acme.responses().create(p.build());
+      r.validate();
+      assertThat(r.usage().orElseThrow().inputTokensDetails().cachedTokens())
+          .as("response %d continues the one before in O(new tokens)", i)
+          .isEqualTo(held);
+      if (previous != null) {
+        assertThat(r.previousResponseId()).contains(previous.id());
+      }
+      chain.add(r);
+      previous = r;
+    }
+    // a branch from response 3 leaves the chain as it was
+    final Response third = chain.get(2);
+    final long heldAtThird = heldAfter(ACME, third);
+    final Response branch =
+        acme.responses()
+            .create(responseParams("Another way.").previousResponseId(third.id()).build());
+    assertThat(branch.usage().orElseThrow().inputTokensDetails().cachedTokens())
+        .isEqualTo(heldAtThird);
+    assertThat(branch.id().split("_", 4)[3])
+        .as("a branch of the same tree")
+        .startsWith(root(third.id().split("_", 4)[3]) + "~")
+        .isNotEqualTo(chain.get(9).id().split("_", 4)[3]);
+    for (final Response r : chain) {
+      final Response again = acme.responses().retrieve(r.id());
+      again.validate();
+      assertThat(outputText(again)).isEqualTo(outputText(r));
+    }
+    // and the chain goes on from its end
+    final long held = heldAfter(ACME, chain.get(9));
+    final Response eleventh =
+        acme.responses()
+            .create(responseParams("Step 11.").previousResponseId(chain.get(9).id()).build());
+    assertThat(eleventh.usage().orElseThrow().inputTokensDetails().cachedTokens()).isEqualTo(held);
+  }
+
+  @Test
+  @Order(6)
+  void shouldStreamAResponseAndAnswerUnknownOnesWith404() {
+    final StringBuilder deltas = new StringBuilder();
+    Response completed = null;
+    boolean created = false;
+    try (StreamResponse<ResponseStreamEvent> stream =
+        acme.responses().createStreaming(responseParams("Stream to me.").build())) {
+      for (final ResponseStreamEvent e :
+          (Iterable<ResponseStreamEvent>) stream.stream()::iterator) {
+        e.validate();
+        if (e.isCreated()) {
+          created = true;
+        } else if (e.isOutputTextDelta()) {
+          deltas.append(e.asOutputTextDelta().delta());
+        } else if (e.isCompleted()) {
+          completed = e.asCompleted().response();
+        } else if (e.isIncomplete()) {
+          completed = e.asIncomplete().response(); // cut at max_output_tokens
+        }
+      }
+    }
+    assertThat(created).isTrue();
+    assertThat(completed).isNotNull();
+    final Response done = completed;
+    assertThat(outputText(done)).isEqualTo(deltas.toString().strip());
+    assertThat(outputText(acme.responses().retrieve(done.id()))).isEqualTo(outputText(done));
+    // another tenant cannot see it
+    assertThatThrownBy(() -> globex.responses().retrieve(done.id()))
+        .isInstanceOfSatisfying(
+            NotFoundException.class, e -> assertThat(e.statusCode()).isEqualTo(404));
+    // deleted: gone
+    acme.responses().delete(done.id());
+    assertThatThrownBy(() -> acme.responses().retrieve(done.id()))
+        .isInstanceOf(NotFoundException.class);
+    final Http.Response unknown =
+        http.call(
+            HttpMethod.POST,
+            "/v1/responses",
+            new JsonObject()
+                .put("model", "random-finch")
+                .put("input", "Hi")
+                .put("previous_response_id", "resp_1_0123456789abcdef_nope")
+                .encode(),
+            Map.of("Authorization", "Bearer " + ACME));
+    assertThat(unknown.status()).isEqualTo(404);
+    final JsonObject error = unknown.json().getJsonObject("error");
+    assertThat(error.getString("type")).isEqualTo("invalid_request_error");
+    assertThat(error.getString("param")).isEqualTo("previous_response_id");
+    assertThat(error.getString("message")).contains("resp_1_0123456789abcdef_nope");
   }
 }
