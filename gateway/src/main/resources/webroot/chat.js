@@ -163,7 +163,8 @@
       const u = result.usage;
       status.textContent = (u ? u.completion_tokens + " tokens" : "done")
           + (result.ttft === null ? "" : ", first token after " + Math.round(result.ttft) + " ms")
-          + (u ? ", " + u.prompt_tokens + " new prompt tokens" : "");
+          + (u ? ", " + (u.prompt_tokens - ((u.prompt_tokens_details || {}).cached_tokens || 0))
+              + " new prompt tokens" : "");
     } catch (e) {
       reply.dataset.state = e.name === "AbortError" ? "stopped" : "failed";
       if (e.name !== "AbortError") bubble("error", String(e.message || e));

@@ -38,6 +38,16 @@ final class ProcessorsDirectory implements ConversationDirectory {
   }
 
   @Override
+  public boolean findsPrefixes() {
+    return true;
+  }
+
+  @Override
+  public ConversationLookup prefix(final String rootKey, final List<byte[]> digests) {
+    return answer(queries.findPrefix(rootKey, digests));
+  }
+
+  @Override
   public List<String> peers() {
     return queries.peers().stream().map(h -> h.host() + ":" + h.port()).toList();
   }
@@ -64,6 +74,18 @@ final class ProcessorsDirectory implements ConversationDirectory {
                               x.digestHex(),
                               x.snapshot(),
                               x.reachable()))
+                  .toList());
+      case ConversationQueries.PrefixMatches p ->
+          new ConversationLookup.Prefix(
+              p.candidates().stream()
+                  .map(
+                      c ->
+                          new ConversationLookup.PrefixCandidate(
+                              c.conversationId(),
+                              c.messages(),
+                              c.position(),
+                              c.conversationMessages(),
+                              c.generating()))
                   .toList());
       case ConversationQueries.DigestMatches d ->
           new ConversationLookup.Unavailable("a digest lookup is not a conversation lookup");

@@ -41,6 +41,23 @@ public interface ConversationDirectory {
     return List.of();
   }
 
+  /**
+   * Whether {@link #prefix} is implemented: the processors index checkpoints by digest, so the
+   * OpenAI API can reuse automatic conversations ({@code gateway.openai.auto.reuse}).
+   */
+  default boolean findsPrefixes() {
+    return false;
+  }
+
+  /**
+   * Where in the tree of {@code rootKey} a resent history can continue ({@code digests.get(i)}: its
+   * running digest after message {@code i}): {@link ConversationLookup.Prefix} when this instance
+   * owns the tree, else as {@link #lookup}.
+   */
+  default ConversationLookup prefix(final String rootKey, final List<byte[]> digests) {
+    return new ConversationLookup.Unavailable("this directory does not find prefixes");
+  }
+
   /** The gateway addresses ({@code host:port}) of the other instances, for listing. */
   default List<String> peers() {
     return List.of();

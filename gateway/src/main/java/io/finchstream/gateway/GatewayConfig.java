@@ -117,6 +117,16 @@ public final class GatewayConfig extends AbstractConfig {
           + " committed done, and a cancel keeps every token shown. Off: tokens reach clients when"
           + " their transaction commits (bursts at the commit cadence).";
 
+  public static final String AUTO_REUSE_CONFIG = "gateway.openai.auto.reuse";
+  public static final String AUTO_REUSE_DOC =
+      "Chat completions without X-Conversation-Id continue the longest prefix of their messages"
+          + " that an automatic conversation of the caller's tenant already holds (the processors'"
+          + " turn checkpoints, found by running message digest at the tree's owner) and append"
+          + " only the rest, so a client that resends the whole chat pays for the new tokens only;"
+          + " usage.prompt_tokens_details.cached_tokens says how many were reused, and the"
+          + " X-Conversation-Id response header names the conversation. Off: every such request is"
+          + " a conversation of its own, deleted after the answer.";
+
   public static final String STREAM_BUFFER_CONFIG = "gateway.stream.buffer.bytes";
   public static final String STREAM_BUFFER_DOC =
       "Reply bytes held for one slow streaming client; when its connection cannot take more, the generation is cancelled and"
@@ -187,6 +197,7 @@ public final class GatewayConfig extends AbstractConfig {
         .define(INSTANCE_ID_CONFIG, ConfigDef.Type.STRING, "", Importance.MEDIUM, INSTANCE_ID_DOC)
         .define(
             LIVE_TOKENS_CONFIG, ConfigDef.Type.BOOLEAN, true, Importance.MEDIUM, LIVE_TOKENS_DOC)
+        .define(AUTO_REUSE_CONFIG, ConfigDef.Type.BOOLEAN, true, Importance.MEDIUM, AUTO_REUSE_DOC)
         .define(
             RATE_LIMIT_CONFIG,
             ConfigDef.Type.DOUBLE,

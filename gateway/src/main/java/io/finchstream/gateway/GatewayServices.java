@@ -55,6 +55,11 @@ public record GatewayServices(
     return config.getLong(GatewayConfig.IDLE_TIMEOUT_CONFIG);
   }
 
+  /** How long a read waits for this gateway's own writes (and a reply still being recorded). */
+  public long readYourWritesMs() {
+    return config.getLong(GatewayConfig.READ_YOUR_WRITES_CONFIG);
+  }
+
   public long heartbeatMs() {
     return config.getLong(GatewayConfig.HEARTBEAT_CONFIG);
   }
@@ -62,6 +67,14 @@ public record GatewayServices(
   /** Whether tokens are delivered from the live stream, before their commit. */
   public boolean liveTokens() {
     return config.getBoolean(GatewayConfig.LIVE_TOKENS_CONFIG);
+  }
+
+  /**
+   * Whether chat completions without {@code X-Conversation-Id} reuse automatic conversations: on in
+   * the configuration and the directory finds prefixes.
+   */
+  public boolean autoReuse() {
+    return config.getBoolean(GatewayConfig.AUTO_REUSE_CONFIG) && ports.directory().findsPrefixes();
   }
 
   public int streamBufferBytes() {

@@ -14,6 +14,7 @@ import io.finchstream.gateway.http.JsonContent;
 import io.finchstream.gateway.http.OriginCheck;
 import io.finchstream.gateway.openai.ChatCompletions;
 import io.finchstream.gateway.openai.Completions;
+import io.finchstream.gateway.openai.ResponsesApi;
 import io.finchstream.gateway.ops.HealthRoutes;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -62,6 +63,7 @@ public final class GatewayVerticle extends VerticleBase {
     final ChatSocket socket = new ChatSocket(services);
     final ChatCompletions openai = new ChatCompletions(services);
     final Completions completions = new Completions(services);
+    final ResponsesApi responses = new ResponsesApi(services);
     final HealthRoutes health = new HealthRoutes(services);
     final Failures failures = new Failures(bodyLimit);
     final Router router = Router.router(vertx);
@@ -79,6 +81,10 @@ public final class GatewayVerticle extends VerticleBase {
     on(router, HttpMethod.GET, ConversationResolver.PEER_PATH, timeout, peers::read);
     on(router, HttpMethod.GET, ConversationResolver.PEER_MESSAGES_PATH, timeout, peers::messages);
     on(router, HttpMethod.GET, ConversationResolver.PEER_LIST_PATH, timeout, peers::list);
+    router
+        .post(ConversationResolver.PEER_PREFIX_PATH)
+        .handler(BodyHandler.create(false).setBodyLimit(bodyLimit));
+    on(router, HttpMethod.POST, ConversationResolver.PEER_PREFIX_PATH, timeout, peers::prefix);
 
     // Probes and signed peers (above) answer to any Host; everything else only to known names, and
     // the API only to pages of this server or of gateway.cors.origins.
@@ -113,6 +119,9 @@ public final class GatewayVerticle extends VerticleBase {
     on(router, HttpMethod.GET, "/v1/conversations/:id/ws", socket::upgrade);
     on(router, HttpMethod.POST, "/v1/chat/completions", openai::chatCompletions);
     on(router, HttpMethod.POST, "/v1/completions", completions::completions);
+    on(router, HttpMethod.POST, "/v1/responses", responses::create);
+    on(router, HttpMethod.GET, "/v1/responses/:id", timeout, responses::get);
+    on(router, HttpMethod.DELETE, "/v1/responses/:id", timeout, responses::delete);
     on(router, HttpMethod.GET, "/v1/models", timeout, openai::models);
     on(router, HttpMethod.GET, "/v1/models/:model", timeout, openai::model);
 

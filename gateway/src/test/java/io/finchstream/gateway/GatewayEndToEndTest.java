@@ -218,8 +218,15 @@ class GatewayEndToEndTest {
         }
       }
       assertThat(last).isNotNull();
-      assertThat(last.usage().orElseThrow().promptTokens())
-          .as("the second turn ingests only its new message")
+      assertThat(
+              last.usage().orElseThrow().promptTokens()
+                  - last.usage()
+                      .orElseThrow()
+                      .promptTokensDetails()
+                      .orElseThrow()
+                      .cachedTokens()
+                      .orElseThrow())
+          .as("the second turn ingests only its new message; the rest is cached")
           .isEqualTo(bytes("User: Speak again.\n\n") + bytes("Assistant:"));
       final JsonObject meta = http.get("/v1/conversations/oai-verona").json();
       assertThat(meta.getLong("messages")).isEqualTo(5);

@@ -204,8 +204,16 @@ class OpenAiCompatibilityTest {
     assertThat(appends)
         .extracting(e -> e.getAppendText().getText())
         .containsExactly("You are terse.", "Hello?", "And then?");
-    assertThat(second.usage().orElseThrow().promptTokens())
-        .as("only the new message and the reply prefix are prompt")
+    assertThat(
+            second.usage().orElseThrow().promptTokens()
+                - second
+                    .usage()
+                    .orElseThrow()
+                    .promptTokensDetails()
+                    .orElseThrow()
+                    .cachedTokens()
+                    .orElseThrow())
+        .as("only the new message and the reply prefix are computed; the rest is cached")
         .isEqualTo(bytes("User: And then?\n\n") + bytes("Assistant:"));
 
     final JsonObject meta =
@@ -255,8 +263,16 @@ class OpenAiCompatibilityTest {
     assertThat(eventsOf(id, ConversationEvent::hasRewind))
         .singleElement()
         .satisfies(e -> assertThat(e.getRewind().getToMessage()).isEqualTo(2));
-    assertThat(edited.usage().orElseThrow().promptTokens())
-        .as("only the edited message and the reply prefix are prompt")
+    assertThat(
+            edited.usage().orElseThrow().promptTokens()
+                - edited
+                    .usage()
+                    .orElseThrow()
+                    .promptTokensDetails()
+                    .orElseThrow()
+                    .cachedTokens()
+                    .orElseThrow())
+        .as("only the edited message and the reply prefix are computed; the rest is cached")
         .isEqualTo(bytes("User: Two, edited\n\n") + bytes("Assistant:"));
 
     // a different first message: nothing in common, from the start

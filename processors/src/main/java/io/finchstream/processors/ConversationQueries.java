@@ -96,6 +96,30 @@ public final class ConversationQueries {
   /** This instance owns the tree: the checkpoints with the digest asked for (maybe none). */
   public record DigestMatches(List<DigestMatch> matches) implements Result {}
 
+  /**
+   * A conversation of a tree that holds a prefix of a history: its first {@code messages} messages
+   * (ending at token {@code position}) are that prefix, and it can be continued or forked right
+   * after them.
+   *
+   * @param conversationId the conversation
+   * @param messages messages of the prefix it holds
+   * @param position its token position right after them
+   * @param conversationMessages messages it holds in all ({@code messages} when the prefix is all)
+   * @param generating whether a generation is running on it
+   */
+  public record PrefixCandidate(
+      String conversationId,
+      long messages,
+      long position,
+      long conversationMessages,
+      boolean generating) {}
+
+  /**
+   * This instance owns the tree: the conversations holding the longest of the prefixes asked for
+   * that any of them holds (empty when none holds any).
+   */
+  public record PrefixMatches(List<PrefixCandidate> candidates) implements Result {}
+
   private static final Parser<ConversationMeta> META = ConversationMeta.parser();
   private static final Parser<Checkpoint> CHECKPOINT = Checkpoint.parser();
   private static final Parser<MessageText> TEXT = MessageText.parser();
@@ -197,6 +221,52 @@ public final class ConversationQueries {
                     e.getPosition()));
           }
           return new DigestMatches(into);
+        });
+  }
+
+  /**
+   * Where in the tree of {@code root} a resent history can continue: {@code digests[i]} is the
+   * history's running digest after its message {@code i} ({@code MessageHistory}); the answer holds
+   * the conversations of the tree that can go on right after the longest prefix any of them holds
+   * (a retained checkpoint with that digest), or the routing answer when another instance owns the
+   * tree. One owner answers for a whole tree, so no instance is scanned but it.
+   */
+  public Result findPrefix(final String root, final List<byte[]> digests) {
+    return onOwner(
+        root,
+        partition -> {
+          for (int i = digests.size() - 1; i >= 0; i--) {
+            final byte[] digest = digests.get(i);
+            final Bytes prefix = StoreKey.digestPrefix(root, digest);
+            final List<PrefixCandidate> found = new ArrayList<>();
+            for (final KeyValue<Bytes, byte[]> kv :
+                range(
+                    StoreNames.DIGESTS, prefix, upperBound(prefix), partition, Integer.MAX_VALUE)) {
+              final DigestEntry e = parse(kv.value, DIGEST);
+              final String conversation = StoreKey.digestConversation(kv.key, digest.length);
+              final ConversationMeta meta =
+                  parse(read(StoreNames.META, StoreKey.id(conversation), partition), META);
+              if (meta == null || e.getMessages() != i + 1 || meta.getMessages() < i + 1) {
+                continue;
+              }
+              final long horizon =
+                  meta.getSnapshotsCount() == 0 ? 0 : meta.getSnapshots(0).getPosition();
+              if (e.getPosition() < horizon) {
+                continue; // no longer reachable: older than its oldest snapshot
+              }
+              found.add(
+                  new PrefixCandidate(
+                      conversation,
+                      e.getMessages(),
+                      e.getPosition(),
+                      meta.getMessages(),
+                      read(StoreNames.GENERATIONS, StoreKey.id(conversation), partition) != null));
+            }
+            if (!found.isEmpty()) {
+              return new PrefixMatches(found);
+            }
+          }
+          return new PrefixMatches(List.of());
         });
   }
 

@@ -145,6 +145,22 @@ public final class FinchstreamConfig extends AbstractConfig {
           + " changelogs compact it away); 0 keeps conversations until they are deleted. A"
           + " conversation with a running generation or waiting events is never expired.";
 
+  public static final String AUTO_CONVERSATION_IDLE_EXPIRY_MS_CONFIG =
+      "auto.conversation.idle.expiry.ms";
+  public static final String AUTO_CONVERSATION_IDLE_EXPIRY_MS_DOC =
+      "Delete an automatic conversation (the gateway keeps one per chat of an OpenAI client that"
+          + " resends the whole history without X-Conversation-Id; ids auto-...) that no event has"
+          + " changed for this long, as conversation.idle.expiry.ms does for the others. 0 keeps"
+          + " them until they are evicted (auto.conversations.max.per.tenant) or deleted.";
+
+  public static final String AUTO_CONVERSATIONS_MAX_PER_TENANT_CONFIG =
+      "auto.conversations.max.per.tenant";
+  public static final String AUTO_CONVERSATIONS_MAX_PER_TENANT_DOC =
+      "Most automatic conversations (every branch counts) one tenant keeps in one partition: when"
+          + " a new one would exceed it, the least recently changed ones of that tenant in that"
+          + " partition are deleted first (never one with a running generation or waiting events)."
+          + " A tenant holds at most this times the number of partitions.";
+
   public static final String MAX_DEFERRED_EVENTS_CONFIG = "max.deferred.events";
   public static final String MAX_DEFERRED_EVENTS_DOC =
       "Most events that may wait behind a running generation (or a fork's reservation) per"
@@ -419,6 +435,20 @@ public final class FinchstreamConfig extends AbstractConfig {
             Range.atLeast(0),
             Importance.MEDIUM,
             CONVERSATION_IDLE_EXPIRY_MS_DOC)
+        .define(
+            AUTO_CONVERSATION_IDLE_EXPIRY_MS_CONFIG,
+            ConfigDef.Type.LONG,
+            24L * 60 * 60 * 1000,
+            Range.atLeast(0),
+            Importance.MEDIUM,
+            AUTO_CONVERSATION_IDLE_EXPIRY_MS_DOC)
+        .define(
+            AUTO_CONVERSATIONS_MAX_PER_TENANT_CONFIG,
+            ConfigDef.Type.INT,
+            1000,
+            Range.between(1, 1_000_000),
+            Importance.MEDIUM,
+            AUTO_CONVERSATIONS_MAX_PER_TENANT_DOC)
         .define(
             MAX_DEFERRED_EVENTS_CONFIG,
             ConfigDef.Type.INT,

@@ -13,9 +13,15 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -54,6 +60,12 @@ public final class ConversationResolver {
 
   /** The route a gateway asks another for a page of the conversations it owns. */
   public static final String PEER_LIST_PATH = "/internal/v1/conversations";
+
+  /**
+   * The route a gateway asks another where in a tree it owns a resent history continues (POST: the
+   * digests are the body; the signature covers their SHA-256).
+   */
+  public static final String PEER_PREFIX_PATH = "/internal/v1/prefix";
 
   /** Header of a forwarded read: the event it must see, {@code partition:offset:deletes}. */
   public static final String AFTER_HEADER = "X-Finchstream-After";
@@ -128,6 +140,75 @@ public final class ConversationResolver {
   }
 
   /**
+   * Where in the tree of {@code rootKey} a resent history continues ({@code digests.get(i)}: its
+   * running digest after message {@code i}): the conversations that can go on right after the
+   * longest prefix any of them holds (empty when none does, or the tree does not exist), from the
+   * tree's one owner wherever it lives.
+   */
+  public Future<List<ConversationLookup.PrefixCandidate>> prefix(
+      final String rootKey, final List<byte[]> digests) {
+    return lookUp(prefixOf(rootKey, digests), null, false).map(found -> found.orElse(List.of()));
+  }
+
+  /** As {@link #prefix}, for a question another gateway forwarded here. */
+  public Future<List<ConversationLookup.PrefixCandidate>> prefixForPeer(
+      final String rootKey, final List<byte[]> digests) {
+    return lookUp(prefixOf(rootKey, digests), null, true).map(found -> found.orElse(List.of()));
+  }
+
+  /** The JSON of a prefix answer (what {@link #PEER_PREFIX_PATH} answers). */
+  public static JsonObject prefixJson(final List<ConversationLookup.PrefixCandidate> candidates) {
+    final JsonArray out = new JsonArray();
+    for (final ConversationLookup.PrefixCandidate c : candidates) {
+      out.add(
+          new JsonObject()
+              .put("key", c.key())
+              .put("messages", c.messages())
+              .put("position", c.position())
+              .put("conversation_messages", c.conversationMessages())
+              .put("generating", c.generating()));
+    }
+    return new JsonObject().put("candidates", out);
+  }
+
+  /** The body of a prefix question: the digests in hex. */
+  public static JsonObject prefixQuestion(final List<byte[]> digests) {
+    final JsonArray hex = new JsonArray();
+    for (final byte[] d : digests) {
+      hex.add(HexFormat.of().formatHex(d));
+    }
+    return new JsonObject().put("digests", hex);
+  }
+
+  private static List<ConversationLookup.PrefixCandidate> prefixFromJson(final JsonObject json) {
+    final List<ConversationLookup.PrefixCandidate> out = new ArrayList<>();
+    for (final Object o : json.getJsonArray("candidates", new JsonArray())) {
+      final JsonObject c = (JsonObject) o;
+      out.add(
+          new ConversationLookup.PrefixCandidate(
+              c.getString("key"),
+              c.getLong("messages"),
+              c.getLong("position"),
+              c.getLong("conversation_messages"),
+              c.getBoolean("generating")));
+    }
+    return out;
+  }
+
+  private Query<List<ConversationLookup.PrefixCandidate>> prefixOf(
+      final String rootKey, final List<byte[]> digests) {
+    return new Query<>(
+        rootKey,
+        () -> directory.prefix(rootKey, digests),
+        PEER_PREFIX_PATH,
+        "",
+        ConversationResolver::prefixFromJson,
+        lookup -> lookup instanceof ConversationLookup.Prefix p ? p.candidates() : null,
+        c -> null,
+        prefixQuestion(digests).encode());
+  }
+
+  /**
    * One kind of question about a conversation: how the local directory answers it, where a peer
    * answers it, and how to read either answer.
    *
@@ -137,6 +218,7 @@ public final class ConversationResolver {
    * @param fromPeer the peer's JSON answer
    * @param fromLookup the local answer, or null when the lookup says something else (not found...)
    * @param conversation the conversation an answer is about (for read-your-writes)
+   * @param peerBody the body of a POST to the peer, or null for a GET
    */
   private record Query<T>(
       String key,
@@ -145,7 +227,20 @@ public final class ConversationResolver {
       String peerQuery,
       Function<JsonObject, T> fromPeer,
       Function<ConversationLookup, T> fromLookup,
-      Function<T, ApiConversation> conversation) {}
+      Function<T, ApiConversation> conversation,
+      String peerBody) {
+
+    Query(
+        final String key,
+        final Callable<ConversationLookup> local,
+        final String peerPath,
+        final String peerQuery,
+        final Function<JsonObject, T> fromPeer,
+        final Function<ConversationLookup, T> fromLookup,
+        final Function<T, ApiConversation> conversation) {
+      this(key, local, peerPath, peerQuery, fromPeer, fromLookup, conversation, null);
+    }
+  }
 
   private Query<ApiConversation> metadata(final String key) {
     return new Query<>(
@@ -335,13 +430,24 @@ public final class ConversationResolver {
     final String key = a.query().key();
     final String after = a.expect() == null ? "" : formatAfter(a.expect());
     final String path = a.query().peerPath();
-    return getPeerJson(
-            hostPort,
-            path,
-            "?key=" + URLEncoder.encode(key, StandardCharsets.UTF_8) + a.query().peerQuery(),
-            key,
-            after)
-        .map(json -> json.map(a.query().fromPeer()));
+    final String query =
+        "?key=" + URLEncoder.encode(key, StandardCharsets.UTF_8) + a.query().peerQuery();
+    final Future<Optional<JsonObject>> answer =
+        a.query().peerBody() == null
+            ? getPeerJson(hostPort, path, query, key, after)
+            : peerJson(hostPort, HttpMethod.POST, path, query, key, "", a.query().peerBody());
+    return answer.map(json -> json.map(a.query().fromPeer()));
+  }
+
+  /** The SHA-256 (hex) of a POST body to a peer: what its signature covers besides the path. */
+  public static String bodyDigest(final String body) {
+    try {
+      return HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("SHA-256").digest(body.getBytes(StandardCharsets.UTF_8)));
+    } catch (final NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java runtime provides SHA-256", e);
+    }
   }
 
   /**
@@ -355,6 +461,21 @@ public final class ConversationResolver {
       final String query,
       final String signedKey,
       final String after) {
+    return peerJson(hostPort, HttpMethod.GET, path, query, signedKey, after, null);
+  }
+
+  /**
+   * As {@link #getPeerJson}, with {@code method} and, for a POST, {@code body} (JSON; the signature
+   * covers its SHA-256 in place of {@code after}).
+   */
+  private Future<Optional<JsonObject>> peerJson(
+      final String hostPort,
+      final HttpMethod method,
+      final String path,
+      final String query,
+      final String signedKey,
+      final String after,
+      final String requestBody) {
     final int colon = hostPort.lastIndexOf(':');
     final int port;
     try {
@@ -371,18 +492,27 @@ public final class ConversationResolver {
     final String host = hostPort.substring(0, Math.max(0, colon)).replace("[", "").replace("]", "");
     final RequestOptions options =
         new RequestOptions()
-            .setMethod(HttpMethod.GET)
+            .setMethod(method)
             .setHost(host)
             .setPort(port)
             .setURI(path + query)
             .setTimeout(requestTimeoutMs)
-            .putHeader(PeerSignature.HEADER, signature.sign("GET", path, signedKey, after));
+            .putHeader(
+                PeerSignature.HEADER,
+                signature.sign(
+                    method.name(),
+                    path,
+                    signedKey,
+                    requestBody == null ? after : bodyDigest(requestBody)));
     if (!after.isEmpty()) {
       options.putHeader(AFTER_HEADER, after);
     }
+    if (requestBody != null) {
+      options.putHeader("Content-Type", "application/json");
+    }
     return peers
         .request(options)
-        .compose(req -> req.send())
+        .compose(req -> requestBody == null ? req.send() : req.send(requestBody))
         .compose(
             resp ->
                 resp.body()

@@ -3,7 +3,11 @@ package io.finchstream.gateway.conversation;
 import io.finchstream.gateway.http.ApiError;
 import io.finchstream.gateway.http.PeerSignature;
 import io.finchstream.gateway.http.Responses;
+import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
 
 /**
  * Another gateway of the cluster asks this instance: {@value ConversationResolver#PEER_PATH}{@code
@@ -78,6 +82,46 @@ public final class PeerReads {
             });
   }
 
+  /**
+   * {@code POST} {@value ConversationResolver#PEER_PREFIX_PATH}{@code ?key=ROOT} with {@code
+   * {"digests": [hex...]}}: where in the tree this instance owns a resent history continues.
+   */
+  public void prefix(final RoutingContext ctx) {
+    final String key = ctx.queryParams().get("key");
+    final String body = ctx.body().asString();
+    if (body == null
+        || !signedRequest(
+            ctx,
+            "POST",
+            ConversationResolver.PEER_PREFIX_PATH,
+            key,
+            ConversationResolver.bodyDigest(body))) {
+      if (body == null) {
+        Responses.error(ctx, ApiError.unauthorized("a signed request needs its body"));
+      }
+      return;
+    }
+    final List<byte[]> digests = new ArrayList<>();
+    try {
+      for (final Object hex : new JsonObject(body).getJsonArray("digests")) {
+        digests.add(HexFormat.of().parseHex((String) hex));
+      }
+    } catch (final RuntimeException e) {
+      Responses.error(ctx, ApiError.badRequest("invalid_parameter", "digests: " + e.getMessage()));
+      return;
+    }
+    resolver
+        .prefixForPeer(key, digests)
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                ConversationRoutes.fail(ctx, ar.cause());
+              } else {
+                Responses.json(ctx, 200, ConversationResolver.prefixJson(ar.result()));
+              }
+            });
+  }
+
   /** {@code GET} {@value ConversationResolver#PEER_LIST_PATH}: this instance's page only. */
   public void list(final RoutingContext ctx) {
     final String prefix = ctx.queryParams().get("key");
@@ -89,10 +133,19 @@ public final class PeerReads {
 
   private boolean signed(
       final RoutingContext ctx, final String path, final String key, final String after) {
+    return signedRequest(ctx, "GET", path, key, after);
+  }
+
+  private boolean signedRequest(
+      final RoutingContext ctx,
+      final String method,
+      final String path,
+      final String key,
+      final String after) {
     if (key != null
         && signature.verify(
             ctx.request().getHeader(PeerSignature.HEADER),
-            "GET",
+            method,
             path,
             key,
             after == null ? "" : after)) {

@@ -26,7 +26,8 @@ public final class ReplyErrors {
       case PAYLOAD_TOO_LARGE -> ApiError.tooLarge(null, message);
       case UNKNOWN_CONVERSATION -> ApiError.notFound(code, message);
       case TURN_NOT_RETAINED -> ApiError.turnNotRetained(null, message);
-      case CONVERSATION_EXISTS, DUPLICATE_REQUEST -> ApiError.conflict(code, message);
+      case CONVERSATION_EXISTS, DUPLICATE_REQUEST, HISTORY_CHANGED ->
+          ApiError.conflict(code, message);
       case DEFERRED_QUEUE_FULL -> new ApiError(429, "rate_limit_error", code, message, null);
       // Not the client's doing: what went wrong inside (exception texts, stores) stays in the
       // processors' log, where the code and the request's id find it.

@@ -1,5 +1,6 @@
 package io.finchstream.gateway.openai;
 
+import com.google.protobuf.ByteString;
 import io.finchstream.gateway.GatewayServices;
 import io.finchstream.gateway.StoredMessage;
 import io.finchstream.gateway.conversation.Admission;
@@ -18,9 +19,12 @@ import io.finchstream.gateway.http.SseStream;
 import io.finchstream.gateway.kafka.Events;
 import io.finchstream.gateway.kafka.Written;
 import io.finchstream.gateway.ops.ClientApi;
+import io.finchstream.proto.TenantKeys;
+import io.finchstream.proto.v1.ConversationEvent;
 import io.finchstream.proto.v1.FinishReason;
 import io.finchstream.proto.v1.GenerationDone;
 import io.finchstream.proto.v1.TokenChunk;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -101,6 +105,10 @@ public final class ChatCompletions {
         ChatRequest.read(
             JsonBodies.object(ctx), services.ports().model(), services.ports().limits());
     final String header = ctx.request().getHeader(CONVERSATION_HEADER);
+    if (header == null && services.autoReuse()) {
+      automatic(ctx, request, 0, System.nanoTime() + services.readYourWritesMs() * 1_000_000);
+      return;
+    }
     final boolean kept = header != null;
     final String id =
         kept ? ConversationIds.require(header, CONVERSATION_HEADER) : "chat-" + Events.newId();
@@ -152,8 +160,114 @@ public final class ChatCompletions {
                 Admission.item(
                     Events.appendText(m.role(), m.text()), "messages[" + i + "].content"));
           }
-          new Exchange(ctx, request, key, kept, p.tokensBefore()).start(before);
+          new Exchange(ctx, request, key, kept, p.tokensBefore(), -1).start(before);
         });
+  }
+
+  /**
+   * A chat completion without {@code X-Conversation-Id}: continues the longest prefix of its
+   * messages that an automatic conversation of the caller's tenant holds ({@link AutoReuse}).
+   *
+   * @param attempt 0, or 1 when the first attempt's conversation changed before its Generate was
+   *     applied ({@code HISTORY_CHANGED}): looked up and planned again once, then 409
+   * @param waitUntil until when (nanoTime) a candidate still finishing a reply is waited for
+   */
+  private void automatic(
+      final RoutingContext ctx,
+      final ChatRequest request,
+      final int attempt,
+      final long waitUntil) {
+    final List<ChatMessage> messages = request.messages();
+    final List<byte[]> digests = AutoReuse.digests(messages);
+    final String rootId = AutoReuse.rootId(ApiKeyAuth.tenant(ctx), messages, digests);
+    final String rootKey = ApiKeyAuth.conversationKey(ctx, rootId);
+    services
+        .resolver()
+        .prefix(rootKey, digests)
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                fail(ctx, ar.cause());
+                return;
+              }
+              if (AutoReuse.worthWaiting(ar.result(), services.busyConversations()::contains)
+                  && System.nanoTime() < waitUntil) {
+                services.vertx().setTimer(20, t -> automatic(ctx, request, attempt, waitUntil));
+                return;
+              }
+              final String branch = AutoReuse.newBranch(rootId);
+              final AutoReuse.Plan plan =
+                  AutoReuse.choose(
+                      ar.result(),
+                      services.busyConversations()::contains,
+                      ApiKeyAuth.conversationKey(ctx, branch));
+              startAutomatic(ctx, request, attempt, plan, digests.get(digests.size() - 1));
+            });
+  }
+
+  private void startAutomatic(
+      final RoutingContext ctx,
+      final ChatRequest request,
+      final int attempt,
+      final AutoReuse.Plan plan,
+      final byte[] historyDigest) {
+    final String key = plan.targetKey();
+    if (!services.busyConversations().add(key)) {
+      // another request here took it a moment ago: plan again (it is now busy, so a branch)
+      automatic(ctx, request, attempt, System.nanoTime());
+      return;
+    }
+    final int fresh = request.messages().size() - plan.held();
+    if (fresh > services.maxNewMessages()) {
+      services.busyConversations().remove(key);
+      Responses.error(
+          ctx,
+          ApiError.tooLarge(
+              "messages",
+              "the request adds "
+                  + fresh
+                  + " messages the service does not hold yet; at most "
+                  + services.maxNewMessages()
+                  + " are accepted per request (gateway.max.new.messages)"));
+      return;
+    }
+    ctx.response().putHeader(CONVERSATION_HEADER, TenantKeys.id(key));
+    final List<Admission.Item> before = new ArrayList<>();
+    for (int i = plan.held(); i < request.messages().size(); i++) {
+      final ChatMessage m = request.messages().get(i);
+      before.add(
+          Admission.item(Events.appendText(m.role(), m.text()), "messages[" + i + "].content"));
+    }
+    request.generate().setExpectMessageDigest(ByteString.copyFrom(historyDigest));
+    final Future<Void> forked =
+        plan.forkFrom() == null
+            ? Future.succeededFuture()
+            : fork(plan.forkFrom(), key, plan.held());
+    forked.onComplete(
+        ar -> {
+          if (ar.failed()) {
+            services.busyConversations().remove(key);
+            fail(ctx, ar.cause());
+            return;
+          }
+          final Exchange exchange =
+              new Exchange(ctx, request, key, true, plan.cachedTokens(), attempt);
+          exchange.start(before);
+        });
+  }
+
+  /**
+   * Writes a Fork of {@code sourceKey} at {@code atMessage} into {@code targetKey} (a branch of the
+   * same tree, so the same partition: the branch's later events come after it).
+   */
+  private Future<Void> fork(final String sourceKey, final String targetKey, final long atMessage) {
+    final ConversationEvent event = Events.fork(targetKey, atMessage);
+    final Context context = Vertx.currentContext();
+    return services
+        .admission()
+        .admit(sourceKey, List.of(Admission.item(event, "messages")))
+        .compose(v -> services.publisher().publish(context, sourceKey, event))
+        .mapEmpty();
   }
 
   /**
@@ -232,6 +346,13 @@ public final class ChatCompletions {
 
     private final boolean kept;
     private final long tokensBefore;
+
+    /**
+     * For an automatic conversation, its attempt ({@link #automatic}); -1 for a named or
+     * one-request conversation.
+     */
+    private final int attempt;
+
     private final long created = System.currentTimeMillis() / 1000;
     private String completionId = "chatcmpl-";
     private SseStream sse;
@@ -250,12 +371,14 @@ public final class ChatCompletions {
         final ChatRequest request,
         final String conversationId,
         final boolean kept,
-        final long tokensBefore) {
+        final long tokensBefore,
+        final int attempt) {
       this.ctx = ctx;
       this.request = request;
       this.conversationId = conversationId;
       this.kept = kept;
       this.tokensBefore = tokensBefore;
+      this.attempt = attempt;
       this.logprobs = request.generate().getLogprobs() ? new JsonArray() : null;
     }
 
@@ -286,7 +409,9 @@ public final class ChatCompletions {
 
     @Override
     public void onAccepted(final Written written) {
-      if (sse != null) {
+      // An automatic conversation's head waits for the first token: until then the request may
+      // still move to another conversation (HISTORY_CHANGED), whose id the header must name.
+      if (sse != null && attempt < 0) {
         sse.open();
       }
     }
@@ -359,6 +484,21 @@ public final class ChatCompletions {
 
     @Override
     public void onError(final ApiError error) {
+      if (attempt == 0
+          && HISTORY_CHANGED.equals(error.code())
+          && (sse == null || !sse.started())
+          && !ctx.response().closed()) {
+        // the conversation moved between the lookup and the Generate: plan again, once
+        if (sse != null) {
+          sse.abandon();
+        }
+        services.busyConversations().remove(conversationId);
+        automatic(ctx, request, 1, System.nanoTime() + services.readYourWritesMs() * 1_000_000);
+        return;
+      }
+      if (attempt >= 0) {
+        services.busyConversations().remove(conversationId);
+      }
       if (sse != null && sse.started()) {
         sse.data(error.toJson().encode());
         sse.end();
@@ -371,14 +511,21 @@ public final class ChatCompletions {
       cleanUp();
     }
 
+    /**
+     * OpenAI's usage: {@code prompt_tokens} the whole prompt the reply was generated from (the
+     * history, the new messages and the reply prefix), {@code cached_tokens} the part of it the
+     * service held already and did not compute again.
+     */
     private JsonObject usage(final GenerationDone done) {
       final long completion = done.getUsage().getCompletionTokens();
-      final long prompt =
-          Math.max(0, done.getUsage().getConversationTokens() - completion - tokensBefore);
+      final long prompt = Math.max(0, done.getUsage().getConversationTokens() - completion);
       return new JsonObject()
           .put("prompt_tokens", prompt)
           .put("completion_tokens", completion)
-          .put("total_tokens", prompt + completion);
+          .put("total_tokens", prompt + completion)
+          .put(
+              "prompt_tokens_details",
+              new JsonObject().put("cached_tokens", Math.min(tokensBefore, prompt)));
     }
 
     private JsonObject base() {
@@ -423,6 +570,9 @@ public final class ChatCompletions {
      * no-op).
      */
     private void cleanUp() {
+      if (attempt >= 0) {
+        services.busyConversations().remove(conversationId);
+      }
       // Once events were handed to Kafka they may land even if the writes failed or timed out.
       if (!kept && call != null && call.wrote() && !cleaned) {
         cleaned = true;
@@ -442,6 +592,9 @@ public final class ChatCompletions {
                       e.getMessage()));
     }
   }
+
+  /** The code of the processors' refusal of a Generate whose history changed. */
+  private static final String HISTORY_CHANGED = "history_changed";
 
   private static String finishReason(final FinishReason reason) {
     return reason == FinishReason.FINISH_REASON_LENGTH ? "length" : "stop";

@@ -5,31 +5,37 @@ import io.finchstream.gateway.ConversationLookup;
 import io.finchstream.gateway.StoredMessage;
 import io.finchstream.processors.ConversationQueries;
 import java.util.List;
+import java.util.function.Supplier;
 
 /** The gateway's directory port on the real processors' interactive queries (as app wires it). */
 public final class ServiceDirectory implements ConversationDirectory {
 
-  private final ConversationQueries queries;
+  private final Supplier<ConversationQueries> queries;
 
   public ServiceDirectory(final ConversationQueries queries) {
+    this(() -> queries);
+  }
+
+  /** On the queries of whichever service runs now (a test that restarts the processors). */
+  public ServiceDirectory(final Supplier<ConversationQueries> queries) {
     this.queries = queries;
   }
 
   @Override
   public ConversationLookup lookup(final String conversationId) {
-    return answer(queries.find(conversationId));
+    return answer(queries.get().find(conversationId));
   }
 
   @Override
   public ConversationLookup messages(
       final String conversationId, final long from, final int limit) {
-    return answer(queries.messages(conversationId, from, limit));
+    return answer(queries.get().messages(conversationId, from, limit));
   }
 
   @Override
   public List<ConversationLookup.Listed> listLocal(
       final String prefix, final String after, final int limit) {
-    return queries.listLocal(prefix, after, limit).stream()
+    return queries.get().listLocal(prefix, after, limit).stream()
         .map(
             f ->
                 new ConversationLookup.Listed(
@@ -38,8 +44,18 @@ public final class ServiceDirectory implements ConversationDirectory {
   }
 
   @Override
+  public boolean findsPrefixes() {
+    return true;
+  }
+
+  @Override
+  public ConversationLookup prefix(final String rootKey, final List<byte[]> digests) {
+    return answer(queries.get().findPrefix(rootKey, digests));
+  }
+
+  @Override
   public List<String> peers() {
-    return queries.peers().stream().map(h -> h.host() + ":" + h.port()).toList();
+    return queries.get().peers().stream().map(h -> h.host() + ":" + h.port()).toList();
   }
 
   /** The processors' answer as the gateway's. */
@@ -64,6 +80,18 @@ public final class ServiceDirectory implements ConversationDirectory {
                               x.digestHex(),
                               x.snapshot(),
                               x.reachable()))
+                  .toList());
+      case ConversationQueries.PrefixMatches p ->
+          new ConversationLookup.Prefix(
+              p.candidates().stream()
+                  .map(
+                      c ->
+                          new ConversationLookup.PrefixCandidate(
+                              c.conversationId(),
+                              c.messages(),
+                              c.position(),
+                              c.conversationMessages(),
+                              c.generating()))
                   .toList());
       case ConversationQueries.DigestMatches d ->
           new ConversationLookup.Unavailable("a digest lookup is not a conversation lookup");

@@ -20,6 +20,8 @@ import java.util.stream.Stream;
  * One simulated chat user: {@code turns} times, a new user message and a streamed reply, in one
  * conversation. With {@code --api openai} every turn resends the whole history to {@code
  * /v1/chat/completions} with {@code X-Conversation-Id} (the gateway ingests only the new message);
+ * {@code --api openai-stateless} does the same without the header, as most clients do (the
+ * gateway's automatic reuse, or a full re-ingest with {@code gateway.openai.auto.reuse=false});
  * with {@code --api native} it posts the message and then streams {@code /generate}.
  *
  * <p>Time to first token runs from sending the generating request to the first token; the
@@ -62,7 +64,9 @@ final class ChatSession implements Callable<Latencies> {
       final long start = System.nanoTime();
       try {
         final boolean ok =
-            options.api().equals("openai") ? openAiTurn(prompt, turn) : nativeTurn(prompt, turn);
+            options.api().startsWith("openai")
+                ? openAiTurn(prompt, turn)
+                : nativeTurn(prompt, turn);
         if (ok) {
           latencies.turns++;
           latencies.turn.recordValue(
@@ -91,8 +95,11 @@ final class ChatSession implements Callable<Latencies> {
             .put("seed", seed * 1000 + turn);
     body.set("messages", messages);
     body.putObject("stream_options").put("include_usage", true);
-    final HttpRequest request =
-        request("/v1/chat/completions", body).header("X-Conversation-Id", conversation).build();
+    final HttpRequest.Builder builder = request("/v1/chat/completions", body);
+    if (options.api().equals("openai")) {
+      builder.header("X-Conversation-Id", conversation);
+    }
+    final HttpRequest request = builder.build();
     final long sent = System.nanoTime();
     final HttpResponse<Stream<String>> response =
         http.send(request, HttpResponse.BodyHandlers.ofLines());
@@ -115,6 +122,8 @@ final class ChatSession implements Callable<Latencies> {
         if (event.hasNonNull("usage")) {
           latencies.completionTokens += event.path("usage").path("completion_tokens").asLong();
           latencies.promptTokens += event.path("usage").path("prompt_tokens").asLong();
+          latencies.cachedTokens +=
+              event.path("usage").path("prompt_tokens_details").path("cached_tokens").asLong();
         }
         final String content =
             event.path("choices").path(0).path("delta").path("content").asText("");

@@ -28,6 +28,10 @@ final class Latencies {
 
   long completionTokens;
   long promptTokens;
+
+  /** Of {@link #promptTokens}, those the service reused (usage.prompt_tokens_details). */
+  long cachedTokens;
+
   long turns;
   final Map<String, Long> errors = new TreeMap<>();
 
@@ -75,6 +79,7 @@ final class Latencies {
     multiTokenEvents += other.multiTokenEvents;
     completionTokens += other.completionTokens;
     promptTokens += other.promptTokens;
+    cachedTokens += other.cachedTokens;
     turns += other.turns;
     other.errors.forEach((k, v) -> errors.merge(k, v, Long::sum));
   }

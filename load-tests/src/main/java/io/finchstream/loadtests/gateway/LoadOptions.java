@@ -13,7 +13,8 @@ import java.util.Locale;
  * @param maxTokens max_tokens of each reply
  * @param promptBytes approximate size of each user message
  * @param temperature sampling temperature
- * @param api {@code openai} (chat completions with conversation reuse) or {@code native} (messages
+ * @param api {@code openai} (chat completions with {@code X-Conversation-Id}), {@code
+ *     openai-stateless} (chat completions without it: automatic reuse) or {@code native} (messages
  *     + generate)
  * @param apiKey bearer key, or null
  * @param out directory for the .hgrm files, the JSON summary and the plot
@@ -34,7 +35,8 @@ public record LoadOptions(
   static final String USAGE =
       """
       usage: ChatLoad [--url http://localhost:8080] [--sessions 8] [--turns 5] [--max-tokens 64]
-                      [--prompt-bytes 64] [--temperature 1.0] [--api openai|native] [--api-key KEY]
+                      [--prompt-bytes 64] [--temperature 1.0]
+                      [--api openai|openai-stateless|native] [--api-key KEY]
                       [--out load-tests/target/gateway-load] [--seed 1]
       Drives N concurrent chat sessions through a running Finchstream gateway and reports
       HdrHistogram latencies (time to first token, inter-token) and throughput.""";
@@ -44,9 +46,9 @@ public record LoadOptions(
       throw new IllegalArgumentException(
           "sessions, turns, max-tokens and prompt-bytes must be positive\n" + USAGE);
     }
-    if (!api.equals("openai") && !api.equals("native")) {
+    if (!api.equals("openai") && !api.equals("openai-stateless") && !api.equals("native")) {
       throw new IllegalArgumentException(
-          "--api must be openai or native, got " + api + "\n" + USAGE);
+          "--api must be openai, openai-stateless or native, got " + api + "\n" + USAGE);
     }
   }
 

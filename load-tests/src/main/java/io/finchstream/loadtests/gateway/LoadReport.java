@@ -156,6 +156,7 @@ final class LoadReport {
         .put("turns_completed", total.turns)
         .put("completion_tokens", total.completionTokens)
         .put("prompt_tokens", total.promptTokens)
+        .put("cached_tokens", total.cachedTokens)
         .put("tokens_per_second", total.completionTokens / wallSeconds)
         .put("turns_per_second", total.turns / wallSeconds);
     root.put("events", total.events)

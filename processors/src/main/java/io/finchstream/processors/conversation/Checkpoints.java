@@ -5,6 +5,7 @@ import io.finchstream.processors.store.ProtoStore;
 import io.finchstream.processors.store.StoreKey;
 import io.finchstream.proto.ConversationKeys;
 import io.finchstream.proto.v1.Checkpoint;
+import io.finchstream.proto.v1.ConversationMeta;
 import io.finchstream.proto.v1.DigestEntry;
 import io.finchstream.proto.v1.MessageText;
 import java.util.ArrayList;
@@ -65,6 +66,41 @@ final class Checkpoints {
   /** The text of message {@code i} as stored, or null. */
   MessageText text(final String conversation, final long i) {
     return texts.get(StoreKey.of(conversation, i));
+  }
+
+  /** The checkpoints of the last {@code recentTurns} messages, ascending. */
+  List<Indexed> recent(
+      final String conversation, final ConversationMeta meta, final int recentTurns) {
+    final long from = Math.max(meta.getFirstMessage(), meta.getMessages() - recentTurns);
+    return range(conversation, from, meta.getMessages());
+  }
+
+  /** The end of the first recent checkpoint past {@code position}, else {@link Long#MAX_VALUE}. */
+  long nextEndAfter(
+      final String conversation,
+      final ConversationMeta meta,
+      final int recentTurns,
+      final long position) {
+    for (final Indexed c : recent(conversation, meta, recentTurns)) {
+      if (c.checkpoint().getEnd() > position) {
+        return c.checkpoint().getEnd();
+      }
+    }
+    return Long.MAX_VALUE;
+  }
+
+  /** Messages complete at {@code position} if it ends a recent checkpoint, else -1. */
+  long turnEndingAt(
+      final String conversation,
+      final ConversationMeta meta,
+      final int recentTurns,
+      final long position) {
+    for (final Indexed c : recent(conversation, meta, recentTurns)) {
+      if (c.checkpoint().getEnd() == position) {
+        return c.index() + 1;
+      }
+    }
+    return -1;
   }
 
   /** The checkpoints of messages {@code [from, to)}, ascending. */

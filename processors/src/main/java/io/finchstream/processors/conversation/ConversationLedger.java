@@ -157,6 +157,14 @@ final class ConversationLedger
           ErrorCode.DUPLICATE_REQUEST,
           "generate: request " + requestId + " was already accepted for this conversation");
     }
+    if (g.request().hasExpectMessageDigest()
+        && !g.request().getExpectMessageDigest().equals(meta.getMessageDigest())) {
+      return new Outcome.Rejected(
+          ErrorCode.HISTORY_CHANGED,
+          "generate: the conversation's history changed since the request was planned (it holds "
+              + meta.getMessages()
+              + " messages with another digest); nothing was generated");
+    }
     final int[] prefix = g.prefixTokens();
     final long base = meta.getTokens();
     final long start = base + prefix.length;
@@ -404,12 +412,12 @@ final class ConversationLedger
   }
 
   /** Deletes an idle conversation (every record: the changelogs get tombstones). */
-  void expire(final String conversation) {
+  void expire(final String conversation, final String why) {
     deleteRecords(conversation);
     stores.meta.delete(StoreKey.id(conversation));
     hot.remove(conversation);
     pending.remove(conversation);
-    metrics.event("expired");
+    metrics.event(why);
   }
 
   private void deleteRecords(final String conversation) {
@@ -575,22 +583,9 @@ final class ConversationLedger
    */
   private long nextStop(
       final String conversation, final ConversationMeta meta, final long position) {
-    if (!turnSnapshots) {
-      return Long.MAX_VALUE;
-    }
-    for (final Checkpoints.Indexed c : recentCheckpoints(conversation, meta)) {
-      if (c.checkpoint().getEnd() > position) {
-        return c.checkpoint().getEnd();
-      }
-    }
-    return Long.MAX_VALUE;
-  }
-
-  private List<Checkpoints.Indexed> recentCheckpoints(
-      final String conversation, final ConversationMeta meta) {
-    final long from =
-        Math.max(meta.getFirstMessage(), meta.getMessages() - retention.recentTurns());
-    return checkpoints.range(conversation, from, meta.getMessages());
+    return turnSnapshots
+        ? checkpoints.nextEndAfter(conversation, meta, retention.recentTurns(), position)
+        : Long.MAX_VALUE;
   }
 
   /** After a state of {@code conversation} advanced: the snapshot that is due, if any. */
@@ -611,12 +606,7 @@ final class ConversationLedger
   /** Messages complete at {@code position} if it ends one of the recent checkpoints, else -1. */
   private long recentTurnAt(
       final String conversation, final ConversationMeta meta, final long position) {
-    for (final Checkpoints.Indexed c : recentCheckpoints(conversation, meta)) {
-      if (c.checkpoint().getEnd() == position) {
-        return c.index() + 1;
-      }
-    }
-    return -1;
+    return checkpoints.turnEndingAt(conversation, meta, retention.recentTurns(), position);
   }
 
   // ---- GenerationHost: running generations --------------------------------------------------

@@ -9,8 +9,10 @@ import io.finchstream.processors.event.ForkAborts;
 import io.finchstream.processors.event.Inbound;
 import io.finchstream.processors.event.ReplyMessages;
 import io.finchstream.processors.store.StoreKey;
+import io.finchstream.proto.AutoConversations;
 import io.finchstream.proto.ConversationKeys;
 import io.finchstream.proto.v1.ConversationEvent;
+import io.finchstream.proto.v1.ConversationMeta;
 import io.finchstream.proto.v1.DeadLetter;
 import io.finchstream.proto.v1.DeferredEvent;
 import io.finchstream.proto.v1.ErrorCode;
@@ -22,6 +24,8 @@ import io.finchstream.proto.v1.Reply;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -133,9 +137,13 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
         Duration.ofMillis(settings.computeIntervalMs()),
         PunctuationType.WALL_CLOCK_TIME,
         this::punctuate);
-    if (settings.idleExpiryMs() > 0) {
+    final long shortestExpiry =
+        Math.min(
+            settings.idleExpiryMs() > 0 ? settings.idleExpiryMs() : Long.MAX_VALUE,
+            settings.autoIdleExpiryMs() > 0 ? settings.autoIdleExpiryMs() : Long.MAX_VALUE);
+    if (shortestExpiry < Long.MAX_VALUE) {
       context.schedule(
-          Duration.ofMillis(Math.clamp(settings.idleExpiryMs() / 10, 1_000L, 60_000L)),
+          Duration.ofMillis(Math.clamp(shortestExpiry / 10, 1_000L, 60_000L)),
           PunctuationType.WALL_CLOCK_TIME,
           this::expireIdle);
     }
@@ -310,6 +318,7 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
 
   /** Applies {@code in} to its conversation; returns true if it started a generation. */
   private boolean apply(final Inbound in) {
+    final String automatic = createsAutomatic(in);
     final Outcome outcome =
         switch (in.command()) {
           case Command.Append a -> ledger.append(in, a);
@@ -321,6 +330,9 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
           case Command.Cancel c -> Outcome.APPLIED;
           case Command.ReserveFork r -> Outcome.APPLIED; // never deferred: handled in onEvent
         };
+    if (automatic != null && stores.meta.get(StoreKey.id(automatic)) != null) {
+      boundAutomatic(automatic);
+    }
     return switch (outcome) {
       case Outcome.Applied a -> false;
       case Outcome.Started s -> {
@@ -458,12 +470,68 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
    * number per call; never one with a running generation or waiting events.
    */
   private void expireIdle(final long now) {
+    final long nowMs = context.currentSystemTimeMs();
     for (final String conversation :
-        idleScan.next(context.currentSystemTimeMs() - settings.idleExpiryMs(), EXPIRY_SCAN)) {
-      if (!generations.generating(conversation)
-          && !drainAtNextPunctuation.contains(conversation)
-          && !deferred.nonEmpty(conversation)) {
-        ledger.expire(conversation);
+        idleScan.next(
+            settings.idleExpiryMs() > 0 ? nowMs - settings.idleExpiryMs() : Long.MIN_VALUE,
+            settings.autoIdleExpiryMs() > 0 ? nowMs - settings.autoIdleExpiryMs() : Long.MIN_VALUE,
+            EXPIRY_SCAN)) {
+      if (idle(conversation)) {
+        ledger.expire(conversation, "expired");
+      }
+    }
+  }
+
+  /** Whether {@code conversation} has no running generation and no waiting events. */
+  private boolean idle(final String conversation) {
+    return !generations.generating(conversation)
+        && !drainAtNextPunctuation.contains(conversation)
+        && !deferred.nonEmpty(conversation);
+  }
+
+  /**
+   * The automatic conversation {@code in} would create (its own, or a Fork's target), or null: the
+   * event is about an automatic conversation that does not exist yet.
+   */
+  private String createsAutomatic(final Inbound in) {
+    final String created =
+        switch (in.command()) {
+          case Command.Fork f -> f.target();
+          case Command.Append a -> in.conversationId();
+          case Command.StartGeneration g -> in.conversationId();
+          default -> null;
+        };
+    return created != null
+            && AutoConversations.isAutomatic(created)
+            && stores.meta.get(StoreKey.id(created)) == null
+        ? created
+        : null;
+  }
+
+  /**
+   * Keeps the automatic conversations of {@code created}'s tenant in this partition at most {@code
+   * auto.conversations.max.per.tenant}: the least recently changed go first (never {@code created}
+   * itself, nor one that is generating or has waiting events). Runs when one was created, so it
+   * reads at most the bound plus one metadata records.
+   */
+  private void boundAutomatic(final String created) {
+    final String prefix = AutoConversations.tenantPrefix(created);
+    final List<KeyValue<Bytes, ConversationMeta>> all =
+        stores.meta.range(StoreKey.id(prefix), StoreKey.id(prefix + "\uffff"), Integer.MAX_VALUE);
+    int excess = all.size() - settings.autoMaxPerTenant();
+    if (excess <= 0) {
+      return;
+    }
+    final List<KeyValue<Bytes, ConversationMeta>> oldestFirst = new ArrayList<>(all);
+    oldestFirst.sort(Comparator.comparingLong(kv -> kv.value.getUpdatedAtMs()));
+    for (final KeyValue<Bytes, ConversationMeta> kv : oldestFirst) {
+      if (excess <= 0) {
+        return;
+      }
+      final String conversation = StoreKey.idToConversation(kv.key);
+      if (!conversation.equals(created) && idle(conversation)) {
+        ledger.expire(conversation, "evicted");
+        excess--;
       }
     }
   }

@@ -2,6 +2,7 @@ package io.finchstream.processors.conversation;
 
 import io.finchstream.processors.store.ProtoStore;
 import io.finchstream.processors.store.StoreKey;
+import io.finchstream.proto.AutoConversations;
 import io.finchstream.proto.v1.ConversationMeta;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,13 +29,19 @@ final class IdleScan {
     this.meta = meta;
   }
 
-  /** Of the next at most {@code max} conversations, those last changed before {@code cutoffMs}. */
-  List<String> next(final long cutoffMs, final int max) {
+  /**
+   * Of the next at most {@code max} conversations, those last changed before {@code cutoffMs}, or
+   * before {@code autoCutoffMs} for automatic ones ({@link AutoConversations}); {@link
+   * Long#MIN_VALUE} expires none.
+   */
+  List<String> next(final long cutoffMs, final long autoCutoffMs, final int max) {
     final List<String> out = new ArrayList<>();
     final List<KeyValue<Bytes, ConversationMeta>> batch = meta.range(cursor, LAST_ID, max + 1);
     for (final KeyValue<Bytes, ConversationMeta> kv : batch) {
-      if (!kv.key.equals(cursor) && kv.value.getUpdatedAtMs() < cutoffMs) {
-        out.add(StoreKey.idToConversation(kv.key));
+      final String conversation = StoreKey.idToConversation(kv.key);
+      final long cutoff = AutoConversations.isAutomatic(conversation) ? autoCutoffMs : cutoffMs;
+      if (!kv.key.equals(cursor) && kv.value.getUpdatedAtMs() < cutoff) {
+        out.add(conversation);
       }
     }
     cursor = batch.size() <= max ? FIRST_ID : batch.get(batch.size() - 1).key;

@@ -15,6 +15,8 @@ import java.util.Locale;
  * @param retention which snapshots are kept
  * @param snapshotPrecision precision of stored snapshots
  * @param idleExpiryMs idle time after which a conversation is deleted (0: never)
+ * @param autoIdleExpiryMs idle time after which an automatic conversation is deleted (0: never)
+ * @param autoMaxPerTenant most automatic conversations of one tenant in one partition
  * @param maxDeferredEvents most events waiting per conversation
  * @param computeIntervalMs punctuator period
  * @param computeBudgetMs time budget of the batched ingest of one punctuation
@@ -31,6 +33,8 @@ public record ProcessorSettings(
     RetentionPolicy retention,
     StatePrecision snapshotPrecision,
     long idleExpiryMs,
+    long autoIdleExpiryMs,
+    int autoMaxPerTenant,
     int maxDeferredEvents,
     long computeIntervalMs,
     long computeBudgetMs,
@@ -53,6 +57,8 @@ public record ProcessorSettings(
         StatePrecision.valueOf(
             config.getString(FinchstreamConfig.SNAPSHOT_PRECISION_CONFIG).toUpperCase(Locale.ROOT)),
         config.getLong(FinchstreamConfig.CONVERSATION_IDLE_EXPIRY_MS_CONFIG),
+        config.getLong(FinchstreamConfig.AUTO_CONVERSATION_IDLE_EXPIRY_MS_CONFIG),
+        config.getInt(FinchstreamConfig.AUTO_CONVERSATIONS_MAX_PER_TENANT_CONFIG),
         config.getInt(FinchstreamConfig.MAX_DEFERRED_EVENTS_CONFIG),
         config.getLong(FinchstreamConfig.COMPUTE_INTERVAL_MS_CONFIG),
         config.getLong(FinchstreamConfig.COMPUTE_BUDGET_MS_CONFIG),
