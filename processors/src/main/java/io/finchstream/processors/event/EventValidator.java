@@ -1,6 +1,7 @@
 package io.finchstream.processors.event;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.finchstream.engine.sampling.Choices;
 import io.finchstream.engine.sampling.InvalidParameterException;
 import io.finchstream.engine.sampling.SamplingParams;
 import io.finchstream.engine.structured.SchemaException;
@@ -211,11 +212,19 @@ public final class EventValidator {
     for (int i = 0; i < g.getStopTokenIdsCount(); i++) {
       checkTokenId("generate.stop_token_ids", i, g.getStopTokenIds(i));
     }
+    if (Integer.toUnsignedLong(g.getChoice()) >= Choices.MAX_CHOICES) {
+      throw new Invalid(
+          ErrorCode.INVALID_PARAMETERS,
+          "generate.choice must be below "
+              + Choices.MAX_CHOICES
+              + ", got "
+              + Integer.toUnsignedLong(g.getChoice()));
+    }
     final SamplingParams.Builder params =
         samplingParams(
             g,
             g.getMaxTokens() == 0 ? limits.defaultGenerateTokens() : g.getMaxTokens(),
-            s.hasSeed() ? s.getSeed() : seedOf(g.getRequestId()));
+            Choices.seed(s.hasSeed() ? s.getSeed() : seedOf(g.getRequestId()), g.getChoice()));
     final SamplingParams resolved;
     try {
       resolved = params.build().validate(vocabSize);
