@@ -17,15 +17,19 @@ import com.openai.models.ResponseFormatJsonObject;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import com.openai.models.chat.completions.ChatCompletionStreamOptions;
 import com.openai.models.chat.completions.ChatCompletionTokenLogprob;
 import com.openai.models.completions.Completion;
 import com.openai.models.completions.CompletionChoice;
 import com.openai.models.completions.CompletionCreateParams;
 import io.finchstream.engine.LanguageModel;
 import io.finchstream.engine.ModelState;
+import io.finchstream.engine.sampling.Choices;
 import io.finchstream.engine.sampling.SamplingParams;
 import io.finchstream.engine.structured.SchemaValidator;
 import io.finchstream.engine.structured.TestSchemas;
+import io.finchstream.gateway.conversation.ChatTurns;
+import io.finchstream.gateway.conversation.ChoiceCalls;
 import io.finchstream.gateway.testing.GatewayHarness;
 import io.finchstream.gateway.testing.Http;
 import io.finchstream.gateway.testing.ProcessorsAdmission;
@@ -34,6 +38,7 @@ import io.finchstream.processors.FinchstreamConfig;
 import io.finchstream.processors.FinchstreamService;
 import io.finchstream.processors.LoadedModel;
 import io.finchstream.processors.event.EventValidator;
+import io.finchstream.processors.testing.DirectEngine;
 import io.finchstream.processors.testing.KafkaTestCluster;
 import io.finchstream.processors.testing.ServiceConfigs;
 import io.finchstream.processors.testing.TestModels;
@@ -433,6 +438,161 @@ class OpenAiSurfaceEndToEndTest {
                             .build()))
         .isInstanceOfSatisfying(
             BadRequestException.class, e -> assertThat(e.param()).contains("suffix"));
+  }
+
+  /** Choice {@code i} of a chat, generated directly (one state, no batching, no Kafka). */
+  private static String directChoice(
+      final String user, final long seed, final int i, final int maxTokens) {
+    final DirectEngine direct =
+        new DirectEngine(model.model(), model.tokenizer())
+            .appendText("User: " + user + "\n\n")
+            .appendText(ChatTurns.ASSISTANT_PREFIX);
+    return ChatTurns.replyText(
+        direct
+            .generate(
+                SamplingParams.builder()
+                    .maxTokens(maxTokens)
+                    .temperature(1.0)
+                    .seed(Choices.seed(seed, i))
+                    .stopStrings(ChatTurns.TURN_STOPS)
+                    .build())
+            .text());
+  }
+
+  @Test
+  void shouldAnswerNChoicesEachTheDirectReplyOfItsSeedStreamStreamedAndNot() {
+    final String user = "Name three finches.";
+    final long seed = 1234;
+    final int n = 3;
+    final List<String> expected = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      expected.add(directChoice(user, seed, i, 16));
+    }
+    assertThat(expected)
+        .as("a random model at temperature 1 draws differently")
+        .doesNotHaveDuplicates();
+    final ChatCompletion completion =
+        client
+            .chat()
+            .completions()
+            .create(
+                params(user)
+                    .maxCompletionTokens(16)
+                    .temperature(1.0)
+                    .putAdditionalBodyProperty("seed", JsonValue.from(seed))
+                    .n(n)
+                    .logprobs(true)
+                    .build());
+    assertThat(completion.choices()).hasSize(n);
+    long completionTokens = 0;
+    for (int i = 0; i < n; i++) {
+      final ChatCompletion.Choice c = completion.choices().get(i);
+      assertThat(c.index()).isEqualTo(i);
+      assertThat(c.message().content().orElseThrow()).as("choice %d", i).isEqualTo(expected.get(i));
+      completionTokens += c.logprobs().orElseThrow().content().orElseThrow().size();
+    }
+    assertThat(completion.usage().orElseThrow().completionTokens())
+        .as("the tokens of every choice")
+        .isEqualTo(completionTokens);
+    assertThat(completion.usage().orElseThrow().promptTokens())
+        .isEqualTo(("User: " + user + "\n\nAssistant:").length());
+
+    final List<StringBuilder> streamed = new ArrayList<>();
+    final List<String> finishes = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      streamed.add(new StringBuilder());
+      finishes.add(null);
+    }
+    long streamedUsage = -1;
+    try (StreamResponse<ChatCompletionChunk> stream =
+        client
+            .chat()
+            .completions()
+            .createStreaming(
+                params(user)
+                    .maxCompletionTokens(16)
+                    .temperature(1.0)
+                    .putAdditionalBodyProperty("seed", JsonValue.from(seed))
+                    .n(n)
+                    .streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true).build())
+                    .build())) {
+      for (final ChatCompletionChunk chunk : stream.stream().toList()) {
+        if (chunk.usage().isPresent()) {
+          streamedUsage = chunk.usage().get().completionTokens();
+        }
+        for (final ChatCompletionChunk.Choice c : chunk.choices()) {
+          final int i = (int) c.index();
+          c.delta().content().ifPresent(streamed.get(i)::append);
+          c.finishReason().ifPresent(f -> finishes.set(i, f.asString()));
+        }
+      }
+    }
+    for (int i = 0; i < n; i++) {
+      assertThat(streamed.get(i).toString().strip())
+          .as("streamed choice %d", i)
+          .isEqualTo(expected.get(i));
+      assertThat(finishes.get(i)).as("choice %d finished", i).isNotNull();
+    }
+    assertThat(streamedUsage).isEqualTo(completionTokens);
+
+    final Completion legacy =
+        client
+            .completions()
+            .create(
+                CompletionCreateParams.builder()
+                    .model("random-finch")
+                    .prompt("Once upon a time")
+                    .maxTokens(10)
+                    .temperature(1.0)
+                    .seed(seed)
+                    .n(2)
+                    .build());
+    assertThat(legacy.choices()).hasSize(2);
+    for (int i = 0; i < 2; i++) {
+      final DirectEngine direct =
+          new DirectEngine(model.model(), model.tokenizer()).appendText("Once upon a time");
+      assertThat(legacy.choices().get(i).index()).isEqualTo(i);
+      assertThat(legacy.choices().get(i).text())
+          .isEqualTo(
+              direct
+                  .generate(
+                      SamplingParams.builder()
+                          .maxTokens(10)
+                          .temperature(1.0)
+                          .seed(Choices.seed(seed, i))
+                          .build())
+                  .text());
+    }
+    assertThat(
+            http.post(
+                    "/v1/conversations/native-n/messages",
+                    new JsonObject().put("text", user).put("role", "user").encode())
+                .status())
+        .isEqualTo(202);
+    final Http.Response nativeReply =
+        http.post(
+            "/v1/conversations/native-n/generate",
+            new JsonObject()
+                .put("max_tokens", 16)
+                .put("temperature", 1.0)
+                .put("seed", seed)
+                .put("prefix", ChatTurns.ASSISTANT_PREFIX)
+                .put("stop", new JsonArray().add("\n\n"))
+                .put("stream", false)
+                .put("n", 2)
+                .encode());
+    assertThat(nativeReply.status()).as(nativeReply.body()).isEqualTo(200);
+    final JsonArray nativeChoices = nativeReply.json().getJsonArray("choices");
+    assertThat(nativeChoices).hasSize(2);
+    for (int i = 0; i < 2; i++) {
+      assertThat(nativeChoices.getJsonObject(i).getInteger("choice")).isEqualTo(i);
+      assertThat(ChatTurns.replyText(nativeChoices.getJsonObject(i).getString("text")))
+          .isEqualTo(expected.get(i));
+    }
+    assertThat(ChoiceCalls.MAX_CHOICES).isEqualTo(Choices.MAX_CHOICES);
+    assertThatThrownBy(() -> client.chat().completions().create(params(user).n(129).build()))
+        .isInstanceOfSatisfying(
+            BadRequestException.class, e -> assertThat(e.param()).contains("n"));
   }
 
   @Test

@@ -3,6 +3,7 @@ package io.finchstream.gateway.openai;
 import io.finchstream.gateway.ApiModel;
 import io.finchstream.gateway.EventLimits;
 import io.finchstream.gateway.conversation.ChatTurns;
+import io.finchstream.gateway.conversation.ChoiceCalls;
 import io.finchstream.gateway.conversation.GenerateParams;
 import io.finchstream.gateway.conversation.MessageEvents;
 import io.finchstream.gateway.http.ApiError;
@@ -22,7 +23,11 @@ import java.util.Set;
  * as unknown, except the extensions {@link #EXTENSIONS}.
  */
 public record ChatRequest(
-    List<ChatMessage> messages, boolean stream, boolean includeUsage, Generate.Builder generate) {
+    List<ChatMessage> messages,
+    boolean stream,
+    boolean includeUsage,
+    Generate.Builder generate,
+    int n) {
 
   /** OpenAI's fields that work as OpenAI documents them. */
   static final Set<String> IMPLEMENTED =
@@ -37,6 +42,7 @@ public record ChatRequest(
           "top_p",
           "stop",
           "seed",
+          "n",
           "presence_penalty",
           "frequency_penalty",
           "logit_bias",
@@ -53,7 +59,6 @@ public record ChatRequest(
    */
   static final Map<String, String> ONLY =
       Map.of(
-          "n", "1 (one choice per request)",
           "store", "false (completions are not stored for later retrieval)",
           "service_tier", "\"auto\" or \"default\" (there is one tier)",
           "modalities", "[\"text\"] (text output only)",
@@ -126,7 +131,13 @@ public record ChatRequest(
           .exception();
     }
     GenerateParams.logprobs(generate, logprobs, top == null ? 0 : top.intValue());
-    return new ChatRequest(messages, stream, includeUsage, generate);
+    return new ChatRequest(messages, stream, includeUsage, generate, choices(body));
+  }
+
+  /** {@code n}: 1 to {@value ChoiceCalls#MAX_CHOICES} choices (default 1). */
+  static int choices(final JsonObject body) {
+    final Long n = JsonBodies.integer(body, "n", 1, ChoiceCalls.MAX_CHOICES);
+    return n == null ? 1 : n.intValue();
   }
 
   /** Refuses what is not implemented, naming the field. */
@@ -185,7 +196,6 @@ public record ChatRequest(
 
   private static boolean accepted(final String field, final Object value) {
     return switch (field) {
-      case "n" -> value instanceof Number n && n.doubleValue() == 1;
       case "store" -> Boolean.FALSE.equals(value);
       case "service_tier" -> "auto".equals(value) || "default".equals(value);
       case "modalities" ->
