@@ -15,6 +15,7 @@ import io.finchstream.proto.v1.ErrorCode;
 import io.finchstream.proto.v1.EventOrigin;
 import io.finchstream.proto.v1.Fork;
 import io.finchstream.proto.v1.Generate;
+import io.finchstream.proto.v1.ResponseFormat;
 import io.finchstream.proto.v1.Role;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -247,7 +248,11 @@ public final class EventValidator {
       grammar = ResponseFormats.grammar(tokenizer, g);
     } catch (final SchemaException e) {
       throw new Invalid(
-          ErrorCode.INVALID_PARAMETERS, "response_format.json_schema.schema: " + e.getMessage());
+          ErrorCode.INVALID_PARAMETERS,
+          (g.getResponseFormat().getType() == ResponseFormat.Type.TYPE_TOOL_CALL
+                  ? "tools: "
+                  : "response_format.json_schema.schema: ")
+              + e.getMessage());
     } catch (final IllegalArgumentException e) {
       throw new Invalid(ErrorCode.INVALID_PARAMETERS, e.getMessage());
     }

@@ -8,8 +8,10 @@ import io.finchstream.processors.testing.Events;
 import io.finchstream.proto.v1.ErrorCode;
 import io.finchstream.proto.v1.EventOrigin;
 import io.finchstream.proto.v1.Generate;
+import io.finchstream.proto.v1.ResponseFormat;
 import io.finchstream.proto.v1.Role;
 import io.finchstream.proto.v1.SamplingParams;
+import io.finchstream.proto.v1.ToolFunction;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
@@ -81,6 +83,40 @@ class EventValidatorTest {
                     .toByteArray());
     assertThat(r.rejection().code()).isEqualTo(ErrorCode.INVALID_PARAMETERS);
     assertThat(r.rejection().reason()).contains("generate.choice");
+  }
+
+  @Test
+  void shouldCompileAToolCallFormatAndRefuseAFunctionSchemaOutsideTheSubsetNamingIt() {
+    final ResponseFormat.Builder call =
+        ResponseFormat.newBuilder()
+            .setType(ResponseFormat.Type.TYPE_TOOL_CALL)
+            .addFunctions(
+                ToolFunction.newBuilder()
+                    .setName("get_weather")
+                    .setParameters(
+                        "{\"type\": \"object\", \"properties\": {\"city\": {\"type\": \"string\"}}}"))
+            .addFunctions(ToolFunction.newBuilder().setName("now"));
+    final Generate.Builder g = Generate.newBuilder().setRequestId("r").setMaxTokens(100);
+    assertThat(validate("c", Events.generate(g.setResponseFormat(call).build()).toByteArray()))
+        .isInstanceOf(EventValidator.Accepted.class);
+    final var refused =
+        (EventValidator.Rejected)
+            validate(
+                "c",
+                Events.generate(
+                        g.setResponseFormat(
+                                call.addFunctions(
+                                    ToolFunction.newBuilder()
+                                        .setName("bad")
+                                        .setParameters(
+                                            "{\"type\": \"string\", \"pattern\": \"a\"}")))
+                            .build())
+                    .toByteArray());
+    assertThat(refused.rejection().code()).isEqualTo(ErrorCode.INVALID_PARAMETERS);
+    assertThat(refused.rejection().reason())
+        .startsWith("tools: ")
+        .contains("function 'bad'")
+        .contains("pattern");
   }
 
   @Test
