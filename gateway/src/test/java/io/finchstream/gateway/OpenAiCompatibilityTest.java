@@ -387,8 +387,9 @@ class OpenAiCompatibilityTest {
     refused.put("service_tier", List.of("flex"));
     refused.put("modalities", List.of(List.of("text", "audio")));
     refused.put("tool_choice", List.of("auto", "required"));
-    refused.put("parallel_tool_calls", List.of(true, false));
-    refused.put(
+    works.put("parallel_tool_calls", List.of(true, false));
+    refused.put("parallel_tool_calls", List.of("yes"));
+    works.put(
         "tools",
         List.of(
             List.of(
@@ -397,6 +398,12 @@ class OpenAiCompatibilityTest {
                     "function",
                     "function",
                     Map.of("name", "f", "parameters", Map.of("type", "object"))))));
+    refused.put(
+        "tools",
+        List.of(
+            List.of(),
+            List.of(Map.of("type", "custom", "custom", Map.of("name", "f"))),
+            List.of(Map.of("type", "function", "function", Map.of("name", "bad name")))));
     refused.put("functions", List.of(List.of(Map.of("name", "f"))));
     refused.put("function_call", List.of("auto"));
     refused.put("audio", List.of(Map.of("format", "wav", "voice", "alloy")));

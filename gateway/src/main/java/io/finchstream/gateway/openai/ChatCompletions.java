@@ -152,9 +152,7 @@ public final class ChatCompletions {
           }
           for (int i = p.appendFrom(); i < request.messages().size(); i++) {
             final ChatMessage m = request.messages().get(i);
-            before.add(
-                Admission.item(
-                    Events.appendText(m.role(), m.text()), "messages[" + i + "].content"));
+            before.add(Admission.item(Events.appendText(m.role(), m.text()), request.param(i)));
           }
           new Exchange(ctx, request, key, kept, p.tokensBefore()).start(before);
         });
@@ -254,6 +252,9 @@ public final class ChatCompletions {
      */
     private final JsonArray[] logprobs;
 
+    /** Per choice with tools (not {@code none}): its reply reader; null otherwise. */
+    private final ToolReply[] tools;
+
     Exchange(
         final RoutingContext ctx,
         final ChatRequest request,
@@ -271,6 +272,13 @@ public final class ChatCompletions {
       this.logprobs = new JsonArray[request.n()];
       if (request.generate().getLogprobs()) {
         Arrays.setAll(logprobs, i -> new JsonArray());
+      }
+      this.tools =
+          request.tools() == null || request.tools().reply() == null
+              ? null
+              : new ToolReply[request.n()];
+      if (tools != null) {
+        Arrays.setAll(tools, i -> request.tools().reply());
       }
     }
 
@@ -320,6 +328,12 @@ public final class ChatCompletions {
       if (sse == null) {
         return;
       }
+      if (tools != null) {
+        for (final JsonObject delta : tools[choice].push(chunk.getText())) {
+          sse.data(chunk(choice, delta, null).encode());
+        }
+        return;
+      }
       String text = chunk.getText();
       if (text.isEmpty()) {
         return; // a token whose text is held back (an unfinished character, a possible stop)
@@ -338,6 +352,24 @@ public final class ChatCompletions {
     @Override
     public void onDone(final int choice, final GenerationDone end) {
       done[choice] = end;
+      if (tools != null) {
+        if (sse == null) {
+          tools[choice].push(end.getText());
+        }
+        final List<JsonObject> deltas = tools[choice].finish();
+        if (sse != null) {
+          for (final JsonObject delta : deltas) {
+            sse.data(chunk(choice, delta, null).encode());
+          }
+          sse.data(
+              chunk(
+                      choice,
+                      new JsonObject(),
+                      tools[choice].finishReason(finishReason(end.getFinishReason())))
+                  .encode());
+        }
+        return;
+      }
       if (sse != null) {
         if (leading[choice]) {
           sse.data(chunk(choice, ROLE.copy(), null).encode());
@@ -357,12 +389,18 @@ public final class ChatCompletions {
                   .put("index", i)
                   .put(
                       "message",
-                      new JsonObject()
-                          .put("role", "assistant")
-                          .put("content", ChatTurns.replyText(done[i].getText()))
-                          .putNull("refusal"))
+                      tools != null
+                          ? tools[i].message()
+                          : new JsonObject()
+                              .put("role", "assistant")
+                              .put("content", ChatTurns.replyText(done[i].getText()))
+                              .putNull("refusal"))
                   .put("logprobs", takeLogprobs(i))
-                  .put("finish_reason", finishReason(done[i].getFinishReason())));
+                  .put(
+                      "finish_reason",
+                      tools != null
+                          ? tools[i].finishReason(finishReason(done[i].getFinishReason()))
+                          : finishReason(done[i].getFinishReason())));
         }
         Responses.json(
             ctx,

@@ -9,6 +9,7 @@ import io.finchstream.gateway.conversation.MessageEvents;
 import io.finchstream.gateway.http.ApiError;
 import io.finchstream.gateway.http.JsonBodies;
 import io.finchstream.proto.v1.Generate;
+import io.finchstream.proto.v1.ResponseFormat;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -27,7 +28,8 @@ public record ChatRequest(
     boolean stream,
     boolean includeUsage,
     Generate.Builder generate,
-    int n) {
+    int n,
+    ChatTools tools) {
 
   /** OpenAI's fields that work as OpenAI documents them. */
   static final Set<String> IMPLEMENTED =
@@ -49,6 +51,9 @@ public record ChatRequest(
           "logprobs",
           "top_logprobs",
           "response_format",
+          "tools",
+          "tool_choice",
+          "parallel_tool_calls",
           "user",
           "safety_identifier",
           "metadata");
@@ -61,16 +66,13 @@ public record ChatRequest(
       Map.of(
           "store", "false (completions are not stored for later retrieval)",
           "service_tier", "\"auto\" or \"default\" (there is one tier)",
-          "modalities", "[\"text\"] (text output only)",
-          "tool_choice", "\"none\" (tools are not supported yet)",
-          "parallel_tool_calls", "absent (tools are not supported yet)");
+          "modalities", "[\"text\"] (text output only)");
 
   /** OpenAI's fields refused whatever their value, with why. */
   static final Map<String, String> REFUSED =
       Map.ofEntries(
-          Map.entry("tools", "tools are not supported yet"),
-          Map.entry("functions", "functions (and tools) are not supported yet"),
-          Map.entry("function_call", "functions (and tools) are not supported yet"),
+          Map.entry("functions", "deprecated by OpenAI: use 'tools'"),
+          Map.entry("function_call", "deprecated by OpenAI: use 'tool_choice'"),
           Map.entry("audio", "audio output is not supported"),
           Map.entry("prediction", "predicted outputs are not supported"),
           Map.entry("web_search_options", "web search is not supported"),
@@ -108,7 +110,13 @@ public record ChatRequest(
               "model")
           .exception();
     }
-    final List<ChatMessage> messages = messages(body, limits);
+    final ChatTools tools = ChatTools.read(body, limits);
+    final List<ChatMessage> messages = new ArrayList<>();
+    if (tools != null) {
+      messages.add(tools.system());
+    }
+    messages.addAll(messages(body, limits));
+    final boolean forced = tools != null && tools.forced();
     final boolean stream = JsonBodies.bool(body, "stream", false);
     final JsonObject options = streamOptions(body);
     final boolean includeUsage = JsonBodies.bool(options, "include_usage", false);
@@ -122,8 +130,22 @@ public record ChatRequest(
       sampling.put("max_tokens", body.getValue("max_completion_tokens"));
     }
     final Generate.Builder generate =
-        GenerateParams.read(sampling, model, limits, 2, ChatTurns.TURN_STOPS)
-            .setPrefixText(ChatTurns.ASSISTANT_PREFIX);
+        GenerateParams.read(sampling, model, limits, 2, forced ? List.of() : ChatTurns.TURN_STOPS)
+            .setPrefixText(
+                forced
+                    ? ChatTurns.ASSISTANT_PREFIX + " " + ToolReply.CALL_TAG
+                    : ChatTurns.ASSISTANT_PREFIX);
+    if (forced) {
+      final ResponseFormat.Type type = generate.getResponseFormat().getType();
+      if (type != ResponseFormat.Type.TYPE_UNSPECIFIED && type != ResponseFormat.Type.TYPE_TEXT) {
+        throw ApiError.invalidParameter(
+                "tool_choice",
+                "'tool_choice' \"required\" or a named function constrains the reply to a call;"
+                    + " it cannot be combined with a JSON 'response_format'")
+            .exception();
+      }
+      tools.constrain(generate);
+    }
     final boolean logprobs = JsonBodies.bool(body, "logprobs", false);
     final Long top = JsonBodies.integer(body, "top_logprobs", 0, GenerateParams.MAX_TOP_LOGPROBS);
     if (top != null && !logprobs) {
@@ -131,7 +153,16 @@ public record ChatRequest(
           .exception();
     }
     GenerateParams.logprobs(generate, logprobs, top == null ? 0 : top.intValue());
-    return new ChatRequest(messages, stream, includeUsage, generate, choices(body));
+    return new ChatRequest(messages, stream, includeUsage, generate, choices(body), tools);
+  }
+
+  /**
+   * The request field message {@code i} of {@link #messages} comes from: {@code tools} for the
+   * rendered functions, else {@code messages[k].content}.
+   */
+  String param(final int i) {
+    final int k = tools == null ? i : i - 1;
+    return k < 0 ? "tools" : "messages[" + k + "].content";
   }
 
   /** {@code n}: 1 to {@value ChoiceCalls#MAX_CHOICES} choices (default 1). */
@@ -200,7 +231,6 @@ public record ChatRequest(
       case "service_tier" -> "auto".equals(value) || "default".equals(value);
       case "modalities" ->
           value instanceof JsonArray a && a.size() == 1 && "text".equals(a.getValue(0));
-      case "tool_choice" -> "none".equals(value);
       default -> false;
     };
   }
