@@ -385,7 +385,7 @@ class OpenAiCompatibilityTest {
     works.put("top_logprobs", List.of(0)); // with logprobs: below
     works.put("max_tokens", List.of(50));
     works.put("max_completion_tokens", List.of(50));
-    works.put("n", List.of(1));
+    works.put("n", List.of(1, 2));
     works.put("seed", List.of(3));
     works.put("stop", List.of("\n", List.of("a", "b")));
     works.put("temperature", List.of(0.5));
@@ -398,13 +398,14 @@ class OpenAiCompatibilityTest {
     works.put("service_tier", List.of("auto", "default"));
     works.put("modalities", List.of(List.of("text")));
     works.put("tool_choice", List.of("none"));
-    refused.put("n", List.of(2));
+    refused.put("n", List.of(0, 129, 1.5));
     refused.put("store", List.of(true));
     refused.put("service_tier", List.of("flex"));
     refused.put("modalities", List.of(List.of("text", "audio")));
     refused.put("tool_choice", List.of("auto", "required"));
-    refused.put("parallel_tool_calls", List.of(true, false));
-    refused.put(
+    works.put("parallel_tool_calls", List.of(true, false));
+    refused.put("parallel_tool_calls", List.of("yes"));
+    works.put(
         "tools",
         List.of(
             List.of(
@@ -413,6 +414,12 @@ class OpenAiCompatibilityTest {
                     "function",
                     "function",
                     Map.of("name", "f", "parameters", Map.of("type", "object"))))));
+    refused.put(
+        "tools",
+        List.of(
+            List.of(),
+            List.of(Map.of("type", "custom", "custom", Map.of("name", "f"))),
+            List.of(Map.of("type", "function", "function", Map.of("name", "bad name")))));
     refused.put("functions", List.of(List.of(Map.of("name", "f"))));
     refused.put("function_call", List.of("auto"));
     refused.put("audio", List.of(Map.of("format", "wav", "voice", "alloy")));
@@ -446,7 +453,9 @@ class OpenAiCompatibilityTest {
           b.logprobs(true);
         }
         final ChatCompletion c = client.chat().completions().create(b.build());
-        assertThat(c.choices()).as("%s = %s", e.getKey(), value).hasSize(1);
+        assertThat(c.choices())
+            .as("%s = %s", e.getKey(), value)
+            .hasSize(e.getKey().equals("n") ? ((Number) value).intValue() : 1);
       }
     }
     for (final Map.Entry<String, List<Object>> e : refused.entrySet()) {
@@ -479,7 +488,7 @@ class OpenAiCompatibilityTest {
         .isInstanceOfSatisfying(
             NotFoundException.class, e -> assertThat(e.code()).contains("model_not_found"));
     assertThatThrownBy(
-            () -> client.chat().completions().create(params().addUserMessage("x").n(2).build()))
+            () -> client.chat().completions().create(params().addUserMessage("x").n(129).build()))
         .isInstanceOfSatisfying(
             BadRequestException.class, e -> assertThat(e.param()).contains("n"));
     assertThatThrownBy(

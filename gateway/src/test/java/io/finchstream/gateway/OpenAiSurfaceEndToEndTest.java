@@ -17,15 +17,23 @@ import com.openai.models.ResponseFormatJsonObject;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import com.openai.models.chat.completions.ChatCompletionMessage;
+import com.openai.models.chat.completions.ChatCompletionMessageFunctionToolCall;
+import com.openai.models.chat.completions.ChatCompletionMessageToolCall;
+import com.openai.models.chat.completions.ChatCompletionStreamOptions;
 import com.openai.models.chat.completions.ChatCompletionTokenLogprob;
+import com.openai.models.chat.completions.ChatCompletionToolMessageParam;
 import com.openai.models.completions.Completion;
 import com.openai.models.completions.CompletionChoice;
 import com.openai.models.completions.CompletionCreateParams;
 import io.finchstream.engine.LanguageModel;
 import io.finchstream.engine.ModelState;
+import io.finchstream.engine.sampling.Choices;
 import io.finchstream.engine.sampling.SamplingParams;
 import io.finchstream.engine.structured.SchemaValidator;
 import io.finchstream.engine.structured.TestSchemas;
+import io.finchstream.gateway.conversation.ChatTurns;
+import io.finchstream.gateway.conversation.ChoiceCalls;
 import io.finchstream.gateway.testing.GatewayHarness;
 import io.finchstream.gateway.testing.Http;
 import io.finchstream.gateway.testing.ProcessorsAdmission;
@@ -34,6 +42,7 @@ import io.finchstream.processors.FinchstreamConfig;
 import io.finchstream.processors.FinchstreamService;
 import io.finchstream.processors.LoadedModel;
 import io.finchstream.processors.event.EventValidator;
+import io.finchstream.processors.testing.DirectEngine;
 import io.finchstream.processors.testing.KafkaTestCluster;
 import io.finchstream.processors.testing.ServiceConfigs;
 import io.finchstream.processors.testing.TestModels;
@@ -433,6 +442,377 @@ class OpenAiSurfaceEndToEndTest {
                             .build()))
         .isInstanceOfSatisfying(
             BadRequestException.class, e -> assertThat(e.param()).contains("suffix"));
+  }
+
+  /** Choice {@code i} of a chat, generated directly (one state, no batching, no Kafka). */
+  private static String directChoice(
+      final String user, final long seed, final int i, final int maxTokens) {
+    final DirectEngine direct =
+        new DirectEngine(model.model(), model.tokenizer())
+            .appendText("User: " + user + "\n\n")
+            .appendText(ChatTurns.ASSISTANT_PREFIX);
+    return ChatTurns.replyText(
+        direct
+            .generate(
+                SamplingParams.builder()
+                    .maxTokens(maxTokens)
+                    .temperature(1.0)
+                    .seed(Choices.seed(seed, i))
+                    .stopStrings(ChatTurns.TURN_STOPS)
+                    .build())
+            .text());
+  }
+
+  @Test
+  void shouldAnswerNChoicesEachTheDirectReplyOfItsSeedStreamStreamedAndNot() {
+    final String user = "Name three finches.";
+    final long seed = 1234;
+    final int n = 3;
+    final List<String> expected = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      expected.add(directChoice(user, seed, i, 16));
+    }
+    assertThat(expected)
+        .as("a random model at temperature 1 draws differently")
+        .doesNotHaveDuplicates();
+    final ChatCompletion completion =
+        client
+            .chat()
+            .completions()
+            .create(
+                params(user)
+                    .maxCompletionTokens(16)
+                    .temperature(1.0)
+                    .putAdditionalBodyProperty("seed", JsonValue.from(seed))
+                    .n(n)
+                    .logprobs(true)
+                    .build());
+    assertThat(completion.choices()).hasSize(n);
+    long completionTokens = 0;
+    for (int i = 0; i < n; i++) {
+      final ChatCompletion.Choice c = completion.choices().get(i);
+      assertThat(c.index()).isEqualTo(i);
+      assertThat(c.message().content().orElseThrow()).as("choice %d", i).isEqualTo(expected.get(i));
+      completionTokens += c.logprobs().orElseThrow().content().orElseThrow().size();
+    }
+    assertThat(completion.usage().orElseThrow().completionTokens())
+        .as("the tokens of every choice")
+        .isEqualTo(completionTokens);
+    assertThat(completion.usage().orElseThrow().promptTokens())
+        .isEqualTo(("User: " + user + "\n\nAssistant:").length());
+
+    final List<StringBuilder> streamed = new ArrayList<>();
+    final List<String> finishes = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      streamed.add(new StringBuilder());
+      finishes.add(null);
+    }
+    long streamedUsage = -1;
+    try (StreamResponse<ChatCompletionChunk> stream =
+        client
+            .chat()
+            .completions()
+            .createStreaming(
+                params(user)
+                    .maxCompletionTokens(16)
+                    .temperature(1.0)
+                    .putAdditionalBodyProperty("seed", JsonValue.from(seed))
+                    .n(n)
+                    .streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true).build())
+                    .build())) {
+      for (final ChatCompletionChunk chunk : stream.stream().toList()) {
+        if (chunk.usage().isPresent()) {
+          streamedUsage = chunk.usage().get().completionTokens();
+        }
+        for (final ChatCompletionChunk.Choice c : chunk.choices()) {
+          final int i = (int) c.index();
+          c.delta().content().ifPresent(streamed.get(i)::append);
+          c.finishReason().ifPresent(f -> finishes.set(i, f.asString()));
+        }
+      }
+    }
+    for (int i = 0; i < n; i++) {
+      assertThat(streamed.get(i).toString().strip())
+          .as("streamed choice %d", i)
+          .isEqualTo(expected.get(i));
+      assertThat(finishes.get(i)).as("choice %d finished", i).isNotNull();
+    }
+    assertThat(streamedUsage).isEqualTo(completionTokens);
+
+    final Completion legacy =
+        client
+            .completions()
+            .create(
+                CompletionCreateParams.builder()
+                    .model("random-finch")
+                    .prompt("Once upon a time")
+                    .maxTokens(10)
+                    .temperature(1.0)
+                    .seed(seed)
+                    .n(2)
+                    .build());
+    assertThat(legacy.choices()).hasSize(2);
+    for (int i = 0; i < 2; i++) {
+      final DirectEngine direct =
+          new DirectEngine(model.model(), model.tokenizer()).appendText("Once upon a time");
+      assertThat(legacy.choices().get(i).index()).isEqualTo(i);
+      assertThat(legacy.choices().get(i).text())
+          .isEqualTo(
+              direct
+                  .generate(
+                      SamplingParams.builder()
+                          .maxTokens(10)
+                          .temperature(1.0)
+                          .seed(Choices.seed(seed, i))
+                          .build())
+                  .text());
+    }
+    assertThat(
+            http.post(
+                    "/v1/conversations/native-n/messages",
+                    new JsonObject().put("text", user).put("role", "user").encode())
+                .status())
+        .isEqualTo(202);
+    final Http.Response nativeReply =
+        http.post(
+            "/v1/conversations/native-n/generate",
+            new JsonObject()
+                .put("max_tokens", 16)
+                .put("temperature", 1.0)
+                .put("seed", seed)
+                .put("prefix", ChatTurns.ASSISTANT_PREFIX)
+                .put("stop", new JsonArray().add("\n\n"))
+                .put("stream", false)
+                .put("n", 2)
+                .encode());
+    assertThat(nativeReply.status()).as(nativeReply.body()).isEqualTo(200);
+    final JsonArray nativeChoices = nativeReply.json().getJsonArray("choices");
+    assertThat(nativeChoices).hasSize(2);
+    for (int i = 0; i < 2; i++) {
+      assertThat(nativeChoices.getJsonObject(i).getInteger("choice")).isEqualTo(i);
+      assertThat(ChatTurns.replyText(nativeChoices.getJsonObject(i).getString("text")))
+          .isEqualTo(expected.get(i));
+    }
+    assertThat(ChoiceCalls.MAX_CHOICES).isEqualTo(Choices.MAX_CHOICES);
+    assertThatThrownBy(() -> client.chat().completions().create(params(user).n(129).build()))
+        .isInstanceOfSatisfying(
+            BadRequestException.class, e -> assertThat(e.param()).contains("n"));
+  }
+
+  private static final String WEATHER =
+      """
+      {"type": "object", "additionalProperties": false, "required": ["location", "unit", "days"],
+       "properties": {"location": {"type": "string"}, "unit": {"type": "string", "enum": ["c", "f"]},
+                      "days": {"type": "integer"}}}
+      """;
+
+  private static List<Object> tools() {
+    return List.of(
+        Map.of(
+            "type",
+            "function",
+            "function",
+            Map.of(
+                "name",
+                "get_weather",
+                "description",
+                "The weather at a place",
+                "strict",
+                true,
+                "parameters",
+                new JsonObject(WEATHER).getMap())),
+        Map.of(
+            "type",
+            "function",
+            "function",
+            Map.of("name", "search", "parameters", Map.of("type", "object"))));
+  }
+
+  private static ChatCompletionCreateParams.Builder toolParams(
+      final String user, final Object choice) {
+    return params(user)
+        .maxCompletionTokens(200)
+        .temperature(1.0)
+        .putAdditionalBodyProperty("seed", JsonValue.from(77))
+        .putAdditionalBodyProperty("tools", JsonValue.from(tools()))
+        .putAdditionalBodyProperty("tool_choice", JsonValue.from(choice));
+  }
+
+  @Test
+  void shouldCallToolsWithArgumentsValidAgainstTheirSchemaStreamedAndNot() throws Exception {
+    final String user = "Weather in Paris?";
+    final JsonNode weather = JSON.readTree(WEATHER);
+    final ChatCompletion required =
+        client.chat().completions().create(toolParams(user, "required").build());
+    final ChatCompletion.Choice choice = required.choices().get(0);
+    assertThat(choice.finishReason()).isEqualTo(ChatCompletion.Choice.FinishReason.TOOL_CALLS);
+    assertThat(choice.message().content()).isEmpty();
+    final List<ChatCompletionMessageToolCall> calls = choice.message().toolCalls().orElseThrow();
+    assertThat(calls).hasSize(1);
+    final ChatCompletionMessageFunctionToolCall call = calls.get(0).asFunction();
+    assertThat(call.id()).startsWith("call_");
+    assertThat(call.function().name()).isIn("get_weather", "search");
+    final JsonNode arguments = JSON.readTree(call.function().arguments());
+    assertThat(arguments.isObject()).as(call.function().arguments()).isTrue();
+    if (call.function().name().equals("get_weather")) {
+      assertThat(SchemaValidator.validate(weather, arguments))
+          .as(call.function().arguments())
+          .isEmpty();
+    }
+
+    // Named: always that function, its arguments valid, finish_reason stop (as OpenAI's).
+    for (long seed = 0; seed < 3; seed++) {
+      final ChatCompletion named =
+          client
+              .chat()
+              .completions()
+              .create(
+                  toolParams(
+                          user,
+                          Map.of("type", "function", "function", Map.of("name", "get_weather")))
+                      .putAdditionalBodyProperty("seed", JsonValue.from(seed))
+                      .build());
+      final ChatCompletionMessageFunctionToolCall c =
+          named.choices().get(0).message().toolCalls().orElseThrow().get(0).asFunction();
+      assertThat(c.function().name()).isEqualTo("get_weather");
+      assertThat(SchemaValidator.validate(weather, JSON.readTree(c.function().arguments())))
+          .as(c.function().arguments())
+          .isEmpty();
+      assertThat(named.choices().get(0).finishReason())
+          .isEqualTo(ChatCompletion.Choice.FinishReason.STOP);
+    }
+
+    // Streamed: one head (id, name), then argument deltas that add up to the same call.
+    final StringBuilder streamedArguments = new StringBuilder();
+    final List<String> names = new ArrayList<>();
+    final List<String> finishes = new ArrayList<>();
+    int argumentDeltas = 0;
+    try (StreamResponse<ChatCompletionChunk> stream =
+        client.chat().completions().createStreaming(toolParams(user, "required").build())) {
+      for (final ChatCompletionChunk chunk : stream.stream().toList()) {
+        for (final ChatCompletionChunk.Choice c : chunk.choices()) {
+          c.finishReason().ifPresent(f -> finishes.add(f.asString()));
+          for (final ChatCompletionChunk.Choice.Delta.ToolCall t :
+              c.delta().toolCalls().orElse(List.of())) {
+            assertThat(t.index()).isZero();
+            t.id().ifPresent(id -> assertThat(id).startsWith("call_"));
+            t.function().flatMap(f -> f.name()).ifPresent(names::add);
+            final String piece = t.function().flatMap(f -> f.arguments()).orElse("");
+            if (!piece.isEmpty()) {
+              argumentDeltas++;
+            }
+            streamedArguments.append(piece);
+          }
+        }
+      }
+    }
+    assertThat(names).containsExactly(call.function().name());
+    assertThat(streamedArguments.toString()).isEqualTo(call.function().arguments());
+    assertThat(argumentDeltas).as("arguments stream as they are generated").isGreaterThan(1);
+    assertThat(finishes).containsExactly("tool_calls");
+
+    // A parameters schema outside the subset, when a call is forced (compiled): 400 naming it.
+    assertThatThrownBy(
+            () ->
+                client
+                    .chat()
+                    .completions()
+                    .create(
+                        params(user)
+                            .putAdditionalBodyProperty(
+                                "tools",
+                                JsonValue.from(
+                                    List.of(
+                                        Map.of(
+                                            "type",
+                                            "function",
+                                            "function",
+                                            Map.of(
+                                                "name",
+                                                "f",
+                                                "parameters",
+                                                Map.of("type", "string", "pattern", "a+"))))))
+                            .putAdditionalBodyProperty("tool_choice", JsonValue.from("required"))
+                            .build()))
+        .isInstanceOfSatisfying(
+            BadRequestException.class,
+            e -> {
+              assertThat(e.param()).contains("tools");
+              assertThat(e.getMessage()).contains("function 'f'").contains("pattern");
+            });
+  }
+
+  @Test
+  void shouldRenderToolsCallsAndResultsInTheDocumentedPromptFormat() {
+    final String user = "Weather in Paris?";
+    final ChatCompletion first =
+        client
+            .chat()
+            .completions()
+            .create(
+                toolParams(
+                        user, Map.of("type", "function", "function", Map.of("name", "get_weather")))
+                    .build());
+    final ChatCompletionMessage called = first.choices().get(0).message();
+    final ChatCompletionMessageFunctionToolCall call =
+        called.toolCalls().orElseThrow().get(0).asFunction();
+    // The SDK sends the call back as the assistant message, then the tool's result; "none": text.
+    final ChatCompletion answer =
+        client
+            .chat()
+            .completions()
+            .create(
+                toolParams(user, "none")
+                    .temperature(0.0)
+                    .maxCompletionTokens(24)
+                    .addMessage(called)
+                    .addMessage(
+                        ChatCompletionToolMessageParam.builder()
+                            .toolCallId(call.id())
+                            .content("{\"celsius\": 21}")
+                            .build())
+                    .build());
+    assertThat(answer.choices().get(0).message().toolCalls().orElse(List.of())).isEmpty();
+    final JsonArray rendered = new JsonArray();
+    for (final Object tool : tools()) {
+      final JsonObject f =
+          new JsonObject(JsonObject.mapFrom(tool).getJsonObject("function").getMap());
+      final JsonObject line = new JsonObject().put("name", f.getString("name"));
+      if (f.containsKey("description")) {
+        line.put("description", f.getString("description"));
+      }
+      line.put("parameters", f.getJsonObject("parameters"));
+      rendered.add(line.encode());
+    }
+    final StringBuilder prompt =
+        new StringBuilder("System: ")
+            .append(
+                "You can call functions. To call one, answer with <tool_call> and then one JSON"
+                    + " object {\"name\": <the function's name>, \"arguments\": <its arguments>}"
+                    + " on one line. The functions:");
+    for (final Object line : rendered) {
+      prompt.append('\n').append(line);
+    }
+    prompt
+        .append("\n\nUser: ")
+        .append(user)
+        .append("\n\nAssistant: <tool_call>{\"name\": \"get_weather\", \"arguments\": ")
+        .append(call.function().arguments())
+        .append("}\n\nTool: {\"celsius\": 21}\n\n")
+        .append(ChatTurns.ASSISTANT_PREFIX);
+    final DirectEngine direct =
+        new DirectEngine(model.model(), model.tokenizer()).appendText(prompt.toString());
+    assertThat(answer.choices().get(0).message().content().orElseThrow())
+        .isEqualTo(
+            ChatTurns.replyText(
+                direct
+                    .generate(
+                        SamplingParams.builder()
+                            .maxTokens(24)
+                            .temperature(0.0)
+                            .stopStrings(ChatTurns.TURN_STOPS)
+                            .build())
+                    .text()));
   }
 
   @Test

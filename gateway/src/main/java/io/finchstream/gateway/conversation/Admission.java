@@ -125,7 +125,7 @@ public final class Admission {
   private static final Pattern GENERATE_PARAM =
       Pattern.compile(
           "^(response_format(?:\\.json_schema(?:\\.schema)?)?|logit_bias|top_logprobs|logprobs"
-              + "|max_tokens)\\b");
+              + "|max_tokens|tools)\\b");
 
   private static ApiError toApiError(final EventAdmission.Refusal refusal, final String given) {
     final ApiError error =

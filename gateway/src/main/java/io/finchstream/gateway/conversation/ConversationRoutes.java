@@ -69,6 +69,7 @@ public final class ConversationRoutes {
     fields.add("prefix");
     fields.add("ephemeral");
     fields.add("logprobs");
+    fields.add("n");
     return Set.copyOf(fields);
   }
 
@@ -96,7 +97,10 @@ public final class ConversationRoutes {
     }
     generate.setEphemeral(JsonBodies.bool(body, "ephemeral", false));
     nativeLogprobs(body, generate);
-    if (JsonBodies.bool(body, "stream", true)) {
+    final Long n = JsonBodies.integer(body, "n", 1, ChoiceCalls.MAX_CHOICES);
+    if (n != null && n > 1) {
+      generateChoices(ctx, id, generate, n.intValue(), JsonBodies.bool(body, "stream", true));
+    } else if (JsonBodies.bool(body, "stream", true)) {
       streamGeneration(ctx, id, generate);
     } else {
       awaitGeneration(ctx, id, generate);
@@ -205,6 +209,112 @@ public final class ConversationRoutes {
             });
     requestIdHeader(ctx, call[0]);
     ctx.response().closeHandler(v -> call[0].cancel());
+  }
+
+  /**
+   * {@code "n"} > 1 ({@link ChoiceCalls}): streamed, every {@code token} and {@code done} event
+   * carries its {@code "choice"} and the stream ends after the last choice's {@code done}; in one
+   * body, the done body of choice 0 with {@code "choices"}: every choice's done body (and its
+   * {@code logprobs}) with its {@code "choice"}.
+   */
+  private void generateChoices(
+      final RoutingContext ctx,
+      final String id,
+      final Generate.Builder generate,
+      final int n,
+      final boolean stream) {
+    final ChoiceCalls[] calls = new ChoiceCalls[1];
+    final SseStream sse =
+        stream
+            ? new SseStream(
+                services.vertx(),
+                ctx.response(),
+                services.heartbeatMs(),
+                services.streamBufferBytes(),
+                () -> {
+                  calls[0].cancel();
+                  ctx.put(AccessLog.ERROR_CODE_KEY, "client_too_slow");
+                  ctx.response().reset();
+                })
+            : null;
+    final JsonArray[] logprobs = new JsonArray[n]; // bounded by max_tokens each
+    final JsonObject[] done = new JsonObject[n];
+    calls[0] =
+        ChoiceCalls.start(
+            services,
+            ApiKeyAuth.conversationKey(ctx, id),
+            List.of(),
+            generate,
+            n,
+            ClientApi.NATIVE,
+            new ChoiceCalls.Listener() {
+              @Override
+              public void onAccepted() {
+                if (sse != null) {
+                  sse.open();
+                }
+              }
+
+              @Override
+              public void onChunk(final int choice, final TokenChunk chunk) {
+                if (sse != null) {
+                  sse.event("token", ReplyJson.chunk(chunk).put("choice", choice).encode());
+                } else if (generate.getLogprobs()) {
+                  if (logprobs[choice] == null) {
+                    logprobs[choice] = new JsonArray();
+                  }
+                  logprobs[choice].addAll(ReplyJson.logprobs(chunk, true));
+                }
+              }
+
+              @Override
+              public void onDone(final int choice, final GenerationDone end) {
+                done[choice] = ReplyJson.done(id, calls[0].requestId(), end).put("choice", choice);
+                if (sse != null) {
+                  sse.event("done", done[choice].encode());
+                } else if (generate.getLogprobs()) {
+                  done[choice].put(
+                      "logprobs", logprobs[choice] == null ? new JsonArray() : logprobs[choice]);
+                }
+              }
+
+              @Override
+              public void onAllDone() {
+                if (sse != null) {
+                  sse.end();
+                  return;
+                }
+                final JsonArray choices = new JsonArray();
+                for (final JsonObject d : done) {
+                  choices.add(d);
+                }
+                Responses.json(ctx, 200, done[0].copy().put("choices", choices));
+              }
+
+              @Override
+              public void onError(final ApiError error) {
+                if (sse != null && sse.started()) {
+                  sse.event("error", error.toJson().put("status", error.status()).encode());
+                  sse.end();
+                } else {
+                  if (sse != null) {
+                    sse.abandon();
+                  }
+                  Responses.error(ctx, error);
+                }
+              }
+            });
+    if (!ctx.response().headWritten()) {
+      ctx.response().putHeader("X-Finchstream-Generation", calls[0].requestId());
+    }
+    ctx.response()
+        .closeHandler(
+            v -> {
+              if (sse != null) {
+                sse.abandon();
+              }
+              calls[0].cancel();
+            });
   }
 
   private static void requestIdHeader(final RoutingContext ctx, final GenerationCall call) {

@@ -7,8 +7,8 @@ import io.finchstream.gateway.conversation.Admission;
 import io.finchstream.gateway.conversation.ApiConversation;
 import io.finchstream.gateway.conversation.ApiMessages;
 import io.finchstream.gateway.conversation.ChatTurns;
+import io.finchstream.gateway.conversation.ChoiceCalls;
 import io.finchstream.gateway.conversation.ConversationIds;
-import io.finchstream.gateway.conversation.GenerationCall;
 import io.finchstream.gateway.conversation.ReplyJson;
 import io.finchstream.gateway.http.ApiError;
 import io.finchstream.gateway.http.ApiException;
@@ -17,7 +17,6 @@ import io.finchstream.gateway.http.JsonBodies;
 import io.finchstream.gateway.http.Responses;
 import io.finchstream.gateway.http.SseStream;
 import io.finchstream.gateway.kafka.Events;
-import io.finchstream.gateway.kafka.Written;
 import io.finchstream.gateway.ops.ClientApi;
 import io.finchstream.proto.TenantKeys;
 import io.finchstream.proto.v1.ConversationEvent;
@@ -31,6 +30,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -58,6 +58,10 @@ public final class ChatCompletions {
   private static final int PAGE = 1000;
 
   private static final Logger LOG = LoggerFactory.getLogger(ChatCompletions.class);
+
+  /** The first delta of a streamed choice. */
+  private static final JsonObject ROLE =
+      new JsonObject().put("role", "assistant").put("content", "");
 
   private final GatewayServices services;
 
@@ -156,9 +160,7 @@ public final class ChatCompletions {
           }
           for (int i = p.appendFrom(); i < request.messages().size(); i++) {
             final ChatMessage m = request.messages().get(i);
-            before.add(
-                Admission.item(
-                    Events.appendText(m.role(), m.text()), "messages[" + i + "].content"));
+            before.add(Admission.item(Events.appendText(m.role(), m.text()), request.param(i)));
           }
           new Exchange(ctx, request, key, kept, p.tokensBefore(), -1).start(before);
         });
@@ -235,8 +237,7 @@ public final class ChatCompletions {
     final List<Admission.Item> before = new ArrayList<>();
     for (int i = plan.held(); i < request.messages().size(); i++) {
       final ChatMessage m = request.messages().get(i);
-      before.add(
-          Admission.item(Events.appendText(m.role(), m.text()), "messages[" + i + "].content"));
+      before.add(Admission.item(Events.appendText(m.role(), m.text()), request.param(i)));
     }
     request.generate().setExpectMessageDigest(ByteString.copyFrom(historyDigest));
     final Future<Void> forked =
@@ -336,8 +337,8 @@ public final class ChatCompletions {
     }
   }
 
-  /** One chat completion in flight. */
-  private final class Exchange implements GenerationCall.Listener {
+  /** One chat completion in flight: its {@code n} choices ({@link ChoiceCalls}). */
+  private final class Exchange implements ChoiceCalls.Listener {
     private final RoutingContext ctx;
     private final ChatRequest request;
 
@@ -356,15 +357,23 @@ public final class ChatCompletions {
     private final long created = System.currentTimeMillis() / 1000;
     private String completionId = "chatcmpl-";
     private SseStream sse;
-    private GenerationCall call;
-    private boolean leading = true;
+    private ChoiceCalls calls;
     private boolean cleaned;
 
+    /** Per choice: whether its first visible text is still to come (streamed). */
+    private final boolean[] leading;
+
+    /** Per choice: its end, once it came. */
+    private final GenerationDone[] done;
+
     /**
-     * With {@code logprobs}: the entries not yet sent (streamed) or all of them (one body); bounded
-     * by {@code max_tokens}.
+     * Per choice, with {@code logprobs}: the entries not yet sent (streamed) or all of them (one
+     * body); bounded by {@code max_tokens}; null when not asked.
      */
-    private final JsonArray logprobs;
+    private final JsonArray[] logprobs;
+
+    /** Per choice with tools (not {@code none}): its reply reader; null otherwise. */
+    private final ToolReply[] tools;
 
     Exchange(
         final RoutingContext ctx,
@@ -379,7 +388,20 @@ public final class ChatCompletions {
       this.kept = kept;
       this.tokensBefore = tokensBefore;
       this.attempt = attempt;
-      this.logprobs = request.generate().getLogprobs() ? new JsonArray() : null;
+      this.leading = new boolean[request.n()];
+      Arrays.fill(leading, true);
+      this.done = new GenerationDone[request.n()];
+      this.logprobs = new JsonArray[request.n()];
+      if (request.generate().getLogprobs()) {
+        Arrays.setAll(logprobs, i -> new JsonArray());
+      }
+      this.tools =
+          request.tools() == null || request.tools().reply() == null
+              ? null
+              : new ToolReply[request.n()];
+      if (tools != null) {
+        Arrays.setAll(tools, i -> request.tools().reply());
+      }
     }
 
     void start(final List<Admission.Item> appends) {
@@ -392,23 +414,29 @@ public final class ChatCompletions {
                 services.streamBufferBytes(),
                 this::tooSlow);
       }
-      call =
-          GenerationCall.start(
-              services, conversationId, appends, request.generate(), ClientApi.OPENAI, this);
-      completionId = "chatcmpl-" + call.requestId().substring("gen-".length());
+      calls =
+          ChoiceCalls.start(
+              services,
+              conversationId,
+              appends,
+              request.generate(),
+              request.n(),
+              ClientApi.OPENAI,
+              this);
+      completionId = "chatcmpl-" + calls.requestId().substring("gen-".length());
       ctx.response()
           .closeHandler(
               v -> {
                 if (sse != null) {
                   sse.abandon();
                 }
-                call.cancel();
+                calls.cancel();
                 cleanUp();
               });
     }
 
     @Override
-    public void onAccepted(final Written written) {
+    public void onAccepted() {
       // An automatic conversation's head waits for the first token: until then the request may
       // still move to another conversation (HISTORY_CHANGED), whose id the header must name.
       if (sse != null && attempt < 0) {
@@ -417,33 +445,87 @@ public final class ChatCompletions {
     }
 
     @Override
-    public void onChunk(final TokenChunk chunk) {
-      if (logprobs != null) {
-        logprobs.addAll(ReplyJson.logprobs(chunk, false));
+    public void onChunk(final int choice, final TokenChunk chunk) {
+      if (logprobs[choice] != null) {
+        logprobs[choice].addAll(ReplyJson.logprobs(chunk, false));
       }
       if (sse == null) {
+        return;
+      }
+      if (tools != null) {
+        for (final JsonObject delta : tools[choice].push(chunk.getText())) {
+          sse.data(chunk(choice, delta, null).encode());
+        }
         return;
       }
       String text = chunk.getText();
       if (text.isEmpty()) {
         return; // a token whose text is held back (an unfinished character, a possible stop)
       }
-      if (leading) {
+      if (leading[choice]) {
         text = text.stripLeading();
         if (text.isEmpty()) {
           return; // its log probabilities go with the next chunk
         }
-        leading = false;
-        sse.data(
-            chunk(new JsonObject().put("role", "assistant").put("content", ""), null).encode());
+        leading[choice] = false;
+        sse.data(chunk(choice, ROLE.copy(), null).encode());
       }
-      sse.data(chunk(new JsonObject().put("content", text), null).encode());
+      sse.data(chunk(choice, new JsonObject().put("content", text), null).encode());
     }
 
     @Override
-    public void onDone(final GenerationDone done) {
-      final JsonObject usage = usage(done);
+    public void onDone(final int choice, final GenerationDone end) {
+      done[choice] = end;
+      if (tools != null) {
+        if (sse == null) {
+          tools[choice].push(end.getText());
+        }
+        final List<JsonObject> deltas = tools[choice].finish();
+        if (sse != null) {
+          for (final JsonObject delta : deltas) {
+            sse.data(chunk(choice, delta, null).encode());
+          }
+          sse.data(
+              chunk(
+                      choice,
+                      new JsonObject(),
+                      tools[choice].finishReason(finishReason(end.getFinishReason())))
+                  .encode());
+        }
+        return;
+      }
+      if (sse != null) {
+        if (leading[choice]) {
+          sse.data(chunk(choice, ROLE.copy(), null).encode());
+        }
+        sse.data(chunk(choice, new JsonObject(), finishReason(end.getFinishReason())).encode());
+      }
+    }
+
+    @Override
+    public void onAllDone() {
+      final JsonObject usage = usage();
       if (sse == null) {
+        final JsonArray choices = new JsonArray();
+        for (int i = 0; i < done.length; i++) {
+          choices.add(
+              new JsonObject()
+                  .put("index", i)
+                  .put(
+                      "message",
+                      tools != null
+                          ? tools[i].message()
+                          : new JsonObject()
+                              .put("role", "assistant")
+                              .put("content", ChatTurns.replyText(done[i].getText()))
+                              .putNull("refusal"))
+                  .put("logprobs", takeLogprobs(i))
+                  .put(
+                      "finish_reason",
+                      tools != null
+                          ? tools[i].finishReason(finishReason(done[i].getFinishReason()))
+                          : finishReason(done[i].getFinishReason())));
+        }
         Responses.json(
             ctx,
             200,
@@ -452,27 +534,9 @@ public final class ChatCompletions {
                 .put("object", "chat.completion")
                 .put("created", created)
                 .put("model", services.ports().model().id())
-                .put(
-                    "choices",
-                    new JsonArray()
-                        .add(
-                            new JsonObject()
-                                .put("index", 0)
-                                .put(
-                                    "message",
-                                    new JsonObject()
-                                        .put("role", "assistant")
-                                        .put("content", ChatTurns.replyText(done.getText()))
-                                        .putNull("refusal"))
-                                .put("logprobs", takeLogprobs())
-                                .put("finish_reason", finishReason(done.getFinishReason()))))
+                .put("choices", choices)
                 .put("usage", usage));
       } else {
-        if (leading) {
-          sse.data(
-              chunk(new JsonObject().put("role", "assistant").put("content", ""), null).encode());
-        }
-        sse.data(chunk(new JsonObject(), finishReason(done.getFinishReason())).encode());
         if (request.includeUsage()) {
           sse.data(base().put("choices", new JsonArray()).put("usage", usage).encode());
         }
@@ -514,11 +578,19 @@ public final class ChatCompletions {
     /**
      * OpenAI's usage: {@code prompt_tokens} the whole prompt the reply was generated from (the
      * history, the new messages and the reply prefix), {@code cached_tokens} the part of it the
-     * service held already and did not compute again.
+     * service held already and did not compute again; {@code completion_tokens} those of every
+     * choice.
      */
-    private JsonObject usage(final GenerationDone done) {
-      final long completion = done.getUsage().getCompletionTokens();
-      final long prompt = Math.max(0, done.getUsage().getConversationTokens() - completion);
+    private JsonObject usage() {
+      long completion = 0;
+      for (final GenerationDone d : done) {
+        completion += d.getUsage().getCompletionTokens();
+      }
+      final long prompt =
+          Math.max(
+              0,
+              done[0].getUsage().getConversationTokens()
+                  - done[0].getUsage().getCompletionTokens());
       return new JsonObject()
           .put("prompt_tokens", prompt)
           .put("completion_tokens", completion)
@@ -537,30 +609,30 @@ public final class ChatCompletions {
     }
 
     /**
-     * OpenAI's {@code choices[0].logprobs} for the tokens received since the last call, or null
-     * when not asked for.
+     * OpenAI's {@code choices[i].logprobs} for the tokens of choice {@code i} received since the
+     * last call, or null when not asked for.
      */
-    private JsonObject takeLogprobs() {
-      if (logprobs == null) {
+    private JsonObject takeLogprobs(final int i) {
+      if (logprobs[i] == null) {
         return null;
       }
-      final JsonObject out = new JsonObject().put("content", logprobs.copy()).putNull("refusal");
-      logprobs.clear();
+      final JsonObject out = new JsonObject().put("content", logprobs[i].copy()).putNull("refusal");
+      logprobs[i].clear();
       return out;
     }
 
-    private JsonObject chunk(final JsonObject delta, final String finishReason) {
+    private JsonObject chunk(final int i, final JsonObject delta, final String finishReason) {
       final JsonObject choice =
           new JsonObject()
-              .put("index", 0)
+              .put("index", i)
               .put("delta", delta)
-              .put("logprobs", delta.containsKey("role") ? null : takeLogprobs())
+              .put("logprobs", delta.containsKey("role") ? null : takeLogprobs(i))
               .put("finish_reason", finishReason);
       return base().put("choices", new JsonArray().add(choice));
     }
 
     private void tooSlow() {
-      call.cancel();
+      calls.cancel();
       ctx.response().reset();
     }
 
@@ -574,7 +646,7 @@ public final class ChatCompletions {
         services.busyConversations().remove(conversationId);
       }
       // Once events were handed to Kafka they may land even if the writes failed or timed out.
-      if (!kept && call != null && call.wrote() && !cleaned) {
+      if (!kept && calls != null && calls.wrote() && !cleaned) {
         cleaned = true;
         deleteConversation();
       }

@@ -3,11 +3,13 @@ package io.finchstream.gateway.openai;
 import io.finchstream.gateway.ApiModel;
 import io.finchstream.gateway.EventLimits;
 import io.finchstream.gateway.conversation.ChatTurns;
+import io.finchstream.gateway.conversation.ChoiceCalls;
 import io.finchstream.gateway.conversation.GenerateParams;
 import io.finchstream.gateway.conversation.MessageEvents;
 import io.finchstream.gateway.http.ApiError;
 import io.finchstream.gateway.http.JsonBodies;
 import io.finchstream.proto.v1.Generate;
+import io.finchstream.proto.v1.ResponseFormat;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -22,7 +24,12 @@ import java.util.Set;
  * as unknown, except the extensions {@link #EXTENSIONS}.
  */
 public record ChatRequest(
-    List<ChatMessage> messages, boolean stream, boolean includeUsage, Generate.Builder generate) {
+    List<ChatMessage> messages,
+    boolean stream,
+    boolean includeUsage,
+    Generate.Builder generate,
+    int n,
+    ChatTools tools) {
 
   /** OpenAI's fields that work as OpenAI documents them. */
   static final Set<String> IMPLEMENTED =
@@ -37,12 +44,16 @@ public record ChatRequest(
           "top_p",
           "stop",
           "seed",
+          "n",
           "presence_penalty",
           "frequency_penalty",
           "logit_bias",
           "logprobs",
           "top_logprobs",
           "response_format",
+          "tools",
+          "tool_choice",
+          "parallel_tool_calls",
           "user",
           "safety_identifier",
           "metadata");
@@ -53,19 +64,15 @@ public record ChatRequest(
    */
   static final Map<String, String> ONLY =
       Map.of(
-          "n", "1 (one choice per request)",
           "store", "false (completions are not stored for later retrieval)",
           "service_tier", "\"auto\" or \"default\" (there is one tier)",
-          "modalities", "[\"text\"] (text output only)",
-          "tool_choice", "\"none\" (tools are not supported yet)",
-          "parallel_tool_calls", "absent (tools are not supported yet)");
+          "modalities", "[\"text\"] (text output only)");
 
   /** OpenAI's fields refused whatever their value, with why. */
   static final Map<String, String> REFUSED =
       Map.ofEntries(
-          Map.entry("tools", "tools are not supported yet"),
-          Map.entry("functions", "functions (and tools) are not supported yet"),
-          Map.entry("function_call", "functions (and tools) are not supported yet"),
+          Map.entry("functions", "deprecated by OpenAI: use 'tools'"),
+          Map.entry("function_call", "deprecated by OpenAI: use 'tool_choice'"),
           Map.entry("audio", "audio output is not supported"),
           Map.entry("prediction", "predicted outputs are not supported"),
           Map.entry("web_search_options", "web search is not supported"),
@@ -103,7 +110,13 @@ public record ChatRequest(
               "model")
           .exception();
     }
-    final List<ChatMessage> messages = messages(body, limits);
+    final ChatTools tools = ChatTools.read(body, limits);
+    final List<ChatMessage> messages = new ArrayList<>();
+    if (tools != null) {
+      messages.add(tools.system());
+    }
+    messages.addAll(messages(body, limits));
+    final boolean forced = tools != null && tools.forced();
     final boolean stream = JsonBodies.bool(body, "stream", false);
     final JsonObject options = streamOptions(body);
     final boolean includeUsage = JsonBodies.bool(options, "include_usage", false);
@@ -117,8 +130,22 @@ public record ChatRequest(
       sampling.put("max_tokens", body.getValue("max_completion_tokens"));
     }
     final Generate.Builder generate =
-        GenerateParams.read(sampling, model, limits, 2, ChatTurns.TURN_STOPS)
-            .setPrefixText(ChatTurns.ASSISTANT_PREFIX);
+        GenerateParams.read(sampling, model, limits, 2, forced ? List.of() : ChatTurns.TURN_STOPS)
+            .setPrefixText(
+                forced
+                    ? ChatTurns.ASSISTANT_PREFIX + " " + ToolReply.CALL_TAG
+                    : ChatTurns.ASSISTANT_PREFIX);
+    if (forced) {
+      final ResponseFormat.Type type = generate.getResponseFormat().getType();
+      if (type != ResponseFormat.Type.TYPE_UNSPECIFIED && type != ResponseFormat.Type.TYPE_TEXT) {
+        throw ApiError.invalidParameter(
+                "tool_choice",
+                "'tool_choice' \"required\" or a named function constrains the reply to a call;"
+                    + " it cannot be combined with a JSON 'response_format'")
+            .exception();
+      }
+      tools.constrain(generate);
+    }
     final boolean logprobs = JsonBodies.bool(body, "logprobs", false);
     final Long top = JsonBodies.integer(body, "top_logprobs", 0, GenerateParams.MAX_TOP_LOGPROBS);
     if (top != null && !logprobs) {
@@ -126,7 +153,22 @@ public record ChatRequest(
           .exception();
     }
     GenerateParams.logprobs(generate, logprobs, top == null ? 0 : top.intValue());
-    return new ChatRequest(messages, stream, includeUsage, generate);
+    return new ChatRequest(messages, stream, includeUsage, generate, choices(body), tools);
+  }
+
+  /**
+   * The request field message {@code i} of {@link #messages} comes from: {@code tools} for the
+   * rendered functions, else {@code messages[k].content}.
+   */
+  String param(final int i) {
+    final int k = tools == null ? i : i - 1;
+    return k < 0 ? "tools" : "messages[" + k + "].content";
+  }
+
+  /** {@code n}: 1 to {@value ChoiceCalls#MAX_CHOICES} choices (default 1). */
+  static int choices(final JsonObject body) {
+    final Long n = JsonBodies.integer(body, "n", 1, ChoiceCalls.MAX_CHOICES);
+    return n == null ? 1 : n.intValue();
   }
 
   /** Refuses what is not implemented, naming the field. */
@@ -185,12 +227,10 @@ public record ChatRequest(
 
   private static boolean accepted(final String field, final Object value) {
     return switch (field) {
-      case "n" -> value instanceof Number n && n.doubleValue() == 1;
       case "store" -> Boolean.FALSE.equals(value);
       case "service_tier" -> "auto".equals(value) || "default".equals(value);
       case "modalities" ->
           value instanceof JsonArray a && a.size() == 1 && "text".equals(a.getValue(0));
-      case "tool_choice" -> "none".equals(value);
       default -> false;
     };
   }

@@ -4,8 +4,8 @@ import io.finchstream.gateway.ApiModel;
 import io.finchstream.gateway.EventLimits;
 import io.finchstream.gateway.GatewayServices;
 import io.finchstream.gateway.conversation.Admission;
+import io.finchstream.gateway.conversation.ChoiceCalls;
 import io.finchstream.gateway.conversation.GenerateParams;
-import io.finchstream.gateway.conversation.GenerationCall;
 import io.finchstream.gateway.conversation.MessageEvents;
 import io.finchstream.gateway.conversation.ReplyJson;
 import io.finchstream.gateway.http.ApiError;
@@ -14,7 +14,6 @@ import io.finchstream.gateway.http.JsonBodies;
 import io.finchstream.gateway.http.Responses;
 import io.finchstream.gateway.http.SseStream;
 import io.finchstream.gateway.kafka.Events;
-import io.finchstream.gateway.kafka.Written;
 import io.finchstream.gateway.ops.ClientApi;
 import io.finchstream.proto.v1.ConversationEvent;
 import io.finchstream.proto.v1.FinishReason;
@@ -26,6 +25,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -54,6 +54,7 @@ public final class Completions {
           "top_p",
           "stop",
           "seed",
+          "n",
           "presence_penalty",
           "frequency_penalty",
           "logit_bias",
@@ -63,7 +64,7 @@ public final class Completions {
 
   /** OpenAI's fields accepted only with one value. */
   static final Map<String, String> ONLY =
-      Map.of("n", "1 (one choice per request)", "best_of", "1 (one candidate per request)");
+      Map.of("best_of", "1 (one candidate per request; ask for n choices instead)");
 
   /** OpenAI's fields refused whatever their value. */
   static final Map<String, String> REFUSED =
@@ -90,7 +91,8 @@ public final class Completions {
       String echo,
       boolean stream,
       boolean includeUsage,
-      Generate.Builder generate) {}
+      Generate.Builder generate,
+      int n) {}
 
   /** {@code POST /v1/completions}. */
   public void completions(final RoutingContext ctx) {
@@ -202,19 +204,24 @@ public final class Completions {
         echoed ? echo : "",
         stream,
         JsonBodies.bool(options, "include_usage", false),
-        generate);
+        generate,
+        ChatRequest.choices(body));
   }
 
-  /** One completion in flight, in a conversation of its own. */
-  private final class Exchange implements GenerationCall.Listener {
+  /** One completion in flight, in a conversation of its own: its {@code n} choices. */
+  private final class Exchange implements ChoiceCalls.Listener {
     private final RoutingContext ctx;
     private final Request request;
     private final String key;
     private final String id;
     private final long created = System.currentTimeMillis() / 1000;
-    private final JsonArray logprobs;
+
+    /** Per choice, with {@code logprobs}: its entries (one body); null otherwise. */
+    private final JsonArray[] logprobs;
+
+    private final GenerationDone[] done;
     private SseStream sse;
-    private GenerationCall call;
+    private ChoiceCalls calls;
     private boolean cleaned;
 
     Exchange(final RoutingContext ctx, final Request request, final String key, final String id) {
@@ -222,7 +229,11 @@ public final class Completions {
       this.request = request;
       this.key = key;
       this.id = id;
-      this.logprobs = request.generate().getLogprobs() ? new JsonArray() : null;
+      this.logprobs = new JsonArray[request.n()];
+      if (request.generate().getLogprobs()) {
+        Arrays.setAll(logprobs, i -> new JsonArray());
+      }
+      this.done = new GenerationDone[request.n()];
     }
 
     void start() {
@@ -234,16 +245,17 @@ public final class Completions {
                 services.heartbeatMs(),
                 services.streamBufferBytes(),
                 () -> {
-                  call.cancel();
+                  calls.cancel();
                   ctx.response().reset();
                 });
       }
-      call =
-          GenerationCall.start(
+      calls =
+          ChoiceCalls.start(
               services,
               key,
               List.of(Admission.item(request.prompt(), "prompt")),
               request.generate(),
+              request.n(),
               ClientApi.OPENAI_COMPLETIONS,
               this);
       ctx.response()
@@ -252,54 +264,71 @@ public final class Completions {
                 if (sse != null) {
                   sse.abandon();
                 }
-                call.cancel();
+                calls.cancel();
                 cleanUp();
               });
     }
 
     @Override
-    public void onAccepted(final Written written) {
+    public void onAccepted() {
       if (sse != null) {
         sse.open();
         if (!request.echo().isEmpty()) {
-          sse.data(chunk(request.echo(), null, null).encode());
+          for (int i = 0; i < done.length; i++) {
+            sse.data(chunk(i, request.echo(), null, null).encode());
+          }
         }
       }
     }
 
     @Override
-    public void onChunk(final TokenChunk chunk) {
-      final JsonArray entries = logprobs == null ? null : ReplyJson.logprobs(chunk, false);
+    public void onChunk(final int choice, final TokenChunk chunk) {
+      final JsonArray entries = logprobs[choice] == null ? null : ReplyJson.logprobs(chunk, false);
       if (sse != null) {
-        sse.data(chunk(chunk.getText(), entries, null).encode());
+        sse.data(chunk(choice, chunk.getText(), entries, null).encode());
         return;
       }
       if (entries != null) {
-        logprobs.addAll(entries);
+        logprobs[choice].addAll(entries);
       }
     }
 
     @Override
-    public void onDone(final GenerationDone done) {
-      final long completion = done.getUsage().getCompletionTokens();
-      final long prompt = Math.max(0, done.getUsage().getConversationTokens() - completion);
+    public void onDone(final int choice, final GenerationDone end) {
+      done[choice] = end;
+      if (sse != null) {
+        sse.data(chunk(choice, "", null, finishReason(end.getFinishReason())).encode());
+      }
+    }
+
+    @Override
+    public void onAllDone() {
+      long completion = 0;
+      for (final GenerationDone d : done) {
+        completion += d.getUsage().getCompletionTokens();
+      }
+      final long prompt =
+          Math.max(
+              0,
+              done[0].getUsage().getConversationTokens()
+                  - done[0].getUsage().getCompletionTokens());
       final JsonObject usage =
           new JsonObject()
               .put("prompt_tokens", prompt)
               .put("completion_tokens", completion)
               .put("total_tokens", prompt + completion);
-      final String finish = finishReason(done.getFinishReason());
       if (sse == null) {
-        Responses.json(
-            ctx,
-            200,
-            base()
-                .put(
-                    "choices",
-                    new JsonArray().add(choice(request.echo() + done.getText(), logprobs, finish)))
-                .put("usage", usage));
+        final JsonArray choices = new JsonArray();
+        for (int i = 0; i < done.length; i++) {
+          choices.add(
+              choice(
+                  i,
+                  request.echo() + done[i].getText(),
+                  logprobs[i],
+                  finishReason(done[i].getFinishReason())));
+        }
+        Responses.json(ctx, 200, base().put("choices", choices).put("usage", usage));
       } else {
-        sse.data(chunk("", null, finish).encode());
         if (request.includeUsage()) {
           sse.data(base().put("choices", new JsonArray()).put("usage", usage).encode());
         }
@@ -331,16 +360,17 @@ public final class Completions {
           .put("model", services.ports().model().id());
     }
 
-    private JsonObject chunk(final String delta, final JsonArray entries, final String finish) {
-      return base().put("choices", new JsonArray().add(choice(delta, entries, finish)));
+    private JsonObject chunk(
+        final int i, final String delta, final JsonArray entries, final String finish) {
+      return base().put("choices", new JsonArray().add(choice(i, delta, entries, finish)));
     }
 
     /** A choice; {@code entries} (chat-style logprob entries) in the legacy layout, or null. */
     private static JsonObject choice(
-        final String text, final JsonArray entries, final String finish) {
+        final int i, final String text, final JsonArray entries, final String finish) {
       return new JsonObject()
           .put("text", text)
-          .put("index", 0)
+          .put("index", i)
           .put("logprobs", entries == null ? null : legacy(entries))
           .put("finish_reason", finish);
     }
@@ -376,7 +406,7 @@ public final class Completions {
     }
 
     private void cleanUp() {
-      if (call != null && call.wrote() && !cleaned) {
+      if (calls != null && calls.wrote() && !cleaned) {
         cleaned = true;
         services
             .publisher()

@@ -1,6 +1,7 @@
 package io.finchstream.processors.event;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.finchstream.engine.sampling.Choices;
 import io.finchstream.engine.sampling.InvalidParameterException;
 import io.finchstream.engine.sampling.SamplingParams;
 import io.finchstream.engine.structured.SchemaException;
@@ -15,6 +16,7 @@ import io.finchstream.proto.v1.EventOrigin;
 import io.finchstream.proto.v1.Fork;
 import io.finchstream.proto.v1.Generate;
 import io.finchstream.proto.v1.ReserveFork;
+import io.finchstream.proto.v1.ResponseFormat;
 import io.finchstream.proto.v1.Role;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -213,11 +215,19 @@ public final class EventValidator {
     for (int i = 0; i < g.getStopTokenIdsCount(); i++) {
       checkTokenId("generate.stop_token_ids", i, g.getStopTokenIds(i));
     }
+    if (Integer.toUnsignedLong(g.getChoice()) >= Choices.MAX_CHOICES) {
+      throw new Invalid(
+          ErrorCode.INVALID_PARAMETERS,
+          "generate.choice must be below "
+              + Choices.MAX_CHOICES
+              + ", got "
+              + Integer.toUnsignedLong(g.getChoice()));
+    }
     final SamplingParams.Builder params =
         samplingParams(
             g,
             g.getMaxTokens() == 0 ? limits.defaultGenerateTokens() : g.getMaxTokens(),
-            s.hasSeed() ? s.getSeed() : seedOf(g.getRequestId()));
+            Choices.seed(s.hasSeed() ? s.getSeed() : seedOf(g.getRequestId()), g.getChoice()));
     final SamplingParams resolved;
     try {
       resolved = params.build().validate(vocabSize);
@@ -240,7 +250,11 @@ public final class EventValidator {
       grammar = ResponseFormats.grammar(tokenizer, g);
     } catch (final SchemaException e) {
       throw new Invalid(
-          ErrorCode.INVALID_PARAMETERS, "response_format.json_schema.schema: " + e.getMessage());
+          ErrorCode.INVALID_PARAMETERS,
+          (g.getResponseFormat().getType() == ResponseFormat.Type.TYPE_TOOL_CALL
+                  ? "tools: "
+                  : "response_format.json_schema.schema: ")
+              + e.getMessage());
     } catch (final IllegalArgumentException e) {
       throw new Invalid(ErrorCode.INVALID_PARAMETERS, e.getMessage());
     }

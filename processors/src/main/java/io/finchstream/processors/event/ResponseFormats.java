@@ -1,6 +1,7 @@
 package io.finchstream.processors.event;
 
 import io.finchstream.engine.structured.GrammarCache;
+import io.finchstream.engine.structured.JsonGrammar;
 import io.finchstream.engine.structured.SchemaException;
 import io.finchstream.engine.structured.TokenGrammar;
 import io.finchstream.engine.structured.TokenTable;
@@ -39,6 +40,17 @@ public final class ResponseFormats {
       case TYPE_UNSPECIFIED, TYPE_TEXT -> null;
       case TYPE_JSON_OBJECT -> cache(tokenizer).anyObject();
       case TYPE_JSON_SCHEMA -> cache(tokenizer).schema(f.getSchema(), f.getStrict());
+      case TYPE_TOOL_CALL ->
+          cache(tokenizer)
+              .toolCall(
+                  f.getFunctionsList().stream()
+                      .map(
+                          t ->
+                              new JsonGrammar.Function(
+                                  t.getName(),
+                                  t.getParameters().isEmpty() ? null : t.getParameters(),
+                                  t.getStrict()))
+                      .toList());
       case UNRECOGNIZED ->
           throw new IllegalArgumentException(
               "response_format.type " + f.getTypeValue() + " is unknown to this version");

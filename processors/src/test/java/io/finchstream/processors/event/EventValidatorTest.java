@@ -2,12 +2,16 @@ package io.finchstream.processors.event;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.finchstream.engine.sampling.Choices;
 import io.finchstream.engine.tokenizer.ByteTokenizer;
 import io.finchstream.processors.testing.Events;
 import io.finchstream.proto.v1.ErrorCode;
 import io.finchstream.proto.v1.EventOrigin;
 import io.finchstream.proto.v1.Generate;
+import io.finchstream.proto.v1.ResponseFormat;
 import io.finchstream.proto.v1.Role;
+import io.finchstream.proto.v1.SamplingParams;
+import io.finchstream.proto.v1.ToolFunction;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
@@ -47,6 +51,72 @@ class EventValidatorTest {
         .isNotEqualTo(EventValidator.seedOf("s"));
     assertThat(g.params().temperature()).isEqualTo(1.0);
     assertThat(a.inbound().requestId()).isEqualTo("r");
+  }
+
+  @Test
+  void shouldDrawAChoiceWithItsSeedStreamAndRefuseAChoiceOutOfRange() {
+    for (final int choice : new int[] {0, 3}) {
+      final Generate.Builder g =
+          Generate.newBuilder()
+              .setRequestId("r")
+              .setChoice(choice)
+              .setSampling(SamplingParams.newBuilder().setSeed(7));
+      final var a =
+          (EventValidator.Accepted) validate("c", Events.generate(g.build()).toByteArray());
+      assertThat(((Command.StartGeneration) a.inbound().command()).params().seed())
+          .isEqualTo(Choices.seed(7, choice))
+          .isEqualTo(7 + choice * 0x9E3779B97F4A7C15L);
+    }
+    final var unseeded =
+        (EventValidator.Accepted)
+            validate(
+                "c",
+                Events.generate(Generate.newBuilder().setRequestId("r").setChoice(2).build())
+                    .toByteArray());
+    assertThat(((Command.StartGeneration) unseeded.inbound().command()).params().seed())
+        .isEqualTo(Choices.seed(EventValidator.seedOf("r"), 2));
+    final var r =
+        (EventValidator.Rejected)
+            validate(
+                "c",
+                Events.generate(Generate.newBuilder().setRequestId("r").setChoice(128).build())
+                    .toByteArray());
+    assertThat(r.rejection().code()).isEqualTo(ErrorCode.INVALID_PARAMETERS);
+    assertThat(r.rejection().reason()).contains("generate.choice");
+  }
+
+  @Test
+  void shouldCompileAToolCallFormatAndRefuseAFunctionSchemaOutsideTheSubsetNamingIt() {
+    final ResponseFormat.Builder call =
+        ResponseFormat.newBuilder()
+            .setType(ResponseFormat.Type.TYPE_TOOL_CALL)
+            .addFunctions(
+                ToolFunction.newBuilder()
+                    .setName("get_weather")
+                    .setParameters(
+                        "{\"type\": \"object\", \"properties\": {\"city\": {\"type\": \"string\"}}}"))
+            .addFunctions(ToolFunction.newBuilder().setName("now"));
+    final Generate.Builder g = Generate.newBuilder().setRequestId("r").setMaxTokens(100);
+    assertThat(validate("c", Events.generate(g.setResponseFormat(call).build()).toByteArray()))
+        .isInstanceOf(EventValidator.Accepted.class);
+    final var refused =
+        (EventValidator.Rejected)
+            validate(
+                "c",
+                Events.generate(
+                        g.setResponseFormat(
+                                call.addFunctions(
+                                    ToolFunction.newBuilder()
+                                        .setName("bad")
+                                        .setParameters(
+                                            "{\"type\": \"string\", \"pattern\": \"a\"}")))
+                            .build())
+                    .toByteArray());
+    assertThat(refused.rejection().code()).isEqualTo(ErrorCode.INVALID_PARAMETERS);
+    assertThat(refused.rejection().reason())
+        .startsWith("tools: ")
+        .contains("function 'bad'")
+        .contains("pattern");
   }
 
   @Test
