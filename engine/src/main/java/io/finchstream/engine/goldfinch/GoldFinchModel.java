@@ -177,9 +177,9 @@ public final class GoldFinchModel implements LanguageModel {
 
   /**
    * Rebuilds a state from its recurrent bytes with the first entries of {@code later}'s cache: a
-   * rewind cuts the cache at the turn (goldfinch-math §4: entry t depends only on tokens ≤ t, so
-   * the first entries of a later state of the same history are this state's), keeping the derived
-   * keys and values it already has.
+   * rewind cuts the cache at the turn (goldfinch-math §3.1: entry s depends only on tokens ≤ s;
+   * §4.1: its keys and values only on entries s − 1 and s; so the first entries of a later state of
+   * the same history are this state's), keeping the derived keys and values it already has.
    */
   @Override
   public GoldFinchState restoreState(final byte[] recurrent, final ModelState later) {
