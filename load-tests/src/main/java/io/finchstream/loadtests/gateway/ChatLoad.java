@@ -89,7 +89,7 @@ public final class ChatLoad {
   }
 
   /** The served model's id (GET /v1/models), checking the gateway answers at all. */
-  private static String model(final HttpClient http, final LoadOptions options)
+  static String model(final HttpClient http, final LoadOptions options)
       throws IOException, InterruptedException {
     final HttpRequest.Builder request =
         HttpRequest.newBuilder(URI.create(options.url() + "/v1/models"))

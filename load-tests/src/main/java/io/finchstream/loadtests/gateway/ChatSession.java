@@ -43,6 +43,9 @@ final class ChatSession implements Callable<Latencies> {
   private final ArrayNode history = JSON.createArrayNode();
   private final Latencies latencies = new Latencies();
 
+  /** When the current turn's first reply text arrived (nanoTime), 0 before it. */
+  private long firstArrival;
+
   ChatSession(
       final HttpClient http,
       final LoadOptions options,
@@ -62,15 +65,27 @@ final class ChatSession implements Callable<Latencies> {
     for (int turn = 0; turn < options.turns(); turn++) {
       final String prompt = prompts.next();
       final long start = System.nanoTime();
+      final long prompt0 = latencies.promptTokens;
+      final long cached0 = latencies.cachedTokens;
+      final long completion0 = latencies.completionTokens;
+      firstArrival = 0;
       try {
         final boolean ok =
             options.api().startsWith("openai")
                 ? openAiTurn(prompt, turn)
                 : nativeTurn(prompt, turn);
         if (ok) {
+          final long wall = micros(System.nanoTime() - start);
           latencies.turns++;
-          latencies.turn.recordValue(
-              Math.min(Latencies.HIGHEST_MICROS, micros(System.nanoTime() - start)));
+          latencies.turn.recordValue(Math.min(Latencies.HIGHEST_MICROS, wall));
+          latencies.perTurn.add(
+              new Latencies.TurnSample(
+                  turn + 1,
+                  wall,
+                  firstArrival == 0 ? -1 : micros(firstArrival - start),
+                  latencies.promptTokens - prompt0,
+                  latencies.cachedTokens - cached0,
+                  latencies.completionTokens - completion0));
         }
       } catch (final IOException e) {
         latencies.error("io: " + e.getClass().getSimpleName());
@@ -202,6 +217,7 @@ final class ChatSession implements Callable<Latencies> {
     latencies.event(tokens);
     final int n = Math.max(1, tokens);
     if (last == 0) {
+      firstArrival = now;
       latencies.ttft.recordValue(
           Math.min(Latencies.HIGHEST_MICROS, Math.max(1, micros(now - sent))));
       latencies.interTokenGap(0, n - 1);

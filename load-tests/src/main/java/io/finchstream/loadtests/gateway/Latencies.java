@@ -1,5 +1,7 @@
 package io.finchstream.loadtests.gateway;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.HdrHistogram.Histogram;
@@ -34,6 +36,25 @@ final class Latencies {
 
   long turns;
   final Map<String, Long> errors = new TreeMap<>();
+
+  /**
+   * One sample per successful turn of this session, in order (bounded by the session's {@code
+   * --turns}); not merged by {@link #add}, since a run's sessions' turn numbers overlap.
+   */
+  final List<TurnSample> perTurn = new ArrayList<>();
+
+  /**
+   * One turn as the client saw it: its number (1-based), wall time of the request (sent to the end
+   * of the reply) and time to its first reply chunk in microseconds (-1 if no text arrived), and
+   * the turn's usage (OpenAI APIs only; 0 for native).
+   */
+  record TurnSample(
+      int turn,
+      long wallMicros,
+      long ttftMicros,
+      long promptTokens,
+      long cachedTokens,
+      long completionTokens) {}
 
   static Histogram histogram() {
     return new Histogram(HIGHEST_MICROS, 3);
