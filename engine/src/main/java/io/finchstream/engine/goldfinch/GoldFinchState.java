@@ -52,18 +52,7 @@ public final class GoldFinchState implements ModelState {
   }
 
   private GoldFinchState(final GoldFinchState other) {
-    this.config = other.config;
-    this.modelId = other.modelId;
-    this.position = other.position;
-    this.goldPosition = other.goldPosition;
-    this.att_x = FloatRows.copy(other.att_x);
-    this.ffn_x = FloatRows.copy(other.ffn_x);
-    this.wkv = FloatRows.copy(other.wkv);
-    this.gold_att_x = FloatRows.copy(other.gold_att_x);
-    this.gold_ffn_x = FloatRows.copy(other.gold_ffn_x);
-    this.last_x = other.last_x.clone();
-    this.boundary = FloatRows.copy(other.boundary);
-    this.cache = other.cache.copy();
+    this(other, other.cache.copy());
   }
 
   /** A copy of {@code other}'s recurrent part with {@code cache} (of the same position). */
