@@ -30,7 +30,7 @@ class CancelAppliedTest {
     final LoadedModel model = TestModels.randomFinch();
     try (TopologyFixture fx = new TopologyFixture(model, Map.of(), dir)) {
       fx.send("s1", Events.appendText("hello", Role.ROLE_USER)); // offset 0
-      fx.send("s1", Events.generateGreedy("long", 4000)); // 1
+      fx.send("s1", Events.generateUntilCancelled("long", 4000)); // 1
       fx.punctuate(2);
       fx.send("s1", Events.cancel("long")); // 2
       fx.settle();
@@ -45,7 +45,7 @@ class CancelAppliedTest {
     final LoadedModel model = TestModels.randomFinch();
     try (TopologyFixture fx = new TopologyFixture(model, Map.of(), dir)) {
       fx.send("s2", Events.appendText("hello", Role.ROLE_USER)); // offset 0
-      fx.send("s2", Events.generateGreedy("long", 4000)); // 1
+      fx.send("s2", Events.generateUntilCancelled("long", 4000)); // 1
       fx.punctuate(2);
       fx.send("s2", Events.appendText("and then?", Role.ROLE_USER)); // 2: waits
       fx.send("s2", Events.cancel("long")); // 3

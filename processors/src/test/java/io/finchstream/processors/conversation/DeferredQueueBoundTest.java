@@ -31,7 +31,7 @@ class DeferredQueueBoundTest {
     final LoadedModel model = TestModels.randomFinch();
     try (TopologyFixture fx = new TopologyFixture(model, Map.of("max.deferred.events", 3), dir)) {
       fx.send("q", Events.appendText("x", Role.ROLE_USER)); // offset 0
-      fx.send("q", Events.generateGreedy("long", 4000)); // 1
+      fx.send("q", Events.generateUntilCancelled("long", 4000)); // 1
       fx.punctuate(2);
       for (int i = 0; i < 5; i++) {
         fx.send("q", Events.appendText("waiting " + i, Role.ROLE_USER)); // 2..6
@@ -64,7 +64,7 @@ class DeferredQueueBoundTest {
     final LoadedModel model = TestModels.randomFinch();
     try (TopologyFixture fx = new TopologyFixture(model, Map.of("max.deferred.events", 1), dir)) {
       fx.send("d", Events.appendText("x", Role.ROLE_USER));
-      fx.send("d", Events.generateGreedy("long", 4000));
+      fx.send("d", Events.generateUntilCancelled("long", 4000));
       fx.punctuate(2);
       fx.send("d", Events.appendText("waits", Role.ROLE_USER));
       fx.send("d", Events.delete());

@@ -49,6 +49,21 @@ public final class Events {
             .build());
   }
 
+  /**
+   * A greedy generation that runs until cancelled or {@code maxTokens}: end of text (token 0) is
+   * barred with {@code logit_bias}, so a test that cancels it mid-way does not depend on how many
+   * tokens a decode cycle ran on the machine before the cancel arrived.
+   */
+  public static ConversationEvent generateUntilCancelled(
+      final String requestId, final int maxTokens) {
+    return generate(
+        Generate.newBuilder()
+            .setRequestId(requestId)
+            .setMaxTokens(maxTokens)
+            .setSampling(SamplingParams.newBuilder().setTemperature(0f).putLogitBias(0, -100f))
+            .build());
+  }
+
   /** A sampled generation (temperature 1, top_p 0.9, fixed seed). */
   public static ConversationEvent generateSampled(
       final String requestId, final int maxTokens, final long seed) {
