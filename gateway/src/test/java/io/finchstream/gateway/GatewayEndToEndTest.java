@@ -10,6 +10,7 @@ import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.openai.models.chat.completions.ChatCompletionStreamOptions;
 import io.finchstream.engine.sampling.SamplingParams;
+import io.finchstream.gateway.testing.Eventually;
 import io.finchstream.gateway.testing.GatewayHarness;
 import io.finchstream.gateway.testing.Http;
 import io.finchstream.gateway.testing.ProcessorsAdmission;
@@ -23,6 +24,7 @@ import io.finchstream.processors.testing.ServiceConfigs;
 import io.finchstream.processors.testing.TestModels;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.junit5.VertxExtension;
@@ -32,6 +34,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.stream.Collectors;
 import org.apache.kafka.streams.KafkaStreams.State;
 import org.junit.jupiter.api.AfterAll;
@@ -244,5 +248,56 @@ class GatewayEndToEndTest {
     assertThat(r.json().getJsonObject("error").getString("message")).contains("empty");
     final Http.Response ready = http.get("/health/ready");
     assertThat(ready.status()).as(ready.body()).isEqualTo(200);
+  }
+
+  /**
+   * Two forks into one new id, sent at once: the gateway's check ("does the new id exist?") passes
+   * for both before either is applied, so both get 202, and the processors refuse the second when
+   * they apply it (CONVERSATION_EXISTS). That refusal reaches the client that caused it: the
+   * conversation it forked into lists the refused fork's event id among its "refused" events, with
+   * the 409 it would have got at once. Races are timing: the attempt repeats with new ids until
+   * both forks are accepted (in practice at the first).
+   */
+  @Test
+  void shouldShowAForkRefusedAfterIts202ToTheClientThatSentIt() throws Exception {
+    final Http.Response source =
+        http.post(
+            "/v1/conversations/fork-race/messages",
+            new JsonObject().put("text", "to be forked twice").put("role", "user").encode());
+    assertThat(source.status()).as(source.body()).isEqualTo(202);
+    for (int attempt = 0; attempt < 20; attempt++) {
+      final String target = "fork-race-copy-" + attempt;
+      final String body = new JsonObject().put("new_id", target).encode();
+      final CompletableFuture<Http.Response> first =
+          CompletableFuture.supplyAsync(() -> http.post("/v1/conversations/fork-race/fork", body));
+      final CompletableFuture<Http.Response> second =
+          CompletableFuture.supplyAsync(() -> http.post("/v1/conversations/fork-race/fork", body));
+      final List<Http.Response> answers = List.of(first.get(), second.get());
+      assertThat(answers).extracting(Http.Response::status).containsAnyOf(202).isSubsetOf(202, 409);
+      if (answers.stream().anyMatch(a -> a.status() == 409)) {
+        continue; // the gateway saw the first fork applied: the ordinary 409, not this race
+      }
+      final Set<String> accepted =
+          answers.stream().map(a -> a.json().getString("event_id")).collect(Collectors.toSet());
+      final String path = "/v1/conversations/" + target;
+      Eventually.until(
+          () -> {
+            final Http.Response r = http.get(path);
+            return r.status() == 200 && !r.json().getJsonArray("refused").isEmpty();
+          },
+          30_000,
+          "the second fork's refusal on " + target);
+      final JsonObject forked = http.get(path).json();
+      final JsonArray refused = forked.getJsonArray("refused");
+      assertThat(refused).as("one of the two forks refused").hasSize(1);
+      final JsonObject refusal = refused.getJsonObject(0);
+      assertThat(accepted).contains(refusal.getString("event_id"));
+      assertThat(refusal.getInteger("status")).isEqualTo(409);
+      assertThat(refusal.getString("code")).isEqualTo("conversation_exists");
+      assertThat(refusal.getString("message")).contains("already exists");
+      assertThat(forked.getLong("messages")).as("the fork that landed").isEqualTo(1);
+      return;
+    }
+    throw new AssertionError("the two forks were never both accepted in 20 attempts");
   }
 }

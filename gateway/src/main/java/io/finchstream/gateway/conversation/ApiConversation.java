@@ -1,9 +1,14 @@
 package io.finchstream.gateway.conversation;
 
+import io.finchstream.gateway.http.ApiError;
 import io.finchstream.proto.TenantKeys;
 import io.finchstream.proto.v1.ConversationMeta;
+import io.finchstream.proto.v1.Error;
+import io.finchstream.proto.v1.Refusal;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.HexFormat;
+import java.util.List;
 
 /**
  * A conversation's metadata as the API shows it ({@code GET /v1/conversations/{id}}), and as
@@ -20,6 +25,8 @@ import java.util.HexFormat;
  *     generating})
  * @param lastPartition partition of the last event applied (-1 if none)
  * @param lastOffset offset of the last event applied (-1 if none)
+ * @param refused the latest events refused after their 202 ({@code ConversationMeta.refusals}),
+ *     oldest first
  */
 public record ApiConversation(
     String id,
@@ -36,7 +43,63 @@ public record ApiConversation(
     long generationsFinished,
     boolean generating,
     int lastPartition,
-    long lastOffset) {
+    long lastOffset,
+    List<Refused> refused) {
+
+  /**
+   * An event the processors refused after the gateway's 202 (a race its checks could not see), as
+   * the client that wrote it reads it back: the {@code event_id} and offset its 202 returned, and
+   * the error it would have got had it been refused at once.
+   */
+  public record Refused(
+      String eventId,
+      int partition,
+      long offset,
+      int status,
+      String type,
+      String code,
+      String message,
+      long refusedAtMs) {
+
+    static Refused of(final Refusal r) {
+      final ApiError error =
+          ReplyErrors.toApiError(
+              Error.newBuilder().setCode(r.getCode()).setMessage(r.getMessage()).build());
+      return new Refused(
+          r.getEventId(),
+          r.getOrigin().getPartition(),
+          r.getOrigin().getOffset(),
+          error.status(),
+          error.type(),
+          error.code(),
+          error.message(),
+          r.getRefusedAtMs());
+    }
+
+    JsonObject toJson() {
+      return new JsonObject()
+          .put("event_id", eventId)
+          .put("partition", partition)
+          .put("offset", offset)
+          .put("status", status)
+          .put("type", type)
+          .put("code", code)
+          .put("message", message)
+          .put("refused_at_ms", refusedAtMs);
+    }
+
+    static Refused fromJson(final JsonObject json) {
+      return new Refused(
+          json.getString("event_id", ""),
+          json.getInteger("partition", -1),
+          json.getLong("offset", -1L),
+          json.getInteger("status", 500),
+          json.getString("type", ""),
+          json.getString("code", ""),
+          json.getString("message", ""),
+          json.getLong("refused_at_ms", 0L));
+    }
+  }
 
   /** The conversation of Kafka key {@code key}, as its tenant sees it. */
   public static ApiConversation of(
@@ -57,7 +120,8 @@ public record ApiConversation(
         meta.getGenerationsFinished(),
         generating,
         hasLast ? meta.getLastPartition() : -1,
-        hasLast ? meta.getLastOffset() : -1);
+        hasLast ? meta.getLastOffset() : -1,
+        meta.getRefusalsList().stream().map(Refused::of).toList());
   }
 
   /**
@@ -94,12 +158,14 @@ public record ApiConversation(
             "last_event",
             lastPartition < 0
                 ? null
-                : new JsonObject().put("partition", lastPartition).put("offset", lastOffset));
+                : new JsonObject().put("partition", lastPartition).put("offset", lastOffset))
+        .put("refused", new JsonArray(refused.stream().map(Refused::toJson).toList()));
   }
 
   public static ApiConversation fromJson(final JsonObject json) {
     final JsonObject last = json.getJsonObject("last_event");
     final String forked = json.getString("forked_from");
+    final JsonArray refused = json.getJsonArray("refused");
     return new ApiConversation(
         json.getString("id"),
         json.getString("model", ""),
@@ -115,6 +181,9 @@ public record ApiConversation(
         json.getLong("generations_finished", 0L),
         json.getBoolean("generating", false),
         last == null ? -1 : last.getInteger("partition"),
-        last == null ? -1 : last.getLong("offset"));
+        last == null ? -1 : last.getLong("offset"),
+        refused == null
+            ? List.of()
+            : refused.stream().map(o -> Refused.fromJson((JsonObject) o)).toList());
   }
 }

@@ -181,6 +181,7 @@ final class Branches {
         .setEventsApplied(0)
         .setGenerationsFinished(0)
         .setDeleteRequested(false)
+        .clearRefusals()
         .setCreatedAtMs(now)
         .setUpdatedAtMs(now);
   }

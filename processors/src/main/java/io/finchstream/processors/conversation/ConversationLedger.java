@@ -17,6 +17,7 @@ import io.finchstream.proto.v1.EventOrigin;
 import io.finchstream.proto.v1.ForkHeader;
 import io.finchstream.proto.v1.ForkTransfer;
 import io.finchstream.proto.v1.GenerationProgress;
+import io.finchstream.proto.v1.Refusal;
 import io.finchstream.proto.v1.Role;
 import io.finchstream.proto.v1.SnapshotRef;
 import java.util.ArrayList;
@@ -379,6 +380,19 @@ final class ConversationLedger
    */
   void touch(final Inbound in) {
     touch(in.conversationId(), in.origin());
+  }
+
+  /**
+   * Keeps {@code refusal} among {@code conversation}'s {@link Refusals}, if it exists, and counts
+   * the refused event as applied to it if it was its own.
+   */
+  void refused(final String conversation, final Refusal refusal, final boolean own) {
+    final ConversationMeta meta = stores.meta(conversation);
+    if (meta != null) {
+      final ConversationMeta.Builder b =
+          own ? touched(meta, refusal.getOrigin()) : meta.toBuilder();
+      stores.putMeta(conversation, Refusals.add(b, refusal).build());
+    }
   }
 
   /** Records the event at {@code origin} as applied to {@code conversation}, if it exists. */

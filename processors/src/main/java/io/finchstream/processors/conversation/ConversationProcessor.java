@@ -266,13 +266,27 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
    * {@code in} (dead letter, Error reply to a Generate's client); it counts as applied.
    */
   private void refuseWaiting(final Inbound in) {
-    ledger.touch(in);
-    abortFork(
+    refuse(
+        in,
+        ErrorCode.DEFERRED_QUEUE_FULL,
+        "too many events wait behind this conversation's running generation"
+            + " (max.deferred.events="
+            + settings.maxDeferredEvents()
+            + "); retry once it has finished");
+    metrics.event("refused_waiting");
+  }
+
+  /**
+   * Refuses {@code in}, an event the gateway accepted: it counts as applied, is kept among the
+   * conversation's refusals (what its client reads back), aborts it if it is a reserved Fork, and
+   * goes to the dead letters with an Error reply.
+   */
+  private void refuse(final Inbound in, final ErrorCode code, final String reason) {
+    ledger.refused(
         in.conversationId(),
-        in.rawValue(),
-        in.rawKey(),
-        in.origin(),
-        ErrorCode.DEFERRED_QUEUE_FULL);
+        Refusals.of(in.eventId(), in.origin(), code, reason, outputs.nowMs()),
+        true);
+    abortFork(in.conversationId(), in.rawValue(), in.rawKey(), in.origin(), code);
     outputs.reject(
         in.conversationId(),
         in.rawKey(),
@@ -280,12 +294,8 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
         in.origin(),
         in.requestId(),
         in.replyTo(),
-        ErrorCode.DEFERRED_QUEUE_FULL,
-        "too many events wait behind this conversation's running generation"
-            + " (max.deferred.events="
-            + settings.maxDeferredEvents()
-            + "); retry once it has finished");
-    metrics.event("refused_waiting");
+        code,
+        reason);
   }
 
   /**
@@ -302,16 +312,7 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
           in.origin().getPartition(),
           in.origin().getOffset(),
           e);
-      abortFork(in.conversationId(), in.rawValue(), in.rawKey(), in.origin(), ErrorCode.INTERNAL);
-      outputs.reject(
-          in.conversationId(),
-          in.rawKey(),
-          in.rawValue(),
-          in.origin(),
-          in.requestId(),
-          in.replyTo(),
-          ErrorCode.INTERNAL,
-          "processing failed: " + e);
+      refuse(in, ErrorCode.INTERNAL, "processing failed: " + e);
       return false;
     }
   }
@@ -341,17 +342,7 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
         yield true;
       }
       case Outcome.Rejected r -> {
-        ledger.touch(in);
-        abortFork(in.conversationId(), in.rawValue(), in.rawKey(), in.origin(), r.code());
-        outputs.reject(
-            in.conversationId(),
-            in.rawKey(),
-            in.rawValue(),
-            in.origin(),
-            in.requestId(),
-            in.replyTo(),
-            r.code(),
-            r.reason());
+        refuse(in, r.code(), r.reason());
         yield false;
       }
     };

@@ -95,6 +95,12 @@ final class ForkImporter {
     }
     if (outcome instanceof Outcome.Rejected r) {
       final DeferredEvent original = header.getOriginal();
+      // the new id's own readers learn why the fork did not land there (its source's task, on
+      // another partition, has already counted the Fork as applied)
+      ledger.refused(
+          target,
+          Refusals.of(eventId(original), original.getOrigin(), r.code(), r.reason(), out.nowMs()),
+          false);
       out.reject(
           header.getSourceConversationId(),
           original.getKey().toByteArray(),

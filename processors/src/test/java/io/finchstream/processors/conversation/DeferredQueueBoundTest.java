@@ -1,13 +1,16 @@
 package io.finchstream.processors.conversation;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import io.finchstream.processors.LoadedModel;
 import io.finchstream.processors.testing.DurableState;
 import io.finchstream.processors.testing.Events;
 import io.finchstream.processors.testing.TestModels;
 import io.finchstream.processors.testing.TopologyFixture;
+import io.finchstream.proto.v1.ConversationEvent;
 import io.finchstream.proto.v1.ErrorCode;
+import io.finchstream.proto.v1.Refusal;
 import io.finchstream.proto.v1.Reply;
 import io.finchstream.proto.v1.Role;
 import java.nio.file.Path;
@@ -34,9 +37,9 @@ class DeferredQueueBoundTest {
       fx.send("q", Events.generateUntilCancelled("long", 4000)); // 1
       fx.punctuate(2);
       for (int i = 0; i < 5; i++) {
-        fx.send("q", Events.appendText("waiting " + i, Role.ROLE_USER)); // 2..6
+        fx.send("q", withId(Events.appendText("waiting " + i, Role.ROLE_USER), "w" + i)); // 2..6
       }
-      fx.send("q", Events.generateGreedy("late", 3)); // 7: beyond the bound
+      fx.send("q", withId(Events.generateGreedy("late", 3), "g")); // 7: beyond the bound
       assertThat(fx.deadLetters())
           .extracting(d -> d.getValue().getCode())
           .containsExactly(
@@ -49,6 +52,15 @@ class DeferredQueueBoundTest {
       assertThat(fx.durable().meta("q").getLastOffset())
           .as("a refused event counts as applied (no read waits for it)")
           .isEqualTo(7);
+      assertThat(fx.durable().meta("q").getRefusalsList())
+          .as("the refusals a client reads back with its conversation")
+          .extracting(Refusal::getEventId, r -> r.getOrigin().getOffset(), Refusal::getCode)
+          .containsExactly(
+              tuple("w3", 5L, ErrorCode.DEFERRED_QUEUE_FULL),
+              tuple("w4", 6L, ErrorCode.DEFERRED_QUEUE_FULL),
+              tuple("g", 7L, ErrorCode.DEFERRED_QUEUE_FULL));
+      assertThat(fx.durable().meta("q").getRefusals(0).getMessage())
+          .contains("max.deferred.events=3");
 
       fx.send("q", Events.cancel("long")); // 8
       fx.settle();
@@ -56,6 +68,29 @@ class DeferredQueueBoundTest {
           .extracting(DeferredQueueBoundTest::text)
           .containsExactly("x", "(reply)", "waiting 0", "waiting 1", "waiting 2");
       assertThat(fx.durable().meta("q").getLastOffset()).isEqualTo(8);
+    }
+  }
+
+  @Test
+  void shouldKeepOnlyTheLatestRefusals() {
+    final LoadedModel model = TestModels.randomFinch();
+    try (TopologyFixture fx = new TopologyFixture(model, Map.of("max.deferred.events", 1), dir)) {
+      fx.send("r", Events.appendText("x", Role.ROLE_USER)); // offset 0
+      fx.send("r", Events.generateUntilCancelled("long", 4000)); // 1
+      fx.punctuate(2);
+      fx.send("r", Events.appendText("waits", Role.ROLE_USER)); // 2: the one that may wait
+      for (int i = 0; i < Refusals.MAX + 3; i++) {
+        fx.send("r", withId(Events.appendText("refused " + i, Role.ROLE_USER), "e" + i)); // 3..
+      }
+      assertThat(fx.durable().meta("r").getRefusalsList())
+          .extracting(Refusal::getEventId)
+          .as("the latest %d, oldest first", Refusals.MAX)
+          .containsExactly("e3", "e4", "e5", "e6", "e7", "e8", "e9", "e10");
+      fx.send("r", Events.cancel("long"));
+      fx.settle();
+      fx.send("r", Events.fork("r2"));
+      fx.settle();
+      assertThat(fx.durable().meta("r2").getRefusalsList()).as("a fork starts without").isEmpty();
     }
   }
 
@@ -72,6 +107,10 @@ class DeferredQueueBoundTest {
       assertThat(fx.deadLetters()).isEmpty();
       assertThat(fx.durable().meta("d")).isNull();
     }
+  }
+
+  private static ConversationEvent withId(final ConversationEvent event, final String id) {
+    return event.toBuilder().setEventId(id).build();
   }
 
   /** A stored message's text; a reply (whatever the random model said) as "(reply)". */
