@@ -16,6 +16,8 @@ import java.util.Map;
  * @param weightPrecision in-memory weight precision ("fp32" or "bf16")
  * @param recurrentStateBytes bytes of {@link ModelState#recurrentBytes()} at FP32
  * @param cacheBytesPerToken canonical cache bytes per token (0 for Finch)
+ * @param memoryBytesPerToken bytes a state's memory grows by per token (canonical cache plus the
+ *     derived data, {@link ModelState#memoryBytes()}; 0 for Finch, whose state has a fixed size)
  * @param details ordered, human-readable extra facts
  */
 public record ModelInfo(
@@ -28,4 +30,5 @@ public record ModelInfo(
     String weightPrecision,
     long recurrentStateBytes,
     long cacheBytesPerToken,
+    long memoryBytesPerToken,
     Map<String, String> details) {}

@@ -169,6 +169,15 @@ public final class FinchstreamConfig extends AbstractConfig {
           + " it is refused: dead-lettered DEFERRED_QUEUE_FULL, with an Error reply to a"
           + " Generate's reply_to. Cancels and Deletes are never refused (they shorten the wait).";
 
+  public static final String MAX_CONVERSATION_TOKENS_CONFIG = "max.conversation.tokens";
+  public static final String MAX_CONVERSATION_TOKENS_DOC =
+      "Most tokens one conversation may hold. -1: none for Finch, whose state has a fixed size;"
+          + " for GoldFinch, whose cache grows with every token, the most tokens whose state fits"
+          + " in hot.cache.max.bytes (cache and derived keys counted), so a conversation never"
+          + " outgrows memory. 0: none. An append (or a Generate's prefix) beyond it is refused"
+          + " (CONVERSATION_TOO_LONG: dead letter, listed in the conversation's refusals, an Error"
+          + " reply to a Generate); a generation stops at it (finish reason length).";
+
   public static final String SNAPSHOT_PRECISION_CONFIG = "snapshot.precision";
   public static final String SNAPSHOT_PRECISION_DOC =
       "Precision of stored snapshots: fp32 (exact: a restored state is bit-identical) or bf16 (the"
@@ -456,6 +465,13 @@ public final class FinchstreamConfig extends AbstractConfig {
             Range.between(1, 1_000_000),
             Importance.MEDIUM,
             MAX_DEFERRED_EVENTS_DOC)
+        .define(
+            MAX_CONVERSATION_TOKENS_CONFIG,
+            ConfigDef.Type.LONG,
+            -1L,
+            Range.atLeast(-1),
+            Importance.MEDIUM,
+            MAX_CONVERSATION_TOKENS_DOC)
         .define(
             SNAPSHOT_PRECISION_CONFIG,
             ConfigDef.Type.STRING,

@@ -68,6 +68,7 @@ public final class FinchModel implements LanguageModel {
             weights.precision().label(),
             FinchStateCodec.size(c, StatePrecision.FP32),
             0,
+            0,
             details);
   }
 

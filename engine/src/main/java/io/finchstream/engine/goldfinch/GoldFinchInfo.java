@@ -102,6 +102,8 @@ final class GoldFinchInfo {
         weights.precision().label(),
         GoldFinchStateCodec.size(c, StatePrecision.FP32),
         cost.canonicalBytesPerToken(),
+        cost.canonicalBytesPerToken()
+            + cost.derivedBytesPerToken(cachePrecision == StatePrecision.FP32 ? 4 : 2),
         d);
   }
 }

@@ -29,6 +29,8 @@ public final class ReplyErrors {
       case CONVERSATION_EXISTS, DUPLICATE_REQUEST, HISTORY_CHANGED ->
           ApiError.conflict(code, message);
       case DEFERRED_QUEUE_FULL -> new ApiError(429, "rate_limit_error", code, message, null);
+      // the code OpenAI clients know for a prompt past the model's context
+      case CONVERSATION_TOO_LONG -> ApiError.badRequest("context_length_exceeded", message);
       // Not the client's doing: what went wrong inside (exception texts, stores) stays in the
       // processors' log, where the code and the request's id find it.
       default ->

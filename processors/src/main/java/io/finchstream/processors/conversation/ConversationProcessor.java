@@ -71,6 +71,7 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
   private final String dlqChild;
   private final String forksChild;
   private final EventValidator validator;
+  private final LengthBound lengths;
   private final ThreadBatchers batchers;
 
   private ProcessorContext<Object, Object> context;
@@ -116,6 +117,8 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
     this.batchers = batchers;
     this.validator =
         new EventValidator(served.tokenizer(), served.info().vocabSize(), settings.limits());
+    this.lengths =
+        LengthBound.of(settings.maxConversationTokens(), served.model(), budget.maxBytes());
   }
 
   @Override
@@ -317,13 +320,36 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
     }
   }
 
+  /** An append, unless it would pass the conversation's length bound. */
+  private Outcome append(final Inbound in, final Command.Append a) {
+    final long tokens = tokens(in.conversationId());
+    return lengths.admits(tokens, a.tokens().length)
+        ? ledger.append(in, a)
+        : lengths.refusal(tokens, a.tokens().length);
+  }
+
+  /** A generation, cut to end at the conversation's length bound (refused without room). */
+  private Outcome generate(final Inbound in, final Command.StartGeneration g) {
+    final long tokens = tokens(in.conversationId());
+    final Command.StartGeneration cut = lengths.cut(tokens, g);
+    return cut == null
+        ? lengths.refusal(tokens, g.prefixTokens().length + 1L)
+        : ledger.generate(in, cut);
+  }
+
+  /** Tokens {@code conversation} holds (0 before it exists). */
+  private long tokens(final String conversation) {
+    final ConversationMeta meta = stores.meta(conversation);
+    return meta == null ? 0 : meta.getTokens();
+  }
+
   /** Applies {@code in} to its conversation; returns true if it started a generation. */
   private boolean apply(final Inbound in) {
     final String automatic = createsAutomatic(in);
     final Outcome outcome =
         switch (in.command()) {
-          case Command.Append a -> ledger.append(in, a);
-          case Command.StartGeneration g -> ledger.generate(in, g);
+          case Command.Append a -> append(in, a);
+          case Command.StartGeneration g -> generate(in, g);
           case Command.Fork f -> ledger.fork(in, f);
           case Command.Rewind r -> ledger.rewind(in, r);
           case Command.Reset r -> ledger.reset(in);

@@ -18,6 +18,7 @@ import java.util.Locale;
  * @param autoIdleExpiryMs idle time after which an automatic conversation is deleted (0: never)
  * @param autoMaxPerTenant most automatic conversations of one tenant in one partition
  * @param maxDeferredEvents most events waiting per conversation
+ * @param maxConversationTokens {@code max.conversation.tokens} as configured (-1: by the model)
  * @param computeIntervalMs punctuator period
  * @param computeBudgetMs time budget of the batched ingest of one punctuation
  * @param decodeCycleMs longest decode cycle
@@ -36,6 +37,7 @@ public record ProcessorSettings(
     long autoIdleExpiryMs,
     int autoMaxPerTenant,
     int maxDeferredEvents,
+    long maxConversationTokens,
     long computeIntervalMs,
     long computeBudgetMs,
     long decodeCycleMs,
@@ -60,6 +62,7 @@ public record ProcessorSettings(
         config.getLong(FinchstreamConfig.AUTO_CONVERSATION_IDLE_EXPIRY_MS_CONFIG),
         config.getInt(FinchstreamConfig.AUTO_CONVERSATIONS_MAX_PER_TENANT_CONFIG),
         config.getInt(FinchstreamConfig.MAX_DEFERRED_EVENTS_CONFIG),
+        config.getLong(FinchstreamConfig.MAX_CONVERSATION_TOKENS_CONFIG),
         config.getLong(FinchstreamConfig.COMPUTE_INTERVAL_MS_CONFIG),
         config.getLong(FinchstreamConfig.COMPUTE_BUDGET_MS_CONFIG),
         config.getLong(FinchstreamConfig.DECODE_CYCLE_MS_CONFIG),

@@ -35,10 +35,16 @@ class GoldFinchStateTest {
 
   @Test
   void shouldStoreTheCacheInBlocksAndRestoreStatesBitIdentically() {
-    // A 1-byte hot cache: every state is rebuilt from snapshot + cache blocks + log each time.
+    // A 1-byte hot cache: every state is rebuilt from snapshot + cache blocks + log each time
+    // (and no length bound, which would follow the hot cache's size by default).
     try (TopologyFixture fx =
         new TopologyFixture(
-            model, Map.of("snapshot.interval.tokens", 20, "hot.cache.max.bytes", 1L), dir)) {
+            model,
+            Map.of(
+                "snapshot.interval.tokens", 20,
+                "hot.cache.max.bytes", 1L,
+                "max.conversation.tokens", 0L),
+            dir)) {
       final DirectEngine a = new DirectEngine(model.model(), model.tokenizer());
       final DirectEngine b = new DirectEngine(model.model(), model.tokenizer());
       final Random random = new Random(3);
@@ -119,9 +125,14 @@ class GoldFinchStateTest {
         new TopologyFixture(
             model,
             Map.of(
-                "hot.cache.max.bytes", hotCacheBytes,
-                "checkpoint.recent.turns", 3,
-                "checkpoint.spacing.tokens", 8),
+                "hot.cache.max.bytes",
+                hotCacheBytes,
+                "max.conversation.tokens",
+                0L, // not bounded by the tiny hot cache
+                "checkpoint.recent.turns",
+                3,
+                "checkpoint.spacing.tokens",
+                8),
             dir)) {
       final Random random = new Random(11);
       Transcript t = new Transcript();
