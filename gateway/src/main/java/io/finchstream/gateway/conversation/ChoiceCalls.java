@@ -24,11 +24,11 @@ import org.slf4j.LoggerFactory;
  * reuse of a conversation continues choice 0 as well). Once those events are written, choice {@code
  * i} generates on branch {@code i} (written after the fork, on the same partition: a tree lives on
  * one partition and one task, so the fork is a copy on that task and the branch's Generate comes
- * after it in offset order). The prompt is thus written once; a branch starts from a copy of the
- * prompt's computed state when that was computed before the Fork was applied, and otherwise
- * prefills the prompt's new tokens itself (docs/GATEWAY.md, "n choices"). The branches' generations
- * run on the same task and the processors decode them in the same batched engine calls as choice 0.
- * The branches are deleted once their reply is over.
+ * after it in offset order). The prompt is thus written once, and computed once: a Fork that finds
+ * the prompt not computed yet waits for it, and every branch starts from a copy of the prompt's
+ * state (docs/GATEWAY.md, "n choices"). The branches' generations run on the same task and the
+ * processors decode them in the same batched engine calls as choice 0. The branches are deleted
+ * once their reply is over.
  *
  * <p><b>Seeds.</b> Every choice carries the request's seed ({@code s}, a random one when the
  * request has none, so that the choices differ) and its index ({@code Generate.choice}); the

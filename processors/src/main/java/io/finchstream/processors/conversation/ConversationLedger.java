@@ -375,14 +375,6 @@ final class ConversationLedger
   }
 
   /**
-   * Records {@code in} as applied to {@code conversation} without changing its history (a cancel,
-   * or an event the conversation refused), so a reader waiting for it does not wait in vain.
-   */
-  void touch(final Inbound in) {
-    touch(in.conversationId(), in.origin());
-  }
-
-  /**
    * Keeps {@code refusal} among {@code conversation}'s {@link Refusals}, if it exists, and counts
    * the refused event as applied to it if it was its own.
    */
@@ -395,7 +387,10 @@ final class ConversationLedger
     }
   }
 
-  /** Records the event at {@code origin} as applied to {@code conversation}, if it exists. */
+  /**
+   * Records the event at {@code origin} as applied to {@code conversation}, if it exists, without
+   * changing its history (a cancel), so a reader waiting for it does not wait in vain.
+   */
   void touch(final String conversation, final EventOrigin origin) {
     final ConversationMeta meta = stores.meta(conversation);
     if (meta != null) {
@@ -478,6 +473,11 @@ final class ConversationLedger
   }
 
   // ---- PendingWork: batched ingest ----------------------------------------------------------
+
+  /** Whether {@code conversation} has tokens its state does not hold yet (pending or in flight). */
+  boolean computing(final String conversation) {
+    return pending.containsKey(conversation) || inFlight.containsKey(conversation);
+  }
 
   @Override
   public List<String> pending() {

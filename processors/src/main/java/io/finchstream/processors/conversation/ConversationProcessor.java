@@ -26,6 +26,7 @@ import java.lang.management.ThreadMXBean;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -88,6 +89,12 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
   private ThreadBatcher batcher;
   private ThreadBatcher.Member member;
   private final Set<String> drainAtNextPunctuation = new LinkedHashSet<>();
+
+  /**
+   * Conversations whose queue starts with a Fork that waits for their pending tokens to be computed
+   * (in memory only: after a restart the Fork is applied at once, as before).
+   */
+  private final Set<String> awaitingCompute = new LinkedHashSet<>();
 
   /** Whether the stored generations and queues were picked up (at the first punctuation). */
   private boolean resumed;
@@ -243,7 +250,31 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
       metrics.event("deferred");
       return;
     }
+    if (in.command() instanceof Command.Fork f
+        && f.atMessage() == null
+        && ConversationKeys.sameTree(conversation, f.target())
+        && ledger.computing(conversation)) {
+      // A branch of the whole conversation (n choices) waits until the state holds all of it, so
+      // that every branch copies that one prefill instead of replaying the tail itself; the
+      // branch's own events wait for the fork, as behind a generation.
+      deferred.holdForFork(f.target(), conversation);
+      deferred.add(in);
+      awaitingCompute.add(conversation);
+      metrics.event("fork_awaits_compute");
+      return;
+    }
     applySafely(in);
+  }
+
+  /** The conversations whose Fork waits for their state to be computed: drained once it is. */
+  private void releaseComputed() {
+    for (final Iterator<String> it = awaitingCompute.iterator(); it.hasNext(); ) {
+      final String conversation = it.next();
+      if (!ledger.computing(conversation)) {
+        it.remove();
+        drainAtNextPunctuation.add(conversation);
+      }
+    }
   }
 
   /**
@@ -260,7 +291,7 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
     final boolean held =
         reservations.reserve(
             conversation, r.source(), r.forkEventId(), in.origin(), context.currentSystemTimeMs());
-    ledger.touch(in);
+    ledger.touch(in.conversationId(), in.origin());
     metrics.event(held ? "fork_reserved" : "fork_reserved_late");
   }
 
@@ -394,7 +425,7 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
     if (deferred.nonEmpty(conversation)) {
       deferred.add(in);
     } else {
-      ledger.touch(in);
+      ledger.touch(in.conversationId(), in.origin());
     }
   }
 
@@ -589,6 +620,7 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
    */
   private void drainDeferred() {
     drainAtNextPunctuation.addAll(generations.takeEnded());
+    releaseComputed();
     while (!drainAtNextPunctuation.isEmpty()) {
       final String conversation = drainAtNextPunctuation.iterator().next();
       drainAtNextPunctuation.remove(conversation);
@@ -619,7 +651,9 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
     return switch (validator.validate(key, value, event.getOrigin())) {
       case EventValidator.Accepted a -> {
         if (a.inbound().command() instanceof Command.Cancel) {
-          ledger.touch(a.inbound()); // acted on when it came: only its offset is applied now
+          ledger.touch(
+              conversation,
+              a.inbound().origin()); // acted on when it came: only its offset is applied now
           yield false;
         }
         if (a.inbound().command() instanceof Command.StartGeneration g
