@@ -58,6 +58,57 @@ class ForkReservationTest {
     }
   }
 
+  /**
+   * The window CrossPartitionForkTest's restart case once closed its service in: the fork is
+   * installed when its transfer arrives, and the events that waited behind the reservation are
+   * applied at the next punctuation. A stop in between leaves a consistent new id (the source's
+   * history, without the waiting message, which is still queued), and the next owner applies the
+   * message: nothing is lost.
+   */
+  @Test
+  void eventsThatWaitedForAForkAreAppliedByTheNextOwnerIfStoppedBeforeTheirDrain() {
+    final LoadedModel model = TestModels.tinyFinch();
+    try (TopologyFixture fx = new TopologyFixture(model, Map.of(), dir)) {
+      fx.send("src", Events.appendText("the secret is 42. "));
+      fx.send("src", Events.generate(longReply("g", 300)));
+      fx.punctuate(1); // the reply runs: the Fork waits behind it
+      fx.send("src", reservedFork("dst", "fork-1"));
+      fx.send("dst", reservation("src", "fork-1"));
+      fx.send("dst", Events.appendText("next"));
+      int punctuations = 0;
+      while (fx.durable().meta("dst") == null) {
+        assertThat(++punctuations)
+            .as("punctuations until the fork is installed")
+            .isLessThan(10_000);
+        fx.punctuate(1);
+      }
+      final int reply = generated(fx.replies(), "g").length;
+      assertThat(reply).isEqualTo(300);
+      // installed, the message not yet applied: what the failed CI run read from the changelogs
+      assertThat(fx.durable().meta("dst").getMessages()).isEqualTo(2);
+      assertThat(fx.durable().meta("dst").getTokens())
+          .isEqualTo("the secret is 42. ".length() + reply);
+      try (var it = fx.driver.getKeyValueStore(StoreNames.DEFERRED).all()) {
+        assertThat(it.hasNext()).as("the message still waits in the queue").isTrue();
+      }
+      fx.restart();
+      fx.settle();
+      final DirectEngine direct = new DirectEngine(model.model(), model.tokenizer());
+      direct
+          .appendText("the secret is 42. ")
+          .append(generated(fx.replies(), "g"))
+          .appendText("next");
+      assertThat(fx.durable().meta("dst").getMessages()).isEqualTo(3);
+      assertThat(fx.durable().meta("dst").getTokens()).isEqualTo(direct.history().length);
+      assertThat(Fingerprint.of(model.model(), fx.durable().rebuild(model.model(), "dst")))
+          .isEqualTo(Fingerprint.of(model.model(), direct.state()));
+      try (var it = fx.driver.getKeyValueStore(StoreNames.DEFERRED).all()) {
+        assertThat(it.hasNext()).isFalse();
+      }
+      assertThat(fx.deadLetters()).isEmpty();
+    }
+  }
+
   @Test
   void aForkRefusedByItsSourceReleasesTheReservation() {
     final LoadedModel model = TestModels.tinyFinch();

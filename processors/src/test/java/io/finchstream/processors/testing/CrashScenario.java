@@ -91,6 +91,12 @@ public final class CrashScenario {
   /**
    * Conversation {@code c}'s script, one step per wave: a chat, a rewind that drops a reply, a fork
    * at a turn into a branch of its tree ({@code c~b}) which goes on on its own, and more chat.
+   *
+   * <p>Every Generate bars end of text (token 0) with {@code logit_bias} (see {@link
+   * #runsToMaxTokens}): the random model can draw it at any point, and replies that end early leave
+   * no generation in progress at the kill point. The direct runs that {@link #verify} compares
+   * against take their sampling from the same Generates, bias included, so the comparison stays
+   * exact.
    */
   private static List<Step> script(final String c, final int i) {
     final Random random = new Random(1000 + i);
@@ -99,24 +105,35 @@ public final class CrashScenario {
         new Step(c, Events.appendText("Tell me about the number " + i, Role.ROLE_USER)),
         new Step(
             c,
-            Events.generate(
-                Generate.newBuilder()
-                    .setRequestId("c" + i + "-g1")
-                    .setMaxTokens(300 + 10 * i)
-                    .setPrefixText("Assistant:")
-                    .setSampling(
-                        io.finchstream.proto.v1.SamplingParams.newBuilder()
-                            .setTemperature(1f)
-                            .setTopP(0.95f))
-                    .build())),
+            runsToMaxTokens(
+                Events.generate(
+                    Generate.newBuilder()
+                        .setRequestId("c" + i + "-g1")
+                        .setMaxTokens(300 + 10 * i)
+                        .setPrefixText("Assistant:")
+                        .setSampling(
+                            io.finchstream.proto.v1.SamplingParams.newBuilder()
+                                .setTemperature(1f)
+                                .setTopP(0.95f))
+                        .build()))),
         new Step(c, Events.appendText("And then?", Role.ROLE_USER)),
-        new Step(c, Events.generateGreedy("c" + i + "-g2", 200)),
+        new Step(c, runsToMaxTokens(Events.generateGreedy("c" + i + "-g2", 200))),
         new Step(c, Events.rewind(3)), // drops the second reply
         new Step(c, Events.forkAt(branch, 2)), // a branch after the first reply
         new Step(branch, Events.appendTokens(random.ints(40, 1, 256).toArray())),
-        new Step(branch, Events.generateSampled("c" + i + "-g3", 150, 77 + i)),
+        new Step(branch, runsToMaxTokens(Events.generateSampled("c" + i + "-g3", 150, 77 + i))),
         new Step(c, Events.appendText("Once more.", Role.ROLE_USER)),
-        new Step(c, Events.generateGreedy("c" + i + "-g4", 100)));
+        new Step(c, runsToMaxTokens(Events.generateGreedy("c" + i + "-g4", 100))));
+  }
+
+  /**
+   * {@code generate} with end of text (token 0) barred ({@code logit_bias} -100): the reply runs to
+   * its {@code max_tokens}, whatever the random model draws.
+   */
+  private static ConversationEvent runsToMaxTokens(final ConversationEvent generate) {
+    final Generate g = generate.getGenerate();
+    return Events.generate(
+        g.toBuilder().setSampling(g.getSampling().toBuilder().putLogitBias(0, -100f)).build());
   }
 
   /** Runs the scenario; fails with an assertion error if exactly-once is violated. */
