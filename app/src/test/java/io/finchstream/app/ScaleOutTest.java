@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -29,7 +31,8 @@ import org.slf4j.LoggerFactory;
  * its broker, all real child JVMs started through the command line with their defaults (only the
  * peer secret {@code up} printed is passed on). Every conversation answers through every gateway
  * before the others join, while they join (a rebalance), after, while each leaves and after that:
- * reads with the same metadata everywhere, and generations through every gateway.
+ * reads with the same metadata everywhere, generations through every gateway, and automatic reuse
+ * of an OpenAI client's resent history through any gateway.
  */
 class ScaleOutTest {
 
@@ -91,6 +94,7 @@ class ScaleOutTest {
           checkEverywhere(gateways, conversations, tokens, "after two instances joined");
           generateEverywhere(gateways, conversations, tokens);
           checkEverywhere(gateways, conversations, tokens, "after the generations");
+          reuseAcrossGateways(gateways);
 
           leave(gateways, b, "serve-b");
           checkEverywhere(gateways, conversations, tokens, "after serve-b left");
@@ -173,6 +177,51 @@ class ScaleOutTest {
           .isIn("length", "end_of_text", "stop");
       tokens.put(id, done.get("usage").get("conversation_tokens").asLong());
     }
+  }
+
+  /**
+   * Automatic reuse across instances (issue 11): each chat's second turn, the whole history resent
+   * as an OpenAI client does, goes through another gateway than its first. The prefix lookup goes
+   * to the owner of the chat's automatic conversation, wherever that is, so the second turn reuses
+   * all of the first ({@code cached_tokens}) through every gateway.
+   */
+  private void reuseAcrossGateways(final List<String> gateways) throws Exception {
+    final String model =
+        JSON.readTree(get(gateways.get(0), "/v1/models").body())
+            .get("data")
+            .get(0)
+            .get("id")
+            .asText();
+    for (int i = 0; i < 6; i++) {
+      final ObjectNode first = JSON.createObjectNode().put("role", "user");
+      first.put("content", "Speak of Verona, chat " + i + ".");
+      final ArrayNode messages = JSON.createArrayNode().add(first);
+      final JsonNode one = chat(gateways.get(i % gateways.size()), model, messages);
+      messages.add(
+          JSON.createObjectNode()
+              .put("role", "assistant")
+              .put("content", one.get("choices").get(0).get("message").get("content").asText()));
+      messages.add(JSON.createObjectNode().put("role", "user").put("content", "And then?"));
+      final String other = gateways.get((i + 1) % gateways.size());
+      final JsonNode two = chat(other, model, messages);
+      final long held =
+          one.get("usage").get("prompt_tokens").asLong()
+              + one.get("usage").get("completion_tokens").asLong();
+      assertThat(two.get("usage").get("prompt_tokens_details").get("cached_tokens").asLong())
+          .as("chat %d's second turn through %s reuses its first: %s", i, other, two)
+          .isGreaterThanOrEqualTo(held)
+          .isLessThan(two.get("usage").get("prompt_tokens").asLong());
+    }
+  }
+
+  private JsonNode chat(final String gateway, final String model, final ArrayNode messages)
+      throws Exception {
+    final ObjectNode body = JSON.createObjectNode().put("model", model);
+    body.set("messages", messages);
+    body.put("max_tokens", 8).put("temperature", 0);
+    final HttpResponse<String> r = post(gateway, "/v1/chat/completions", body.toString());
+    assertThat(r.statusCode()).as("chat through %s: %s", gateway, r.body()).isEqualTo(200);
+    return JSON.readTree(r.body());
   }
 
   private void awaitReady(final List<String> gateways) throws Exception {
