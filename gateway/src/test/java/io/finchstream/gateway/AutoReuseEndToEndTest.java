@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.openai.client.OpenAIClient;
-import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.http.HttpResponseFor;
 import com.openai.core.http.StreamResponse;
 import com.openai.errors.NotFoundException;
@@ -16,32 +15,19 @@ import com.openai.models.completions.CompletionUsage;
 import com.openai.models.responses.Response;
 import com.openai.models.responses.ResponseCreateParams;
 import com.openai.models.responses.ResponseStreamEvent;
-import io.finchstream.engine.sampling.SamplingParams;
-import io.finchstream.gateway.testing.GatewayHarness;
 import io.finchstream.gateway.testing.Http;
-import io.finchstream.gateway.testing.ProcessorsAdmission;
-import io.finchstream.gateway.testing.ServiceDirectory;
-import io.finchstream.processors.FinchstreamConfig;
-import io.finchstream.processors.FinchstreamService;
+import io.finchstream.gateway.testing.ServiceStack;
 import io.finchstream.processors.LoadedModel;
-import io.finchstream.processors.event.EventValidator;
-import io.finchstream.processors.testing.KafkaTestCluster;
-import io.finchstream.processors.testing.ServiceConfigs;
 import io.finchstream.processors.testing.TestModels;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.client.WebClient;
 import io.vertx.junit5.VertxExtension;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.apache.kafka.streams.KafkaStreams;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -68,11 +54,8 @@ class AutoReuseEndToEndTest {
   private static final String ACME = "acme-key";
   private static final String GLOBEX = "globex-key";
 
-  private static KafkaTestCluster cluster;
-  private static volatile FinchstreamService service;
-  private static FinchstreamConfig config;
   private static LoadedModel model;
-  private static GatewayHarness harness;
+  private static ServiceStack stack;
   private static Http http;
   private static OpenAIClient acme;
   private static OpenAIClient globex;
@@ -80,54 +63,17 @@ class AutoReuseEndToEndTest {
   @BeforeAll
   static void start(final Vertx vertx) throws Exception {
     model = TestModels.randomFinch();
-    cluster = KafkaTestCluster.start(1);
-    final Path stateDir = Files.createTempDirectory("gateway-auto-reuse");
-    final Map<String, Object> props =
-        ServiceConfigs.forTest(
-            cluster.bootstrapServers(), "gateway-auto-reuse", stateDir, 2, (short) 1);
-    config = new FinchstreamConfig(props);
-    service = new FinchstreamService(config, model, new SimpleMeterRegistry());
-    service.start();
-    assertThat(service.awaitRunning(Duration.ofSeconds(90))).as("processors RUNNING").isTrue();
-    final EventValidator.Limits processorsLimits = EventValidator.Limits.from(config);
-    final EventLimits limits =
-        new EventLimits(
-            processorsLimits.maxTextBytes(),
-            processorsLimits.maxAppendTokens(),
-            processorsLimits.maxGenerateTokens(),
-            processorsLimits.defaultGenerateTokens(),
-            processorsLimits.maxStopSequences(),
-            SamplingParams.MAX_STOP_STRINGS);
-    final ReadinessProbe streams =
-        () ->
-            List.of(
-                new ReadinessProbe.Check(
-                    "streams",
-                    service.state() == KafkaStreams.State.RUNNING,
-                    "state " + service.state()));
-    harness =
-        GatewayHarness.start(
+    stack =
+        ServiceStack.start(
             vertx,
-            GatewayHarness.config(
-                cluster,
-                Map.of(GatewayConfig.API_KEYS_CONFIG, "acme:" + ACME + ",globex:" + GLOBEX)),
-            new ServiceDirectory(() -> service.queries()),
-            streams,
-            limits,
-            new ApiModel("random-finch", model.info().id(), model.info().vocabSize(), 1L),
-            new ProcessorsAdmission(model.tokenizer(), limits));
-    http = new Http(WebClient.create(vertx), harness.port());
-    acme = client(ACME);
-    globex = client(GLOBEX);
-  }
-
-  private static OpenAIClient client(final String key) {
-    return OpenAIOkHttpClient.builder()
-        .baseUrl("http://localhost:" + harness.port() + "/v1")
-        .apiKey(key)
-        .maxRetries(0)
-        .timeout(Duration.ofSeconds(90))
-        .build();
+            model,
+            "random-finch",
+            "gateway-auto-reuse",
+            Map.of(),
+            Map.of(GatewayConfig.API_KEYS_CONFIG, "acme:" + ACME + ",globex:" + GLOBEX));
+    http = stack.http();
+    acme = stack.openAi(ACME, Duration.ofSeconds(90));
+    globex = stack.openAi(GLOBEX, Duration.ofSeconds(90));
   }
 
   @AfterAll
@@ -137,10 +83,8 @@ class AutoReuseEndToEndTest {
         c.close();
       }
     }
-    for (final AutoCloseable c : new AutoCloseable[] {harness, service, cluster}) {
-      if (c != null) {
-        c.close();
-      }
+    if (stack != null) {
+      stack.close();
     }
   }
 
@@ -381,10 +325,7 @@ class AutoReuseEndToEndTest {
     final Turn second = ask(acme, chat);
     chat.assistant(second.reply()).user("And now?");
 
-    service.close();
-    service = new FinchstreamService(config, model, new SimpleMeterRegistry());
-    service.start();
-    assertThat(service.awaitRunning(Duration.ofSeconds(90))).as("processors RUNNING").isTrue();
+    stack.restartProcessors();
 
     final long held = end(ACME, second.conversation(), 4);
     final Turn third = ask(acme, chat);

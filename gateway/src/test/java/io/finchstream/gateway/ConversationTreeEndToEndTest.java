@@ -3,33 +3,20 @@ package io.finchstream.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.openai.client.OpenAIClient;
-import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.http.StreamResponse;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
-import io.finchstream.engine.sampling.SamplingParams;
 import io.finchstream.gateway.testing.Eventually;
-import io.finchstream.gateway.testing.GatewayHarness;
 import io.finchstream.gateway.testing.Http;
-import io.finchstream.gateway.testing.ProcessorsAdmission;
-import io.finchstream.gateway.testing.ServiceDirectory;
-import io.finchstream.processors.FinchstreamConfig;
-import io.finchstream.processors.FinchstreamService;
+import io.finchstream.gateway.testing.ServiceStack;
 import io.finchstream.processors.LoadedModel;
-import io.finchstream.processors.event.EventValidator;
-import io.finchstream.processors.testing.KafkaTestCluster;
-import io.finchstream.processors.testing.ServiceConfigs;
 import io.finchstream.processors.testing.TestModels;
 import io.finchstream.proto.ConversationKeys;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.client.WebClient;
 import io.vertx.junit5.VertxExtension;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.List;
@@ -38,7 +25,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import java.util.stream.IntStream;
-import org.apache.kafka.streams.KafkaStreams;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -54,9 +40,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(VertxExtension.class)
 class ConversationTreeEndToEndTest {
 
-  private static KafkaTestCluster cluster;
-  private static FinchstreamService service;
-  private static GatewayHarness harness;
+  private static ServiceStack stack;
   private static Http http;
   private static LoadedModel model;
   private static OpenAIClient client;
@@ -64,47 +48,9 @@ class ConversationTreeEndToEndTest {
   @BeforeAll
   static void start(final Vertx vertx) throws Exception {
     model = TestModels.randomFinch();
-    cluster = KafkaTestCluster.start(1);
-    final Path stateDir = Files.createTempDirectory("gateway-trees");
-    final Map<String, Object> props =
-        ServiceConfigs.forTest(cluster.bootstrapServers(), "gateway-trees", stateDir, 2, (short) 1);
-    final FinchstreamConfig config = new FinchstreamConfig(props);
-    service = new FinchstreamService(config, model, new SimpleMeterRegistry());
-    service.start();
-    assertThat(service.awaitRunning(Duration.ofSeconds(90))).as("processors RUNNING").isTrue();
-    final EventValidator.Limits processorsLimits = EventValidator.Limits.from(config);
-    final EventLimits limits =
-        new EventLimits(
-            processorsLimits.maxTextBytes(),
-            processorsLimits.maxAppendTokens(),
-            processorsLimits.maxGenerateTokens(),
-            processorsLimits.defaultGenerateTokens(),
-            processorsLimits.maxStopSequences(),
-            SamplingParams.MAX_STOP_STRINGS);
-    final ReadinessProbe streams =
-        () ->
-            List.of(
-                new ReadinessProbe.Check(
-                    "streams",
-                    service.state() == KafkaStreams.State.RUNNING,
-                    "state " + service.state()));
-    harness =
-        GatewayHarness.start(
-            vertx,
-            GatewayHarness.config(cluster, Map.of()),
-            new ServiceDirectory(service.queries()),
-            streams,
-            limits,
-            new ApiModel("random-finch", model.info().id(), model.info().vocabSize(), 1L),
-            new ProcessorsAdmission(model.tokenizer(), limits));
-    http = new Http(WebClient.create(vertx), harness.port());
-    client =
-        OpenAIOkHttpClient.builder()
-            .baseUrl("http://localhost:" + harness.port() + "/v1")
-            .apiKey("unused")
-            .maxRetries(0)
-            .timeout(Duration.ofSeconds(60))
-            .build();
+    stack = ServiceStack.start(vertx, model, "random-finch", "gateway-trees", Map.of(), Map.of());
+    http = stack.http();
+    client = stack.openAi("unused", Duration.ofSeconds(60));
   }
 
   @AfterAll
@@ -112,14 +58,8 @@ class ConversationTreeEndToEndTest {
     if (client != null) {
       client.close();
     }
-    if (harness != null) {
-      harness.close();
-    }
-    if (service != null) {
-      service.close();
-    }
-    if (cluster != null) {
-      cluster.close();
+    if (stack != null) {
+      stack.close();
     }
   }
 

@@ -3,41 +3,27 @@ package io.finchstream.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.openai.client.OpenAIClient;
-import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.http.StreamResponse;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.openai.models.chat.completions.ChatCompletionStreamOptions;
-import io.finchstream.engine.sampling.SamplingParams;
 import io.finchstream.gateway.testing.Eventually;
-import io.finchstream.gateway.testing.GatewayHarness;
 import io.finchstream.gateway.testing.Http;
-import io.finchstream.gateway.testing.ProcessorsAdmission;
-import io.finchstream.gateway.testing.ServiceDirectory;
-import io.finchstream.processors.FinchstreamConfig;
-import io.finchstream.processors.FinchstreamService;
+import io.finchstream.gateway.testing.ServiceStack;
 import io.finchstream.processors.LoadedModel;
-import io.finchstream.processors.event.EventValidator;
-import io.finchstream.processors.testing.KafkaTestCluster;
-import io.finchstream.processors.testing.ServiceConfigs;
 import io.finchstream.processors.testing.TestModels;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.client.WebClient;
 import io.vertx.junit5.VertxExtension;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Collectors;
-import org.apache.kafka.streams.KafkaStreams.State;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -56,63 +42,21 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(VertxExtension.class)
 class GatewayEndToEndTest {
 
-  private static KafkaTestCluster cluster;
-  private static FinchstreamService service;
-  private static GatewayHarness harness;
+  private static ServiceStack stack;
   private static Http http;
-  private static Path stateDir;
   private static LoadedModel model;
 
   @BeforeAll
   static void start(final Vertx vertx) throws Exception {
     model = TestModels.randomFinch();
-    cluster = KafkaTestCluster.start(1);
-    stateDir = Files.createTempDirectory("gateway-e2e");
-    final Map<String, Object> props =
-        ServiceConfigs.forTest(cluster.bootstrapServers(), "gateway-e2e", stateDir, 2, (short) 1);
-    final FinchstreamConfig config = new FinchstreamConfig(props);
-    service = new FinchstreamService(config, model, new SimpleMeterRegistry());
-    service.start();
-    assertThat(service.awaitRunning(Duration.ofSeconds(90))).as("processors RUNNING").isTrue();
-    final EventValidator.Limits processorsLimits = EventValidator.Limits.from(config);
-    final EventLimits limits =
-        new EventLimits(
-            processorsLimits.maxTextBytes(),
-            processorsLimits.maxAppendTokens(),
-            processorsLimits.maxGenerateTokens(),
-            processorsLimits.defaultGenerateTokens(),
-            processorsLimits.maxStopSequences(),
-            SamplingParams.MAX_STOP_STRINGS);
-    final ReadinessProbe streams =
-        () ->
-            List.of(
-                new ReadinessProbe.Check(
-                    "streams",
-                    service.state().isRunningOrRebalancing() && service.state() == State.RUNNING,
-                    "state " + service.state()));
-    harness =
-        GatewayHarness.start(
-            vertx,
-            GatewayHarness.config(cluster, Map.of()),
-            new ServiceDirectory(service.queries()),
-            streams,
-            limits,
-            new ApiModel(
-                "random-finch", model.info().id(), model.info().vocabSize(), 1_700_000_000L),
-            new ProcessorsAdmission(model.tokenizer(), limits));
-    http = new Http(WebClient.create(vertx), harness.port());
+    stack = ServiceStack.start(vertx, model, "random-finch", "gateway-e2e", Map.of(), Map.of());
+    http = stack.http();
   }
 
   @AfterAll
   static void stop() throws Exception {
-    if (harness != null) {
-      harness.close();
-    }
-    if (service != null) {
-      service.close();
-    }
-    if (cluster != null) {
-      cluster.close();
+    if (stack != null) {
+      stack.close();
     }
   }
 
@@ -165,13 +109,7 @@ class GatewayEndToEndTest {
   @Test
   @SuppressWarnings("deprecation") // OpenAI deprecated seed; clients still send it, we honour it
   void shouldAnswerOpenAiClientsAndIngestOnlyNewMessagesOfAReusedConversation() {
-    final OpenAIClient client =
-        OpenAIOkHttpClient.builder()
-            .baseUrl("http://localhost:" + harness.port() + "/v1")
-            .apiKey("unused")
-            .maxRetries(0)
-            .timeout(Duration.ofSeconds(60))
-            .build();
+    final OpenAIClient client = stack.openAi("unused", Duration.ofSeconds(60));
     try {
       final Map<String, List<String>> header = Map.of("X-Conversation-Id", List.of("oai-verona"));
       final ChatCompletion first =

@@ -9,7 +9,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.openai.client.OpenAIClient;
-import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.JsonValue;
 import com.openai.core.http.StreamResponse;
 import com.openai.errors.BadRequestException;
@@ -34,32 +33,20 @@ import io.finchstream.engine.structured.SchemaValidator;
 import io.finchstream.engine.structured.TestSchemas;
 import io.finchstream.gateway.conversation.ChatTurns;
 import io.finchstream.gateway.conversation.ChoiceCalls;
-import io.finchstream.gateway.testing.GatewayHarness;
 import io.finchstream.gateway.testing.Http;
-import io.finchstream.gateway.testing.ProcessorsAdmission;
-import io.finchstream.gateway.testing.ServiceDirectory;
-import io.finchstream.processors.FinchstreamConfig;
-import io.finchstream.processors.FinchstreamService;
+import io.finchstream.gateway.testing.ServiceStack;
 import io.finchstream.processors.LoadedModel;
-import io.finchstream.processors.event.EventValidator;
 import io.finchstream.processors.testing.DirectEngine;
-import io.finchstream.processors.testing.KafkaTestCluster;
-import io.finchstream.processors.testing.ServiceConfigs;
 import io.finchstream.processors.testing.TestModels;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.client.WebClient;
 import io.vertx.junit5.VertxExtension;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.apache.kafka.streams.KafkaStreams.State;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -83,59 +70,17 @@ class OpenAiSurfaceEndToEndTest {
 
   private static OpenAIClient client;
 
-  private static KafkaTestCluster cluster;
-  private static FinchstreamService service;
-  private static GatewayHarness harness;
+  private static ServiceStack stack;
   private static Http http;
-  private static Path stateDir;
   private static LoadedModel model;
 
   @BeforeAll
   static void start(final Vertx vertx) throws Exception {
     model = TestModels.randomFinch();
-    cluster = KafkaTestCluster.start(1);
-    stateDir = Files.createTempDirectory("openai-surface-e2e");
-    final Map<String, Object> props =
-        ServiceConfigs.forTest(
-            cluster.bootstrapServers(), "openai-surface-e2e", stateDir, 2, (short) 1);
-    final FinchstreamConfig config = new FinchstreamConfig(props);
-    service = new FinchstreamService(config, model, new SimpleMeterRegistry());
-    service.start();
-    assertThat(service.awaitRunning(Duration.ofSeconds(90))).as("processors RUNNING").isTrue();
-    final EventValidator.Limits processorsLimits = EventValidator.Limits.from(config);
-    final EventLimits limits =
-        new EventLimits(
-            processorsLimits.maxTextBytes(),
-            processorsLimits.maxAppendTokens(),
-            processorsLimits.maxGenerateTokens(),
-            processorsLimits.defaultGenerateTokens(),
-            processorsLimits.maxStopSequences(),
-            SamplingParams.MAX_STOP_STRINGS);
-    final ReadinessProbe streams =
-        () ->
-            List.of(
-                new ReadinessProbe.Check(
-                    "streams",
-                    service.state().isRunningOrRebalancing() && service.state() == State.RUNNING,
-                    "state " + service.state()));
-    harness =
-        GatewayHarness.start(
-            vertx,
-            GatewayHarness.config(cluster, Map.of()),
-            new ServiceDirectory(service.queries()),
-            streams,
-            limits,
-            new ApiModel(
-                "random-finch", model.info().id(), model.info().vocabSize(), 1_700_000_000L),
-            new ProcessorsAdmission(model.tokenizer(), limits));
-    http = new Http(WebClient.create(vertx), harness.port());
-    client =
-        OpenAIOkHttpClient.builder()
-            .baseUrl("http://localhost:" + harness.port() + "/v1")
-            .apiKey("unused")
-            .maxRetries(0)
-            .timeout(Duration.ofMinutes(2))
-            .build();
+    stack =
+        ServiceStack.start(vertx, model, "random-finch", "openai-surface-e2e", Map.of(), Map.of());
+    http = stack.http();
+    client = stack.openAi("unused", Duration.ofMinutes(2));
   }
 
   @AfterAll
@@ -143,14 +88,8 @@ class OpenAiSurfaceEndToEndTest {
     if (client != null) {
       client.close();
     }
-    if (harness != null) {
-      harness.close();
-    }
-    if (service != null) {
-      service.close();
-    }
-    if (cluster != null) {
-      cluster.close();
+    if (stack != null) {
+      stack.close();
     }
   }
 
