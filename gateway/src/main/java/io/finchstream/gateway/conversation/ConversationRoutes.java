@@ -154,13 +154,7 @@ public final class ConversationRoutes {
 
               @Override
               public void onError(final ApiError error) {
-                if (sse.started()) {
-                  sse.event("error", error.toJson().put("status", error.status()).encode());
-                  sse.end();
-                } else {
-                  sse.abandon();
-                  Responses.error(ctx, error);
-                }
+                SseStream.fail(sse, ctx, error, s -> s.event("error", errorEvent(error)));
               }
             });
     requestIdHeader(ctx, call[0]);
@@ -293,15 +287,7 @@ public final class ConversationRoutes {
 
               @Override
               public void onError(final ApiError error) {
-                if (sse != null && sse.started()) {
-                  sse.event("error", error.toJson().put("status", error.status()).encode());
-                  sse.end();
-                } else {
-                  if (sse != null) {
-                    sse.abandon();
-                  }
-                  Responses.error(ctx, error);
-                }
+                SseStream.fail(sse, ctx, error, s -> s.event("error", errorEvent(error)));
               }
             });
     if (!ctx.response().headWritten()) {
@@ -602,6 +588,11 @@ public final class ConversationRoutes {
                       .put("partition", w.partition())
                       .put("offset", w.offset()));
             });
+  }
+
+  /** The native stream's {@code error} event: the error body with its HTTP status. */
+  private static String errorEvent(final ApiError error) {
+    return error.toJson().put("status", error.status()).encode();
   }
 
   static ApiError unknown(final String id) {

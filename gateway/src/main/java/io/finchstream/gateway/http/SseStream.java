@@ -2,6 +2,8 @@ package io.finchstream.gateway.http;
 
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.RoutingContext;
+import java.util.function.Consumer;
 
 /**
  * One Server-Sent Events response: {@code text/event-stream} frames written through a {@link
@@ -94,6 +96,27 @@ public final class SseStream {
             response.end();
           }
         });
+  }
+
+  /**
+   * Ends a request that failed with {@code error}: once {@code sse} has started, in-band ({@code
+   * lastEvent} writes the error in the stream's own format) and the stream ends; before (or with no
+   * stream, null), the stream is abandoned and the request answered with the error's status.
+   */
+  public static void fail(
+      final SseStream sse,
+      final RoutingContext ctx,
+      final ApiError error,
+      final Consumer<SseStream> lastEvent) {
+    if (sse != null && sse.started()) {
+      lastEvent.accept(sse);
+      sse.end();
+      return;
+    }
+    if (sse != null) {
+      sse.abandon();
+    }
+    Responses.error(ctx, error);
   }
 
   /** Stops the heartbeat without touching the response (the client went away). */

@@ -563,15 +563,7 @@ public final class ChatCompletions {
       if (attempt >= 0) {
         services.busyConversations().remove(conversationId);
       }
-      if (sse != null && sse.started()) {
-        sse.data(error.toJson().encode());
-        sse.end();
-      } else {
-        if (sse != null) {
-          sse.abandon();
-        }
-        Responses.error(ctx, error);
-      }
+      SseStream.fail(sse, ctx, error, s -> s.data(error.toJson().encode()));
       cleanUp();
     }
 

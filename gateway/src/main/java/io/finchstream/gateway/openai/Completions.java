@@ -340,15 +340,7 @@ public final class Completions {
 
     @Override
     public void onError(final ApiError error) {
-      if (sse != null && sse.started()) {
-        sse.data(error.toJson().encode());
-        sse.end();
-      } else {
-        if (sse != null) {
-          sse.abandon();
-        }
-        Responses.error(ctx, error);
-      }
+      SseStream.fail(sse, ctx, error, s -> s.data(error.toJson().encode()));
       cleanUp();
     }
 

@@ -657,20 +657,17 @@ public final class ResponsesApi {
 
     @Override
     public void onError(final ApiError error) {
-      if (sse != null && sse.started()) {
-        event(
-            "error",
-            new JsonObject()
-                .put("code", error.code())
-                .put("message", error.message())
-                .put("param", error.param()));
-        sse.end();
-      } else {
-        if (sse != null) {
-          sse.abandon();
-        }
-        Responses.error(ctx, error);
-      }
+      SseStream.fail(
+          sse,
+          ctx,
+          error,
+          s ->
+              event(
+                  "error",
+                  new JsonObject()
+                      .put("code", error.code())
+                      .put("message", error.message())
+                      .put("param", error.param())));
       end();
     }
 
