@@ -154,7 +154,7 @@ final class GatewayLauncher implements AutoCloseable {
                 System.currentTimeMillis() / 1000,
                 description),
             ProcessorsAdmission.limits(processors),
-            new ProcessorsAdmission(service.model(), processors),
+            new ProcessorsAdmission(service.model(), processors, service.queries()),
             registry);
     try {
       return new GatewayLauncher(Gateway.launch(identified, ports), streamsMetrics);

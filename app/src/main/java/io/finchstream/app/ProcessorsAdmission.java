@@ -3,10 +3,12 @@ package io.finchstream.app;
 import io.finchstream.engine.sampling.SamplingParams;
 import io.finchstream.gateway.EventAdmission;
 import io.finchstream.gateway.EventLimits;
+import io.finchstream.processors.ConversationQueries;
 import io.finchstream.processors.FinchstreamConfig;
 import io.finchstream.processors.LoadedModel;
 import io.finchstream.processors.event.EventValidator;
 import io.finchstream.proto.v1.ConversationEvent;
+import io.finchstream.proto.v1.ErrorCode;
 import io.finchstream.proto.v1.EventOrigin;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
@@ -20,11 +22,20 @@ import java.util.Optional;
 final class ProcessorsAdmission implements EventAdmission {
 
   private final EventValidator validator;
+  private final ConversationQueries queries;
+  private final int maxDeferredEvents;
 
-  ProcessorsAdmission(final LoadedModel model, final FinchstreamConfig config) {
+  /**
+   * @param queries the local processors' stores, for the one check that needs a conversation's
+   *     state: a full queue of waiting events
+   */
+  ProcessorsAdmission(
+      final LoadedModel model, final FinchstreamConfig config, final ConversationQueries queries) {
     this.validator =
         new EventValidator(
             model.tokenizer(), model.info().vocabSize(), EventValidator.Limits.from(config));
+    this.queries = queries;
+    this.maxDeferredEvents = config.getInt(FinchstreamConfig.MAX_DEFERRED_EVENTS_CONFIG);
   }
 
   @Override
@@ -33,10 +44,35 @@ final class ProcessorsAdmission implements EventAdmission {
         key.getBytes(StandardCharsets.UTF_8),
         event.toByteArray(),
         EventOrigin.getDefaultInstance())) {
-      case EventValidator.Accepted accepted -> Optional.empty();
+      case EventValidator.Accepted accepted -> queueFull(key, event);
       case EventValidator.Rejected rejected ->
           Optional.of(new Refusal(rejected.rejection().code(), rejected.rejection().reason()));
     };
+  }
+
+  /**
+   * An event the processors would queue behind a running generation, when the conversation's queue
+   * is full ({@code max.deferred.events}): refused as they would refuse it, so its client gets 429
+   * instead of a 202 for an event that is then refused. Only where this instance owns the
+   * conversation (a local read); elsewhere the owner's processors refuse it and the conversation's
+   * {@code refused} list says so. Cancels and Deletes are never refused.
+   */
+  private Optional<Refusal> queueFull(final String key, final ConversationEvent event) {
+    if (event.hasCancel() || event.hasDelete()) {
+      return Optional.empty();
+    }
+    if (queries.waiting(key) instanceof ConversationQueries.Waiting w
+        && w.events() >= maxDeferredEvents) {
+      return Optional.of(
+          new Refusal(
+              ErrorCode.DEFERRED_QUEUE_FULL,
+              w.events()
+                  + " events already wait behind this conversation's running generation"
+                  + " (max.deferred.events="
+                  + maxDeferredEvents
+                  + "); retry once it has finished"));
+    }
+    return Optional.empty();
   }
 
   /** The processors' limits of {@code config}, for the gateway's field checks. */

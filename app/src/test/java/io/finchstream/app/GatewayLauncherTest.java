@@ -18,7 +18,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -90,6 +95,110 @@ class GatewayLauncherTest {
         }
       }
     }
+  }
+
+  /**
+   * The gateway refuses an event for a conversation whose queue of waiting events is full with 429
+   * before its 202 (issue 14: accepted means kept), as the processors would refuse it; a cancel
+   * Delete still goes through (it cancels the generation), and after it appends pass again.
+   */
+  @Test
+  void shouldAnswer429ForAnAppendToAFullQueueOfWaitingEvents() throws Exception {
+    try (KafkaTestCluster cluster = KafkaTestCluster.start(1)) {
+      final Map<String, Object> props =
+          new HashMap<>(
+              ServiceConfigs.forTest(cluster.bootstrapServers(), "queue", dir, 2, (short) 1));
+      props.put(FinchstreamConfig.MAX_DEFERRED_EVENTS_CONFIG, 2);
+      props.put(FinchstreamConfig.MAX_GENERATE_TOKENS_CONFIG, 1_000_000);
+      final FinchstreamConfig processors = new FinchstreamConfig(props);
+      final PrometheusMeterRegistry registry = GatewayLauncher.newRegistry();
+      final GatewayConfig config =
+          GatewayLauncher.config(
+              null,
+              Map.of(
+                  GatewayConfig.BOOTSTRAP_SERVERS_CONFIG,
+                  cluster.bootstrapServers(),
+                  GatewayConfig.PORT_CONFIG,
+                  0,
+                  GatewayConfig.INSTANCES_CONFIG,
+                  1));
+      try (FinchstreamService service =
+              new FinchstreamService(processors, TestModels.randomFinch(), registry);
+          HttpClient http = HttpClient.newHttpClient()) {
+        service.start();
+        assertThat(service.awaitRunning(Duration.ofSeconds(90))).isTrue();
+        try (GatewayLauncher gateway =
+            GatewayLauncher.start(service, "", processors, config, registry)) {
+          final String base = gateway.url(config) + "/v1/conversations/busy";
+          assertThat(post(http, base + "/messages", "{\"text\":\"Hello\"}").statusCode())
+              .isEqualTo(202);
+          // a reply of a million tokens with end of text barred: it runs until cancelled
+          final CompletableFuture<HttpResponse<String>> reply =
+              http.sendAsync(
+                  request(
+                      base + "/generate",
+                      "{\"max_tokens\":1000000,\"stream\":false,\"logit_bias\":{\"0\":-100}}"),
+                  HttpResponse.BodyHandlers.ofString());
+          final long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+          while (!get(http, base).body().contains("\"generating\":true")) {
+            assertThat(System.nanoTime()).as("the generation started").isLessThan(deadline);
+            Thread.sleep(20);
+          }
+          // The gateway counts the events the processors have queued, not those still on their
+          // way to them: appends a little apart find the queue as it is.
+          final List<Integer> statuses = new ArrayList<>();
+          HttpResponse<String> refused = null;
+          for (int i = 0; i < 40 && refused == null; i++) {
+            final HttpResponse<String> r =
+                post(http, base + "/messages", "{\"text\":\"waiting " + i + "\"}");
+            statuses.add(r.statusCode());
+            if (r.statusCode() != 202) {
+              refused = r;
+            }
+            Thread.sleep(250);
+          }
+          assertThat(statuses).as("two may wait, then 429").startsWith(202, 202).endsWith(429);
+          assertThat(refused).isNotNull();
+          assertThat(refused.body())
+              .contains("deferred_queue_full")
+              .contains("max.deferred.events=2");
+          assertThat(
+                  post(http, base + "/generate", "{\"max_tokens\":3,\"stream\":false}")
+                      .statusCode())
+              .as("a Generate is refused alike")
+              .isEqualTo(429);
+
+          assertThat(
+                  http.send(
+                          HttpRequest.newBuilder(URI.create(base)).DELETE().build(),
+                          HttpResponse.BodyHandlers.ofString())
+                      .statusCode())
+              .as("a Delete (which cancels the generation first) is never refused")
+              .isEqualTo(202);
+          assertThat(reply.get(60, TimeUnit.SECONDS).body()).contains("cancelled");
+          assertThat(post(http, base + "/messages", "{\"text\":\"again\"}").statusCode())
+              .isEqualTo(202);
+        }
+      }
+    }
+  }
+
+  private static HttpRequest request(final String url, final String json) {
+    return HttpRequest.newBuilder(URI.create(url))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(json))
+        .build();
+  }
+
+  private static HttpResponse<String> post(
+      final HttpClient http, final String url, final String json) throws Exception {
+    return http.send(request(url, json), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static HttpResponse<String> get(final HttpClient http, final String url)
+      throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
   }
 
   @Test

@@ -138,6 +138,39 @@ public final class ConversationQueries {
     this.self = self;
   }
 
+  /**
+   * This instance owns the conversation: {@code events} of its events wait behind a running
+   * generation or a fork's reservation ({@link #waiting}).
+   */
+  public record Waiting(long events) implements Result {}
+
+  /**
+   * How many events of {@code conversationId} wait behind a running generation or a fork's
+   * reservation, counted as the processors count them against {@code max.deferred.events} (the
+   * sequence numbers from the oldest waiting event to the newest): {@link Waiting} when this
+   * instance owns the conversation. Two key reads, no scan.
+   */
+  public Result waiting(final String conversationId) {
+    return onOwner(
+        conversationId,
+        partition -> {
+          final Bytes from = StoreKey.of(conversationId, 0);
+          final Bytes to = StoreKey.of(conversationId, Long.MAX_VALUE);
+          final List<KeyValue<Bytes, byte[]>> first =
+              range(StoreNames.DEFERRED, from, to, partition, 1);
+          if (first.isEmpty()) {
+            return new Waiting(0);
+          }
+          try (KeyValueIterator<Bytes, byte[]> last =
+              store(StoreNames.DEFERRED, partition).reverseRange(from, to)) {
+            return new Waiting(
+                last.hasNext()
+                    ? StoreKey.index(last.next().key) - StoreKey.index(first.get(0).key) + 1
+                    : 0);
+          }
+        });
+  }
+
   /** Where {@code conversationId} lives, and its metadata if that is here. */
   public Result find(final String conversationId) {
     return onOwner(

@@ -95,6 +95,9 @@ public final class ServiceDirectory implements ConversationDirectory {
                   .toList());
       case ConversationQueries.DigestMatches d ->
           new ConversationLookup.Unavailable("a digest lookup is not a conversation lookup");
+      case ConversationQueries.Waiting w ->
+          new ConversationLookup.Unavailable(
+              "a count of waiting events is not a conversation lookup");
       case ConversationQueries.NotFound n -> new ConversationLookup.NotFound();
       case ConversationQueries.Remote r ->
           new ConversationLookup.Elsewhere(r.host().host() + ":" + r.host().port());
