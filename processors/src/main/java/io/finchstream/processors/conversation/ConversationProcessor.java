@@ -651,9 +651,8 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
     return switch (validator.validate(key, value, event.getOrigin())) {
       case EventValidator.Accepted a -> {
         if (a.inbound().command() instanceof Command.Cancel) {
-          ledger.touch(
-              conversation,
-              a.inbound().origin()); // acted on when it came: only its offset is applied now
+          // acted on when it came: only its offset is applied now
+          ledger.touch(conversation, a.inbound().origin());
           yield false;
         }
         if (a.inbound().command() instanceof Command.StartGeneration g
