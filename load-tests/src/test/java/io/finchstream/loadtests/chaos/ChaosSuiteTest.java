@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /**
@@ -15,7 +14,11 @@ import picocli.CommandLine;
  */
 class ChaosSuiteTest {
 
-  @TempDir Path dir;
+  /**
+   * Not a temporary directory: the instances' logs and report.json must outlive a failed run, to
+   * find in them the requests the report names. The suite empties it when it starts.
+   */
+  private static final Path WORK = Path.of("target", "chaos-suite");
 
   // Disabled, a known defect (issue 14 note, docs/PROCESSORS.md "Not done yet"): in 1 of 3 runs on
   // 2026-12-07 (a clean-clone CI run) two Generates accepted during the chaos never got a final
@@ -35,9 +38,11 @@ class ChaosSuiteTest {
                 "--down-for", "5-15",
                 "--broker-down-for", "10-15",
                 "--max-tokens", "16",
-                "--work", dir.resolve("chaos").toString());
+                "--work", WORK.toString());
     assertThat(suite.report).as("the suite ran to its report").isNotNull();
-    assertThat(suite.report.verdict().failures()).as("failed checks").isEmpty();
+    assertThat(suite.report.verdict().failures())
+        .as("failed checks (report.json and the instances' logs: %s)", WORK.toAbsolutePath())
+        .isEmpty();
     assertThat(exit).isZero();
     assertThat(suite.report.verdict().messagesAccepted()).as("accepted messages").isPositive();
     assertThat(suite.report.verdict().streamsFinished()).as("finished streams").isPositive();
