@@ -88,8 +88,17 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
   private ThreadBatcher.Member member;
   private final Set<String> drainAtNextPunctuation = new LinkedHashSet<>();
 
-  /** Whether the stored generations and queues were picked up (at the first punctuation). */
+  /**
+   * Whether the stored generations and queues were picked up (at the first punctuation or event
+   * after {@link #init}). Reset by every {@code init}: Kafka Streams initialises the same instance
+   * again when it revives a task (closed dirty after a {@code TaskCorruptedException}, its state
+   * restored) or resumes a suspended one, and that instance must resume what the stores hold as a
+   * new one would.
+   */
   private boolean resumed;
+
+  /** Times {@link #init} ran on this instance (more than once: a revived or resumed task). */
+  private int inits;
 
   /**
    * @param repliesChild name of the replies sink
@@ -122,6 +131,10 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
   public void init(final ProcessorContext<Object, Object> context) {
     this.context = context;
     leaveBatcher();
+    // The same instance may be initialised again (a revived or resumed task): nothing of the last
+    // run may remain, and the stores' generations and queues are picked up again (resume()).
+    resumed = false;
+    drainAtNextPunctuation.clear();
     stores = ConversationStores.of(context, settings.partBytes(), metrics);
     outputs = new ContextOutputs();
     ledger = new ConversationLedger(served.model(), stores, budget, outputs, settings);
@@ -147,7 +160,16 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
           PunctuationType.WALL_CLOCK_TIME,
           this::expireIdle);
     }
-    LOG.info("task {}: conversation processor ready", context.taskId());
+    inits++;
+    if (inits == 1) {
+      LOG.info("task {}: conversation processor ready", context.taskId());
+    } else {
+      LOG.info(
+          "task {}: conversation processor ready (initialised again, {} times: a revived or"
+              + " resumed task)",
+          context.taskId(),
+          inits);
+    }
   }
 
   @Override
