@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.Set;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.Cancellable;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -97,6 +98,13 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
    */
   private boolean resumed;
 
+  /**
+   * The punctuations {@link #init} scheduled, cancelled by {@link #close}: Kafka Streams keeps a
+   * task's schedules when it suspends or revives the task, so without this every {@code init} of
+   * the same instance would add one more punctuator of each kind.
+   */
+  private final List<Cancellable> punctuations = new ArrayList<>();
+
   /** Times {@link #init} ran on this instance (more than once: a revived or resumed task). */
   private int inits;
 
@@ -146,19 +154,22 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
     forkImporter = new ForkImporter(stores.forkStaging, ledger, outputs);
     reservations = new ForkReservations(deferred, stores.forkSettled);
     idleScan = new IdleScan(stores.meta);
-    context.schedule(
-        Duration.ofMillis(settings.computeIntervalMs()),
-        PunctuationType.WALL_CLOCK_TIME,
-        this::punctuate);
+    cancelPunctuations(); // close() did; in case it did not run
+    punctuations.add(
+        context.schedule(
+            Duration.ofMillis(settings.computeIntervalMs()),
+            PunctuationType.WALL_CLOCK_TIME,
+            this::punctuate));
     final long shortestExpiry =
         Math.min(
             settings.idleExpiryMs() > 0 ? settings.idleExpiryMs() : Long.MAX_VALUE,
             settings.autoIdleExpiryMs() > 0 ? settings.autoIdleExpiryMs() : Long.MAX_VALUE);
     if (shortestExpiry < Long.MAX_VALUE) {
-      context.schedule(
-          Duration.ofMillis(Math.clamp(shortestExpiry / 10, 1_000L, 60_000L)),
-          PunctuationType.WALL_CLOCK_TIME,
-          this::expireIdle);
+      punctuations.add(
+          context.schedule(
+              Duration.ofMillis(Math.clamp(shortestExpiry / 10, 1_000L, 60_000L)),
+              PunctuationType.WALL_CLOCK_TIME,
+              this::expireIdle));
     }
     inits++;
     if (inits == 1) {
@@ -689,8 +700,14 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
     }
   }
 
+  private void cancelPunctuations() {
+    punctuations.forEach(Cancellable::cancel);
+    punctuations.clear();
+  }
+
   @Override
   public void close() {
+    cancelPunctuations();
     try {
       leaveBatcher();
     } finally {
