@@ -11,10 +11,12 @@ import io.finchstream.processors.testing.ChangelogReader;
 import io.finchstream.processors.testing.KafkaTestCluster;
 import io.finchstream.processors.testing.ReplyCollector;
 import io.finchstream.proto.v1.ConversationEvent;
+import io.finchstream.proto.v1.Reply;
 import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -127,6 +129,7 @@ public final class ChaosSuite implements Callable<Integer> {
       Map<String, Object> chaos,
       Map<String, Object> availability,
       Verifier.Verdict verdict,
+      List<Map<String, Object>> unanswered,
       List<String> timeline) {}
 
   public static void main(final String[] args) {
@@ -253,14 +256,23 @@ public final class ChaosSuite implements Callable<Integer> {
     }
     probers.forEach(Prober::stop);
     LOG.info("chaos: waiting for every generation to end");
-    final Map<String, List<ConversationEvent>> events = Verifier.readEvents(consumer);
+    final Map<String, Verifier.Located> located = new LinkedHashMap<>();
+    final Map<String, List<ConversationEvent>> events = Verifier.readEvents(consumer, located);
     final List<String> requests =
         events.values().stream()
             .flatMap(List::stream)
             .filter(ConversationEvent::hasGenerate)
             .map(e -> e.getGenerate().getRequestId())
             .toList();
-    replies.awaitFinished(requests, Duration.ofMinutes(5));
+    // Not an exception: the report (and the instances' logs in the work directory) must still be
+    // written, naming each request without a final reply, so that it can be looked for in the logs.
+    final List<Map<String, Object>> unanswered =
+        describe(
+            replies.awaitFinishedOrList(requests, Duration.ofMinutes(5)),
+            located,
+            clients,
+            replies,
+            monkey.startMs());
     // A clean stop commits everything each instance holds; then the changelogs are complete.
     cluster.stopInstances();
     final ChangelogReader.Contents changelogs =
@@ -296,7 +308,50 @@ public final class ChaosSuite implements Callable<Integer> {
     chaosCounts.put("sigterms", monkey.stops());
     chaosCounts.put("restarts", monkey.restarts());
     chaosCounts.put("broker_stops", monkey.brokerStops());
-    return new Report(run, chaosCounts, availability, verdict, monkey.timeline());
+    return new Report(run, chaosCounts, availability, verdict, unanswered, monkey.timeline());
+  }
+
+  /**
+   * What is known of each request without a final reply: its conversation, where its Generate is in
+   * the events topic (the partition is the task that had to answer it: grep the logs for {@code
+   * 0_<partition>} and the request id), when the broker took it (also in seconds since the chaos
+   * began, as in the timeline), the replies it did get, and what its client saw.
+   */
+  private static List<Map<String, Object>> describe(
+      final List<String> requests,
+      final Map<String, Verifier.Located> located,
+      final Map<String, ClientRecord> clients,
+      final ReplyCollector replies,
+      final long chaosStartMs) {
+    final List<Map<String, Object>> out = new ArrayList<>();
+    for (final String request : requests) {
+      final Map<String, Object> d = new LinkedHashMap<>();
+      d.put("request_id", request);
+      final Verifier.Located at = located.get(request);
+      if (at != null) {
+        d.put("conversation", at.conversation());
+        d.put("partition", at.partition());
+        d.put("offset", at.offset());
+        d.put("accepted_at", Instant.ofEpochMilli(at.timestampMs()).toString());
+        d.put("accepted_s", Math.round((at.timestampMs() - chaosStartMs) / 100.0) / 10.0);
+      }
+      d.put("chunks_replied", replies.replies(request).stream().filter(Reply::hasChunk).count());
+      final ClientRecord client = at == null ? null : clients.get(at.conversation());
+      if (client != null) {
+        synchronized (client) {
+          for (final ClientRecord.Streamed s : client.generations) {
+            if (request.equals(s.requestId)) {
+              d.put("client_gateway", s.gateway);
+              d.put("client_status", s.status);
+              d.put("client_chunks", s.chunks.size());
+              d.put("client_error", s.error);
+            }
+          }
+        }
+      }
+      out.add(d);
+    }
+    return out;
   }
 
   private static void print(final Report r, final Path file) {
@@ -336,6 +391,10 @@ public final class ChaosSuite implements Callable<Integer> {
         r.availability().get("longest_gap_ms_max"),
         r.availability().get("longest_gap_ms_median"));
     System.out.printf("  dead letters: %d%n", v.deadLetters());
+    if (!r.unanswered().isEmpty()) {
+      System.out.println("  requests without a final reply: " + r.unanswered().size());
+      r.unanswered().forEach(u -> System.out.println("    " + u));
+    }
     if (v.failures().isEmpty()) {
       System.out.println("  checks: all held");
     } else {

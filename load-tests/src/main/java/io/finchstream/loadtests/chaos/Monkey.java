@@ -202,6 +202,11 @@ final class Monkey implements Runnable {
     return brokerStops;
   }
 
+  /** When the chaos began (epoch ms): the timeline's times count from it. */
+  long startMs() {
+    return startMs;
+  }
+
   synchronized List<String> timeline() {
     return List.copyOf(timeline);
   }

@@ -408,8 +408,20 @@ final class Verifier {
     }
   }
 
+  /** Where a Generate is in {@code finchstream.events}, and when the broker took it. */
+  record Located(String conversation, int partition, long offset, long timestampMs) {}
+
   /** Every event of {@code finchstream.events} (read_committed), by conversation in order. */
   static Map<String, List<ConversationEvent>> readEvents(final Properties consumerProps) {
+    return readEvents(consumerProps, new HashMap<>());
+  }
+
+  /**
+   * Every event of {@code finchstream.events} (read_committed), by conversation in order; also puts
+   * where each Generate is into {@code generates}, by request id.
+   */
+  static Map<String, List<ConversationEvent>> readEvents(
+      final Properties consumerProps, final Map<String, Located> generates) {
     final Map<String, List<ConversationEvent>> out = new LinkedHashMap<>();
     try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProps)) {
       final List<PartitionInfo> infos = consumer.partitionsFor(Topics.EVENTS);
@@ -422,8 +434,13 @@ final class Verifier {
         for (final ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
           final String key = new String(r.key(), StandardCharsets.UTF_8);
           try {
-            out.computeIfAbsent(key, k -> new ArrayList<>())
-                .add(ConversationEvent.parseFrom(r.value()));
+            final ConversationEvent event = ConversationEvent.parseFrom(r.value());
+            out.computeIfAbsent(key, k -> new ArrayList<>()).add(event);
+            if (event.hasGenerate()) {
+              generates.put(
+                  event.getGenerate().getRequestId(),
+                  new Located(key, r.partition(), r.offset(), r.timestamp()));
+            }
           } catch (final InvalidProtocolBufferException e) {
             throw new IllegalStateException("an event that does not parse at " + r.offset(), e);
           }

@@ -32,6 +32,7 @@ import java.util.List;
 import java.util.Set;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.Cancellable;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -96,8 +97,24 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
    */
   private final Set<String> awaitingCompute = new LinkedHashSet<>();
 
-  /** Whether the stored generations and queues were picked up (at the first punctuation). */
+  /**
+   * Whether the stored generations and queues were picked up (at the first punctuation or event
+   * after {@link #init}). Reset by every {@code init}: Kafka Streams initialises the same instance
+   * again when it revives a task (closed dirty after a {@code TaskCorruptedException}, its state
+   * restored) or resumes a suspended one, and that instance must resume what the stores hold as a
+   * new one would.
+   */
   private boolean resumed;
+
+  /**
+   * The punctuations {@link #init} scheduled, cancelled by {@link #close}: Kafka Streams keeps a
+   * task's schedules when it suspends or revives the task, so without this every {@code init} of
+   * the same instance would add one more punctuator of each kind.
+   */
+  private final List<Cancellable> punctuations = new ArrayList<>();
+
+  /** Times {@link #init} ran on this instance (more than once: a revived or resumed task). */
+  private int inits;
 
   /**
    * @param repliesChild name of the replies sink
@@ -132,6 +149,11 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
   public void init(final ProcessorContext<Object, Object> context) {
     this.context = context;
     leaveBatcher();
+    // The same instance may be initialised again (a revived or resumed task): nothing of the last
+    // run may remain, and the stores' generations and queues are picked up again (resume()).
+    resumed = false;
+    drainAtNextPunctuation.clear();
+    awaitingCompute.clear();
     stores = ConversationStores.of(context, settings.partBytes(), metrics);
     outputs = new ContextOutputs();
     ledger = new ConversationLedger(served.model(), stores, budget, outputs, settings);
@@ -143,21 +165,33 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
     forkImporter = new ForkImporter(stores.forkStaging, ledger, outputs);
     reservations = new ForkReservations(deferred, stores.forkSettled);
     idleScan = new IdleScan(stores.meta);
-    context.schedule(
-        Duration.ofMillis(settings.computeIntervalMs()),
-        PunctuationType.WALL_CLOCK_TIME,
-        this::punctuate);
+    cancelPunctuations(); // close() did; in case it did not run
+    punctuations.add(
+        context.schedule(
+            Duration.ofMillis(settings.computeIntervalMs()),
+            PunctuationType.WALL_CLOCK_TIME,
+            this::punctuate));
     final long shortestExpiry =
         Math.min(
             settings.idleExpiryMs() > 0 ? settings.idleExpiryMs() : Long.MAX_VALUE,
             settings.autoIdleExpiryMs() > 0 ? settings.autoIdleExpiryMs() : Long.MAX_VALUE);
     if (shortestExpiry < Long.MAX_VALUE) {
-      context.schedule(
-          Duration.ofMillis(Math.clamp(shortestExpiry / 10, 1_000L, 60_000L)),
-          PunctuationType.WALL_CLOCK_TIME,
-          this::expireIdle);
+      punctuations.add(
+          context.schedule(
+              Duration.ofMillis(Math.clamp(shortestExpiry / 10, 1_000L, 60_000L)),
+              PunctuationType.WALL_CLOCK_TIME,
+              this::expireIdle));
     }
-    LOG.info("task {}: conversation processor ready", context.taskId());
+    inits++;
+    if (inits == 1) {
+      LOG.info("task {}: conversation processor ready", context.taskId());
+    } else {
+      LOG.info(
+          "task {}: conversation processor ready (initialised again, {} times: a revived or"
+              + " resumed task)",
+          context.taskId(),
+          inits);
+    }
   }
 
   @Override
@@ -717,8 +751,14 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
     }
   }
 
+  private void cancelPunctuations() {
+    punctuations.forEach(Cancellable::cancel);
+    punctuations.clear();
+  }
+
   @Override
   public void close() {
+    cancelPunctuations();
     try {
       leaveBatcher();
     } finally {

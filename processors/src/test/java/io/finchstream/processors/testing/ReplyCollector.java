@@ -78,11 +78,31 @@ public final class ReplyCollector implements AutoCloseable {
                             .anyMatch(
                                 r -> r.getRequestId().equals(id) && (r.hasDone() || r.hasError()))),
         timeout,
-        () ->
-            "requests without a final reply: "
-                + requestIds.stream()
-                    .filter(id -> replies(id).stream().noneMatch(r -> r.hasDone() || r.hasError()))
-                    .toList());
+        () -> "requests without a final reply: " + unfinished(requestIds));
+  }
+
+  /**
+   * Waits until every request in {@code requestIds} has a GenerationDone or an Error, or {@code
+   * timeout} passes; returns those still without one (empty when all finished), in the given order.
+   */
+  public List<String> awaitFinishedOrList(
+      final Collection<String> requestIds, final Duration timeout) throws InterruptedException {
+    try {
+      awaitFinished(requestIds, timeout);
+      return List.of();
+    } catch (final AssertionError e) {
+      if (failure != null) {
+        throw e;
+      }
+      return unfinished(requestIds);
+    }
+  }
+
+  /** The requests of {@code requestIds} without a GenerationDone or an Error so far. */
+  public List<String> unfinished(final Collection<String> requestIds) {
+    return requestIds.stream()
+        .filter(id -> replies(id).stream().noneMatch(r -> r.hasDone() || r.hasError()))
+        .toList();
   }
 
   /** Waits until at least {@code count} dead letters have arrived. */

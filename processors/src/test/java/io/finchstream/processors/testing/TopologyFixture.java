@@ -16,6 +16,7 @@ import io.finchstream.proto.v1.ConversationEvent;
 import io.finchstream.proto.v1.DeadLetter;
 import io.finchstream.proto.v1.LiveToken;
 import io.finchstream.proto.v1.Reply;
+import java.lang.reflect.Field;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,6 +34,7 @@ import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.processor.internals.StreamTask;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.test.TestRecord;
 
@@ -133,6 +135,30 @@ public final class TopologyFixture implements AutoCloseable {
           final KeyValueStore<Bytes, byte[]> target = driver.getKeyValueStore(store);
           records.forEach(kv -> target.put(kv.key, kv.value));
         });
+  }
+
+  /**
+   * Revives the task as Kafka Streams does after a {@code TaskCorruptedException} (close dirty,
+   * revive) or when a suspended task is assigned back to its stream thread (resume): the same
+   * processor instances are closed and initialised again on the stores as they are. Unlike {@link
+   * #restart}, no processor is built anew, so whatever a processor keeps across {@code close} and
+   * {@code init} is seen. (Through the driver's task, which it does not expose: {@code suspend},
+   * {@code resume}, then {@code completeRestoration}, which initialises the topology again.)
+   */
+  public void reviveTask() {
+    replies();
+    deadLetters();
+    final StreamTask task;
+    try {
+      final Field field = TopologyTestDriver.class.getDeclaredField("task");
+      field.setAccessible(true);
+      task = (StreamTask) field.get(driver);
+    } catch (final ReflectiveOperationException e) {
+      throw new IllegalStateException("this Kafka Streams' test driver has no task field", e);
+    }
+    task.suspend();
+    task.resume();
+    task.completeRestoration(partitions -> {});
   }
 
   /** Sends {@code event} to {@code conversation}. */
