@@ -63,37 +63,60 @@ final class ChatSession implements Callable<Latencies> {
   @Override
   public Latencies call() {
     for (int turn = 0; turn < options.turns(); turn++) {
-      final String prompt = prompts.next();
-      final long start = System.nanoTime();
-      final long prompt0 = latencies.promptTokens;
-      final long cached0 = latencies.cachedTokens;
-      final long completion0 = latencies.completionTokens;
-      firstArrival = 0;
       try {
-        final boolean ok =
-            options.api().startsWith("openai")
-                ? openAiTurn(prompt, turn)
-                : nativeTurn(prompt, turn);
-        if (ok) {
-          final long wall = micros(System.nanoTime() - start);
-          latencies.turns++;
-          latencies.turn.recordValue(Math.min(Latencies.HIGHEST_MICROS, wall));
-          latencies.perTurn.add(
-              new Latencies.TurnSample(
-                  turn + 1,
-                  wall,
-                  firstArrival == 0 ? -1 : micros(firstArrival - start),
-                  latencies.promptTokens - prompt0,
-                  latencies.cachedTokens - cached0,
-                  latencies.completionTokens - completion0));
-        }
-      } catch (final IOException e) {
-        latencies.error("io: " + e.getClass().getSimpleName());
+        turn(turn);
       } catch (final InterruptedException e) {
         Thread.currentThread().interrupt();
         break;
       }
     }
+    return latencies;
+  }
+
+  /**
+   * Turn {@code turn} (0-based: it picks the sampling seed) of this conversation: a new user
+   * message and its streamed reply. Returns the turn as the client saw it, also added to {@link
+   * #latencies()}, or null when it failed (the error is counted there).
+   */
+  Latencies.TurnSample turn(final int turn) throws InterruptedException {
+    final String prompt = prompts.next();
+    final long start = System.nanoTime();
+    final long prompt0 = latencies.promptTokens;
+    final long cached0 = latencies.cachedTokens;
+    final long completion0 = latencies.completionTokens;
+    firstArrival = 0;
+    try {
+      final boolean ok =
+          options.api().startsWith("openai") ? openAiTurn(prompt, turn) : nativeTurn(prompt, turn);
+      if (!ok) {
+        return null;
+      }
+      final long wall = micros(System.nanoTime() - start);
+      latencies.turns++;
+      latencies.turn.recordValue(Math.min(Latencies.HIGHEST_MICROS, wall));
+      final Latencies.TurnSample sample =
+          new Latencies.TurnSample(
+              turn + 1,
+              wall,
+              firstArrival == 0 ? -1 : micros(firstArrival - start),
+              latencies.promptTokens - prompt0,
+              latencies.cachedTokens - cached0,
+              latencies.completionTokens - completion0);
+      latencies.perTurn.add(sample);
+      return sample;
+    } catch (final IOException e) {
+      latencies.error("io: " + e.getClass().getSimpleName());
+      return null;
+    }
+  }
+
+  /** The conversation's id. */
+  String conversation() {
+    return conversation;
+  }
+
+  /** This session's measurements so far. */
+  Latencies latencies() {
     return latencies;
   }
 

@@ -107,6 +107,18 @@ final class ServerMetrics {
   }
 
   /**
+   * The largest sample of {@code name} over every label set; NaN if none. For a gauge every store
+   * reports alike, such as the usage of the RocksDB block cache all stores share.
+   */
+  double max(final String name) {
+    return samples.stream()
+        .filter(s -> s.name().equals(name))
+        .mapToDouble(Sample::value)
+        .max()
+        .orElse(Double.NaN);
+  }
+
+  /**
    * The cumulative bucket counts of histogram {@code name} (its {@code _bucket} samples, upper
    * bound in seconds), for labels passing {@code filter}.
    */
