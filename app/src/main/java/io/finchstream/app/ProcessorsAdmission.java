@@ -6,6 +6,8 @@ import io.finchstream.gateway.EventLimits;
 import io.finchstream.processors.ConversationQueries;
 import io.finchstream.processors.FinchstreamConfig;
 import io.finchstream.processors.LoadedModel;
+import io.finchstream.processors.conversation.LengthBound;
+import io.finchstream.processors.event.Command;
 import io.finchstream.processors.event.EventValidator;
 import io.finchstream.proto.v1.ConversationEvent;
 import io.finchstream.proto.v1.ErrorCode;
@@ -24,6 +26,7 @@ final class ProcessorsAdmission implements EventAdmission {
   private final EventValidator validator;
   private final ConversationQueries queries;
   private final int maxDeferredEvents;
+  private final LengthBound lengths;
 
   /**
    * @param queries the local processors' stores, for the one check that needs a conversation's
@@ -36,6 +39,11 @@ final class ProcessorsAdmission implements EventAdmission {
             model.tokenizer(), model.info().vocabSize(), EventValidator.Limits.from(config));
     this.queries = queries;
     this.maxDeferredEvents = config.getInt(FinchstreamConfig.MAX_DEFERRED_EVENTS_CONFIG);
+    this.lengths =
+        LengthBound.of(
+            config.getLong(FinchstreamConfig.MAX_CONVERSATION_TOKENS_CONFIG),
+            model.model(),
+            config.getLong(FinchstreamConfig.HOT_CACHE_MAX_BYTES_CONFIG));
   }
 
   @Override
@@ -44,10 +52,35 @@ final class ProcessorsAdmission implements EventAdmission {
         key.getBytes(StandardCharsets.UTF_8),
         event.toByteArray(),
         EventOrigin.getDefaultInstance())) {
-      case EventValidator.Accepted accepted -> queueFull(key, event);
+      case EventValidator.Accepted accepted ->
+          tooLong(key, accepted.inbound().command()).or(() -> queueFull(key, event));
       case EventValidator.Rejected rejected ->
           Optional.of(new Refusal(rejected.rejection().code(), rejected.rejection().reason()));
     };
+  }
+
+  /**
+   * An append (or a Generate's prefix with one reply token) that would make the conversation longer
+   * than {@code max.conversation.tokens}: refused as the processors would refuse it (400
+   * context_length_exceeded). The conversation's length is read where this instance owns it; for
+   * one elsewhere (or not yet created) only the event itself is counted, and the owner's processors
+   * make the final check.
+   */
+  private Optional<Refusal> tooLong(final String key, final Command command) {
+    final long adding =
+        switch (command) {
+          case Command.Append a -> a.tokens().length;
+          case Command.StartGeneration g -> g.prefixTokens().length + 1L;
+          default -> 0;
+        };
+    if (adding == 0 || lengths.maxTokens() == Long.MAX_VALUE) {
+      return Optional.empty();
+    }
+    final long tokens =
+        queries.find(key) instanceof ConversationQueries.Found f ? f.meta().getTokens() : 0;
+    return lengths.admits(tokens, adding)
+        ? Optional.empty()
+        : Optional.of(new Refusal(ErrorCode.CONVERSATION_TOO_LONG, lengths.reason(tokens, adding)));
   }
 
   /**

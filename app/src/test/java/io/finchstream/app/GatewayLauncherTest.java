@@ -183,6 +183,59 @@ class GatewayLauncherTest {
     }
   }
 
+  /**
+   * An append past {@code max.conversation.tokens} is refused before the 202 (400
+   * context_length_exceeded), also as the first event of a new conversation, which the processors
+   * would otherwise refuse with no conversation to list the refusal on.
+   */
+  @Test
+  void shouldAnswer400ForAnAppendPastTheConversationsLength() throws Exception {
+    try (KafkaTestCluster cluster = KafkaTestCluster.start(1)) {
+      final Map<String, Object> props =
+          new HashMap<>(
+              ServiceConfigs.forTest(cluster.bootstrapServers(), "length", dir, 2, (short) 1));
+      props.put(FinchstreamConfig.MAX_CONVERSATION_TOKENS_CONFIG, 64L);
+      final FinchstreamConfig processors = new FinchstreamConfig(props);
+      final PrometheusMeterRegistry registry = GatewayLauncher.newRegistry();
+      final GatewayConfig config =
+          GatewayLauncher.config(
+              null,
+              Map.of(
+                  GatewayConfig.BOOTSTRAP_SERVERS_CONFIG,
+                  cluster.bootstrapServers(),
+                  GatewayConfig.PORT_CONFIG,
+                  0,
+                  GatewayConfig.INSTANCES_CONFIG,
+                  1));
+      try (FinchstreamService service =
+              new FinchstreamService(processors, TestModels.randomFinch(), registry);
+          HttpClient http = HttpClient.newHttpClient()) {
+        service.start();
+        assertThat(service.awaitRunning(Duration.ofSeconds(90))).isTrue();
+        try (GatewayLauncher gateway =
+            GatewayLauncher.start(service, "", processors, config, registry)) {
+          final String base = gateway.url(config) + "/v1/conversations/long";
+          final String thirty = "x".repeat(30); // "User: " + 30 + "\n\n" = 38 byte tokens
+          final HttpResponse<String> first =
+              post(http, base + "/messages", "{\"text\":\"" + "x".repeat(100) + "\"}");
+          assertThat(first.statusCode()).as(first.body()).isEqualTo(400);
+          assertThat(first.body())
+              .contains("context_length_exceeded")
+              .contains("max.conversation.tokens=64");
+          assertThat(get(http, base).statusCode()).as("nothing was written").isEqualTo(404);
+          assertThat(post(http, base + "/messages", "{\"text\":\"" + thirty + "\"}").statusCode())
+              .isEqualTo(202);
+          assertThat(get(http, base).body()).contains("\"tokens\":38");
+          final HttpResponse<String> second =
+              post(http, base + "/messages", "{\"text\":\"" + thirty + "\"}");
+          assertThat(second.statusCode()).as(second.body()).isEqualTo(400);
+          assertThat(second.body()).contains("holds 38 tokens");
+          assertThat(get(http, base).body()).contains("\"tokens\":38").contains("\"refused\":[]");
+        }
+      }
+    }
+  }
+
   private static HttpRequest request(final String url, final String json) {
     return HttpRequest.newBuilder(URI.create(url))
         .header("Content-Type", "application/json")

@@ -15,10 +15,11 @@ import io.finchstream.proto.v1.ErrorCode;
  *
  * @param maxTokens the bound ({@link Long#MAX_VALUE}: none)
  */
-record LengthBound(long maxTokens) {
+public record LengthBound(long maxTokens) {
 
   /** {@code configured} (-1: by the model, 0: none) for {@code model} and a hot memory of bytes. */
-  static LengthBound of(final long configured, final LanguageModel model, final long hotBytes) {
+  public static LengthBound of(
+      final long configured, final LanguageModel model, final long hotBytes) {
     final long perToken = model.info().memoryBytesPerToken();
     if (configured > 0) {
       return new LengthBound(configured);
@@ -33,21 +34,24 @@ record LengthBound(long maxTokens) {
   }
 
   /** Whether a conversation of {@code tokens} may take {@code more}. */
-  boolean admits(final long tokens, final long more) {
+  public boolean admits(final long tokens, final long more) {
     return more <= maxTokens - tokens;
   }
 
   /** Why an append of {@code more} tokens to a conversation of {@code tokens} is refused. */
   Outcome.Rejected refusal(final long tokens, final long more) {
-    return new Outcome.Rejected(
-        ErrorCode.CONVERSATION_TOO_LONG,
-        "the conversation holds "
-            + tokens
-            + " tokens; "
-            + more
-            + " more would pass max.conversation.tokens="
-            + maxTokens
-            + " (fork at an earlier turn, rewind, or start a new conversation)");
+    return new Outcome.Rejected(ErrorCode.CONVERSATION_TOO_LONG, reason(tokens, more));
+  }
+
+  /** The reason {@link #refusal} gives, for the gateway's admission to give the same. */
+  public String reason(final long tokens, final long more) {
+    return "the conversation holds "
+        + tokens
+        + " tokens; "
+        + more
+        + " more would pass max.conversation.tokens="
+        + maxTokens
+        + " (fork at an earlier turn, rewind, or start a new conversation)";
   }
 
   /**
