@@ -10,7 +10,11 @@
 #
 #   load-tests/bin/resend-cost.sh [--model FILE [--vocab FILE]] [--out DIR] [--rounds 1] [--turns 50]
 #       [--prompt-bytes 1300] [--max-tokens 16] [--seed 1] [--port 18380] [--kafka-port 19392]
+#       [--off-turns N]
 #
+# --off-turns: turns of the reuse-off chat (default: --turns). Without reuse every turn re-ingests
+# the whole history, so its cost grows with the square of the turns; on a slow machine a shorter
+# reuse-off chat still shows the growth, while the reuse-on chat runs all --turns.
 # --model: a model file for `up` (default: up's demo model), e.g. the random Finch L12-D768 bf16 of
 # the other benchmarks, made with
 #   ./finchstream model random --layers 12 --dim 768 --vocab 65536 --seed 1 --dtype bf16 \
@@ -27,6 +31,7 @@ model=""
 vocab=""
 port=18380
 kafka_port=19392
+off_turns=""
 run_args=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -36,6 +41,7 @@ while [ $# -gt 0 ]; do
     --vocab) vocab=$2; shift 2 ;;
     --port) port=$2; shift 2 ;;
     --kafka-port) kafka_port=$2; shift 2 ;;
+    --off-turns) off_turns=$2; shift 2 ;;
     --turns | --prompt-bytes | --max-tokens | --seed) run_args+=("$1" "$2"); shift 2 ;;
     *) echo "unknown option $1; see the header of $0" >&2; exit 2 ;;
   esac
@@ -74,6 +80,8 @@ for round in $(seq 1 "$rounds"); do
     [ -n "$model" ] && up+=(--model "$model")
     [ -n "$vocab" ] && up+=(--vocab "$vocab")
     [ -n "$settings" ] && up+=(--set "$settings")
+    turns_args=()
+    [ "$name" = reuse-off ] && [ -n "$off_turns" ] && turns_args=(--turns "$off_turns")
     echo "resend-cost: round $round, $name ${settings:-(defaults)}" >&2
     FINCHSTREAM_GATEWAY_RATE_LIMIT_PER_SECOND=0 "$here/finchstream" "${up[@]}" >"$out/up-$name-r$round.log" 2>&1 &
     server_pid=$!
@@ -88,7 +96,8 @@ for round in $(seq 1 "$rounds"); do
       --seed 999 >/dev/null 2>&1 || true
     rm -f "$out/warmup.tmp"
     "$JAVA_HOME/bin/java" -cp "${cp[@]}" io.finchstream.loadtests.gateway.ResendCost run \
-      --url "http://localhost:$port" --label "$name" --out "$out/$name-r$round.json" "${run_args[@]}"
+      --url "http://localhost:$port" --label "$name" --out "$out/$name-r$round.json" "${run_args[@]}" \
+      ${turns_args[@]+"${turns_args[@]}"}
     stop_server
     rm -rf "$data"
   done

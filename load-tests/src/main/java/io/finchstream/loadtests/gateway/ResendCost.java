@@ -152,6 +152,18 @@ public final class ResendCost {
       final int i = turn.indexOf(n);
       return i < 0 ? Double.NaN : wallMs.get(i);
     }
+
+    /**
+     * Mean of the median wall times of turns [from, to] (1-based, inclusive), or NaN when a turn is
+     * missing: a window's mean, less at the mercy of one noisy turn than a single turn.
+     */
+    double meanWall(final int from, final int to) {
+      double sum = 0;
+      for (int n = from; n <= to; n++) {
+        sum += wallAt(n);
+      }
+      return sum / (to - from + 1);
+    }
   }
 
   static List<Series> read(final Path dir) throws IOException {
@@ -218,7 +230,8 @@ public final class ResendCost {
 
   /**
    * The table: for turns 1, 2, then every fifth and the last, the median wall time, prompt_tokens
-   * and cached_tokens of each label; then each label's last turn ÷ turn 2.
+   * and cached_tokens of each label; then each label's last turn ÷ turn 2 and, when there are
+   * enough turns, the mean of the last {@link #WINDOW} turns ÷ the mean of turns 2 onwards.
    */
   static String markdown(final List<Series> series) {
     final int last = series.stream().mapToInt(s -> s.turn().getLast()).max().orElse(0);
@@ -266,9 +279,26 @@ public final class ResendCost {
               s.wallAt(lastTurn) / s.wallAt(2),
               s.wallAt(lastTurn),
               s.wallAt(2)));
+      if (lastTurn >= 2 + 2 * WINDOW) {
+        final int from = lastTurn - WINDOW + 1;
+        sb.append(
+            String.format(
+                Locale.ROOT,
+                "- %s: mean of turns %d–%d ÷ mean of turns 2–%d = **%.2f×** (%.0f ms ÷ %.0f ms)%n",
+                s.label(),
+                from,
+                lastTurn,
+                1 + WINDOW,
+                s.meanWall(from, lastTurn) / s.meanWall(2, 1 + WINDOW),
+                s.meanWall(from, lastTurn),
+                s.meanWall(2, 1 + WINDOW)));
+      }
     }
     return sb.toString();
   }
+
+  /** Turns per window of the smoothed ratio: the last ones against turns 2 onwards. */
+  static final int WINDOW = 5;
 
   private static void plot(final List<Series> series, final Path png) throws IOException {
     final XYChart chart =

@@ -38,6 +38,23 @@ class ResendCostTest {
         .contains("off (median of 1 run): turn 3 ÷ turn 2 = **1.50×**");
   }
 
+  @Test
+  void shouldReportTheMeanOfTheLastTurnsAgainstTheFirstOnesWhenThereAreEnough() throws Exception {
+    final double[] wall = new double[12];
+    for (int i = 0; i < wall.length; i++) {
+      wall[i] = 100 + 10 * i; // turns 2-6: 110..150 (mean 130); turns 8-12: 170..210 (mean 190)
+    }
+    run("on-r1.json", "on", wall, new long[12]);
+    run("off-r1.json", "off", new double[] {500, 300, 450}, new long[3]);
+
+    final String md = ResendCost.markdown(ResendCost.read(dir));
+
+    assertThat(md)
+        .contains("on: mean of turns 8–12 ÷ mean of turns 2–6 = **1.46×** (190 ms ÷ 130 ms)")
+        .contains("| 12 | – | – | – | 210 | 2400 | 0 |")
+        .doesNotContain("off: mean of turns");
+  }
+
   private void run(final String file, final String label, final double[] wall, final long[] cached)
       throws Exception {
     final StringBuilder rows = new StringBuilder();
