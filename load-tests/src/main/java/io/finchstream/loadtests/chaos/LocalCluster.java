@@ -54,6 +54,7 @@ final class LocalCluster implements AutoCloseable {
   private final Path model;
   private final Path logs;
   private final List<String> settings;
+  private final String heap;
   private final String secret;
   private final HttpClient http =
       HttpClient.newBuilder()
@@ -85,22 +86,23 @@ final class LocalCluster implements AutoCloseable {
       final List<Node> nodes,
       final Path model,
       final Path logs,
-      final List<String> settings) {
+      final List<String> settings,
+      final String heap) {
     this.kafka = kafka;
     this.nodes = nodes;
     this.model = model;
     this.logs = logs;
     this.settings = settings;
+    this.heap = heap;
     final byte[] bytes = new byte[32];
     new SecureRandom().nextBytes(bytes);
     this.secret = HexFormat.of().formatHex(bytes);
   }
 
-  /**
-   * Starts {@code brokers} brokers (broker settings {@code brokerProps}), creates the topics with
-   * {@code partitions} partitions, and starts {@code instances} instances serving {@code model}
-   * with {@code settings} ({@code --set}); returns once every gateway is ready.
-   */
+  /** The heap of an instance's JVM unless told otherwise: enough for the small test models. */
+  static final String DEFAULT_HEAP = "512m";
+
+  /** {@link #start(Path, Path, int, Map, int, int, List, String)} with {@link #DEFAULT_HEAP}. */
   static LocalCluster start(
       final Path work,
       final Path model,
@@ -109,6 +111,25 @@ final class LocalCluster implements AutoCloseable {
       final int instances,
       final int partitions,
       final List<String> settings)
+      throws Exception {
+    return start(work, model, brokers, brokerProps, instances, partitions, settings, DEFAULT_HEAP);
+  }
+
+  /**
+   * Starts {@code brokers} brokers (broker settings {@code brokerProps}), creates the topics with
+   * {@code partitions} partitions, and starts {@code instances} instances serving {@code model}
+   * with {@code settings} ({@code --set}), each in a JVM of {@code heap} (e.g. "2g"); returns once
+   * every gateway is ready.
+   */
+  static LocalCluster start(
+      final Path work,
+      final Path model,
+      final int brokers,
+      final Map<String, Object> brokerProps,
+      final int instances,
+      final int partitions,
+      final List<String> settings,
+      final String heap)
       throws Exception {
     final KafkaTestCluster kafka = KafkaTestCluster.start(brokers, brokerProps);
     try (Admin admin = kafka.admin()) {
@@ -119,7 +140,7 @@ final class LocalCluster implements AutoCloseable {
       nodes.add(new Node("instance-" + i, freePort(), work.resolve("state-" + i)));
     }
     final LocalCluster cluster =
-        new LocalCluster(kafka, nodes, model, work.resolve("logs"), settings);
+        new LocalCluster(kafka, nodes, model, work.resolve("logs"), settings, heap);
     try {
       for (int i = 0; i < instances; i++) {
         cluster.launch(i);
@@ -301,7 +322,7 @@ final class LocalCluster implements AutoCloseable {
             Main.class.getName(),
             args,
             Map.of("FINCHSTREAM_GATEWAY_PEER_SECRET", secret),
-            "512m",
+            heap,
             logs);
     LOG.info("started {} (pid {}) on {}", node.name, node.jvm.pid(), node.url());
   }

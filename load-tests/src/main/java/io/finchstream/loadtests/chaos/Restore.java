@@ -79,6 +79,14 @@ public final class Restore implements Callable<Integer> {
       description = "Working directory: state, logs, report. Default: ${DEFAULT-VALUE}.")
   Path work;
 
+  @Option(
+      names = "--heap",
+      defaultValue = "2g",
+      description =
+          "Heap of the instance's JVM: the model's weights (fp32 by default: 387 MB for the"
+              + " default model) plus its hot states. Default: ${DEFAULT-VALUE}.")
+  private String heap;
+
   @Option(names = "--set", description = "A setting of the instance (KEY=VALUE).")
   List<String> settings = new ArrayList<>();
 
@@ -111,9 +119,10 @@ public final class Restore implements Callable<Integer> {
     report.put("model", modelArgs);
     report.put("partitions", partitions);
     report.put("settings", instanceSettings);
+    report.put("heap", heap);
     try (LocalCluster cluster =
         LocalCluster.start(
-            work.resolve("run"), model, 1, Map.of(), 1, partitions, instanceSettings)) {
+            work.resolve("run"), model, 1, Map.of(), 1, partitions, instanceSettings, heap)) {
       final String url = cluster.url(0);
       final List<String> ids = new ArrayList<>();
       for (int c = 0; c < conversations; c++) {
