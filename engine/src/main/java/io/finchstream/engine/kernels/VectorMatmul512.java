@@ -7,7 +7,6 @@ import io.finchstream.engine.tensor.F32Matrix;
 import io.finchstream.engine.tensor.Matrix;
 import io.finchstream.engine.tensor.PanelLayout;
 import io.finchstream.engine.tensor.Q8Matrix;
-import java.util.Arrays;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -25,7 +24,10 @@ import jdk.incubator.vector.VectorSpecies;
  * the tile loads its weights (one sequential stream per panel), broadcasts {@code x[t][i]} and
  * FMAs. bf16 weights are widened in registers: a pair of rows loaded as one 32-bit lane gives its
  * first value by a left shift and its second by a mask. int8 weights are widened by the Vector
- * API's byte-to-float conversion.
+ * API's byte-to-float conversion, also in registers; their tiles of several rows are 2 vectors wide
+ * and 8 rows deep at 512 bits (4 at the narrower widths), so that each conversion serves 8 rows and
+ * a block's chains and the running sums stay in registers. At the narrower widths (AVX2: 16
+ * registers) the float32 and bf16 tiles of 4 rows run as two halves of 8 accumulators.
  *
  * <p>Batch invariance, and bit-identity with {@link ScalarKernels} at every width: every {@code
  * Y[t][o]} is the sequential chain {@code acc = fma(x[t][i], W[o][i], acc)} for i = 0 .. in−1 from
@@ -76,6 +78,21 @@ final class VectorMatmul512 {
   private static final int TILE = 4 * LANES;
 
   private static final int TILES_PER_PANEL = PANEL / TILE;
+
+  /**
+   * Output features of an int8 tile of prefill and batches: 2 vectors, so that 4 rows (8 block
+   * chains, 8 running sums) fit the 16 registers of AVX2, and 8 rows those of AVX-512.
+   */
+  private static final int HALF_TILE = 2 * LANES;
+
+  /** 8-row int8 tiles at 512 bits (32 registers), 4-row tiles at the narrower widths. */
+  private static final boolean EIGHT_ROW_TILES = LANES >= 16;
+
+  /**
+   * At the narrower widths (16 registers on AVX2) a float32 or bf16 tile of 4 rows runs as two
+   * halves of 8 accumulators each: the 16 of a whole tile would spill.
+   */
+  private static final boolean HALF_FLOAT_TILES = LANES < 16;
 
   /** Shorts between the two pair loads of a bf16 tile column. */
   private static final int SECOND_LOAD = 2 * LANES;
@@ -147,8 +164,13 @@ final class VectorMatmul512 {
         switch (w) {
           case F32Matrix f32 -> {
             for (; t + 4 <= rows; t += 4) {
-              tile4F32(
-                  x, xOff + t * xStride, xStride, f32.data(), base, r0, r1, r2, r3, in, buffer);
+              if (HALF_FLOAT_TILES) {
+                half4F32(x, xOff + t * xStride, xStride, f32.data(), base, r0, r1, in, buffer, 0);
+                half4F32(x, xOff + t * xStride, xStride, f32.data(), base, r2, r3, in, buffer, 2);
+              } else {
+                tile4F32(
+                    x, xOff + t * xStride, xStride, f32.data(), base, r0, r1, r2, r3, in, buffer);
+              }
               put(buffer, 4, y, yOff + t * yStride + first, yStride, w.rows() - first, tile);
             }
             for (; t < rows; t++) {
@@ -159,7 +181,13 @@ final class VectorMatmul512 {
           case Bf16Matrix bf16 -> {
             final int wb = base + tile * 2 * SECOND_LOAD;
             for (; t + 4 <= rows; t += 4) {
-              tile4Bf16(x, xOff + t * xStride, xStride, bf16.data(), wb, in, buffer);
+              if (HALF_FLOAT_TILES) {
+                half4Bf16(x, xOff + t * xStride, xStride, bf16.data(), wb, in, buffer, 0);
+                half4Bf16(
+                    x, xOff + t * xStride, xStride, bf16.data(), wb + SECOND_LOAD, in, buffer, 2);
+              } else {
+                tile4Bf16(x, xOff + t * xStride, xStride, bf16.data(), wb, in, buffer);
+              }
               put(buffer, 4, y, yOff + t * yStride + first, yStride, w.rows() - first, tile);
             }
             for (; t < rows; t++) {
@@ -261,6 +289,62 @@ final class VectorMatmul512 {
     store(a30, a31, a32, a33, out, 3 * TILE);
   }
 
+  // 4 rows of X × accumulators j and j + 1 of a tile (panel rows ra, rb) → buffer[r·TILE + j·LANES
+  // ..]: half of tile4F32, whose 16 accumulators do not fit the 16 registers of AVX2.
+  private static void half4F32(
+      final float[] x,
+      final int x0,
+      final int xs,
+      final float[] w,
+      final int base,
+      final int ra,
+      final int rb,
+      final int in,
+      final float[] out,
+      final int j) {
+    FloatVector a00 = FloatVector.zero(F);
+    FloatVector a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+    for (int i = 0, wi = base; i < in; i++, wi += PANEL) {
+      final FloatVector b0 = FloatVector.fromArray(F, w, wi + ra);
+      final FloatVector b1 = FloatVector.fromArray(F, w, wi + rb);
+      FloatVector a = FloatVector.broadcast(F, x[x0 + i]);
+      a00 = a.fma(b0, a00);
+      a01 = a.fma(b1, a01);
+      a = FloatVector.broadcast(F, x[x0 + xs + i]);
+      a10 = a.fma(b0, a10);
+      a11 = a.fma(b1, a11);
+      a = FloatVector.broadcast(F, x[x0 + 2 * xs + i]);
+      a20 = a.fma(b0, a20);
+      a21 = a.fma(b1, a21);
+      a = FloatVector.broadcast(F, x[x0 + 3 * xs + i]);
+      a30 = a.fma(b0, a30);
+      a31 = a.fma(b1, a31);
+    }
+    storeHalf(a00, a01, a10, a11, a20, a21, a30, a31, out, j * LANES);
+  }
+
+  // The 4 rows' accumulators j, j + 1 → out[r·TILE + at ..].
+  private static void storeHalf(
+      final FloatVector a00,
+      final FloatVector a01,
+      final FloatVector a10,
+      final FloatVector a11,
+      final FloatVector a20,
+      final FloatVector a21,
+      final FloatVector a30,
+      final FloatVector a31,
+      final float[] out,
+      final int at) {
+    a00.intoArray(out, at);
+    a01.intoArray(out, at + LANES);
+    a10.intoArray(out, TILE + at);
+    a11.intoArray(out, TILE + at + LANES);
+    a20.intoArray(out, 2 * TILE + at);
+    a21.intoArray(out, 2 * TILE + at + LANES);
+    a30.intoArray(out, 3 * TILE + at);
+    a31.intoArray(out, 3 * TILE + at + LANES);
+  }
+
   // 1 row of X × one tile → buffer[0 ..] (decode).
   private static void tile1F32(
       final float[] x,
@@ -347,6 +431,39 @@ final class VectorMatmul512 {
     store(a30, a31, a32, a33, out, 3 * TILE);
   }
 
+  // 4 rows of X × the accumulators j, j + 1 of a bf16 tile, one pair load per column at
+  // w[wp + i·PANEL ..] → buffer[r·TILE + j·LANES ..]: half of tile4Bf16 (AVX2's 16 registers).
+  private static void half4Bf16(
+      final float[] x,
+      final int x0,
+      final int xs,
+      final short[] w,
+      final int wp,
+      final int in,
+      final float[] out,
+      final int j) {
+    FloatVector a00 = FloatVector.zero(F);
+    FloatVector a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+    for (int i = 0, wi = wp; i < in; i++, wi += PANEL) {
+      final IntVector pa = pairs(w, wi);
+      final FloatVector b0 = first(pa);
+      final FloatVector b1 = second(pa);
+      FloatVector a = FloatVector.broadcast(F, x[x0 + i]);
+      a00 = a.fma(b0, a00);
+      a01 = a.fma(b1, a01);
+      a = FloatVector.broadcast(F, x[x0 + xs + i]);
+      a10 = a.fma(b0, a10);
+      a11 = a.fma(b1, a11);
+      a = FloatVector.broadcast(F, x[x0 + 2 * xs + i]);
+      a20 = a.fma(b0, a20);
+      a21 = a.fma(b1, a21);
+      a = FloatVector.broadcast(F, x[x0 + 3 * xs + i]);
+      a30 = a.fma(b0, a30);
+      a31 = a.fma(b1, a31);
+    }
+    storeHalf(a00, a01, a10, a11, a20, a21, a30, a31, out, j * LANES);
+  }
+
   // 1 row of X × one bf16 tile → buffer[0 ..] (decode: one sequential stream of weights).
   private static void tile1Bf16(
       final float[] x,
@@ -372,19 +489,9 @@ final class VectorMatmul512 {
   // ---- int8 weights: quants like float32 (one byte per row, rows in order), a scale per row and
   // block of 32. A tile is 4·LANES consecutive rows of a panel.
 
-  /** Per thread: the int8 path's accumulators, one block of widened quants, its scales. */
+  /** Per thread: the scales of an int8 panel, widened to floats. */
   private static final class Q8Scratch {
-    float[] acc = new float[4 * PANEL]; // [rows][PANEL]
-    final float[] quants = new float[Q8Matrix.BLOCK * PANEL]; // [column][PANEL], exact
-    final float[] chains = new float[4 * TILE]; // a tile's block sums, [row][TILE]
     float[] scales = new float[PANEL]; // [block][PANEL], exact
-
-    float[] acc(final int rows) {
-      if (acc.length < rows * PANEL) {
-        acc = new float[rows * PANEL];
-      }
-      return acc;
-    }
 
     float[] scales(final int blocks) {
       if (scales.length < blocks * PANEL) {
@@ -396,9 +503,8 @@ final class VectorMatmul512 {
 
   private static final ThreadLocal<Q8Scratch> Q8_SCRATCH = ThreadLocal.withInitial(Q8Scratch::new);
 
-  // Weight panels [p0, p1) of an int8 matrix. One or a few rows of X (decode): tiles stream the
-  // quants and widen them in registers. More rows (prefill, batches): each block of a panel is
-  // widened once into the scratch, and every group of 4 rows runs the float tile over it.
+  // Weight panels [p0, p1) of an int8 matrix: rows of X by 8 (512 bits) and 4 in half tiles, the
+  // rest one by one in whole tiles (decode); every tile widens the quants it streams in registers.
   private static void q8Panels(
       final float[] y,
       final int yOff,
@@ -410,11 +516,10 @@ final class VectorMatmul512 {
       final Q8Matrix w,
       final int p0,
       final int p1) {
-    final Q8Scratch scratch = Q8_SCRATCH.get();
     final float[] buffer = TILE_BUFFER.get();
     final int in = w.cols();
     final int blocks = w.blocks();
-    final float[] scales = scratch.scales(blocks);
+    final float[] scales = Q8_SCRATCH.get().scales(blocks);
     for (int p = p0; p < p1; p++) {
       final int first = p * PANEL;
       final int valid = Math.min(PANEL, w.rows() - first);
@@ -423,36 +528,44 @@ final class VectorMatmul512 {
       for (int at = PanelLayout.scaleIndex(p, 0, 0, in), r = 0; r < blocks * PANEL; r += LANES) {
         scales(d, at + r).intoArray(scales, r);
       }
-      if (rows < 4) {
-        for (int r0 = 0; r0 < valid; r0 += TILE) {
-          for (int t = 0; t < rows; t++) {
-            tile1Q8(x, xOff + t * xStride, w.quants(), scales, base + r0, r0, in, buffer);
-            System.arraycopy(
-                buffer, 0, y, yOff + t * yStride + first + r0, Math.min(TILE, valid - r0));
-          }
-        }
-        continue;
-      }
-      final float[] acc = scratch.acc(rows);
-      Arrays.fill(acc, 0, rows * PANEL, 0f);
-      for (int b0 = 0, di = 0; b0 < in; b0 += Q8Matrix.BLOCK, di += PANEL) {
-        final int n = Math.min(Q8Matrix.BLOCK, in - b0);
-        widenBlock(w.quants(), base + b0 * PANEL, n, scratch.quants);
-        for (int r0 = 0; r0 < valid; r0 += TILE) {
-          int t = 0;
-          for (; t + 4 <= rows; t += 4) {
-            tile4Block(x, xOff + t * xStride + b0, xStride, n, scratch.quants, r0, scratch.chains);
-            addChains(scratch.chains, 4, scales, di + r0, acc, t * PANEL + r0);
-          }
-          for (; t < rows; t++) {
-            tile1Block(x, xOff + t * xStride + b0, n, scratch.quants, r0, scratch.chains);
-            addChains(scratch.chains, 1, scales, di + r0, acc, t * PANEL + r0);
+      final byte[] q = w.quants();
+      int t = 0;
+      if (EIGHT_ROW_TILES) {
+        for (; t + 8 <= rows; t += 8) {
+          for (int r0 = 0; r0 < valid; r0 += HALF_TILE) {
+            tile8Q8(x, xOff + t * xStride, xStride, q, scales, base + r0, r0, in, buffer);
+            putHalf(buffer, 8, y, yOff + t * yStride + first + r0, yStride, valid - r0);
           }
         }
       }
-      for (int t = 0; t < rows; t++) {
-        System.arraycopy(acc, t * PANEL, y, yOff + t * yStride + first, valid);
+      for (; t + 4 <= rows; t += 4) {
+        for (int r0 = 0; r0 < valid; r0 += HALF_TILE) {
+          tile4Q8(x, xOff + t * xStride, xStride, q, scales, base + r0, r0, in, buffer);
+          putHalf(buffer, 4, y, yOff + t * yStride + first + r0, yStride, valid - r0);
+        }
       }
+      for (; t < rows; t++) {
+        for (int r0 = 0; r0 < valid; r0 += TILE) {
+          tile1Q8(x, xOff + t * xStride, q, scales, base + r0, r0, in, buffer);
+          System.arraycopy(
+              buffer, 0, y, yOff + t * yStride + first + r0, Math.min(TILE, valid - r0));
+        }
+      }
+    }
+  }
+
+  // Copies the outputs of `n` rows of a half tile (row r at buffer[r·HALF_TILE ..]) to Y, the
+  // first `valid` of each.
+  private static void putHalf(
+      final float[] buffer,
+      final int n,
+      final float[] y,
+      final int y0,
+      final int ys,
+      final int valid) {
+    final int count = Math.min(HALF_TILE, valid);
+    for (int r = 0; r < n; r++) {
+      System.arraycopy(buffer, r * HALF_TILE, y, y0 + r * ys, count);
     }
   }
 
@@ -479,6 +592,177 @@ final class VectorMatmul512 {
         .reinterpretAsInts()
         .or(sign)
         .reinterpretAsFloats();
+  }
+
+  // 8 rows of X (x0 + r·xs) × half an int8 tile, as tile4Q8 (same chains, same order): each
+  // widened quant serves 8 rows. 16 block chains and 16 running sums: more than the 32 registers
+  // of AVX-512 with the quants, so the running sums (touched once per block) may live in memory.
+  private static void tile8Q8(
+      final float[] x,
+      final int x0,
+      final int xs,
+      final byte[] q,
+      final float[] d,
+      final int qb,
+      final int db,
+      final int in,
+      final float[] out) {
+    final FloatVector zero = FloatVector.zero(F);
+    FloatVector a00 = zero,
+        a01 = zero,
+        a10 = zero,
+        a11 = zero,
+        a20 = zero,
+        a21 = zero,
+        a30 = zero,
+        a31 = zero,
+        a40 = zero,
+        a41 = zero,
+        a50 = zero,
+        a51 = zero,
+        a60 = zero,
+        a61 = zero,
+        a70 = zero,
+        a71 = zero;
+    for (int b0 = 0, di = db; b0 < in; b0 += Q8Matrix.BLOCK, di += PANEL) {
+      final int end = Math.min(in, b0 + Q8Matrix.BLOCK);
+      FloatVector s00 = zero,
+          s01 = zero,
+          s10 = zero,
+          s11 = zero,
+          s20 = zero,
+          s21 = zero,
+          s30 = zero,
+          s31 = zero,
+          s40 = zero,
+          s41 = zero,
+          s50 = zero,
+          s51 = zero,
+          s60 = zero,
+          s61 = zero,
+          s70 = zero,
+          s71 = zero;
+      for (int i = b0, qi = qb + b0 * PANEL; i < end; i++, qi += PANEL) {
+        final FloatVector w0 = quants0(q, qi);
+        final FloatVector w1 = SPLIT_BYTES ? quants1(q, qi) : quants0(q, qi + LANES);
+        FloatVector a = FloatVector.broadcast(F, x[x0 + i]);
+        s00 = a.fma(w0, s00);
+        s01 = a.fma(w1, s01);
+        a = FloatVector.broadcast(F, x[x0 + xs + i]);
+        s10 = a.fma(w0, s10);
+        s11 = a.fma(w1, s11);
+        a = FloatVector.broadcast(F, x[x0 + 2 * xs + i]);
+        s20 = a.fma(w0, s20);
+        s21 = a.fma(w1, s21);
+        a = FloatVector.broadcast(F, x[x0 + 3 * xs + i]);
+        s30 = a.fma(w0, s30);
+        s31 = a.fma(w1, s31);
+        a = FloatVector.broadcast(F, x[x0 + 4 * xs + i]);
+        s40 = a.fma(w0, s40);
+        s41 = a.fma(w1, s41);
+        a = FloatVector.broadcast(F, x[x0 + 5 * xs + i]);
+        s50 = a.fma(w0, s50);
+        s51 = a.fma(w1, s51);
+        a = FloatVector.broadcast(F, x[x0 + 6 * xs + i]);
+        s60 = a.fma(w0, s60);
+        s61 = a.fma(w1, s61);
+        a = FloatVector.broadcast(F, x[x0 + 7 * xs + i]);
+        s70 = a.fma(w0, s70);
+        s71 = a.fma(w1, s71);
+      }
+      final FloatVector d0 = FloatVector.fromArray(F, d, di);
+      final FloatVector d1 = FloatVector.fromArray(F, d, di + LANES);
+      a00 = s00.fma(d0, a00);
+      a01 = s01.fma(d1, a01);
+      a10 = s10.fma(d0, a10);
+      a11 = s11.fma(d1, a11);
+      a20 = s20.fma(d0, a20);
+      a21 = s21.fma(d1, a21);
+      a30 = s30.fma(d0, a30);
+      a31 = s31.fma(d1, a31);
+      a40 = s40.fma(d0, a40);
+      a41 = s41.fma(d1, a41);
+      a50 = s50.fma(d0, a50);
+      a51 = s51.fma(d1, a51);
+      a60 = s60.fma(d0, a60);
+      a61 = s61.fma(d1, a61);
+      a70 = s70.fma(d0, a70);
+      a71 = s71.fma(d1, a71);
+    }
+    a00.intoArray(out, 0);
+    a01.intoArray(out, 0 + LANES);
+    a10.intoArray(out, HALF_TILE);
+    a11.intoArray(out, HALF_TILE + LANES);
+    a20.intoArray(out, 2 * HALF_TILE);
+    a21.intoArray(out, 2 * HALF_TILE + LANES);
+    a30.intoArray(out, 3 * HALF_TILE);
+    a31.intoArray(out, 3 * HALF_TILE + LANES);
+    a40.intoArray(out, 4 * HALF_TILE);
+    a41.intoArray(out, 4 * HALF_TILE + LANES);
+    a50.intoArray(out, 5 * HALF_TILE);
+    a51.intoArray(out, 5 * HALF_TILE + LANES);
+    a60.intoArray(out, 6 * HALF_TILE);
+    a61.intoArray(out, 6 * HALF_TILE + LANES);
+    a70.intoArray(out, 7 * HALF_TILE);
+    a71.intoArray(out, 7 * HALF_TILE + LANES);
+  }
+
+  // 4 rows of X (x0 + r·xs) × half an int8 tile (panel rows qb .. qb + 2·LANES, the panel's scales
+  // widened in d[block·PANEL + db ..]) → buffer[r·HALF_TILE ..]. The quants are widened in
+  // registers and each serves 4 rows; per block 8 chains over the quants, then acc = fma(s, d,
+  // acc):
+  // 16 accumulators in registers over the whole row, no block sums stored.
+  private static void tile4Q8(
+      final float[] x,
+      final int x0,
+      final int xs,
+      final byte[] q,
+      final float[] d,
+      final int qb,
+      final int db,
+      final int in,
+      final float[] out) {
+    FloatVector a00 = FloatVector.zero(F);
+    FloatVector a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+    for (int b0 = 0, di = db; b0 < in; b0 += Q8Matrix.BLOCK, di += PANEL) {
+      final int end = Math.min(in, b0 + Q8Matrix.BLOCK);
+      FloatVector s00 = FloatVector.zero(F);
+      FloatVector s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+      for (int i = b0, qi = qb + b0 * PANEL; i < end; i++, qi += PANEL) {
+        final FloatVector w0 = quants0(q, qi);
+        final FloatVector w1 = SPLIT_BYTES ? quants1(q, qi) : quants0(q, qi + LANES);
+        FloatVector a = FloatVector.broadcast(F, x[x0 + i]);
+        s00 = a.fma(w0, s00);
+        s01 = a.fma(w1, s01);
+        a = FloatVector.broadcast(F, x[x0 + xs + i]);
+        s10 = a.fma(w0, s10);
+        s11 = a.fma(w1, s11);
+        a = FloatVector.broadcast(F, x[x0 + 2 * xs + i]);
+        s20 = a.fma(w0, s20);
+        s21 = a.fma(w1, s21);
+        a = FloatVector.broadcast(F, x[x0 + 3 * xs + i]);
+        s30 = a.fma(w0, s30);
+        s31 = a.fma(w1, s31);
+      }
+      final FloatVector d0 = FloatVector.fromArray(F, d, di);
+      final FloatVector d1 = FloatVector.fromArray(F, d, di + LANES);
+      a00 = s00.fma(d0, a00);
+      a01 = s01.fma(d1, a01);
+      a10 = s10.fma(d0, a10);
+      a11 = s11.fma(d1, a11);
+      a20 = s20.fma(d0, a20);
+      a21 = s21.fma(d1, a21);
+      a30 = s30.fma(d0, a30);
+      a31 = s31.fma(d1, a31);
+    }
+    a00.intoArray(out, 0);
+    a01.intoArray(out, LANES);
+    a10.intoArray(out, HALF_TILE);
+    a11.intoArray(out, HALF_TILE + LANES);
+    a20.intoArray(out, 2 * HALF_TILE);
+    a21.intoArray(out, 2 * HALF_TILE + LANES);
+    a30.intoArray(out, 3 * HALF_TILE);
+    a31.intoArray(out, 3 * HALF_TILE + LANES);
   }
 
   // 1 row of X × one int8 tile (panel rows at q[qb + i·PANEL ..][TILE], the panel's scales widened
@@ -519,105 +803,5 @@ final class VectorMatmul512 {
       a3 = s3.fma(FloatVector.fromArray(F, d, di + 3 * LANES), a3);
     }
     store(a0, a1, a2, a3, out, 0);
-  }
-
-  // The n ≤ 32 columns of a panel's block (quants q[qb + i·PANEL ..][PANEL]) as floats, exactly,
-  // into out[i·PANEL ..].
-  private static void widenBlock(final byte[] q, final int qb, final int n, final float[] out) {
-    for (int i = 0; i < n; i++) {
-      final int qi = qb + i * PANEL;
-      for (int r = 0; r < PANEL; r += B.length()) {
-        quants0(q, qi + r).intoArray(out, i * PANEL + r);
-        if (SPLIT_BYTES) {
-          quants1(q, qi + r).intoArray(out, i * PANEL + r + LANES);
-        }
-      }
-    }
-  }
-
-  // 4 rows of X (x0 + r·xs, the block's first column) × the widened block's tile at panel rows
-  // r0 .. r0 + TILE: 16 chains over the block's n columns → chains[r·TILE ..].
-  private static void tile4Block(
-      final float[] x,
-      final int x0,
-      final int xs,
-      final int n,
-      final float[] w,
-      final int r0,
-      final float[] chains) {
-    FloatVector s00 = FloatVector.zero(F);
-    FloatVector s01 = s00, s02 = s00, s03 = s00;
-    FloatVector s10 = s00, s11 = s00, s12 = s00, s13 = s00;
-    FloatVector s20 = s00, s21 = s00, s22 = s00, s23 = s00;
-    FloatVector s30 = s00, s31 = s00, s32 = s00, s33 = s00;
-    for (int i = 0, wi = r0; i < n; i++, wi += PANEL) {
-      final FloatVector b0 = FloatVector.fromArray(F, w, wi);
-      final FloatVector b1 = FloatVector.fromArray(F, w, wi + LANES);
-      final FloatVector b2 = FloatVector.fromArray(F, w, wi + 2 * LANES);
-      final FloatVector b3 = FloatVector.fromArray(F, w, wi + 3 * LANES);
-      FloatVector a = FloatVector.broadcast(F, x[x0 + i]);
-      s00 = a.fma(b0, s00);
-      s01 = a.fma(b1, s01);
-      s02 = a.fma(b2, s02);
-      s03 = a.fma(b3, s03);
-      a = FloatVector.broadcast(F, x[x0 + xs + i]);
-      s10 = a.fma(b0, s10);
-      s11 = a.fma(b1, s11);
-      s12 = a.fma(b2, s12);
-      s13 = a.fma(b3, s13);
-      a = FloatVector.broadcast(F, x[x0 + 2 * xs + i]);
-      s20 = a.fma(b0, s20);
-      s21 = a.fma(b1, s21);
-      s22 = a.fma(b2, s22);
-      s23 = a.fma(b3, s23);
-      a = FloatVector.broadcast(F, x[x0 + 3 * xs + i]);
-      s30 = a.fma(b0, s30);
-      s31 = a.fma(b1, s31);
-      s32 = a.fma(b2, s32);
-      s33 = a.fma(b3, s33);
-    }
-    store(s00, s01, s02, s03, chains, 0);
-    store(s10, s11, s12, s13, chains, TILE);
-    store(s20, s21, s22, s23, chains, 2 * TILE);
-    store(s30, s31, s32, s33, chains, 3 * TILE);
-  }
-
-  // 1 row of X × the widened block's tile at r0: 4 chains → chains[0 ..].
-  private static void tile1Block(
-      final float[] x,
-      final int x0,
-      final int n,
-      final float[] w,
-      final int r0,
-      final float[] chains) {
-    FloatVector s0 = FloatVector.zero(F);
-    FloatVector s1 = s0, s2 = s0, s3 = s0;
-    for (int i = 0, wi = r0; i < n; i++, wi += PANEL) {
-      final FloatVector a = FloatVector.broadcast(F, x[x0 + i]);
-      s0 = a.fma(FloatVector.fromArray(F, w, wi), s0);
-      s1 = a.fma(FloatVector.fromArray(F, w, wi + LANES), s1);
-      s2 = a.fma(FloatVector.fromArray(F, w, wi + 2 * LANES), s2);
-      s3 = a.fma(FloatVector.fromArray(F, w, wi + 3 * LANES), s3);
-    }
-    store(s0, s1, s2, s3, chains, 0);
-  }
-
-  // acc[at + r·PANEL + k] = fma(chains[r·TILE + k], d[di + k], acc[...]) for the n rows' TILE
-  // outputs: each row's block sums added with the block's scales.
-  private static void addChains(
-      final float[] chains,
-      final int n,
-      final float[] d,
-      final int di,
-      final float[] acc,
-      final int at) {
-    for (int r = 0; r < n; r++) {
-      for (int k = 0; k < TILE; k += LANES) {
-        final int a = at + r * PANEL + k;
-        FloatVector.fromArray(F, chains, r * TILE + k)
-            .fma(FloatVector.fromArray(F, d, di + k), FloatVector.fromArray(F, acc, a))
-            .intoArray(acc, a);
-      }
-    }
   }
 }
