@@ -103,7 +103,7 @@ final class VectorAttentionKernels512 extends VectorAttentionKernels {
   }
 
   // scores[at + p] = scale · Σ_i q[qo + i]·k[kb + i·cap + p] for the chunk's `filled` positions:
-  // channel by channel over every position (one sequential stream of the chunk's keys), each
+  // four channels at a time over every position (four sequential streams of the chunk's keys), each
   // position's sum one FMA chain over the channels, kept in scores.
   private static void scoresF32(
       final float[] q,
@@ -118,7 +118,36 @@ final class VectorAttentionKernels512 extends VectorAttentionKernels {
       final int filled) {
     Arrays.fill(scores, at, at + filled, 0f);
     final int whole = F.loopBound(filled);
-    for (int i = 0, row = kb; i < n; i++, row += cap) {
+    int i = 0;
+    int row = kb;
+    // Four channels per pass over the scores (the same chains: channels in ascending order).
+    for (; i + 4 <= n; i += 4, row += 4 * cap) {
+      final float q0 = q[qo + i];
+      final float q1 = q[qo + i + 1];
+      final float q2 = q[qo + i + 2];
+      final float q3 = q[qo + i + 3];
+      final FloatVector v0 = FloatVector.broadcast(F, q0);
+      final FloatVector v1 = FloatVector.broadcast(F, q1);
+      final FloatVector v2 = FloatVector.broadcast(F, q2);
+      final FloatVector v3 = FloatVector.broadcast(F, q3);
+      for (int p = 0; p < whole; p += LANES) {
+        FloatVector sum = FloatVector.fromArray(F, scores, at + p);
+        sum = v0.fma(load(k, row + p), sum);
+        sum = v1.fma(load(k, row + cap + p), sum);
+        sum = v2.fma(load(k, row + 2 * cap + p), sum);
+        sum = v3.fma(load(k, row + 3 * cap + p), sum);
+        sum.intoArray(scores, at + p);
+      }
+      for (int p = whole; p < filled; p++) {
+        float sum = scores[at + p];
+        sum = Math.fma(q0, scalar(k, row + p), sum);
+        sum = Math.fma(q1, scalar(k, row + cap + p), sum);
+        sum = Math.fma(q2, scalar(k, row + 2 * cap + p), sum);
+        sum = Math.fma(q3, scalar(k, row + 3 * cap + p), sum);
+        scores[at + p] = sum;
+      }
+    }
+    for (; i < n; i++, row += cap) {
       final float qi = q[qo + i];
       final FloatVector qv = FloatVector.broadcast(F, qi);
       for (int p = 0; p < whole; p += LANES) {
@@ -237,7 +266,7 @@ final class VectorAttentionKernels512 extends VectorAttentionKernels {
   }
 
   // scores[at + p] = scale · Σ_i q[qo + i]·k[kb + i·cap + p] for the chunk's `filled` positions:
-  // channel by channel over every position (one sequential stream of the chunk's keys), each
+  // four channels at a time over every position (four sequential streams of the chunk's keys), each
   // position's sum one FMA chain over the channels, kept in scores.
   private static void scoresBf16(
       final float[] q,
@@ -252,7 +281,36 @@ final class VectorAttentionKernels512 extends VectorAttentionKernels {
       final int filled) {
     Arrays.fill(scores, at, at + filled, 0f);
     final int whole = F.loopBound(filled);
-    for (int i = 0, row = kb; i < n; i++, row += cap) {
+    int i = 0;
+    int row = kb;
+    // Four channels per pass over the scores (the same chains: channels in ascending order).
+    for (; i + 4 <= n; i += 4, row += 4 * cap) {
+      final float q0 = q[qo + i];
+      final float q1 = q[qo + i + 1];
+      final float q2 = q[qo + i + 2];
+      final float q3 = q[qo + i + 3];
+      final FloatVector v0 = FloatVector.broadcast(F, q0);
+      final FloatVector v1 = FloatVector.broadcast(F, q1);
+      final FloatVector v2 = FloatVector.broadcast(F, q2);
+      final FloatVector v3 = FloatVector.broadcast(F, q3);
+      for (int p = 0; p < whole; p += LANES) {
+        FloatVector sum = FloatVector.fromArray(F, scores, at + p);
+        sum = v0.fma(load(k, row + p), sum);
+        sum = v1.fma(load(k, row + cap + p), sum);
+        sum = v2.fma(load(k, row + 2 * cap + p), sum);
+        sum = v3.fma(load(k, row + 3 * cap + p), sum);
+        sum.intoArray(scores, at + p);
+      }
+      for (int p = whole; p < filled; p++) {
+        float sum = scores[at + p];
+        sum = Math.fma(q0, scalar(k, row + p), sum);
+        sum = Math.fma(q1, scalar(k, row + cap + p), sum);
+        sum = Math.fma(q2, scalar(k, row + 2 * cap + p), sum);
+        sum = Math.fma(q3, scalar(k, row + 3 * cap + p), sum);
+        scores[at + p] = sum;
+      }
+    }
+    for (; i < n; i++, row += cap) {
       final float qi = q[qo + i];
       final FloatVector qv = FloatVector.broadcast(F, qi);
       for (int p = 0; p < whole; p += LANES) {

@@ -30,10 +30,11 @@ class AttentionKernelsTest {
   }
 
   static Stream<Arguments> shapes() {
-    // dim, head size, chunk: head sizes below, at and above the vector widths, odd tails,
-    // chunks shorter than a vector and longer than four
+    // dim, head size, chunk: head sizes below, at and above the vector widths, odd tails (also
+    // of the four channels a score pass takes), chunks shorter than a vector and longer than four
     return Stream.of(
         Arguments.of(64, 64, 16),
+        Arguments.of(42, 21, 9),
         Arguments.of(64, 32, 5),
         Arguments.of(24, 8, 3),
         Arguments.of(40, 20, 7),
