@@ -82,19 +82,9 @@ public class ScalarAttentionKernels implements AttentionKernels {
         dim,
         headSize,
         count,
-        (t, h, scores) ->
-            headF32(
-                out,
-                q,
-                t * dim + h * headSize,
-                h,
-                dim,
-                headSize,
-                scale,
-                keys[t],
-                values[t],
-                chunk,
-                count[t],
+        (t, h0, h1, scores) ->
+            headsF32(
+                out, q, t * dim, h0, h1, dim, headSize, scale, keys[t], values[t], chunk, count[t],
                 scores));
   }
 
@@ -115,31 +105,25 @@ public class ScalarAttentionKernels implements AttentionKernels {
         dim,
         headSize,
         count,
-        (t, h, scores) ->
-            headBf16(
-                out,
-                q,
-                t * dim + h * headSize,
-                h,
-                dim,
-                headSize,
-                scale,
-                keys[t],
-                values[t],
-                chunk,
-                count[t],
+        (t, h0, h1, scores) ->
+            headsBf16(
+                out, q, t * dim, h0, h1, dim, headSize, scale, keys[t], values[t], chunk, count[t],
                 scores));
   }
 
-  /** The attention of one (row, head), with a scratch of at least the row's count scores. */
+  /**
+   * The attention of the heads {@code [h0, h1)} of one row, with a scratch of at least {@code (h1 −
+   * h0)} times the row's count scores.
+   */
   @FunctionalInterface
-  private interface HeadBody {
-    void run(int row, int head, float[] scores);
+  private interface HeadsBody {
+    void run(int row, int h0, int h1, float[] scores);
   }
 
-  // Runs every (row, head) in parallel, each thread with its own score buffer.
+  // Runs every (row, head) in parallel: each thread takes a range of them, in runs of consecutive
+  // heads of one row, with its own score buffer.
   private void forEachHead(
-      final int rows, final int dim, final int headSize, final int[] count, final HeadBody body) {
+      final int rows, final int dim, final int headSize, final int[] count, final HeadsBody body) {
     final int heads = dim / headSize;
     long work = 0;
     int longest = 0;
@@ -148,18 +132,71 @@ public class ScalarAttentionKernels implements AttentionKernels {
       longest = Math.max(longest, count[t]);
     }
     final int items = rows * heads;
+    // Every head of a row costs the same: at most one range per thread, so that each thread's
+    // heads read the cache's chunks as long streams (headsF32).
     final int grain =
-        (int) Math.max(1, PARALLEL_GRAIN_FLOPS / Math.max(1, work / Math.max(1, items)));
+        (int)
+            Math.max(
+                (items + parallel.threads() - 1) / parallel.threads(),
+                PARALLEL_GRAIN_FLOPS / Math.max(1, work / Math.max(1, items)));
     final int scoresLength = longest;
     parallel.forRange(
         items,
         grain,
         (from, to) -> {
-          final float[] scores = new float[scoresLength];
-          for (int item = from; item < to; item++) {
-            body.run(item / heads, item % heads, scores);
+          final float[] scores = new float[Math.min(to - from, heads) * scoresLength];
+          for (int item = from; item < to; ) {
+            final int row = item / heads;
+            final int end = Math.min(to, (row + 1) * heads);
+            body.run(row, item % heads, item % heads + end - item, scores);
+            item = end;
           }
         });
+  }
+
+  /**
+   * The heads {@code [h0, h1)} of one row over a float32 cache ({@code qo} the row's offset in q
+   * and out): {@link #headF32} for each. Implementations may interleave the heads' passes over the
+   * cache, as long as each head computes the same chains; {@code scores} holds {@code (h1 − h0) ·
+   * count} floats.
+   */
+  protected void headsF32(
+      final float[] out,
+      final float[] q,
+      final int qo,
+      final int h0,
+      final int h1,
+      final int dim,
+      final int n,
+      final float scale,
+      final float[][] keys,
+      final float[][] values,
+      final int chunk,
+      final int count,
+      final float[] scores) {
+    for (int h = h0; h < h1; h++) {
+      headF32(out, q, qo + h * n, h, dim, n, scale, keys, values, chunk, count, scores);
+    }
+  }
+
+  /** {@link #headsF32} over a bf16 cache. */
+  protected void headsBf16(
+      final float[] out,
+      final float[] q,
+      final int qo,
+      final int h0,
+      final int h1,
+      final int dim,
+      final int n,
+      final float scale,
+      final short[][] keys,
+      final short[][] values,
+      final int chunk,
+      final int count,
+      final float[] scores) {
+    for (int h = h0; h < h1; h++) {
+      headBf16(out, q, qo + h * n, h, dim, n, scale, keys, values, chunk, count, scores);
+    }
   }
 
   /**
@@ -191,7 +228,7 @@ public class ScalarAttentionKernels implements AttentionKernels {
       }
       scores[s] = dot * scale;
     }
-    final float sum = softmaxNumerators(scores, count);
+    final float sum = softmaxNumerators(scores, 0, count);
     for (int i = 0; i < n; i++) {
       out[qo + i] = 0f;
     }
@@ -232,7 +269,7 @@ public class ScalarAttentionKernels implements AttentionKernels {
       }
       scores[s] = dot * scale;
     }
-    final float sum = softmaxNumerators(scores, count);
+    final float sum = softmaxNumerators(scores, 0, count);
     for (int i = 0; i < n; i++) {
       out[qo + i] = 0f;
     }
@@ -250,25 +287,26 @@ public class ScalarAttentionKernels implements AttentionKernels {
   }
 
   /**
-   * {@code scores[s] = exp(scores[s] − max)} for {@code s < count}; returns their sum, added in
-   * ascending order. Shared by every implementation so the softmax weights are bit-identical.
+   * {@code scores[off + s] = exp(scores[off + s] − max)} for {@code s < count}; returns their sum,
+   * added in ascending order. Shared by every implementation so the softmax weights are
+   * bit-identical.
    */
-  protected float softmaxNumerators(final float[] scores, final int count) {
+  protected float softmaxNumerators(final float[] scores, final int off, final int count) {
     float max = Float.NEGATIVE_INFINITY;
-    for (int s = 0; s < count; s++) {
+    for (int s = off; s < off + count; s++) {
       max = Math.max(max, scores[s]);
     }
-    exp(scores, count, max);
+    exp(scores, off, count, max);
     float sum = 0f;
-    for (int s = 0; s < count; s++) {
+    for (int s = off; s < off + count; s++) {
       sum += scores[s];
     }
     return sum;
   }
 
-  /** {@code x[s] = exp(x[s] − shift)} for {@code s < count} ({@link FastExp}). */
-  protected void exp(final float[] x, final int count, final float shift) {
-    for (int s = 0; s < count; s++) {
+  /** {@code x[off + s] = exp(x[off + s] − shift)} for {@code s < count} ({@link FastExp}). */
+  protected void exp(final float[] x, final int off, final int count, final float shift) {
+    for (int s = off; s < off + count; s++) {
       x[s] = FastExp.exp(x[s] - shift);
     }
   }

@@ -11,13 +11,16 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * {@link VectorAttentionKernels} at 512 bits. The scores run over positions in lanes: the keys are
- * channel-major, so the kernel streams a chunk's keys channel by channel, each load one channel of
- * consecutive positions, and each lane of the scores one position's FMA chain over the channels.
- * The softmax exponentials run over positions in lanes ({@link #exp(float[], int, int, boolean,
- * float)}, the bit-identical twin of {@link FastExp}); the weighted sum of values streams the
- * positions in order, channels in lanes (each lane one channel's FMA chain over the positions). The
- * chains' running sums live in the score and output arrays (L1-resident), which keeps every loop
- * small enough for C2 to compile all of its vector operations. bf16 caches are widened in
+ * channel-major, so the kernel streams a chunk's keys four channels at a time, each load one
+ * channel of consecutive positions, and each lane of the scores one position's FMA chain over the
+ * channels. A thread takes a run of heads and goes through the cache chunk by chunk, every head of
+ * the run in each (a chunk stores the heads one after the other): one long stream per chunk instead
+ * of a short one per head, which is what keeps the read near the memory's bandwidth with chunks of
+ * 256. The softmax exponentials run over positions in lanes ({@link #exp(float[], int, int,
+ * boolean, float)}, the bit-identical twin of {@link FastExp}); the weighted sum of values streams
+ * the positions in order, channels in lanes (each lane one channel's FMA chain over the positions).
+ * The chains' running sums live in the score and output arrays (L1-resident), which keeps every
+ * loop small enough for C2 to compile all of its vector operations. bf16 caches are widened in
  * registers.
  *
  * <p>The build generates the 256- and 128-bit kernels from this file by replacing the number of its
@@ -59,11 +62,12 @@ final class VectorAttentionKernels512 extends VectorAttentionKernels {
   }
 
   @Override
-  protected void headF32(
+  protected void headsF32(
       final float[] out,
       final float[] q,
       final int qo,
-      final int h,
+      final int h0,
+      final int h1,
       final int dim,
       final int n,
       final float scale,
@@ -72,33 +76,42 @@ final class VectorAttentionKernels512 extends VectorAttentionKernels {
       final int chunk,
       final int count,
       final float[] scores) {
+    // Chunk by chunk, every head of the run: a chunk holds the heads' keys (and values) one after
+    // the other, so the run reads one longer stream per chunk. Head h's scores at (h − h0)·count.
     for (int j = 0, first = 0; first < count; j++, first += chunk) {
       final float[] k = keys[j];
-      scoresF32(
-          q,
-          qo,
-          n,
-          scale,
-          k,
-          h * n * (k.length / dim),
-          k.length / dim,
-          scores,
-          first,
-          Math.min(chunk, count - first));
+      final int cap = k.length / dim;
+      final int filled = Math.min(chunk, count - first);
+      for (int h = h0; h < h1; h++) {
+        scoresF32(
+            q, qo + h * n, n, scale, k, h * n * cap, cap, scores, (h - h0) * count + first, filled);
+      }
     }
-    final float sum = softmaxNumerators(scores, count);
-    Arrays.fill(out, qo, qo + n, 0f);
+    for (int h = h0; h < h1; h++) {
+      Arrays.fill(out, qo + h * n, qo + (h + 1) * n, 0f);
+    }
+    final float[] sums = new float[h1 - h0];
+    for (int h = h0; h < h1; h++) {
+      sums[h - h0] = softmaxNumerators(scores, (h - h0) * count, count);
+    }
     for (int j = 0, first = 0; first < count; j++, first += chunk) {
       final float[] v = values[j];
-      weighF32(
-          out, qo, n, v, h * (v.length / dim) * n, scores, first, Math.min(chunk, count - first));
+      final int cap = v.length / dim;
+      final int filled = Math.min(chunk, count - first);
+      for (int h = h0; h < h1; h++) {
+        weighF32(out, qo + h * n, n, v, h * cap * n, scores, (h - h0) * count + first, filled);
+      }
     }
     final int whole = F.loopBound(n);
-    for (int i = 0; i < whole; i += LANES) {
-      FloatVector.fromArray(F, out, qo + i).div(sum).intoArray(out, qo + i);
-    }
-    for (int i = whole; i < n; i++) {
-      out[qo + i] /= sum;
+    for (int h = h0; h < h1; h++) {
+      final int o = qo + h * n;
+      final float sum = sums[h - h0];
+      for (int i = 0; i < whole; i += LANES) {
+        FloatVector.fromArray(F, out, o + i).div(sum).intoArray(out, o + i);
+      }
+      for (int i = whole; i < n; i++) {
+        out[o + i] /= sum;
+      }
     }
   }
 
@@ -222,11 +235,12 @@ final class VectorAttentionKernels512 extends VectorAttentionKernels {
   }
 
   @Override
-  protected void headBf16(
+  protected void headsBf16(
       final float[] out,
       final float[] q,
       final int qo,
-      final int h,
+      final int h0,
+      final int h1,
       final int dim,
       final int n,
       final float scale,
@@ -235,33 +249,42 @@ final class VectorAttentionKernels512 extends VectorAttentionKernels {
       final int chunk,
       final int count,
       final float[] scores) {
+    // Chunk by chunk, every head of the run: a chunk holds the heads' keys (and values) one after
+    // the other, so the run reads one longer stream per chunk. Head h's scores at (h − h0)·count.
     for (int j = 0, first = 0; first < count; j++, first += chunk) {
       final short[] k = keys[j];
-      scoresBf16(
-          q,
-          qo,
-          n,
-          scale,
-          k,
-          h * n * (k.length / dim),
-          k.length / dim,
-          scores,
-          first,
-          Math.min(chunk, count - first));
+      final int cap = k.length / dim;
+      final int filled = Math.min(chunk, count - first);
+      for (int h = h0; h < h1; h++) {
+        scoresBf16(
+            q, qo + h * n, n, scale, k, h * n * cap, cap, scores, (h - h0) * count + first, filled);
+      }
     }
-    final float sum = softmaxNumerators(scores, count);
-    Arrays.fill(out, qo, qo + n, 0f);
+    for (int h = h0; h < h1; h++) {
+      Arrays.fill(out, qo + h * n, qo + (h + 1) * n, 0f);
+    }
+    final float[] sums = new float[h1 - h0];
+    for (int h = h0; h < h1; h++) {
+      sums[h - h0] = softmaxNumerators(scores, (h - h0) * count, count);
+    }
     for (int j = 0, first = 0; first < count; j++, first += chunk) {
       final short[] v = values[j];
-      weighBf16(
-          out, qo, n, v, h * (v.length / dim) * n, scores, first, Math.min(chunk, count - first));
+      final int cap = v.length / dim;
+      final int filled = Math.min(chunk, count - first);
+      for (int h = h0; h < h1; h++) {
+        weighBf16(out, qo + h * n, n, v, h * cap * n, scores, (h - h0) * count + first, filled);
+      }
     }
     final int whole = F.loopBound(n);
-    for (int i = 0; i < whole; i += LANES) {
-      FloatVector.fromArray(F, out, qo + i).div(sum).intoArray(out, qo + i);
-    }
-    for (int i = whole; i < n; i++) {
-      out[qo + i] /= sum;
+    for (int h = h0; h < h1; h++) {
+      final int o = qo + h * n;
+      final float sum = sums[h - h0];
+      for (int i = 0; i < whole; i += LANES) {
+        FloatVector.fromArray(F, out, o + i).div(sum).intoArray(out, o + i);
+      }
+      for (int i = whole; i < n; i++) {
+        out[o + i] /= sum;
+      }
     }
   }
 
@@ -385,8 +408,8 @@ final class VectorAttentionKernels512 extends VectorAttentionKernels {
   }
 
   @Override
-  protected void exp(final float[] x, final int count, final float shift) {
-    exp(x, 0, count, false, shift);
+  protected void exp(final float[] x, final int off, final int count, final float shift) {
+    exp(x, off, count, false, shift);
   }
 
   /**

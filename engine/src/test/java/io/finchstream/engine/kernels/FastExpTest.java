@@ -39,7 +39,7 @@ class FastExpTest {
       x[i] = i % 97 == 0 ? -100f : -90f + random.nextFloat() * 95f; // includes flushed arguments
     }
     final float[] vector = x.clone();
-    ((ScalarAttentionKernels) AttentionKernels.vector(width, 1)).exp(vector, x.length, 0f);
+    ((ScalarAttentionKernels) AttentionKernels.vector(width, 1)).exp(vector, 0, x.length, 0f);
     for (int i = 0; i < x.length; i++) {
       assertThat(Float.floatToRawIntBits(vector[i]))
           .as("exp(%s)", x[i])
