@@ -292,16 +292,25 @@ public class ScalarAttentionKernels implements AttentionKernels {
    * bit-identical.
    */
   protected float softmaxNumerators(final float[] scores, final int off, final int count) {
-    float max = Float.NEGATIVE_INFINITY;
-    for (int s = off; s < off + count; s++) {
-      max = Math.max(max, scores[s]);
-    }
+    final float max = max(scores, off, count);
     exp(scores, off, count, max);
     float sum = 0f;
     for (int s = off; s < off + count; s++) {
       sum += scores[s];
     }
     return sum;
+  }
+
+  /**
+   * The largest of {@code x[off .. off + count)} ({@link Math#max}: exact, so in any order the same
+   * value).
+   */
+  protected float max(final float[] x, final int off, final int count) {
+    float max = Float.NEGATIVE_INFINITY;
+    for (int s = off; s < off + count; s++) {
+      max = Math.max(max, x[s]);
+    }
+    return max;
   }
 
   /** {@code x[off + s] = exp(x[off + s] − shift)} for {@code s < count} ({@link FastExp}). */

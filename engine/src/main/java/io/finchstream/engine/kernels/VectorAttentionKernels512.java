@@ -408,6 +408,20 @@ final class VectorAttentionKernels512 extends VectorAttentionKernels {
   }
 
   @Override
+  protected float max(final float[] x, final int off, final int count) {
+    final int whole = F.loopBound(count);
+    FloatVector m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+    for (int s = off; s < off + whole; s += LANES) {
+      m = m.max(FloatVector.fromArray(F, x, s));
+    }
+    float max = m.reduceLanes(VectorOperators.MAX);
+    for (int s = off + whole; s < off + count; s++) {
+      max = Math.max(max, x[s]);
+    }
+    return max;
+  }
+
+  @Override
   protected void exp(final float[] x, final int off, final int count, final float shift) {
     exp(x, off, count, false, shift);
   }
