@@ -60,7 +60,8 @@ final class VectorMatmul512 {
   /** Shorts between the two pair loads of a bf16 tile column. */
   private static final int SECOND_LOAD = 2 * LANES;
 
-  private static final ThreadLocal<float[]> TILE_BUFFER =
+  /** Per thread: the outputs of one tile (also of {@link VectorQ8Matmul512}). */
+  static final ThreadLocal<float[]> TILE_BUFFER =
       ThreadLocal.withInitial(() -> new float[4 * TILE]);
 
   private VectorMatmul512() {}
@@ -203,7 +204,7 @@ final class VectorMatmul512 {
   }
 
   // One row's four accumulators → out[at ..].
-  private static void store(
+  static void store(
       final FloatVector a0,
       final FloatVector a1,
       final FloatVector a2,

@@ -68,24 +68,7 @@ final class VectorQ8Matmul512 {
   /** 8-row tiles at 512 bits (32 registers), 4-row tiles at the narrower widths. */
   private static final boolean EIGHT_ROW_TILES = LANES >= 16;
 
-  private static final ThreadLocal<float[]> TILE_BUFFER =
-      ThreadLocal.withInitial(() -> new float[4 * TILE]);
-
   private VectorQ8Matmul512() {}
-
-  // One row's four accumulators → out[at ..].
-  private static void store(
-      final FloatVector a0,
-      final FloatVector a1,
-      final FloatVector a2,
-      final FloatVector a3,
-      final float[] out,
-      final int at) {
-    a0.intoArray(out, at);
-    a1.intoArray(out, at + LANES);
-    a2.intoArray(out, at + 2 * LANES);
-    a3.intoArray(out, at + 3 * LANES);
-  }
 
   /** Per thread: the scales of an int8 panel, widened to floats. */
   private static final class Q8Scratch {
@@ -114,7 +97,7 @@ final class VectorQ8Matmul512 {
       final Q8Matrix w,
       final int p0,
       final int p1) {
-    final float[] buffer = TILE_BUFFER.get();
+    final float[] buffer = VectorMatmul512.TILE_BUFFER.get();
     final int in = w.cols();
     final int blocks = w.blocks();
     final float[] scales = Q8_SCRATCH.get().scales(blocks);
@@ -420,8 +403,8 @@ final class VectorQ8Matmul512 {
       c2 = t2.fma(scales(ds, db + di + 2 * LANES), c2);
       c3 = t3.fma(scales(ds, db + di + 3 * LANES), c3);
     }
-    store(a0, a1, a2, a3, y, y0);
-    store(c0, c1, c2, c3, y, y0 + PANEL);
+    VectorMatmul512.store(a0, a1, a2, a3, y, y0);
+    VectorMatmul512.store(c0, c1, c2, c3, y, y0 + PANEL);
   }
 
   // 1 row of X × one int8 tile (panel rows at q[qb + i·PANEL ..][TILE], the panel's scales widened
@@ -461,6 +444,6 @@ final class VectorQ8Matmul512 {
       a2 = s2.fma(FloatVector.fromArray(F, d, di + 2 * LANES), a2);
       a3 = s3.fma(FloatVector.fromArray(F, d, di + 3 * LANES), a3);
     }
-    store(a0, a1, a2, a3, out, 0);
+    VectorMatmul512.store(a0, a1, a2, a3, out, 0);
   }
 }
