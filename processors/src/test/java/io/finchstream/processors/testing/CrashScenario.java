@@ -330,9 +330,12 @@ public final class CrashScenario {
     final Map<String, Object> props =
         ServiceConfigs.forTest(bootstrap, APP, work.resolve("state-" + name), 6, replication);
     props.put(FinchstreamConfig.SNAPSHOT_INTERVAL_TOKENS_CONFIG, 64);
-    // Short compute rounds: a generation spans many punctuations and commits, so a kill lands
-    // inside one.
+    // Short compute rounds and decode cycles: a generation spans many punctuations and commits, so
+    // a kill lands inside one. (With the default 200 ms cycles a fast machine decodes a whole reply
+    // of the small random model in one cycle, so its chunk and its end commit together and no
+    // generation is ever seen in progress.)
     props.put(FinchstreamConfig.COMPUTE_BUDGET_MS_CONFIG, 2L);
+    props.put(FinchstreamConfig.DECODE_CYCLE_MS_CONFIG, 2L);
     props.put(FinchstreamConfig.CREATE_TOPICS_CONFIG, false);
     props.putAll(settings);
     return props;
