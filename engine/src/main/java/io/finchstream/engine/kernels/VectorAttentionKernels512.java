@@ -87,13 +87,8 @@ final class VectorAttentionKernels512 extends VectorAttentionKernels {
             q, qo + h * n, n, scale, k, h * n * cap, cap, scores, (h - h0) * count + first, filled);
       }
     }
-    for (int h = h0; h < h1; h++) {
-      Arrays.fill(out, qo + h * n, qo + (h + 1) * n, 0f);
-    }
-    final float[] sums = new float[h1 - h0];
-    for (int h = h0; h < h1; h++) {
-      sums[h - h0] = softmaxNumerators(scores, (h - h0) * count, count);
-    }
+    final float[] sums = softmaxRun(scores, h1 - h0, count);
+    Arrays.fill(out, qo + h0 * n, qo + h1 * n, 0f);
     for (int j = 0, first = 0; first < count; j++, first += chunk) {
       final float[] v = values[j];
       final int cap = v.length / dim;
@@ -102,6 +97,27 @@ final class VectorAttentionKernels512 extends VectorAttentionKernels {
         weighF32(out, qo + h * n, n, v, h * cap * n, scores, (h - h0) * count + first, filled);
       }
     }
+    divide(out, qo, h0, h1, n, sums);
+  }
+
+  // The softmax numerators of each of the run's `heads` heads (scores at h·count ..), in place;
+  // returns their sums.
+  private float[] softmaxRun(final float[] scores, final int heads, final int count) {
+    final float[] sums = new float[heads];
+    for (int h = 0; h < heads; h++) {
+      sums[h] = softmaxNumerators(scores, h * count, count);
+    }
+    return sums;
+  }
+
+  // out[qo + h·n ..][n] /= sums[h − h0] for the heads [h0, h1) of the run.
+  private static void divide(
+      final float[] out,
+      final int qo,
+      final int h0,
+      final int h1,
+      final int n,
+      final float[] sums) {
     final int whole = F.loopBound(n);
     for (int h = h0; h < h1; h++) {
       final int o = qo + h * n;
@@ -260,13 +276,8 @@ final class VectorAttentionKernels512 extends VectorAttentionKernels {
             q, qo + h * n, n, scale, k, h * n * cap, cap, scores, (h - h0) * count + first, filled);
       }
     }
-    for (int h = h0; h < h1; h++) {
-      Arrays.fill(out, qo + h * n, qo + (h + 1) * n, 0f);
-    }
-    final float[] sums = new float[h1 - h0];
-    for (int h = h0; h < h1; h++) {
-      sums[h - h0] = softmaxNumerators(scores, (h - h0) * count, count);
-    }
+    final float[] sums = softmaxRun(scores, h1 - h0, count);
+    Arrays.fill(out, qo + h0 * n, qo + h1 * n, 0f);
     for (int j = 0, first = 0; first < count; j++, first += chunk) {
       final short[] v = values[j];
       final int cap = v.length / dim;
@@ -275,17 +286,7 @@ final class VectorAttentionKernels512 extends VectorAttentionKernels {
         weighBf16(out, qo + h * n, n, v, h * cap * n, scores, (h - h0) * count + first, filled);
       }
     }
-    final int whole = F.loopBound(n);
-    for (int h = h0; h < h1; h++) {
-      final int o = qo + h * n;
-      final float sum = sums[h - h0];
-      for (int i = 0; i < whole; i += LANES) {
-        FloatVector.fromArray(F, out, o + i).div(sum).intoArray(out, o + i);
-      }
-      for (int i = whole; i < n; i++) {
-        out[o + i] /= sum;
-      }
-    }
+    divide(out, qo, h0, h1, n, sums);
   }
 
   // scores[at + p] = scale · Σ_i q[qo + i]·k[kb + i·cap + p] for the chunk's `filled` positions:
