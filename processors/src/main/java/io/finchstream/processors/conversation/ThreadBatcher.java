@@ -51,10 +51,14 @@ import java.util.concurrent.TimeoutException;
 final class ThreadBatcher {
 
   /**
-   * Longest a punctuation defers compute to let arriving records in: a burst of events is taken in
-   * far faster than this; a steady stream must not hold compute back for long.
+   * Longest a punctuation defers compute to let arriving records in. Kafka Streams processes its
+   * buffered records one per task between punctuations and polls again only once none is left, so a
+   * compute in every punctuation made the k-th record of a burst wait k computes of every task
+   * (event delays of 300–600 ms under 16 chat sessions, docs/BENCHMARKS.md); without compute a
+   * burst is taken in within milliseconds. A steady stream must still not hold compute back for
+   * long: at most about one compute budget.
    */
-  private static final long INTAKE_NANOS = 20_000_000L;
+  private static final long INTAKE_NANOS = 200_000_000L;
 
   /** Punctuations closer together than this belong to one stream loop. */
   private static final long SAME_LOOP_NANOS = 2_000_000L;
@@ -86,6 +90,9 @@ final class ThreadBatcher {
 
   /** When a punctuation last stopped waiting for the running cycle. */
   private long lastMiss = Long.MIN_VALUE / 2;
+
+  /** {@link #processed} when a punctuation last collected. */
+  private long processedAtCollect;
 
   /**
    * Set by the stream thread when new work arrived: the running cycle ends after its current round.
@@ -165,22 +172,27 @@ final class ThreadBatcher {
   }
 
   /**
-   * Waits at most {@code waitNanos} for the running cycle (not at all if a punctuation of this same
-   * stream loop has just waited: the tasks punctuate back to back); returns true when no cycle runs
-   * any more (every generation belongs to the stream thread again). So the stream thread, instead
-   * of spinning through its loop while the engine works, sleeps here, but wakes up every {@code
-   * waitNanos} to process arriving records. An engine failure ends only the generations it hit
-   * (their results carry it); anything else thrown by the cycle is thrown here.
+   * Waits at most {@code waitNanos} for the running cycle (not at all if records were processed on
+   * this thread since the last call, for the same reason as {@link #INTAKE_NANOS}, nor if a
+   * punctuation of this same stream loop has just waited: the tasks punctuate back to back);
+   * returns true when no cycle runs any more (every generation belongs to the stream thread again).
+   * So the stream thread, instead of spinning through its loop while the engine works, sleeps here,
+   * but wakes up every {@code waitNanos} to process arriving records. An engine failure ends only
+   * the generations it hit (their results carry it); anything else thrown by the cycle is thrown
+   * here.
    */
   boolean collect(final long waitNanos) {
     final Future<?> cycle = running;
+    final boolean arriving = processed != processedAtCollect;
+    processedAtCollect = processed;
     if (cycle == null) {
       return true;
     }
     collecting = true;
     try {
       cycle.get(
-          System.nanoTime() - lastMiss < SAME_LOOP_NANOS ? 0 : waitNanos, TimeUnit.NANOSECONDS);
+          arriving || System.nanoTime() - lastMiss < SAME_LOOP_NANOS ? 0 : waitNanos,
+          TimeUnit.NANOSECONDS);
     } catch (final TimeoutException e) {
       lastMiss = System.nanoTime();
       return false;
