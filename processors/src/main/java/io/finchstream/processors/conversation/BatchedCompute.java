@@ -31,6 +31,9 @@ final class BatchedCompute {
   /** Measured engine throughput, tokens per second (exponential average). */
   private double tokensPerSecond = 2000;
 
+  /** Whether a generation's prefill was completed since {@link #takeReadied}. */
+  private boolean readied;
+
   BatchedCompute(
       final LanguageModel model,
       final PendingWork source,
@@ -48,9 +51,31 @@ final class BatchedCompute {
    * Runs batched rounds until nothing is pending or {@code deadlineNanos}; returns tokens computed.
    */
   long run(final long deadlineNanos) {
+    return run(deadlineNanos, false);
+  }
+
+  /**
+   * Like {@link #run}, but only for the conversations a generation waits for (while records arrive,
+   * the rest waits: a turn's time to first token is this prefill).
+   */
+  long runUrgent(final long deadlineNanos) {
+    return run(deadlineNanos, true);
+  }
+
+  /**
+   * Whether the prefill of a generation was completed since the last call: it can decode now, so a
+   * running decode cycle should end soon for it to join the next one.
+   */
+  boolean takeReadied() {
+    final boolean r = readied;
+    readied = false;
+    return r;
+  }
+
+  private long run(final long deadlineNanos, final boolean urgentOnly) {
     long total = 0;
     while (System.nanoTime() < deadlineNanos) {
-      final long n = round(deadlineNanos);
+      final long n = round(deadlineNanos, urgentOnly);
       if (n < 0) {
         break;
       }
@@ -60,8 +85,9 @@ final class BatchedCompute {
   }
 
   /** One batched ingest; returns the tokens computed, or -1 if there was nothing to compute. */
-  private long round(final long deadlineNanos) {
-    final List<String> candidates = source.pending();
+  private long round(final long deadlineNanos, final boolean urgentOnly) {
+    final List<String> candidates = urgentOnly ? source.urgent() : source.pending();
+    final List<String> urgent = urgentOnly ? candidates : source.urgent();
     if (candidates.isEmpty()) {
       return -1;
     }
@@ -108,7 +134,10 @@ final class BatchedCompute {
     metrics.engineTime(dt);
     metrics.batch(batch.size(), count);
     metrics.tokensComputed(count);
-    batch.forEach(source::computed);
+    for (final PendingWork.Work w : batch) {
+      source.computed(w);
+      readied |= urgent.contains(w.conversation()) && !source.computing(w.conversation());
+    }
     return count;
   }
 }

@@ -302,8 +302,7 @@ final class ConversationLedger
   }
 
   /**
-   * Installs a complete fork transfer under {@code target}, unless it exists (then {@link
-   * ErrorCode#CONVERSATION_EXISTS}).
+   * Installs a complete fork transfer under {@code target}, unless it exists (CONVERSATION_EXISTS).
    */
   Outcome install(
       final String target,
@@ -474,8 +473,8 @@ final class ConversationLedger
 
   // ---- PendingWork: batched ingest ----------------------------------------------------------
 
-  /** Whether {@code conversation} has tokens its state does not hold yet (pending or in flight). */
-  boolean computing(final String conversation) {
+  @Override
+  public boolean computing(final String conversation) {
     return pending.containsKey(conversation) || inFlight.containsKey(conversation);
   }
 
@@ -485,11 +484,14 @@ final class ConversationLedger
       pendingTokens = 0;
       return List.of();
     }
-    final List<String> urgent = new ArrayList<>();
-    final List<String> normal = new ArrayList<>();
-    pending.forEach((c, isUrgent) -> (isUrgent ? urgent : normal).add(c));
-    urgent.addAll(normal);
-    return urgent;
+    final List<String> all = new ArrayList<>(urgent());
+    all.addAll(pending.keySet().stream().filter(c -> !pending.get(c)).toList());
+    return all;
+  }
+
+  @Override
+  public List<String> urgent() {
+    return pending.keySet().stream().filter(pending::get).toList();
   }
 
   @Override
@@ -592,8 +594,7 @@ final class ConversationLedger
   }
 
   /**
-   * Where computing from {@code position} must stop next: the first of the recent checkpoints past
-   * it (it wants a snapshot), else the end.
+   * Where computing from {@code position} must stop next: a recent checkpoint past it, or the end.
    */
   private long nextStop(
       final String conversation, final ConversationMeta meta, final long position) {

@@ -511,21 +511,33 @@ public final class ConversationProcessor implements Processor<String, Object, Ob
       final boolean computeNow = !b.intakeFirst(member, start);
       if (!b.collect(COLLECT_WAIT_NANOS)) {
         drainDeferred();
-        if (computeNow) {
-          compute.run(start + budget / 2);
+        compute(start + budget / 2, computeNow);
+        if (compute.takeReadied()) {
+          b.hurry(); // a generation can decode now: it joins the next cycle, not one 200 ms later
         }
         return;
       }
       generations.store(b.takeResults(member));
       drainDeferred();
-      if (computeNow) {
-        compute.run(start + (generations.activeCount() > 0 ? budget / 2 : budget));
-      }
+      compute(start + (generations.activeCount() > 0 ? budget / 2 : budget), computeNow);
+      compute.takeReadied(); // prepare() below offers it
       final List<Decoder> ready = generations.activeCount() > 0 ? generations.prepare() : List.of();
       drainDeferred();
       b.arrive(member, ready, computeNow);
     } finally {
       metrics.processingCpu(THREADS.getCurrentThreadCpuTime() - cpu);
+    }
+  }
+
+  /**
+   * Computes pending tokens until {@code deadlineNanos}: all of them, or while records arrive
+   * ({@code all} false) only those a generation waits for.
+   */
+  private void compute(final long deadlineNanos, final boolean all) {
+    if (all) {
+      compute.run(deadlineNanos);
+    } else {
+      compute.runUrgent(deadlineNanos);
     }
   }
 

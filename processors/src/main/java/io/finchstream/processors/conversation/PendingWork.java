@@ -18,6 +18,12 @@ interface PendingWork {
   /** Conversations with tokens to compute, those a generation waits for first. */
   List<String> pending();
 
+  /** The conversations of {@link #pending} that a generation waits for. */
+  List<String> urgent();
+
+  /** Whether {@code conversation} has tokens its state does not hold yet (pending or in flight). */
+  boolean computing(String conversation);
+
   /** Roughly how many tokens wait to be computed (triggers an early round). */
   long pendingTokens();
 

@@ -41,8 +41,9 @@ import java.util.concurrent.TimeoutException;
  *
  * <p>It also lets records in first: Kafka Streams processes one record per task between
  * punctuations while punctuators fire, so a long punctuation after every record would admit a burst
- * of events one per cycle. While records arrive, a member's punctuation skips compute ({@link
- * #intakeFirst}) for at most {@link #INTAKE_NANOS} since its last compute.
+ * of events one per cycle. While records arrive, a member's punctuation computes only the prefills
+ * that generations wait for ({@link #intakeFirst}), for at most {@link #INTAKE_NANOS} since its
+ * last full compute.
  *
  * <p>Used by its stream thread only (see {@link ThreadBatchers}); the decode thread touches only
  * the decoders of the cycle it was handed, and the cycle's future hands them back (with the
@@ -51,12 +52,12 @@ import java.util.concurrent.TimeoutException;
 final class ThreadBatcher {
 
   /**
-   * Longest a punctuation defers compute to let arriving records in. Kafka Streams processes its
-   * buffered records one per task between punctuations and polls again only once none is left, so a
-   * compute in every punctuation made the k-th record of a burst wait k computes of every task
-   * (event delays of 300–600 ms under 16 chat sessions, docs/BENCHMARKS.md); without compute a
-   * burst is taken in within milliseconds. A steady stream must still not hold compute back for
-   * long: at most about one compute budget.
+   * Longest a punctuation defers compute (but the prefills that generations wait for) to let
+   * arriving records in. Kafka Streams processes its buffered records one per task between
+   * punctuations and polls again only once none is left, so a compute in every punctuation made the
+   * k-th record of a burst wait k computes of every task (event delays of 300–600 ms under 16 chat
+   * sessions, docs/BENCHMARKS.md); without compute a burst is taken in within milliseconds. A
+   * steady stream must still not hold compute back for long: at most about one compute budget.
    */
   private static final long INTAKE_NANOS = 200_000_000L;
 
@@ -246,9 +247,9 @@ final class ThreadBatcher {
   }
 
   /**
-   * Whether {@code me}'s punctuation should skip compute to let arriving records in first: records
-   * were processed since its previous punctuation and its last compute began less than {@link
-   * #INTAKE_NANOS} ago.
+   * Whether {@code me}'s punctuation should compute only urgent prefills to let arriving records in
+   * first: records were processed since its previous punctuation and its last compute began less
+   * than {@link #INTAKE_NANOS} ago.
    */
   boolean intakeFirst(final Member me, final long now) {
     final boolean arriving = processed != me.processedSeen;
