@@ -36,11 +36,17 @@ import picocli.CommandLine.Spec;
 final class UpCommand implements Callable<Integer> {
 
   /**
-   * Defaults of a single instance: no standby replicas (there is no other instance to hold them);
-   * settings override them.
+   * Defaults of a single instance: no standby replicas (there is no other instance to hold them),
+   * and the engine one core short of the machine, since the broker and the gateway run in this same
+   * process (an engine thread preempted by them stalls the others at every matmul:
+   * docs/BENCHMARKS.md, "Batching", and "token streaming"); settings override them.
    */
-  private static final Map<String, Object> ONE_INSTANCE =
-      Map.of(FinchstreamConfig.STANDBY_REPLICAS_CONFIG, 0);
+  static final Map<String, Object> ONE_INSTANCE =
+      Map.of(
+          FinchstreamConfig.STANDBY_REPLICAS_CONFIG,
+          0,
+          FinchstreamConfig.ENGINE_THREADS_CONFIG,
+          Math.max(1, Runtime.getRuntime().availableProcessors() - 1));
 
   @Spec CommandSpec spec;
 

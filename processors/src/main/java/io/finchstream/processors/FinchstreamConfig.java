@@ -63,7 +63,9 @@ public final class FinchstreamConfig extends AbstractConfig {
   public static final String ENGINE_THREADS_DOC =
       "Compute threads of the engine (0 = all available processors). On a machine that also runs the"
           + " Kafka broker, one fewer than its cores keeps the broker from stalling the engine's matmuls"
-          + " (docs/BENCHMARKS.md, service batching).";
+          + " (docs/BENCHMARKS.md, service batching). `finchstream up` (broker, processors and"
+          + " gateway in one process) defaults to one fewer than the available processors (at least"
+          + " 1).";
 
   public static final String TOKENIZER_VOCAB_CONFIG = "tokenizer.vocab.path";
   public static final String TOKENIZER_VOCAB_DOC =
